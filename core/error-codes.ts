@@ -1,0 +1,20 @@
+/**
+ * Every error and diagnostic code bootmedia can emit: a title and a default hint.
+ * Each area owns one table in core/codes/; never reuse or renumber a code.
+ * docs/errors.md is generated from the merged table.
+ */
+import { CORE_CODES } from "./codes/core.ts";
+import { ISO_CODES } from "./codes/iso.ts";
+import { FAT_CODES } from "./codes/fat.ts";
+import { BOOT_CODES } from "./codes/boot.ts";
+import { TESTBED_CODES } from "./codes/testbed.ts";
+
+export const ERROR_CODES = {
+  ...CORE_CODES,
+  ...ISO_CODES,
+  ...FAT_CODES,
+  ...BOOT_CODES,
+  ...TESTBED_CODES,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
