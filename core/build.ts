@@ -1,0 +1,40 @@
+/**
+ * One build = one MediaBuild: a frozen hook map plus the context. Core calls the hooks
+ * stage by stage; plugins only tap them (through the narrowed PluginBuild view).
+ */
+import { createHooks, wrapTapFailures, type BuildHooks } from "./hooks.ts";
+import type { BuildContext } from "./context.ts";
+import type { Plugin, PluginBuild } from "./plugin.ts";
+
+export class MediaBuild {
+  readonly hooks: BuildHooks;
+  /** What plugins get: the same hooks, tap methods only. */
+  readonly pluginView: PluginBuild;
+  private readonly applied: string[] = [];
+
+  constructor(readonly context: BuildContext) {
+    this.hooks = createHooks();
+    wrapTapFailures(this.hooks);
+    const view = Object.fromEntries(
+      Object.entries(this.hooks).map(([name, hook]) => {
+        const h = hook as unknown as Record<string, (...a: unknown[]) => unknown>;
+        const methods = ["tap", "tapPromise", "tapAsync"].filter((m) => typeof h[m] === "function");
+        return [name, Object.freeze(Object.fromEntries(methods.map((m) => [m, h[m]!.bind(hook)])))];
+      }),
+    );
+    this.pluginView = Object.freeze({ hooks: Object.freeze(view) as PluginBuild["hooks"], context });
+  }
+
+  /** Applies plugins in order; a plugin name may appear only once. */
+  use(plugins: Plugin[]): void {
+    for (const p of plugins) {
+      if (this.applied.includes(p.name)) throw new Error(`plugin "${p.name}" applied twice`);
+      p.apply(this.pluginView);
+      this.applied.push(p.name);
+    }
+  }
+
+  get pluginNames(): readonly string[] {
+    return this.applied;
+  }
+}

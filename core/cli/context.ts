@@ -1,0 +1,53 @@
+/** Turns a spec file and the command line into a BuildContext and the plugin list. */
+import { resolve } from "node:path";
+import { ContentCache, defaultCacheDir } from "../cache.ts";
+import { sourceDateEpochFromEnv, type BuildContext } from "../context.ts";
+import { BuildLog } from "../log.ts";
+import { loadPlugins } from "../load-plugins.ts";
+import { Redactor } from "../secrets.ts";
+import { applySpecFlags } from "../spec/flags.ts";
+import { loadSpecFile, loadSpecObject } from "../spec/load.ts";
+import type { Plugin } from "../plugin.ts";
+import type { Progress } from "../progress.ts";
+import { builtinPlugins } from "../../plugins/builtin.ts";
+
+export interface CommonFlags {
+  force?: boolean;
+  strict?: boolean;
+  cacheDir?: string;
+  concurrency?: number | string;
+  plugin?: string | string[];
+  [key: string]: unknown;
+}
+
+export async function contextFromCli(specFile: string | undefined, flags: CommonFlags, progress: Progress): Promise<{ ctx: BuildContext; plugins: Plugin[] }> {
+  const cliPlugins = (flags.plugin === undefined ? [] : ([] as string[]).concat(flags.plugin)).map((p) => resolve(p));
+  const overrides = (raw: Record<string, unknown>) => {
+    applySpecFlags(raw, { ...flags, plugin: undefined });
+  };
+  const loaded = specFile ? await loadSpecFile(specFile, overrides) : await loadSpecObject({}, process.cwd(), overrides);
+  const redactor = new Redactor();
+  const ctx: BuildContext = {
+    spec: loaded.spec,
+    specFile: loaded.file,
+    specDir: loaded.dir,
+    options: {
+      force: flags.force === true,
+      strict: flags.strict === true,
+      concurrency: Number(flags.concurrency ?? 4),
+      sourceDateEpoch: sourceDateEpochFromEnv(),
+    },
+    cache: new ContentCache(resolve(flags.cacheDir ?? defaultCacheDir())),
+    progress,
+    log: new BuildLog(redactor),
+    redactor,
+  };
+  ctx.log.write("spec", `${loaded.file}: media "${ctx.spec.name}", target ${ctx.spec.target.type} ${ctx.spec.target.output}`);
+  const third = await loadPlugins([
+    ...ctx.spec.plugins.map((ref) => ({ ref, baseDir: loaded.dir })),
+    ...cliPlugins.map((ref) => ({ ref, baseDir: process.cwd() })),
+  ]);
+  const plugins = [...builtinPlugins(ctx.spec), ...third];
+  ctx.log.write("plugins", plugins.map((p) => p.name).join(", "));
+  return { ctx, plugins };
+}

@@ -1,0 +1,100 @@
+/**
+ * The build's hook map, declared once and frozen (the webpack Compiler.hooks pattern).
+ * Every tap is wrapped so that a failure names the hook and the plugin it came from.
+ */
+import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncBailHook, SyncHook } from "tapable";
+import { BootmediaError } from "./errors.ts";
+import type { Diagnostic } from "./diagnostics.ts";
+import type { ContentItem, MediaLayout, ResolvedMedia, Target, WriteResult } from "./types.ts";
+import type { Fetcher } from "./fetch.ts";
+import type { MediaWriter } from "./write.ts";
+
+/** Named layout stages: boot files first, content, then the media configuration, then splitting. */
+export const LAYOUT_STAGE = { BOOT: -100, CONTENT: 0, CONFIG: 100, SPLIT: 200 } as const;
+
+/** Collects diagnostics; given to validate and checkLayout taps. */
+export interface Reporter {
+  report(d: Diagnostic): void;
+}
+
+export interface BuildSummary {
+  outputs: WriteResult["outputs"];
+  diagnostics: Diagnostic[];
+  timings: Record<string, number>;
+}
+
+export function createHooks() {
+  return Object.freeze({
+    /** Each plugin may add packages and content items; returns the enriched media. */
+    resolve: new AsyncSeriesWaterfallHook<[ResolvedMedia]>(["media"]),
+    /** After resolve: read-only look at the resolved media. */
+    afterResolve: new AsyncSeriesHook<[ResolvedMedia]>(["media"]),
+    /** First plugin that can fetch this item's origin (local folder, HTTP DP…) wins. */
+    fetcher: new SyncBailHook<[ContentItem], Fetcher | undefined>(["item"]),
+    /** After every item is verified in the cache. */
+    afterFetch: new AsyncSeriesHook<[ResolvedMedia]>(["media"]),
+    /** Report diagnostics about the resolved media; any error stops the build. */
+    validate: new AsyncSeriesHook<[ResolvedMedia, Reporter]>(["media", "reporter"]),
+    /** Each plugin adds its entries, boot records and config (order by LAYOUT_STAGE). */
+    layout: new AsyncSeriesWaterfallHook<[MediaLayout, ResolvedMedia]>(["layout", "media"]),
+    /** Report diagnostics about the final layout (sizes, capacity, collisions). */
+    checkLayout: new AsyncSeriesHook<[MediaLayout, ResolvedMedia, Reporter]>(["layout", "media", "reporter"]),
+    /** First plugin that writes this target type wins. */
+    writer: new SyncBailHook<[Target], MediaWriter | undefined>(["target"]),
+    /** Right before the first byte of output is written. */
+    beforeWrite: new AsyncSeriesHook<[MediaLayout]>(["layout"]),
+    /** After the outputs are complete and renamed into place. */
+    afterWrite: new AsyncSeriesHook<[WriteResult]>(["result"]),
+    /** The build succeeded. */
+    done: new AsyncSeriesHook<[BuildSummary]>(["summary"]),
+    /** The build failed; temporaries are already removed. */
+    failed: new SyncHook<[Error]>(["error"]),
+  });
+}
+
+export type BuildHooks = ReturnType<typeof createHooks>;
+
+/** Wraps every tap of every hook so its failures carry the hook's and the plugin's names. */
+export function wrapTapFailures(hooks: BuildHooks): void {
+  for (const [hookName, hook] of Object.entries(hooks)) {
+    (hook as AsyncSeriesHook<unknown[]>).intercept({
+      register: (tap) => {
+        const fn = tap.fn as (...args: unknown[]) => unknown;
+        const blame = (e: unknown) => attributeFailure(e, hookName, tap.name);
+        if (tap.type === "promise") {
+          tap.fn = async (...args: unknown[]) => {
+            try {
+              return await fn(...args);
+            } catch (e) {
+              throw blame(e);
+            }
+          };
+        } else if (tap.type === "sync") {
+          tap.fn = (...args: unknown[]) => {
+            try {
+              return fn(...args);
+            } catch (e) {
+              throw blame(e);
+            }
+          };
+        } else {
+          tap.fn = (...args: unknown[]) => {
+            const cb = args.pop() as (err?: unknown, r?: unknown) => void;
+            fn(...args, (err: unknown, r: unknown) => cb(err ? blame(err) : err, r));
+          };
+        }
+        return tap;
+      },
+    });
+  }
+}
+
+/** A coded error keeps its code and gains the blame; anything else becomes BM4004. */
+export function attributeFailure(e: unknown, hook: string, plugin: string): BootmediaError {
+  if (e instanceof BootmediaError) {
+    if ((e as { hook?: string }).hook) return e;
+    return Object.assign(e, { hook, plugin });
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return Object.assign(new BootmediaError("BM4004", `plugin "${plugin}" failed in hook "${hook}": ${message}`, { cause: e }), { hook, plugin });
+}

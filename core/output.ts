@@ -1,0 +1,122 @@
+/**
+ * Output is never destroyed: every output is written to a temporary beside its final
+ * path, fsynced, and renamed into place only when the whole build succeeded. On failure,
+ * SIGINT or SIGTERM the temporaries are removed and old outputs stay byte-identical.
+ * (The wizard this replaces deletes an existing .iso before it even starts.)
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { BootmediaError } from "./errors.ts";
+
+const TMP_MARK = ".bootmedia-";
+/** Every live transaction, so a signal handler can clean them all synchronously. */
+const live = new Set<OutputTransaction>();
+
+export class OutputTransaction {
+  private readonly pending = new Map<string, string>(); // final -> temp
+  private finished = false;
+
+  constructor(readonly force: boolean) {
+    live.add(this);
+  }
+
+  /** Refuses existing outputs without --force, before any work is done. */
+  static assertWritable(paths: string[], force: boolean): void {
+    if (force) return;
+    const existing = paths.filter((p) => existsSync(p));
+    if (existing.length > 0) {
+      throw new BootmediaError("BM1010", `output exists: ${existing.join(", ")}`);
+    }
+  }
+
+  /** A fresh temporary path beside `finalPath` (same filesystem, so rename is atomic). */
+  async temp(finalPath: string): Promise<string> {
+    if (this.finished) throw new Error("transaction already finished");
+    OutputTransaction.assertWritable([finalPath], this.force);
+    await mkdir(dirname(finalPath), { recursive: true });
+    removeStaleTemps(dirname(finalPath));
+    const tmp = join(dirname(finalPath), `.${basename(finalPath)}${TMP_MARK}${process.pid}.tmp`);
+    rmSync(tmp, { recursive: true, force: true });
+    this.pending.set(finalPath, tmp);
+    return tmp;
+  }
+
+  /** fsync and rename every temporary into place. Directories swap via a backup name. */
+  commit(): string[] {
+    const done: string[] = [];
+    for (const [final, tmp] of this.pending) {
+      syncTree(tmp);
+      if (statSync(tmp).isDirectory() && existsSync(final)) {
+        const old = join(dirname(final), `.${basename(final)}${TMP_MARK}${process.pid}.old`);
+        renameSync(final, old);
+        renameSync(tmp, final);
+        rmSync(old, { recursive: true, force: true });
+      } else {
+        renameSync(tmp, final);
+      }
+      syncDir(dirname(final));
+      done.push(final);
+    }
+    this.pending.clear();
+    this.finish();
+    return done;
+  }
+
+  /** Removes every temporary; safe to call from a signal handler (synchronous). */
+  abort(): void {
+    for (const tmp of this.pending.values()) rmSync(tmp, { recursive: true, force: true });
+    this.pending.clear();
+    this.finish();
+  }
+
+  private finish(): void {
+    this.finished = true;
+    live.delete(this);
+  }
+}
+
+/** Aborts every live transaction: called on SIGINT/SIGTERM by the CLI. */
+export function abortAllOutputs(): void {
+  for (const tx of [...live]) tx.abort();
+}
+
+/** Temporaries left by a process that died without cleaning (SIGKILL, power loss). */
+function removeStaleTemps(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const m = name.match(/\.bootmedia-(\d+)\.(tmp|old)$/);
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function syncTree(path: string): void {
+  if (statSync(path).isDirectory()) {
+    for (const name of readdirSync(path)) syncTree(join(path, name));
+    syncDir(path);
+  } else {
+    const fd = openSync(path, "r+");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+function syncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

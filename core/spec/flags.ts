@@ -1,0 +1,151 @@
+/**
+ * CLI flags that mirror spec options, derived from the schema's meta (`flag`): the
+ * schema is the single source, so a new option gets its flag, help and docs at once.
+ */
+import { z } from "zod";
+import { mediaSpecSchema } from "./schema.ts";
+
+export interface SpecFlag {
+  /** Flag name without dashes, e.g. "task-sequence". */
+  flag: string;
+  /** Dotted spec path, e.g. "target.output". */
+  path: string[];
+  description: string;
+  kind: "string" | "boolean" | "number" | "enum" | "list" | "secret" | "mp" | "var" | "machine" | "capacity";
+  values?: string[];
+  default?: unknown;
+  codes?: string[];
+}
+
+type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema> };
+
+/** The JSON Schema of the spec (input view), with every meta key kept. */
+export function specJsonSchema(): JsonSchema {
+  return z.toJSONSchema(mediaSpecSchema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+}
+
+/** Every documented option (with or without a flag), depth first, in declaration order. */
+export function specOptions(): Array<SpecFlag & { hasFlag: boolean }> {
+  const out: Array<SpecFlag & { hasFlag: boolean }> = [];
+  const walk = (node: JsonSchema, path: string[]) => {
+    const props = node.properties ?? (node.anyOf as JsonSchema[] | undefined)?.find((n) => n.properties)?.properties;
+    for (const [key, child] of Object.entries(props ?? {})) {
+      const p = [...path, key];
+      out.push({ ...describe(child, p), hasFlag: typeof child.flag === "string" && child.flag !== "" });
+      if (child.type === "object" || child.properties) walk(child, p);
+    }
+  };
+  walk(specJsonSchema(), []);
+  return out;
+}
+
+export function specFlags(): SpecFlag[] {
+  return specOptions().filter((o) => o.hasFlag);
+}
+
+const SPECIAL_KIND: Record<string, SpecFlag["kind"]> = { mp: "mp", var: "var", machine: "machine", capacity: "capacity", "boot-image": "list", plugin: "list" };
+
+function describe(node: JsonSchema, path: string[]): SpecFlag {
+  const flag = String(node.flag ?? "");
+  const values = (node.enum as string[] | undefined) ?? undefined;
+  let kind: SpecFlag["kind"] = SPECIAL_KIND[flag] ?? (node.type === "secret" ? "secret" : values ? "enum" : node.type === "boolean" ? "boolean" : node.type === "number" || node.type === "integer" ? "number" : "string");
+  if (node.type === "secret") kind = "secret";
+  return {
+    flag,
+    path,
+    description: String(node.description ?? ""),
+    kind,
+    ...(values ? { values } : {}),
+    ...(node.default !== undefined ? { default: node.default } : {}),
+    ...(Array.isArray(node.codes) ? { codes: node.codes as string[] } : {}),
+  };
+}
+
+/** The flag(s) a user types for an option: secrets get -env and -file variants. */
+export function flagSyntax(f: SpecFlag): string[] {
+  switch (f.kind) {
+    case "secret":
+      return [`--${f.flag}-env <NAME>`, `--${f.flag}-file <PATH>`];
+    case "boolean":
+      return [`--${f.flag}`, `--no-${f.flag}`];
+    case "mp":
+      return [`--${f.flag} <URL[,PRIORITY]>`];
+    case "var":
+      return [`--${f.flag} <NAME=VALUE>`];
+    case "machine":
+      return [`--${f.flag} <ARCH-FIRMWARE[:NIC]>`];
+    case "enum":
+      return [`--${f.flag} <${f.values!.join("|")}>`];
+    default:
+      return [`--${f.flag} <value>`];
+  }
+}
+
+const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const many = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String));
+
+/** Applies the flags present in cac's parsed options onto a raw (unvalidated) spec. */
+export function applySpecFlags(raw: Record<string, unknown>, options: Record<string, unknown>): void {
+  for (const f of specFlags()) {
+    const key = camel(f.flag);
+    if (f.kind === "secret") {
+      const env = options[`${key}Env`];
+      const file = options[`${key}File`];
+      if (env !== undefined) setPath(raw, f.path, { env: String(env) });
+      if (file !== undefined) setPath(raw, f.path, { file: String(file) });
+      continue;
+    }
+    const v = options[key];
+    if (v === undefined) continue;
+    setPath(raw, f.path, convert(f, v, getPath(raw, f.path)));
+  }
+}
+
+function convert(f: SpecFlag, v: unknown, current: unknown): unknown {
+  switch (f.kind) {
+    case "boolean":
+      return v === true || v === "true";
+    case "number":
+      return Number(v);
+    case "capacity":
+      return /^\d+$/.test(String(v)) ? Number(v) : String(v);
+    case "list": {
+      const vals = many(v).flatMap((s) => s.split(","));
+      return vals.length === 1 && f.flag === "boot-image" ? vals[0] : vals;
+    }
+    case "mp":
+      return many(v).map((s) => {
+        const [url, priority] = s.split(",");
+        return priority === undefined ? { url } : { url, priority: Number(priority) };
+      });
+    case "var": {
+      const base = (current && typeof current === "object" ? current : {}) as Record<string, unknown>;
+      for (const s of many(v)) {
+        const i = s.indexOf("=");
+        base[i < 0 ? s : s.slice(0, i)] = i < 0 ? "" : s.slice(i + 1);
+      }
+      return base;
+    }
+    case "machine":
+      return many(v).map((s) => {
+        const [am, nic] = s.split(":");
+        const [arch, firmware] = (am ?? "").split("-");
+        return nic ? { arch, firmware, nic } : { arch, firmware };
+      });
+    default:
+      return String(v);
+  }
+}
+
+function getPath(obj: Record<string, unknown>, path: string[]): unknown {
+  return path.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), obj);
+}
+
+function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+  let o = obj;
+  for (const k of path.slice(0, -1)) {
+    if (!o[k] || typeof o[k] !== "object") o[k] = {};
+    o = o[k] as Record<string, unknown>;
+  }
+  o[path[path.length - 1]!] = value;
+}

@@ -1,0 +1,135 @@
+/**
+ * The media spec: ONE zod schema, the single source for validation, the CLI flags that
+ * mirror it (meta `flag`) and docs/spec.md (generated from it by core/spec/docs.ts).
+ * Meta keys: `description` (one line), `flag` (CLI flag that sets it), `codes` (the
+ * error codes this option can raise), `example`.
+ */
+import { z } from "zod";
+import { ARCHES } from "../compat.ts";
+
+/** `{ env: NAME }` or `{ file: path }`; an inline string is BM1006, never accepted. */
+export const secretRef = (description: string, flag: string) =>
+  z
+    .unknown()
+    .superRefine((value, ctx) => {
+      if (typeof value === "string" || typeof value === "number") {
+        ctx.addIssue({
+          code: "custom",
+          message: "secrets are accepted only by reference; an inline value would sit in clear in the spec file",
+          params: { bm: "BM1006" },
+        });
+        return;
+      }
+      const ok =
+        typeof value === "object" && value !== null && Object.keys(value).length === 1 &&
+        (typeof (value as { env?: unknown }).env === "string" || typeof (value as { file?: unknown }).file === "string");
+      if (!ok) ctx.addIssue({ code: "custom", message: "expected { env: NAME } or { file: path }", params: { bm: "BM1003" } });
+    })
+    .transform((v) => v as SecretRef)
+    .meta({ description, flag, type: "secret", codes: ["BM1006", "BM1007"] });
+
+export type SecretRef = { env: string } | { file: string };
+
+export const TARGET_TYPES = ["directory", "iso", "usb"] as const;
+export const CAPACITIES = ["cd650", "cd700", "dvd", "dvd-dl", "bd25", "unlimited"] as const;
+export const MP_MODES = ["dynamic", "site-based"] as const;
+export const UDA_MODES = ["auto", "pending", "none"] as const;
+
+const packageId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "a package id: letters, digits, . _ -");
+
+const target = z
+  .object({
+    type: z.enum(TARGET_TYPES).meta({ description: "Media type: a folder tree, a CD/DVD set (.iso files) or a USB drive/image", flag: "target", codes: ["BM3005"] }),
+    output: z.string().min(1).meta({ description: "Output path: folder (directory), .iso file (iso), image file or /dev/sdX (usb); relative to the spec file", flag: "out", codes: ["BM1010"] }),
+    capacity: z
+      .union([z.enum(CAPACITIES), z.number().int().positive()])
+      .optional()
+      .meta({ description: "ISO capacity per volume (cd650|cd700|dvd|dvd-dl|bd25|unlimited or bytes); content that does not fit is split into numbered volumes", flag: "capacity" }),
+    size: z.string().regex(/^\d+(\.\d+)?\s*(B|K|KiB|M|MiB|G|GiB)?$/i).optional().meta({ description: "USB image size (e.g. 2GiB); default: fits the content", flag: "size" }),
+  })
+  .strict();
+
+const managementPoint = z
+  .object({
+    url: z.string().meta({ description: "Management point URL (http or https)" }),
+    priority: z.number().int().min(1).optional().meta({ description: "Order of first contact, 1 first (dynamic media)" }),
+  })
+  .strict();
+
+const variableValue = z.union([
+  z.string(),
+  z.object({ value: secretRef("A secret variable value, by reference", ""), secret: z.literal(true) }).strict(),
+]);
+
+export const mediaSpecSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "letters, digits, . _ - (max 64)").meta({ description: "Media name: its id on the media and in logs", flag: "name", example: "contoso-x64" }),
+    bootImage: z
+      .union([packageId, z.array(packageId).min(1)])
+      .meta({ description: "Boot-image package id(s) in the content library; several put images of both architectures on one media", flag: "boot-image", codes: ["BM2002", "BM3002", "BM3003"] }),
+    taskSequence: packageId.meta({ description: "Task sequence the booted machine asks the management point for", flag: "task-sequence" }),
+    contentLibrary: z.string().min(1).default("fixtures/content").meta({ description: "Content library: a folder laid out as docs/content-library.md describes, relative to the spec file", flag: "content-library", codes: ["BM2001"] }),
+    target: target.meta({ description: "What to write" }),
+    unattended: z.boolean().default(false).meta({ description: "Allow unattended deployment: no prompts except the media password", flag: "unattended" }),
+    managementPoints: z
+      .object({
+        mode: z.enum(MP_MODES).meta({ description: "dynamic: list in priority order, an MP may redirect; site-based: exactly one MP", flag: "mode" }),
+        list: z.array(managementPoint).min(1).meta({ description: "Management points", flag: "mp" }),
+      })
+      .strict()
+      .optional()
+      .meta({ description: "Management points the booted machine contacts" }),
+    security: z
+      .object({
+        unknownComputers: z.boolean().default(false).meta({ description: "Enable unknown computer support", flag: "unknown-computers" }),
+        password: secretRef("Media password, by reference (the media holds only a verifier)", "password"),
+        certificate: z
+          .union([
+            z.object({ selfSigned: z.object({ start: z.coerce.string(), expire: z.coerce.string() }).strict() }).strict(),
+            z.object({ pki: z.object({ file: z.string(), password: secretRef("PFX password, by reference", "pfx-password") }).strict() }).strict(),
+          ])
+          .meta({ description: "Media certificate: self-signed (start/expire dates) or an imported PKI .pfx" }),
+        userDeviceAffinity: z.enum(UDA_MODES).default("none").meta({ description: "User device affinity: auto | pending | none", flag: "uda" }),
+      })
+      .partial({ password: true, certificate: true })
+      .strict()
+      .default({ unknownComputers: false, userDeviceAffinity: "none" })
+      .meta({ description: "Security settings" }),
+    customization: z
+      .object({
+        variables: z
+          .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,127}$/, "a letter, then letters, digits or _ (max 128); a leading _ is read-only"), variableValue)
+          .default({})
+          .meta({ description: "Task-sequence variables (NAME: value, or { value: {env|file}, secret: true })", flag: "var" }),
+        prestart: z
+          .object({
+            command: z.string().min(1).meta({ description: "Prestart command line, run before contacting a management point", flag: "prestart-command" }),
+            files: z.string().optional().meta({ description: "Folder copied to the media as the prestart files, relative to the spec", flag: "prestart-files" }),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({ variables: {} })
+      .meta({ description: "Customization" }),
+    machines: z
+      .array(
+        z
+          .object({
+            arch: z.enum(ARCHES).meta({ description: "Machine CPU: x86 (32-bit only) or x64" }),
+            firmware: z.enum(["bios", "uefi"]).meta({ description: "Machine firmware" }),
+            nic: z.string().optional().meta({ description: "Kernel driver the machine's NIC needs (e.g. e1000, virtio_net)" }),
+          })
+          .strict(),
+      )
+      .default([])
+      .meta({ description: "Machines the media must boot on; the validator checks the boot images against the compatibility rules", flag: "machine", codes: ["BM3003", "BM3004", "BM3007"] }),
+    plugins: z.array(z.string()).default([]).meta({ description: "Third-party plugins: paths relative to the spec, or package names", flag: "plugin", codes: ["BM1008"] }),
+  })
+  .strict();
+
+/** The spec as written (defaults optional). */
+export type MediaSpecInput = z.input<typeof mediaSpecSchema>;
+/** The spec after validation and defaults. */
+export type MediaSpec = z.output<typeof mediaSpecSchema>;
+export { ARCHES };

@@ -1,0 +1,117 @@
+/** The values that flow through the pipeline, stage by stage. */
+import type { Arch, Firmware } from "./compat.ts";
+import type { MediaSpec } from "./spec/schema.ts";
+import type { FileSource } from "../formats/tree.ts";
+
+export const PACKAGE_TYPES = ["boot-image", "prestart", "task-sequence"] as const;
+export type PackageType = (typeof PACKAGE_TYPES)[number];
+
+/** Boot files a boot-image package can carry, by role (writers pick the roles they use). */
+export const BOOT_FILE_ROLES = ["bios-eltorito", "bios-mbr", "bios-core", "uefi-x86", "uefi-x64"] as const;
+export type BootFileRole = (typeof BOOT_FILE_ROLES)[number];
+
+export interface ManifestFile {
+  /** Where the file lands on the media (relative, "/"-separated). */
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface BootImageInfo {
+  arch: Arch;
+  firmware: Firmware[];
+  drivers: string[];
+  kernel: string;
+  initrd: string;
+  bootFiles: Partial<Record<BootFileRole, string>>;
+}
+
+export interface ContentPackage {
+  id: string;
+  type: PackageType;
+  name: string;
+  version: string;
+  bootImage?: BootImageInfo;
+  files: ManifestFile[];
+}
+
+/** One file to put on the media: where it comes from, what it must hash to. */
+export interface ContentItem extends ManifestFile {
+  /** The package it belongs to, or a pseudo-id like "prestart-files". */
+  packageId: string;
+  /** Where to get it: a library folder path, a URL, or a local file outside any library. */
+  origin: { kind: string; location: string };
+  /** Filled by the fetch stage: a verified local copy. */
+  localPath?: string;
+}
+
+export interface Target {
+  type: string;
+  /** Absolute output path. */
+  output: string;
+  [key: string]: unknown;
+}
+
+/** The spec after resolve: packages and every content item the media needs. */
+export interface ResolvedMedia {
+  spec: MediaSpec;
+  /** Folder of the spec file. */
+  specDir: string;
+  target: Target;
+  packages: ContentPackage[];
+  items: ContentItem[];
+}
+
+/** Where a layout entry's bytes come from. */
+export type EntrySource =
+  | { kind: "content"; sha256: string }
+  | FileSource;
+
+export interface LayoutFile {
+  type: "file";
+  path: string;
+  size: number;
+  source: EntrySource;
+  mode?: number;
+}
+export interface LayoutDir {
+  type: "dir";
+  path: string;
+  mode?: number;
+}
+export type LayoutEntry = LayoutFile | LayoutDir;
+
+/** A boot path for one firmware and machine bitness, pointing at boot files in the tree. */
+export interface BootEntry {
+  firmware: Firmware;
+  arch: Arch;
+  role: BootFileRole;
+  /** Media path of the boot file. */
+  path: string;
+}
+
+export interface Volume {
+  /** 1-based sequence number (CD/DVD sets). */
+  index: number;
+  label: string;
+  entries: LayoutEntry[];
+  boot: BootEntry[];
+}
+
+/** The media configuration every writer puts in bootmedia/ (see docs/media-config.md). */
+export interface MediaConfig {
+  schema: 1;
+  id: string;
+  taskSequence: string;
+  images: Array<{ id: string; arch: Arch; kernel: string; initrd: string; drivers: string[] }>;
+  [key: string]: unknown;
+}
+
+export interface MediaLayout {
+  volumes: Volume[];
+  config: MediaConfig;
+}
+
+export interface WriteResult {
+  outputs: Array<{ path: string; bytes: number; sha256?: string }>;
+}

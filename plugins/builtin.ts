@@ -1,0 +1,23 @@
+/**
+ * The built-in features, chosen from a table (the webpack WebpackOptionsApply idea):
+ * each row returns a plugin for a spec, or false when the spec does not need it.
+ */
+import type { Plugin } from "../core/plugin.ts";
+import type { MediaSpec } from "../core/spec/schema.ts";
+import { LocalLibraryPlugin } from "./content-library/LocalLibraryPlugin.ts";
+import { BootImagePlugin } from "./boot-image/BootImagePlugin.ts";
+import { PrestartPlugin } from "./prestart/PrestartPlugin.ts";
+import { MediaConfigPlugin } from "./media-config/MediaConfigPlugin.ts";
+import { DirectoryWriterPlugin } from "./directory/DirectoryWriterPlugin.ts";
+
+export const BUILTIN: Array<(spec: MediaSpec) => Plugin | false> = [
+  () => new LocalLibraryPlugin(),
+  () => new BootImagePlugin(),
+  (spec) => spec.customization.prestart !== undefined && new PrestartPlugin(),
+  () => new MediaConfigPlugin(),
+  (spec) => spec.target.type === "directory" && new DirectoryWriterPlugin(),
+];
+
+export function builtinPlugins(spec: MediaSpec): Plugin[] {
+  return BUILTIN.map((row) => row(spec)).filter((p): p is Plugin => p !== false);
+}
