@@ -16,6 +16,9 @@ const live = new Set<OutputTransaction>();
 export class OutputTransaction {
   private readonly pending = new Map<string, string>(); // final -> temp
   private finished = false;
+  private removed: string[] = [];
+  /** True once aborted: writers that create many files check it between files. */
+  aborted = false;
 
   constructor(readonly force: boolean) {
     live.add(this);
@@ -65,9 +68,18 @@ export class OutputTransaction {
 
   /** Removes every temporary; safe to call from a signal handler (synchronous). */
   abort(): void {
-    for (const tmp of this.pending.values()) rmSync(tmp, { recursive: true, force: true });
+    this.aborted = true;
+    for (const tmp of this.pending.values()) {
+      rmSync(tmp, { recursive: true, force: true });
+      this.removed.push(tmp);
+    }
     this.pending.clear();
     this.finish();
+  }
+
+  /** Removes the aborted temporaries again: an I/O request already in flight may have re-created one. */
+  sweep(): void {
+    for (const tmp of this.removed) rmSync(tmp, { recursive: true, force: true });
   }
 
   private finish(): void {
@@ -76,9 +88,11 @@ export class OutputTransaction {
   }
 }
 
-/** Aborts every live transaction: called on SIGINT/SIGTERM by the CLI. */
-export function abortAllOutputs(): void {
-  for (const tx of [...live]) tx.abort();
+/** Aborts every live transaction: called on SIGINT/SIGTERM by the CLI. Returns a sweep for later. */
+export function abortAllOutputs(): () => void {
+  const aborted = [...live];
+  for (const tx of aborted) tx.abort();
+  return () => aborted.forEach((tx) => tx.sweep());
 }
 
 /** Temporaries left by a process that died without cleaning (SIGKILL, power loss). */

@@ -74,9 +74,13 @@ export function reportFailure(e: unknown, mode: OutputMode): number {
 export function installSignalHandlers(): void {
   for (const [sig, code] of [["SIGINT", EXIT.SIGINT], ["SIGTERM", EXIT.SIGTERM]] as const) {
     process.on(sig, () => {
-      abortAllOutputs();
+      const sweep = abortAllOutputs();
       process.stderr.write(`\nerror BM4003 build interrupted by ${sig}; previous outputs are untouched\n`);
-      process.exit(code);
+      // I/O already handed to the thread pool may still land; sweep once it has, then exit.
+      setTimeout(() => {
+        sweep();
+        process.exit(code);
+      }, 150);
     });
   }
 }

@@ -106,7 +106,7 @@ function convert(f: SpecFlag, v: unknown, current: unknown): unknown {
     case "boolean":
       return v === true || v === "true";
     case "number":
-      return Number(v);
+      return Number(Array.isArray(v) ? v[v.length - 1] : v);
     case "capacity":
       return /^\d+$/.test(String(v)) ? Number(v) : String(v);
     case "list": {
@@ -132,8 +132,8 @@ function convert(f: SpecFlag, v: unknown, current: unknown): unknown {
         const [arch, firmware] = (am ?? "").split("-");
         return nic ? { arch, firmware, nic } : { arch, firmware };
       });
-    default:
-      return String(v);
+    default: // a repeated single-value flag: the last one wins, as in most CLIs
+      return String(Array.isArray(v) ? v[v.length - 1] : v);
   }
 }
 

@@ -40,7 +40,7 @@ export async function loadSpecFile(file: string, overrides: (raw: Record<string,
     throw new DiagnosticsError([diagnostic("BM1002", "the spec must be a mapping of options", { path: `${file}:1:1` })]);
   }
   overrides(raw);
-  const result = mediaSpecSchema.safeParse(raw);
+  const result = mediaSpecSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     throw new DiagnosticsError(result.error.issues.map((i) => issueToDiagnostic(i, doc, where, file)));
   }
@@ -61,12 +61,17 @@ export async function loadSpecObject(raw: Record<string, unknown>, dir: string, 
 function issueToDiagnostic(issue: z.core.$ZodIssue, doc: Document, where: (o: number) => string, file: string): Diagnostic {
   const keyPath = issue.path.map(String);
   const code = codeOf(issue);
-  const dotted = keyPath.join(".") || "(top level)";
   let message = issue.message;
   let path = keyPath;
   if (issue.code === "unrecognized_keys") {
     message = `unknown option${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
     path = [...keyPath, issue.keys[0]!];
+  }
+  const dotted = path.join(".") || "(top level)";
+  // Show what was given, except for secret fields (their issues carry a bm code).
+  const input = (issue as { input?: unknown }).input;
+  if (code === "BM1003" && (issue as { params?: { bm?: string } }).params?.bm === undefined && input !== undefined && typeof input !== "object") {
+    message = `${JSON.stringify(input)} is not valid: ${message}`;
   }
   if (code === "BM1005") message = `required option "${dotted}" is missing`;
   return diagnostic(code, message, { path: `${locate(doc, path, where, issue.code === "unrecognized_keys") ?? `${file}`} (${dotted})` });

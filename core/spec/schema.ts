@@ -68,7 +68,7 @@ export const mediaSpecSchema = z
       .union([packageId, z.array(packageId).min(1)])
       .meta({ description: "Boot-image package id(s) in the content library; several put images of both architectures on one media", flag: "boot-image", codes: ["BM2002", "BM3002", "BM3003"] }),
     taskSequence: packageId.meta({ description: "Task sequence the booted machine asks the management point for", flag: "task-sequence" }),
-    contentLibrary: z.string().min(1).default("fixtures/content").meta({ description: "Content library: a folder laid out as docs/content-library.md describes, relative to the spec file", flag: "content-library", codes: ["BM2001"] }),
+    contentLibrary: z.string().min(1).default("embedded").meta({ description: "Content library: a folder laid out as docs/content-library.md describes (relative to the spec file), or `embedded` for the sample library shipped with bootmedia", flag: "content-library", codes: ["BM2001"] }),
     target: target.meta({ description: "What to write" }),
     unattended: z.boolean().default(false).meta({ description: "Allow unattended deployment: no prompts except the media password", flag: "unattended" }),
     managementPoints: z

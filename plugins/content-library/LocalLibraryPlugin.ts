@@ -5,6 +5,7 @@
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { BootmediaError } from "../../core/errors.ts";
 import { parseManifest } from "../../core/content/manifest.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
@@ -18,8 +19,8 @@ export class LocalLibraryPlugin implements Plugin {
 
   apply(build: PluginBuild): void {
     build.hooks.resolve.tapPromise(PLUGIN_NAME, async (media) => {
-      const root = resolve(media.specDir, media.spec.contentLibrary);
       if (/^https?:\/\//.test(media.spec.contentLibrary)) return media; // a distribution point: another plugin's job
+      const root = libraryRoot(media.spec.contentLibrary, media.specDir);
       await assertLibrary(root);
       const ids = [...bootImageIds(media), media.spec.taskSequence];
       for (const id of ids) addPackage(media, await readPackage(root, id), root);
@@ -29,6 +30,13 @@ export class LocalLibraryPlugin implements Plugin {
       item.origin.kind === ORIGIN_KIND ? { open: async () => openLibraryFile(item.origin.location, `${item.packageId}/${item.path}`) } : undefined,
     );
   }
+}
+
+/** The sample library shipped with bootmedia, used when the spec says `embedded`. */
+export const EMBEDDED_LIBRARY = fileURLToPath(new URL("../../fixtures/content", import.meta.url));
+
+export function libraryRoot(value: string, specDir: string): string {
+  return value === "embedded" ? EMBEDDED_LIBRARY : resolve(specDir, value);
 }
 
 export function bootImageIds(media: ResolvedMedia): string[] {

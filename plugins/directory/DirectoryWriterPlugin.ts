@@ -31,6 +31,7 @@ export const directoryWriter: MediaWriter = {
       let done = 0;
       await mkdir(root, { recursive: true });
       for (const e of tree) {
+        if (ctx.tx.aborted) throw new BootmediaError("BM4003", "build interrupted");
         const dest = join(root, ...splitTreePath(e.path));
         if (e.type === "dir") {
           await mkdir(dest, { recursive: true });
