@@ -12,6 +12,8 @@ export interface BuildOptions {
   strict: boolean;
   /** Fetch concurrency. */
   concurrency: number;
+  /** Skip confirmation prompts (writing to a drive). */
+  yes: boolean;
   /** Seconds since the epoch for every timestamp and id on the media. */
   sourceDateEpoch: number;
 }

@@ -8,6 +8,7 @@ import { ISO_CODES } from "./codes/iso.ts";
 import { FAT_CODES } from "./codes/fat.ts";
 import { BOOT_CODES } from "./codes/boot.ts";
 import { TESTBED_CODES } from "./codes/testbed.ts";
+import { USB_CODES } from "./codes/usb.ts";
 
 export const ERROR_CODES = {
   ...CORE_CODES,
@@ -15,6 +16,7 @@ export const ERROR_CODES = {
   ...FAT_CODES,
   ...BOOT_CODES,
   ...TESTBED_CODES,
+  ...USB_CODES,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -27,7 +27,8 @@ export class OutputTransaction {
   /** Refuses existing outputs without --force, before any work is done. */
   static assertWritable(paths: string[], force: boolean): void {
     if (force) return;
-    const existing = paths.filter((p) => existsSync(p));
+    // A block device is not an output that "exists": writers to drives confirm instead.
+    const existing = paths.filter((p) => existsSync(p) && !statSync(p).isBlockDevice());
     if (existing.length > 0) {
       throw new BootmediaError("BM1010", `output exists: ${existing.join(", ")}`);
     }

@@ -1,6 +1,6 @@
 /**
- * The runner: resolve → fetch → validate → layout → write, with timings, progress and
- * the build log. `planMedia` stops after layout and writes nothing.
+ * The runner: resolve → validate → layout → fetch → write, with timings, progress and
+ * the build log. `planMedia` stops after layout and neither downloads nor writes.
  */
 import { isAbsolute, resolve } from "node:path";
 import { MediaBuild } from "./build.ts";
@@ -16,6 +16,7 @@ import type { TreeEntry } from "../formats/tree.ts";
 import type { EntrySource } from "./types.ts";
 import type { FileSource } from "../formats/tree.ts";
 import type { Reporter } from "./hooks.ts";
+import { materializeSlices } from "./slices.ts";
 
 export interface PlanResult {
   media: ResolvedMedia;
@@ -56,10 +57,12 @@ export async function buildMedia(ctx: BuildContext, plugins: Plugin[]): Promise<
   OutputTransaction.assertWritable([target.output], ctx.options.force);
   const tx = new OutputTransaction(ctx.options.force);
   try {
+    // Validation and layout need only manifests (sizes, hashes): a media that cannot be
+    // built is refused before a byte is downloaded or written.
     const media = await run.resolve();
-    const fetch = await run.fetch(media);
     await run.validate(media);
     const layout = await run.layout(media);
+    const fetch = await run.fetch(media);
     const outputs = await run.write(media, layout, tx);
     const summary = { outputs, diagnostics: run.diagnostics, timings: run.timings };
     await build.hooks.done.promise(summary);
@@ -169,17 +172,27 @@ class StageRunner {
       OutputTransaction.assertWritable(writer.outputs(layout, target), this.ctx.options.force);
       await this.build.hooks.beforeWrite.promise(layout);
       const byHash = new Map(media.items.map((i) => [i.sha256, i]));
+      const cachedPath = (sha256: string) => {
+        const local = byHash.get(sha256)?.localPath;
+        if (!local) throw new Error(`content ${sha256} was not fetched`);
+        return local;
+      };
+      const slices = await materializeSlices(layout, cachedPath);
       const sourceOf = (src: EntrySource): FileSource => {
-        if (src.kind !== "content") return src;
-        const local = byHash.get(src.sha256)?.localPath;
-        if (!local) throw new Error(`content ${src.sha256} was not fetched`);
-        return { kind: "file", path: local };
+        if (src.kind === "content") return { kind: "file", path: cachedPath(src.sha256) };
+        if (src.kind === "slice") return { kind: "file", path: slices.pathOf(src) };
+        return src;
       };
       const treeOf = (v: MediaLayout["volumes"][number]): TreeEntry[] =>
         v.entries.map((e) => (e.type === "dir" ? e : { ...e, source: sourceOf(e.source) }));
-      const outputs = await writer.write({
-        layout, media, target, tx, progress: this.ctx.progress, treeOf, sourceOf, sourceDateEpoch: this.ctx.options.sourceDateEpoch,
-      });
+      let outputs: WriteResult["outputs"];
+      try {
+        outputs = await writer.write({
+          layout, media, target, tx, progress: this.ctx.progress, treeOf, sourceOf, sourceDateEpoch: this.ctx.options.sourceDateEpoch, yes: this.ctx.options.yes,
+        });
+      } finally {
+        await slices.cleanup();
+      }
       tx.commit();
       for (const o of outputs) this.ctx.log.write("write", `${o.path}: ${o.bytes} bytes${o.sha256 ? ` sha256 ${o.sha256}` : ""}`);
       await this.build.hooks.afterWrite.promise({ outputs });

@@ -7,7 +7,7 @@ export const PACKAGE_TYPES = ["boot-image", "prestart", "task-sequence"] as cons
 export type PackageType = (typeof PACKAGE_TYPES)[number];
 
 /** Boot files a boot-image package can carry, by role (writers pick the roles they use). */
-export const BOOT_FILE_ROLES = ["bios-eltorito", "bios-mbr", "bios-core", "uefi-x86", "uefi-x64"] as const;
+export const BOOT_FILE_ROLES = ["bios-eltorito", "bios-hybrid", "bios-mbr", "bios-core", "uefi-x86", "uefi-x64"] as const;
 export type BootFileRole = (typeof BOOT_FILE_ROLES)[number];
 
 export interface ManifestFile {
@@ -65,6 +65,8 @@ export interface ResolvedMedia {
 /** Where a layout entry's bytes come from. */
 export type EntrySource =
   | { kind: "content"; sha256: string }
+  /** A byte range of a content item: one part of a file split across CD/DVD volumes. */
+  | { kind: "slice"; sha256: string; offset: number; length: number }
   | FileSource;
 
 export interface LayoutFile {

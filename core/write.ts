@@ -15,6 +15,8 @@ export interface WriteContext {
   treeOf(volume: Volume): TreeEntry[];
   sourceOf(source: EntrySource): FileSource;
   sourceDateEpoch: number;
+  /** Skip confirmation prompts (--yes). */
+  yes: boolean;
 }
 
 export interface MediaWriter {
@@ -22,4 +24,14 @@ export interface MediaWriter {
   outputs(layout: MediaLayout, target: Target): string[];
   /** Writes every output to tx temporaries; returns sizes (and hashes if computed). */
   write(ctx: WriteContext): Promise<Array<{ path: string; bytes: number; sha256?: string }>>;
+}
+
+/**
+ * A volume's entries as writer input for planning only (sizes and names matter; the bytes
+ * are not read), so plan and checkLayout can run before anything is fetched.
+ */
+export function plannedTree(volume: Volume): TreeEntry[] {
+  return volume.entries.map((e) =>
+    e.type === "dir" ? e : { ...e, source: e.source.kind === "content" || e.source.kind === "slice" ? { kind: "file" as const, path: `(content ${e.source.sha256})` } : e.source },
+  );
 }

@@ -14,6 +14,7 @@ import { builtinPlugins } from "../../plugins/builtin.ts";
 export interface CommonFlags {
   force?: boolean;
   strict?: boolean;
+  yes?: boolean;
   cacheDir?: string;
   concurrency?: number | string;
   plugin?: string | string[];
@@ -34,6 +35,7 @@ export async function contextFromCli(specFile: string | undefined, flags: Common
     options: {
       force: flags.force === true,
       strict: flags.strict === true,
+      yes: flags.yes === true,
       concurrency: Number(flags.concurrency ?? 4),
       sourceDateEpoch: sourceDateEpochFromEnv(),
     },

@@ -30,6 +30,7 @@ export const CORE_CODES = {
   BM3008: { title: "option not supported yet", hint: "This version does not implement the option; remove it from the spec (see the issue tracker for when it lands)." },
   BM3009: { title: "management point invalid", hint: "Use http(s)://host[:port][/path] without credentials; site-based media has exactly one MP, dynamic media distinct priorities." },
   BM3010: { title: "no media password", hint: "Set security.password ({ env: NAME }): the seed says always assign a password to bootable media." },
+  BM3110: { title: "volume exceeds capacity", hint: "Choose a larger capacity (dvd, dvd-dl, bd25) or leave content out; boot files must fit on volume 1." },
   // BM4xxx — write
   BM4001: { title: "write failed", hint: "Check free space and permissions at the output path." },
   BM4002: { title: "source changed while writing", hint: "A source file changed size or vanished during the build; make sure nothing writes to the content while building." },

@@ -15,6 +15,7 @@ export const PLUGIN_NAME = "BootImagePlugin";
 /** Which firmware and machine bitness each boot-file role serves. */
 export const ROLE_TARGET = {
   "bios-eltorito": { firmware: "bios", arch: "x86" },
+  "bios-hybrid": { firmware: "bios", arch: "x86" },
   "bios-mbr": { firmware: "bios", arch: "x86" },
   "bios-core": { firmware: "bios", arch: "x86" },
   "uefi-x86": { firmware: "uefi", arch: "x86" },

@@ -13,6 +13,7 @@ export function registerBuildCommands(cli: CAC, run: Run): void {
     .command("build [spec]", "Build the media: resolve → fetch → validate → layout → write")
     .option("--force", "Replace existing outputs (atomically; the old output stays until the new one is complete)")
     .option("--strict", "Treat warnings (e.g. no media password) as errors")
+    .option("--yes", "Do not ask before erasing a USB drive (for scripts)")
     .option("--cache-dir <dir>", "Content cache (default $BOOTMEDIA_CACHE or ~/.cache/bootmedia)")
     .option("--concurrency <n>", "Parallel fetches", { default: 4 });
   addSpecFlags(build);

@@ -1,0 +1,68 @@
+/**
+ * Master Boot Record: boot code, disk signature and four primary partition entries
+ * (UEFI 2.10 §5.2.1 "Legacy Master Boot Record", Table 5-1/5-2).
+ */
+import { bytes, readRecord, u8, u16, u32, writeRecord } from "../fat/record.ts";
+
+export const MBR_BYTES = 512;
+
+/** Legacy MBR layout (UEFI §5.2.1 Table 5-1). */
+export const MBR = {
+  BootCode: bytes(0, 440),
+  UniqueMBRDiskSignature: u32(440),
+  Unknown: u16(444),
+  PartitionRecord: bytes(446, 64),
+  Signature: u16(510),
+} as const;
+export const MBR_SIGNATURE = 0xaa55;
+export const PARTITION_RECORD_BYTES = 16;
+
+/** One partition record (UEFI §5.2.1 Table 5-2). */
+export const PARTITION_RECORD = {
+  BootIndicator: u8(0),
+  StartingCHS: bytes(1, 3),
+  OSType: u8(4),
+  EndingCHS: bytes(5, 3),
+  StartingLBA: u32(8),
+  SizeInLBA: u32(12),
+} as const;
+
+export const PARTITION_TYPES = { FAT32_LBA: 0x0c, EFI_SYSTEM: 0xef, GPT_PROTECTIVE: 0xee } as const;
+export const BOOT_INDICATOR_ACTIVE = 0x80;
+
+export interface MbrPartition { bootable: boolean; type: number; startLba: number; sectors: number }
+
+/** CHS of an LBA with the 255-head, 63-sector geometry; past cylinder 1023 the "use LBA" maximum. */
+function encodeChs(lba: number): Buffer {
+  const heads = 255, spt = 63;
+  let c = Math.floor(lba / (heads * spt)), h = Math.floor(lba / spt) % heads, s = (lba % spt) + 1;
+  if (c > 1023) { c = 1023; h = 254; s = 63; }
+  return Buffer.from([h, s | ((c >> 2) & 0xc0), c & 0xff]);
+}
+
+/** A fresh MBR sector: the given boot code (or zeros), signature and partitions. */
+export function encodeMbr(opts: { bootCode?: Uint8Array; diskSignature: number; partitions: MbrPartition[] }): Buffer {
+  const buf = Buffer.alloc(MBR_BYTES);
+  if (opts.bootCode) buf.set(opts.bootCode.subarray(0, MBR.BootCode.size), 0);
+  writeRecord(MBR, buf, 0, { UniqueMBRDiskSignature: opts.diskSignature, Unknown: 0, Signature: MBR_SIGNATURE });
+  opts.partitions.slice(0, 4).forEach((p, i) => {
+    writeRecord(PARTITION_RECORD, buf, MBR.PartitionRecord.offset + i * PARTITION_RECORD_BYTES, {
+      BootIndicator: p.bootable ? BOOT_INDICATOR_ACTIVE : 0, StartingCHS: encodeChs(p.startLba), OSType: p.type,
+      EndingCHS: encodeChs(p.startLba + p.sectors - 1), StartingLBA: p.startLba, SizeInLBA: p.sectors,
+    });
+  });
+  return buf;
+}
+
+export interface DecodedMbr { valid: boolean; diskSignature: number; partitions: Array<MbrPartition & { index: number }>; bootCode: Buffer }
+
+export function decodeMbr(sector: Buffer): DecodedMbr {
+  const m = readRecord(MBR, sector, 0);
+  const partitions: DecodedMbr["partitions"] = [];
+  for (let i = 0; i < 4; i++) {
+    const p = readRecord(PARTITION_RECORD, sector, MBR.PartitionRecord.offset + i * PARTITION_RECORD_BYTES);
+    if (p.OSType === 0 || p.SizeInLBA === 0) continue;
+    partitions.push({ index: i + 1, bootable: p.BootIndicator === BOOT_INDICATOR_ACTIVE, type: p.OSType, startLba: p.StartingLBA, sectors: p.SizeInLBA });
+  }
+  return { valid: m.Signature === MBR_SIGNATURE, diskSignature: m.UniqueMBRDiskSignature, partitions, bootCode: m.BootCode };
+}

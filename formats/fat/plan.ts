@@ -1,0 +1,230 @@
+/**
+ * planFat: turns a tree into a FAT volume plan (geometry, short names, contiguous cluster
+ * allocation) and refuses, with coded errors, anything FAT cannot hold — before any byte
+ * is written.
+ */
+import { createHash } from "node:crypto";
+import { BootmediaError } from "../../core/errors.ts";
+import { splitTreePath, type FileSource, type TreeEntry } from "../tree.ts";
+import { defaultFatTypes, layoutGeometry, type FatGeometry } from "./geometry.ts";
+import { checkLongName, countLfnEntries, makeShortNames, makeVolumeLabel } from "./names.ts";
+import { DIR_ENTRY_BYTES, MAX_FAT_FILE_BYTES, SECTOR_BYTES, type FatType } from "./structures.ts";
+
+export interface FatOptions {
+  label?: string;
+  /** Seconds since 1970 (callers pass SOURCE_DATE_EPOCH): every timestamp and the serial derive from it. */
+  sourceDateEpoch: number;
+  /** Volume size; a multiple of 512. Left out: sized from the content. */
+  sizeBytes?: number;
+  fatType?: FatType;
+  /** Bytes of file data written so far, of the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+interface PlanNodeBase {
+  name: string;
+  path: string;
+  /** 8.3 name, 11 bytes (spec §6.1), and whether LFN entries carry the long name. */
+  shortName: string;
+  needsLfn: boolean;
+  /** First cluster, 0 for empty files (spec §6: DIR_FstClus is 0 for an empty file). */
+  firstCluster: number;
+  clusters: number;
+}
+export interface PlanFile extends PlanNodeBase { kind: "file"; size: number; source: FileSource }
+export interface PlanDir extends PlanNodeBase { kind: "dir"; children: PlanNode[] }
+export type PlanNode = PlanFile | PlanDir;
+
+export interface FatPlan extends FatGeometry {
+  totalBytes: number;
+  /** Label as stored (11 bytes, upper case), or undefined for "NO NAME". */
+  label?: string;
+  volumeId: number;
+  sourceDateEpoch: number;
+  root: PlanDir;
+  /** Directories in allocation order (root first); files follow them on disk. */
+  dirs: PlanDir[];
+  files: PlanFile[];
+  fileBytes: number;
+  usedClusters: number;
+  freeClusters: number;
+}
+
+const MIB = 2 ** 20;
+
+/** Builds the directory tree; parents may be implied by paths. */
+function buildTree(entries: TreeEntry[]): PlanDir {
+  const root: PlanDir = { kind: "dir", name: "", path: "", shortName: "", needsLfn: false, firstCluster: 0, clusters: 0, children: [] };
+  const byPath = new Map<string, PlanNode>([["", root]]);
+  const ensureDir = (parts: string[]): PlanDir => {
+    let dir = root;
+    for (let i = 0; i < parts.length; i++) {
+      const path = parts.slice(0, i + 1).join("/");
+      let node = byPath.get(path);
+      if (!node) {
+        checkLongName(parts[i], path);
+        node = { kind: "dir", name: parts[i], path, shortName: "", needsLfn: false, firstCluster: 0, clusters: 0, children: [] };
+        byPath.set(path, node);
+        dir.children.push(node);
+      } else if (node.kind !== "dir") {
+        throw new BootmediaError("BM3207", `${path} is both a file and a folder in the tree.`, { where: path });
+      }
+      dir = node;
+    }
+    return dir;
+  };
+  for (const e of entries) {
+    let parts: string[];
+    try { parts = splitTreePath(e.path); } catch (cause) {
+      throw new BootmediaError("BM3204", `The media path ${JSON.stringify(e.path)} is not a valid relative path.`, { where: e.path, cause });
+    }
+    if (e.type === "dir") { ensureDir(parts); continue; }
+    const parent = ensureDir(parts.slice(0, -1));
+    if (byPath.has(e.path)) throw new BootmediaError("BM3207", `${e.path} appears twice in the tree.`, { where: e.path });
+    const name = parts[parts.length - 1];
+    checkLongName(name, e.path);
+    if (e.size >= MAX_FAT_FILE_BYTES + 1) {
+      throw new BootmediaError("BM3201",
+        `${e.path} is ${e.size} bytes (${(e.size / 2 ** 30).toFixed(2)} GiB): FAT32 cannot store a file of 4 GiB (4294967296 bytes) or more.`,
+        { where: e.path });
+    }
+    const file: PlanFile = { kind: "file", name, path: e.path, size: e.size, source: e.source, shortName: "", needsLfn: false, firstCluster: 0, clusters: 0 };
+    byPath.set(e.path, file);
+    parent.children.push(file);
+  }
+  return root;
+}
+
+/** Sorts children by code point and gives them short names; rejects case-only twins. */
+function nameChildren(dir: PlanDir): void {
+  dir.children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const seen = new Map<string, string>();
+  for (const c of dir.children) {
+    const key = c.name.toUpperCase();
+    const other = seen.get(key);
+    if (other !== undefined) {
+      throw new BootmediaError("BM3205", `${JSON.stringify(other)} and ${JSON.stringify(c.name)} in /${dir.path} differ only in case; FAT sees one name.`, { where: c.path });
+    }
+    seen.set(key, c.name);
+  }
+  const shorts = makeShortNames(dir.children.map((c) => c.name), "/" + dir.path);
+  dir.children.forEach((c, i) => { c.shortName = shorts[i].raw; c.needsLfn = shorts[i].needsLfn; });
+  for (const c of dir.children) if (c.kind === "dir") nameChildren(c);
+}
+
+/** 32-byte entries a directory holds: dot entries, the root's label, LFN + short entry per child. */
+export function countDirEntries(dir: PlanDir, hasLabel: boolean): number {
+  let n = dir.path === "" ? (hasLabel ? 1 : 0) : 2;
+  for (const c of dir.children) n += 1 + (c.needsLfn ? countLfnEntries(c.name) : 0);
+  return n;
+}
+
+function listDirs(root: PlanDir): PlanDir[] {
+  const out: PlanDir[] = [];
+  const queue = [root];
+  while (queue.length) {
+    const d = queue.shift()!;
+    out.push(d);
+    for (const c of d.children) if (c.kind === "dir") queue.push(c);
+  }
+  return out;
+}
+
+function listFiles(dir: PlanDir, out: PlanFile[] = []): PlanFile[] {
+  for (const c of dir.children) {
+    if (c.kind === "file") out.push(c);
+    else listFiles(c, out);
+  }
+  return out;
+}
+
+/** Clusters the content needs with a given cluster size (FAT32 root included). */
+function countClusters(dirs: PlanDir[], files: PlanFile[], clusterBytes: number, fatType: FatType, hasLabel: boolean): number {
+  let n = 0;
+  for (const d of dirs) {
+    if (d.path === "" && fatType !== 32) continue;
+    n += Math.max(1, Math.ceil((countDirEntries(d, hasLabel) * DIR_ENTRY_BYTES) / clusterBytes));
+  }
+  for (const f of files) n += Math.ceil(f.size / clusterBytes);
+  return n;
+}
+
+/** Gives every directory and non-empty file its contiguous cluster run: directories first. */
+function allocateClusters(dirs: PlanDir[], files: PlanFile[], g: FatGeometry, hasLabel: boolean): number {
+  let next = 2;
+  for (const d of dirs) {
+    if (d.path === "" && g.fatType !== 32) continue;
+    d.clusters = Math.max(1, Math.ceil((countDirEntries(d, hasLabel) * DIR_ENTRY_BYTES) / g.clusterBytes));
+    d.firstCluster = next;
+    next += d.clusters;
+  }
+  for (const f of files) {
+    f.clusters = Math.ceil(f.size / g.clusterBytes);
+    f.firstCluster = f.clusters ? next : 0;
+    next += f.clusters;
+  }
+  return next - 2;
+}
+
+function chooseGeometry(totalSectors: number, types: FatType[], rootEntries: number, fits: (g: FatGeometry) => boolean): FatGeometry | undefined {
+  let any: FatGeometry | undefined;
+  for (const t of types) {
+    const g = layoutGeometry(t, totalSectors, rootEntries);
+    if (g && fits(g)) return g;
+    any ??= g;
+  }
+  return any;
+}
+
+/** Volume id from the epoch and label: reproducible, yet differs between differently labelled builds. */
+function deriveVolumeId(epoch: number, label: string | undefined): number {
+  return createHash("sha256").update(`bootmedia-fat:${epoch}:${label ?? ""}`).digest().readUInt32LE(0);
+}
+
+export function planFat(entries: TreeEntry[], opts: Omit<FatOptions, "onProgress">): FatPlan {
+  const label = makeVolumeLabel(opts.label);
+  const root = buildTree(entries);
+  nameChildren(root);
+  const dirs = listDirs(root);
+  const files = listFiles(root);
+  const rootEntries = countDirEntries(root, label !== undefined);
+  const fileBytes = files.reduce((s, f) => s + f.size, 0);
+  const need = (g: FatGeometry) => countClusters(dirs, files, g.clusterBytes, g.fatType, label !== undefined);
+  const fits = (g: FatGeometry) => need(g) <= g.clusterCount;
+
+  let geometry: FatGeometry | undefined;
+  if (opts.sizeBytes !== undefined) {
+    const size = opts.sizeBytes;
+    if (!Number.isSafeInteger(size) || size <= 0 || size % SECTOR_BYTES !== 0) {
+      throw new BootmediaError("BM3206", `A FAT image size must be a positive multiple of 512 bytes; ${size} is not.`);
+    }
+    const types = opts.fatType ? [opts.fatType] : defaultFatTypes(size);
+    geometry = chooseGeometry(size / SECTOR_BYTES, types, rootEntries, fits);
+    if (!geometry) {
+      throw new BootmediaError("BM3206", `${size} bytes cannot hold a ${types.map((t) => `FAT${t}`).join(" or ")} file system.`);
+    }
+    if (!fits(geometry)) {
+      const needBytes = need(geometry) * geometry.clusterBytes;
+      const avail = geometry.clusterCount * geometry.clusterBytes;
+      throw new BootmediaError("BM3202",
+        `The content needs ${needBytes} bytes on FAT${geometry.fatType} (${fileBytes} bytes of files plus folders and cluster slack) but an image of ${size} bytes holds only ${avail} bytes of data.`);
+    }
+  } else {
+    // Content + FAT overhead + slack, rounded up to whole MiB; grown until a geometry holds it.
+    let size = Math.ceil((fileBytes * 1.02 + (files.length + dirs.length) * 4096 + MIB) / MIB) * MIB;
+    for (let i = 0; i < 400 && !geometry; i++) {
+      const types = opts.fatType ? [opts.fatType] : defaultFatTypes(size);
+      const g = chooseGeometry(size / SECTOR_BYTES, types, rootEntries, fits);
+      if (g && fits(g)) geometry = g;
+      else size = Math.ceil((size * 1.05) / MIB) * MIB;
+    }
+    if (!geometry) {
+      throw new BootmediaError("BM3206", `No FAT${opts.fatType ?? ""} volume can hold ${fileBytes} bytes of content.`);
+    }
+  }
+  const usedClusters = allocateClusters(dirs, files, geometry, label !== undefined);
+  return {
+    ...geometry, totalBytes: geometry.totalSectors * SECTOR_BYTES, label, volumeId: deriveVolumeId(opts.sourceDateEpoch, label),
+    sourceDateEpoch: opts.sourceDateEpoch, root, dirs, files, fileBytes, usedClusters, freeClusters: geometry.clusterCount - usedClusters,
+  };
+}
