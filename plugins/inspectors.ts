@@ -3,6 +3,7 @@
  * path reads it. Each format plugin contributes its reader here.
  */
 import { directoryInspector } from "./directory/inspect.ts";
+import { usbInspector } from "./usb/inspect.ts";
 
 export interface InspectReport {
   kind: string;
@@ -16,4 +17,4 @@ export interface Inspector {
   format(report: InspectReport): string;
 }
 
-export const INSPECTORS: Inspector[] = [directoryInspector];
+export const INSPECTORS: Inspector[] = [directoryInspector, usbInspector];

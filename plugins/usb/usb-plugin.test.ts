@@ -38,6 +38,11 @@ describe("usb target", () => {
     const config = JSON.parse(await readFile(join(dir, "bootmedia/media.json"), "utf8"));
     expect(config.id).toBe("contoso-x64");
     await rm(dir, { recursive: true, force: true });
+
+    const inspected = JSON.parse((await bootmedia(["inspect", image, "--json"])).stdout);
+    expect(inspected).toMatchObject({ kind: "usb", partitions: [{ index: 1, bootable: true, type: 0x0c, startLba: 2048 }], filesystem: { type: "FAT32" } });
+    expect(inspected.config.id).toBe("contoso-x64");
+    expect(inspected.files.map((f: { path: string }) => f.path)).toContain("bootmedia/prestart/check.sh");
   });
 
   it("is byte-identical for two builds with the same SOURCE_DATE_EPOCH", async () => {
