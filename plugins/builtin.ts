@@ -10,6 +10,7 @@ import { PrestartPlugin } from "./prestart/PrestartPlugin.ts";
 import { MediaConfigPlugin } from "./media-config/MediaConfigPlugin.ts";
 import { DirectoryWriterPlugin } from "./directory/DirectoryWriterPlugin.ts";
 import { UsbPlugin } from "./usb/UsbPlugin.ts";
+import { IsoPlugin } from "./iso/IsoPlugin.ts";
 
 export const BUILTIN: Array<(spec: MediaSpec) => Plugin | false> = [
   () => new LocalLibraryPlugin(),
@@ -18,6 +19,7 @@ export const BUILTIN: Array<(spec: MediaSpec) => Plugin | false> = [
   () => new MediaConfigPlugin(),
   (spec) => spec.target.type === "directory" && new DirectoryWriterPlugin(),
   (spec) => spec.target.type === "usb" && new UsbPlugin(),
+  (spec) => spec.target.type === "iso" && new IsoPlugin(),
 ];
 
 export function builtinPlugins(spec: MediaSpec): Plugin[] {

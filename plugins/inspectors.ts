@@ -4,6 +4,7 @@
  */
 import { directoryInspector } from "./directory/inspect.ts";
 import { usbInspector } from "./usb/inspect.ts";
+import { isoInspector } from "./iso/inspect.ts";
 
 export interface InspectReport {
   kind: string;
@@ -17,4 +18,4 @@ export interface Inspector {
   format(report: InspectReport): string;
 }
 
-export const INSPECTORS: Inspector[] = [directoryInspector, usbInspector];
+export const INSPECTORS: Inspector[] = [directoryInspector, isoInspector, usbInspector];

@@ -11,6 +11,7 @@ import { specFlags, flagSyntax } from "../spec/flags.ts";
 import { registerBuildCommands } from "./commands/build.ts";
 import { registerInspectCommand } from "./commands/inspect.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
+import { registerImageCommand } from "./commands/image.ts";
 
 export const EXIT = { OK: 0, PROBLEMS: 1, USAGE: 2, INTERNAL: 3, SIGINT: 130, SIGTERM: 143 } as const;
 
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   registerBuildCommands(cli, run);
   registerInspectCommand(cli, run);
   registerDoctorCommand(cli, run);
+  registerImageCommand(cli, run);
   cli.option("--json", "Machine-readable output on stdout").option("--quiet", "No progress output");
   cli.help();
   cli.version("0.1.0");

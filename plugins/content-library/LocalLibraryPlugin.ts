@@ -19,8 +19,10 @@ export class LocalLibraryPlugin implements Plugin {
 
   apply(build: PluginBuild): void {
     build.hooks.resolve.tapPromise(PLUGIN_NAME, async (media) => {
-      if (/^https?:\/\//.test(media.spec.contentLibrary)) return media; // a distribution point: another plugin's job
-      const root = libraryRoot(media.spec.contentLibrary, media.specDir);
+      const library = media.spec.contentLibrary;
+      // A URL, a list of URLs or the object form is a distribution point: another plugin's job.
+      if (typeof library !== "string" || /^https?:\/\//.test(library)) return media;
+      const root = libraryRoot(library, media.specDir);
       await assertLibrary(root);
       const ids = [...bootImageIds(media), media.spec.taskSequence];
       for (const id of ids) addPackage(media, await readPackage(root, id), root);

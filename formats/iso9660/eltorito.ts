@@ -1,0 +1,117 @@
+/**
+ * El Torito bootable CD-ROM format (Phoenix/IBM 1995): the boot record volume descriptor,
+ * the boot catalog, and mkisofs' boot-info-table that GRUB's and ISOLINUX's CD boot sectors read.
+ */
+import { SECTOR } from "./records.ts";
+import { defineLayout, encodeRecord } from "./struct.ts";
+
+export const EL_TORITO_ID = "EL TORITO SPECIFICATION";
+export const PLATFORM = { BIOS: 0x00, EFI: 0xef } as const;
+export const BOOT_INDICATOR = { BOOTABLE: 0x88, NOT_BOOTABLE: 0x00 } as const;
+export const SECTION_HEADER = { MORE: 0x90, FINAL: 0x91 } as const;
+const NO_EMULATION = 0;
+/** mkisofs' -boot-load-size 4: one 2048-byte CD sector in 512-byte virtual sectors. */
+export const BIOS_LOAD_SECTORS = 4;
+
+/** Boot record volume descriptor (El Torito §2.0, Figure 7). */
+export const BOOT_RECORD = defineLayout(SECTOR, {
+  type: { offset: 0, size: 1, type: "u8" },
+  standardId: { offset: 1, size: 5, type: "achars" },
+  version: { offset: 6, size: 1, type: "u8" },
+  bootSystemId: { offset: 7, size: 32, type: "zchars" },
+  bootId: { offset: 39, size: 32, type: "zchars" },
+  catalogLba: { offset: 71, size: 4, type: "u32le" },
+});
+
+/** Validation entry (§2.1, Figure 8): the words of the entry sum to zero. */
+export const VALIDATION_ENTRY = defineLayout(32, {
+  headerId: { offset: 0, size: 1, type: "u8" },
+  platform: { offset: 1, size: 1, type: "u8" },
+  idString: { offset: 4, size: 24, type: "zchars" },
+  checksum: { offset: 28, size: 2, type: "u16le" },
+  key55: { offset: 30, size: 1, type: "u8" },
+  keyAA: { offset: 31, size: 1, type: "u8" },
+});
+
+/** Initial/default entry (§2.2, Figure 9) and section entry (§2.4, Figure 11) share this shape. */
+export const BOOT_ENTRY = defineLayout(32, {
+  indicator: { offset: 0, size: 1, type: "u8" },
+  mediaType: { offset: 1, size: 1, type: "u8" },
+  loadSegment: { offset: 2, size: 2, type: "u16le" },
+  systemType: { offset: 4, size: 1, type: "u8" },
+  sectorCount: { offset: 6, size: 2, type: "u16le" },
+  loadRba: { offset: 8, size: 4, type: "u32le" },
+  selectionCriteria: { offset: 12, size: 1, type: "u8" },
+});
+
+/** Section header (§2.3, Figure 10). */
+export const SECTION_HEADER_ENTRY = defineLayout(32, {
+  indicator: { offset: 0, size: 1, type: "u8" },
+  platform: { offset: 1, size: 1, type: "u8" },
+  entries: { offset: 2, size: 2, type: "u16le" },
+  idString: { offset: 4, size: 28, type: "zchars" },
+});
+
+/** mkisofs -boot-info-table, patched into the boot image at byte 8 (genisoimage man page, "boot-info-table"). */
+export const BOOT_INFO_TABLE = defineLayout(64, {
+  pvdLba: { offset: 8, size: 4, type: "u32le" },
+  fileLba: { offset: 12, size: 4, type: "u32le" },
+  fileLength: { offset: 16, size: 4, type: "u32le" },
+  checksum: { offset: 20, size: 4, type: "u32le" },
+  reserved: { offset: 24, size: 40, type: "bytes" },
+});
+
+export interface CatalogImage {
+  platform: number;
+  lba: number;
+  loadSectors: number;
+}
+
+export function encodeBootRecord(catalogLba: number): Buffer {
+  return encodeRecord(BOOT_RECORD, { type: 0, standardId: "CD001", version: 1, bootSystemId: EL_TORITO_ID, catalogLba });
+}
+
+function encodeValidationEntry(platform: number): Buffer {
+  const buf = encodeRecord(VALIDATION_ENTRY, { headerId: 1, platform, key55: 0x55, keyAA: 0xaa });
+  let sum = 0;
+  for (let i = 0; i < buf.length; i += 2) sum = (sum + buf.readUInt16LE(i)) & 0xffff;
+  return encodeRecord(VALIDATION_ENTRY, { checksum: (0x10000 - sum) & 0xffff }, buf);
+}
+
+function encodeBootEntry(img: CatalogImage): Buffer {
+  return encodeRecord(BOOT_ENTRY, { indicator: BOOT_INDICATOR.BOOTABLE, mediaType: NO_EMULATION, loadSegment: 0, systemType: 0, sectorCount: img.loadSectors, loadRba: img.lba });
+}
+
+/** The catalog: validation entry, the first image as default entry, then one section per further image. */
+export function encodeBootCatalog(images: CatalogImage[]): Buffer {
+  const out = Buffer.alloc(SECTOR);
+  const [first, ...rest] = images;
+  const parts = [encodeValidationEntry(first.platform), encodeBootEntry(first)];
+  rest.forEach((img, i) => {
+    const indicator = i === rest.length - 1 ? SECTION_HEADER.FINAL : SECTION_HEADER.MORE;
+    parts.push(encodeRecord(SECTION_HEADER_ENTRY, { indicator, platform: img.platform, entries: 1 }), encodeBootEntry(img));
+  });
+  Buffer.concat(parts).copy(out);
+  return out;
+}
+
+/** Patches the boot-info-table into a boot image held in memory; checksum = sum of LE u32 words from byte 64. */
+export function patchBootInfoTable(image: Buffer, pvdLba: number, fileLba: number): void {
+  let sum = 0;
+  const padded = image.length % 4 === 0 ? image : Buffer.concat([image, Buffer.alloc(4 - (image.length % 4))]);
+  for (let i = 64; i < padded.length; i += 4) sum = (sum + padded.readUInt32LE(i)) >>> 0;
+  encodeRecord(BOOT_INFO_TABLE, { pvdLba, fileLba, fileLength: image.length, checksum: sum, reserved: Buffer.alloc(40) }, image);
+}
+
+/**
+ * GRUB's i386-pc-eltorito image is cdboot.img (2048 bytes) + core.img. When the same image is
+ * booted from a disk by boot_hybrid.img, core.img's diskboot.img loads the rest from its
+ * blocklist, whose start sector lives at byte 500 of diskboot (2048 + 500 = 2548). xorriso's
+ * --grub2-boot-info writes the image's 512-byte LBA + 5 there (the sector after diskboot).
+ */
+export const GRUB2_BOOT_INFO = defineLayout(2556, { blocklistStart: { offset: 2548, size: 8, type: "u64le" } });
+
+export function patchGrub2BootInfo(image: Buffer, fileLba: number): void {
+  if (image.length < GRUB2_BOOT_INFO.size) return;
+  encodeRecord(GRUB2_BOOT_INFO, { blocklistStart: BigInt(fileLba * 4 + 5) }, image);
+}

@@ -1,0 +1,175 @@
+/**
+ * The system area of a hybrid image (sectors 0-15): an MBR so the .iso written raw to a USB
+ * stick boots in BIOS mode (caller's boot code, e.g. GRUB's boot_hybrid.img) and UEFI mode
+ * (an ESP partition over the El Torito EFI image), and optionally a GPT. See README.md.
+ */
+import { createHash } from "node:crypto";
+import { crc32 } from "node:zlib";
+import { SECTOR } from "./records.ts";
+import { defineLayout, encodeRecord } from "./struct.ts";
+
+const DISK_SECTOR = 512;
+/** Primary/backup GPT: 128 entries of 128 bytes = 32 sectors, plus the header (UEFI §5.3). */
+const GPT_ENTRIES = 128;
+const GPT_ENTRY_SIZE = 128;
+const GPT_ENTRY_SECTORS = (GPT_ENTRIES * GPT_ENTRY_SIZE) / DISK_SECTOR;
+/** 2048-byte blocks appended for the backup GPT (33 disk sectors, rounded up). */
+export const GPT_TAIL_SECTORS = Math.ceil(((GPT_ENTRY_SECTORS + 1) * DISK_SECTOR) / SECTOR);
+
+/** Master boot record (UEFI §5.2.1, Table 5-1). */
+export const MBR = defineLayout(512, {
+  bootCode: { offset: 0, size: 440, type: "bytes" },
+  diskSignature: { offset: 440, size: 4, type: "u32le" },
+  unknown: { offset: 444, size: 2, type: "u16le" },
+  partitions: { offset: 446, size: 64, type: "bytes" },
+  signature: { offset: 510, size: 2, type: "u16le" },
+});
+/** GRUB boot_hybrid.img reads the 512-byte sector of core.img (El Torito image LBA * 4 + 4) from here (grub-mkrescue / xorriso --grub2-mbr). */
+export const GRUB2_MBR_PATCH = defineLayout(512, { kernelSector: { offset: 0x1b0, size: 8, type: "u64le" } });
+
+/** MBR partition record (UEFI §5.2.1, Table 5-2). */
+export const MBR_PARTITION = defineLayout(16, {
+  status: { offset: 0, size: 1, type: "u8" },
+  chsFirst: { offset: 1, size: 3, type: "bytes" },
+  type: { offset: 4, size: 1, type: "u8" },
+  chsLast: { offset: 5, size: 3, type: "bytes" },
+  lbaFirst: { offset: 8, size: 4, type: "u32le" },
+  sectors: { offset: 12, size: 4, type: "u32le" },
+});
+
+/** GPT header (UEFI §5.3.2, Table 5-5). */
+export const GPT_HEADER = defineLayout(92, {
+  signature: { offset: 0, size: 8, type: "achars" },
+  revision: { offset: 8, size: 4, type: "u32le" },
+  headerSize: { offset: 12, size: 4, type: "u32le" },
+  headerCrc: { offset: 16, size: 4, type: "u32le" },
+  myLba: { offset: 24, size: 8, type: "u64le" },
+  alternateLba: { offset: 32, size: 8, type: "u64le" },
+  firstUsableLba: { offset: 40, size: 8, type: "u64le" },
+  lastUsableLba: { offset: 48, size: 8, type: "u64le" },
+  diskGuid: { offset: 56, size: 16, type: "bytes" },
+  entriesLba: { offset: 72, size: 8, type: "u64le" },
+  entryCount: { offset: 80, size: 4, type: "u32le" },
+  entrySize: { offset: 84, size: 4, type: "u32le" },
+  entriesCrc: { offset: 88, size: 4, type: "u32le" },
+});
+
+/** GPT partition entry (UEFI §5.3.3, Table 5-6). */
+export const GPT_ENTRY = defineLayout(GPT_ENTRY_SIZE, {
+  typeGuid: { offset: 0, size: 16, type: "bytes" },
+  uniqueGuid: { offset: 16, size: 16, type: "bytes" },
+  firstLba: { offset: 32, size: 8, type: "u64le" },
+  lastLba: { offset: 40, size: 8, type: "u64le" },
+  attributes: { offset: 48, size: 8, type: "u64le" },
+  name: { offset: 56, size: 72, type: "bytes" },
+});
+
+export const MBR_TYPE = { EFI_SYSTEM: 0xef, GPT_PROTECTIVE: 0xee, HIDDEN_IFS: 0x17 } as const;
+export const GPT_TYPE_EFI_SYSTEM = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
+
+/** GUID text to its on-disk mixed-endian bytes (UEFI Appendix A). */
+export function encodeGuid(text: string): Buffer {
+  const h = text.replace(/-/g, "");
+  const b = Buffer.from(h, "hex");
+  b.subarray(0, 4).reverse();
+  b.subarray(4, 6).reverse();
+  b.subarray(6, 8).reverse();
+  return b;
+}
+
+export function decodeGuid(b: Buffer): string {
+  const c = Buffer.from(b);
+  c.subarray(0, 4).reverse();
+  c.subarray(4, 6).reverse();
+  c.subarray(6, 8).reverse();
+  const h = c.toString("hex").toUpperCase();
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** A GUID derived from a seed (reproducible builds): SHA-256 with RFC 4122 version 4 / variant bits set. */
+function deriveGuid(seed: string): Buffer {
+  const b = createHash("sha256").update(seed).digest().subarray(0, 16);
+  b[7] = (b[7] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  return Buffer.from(b);
+}
+
+/** CHS address with the 64 heads x 32 sectors geometry xorriso uses; beyond 1023 cylinders it saturates. */
+function encodeChs(lba: number): Buffer {
+  const heads = 64, spt = 32;
+  const cyl = Math.floor(lba / (heads * spt));
+  if (cyl > 1023) return Buffer.from([0xfe, 0xff, 0xff]);
+  const head = Math.floor(lba / spt) % heads;
+  const sector = (lba % spt) + 1;
+  return Buffer.from([head, sector | ((cyl >> 2) & 0xc0), cyl & 0xff]);
+}
+
+function encodeMbrPartition(status: number, type: number, first: number, sectors: number): Buffer {
+  return encodeRecord(MBR_PARTITION, { status, type, chsFirst: encodeChs(first), chsLast: encodeChs(first + sectors - 1), lbaFirst: first, sectors });
+}
+
+export interface SystemAreaInput {
+  seed: string;
+  totalSectors: number;
+  mbrCode?: Uint8Array;
+  grub2PatchLba?: number;
+  esp?: { lba: number; bytes: number };
+  gpt: boolean;
+}
+
+export interface SystemArea {
+  /** Bytes for the start of the image (16 sectors). */
+  head: Buffer;
+  /** Bytes for the last GPT_TAIL_SECTORS blocks (backup GPT), when gpt is on. */
+  tail?: Buffer;
+}
+
+/** Builds the MBR (and GPT) for a hybrid image. */
+export function encodeSystemArea(input: SystemAreaInput): SystemArea {
+  const head = Buffer.alloc(16 * SECTOR);
+  const diskSectors = input.totalSectors * (SECTOR / DISK_SECTOR);
+  const code = Buffer.alloc(440);
+  if (input.mbrCode) Buffer.from(input.mbrCode).subarray(0, 440).copy(code);
+  const parts: Buffer[] = [];
+  const espFirst = input.esp ? input.esp.lba * (SECTOR / DISK_SECTOR) : 0;
+  const espSectors = input.esp ? Math.ceil(input.esp.bytes / DISK_SECTOR) : 0;
+  if (input.gpt) {
+    parts.push(encodeMbrPartition(0, MBR_TYPE.GPT_PROTECTIVE, 1, Math.min(diskSectors - 1, 0xffffffff)));
+  } else if (input.esp) {
+    // Only the ESP: partitions must not overlap or UEFI firmware (EDK2) rejects the whole table.
+    parts.push(encodeMbrPartition(input.mbrCode ? 0x80 : 0, MBR_TYPE.EFI_SYSTEM, espFirst, espSectors));
+  } else {
+    // isohybrid style: one active partition from sector 0 over the whole image, for BIOSes that want one.
+    parts.push(encodeMbrPartition(0x80, MBR_TYPE.HIDDEN_IFS, 0, diskSectors));
+  }
+  const signature = createHash("sha256").update(`${input.seed}:mbr`).digest().readUInt32LE(0);
+  encodeRecord(MBR, { bootCode: code, diskSignature: signature, partitions: Buffer.concat(parts), signature: 0xaa55 }, head);
+  if (input.grub2PatchLba !== undefined) encodeRecord(GRUB2_MBR_PATCH, { kernelSector: BigInt(input.grub2PatchLba * 4 + 4) }, head);
+  if (!input.gpt) return { head };
+
+  const entries = Buffer.alloc(GPT_ENTRIES * GPT_ENTRY_SIZE);
+  if (input.esp) {
+    encodeRecord(GPT_ENTRY, {
+      typeGuid: encodeGuid(GPT_TYPE_EFI_SYSTEM), uniqueGuid: deriveGuid(`${input.seed}:esp`),
+      firstLba: BigInt(espFirst), lastLba: BigInt(espFirst + espSectors - 1), attributes: 0n,
+      name: Buffer.from("EFI boot partition", "utf16le"),
+    }, entries);
+  }
+  const last = diskSectors - 1;
+  const header = (my: number, alt: number, entriesLba: number) => {
+    const h = encodeRecord(GPT_HEADER, {
+      signature: "EFI PART", revision: 0x00010000, headerSize: GPT_HEADER.size, headerCrc: 0,
+      myLba: BigInt(my), alternateLba: BigInt(alt), firstUsableLba: BigInt(2 + GPT_ENTRY_SECTORS),
+      lastUsableLba: BigInt(last - 1 - GPT_ENTRY_SECTORS), diskGuid: deriveGuid(`${input.seed}:disk`),
+      entriesLba: BigInt(entriesLba), entryCount: GPT_ENTRIES, entrySize: GPT_ENTRY_SIZE, entriesCrc: crc32(entries),
+    });
+    return encodeRecord(GPT_HEADER, { headerCrc: crc32(h) }, h);
+  };
+  header(1, last, 2).copy(head, DISK_SECTOR);
+  entries.copy(head, 2 * DISK_SECTOR);
+  const tail = Buffer.alloc(GPT_TAIL_SECTORS * SECTOR);
+  const tailFirst = diskSectors - tail.length / DISK_SECTOR;
+  entries.copy(tail, (last - GPT_ENTRY_SECTORS - tailFirst) * DISK_SECTOR);
+  header(last, 1, last - GPT_ENTRY_SECTORS).copy(tail, (last - tailFirst) * DISK_SECTOR);
+  return { head, tail };
+}

@@ -1,0 +1,196 @@
+/**
+ * Places everything: names, system use, directory sizes, then logical block addresses in a
+ * fixed order (descriptors, boot catalog, path tables, directories, continuation areas, file
+ * data, GPT backup). Nothing here depends on the clock or on file contents.
+ */
+import { BootmediaError } from "../../core/errors.ts";
+import type { TreeEntry } from "../tree.ts";
+import { extentCount, sizeDirectory, sizePathTable, systemUseRoom } from "./dirs.ts";
+import { validateVolumeId } from "./names.ts";
+import { MAX_EXTENT, SECTOR, SYSTEM_AREA_SECTORS } from "./records.ts";
+import { encodeEr, encodeNm, encodePx, encodeRr, encodeSp, encodeTf, layoutSystemUse, S_IFDIR, S_IFREG, type SystemUse } from "./susp.ts";
+import { buildTree, listFiles, nameTree, walkDirs, type DirNode, type FileNode } from "./tree.ts";
+import type { IsoOptions, IsoPlan, IsoRegion } from "./types.ts";
+import { GPT_TAIL_SECTORS } from "./hybrid.ts";
+
+/** El Torito: load size 0 when the image has more 512-byte sectors than the 16-bit field holds (as xorriso does). */
+const MAX_LOAD_SECTORS = 0xffff;
+/**
+ * 300 KiB of zeros after the data, like mkisofs/xorriso -pad: GRUB's CD boot code (and some
+ * drives' read-ahead) read past the last file; without it a tiny image does not boot.
+ */
+export const TRAILING_PAD_SECTORS = 150;
+
+export interface ContinuationBlock {
+  lba: number;
+  parts: { offset: number; data: Buffer[] }[];
+}
+
+export interface IsoLayout {
+  opts: IsoOptions;
+  root: DirNode;
+  dirs: DirNode[];
+  jdirs: DirNode[];
+  files: FileNode[];
+  lba: { pvd: number; bootRecord?: number; svd: number; terminator: number; catalog?: number; pathL: number; pathM: number; jPathL: number; jPathM: number };
+  pathTableSize: number;
+  jPathTableSize: number;
+  continuation: ContinuationBlock[];
+  regions: IsoRegion[];
+  bios?: FileNode;
+  efi?: { node: FileNode; loadSectors: number };
+  totalSectors: number;
+}
+
+const sectorsOf = (bytes: number) => Math.ceil(bytes / SECTOR);
+
+export function validateOptions(opts: IsoOptions): void {
+  validateVolumeId(opts.volumeId);
+  if (!Number.isSafeInteger(opts.sourceDateEpoch) || opts.sourceDateEpoch < 0) {
+    throw new BootmediaError("BM3106", `sourceDateEpoch must be a non-negative integer, got ${opts.sourceDateEpoch}`);
+  }
+  const code = opts.hybrid?.mbrCode;
+  if (code && code.length > 512) throw new BootmediaError("BM3106", `hybrid MBR code is ${code.length} bytes; at most 512 expected`);
+  if (opts.hybrid && !opts.boot?.bios && !opts.boot?.efi) throw new BootmediaError("BM3106", "hybrid needs a BIOS or EFI boot image");
+  for (const s of [opts.publisher, opts.application]) {
+    if (s !== undefined && (s.length > 128 || /[^\x20-\x7e]/.test(s))) throw new BootmediaError("BM3106", `publisher/application must be at most 128 printable ASCII characters: ${s}`);
+  }
+}
+
+function findBootFile(root: DirNode, path: string): FileNode {
+  let node: DirNode | FileNode | undefined = root;
+  for (const part of path.split("/")) node = node?.kind === "dir" ? node.children.get(part) : undefined;
+  if (node?.kind !== "file" || node.entry.size === 0) {
+    throw new BootmediaError("BM3105", `boot image ${path} is not a non-empty file of the tree`, { where: path });
+  }
+  return node;
+}
+
+/** Rock Ridge entries of every primary record (RRIP 1.10; SP and ER only on the root's "."). */
+function attachSystemUse(root: DirNode, epoch: number): void {
+  const tf = encodeTf(epoch);
+  const rr = encodeRr();
+  const dirPx = (d: DirNode) => encodePx(S_IFDIR | d.mode, 2 + [...d.children.values()].filter((k) => k.kind === "dir").length);
+  for (const dir of walkDirs(root)) {
+    const self = [rr, dirPx(dir), tf];
+    dir.selfSu = layoutSystemUse(dir.parent ? self : [encodeSp(), ...self, encodeEr()], systemUseRoom(1));
+    dir.parentSu = layoutSystemUse([rr, dirPx(dir.parent ?? dir), tf], systemUseRoom(1));
+    for (const kid of dir.children.values()) {
+      const room = systemUseRoom(kid.isoId.length);
+      const px = kid.kind === "dir" ? dirPx(kid) : encodePx(S_IFREG | kid.mode, 1);
+      const entries = [rr, px, tf, ...encodeNm(kid.name)];
+      const n = kid.kind === "dir" ? 1 : extentCount(kid.entry.size);
+      kid.su = Array.from({ length: n }, () => layoutSystemUse(entries, room));
+    }
+  }
+}
+
+/** Packs continuation areas into blocks without crossing a block boundary (SUSP §5.1). */
+function placeContinuations(dirs: DirNode[], firstLba: number): ContinuationBlock[] {
+  const blocks: ContinuationBlock[] = [];
+  const place = (su: SystemUse | null) => {
+    if (!su || su.continued.length === 0) return;
+    let cur = blocks[blocks.length - 1];
+    const used = cur ? cur.parts.reduce((n, p) => Math.max(n, p.offset + p.data.reduce((m, b) => m + b.length, 0)), 0) : SECTOR;
+    if (!cur || used + su.contLength > SECTOR) {
+      cur = { lba: firstLba + blocks.length, parts: [] };
+      blocks.push(cur);
+    }
+    const offset = cur.parts.length === 0 ? 0 : used;
+    cur.parts.push({ offset, data: su.continued });
+    su.contLba = cur.lba;
+    su.contOffset = offset;
+  };
+  for (const d of dirs) {
+    place(d.selfSu);
+    place(d.parentSu);
+    for (const k of d.isoOrder) for (const su of k.su) place(su);
+  }
+  return blocks;
+}
+
+/** Computes the whole layout of the image. */
+export function layoutIso(entries: readonly TreeEntry[], opts: IsoOptions): IsoLayout {
+  validateOptions(opts);
+  const root = buildTree(entries);
+  nameTree(root);
+  attachSystemUse(root, opts.sourceDateEpoch);
+  const dirs = walkDirs(root, "iso");
+  const jdirs = walkDirs(root, "joliet");
+  dirs.forEach((d, i) => (d.number = i + 1));
+  jdirs.forEach((d, i) => (d.jNumber = i + 1));
+  if (dirs.length > 0xffff) throw new BootmediaError("BM3106", `${dirs.length} folders; path tables hold at most 65535`);
+  const bios = opts.boot?.bios ? findBootFile(root, opts.boot.bios.image) : undefined;
+  const efiNode = opts.boot?.efi ? findBootFile(root, opts.boot.efi.image) : undefined;
+  const boot = Boolean(bios || efiNode);
+
+  const regions: IsoRegion[] = [];
+  let next = SYSTEM_AREA_SECTORS;
+  const take = (name: string, sectors: number) => {
+    const lba = next;
+    if (sectors > 0) regions.push({ name, lba, sectors });
+    next += sectors;
+    return lba;
+  };
+  const pathTableSize = sizePathTable(dirs, "iso");
+  const jPathTableSize = sizePathTable(jdirs, "joliet");
+  const lba = {
+    pvd: take("primary volume descriptor", 1),
+    bootRecord: boot ? take("El Torito boot record", 1) : undefined,
+    svd: take("Joliet volume descriptor", 1),
+    terminator: take("descriptor set terminator", 1),
+    catalog: boot ? take("El Torito boot catalog", 1) : undefined,
+    pathL: take("path table L", sectorsOf(pathTableSize)),
+    pathM: take("path table M", sectorsOf(pathTableSize)),
+    jPathL: take("Joliet path table L", sectorsOf(jPathTableSize)),
+    jPathM: take("Joliet path table M", sectorsOf(jPathTableSize)),
+  };
+  // Directory sizes do not depend on addresses, so size first, then place.
+  for (const d of dirs) d.size = sizeDirectory(d, "iso");
+  for (const d of jdirs) d.jSize = sizeDirectory(d, "joliet");
+  const dirStart = next;
+  for (const d of dirs) d.lba = take("", sectorsOf(d.size));
+  regions.push({ name: "directories", lba: dirStart, sectors: next - dirStart });
+  const jdirStart = next;
+  for (const d of jdirs) d.jLba = take("", sectorsOf(d.jSize));
+  regions.push({ name: "Joliet directories", lba: jdirStart, sectors: next - jdirStart });
+  const continuation = placeContinuations(dirs, next);
+  take("Rock Ridge continuation areas", continuation.length);
+
+  const files = listFiles(root);
+  for (const f of files) {
+    const size = f.entry.size;
+    // Empty files point at block 0 with length 0, as xorriso does; they own no block.
+    const base = size === 0 ? 0 : take("", sectorsOf(size));
+    f.extents = Array.from({ length: extentCount(size) }, (_, i) => ({
+      lba: size === 0 ? 0 : base + i * (MAX_EXTENT / SECTOR),
+      length: Math.min(MAX_EXTENT, size - i * MAX_EXTENT),
+    }));
+  }
+  take("padding", TRAILING_PAD_SECTORS);
+  if (opts.hybrid?.gpt) take("GPT backup", GPT_TAIL_SECTORS);
+  regions.sort((a, b) => a.lba - b.lba);
+  const efiSectors = efiNode ? Math.ceil(efiNode.entry.size / 512) : 0;
+  return {
+    opts, root, dirs, jdirs, files, lba, pathTableSize, jPathTableSize, continuation, regions, bios,
+    efi: efiNode ? { node: efiNode, loadSectors: efiSectors > MAX_LOAD_SECTORS ? 0 : efiSectors } : undefined,
+    totalSectors: next,
+  };
+}
+
+/** Sizes and extents of the image the entries would give, without reading or writing data. */
+export function planIso(entries: readonly TreeEntry[], opts: IsoOptions): IsoPlan {
+  const l = layoutIso(entries, opts);
+  return {
+    volumeId: opts.volumeId,
+    totalSectors: l.totalSectors,
+    totalBytes: l.totalSectors * SECTOR,
+    directories: l.dirs.length,
+    files: l.files.map((f) => ({ path: f.path, size: f.entry.size, extents: f.extents })),
+    regions: l.regions,
+    boot: {
+      bios: l.bios ? { image: l.bios.path, lba: l.bios.extents[0].lba } : undefined,
+      efi: l.efi ? { image: l.efi.node.path, lba: l.efi.node.extents[0].lba, loadSectors: l.efi.loadSectors } : undefined,
+    },
+  };
+}

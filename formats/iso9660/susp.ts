@@ -1,0 +1,115 @@
+/**
+ * System Use Sharing Protocol (SUSP 1.12) and Rock Ridge (RRIP 1.10, "RRIP_1991A") entries.
+ * Each entry is a field table; `layoutSystemUse` fits them into a directory record and moves
+ * the overflow to a continuation area (SUSP §5.1 CE) when the record would pass 255 bytes.
+ */
+import { defineLayout, encodeRecord } from "./struct.ts";
+import { encodeDirDate } from "./records.ts";
+
+/** Common 4-byte entry header (SUSP §4.1). */
+const HEADER = { signature: { offset: 0, size: 2, type: "achars" }, length: { offset: 2, size: 1, type: "u8" }, version: { offset: 3, size: 1, type: "u8" } } as const;
+/** SUSP §5.3 SP: marks SUSP use, first entry of the root's "." record. */
+const SP = defineLayout(7, { ...HEADER, checkBE: { offset: 4, size: 1, type: "u8" }, checkEF: { offset: 5, size: 1, type: "u8" }, skip: { offset: 6, size: 1, type: "u8" } });
+/** SUSP §5.1 CE: where the rest of the entries continue. */
+export const CE = defineLayout(28, { ...HEADER, block: { offset: 4, size: 8, type: "u32both" }, offset: { offset: 12, size: 8, type: "u32both" }, areaLength: { offset: 20, size: 8, type: "u32both" } });
+/** SUSP §5.5 ER: names the extension (RRIP); identifier, descriptor and source follow at 8. */
+const ER = defineLayout(8, { ...HEADER, idLength: { offset: 4, size: 1, type: "u8" }, descLength: { offset: 5, size: 1, type: "u8" }, srcLength: { offset: 6, size: 1, type: "u8" }, extVersion: { offset: 7, size: 1, type: "u8" } });
+/** RRIP 1.09 RR: which RRIP entries are present; some older readers look for it. */
+const RR = defineLayout(5, { ...HEADER, flags: { offset: 4, size: 1, type: "u8" } });
+/** RRIP §4.1.1 PX (1.10 form, no inode field). */
+const PX = defineLayout(36, { ...HEADER, mode: { offset: 4, size: 8, type: "u32both" }, links: { offset: 12, size: 8, type: "u32both" }, uid: { offset: 20, size: 8, type: "u32both" }, gid: { offset: 28, size: 8, type: "u32both" } });
+/** RRIP §4.1.6 TF: flags then one 7-byte date per flag bit set (modify, access, attributes). */
+const TF = defineLayout(26, { ...HEADER, flags: { offset: 4, size: 1, type: "u8" }, modify: { offset: 5, size: 7, type: "bytes" }, access: { offset: 12, size: 7, type: "bytes" }, attributes: { offset: 19, size: 7, type: "bytes" } });
+/** RRIP §4.1.4 NM: name bytes follow at 5; flag CONTINUE when the name goes on in the next NM. */
+const NM = defineLayout(5, { ...HEADER, flags: { offset: 4, size: 1, type: "u8" } });
+const NM_CONTINUE = 0x01;
+const TF_MODIFY_ACCESS_ATTRIBUTES = 0x0e;
+const RR_FLAGS_PX_NM_TF = 0x01 | 0x08 | 0x80;
+
+export const S_IFDIR = 0o040000;
+export const S_IFREG = 0o100000;
+
+const ER_ID = "RRIP_1991A";
+const ER_DESC = "THE ROCK RIDGE INTERCHANGE PROTOCOL PROVIDES SUPPORT FOR POSIX FILE SYSTEM SEMANTICS";
+const ER_SRC = "PLEASE CONTACT DISC PUBLISHER FOR SPECIFICATION SOURCE.  SEE PUBLISHER IDENTIFIER IN PRIMARY VOLUME DESCRIPTOR FOR CONTACT INFORMATION.";
+
+export function encodeSp(): Buffer {
+  return encodeRecord(SP, { signature: "SP", length: SP.size, version: 1, checkBE: 0xbe, checkEF: 0xef, skip: 0 });
+}
+
+export function encodeEr(): Buffer {
+  const text = Buffer.from(ER_ID + ER_DESC + ER_SRC, "latin1");
+  const head = encodeRecord(ER, { signature: "ER", length: ER.size + text.length, version: 1, idLength: ER_ID.length, descLength: ER_DESC.length, srcLength: ER_SRC.length, extVersion: 1 });
+  return Buffer.concat([head, text]);
+}
+
+export function encodeRr(): Buffer {
+  return encodeRecord(RR, { signature: "RR", length: RR.size, version: 1, flags: RR_FLAGS_PX_NM_TF });
+}
+
+export function encodePx(mode: number, links: number): Buffer {
+  return encodeRecord(PX, { signature: "PX", length: PX.size, version: 1, mode, links, uid: 0, gid: 0 });
+}
+
+export function encodeTf(epochSeconds: number): Buffer {
+  const d = encodeDirDate(epochSeconds);
+  return encodeRecord(TF, { signature: "TF", length: TF.size, version: 1, flags: TF_MODIFY_ACCESS_ATTRIBUTES, modify: d, access: d, attributes: d });
+}
+
+/** NM entries for a name; split in pieces of at most 250 bytes, all but the last flagged CONTINUE. */
+export function encodeNm(name: string): Buffer[] {
+  const bytes = Buffer.from(name, "utf8");
+  const out: Buffer[] = [];
+  for (let at = 0; at < bytes.length || out.length === 0; at += 250) {
+    const part = bytes.subarray(at, at + 250);
+    const last = at + 250 >= bytes.length;
+    out.push(Buffer.concat([encodeRecord(NM, { signature: "NM", length: NM.size + part.length, version: 1, flags: last ? 0 : NM_CONTINUE }), part]));
+  }
+  return out;
+}
+
+export function encodeCe(block: number, offset: number, length: number): Buffer {
+  return encodeRecord(CE, { signature: "CE", length: CE.size, version: 1, block, offset, areaLength: length });
+}
+
+/** How one record's entries are split between the record itself and a continuation area. */
+export interface SystemUse {
+  inline: Buffer[];
+  /** Entries moved to a continuation area; the CE entry is appended to `inline` once placed. */
+  continued: Buffer[];
+  contLength: number;
+  /** Placed later by the planner. */
+  contLba?: number;
+  contOffset?: number;
+}
+
+const sum = (bs: Buffer[]) => bs.reduce((n, b) => n + b.length, 0);
+
+/** Splits entries so the inline part fits `room` bytes, reserving room for a CE entry when it does not all fit. */
+export function layoutSystemUse(entries: Buffer[], room: number): SystemUse {
+  if (sum(entries) <= room) return { inline: entries, continued: [], contLength: 0 };
+  const inline: Buffer[] = [];
+  let used = CE.size;
+  let i = 0;
+  while (i < entries.length && used + entries[i].length <= room) {
+    used += entries[i].length;
+    inline.push(entries[i++]);
+  }
+  const continued = entries.slice(i);
+  return { inline, continued, contLength: sum(continued) };
+}
+
+/** Length of the inline system use area once the CE (if any) is added, padded to even (ECMA-119 §9.1.13). */
+export function inlineLength(su: SystemUse): number {
+  const n = sum(su.inline) + (su.continued.length > 0 ? CE.size : 0);
+  return n + (n & 1);
+}
+
+/** The inline bytes, CE last; continuation must already be placed. */
+export function encodeInline(su: SystemUse): Buffer {
+  const parts = [...su.inline];
+  if (su.continued.length > 0) parts.push(encodeCe(su.contLba!, su.contOffset!, su.contLength));
+  const n = sum(parts);
+  if (n & 1) parts.push(Buffer.alloc(1));
+  return Buffer.concat(parts);
+}

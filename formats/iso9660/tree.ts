@@ -1,0 +1,141 @@
+/**
+ * Builds the directory tree from a flat entry list and gives every node its three names
+ * (ISO 9660, Joliet, Rock Ridge). Directory order here is what all later steps follow, so
+ * the same entries always give the same image.
+ */
+import { BootmediaError } from "../../core/errors.ts";
+import { splitTreePath, type TreeEntry, type TreeFile } from "../tree.ts";
+import { compareBytes, compareIsoIds, encodeUcs2, mapIsoName, mapJolietName, RR_MAX_BYTES } from "./names.ts";
+import type { SystemUse } from "./susp.ts";
+import type { IsoExtent } from "./types.ts";
+
+interface NodeBase {
+  name: string;
+  path: string;
+  mode: number;
+  parent: DirNode | null;
+  isoId: string;
+  jolietId: Buffer;
+  /** System use of the node's record(s) in its parent's primary directory. */
+  su: SystemUse[];
+}
+
+export interface FileNode extends NodeBase {
+  kind: "file";
+  entry: TreeFile;
+  extents: IsoExtent[];
+}
+
+export interface DirNode extends NodeBase {
+  kind: "dir";
+  children: Map<string, Node>;
+  /** Children in ECMA-119 §9.3 order, and in Joliet (UCS-2 byte) order. */
+  isoOrder: Node[];
+  jolietOrder: Node[];
+  /** 1-based path table numbers of the primary and Joliet trees. */
+  number: number;
+  jNumber: number;
+  lba: number;
+  size: number;
+  jLba: number;
+  jSize: number;
+  selfSu: SystemUse | null;
+  parentSu: SystemUse | null;
+}
+
+export type Node = FileNode | DirNode;
+
+function createDir(name: string, path: string, parent: DirNode | null, mode = 0o755): DirNode {
+  return {
+    kind: "dir", name, path, mode, parent, isoId: "", jolietId: Buffer.alloc(0), su: [],
+    children: new Map(), isoOrder: [], jolietOrder: [], number: 0, jNumber: 0,
+    lba: 0, size: 0, jLba: 0, jSize: 0, selfSu: null, parentSu: null,
+  };
+}
+
+function splitPath(path: string): string[] {
+  try {
+    return splitTreePath(path);
+  } catch (e) {
+    throw new BootmediaError("BM3104", (e as Error).message, { where: path });
+  }
+}
+
+/** Turns entries into a rooted tree; parents are implied, conflicts are BM3103. */
+export function buildTree(entries: readonly TreeEntry[]): DirNode {
+  const root = createDir("", "", null);
+  for (const entry of entries) {
+    const parts = splitPath(entry.path);
+    let dir = root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const next = dir.children.get(parts[i]);
+      if (next?.kind === "file") throw new BootmediaError("BM3103", `${next.path} is a file and also a folder of ${entry.path}`, { where: entry.path });
+      dir = next ?? setChild(dir, createDir(parts[i], parts.slice(0, i + 1).join("/"), dir));
+    }
+    const name = parts[parts.length - 1];
+    if (Buffer.byteLength(name, "utf8") > RR_MAX_BYTES) throw new BootmediaError("BM3107", `name longer than ${RR_MAX_BYTES} bytes: ${name}`, { where: entry.path });
+    const existing = dir.children.get(name);
+    if (entry.type === "dir") {
+      if (existing?.kind === "file") throw new BootmediaError("BM3103", `${entry.path} is both a file and a folder`, { where: entry.path });
+      const node = existing ?? setChild(dir, createDir(name, entry.path, dir));
+      if (entry.mode !== undefined) node.mode = entry.mode & 0o7777;
+    } else {
+      if (existing) throw new BootmediaError("BM3103", `${entry.path} appears twice`, { where: entry.path });
+      if (!Number.isSafeInteger(entry.size) || entry.size < 0) throw new BootmediaError("BM3104", `invalid size ${entry.size}`, { where: entry.path });
+      setChild(dir, {
+        kind: "file", name, path: entry.path, mode: (entry.mode ?? 0o644) & 0o7777, parent: dir,
+        isoId: "", jolietId: Buffer.alloc(0), su: [], entry, extents: [],
+      });
+    }
+  }
+  return root;
+}
+
+function setChild<N extends Node>(dir: DirNode, node: N): N {
+  dir.children.set(node.name, node);
+  return node;
+}
+
+/** Assigns ISO and Joliet names in every folder and sorts children for both trees. */
+export function nameTree(root: DirNode): void {
+  for (const dir of walkDirs(root)) {
+    // Visit in real-name byte order so mangling suffixes are deterministic.
+    const kids = [...dir.children.values()].sort((a, b) => compareBytes(Buffer.from(a.name), Buffer.from(b.name)));
+    const taken = new Set<string>();
+    const joliet = new Map<string, Node>();
+    for (const kid of kids) {
+      kid.isoId = mapIsoName(kid.name, kid.kind === "dir", taken);
+      const j = mapJolietName(kid.name);
+      const other = joliet.get(j);
+      if (other) {
+        throw new BootmediaError("BM3102", `${other.path} and ${kid.path} both map to the Joliet name ${JSON.stringify(j)}`, { where: kid.path });
+      }
+      joliet.set(j, kid);
+      kid.jolietId = encodeUcs2(j);
+    }
+    dir.isoOrder = [...kids].sort((a, b) => compareIsoIds(a.isoId, b.isoId));
+    dir.jolietOrder = [...kids].sort((a, b) => compareBytes(a.jolietId, b.jolietId));
+  }
+}
+
+/** Folders breadth-first in path-table order (ECMA-119 §9.4.1: by level, parent number, identifier). */
+export function walkDirs(root: DirNode, order: "iso" | "joliet" | "names" = "names"): DirNode[] {
+  const out: DirNode[] = [root];
+  for (let i = 0; i < out.length; i++) {
+    const d = out[i];
+    const kids = order === "iso" ? d.isoOrder : order === "joliet" ? d.jolietOrder : [...d.children.values()];
+    for (const k of kids) if (k.kind === "dir") out.push(k);
+  }
+  return out;
+}
+
+/** Files depth-first in primary directory order: the order their data is laid out. */
+export function listFiles(root: DirNode): FileNode[] {
+  const out: FileNode[] = [];
+  const visit = (d: DirNode) => {
+    for (const k of d.isoOrder) if (k.kind === "file") out.push(k);
+    for (const k of d.isoOrder) if (k.kind === "dir") visit(k);
+  };
+  visit(root);
+  return out;
+}

@@ -1,0 +1,67 @@
+/** Reads an .iso back: volume descriptors, El Torito entries, system-area partitions, files, media configuration. */
+import { open } from "node:fs/promises";
+import { readIso, readIsoFile } from "../../formats/iso9660/read.ts";
+import type { Inspector, InspectReport } from "../inspectors.ts";
+import { CONFIG_JSON } from "../media-config/render.ts";
+import { VOLUME_ID_FILE } from "./split.ts";
+
+/** "CD001" at byte 1 of sector 16 (ECMA-119 §8.4.2). */
+async function looksLikeIso(path: string): Promise<boolean> {
+  const fh = await open(path, "r").catch(() => undefined);
+  if (!fh) return false;
+  try {
+    const id = Buffer.alloc(6);
+    await fh.read(id, 0, 6, 16 * 2048);
+    return id.subarray(1, 6).toString("latin1") === "CD001";
+  } catch {
+    return false;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readJson(path: string, mediaPath: string): Promise<unknown> {
+  try {
+    return JSON.parse((await readIsoFile(path, mediaPath)).toString("utf8")) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export const isoInspector: Inspector = {
+  detect: looksLikeIso,
+  async inspect(path) {
+    const info = await readIso(path);
+    return {
+      kind: "iso",
+      path,
+      volumeId: info.volumeId,
+      volumeBytes: info.volumeSpaceSize * 2048,
+      names: info.names,
+      descriptors: info.descriptors.map((d) => ({ type: d.type, lba: d.lba, ...(d.volumeId ? { volumeId: d.volumeId } : {}) })),
+      bootEntries: info.bootEntries,
+      partitions: info.partitions,
+      mbrBootCode: info.mbrBootCode,
+      files: info.files.filter((f) => f.type === "file").map((f) => ({ path: f.path, size: f.size })),
+      volume: await readJson(path, VOLUME_ID_FILE),
+      config: await readJson(path, CONFIG_JSON),
+    };
+  },
+  format(r: InspectReport) {
+    const files = r.files as Array<{ path: string; size: number }>;
+    const boot = r.bootEntries as Array<{ platform: string | number; loadSectors: number; lba: number }>;
+    const parts = r.partitions as Array<{ scheme: string; index: number; type: string; bootable?: boolean; startSector: number; sectors: number }>;
+    return [
+      `ISO 9660 image ${r.path}: volume "${r.volumeId}", ${r.volumeBytes} bytes, names from ${r.names}`,
+      ...(r.volume ? [`volume of a set: ${JSON.stringify(r.volume)}`] : []),
+      `descriptors: ${(r.descriptors as Array<{ type: string }>).map((d) => d.type).join(", ")}`,
+      ...boot.map((b) => `El Torito: ${b.platform} image at LBA ${b.lba}, ${b.loadSectors} sectors loaded`),
+      `system area: ${r.mbrBootCode ? "MBR boot code present" : "no boot code"}`,
+      ...parts.map((p) => `partition ${p.scheme} ${p.index}: type ${p.type}${p.bootable ? " active" : ""}, start ${p.startSector}, ${p.sectors} sectors`),
+      `configuration:`,
+      JSON.stringify(r.config, null, 2),
+      `files (${files.length}):`,
+      ...files.map((f) => `  ${String(f.size).padStart(12)}  ${f.path}`),
+    ].join("\n") + "\n";
+  },
+};

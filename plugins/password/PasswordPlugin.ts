@@ -1,0 +1,78 @@
+/**
+ * The media password: resolved by reference (and registered with the redactor),
+ * checked against the strength policy, and put on the media only as a salted, slow
+ * SHA-512-crypt verifier the boot environment checks with busybox `mkpasswd`.
+ */
+import { resolveSecret } from "../../core/secrets.ts";
+import { LAYOUT_STAGE } from "../../core/hooks.ts";
+import type { BuildContext } from "../../core/context.ts";
+import type { Plugin, PluginBuild } from "../../core/plugin.ts";
+import { checkPasswordPolicy, PASSWORD_POLICY } from "./policy.ts";
+import { sha512Crypt, SHA512_CRYPT } from "./sha512-crypt.ts";
+import { deriveMediaSalt } from "./media-salt.ts";
+import { diagnosticOf, settingsDiagnostic } from "./settings-codes.ts";
+
+export const PLUGIN_NAME = "PasswordPlugin";
+export const VERIFIER_FILE = "bootmedia/password.sha512crypt";
+/** ~0.35 s for busybox on a 2020s x86-64 core; see README for measurements. */
+export const VERIFIER_ROUNDS = 500_000;
+/** Settings files go in just before MediaConfigPlugin renders media.json, so their config keys are in it. */
+export const SETTINGS_STAGE = LAYOUT_STAGE.CONFIG - 10;
+
+const passwords = new WeakMap<BuildContext, Promise<string | undefined>>();
+
+/** The media password of this build, resolved once (and redacted everywhere); undefined when none is set. */
+export function resolveMediaPassword(ctx: BuildContext): Promise<string | undefined> {
+  let p = passwords.get(ctx);
+  if (!p) {
+    const ref = ctx.spec.security.password;
+    p = ref ? resolveSecret(ref, ctx.specDir, ctx.redactor, "security.password") : Promise.resolve(undefined);
+    passwords.set(ctx, p);
+  }
+  return p;
+}
+
+/** The verifier line for a password: crypt salt = 16 characters of the crypt alphabet. */
+export function makeVerifier(password: string, salt: Buffer, rounds: number = VERIFIER_ROUNDS): string {
+  const text = [...salt.subarray(0, SHA512_CRYPT.SALT_MAX)].map((b) => SHA512_CRYPT.ALPHABET[b & 0x3f]).join("");
+  return sha512Crypt(password, text, rounds);
+}
+
+export class PasswordPlugin implements Plugin {
+  readonly name = PLUGIN_NAME;
+
+  constructor(private readonly rounds: number = VERIFIER_ROUNDS) {}
+
+  apply(build: PluginBuild): void {
+    const ctx = build.context;
+    build.hooks.validate.tapPromise(PLUGIN_NAME, async (_media, reporter) => {
+      if (!ctx.spec.security.password) return;
+      let password: string | undefined;
+      try {
+        password = await resolveMediaPassword(ctx);
+      } catch (e) {
+        reporter.report(diagnosticOf(e, "security.password", PLUGIN_NAME));
+        return;
+      }
+      for (const rule of checkPasswordPolicy(password!)) {
+        reporter.report(settingsDiagnostic("BM3401", `the media password breaks the strength policy: ${rule}`, { path: "security.password", source: PLUGIN_NAME }));
+      }
+    });
+
+    build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: SETTINGS_STAGE }, async (layout, media) => {
+      const password = await resolveMediaPassword(ctx);
+      if (password === undefined) {
+        layout.config.password = { present: false };
+        return layout;
+      }
+      const salt = deriveMediaSalt("password-verifier", media.spec, ctx.options.sourceDateEpoch, SHA512_CRYPT.SALT_MAX);
+      const start = performance.now();
+      const verifier = makeVerifier(password, salt, this.rounds);
+      const data = new TextEncoder().encode(verifier + "\n");
+      layout.volumes[0]!.entries.push({ type: "file", path: VERIFIER_FILE, size: data.length, source: { kind: "bytes", data } });
+      layout.config.password = { present: true, verifier: VERIFIER_FILE, scheme: "sha512-crypt", rounds: this.rounds, policy: { ...PASSWORD_POLICY } };
+      ctx.log.write("password", `verifier ${VERIFIER_FILE}: SHA-512-crypt, ${this.rounds} rounds (computed in ${Math.round(performance.now() - start)} ms)`);
+      return layout;
+    });
+  }
+}

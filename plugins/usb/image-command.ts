@@ -1,0 +1,30 @@
+/** `bootmedia image fat <dir> -o fs.img [--size SIZE] [--label LABEL]`: a bare FAT file system from a folder. */
+import { sourceDateEpochFromEnv } from "../../core/context.ts";
+import { treeFromDir } from "../../core/dir-tree.ts";
+import { BootmediaError } from "../../core/errors.ts";
+import { OutputTransaction } from "../../core/output.ts";
+import { writeFat } from "../../formats/fat/index.ts";
+import { parseSize } from "./size.ts";
+import type { ImageFlags } from "../images.ts";
+
+export async function imageFat(dir: string, flags: ImageFlags) {
+  const out = flags.output;
+  if (!out) throw new BootmediaError("BM1009", "image fat needs -o FILE");
+  OutputTransaction.assertWritable([out], flags.force === true);
+  const entries = await treeFromDir(dir);
+  const tx = new OutputTransaction(flags.force === true);
+  try {
+    const tmp = await tx.temp(out);
+    const plan = await writeFat(entries, {
+      sourceDateEpoch: sourceDateEpochFromEnv(),
+      ...(flags.label ? { label: flags.label } : {}),
+      ...(flags.size ? { sizeBytes: parseSize(flags.size) } : {}),
+      ...(flags.fatType ? { fatType: Number(flags.fatType) as 12 | 16 | 32 } : {}),
+    }, tmp);
+    tx.commit();
+    return { path: out, bytes: plan.totalBytes, fatType: plan.fatType, files: plan.files.length };
+  } catch (e) {
+    tx.abort();
+    throw e;
+  }
+}
