@@ -81,7 +81,7 @@ describe("iso target", () => {
     expect(isos.length).toBe(plan.volumes.length);
     expect(existsSync(fx.out("set.iso"))).toBe(false);
 
-    const trees = [];
+    const trees: string[] = [];
     for (const name of isos) {
       const dir = await extractIso(fx.out(name));
       trees.push(dir);
