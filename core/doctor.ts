@@ -31,6 +31,9 @@ export const REQUIREMENTS: Requirement[] = [
   { name: "lsblk", check: "lsblk", debianPackage: "util-linux", neededFor: "usb: device safety checks" },
   { name: "cpio", check: "cpio", debianPackage: "cpio", neededFor: "tests (independent cpio reader)" },
   { name: "openssl", check: "openssl", debianPackage: "openssl", neededFor: "tests (certificate oracle)" },
+  { name: "nginx", check: "nginx", debianPackage: "nginx-light", neededFor: "tests (a distribution point served by nginx)" },
+  { name: "curl", check: "curl", debianPackage: "curl", neededFor: "tests and bench:fetch (HTTP oracle)" },
+  { name: "kmod (depmod)", check: "depmod", debianPackage: "kmod", neededFor: "fixtures: kernel module dependencies" },
   { name: "chromium", check: "chromium", debianPackage: "chromium", neededFor: "tests (testbed HTML report screenshot)" },
 ];
 

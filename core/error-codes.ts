@@ -9,6 +9,8 @@ import { FAT_CODES } from "./codes/fat.ts";
 import { BOOT_CODES } from "./codes/boot.ts";
 import { TESTBED_CODES } from "./codes/testbed.ts";
 import { USB_CODES } from "./codes/usb.ts";
+import { DP_CODES } from "./codes/dp.ts";
+import { SETTINGS_CODES } from "./codes/settings.ts";
 
 export const ERROR_CODES = {
   ...CORE_CODES,
@@ -17,6 +19,8 @@ export const ERROR_CODES = {
   ...BOOT_CODES,
   ...TESTBED_CODES,
   ...USB_CODES,
+  ...DP_CODES,
+  ...SETTINGS_CODES,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -52,7 +52,9 @@ export function plainProgress(out: NodeJS.WritableStream, json = false): Progres
   };
 }
 
-/** A live, rewritten line on a terminal, with rate. */
+const fmtSeconds = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, "0")}s` : `${Math.ceil(s)}s`);
+
+/** A live, rewritten line on a terminal, with rate and ETA. */
 export function ttyProgress(out: NodeJS.WriteStream): Progress {
   return {
     stage(name, unit = "bytes") {
@@ -63,7 +65,9 @@ export function ttyProgress(out: NodeJS.WriteStream): Progress {
         const secs = (performance.now() - start) / 1000;
         const pct = total > 0 ? ` ${Math.floor((done / total) * 100)}%` : "";
         const rate = unit === "bytes" && secs > 0.2 ? ` ${(done / MiB / secs).toFixed(1)} MiB/s` : "";
-        out.write(`\r\x1b[2K${name}${pct} ${fmtAmount(done, unit)}${rate}`);
+        // ETA from the average rate so far: steady enough for downloads, no smoothing state.
+        const eta = unit === "bytes" && secs > 1 && done > 0 && total > done ? ` ETA ${fmtSeconds(((total - done) * secs) / done)}` : "";
+        out.write(`\r\x1b[2K${name}${pct} ${fmtAmount(done, unit)}${rate}${eta}`);
       };
       draw(0, 0);
       return {

@@ -12,6 +12,9 @@ import { registerBuildCommands } from "./commands/build.ts";
 import { registerInspectCommand } from "./commands/inspect.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerImageCommand } from "./commands/image.ts";
+import { registerDpCommands } from "./commands/dp.ts";
+import { registerCacheCommands } from "./commands/cache.ts";
+import { registerTestbedCommand } from "./commands/testbed.ts";
 
 export const EXIT = { OK: 0, PROBLEMS: 1, USAGE: 2, INTERNAL: 3, SIGINT: 130, SIGTERM: 143 } as const;
 
@@ -34,6 +37,9 @@ export async function main(argv: string[]): Promise<number> {
   registerInspectCommand(cli, run);
   registerDoctorCommand(cli, run);
   registerImageCommand(cli, run);
+  registerDpCommands(cli, run);
+  registerCacheCommands(cli, run);
+  registerTestbedCommand(cli, run);
   cli.option("--json", "Machine-readable output on stdout").option("--quiet", "No progress output");
   cli.help();
   cli.version("0.1.0");

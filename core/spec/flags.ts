@@ -15,6 +15,8 @@ export interface SpecFlag {
   values?: string[];
   default?: unknown;
   codes?: string[];
+  /** Set when the option lives in the object form of a union whose shorthand (a string or list) moves to `key`. */
+  shorthand?: { depth: number; key: string };
 }
 
 type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema> };
@@ -27,17 +29,22 @@ export function specJsonSchema(): JsonSchema {
 /** Every documented option (with or without a flag), depth first, in declaration order. */
 export function specOptions(): Array<SpecFlag & { hasFlag: boolean }> {
   const out: Array<SpecFlag & { hasFlag: boolean }> = [];
-  const walk = (node: JsonSchema, path: string[]) => {
-    const props = node.properties ?? (node.anyOf as JsonSchema[] | undefined)?.find((n) => n.properties)?.properties;
-    for (const [key, child] of Object.entries(props ?? {})) {
+  const walk = (node: JsonSchema, path: string[], shorthand?: SpecFlag["shorthand"]) => {
+    const form = node.properties ? node : objectForm(node);
+    const inner = typeof form?.shorthand === "string" ? { depth: path.length - 1, key: form.shorthand } : shorthand;
+    for (const [key, child] of Object.entries(form?.properties ?? {})) {
       const p = [...path, key];
-      out.push({ ...describe(child, p), hasFlag: typeof child.flag === "string" && child.flag !== "" });
-      if (child.type === "object" || child.properties) walk(child, p);
+      out.push({ ...describe(child, p), hasFlag: typeof child.flag === "string" && child.flag !== "", ...(inner ? { shorthand: inner } : {}) });
+      // A union is walked when its object form declares flags (e.g. contentLibrary.caFile → --ca-file).
+      if (child.type === "object" || child.properties || declaresFlags(objectForm(child))) walk(child, p, inner);
     }
   };
   walk(specJsonSchema(), []);
   return out;
 }
+
+const objectForm = (node: JsonSchema): JsonSchema | undefined => (node.anyOf as JsonSchema[] | undefined)?.find((n) => n.properties);
+const declaresFlags = (node: JsonSchema | undefined) => Object.values(node?.properties ?? {}).some((c) => typeof c.flag === "string" && c.flag !== "");
 
 export function specFlags(): SpecFlag[] {
   return specOptions().filter((o) => o.hasFlag);
@@ -86,18 +93,24 @@ const many = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v)
 
 /** Applies the flags present in cac's parsed options onto a raw (unvalidated) spec. */
 export function applySpecFlags(raw: Record<string, unknown>, options: Record<string, unknown>): void {
-  for (const f of specFlags()) {
+  const all = specFlags();
+  for (const f of all) {
     const key = camel(f.flag);
     if (f.kind === "secret") {
       const env = options[`${key}Env`];
       const file = options[`${key}File`];
-      if (env !== undefined) setPath(raw, f.path, { env: String(env) });
-      if (file !== undefined) setPath(raw, f.path, { file: String(file) });
+      if (env !== undefined) setPath(raw, f.path, { env: String(env) }, f.shorthand);
+      if (file !== undefined) setPath(raw, f.path, { file: String(file) }, f.shorthand);
       continue;
     }
     const v = options[key];
     if (v === undefined) continue;
-    setPath(raw, f.path, convert(f, v, getPath(raw, f.path)));
+    const value = convert(f, v, getPath(raw, f.path));
+    const current = getPath(raw, f.path);
+    // A shorthand flag (e.g. --content-library URL) given over the spec's object form replaces only its shorthand field.
+    const form = all.find((o) => o.shorthand && o.shorthand.depth === f.path.length - 1 && o.path.slice(0, -1).join(".") === f.path.join("."));
+    if (form && current && typeof current === "object" && !Array.isArray(current)) setPath(raw, [...f.path, form.shorthand!.key], value);
+    else setPath(raw, f.path, value, f.shorthand);
   }
 }
 
@@ -141,9 +154,11 @@ function getPath(obj: Record<string, unknown>, path: string[]): unknown {
   return path.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), obj);
 }
 
-function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+function setPath(obj: Record<string, unknown>, path: string[], value: unknown, shorthand?: SpecFlag["shorthand"]): void {
   let o = obj;
-  for (const k of path.slice(0, -1)) {
+  for (const [i, k] of path.slice(0, -1).entries()) {
+    // Never drop what the spec gave: a shorthand string or list becomes the object form's field.
+    if (shorthand && i === shorthand.depth && (typeof o[k] === "string" || Array.isArray(o[k]))) o[k] = { [shorthand.key]: o[k] };
     if (!o[k] || typeof o[k] !== "object") o[k] = {};
     o = o[k] as Record<string, unknown>;
   }

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { ARCHES } from "../compat.ts";
 
 /** `{ env: NAME }` or `{ file: path }`; an inline string is BM1006, never accepted. */
-export const secretRef = (description: string, flag: string) =>
+export const secretRef = (description: string, flag: string, codes: string[] = []) =>
   z
     .unknown()
     .superRefine((value, ctx) => {
@@ -26,7 +26,7 @@ export const secretRef = (description: string, flag: string) =>
       if (!ok) ctx.addIssue({ code: "custom", message: "expected { env: NAME } or { file: path }", params: { bm: "BM1003" } });
     })
     .transform((v) => v as SecretRef)
-    .meta({ description, flag, type: "secret", codes: ["BM1006", "BM1007"] });
+    .meta({ description, flag, type: "secret", codes: ["BM1006", "BM1007", ...codes] });
 
 export type SecretRef = { env: string } | { file: string };
 
@@ -58,7 +58,60 @@ const managementPoint = z
 
 const variableValue = z.union([
   z.string(),
-  z.object({ value: secretRef("A secret variable value, by reference", ""), secret: z.literal(true) }).strict(),
+  z.object({ value: secretRef("A secret variable value, by reference: encrypted into bootmedia/secrets.enc, *** in logs", "", ["BM3402"]), secret: z.literal(true) }).strict(),
+]);
+
+/** Exactly one certificate mode; both are optional objects so each field has its own CLI flag. */
+const certificate = z
+  .object({
+    selfSigned: z
+      .object({
+        start: z.coerce.string().meta({ description: "Self-signed certificate: first valid day (YYYY-MM-DD, UTC, or ISO 8601 date-time)", flag: "cert-start", codes: ["BM3404", "BM3407"] }),
+        expire: z.coerce.string().meta({ description: "Self-signed certificate: expiry (YYYY-MM-DD, UTC, or ISO 8601 date-time); after start, not past, >30 days away", flag: "cert-expire", codes: ["BM3404", "BM3405", "BM3406"] }),
+      })
+      .strict()
+      .optional()
+      .meta({ description: "Self-signed media certificate (ECDSA P-256, client authentication); its key is encrypted in the secret part", codes: ["BM3402"] }),
+    pki: z
+      .object({
+        file: z.string().min(1).meta({ description: "PKI client certificate: .pfx/.p12 with private key and chain, relative to the spec", flag: "pfx", codes: ["BM3408", "BM3409", "BM3410", "BM3411", "BM3412", "BM3413"] }),
+        password: secretRef("PFX password, by reference", "pfx-password", ["BM3408"]),
+      })
+      .strict()
+      .optional()
+      .meta({ description: "Imported PKI media certificate; its key is encrypted in the secret part", codes: ["BM3402", "BM3405", "BM3407"] }),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if ((v.selfSigned ? 1 : 0) + (v.pki ? 1 : 0) !== 1) ctx.addIssue({ code: "custom", message: "give exactly one of selfSigned or pki" });
+  });
+
+const locations = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+/** A folder, `embedded`, a distribution point URL, a fallback list of URLs, or the object form (plugins/distribution-point). */
+const contentLibrary = z.union([
+  z.string().min(1),
+  z.array(z.string().min(1)).min(1),
+  z
+    .object({
+      urls: locations.meta({ description: "Distribution point URL(s), tried in order" }),
+      auth: z
+        .union([
+          z.object({ bearer: secretRef("Bearer token, by reference", "") }).strict(),
+          z.object({ basic: z.object({ user: z.string().min(1), password: secretRef("Password, by reference", "") }).strict() }).strict(),
+        ])
+        .optional()
+        .meta({ description: "Credentials for the distribution points: { bearer: {env|file} } or { basic: { user, password: {env|file} } }" }),
+      clientCert: z
+        .object({ cert: z.string().min(1).meta({ description: "Client certificate (PEM), relative to the spec" }), key: z.string().min(1).meta({ description: "Its private key (PEM), relative to the spec" }) })
+        .strict()
+        .optional()
+        .meta({ description: "TLS client certificate for distribution points that require one" }),
+      caFile: z.string().min(1).optional().meta({ description: "CA certificate(s) (PEM) that sign the distribution points' TLS certificates, relative to the spec", flag: "ca-file", codes: ["BM2103", "BM2106"] }),
+    })
+    .strict()
+    // A flag that sets a field of this object turns a shorthand (URL or list) into { urls }.
+    .meta({ shorthand: "urls" }),
 ]);
 
 export const mediaSpecSchema = z
@@ -68,7 +121,9 @@ export const mediaSpecSchema = z
       .union([packageId, z.array(packageId).min(1)])
       .meta({ description: "Boot-image package id(s) in the content library; several put images of both architectures on one media", flag: "boot-image", codes: ["BM2002", "BM3002", "BM3003"] }),
     taskSequence: packageId.meta({ description: "Task sequence the booted machine asks the management point for", flag: "task-sequence" }),
-    contentLibrary: z.string().min(1).default("embedded").meta({ description: "Content library: a folder laid out as docs/content-library.md describes (relative to the spec file), or `embedded` for the sample library shipped with bootmedia", flag: "content-library", codes: ["BM2001"] }),
+    contentLibrary: contentLibrary
+      .default("embedded")
+      .meta({ description: "Content library: a folder laid out as docs/content-library.md describes (relative to the spec file), `embedded` for the sample library shipped with bootmedia, a distribution point URL, a list of them (tried in order), or the object form with auth and TLS settings", flag: "content-library", codes: ["BM2001", "BM2101", "BM2102", "BM2105"] }),
     target: target.meta({ description: "What to write" }),
     unattended: z.boolean().default(false).meta({ description: "Allow unattended deployment: no prompts except the media password", flag: "unattended" }),
     managementPoints: z
@@ -82,13 +137,8 @@ export const mediaSpecSchema = z
     security: z
       .object({
         unknownComputers: z.boolean().default(false).meta({ description: "Enable unknown computer support", flag: "unknown-computers" }),
-        password: secretRef("Media password, by reference (the media holds only a verifier)", "password"),
-        certificate: z
-          .union([
-            z.object({ selfSigned: z.object({ start: z.coerce.string(), expire: z.coerce.string() }).strict() }).strict(),
-            z.object({ pki: z.object({ file: z.string(), password: secretRef("PFX password, by reference", "pfx-password") }).strict() }).strict(),
-          ])
-          .meta({ description: "Media certificate: self-signed (start/expire dates) or an imported PKI .pfx" }),
+        password: secretRef("Media password, by reference (>= 12 characters, 3 of 4 classes; the media holds only a SHA-512-crypt verifier)", "password", ["BM3401", "BM3010"]),
+        certificate: certificate.meta({ description: "Media certificate: self-signed (start/expire dates) or an imported PKI .pfx (exactly one); needs a media password" }),
         userDeviceAffinity: z.enum(UDA_MODES).default("none").meta({ description: "User device affinity: auto | pending | none", flag: "uda" }),
       })
       .partial({ password: true, certificate: true })
@@ -98,9 +148,9 @@ export const mediaSpecSchema = z
     customization: z
       .object({
         variables: z
-          .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,127}$/, "a letter, then letters, digits or _ (max 128); a leading _ is read-only"), variableValue)
+          .record(z.string().regex(/^_?[A-Za-z][A-Za-z0-9_]{0,127}$/, "a letter, then letters, digits or _ (max 128); a leading _ is read-only (BM3403)"), variableValue)
           .default({})
-          .meta({ description: "Task-sequence variables (NAME: value, or { value: {env|file}, secret: true })", flag: "var" }),
+          .meta({ description: "Task-sequence variables (NAME: value, or { value: {env|file}, secret: true }); names: a letter, then letters, digits or _ (max 128); a leading _ is read-only", flag: "var", codes: ["BM3402", "BM3403"] }),
         prestart: z
           .object({
             command: z.string().min(1).meta({ description: "Prestart command line, run before contacting a management point", flag: "prestart-command" }),

@@ -15,7 +15,7 @@ import { bootImageIds } from "../content-library/LocalLibraryPlugin.ts";
 import { DpClient, type ClientOptions, type RetryPolicy } from "./http-client.ts";
 import { openDownload } from "./download.ts";
 import { dpError } from "./errors.ts";
-import { distributionPointsOf, libraryFileUrl, type DistributionPoints } from "./library-ref.ts";
+import { contentUrl, distributionPointsOf, manifestUrl, type DistributionPoints } from "./library-ref.ts";
 
 export const PLUGIN_NAME = "DistributionPointPlugin";
 export const ORIGIN_KIND = "distribution-point";
@@ -50,7 +50,7 @@ export class DistributionPointPlugin implements Plugin {
       if (item.origin.kind !== ORIGIN_KIND || !client) return undefined;
       return {
         open: async () =>
-          openDownload(client, { subject: { packageId: item.packageId, file: item.path }, urlOn: (dp) => libraryFileUrl(dp, item.packageId, item.path), size: item.size }),
+          openDownload(client, { subject: { packageId: item.packageId, file: item.path }, urlOn: (dp) => contentUrl(dp, item.packageId, item.path), size: item.size }),
       };
     });
     build.hooks.done.tapPromise(PLUGIN_NAME, async () => this.client?.close());
@@ -61,7 +61,7 @@ export class DistributionPointPlugin implements Plugin {
 /** The package's manifest from the first DP that has it, checked like a local one. */
 export async function readRemotePackage(client: DpClient, id: string): Promise<{ pkg: ContentPackage; dp: string }> {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) throw new BootmediaError("BM2002", `invalid package id "${id}"`);
-  const { text, url, dp } = await client.getText((base) => libraryFileUrl(base, id, "package.json"), { packageId: id, file: "package.json" });
+  const { text, url, dp } = await client.getText((base) => manifestUrl(base, id), { packageId: id, file: "package.json" });
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -78,7 +78,7 @@ function addPackage(media: ResolvedMedia, pkg: ContentPackage, dp: string): void
   // The task sequence stays on the site (the media only names it); its files never go on media.
   if (pkg.type === "task-sequence") return;
   for (const f of pkg.files) {
-    media.items.push({ ...f, packageId: pkg.id, origin: { kind: ORIGIN_KIND, location: libraryFileUrl(dp, pkg.id, f.path) } });
+    media.items.push({ ...f, packageId: pkg.id, origin: { kind: ORIGIN_KIND, location: contentUrl(dp, pkg.id, f.path) } });
   }
 }
 

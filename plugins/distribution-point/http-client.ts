@@ -61,9 +61,16 @@ export class DpClient {
   request(url: string, headers: Record<string, string> = {}, method = "GET"): Promise<IncomingMessage> {
     const https = url.startsWith("https:");
     return new Promise((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(url, { method, agent: https ? this.https : this.http, headers: { ...this.opts.headers, ...headers } }, resolve);
+      let response: IncomingMessage | undefined;
+      const req = (https ? httpsRequest : httpRequest)(url, { method, agent: https ? this.https : this.http, headers: { ...this.opts.headers, ...headers } }, (res) => {
+        response = res;
+        resolve(res);
+      });
       req.setTimeout(this.retry.idleTimeoutMs, () => {
-        req.destroy(Object.assign(new Error(`no data for ${this.retry.idleTimeoutMs} ms`), { code: "ETIMEDOUT" }));
+        // Destroy the body with the reason, so a stalled download reports a timeout, not "aborted".
+        const e = Object.assign(new Error(`no data for ${this.retry.idleTimeoutMs} ms`), { code: "ETIMEDOUT" });
+        response?.destroy(e);
+        req.destroy(e);
       });
       req.on("error", reject);
       req.end();

@@ -18,6 +18,11 @@ export interface DistributionPoints {
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
+/** Whether the library is remote at all (cheap, never throws: for choosing plugins). */
+export function isRemoteLibrary(library: MediaSpec["contentLibrary"]): boolean {
+  return typeof library !== "string" || isUrl(library);
+}
+
 export function distributionPointsOf(library: MediaSpec["contentLibrary"]): DistributionPoints | undefined {
   if (typeof library === "string") return isUrl(library) ? { urls: [baseUrl(library)] } : undefined;
   const form = Array.isArray(library) ? { urls: library } : library;
@@ -45,8 +50,12 @@ export function baseUrl(raw: string): string {
   return url.href;
 }
 
-/** URL of a library file under a DP base: packages/<ID>/<rel>, each segment escaped. */
-export function libraryFileUrl(base: string, packageId: string, rel: string): string {
-  const path = ["packages", packageId, ...rel.split("/")].map(encodeURIComponent).join("/");
-  return new URL(path, base).href;
+/** URL of a package's manifest on a DP: packages/<ID>/package.json (docs/content-library.md). */
+export function manifestUrl(base: string, packageId: string): string {
+  return new URL(["packages", packageId, "package.json"].map(encodeURIComponent).join("/"), base).href;
+}
+
+/** URL of a content file on a DP: packages/<ID>/files/<media path>, each segment escaped. */
+export function contentUrl(base: string, packageId: string, mediaPath: string): string {
+  return new URL(["packages", packageId, "files", ...mediaPath.split("/")].map(encodeURIComponent).join("/"), base).href;
 }

@@ -2,6 +2,9 @@
  * Records the deployment settings on the media (bootmedia/media.json + media.env) and in
  * the build log: task sequence, management points, unattended, unknown computers, user
  * device affinity, variables, prestart command. Runs last in layout (LAYOUT_STAGE.CONFIG).
+ * The password verifier, the secret part and the certificate are plugins of their own
+ * (plugins/password, plugins/secrets, plugins/certificates); they set their config keys
+ * (password, secrets, secretVariables, certificate) just before this renders media.json.
  */
 import { diagnostic } from "../../core/diagnostics.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
@@ -22,10 +25,6 @@ export class MediaConfigPlugin implements Plugin {
     const { log } = build.context;
     build.hooks.validate.tapPromise(PLUGIN_NAME, async (media, reporter) => {
       for (const d of checkManagementPoints(media.spec)) reporter.report({ ...d, source: PLUGIN_NAME });
-      const unsupported = unsupportedOptions(media.spec);
-      for (const [path, what] of unsupported) {
-        reporter.report(diagnostic("BM3008", `${what} is not implemented in this version of bootmedia`, { path, source: PLUGIN_NAME }));
-      }
       if (!media.spec.security.password) {
         reporter.report(diagnostic("BM3010", "the media has no password: anyone who finds it can start a deployment", { severity: "warning", path: "security.password", source: PLUGIN_NAME }));
       }
@@ -43,7 +42,6 @@ export class MediaConfigPlugin implements Plugin {
         userDeviceAffinity: spec.security.userDeviceAffinity,
         managementPoints: { mode: spec.managementPoints?.mode ?? "site-based", list: mps },
         variables,
-        password: spec.security.password ? { present: true } : { present: false },
       });
       const env = {
         BM_MEDIA_ID: spec.name,
@@ -72,16 +70,5 @@ export class MediaConfigPlugin implements Plugin {
 function plainVariables(spec: MediaSpec): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.customization.variables)) if (typeof v === "string") out[k] = v;
-  return out;
-}
-
-/** Options the schema accepts whose implementation has not landed: refused, never ignored. */
-function unsupportedOptions(spec: MediaSpec): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  if (spec.security.password) out.push(["security.password", "the media password (verifier and encrypted secrets)"]);
-  if (spec.security.certificate) out.push(["security.certificate", "the media certificate"]);
-  for (const [k, v] of Object.entries(spec.customization.variables)) {
-    if (typeof v !== "string") out.push([`customization.variables.${k}`, "a secret variable (encrypted on media)"]);
-  }
   return out;
 }

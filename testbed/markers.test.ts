@@ -1,0 +1,63 @@
+import { describe, it, expect } from "vitest";
+import { SerialScanner, parseMarkers, stripTerminalCodes, FAILURE_SIGNATURES, type SerialEvent } from "./markers.ts";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const feed = (scanner: SerialScanner, ...chunks: string[]) => chunks.flatMap((c) => scanner.push(bytes(c)));
+const kinds = (events: SerialEvent[]) => events.map((e) => (e.kind === "marker" ? `marker:${e.marker.event}` : `failure:${e.signature.id}`));
+
+describe("parseMarkers", () => {
+  it("reads markers behind terminal codes and twice on one row, as OVMF's console prints them", () => {
+    // Copied from a real x86-uefi serial log: console + serial redirection on one row.
+    const row = '\x1b[0m\x1b[37m\x1b[40m\x1b[H\x1b[J\x1b[1;1HBOOTMEDIA {"event":"grub","cpu":"i386"}BOOTMEDIA {"event":"grub","cpu":"i386"}\r';
+    expect(parseMarkers(stripTerminalCodes(row))).toEqual([{ event: "grub", cpu: "i386" }, { event: "grub", cpu: "i386" }]);
+  });
+
+  it("ignores objects cut short or interleaved, and objects without an event", () => {
+    expect(parseMarkers('BOOTMEDIA {"event":"grub","lm":false')).toEqual([]);
+    expect(parseMarkers('BOOTMEDIA {"reason":"x"} BOOTMEDIA not json {')).toEqual([]);
+    expect(parseMarkers('noise BOOTMEDIA {"event":"error","reason":"a } brace"} tail')).toEqual([{ event: "error", reason: "a } brace" }]);
+  });
+});
+
+describe("SerialScanner", () => {
+  it("joins lines split across chunks, even inside a multi-byte character", () => {
+    const s = new SerialScanner();
+    const euro = bytes('BOOTMEDIA {"event":"media","id":"€"}\n');
+    const events = [...s.push(euro.slice(0, 30)), ...s.push(euro.slice(30, 33)), ...s.push(euro.slice(33))];
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ kind: "marker", marker: { event: "media", id: "€" } });
+  });
+
+  it.each([
+    ["grub-error", "error: file `/boot/x64/vmlinuz' not found.\n"],
+    ["kernel-panic", "[    2.1] Kernel panic - not syncing: VFS: Unable to mount root fs\n"],
+    ["kernel-needs-x64", "This kernel requires an x86-64 CPU, but only detected an i686 CPU.\n"],
+    ["bios-no-bootable-device", "No bootable device.  Retrying in 1 seconds.\n"],
+    ["bios-boot-failed", "Boot failed: Could not read from CDROM (code 0004)\n"],
+    ["uefi-load-failed", 'BdsDxe: failed to load Boot0001 "UEFI QEMU DVD-ROM QM00011 " from PciRoot(0x0): Not Found\r\n'],
+    ["uefi-no-boot-option", "BdsDxe: No bootable option or device was found.\r\n"],
+  ])("spots %s", (id, text) => {
+    expect(kinds(feed(new SerialScanner(), text))).toEqual([`failure:${id}`]);
+  });
+
+  it("spots the UEFI shell prompt although no newline follows it, once", () => {
+    const s = new SerialScanner();
+    expect(kinds(feed(s, "UEFI Interactive Shell v2.2\r\n", "\x1b[1m\x1b[33mShell> \x1b[0m"))).toEqual(["failure:uefi-shell"]);
+    expect(feed(s, " ")).toEqual([]);
+  });
+
+  it("does not take boot chatter for failures", () => {
+    const ok = "SeaBIOS (version 1.16.2)\r\nBooting from DVD/CD...\r\nWelcome to GRUB!\r\nBdsDxe: loading Boot0001 \"UEFI QEMU DVD-ROM\"\r\n[ 0.0] Linux version 6.1.0-28-amd64\n";
+    expect(feed(new SerialScanner(), ok)).toEqual([]);
+  });
+
+  it("hands over a last line without newline when the stream ends", () => {
+    const s = new SerialScanner();
+    expect(feed(s, 'BOOTMEDIA {"event":"done"}')).toEqual([]);
+    expect(kinds(s.end())).toEqual(["marker:done"]);
+  });
+
+  it("has unique signature ids", () => {
+    expect(new Set(FAILURE_SIGNATURES.map((s) => s.id)).size).toBe(FAILURE_SIGNATURES.length);
+  });
+});

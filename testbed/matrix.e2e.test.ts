@@ -1,0 +1,78 @@
+/**
+ * The nightly matrix, in the normal test run: media built by our own CLI from the
+ * reference boot images — x86 only, x64 only, both — as ISO and as USB image, booted on
+ * every machine profile. Every case's expected verdict comes from core/compat.ts; a case
+ * that boots where the rules say it must not (or the reverse) fails the test.
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { bootmedia, ROOT } from "../core/cli/test-helpers.ts";
+import { buildReferenceImages } from "../fixtures/boot-images/build.ts";
+import { PROFILE_IDS } from "./profiles.ts";
+import { describeMedia } from "./media-from-inputs.ts";
+import { runTestbed } from "./testbed.ts";
+import type { MediaUnderTest } from "./matrix.ts";
+
+const SPEC = join(ROOT, "fixtures/specs/reference.yaml");
+const SETS = {
+  x86: { bootImage: "BM100086", machines: ["x86-bios", "x64-bios", "x86-uefi"] },
+  x64: { bootImage: "BM100064", machines: ["x64-bios", "x64-uefi"] },
+  both: { bootImage: "BM100086,BM100064", machines: ["x86-bios", "x64-bios", "x86-uefi", "x64-uefi"] },
+} as const;
+
+let work: string;
+const media: MediaUnderTest[] = [];
+const env = { SOURCE_DATE_EPOCH: "1764000000" };
+
+beforeAll(async () => {
+  await buildReferenceImages({ log: () => {} });
+  work = await mkdtemp(join(tmpdir(), "bm-matrix-"));
+  for (const [set, { bootImage, machines }] of Object.entries(SETS)) {
+    for (const kind of ["iso", "usb"] as const) {
+      const out = join(work, `${set}.${kind === "iso" ? "iso" : "img"}`);
+      const args = ["build", SPEC, "--boot-image", bootImage, "--target", kind, "--out", out, "--quiet", ...machines.flatMap((m) => ["--machine", `${m}:e1000`])];
+      const r = await bootmedia(args, { env });
+      if (r.exitCode !== 0) throw new Error(`building ${set} ${kind} failed: ${r.stderr}`);
+      media.push(await describeMedia(out, `${set}-${kind}`));
+    }
+  }
+}, 600_000);
+
+describe("boot compatibility matrix (x86/x64 images × BIOS/UEFI machines × ISO/USB)", () => {
+  it("every case matches the rules, refusals end by signature, not timeout", async () => {
+    const reportDir = join(work, "report");
+    const report = await runTestbed({ media, profiles: [...PROFILE_IDS], nics: ["e1000"], concurrency: 2, reportDir });
+    const lines = report.cases.map((c) => `${c.ok ? "ok" : "MISMATCH"} ${c.id} expected ${JSON.stringify(c.expected)} got ${JSON.stringify(c.actual)}`);
+    expect(report.summary.total).toBe(24);
+    expect(report.summary.mismatched, lines.join("\n")).toBe(0);
+    const refusals = report.cases.filter((c) => c.expected.status === "fail");
+    expect(refusals.map((c) => c.id).sort()).toEqual([
+      "x64-uefi.x86-iso.e1000", "x64-uefi.x86-usb.e1000",
+      "x86-bios.x64-iso.e1000", "x86-bios.x64-usb.e1000",
+      "x86-uefi.x64-iso.e1000", "x86-uefi.x64-usb.e1000",
+    ]);
+    for (const c of refusals) expect(c.actual, c.id).toMatchObject({ status: "fail", reason: c.expected.status === "fail" ? c.expected.reason : "" });
+    for (const f of ["results.json", "junit.xml", "index.html"]) expect(existsSync(join(reportDir, f)), f).toBe(true);
+  }, 1_800_000);
+});
+
+describe("NIC drivers", () => {
+  it("the validator rejects a machine whose NIC driver the boot image lacks", async () => {
+    const r = await bootmedia(["plan", SPEC, "--machine", "x64-bios:8139too", "--json"], { env });
+    expect(r.exitCode).toBe(1);
+    const d = JSON.parse(r.stdout).diagnostics.find((x: { code: string }) => x.code === "BM3004");
+    expect(d.message).toContain("8139too");
+  });
+
+  it("built without that check, the media fails at boot with the drivers marker", async () => {
+    const both = media.find((m) => m.label === "both-iso")!;
+    const report = await runTestbed({ media: [both], profiles: ["x64-bios"], nics: ["rtl8139"], concurrency: 1, reportDir: join(work, "report-nic") });
+    const c = report.cases[0]!;
+    expect(c.expected).toEqual({ status: "fail", reason: "no-nic-driver" });
+    expect(c.actual).toMatchObject({ status: "fail", reason: "no-nic-driver" });
+    expect(c.markers.some((m) => (m as { event?: string }).event === "drivers")).toBe(true);
+  }, 600_000);
+});

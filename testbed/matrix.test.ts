@@ -1,0 +1,66 @@
+import { describe, it, expect } from "vitest";
+import { buildMatrix, expectCase, selectShard, parseShard, nicModelForDriver, checkNic, type MediaUnderTest } from "./matrix.ts";
+import { PROFILE_IDS, NIC_IDS } from "./profiles.ts";
+
+const REFERENCE_DRIVERS = ["e1000", "virtio_net", "e1000e", "sr_mod", "usb_storage"];
+const media = (images: MediaUnderTest["images"], label: string, kind: MediaUnderTest["kind"] = "iso"): MediaUnderTest =>
+  ({ kind, path: `/m/${label}.${kind}`, images, drivers: REFERENCE_DRIVERS, label });
+
+describe("expectCase", () => {
+  // Written out from DESIGN.md §3 by hand, not derived from compat.ts: an x64 machine in
+  // BIOS mode runs x86 or x64 images, an x86 machine only x86, UEFI only its own bitness.
+  const TRUTH: Record<string, Record<string, string>> = {
+    "x86-bios": { x86: "pass", x64: "fail: needs-x64-cpu", both: "pass" },
+    "x64-bios": { x86: "pass", x64: "pass", both: "pass" },
+    "x86-uefi": { x86: "pass", x64: "fail: no-boot-file", both: "pass" },
+    "x64-uefi": { x86: "fail: no-boot-file", x64: "pass", both: "pass" },
+  };
+  const IMAGES = { x86: ["x86"], x64: ["x64"], both: ["x86", "x64"] } as const;
+  const label = (e: ReturnType<typeof expectCase>) => (e.status === "pass" ? "pass" : `fail: ${e.reason}`);
+
+  it.each(PROFILE_IDS)("follows the architecture rules on %s", (profile) => {
+    for (const [set, images] of Object.entries(IMAGES)) {
+      expect(label(expectCase(profile, { images: [...images], drivers: REFERENCE_DRIVERS }, "e1000"))).toBe(TRUTH[profile][set]);
+    }
+  });
+
+  it("expects no-nic-driver when the boot image lacks the NIC's driver, after the boot rules", () => {
+    expect(expectCase("x64-bios", { images: ["x64"], drivers: REFERENCE_DRIVERS }, "rtl8139")).toEqual({ status: "fail", reason: "no-nic-driver" });
+    expect(expectCase("x64-bios", { images: ["x64"], drivers: ["e1000"] }, "virtio-net-pci")).toEqual({ status: "fail", reason: "no-nic-driver" });
+    expect(expectCase("x86-bios", { images: ["x64"], drivers: REFERENCE_DRIVERS }, "rtl8139")).toEqual({ status: "fail", reason: "needs-x64-cpu" });
+  });
+});
+
+describe("buildMatrix and shards", () => {
+  const all = buildMatrix([media(["x86", "x64"], "both"), media(["x64"], "x64", "usb"), media(["x86"], "x86")], PROFILE_IDS, NIC_IDS);
+
+  it("crosses profiles × media × NICs with unique, sorted ids", () => {
+    expect(all).toHaveLength(4 * 3 * NIC_IDS.length);
+    expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
+    expect(all.map((c) => c.id)).toEqual([...all.map((c) => c.id)].sort());
+    expect(all.find((c) => c.id === "x86-uefi.x64.e1000")?.expected).toEqual({ status: "fail", reason: "no-boot-file" });
+  });
+
+  it("rejects two media with the same label", () => {
+    expect(() => buildMatrix([media(["x64"], "same"), media(["x86"], "same")])).toThrow(expect.objectContaining({ code: "BM5007" }));
+  });
+
+  it.each([1, 2, 3, 5, 7, 48, 60])("covers every case exactly once in %i shards, whatever the input order", (count) => {
+    const shuffled = [...all].reverse();
+    const seen = Array.from({ length: count }, (_, i) => selectShard(shuffled, { index: i + 1, count })).flat().map((c) => c.id);
+    expect(seen.sort()).toEqual(all.map((c) => c.id));
+    expect(selectShard(all, { index: 1, count })).toEqual(selectShard(shuffled, { index: 1, count }));
+  });
+
+  it("parses i/n and refuses what is not a shard", () => {
+    expect(parseShard("2/4")).toEqual({ index: 2, count: 4 });
+    for (const bad of ["0/4", "5/4", "1/0", "a/b", "1-4", "1.5/3"]) expect(() => parseShard(bad)).toThrow(expect.objectContaining({ code: "BM5006" }));
+  });
+});
+
+describe("NIC names", () => {
+  it("maps the drivers a spec names to NIC models, and refuses unknown models", () => {
+    expect(["e1000", "virtio_net", "e1000e", "8139too", "tg3"].map(nicModelForDriver)).toEqual(["e1000", "virtio-net-pci", "e1000e", "rtl8139", undefined]);
+    expect(() => checkNic("ne2k_pci")).toThrow(expect.objectContaining({ code: "BM5005" }));
+  });
+});

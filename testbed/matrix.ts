@@ -1,0 +1,113 @@
+/**
+ * The case matrix: profiles × media × NIC models, each case carrying the verdict the
+ * compatibility rules (core/compat.ts) predict, and deterministic sharding of it.
+ */
+import { basename } from "node:path";
+import { planBoot, missingDrivers, type Arch } from "../core/compat.ts";
+import { BootmediaError } from "../core/errors.ts";
+import { PROFILES, PROFILE_IDS, NIC_MODELS, type ProfileId, type NicModel, type MediaKind } from "./profiles.ts";
+import type { Expected } from "./verdict.ts";
+
+export interface MediaUnderTest {
+  kind: MediaKind;
+  path: string;
+  /** Architectures of the boot images the media carries. */
+  images: Arch[];
+  /** Driver (module) names the boot images carry. */
+  drivers: string[];
+  label?: string;
+}
+
+export interface TestCase {
+  /** `<profile>.<media label>.<nic>`: stable across runs and shards. */
+  id: string;
+  profile: ProfileId;
+  media: MediaUnderTest & { label: string };
+  nic: NicModel;
+  expected: Expected;
+}
+
+export interface Shard {
+  /** 1-based, as in `--shard 2/4`. */
+  index: number;
+  count: number;
+}
+
+/** Default NICs: one per driver family the reference images carry, plus one they lack. */
+export const DEFAULT_NICS: readonly NicModel[] = ["e1000", "virtio-net-pci", "rtl8139"];
+
+/** What the rules predict for one machine, media and NIC: boot rules first, then drivers. */
+export function expectCase(profile: ProfileId, media: Pick<MediaUnderTest, "images" | "drivers">, nic: NicModel): Expected {
+  const plan = planBoot(PROFILES[profile].machine, media.images);
+  if (!plan.ok) return { status: "fail", reason: plan.reason };
+  if (missingDrivers(NIC_MODELS[nic].drivers, media.drivers).length > 0) return { status: "fail", reason: "no-nic-driver" };
+  return { status: "pass" };
+}
+
+export function labelMedia(media: MediaUnderTest): string {
+  return media.label ?? `${media.kind}-${basename(media.path).replace(/\.[^.]*$/, "")}`;
+}
+
+/** Every case, sorted by id; ids must be unique so shards and merges can key on them. */
+export function buildMatrix(
+  media: readonly MediaUnderTest[],
+  profiles: readonly ProfileId[] = PROFILE_IDS,
+  nics: readonly NicModel[] = DEFAULT_NICS,
+): TestCase[] {
+  const cases: TestCase[] = [];
+  for (const m of media) {
+    const label = labelMedia(m);
+    for (const profile of profiles) {
+      for (const nic of nics) {
+        cases.push({ id: `${profile}.${label}.${nic}`, profile, media: { ...m, label }, nic, expected: expectCase(profile, m, nic) });
+      }
+    }
+  }
+  const seen = new Set<string>();
+  for (const c of cases) {
+    if (seen.has(c.id)) throw new BootmediaError("BM5007", `case id ${c.id} appears twice`, { where: c.media.path });
+    seen.add(c.id);
+  }
+  return sortCases(cases);
+}
+
+export function sortCases<T extends { id: string }>(cases: readonly T[]): T[] {
+  return [...cases].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Round-robin over the id-sorted cases: every case lands in exactly one shard. */
+export function selectShard<T extends { id: string }>(cases: readonly T[], shard: Shard): T[] {
+  checkShard(shard);
+  return sortCases(cases).filter((_, i) => i % shard.count === shard.index - 1);
+}
+
+export function checkShard(shard: Shard): void {
+  const { index, count } = shard;
+  if (!Number.isInteger(index) || !Number.isInteger(count) || count < 1 || index < 1 || index > count) {
+    throw new BootmediaError("BM5006", `invalid shard ${index}/${count}`);
+  }
+}
+
+/** Parses the CLI form "i/n". */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (!m) throw new BootmediaError("BM5006", `invalid shard ${JSON.stringify(text)}`);
+  const shard = { index: Number(m[1]), count: Number(m[2]) };
+  checkShard(shard);
+  return shard;
+}
+
+export function checkProfile(id: string): ProfileId {
+  if (!(PROFILE_IDS as readonly string[]).includes(id)) throw new BootmediaError("BM5004", `unknown machine profile ${JSON.stringify(id)}`);
+  return id as ProfileId;
+}
+
+/** The NIC model whose Linux driver is `driver` (specs name machines' NICs by driver). */
+export function nicModelForDriver(driver: string): NicModel | undefined {
+  return (Object.keys(NIC_MODELS) as NicModel[]).find((m) => (NIC_MODELS[m].drivers as readonly string[]).includes(driver));
+}
+
+export function checkNic(id: string): NicModel {
+  if (!Object.hasOwn(NIC_MODELS, id)) throw new BootmediaError("BM5005", `unknown NIC model ${JSON.stringify(id)}`);
+  return id as NicModel;
+}

@@ -1,0 +1,49 @@
+/**
+ * What `bootmedia testbed` boots: media files as given (their architectures and drivers
+ * read back from bootmedia/media.json), or specs, which are built first as ISO and/or USB.
+ */
+import { mkdir } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { BootmediaError } from "../core/errors.ts";
+import type { Arch } from "../core/compat.ts";
+import { INSPECTORS } from "../plugins/inspectors.ts";
+import type { MediaKind } from "./profiles.ts";
+import type { MediaUnderTest } from "./matrix.ts";
+
+interface ImageConfig {
+  images?: Array<{ arch: Arch; drivers: string[] }>;
+}
+
+/** Reads a built media back and describes it for the matrix. */
+export async function describeMedia(path: string, label?: string): Promise<MediaUnderTest> {
+  for (const inspector of INSPECTORS) {
+    if (!(await inspector.detect(path))) continue;
+    const report = await inspector.inspect(path);
+    if (report.kind !== "iso" && report.kind !== "usb") break;
+    const config = (report.config ?? {}) as ImageConfig;
+    const images = config.images ?? [];
+    if (images.length === 0) throw new BootmediaError("BM5003", `${path} carries no bootmedia configuration with boot images`, { where: path });
+    return {
+      kind: report.kind as MediaKind,
+      path,
+      images: [...new Set(images.map((i) => i.arch))],
+      drivers: [...new Set(images.flatMap((i) => i.drivers))],
+      label: label ?? basename(path).replace(/\.(iso|img)$/i, ""),
+    };
+  }
+  throw new BootmediaError("BM5003", `${path} is neither an .iso nor a USB image bootmedia can read`, { where: path });
+}
+
+export const isSpecFile = (p: string) => /\.(ya?ml|json)$/i.test(p);
+
+/** Builds a spec as each media kind asked, under `workDir`, through the CLI's own pipeline. */
+export async function buildSpecMedia(spec: string, kinds: MediaKind[], workDir: string, build: (spec: string, kind: MediaKind, out: string) => Promise<void>): Promise<MediaUnderTest[]> {
+  await mkdir(workDir, { recursive: true });
+  const out: MediaUnderTest[] = [];
+  for (const kind of kinds) {
+    const file = join(workDir, `${basename(spec).replace(/\.(ya?ml|json)$/i, "")}.${kind === "iso" ? "iso" : "img"}`);
+    await build(spec, kind, file);
+    out.push(await describeMedia(file, `${basename(file).replace(/\.(iso|img)$/i, "")}-${kind}`));
+  }
+  return out;
+}

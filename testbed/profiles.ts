@@ -1,0 +1,140 @@
+/**
+ * Machine profiles, media attachments and NIC models as data. `buildQemuArgs` turns one
+ * case into a QEMU command line; nothing else in the testbed knows QEMU flags.
+ */
+import type { Machine } from "../core/compat.ts";
+
+export const PROFILE_IDS = ["x86-bios", "x64-bios", "x86-uefi", "x64-uefi"] as const;
+export type ProfileId = (typeof PROFILE_IDS)[number];
+
+export interface UefiFlash {
+  /** Read-only firmware code volume. */
+  code: string;
+  /** Variable store template; each case boots from its own writable copy. */
+  vars: string;
+}
+
+export interface MachineProfile {
+  machine: Machine;
+  binary: string;
+  /** QEMU machine type and options. */
+  machineType: string;
+  /** `qemu32` has no long mode (GRUB's `cpuid -l` is false), so it is a true 32-bit CPU. */
+  cpu: string;
+  flash: UefiFlash | null;
+  /** Extra flags the firmware needs. */
+  extra: readonly string[];
+}
+
+export const PROFILES = {
+  "x86-bios": {
+    machine: { arch: "x86", firmware: "bios" },
+    binary: "qemu-system-i386",
+    machineType: "pc",
+    cpu: "qemu32",
+    flash: null,
+    extra: [],
+  },
+  "x64-bios": {
+    machine: { arch: "x64", firmware: "bios" },
+    binary: "qemu-system-x86_64",
+    machineType: "pc",
+    cpu: "qemu64",
+    flash: null,
+    extra: [],
+  },
+  "x86-uefi": {
+    machine: { arch: "x86", firmware: "uefi" },
+    binary: "qemu-system-i386",
+    // Debian's ia32 OVMF is only built with SMM + secure pflash; without both it hangs silently.
+    machineType: "q35,smm=on",
+    cpu: "qemu32",
+    flash: { code: "/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd", vars: "/usr/share/OVMF/OVMF32_VARS_4M.fd" },
+    extra: ["-global", "driver=cfi.pflash01,property=secure,value=on"],
+  },
+  "x64-uefi": {
+    machine: { arch: "x64", firmware: "uefi" },
+    binary: "qemu-system-x86_64",
+    machineType: "q35",
+    cpu: "qemu64",
+    flash: { code: "/usr/share/OVMF/OVMF_CODE_4M.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.fd" },
+    extra: [],
+  },
+} as const satisfies Record<ProfileId, MachineProfile>;
+
+export const MEDIA_KINDS = ["iso", "usb"] as const;
+export type MediaKind = (typeof MEDIA_KINDS)[number];
+
+/** How each media kind is plugged in; `bootindex=0` makes it the first boot option on SeaBIOS and OVMF. */
+const MEDIA_ARGS = {
+  iso: (path: string) => [
+    "-drive", `if=none,id=media,media=cdrom,readonly=on,format=raw,file=${path}`,
+    "-device", "ide-cd,drive=media,bootindex=0",
+  ],
+  usb: (path: string) => [
+    "-device", "qemu-xhci,id=xhci",
+    "-drive", `if=none,id=media,readonly=on,format=raw,file=${path}`,
+    "-device", "usb-storage,bus=xhci.0,drive=media,bootindex=0",
+  ],
+} as const satisfies Record<MediaKind, (path: string) => string[]>;
+
+/** NIC models and the Linux driver a boot image must carry to use each. */
+export const NIC_MODELS = {
+  e1000: { drivers: ["e1000"] },
+  "virtio-net-pci": { drivers: ["virtio_net"] },
+  e1000e: { drivers: ["e1000e"] },
+  rtl8139: { drivers: ["8139too"] },
+} as const satisfies Record<string, { drivers: readonly string[] }>;
+export type NicModel = keyof typeof NIC_MODELS;
+export const NIC_IDS = Object.keys(NIC_MODELS) as NicModel[];
+
+/** Port and value of the success exit: QEMU exits with (0x31 << 1) | 1 = 99. */
+export const DEBUG_EXIT = { iobase: 0xf4, iosize: 0x04, successStatus: 99 } as const;
+
+export const ACCELS = ["tcg", "kvm"] as const;
+export type Accel = (typeof ACCELS)[number];
+
+export interface QemuInvocation {
+  profile: ProfileId;
+  media: { kind: MediaKind; path: string };
+  nic: NicModel | null;
+  qmpSocket: string;
+  /** This case's writable copy of the UEFI variable store (UEFI profiles only). */
+  varsPath?: string;
+  accel: Accel;
+  memoryMiB?: number;
+  /** Direct kernel boot, bypassing the media's boot loader (used by the bench baseline). */
+  kernel?: { path: string; initrd: string; append: string };
+}
+
+/** The full QEMU argument vector for one case; the serial console goes to stdout. */
+export function buildQemuArgs(inv: QemuInvocation): string[] {
+  const p: MachineProfile = PROFILES[inv.profile];
+  const args = [
+    // -nodefaults: no implicit NIC (its option ROM would try PXE), CD-ROM or monitor.
+    "-nodefaults", "-no-reboot", "-display", "none", "-device", "VGA",
+    "-accel", inv.accel, "-M", p.machineType, "-cpu", p.cpu, "-m", String(inv.memoryMiB ?? 512),
+    ...p.extra,
+    "-chardev", "stdio,id=serial0,signal=off", "-serial", "chardev:serial0",
+    "-qmp", `unix:${inv.qmpSocket},server=on,wait=off`,
+    "-device", `isa-debug-exit,iobase=0x${DEBUG_EXIT.iobase.toString(16)},iosize=0x0${DEBUG_EXIT.iosize}`,
+    // A failed BIOS boot reboots after 1 s, which -no-reboot turns into an exit: fast verdict.
+    "-boot", "strict=on,reboot-timeout=1000",
+  ];
+  if (p.flash) {
+    if (!inv.varsPath) throw new Error(`profile ${inv.profile} needs a writable UEFI vars copy`);
+    args.push(
+      "-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${p.flash.code}`,
+      "-drive", `if=pflash,format=raw,unit=1,file=${inv.varsPath}`,
+    );
+  }
+  args.push(...MEDIA_ARGS[inv.media.kind](inv.media.path));
+  if (inv.nic) {
+    // romfile= drops the NIC option ROM: the testbed boots media, never the network.
+    args.push("-netdev", "user,id=n0,restrict=on", "-device", `${inv.nic},netdev=n0,romfile=`);
+  }
+  if (inv.kernel) {
+    args.push("-kernel", inv.kernel.path, "-initrd", inv.kernel.initrd, "-append", inv.kernel.append);
+  }
+  return args;
+}

@@ -1,0 +1,62 @@
+/**
+ * One self-contained HTML page: the matrix table (profiles × media/NIC), then per case
+ * its last screen inlined as a data: URI, the serial tail, expected vs actual, timings.
+ * No scripts, no external files, so it can be mailed or archived as it is.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { TestbedReport } from "./report.ts";
+import type { CaseResult } from "./runner.ts";
+import { escapeXml as esc } from "./report.ts";
+import { describeOutcome } from "./verdict.ts";
+import { stripTerminalCodes } from "./markers.ts";
+
+const SERIAL_TAIL_LINES = 40;
+
+const STYLE = `body{font:14px system-ui,sans-serif;margin:24px;color:#222}
+table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
+.ok{background:#d9f2d9}.bad{background:#f8d0d0}.summary{font-size:18px}
+section{border-top:2px solid #ddd;margin-top:20px;padding-top:8px}
+img{max-width:640px;border:1px solid #999}pre{background:#111;color:#ddd;padding:8px;max-height:320px;overflow:auto;font-size:12px}`;
+
+export async function renderHtml(report: TestbedReport, dir: string): Promise<string> {
+  const sections = await Promise.all(report.cases.map((c) => renderCase(c, dir)));
+  const s = report.summary;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>bootmedia testbed: ${s.ok}/${s.total} as expected</title>
+<style>${STYLE}</style></head><body>
+<h1>bootmedia testbed</h1>
+<p class="summary ${s.mismatched === 0 ? "ok" : "bad"}">${s.ok} of ${s.total} cases as expected, ${s.mismatched} mismatched (accelerator ${esc(report.accel)}${report.shard ? `, shard ${report.shard.index}/${report.shard.count}` : ""})</p>
+${renderMatrix(report.cases)}
+${sections.join("\n")}
+</body></html>
+`;
+}
+
+/** Rows are profiles, columns media × NIC; each cell links to its case section. */
+function renderMatrix(cases: readonly CaseResult[]): string {
+  const profiles = [...new Set(cases.map((c) => c.profile))];
+  const columns = [...new Set(cases.map((c) => `${c.media.label} · ${c.nic}`))].sort();
+  const cell = (profile: string, column: string) => {
+    const c = cases.find((x) => x.profile === profile && `${x.media.label} · ${x.nic}` === column);
+    if (!c) return "<td></td>";
+    return `<td class="${c.ok ? "ok" : "bad"}"><a href="#${esc(c.id)}">${esc(describeOutcome(c.actual))}</a>${c.ok ? "" : `<br>expected ${esc(describeOutcome(c.expected))}`}</td>`;
+  };
+  const head = `<tr><th>profile</th>${columns.map((col) => `<th>${esc(col)}</th>`).join("")}</tr>`;
+  const rows = profiles.map((p) => `<tr><th>${esc(p)}</th>${columns.map((col) => cell(p, col)).join("")}</tr>`);
+  return `<table>${head}${rows.join("")}</table>`;
+}
+
+async function renderCase(c: CaseResult, dir: string): Promise<string> {
+  const shot = c.screenshot ? await readFile(join(dir, c.screenshot)).catch(() => null) : null;
+  const serial = await readFile(join(dir, c.serialLog), "utf8").catch(() => "");
+  const tail = stripTerminalCodes(serial).split("\n").slice(-SERIAL_TAIL_LINES).join("\n");
+  const t = c.timings;
+  const detail = c.actual.status === "fail" ? `<tr><th>detail</th><td>${esc(c.actual.detail)}</td></tr>` : "";
+  return `<section id="${esc(c.id)}"><h2 class="${c.ok ? "ok" : "bad"}">${esc(c.id)} — ${c.ok ? "as expected" : "MISMATCH"}</h2>
+<table><tr><th>media</th><td>${esc(c.media.kind)} ${esc(c.media.label)} (images ${esc(c.media.images.join(", "))})</td></tr>
+<tr><th>expected</th><td>${esc(describeOutcome(c.expected))}</td></tr><tr><th>actual</th><td>${esc(describeOutcome(c.actual))}</td></tr>${detail}
+<tr><th>timings</th><td>first serial byte ${t.firstSerialMs ?? "–"} ms, verdict ${t.verdictMs} ms, total ${t.totalMs} ms; QEMU exit ${c.exitStatus ?? "stopped by testbed"}</td></tr></table>
+${shot ? `<img alt="last screen of ${esc(c.id)}" src="data:image/png;base64,${shot.toString("base64")}">` : "<p>no screenshot</p>"}
+<pre>${esc(tail)}</pre></section>`;
+}

@@ -1,0 +1,213 @@
+/**
+ * Runs one case: one QEMU process, its serial console streamed through the scanner, a
+ * verdict as soon as the outcome is known, a last screenshot over QMP, then cleanup.
+ */
+import { execa } from "execa";
+import { createWriteStream } from "node:fs";
+import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { PROFILES, DEBUG_EXIT, buildQemuArgs, type Accel, type MachineProfile } from "./profiles.ts";
+import { SerialScanner, type Marker, type SerialEvent } from "./markers.ts";
+import { QmpClient } from "./qmp.ts";
+import { decideVerdict, matchesExpected, type Actual, type RunObservation } from "./verdict.ts";
+import type { TestCase } from "./matrix.ts";
+import type { Arch } from "../core/compat.ts";
+
+export interface CaseTimings {
+  /** Milliseconds from spawning QEMU. */
+  firstSerialMs: number | null;
+  verdictMs: number;
+  totalMs: number;
+}
+
+export interface CaseResult {
+  id: string;
+  profile: TestCase["profile"];
+  media: { kind: TestCase["media"]["kind"]; label: string; path: string; images: Arch[]; drivers: string[] };
+  nic: TestCase["nic"];
+  expected: TestCase["expected"];
+  actual: Actual;
+  /** Actual matches expected, in either direction. */
+  ok: boolean;
+  markers: Marker[];
+  exitStatus: number | null;
+  /** Paths relative to the report folder. */
+  serialLog: string;
+  screenshot: string | null;
+  timings: CaseTimings;
+}
+
+export interface RunCaseOptions {
+  reportDir: string;
+  accel: Accel;
+  timeoutSec: number;
+  /** A case whose serial port stays silent this long fails at once. */
+  silenceSec: number;
+  onSerialEvent?: (e: SerialEvent) => void;
+}
+
+export function caseDirOf(id: string): string {
+  return join("cases", id);
+}
+
+export async function runCase(testCase: TestCase, opts: RunCaseOptions): Promise<CaseResult> {
+  const profile: MachineProfile = PROFILES[testCase.profile];
+  const relDir = caseDirOf(testCase.id);
+  const caseDir = join(opts.reportDir, relDir);
+  await mkdir(caseDir, { recursive: true });
+  // UNIX socket paths are limited to 108 bytes, so the socket lives in a short temp folder.
+  const scratch = await mkdtemp(join(tmpdir(), "bm-tb-"));
+  try {
+    const varsPath = profile.flash ? join(scratch, "vars.fd") : undefined;
+    if (profile.flash && varsPath) await copyFile(profile.flash.vars, varsPath);
+    const args = buildQemuArgs({
+      profile: testCase.profile, media: testCase.media, nic: testCase.nic,
+      qmpSocket: join(scratch, "qmp.sock"), varsPath, accel: opts.accel,
+    });
+    const run = await superviseQemu(profile.binary, args, join(caseDir, "serial.log"), join(caseDir, "screen.png"), opts);
+    await writeFile(join(caseDir, "qemu.log"), `${[profile.binary, ...args].join(" ")}\n\n${run.stderr}`);
+    const actual = decideVerdict(run.observation);
+    const failedStart = run.startError ?? describeFailedStart(run);
+    return {
+      id: testCase.id,
+      profile: testCase.profile,
+      media: { kind: testCase.media.kind, label: testCase.media.label, path: testCase.media.path, images: [...testCase.media.images], drivers: [...testCase.media.drivers] },
+      nic: testCase.nic,
+      expected: testCase.expected,
+      actual: failedStart ? { status: "fail", reason: "qemu-failed", detail: failedStart } : actual,
+      ok: !failedStart && matchesExpected(testCase.expected, actual),
+      markers: [...run.observation.markers],
+      exitStatus: run.observation.exitStatus,
+      serialLog: join(relDir, "serial.log"),
+      screenshot: run.screenshot ? join(relDir, "screen.png") : null,
+      timings: run.timings,
+    };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** QEMU refusing its command line (bad media path, firmware) exits 1 before any serial byte. */
+function describeFailedStart(run: SupervisedRun): string | undefined {
+  const status = run.observation.exitStatus;
+  if (status === null || status === 0 || status === DEBUG_EXIT.successStatus || run.timings.firstSerialMs !== null) return undefined;
+  return `QEMU exited with status ${status}: ${run.stderr.trim().split("\n").at(-1) ?? ""}`;
+}
+
+interface SupervisedRun {
+  observation: RunObservation;
+  timings: CaseTimings;
+  screenshot: boolean;
+  stderr: string;
+  startError?: string;
+}
+
+/** Starts QEMU, watches serial and timers, stops it the moment the verdict is known. */
+export async function superviseQemu(
+  binary: string,
+  args: string[],
+  serialPath: string,
+  screenshotPath: string,
+  opts: Pick<RunCaseOptions, "timeoutSec" | "silenceSec" | "onSerialEvent">,
+): Promise<SupervisedRun> {
+  const t0 = performance.now();
+  const since = () => Math.round(performance.now() - t0);
+  const markers: Marker[] = [];
+  const obs: RunObservation = { markers, exitStatus: null, timedOut: false, silent: false, timeoutSec: opts.timeoutSec, silenceSec: opts.silenceSec };
+  let firstSerialMs: number | null = null;
+  let verdictMs: number | null = null;
+  let stopping: Promise<void> | null = null;
+  let screenshot = false;
+  let stderr = "";
+
+  const proc = execa(binary, args, { reject: false, stdin: "ignore", buffer: false, forceKillAfterDelay: 2000 });
+  const serialFile = createWriteStream(serialPath);
+  const scanner = new SerialScanner();
+  // QEMU exiting early (a failed start, a fast BIOS reboot) ends the wait for its socket.
+  const exited = new AbortController();
+  const qmpPath = args[args.indexOf("-qmp") + 1].replace(/^unix:([^,]+),.*$/, "$1");
+  const qmpReady = QmpClient.connect(qmpPath, { timeoutMs: 10_000, signal: exited.signal }).catch(() => null);
+
+  /** Saves the screen; paused first when the machine is about to exit by itself. */
+  const takeScreenshot = async (pause: boolean) => {
+    const qmp = await qmpReady;
+    if (!qmp) return;
+    const partial = `${screenshotPath}.part`;
+    try {
+      if (pause) await withDeadline(qmp.execute("stop"), 2000);
+      await withDeadline(qmp.screendump(partial), 3000);
+      // Renamed only when complete: a machine exiting mid-dump leaves no half picture.
+      await rename(partial, screenshotPath);
+      screenshot = true;
+    } catch {
+      // The machine may be gone already (a pass exits by itself); the report says "no screenshot".
+    } finally {
+      if (pause) await withDeadline(qmp.execute("cont"), 2000).catch(() => undefined);
+    }
+  };
+  let lastShot: Promise<void> = Promise.resolve();
+  const stop = () => {
+    verdictMs ??= since();
+    stopping ??= (async () => {
+      await lastShot;
+      await takeScreenshot(false);
+      const qmp = await qmpReady;
+      await withDeadline(qmp?.quit() ?? Promise.resolve(), 2000).catch(() => undefined);
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+    })();
+  };
+  const handle = (e: SerialEvent) => {
+    opts.onSerialEvent?.(e);
+    if (e.kind === "marker") {
+      markers.push(e.marker);
+      if (e.marker.event === "error") stop();
+      // The success exit follows "done" at once: pause, take the last screen, resume. A
+      // fast machine may still exit first, so the screen at "booted" is kept as a fallback.
+      else if (e.marker.event === "done") lastShot = lastShot.then(() => takeScreenshot(true));
+      else if (e.marker.event === "booted") lastShot = lastShot.then(() => takeScreenshot(false));
+    } else if (!obs.failure) {
+      obs.failure = { signature: e.signature, line: e.line };
+      stop();
+    }
+  };
+
+  const silenceTimer = setTimeout(() => { obs.silent = true; stop(); }, opts.silenceSec * 1000);
+  const timeoutTimer = setTimeout(() => { obs.timedOut = true; stop(); }, opts.timeoutSec * 1000);
+  proc.stdout?.on("data", (chunk: Buffer) => {
+    if (firstSerialMs === null) {
+      firstSerialMs = since();
+      clearTimeout(silenceTimer);
+    }
+    serialFile.write(chunk);
+    if (!stopping) for (const e of scanner.push(chunk)) handle(e);
+  });
+  proc.stderr?.on("data", (chunk: Buffer) => { if (stderr.length < 64_000) stderr += chunk.toString(); });
+
+  const result = await proc;
+  exited.abort();
+  clearTimeout(silenceTimer);
+  clearTimeout(timeoutTimer);
+  // QEMU ended by itself unless the testbed had already begun stopping it.
+  const exitedByItself = stopping === null;
+  if (exitedByItself) {
+    obs.exitStatus = result.exitCode ?? null;
+    for (const e of scanner.end()) handle(e);
+  }
+  verdictMs ??= since();
+  await stopping;
+  await lastShot;
+  (await qmpReady)?.close();
+  await new Promise<void>((resolve) => serialFile.end(resolve));
+  const startError = result.failed && result.exitCode === undefined && exitedByItself ? result.message : undefined;
+  return { observation: obs, timings: { firstSerialMs, verdictMs, totalMs: since() }, screenshot, stderr, startError };
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,127 @@
+/**
+ * The testbed's API for the CLI: `runTestbed` (build the matrix, pick a shard, run cases
+ * with bounded concurrency, write the report) and `mergeReports` (join shard folders).
+ */
+import { access, cp, mkdir } from "node:fs/promises";
+import { constants } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import pLimit from "p-limit";
+import { execa } from "execa";
+import { BootmediaError } from "../core/errors.ts";
+import { PROFILE_IDS, PROFILES, type Accel, type ProfileId } from "./profiles.ts";
+import { buildMatrix, checkNic, checkProfile, selectShard, sortCases, DEFAULT_NICS, type MediaUnderTest, type Shard, type TestCase } from "./matrix.ts";
+import { runCase, caseDirOf, type CaseResult } from "./runner.ts";
+import { resolveAccel } from "./accel.ts";
+import { readReport, summarizeCases, writeReport, type TestbedReport } from "./report.ts";
+import type { Marker } from "./markers.ts";
+
+export type TestbedEvent =
+  | { type: "matrix"; total: number; selected: number; accel: Accel }
+  | { type: "case-start"; id: string }
+  | { type: "marker"; id: string; marker: Marker }
+  | { type: "case-end"; result: CaseResult }
+  | { type: "warning"; message: string }
+  | { type: "report"; dir: string; report: TestbedReport };
+
+export interface TestbedOptions {
+  media: MediaUnderTest[];
+  profiles?: ProfileId[];
+  nics?: string[];
+  /** Cases run at once; default: the number of cores. */
+  concurrency?: number;
+  shard?: Shard;
+  reportDir: string;
+  accel?: Accel;
+  /** Per case; a timeout always fails the case, even after a pass marker. */
+  timeoutSec?: number;
+  /** A case with no serial byte at all within this long fails at once. */
+  silenceSec?: number;
+  onEvent?: (e: TestbedEvent) => void;
+}
+
+export const TESTBED_DEFAULTS = { timeoutSec: 180, silenceSec: 30 } as const;
+
+export async function runTestbed(opts: TestbedOptions): Promise<TestbedReport> {
+  const emit = opts.onEvent ?? (() => undefined);
+  const profiles = (opts.profiles ?? [...PROFILE_IDS]).map(checkProfile);
+  const nics = opts.nics ? opts.nics.map(checkNic) : [...DEFAULT_NICS];
+  const all = buildMatrix(opts.media, profiles, nics);
+  const cases = opts.shard ? selectShard(all, opts.shard) : all;
+  await checkPrerequisites(cases);
+  const accel = await resolveAccel(opts.accel, (message) => emit({ type: "warning", message }));
+  emit({ type: "matrix", total: all.length, selected: cases.length, accel });
+
+  const limit = pLimit(Math.max(1, opts.concurrency ?? availableParallelism()));
+  const results = await Promise.all(cases.map((c) => limit(async () => {
+    emit({ type: "case-start", id: c.id });
+    const result = await runCase(c, {
+      reportDir: opts.reportDir,
+      accel,
+      timeoutSec: opts.timeoutSec ?? TESTBED_DEFAULTS.timeoutSec,
+      silenceSec: opts.silenceSec ?? TESTBED_DEFAULTS.silenceSec,
+      onSerialEvent: (e) => { if (e.kind === "marker") emit({ type: "marker", id: c.id, marker: e.marker }); },
+    });
+    emit({ type: "case-end", result });
+    return result;
+  })));
+
+  const report: TestbedReport = { schema: 1, accel, shard: opts.shard ?? null, summary: summarizeCases(results), cases: sortCases(results) };
+  await writeReport(opts.reportDir, report);
+  emit({ type: "report", dir: opts.reportDir, report });
+  return report;
+}
+
+/** Joins shard result folders (case folders included) into one whole-matrix report. */
+export async function mergeReports(dirs: string[], outDir: string): Promise<TestbedReport> {
+  const reports: TestbedReport[] = [];
+  for (const dir of dirs) {
+    try {
+      reports.push(await readReport(dir));
+    } catch (error) {
+      throw new BootmediaError("BM5104", `cannot read shard results in ${dir}: ${(error as Error).message}`, { where: dir, cause: error });
+    }
+  }
+  const owner = new Map<string, string>();
+  const cases: CaseResult[] = [];
+  for (const [i, report] of reports.entries()) {
+    for (const c of report.cases) {
+      const other = owner.get(c.id);
+      if (other) throw new BootmediaError("BM5105", `case ${c.id} is in both ${other} and ${dirs[i]}`);
+      owner.set(c.id, dirs[i]);
+      cases.push(c);
+      await mkdir(join(outDir, "cases"), { recursive: true });
+      await cp(join(dirs[i], caseDirOf(c.id)), join(outDir, caseDirOf(c.id)), { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+  const accels = new Set(reports.map((r) => r.accel));
+  const report: TestbedReport = {
+    schema: 1,
+    accel: accels.has("tcg") ? "tcg" : "kvm",
+    shard: null,
+    summary: summarizeCases(cases),
+    cases: sortCases(cases),
+  };
+  await writeReport(outDir, report);
+  return report;
+}
+
+/** Fails before any machine starts when a QEMU binary, firmware file or media is missing. */
+async function checkPrerequisites(cases: readonly TestCase[]): Promise<void> {
+  const binaries = new Set(cases.map((c) => PROFILES[c.profile].binary as string));
+  for (const binary of binaries) {
+    const found = await execa(binary, ["--version"], { reject: false, stdin: "ignore" });
+    if (found.exitCode !== 0) {
+      throw new BootmediaError("BM5001", `${binary} is not runnable: ${found.stderr || found.message}`, {
+        hint: "Install Debian's qemu-system-x86 package (it provides qemu-system-i386 and qemu-system-x86_64).",
+      });
+    }
+  }
+  const firmware = new Set(cases.flatMap((c) => { const f = PROFILES[c.profile].flash; return f ? [f.code, f.vars] : []; }));
+  for (const file of firmware) {
+    await access(file, constants.R_OK).catch(() => { throw new BootmediaError("BM5002", `firmware file ${file} is missing`, { where: file }); });
+  }
+  for (const path of new Set(cases.map((c) => c.media.path))) {
+    await access(path, constants.R_OK).catch(() => { throw new BootmediaError("BM5003", `media ${path} is missing or unreadable`, { where: path }); });
+  }
+}

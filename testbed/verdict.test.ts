@@ -1,0 +1,43 @@
+import { describe, it, expect } from "vitest";
+import { decideVerdict, matchesExpected, EXPECTED_FAILURES, type RunObservation } from "./verdict.ts";
+import { FAILURE_SIGNATURES } from "./markers.ts";
+
+const base: RunObservation = { markers: [], exitStatus: null, timedOut: false, silent: false, timeoutSec: 60, silenceSec: 20 };
+const done = [{ event: "booted" }, { event: "done" }];
+
+describe("decideVerdict", () => {
+  it("passes only on the done marker plus the distinct success exit", () => {
+    expect(decideVerdict({ ...base, markers: done, exitStatus: 99 })).toEqual({ status: "pass" });
+  });
+
+  it("never reads a clean power-off as a pass, even after done", () => {
+    expect(decideVerdict({ ...base, markers: done, exitStatus: 0 })).toMatchObject({ status: "fail", reason: "no-success-exit" });
+    expect(decideVerdict({ ...base, markers: [], exitStatus: 99 })).toMatchObject({ status: "fail", reason: "exit-without-done" });
+  });
+
+  it("lets a timeout outrank a pass", () => {
+    expect(decideVerdict({ ...base, markers: done, exitStatus: 99, timedOut: true })).toMatchObject({ status: "fail", reason: "timeout" });
+  });
+
+  it("fails a silent serial port, and takes the boot environment's own reason first", () => {
+    expect(decideVerdict({ ...base, silent: true })).toMatchObject({ reason: "no-serial-output" });
+    const panic = FAILURE_SIGNATURES.find((s) => s.id === "kernel-panic")!;
+    const run = { ...base, markers: [{ event: "error", reason: "no-nic-driver" }], failure: { signature: panic, line: "Kernel panic" } };
+    expect(decideVerdict(run)).toMatchObject({ status: "fail", reason: "no-nic-driver" });
+    expect(decideVerdict({ ...run, markers: [] })).toMatchObject({ status: "fail", reason: "kernel-panic" });
+  });
+});
+
+describe("matchesExpected", () => {
+  it("is OK in either direction and only then", () => {
+    const pass = { status: "pass" } as const;
+    expect(matchesExpected(pass, pass)).toBe(true);
+    for (const reason of EXPECTED_FAILURES) {
+      const expected = { status: "fail", reason } as const;
+      expect(matchesExpected(expected, { status: "fail", reason, detail: "" })).toBe(true);
+      expect(matchesExpected(expected, pass)).toBe(false);
+      expect(matchesExpected(pass, { status: "fail", reason, detail: "" })).toBe(false);
+      expect(matchesExpected(expected, { status: "fail", reason: "timeout", detail: "" })).toBe(false);
+    }
+  });
+});
