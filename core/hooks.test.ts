@@ -60,3 +60,14 @@ describe("MediaBuild hooks", () => {
     expect(() => build.use([p, p])).toThrow(/applied twice/);
   });
 });
+
+describe("redaction of what the CLI prints", () => {
+  it("scrubs every registered secret from any text, whichever build registered it", async () => {
+    const { Redactor, redactEverywhere } = await import("./secrets.ts");
+    const a = new Redactor();
+    const b = new Redactor();
+    a.add("hunter2-Secret!");
+    b.add("pfx-pass-9");
+    expect(redactEverywhere("plugin failed: password hunter2-Secret! and pfx-pass-9")).toBe("plugin failed: password *** and ***");
+  });
+});

@@ -7,8 +7,20 @@ import { resolve } from "node:path";
 import { BootmediaError } from "./errors.ts";
 import type { SecretRef } from "./spec/schema.ts";
 
+/** Every redactor of this process, so the CLI can scrub whatever it prints (defence in depth). */
+const allRedactors = new Set<Redactor>();
+
+export function redactEverywhere(text: string): string {
+  let out = text;
+  for (const r of allRedactors) out = r.redact(out);
+  return out;
+}
+
 export class Redactor {
   private readonly values = new Set<string>();
+  constructor() {
+    allRedactors.add(this);
+  }
   add(secret: string): void {
     if (secret.length > 0) this.values.add(secret);
   }

@@ -6,6 +6,7 @@
 import { cac } from "cac";
 import { abortAllOutputs } from "../output.ts";
 import { BootmediaError } from "../errors.ts";
+import { redactEverywhere } from "../secrets.ts";
 import { diagnosticsOf, printDiagnostics, printJson, type OutputMode } from "./render.ts";
 import { specFlags, flagSyntax } from "../spec/flags.ts";
 import { registerBuildCommands } from "./commands/build.ts";
@@ -65,7 +66,7 @@ export function reportFailure(e: unknown, mode: OutputMode): number {
   if (usage || (e instanceof BootmediaError && e.code === "BM1009")) {
     const message = e instanceof Error ? e.message : String(e);
     if (mode.json) printJson({ ok: false, error: { code: "BM1009", message } });
-    else process.stderr.write(`error BM1009 ${message}\n  hint: run \`bootmedia --help\`\n`);
+    else process.stderr.write(redactEverywhere(`error BM1009 ${message}`) + "\n  hint: run `bootmedia --help`\n");
     return EXIT.USAGE;
   }
   const diags = diagnosticsOf(e);
@@ -74,7 +75,7 @@ export function reportFailure(e: unknown, mode: OutputMode): number {
     else printDiagnostics(diags);
     return EXIT.PROBLEMS;
   }
-  process.stderr.write(`internal error (a bug in bootmedia or a plugin): ${e instanceof Error ? (process.env.DEBUG ? e.stack : e.message) : String(e)}\n`);
+  process.stderr.write(redactEverywhere(`internal error (a bug in bootmedia or a plugin): ${e instanceof Error ? (process.env.DEBUG ? e.stack : e.message) : String(e)}`) + "\n");
   return EXIT.INTERNAL;
 }
 

@@ -2,6 +2,7 @@
 import { formatDiagnostic, type Diagnostic } from "../diagnostics.ts";
 import { BootmediaError } from "../errors.ts";
 import { DiagnosticsError } from "../diagnostics.ts";
+import { redactEverywhere } from "../secrets.ts";
 import { plainProgress, silentProgress, ttyProgress, type Progress } from "../progress.ts";
 
 export interface OutputMode {
@@ -32,11 +33,11 @@ export function diagnosticsOf(e: unknown): Diagnostic[] {
 
 export function printDiagnostics(list: Diagnostic[]): void {
   for (const d of list) {
-    const text = formatDiagnostic(d);
+    const text = redactEverywhere(formatDiagnostic(d));
     process.stderr.write((d.severity === "error" ? red(text) : d.severity === "warning" ? yellow(text) : text) + "\n");
   }
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+  process.stdout.write(redactEverywhere(JSON.stringify(value, null, 2)) + "\n");
 }
