@@ -40,12 +40,12 @@ const packageId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "a packa
 const target = z
   .object({
     type: z.enum(TARGET_TYPES).meta({ description: "Media type: a folder tree, a CD/DVD set (.iso files) or a USB drive/image", flag: "target", codes: ["BM3005"] }),
-    output: z.string().min(1).meta({ description: "Output path: folder (directory), .iso file (iso), image file or /dev/sdX (usb); relative to the spec file", flag: "out", codes: ["BM1010"] }),
+    output: z.string().min(1).meta({ description: "Output path: folder (directory), .iso file (iso), image file or /dev/sdX (usb); relative to the spec file", flag: "out", codes: ["BM1010", "BM3301", "BM3302", "BM3303", "BM3304", "BM3305", "BM3307", "BM4301"] }),
     capacity: z
       .union([z.enum(CAPACITIES), z.number().int().positive()])
       .optional()
-      .meta({ description: "ISO capacity per volume (cd650|cd700|dvd|dvd-dl|bd25|unlimited or bytes); content that does not fit is split into numbered volumes", flag: "capacity" }),
-    size: z.string().regex(/^\d+(\.\d+)?\s*(B|K|KiB|M|MiB|G|GiB)?$/i).optional().meta({ description: "USB image size (e.g. 2GiB); default: fits the content", flag: "size" }),
+      .meta({ description: "ISO capacity per volume (cd650|cd700|dvd|dvd-dl|bd25|unlimited or bytes); content that does not fit is split into numbered volumes", flag: "capacity", codes: ["BM3110"] }),
+    size: z.string().regex(/^\d+(\.\d+)?\s*(B|K|KiB|M|MiB|G|GiB)?$/i).optional().meta({ description: "USB image size (e.g. 2GiB); default: fits the content", flag: "size", codes: ["BM3201", "BM3202"] }),
   })
   .strict();
 
@@ -128,8 +128,8 @@ export const mediaSpecSchema = z
     unattended: z.boolean().default(false).meta({ description: "Allow unattended deployment: no prompts except the media password", flag: "unattended" }),
     managementPoints: z
       .object({
-        mode: z.enum(MP_MODES).meta({ description: "dynamic: list in priority order, an MP may redirect; site-based: exactly one MP", flag: "mode" }),
-        list: z.array(managementPoint).min(1).meta({ description: "Management points", flag: "mp" }),
+        mode: z.enum(MP_MODES).meta({ description: "dynamic: list in priority order, an MP may redirect; site-based: exactly one MP", flag: "mode", codes: ["BM3009"] }),
+        list: z.array(managementPoint).min(1).meta({ description: "Management points", flag: "mp", codes: ["BM3009"] }),
       })
       .strict()
       .optional()
@@ -154,10 +154,11 @@ export const mediaSpecSchema = z
         prestart: z
           .object({
             command: z.string().min(1).meta({ description: "Prestart command line, run before contacting a management point", flag: "prestart-command" }),
-            files: z.string().optional().meta({ description: "Folder copied to the media as the prestart files, relative to the spec", flag: "prestart-files" }),
+            files: z.string().optional().meta({ description: "Folder copied to the media as the prestart files (bootmedia/prestart/), relative to the spec", flag: "prestart-files", codes: ["BM1003"] }),
           })
           .strict()
-          .optional(),
+          .optional()
+          .meta({ description: "Prestart command and its files: the boot environment runs the command before contacting a management point" }),
       })
       .strict()
       .default({ variables: {} })
