@@ -1,0 +1,111 @@
+/**
+ * A node client that behaves like the boot agent (agent/bootmedia-mp.sh): builds the request
+ * from the media settings and the machine's facts, signs it with the media key (self-signed)
+ * or presents the certificate over mutual TLS (https MPs), walks the MP list in priority order
+ * and follows at most one redirect. Tests use it to drive the simulator as a guest would.
+ */
+import { createHash, createSign, randomBytes, type KeyObject } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { MP_HEADERS, MP_PATHS, PROTOCOL_VERSION, renderPolicyRequest, type MpAnswer, type MpMode, type PolicyRequest, type UdaMode } from "./protocol.ts";
+
+/** The media facts a request carries (media.env / media.json). */
+export interface AgentMedia {
+  id: string;
+  taskSequence: string;
+  mode: MpMode;
+  /** MP URLs in priority order. */
+  mps: string[];
+  unknownComputers: boolean;
+  uda: UdaMode;
+}
+
+export interface AgentCredentials {
+  /** Media certificate, DER (its SHA-256 goes in the header; over TLS it is the client certificate). */
+  certDer: Buffer;
+  key: KeyObject | string;
+  /** PEM for mutual TLS: the client certificate chain and the CA that issued the MP's certificate. */
+  tls?: { certPem: string; ca?: string };
+}
+
+export interface AgentClient {
+  mac: string;
+  uuid?: string;
+  ip?: string;
+}
+
+export interface Contact {
+  url: string;
+  status: number | null;
+  answer: MpAnswer | null;
+  error?: string;
+}
+
+export interface WalkResult {
+  contacts: Contact[];
+  /** The contact that decided, or null when no MP answered. */
+  final: Contact | null;
+}
+
+/** Asks the MPs in order; a redirect is followed once; an unreachable MP is skipped. */
+export async function walkManagementPoints(media: AgentMedia, client: AgentClient, creds: AgentCredentials | null, nowSec: number): Promise<WalkResult> {
+  const contacts: Contact[] = [];
+  for (const url of media.mps) {
+    let c = await askManagementPoint(url, media, client, creds, nowSec);
+    contacts.push(c);
+    if (c.answer?.result === "redirect" && media.mode === "dynamic") {
+      c = await askManagementPoint(c.answer.mp, media, client, creds, nowSec);
+      contacts.push(c);
+    }
+    if (c.answer) return { contacts, final: c };
+  }
+  return { contacts, final: null };
+}
+
+export function buildPolicyRequest(media: AgentMedia, client: AgentClient, nowSec: number, nonce = randomBytes(16).toString("hex")): PolicyRequest {
+  return {
+    v: PROTOCOL_VERSION, mediaId: media.id, taskSequence: media.taskSequence, mode: media.mode,
+    mac: client.mac, uuid: client.uuid, ip: client.ip, unknownComputers: media.unknownComputers, uda: media.uda,
+    timestamp: nowSec, nonce,
+  };
+}
+
+/** One POST of a fresh request to one MP. */
+export async function askManagementPoint(url: string, media: AgentMedia, client: AgentClient, creds: AgentCredentials | null, nowSec: number): Promise<Contact> {
+  const body = Buffer.from(renderPolicyRequest(buildPolicyRequest(media, client, nowSec)));
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (creds && !url.startsWith("https:")) {
+    headers[MP_HEADERS.signature] = createSign("sha256").update(body).sign(creds.key).toString("base64");
+    headers[MP_HEADERS.certificate] = createHash("sha256").update(creds.certDer).digest("hex");
+  }
+  return postBody(url, body, headers, creds);
+}
+
+/** Sends exact bytes (tests use it to alter a signed body). */
+export function postBody(url: string, body: Buffer, headers: Record<string, string>, creds: AgentCredentials | null): Promise<Contact> {
+  const target = new URL(MP_PATHS.policy, url);
+  const tls = target.protocol === "https:";
+  const options = {
+    method: "POST",
+    headers: { ...headers, "content-length": String(body.length) },
+    ...(tls ? { cert: creds?.tls?.certPem, key: creds ? keyPem(creds.key) : undefined, ca: creds?.tls?.ca, rejectUnauthorized: creds?.tls?.ca !== undefined } : {}),
+  };
+  return new Promise((resolve) => {
+    const req = (tls ? httpsRequest : httpRequest)(target, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let answer: MpAnswer | null = null;
+        try { answer = JSON.parse(text) as MpAnswer; } catch { /* a non-protocol answer counts as none */ }
+        resolve({ url, status: res.statusCode ?? null, answer });
+      });
+    });
+    req.on("error", (e) => resolve({ url, status: null, answer: null, error: e.message }));
+    req.end(body);
+  });
+}
+
+function keyPem(key: KeyObject | string): string {
+  return typeof key === "string" ? key : (key.export({ type: "pkcs8", format: "pem" }) as string);
+}

@@ -1,0 +1,75 @@
+/**
+ * Guest network plumbing: QEMU user networking with `restrict=on` (the guest reaches nothing
+ * on the host or beyond) plus one `guestfwd` per MP, so guest address 10.0.2.100 (+1 per MP)
+ * port 80 (http MPs) or 443 (https MPs) lands on that MP's loopback port.
+ *
+ * `guestfwd=...-cmd:` spawns the command per guest connection, its stdio being the
+ * connection; busybox `nc` (busybox-static, already a testbed dependency) is the pipe.
+ * The `-tcp:host:port` chardev form accepts one connection only in QEMU 7.2, so it is not used.
+ */
+import { BootmediaError } from "../../core/errors.ts";
+
+/** slirp's guest network (QEMU's default) and the MP address block inside it. */
+export const GUEST_NETWORK = {
+  net: "10.0.2.0/24",
+  /** The guest's usual static/DHCP address under slirp. */
+  guestIp: "10.0.2.15",
+  firstMpHost: 100,
+  maxMps: 100,
+} as const;
+
+/** The per-connection helper: connects its stdio to the MP's loopback port. */
+export const GUESTFWD_HELPER = "/bin/busybox";
+
+export interface RunningMpRef {
+  name: string;
+  /** The simulator's host URL (http://127.0.0.1:PORT or https://…). */
+  url: string;
+}
+
+export interface MpGuestRoute {
+  name: string;
+  /** What the guest uses: http://10.0.2.100 or https://10.0.2.101 (default ports). */
+  guestUrl: string;
+  hostPort: number;
+}
+
+export interface MpGuestNetwork {
+  /** The `-netdev` value; the NIC device refers to it as `netdev=<id>`. */
+  netdev: string;
+  /** `-netdev <netdev>`: replaces the testbed's plain `user,id=n0,restrict=on`. */
+  args: string[];
+  routes: MpGuestRoute[];
+  /** Guest URL by MP name, for the simulators' redirect answers (RunningMp.peers). */
+  guestUrls: Map<string, string>;
+}
+
+/** Guest addresses for the MPs, in the given order: the first is 10.0.2.100. */
+export function planMpNetwork(mps: readonly RunningMpRef[], opts: { id?: string; helper?: string } = {}): MpGuestNetwork {
+  if (mps.length > GUEST_NETWORK.maxMps) throw new BootmediaError("BM5303", `${mps.length} management points; the guest network holds ${GUEST_NETWORK.maxMps}`);
+  const id = opts.id ?? "n0";
+  const helper = opts.helper ?? GUESTFWD_HELPER;
+  const routes: MpGuestRoute[] = [];
+  const parts = [`user,id=${id},restrict=on,net=${GUEST_NETWORK.net}`];
+  mps.forEach((mp, i) => {
+    const host = new URL(mp.url);
+    if (host.hostname !== "127.0.0.1") throw new BootmediaError("BM5301", `management point ${mp.name} is at ${host.hostname}; guests may only reach loopback MPs`);
+    const https = host.protocol === "https:";
+    const guestIp = `10.0.2.${GUEST_NETWORK.firstMpHost + i}`;
+    const hostPort = Number(host.port);
+    // QEMU splits options on commas: the command has none, so no ",," escaping is needed.
+    parts.push(`guestfwd=tcp:${guestIp}:${https ? 443 : 80}-cmd:${helper} nc 127.0.0.1 ${hostPort}`);
+    routes.push({ name: mp.name, guestUrl: `${https ? "https" : "http"}://${guestIp}`, hostPort });
+  });
+  const netdev = parts.join(",");
+  return { netdev, args: ["-netdev", netdev], routes, guestUrls: new Map(routes.map((r) => [r.name, r.guestUrl])) };
+}
+
+/** Swaps the `-netdev` value in a QEMU argument vector (buildQemuArgs) for the MP network's. */
+export function withMpNetwork(qemuArgs: readonly string[], network: MpGuestNetwork): string[] {
+  const out = [...qemuArgs];
+  const i = out.indexOf("-netdev");
+  if (i < 0) throw new Error("the QEMU command line has no -netdev (the case has no NIC)");
+  out[i + 1] = network.netdev;
+  return out;
+}

@@ -1,0 +1,119 @@
+/**
+ * The bootmedia management-point wire protocol, version 1 (docs/mp-protocol.md). Shaped for
+ * a busybox-sh agent: a one-line JSON request it can `printf`, signed with `openssl dgst`,
+ * sent as raw HTTP/1.1 through busybox `nc` (or `openssl s_client` for mutual TLS); answers
+ * are one JSON line with a Content-Length, the last line of the response, so `tail -n 1`
+ * and `sed` read them whatever the status (busybox wget would drop a 4xx body).
+ */
+import { z } from "zod";
+
+export const PROTOCOL_VERSION = 1;
+
+/** Every path the simulator answers; anything else is 404 `not-found`. */
+export const MP_PATHS = {
+  ping: "/bootmedia/v1/ping",
+  policy: "/bootmedia/v1/policy",
+} as const;
+
+/** Header names (lower case: node's `IncomingMessage.headers` keys). */
+export const MP_HEADERS = {
+  /** base64 of the DER ECDSA-SHA256 signature of the exact body bytes (`openssl dgst -sha256 -sign`). */
+  signature: "x-bootmedia-signature",
+  /** hex SHA-256 of the media certificate's DER (the `.cer` a build writes; `media.json` certificate.sha256). */
+  certificate: "x-bootmedia-certificate-sha256",
+  /** The answer's `result`, repeated for clients that read headers first (curl -D, logs). */
+  result: "x-bootmedia-result",
+} as const;
+
+export const MP_MODES = ["dynamic", "site-based"] as const;
+export type MpMode = (typeof MP_MODES)[number];
+
+export const UDA_MODES = ["auto", "pending", "none"] as const;
+export type UdaMode = (typeof UDA_MODES)[number];
+
+/** The seed's user-device-affinity setting as the task-sequence variable the MP echoes. */
+export const UDA_VARIABLE = { name: "SMSTSAssignUsersMode", value: { auto: "Auto", pending: "Pending", none: "Disabled" } } as const satisfies {
+  name: string;
+  value: Record<UdaMode, string>;
+};
+
+/** How far the request's timestamp may be from the MP's clock, in seconds (replay window). */
+export const MAX_CLOCK_SKEW_SEC = 300;
+
+/**
+ * The policy request body: one JSON object. `ip` is the client's own address: the simulator
+ * sees every guest connection come from 127.0.0.1 (QEMU's guestfwd), a real MP would use the
+ * source address. `nonce` is 16-64 hex digits, never reused within the replay window.
+ */
+export const PolicyRequestSchema = z.strictObject({
+  v: z.literal(PROTOCOL_VERSION),
+  mediaId: z.string().min(1).max(128),
+  taskSequence: z.string().min(1).max(64),
+  mode: z.enum(MP_MODES),
+  mac: z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, "lower-case aa:bb:cc:dd:ee:ff"),
+  uuid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "lower-case SMBIOS UUID").optional(),
+  ip: z.ipv4().optional(),
+  unknownComputers: z.boolean(),
+  uda: z.enum(UDA_MODES),
+  timestamp: z.int().nonnegative(),
+  nonce: z.string().regex(/^[0-9a-f]{16,64}$/),
+});
+export type PolicyRequest = z.infer<typeof PolicyRequestSchema>;
+
+/** Every `result` an answer can carry, with its HTTP status. */
+export const MP_RESULTS = {
+  pong: 200,
+  policy: 200,
+  /** Dynamic media whose client sits in another MP's boundary: ask that MP (never a 3xx: wget would follow it). */
+  redirect: 200,
+  "unknown-computer": 403,
+  "no-deployment": 404,
+  "certificate-rejected": 403,
+  "bad-request": 400,
+  "not-found": 404,
+} as const;
+export type MpResult = keyof typeof MP_RESULTS;
+
+/** Why a certificate was refused (`certificate-rejected` answers). */
+export const CERT_REJECTIONS = [
+  "missing-signature", "bad-signature", "unregistered", "blocked", "expired", "not-yet-valid", "missing-certificate", "untrusted",
+] as const;
+export type CertRejection = (typeof CERT_REJECTIONS)[number];
+
+/** Why a request was malformed (`bad-request` answers). */
+export const BAD_REQUESTS = ["malformed", "stale-timestamp", "replayed-nonce", "too-large"] as const;
+export type BadRequestWhy = (typeof BAD_REQUESTS)[number];
+
+export interface PolicyAnswer {
+  result: "policy";
+  mp: string;
+  deploymentId: string;
+  taskSequence: string;
+  /** The site's name for the client, or "Unknown" for an unknown computer. */
+  computer: string;
+  variables: Record<string, string>;
+}
+
+export type MpAnswer =
+  | { result: "pong"; mp: string; v: typeof PROTOCOL_VERSION }
+  | PolicyAnswer
+  | { result: "redirect"; mp: string }
+  | { result: "unknown-computer" | "no-deployment"; mp: string }
+  | { result: "certificate-rejected"; why: CertRejection }
+  | { result: "bad-request"; why: BadRequestWhy; detail?: string }
+  | { result: "not-found" };
+
+/** The one serialisation of answers: a single line, keys in a fixed order, so `grep -o` works in sh. */
+export function renderAnswer(answer: MpAnswer): string {
+  return `${JSON.stringify(answer)}\n`;
+}
+
+/** The exact bytes a client signs and posts: compact JSON, keys in schema order. */
+export function renderPolicyRequest(req: PolicyRequest): string {
+  const ordered: Record<string, unknown> = {};
+  for (const key of Object.keys(PolicyRequestSchema.shape)) {
+    const value = req[key as keyof PolicyRequest];
+    if (value !== undefined) ordered[key] = value;
+  }
+  return JSON.stringify(ordered);
+}
