@@ -7,7 +7,10 @@
 export const MARKER_PREFIX = "BOOTMEDIA ";
 
 /** The events the boot environment prints (fixtures/boot-images/README.md). */
-export const MARKER_EVENTS = ["booted", "media", "drivers", "error", "done"] as const;
+export const MARKER_EVENTS = [
+  "booted", "media", "drivers", "prompt", "password", "secrets", "settings", "certificate",
+  "network", "task-sequence", "prestart", "error", "done",
+] as const;
 
 export interface Marker {
   event: string;

@@ -29,6 +29,13 @@ describe("expectCase", () => {
     expect(expectCase("x64-bios", { images: ["x64"], drivers: ["e1000"] }, "virtio-net-pci")).toEqual({ status: "fail", reason: "no-nic-driver" });
     expect(expectCase("x86-bios", { images: ["x64"], drivers: REFERENCE_DRIVERS }, "rtl8139")).toEqual({ status: "fail", reason: "needs-x64-cpu" });
   });
+
+  it("expects a media's own failure (wrong password, prestart) only where the rules predict a boot", () => {
+    const m = { images: ["x64"] as MediaUnderTest["images"], drivers: REFERENCE_DRIVERS, expectFailure: "wrong-password" as const };
+    expect(expectCase("x64-bios", m, "e1000")).toEqual({ status: "fail", reason: "wrong-password" });
+    expect(expectCase("x86-bios", m, "e1000")).toEqual({ status: "fail", reason: "needs-x64-cpu" });
+    expect(expectCase("x64-bios", m, "rtl8139")).toEqual({ status: "fail", reason: "no-nic-driver" });
+  });
 });
 
 describe("buildMatrix and shards", () => {

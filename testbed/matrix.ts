@@ -6,7 +6,8 @@ import { basename } from "node:path";
 import { planBoot, missingDrivers, type Arch } from "../core/compat.ts";
 import { BootmediaError } from "../core/errors.ts";
 import { PROFILES, PROFILE_IDS, NIC_MODELS, type ProfileId, type NicModel, type MediaKind } from "./profiles.ts";
-import type { Expected } from "./verdict.ts";
+import type { Expected, ExpectedFailure } from "./verdict.ts";
+import type { PromptAnswers } from "./answers.ts";
 
 export interface MediaUnderTest {
   kind: MediaKind;
@@ -16,6 +17,17 @@ export interface MediaUnderTest {
   /** Driver (module) names the boot images carry. */
   drivers: string[];
   label?: string;
+  /**
+   * What the testbed types at the boot environment's prompts (answers.ts), e.g. the media
+   * password. Absent: DEFAULT_ANSWERS (Enter on the interactive questions). Given, it
+   * replaces them: a prompt kind it leaves out waits for the guest's timeout.
+   */
+  answers?: PromptAnswers;
+  /**
+   * Where the rules predict a boot, the failure this media must end in instead (a wrong
+   * password typed three times, a failing prestart command); compat refusals still win.
+   */
+  expectFailure?: ExpectedFailure;
 }
 
 export interface TestCase {
@@ -37,10 +49,11 @@ export interface Shard {
 export const DEFAULT_NICS: readonly NicModel[] = ["e1000", "virtio-net-pci", "rtl8139"];
 
 /** What the rules predict for one machine, media and NIC: boot rules first, then drivers. */
-export function expectCase(profile: ProfileId, media: Pick<MediaUnderTest, "images" | "drivers">, nic: NicModel): Expected {
+export function expectCase(profile: ProfileId, media: Pick<MediaUnderTest, "images" | "drivers" | "expectFailure">, nic: NicModel): Expected {
   const plan = planBoot(PROFILES[profile].machine, media.images);
   if (!plan.ok) return { status: "fail", reason: plan.reason };
   if (missingDrivers(NIC_MODELS[nic].drivers, media.drivers).length > 0) return { status: "fail", reason: "no-nic-driver" };
+  if (media.expectFailure) return { status: "fail", reason: media.expectFailure };
   return { status: "pass" };
 }
 

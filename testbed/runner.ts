@@ -11,6 +11,7 @@ import { performance } from "node:perf_hooks";
 import { PROFILES, DEBUG_EXIT, buildQemuArgs, type Accel, type MachineProfile } from "./profiles.ts";
 import { SerialScanner, type Marker, type SerialEvent } from "./markers.ts";
 import { QmpClient } from "./qmp.ts";
+import { DEFAULT_ANSWERS, PromptResponder, type PromptAnswers } from "./answers.ts";
 import { decideVerdict, matchesExpected, type Actual, type RunObservation } from "./verdict.ts";
 import type { TestCase } from "./matrix.ts";
 import type { Arch } from "../core/compat.ts";
@@ -37,6 +38,8 @@ export interface CaseResult {
   serialLog: string;
   screenshot: string | null;
   timings: CaseTimings;
+  /** Prompts the boot environment showed, by kind, and whether the testbed answered (never the text). */
+  prompts?: Array<{ for: string; answered: boolean }>;
 }
 
 export interface RunCaseOptions {
@@ -46,6 +49,8 @@ export interface RunCaseOptions {
   /** A case whose serial port stays silent this long fails at once. */
   silenceSec: number;
   onSerialEvent?: (e: SerialEvent) => void;
+  /** Typed into the serial port when the matching prompt marker arrives (answers.ts). */
+  answers?: PromptAnswers;
 }
 
 export function caseDirOf(id: string): string {
@@ -66,7 +71,7 @@ export async function runCase(testCase: TestCase, opts: RunCaseOptions): Promise
       profile: testCase.profile, media: testCase.media, nic: testCase.nic,
       qmpSocket: join(scratch, "qmp.sock"), varsPath, accel: opts.accel,
     });
-    const run = await superviseQemu(profile.binary, args, join(caseDir, "serial.log"), join(caseDir, "screen.png"), opts);
+    const run = await superviseQemu(profile.binary, args, join(caseDir, "serial.log"), join(caseDir, "screen.png"), { ...opts, answers: opts.answers ?? testCase.media.answers ?? DEFAULT_ANSWERS });
     await writeFile(join(caseDir, "qemu.log"), `${[profile.binary, ...args].join(" ")}\n\n${run.stderr}`);
     const actual = decideVerdict(run.observation);
     const failedStart = run.startError ?? describeFailedStart(run);
@@ -83,6 +88,7 @@ export async function runCase(testCase: TestCase, opts: RunCaseOptions): Promise
       serialLog: join(relDir, "serial.log"),
       screenshot: run.screenshot ? join(relDir, "screen.png") : null,
       timings: run.timings,
+      ...(run.prompts.length > 0 ? { prompts: run.prompts } : {}),
     };
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -102,6 +108,7 @@ interface SupervisedRun {
   screenshot: boolean;
   stderr: string;
   startError?: string;
+  prompts: Array<{ for: string; answered: boolean }>;
 }
 
 /** Starts QEMU, watches serial and timers, stops it the moment the verdict is known. */
@@ -110,7 +117,7 @@ export async function superviseQemu(
   args: string[],
   serialPath: string,
   screenshotPath: string,
-  opts: Pick<RunCaseOptions, "timeoutSec" | "silenceSec" | "onSerialEvent">,
+  opts: Pick<RunCaseOptions, "timeoutSec" | "silenceSec" | "onSerialEvent" | "answers">,
 ): Promise<SupervisedRun> {
   const t0 = performance.now();
   const since = () => Math.round(performance.now() - t0);
@@ -122,7 +129,11 @@ export async function superviseQemu(
   let screenshot = false;
   let stderr = "";
 
-  const proc = execa(binary, args, { reject: false, stdin: "ignore", buffer: false, forceKillAfterDelay: 2000 });
+  const responder = new PromptResponder(opts.answers);
+  // The serial console is QEMU's stdio: its stdout is what the guest prints, its stdin what we type.
+  const proc = execa(binary, args, { reject: false, stdin: "pipe", buffer: false, forceKillAfterDelay: 2000 });
+  // A guest gone before an answer is written is no error of the case.
+  proc.stdin?.on("error", () => undefined);
   const serialFile = createWriteStream(serialPath);
   const scanner = new SerialScanner();
   // QEMU exiting early (a failed start, a fast BIOS reboot) ends the wait for its socket.
@@ -162,6 +173,8 @@ export async function superviseQemu(
     opts.onSerialEvent?.(e);
     if (e.kind === "marker") {
       markers.push(e.marker);
+      const answer = responder.answerFor(e.marker);
+      if (answer !== undefined && !stopping) proc.stdin?.write(answer);
       if (e.marker.event === "error") stop();
       // The success exit follows "done" at once: pause, take the last screen, resume. A
       // fast machine may still exit first, so the screen at "booted" is kept as a fallback.
@@ -201,7 +214,8 @@ export async function superviseQemu(
   (await qmpReady)?.close();
   await new Promise<void>((resolve) => serialFile.end(resolve));
   const startError = result.failed && result.exitCode === undefined && exitedByItself ? result.message : undefined;
-  return { observation: obs, timings: { firstSerialMs, verdictMs, totalMs: since() }, screenshot, stderr, startError };
+  proc.stdin?.destroy();
+  return { observation: obs, timings: { firstSerialMs, verdictMs, totalMs: since() }, screenshot, stderr, startError, prompts: responder.log };
 }
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -5,8 +5,11 @@
 import { DEBUG_EXIT } from "./profiles.ts";
 import type { Marker, FailureSignature } from "./markers.ts";
 
-/** Reasons a case can be expected to fail: core/compat.ts plus the NIC-driver rule. */
-export const EXPECTED_FAILURES = ["needs-x64-cpu", "no-boot-file", "no-nic-driver"] as const;
+/**
+ * Reasons a case can be expected to fail: core/compat.ts, the NIC-driver rule, and the
+ * deployment settings a media under test may be meant to stop on (MediaUnderTest.expectFailure).
+ */
+export const EXPECTED_FAILURES = ["needs-x64-cpu", "no-boot-file", "no-nic-driver", "wrong-password", "password-timeout", "prestart-failed", "secrets-tampered"] as const;
 export type ExpectedFailure = (typeof EXPECTED_FAILURES)[number];
 
 export type Expected = { status: "pass" } | { status: "fail"; reason: ExpectedFailure };
