@@ -1,26 +1,29 @@
 /**
- * Buffered positional writer: coalesces sequential writes into large ones and lets file
- * data be read straight into its buffer (no per-chunk copies). Two buffers alternate, so
- * reading the next chunk overlaps writing the last one.
+ * Buffered positional writer: coalesces sequential writes into large ones (many small
+ * files share one write) and lets file data be read straight into its buffer (no
+ * per-chunk copies).
+ *
+ * I/O is synchronous on purpose. The former version (two 4 MiB buffers, writes on libuv's
+ * pool) spent its time in promise and thread-pool round trips and kept 8 MiB of buffers
+ * plus a promise per write alive; one 1 MiB buffer written with writeSync moves page cache
+ * to page cache faster (the buffer stays in the CPU cache between read and write) and keeps
+ * RSS lower. Every YIELD_BYTES the writer lets the event loop turn, so progress and timers
+ * keep running during a long write.
  */
-import { readSync, write } from "node:fs";
-import { promisify } from "node:util";
+import { readSync, writeSync } from "node:fs";
 
-const writeAsync = promisify(write);
-
-export const WRITE_BUFFER_BYTES = 4 * 2 ** 20;
+export const WRITE_BUFFER_BYTES = 2 ** 20;
+/** How much is written between two turns of the event loop. */
+const YIELD_BYTES = 64 * 2 ** 20;
 
 export class BlockWriter {
-  private buffers = [Buffer.allocUnsafe(WRITE_BUFFER_BYTES), Buffer.allocUnsafe(WRITE_BUFFER_BYTES)];
-  private current = 0;
+  private readonly buf = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
   private fill = 0;
-  /** Absolute file position of the current buffer's first byte. */
+  /** Absolute file position of the buffer's first byte. */
   private start = 0;
-  private pending: Promise<unknown> = Promise.resolve();
+  private sinceYield = 0;
 
   constructor(private readonly fd: number) {}
-
-  private get buf(): Buffer { return this.buffers[this.current]; }
 
   /** Position the next byte goes to. */
   get position(): number { return this.start + this.fill; }
@@ -55,9 +58,7 @@ export class BlockWriter {
 
   /**
    * Copies up to `count` bytes of `srcFd` (from its current position) into the stream.
-   * Returns the bytes read; fewer than asked means the source ended early. Reads are
-   * synchronous on purpose: they overlap the other buffer's write running in libuv's pool,
-   * and skip a thread-pool round trip per read (thousands of small files).
+   * Returns the bytes read; fewer than asked means the source ended early.
    */
   async copyFrom(srcFd: number, count: number, onChunk?: (n: number) => void): Promise<number> {
     let done = 0;
@@ -73,30 +74,22 @@ export class BlockWriter {
     return done;
   }
 
-  /** Starts writing the current buffer and switches to the other one (waits for its last write). */
+  /** Writes the buffer out; now and then lets the event loop run. */
   async flush(): Promise<void> {
     if (this.fill === 0) return;
-    await this.pending;
-    const buf = this.buf, len = this.fill, pos = this.start;
-    const p = writeAll(this.fd, buf, len, pos);
-    p.catch(() => {}); // surfaced by the next flush() or close(), never as an unhandled rejection
-    this.pending = p;
-    this.current ^= 1;
-    this.start += len;
+    let done = 0;
+    while (done < this.fill) done += writeSync(this.fd, this.buf, done, this.fill - done, this.start + done);
+    this.start += this.fill;
+    this.sinceYield += this.fill;
     this.fill = 0;
+    if (this.sinceYield >= YIELD_BYTES) {
+      this.sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
-  /** Flushes and waits until every byte reached the file. */
+  /** Flushes; every byte has reached the file when it resolves. */
   async close(): Promise<void> {
     await this.flush();
-    await this.pending;
-  }
-}
-
-async function writeAll(fd: number, buf: Buffer, len: number, pos: number): Promise<void> {
-  let done = 0;
-  while (done < len) {
-    const { bytesWritten } = await writeAsync(fd, buf, done, len - done, pos + done);
-    done += bytesWritten;
   }
 }

@@ -4,7 +4,7 @@
  */
 import { writeRecord } from "./record.ts";
 import type { FatPlan, PlanDir } from "./plan.ts";
-import { checksumShortName, toDosTimestamp } from "./names.ts";
+import { checksumShortName, toDosTimestamp, type DosTimestamp } from "./names.ts";
 import {
   ATTR, BOOT_SIGNATURE, BPB, BPB16, BPB32, DIR_ENTRY, DIR_ENTRY_BYTES, EXT_BOOT_SIGNATURE, FAT_MARKS, FSINFO,
   FSINFO_SIGNATURES, LFN_CHARS_PER_ENTRY, LFN_ENTRY, LFN_LAST_ENTRY_FLAG, MEDIA_FIXED_DISK, SECTOR_BYTES,
@@ -116,8 +116,7 @@ export function packFatEntries(fatType: 12 | 16 | 32, values: Uint32Array, count
   return buf;
 }
 
-function writeShortEntry(buf: Buffer, at: number, name: string, attr: number, cluster: number, size: number, epoch: number): void {
-  const ts = toDosTimestamp(epoch);
+function writeShortEntry(buf: Buffer, at: number, name: string, attr: number, cluster: number, size: number, ts: DosTimestamp): void {
   writeRecord(DIR_ENTRY, buf, at, {
     DIR_Name: name, DIR_Attr: attr, DIR_NTRes: 0, DIR_CrtTimeTenth: 0, DIR_CrtTime: ts.time, DIR_CrtDate: ts.date,
     DIR_LstAccDate: ts.date, DIR_FstClusHI: cluster >>> 16, DIR_WrtTime: ts.time, DIR_WrtDate: ts.date,
@@ -125,14 +124,22 @@ function writeShortEntry(buf: Buffer, at: number, name: string, attr: number, cl
   });
 }
 
+/**
+ * UTF-16LE units of one long name, padded as spec §7 wants; one scratch buffer reused for
+ * every name. (Slicing a fresh typed array per LFN piece made thousands of small off-heap
+ * buffers: measured +15 MiB RSS for 3,000 names.)
+ */
+const lfnUnits = Buffer.alloc(Math.ceil(255 / LFN_CHARS_PER_ENTRY) * LFN_CHARS_PER_ENTRY * 2);
+
 /** LFN entries for a name, physically last piece first (spec §7). Returns the next offset. */
 function writeLfnEntries(buf: Buffer, at: number, longName: string, shortName: string): number {
   const n = Math.ceil(longName.length / LFN_CHARS_PER_ENTRY);
-  const units = new Uint16Array(n * LFN_CHARS_PER_ENTRY).fill(0xffff);
-  for (let i = 0; i < longName.length; i++) units[i] = longName.charCodeAt(i);
-  if (longName.length < units.length) units[longName.length] = 0; // NUL ends a name that does not fill its last entry
+  const unitCount = n * LFN_CHARS_PER_ENTRY;
+  lfnUnits.fill(0xff, 0, unitCount * 2);
+  for (let i = 0; i < longName.length; i++) lfnUnits.writeUInt16LE(longName.charCodeAt(i), i * 2);
+  if (longName.length < unitCount) lfnUnits.writeUInt16LE(0, longName.length * 2); // NUL ends a name that does not fill its last entry
   const chk = checksumShortName(Buffer.from(shortName, "latin1"));
-  const piece = (from: number, count: number) => Buffer.from(units.slice(from, from + count).buffer);
+  const piece = (from: number, count: number) => lfnUnits.subarray(from * 2, (from + count) * 2);
   for (let ord = n; ord >= 1; ord--) {
     const base = (ord - 1) * LFN_CHARS_PER_ENTRY;
     writeRecord(LFN_ENTRY, buf, at, {
@@ -147,20 +154,20 @@ function writeLfnEntries(buf: Buffer, at: number, longName: string, shortName: s
 /** A directory's entries, zero-padded to `bytes`. */
 export function encodeDirectory(plan: FatPlan, dir: PlanDir, parent: PlanDir | undefined, bytes: number): Buffer {
   const buf = Buffer.alloc(bytes);
-  const epoch = plan.sourceDateEpoch;
+  const ts = toDosTimestamp(plan.sourceDateEpoch);
   let at = 0;
   if (!parent) {
-    if (plan.label) { writeShortEntry(buf, at, plan.label, ATTR.VOLUME_ID, 0, 0, epoch); at += DIR_ENTRY_BYTES; }
+    if (plan.label) { writeShortEntry(buf, at, plan.label, ATTR.VOLUME_ID, 0, 0, ts); at += DIR_ENTRY_BYTES; }
   } else {
     // "." and ".." (spec §6.7); ".." of a root child points to cluster 0 even on FAT32.
-    writeShortEntry(buf, at, ".          ", ATTR.DIRECTORY, dir.firstCluster, 0, epoch);
-    writeShortEntry(buf, at + DIR_ENTRY_BYTES, "..         ", ATTR.DIRECTORY, parent.path === "" ? 0 : parent.firstCluster, 0, epoch);
+    writeShortEntry(buf, at, ".          ", ATTR.DIRECTORY, dir.firstCluster, 0, ts);
+    writeShortEntry(buf, at + DIR_ENTRY_BYTES, "..         ", ATTR.DIRECTORY, parent.path === "" ? 0 : parent.firstCluster, 0, ts);
     at += 2 * DIR_ENTRY_BYTES;
   }
   for (const c of dir.children) {
     if (c.needsLfn) at = writeLfnEntries(buf, at, c.name, c.shortName);
-    if (c.kind === "dir") writeShortEntry(buf, at, c.shortName, ATTR.DIRECTORY, c.firstCluster, 0, epoch);
-    else writeShortEntry(buf, at, c.shortName, ATTR.ARCHIVE, c.firstCluster, c.size, epoch);
+    if (c.kind === "dir") writeShortEntry(buf, at, c.shortName, ATTR.DIRECTORY, c.firstCluster, 0, ts);
+    else writeShortEntry(buf, at, c.shortName, ATTR.ARCHIVE, c.firstCluster, c.size, ts);
     at += DIR_ENTRY_BYTES;
   }
   return buf;

@@ -1,28 +1,34 @@
 /**
- * Sequential image output with one large buffer: metadata is copied in, file payloads are
- * read straight into the buffer, and the buffer goes to disk in one write when full. Memory
- * stays at the buffer size however large the image grows.
+ * Sequential image output with one buffer: metadata is copied in, file payloads are read
+ * straight into the buffer (many small files land in one buffer, so they cost one write
+ * together), and the buffer goes to disk in one write when full. Memory stays at the buffer
+ * size however large the image grows.
+ *
+ * I/O is synchronous on purpose. Profiling showed the async version (FileHandle reads and
+ * writes on libuv's pool, double buffering) spending most of its time in promise and
+ * thread-pool round trips per read: 351 MiB/s where a plain readSync/writeSync loop moves
+ * page cache to page cache at cat's speed. The loop still yields to the event loop every
+ * YIELD_BYTES, so progress rendering and timers keep running during a long write.
  */
 import { createHash, type Hash } from "node:crypto";
-import type { FileHandle } from "node:fs/promises";
+import { readSync, writeSync } from "node:fs";
 import { SECTOR } from "./records.ts";
 
-/** 4 MiB: large enough that syscall overhead vanishes, small enough to keep RSS flat. */
-export const CHUNK_BYTES = 4 << 20;
+/** 1 MiB: measured faster than 4 or 16 MiB (the buffer stays in the CPU cache between read and write). */
+export const CHUNK_BYTES = 1 << 20;
+/** How much is written between two turns of the event loop. */
+const YIELD_BYTES = 64 << 20;
 
 export class ImageOutput {
-  private buf = Buffer.allocUnsafe(CHUNK_BYTES);
-  /** Double buffering: one buffer fills while the other is being written (both run on libuv's pool). */
-  private spare = Buffer.allocUnsafe(CHUNK_BYTES);
-  private pending: Promise<void> | null = null;
-  private failure: unknown = null;
+  private readonly buf = Buffer.allocUnsafe(CHUNK_BYTES);
   private used = 0;
   /** Bytes already handed to the file. */
   private flushed = 0;
-  private hash: Hash | undefined;
+  private sinceYield = 0;
+  private readonly hash: Hash | undefined;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fd: number,
     private readonly totalBytes: number,
     private readonly onProgress?: (written: number, total: number) => void,
     sha256 = false,
@@ -34,38 +40,30 @@ export class ImageOutput {
     return this.flushed + this.used;
   }
 
-  private async writeAll(buf: Buffer, length: number): Promise<void> {
-    let off = 0;
-    while (off < length) {
-      const { bytesWritten } = await this.fh.write(buf, off, length - off);
-      off += bytesWritten;
+  /** Writes the buffered bytes; lets the event loop run now and then. */
+  async flush(): Promise<void> {
+    this.writeBuffered();
+    if (this.sinceYield >= YIELD_BYTES) {
+      this.sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
-  private async settle(): Promise<void> {
-    if (this.pending) await this.pending;
-    this.pending = null;
-    if (this.failure) throw this.failure;
-  }
-
-  /** Starts writing the filled buffer and switches to the other one once its write is done. */
-  async flush(): Promise<void> {
-    await this.settle();
-    const buf = this.buf;
+  private writeBuffered(): void {
     const length = this.used;
-    this.hash?.update(buf.subarray(0, length));
-    this.pending = this.writeAll(buf, length).catch((e) => { this.failure = e; });
-    this.buf = this.spare;
-    this.spare = buf;
+    if (length === 0) return;
+    this.hash?.update(this.buf.subarray(0, length));
+    let off = 0;
+    while (off < length) off += writeSync(this.fd, this.buf, off, length - off, this.flushed + off);
     this.flushed += length;
+    this.sinceYield += length;
     this.used = 0;
     this.onProgress?.(this.flushed, this.totalBytes);
   }
 
-  /** Writes what is buffered and waits until every write has landed. */
+  /** Writes what is buffered. */
   async finish(): Promise<void> {
-    await this.flush();
-    await this.settle();
+    this.writeBuffered();
   }
 
   async putBytes(data: Uint8Array): Promise<void> {
@@ -102,13 +100,13 @@ export class ImageOutput {
   }
 
   /**
-   * Reads up to `max` bytes from `src` at `position` straight into the buffer.
-   * Returns the bytes read (0 at end of file).
+   * Reads up to `max` bytes of file descriptor `src` at `position` straight into the
+   * buffer. Returns the bytes read (0 at end of file). Read errors are thrown as they come.
    */
-  async readFrom(src: FileHandle, position: number, max: number): Promise<number> {
+  async readFrom(src: number, position: number, max: number): Promise<number> {
     if (this.used === CHUNK_BYTES) await this.flush();
     const n = Math.min(max, CHUNK_BYTES - this.used);
-    const { bytesRead } = await src.read(this.buf, this.used, n, position);
+    const bytesRead = readSync(src, this.buf, this.used, n, position);
     this.used += bytesRead;
     if (this.used === CHUNK_BYTES) await this.flush();
     return bytesRead;

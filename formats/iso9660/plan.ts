@@ -70,15 +70,22 @@ function findBootFile(root: DirNode, path: string): FileNode {
 function attachSystemUse(root: DirNode, epoch: number): void {
   const tf = encodeTf(epoch);
   const rr = encodeRr();
-  const dirPx = (d: DirNode) => encodePx(S_IFDIR | d.mode, 2 + [...d.children.values()].filter((k) => k.kind === "dir").length);
+  // PX entries repeat (same mode and link count for most records): encode each distinct one once.
+  const pxCache = new Map<number, Buffer>();
+  const px = (mode: number, links: number) => {
+    const key = mode * 2 ** 32 + links;
+    let b = pxCache.get(key);
+    if (!b) pxCache.set(key, (b = encodePx(mode, links)));
+    return b;
+  };
+  const dirPx = (d: DirNode) => px(S_IFDIR | d.mode, 2 + [...d.children.values()].filter((k) => k.kind === "dir").length);
   for (const dir of walkDirs(root)) {
     const self = [rr, dirPx(dir), tf];
     dir.selfSu = layoutSystemUse(dir.parent ? self : [encodeSp(), ...self, encodeEr()], systemUseRoom(1));
     dir.parentSu = layoutSystemUse([rr, dirPx(dir.parent ?? dir), tf], systemUseRoom(1));
     for (const kid of dir.children.values()) {
       const room = systemUseRoom(kid.isoId.length);
-      const px = kid.kind === "dir" ? dirPx(kid) : encodePx(S_IFREG | kid.mode, 1);
-      const entries = [rr, px, tf, ...encodeNm(kid.name)];
+      const entries = [rr, kid.kind === "dir" ? dirPx(kid) : px(S_IFREG | kid.mode, 1), tf, ...encodeNm(kid.name)];
       const n = kid.kind === "dir" ? 1 : extentCount(kid.entry.size);
       kid.su = Array.from({ length: n }, () => layoutSystemUse(entries, room));
     }

@@ -65,14 +65,29 @@ function writeField(buf: Buffer, at: number, f: Field, v: FieldValue): void {
   }
 }
 
+/** Each layout's fields as a list, built once: encoding walks it instead of Object.entries per record. */
+const fieldLists = new WeakMap<Layout, [string, Field][]>();
+
+function listFields(layout: Layout): [string, Field][] {
+  let list = fieldLists.get(layout);
+  if (!list) fieldLists.set(layout, (list = Object.entries(layout.fields)));
+  return list;
+}
+
 /** Encodes `values` into `buf` at `at` (a fresh zeroed buffer of the layout's size by default). */
 export function encodeRecord<L extends Layout>(layout: L, values: Values<L>, buf?: Buffer, at = 0): Buffer {
   const out = buf ?? Buffer.alloc(layout.size);
-  for (const [name, v] of Object.entries(values) as [string, FieldValue | undefined][]) {
+  const given = values as Record<string, FieldValue | undefined>;
+  let used = 0;
+  for (const [name, f] of listFields(layout)) {
+    const v = given[name];
     if (v === undefined) continue;
-    const f = layout.fields[name];
-    if (!f) throw new Error(`unknown field ${name}`);
     writeField(out, at, f, v);
+    used++;
+  }
+  // Same guard as before: a misspelt field name must not vanish silently.
+  if (used !== Object.keys(values).length) {
+    for (const name of Object.keys(values)) if (given[name] !== undefined && !layout.fields[name]) throw new Error(`unknown field ${name}`);
   }
   return out;
 }
