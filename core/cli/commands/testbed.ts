@@ -13,8 +13,32 @@ import { parseShard } from "../../../testbed/matrix.ts";
 import { MEDIA_KINDS, type MediaKind, type ProfileId } from "../../../testbed/profiles.ts";
 import { buildSpecMedia, describeMedia, isSpecFile } from "../../../testbed/media-from-inputs.ts";
 import type { CaseResult } from "../../../testbed/runner.ts";
+import { DEFAULT_ANSWERS, type PromptAnswers } from "../../../testbed/answers.ts";
+import { Redactor, resolveSecret } from "../../secrets.ts";
+
+/**
+ * `--answer KEY=VALUE` (repeatable, in order): what the testbed types at the boot
+ * environment's prompts. Secret answers by reference: `password=env:NAME`, `password=file:PATH`.
+ */
+async function parseAnswers(raw: string | string[] | undefined): Promise<PromptAnswers | undefined> {
+  if (raw === undefined) return undefined;
+  const out: Record<string, string[]> = {};
+  const redactor = new Redactor();
+  for (const item of ([] as string[]).concat(raw)) {
+    const i = String(item).indexOf("=");
+    if (i <= 0) throw new BootmediaError("BM1009", `--answer wants KEY=VALUE (e.g. password=env:MEDIA_PASSWORD), got "${item}"`);
+    const key = String(item).slice(0, i);
+    let value = String(item).slice(i + 1);
+    const ref = value.match(/^(env|file):(.+)$/);
+    if (ref) value = await resolveSecret(ref[1] === "env" ? { env: ref[2]! } : { file: ref[2]! }, process.cwd(), redactor, `--answer ${key}`);
+    else if (key === "password") throw new BootmediaError("BM1006", "--answer password takes env:NAME or file:PATH, never the password itself");
+    (out[key] ??= []).push(value);
+  }
+  return out;
+}
 
 interface TestbedFlags {
+  answer?: string | string[];
   profiles?: string;
   media?: string;
   nics?: string;
@@ -46,6 +70,7 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
     .option("--report-dir <dir>", "Where results.json, junit.xml and index.html go", { default: "out/testbed" })
     .option("--accel <tcg|kvm>", "Accelerator; kvm only after a probe boot proves it works", { default: "tcg" })
     .option("--timeout <s>", "Per-case timeout in seconds")
+    .option("--answer <key=value>", "Type this at the boot prompt `key` (repeatable, in order); password=env:NAME or password=file:PATH")
     .action((inputs: string[], flags: TestbedFlags) =>
       run(async () => {
         const reportDir = resolve(flags.reportDir ?? "out/testbed");
@@ -71,8 +96,9 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
             await buildMedia(ctx, plugins);
           })));
         }
+        const answers = await parseAnswers(flags.answer);
         const report = await runTestbed({
-          media,
+          media: answers ? media.map((m) => ({ ...m, answers: { ...DEFAULT_ANSWERS, ...answers } })) : media,
           ...(list(flags.profiles) ? { profiles: list(flags.profiles) as ProfileId[] } : {}),
           ...(list(flags.nics) ? { nics: list(flags.nics)! } : {}),
           ...(flags.concurrency ? { concurrency: Number(flags.concurrency) } : {}),
