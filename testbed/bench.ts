@@ -15,13 +15,21 @@ import { buildMatrix, type MediaUnderTest } from "./matrix.ts";
 import { runCase } from "./runner.ts";
 import { runTestbed } from "./testbed.ts";
 import { makeGrubTestMedia } from "./test-media.ts";
-import { hasReferencePackages, makeReferenceIso } from "./reference-media.ts";
+import { hasReferencePackages } from "./reference-media.ts";
+import { describeMedia } from "./media-from-inputs.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : fallback; };
 const mediaKind = option("media", hasReferencePackages() ? "reference" : "grub");
 const reps = Number(option("reps", "1"));
 const CASE_LIMITS = { timeoutSec: 240, silenceSec: 60 };
+
+/** The product's own media: fixtures/specs/reference.yaml built by the CLI (unattended: no prompts to answer). */
+async function buildWithCli(dir: string, label: string, bootImage: string, machines: string[]): Promise<MediaUnderTest> {
+  const out = join(dir, `${label}.iso`);
+  await execa("node", ["bin/bootmedia.js", "build", "fixtures/specs/reference.yaml", "--boot-image", bootImage, "--target", "iso", "--out", out, "--unattended", "--quiet", ...machines.flatMap((m) => ["--machine", `${m}:e1000`])]);
+  return describeMedia(out, label);
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sec = (ms: number) => (ms / 1000).toFixed(2);
@@ -44,10 +52,10 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "bm-bench-"));
   try {
     const both: MediaUnderTest = mediaKind === "reference"
-      ? { kind: "iso", label: "both", images: ["x86", "x64"], ...(await makeReferenceIso(dir, "both", ["x86", "x64"])) }
+      ? await buildWithCli(dir, "both", "BM100086,BM100064", ["x86-bios", "x64-bios", "x86-uefi", "x64-uefi"])
       : { kind: "iso", label: "both", images: ["x86", "x64"], drivers: ["e1000"], path: await makeGrubTestMedia(dir, "both", ["x86", "x64"]) };
     const x64: MediaUnderTest = mediaKind === "reference"
-      ? { kind: "iso", label: "x64", images: ["x64"], ...(await makeReferenceIso(dir, "x64", ["x64"])) }
+      ? await buildWithCli(dir, "x64", "BM100064", ["x64-bios", "x64-uefi"])
       : { kind: "iso", label: "x64", images: ["x64"], drivers: ["e1000"], path: await makeGrubTestMedia(dir, "x64", ["x64"]) };
     console.log(`media: ${mediaKind}, TCG, ${reps} rep(s) per figure (median), load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}\n`);
 

@@ -8,6 +8,7 @@ import { BootmediaError } from "../core/errors.ts";
 import { PROFILES, PROFILE_IDS, NIC_MODELS, type ProfileId, type NicModel, type MediaKind } from "./profiles.ts";
 import type { Expected, ExpectedFailure } from "./verdict.ts";
 import type { PromptAnswers } from "./answers.ts";
+import type { CaseManagementPoints } from "./mp-case.ts";
 
 export interface MediaUnderTest {
   kind: MediaKind;
@@ -28,6 +29,11 @@ export interface MediaUnderTest {
    * password typed three times, a failing prestart command); compat refusals still win.
    */
   expectFailure?: ExpectedFailure;
+  /**
+   * Management points each case of this media starts on loopback and reaches through the
+   * guest network (mp-case.ts); the media's spec names them http(s)://10.0.2.100, .101, ….
+   */
+  managementPoints?: CaseManagementPoints;
 }
 
 export interface TestCase {

@@ -58,5 +58,15 @@ async function renderCase(c: CaseResult, dir: string): Promise<string> {
 <tr><th>expected</th><td>${esc(describeOutcome(c.expected))}</td></tr><tr><th>actual</th><td>${esc(describeOutcome(c.actual))}</td></tr>${detail}
 <tr><th>timings</th><td>first serial byte ${t.firstSerialMs ?? "–"} ms, verdict ${t.verdictMs} ms, total ${t.totalMs} ms; QEMU exit ${c.exitStatus ?? "stopped by testbed"}</td></tr></table>
 ${shot ? `<img alt="last screen of ${esc(c.id)}" src="data:image/png;base64,${shot.toString("base64")}">` : "<p>no screenshot</p>"}
-<pre>${esc(tail)}</pre></section>`;
+${renderMpLogs(c)}<pre>${esc(tail)}</pre></section>`;
+}
+
+/** Per management point of the case: its guest URL, up or down, and each request it answered. */
+function renderMpLogs(c: CaseResult): string {
+  if (!c.managementPoints) return "";
+  const rows = c.managementPoints.map((mp) => {
+    const asked = mp.requests.map((r) => `${r.method} ${r.path} → ${r.status} ${r.result}${r.why ? ` (${r.why})` : ""}${r.to ? ` → ${r.to}` : ""}`);
+    return `<tr><th>${esc(mp.name)}</th><td>${esc(mp.guestUrl)} ${mp.up ? "up" : "down"}</td><td>${asked.length ? asked.map(esc).join("<br>") : "no request"}</td></tr>`;
+  });
+  return `<table><tr><th>MP</th><th>guest URL</th><th>requests</th></tr>${rows.join("")}</table>\n`;
 }

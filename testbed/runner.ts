@@ -15,6 +15,7 @@ import { DEFAULT_ANSWERS, PromptResponder, type PromptAnswers } from "./answers.
 import { decideVerdict, matchesExpected, type Actual, type RunObservation } from "./verdict.ts";
 import type { TestCase } from "./matrix.ts";
 import type { Arch } from "../core/compat.ts";
+import { startCaseManagementPoints, type CaseMpLog, type StartedCaseMps } from "./mp-case.ts";
 
 export interface CaseTimings {
   /** Milliseconds from spawning QEMU. */
@@ -40,6 +41,8 @@ export interface CaseResult {
   timings: CaseTimings;
   /** Prompts the boot environment showed, by kind, and whether the testbed answered (never the text). */
   prompts?: Array<{ for: string; answered: boolean }>;
+  /** The case's management points (MediaUnderTest.managementPoints) and what each was asked. */
+  managementPoints?: CaseMpLog[];
 }
 
 export interface RunCaseOptions {
@@ -64,15 +67,22 @@ export async function runCase(testCase: TestCase, opts: RunCaseOptions): Promise
   await mkdir(caseDir, { recursive: true });
   // UNIX socket paths are limited to 108 bytes, so the socket lives in a short temp folder.
   const scratch = await mkdtemp(join(tmpdir(), "bm-tb-"));
+  let mps: StartedCaseMps | undefined;
+  let mpLogs: CaseMpLog[] | undefined;
   try {
     const varsPath = profile.flash ? join(scratch, "vars.fd") : undefined;
     if (profile.flash && varsPath) await copyFile(profile.flash.vars, varsPath);
-    const args = buildQemuArgs({
+    const plainArgs = buildQemuArgs({
       profile: testCase.profile, media: testCase.media, nic: testCase.nic,
       qmpSocket: join(scratch, "qmp.sock"), varsPath, accel: opts.accel,
     });
+    if (testCase.media.managementPoints) mps = await startCaseManagementPoints(testCase.media.managementPoints);
+    const args = mps ? mps.applyTo(plainArgs) : plainArgs;
     const run = await superviseQemu(profile.binary, args, join(caseDir, "serial.log"), join(caseDir, "screen.png"), { ...opts, answers: opts.answers ?? testCase.media.answers ?? DEFAULT_ANSWERS });
     await writeFile(join(caseDir, "qemu.log"), `${[profile.binary, ...args].join(" ")}\n\n${run.stderr}`);
+    // Stopped once QEMU is gone, so the log holds every request the guest made.
+    mpLogs = await mps?.finish(caseDir, relDir);
+    mps = undefined;
     const actual = decideVerdict(run.observation);
     const failedStart = run.startError ?? describeFailedStart(run);
     return {
@@ -89,8 +99,10 @@ export async function runCase(testCase: TestCase, opts: RunCaseOptions): Promise
       screenshot: run.screenshot ? join(relDir, "screen.png") : null,
       timings: run.timings,
       ...(run.prompts.length > 0 ? { prompts: run.prompts } : {}),
+      ...(mpLogs ? { managementPoints: mpLogs } : {}),
     };
   } finally {
+    await mps?.finish(caseDir, relDir).catch(() => undefined);
     await rm(scratch, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The shell agent (agent/bootmedia-mp.sh) under busybox sh with the openssl CLI, as the boot
+ * The shell agent (fixtures/boot-images/agent/lib/bootmedia-mp.sh) under busybox sh with the openssl CLI, as the boot
  * environment runs it: signatures made by `openssl dgst -sha256 -sign`, requests by busybox
  * wget; mutual TLS proven with curl --cert and openssl s_client. Expected answers come from
  * expectMpOutcome.
@@ -10,12 +10,13 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectMpOutcome, type MpClientFacts, type MpMediaSettings } from "./expect.ts";
+import { MP_AGENT_SCRIPT } from "../../fixtures/boot-images/initramfs.ts";
 import { MP_PATHS } from "./protocol.ts";
 import { startManagementPoint, type RunningMp } from "./server.ts";
 import { parseSite, type Site } from "./site.ts";
 import { MAC, makeMediaSettings, makePki, makeSelfSignedCert, makeSite, makeTempDir, type CertFiles } from "./test-fixtures.ts";
 
-const SCRIPT = new URL("./agent/bootmedia-mp.sh", import.meta.url).pathname;
+const SCRIPT = MP_AGENT_SCRIPT;
 const EXIT = { policy: 0, "unknown-computer": 3, "no-deployment": 4, "certificate-rejected": 5 } as Record<string, number>;
 let dir: string, bin: string;
 let media: CertFiles, stranger: CertFiles;
