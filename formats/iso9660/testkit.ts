@@ -9,18 +9,9 @@ import { join } from "node:path";
 import { execa } from "execa";
 import type { TreeEntry, TreeFile } from "../tree.ts";
 import { mapJolietName } from "./names.ts";
+import { makeRandom as createRandom } from "../testing/random.ts";
 
-/** mulberry32: tiny, seedable, good enough to pick names and sizes. */
-export function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { makeRandom as createRandom } from "../testing/random.ts";
 
 const ALPHABETS = [
   "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", " -_.,+=()[]{}#@!~'",
