@@ -34,6 +34,16 @@ export function diagnostic(
   };
 }
 
+/**
+ * A coded error a plugin caught while checking (e.g. a writer's own plan) as a diagnostic,
+ * so it is reported with the others; anything else is a bug and is rethrown.
+ */
+export function diagnosticFromError(e: unknown, source: string, path?: string): Diagnostic {
+  if (!(e instanceof BootmediaError)) throw e;
+  const where = path ?? e.where;
+  return diagnostic(e.code, e.message, { hint: e.hint, source, ...(where === undefined ? {} : { path: where }) });
+}
+
 export function hasErrors(list: readonly Diagnostic[]): boolean {
   return list.some((d) => d.severity === "error");
 }

@@ -11,10 +11,8 @@ import { BootmediaError } from "./errors.ts";
 import { OutputTransaction } from "./output.ts";
 import type { BuildContext } from "./context.ts";
 import type { Plugin } from "./plugin.ts";
-import type { MediaLayout, ResolvedMedia, Target, WriteResult } from "./types.ts";
-import type { TreeEntry } from "../formats/tree.ts";
-import type { EntrySource } from "./types.ts";
-import type { FileSource } from "../formats/tree.ts";
+import type { EntrySource, MediaLayout, ResolvedMedia, Target, WriteResult } from "./types.ts";
+import type { FileSource, TreeEntry } from "../formats/tree.ts";
 import type { Reporter } from "./hooks.ts";
 import { materializeSlices } from "./slices.ts";
 

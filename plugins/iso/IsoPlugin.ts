@@ -7,8 +7,7 @@ import { readFile, rm } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import { planIso } from "../../formats/iso9660/plan.ts";
 import { writeIso } from "../../formats/iso9660/write.ts";
-import { diagnostic } from "../../core/diagnostics.ts";
-import { isBootmediaError } from "../../core/errors.ts";
+import { diagnostic, diagnosticFromError } from "../../core/diagnostics.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
 import { plannedTree, type MediaWriter, type WriteContext } from "../../core/write.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
@@ -97,8 +96,7 @@ export class IsoPlugin implements Plugin {
             reporter.report(diagnostic("BM3110", `volume ${volume.index} needs ${plan.totalBytes} bytes; the capacity is ${capacity} bytes`, { source: PLUGIN_NAME, path: "target.capacity" }));
           }
         } catch (e) {
-          if (!isBootmediaError(e)) throw e;
-          reporter.report(diagnostic(e.code, e.message, { hint: e.hint, source: PLUGIN_NAME, ...(e.where ? { path: e.where } : {}) }));
+          reporter.report(diagnosticFromError(e, PLUGIN_NAME));
         }
       }
     });

@@ -7,8 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { planUsbImage, writeUsbImage } from "../../formats/disk/index.ts";
-import { diagnostic } from "../../core/diagnostics.ts";
-import { isBootmediaError, type ErrorCode } from "../../core/errors.ts";
+import { diagnosticFromError } from "../../core/diagnostics.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { MediaLayout, Target, Volume } from "../../core/types.ts";
 import { plannedTree, type MediaWriter, type WriteContext } from "../../core/write.ts";
@@ -37,15 +36,13 @@ export class UsbPlugin implements Plugin {
       try {
         totalBytes = (await planUsbImage(plannedTree(layout.volumes[0]!), { sourceDateEpoch: options.sourceDateEpoch, label: fatLabel(media.spec.name), ...(sizeBytes ? { sizeBytes } : {}) })).plan.totalBytes;
       } catch (e) {
-        if (!isBootmediaError(e)) throw e;
-        reporter.report(diagnostic(e.code, e.message, { hint: e.hint, source: PLUGIN_NAME, ...(e.where ? { path: e.where } : {}) }));
+        reporter.report(diagnosticFromError(e, PLUGIN_NAME));
       }
       if (totalBytes !== undefined && isDevicePath(media.target.output)) {
         try {
-          for (const e of checkDevice(await probeDevice(media.target.output), totalBytes)) reporter.report(diagnostic(e.code as ErrorCode, e.message, { source: PLUGIN_NAME, path: media.target.output }));
+          for (const e of checkDevice(await probeDevice(media.target.output), totalBytes)) reporter.report(diagnosticFromError(e, PLUGIN_NAME, media.target.output));
         } catch (e) {
-          if (!isBootmediaError(e)) throw e;
-          reporter.report(diagnostic(e.code, e.message, { source: PLUGIN_NAME, path: media.target.output }));
+          reporter.report(diagnosticFromError(e, PLUGIN_NAME, media.target.output));
         }
       }
     });
@@ -74,11 +71,12 @@ export const usbWriter: MediaWriter = {
     const volume = ctx.layout.volumes[0]!;
     const sizeBytes = ctx.target.size ? parseSize(String(ctx.target.size)) : undefined;
     const stage = ctx.progress.stage(`write ${ctx.target.output}`, "bytes");
+    const bios = biosBoot(ctx, volume);
     const opts = {
       sourceDateEpoch: ctx.sourceDateEpoch,
       label: fatLabel(ctx.media.spec.name),
       ...(sizeBytes ? { sizeBytes } : {}),
-      ...(biosBoot(ctx, volume) ? { bios: biosBoot(ctx, volume)! } : {}),
+      ...(bios ? { bios } : {}),
       onProgress: (done: number, total: number) => stage.update(done, total),
     };
     if (!isDevicePath(ctx.target.output)) {

@@ -4,9 +4,8 @@
  * wget; mutual TLS proven with curl --cert and openssl s_client. Expected answers come from
  * expectMpOutcome.
  */
-import { execFileSync } from "node:child_process";
 import { execa } from "execa";
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectMpOutcome, type MpClientFacts, type MpMediaSettings } from "./expect.ts";
@@ -14,7 +13,7 @@ import { MP_AGENT_SCRIPT } from "../../fixtures/boot-images/initramfs.ts";
 import { MP_PATHS } from "./protocol.ts";
 import { startManagementPoint, type RunningMp } from "./server.ts";
 import { parseSite, type Site } from "./site.ts";
-import { MAC, makeMediaSettings, makePki, makeSelfSignedCert, makeSite, makeTempDir, type CertFiles } from "./test-fixtures.ts";
+import { MAC, makeInitramfsPath, makeMediaSettings, makePki, makeSelfSignedCert, makeSite, makeTempDir, startMpPair, type CertFiles } from "./test-fixtures.ts";
 
 const SCRIPT = MP_AGENT_SCRIPT;
 const EXIT = { policy: 0, "unknown-computer": 3, "no-deployment": 4, "certificate-rejected": 5 } as Record<string, number>;
@@ -25,17 +24,11 @@ let mp1: RunningMp, mp2: RunningMp;
 
 beforeAll(async () => {
   dir = makeTempDir("bm-mp-agent-");
-  // Only busybox applets and openssl on PATH, as in the initramfs.
-  bin = join(dir, "bin");
-  mkdirSync(bin);
-  execFileSync("/bin/busybox", ["--install", "-s", bin]);
-  execFileSync("ln", ["-s", "/usr/bin/openssl", join(bin, "openssl")]);
+  bin = makeInitramfsPath(dir);
   media = makeSelfSignedCert(dir, "media");
   stranger = makeSelfSignedCert(dir, "stranger");
   site = parseSite(makeSite(media.der, stranger.der));
-  mp1 = await startManagementPoint({ site, name: "MP1" });
-  mp2 = await startManagementPoint({ site, name: "MP2" });
-  for (const mp of [mp1, mp2]) mp.peers.set("MP1", mp1.url).set("MP2", mp2.url);
+  [mp1, mp2] = await startMpPair(site);
 });
 afterAll(async () => {
   await mp1?.close();

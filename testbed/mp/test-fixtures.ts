@@ -5,11 +5,12 @@
  */
 import { execFileSync } from "node:child_process";
 import { X509Certificate, createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MpMediaSettings } from "./expect.ts";
-import type { SiteInput } from "./site.ts";
+import type { Site, SiteInput } from "./site.ts";
+import { startManagementPoint, type RunningMp } from "./server.ts";
 
 export interface CertFiles {
   dir: string;
@@ -75,6 +76,23 @@ export function makePki(dir: string, caName: string): { ca: CertFiles; issue: (n
 
 export function makeTempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A bin/ folder with only busybox applets and openssl, as the initramfs has; returns its path. */
+export function makeInitramfsPath(dir: string): string {
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  execFileSync("/bin/busybox", ["--install", "-s", bin]);
+  execFileSync("ln", ["-s", "/usr/bin/openssl", join(bin, "openssl")]);
+  return bin;
+}
+
+/** MP1 and MP2 on loopback, each knowing the other's URL for redirects. */
+export async function startMpPair(site: Site): Promise<[RunningMp, RunningMp]> {
+  const mp1 = await startManagementPoint({ site, name: "MP1" });
+  const mp2 = await startManagementPoint({ site, name: "MP2" });
+  for (const mp of [mp1, mp2]) mp.peers.set("MP1", mp1.url).set("MP2", mp2.url);
+  return [mp1, mp2];
 }
 
 export const MAC = { known: "52:54:00:00:00:01", unknown: "52:54:00:00:00:99", inMp2Boundary: "52:54:00:00:00:22" } as const;
