@@ -94,12 +94,10 @@ describe("writeUsbImage", () => {
 
   it("deletes its half-written image when writing fails", async () => {
     const out = join(work, "half.img");
-    const gone = join(work, "vanishes.bin");
-    await writeFile(gone, Buffer.alloc(10));
-    const entries: TreeEntry[] = [{ type: "file", path: "x.bin", size: 10, source: { kind: "file", path: gone } }];
-    const pending = writeUsbImage(entries, { sourceDateEpoch: EPOCH }, out);
-    await rm(gone); // removed after planning: the write must fail with a coded error and clean up
-    await expect(pending).rejects.toMatchObject({ code: "BM4203" });
+    // Planning never opens sources, so one that is gone by write time fails the copy (which
+    // starts as soon as the image file exists): a coded error, and the file is removed.
+    const entries: TreeEntry[] = [{ type: "file", path: "x.bin", size: 10, source: { kind: "file", path: join(work, "vanished.bin") } }];
+    await expect(writeUsbImage(entries, { sourceDateEpoch: EPOCH }, out)).rejects.toMatchObject({ code: "BM4203" });
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -1,7 +1,10 @@
 /**
  * writeUsbImage: a bootable USB disk image — MBR with one active FAT32 (0x0C, LBA) partition
  * at 1 MiB, GRUB's BIOS boot code in the MBR and core.img in the gap, UEFI boot files as
- * plain files on the partition. Everything is validated before the first byte is written.
+ * plain files on the partition. The payloads start copying while the disk is planned (from
+ * a guess checked against the plan); a plan that fails deletes the file, so no half-written
+ * image is left. Files of 4 GiB and more and content too big for the size are refused before
+ * anything is copied.
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -9,7 +12,8 @@ import { close, ftruncate, open, unlink, write } from "node:fs";
 import { promisify } from "node:util";
 import { BootmediaError, isBootmediaError } from "../../core/errors.ts";
 import type { TreeEntry } from "../tree.ts";
-import { planFat, type FatPlan } from "../fat/plan.ts";
+import { adoptEarlyCopy, startEarlyCopy, stopEarlyCopy, type EarlyCopy } from "../fat/early-copy.ts";
+import { planFat, type FatOptions, type FatPlan } from "../fat/plan.ts";
 import { writeFatVolume } from "../fat/write.ts";
 import { encodeMbr, MBR_BYTES, PARTITION_TYPES, type MbrPartition } from "./mbr.ts";
 import { checkGrubImages, embedGrubBios } from "./grub.ts";
@@ -61,6 +65,14 @@ async function readGrubImages(bios: NonNullable<UsbImageOptions["bios"]>): Promi
   return { boot, core };
 }
 
+/** The FAT32 partition's options: the disk less the MBR gap and the tail. */
+function fatOptions(opts: UsbImageOptions): FatOptions {
+  return {
+    label: opts.label, sourceDateEpoch: opts.sourceDateEpoch, fatType: 32, onProgress: opts.onProgress,
+    sizeBytes: opts.sizeBytes === undefined ? undefined : opts.sizeBytes - PARTITION_START_LBA * SECTOR - DISK_TAIL_BYTES,
+  };
+}
+
 /** Plans the whole disk (throws coded errors, writes nothing). */
 export async function planUsbImage(entries: TreeEntry[], opts: UsbImageOptions): Promise<{ plan: UsbImagePlan; grub?: { boot: Buffer; core: Buffer } }> {
   const grub = opts.bios ? await readGrubImages(opts.bios) : undefined;
@@ -68,10 +80,7 @@ export async function planUsbImage(entries: TreeEntry[], opts: UsbImageOptions):
   if (opts.sizeBytes !== undefined && (opts.sizeBytes % MIB !== 0 || opts.sizeBytes <= gap + DISK_TAIL_BYTES)) {
     throw new BootmediaError("BM3206", `A USB image size must be a multiple of 1 MiB above 2 MiB; ${opts.sizeBytes} is not.`);
   }
-  const fat = planFat(entries, {
-    label: opts.label, sourceDateEpoch: opts.sourceDateEpoch, fatType: 32,
-    sizeBytes: opts.sizeBytes === undefined ? undefined : opts.sizeBytes - gap - DISK_TAIL_BYTES,
-  });
+  const fat = planFat(entries, fatOptions(opts));
   const partition: MbrPartition = { bootable: true, type: PARTITION_TYPES.FAT32_LBA, startLba: PARTITION_START_LBA, sectors: fat.totalSectors };
   return {
     plan: {
@@ -83,12 +92,17 @@ export async function planUsbImage(entries: TreeEntry[], opts: UsbImageOptions):
 }
 
 export async function writeUsbImage(entries: TreeEntry[], opts: UsbImageOptions, outPath: string): Promise<UsbImagePlan> {
-  const { plan, grub } = await planUsbImage(entries, opts);
   let fd: number;
   try { fd = await openAsync(outPath, "w"); } catch (cause) {
     throw new BootmediaError("BM4202", `Cannot create ${outPath}: ${(cause as Error).message}`, { where: outPath, cause });
   }
+  const volumeStart = PARTITION_START_LBA * SECTOR;
+  let early: EarlyCopy | undefined;
   try {
+    // Payloads start copying while the disk is planned (see formats/fat/early-copy.ts).
+    early = startEarlyCopy(entries, fatOptions(opts), fd, volumeStart);
+    const { plan, grub } = await planUsbImage(entries, opts);
+    early = await adoptEarlyCopy(early, plan.fat, fd, volumeStart);
     await ftruncateAsync(fd, plan.totalBytes);
     let mbr = encodeMbr({ diskSignature: plan.diskSignature, partitions: [plan.partition] });
     if (grub) {
@@ -97,13 +111,14 @@ export async function writeUsbImage(entries: TreeEntry[], opts: UsbImageOptions,
       await writeAsync(fd, embedded.core, 0, embedded.core.length, MBR_BYTES);
     }
     await writeAsync(fd, mbr, 0, MBR_BYTES, 0);
-    await writeFatVolume(plan.fat, fd, PARTITION_START_LBA * SECTOR, opts.onProgress);
+    await writeFatVolume(plan.fat, fd, volumeStart, opts.onProgress, early);
     await closeAsync(fd);
+    return plan;
   } catch (e) {
+    await stopEarlyCopy(early);
     await closeAsync(fd).catch(() => {});
     await unlinkAsync(outPath).catch(() => {});
     if (isBootmediaError(e)) throw e;
     throw new BootmediaError("BM4202", `Writing ${outPath} failed: ${(e as Error).message}`, { where: outPath, cause: e });
   }
-  return plan;
 }

@@ -42,7 +42,7 @@ export interface FatPlan extends FatGeometry {
   volumeId: number;
   sourceDateEpoch: number;
   root: PlanDir;
-  /** Directories in allocation order (root first); files follow them on disk. */
+  /** Directories in allocation order (root first); they follow the files on disk. */
   dirs: PlanDir[];
   files: PlanFile[];
   fileBytes: number;
@@ -149,21 +149,86 @@ function countClusters(dirs: PlanDir[], files: PlanFile[], clusterBytes: number,
   return n;
 }
 
-/** Gives every directory and non-empty file its contiguous cluster run: directories first. */
+/**
+ * Gives every non-empty file, then every directory, its contiguous cluster run. Files come
+ * first, in tree-walk order, so their places follow from sizes and paths alone (see
+ * guessFatData): a writer can start copying them before the tree is named.
+ */
 function allocateClusters(dirs: PlanDir[], files: PlanFile[], g: FatGeometry, hasLabel: boolean): number {
-  let next = 2;
+  let next = allocateFiles(files, g.clusterBytes);
   for (const d of dirs) {
     if (d.path === "" && g.fatType !== 32) continue;
     d.clusters = Math.max(1, Math.ceil((countDirEntries(d, hasLabel) * DIR_ENTRY_BYTES) / g.clusterBytes));
     d.firstCluster = next;
     next += d.clusters;
   }
+  return next - 2;
+}
+
+/** Contiguous runs from cluster 2 in list order; returns the next free cluster. */
+function allocateFiles(files: { size: number; firstCluster: number; clusters: number }[], clusterBytes: number): number {
+  let next = 2;
   for (const f of files) {
-    f.clusters = Math.ceil(f.size / g.clusterBytes);
+    f.clusters = Math.ceil(f.size / clusterBytes);
     f.firstCluster = f.clusters ? next : 0;
     next += f.clusters;
   }
-  return next - 2;
+  return next;
+}
+
+/** Sizing a volume for its content: tries from contentSize, growing by 5 % a step. */
+const GROW_STEPS = 400;
+const grow = (size: number) => Math.ceil((size * 1.05) / MIB) * MIB;
+
+/** Volume size for content without a given size: content + FAT overhead + slack, whole MiB. */
+function contentSize(fileBytes: number, files: number, dirs: number): number {
+  return Math.ceil((fileBytes * 1.02 + (files + dirs) * 4096 + MIB) / MIB) * MIB;
+}
+
+/** Where files go, guessed before planning: the same sizes and paths give planFat the same places. */
+export interface FatDataGuess {
+  geometry: FatGeometry;
+  /** Files in the order planFat lists them. */
+  files: { source: FileSource; size: number; firstCluster: number; clusters: number }[];
+}
+
+/**
+ * Places the files of a FAT32 volume from their paths and sizes alone, without naming the
+ * tree. Undefined when the FAT type depends on the content (small volumes) or the input is
+ * malformed (planFat reports it). Writers start copying from this guess and check it against
+ * the plan; a volume that has to grow after all makes the guess wrong, and the copy restarts.
+ */
+export function guessFatData(entries: TreeEntry[], opts: Omit<FatOptions, "onProgress">): FatDataGuess | undefined {
+  // The tree walk visits each folder's children by name, folders and files alike: "\0" for
+  // "/" makes plain string order that walk order.
+  const keyed: { key: string; source: FileSource; size: number; firstCluster: number; clusters: number }[] = [];
+  const dirs = new Set<string>();
+  try {
+    for (const e of entries) {
+      const parts = splitTreePath(e.path);
+      for (let i = 1; i < parts.length + (e.type === "dir" ? 1 : 0); i++) dirs.add(parts.slice(0, i).join("\0"));
+      if (e.type === "file") keyed.push({ key: parts.join("\0"), source: e.source, size: e.size, firstCluster: 0, clusters: 0 });
+    }
+  } catch {
+    return undefined;
+  }
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  // Files FAT cannot hold are planFat's to refuse, before any copy.
+  if (keyed.some((f) => f.size > MAX_FAT_FILE_BYTES)) return undefined;
+  // As planFat sizes a volume (folders aside: when they make it grow further, the guess is wrong).
+  let size = opts.sizeBytes ?? contentSize(keyed.reduce((n, f) => n + f.size, 0), keyed.length, dirs.size + 1);
+  let geometry: FatGeometry | undefined;
+  for (let i = 0; i < GROW_STEPS && !geometry; i++) {
+    if (!Number.isSafeInteger(size) || size <= 0 || size % SECTOR_BYTES !== 0) return undefined;
+    const types = opts.fatType ? [opts.fatType] : defaultFatTypes(size);
+    if (types.length !== 1 || types[0] !== 32) return undefined;
+    const g = layoutGeometry(32, size / SECTOR_BYTES, 0);
+    if (g && allocateFiles(keyed, g.clusterBytes) - 2 <= g.clusterCount) geometry = g;
+    else if (opts.sizeBytes !== undefined) return undefined; // content past the volume's end: planFat refuses it
+    else size = grow(size);
+  }
+  if (!geometry) return undefined;
+  return { geometry, files: keyed };
 }
 
 function chooseGeometry(totalSectors: number, types: FatType[], rootEntries: number, fits: (g: FatGeometry) => boolean): FatGeometry | undefined {
@@ -211,12 +276,12 @@ export function planFat(entries: TreeEntry[], opts: Omit<FatOptions, "onProgress
     }
   } else {
     // Content + FAT overhead + slack, rounded up to whole MiB; grown until a geometry holds it.
-    let size = Math.ceil((fileBytes * 1.02 + (files.length + dirs.length) * 4096 + MIB) / MIB) * MIB;
-    for (let i = 0; i < 400 && !geometry; i++) {
+    let size = contentSize(fileBytes, files.length, dirs.length);
+    for (let i = 0; i < GROW_STEPS && !geometry; i++) {
       const types = opts.fatType ? [opts.fatType] : defaultFatTypes(size);
       const g = chooseGeometry(size / SECTOR_BYTES, types, rootEntries, fits);
       if (g && fits(g)) geometry = g;
-      else size = Math.ceil((size * 1.05) / MIB) * MIB;
+      else size = grow(size);
     }
     if (!geometry) {
       throw new BootmediaError("BM3206", `No FAT${opts.fatType ?? ""} volume can hold ${fileBytes} bytes of content.`);

@@ -1,11 +1,16 @@
 /**
- * writeFat: plans a volume (all coded validation first), then streams it out in disk order:
- * boot sectors, both FATs, the FAT12/16 root region, directory clusters, file data.
+ * writeFat: plans a volume (all coded validation first), then writes it: boot sectors, both
+ * FATs, the FAT12/16 root region, directory clusters and in-memory files from the main
+ * thread, file payloads through the payload copier (in the kernel on a pool thread when the
+ * native helper is built) at the same time. Free clusters and cluster tails are not written:
+ * the volume's region must read as zeros (a new or truncated file).
  */
-import { close, closeSync, fstat, fstatSync, ftruncate, open, openSync, unlink } from "node:fs";
+import { close, ftruncate, open, unlink } from "node:fs";
 import { promisify } from "node:util";
 import { BootmediaError, isBootmediaError } from "../../core/errors.ts";
-import { BlockWriter } from "./block-writer.ts";
+import { BlockWriter } from "../block-writer.ts";
+import { startPayloadCopy, type PayloadCopy, type PayloadFailure } from "../payload-copy.ts";
+import { adoptEarlyCopy, clusterOffset, payloadsOf, startEarlyCopy, stopEarlyCopy, type EarlyCopy } from "./early-copy.ts";
 import {
   encodeBootSector, encodeDirectory, encodeFsInfo, FAT32_BACKUP_BOOT_SECTOR, FAT32_FSINFO_SECTOR, fillFatEntries,
   listChains, packFatEntries,
@@ -16,7 +21,6 @@ import type { TreeEntry } from "../tree.ts";
 
 const openAsync = promisify(open);
 const closeAsync = promisify(close);
-const fstatAsync = promisify(fstat);
 const ftruncateAsync = promisify(ftruncate);
 const unlinkAsync = promisify(unlink);
 
@@ -26,8 +30,8 @@ const FAT_CHUNK_ENTRIES = 256 * 1024;
 export type FatOutput = string | { fd: number; offset: number };
 
 export async function writeFat(entries: TreeEntry[], opts: FatOptions, out: FatOutput): Promise<FatPlan> {
-  const plan = planFat(entries, opts);
   if (typeof out !== "string") {
+    const plan = planFat(entries, opts);
     await writeFatVolume(plan, out.fd, out.offset, opts.onProgress);
     return plan;
   }
@@ -35,30 +39,45 @@ export async function writeFat(entries: TreeEntry[], opts: FatOptions, out: FatO
   try { fd = await openAsync(out, "w"); } catch (cause) {
     throw new BootmediaError("BM4202", `Cannot create ${out}: ${(cause as Error).message}`, { where: out, cause });
   }
+  let early: EarlyCopy | undefined;
   try {
+    early = startEarlyCopy(entries, opts, fd, 0);
+    const plan = planFat(entries, opts);
+    early = await adoptEarlyCopy(early, plan, fd, 0);
     await ftruncateAsync(fd, plan.totalBytes); // sparse: free clusters read as zeros without being written
-    await writeFatVolume(plan, fd, 0, opts.onProgress);
+    await writeFatVolume(plan, fd, 0, opts.onProgress, early);
     await closeAsync(fd);
+    return plan;
   } catch (e) {
+    await stopEarlyCopy(early);
     await closeAsync(fd).catch(() => {});
     await unlinkAsync(out).catch(() => {});
     throw e;
   }
-  return plan;
 }
 
-/** Writes a planned volume at byte `offset` of an open file (free clusters are left as they are). */
-export async function writeFatVolume(plan: FatPlan, fd: number, offset: number, onProgress?: (done: number, total: number) => void): Promise<void> {
+/**
+ * Writes a planned volume at byte `offset` of an open file whose region reads as zeros.
+ * `early` is a payload copy already running for this plan (see early-copy.ts).
+ */
+export async function writeFatVolume(plan: FatPlan, fd: number, offset: number, onProgress?: (done: number, total: number) => void, early?: EarlyCopy): Promise<void> {
   if (offset % SECTOR_BYTES !== 0) throw new Error(`FAT volume offset ${offset} is not sector-aligned`);
   const w = new BlockWriter(fd);
+  const copiedFiles = plan.files.filter((f) => f.source.kind === "file");
+  let copy: PayloadCopy | undefined = early?.copy ?? startPayloadCopy(fd, payloadsOf(plan.files, plan, offset), (n) => onProgress?.(n, plan.fileBytes));
   try {
     await writeReservedRegion(w, plan, offset);
     await writeFats(w, plan, offset);
     await writeDirectories(w, plan, offset);
-    await writeFileData(w, plan, offset, onProgress);
+    await writeInlineFiles(w, plan, offset);
     await w.close();
+    const failure = await copy.done;
+    copy = undefined;
+    if (failure) throw payloadError(failure, copiedFiles[failure.index]);
+    onProgress?.(plan.fileBytes, plan.fileBytes);
   } catch (e) {
-    await w.close().catch(() => {});
+    copy?.cancel();
+    await copy?.done;
     if (isBootmediaError(e)) throw e;
     throw new BootmediaError("BM4202", `Writing the FAT image failed: ${(e as Error).message}`, { cause: e });
   }
@@ -105,9 +124,6 @@ function parentsOf(plan: FatPlan): Map<PlanDir, PlanDir> {
   return parents;
 }
 
-function clusterOffset(plan: FatPlan, offset: number, cluster: number): number {
-  return offset + (plan.firstDataSector + (cluster - 2) * plan.sectorsPerCluster) * SECTOR_BYTES;
-}
 
 async function writeDirectories(w: BlockWriter, plan: FatPlan, offset: number): Promise<void> {
   const parents = parentsOf(plan);
@@ -123,55 +139,27 @@ async function writeDirectories(w: BlockWriter, plan: FatPlan, offset: number): 
   }
 }
 
-async function writeFileData(w: BlockWriter, plan: FatPlan, offset: number, onProgress?: (done: number, total: number) => void): Promise<void> {
-  let done = 0;
-  const report = (n: number) => { done += n; onProgress?.(done, plan.fileBytes); };
+/** Files given as bytes (the media configuration and such) go in with the metadata. */
+async function writeInlineFiles(w: BlockWriter, plan: FatPlan, offset: number): Promise<void> {
   for (const f of plan.files) {
-    if (!f.clusters) { await checkEmptySource(f); continue; }
+    if (f.source.kind !== "bytes") continue;
+    if (f.source.data.length !== f.size) throw changedSize(f, `${f.source.data.length} bytes`);
+    if (!f.clusters) continue;
     await w.seek(clusterOffset(plan, offset, f.firstCluster));
-    if (f.source.kind === "bytes") {
-      if (f.source.data.length !== f.size) throw changedSize(f, f.source.data.length);
-      await w.writeBytes(f.source.data);
-      report(f.size);
-    } else {
-      await copySourceFile(w, f, f.source.path, report);
-    }
-    await w.writeZeros(f.clusters * plan.clusterBytes - f.size); // cluster tail: zeros, for reproducible images
+    await w.writeBytes(f.source.data);
   }
 }
 
-async function copySourceFile(w: BlockWriter, f: PlanFile, path: string, report: (n: number) => void): Promise<void> {
-  let src: number;
-  // Synchronous open/stat/close: one thread-pool round trip each would dominate small files.
-  try { src = openSync(path, "r"); } catch (cause) {
-    throw new BootmediaError("BM4203", `Cannot read ${path} (for ${f.path}): ${(cause as Error).message}`, { where: path, cause });
-  }
-  try {
-    const { size } = fstatSync(src);
-    if (size !== f.size) throw changedSize(f, size);
-    const got = await w.copyFrom(src, f.size, report);
-    if (got !== f.size) throw changedSize(f, got);
-  } finally {
-    closeSync(src);
-  }
+/** The coded error for a payload the copier could not place. */
+function payloadError(failure: PayloadFailure, f: PlanFile): BootmediaError {
+  const path = (f.source as { path: string }).path;
+  const { kind, code, at } = failure;
+  if (kind === "shrank") return changedSize(f, `${at} bytes`);
+  if (kind === "grew") return changedSize(f, "more bytes");
+  if (kind === "write") return new BootmediaError("BM4202", `Writing the FAT image failed (${f.path}): ${code}`, { where: f.path });
+  return new BootmediaError("BM4203", `Cannot read ${path} (for ${f.path}): ${code ?? kind}`, { where: path });
 }
 
-async function checkEmptySource(f: PlanFile): Promise<void> {
-  if (f.source.kind === "bytes") {
-    if (f.source.data.length !== 0) throw changedSize(f, f.source.data.length);
-    return;
-  }
-  const src = await openAsync(f.source.path, "r").catch((cause: Error) => {
-    throw new BootmediaError("BM4203", `Cannot read ${f.source.kind === "file" ? f.source.path : f.path}: ${cause.message}`, { where: f.path, cause });
-  });
-  try {
-    const { size } = await fstatAsync(src);
-    if (size !== 0) throw changedSize(f, size);
-  } finally {
-    await closeAsync(src);
-  }
-}
-
-function changedSize(f: PlanFile, actual: number): BootmediaError {
-  return new BootmediaError("BM4201", `${f.path} was planned as ${f.size} bytes but its source now has ${actual} bytes.`, { where: f.path });
+function changedSize(f: PlanFile, actual: string): BootmediaError {
+  return new BootmediaError("BM4201", `${f.path} was planned as ${f.size} bytes but its source now has ${actual}.`, { where: f.path });
 }

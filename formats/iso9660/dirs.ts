@@ -5,7 +5,7 @@
  */
 import { DIRECTORY_RECORD, FILE_FLAG, MAX_EXTENT, PATH_TABLE_RECORD_L, PATH_TABLE_RECORD_M, SECTOR } from "./records.ts";
 import { encodeRecord } from "./struct.ts";
-import { encodeInline, inlineLength, type SystemUse } from "./susp.ts";
+import { writeInline, type SystemUse } from "./susp.ts";
 import type { DirNode } from "./tree.ts";
 
 export type TreeView = "iso" | "joliet";
@@ -26,7 +26,7 @@ export function systemUseRoom(idLen: number): number {
 }
 
 function recordLength(r: RecordSpec): number {
-  return DIRECTORY_RECORD.size + r.id.length + padOf(r.id.length) + (r.su ? inlineLength(r.su) : 0);
+  return DIRECTORY_RECORD.size + r.id.length + padOf(r.id.length) + (r.su ? r.su.inlineLength : 0);
 }
 
 /** Number of directory records a file of this size needs (ECMA-119 §6.5.1 multi-extent). */
@@ -44,7 +44,7 @@ function directoryRecords(dir: DirNode, view: TreeView): RecordSpec[] {
     { id: Buffer.from([1]), ...self(parent), flags: FILE_FLAG.DIRECTORY, su: iso ? dir.parentSu : null },
   ];
   for (const kid of iso ? dir.isoOrder : dir.jolietOrder) {
-    const id = iso ? Buffer.from(kid.isoId, "latin1") : kid.jolietId;
+    const id = iso ? kid.isoIdBytes : kid.jolietId;
     if (kid.kind === "dir") {
       out.push({ id, ...self(kid), flags: FILE_FLAG.DIRECTORY, su: iso ? kid.su[0] : null });
       continue;
@@ -70,18 +70,27 @@ function placeRecords(records: RecordSpec[], visit?: (r: RecordSpec, offset: num
   return Math.ceil(at / SECTOR) * SECTOR;
 }
 
+/** Directory sizes do not depend on addresses: sizing needs only names and system use. */
 export function sizeDirectory(dir: DirNode, view: TreeView): number {
   return placeRecords(directoryRecords(dir, view));
 }
 
+/** One reused values object: a directory record is encoded per file and folder, twice. */
+const recordValues: { length: number; extent: number; dataLength: number; recordingDate: Uint8Array; flags: number; volumeSequenceNumber: number; identifierLength: number } = { length: 0, extent: 0, dataLength: 0, recordingDate: new Uint8Array(7), flags: 0, volumeSequenceNumber: 1, identifierLength: 0 };
+
 export function encodeDirectoryRecord(r: RecordSpec, date: Buffer, buf?: Buffer, at = 0): Buffer {
-  const out = buf ?? Buffer.alloc(recordLength(r));
-  encodeRecord(DIRECTORY_RECORD, {
-    length: recordLength(r), extent: r.extent, dataLength: r.length, recordingDate: date,
-    flags: r.flags, volumeSequenceNumber: 1, identifierLength: r.id.length,
-  }, out, at);
+  const length = recordLength(r);
+  const out = buf ?? Buffer.alloc(length);
+  const v = recordValues;
+  v.length = length;
+  v.extent = r.extent;
+  v.dataLength = r.length;
+  v.recordingDate = date;
+  v.flags = r.flags;
+  v.identifierLength = r.id.length;
+  encodeRecord(DIRECTORY_RECORD, v, out, at);
   r.id.copy(out, at + DIRECTORY_RECORD.size);
-  if (r.su) encodeInline(r.su).copy(out, at + DIRECTORY_RECORD.size + r.id.length + padOf(r.id.length));
+  if (r.su) writeInline(r.su, out, at + DIRECTORY_RECORD.size + r.id.length + padOf(r.id.length));
   return out;
 }
 
@@ -100,7 +109,7 @@ export function encodeDirectory(dir: DirNode, view: TreeView, date: Buffer): Buf
 
 function pathId(dir: DirNode, view: TreeView): Buffer {
   if (!dir.parent) return Buffer.from([0]);
-  return view === "iso" ? Buffer.from(dir.isoId, "latin1") : dir.jolietId;
+  return view === "iso" ? dir.isoIdBytes : dir.jolietId;
 }
 
 const pathRecordLength = (id: Buffer) => PATH_TABLE_RECORD_L.size + id.length + (id.length & 1);

@@ -75,14 +75,13 @@ describe("writeIso against isoinfo and xorriso", () => {
     const tree = await generateTree(7, { files: 60, deepChain: 10 });
     try {
       const [a, b, c] = ["a.iso", "b.iso", "c.iso"].map((n) => join(work, n));
-      const ra = await writeIso(tree.entries, { volumeId: "R", sourceDateEpoch: EPOCH, sha256: true }, a);
-      const rb = await writeIso([...tree.entries].reverse(), { volumeId: "R", sourceDateEpoch: EPOCH, sha256: true }, b);
-      const rc = await writeIso(tree.entries, { volumeId: "R", sourceDateEpoch: EPOCH + 1, sha256: true }, c);
-      expect(Buffer.compare(await readFile(a), await readFile(b))).toBe(0);
-      expect(ra.sha256).toBe(rb.sha256);
-      expect(rc.sha256).not.toBe(ra.sha256);
-      const { stdout } = await execa("sha256sum", [a]);
-      expect(stdout.split(" ")[0]).toBe(ra.sha256);
+      await writeIso(tree.entries, { volumeId: "R", sourceDateEpoch: EPOCH }, a);
+      await writeIso([...tree.entries].reverse(), { volumeId: "R", sourceDateEpoch: EPOCH }, b);
+      await writeIso(tree.entries, { volumeId: "R", sourceDateEpoch: EPOCH + 1 }, c);
+      const { stdout } = await execa("sha256sum", [a, b, c]);
+      const [ha, hb, hc] = stdout.split("\n").map((l) => l.split(" ")[0]);
+      expect(hb).toBe(ha);
+      expect(hc).not.toBe(ha);
     } finally {
       await tree.cleanup();
     }

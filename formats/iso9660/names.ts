@@ -90,22 +90,24 @@ export function padAscii(s: string, size: number): Buffer {
   return out;
 }
 
-/** ECMA-119 §9.3: order by name, then extension, each padded with spaces; then version descending. */
-export function compareIsoIds(a: string, b: string): number {
-  const split = (id: string) => {
-    const semi = id.indexOf(";");
-    const body = semi < 0 ? id : id.slice(0, semi);
-    const dot = body.indexOf(".");
-    return dot < 0 ? [body, "", "0"] : [body.slice(0, dot), body.slice(dot + 1), semi < 0 ? "0" : id.slice(semi + 1)];
-  };
-  const [an, ae, av] = split(a);
-  const [bn, be, bv] = split(b);
-  const pad = (x: string, y: string) => [x.padEnd(y.length, " "), y.padEnd(x.length, " ")];
-  const [x1, y1] = pad(an, bn);
-  if (x1 !== y1) return x1 < y1 ? -1 : 1;
-  const [x2, y2] = pad(ae, be);
-  if (x2 !== y2) return x2 < y2 ? -1 : 1;
-  return Number(bv) - Number(av);
+/** An identifier split for §9.3 ordering: name, extension, version. */
+export type IsoSortKey = readonly [name: string, ext: string, version: number];
+
+export function isoSortKey(id: string): IsoSortKey {
+  const semi = id.indexOf(";");
+  const body = semi < 0 ? id : id.slice(0, semi);
+  const dot = body.indexOf(".");
+  return dot < 0 ? [body, "", 0] : [body.slice(0, dot), body.slice(dot + 1), semi < 0 ? 0 : Number(id.slice(semi + 1))];
+}
+
+/**
+ * ECMA-119 §9.3: by name, then extension, each padded with spaces; then version descending.
+ * Padding with spaces is plain string order here: every d-character sorts above the space.
+ */
+export function compareIsoKeys(a: IsoSortKey, b: IsoSortKey): number {
+  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
+  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
+  return b[2] - a[2];
 }
 
 /** Joliet records sort by their UCS-2 big-endian bytes. */

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { copyRange } from "../../native/copy-range/index.ts";
+import { copyFiles } from "../../native/copy-range/index.ts";
 
 const run = promisify(execFile);
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -21,7 +21,7 @@ async function isoOf(dir: string, out: string, native: boolean): Promise<Buffer>
 
 describe("in-kernel payload copy (native/copy-range)", () => {
   it("is built here (npm ci builds it; without it the writers copy through user space)", () => {
-    expect(copyRange).toBeTypeOf("function");
+    expect(copyFiles).toBeTypeOf("function");
   });
 
   it("gives byte-identical images with and without the native helper", async () => {

@@ -1,16 +1,16 @@
 /**
- * Places everything: names, system use, directory sizes, then logical block addresses in a
- * fixed order (descriptors, boot catalog, path tables, directories, continuation areas, file
- * data, GPT backup). Nothing here depends on the clock or on file contents.
+ * Places everything: logical block addresses in a fixed order (descriptors, boot catalog,
+ * file data, path tables, directories, continuation areas, padding, GPT backup), names,
+ * system use and directory sizes. Nothing here depends on the clock or on file contents.
  */
 import { BootmediaError } from "../../core/errors.ts";
-import type { TreeEntry } from "../tree.ts";
+import { splitTreePath, type TreeEntry, type TreeFile } from "../tree.ts";
 import { extentCount, sizeDirectory, sizePathTable, systemUseRoom } from "./dirs.ts";
 import { validateVolumeId } from "./names.ts";
 import { MAX_EXTENT, SECTOR, SYSTEM_AREA_SECTORS } from "./records.ts";
 import { encodeEr, encodeNm, encodePx, encodeRr, encodeSp, encodeTf, layoutSystemUse, S_IFDIR, S_IFREG, type SystemUse } from "./susp.ts";
 import { buildTree, listFiles, nameTree, walkDirs, type DirNode, type FileNode } from "./tree.ts";
-import type { IsoOptions, IsoPlan, IsoRegion } from "./types.ts";
+import type { IsoExtent, IsoOptions, IsoPlan, IsoRegion } from "./types.ts";
 import { GPT_TAIL_SECTORS } from "./hybrid.ts";
 
 /** El Torito: load size 0 when the image has more 512-byte sectors than the 16-bit field holds (as xorriso does). */
@@ -87,7 +87,8 @@ function attachSystemUse(root: DirNode, epoch: number): void {
       const room = systemUseRoom(kid.isoId.length);
       const entries = [rr, kid.kind === "dir" ? dirPx(kid) : px(S_IFREG | kid.mode, 1), tf, ...encodeNm(kid.name)];
       const n = kid.kind === "dir" ? 1 : extentCount(kid.entry.size);
-      kid.su = Array.from({ length: n }, () => layoutSystemUse(entries, room));
+      kid.su = [];
+      for (let i = 0; i < n; i++) kid.su.push(layoutSystemUse(entries, room));
     }
   }
 }
@@ -116,8 +117,60 @@ function placeContinuations(dirs: DirNode[], firstLba: number): ContinuationBloc
   return blocks;
 }
 
-/** Computes the whole layout of the image. */
-export function layoutIso(entries: readonly TreeEntry[], opts: IsoOptions): IsoLayout {
+/** Where every file's data goes: placed before the tree is named, so copying can start at once. */
+export interface DataPlacement {
+  /** Files in data (LBA) order, each with its extents; empty files point at block 0. */
+  files: { entry: TreeFile; extents: IsoExtent[] }[];
+  /** First sector of the file data, and the first sector after it. */
+  start: number;
+  end: number;
+  /** Sectors of the descriptors and boot catalog before the data. */
+  lba: { pvd: number; bootRecord?: number; svd: number; terminator: number; catalog?: number };
+}
+
+/** A path in the form the tree gives it ("a//b/" is "a/b"); a bad one is left for buildTree to report. */
+export function normalPath(path: string): string {
+  try {
+    return splitTreePath(path).join("/");
+  } catch {
+    return path;
+  }
+}
+
+function extentsAt(base: number, size: number): IsoExtent[] {
+  const out: IsoExtent[] = [];
+  for (let i = 0, n = extentCount(size); i < n; i++) out.push({ lba: size === 0 ? 0 : base + i * (MAX_EXTENT / SECTOR), length: Math.min(MAX_EXTENT, size - i * MAX_EXTENT) });
+  return out;
+}
+
+/**
+ * Places the file data right after the volume descriptors and the boot catalog: boot images
+ * first, then every other file in path order (so the same tree gives the same image whatever
+ * the entry order). Directories and path tables follow the data (ECMA-119 leaves their place
+ * free), which is what lets a writer start copying payloads before it has named the tree.
+ */
+export function placeData(entries: readonly TreeEntry[], opts: IsoOptions): DataPlacement {
+  const boot = Boolean(opts.boot?.bios || opts.boot?.efi);
+  let next = SYSTEM_AREA_SECTORS;
+  const take = (sectors: number) => (next += sectors) - sectors;
+  const lba = {
+    pvd: take(1), bootRecord: boot ? take(1) : undefined, svd: take(1), terminator: take(1), catalog: boot ? take(1) : undefined,
+  };
+  const bootPaths = [opts.boot?.bios?.image, opts.boot?.efi?.image].filter((p): p is string => p !== undefined).map(normalPath);
+  const rank = (e: TreeFile) => {
+    const i = bootPaths.length ? bootPaths.indexOf(normalPath(e.path)) : -1;
+    return i < 0 ? bootPaths.length : i;
+  };
+  const files = entries.filter((e): e is TreeFile => e.type === "file")
+    .map((entry) => ({ entry, rank: rank(entry) }))
+    .sort((a, b) => a.rank - b.rank || (a.entry.path < b.entry.path ? -1 : a.entry.path > b.entry.path ? 1 : 0));
+  const start = next;
+  const placed = files.map(({ entry }) => ({ entry, extents: extentsAt(entry.size === 0 ? 0 : take(sectorsOf(entry.size)), entry.size) }));
+  return { files: placed, start, end: next, lba };
+}
+
+/** Computes the whole layout of the image (`data` when the caller placed it already). */
+export function layoutIso(entries: readonly TreeEntry[], opts: IsoOptions, data = placeData(entries, opts)): IsoLayout {
   validateOptions(opts);
   const root = buildTree(entries);
   nameTree(root);
@@ -129,24 +182,34 @@ export function layoutIso(entries: readonly TreeEntry[], opts: IsoOptions): IsoL
   if (dirs.length > 0xffff) throw new BootmediaError("BM3106", `${dirs.length} folders; path tables hold at most 65535`);
   const bios = opts.boot?.bios ? findBootFile(root, opts.boot.bios.image) : undefined;
   const efiNode = opts.boot?.efi ? findBootFile(root, opts.boot.efi.image) : undefined;
-  const boot = Boolean(bios || efiNode);
+
+  const nodes = new Map<TreeFile, FileNode>();
+  for (const f of listFiles(root)) nodes.set(f.entry, f);
+  const files = data.files.map(({ entry, extents }) => {
+    const node = nodes.get(entry)!;
+    node.extents = extents;
+    return node;
+  });
 
   const regions: IsoRegion[] = [];
   let next = SYSTEM_AREA_SECTORS;
   const take = (name: string, sectors: number) => {
     const lba = next;
-    if (sectors > 0) regions.push({ name, lba, sectors });
+    if (name && sectors > 0) regions.push({ name, lba, sectors });
     next += sectors;
     return lba;
   };
+  const boot = Boolean(bios || efiNode);
+  take("primary volume descriptor", 1);
+  if (boot) take("El Torito boot record", 1);
+  take("Joliet volume descriptor", 1);
+  take("descriptor set terminator", 1);
+  if (boot) take("El Torito boot catalog", 1);
+  take("file data", data.end - data.start);
   const pathTableSize = sizePathTable(dirs, "iso");
   const jPathTableSize = sizePathTable(jdirs, "joliet");
   const lba = {
-    pvd: take("primary volume descriptor", 1),
-    bootRecord: boot ? take("El Torito boot record", 1) : undefined,
-    svd: take("Joliet volume descriptor", 1),
-    terminator: take("descriptor set terminator", 1),
-    catalog: boot ? take("El Torito boot catalog", 1) : undefined,
+    ...data.lba,
     pathL: take("path table L", sectorsOf(pathTableSize)),
     pathM: take("path table M", sectorsOf(pathTableSize)),
     jPathL: take("Joliet path table L", sectorsOf(jPathTableSize)),
@@ -163,17 +226,6 @@ export function layoutIso(entries: readonly TreeEntry[], opts: IsoOptions): IsoL
   regions.push({ name: "Joliet directories", lba: jdirStart, sectors: next - jdirStart });
   const continuation = placeContinuations(dirs, next);
   take("Rock Ridge continuation areas", continuation.length);
-
-  const files = listFiles(root);
-  for (const f of files) {
-    const size = f.entry.size;
-    // Empty files point at block 0 with length 0, as xorriso does; they own no block.
-    const base = size === 0 ? 0 : take("", sectorsOf(size));
-    f.extents = Array.from({ length: extentCount(size) }, (_, i) => ({
-      lba: size === 0 ? 0 : base + i * (MAX_EXTENT / SECTOR),
-      length: Math.min(MAX_EXTENT, size - i * MAX_EXTENT),
-    }));
-  }
   take("padding", TRAILING_PAD_SECTORS);
   if (opts.hybrid?.gpt) take("GPT backup", GPT_TAIL_SECTORS);
   regions.sort((a, b) => a.lba - b.lba);

@@ -36,57 +36,68 @@ export function defineLayout<const F extends Record<string, Field>>(size: number
   return { size, fields };
 }
 
-function writeField(buf: Buffer, at: number, f: Field, v: FieldValue): void {
-  const o = at + f.offset;
+type FieldWriter = (buf: Buffer, at: number, v: FieldValue) => void;
+
+/** A writer for one field, made once per layout: encoding is per record of every file. */
+function fieldWriter(name: string, f: Field): FieldWriter {
+  const o = f.offset;
   switch (f.type) {
-    case "u8": buf.writeUInt8(Number(v), o); return;
-    case "u16le": buf.writeUInt16LE(Number(v), o); return;
-    case "u16be": buf.writeUInt16BE(Number(v), o); return;
-    case "u16both": buf.writeUInt16LE(Number(v), o); buf.writeUInt16BE(Number(v), o + 2); return;
-    case "u32le": buf.writeUInt32LE(Number(v), o); return;
-    case "u32be": buf.writeUInt32BE(Number(v), o); return;
-    case "u32both": buf.writeUInt32LE(Number(v), o); buf.writeUInt32BE(Number(v), o + 4); return;
-    case "u64le": buf.writeBigUInt64LE(BigInt(v as bigint | number), o); return;
+    case "u8": return (buf, at, v) => void buf.writeUInt8(Number(v), at + o);
+    case "u16le": return (buf, at, v) => void buf.writeUInt16LE(Number(v), at + o);
+    case "u16be": return (buf, at, v) => void buf.writeUInt16BE(Number(v), at + o);
+    case "u16both": return (buf, at, v) => { buf.writeUInt16LE(Number(v), at + o); buf.writeUInt16BE(Number(v), at + o + 2); };
+    case "u32le": return (buf, at, v) => void buf.writeUInt32LE(Number(v), at + o);
+    case "u32be": return (buf, at, v) => void buf.writeUInt32BE(Number(v), at + o);
+    case "u32both": return (buf, at, v) => { buf.writeUInt32LE(Number(v), at + o); buf.writeUInt32BE(Number(v), at + o + 4); };
+    case "u64le": return (buf, at, v) => void buf.writeBigUInt64LE(BigInt(v as bigint | number), at + o);
     case "achars":
     case "zchars": {
-      const s = Buffer.from(String(v), "latin1");
-      if (s.length > f.size) throw new Error(`value too long for ${f.size}-byte field: ${String(v)}`);
-      buf.fill(f.type === "achars" ? 0x20 : 0, o, o + f.size);
-      s.copy(buf, o);
-      return;
+      const fill = f.type === "achars" ? 0x20 : 0;
+      return (buf, at, v) => {
+        const s = Buffer.from(String(v), "latin1");
+        if (s.length > f.size) throw new Error(`value too long for ${f.size}-byte field ${name}: ${String(v)}`);
+        buf.fill(fill, at + o, at + o + f.size);
+        s.copy(buf, at + o);
+      };
     }
-    case "bytes": {
-      const b = v as Uint8Array;
-      if (b.length > f.size) throw new Error(`value too long for ${f.size}-byte field`);
-      buf.fill(0, o, o + f.size);
-      buf.set(b, o);
-      return;
-    }
+    case "bytes":
+      return (buf, at, v) => {
+        const b = v as Uint8Array;
+        if (b.length > f.size) throw new Error(`value too long for ${f.size}-byte field ${name}`);
+        if (b.length < f.size) buf.fill(0, at + o + b.length, at + o + f.size);
+        buf.set(b, at + o);
+      };
   }
 }
 
-/** Each layout's fields as a list, built once: encoding walks it instead of Object.entries per record. */
-const fieldLists = new WeakMap<Layout, [string, Field][]>();
+/** Each layout's field names and writers, built once. */
+const encoders = new WeakMap<Layout, { names: string[]; writers: FieldWriter[] }>();
 
-function listFields(layout: Layout): [string, Field][] {
-  let list = fieldLists.get(layout);
-  if (!list) fieldLists.set(layout, (list = Object.entries(layout.fields)));
-  return list;
+function encoderOf(layout: Layout): { names: string[]; writers: FieldWriter[] } {
+  let e = encoders.get(layout);
+  if (!e) {
+    const fields = Object.entries(layout.fields);
+    encoders.set(layout, (e = { names: fields.map(([n]) => n), writers: fields.map(([n, f]) => fieldWriter(n, f)) }));
+  }
+  return e;
 }
 
 /** Encodes `values` into `buf` at `at` (a fresh zeroed buffer of the layout's size by default). */
 export function encodeRecord<L extends Layout>(layout: L, values: Values<L>, buf?: Buffer, at = 0): Buffer {
   const out = buf ?? Buffer.alloc(layout.size);
   const given = values as Record<string, FieldValue | undefined>;
+  const { names, writers } = encoderOf(layout);
   let used = 0;
-  for (const [name, f] of listFields(layout)) {
-    const v = given[name];
+  for (let i = 0; i < names.length; i++) {
+    const v = given[names[i]];
     if (v === undefined) continue;
-    writeField(out, at, f, v);
+    writers[i](out, at, v);
     used++;
   }
-  // Same guard as before: a misspelt field name must not vanish silently.
-  if (used !== Object.keys(values).length) {
+  // A misspelt field name must not vanish silently.
+  let count = 0;
+  for (const name in given) if (given[name] !== undefined) count++;
+  if (used !== count) {
     for (const name of Object.keys(values)) if (given[name] !== undefined && !layout.fields[name]) throw new Error(`unknown field ${name}`);
   }
   return out;

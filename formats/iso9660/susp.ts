@@ -59,6 +59,13 @@ export function encodeTf(epochSeconds: number): Buffer {
 /** NM entries for a name; split in pieces of at most 250 bytes, all but the last flagged CONTINUE. */
 export function encodeNm(name: string): Buffer[] {
   const bytes = Buffer.from(name, "utf8");
+  if (bytes.length <= 250) {
+    // The usual case, written directly: one entry per record of every file in the tree.
+    const nm = Buffer.allocUnsafe(NM.size + bytes.length);
+    encodeRecord(NM, { signature: "NM", length: nm.length, version: 1, flags: 0 }, nm);
+    bytes.copy(nm, NM.size);
+    return [nm];
+  }
   const out: Buffer[] = [];
   for (let at = 0; at < bytes.length || out.length === 0; at += 250) {
     const part = bytes.subarray(at, at + 250);
@@ -78,16 +85,21 @@ export interface SystemUse {
   /** Entries moved to a continuation area; the CE entry is appended to `inline` once placed. */
   continued: Buffer[];
   contLength: number;
+  /** Bytes the system use takes in the record: inline entries, CE, pad to even (ECMA-119 §9.1.13). */
+  inlineLength: number;
   /** Placed later by the planner. */
   contLba?: number;
   contOffset?: number;
 }
 
 const sum = (bs: Buffer[]) => bs.reduce((n, b) => n + b.length, 0);
+const even = (n: number) => n + (n & 1);
+const NONE: Buffer[] = [];
 
 /** Splits entries so the inline part fits `room` bytes, reserving room for a CE entry when it does not all fit. */
 export function layoutSystemUse(entries: Buffer[], room: number): SystemUse {
-  if (sum(entries) <= room) return { inline: entries, continued: [], contLength: 0 };
+  const total = sum(entries);
+  if (total <= room) return { inline: entries, continued: NONE, contLength: 0, inlineLength: even(total) };
   const inline: Buffer[] = [];
   let used = CE.size;
   let i = 0;
@@ -96,20 +108,12 @@ export function layoutSystemUse(entries: Buffer[], room: number): SystemUse {
     inline.push(entries[i++]);
   }
   const continued = entries.slice(i);
-  return { inline, continued, contLength: sum(continued) };
+  return { inline, continued, contLength: sum(continued), inlineLength: even(used) };
 }
 
-/** Length of the inline system use area once the CE (if any) is added, padded to even (ECMA-119 §9.1.13). */
-export function inlineLength(su: SystemUse): number {
-  const n = sum(su.inline) + (su.continued.length > 0 ? CE.size : 0);
-  return n + (n & 1);
-}
-
-/** The inline bytes, CE last; continuation must already be placed. */
-export function encodeInline(su: SystemUse): Buffer {
-  const parts = [...su.inline];
-  if (su.continued.length > 0) parts.push(encodeCe(su.contLba!, su.contOffset!, su.contLength));
-  const n = sum(parts);
-  if (n & 1) parts.push(Buffer.alloc(1));
-  return Buffer.concat(parts);
+/** Writes the inline bytes at `at` of `out`, CE last (continuation must already be placed); returns the end. */
+export function writeInline(su: SystemUse, out: Buffer, at: number): number {
+  for (const b of su.inline) at += b.copy(out, at);
+  if (su.continued.length > 0) at += encodeCe(su.contLba!, su.contOffset!, su.contLength).copy(out, at);
+  return at; // the pad byte of an odd length (§9.1.13) is already zero in a zeroed directory buffer
 }

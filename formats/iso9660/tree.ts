@@ -5,7 +5,7 @@
  */
 import { BootmediaError } from "../../core/errors.ts";
 import { splitTreePath, type TreeEntry, type TreeFile } from "../tree.ts";
-import { compareBytes, compareIsoIds, encodeUcs2, mapIsoName, mapJolietName, RR_MAX_BYTES } from "./names.ts";
+import { compareBytes, compareIsoKeys, encodeUcs2, isoSortKey, mapIsoName, mapJolietName, RR_MAX_BYTES } from "./names.ts";
 import type { SystemUse } from "./susp.ts";
 import type { IsoExtent } from "./types.ts";
 
@@ -15,6 +15,8 @@ interface NodeBase {
   mode: number;
   parent: DirNode | null;
   isoId: string;
+  /** `isoId` as the bytes of its records. */
+  isoIdBytes: Buffer;
   jolietId: Buffer;
   /** System use of the node's record(s) in its parent's primary directory. */
   su: SystemUse[];
@@ -45,9 +47,11 @@ export interface DirNode extends NodeBase {
 
 export type Node = FileNode | DirNode;
 
+const NO_BYTES = Buffer.alloc(0);
+
 function createDir(name: string, path: string, parent: DirNode | null, mode = 0o755): DirNode {
   return {
-    kind: "dir", name, path, mode, parent, isoId: "", jolietId: Buffer.alloc(0), su: [],
+    kind: "dir", name, path, mode, parent, isoId: "", isoIdBytes: NO_BYTES, jolietId: NO_BYTES, su: [],
     children: new Map(), isoOrder: [], jolietOrder: [], number: 0, jNumber: 0,
     lba: 0, size: 0, jLba: 0, jSize: 0, selfSu: null, parentSu: null,
   };
@@ -84,7 +88,7 @@ export function buildTree(entries: readonly TreeEntry[]): DirNode {
       if (!Number.isSafeInteger(entry.size) || entry.size < 0) throw new BootmediaError("BM3104", `invalid size ${entry.size}`, { where: entry.path });
       setChild(dir, {
         kind: "file", name, path: entry.path, mode: (entry.mode ?? 0o644) & 0o7777, parent: dir,
-        isoId: "", jolietId: Buffer.alloc(0), su: [], entry, extents: [],
+        isoId: "", isoIdBytes: NO_BYTES, jolietId: NO_BYTES, su: [], entry, extents: [],
       });
     }
   }
@@ -100,11 +104,12 @@ function setChild<N extends Node>(dir: DirNode, node: N): N {
 export function nameTree(root: DirNode): void {
   for (const dir of walkDirs(root)) {
     // Visit in real-name byte order so mangling suffixes are deterministic.
-    const kids = [...dir.children.values()].sort((a, b) => compareBytes(Buffer.from(a.name), Buffer.from(b.name)));
+    const kids = sortBy([...dir.children.values()], (k) => Buffer.from(k.name), compareBytes);
     const taken = new Set<string>();
     const joliet = new Map<string, Node>();
     for (const kid of kids) {
       kid.isoId = mapIsoName(kid.name, kid.kind === "dir", taken);
+      kid.isoIdBytes = Buffer.from(kid.isoId, "latin1");
       const j = mapJolietName(kid.name);
       const other = joliet.get(j);
       if (other) {
@@ -113,9 +118,14 @@ export function nameTree(root: DirNode): void {
       joliet.set(j, kid);
       kid.jolietId = encodeUcs2(j);
     }
-    dir.isoOrder = [...kids].sort((a, b) => compareIsoIds(a.isoId, b.isoId));
+    dir.isoOrder = sortBy(kids, (k) => isoSortKey(k.isoId), compareIsoKeys);
     dir.jolietOrder = [...kids].sort((a, b) => compareBytes(a.jolietId, b.jolietId));
   }
+}
+
+/** Sorts by a key computed once per item (not once per comparison). */
+function sortBy<T, K>(items: T[], key: (item: T) => K, compare: (a: K, b: K) => number): T[] {
+  return items.map((item) => ({ item, k: key(item) })).sort((a, b) => compare(a.k, b.k)).map((x) => x.item);
 }
 
 /** Folders breadth-first in path-table order (ECMA-119 §9.4.1: by level, parent number, identifier). */

@@ -1,18 +1,20 @@
 /**
- * Streams an ISO 9660 image to disk in LBA order: system area, volume descriptors, boot
- * catalog, path tables, directories, continuation areas, file data, backup GPT. On any
- * failure the half-written output is deleted and a coded error is thrown.
+ * Writes an ISO 9660 image: the metadata (system area, volume descriptors, boot catalog,
+ * path tables, directories, continuation areas, small files, backup GPT) in LBA order from
+ * the main thread, the file payloads through the payload copier at their planned offsets.
+ * On any failure the half-written output is deleted and a coded error is thrown.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { BootmediaError, isBootmediaError } from "../../core/errors.ts";
-import type { TreeEntry } from "../tree.ts";
+import { BlockWriter } from "../block-writer.ts";
+import { startPayloadCopy, type PayloadCopy, type PayloadFailure } from "../payload-copy.ts";
+import type { TreeEntry, TreeFile } from "../tree.ts";
 import { encodeDirectory, encodePathTable, encodeRootRecord } from "./dirs.ts";
 import { BIOS_LOAD_SECTORS, encodeBootCatalog, encodeBootRecord, patchBootInfoTable, patchGrub2BootInfo, PLATFORM, type CatalogImage } from "./eltorito.ts";
 import { encodeSystemArea, GPT_TAIL_SECTORS } from "./hybrid.ts";
 import { padAscii, padUcs2 } from "./names.ts";
-import { ImageOutput } from "./output.ts";
-import { layoutIso, type IsoLayout } from "./plan.ts";
+import { layoutIso, normalPath, placeData, validateOptions, type IsoLayout } from "./plan.ts";
 import { encodeDirDate, encodeVolumeDate, SECTOR, STANDARD_ID, TERMINATOR_DESCRIPTOR, VD_TYPE, VOLUME_DESCRIPTOR } from "./records.ts";
 import { encodeRecord } from "./struct.ts";
 import type { FileNode } from "./tree.ts";
@@ -20,11 +22,6 @@ import type { IsoOptions } from "./types.ts";
 
 /** Joliet UCS-2 level 3 escape sequence (Joliet spec §2.1.2). */
 const JOLIET_ESCAPE = Buffer.from("%/E", "latin1");
-
-export interface WriteIsoOptions extends IsoOptions {
-  /** Also return the image's SHA-256 (costs CPU on the write path). */
-  sha256?: boolean;
-}
 
 /** Primary (§8.4) or Joliet supplementary (§8.5) volume descriptor. */
 function encodeVolumeDescriptor(l: IsoLayout, joliet: boolean): Buffer {
@@ -60,7 +57,7 @@ function sourceError(e: unknown, path: string): BootmediaError {
   return new BootmediaError("BM4102", `cannot read source of ${path}: ${(e as Error).message}`, { where: path, cause: e });
 }
 
-const changed = (f: FileNode, what: string) => new BootmediaError("BM4101", `source of ${f.path} ${what} (expected ${f.entry.size} bytes)`, { where: f.path });
+const changed = (f: TreeFile, what: string) => new BootmediaError("BM4101", `source of ${f.path} ${what} (expected ${f.size} bytes)`, { where: f.path });
 
 /** GRUB hybrid boot: MBR code given, a BIOS image, and the grub2 patch not turned off. */
 function usesGrub2Mbr(l: IsoLayout): boolean {
@@ -75,46 +72,46 @@ async function readWhole(f: FileNode): Promise<Buffer> {
   return readFile(src.path).catch((e) => { throw sourceError(e, f.path); });
 }
 
-/** One byte read past a source's planned end tells whether it grew. */
-const GROWTH_PROBE = Buffer.alloc(1);
+/** The coded error for a payload the copier could not place. */
+function payloadError(failure: PayloadFailure, f: TreeFile, outPath: string): BootmediaError {
+  const { kind, code, at } = failure;
+  if (kind === "open" && code === "ENOENT") return new BootmediaError("BM4101", `source of ${f.path} vanished`, { where: f.path });
+  if (kind === "shrank") return changed(f, `shrank to ${at} bytes`);
+  if (kind === "grew") return changed(f, "grew");
+  if (kind === "write") return new BootmediaError("BM4103", `writing ${outPath} failed: ${code}`, { where: outPath });
+  return new BootmediaError("BM4102", `cannot read source of ${f.path}: ${code ?? kind}`, { where: f.path });
+}
 
-/** Copies one file's payload, checking it neither shrinks, grows nor vanishes. */
-async function writeFileData(out: ImageOutput, f: FileNode, l: IsoLayout): Promise<void> {
+/** Small payloads the writer places itself: in-memory sources and the (patched) BIOS image. */
+async function writeInline(w: BlockWriter, f: FileNode, l: IsoLayout): Promise<void> {
   const size = f.entry.size;
+  let data: Uint8Array;
   if (f === l.bios) {
     // The boot-info-table checksum covers the whole image, so the (small) BIOS image is read whole.
     const image = await readWhole(f);
-    if (image.length !== size) throw changed(f, `is ${image.length} bytes`);
+    if (image.length !== size) throw changed(f.entry, `is ${image.length} bytes`);
     if (usesGrub2Mbr(l)) patchGrub2BootInfo(image, f.extents[0].lba);
     patchBootInfoTable(image, l.lba.pvd, f.extents[0].lba);
-    await out.putBytes(image);
-  } else if (f.entry.source.kind === "bytes") {
-    if (f.entry.source.data.length !== size) throw changed(f, `is ${f.entry.source.data.length} bytes`);
-    await out.putBytes(f.entry.source.data);
+    data = image;
   } else {
-    // Synchronous open/read/close: a thread-pool round trip per call dominated small files.
-    let fd: number;
-    try {
-      fd = openSync(f.entry.source.path, "r");
-    } catch (e) {
-      throw sourceError(e, f.path);
-    }
-    try {
-      let at = 0;
-      while (at < size) {
-        const n = await out.readFrom(fd, at, size - at).catch((e) => { throw sourceError(e, f.path); });
-        if (n === 0) throw changed(f, `shrank to ${at} bytes`);
-        at += n;
-      }
-      if (readSync(fd, GROWTH_PROBE, 0, 1, size) > 0) throw changed(f, "grew");
-    } finally {
-      closeSync(fd);
-    }
+    data = (f.entry.source as { kind: "bytes"; data: Uint8Array }).data;
+    if (data.length !== size) throw changed(f.entry, `is ${data.length} bytes`);
   }
-  await out.padToSector();
+  await seekToSector(w, f.extents[0].lba);
+  await w.writeBytes(data);
 }
 
-async function writeImage(out: ImageOutput, l: IsoLayout): Promise<void> {
+/** Files whose bytes the payload copier moves: every file-backed one but the BIOS image. */
+const copied = (f: FileNode, l: IsoLayout) => f !== l.bios && f.entry.source.kind === "file";
+const isBiosImage = (entry: TreeFile, opts: IsoOptions) => opts.boot?.bios !== undefined && normalPath(entry.path) === normalPath(opts.boot.bios.image);
+
+async function seekToSector(w: BlockWriter, lba: number): Promise<void> {
+  if (w.position > lba * SECTOR) throw new Error(`layout overlap: at byte ${w.position}, sector ${lba} wanted`);
+  await w.seek(lba * SECTOR);
+}
+
+/** Everything but the copied payloads: system area, descriptors, tables, directories, small files. */
+async function writeMetadata(out: BlockWriter, l: IsoLayout): Promise<void> {
   const o = l.opts;
   const date = encodeDirDate(o.sourceDateEpoch);
   const sys = o.hybrid
@@ -124,46 +121,41 @@ async function writeImage(out: ImageOutput, l: IsoLayout): Promise<void> {
       esp: l.efi ? { lba: l.efi.node.extents[0].lba, bytes: l.efi.node.entry.size } : undefined, gpt: Boolean(o.hybrid.gpt),
     })
     : undefined;
-  if (sys) await out.putBytes(sys.head);
-  await out.seekToSector(l.lba.pvd);
-  await out.putBytes(encodeVolumeDescriptor(l, false));
-  if (l.lba.bootRecord !== undefined) await out.putBytes(encodeBootRecord(l.lba.catalog!));
-  await out.putBytes(encodeVolumeDescriptor(l, true));
-  await out.putBytes(encodeRecord(TERMINATOR_DESCRIPTOR, { type: VD_TYPE.TERMINATOR, standardId: STANDARD_ID, version: 1 }));
-  if (l.lba.catalog !== undefined) await out.putBytes(encodeBootCatalog(catalogImages(l)));
+  if (sys) await out.writeBytes(sys.head);
+  await seekToSector(out, l.lba.pvd);
+  await out.writeBytes(encodeVolumeDescriptor(l, false));
+  if (l.lba.bootRecord !== undefined) await out.writeBytes(encodeBootRecord(l.lba.catalog!));
+  await out.writeBytes(encodeVolumeDescriptor(l, true));
+  await out.writeBytes(encodeRecord(TERMINATOR_DESCRIPTOR, { type: VD_TYPE.TERMINATOR, standardId: STANDARD_ID, version: 1 }));
+  if (l.lba.catalog !== undefined) await out.writeBytes(encodeBootCatalog(catalogImages(l)));
+  for (const f of l.files) if (f.entry.size > 0 && !copied(f, l)) await writeInline(out, f, l);
   const tables: [number, Buffer][] = [
     [l.lba.pathL, encodePathTable(l.dirs, "iso", "L")], [l.lba.pathM, encodePathTable(l.dirs, "iso", "M")],
     [l.lba.jPathL, encodePathTable(l.jdirs, "joliet", "L")], [l.lba.jPathM, encodePathTable(l.jdirs, "joliet", "M")],
   ];
   for (const [lba, table] of tables) {
-    await out.seekToSector(lba);
-    await out.putBytes(table);
+    await seekToSector(out, lba);
+    await out.writeBytes(table);
   }
   for (const d of l.dirs) {
-    await out.seekToSector(d.lba);
-    await out.putBytes(encodeDirectory(d, "iso", date));
+    await seekToSector(out, d.lba);
+    await out.writeBytes(encodeDirectory(d, "iso", date));
   }
   for (const d of l.jdirs) {
-    await out.seekToSector(d.jLba);
-    await out.putBytes(encodeDirectory(d, "joliet", date));
+    await seekToSector(out, d.jLba);
+    await out.writeBytes(encodeDirectory(d, "joliet", date));
   }
   for (const block of l.continuation) {
-    await out.seekToSector(block.lba);
+    await seekToSector(out, block.lba);
     const buf = Buffer.alloc(SECTOR);
     for (const p of block.parts) Buffer.concat(p.data).copy(buf, p.offset);
-    await out.putBytes(buf);
-  }
-  for (const f of l.files) {
-    if (f.entry.size === 0) continue;
-    await out.seekToSector(f.extents[0].lba);
-    await writeFileData(out, f, l);
+    await out.writeBytes(buf);
   }
   if (sys?.tail) {
-    await out.seekToSector(l.totalSectors - GPT_TAIL_SECTORS);
-    await out.putBytes(sys.tail);
+    await seekToSector(out, l.totalSectors - GPT_TAIL_SECTORS);
+    await out.writeBytes(sys.tail);
   }
-  await out.seekToSector(l.totalSectors);
-  await out.finish();
+  await out.close();
 }
 
 function closeQuietly(fd: number): void {
@@ -174,21 +166,40 @@ function closeQuietly(fd: number): void {
   }
 }
 
-/** Writes the image to `outPath` (the caller renames it into place); deletes it on failure. */
-export async function writeIso(entries: readonly TreeEntry[], opts: WriteIsoOptions, outPath: string): Promise<{ bytes: number; sha256?: string }> {
-  const layout = layoutIso(entries, opts);
-  const totalBytes = layout.totalSectors * SECTOR;
+/**
+ * Writes the image to `outPath` (the caller renames it into place); deletes it on failure.
+ * Payloads are copied (in the kernel, on a pool thread, when the native helper is built)
+ * while the metadata is written; padding is never written, the image starts as one hole.
+ */
+export async function writeIso(entries: readonly TreeEntry[], opts: IsoOptions, outPath: string): Promise<{ bytes: number }> {
+  validateOptions(opts);
+  const data = placeData(entries, opts);
+  const payloads = data.files.filter(({ entry }) => entry.source.kind === "file" && entry.size > 0 && !isBiosImage(entry, opts));
   let fd: number | undefined;
-  let out: ImageOutput | undefined;
+  let copy: PayloadCopy | undefined;
   try {
     fd = openSync(outPath, "w");
-    out = new ImageOutput(fd, totalBytes, opts.onProgress, opts.sha256);
-    await writeImage(out, layout);
+    let totalBytes = data.end * SECTOR;
+    // Sized up front: copies into a file's existing size are cheaper than ones that extend it.
+    ftruncateSync(fd, totalBytes);
+    const w = new BlockWriter(fd);
+    const report = opts.onProgress && ((n: number) => opts.onProgress!(Math.min(totalBytes, n + w.written), totalBytes));
+    copy = startPayloadCopy(fd, payloads.map(({ entry, extents }) => ({ path: (entry.source as { path: string }).path, length: entry.size, offset: extents[0].lba * SECTOR })), report);
+    // Naming and sizing the tree runs while the payloads are being copied.
+    const layout = layoutIso(entries, opts, data);
+    totalBytes = layout.totalSectors * SECTOR;
+    ftruncateSync(fd, totalBytes);
+    await writeMetadata(w, layout);
+    const failure = await copy.done;
+    copy = undefined;
+    if (failure) throw payloadError(failure, payloads[failure.index].entry, outPath);
     closeSync(fd);
     fd = undefined;
-    return { bytes: totalBytes, sha256: out.digest() };
+    opts.onProgress?.(totalBytes, totalBytes);
+    return { bytes: totalBytes };
   } catch (e) {
-    await out?.finish().catch(() => undefined);
+    copy?.cancel();
+    await copy?.done;
     if (fd !== undefined) closeQuietly(fd);
     await rm(outPath, { force: true }).catch(() => undefined);
     if (isBootmediaError(e)) throw e;

@@ -1,50 +1,209 @@
 /*
- * copyRange(fdIn, offIn, fdOut, offOut, length) -> bytes copied.
+ * copyFiles(outFd, paths, jobs, state) -> Promise<null | [index, kind, errno, at]>
  *
- * Node has no API for copy_file_range(2) at given offsets; the ISO writer needs it to
- * move file payloads into the image inside the kernel (one copy, as cat does) instead of
- * read + write through user space (two copies). Returns fewer bytes than asked only at
- * the source's end of file; the caller treats that as "the source shrank".
+ * Copies file payloads into an image on one of libuv's pool threads, inside the kernel
+ * (copy_file_range(2): one copy, as cat does), while the main thread goes on laying out
+ * and writing metadata. Node has no API for in-kernel copies at an offset.
+ *
+ *   paths  string[]          source files
+ *   jobs   Float64Array      per job: path index, length, image offset, check end (0/1)
+ *   state  BigInt64Array(2)  [0] bytes copied so far (written here, polled by JS for progress)
+ *                            [1] set non-zero by JS to cancel between chunks
+ *
+ * A job copies `length` bytes from the start of its source. Failures stop the copy and
+ * resolve with the job index, a kind (KIND_* below), errno and how far it got; the writer
+ * turns them into its own coded errors. Where copy_file_range cannot work (another file
+ * system, a special file), the job falls back to pread + pwrite through a 1 MiB buffer.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <node_api.h>
 
-static napi_value copy_range(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value args[5];
-  int32_t fd_in, fd_out;
-  int64_t off_in, off_out, length;
-  if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc != 5 ||
-      napi_get_value_int32(env, args[0], &fd_in) != napi_ok || napi_get_value_int64(env, args[1], &off_in) != napi_ok ||
-      napi_get_value_int32(env, args[2], &fd_out) != napi_ok || napi_get_value_int64(env, args[3], &off_out) != napi_ok ||
-      napi_get_value_int64(env, args[4], &length) != napi_ok) {
-    napi_throw_type_error(env, NULL, "copyRange(fdIn, offIn, fdOut, offOut, length)");
-    return NULL;
+enum { KIND_OK = 0, KIND_OPEN = 1, KIND_READ = 2, KIND_WRITE = 3, KIND_SHRANK = 4, KIND_GREW = 5, KIND_CANCELLED = 6 };
+enum { JOB_FIELDS = 4 };
+/** Largest single copy, so cancellation and progress are seen at least this often. */
+#define CHUNK (64LL << 20)
+#define BOUNCE (1 << 20)
+
+typedef struct {
+  int out_fd;
+  size_t count;
+  char **paths;
+  size_t path_count;
+  double *jobs;
+  int64_t *state;
+  napi_ref state_ref;
+  napi_deferred deferred;
+  napi_async_work work;
+  /* result */
+  int kind;
+  int err;
+  size_t index;
+  int64_t at;
+  char *bounce;
+} Batch;
+
+static int cancelled(Batch *b) { return __atomic_load_n(&b->state[1], __ATOMIC_RELAXED) != 0; }
+static void add_progress(Batch *b, int64_t n) { __atomic_fetch_add(&b->state[0], n, __ATOMIC_RELAXED); }
+
+/* One chunk through user space; returns bytes copied, 0 at end of source, -1 with kind set. */
+static ssize_t bounce_copy(Batch *b, int in, off64_t at_in, off64_t at_out, size_t want) {
+  if (!b->bounce && !(b->bounce = malloc(BOUNCE))) { b->kind = KIND_READ; b->err = ENOMEM; return -1; }
+  size_t n = want < BOUNCE ? want : BOUNCE;
+  ssize_t r;
+  do r = pread(in, b->bounce, n, at_in); while (r < 0 && errno == EINTR);
+  if (r < 0) { b->kind = KIND_READ; b->err = errno; return -1; }
+  for (ssize_t w = 0; w < r;) {
+    ssize_t k = pwrite(b->out_fd, b->bounce + w, (size_t)(r - w), at_out + w);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) { b->kind = KIND_WRITE; b->err = k < 0 ? errno : EIO; return -1; }
+    w += k;
   }
-  off64_t in = off_in, out = off_out;
+  return r;
+}
+
+/* copy_file_range fails for either side; these errnos are the output's. */
+static int output_errno(int e) { return e == ENOSPC || e == EFBIG || e == EDQUOT || e == EROFS || e == ETXTBSY; }
+
+/* Copies one job; returns 0 or sets kind/err/at. */
+static int copy_job(Batch *b, int in, int64_t length, int64_t dest, int check_end, int *kernel) {
   int64_t done = 0;
   while (done < length) {
-    ssize_t n = copy_file_range(fd_in, &in, fd_out, &out, (size_t)(length - done), 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      napi_throw_error(env, errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ? "ENOTSUP" : "EIO", strerror(errno));
-      return NULL;
+    if (cancelled(b)) { b->kind = KIND_CANCELLED; return -1; }
+    size_t want = (size_t)(length - done < CHUNK ? length - done : CHUNK);
+    ssize_t n = -1;
+    if (*kernel) {
+      off64_t at_in = done, at_out = dest + done;
+      n = copy_file_range(in, &at_in, b->out_fd, &at_out, want, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) *kernel = 0;
+      else if (n < 0) { b->kind = output_errno(errno) ? KIND_WRITE : KIND_READ; b->err = errno; b->at = done; return -1; }
     }
-    if (n == 0) break;
+    if (!*kernel) {
+      n = bounce_copy(b, in, done, dest + done, want);
+      if (n < 0) { b->at = done; return -1; }
+    }
+    if (n == 0) { b->kind = KIND_SHRANK; b->at = done; return -1; }
     done += n;
+    add_progress(b, n);
   }
+  if (check_end) {
+    char probe;
+    ssize_t r;
+    do r = pread(in, &probe, 1, length); while (r < 0 && errno == EINTR);
+    if (r > 0) { b->kind = KIND_GREW; b->at = length; return -1; }
+    if (r < 0) { b->kind = KIND_READ; b->err = errno; b->at = length; return -1; }
+  }
+  return 0;
+}
+
+static void execute(napi_env env, void *data) {
+  (void)env;
+  Batch *b = data;
+  int kernel = 1;
+  for (size_t i = 0; i < b->count; i++) {
+    double *j = b->jobs + i * JOB_FIELDS;
+    size_t path = (size_t)j[0];
+    b->index = i;
+    if (path >= b->path_count) { b->kind = KIND_OPEN; b->err = EINVAL; return; }
+    int in = open(b->paths[path], O_RDONLY | O_CLOEXEC);
+    if (in < 0) { b->kind = KIND_OPEN; b->err = errno; return; }
+    int failed = copy_job(b, in, (int64_t)j[1], (int64_t)j[2], j[3] != 0, &kernel);
+    close(in);
+    if (failed) return;
+  }
+  b->kind = KIND_OK;
+}
+
+static void free_batch(Batch *b) {
+  if (b->paths) for (size_t i = 0; i < b->path_count; i++) free(b->paths[i]);
+  free(b->paths);
+  free(b->jobs);
+  free(b->bounce);
+  free(b);
+}
+
+static void complete(napi_env env, napi_status status, void *data) {
+  Batch *b = data;
   napi_value result;
-  napi_create_int64(env, done, &result);
-  return result;
+  if (status != napi_ok) { b->kind = KIND_CANCELLED; b->err = 0; }
+  if (b->kind == KIND_OK) {
+    napi_get_null(env, &result);
+  } else {
+    napi_value v;
+    napi_create_array_with_length(env, 4, &result);
+    napi_create_int64(env, (int64_t)b->index, &v); napi_set_element(env, result, 0, v);
+    napi_create_int32(env, b->kind, &v); napi_set_element(env, result, 1, v);
+    napi_create_int32(env, b->err, &v); napi_set_element(env, result, 2, v);
+    napi_create_int64(env, b->at, &v); napi_set_element(env, result, 3, v);
+  }
+  napi_resolve_deferred(env, b->deferred, result);
+  napi_delete_reference(env, b->state_ref);
+  napi_delete_async_work(env, b->work);
+  free_batch(b);
+}
+
+static napi_value fail(napi_env env, Batch *b, const char *message) {
+  if (b) free_batch(b);
+  napi_throw_type_error(env, NULL, message);
+  return NULL;
+}
+
+static napi_value copy_files(napi_env env, napi_callback_info info) {
+  static const char *usage = "copyFiles(outFd, paths: string[], jobs: Float64Array, state: BigInt64Array(2))";
+  size_t argc = 4;
+  napi_value args[4];
+  int32_t out_fd;
+  uint32_t path_count;
+  bool is_array;
+  if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc != 4 ||
+      napi_get_value_int32(env, args[0], &out_fd) != napi_ok ||
+      napi_is_array(env, args[1], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, args[1], &path_count) != napi_ok) return fail(env, NULL, usage);
+
+  napi_typedarray_type jobs_type, state_type;
+  size_t jobs_len, state_len;
+  void *jobs_data, *state_data;
+  if (napi_get_typedarray_info(env, args[2], &jobs_type, &jobs_len, &jobs_data, NULL, NULL) != napi_ok || jobs_type != napi_float64_array ||
+      jobs_len % JOB_FIELDS != 0 ||
+      napi_get_typedarray_info(env, args[3], &state_type, &state_len, &state_data, NULL, NULL) != napi_ok || state_type != napi_bigint64_array ||
+      state_len < 2) return fail(env, NULL, usage);
+
+  Batch *b = calloc(1, sizeof *b);
+  if (!b) return fail(env, NULL, "copyFiles: out of memory");
+  b->out_fd = out_fd;
+  b->count = jobs_len / JOB_FIELDS;
+  b->path_count = path_count;
+  b->paths = calloc(path_count ? path_count : 1, sizeof(char *));
+  b->jobs = malloc(jobs_len ? jobs_len * sizeof(double) : 1);
+  b->state = state_data;
+  if (!b->paths || !b->jobs) return fail(env, b, "copyFiles: out of memory");
+  memcpy(b->jobs, jobs_data, jobs_len * sizeof(double));
+  for (uint32_t i = 0; i < path_count; i++) {
+    napi_value p;
+    size_t n;
+    if (napi_get_element(env, args[1], i, &p) != napi_ok || napi_get_value_string_utf8(env, p, NULL, 0, &n) != napi_ok) return fail(env, b, usage);
+    b->paths[i] = malloc(n + 1);
+    if (!b->paths[i]) return fail(env, b, "copyFiles: out of memory");
+    napi_get_value_string_utf8(env, p, b->paths[i], n + 1, &n);
+  }
+  napi_value promise, name;
+  napi_create_reference(env, args[3], 1, &b->state_ref); /* keeps the state buffer alive */
+  napi_create_promise(env, &b->deferred, &promise);
+  napi_create_string_utf8(env, "bootmedia:copyFiles", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, execute, complete, b, &b->work);
+  napi_queue_async_work(env, b->work);
+  return promise;
 }
 
 NAPI_MODULE_INIT() {
   napi_value fn;
-  napi_create_function(env, "copyRange", NAPI_AUTO_LENGTH, copy_range, NULL, &fn);
-  napi_set_named_property(env, exports, "copyRange", fn);
+  napi_create_function(env, "copyFiles", NAPI_AUTO_LENGTH, copy_files, NULL, &fn);
+  napi_set_named_property(env, exports, "copyFiles", fn);
   return exports;
 }

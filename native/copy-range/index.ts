@@ -1,19 +1,27 @@
 /**
- * The optional in-kernel copy (copy_file_range at offsets), built by `npm ci` from
- * copy_range.c when a C compiler and Node's headers are there. Writers fall back to
- * read + write without it; BOOTMEDIA_NO_NATIVE=1 turns it off (tests cover both paths).
+ * The optional native payload copier (copy_range.c), built by `npm ci` when a C compiler and
+ * Node's headers are there: copies file payloads into an image inside the kernel, on one of
+ * libuv's pool threads. Writers fall back to read + write on the main thread without it;
+ * BOOTMEDIA_NO_NATIVE=1 turns it off (tests cover both paths).
  */
 import { createRequire } from "node:module";
 
-export type CopyRange = (fdIn: number, offIn: number, fdOut: number, offOut: number, length: number) => number;
+/** Per job in `jobs`: path index, length, image offset, check end (1 = fail if the source is longer). */
+export const JOB_FIELDS = 4;
 
-function load(): CopyRange | undefined {
+/** Failure kinds, as copy_range.c numbers them. */
+export const NATIVE_KINDS = ["ok", "open", "read", "write", "shrank", "grew", "cancelled"] as const;
+
+/** Resolves null when every job is copied, else [job index, kind, errno, bytes of the job copied]. */
+export type CopyFiles = (outFd: number, paths: string[], jobs: Float64Array, state: BigInt64Array) => Promise<[number, number, number, number] | null>;
+
+function load(): CopyFiles | undefined {
   if (process.env.BOOTMEDIA_NO_NATIVE) return undefined;
   try {
-    return (createRequire(import.meta.url)("./build/Release/copy_range.node") as { copyRange: CopyRange }).copyRange;
+    return (createRequire(import.meta.url)("./build/Release/copy_range.node") as { copyFiles: CopyFiles }).copyFiles;
   } catch {
     return undefined;
   }
 }
 
-export const copyRange: CopyRange | undefined = load();
+export const copyFiles: CopyFiles | undefined = load();

@@ -128,7 +128,7 @@ export const isoWriter: MediaWriter = {
         const opts = { ...isoOptions(ctx.layout, volume, ctx.sourceDateEpoch, await hybridMbrCode(ctx, volume)), onProgress: (d: number, t: number) => stage.update(d, t) };
         const r = await writeIso(ctx.treeOf(volume), opts, tmp);
         stage.end();
-        results.push({ path: outputs[i]!, bytes: r.bytes, ...(r.sha256 ? { sha256: r.sha256 } : {}) });
+        results.push({ path: outputs[i]!, bytes: r.bytes });
       } finally {
         if (espPath) await rm(espPath, { force: true });
       }

@@ -1,16 +1,13 @@
 /**
- * Buffered positional writer: coalesces sequential writes into large ones (many small
- * files share one write) and lets file data be read straight into its buffer (no
- * per-chunk copies).
+ * Buffered positional writer for image metadata: coalesces sequential writes into large ones
+ * and jumps (flushing first) when the next write is elsewhere. Jumped-over bytes are not
+ * written: the image file must read as zeros there (a new or truncated file).
  *
- * I/O is synchronous on purpose. The former version (two 4 MiB buffers, writes on libuv's
- * pool) spent its time in promise and thread-pool round trips and kept 8 MiB of buffers
- * plus a promise per write alive; one 1 MiB buffer written with writeSync moves page cache
- * to page cache faster (the buffer stays in the CPU cache between read and write) and keeps
- * RSS lower. Every YIELD_BYTES the writer lets the event loop turn, so progress and timers
- * keep running during a long write.
+ * I/O is synchronous on purpose: metadata is many small records, and a thread-pool round
+ * trip per write cost more than the writes. Every YIELD_BYTES the writer lets the event loop
+ * turn, so progress and timers keep running.
  */
-import { readSync, writeSync } from "node:fs";
+import { writeSync } from "node:fs";
 
 export const WRITE_BUFFER_BYTES = 2 ** 20;
 /** How much is written between two turns of the event loop. */
@@ -22,6 +19,8 @@ export class BlockWriter {
   /** Absolute file position of the buffer's first byte. */
   private start = 0;
   private sinceYield = 0;
+  /** Bytes handed to the file so far. */
+  written = 0;
 
   constructor(private readonly fd: number) {}
 
@@ -36,6 +35,11 @@ export class BlockWriter {
   }
 
   async writeBytes(data: Uint8Array): Promise<void> {
+    if (data.length < this.buf.length - this.fill) {
+      this.buf.set(data, this.fill); // the usual small record: no view, no flush
+      this.fill += data.length;
+      return;
+    }
     let done = 0;
     while (done < data.length) {
       const n = Math.min(data.length - done, this.buf.length - this.fill);
@@ -56,30 +60,13 @@ export class BlockWriter {
     }
   }
 
-  /**
-   * Copies up to `count` bytes of `srcFd` (from its current position) into the stream.
-   * Returns the bytes read; fewer than asked means the source ended early.
-   */
-  async copyFrom(srcFd: number, count: number, onChunk?: (n: number) => void): Promise<number> {
-    let done = 0;
-    while (done < count) {
-      const want = Math.min(count - done, this.buf.length - this.fill);
-      const bytesRead = readSync(srcFd, this.buf, this.fill, want, null);
-      if (bytesRead === 0) break;
-      this.fill += bytesRead;
-      done += bytesRead;
-      onChunk?.(bytesRead);
-      if (this.fill === this.buf.length) await this.flush();
-    }
-    return done;
-  }
-
   /** Writes the buffer out; now and then lets the event loop run. */
   async flush(): Promise<void> {
     if (this.fill === 0) return;
     let done = 0;
     while (done < this.fill) done += writeSync(this.fd, this.buf, done, this.fill - done, this.start + done);
     this.start += this.fill;
+    this.written += this.fill;
     this.sinceYield += this.fill;
     this.fill = 0;
     if (this.sinceYield >= YIELD_BYTES) {
