@@ -75,9 +75,10 @@ export function encodeFsInfo(plan: FatPlan): Buffer {
 /** Every cluster chain of the plan, ascending: contiguous runs [first, first + count). */
 export function listChains(plan: FatPlan): Array<{ first: number; count: number }> {
   const chains: Array<{ first: number; count: number }> = [];
-  for (const d of plan.dirs) if (d.clusters) chains.push({ first: d.firstCluster, count: d.clusters });
   for (const f of plan.files) if (f.clusters) chains.push({ first: f.firstCluster, count: f.clusters });
-  return chains;
+  for (const d of plan.dirs) if (d.clusters) chains.push({ first: d.firstCluster, count: d.clusters });
+  // Ascending, as fillFatEntries' search needs (files come first on disk, see plan.ts).
+  return chains.sort((a, b) => a.first - b.first);
 }
 
 /**
@@ -87,7 +88,8 @@ export function listChains(plan: FatPlan): Array<{ first: number; count: number 
 export function fillFatEntries(plan: FatPlan, chains: Array<{ first: number; count: number }>, from: number, to: number, out: Uint32Array): void {
   const marks = FAT_MARKS[plan.fatType];
   out.fill(0, 0, to - from);
-  if (from === 0) { out[0] = marks.fat0; if (to > 1) out[1] = marks.fat1; }
+  if (from === 0 && to > 0) out[0] = marks.fat0;
+  if (from <= 1 && to > 1) out[1 - from] = marks.fat1;
   // Chains are ascending and contiguous: binary-search the first one reaching `from`.
   let lo = 0, hi = chains.length;
   while (lo < hi) { const mid = (lo + hi) >> 1; if (chains[mid].first + chains[mid].count <= from) lo = mid + 1; else hi = mid; }

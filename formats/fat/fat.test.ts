@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TreeEntry } from "../tree.ts";
 import { FAT_TYPES, planFat, readFat, readFatFile, writeFat } from "./index.ts";
+import { fillFatEntries, listChains } from "./encode.ts";
 import { checkWithFsck, compareExtracted, extractWithMtools, listWithMtools } from "./oracles.ts";
 import { generateRandomTree } from "./random-tree.ts";
 
@@ -157,5 +158,29 @@ describe("refusals (coded errors, nothing written)", () => {
     const err = await writeFat([{ type: "file", path: "s.bin", size: 200, source: { kind: "file", path: src } }], { sourceDateEpoch: EPOCH }, out).catch((e) => e);
     expect(err.code).toBe("BM4201");
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe("FAT generation in chunks (how big volumes are written)", () => {
+  it("gives the same entries chunk by chunk as whole, with file runs before directory runs", async () => {
+    const tree = await generateRandomTree(11, join(work, "chunks"), { maxFiles: 120 });
+    const plan = planFat(tree.entries, { sourceDateEpoch: EPOCH, fatType: 32, sizeBytes: 600 * 2 ** 20 });
+    expect(Math.min(...plan.dirs.map((d) => d.firstCluster))).toBeGreaterThan(Math.max(...plan.files.map((f) => f.firstCluster)));
+    const chains = listChains(plan);
+    const used = plan.usedClusters + 2;
+    const whole = new Uint32Array(used);
+    fillFatEntries(plan, chains, 0, used, whole);
+    for (const chunk of [1, 7, 64]) {
+      const pieces: number[] = [];
+      const part = new Uint32Array(chunk);
+      for (let from = 0; from < used; from += chunk) {
+        const to = Math.min(used, from + chunk);
+        fillFatEntries(plan, chains, from, to, part);
+        pieces.push(...part.subarray(0, to - from));
+      }
+      expect(pieces).toEqual([...whole]);
+    }
+    // Every cluster up to the last used one belongs to a chain: no free cluster inside the content.
+    expect([...whole.subarray(2)].every((v) => v !== 0)).toBe(true);
   });
 });
