@@ -32,23 +32,39 @@ export interface ShortName {
 
 interface Basis { base: string; ext: string; lossy: boolean; fits: boolean }
 
-/** Basis name of spec §7.3: uppercase, drop spaces and leading dots, map others to "_". */
+/** ASCII characters allowed in short names as they are (upper case, digits, specials). */
+const SHORT_ASCII = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" + SHORT_SPECIALS) SHORT_ASCII[c.charCodeAt(0)] = 1;
+
+/**
+ * Basis name of spec §7.3: uppercase, drop spaces and leading dots, map others to "_".
+ * Only as much is converted as decides the outcome: 9 characters of the base (8 fit) and 4
+ * of the extension; the rest of a long name would be cut off anyway.
+ */
 function makeBasis(name: string): Basis {
   let lossy = false;
-  const convert = (s: string): string => {
+  const convert = (s: string, limit: number): string => {
     let out = "";
     for (const ch of s) {
+      if (out.length >= limit) break;
       if (ch === " " || ch === ".") continue;
-      const up = ch.toUpperCase();
-      if (up.length === 1 && isShortChar(up)) out += up;
-      else { out += "_"; lossy = true; }
+      const code = ch.charCodeAt(0);
+      if (code < 128) {
+        const up = code >= 97 && code <= 122 ? code - 32 : code;
+        if (SHORT_ASCII[up]) { out += String.fromCharCode(up); continue; }
+      } else {
+        const up = ch.toUpperCase();
+        if (up.length === 1 && isShortChar(up)) { out += up; continue; }
+      }
+      out += "_";
+      lossy = true;
     }
     return out;
   };
   const stripped = name.replace(/^[. ]+/, "");
   const dot = stripped.lastIndexOf(".");
-  const base = convert(dot >= 0 ? stripped.slice(0, dot) : stripped) || "_";
-  const ext = dot >= 0 ? convert(stripped.slice(dot + 1)) : "";
+  const base = convert(dot >= 0 ? stripped.slice(0, dot) : stripped, 9) || "_";
+  const ext = dot >= 0 ? convert(stripped.slice(dot + 1), 4) : "";
   const fits = !lossy && base.length <= 8 && ext.length <= 3 && stripped === name && !/[ ]/.test(name)
     && (dot < 0 || stripped.indexOf(".") === dot);
   return { base, ext, lossy, fits };

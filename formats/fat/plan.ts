@@ -58,8 +58,9 @@ function buildTree(entries: TreeEntry[]): PlanDir {
   const byPath = new Map<string, PlanNode>([["", root]]);
   const ensureDir = (parts: string[]): PlanDir => {
     let dir = root;
+    let path = "";
     for (let i = 0; i < parts.length; i++) {
-      const path = parts.slice(0, i + 1).join("/");
+      path = i === 0 ? parts[0] : `${path}/${parts[i]}`;
       let node = byPath.get(path);
       if (!node) {
         checkLongName(parts[i], path);
@@ -206,8 +207,11 @@ export function guessFatData(entries: TreeEntry[], opts: Omit<FatOptions, "onPro
   try {
     for (const e of entries) {
       const parts = splitTreePath(e.path);
-      for (let i = 1; i < parts.length + (e.type === "dir" ? 1 : 0); i++) dirs.add(parts.slice(0, i).join("\0"));
-      if (e.type === "file") keyed.push({ key: parts.join("\0"), source: e.source, size: e.size, firstCluster: 0, clusters: 0 });
+      const key = parts.join("\0");
+      // Every folder on the way: the key up to each separator.
+      for (let at = key.indexOf("\0"); at >= 0; at = key.indexOf("\0", at + 1)) dirs.add(key.slice(0, at));
+      if (e.type === "dir") dirs.add(key);
+      else keyed.push({ key, source: e.source, size: e.size, firstCluster: 0, clusters: 0 });
     }
   } catch {
     return undefined;

@@ -98,23 +98,25 @@ async function writeReservedRegion(w: BlockWriter, plan: FatPlan, offset: number
   await w.writeBytes(region);
 }
 
-/** Both FAT copies, chunk by chunk; the tail of the last FAT sector past the clusters stays 0. */
+/**
+ * Both FAT copies, chunk by chunk, each chunk generated once. Entries past the last used
+ * cluster are free (0) and not written: the region reads as zeros already.
+ */
 async function writeFats(w: BlockWriter, plan: FatPlan, offset: number): Promise<void> {
   const chains = listChains(plan);
-  const fatBytes = plan.fatSectors * SECTOR_BYTES;
-  const entries = plan.clusterCount + 2;
+  const used = plan.usedClusters + 2;
   // FAT12 packs entries across byte pairs: generate it whole (at most 6 KiB).
-  const chunk = plan.fatType === 12 ? entries : FAT_CHUNK_ENTRIES;
+  const chunk = plan.fatType === 12 ? used : FAT_CHUNK_ENTRIES;
+  const entryBytes = plan.fatType === 32 ? 4 : 2;
   const values = new Uint32Array(chunk);
-  for (let copy = 0; copy < plan.numFats; copy++) {
-    const fatStart = offset + (plan.reservedSectors + copy * plan.fatSectors) * SECTOR_BYTES;
-    await w.seek(fatStart);
-    for (let from = 0; from < entries; from += chunk) {
-      const to = Math.min(entries, from + chunk);
-      fillFatEntries(plan, chains, from, to, values);
-      await w.writeBytes(packFatEntries(plan.fatType, values, to - from));
+  for (let from = 0; from < used; from += chunk) {
+    const to = Math.min(used, from + chunk);
+    fillFatEntries(plan, chains, from, to, values);
+    const packed = packFatEntries(plan.fatType, values, to - from);
+    for (let copy = 0; copy < plan.numFats; copy++) {
+      await w.seek(offset + (plan.reservedSectors + copy * plan.fatSectors) * SECTOR_BYTES + from * entryBytes);
+      await w.writeBytes(packed);
     }
-    await w.writeZeros(fatStart + fatBytes - w.position);
   }
 }
 

@@ -53,7 +53,11 @@ export function mapIsoName(name: string, isDir: boolean, taken: Set<string>): st
 }
 
 /** Maps a name to its Joliet form: BMP only, no * / : ; ? \ or controls, at most 64 characters. */
+/** A name Joliet takes as it is: no character to replace, not too long. */
+const JOLIET_AS_IS = /^[^\u0000-\u001f*/:;?\\\ud800-\udfff]{1,64}$/;
+
 export function mapJolietName(name: string): string {
+  if (JOLIET_AS_IS.test(name)) return name;
   let out = "";
   for (const ch of name) {
     const cp = ch.codePointAt(0)!;
@@ -108,9 +112,4 @@ export function compareIsoKeys(a: IsoSortKey, b: IsoSortKey): number {
   if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
   if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
   return b[2] - a[2];
-}
-
-/** Joliet records sort by their UCS-2 big-endian bytes. */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(a, b);
 }

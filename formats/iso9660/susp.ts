@@ -58,14 +58,15 @@ export function encodeTf(epochSeconds: number): Buffer {
 
 /** NM entries for a name; split in pieces of at most 250 bytes, all but the last flagged CONTINUE. */
 export function encodeNm(name: string): Buffer[] {
-  const bytes = Buffer.from(name, "utf8");
-  if (bytes.length <= 250) {
+  const length = Buffer.byteLength(name, "utf8");
+  if (length <= 250) {
     // The usual case, written directly: one entry per record of every file in the tree.
-    const nm = Buffer.allocUnsafe(NM.size + bytes.length);
+    const nm = Buffer.allocUnsafe(NM.size + length);
     encodeRecord(NM, { signature: "NM", length: nm.length, version: 1, flags: 0 }, nm);
-    bytes.copy(nm, NM.size);
+    nm.write(name, NM.size, "utf8");
     return [nm];
   }
+  const bytes = Buffer.from(name, "utf8");
   const out: Buffer[] = [];
   for (let at = 0; at < bytes.length || out.length === 0; at += 250) {
     const part = bytes.subarray(at, at + 250);

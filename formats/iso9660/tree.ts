@@ -5,7 +5,7 @@
  */
 import { BootmediaError } from "../../core/errors.ts";
 import { splitTreePath, type TreeEntry, type TreeFile } from "../tree.ts";
-import { compareBytes, compareIsoKeys, encodeUcs2, isoSortKey, mapIsoName, mapJolietName, RR_MAX_BYTES } from "./names.ts";
+import { compareIsoKeys, encodeUcs2, isoSortKey, mapIsoName, mapJolietName, RR_MAX_BYTES } from "./names.ts";
 import type { SystemUse } from "./susp.ts";
 import type { IsoExtent } from "./types.ts";
 
@@ -103,8 +103,8 @@ function setChild<N extends Node>(dir: DirNode, node: N): N {
 /** Assigns ISO and Joliet names in every folder and sorts children for both trees. */
 export function nameTree(root: DirNode): void {
   for (const dir of walkDirs(root)) {
-    // Visit in real-name byte order so mangling suffixes are deterministic.
-    const kids = sortBy([...dir.children.values()], (k) => Buffer.from(k.name), compareBytes);
+    // Visit in real-name byte (code point) order so mangling suffixes are deterministic.
+    const kids = [...dir.children.values()].sort((a, b) => compareCodePoints(a.name, b.name));
     const taken = new Set<string>();
     const joliet = new Map<string, Node>();
     for (const kid of kids) {
@@ -119,8 +119,28 @@ export function nameTree(root: DirNode): void {
       kid.jolietId = encodeUcs2(j);
     }
     dir.isoOrder = sortBy(kids, (k) => isoSortKey(k.isoId), compareIsoKeys);
-    dir.jolietOrder = [...kids].sort((a, b) => compareBytes(a.jolietId, b.jolietId));
+    // Joliet names are BMP only: their UCS-2 big-endian bytes sort as their UTF-16 units do.
+    dir.jolietOrder = [...joliet].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, kid]) => kid);
   }
+}
+
+/**
+ * Orders strings by code point (= UTF-8 byte order) without encoding them: UTF-16 unit order
+ * differs only where a surrogate meets a unit of U+E000 and above (the ICU fix-up).
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x += x >= 0xe000 ? -0x800 : 0x2000;
+      y += y >= 0xe000 ? -0x800 : 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 /** Sorts by a key computed once per item (not once per comparison). */
