@@ -2,7 +2,7 @@
  * Benchmark: bootmedia's ISO writer vs `xorriso -as mkisofs -J -R` vs `cat` of the same bytes,
  * on a >= 1 GiB tree (generated once under $BENCH_DIR or /tmp/bootmedia-bench, then reused),
  * plus the writer's peak RSS at 1 GiB and at 5 GiB (child processes, maxRSS).
- * Run: npm run bench:iso [-- --rounds 3]
+ * Run: npm run bench:iso [-- --rounds 7]
  */
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -64,7 +64,7 @@ async function settleDisk(out: string): Promise<void> {
  * the best of each, and the median of the ratios measured side by side within a round
  * (the lower median: the less favourable one when the count is even).
  */
-const ROUNDS = Number(process.argv[process.argv.indexOf("--rounds") + 1] || 3) || 3;
+const ROUNDS = process.argv.includes("--rounds") ? Number(process.argv[process.argv.indexOf("--rounds") + 1]) || 7 : 7;
 
 await ensureTree();
 const out = join(BASE, "out.iso");
