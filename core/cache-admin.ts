@@ -1,7 +1,8 @@
 /**
  * Cache housekeeping (`bootmedia cache ls | verify | prune`): the content-addressed cache
  * of core/cache.ts, one file per sha256 under sha256/<2 hex>/. Entries are only ever
- * removed whole; a build that needs a removed entry downloads it again.
+ * removed whole; a build that needs a removed entry downloads it again. "Used" is the
+ * entry's mtime, which every cache hit sets (ContentCache.has), or its atime if later.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";

@@ -1,11 +1,12 @@
 import { describe, it, expect, beforeEach, afterEach } from "vitest";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { execa } from "execa";
 import { ContentCache } from "./cache.ts";
+import { pruneCache } from "./cache-admin.ts";
 import { isBootmediaError } from "./errors.ts";
 
 let dir: string;
@@ -88,5 +89,22 @@ describe("ContentCache.put", () => {
     // The cache still works after an abandoned download.
     const ok = randomBytes(10);
     await cache.put(Readable.from([ok]), { sha256: await sha256sum(ok), size: 10, label: "ok" });
+  });
+});
+
+describe("ContentCache.has", () => {
+  it("marks a hit as used now, so `cache prune` keeps what builds still use", async () => {
+    const cache = new ContentCache(join(dir, "c"));
+    const data = randomBytes(1000);
+    const sha256 = await sha256sum(data);
+    const path = await cache.put(Readable.from([data]), { sha256, size: 1000, label: "x" });
+    const longAgo = new Date(Date.now() - 90 * 86_400_000);
+    await utimes(path, longAgo, longAgo);
+    expect(await cache.has(sha256, 999)).toBe(false); // wrong size: no hit, no touch
+    expect((await stat(path)).mtimeMs).toBeLessThan(Date.now() - 80 * 86_400_000);
+    expect(await cache.has(sha256, 1000)).toBe(true);
+    expect((await stat(path)).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
+    const report = await pruneCache(join(dir, "c"), 30 * 86_400_000);
+    expect(report.removed).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
  * so the cache never holds a partial or unverified file.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, rename, rm, stat, utimes } from "node:fs/promises";
 import { availableParallelism, homedir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
@@ -220,12 +220,20 @@ export class ContentCache {
     return join(this.dir, "sha256", sha256.slice(0, 2), sha256);
   }
 
+  /**
+   * Whether the entry is there with its size. A hit marks the entry as used now (its mtime:
+   * atime is not kept on relatime/noatime mounts), which is what `cache prune` goes by.
+   */
   async has(sha256: string, size: number): Promise<boolean> {
+    const path = this.pathOf(sha256);
     try {
-      return (await stat(this.pathOf(sha256))).size === size;
+      if ((await stat(path)).size !== size) return false;
     } catch {
       return false;
     }
+    const now = new Date();
+    await utimes(path, now, now).catch(() => undefined); // a read-only cache still serves hits
+    return true;
   }
 
   /**
