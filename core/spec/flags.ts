@@ -3,6 +3,7 @@
  * schema is the single source, so a new option gets its flag, help and docs at once.
  */
 import { z } from "zod";
+import { BootmediaError } from "../errors.ts";
 import { mediaSpecSchema } from "./schema.ts";
 
 export interface SpecFlag {
@@ -78,7 +79,8 @@ export function flagSyntax(f: SpecFlag): string[] {
     case "mp":
       return [`--${f.flag} <URL[,PRIORITY]>`];
     case "var":
-      return [`--${f.flag} <NAME=VALUE>`];
+      // Secret variables come by reference only, as every secret does.
+      return [`--${f.flag} <NAME=VALUE>`, `--secret-${f.flag} <NAME=env:VAR|NAME=file:PATH>`];
     case "machine":
       return [`--${f.flag} <ARCH-FIRMWARE[:NIC]>`];
     case "enum":
@@ -103,6 +105,9 @@ export function applySpecFlags(raw: Record<string, unknown>, options: Record<str
       if (file !== undefined) setPath(raw, f.path, { file: String(file) }, f.shorthand);
       continue;
     }
+    if (f.kind === "var" && options[camel(`secret-${f.flag}`)] !== undefined) {
+      setPath(raw, f.path, secretVariables(f, options[camel(`secret-${f.flag}`)], getPath(raw, f.path)));
+    }
     const v = options[key];
     if (v === undefined) continue;
     const value = convert(f, v, getPath(raw, f.path));
@@ -112,6 +117,21 @@ export function applySpecFlags(raw: Record<string, unknown>, options: Record<str
     if (form && current && typeof current === "object" && !Array.isArray(current)) setPath(raw, [...f.path, form.shorthand!.key], value);
     else setPath(raw, f.path, value, f.shorthand);
   }
+}
+
+/** `--secret-var NAME=env:VAR` / `NAME=file:PATH` into the spec's `{ value: {env|file}, secret: true }` form. */
+function secretVariables(f: SpecFlag, v: unknown, current: unknown): Record<string, unknown> {
+  const base = (current && typeof current === "object" ? current : {}) as Record<string, unknown>;
+  for (const s of many(v)) {
+    const m = /^([^=]+)=(env|file):(.+)$/.exec(s);
+    if (!m) {
+      // The value is not echoed: it may be the secret itself.
+      const name = s.includes("=") ? s.slice(0, s.indexOf("=")) : s;
+      throw new BootmediaError("BM1006", `--secret-${f.flag} ${name}=… must name env:VAR or file:PATH, not the value`, { where: `--secret-${f.flag}` });
+    }
+    base[m[1]] = { value: { [m[2]]: m[3] }, secret: true };
+  }
+  return base;
 }
 
 function convert(f: SpecFlag, v: unknown, current: unknown): unknown {

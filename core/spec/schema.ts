@@ -150,7 +150,7 @@ export const mediaSpecSchema = z
         variables: z
           .record(z.string().regex(/^_?[A-Za-z][A-Za-z0-9_]{0,127}$/, "a letter, then letters, digits or _ (max 128); a leading _ is read-only (BM3403)"), variableValue)
           .default({})
-          .meta({ description: "Task-sequence variables (NAME: value, or { value: {env|file}, secret: true }); names: a letter, then letters, digits or _ (max 128); a leading _ is read-only", flag: "var", codes: ["BM3402", "BM3403"] }),
+          .meta({ description: "Task-sequence variables (NAME: value, or { value: {env|file}, secret: true }); names: a letter, then letters, digits or _ (max 128); a leading _ is read-only", flag: "var", codes: ["BM1006", "BM3402", "BM3403"] }),
         prestart: z
           .object({
             command: z.string().min(1).meta({ description: "Prestart command line, run before contacting a management point", flag: "prestart-command" }),

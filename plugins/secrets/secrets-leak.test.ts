@@ -107,6 +107,34 @@ describe("secret leak: build with password, .pfx and secret variables", () => {
   });
 });
 
+describe("secret variables from the command line", () => {
+  it("--secret-var NAME=env:VAR / NAME=file:PATH land in the secret part like the spec form, and never in clear", async () => {
+    const spec = fx.spec("cli-secrets.yaml");
+    await writeFile(spec, SPEC.replace(/^    DomainJoinPassword: .*\n    ApiToken: .*\n/m, ""));
+    const dir = fx.out("cli-secrets");
+    const r = await bootmedia(["build", spec, "--out", dir, "--force", "--secret-var", "DomainJoinPassword=env:JOIN_PW", "--secret-var", "ApiToken=file:token.txt"], { env: env() });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expectNoSecrets("stdout", Buffer.from(r.stdout));
+    expectNoSecrets("stderr", Buffer.from(r.stderr));
+    for (const f of await filesUnder(dir)) expectNoSecrets(f, await readFile(f));
+    const out = join(fx.dir, "cli-unlocked.env");
+    const ok = await execa("busybox", ["sh", UNLOCK, dir, out], { input: MEDIA_PASSWORD + "\n", reject: false });
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    const unlocked = await readFile(out, "utf8");
+    expect(unlocked).toContain(`BM_VAR_DomainJoinPassword='${JOIN_SECRET}'`);
+    expect(unlocked).toContain(`BM_VAR_ApiToken='${API_TOKEN}'`);
+  });
+
+  it("an inline value is refused with BM1006 without echoing it, and nothing is written", async () => {
+    const r = await bootmedia(["build", fx.spec("secure.yaml"), "--out", fx.out("inline-secret"), "--secret-var", `Leaky=${JOIN_SECRET}`], { env: env() });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/error BM1006 .*--secret-var Leaky=/);
+    expectNoSecrets("stderr", Buffer.from(r.stderr));
+    expectNoSecrets("stdout", Buffer.from(r.stdout));
+    expect(await fg("inline-secret*", { cwd: fx.out("") })).toEqual([]);
+  });
+});
+
 describe("settings errors through the CLI: coded, no stack trace, nothing written", () => {
   const cases: Array<[string, string[], Record<string, string>, string]> = [
     ["weak password", [], { MEDIA_PW: "short1A" }, "BM3401"],
