@@ -58,18 +58,23 @@ describe("QmpClient", () => {
     dirs.push(dir);
     return join(dir, "qmp.sock");
   };
+  /** A fake QEMU listening on a fresh socket and a client connected to it; `keepOpen` leaves closing to the test. */
+  const connectToFake = async (keepOpen = false) => {
+    const path = socketPath();
+    const fake = startFakeQmp(path);
+    cleanups.push(fake.close);
+    await fake.listening;
+    const qmp = await QmpClient.connect(path);
+    if (!keepOpen) cleanups.push(async () => qmp.close());
+    return { fake, qmp };
+  };
   afterEach(async () => {
     for (const c of cleanups.splice(0)) await c();
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
   it("negotiates capabilities first, then matches replies to commands and routes events", async () => {
-    const path = socketPath();
-    const fake = startFakeQmp(path);
-    cleanups.push(fake.close);
-    await fake.listening;
-    const qmp = await QmpClient.connect(path);
-    cleanups.push(async () => qmp.close());
+    const { fake, qmp } = await connectToFake();
     const events: QmpEvent[] = [];
     qmp.events.on("event", (e: QmpEvent) => events.push(e));
 
@@ -82,11 +87,7 @@ describe("QmpClient", () => {
   });
 
   it("sends screendump, send-key and quit in QMP's argument shapes", async () => {
-    const path = socketPath();
-    const fake = startFakeQmp(path);
-    cleanups.push(fake.close);
-    await fake.listening;
-    const qmp = await QmpClient.connect(path);
+    const { fake, qmp } = await connectToFake(true);
     await qmp.screendump("/tmp/x.png");
     await qmp.sendKey(["ctrl", "alt", "delete"], 50);
     const closed = new Promise((resolve) => qmp.events.once("close", resolve));
@@ -102,12 +103,7 @@ describe("QmpClient", () => {
   });
 
   it("rejects with QEMU's error class and text", async () => {
-    const path = socketPath();
-    const fake = startFakeQmp(path);
-    cleanups.push(fake.close);
-    await fake.listening;
-    const qmp = await QmpClient.connect(path);
-    cleanups.push(async () => qmp.close());
+    const { qmp } = await connectToFake();
     await expect(qmp.execute("no-such-command")).rejects.toThrow(/BM5103|CommandNotFound: The command no-such-command has not been found/);
     await expect(qmp.execute("no-such-command")).rejects.toMatchObject({ code: "BM5103" });
   });
