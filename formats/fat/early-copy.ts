@@ -21,14 +21,16 @@ export function clusterOffset(g: FatGeometry, offset: number, cluster: number): 
   return offset + (g.firstDataSector + (cluster - 2) * g.sectorsPerCluster) * SECTOR_BYTES;
 }
 
+type Placed = { source: FileSource; size: number; firstCluster: number; clusters: number };
+
+/** Files the payload copier moves (the others are bytes in memory, written with the metadata). */
+export const fileBacked = <F extends Placed>(files: readonly F[]): F[] => files.filter((f) => f.source.kind === "file");
+
 /** The payloads of the file-backed files, in plan order, at their places in the image. */
-export function payloadsOf(files: readonly { source: FileSource; size: number; firstCluster: number; clusters: number }[], g: FatGeometry, offset: number): Payload[] {
-  const out: Payload[] = [];
-  for (const f of files) {
-    if (f.source.kind !== "file") continue;
-    out.push({ path: f.source.path, length: f.size, offset: f.clusters ? clusterOffset(g, offset, f.firstCluster) : 0 });
-  }
-  return out;
+export function payloadsOf(files: readonly Placed[], g: FatGeometry, offset: number): Payload[] {
+  return fileBacked(files).map((f) => ({
+    path: (f.source as { path: string }).path, length: f.size, offset: f.clusters ? clusterOffset(g, offset, f.firstCluster) : 0,
+  }));
 }
 
 /** Starts copying from the guess, when there is one. */

@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { BootmediaError, isBootmediaError } from "../../core/errors.ts";
 import { BlockWriter } from "../block-writer.ts";
 import { startPayloadCopy, type PayloadCopy, type PayloadFailure } from "../payload-copy.ts";
-import { adoptEarlyCopy, clusterOffset, payloadsOf, startEarlyCopy, stopEarlyCopy, type EarlyCopy } from "./early-copy.ts";
+import { adoptEarlyCopy, clusterOffset, fileBacked, payloadsOf, startEarlyCopy, stopEarlyCopy, type EarlyCopy } from "./early-copy.ts";
 import {
   encodeBootSector, encodeDirectory, encodeFsInfo, FAT32_BACKUP_BOOT_SECTOR, FAT32_FSINFO_SECTOR, fillFatEntries,
   listChains, packFatEntries,
@@ -63,7 +63,7 @@ export async function writeFat(entries: TreeEntry[], opts: FatOptions, out: FatO
 export async function writeFatVolume(plan: FatPlan, fd: number, offset: number, onProgress?: (done: number, total: number) => void, early?: EarlyCopy): Promise<void> {
   if (offset % SECTOR_BYTES !== 0) throw new Error(`FAT volume offset ${offset} is not sector-aligned`);
   const w = new BlockWriter(fd);
-  const copiedFiles = plan.files.filter((f) => f.source.kind === "file");
+  const copiedFiles = fileBacked(plan.files); // payload i is copiedFiles[i]
   let copy: PayloadCopy | undefined = early?.copy ?? startPayloadCopy(fd, payloadsOf(plan.files, plan, offset), (n) => onProgress?.(n, plan.fileBytes));
   try {
     await writeReservedRegion(w, plan, offset);
@@ -125,7 +125,6 @@ function parentsOf(plan: FatPlan): Map<PlanDir, PlanDir> {
   for (const d of plan.dirs) for (const c of d.children) if (c.kind === "dir") parents.set(c, d);
   return parents;
 }
-
 
 async function writeDirectories(w: BlockWriter, plan: FatPlan, offset: number): Promise<void> {
   const parents = parentsOf(plan);

@@ -4,7 +4,7 @@
  * system use and directory sizes. Nothing here depends on the clock or on file contents.
  */
 import { BootmediaError } from "../../core/errors.ts";
-import { splitTreePath, type TreeEntry, type TreeFile } from "../tree.ts";
+import type { TreeEntry, TreeFile } from "../tree.ts";
 import { extentCount, sizeDirectory, sizePathTable, systemUseRoom } from "./dirs.ts";
 import { validateVolumeId } from "./names.ts";
 import { MAX_EXTENT, SECTOR, SYSTEM_AREA_SECTORS } from "./records.ts";
@@ -128,15 +128,6 @@ export interface DataPlacement {
   lba: { pvd: number; bootRecord?: number; svd: number; terminator: number; catalog?: number };
 }
 
-/** A path in the form the tree gives it ("a//b/" is "a/b"); a bad one is left for buildTree to report. */
-export function normalPath(path: string): string {
-  try {
-    return splitTreePath(path).join("/");
-  } catch {
-    return path;
-  }
-}
-
 function extentsAt(base: number, size: number): IsoExtent[] {
   const out: IsoExtent[] = [];
   for (let i = 0, n = extentCount(size); i < n; i++) out.push({ lba: size === 0 ? 0 : base + i * (MAX_EXTENT / SECTOR), length: Math.min(MAX_EXTENT, size - i * MAX_EXTENT) });
@@ -156,9 +147,9 @@ export function placeData(entries: readonly TreeEntry[], opts: IsoOptions): Data
   const lba = {
     pvd: take(1), bootRecord: boot ? take(1) : undefined, svd: take(1), terminator: take(1), catalog: boot ? take(1) : undefined,
   };
-  const bootPaths = [opts.boot?.bios?.image, opts.boot?.efi?.image].filter((p): p is string => p !== undefined).map(normalPath);
+  const bootPaths = [opts.boot?.bios?.image, opts.boot?.efi?.image].filter((p): p is string => p !== undefined);
   const rank = (e: TreeFile) => {
-    const i = bootPaths.length ? bootPaths.indexOf(normalPath(e.path)) : -1;
+    const i = bootPaths.indexOf(e.path);
     return i < 0 ? bootPaths.length : i;
   };
   const files = entries.filter((e): e is TreeFile => e.type === "file")

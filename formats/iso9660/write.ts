@@ -5,7 +5,7 @@
  * On any failure the half-written output is deleted and a coded error is thrown.
  */
 import { closeSync, ftruncateSync, openSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { BootmediaError, isBootmediaError } from "../../core/errors.ts";
 import { BlockWriter } from "../block-writer.ts";
 import { startPayloadCopy, type PayloadCopy, type PayloadFailure } from "../payload-copy.ts";
@@ -14,7 +14,7 @@ import { encodeDirectory, encodePathTable, encodeRootRecord } from "./dirs.ts";
 import { BIOS_LOAD_SECTORS, encodeBootCatalog, encodeBootRecord, patchBootInfoTable, patchGrub2BootInfo, PLATFORM, type CatalogImage } from "./eltorito.ts";
 import { encodeSystemArea, GPT_TAIL_SECTORS } from "./hybrid.ts";
 import { padAscii, padUcs2 } from "./names.ts";
-import { layoutIso, normalPath, placeData, validateOptions, type IsoLayout } from "./plan.ts";
+import { layoutIso, placeData, validateOptions, type IsoLayout } from "./plan.ts";
 import { encodeDirDate, encodeVolumeDate, SECTOR, STANDARD_ID, TERMINATOR_DESCRIPTOR, VD_TYPE, VOLUME_DESCRIPTOR } from "./records.ts";
 import { encodeRecord } from "./struct.ts";
 import type { FileNode } from "./tree.ts";
@@ -68,7 +68,6 @@ function usesGrub2Mbr(l: IsoLayout): boolean {
 async function readWhole(f: FileNode): Promise<Buffer> {
   const src = f.entry.source;
   if (src.kind === "bytes") return Buffer.from(src.data);
-  const { readFile } = await import("node:fs/promises");
   return readFile(src.path).catch((e) => { throw sourceError(e, f.path); });
 }
 
@@ -101,9 +100,9 @@ async function writeInline(w: BlockWriter, f: FileNode, l: IsoLayout): Promise<v
   await w.writeBytes(data);
 }
 
-/** Files whose bytes the payload copier moves: every file-backed one but the BIOS image. */
-const copied = (f: FileNode, l: IsoLayout) => f !== l.bios && f.entry.source.kind === "file";
-const isBiosImage = (entry: TreeFile, opts: IsoOptions) => opts.boot?.bios !== undefined && normalPath(entry.path) === normalPath(opts.boot.bios.image);
+/** Files whose bytes the payload copier moves: every file-backed one but the BIOS image (patched in memory). */
+const isPayload = (entry: TreeFile, opts: IsoOptions) =>
+  entry.source.kind === "file" && entry.path !== opts.boot?.bios?.image;
 
 async function seekToSector(w: BlockWriter, lba: number): Promise<void> {
   if (w.position > lba * SECTOR) throw new Error(`layout overlap: at byte ${w.position}, sector ${lba} wanted`);
@@ -128,7 +127,7 @@ async function writeMetadata(out: BlockWriter, l: IsoLayout): Promise<void> {
   await out.writeBytes(encodeVolumeDescriptor(l, true));
   await out.writeBytes(encodeRecord(TERMINATOR_DESCRIPTOR, { type: VD_TYPE.TERMINATOR, standardId: STANDARD_ID, version: 1 }));
   if (l.lba.catalog !== undefined) await out.writeBytes(encodeBootCatalog(catalogImages(l)));
-  for (const f of l.files) if (f.entry.size > 0 && !copied(f, l)) await writeInline(out, f, l);
+  for (const f of l.files) if (f.entry.size > 0 && !isPayload(f.entry, o)) await writeInline(out, f, l);
   const tables: [number, Buffer][] = [
     [l.lba.pathL, encodePathTable(l.dirs, "iso", "L")], [l.lba.pathM, encodePathTable(l.dirs, "iso", "M")],
     [l.lba.jPathL, encodePathTable(l.jdirs, "joliet", "L")], [l.lba.jPathM, encodePathTable(l.jdirs, "joliet", "M")],
@@ -174,7 +173,7 @@ function closeQuietly(fd: number): void {
 export async function writeIso(entries: readonly TreeEntry[], opts: IsoOptions, outPath: string): Promise<{ bytes: number }> {
   validateOptions(opts);
   const data = placeData(entries, opts);
-  const payloads = data.files.filter(({ entry }) => entry.source.kind === "file" && entry.size > 0 && !isBiosImage(entry, opts));
+  const payloads = data.files.filter(({ entry }) => entry.size > 0 && isPayload(entry, opts));
   let fd: number | undefined;
   let copy: PayloadCopy | undefined;
   try {
