@@ -9,7 +9,7 @@
  */
 import { writeSync } from "node:fs";
 
-export const WRITE_BUFFER_BYTES = 2 ** 20;
+const WRITE_BUFFER_BYTES = 2 ** 20;
 /** How much is written between two turns of the event loop. */
 const YIELD_BYTES = 64 * 2 ** 20;
 
@@ -50,18 +50,8 @@ export class BlockWriter {
     }
   }
 
-  async writeZeros(count: number): Promise<void> {
-    while (count > 0) {
-      const n = Math.min(count, this.buf.length - this.fill);
-      this.buf.fill(0, this.fill, this.fill + n);
-      this.fill += n;
-      count -= n;
-      if (this.fill === this.buf.length) await this.flush();
-    }
-  }
-
   /** Writes the buffer out; now and then lets the event loop run. */
-  async flush(): Promise<void> {
+  private async flush(): Promise<void> {
     if (this.fill === 0) return;
     let done = 0;
     while (done < this.fill) done += writeSync(this.fd, this.buf, done, this.fill - done, this.start + done);

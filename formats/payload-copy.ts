@@ -44,9 +44,6 @@ const YIELD_BYTES = 64 << 20;
 /** How often progress is read from the pool thread's counter. */
 const PROGRESS_MS = 100;
 
-/** Whether copies run inside the kernel on a pool thread here. */
-export const kernelCopyAvailable = copyFiles !== undefined;
-
 /** `userSpace` forces the fallback (tests run both). */
 export function startPayloadCopy(outFd: number, payloads: readonly Payload[], onProgress?: (copied: number) => void, opts: { userSpace?: boolean } = {}): PayloadCopy {
   return copyFiles && !opts.userSpace ? nativeCopy(outFd, payloads, onProgress) : userSpaceCopy(outFd, payloads, onProgress);

@@ -105,9 +105,8 @@ export function applySpecFlags(raw: Record<string, unknown>, options: Record<str
       if (file !== undefined) setPath(raw, f.path, { file: String(file) }, f.shorthand);
       continue;
     }
-    if (f.kind === "var" && options[camel(`secret-${f.flag}`)] !== undefined) {
-      setPath(raw, f.path, secretVariables(f, options[camel(`secret-${f.flag}`)], getPath(raw, f.path)));
-    }
+    const secretVars = f.kind === "var" ? options[camel(`secret-${f.flag}`)] : undefined;
+    if (secretVars !== undefined) setPath(raw, f.path, secretVariables(f, secretVars, getPath(raw, f.path)));
     const v = options[key];
     if (v === undefined) continue;
     const value = convert(f, v, getPath(raw, f.path));

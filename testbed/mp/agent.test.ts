@@ -5,36 +5,28 @@
  * expectMpOutcome.
  */
 import { execa } from "execa";
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectMpOutcome, type MpClientFacts, type MpMediaSettings } from "./expect.ts";
 import { MP_AGENT_SCRIPT } from "../../fixtures/boot-images/initramfs.ts";
 import { MP_PATHS } from "./protocol.ts";
 import { startManagementPoint, type RunningMp } from "./server.ts";
-import { parseSite, type Site } from "./site.ts";
-import { MAC, makeInitramfsPath, makeMediaSettings, makePki, makeSelfSignedCert, makeSite, makeTempDir, startMpPair, type CertFiles } from "./test-fixtures.ts";
+import type { Site } from "./site.ts";
+import { MAC, makeMediaSettings, makePki, startSiteFixture, type CertFiles, type SiteFixture } from "./test-fixtures.ts";
 
 const SCRIPT = MP_AGENT_SCRIPT;
 const EXIT = { policy: 0, "unknown-computer": 3, "no-deployment": 4, "certificate-rejected": 5 } as Record<string, number>;
+let fx: SiteFixture;
 let dir: string, bin: string;
 let media: CertFiles, stranger: CertFiles;
 let site: Site;
 let mp1: RunningMp, mp2: RunningMp;
 
 beforeAll(async () => {
-  dir = makeTempDir("bm-mp-agent-");
-  bin = makeInitramfsPath(dir);
-  media = makeSelfSignedCert(dir, "media");
-  stranger = makeSelfSignedCert(dir, "stranger");
-  site = parseSite(makeSite(media.der, stranger.der));
-  [mp1, mp2] = await startMpPair(site);
+  fx = await startSiteFixture("bm-mp-agent-");
+  ({ dir, bin, media, stranger, site, mp1, mp2 } = fx);
 });
-afterAll(async () => {
-  await mp1?.close();
-  await mp2?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => fx?.close());
 
 /**
  * Runs the shell agent like the boot environment would, with media.env-style variables.

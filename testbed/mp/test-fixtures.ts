@@ -5,11 +5,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { X509Certificate, createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MpMediaSettings } from "./expect.ts";
-import type { Site, SiteInput } from "./site.ts";
+import { parseSite, type Site, type SiteInput } from "./site.ts";
 import { startManagementPoint, type RunningMp } from "./server.ts";
 
 export interface CertFiles {
@@ -93,6 +93,35 @@ export async function startMpPair(site: Site): Promise<[RunningMp, RunningMp]> {
   const mp2 = await startManagementPoint({ site, name: "MP2" });
   for (const mp of [mp1, mp2]) mp.peers.set("MP1", mp1.url).set("MP2", mp2.url);
   return [mp1, mp2];
+}
+
+/** What the agent tests share: a scratch folder with the initramfs PATH, the media's certificate and a blocked one, their site, MP1 + MP2. */
+export interface SiteFixture {
+  dir: string;
+  bin: string;
+  media: CertFiles;
+  stranger: CertFiles;
+  site: Site;
+  mp1: RunningMp;
+  mp2: RunningMp;
+  close(): Promise<void>;
+}
+
+export async function startSiteFixture(prefix: string): Promise<SiteFixture> {
+  const dir = makeTempDir(prefix);
+  const bin = makeInitramfsPath(dir);
+  const media = makeSelfSignedCert(dir, "media");
+  const stranger = makeSelfSignedCert(dir, "stranger");
+  const site = parseSite(makeSite(media.der, stranger.der));
+  const [mp1, mp2] = await startMpPair(site);
+  return {
+    dir, bin, media, stranger, site, mp1, mp2,
+    async close() {
+      await mp1.close();
+      await mp2.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export const MAC = { known: "52:54:00:00:00:01", unknown: "52:54:00:00:00:99", inMp2Boundary: "52:54:00:00:00:22" } as const;
