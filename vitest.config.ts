@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // `npm run test:quick` skips the end-to-end ones.
 export default defineConfig({
   test: {
-    include: ["{core,plugins,formats,testbed,fixtures,scripts}/**/*.test.ts"],
+    include: ["{base,cli,core,plugins,formats,testbed,fixtures,scripts}/**/*.test.ts"],
     exclude: ["**/node_modules/**"],
     testTimeout: 60_000,
     hookTimeout: 600_000,

@@ -7,6 +7,6 @@ import { register } from "tsx/esm/api";
 // grows past its initial size keeps peak RSS flat (measured: FAT bench 110 → ~90 MiB).
 setFlagsFromString("--semi-space-growth-factor=1");
 register();
-const { main, installSignalHandlers } = await import("../core/cli/main.ts");
+const { main, installSignalHandlers } = await import("../cli/main.ts");
 installSignalHandlers();
 process.exitCode = await main(process.argv);

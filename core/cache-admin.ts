@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { BootmediaError, type ErrorCode } from "./errors.ts";
+import { BootmediaError, type ErrorCode } from "../base/errors.ts";
 import { DP_CODES } from "./codes/dp.ts";
 
 export interface CacheEntry {

@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import { execa } from "execa";
 import { ContentCache } from "./cache.ts";
 import { pruneCache } from "./cache-admin.ts";
-import { isBootmediaError } from "./errors.ts";
+import { isBootmediaError } from "../base/errors.ts";
 
 let dir: string;
 beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), "bm-cache-")); });

@@ -9,7 +9,7 @@ import { availableParallelism, homedir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
-import { BootmediaError } from "./errors.ts";
+import { BootmediaError } from "../base/errors.ts";
 
 export function defaultCacheDir(): string {
   if (process.env.BOOTMEDIA_CACHE) return process.env.BOOTMEDIA_CACHE;

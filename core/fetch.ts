@@ -4,7 +4,7 @@
  */
 import pLimit from "p-limit";
 import type { Readable } from "node:stream";
-import { BootmediaError } from "./errors.ts";
+import { BootmediaError } from "../base/errors.ts";
 import type { ContentCache } from "./cache.ts";
 import type { StageProgress } from "./progress.ts";
 import type { ContentItem } from "./types.ts";

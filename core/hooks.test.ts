@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MediaBuild } from "./build.ts";
-import { BootmediaError } from "./errors.ts";
+import { BootmediaError } from "../base/errors.ts";
 import { createHooks } from "./hooks.ts";
 import { silentProgress } from "./progress.ts";
 import type { BuildContext } from "./context.ts";

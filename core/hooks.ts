@@ -3,8 +3,8 @@
  * Every tap is wrapped so that a failure names the hook and the plugin it came from.
  */
 import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncBailHook, SyncHook } from "tapable";
-import { BootmediaError } from "./errors.ts";
-import type { Diagnostic } from "./diagnostics.ts";
+import { BootmediaError } from "../base/errors.ts";
+import type { Diagnostic } from "../base/diagnostics.ts";
 import type { ContentItem, MediaLayout, ResolvedMedia, Target, WriteResult } from "./types.ts";
 import type { Fetcher } from "./fetch.ts";
 import type { MediaWriter } from "./write.ts";

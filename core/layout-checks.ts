@@ -1,5 +1,5 @@
 /** Checks core applies to every layout, whatever the media format. */
-import { diagnostic, type Diagnostic } from "./diagnostics.ts";
+import { diagnostic, type Diagnostic } from "../base/diagnostics.ts";
 import type { Volume } from "./types.ts";
 
 /** Two entries at one media path are an error unless both are the same content. */

@@ -6,7 +6,7 @@
 import { createRequire } from "node:module";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { BootmediaError } from "./errors.ts";
+import { BootmediaError } from "../base/errors.ts";
 import { isPlugin, type Plugin } from "./plugin.ts";
 
 export async function loadPlugin(ref: string, baseDir: string): Promise<Plugin> {

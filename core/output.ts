@@ -7,7 +7,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { BootmediaError } from "./errors.ts";
+import { BootmediaError } from "../base/errors.ts";
 
 const TMP_MARK = ".bootmedia-";
 /** Every live transaction, so a signal handler can clean them all synchronously. */

@@ -6,13 +6,13 @@ import { isAbsolute, resolve } from "node:path";
 import { MediaBuild } from "./build.ts";
 import { checkCollisions } from "./layout-checks.ts";
 import { fetchItems, type FetchStats } from "./fetch.ts";
-import { DiagnosticsError, formatDiagnostic, hasErrors, type Diagnostic } from "./diagnostics.ts";
-import { BootmediaError } from "./errors.ts";
+import { DiagnosticsError, formatDiagnostic, hasErrors, type Diagnostic } from "../base/diagnostics.ts";
+import { BootmediaError } from "../base/errors.ts";
 import { OutputTransaction } from "./output.ts";
 import type { BuildContext } from "./context.ts";
 import type { Plugin } from "./plugin.ts";
 import type { EntrySource, MediaLayout, ResolvedMedia, Target, WriteResult } from "./types.ts";
-import type { FileSource, TreeEntry } from "../formats/tree.ts";
+import type { FileSource, TreeEntry } from "../base/tree.ts";
 import type { Reporter } from "./hooks.ts";
 import { materializeSlices } from "./slices.ts";
 

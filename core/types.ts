@@ -1,7 +1,7 @@
 /** The values that flow through the pipeline, stage by stage. */
 import type { Arch, Firmware } from "./compat.ts";
 import type { MediaSpec } from "./spec/schema.ts";
-import type { FileSource } from "../formats/tree.ts";
+import type { FileSource } from "../base/tree.ts";
 
 export const PACKAGE_TYPES = ["boot-image", "prestart", "task-sequence"] as const;
 export type PackageType = (typeof PACKAGE_TYPES)[number];

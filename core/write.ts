@@ -2,7 +2,7 @@
 import type { Progress } from "./progress.ts";
 import type { OutputTransaction } from "./output.ts";
 import type { EntrySource, MediaLayout, ResolvedMedia, Target, Volume } from "./types.ts";
-import type { FileSource, TreeEntry } from "../formats/tree.ts";
+import type { FileSource, TreeEntry } from "../base/tree.ts";
 
 export interface WriteContext {
   layout: MediaLayout;

@@ -4,17 +4,17 @@
  */
 import type { Plugin } from "../core/plugin.ts";
 import type { MediaSpec } from "../core/spec/schema.ts";
-import { LocalLibraryPlugin } from "./content-library/LocalLibraryPlugin.ts";
-import { BootImagePlugin } from "./boot-image/BootImagePlugin.ts";
-import { PrestartPlugin } from "./prestart/PrestartPlugin.ts";
-import { MediaConfigPlugin } from "./media-config/MediaConfigPlugin.ts";
-import { PasswordPlugin } from "./password/PasswordPlugin.ts";
-import { SecretsPlugin } from "./secrets/SecretsPlugin.ts";
-import { CertificatePlugin } from "./certificates/CertificatePlugin.ts";
-import { DirectoryWriterPlugin } from "./directory/DirectoryWriterPlugin.ts";
-import { UsbPlugin } from "./usb/UsbPlugin.ts";
-import { IsoPlugin } from "./iso/IsoPlugin.ts";
-import { DistributionPointPlugin } from "./distribution-point/DistributionPointPlugin.ts";
+import { LocalLibraryPlugin } from "./content-library/content-library-plugin.ts";
+import { BootImagePlugin } from "./boot-image/boot-image-plugin.ts";
+import { PrestartPlugin } from "./prestart/prestart-plugin.ts";
+import { MediaConfigPlugin } from "./media-config/media-config-plugin.ts";
+import { PasswordPlugin } from "./password/password-plugin.ts";
+import { SecretsPlugin } from "./secrets/secrets-plugin.ts";
+import { CertificatePlugin } from "./certificates/certificate-plugin.ts";
+import { DirectoryWriterPlugin } from "./directory/directory-plugin.ts";
+import { UsbPlugin } from "./usb/usb-plugin.ts";
+import { IsoPlugin } from "./iso/iso-plugin.ts";
+import { DistributionPointPlugin } from "./distribution-point/distribution-point-plugin.ts";
 import { isRemoteLibrary } from "./distribution-point/library-ref.ts";
 
 export const BUILTIN: Array<(spec: MediaSpec) => Plugin | false> = [

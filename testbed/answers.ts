@@ -5,7 +5,7 @@
  * left gets none: the guest's own timeout decides (a password prompt stops, other
  * prompts take their default), which is how cases show the timeout behaviour.
  */
-import { BootmediaError } from "../core/errors.ts";
+import { BootmediaError } from "../base/errors.ts";
 import type { Marker } from "./markers.ts";
 
 /** Answers by prompt kind (`for`), in the order the prompts come, e.g. `{ password: ["wrong", "right"] }`. */

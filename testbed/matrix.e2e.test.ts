@@ -9,7 +9,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bootmedia, ROOT } from "../core/cli/test-helpers.ts";
+import { bootmedia, ROOT } from "../testing/cli.ts";
 import { buildReferenceImages } from "../fixtures/boot-images/build.ts";
 import { PROFILE_IDS } from "./profiles.ts";
 import { describeMedia } from "./media-from-inputs.ts";

@@ -4,7 +4,7 @@
  */
 import { basename } from "node:path";
 import { planBoot, missingDrivers, type Arch } from "../core/compat.ts";
-import { BootmediaError } from "../core/errors.ts";
+import { BootmediaError } from "../base/errors.ts";
 import { PROFILES, PROFILE_IDS, NIC_MODELS, type ProfileId, type NicModel, type MediaKind } from "./profiles.ts";
 import type { Expected, ExpectedFailure } from "./verdict.ts";
 import type { PromptAnswers } from "./answers.ts";

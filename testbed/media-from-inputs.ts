@@ -4,7 +4,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { BootmediaError } from "../core/errors.ts";
+import { BootmediaError } from "../base/errors.ts";
 import type { Arch } from "../core/compat.ts";
 import { INSPECTORS } from "../plugins/inspectors.ts";
 import type { MediaKind } from "./profiles.ts";

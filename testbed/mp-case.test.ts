@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startCaseManagementPoints } from "./mp-case.ts";
 import { postBody } from "./mp/client.ts";
-import { makeSelfSignedCert, makeSite } from "./mp/test-fixtures.ts";
+import { makeSelfSignedCert, makeSite } from "./mp/testing/fixtures.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bm-mp-case-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

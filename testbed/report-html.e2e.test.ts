@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { buildMatrix } from "./matrix.ts";
 import { writeReport, summarizeCases, REPORT_FILES } from "./report.ts";
-import { fakeResult } from "./test-results.ts";
+import { fakeResult } from "./testing/results.ts";
 
 const CHROMIUM_FLAGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { buildMatrix, selectShard } from "./matrix.ts";
 import { writeReport, readReport, renderJunit, summarizeCases, REPORT_FILES, type TestbedReport } from "./report.ts";
 import { mergeReports } from "./testbed.ts";
-import { fakeResult, tinyPng } from "./test-results.ts";
+import { fakeResult, tinyPng } from "./testing/results.ts";
 
 const stripTimings = (r: TestbedReport) => ({ ...r, cases: r.cases.map(({ timings: _t, ...c }) => c) });
 

@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bootmedia } from "../core/cli/test-helpers.ts";
+import { bootmedia } from "../testing/cli.ts";
 import { buildReferenceImages, REFERENCE_LIBRARY_DIR } from "../fixtures/boot-images/build.ts";
 import { describeMedia } from "./media-from-inputs.ts";
 import { runTestbed } from "./testbed.ts";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runTestbed, mergeReports, type TestbedEvent } from "./testbed.ts";
 import { PROFILE_IDS } from "./profiles.ts";
-import { makeGrubTestMedia } from "./test-media.ts";
+import { makeGrubTestMedia } from "./testing/media.ts";
 import type { MediaUnderTest } from "./matrix.ts";
 import type { TestbedReport } from "./report.ts";
 

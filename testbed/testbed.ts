@@ -8,7 +8,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import pLimit from "p-limit";
 import { execa } from "execa";
-import { BootmediaError } from "../core/errors.ts";
+import { BootmediaError } from "../base/errors.ts";
 import { PROFILE_IDS, PROFILES, type Accel, type ProfileId } from "./profiles.ts";
 import { buildMatrix, checkNic, checkProfile, selectShard, sortCases, DEFAULT_NICS, type MediaUnderTest, type Shard, type TestCase } from "./matrix.ts";
 import { runCase, caseDirOf, type CaseResult } from "./runner.ts";

@@ -7,7 +7,7 @@ import { createReadStream } from "node:fs";
 import { z } from "zod";
 import { ARCHES, FIRMWARES } from "../compat.ts";
 import { BOOT_FILE_ROLES, PACKAGE_TYPES, type ContentPackage } from "../types.ts";
-import { BootmediaError } from "../errors.ts";
+import { BootmediaError } from "../../base/errors.ts";
 
 const mediaPath = z
   .string()

@@ -3,7 +3,7 @@
  * schema is the single source, so a new option gets its flag, help and docs at once.
  */
 import { z } from "zod";
-import { BootmediaError } from "../errors.ts";
+import { BootmediaError } from "../../base/errors.ts";
 import { mediaSpecSchema } from "./schema.ts";
 
 export interface SpecFlag {

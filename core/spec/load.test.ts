@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DiagnosticsError } from "../diagnostics.ts";
+import { DiagnosticsError } from "../../base/diagnostics.ts";
 import { loadSpecFile } from "./load.ts";
 
 const FIXTURES = new URL("../../fixtures/specs/", import.meta.url).pathname;

@@ -6,8 +6,8 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { LineCounter, parseDocument, isNode, type Document } from "yaml";
 import type { z } from "zod";
-import { diagnostic, DiagnosticsError, type Diagnostic } from "../diagnostics.ts";
-import { BootmediaError, type ErrorCode } from "../errors.ts";
+import { diagnostic, DiagnosticsError, type Diagnostic } from "../../base/diagnostics.ts";
+import { BootmediaError, type ErrorCode } from "../../base/errors.ts";
 import { mediaSpecSchema, type MediaSpec } from "./schema.ts";
 
 export interface LoadedSpec {

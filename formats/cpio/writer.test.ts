@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { isBootmediaError } from "../../core/errors.ts";
+import { isBootmediaError } from "../../base/errors.ts";
 import { writeCpioArchive, type CpioEntry } from "./writer.ts";
 
 const EPOCH = 1_700_000_000;

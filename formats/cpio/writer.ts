@@ -9,8 +9,8 @@ import { createWriteStream } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import { BootmediaError } from "../../core/errors.ts";
-import { splitTreePath, type TreeEntry } from "../tree.ts";
+import { BootmediaError } from "../../base/errors.ts";
+import { splitTreePath, type TreeEntry } from "../../base/tree.ts";
 import { encodeNewcHeader, FILE_TYPE, NEWC_TRAILER_NAME, padTo4 } from "./newc.ts";
 
 export interface CpioSymlink {

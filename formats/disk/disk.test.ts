@@ -4,9 +4,9 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TreeEntry } from "../tree.ts";
+import type { TreeEntry } from "../../base/tree.ts";
 import { buildGrubImage, readDisk, writeUsbImage, PARTITION_START_LBA } from "./index.ts";
-import { checkWithFsck, compareExtracted, extractWithMtools, listWithMtools } from "../fat/oracles.ts";
+import { checkWithFsck, compareExtracted, extractWithMtools, listWithMtools } from "../fat/testing/oracles.ts";
 
 const EPOCH = 1700000000;
 const BOOT_IMG = "/usr/lib/grub/i386-pc/boot.img";

@@ -3,7 +3,7 @@
  * The usb plugin and the boot tests use it; bootmedia never assembles boot code itself.
  */
 import { execa } from "execa";
-import { BootmediaError } from "../../core/errors.ts";
+import { BootmediaError } from "../../base/errors.ts";
 
 export const GRUB_PLATFORMS = ["i386-pc", "x86_64-efi", "i386-efi"] as const;
 export type GrubPlatform = (typeof GRUB_PLATFORMS)[number];

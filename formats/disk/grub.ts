@@ -3,7 +3,7 @@
  * the gap after the MBR (GRUB 2.06 util/setup.c; include/grub/i386/pc/boot.h;
  * grub-core/boot/i386/pc/diskboot.S). Only GRUB's own images run; we patch their fields.
  */
-import { BootmediaError } from "../../core/errors.ts";
+import { BootmediaError } from "../../base/errors.ts";
 import { bytes, readRecord, u8, u16, u64, writeRecord } from "../fat/record.ts";
 import { MBR_BYTES } from "./mbr.ts";
 

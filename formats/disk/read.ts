@@ -1,6 +1,6 @@
 /** readDisk: the partition table, boot code and FAT volume of a disk image (for `bootmedia inspect`). */
 import { open } from "node:fs/promises";
-import { BootmediaError } from "../../core/errors.ts";
+import { BootmediaError } from "../../base/errors.ts";
 import { readFat, type FatInfo } from "../fat/read.ts";
 import { decodeMbr, MBR_BYTES, PARTITION_TYPES } from "./mbr.ts";
 import { GRUB_BOOT_IMG, isGrubBootCode } from "./grub.ts";

@@ -9,7 +9,7 @@ import { copyFile, mkdtemp, rm, stat } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TreeEntry } from "../tree.ts";
+import type { TreeEntry } from "../../base/tree.ts";
 import { buildGrubImage, writeUsbImage } from "./index.ts";
 
 const MARKER = "BOOTMEDIA-USB-BOOT-OK";

@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TreeEntry } from "../tree.ts";
+import type { TreeEntry } from "../../base/tree.ts";
 import { adoptEarlyCopy, startEarlyCopy } from "./early-copy.ts";
 import { guessFatData, planFat } from "./plan.ts";
-import { generateRandomTree } from "./random-tree.ts";
+import { generateRandomTree } from "./testing/random-tree.ts";
 
 const EPOCH = 1700000000;
 const MIB = 2 ** 20;

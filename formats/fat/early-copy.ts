@@ -10,7 +10,7 @@ import type { FatGeometry } from "./geometry.ts";
 import { guessFatData, type FatOptions, type FatPlan } from "./plan.ts";
 import { SECTOR_BYTES } from "./structures.ts";
 import { startPayloadCopy, type Payload, type PayloadCopy } from "../payload-copy.ts";
-import type { FileSource, TreeEntry } from "../tree.ts";
+import type { FileSource, TreeEntry } from "../../base/tree.ts";
 
 export interface EarlyCopy {
   copy: PayloadCopy;

@@ -5,11 +5,11 @@ import { mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TreeEntry } from "../tree.ts";
+import type { TreeEntry } from "../../base/tree.ts";
 import { FAT_TYPES, planFat, readFat, readFatFile, writeFat } from "./index.ts";
 import { fillFatEntries, listChains } from "./encode.ts";
-import { checkWithFsck, compareExtracted, extractWithMtools, listWithMtools } from "./oracles.ts";
-import { generateRandomTree } from "./random-tree.ts";
+import { checkWithFsck, compareExtracted, extractWithMtools, listWithMtools } from "./testing/oracles.ts";
+import { generateRandomTree } from "./testing/random-tree.ts";
 
 const EPOCH = 1700000000;
 const bytes = (s: string) => new TextEncoder().encode(s);

@@ -3,7 +3,7 @@
  * (Microsoft FAT spec §7.3 "basis-name generation" with "~N" numeric tails), the LFN
  * checksum (§7.2), volume labels and DOS timestamps (§6.3).
  */
-import { BootmediaError } from "../../core/errors.ts";
+import { BootmediaError } from "../../base/errors.ts";
 
 const SHORT_SPECIALS = "!#$%&'()-@^_`{}~";
 const LONG_FORBIDDEN = /[\u0000-\u001f"*/:<>?\\|]/;

@@ -4,8 +4,8 @@
  * is written.
  */
 import { createHash } from "node:crypto";
-import { BootmediaError } from "../../core/errors.ts";
-import { splitTreePath, type FileSource, type TreeEntry } from "../tree.ts";
+import { BootmediaError } from "../../base/errors.ts";
+import { splitTreePath, type FileSource, type TreeEntry } from "../../base/tree.ts";
 import { defaultFatTypes, layoutGeometry, type FatGeometry } from "./geometry.ts";
 import { checkLongName, countLfnEntries, makeShortNames, makeVolumeLabel } from "./names.ts";
 import { DIR_ENTRY_BYTES, MAX_FAT_FILE_BYTES, SECTOR_BYTES, type FatType } from "./structures.ts";

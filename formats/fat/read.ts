@@ -3,7 +3,7 @@
  * with independent tools — type, label, every file with its long name and size.
  */
 import { open, type FileHandle } from "node:fs/promises";
-import { BootmediaError } from "../../core/errors.ts";
+import { BootmediaError } from "../../base/errors.ts";
 import { readRecord } from "./record.ts";
 import { checksumShortName } from "./names.ts";
 import {

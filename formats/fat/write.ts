@@ -7,7 +7,7 @@
  */
 import { close, ftruncate, open, unlink } from "node:fs";
 import { promisify } from "node:util";
-import { BootmediaError, isBootmediaError } from "../../core/errors.ts";
+import { BootmediaError, isBootmediaError } from "../../base/errors.ts";
 import { BlockWriter } from "../block-writer.ts";
 import { startPayloadCopy, type PayloadCopy, type PayloadFailure } from "../payload-copy.ts";
 import { adoptEarlyCopy, clusterOffset, fileBacked, payloadsOf, startEarlyCopy, stopEarlyCopy, type EarlyCopy } from "./early-copy.ts";
@@ -17,7 +17,7 @@ import {
 } from "./encode.ts";
 import { planFat, type FatOptions, type FatPlan, type PlanDir, type PlanFile } from "./plan.ts";
 import { SECTOR_BYTES } from "./structures.ts";
-import type { TreeEntry } from "../tree.ts";
+import type { TreeEntry } from "../../base/tree.ts";
 
 const openAsync = promisify(open);
 const closeAsync = promisify(close);

@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TreeEntry } from "../tree.ts";
+import type { TreeEntry } from "../../base/tree.ts";
 import { planIso } from "./plan.ts";
 import { readIso } from "./read.ts";
-import { createRandom, xorrisoReport } from "./testkit.ts";
+import { createRandom, xorrisoReport } from "./testing/testkit.ts";
 import { writeIso } from "./write.ts";
 import type { IsoOptions } from "./types.ts";
 

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TreeEntry } from "../tree.ts";
+import type { TreeEntry } from "../../base/tree.ts";
 import { planIso } from "./plan.ts";
 import { readIso, readIsoFile } from "./read.ts";
-import { compareExtracted, extractWithXorriso, generateTree, isoinfoList, xorrisoReport } from "./testkit.ts";
+import { compareExtracted, extractWithXorriso, generateTree, isoinfoList, xorrisoReport } from "./testing/testkit.ts";
 import { writeIso } from "./write.ts";
 
 const EPOCH = 1_700_000_000;

@@ -4,7 +4,7 @@
  * ISO names are mangled to stay unique because RR and Joliet carry the real names; a Joliet
  * collision is an error because Windows shows Joliet names to users.
  */
-import { BootmediaError } from "../../core/errors.ts";
+import { BootmediaError } from "../../base/errors.ts";
 
 /** ECMA-119 §7.5.1: file name + extension at most 30 characters at levels 2 and 3. */
 const ISO_FILE_CHARS = 30;

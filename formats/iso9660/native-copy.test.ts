@@ -11,7 +11,7 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** Writes one ISO of `dir` in a child process, with or without the native copy helper. */
 async function isoOf(dir: string, out: string, native: boolean): Promise<Buffer> {
-  const script = `import { writeIso } from "${ROOT}formats/iso9660/write.ts"; import { treeFromDir } from "${ROOT}core/dir-tree.ts";
+  const script = `import { writeIso } from "${ROOT}formats/iso9660/write.ts"; import { treeFromDir } from "${ROOT}base/dir-tree.ts";
     await writeIso(await treeFromDir(${JSON.stringify(dir)}), { volumeId: "NATIVE", sourceDateEpoch: 1764000000 }, ${JSON.stringify(out)});`;
   const file = join(dir, "..", `w-${native}.mts`);
   await writeFile(file, script);

@@ -3,8 +3,8 @@
  * file data, path tables, directories, continuation areas, padding, GPT backup), names,
  * system use and directory sizes. Nothing here depends on the clock or on file contents.
  */
-import { BootmediaError } from "../../core/errors.ts";
-import type { TreeEntry, TreeFile } from "../tree.ts";
+import { BootmediaError } from "../../base/errors.ts";
+import type { TreeEntry, TreeFile } from "../../base/tree.ts";
 import { extentCount, sizeDirectory, sizePathTable, systemUseRoom } from "./dirs.ts";
 import { validateVolumeId } from "./names.ts";
 import { MAX_EXTENT, SECTOR, SYSTEM_AREA_SECTORS } from "./records.ts";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readIso } from "./read.ts";
-import { compareExtracted, extractWithXorriso, generateTree, isoinfoList, type RandomTreeOptions } from "./testkit.ts";
+import { compareExtracted, extractWithXorriso, generateTree, isoinfoList, type RandomTreeOptions } from "./testing/testkit.ts";
 import { writeIso } from "./write.ts";
 
 /** A handful of seeded trees here; `npm run soak:iso` runs hundreds. */

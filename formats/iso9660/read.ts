@@ -4,7 +4,7 @@
  * view present (Rock Ridge, else Joliet, else ISO 9660). Tests check it against xorriso.
  */
 import { open, type FileHandle } from "node:fs/promises";
-import { BootmediaError } from "../../core/errors.ts";
+import { BootmediaError } from "../../base/errors.ts";
 import { BOOT_ENTRY, BOOT_RECORD, EL_TORITO_ID, PLATFORM, SECTION_HEADER, SECTION_HEADER_ENTRY, VALIDATION_ENTRY } from "./eltorito.ts";
 import { decodeGuid, GPT_ENTRY, GPT_HEADER, MBR, MBR_PARTITION } from "./hybrid.ts";
 import { decodeUcs2 } from "./names.ts";

@@ -3,8 +3,8 @@
  * (ISO 9660, Joliet, Rock Ridge). Directory order here is what all later steps follow, so
  * the same entries always give the same image.
  */
-import { BootmediaError } from "../../core/errors.ts";
-import { splitTreePath, type TreeEntry, type TreeFile } from "../tree.ts";
+import { BootmediaError } from "../../base/errors.ts";
+import { splitTreePath, type TreeEntry, type TreeFile } from "../../base/tree.ts";
 import { compareIsoKeys, encodeUcs2, isoSortKey, mapIsoName, mapJolietName, RR_MAX_BYTES } from "./names.ts";
 import type { SystemUse } from "./susp.ts";
 import type { IsoExtent } from "./types.ts";

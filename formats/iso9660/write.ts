@@ -6,10 +6,10 @@
  */
 import { closeSync, ftruncateSync, openSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
-import { BootmediaError, isBootmediaError } from "../../core/errors.ts";
+import { BootmediaError, isBootmediaError } from "../../base/errors.ts";
 import { BlockWriter } from "../block-writer.ts";
 import { startPayloadCopy, type PayloadCopy, type PayloadFailure } from "../payload-copy.ts";
-import type { TreeEntry, TreeFile } from "../tree.ts";
+import type { TreeEntry, TreeFile } from "../../base/tree.ts";
 import { encodeDirectory, encodePathTable, encodeRootRecord } from "./dirs.ts";
 import { BIOS_LOAD_SECTORS, encodeBootCatalog, encodeBootRecord, patchBootInfoTable, patchGrub2BootInfo, PLATFORM, type CatalogImage } from "./eltorito.ts";
 import { encodeSystemArea, GPT_TAIL_SECTORS } from "./hybrid.ts";

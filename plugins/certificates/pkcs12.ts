@@ -8,7 +8,7 @@
  */
 import * as asn1js from "asn1js";
 import { AsnError, CertBag, ContentInfo, EncryptedContentInfo, EncryptedData, id_CertBag_X509Certificate, PFX, PKCS8ShroudedKeyBag, PrivateKeyInfo, type SafeContents } from "pkijs";
-import { BootmediaError } from "../../core/errors.ts";
+import { BootmediaError } from "../../base/errors.ts";
 import { settingsError } from "../password/settings-codes.ts";
 import { describeAlgorithm, MAC_DIGESTS, Pkcs12Engine } from "./pkcs12-engine.ts";
 

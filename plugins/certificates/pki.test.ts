@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { readPfx } from "./pkcs12.ts";
 import { checkPkiCertificate } from "./pki.ts";
 import { toPem } from "./self-signed.ts";
-import { describePfx, makePkiFixtures, PFX_PASSWORD, type PkiFixtures } from "./pki-fixtures.ts";
+import { describePfx, makePkiFixtures, PFX_PASSWORD, type PkiFixtures } from "./testing/pki-fixtures.ts";
 
 let fx: PkiFixtures;
 let clientValidFrom: Date;

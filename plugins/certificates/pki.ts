@@ -5,7 +5,7 @@
  * file, each link's signature verified.
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
-import type { Diagnostic } from "../../core/diagnostics.ts";
+import type { Diagnostic } from "../../base/diagnostics.ts";
 import { settingsDiagnostic } from "../password/settings-codes.ts";
 import { SELF_SIGNED, type CertificateMaterial } from "./self-signed.ts";
 import { checkValidity } from "./validity.ts";

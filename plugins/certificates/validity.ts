@@ -3,7 +3,7 @@
  * is an error, expiring within EXPIRY_WARNING_DAYS a warning, not yet valid an error for an
  * imported certificate and a warning for a self-signed one (media made ahead of a rollout).
  */
-import type { Diagnostic } from "../../core/diagnostics.ts";
+import type { Diagnostic } from "../../base/diagnostics.ts";
 import { settingsDiagnostic } from "../password/settings-codes.ts";
 
 export const EXPIRY_WARNING_DAYS = 30;

@@ -3,12 +3,12 @@ import { readdir, readFile, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootmedia, ROOT, scratchFixtures } from "../../core/cli/test-helpers.ts";
-import { hashTree } from "../../core/cli/tree-hash.ts";
+import { bootmedia, BIN, ROOT, scratchFixtures } from "../../testing/cli.ts";
+import { hashTree } from "../../cli/tree-hash.ts";
 import { loadSpecObject } from "../../core/spec/load.ts";
 import { builtinPlugins } from "../builtin.ts";
-import { PLUGIN_NAME } from "./DistributionPointPlugin.ts";
-import { dpCli, dpCliArgs } from "./cli-testbin.ts";
+import { PLUGIN_NAME } from "./distribution-point-plugin.ts";
+
 
 let fx: Awaited<ReturnType<typeof scratchFixtures>>;
 let server: ResultPromise;
@@ -19,7 +19,7 @@ const build = (out: string, ...more: string[]) => bootmedia(["build", fx.spec("s
 
 beforeAll(async () => {
   fx = await scratchFixtures();
-  server = execa("node", dpCliArgs(["dp", "serve", join(fx.dir, "fixtures/content"), "--port", "0", "--json", "--quiet"]), { reject: false });
+  server = execa("node", [BIN, "dp", "serve", join(fx.dir, "fixtures/content"), "--port", "0", "--json", "--quiet"], { reject: false });
   url = await new Promise<string>((resolve, reject) => {
     let text = "";
     server.stdout!.on("data", (d: Buffer) => {
@@ -31,7 +31,7 @@ beforeAll(async () => {
   });
   // Until plugins/builtin.ts lists the plugin, the build loads it with --plugin (never twice).
   const spec = (await loadSpecObject({ bootImage: "BM100001", taskSequence: "BM200010", name: "x", contentLibrary: url, target: { type: "directory", output: "o" } }, fx.dir)).spec;
-  pluginArgs = builtinPlugins(spec).some((p) => p.name === PLUGIN_NAME) ? [] : ["--plugin", join(ROOT, "plugins/distribution-point/DistributionPointPlugin.ts")];
+  pluginArgs = builtinPlugins(spec).some((p) => p.name === PLUGIN_NAME) ? [] : ["--plugin", join(ROOT, "plugins/distribution-point/distribution-point-plugin.ts")];
 }, 30_000);
 
 afterAll(() => {
@@ -43,7 +43,7 @@ describe("bootmedia with a distribution point served by `bootmedia dp serve`", (
     expect(new URL(url).hostname).toBe("127.0.0.1");
     const local = await build(fx.out("local"));
     expect(local.exitCode, local.stderr).toBe(0);
-    await dpCli(["cache", "prune", "--older-than", "0m", "--cache-dir", fx.cache]); // the DP build must download
+    await bootmedia(["cache", "prune", "--older-than", "0m", "--cache-dir", fx.cache]); // the DP build must download
     const remote = await build(fx.out("remote"), "--content-library", url, ...pluginArgs, "--json");
     expect(remote.exitCode, remote.stderr).toBe(0);
     expect(JSON.parse(remote.stdout).fetch.bytesFetched).toBeGreaterThan(0);
@@ -53,7 +53,7 @@ describe("bootmedia with a distribution point served by `bootmedia dp serve`", (
 
   it("writes a byte-identical USB image from the DP and from the folder", async () => {
     const a = await build(fx.out("local.img"), "--target", "usb");
-    await dpCli(["cache", "prune", "--older-than", "0m", "--cache-dir", fx.cache]);
+    await bootmedia(["cache", "prune", "--older-than", "0m", "--cache-dir", fx.cache]);
     const b = await build(fx.out("remote.img"), "--target", "usb", "--content-library", url, ...pluginArgs);
     expect(a.exitCode, a.stderr).toBe(0);
     expect(b.exitCode, b.stderr).toBe(0);
@@ -71,21 +71,21 @@ describe("bootmedia with a distribution point served by `bootmedia dp serve`", (
 describe("bootmedia cache", () => {
   it("lists entries, verifies and removes a corrupt one, prunes by age", async () => {
     expect((await build(fx.out("fill"), "--force")).exitCode).toBe(0);
-    const ls = JSON.parse((await dpCli(["cache", "ls", "--cache-dir", fx.cache, "--json"])).stdout);
+    const ls = JSON.parse((await bootmedia(["cache", "ls", "--cache-dir", fx.cache, "--json"])).stdout);
     expect(ls.entries.length).toBeGreaterThanOrEqual(4);
     const [victim, old] = ls.entries as Array<{ sha256: string }>;
     const pathOf = (sha: string) => join(fx.cache, "sha256", sha.slice(0, 2), sha);
     await writeFile(pathOf(victim!.sha256), "tampered\n");
-    const verify = await dpCli(["cache", "verify", "--cache-dir", fx.cache]);
+    const verify = await bootmedia(["cache", "verify", "--cache-dir", fx.cache]);
     expect(verify.exitCode).toBe(1);
     expect(verify.stdout).toContain(`BM2109 cache entry ${victim!.sha256}`);
     expect(await readdir(join(fx.cache, "sha256", victim!.sha256.slice(0, 2)))).not.toContain(victim!.sha256);
     const longAgo = new Date(Date.now() - 40 * 86_400_000);
     await utimes(pathOf(old!.sha256), longAgo, longAgo);
-    const prune = JSON.parse((await dpCli(["cache", "prune", "--older-than", "30d", "--cache-dir", fx.cache, "--json"])).stdout);
+    const prune = JSON.parse((await bootmedia(["cache", "prune", "--older-than", "30d", "--cache-dir", fx.cache, "--json"])).stdout);
     expect(prune.removed).toEqual([old!.sha256]);
     expect(prune.kept).toBe(ls.entries.length - 2);
-    const bad = await dpCli(["cache", "prune", "--older-than", "soon", "--cache-dir", fx.cache]);
+    const bad = await bootmedia(["cache", "prune", "--older-than", "soon", "--cache-dir", fx.cache]);
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toContain("BM2108");
   });

@@ -2,7 +2,7 @@
  * What went wrong talking to a distribution point, as a coded error plus whether trying the
  * same DP again may help (timeouts, dropped connections, 5xx) or not (401/403, 404, TLS).
  */
-import { BootmediaError } from "../../core/errors.ts";
+import { BootmediaError } from "../../base/errors.ts";
 import { dpError } from "./errors.ts";
 
 export interface Failure {

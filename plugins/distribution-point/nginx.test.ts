@@ -9,12 +9,12 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashTree } from "../../core/cli/tree-hash.ts";
-import { BootmediaError } from "../../core/errors.ts";
-import { buildFrom } from "./harness.ts";
+import { hashTree } from "../../cli/tree-hash.ts";
+import { BootmediaError } from "../../base/errors.ts";
+import { buildFrom } from "./testing/harness.ts";
 import { DpClient } from "./http-client.ts";
-import { readRemotePackage } from "./DistributionPointPlugin.ts";
-import { makeLibrary, patternBytes } from "./test-library.ts";
+import { readRemotePackage } from "./distribution-point-plugin.ts";
+import { makeLibrary, patternBytes } from "./testing/library.ts";
 
 const NGINX = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((p) => existsSync(p));
 if (!NGINX) console.warn("nginx is not installed (apt-get install -y nginx-light): skipping the nginx distribution point test");

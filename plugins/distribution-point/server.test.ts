@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRange, serveLibrary, type LibraryServer } from "./server.ts";
-import { patternBytes } from "./test-library.ts";
+import { patternBytes } from "./testing/library.ts";
 
 let tmp: string;
 let server: LibraryServer;

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BootmediaError } from "../../core/errors.ts";
-import { buildFrom } from "./harness.ts";
+import { BootmediaError } from "../../base/errors.ts";
+import { buildFrom } from "./testing/harness.ts";
 import { serveLibrary, type Intercept, type LibraryServer } from "./server.ts";
-import { makeLibrary } from "./test-library.ts";
+import { makeLibrary } from "./testing/library.ts";
 
 const run = promisify(execFile);
 const FAST = { retry: { tries: 2, backoffMs: 10, idleTimeoutMs: 2000 } };

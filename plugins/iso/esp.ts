@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { planFat, writeFat } from "../../formats/fat/index.ts";
-import type { FileSource, TreeEntry } from "../../formats/tree.ts";
+import type { FileSource, TreeEntry } from "../../base/tree.ts";
 import type { LayoutFile, Volume } from "../../core/types.ts";
 
 export const ESP_PATH = "boot/efi.img";

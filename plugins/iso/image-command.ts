@@ -1,11 +1,11 @@
 /** `bootmedia image iso <dir> -o out.iso [--volume-id ID] [--boot-bios FILE] [--boot-efi FILE]`. */
 import { basename } from "node:path";
 import { sourceDateEpochFromEnv } from "../../core/context.ts";
-import { treeFromDir } from "../../core/dir-tree.ts";
+import { treeFromDir } from "../../base/dir-tree.ts";
 import { OutputTransaction } from "../../core/output.ts";
 import { writeIso } from "../../formats/iso9660/write.ts";
 import type { ImageFlags } from "../images.ts";
-import { volumeIdOf } from "./IsoPlugin.ts";
+import { volumeIdOf } from "./iso-plugin.ts";
 
 export async function imageIso(dir: string, flags: ImageFlags) {
   const out = flags.output!;

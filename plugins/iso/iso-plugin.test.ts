@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hashTree } from "../../core/cli/tree-hash.ts";
-import { bootmedia, scratchFixtures, ROOT } from "../../core/cli/test-helpers.ts";
+import { hashTree } from "../../cli/tree-hash.ts";
+import { bootmedia, scratchFixtures, ROOT } from "../../testing/cli.ts";
 
 const run = promisify(execFile);
 let fx: Awaited<ReturnType<typeof scratchFixtures>>;

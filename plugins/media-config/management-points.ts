@@ -1,5 +1,5 @@
 /** Management-point rules: site-based = exactly one MP; dynamic = distinct priorities. */
-import { diagnostic, type Diagnostic } from "../../core/diagnostics.ts";
+import { diagnostic, type Diagnostic } from "../../base/diagnostics.ts";
 import type { MediaSpec } from "../../core/spec/schema.ts";
 
 export function checkManagementPoints(spec: MediaSpec): Diagnostic[] {

@@ -3,8 +3,8 @@
  * certificates), from core/codes/settings.ts. The hint is always passed explicitly, so
  * these work before and after SETTINGS_CODES is merged into core/error-codes.ts.
  */
-import { BootmediaError, type ErrorCode } from "../../core/errors.ts";
-import { diagnostic, type Diagnostic, type Severity } from "../../core/diagnostics.ts";
+import { BootmediaError, type ErrorCode } from "../../base/errors.ts";
+import { diagnostic, type Diagnostic, type Severity } from "../../base/diagnostics.ts";
 import { SETTINGS_CODES } from "../../core/codes/settings.ts";
 
 export type SettingsCode = keyof typeof SETTINGS_CODES;

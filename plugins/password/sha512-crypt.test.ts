@@ -1,7 +1,7 @@
 import { execa, execaSync } from "execa";
 import { describe, expect, it } from "vitest";
 import { checkSha512Crypt, parseSha512Crypt, sha512Crypt } from "./sha512-crypt.ts";
-import { makeVerifier } from "./PasswordPlugin.ts";
+import { makeVerifier } from "./password-plugin.ts";
 
 // Independent implementations: busybox (C, its own pw_encrypt_sha.c) and python's crypt (glibc/libxcrypt).
 const busyboxCrypt = async (password: string, salt: string, rounds: number) =>

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_KDF, openSecrets, readSecretsHeader, sealSecrets, SECRETS_HEADER_SIZE, SECRETS_TAG_SIZE } from "./secret-box.ts";
-import { makeVerifier } from "../password/PasswordPlugin.ts";
+import { makeVerifier } from "../password/password-plugin.ts";
 
 const UNLOCK = fileURLToPath(new URL("./agent/bootmedia-unlock.sh", import.meta.url));
 const FAST = { log2N: 12, r: 8, p: 1 };

@@ -10,8 +10,8 @@ import { createPrivateKey } from "node:crypto";
 import fg from "fast-glob";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bootmedia, scratchFixtures } from "../../core/cli/test-helpers.ts";
-import { makePkiFixtures, PFX_PASSWORD, type PkiFixtures } from "../certificates/pki-fixtures.ts";
+import { bootmedia, scratchFixtures } from "../../testing/cli.ts";
+import { makePkiFixtures, PFX_PASSWORD, type PkiFixtures } from "../certificates/testing/pki-fixtures.ts";
 
 const UNLOCK = fileURLToPath(new URL("./agent/bootmedia-unlock.sh", import.meta.url));
 const MEDIA_PASSWORD = "Media-Pass-Phrase-7";

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { createInterface } from "node:readline/promises";
 import { execa } from "execa";
-import { BootmediaError } from "../../core/errors.ts";
+import { BootmediaError } from "../../base/errors.ts";
 import type { StageProgress } from "../../core/progress.ts";
 import { checkDevice, describeDevice, probeDevice, type LsblkDevice } from "./device.ts";
 

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { execa } from "execa";
-import { BootmediaError } from "../../core/errors.ts";
+import { BootmediaError } from "../../base/errors.ts";
 
 export interface LsblkDevice {
   name: string;

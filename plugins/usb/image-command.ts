@@ -1,7 +1,7 @@
 /** `bootmedia image fat <dir> -o fs.img [--size SIZE] [--label LABEL]`: a bare FAT file system from a folder. */
 import { sourceDateEpochFromEnv } from "../../core/context.ts";
-import { treeFromDir } from "../../core/dir-tree.ts";
-import { BootmediaError } from "../../core/errors.ts";
+import { treeFromDir } from "../../base/dir-tree.ts";
+import { BootmediaError } from "../../base/errors.ts";
 import { OutputTransaction } from "../../core/output.ts";
 import { writeFat } from "../../formats/fat/index.ts";
 import { parseSize } from "./size.ts";

@@ -4,9 +4,9 @@ import { readdir, readFile, mkdir, truncate, writeFile, rm } from "node:fs/promi
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hashTree } from "../../core/cli/tree-hash.ts";
-import { bootmedia, scratchFixtures } from "../../core/cli/test-helpers.ts";
-import { checkWithFsck, extractWithMtools } from "../../formats/fat/oracles.ts";
+import { hashTree } from "../../cli/tree-hash.ts";
+import { bootmedia, scratchFixtures } from "../../testing/cli.ts";
+import { checkWithFsck, extractWithMtools } from "../../formats/fat/testing/oracles.ts";
 import { PARTITION_START_LBA } from "../../formats/disk/index.ts";
 import { silentProgress } from "../../core/progress.ts";
 import { approveDevice, copyImageToDevice } from "./device-write.ts";

@@ -12,7 +12,7 @@ import { MP_AGENT_SCRIPT } from "../../fixtures/boot-images/initramfs.ts";
 import { MP_PATHS } from "./protocol.ts";
 import { startManagementPoint, type RunningMp } from "./server.ts";
 import type { Site } from "./site.ts";
-import { MAC, makeMediaSettings, makePki, startSiteFixture, type CertFiles, type SiteFixture } from "./test-fixtures.ts";
+import { MAC, makeMediaSettings, makePki, startSiteFixture, type CertFiles, type SiteFixture } from "./testing/fixtures.ts";
 
 const SCRIPT = MP_AGENT_SCRIPT;
 const EXIT = { policy: 0, "unknown-computer": 3, "no-deployment": 4, "certificate-rejected": 5 } as Record<string, number>;

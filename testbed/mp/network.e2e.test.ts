@@ -20,7 +20,7 @@ import { planMpNetwork, withMpNetwork, GUEST_NETWORK } from "./network.ts";
 import { MP_PATHS, renderPolicyRequest } from "./protocol.ts";
 import { startManagementPoint, type RunningMp } from "./server.ts";
 import { parseSite } from "./site.ts";
-import { makeMediaSettings, makeSelfSignedCert, makeTempDir, TASK_SEQUENCE } from "./test-fixtures.ts";
+import { makeMediaSettings, makeSelfSignedCert, makeTempDir, TASK_SEQUENCE } from "./testing/fixtures.ts";
 
 const GUEST_MAC = "52:54:00:bb:00:01";
 const BOOT = join(REFERENCE_LIBRARY, "packages", REFERENCE_PACKAGES.x64, "files", "boot", "x64");

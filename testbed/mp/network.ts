@@ -7,7 +7,7 @@
  * connection; busybox `nc` (busybox-static, already a testbed dependency) is the pipe.
  * The `-tcp:host:port` chardev form accepts one connection only in QEMU 7.2, so it is not used.
  */
-import { BootmediaError } from "../../core/errors.ts";
+import { BootmediaError } from "../../base/errors.ts";
 
 /** slirp's guest network (QEMU's default) and the MP address block inside it. */
 export const GUEST_NETWORK = {

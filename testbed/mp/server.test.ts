@@ -6,7 +6,7 @@ import { expectMpOutcome, type MpClientFacts, type MpMediaSettings } from "./exp
 import { MP_HEADERS, MP_PATHS, renderPolicyRequest } from "./protocol.ts";
 import { startManagementPoint, type RunningMp } from "./server.ts";
 import { parseSite, type Site } from "./site.ts";
-import { MAC, UUID_KNOWN, makeMediaSettings, makeSelfSignedCert, makeSite, makeTempDir, type CertFiles } from "./test-fixtures.ts";
+import { MAC, UUID_KNOWN, makeMediaSettings, makeSelfSignedCert, makeSite, makeTempDir, type CertFiles } from "./testing/fixtures.ts";
 
 const DAY = 86400;
 let media: CertFiles, blocked: CertFiles, stranger: CertFiles;

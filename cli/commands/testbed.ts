@@ -1,0 +1,121 @@
+/**
+ * `bootmedia testbed <spec-or-media...>` boots media in QEMU on a matrix of machines and
+ * reports; `bootmedia testbed merge <dirs...>` joins shard results into one report.
+ */
+import type { CAC } from "cac";
+import { join, resolve } from "node:path";
+import { BootmediaError } from "../../base/errors.ts";
+import { buildMedia } from "../../core/run.ts";
+import { contextFromCli } from "../context.ts";
+import { printJson, progressFor } from "../render.ts";
+import { runTestbed, mergeReports } from "../../testbed/testbed.ts";
+import { parseShard } from "../../testbed/matrix.ts";
+import { MEDIA_KINDS, type MediaKind, type ProfileId } from "../../testbed/profiles.ts";
+import { buildSpecMedia, describeMedia, isSpecFile } from "../../testbed/media-from-inputs.ts";
+import type { CaseResult } from "../../testbed/runner.ts";
+import { DEFAULT_ANSWERS, type PromptAnswers } from "../../testbed/answers.ts";
+import { Redactor, resolveSecret } from "../../core/secrets.ts";
+
+/**
+ * `--answer KEY=VALUE` (repeatable, in order): what the testbed types at the boot
+ * environment's prompts. Secret answers by reference: `password=env:NAME`, `password=file:PATH`.
+ */
+async function parseAnswers(raw: string | string[] | undefined): Promise<PromptAnswers | undefined> {
+  if (raw === undefined) return undefined;
+  const out: Record<string, string[]> = {};
+  const redactor = new Redactor();
+  for (const item of ([] as string[]).concat(raw)) {
+    const i = String(item).indexOf("=");
+    if (i <= 0) throw new BootmediaError("BM1009", `--answer wants KEY=VALUE (e.g. password=env:MEDIA_PASSWORD), got "${item}"`);
+    const key = String(item).slice(0, i);
+    let value = String(item).slice(i + 1);
+    const ref = value.match(/^(env|file):(.+)$/);
+    if (ref) value = await resolveSecret(ref[1] === "env" ? { env: ref[2]! } : { file: ref[2]! }, process.cwd(), redactor, `--answer ${key}`);
+    else if (key === "password") throw new BootmediaError("BM1006", "--answer password takes env:NAME or file:PATH, never the password itself");
+    (out[key] ??= []).push(value);
+  }
+  return out;
+}
+
+interface TestbedFlags {
+  answer?: string | string[];
+  profiles?: string;
+  media?: string;
+  nics?: string;
+  concurrency?: string;
+  shard?: string;
+  reportDir?: string;
+  accel?: "tcg" | "kvm";
+  timeout?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const list = (s: string | undefined) => (s ? String(s).split(",").map((x) => x.trim()).filter(Boolean) : undefined);
+
+function caseLine(r: CaseResult): string {
+  const actual = r.actual.status === "pass" ? "pass" : `fail (${r.actual.reason})`;
+  const expected = r.expected.status === "pass" ? "pass" : `fail (${r.expected.reason})`;
+  return `${r.ok ? "ok      " : "MISMATCH"} ${r.id}: expected ${expected}, got ${actual} in ${(r.timings.verdictMs / 1000).toFixed(1)} s`;
+}
+
+export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>) => void): void {
+  cli
+    .command("testbed [...inputs]", "Boot media (or specs, built first) in QEMU on a matrix of machines; `testbed merge <dirs...>` joins shard reports")
+    .option("--profiles <list>", "Machine profiles (default: x86-bios,x64-bios,x86-uefi,x64-uefi)")
+    .option("--media <list>", "For specs: media kinds to build and boot (iso,usb)", { default: "iso,usb" })
+    .option("--nics <list>", "NIC models (default: e1000,virtio-net-pci,rtl8139)")
+    .option("--concurrency <n>", "Cases at once (default: cores)")
+    .option("--shard <i/n>", "Run only shard i of n (1-based); merge shards with `testbed merge`")
+    .option("--report-dir <dir>", "Where results.json, junit.xml and index.html go", { default: "out/testbed" })
+    .option("--accel <tcg|kvm>", "Accelerator; kvm only after a probe boot proves it works", { default: "tcg" })
+    .option("--timeout <s>", "Per-case timeout in seconds")
+    .option("--answer <key=value>", "Type this at the boot prompt `key` (repeatable, in order); password=env:NAME or password=file:PATH")
+    .action((inputs: string[], flags: TestbedFlags) =>
+      run(async () => {
+        const reportDir = resolve(flags.reportDir ?? "out/testbed");
+        if (inputs[0] === "merge") {
+          const merged = await mergeReports(inputs.slice(1).map((d) => resolve(d)), reportDir);
+          if (flags.json) printJson({ ok: merged.summary.mismatched === 0, report: reportDir, summary: merged.summary });
+          else process.stdout.write(`${merged.summary.ok}/${merged.summary.total} cases as expected; report in ${join(reportDir, "index.html")}\n`);
+          return merged.summary.mismatched === 0 ? 0 : 1;
+        }
+        if (inputs.length === 0) throw new BootmediaError("BM1009", "testbed needs a spec or a media file");
+        const kinds = (list(flags.media) ?? ["iso", "usb"]).map((k) => {
+          if (!(MEDIA_KINDS as readonly string[]).includes(k)) throw new BootmediaError("BM1009", `unknown media kind ${k} (iso, usb)`);
+          return k as MediaKind;
+        });
+        const media = [];
+        for (const input of inputs) {
+          if (!isSpecFile(input)) {
+            media.push(await describeMedia(resolve(input)));
+            continue;
+          }
+          media.push(...(await buildSpecMedia(input, kinds, join(reportDir, "media"), async (spec, kind, out) => {
+            const { ctx, plugins } = await contextFromCli(spec, { force: true, target: kind, out }, progressFor({ json: flags.json === true, quiet: true }));
+            await buildMedia(ctx, plugins);
+          })));
+        }
+        const answers = await parseAnswers(flags.answer);
+        const report = await runTestbed({
+          media: answers ? media.map((m) => ({ ...m, answers: { ...DEFAULT_ANSWERS, ...answers } })) : media,
+          ...(list(flags.profiles) ? { profiles: list(flags.profiles) as ProfileId[] } : {}),
+          ...(list(flags.nics) ? { nics: list(flags.nics)! } : {}),
+          ...(flags.concurrency ? { concurrency: Number(flags.concurrency) } : {}),
+          ...(flags.shard ? { shard: parseShard(flags.shard) } : {}),
+          ...(flags.timeout ? { timeoutSec: Number(flags.timeout) } : {}),
+          accel: flags.accel ?? "tcg",
+          reportDir,
+          onEvent: (e) => {
+            if (flags.json || flags.quiet) return;
+            if (e.type === "matrix") process.stderr.write(`testbed: ${e.selected} of ${e.total} cases, accelerator ${e.accel}\n`);
+            if (e.type === "case-end") process.stderr.write(caseLine(e.result) + "\n");
+            if (e.type === "warning") process.stderr.write(`warning: ${e.message}\n`);
+          },
+        });
+        if (flags.json) printJson({ ok: report.summary.mismatched === 0, report: reportDir, summary: report.summary, cases: report.cases.map((c) => ({ id: c.id, ok: c.ok, expected: c.expected, actual: c.actual })) });
+        else process.stdout.write(`${report.summary.ok}/${report.summary.total} cases as expected; report in ${join(reportDir, "index.html")}\n`);
+        return report.summary.mismatched === 0 ? 0 : 1;
+      }),
+    );
+}

@@ -1,0 +1,86 @@
+/**
+ * Boot images: checks them against the machines the media must boot on (the rules of
+ * core/compat.ts), and lays out their kernel, initrd and per-firmware boot files.
+ */
+import { FIRMWARES, missingDrivers, planBoot, type Arch, INCOMPATIBLE_REASONS } from "../../core/compat.ts";
+import { diagnostic } from "../../base/diagnostics.ts";
+import { LAYOUT_STAGE } from "../../core/hooks.ts";
+import { dedupeEntries } from "../../core/layout-checks.ts";
+import type { Plugin, PluginBuild } from "../../core/plugin.ts";
+import type { BootEntry, BootFileRole, ContentPackage, ResolvedMedia } from "../../core/types.ts";
+import { bootImageIds } from "../content-library/content-library-plugin.ts";
+
+export const PLUGIN_NAME = "BootImagePlugin";
+
+/** Which firmware and machine bitness each boot-file role serves. */
+export const ROLE_TARGET = {
+  "bios-eltorito": { firmware: "bios", arch: "x86" },
+  "bios-hybrid": { firmware: "bios", arch: "x86" },
+  "bios-mbr": { firmware: "bios", arch: "x86" },
+  "bios-core": { firmware: "bios", arch: "x86" },
+  "uefi-x86": { firmware: "uefi", arch: "x86" },
+  "uefi-x64": { firmware: "uefi", arch: "x64" },
+} as const satisfies Record<BootFileRole, { firmware: (typeof FIRMWARES)[number]; arch: Arch }>;
+
+export function bootImagesOf(media: ResolvedMedia): ContentPackage[] {
+  const ids = bootImageIds(media);
+  return media.packages.filter((p) => ids.includes(p.id) && p.type === "boot-image" && p.bootImage);
+}
+
+export class BootImagePlugin implements Plugin {
+  readonly name = PLUGIN_NAME;
+
+  apply(build: PluginBuild): void {
+    build.hooks.validate.tapPromise(PLUGIN_NAME, async (media, reporter) => {
+      const ids = bootImageIds(media);
+      for (const id of ids) {
+        const pkg = media.packages.find((p) => p.id === id);
+        if (pkg && pkg.type !== "boot-image") {
+          reporter.report(diagnostic("BM2007", `bootImage ${id} is a ${pkg.type} package, not a boot image`, { path: "bootImage", source: PLUGIN_NAME }));
+        }
+      }
+      const images = bootImagesOf(media);
+      if (images.length === 0) {
+        reporter.report(diagnostic("BM3002", "the media has no boot image", { path: "bootImage", source: PLUGIN_NAME }));
+        return;
+      }
+      const ts = media.packages.find((p) => p.id === media.spec.taskSequence);
+      if (ts && ts.type !== "task-sequence") {
+        reporter.report(diagnostic("BM2007", `taskSequence ${ts.id} is a ${ts.type} package`, { path: "taskSequence", source: PLUGIN_NAME }));
+      }
+      const arches = images.map((p) => p.bootImage!.arch);
+      media.spec.machines.forEach((m, i) => {
+        const where = `machines[${i}] (${m.arch}-${m.firmware})`;
+        const plan = planBoot(m, arches);
+        if (!plan.ok) {
+          reporter.report(diagnostic("BM3003", `${where}: ${INCOMPATIBLE_REASONS[plan.reason]} (images: ${arches.join(", ")})`, { path: where, source: PLUGIN_NAME }));
+          return;
+        }
+        const image = images.find((p) => p.bootImage!.arch === plan.image)!.bootImage!;
+        if (!image.firmware.includes(m.firmware)) {
+          reporter.report(diagnostic("BM3007", `${where}: the ${plan.image} boot image has no ${m.firmware} boot files`, { path: where, source: PLUGIN_NAME }));
+        }
+        const missing = m.nic ? missingDrivers([m.nic], image.drivers) : [];
+        if (missing.length > 0) {
+          reporter.report(diagnostic("BM3004", `${where}: the ${plan.image} boot image lacks the NIC driver ${missing.join(", ")} (it carries: ${image.drivers.join(", ")})`, { path: where, source: PLUGIN_NAME }));
+        }
+      });
+    });
+
+    build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.BOOT }, async (layout, media) => {
+      const volume = layout.volumes[0]!;
+      for (const pkg of bootImagesOf(media)) {
+        const info = pkg.bootImage!;
+        for (const f of pkg.files) volume.entries.push({ type: "file", path: f.path, size: f.size, source: { kind: "content", sha256: f.sha256 } });
+        for (const [role, path] of Object.entries(info.bootFiles) as Array<[BootFileRole, string]>) {
+          const t = ROLE_TARGET[role];
+          const entry: BootEntry = { firmware: t.firmware, arch: t.arch, role, path };
+          if (!volume.boot.some((b) => b.role === role && b.path === path)) volume.boot.push(entry);
+        }
+        layout.config.images.push({ id: pkg.id, arch: info.arch, kernel: info.kernel, initrd: info.initrd, drivers: info.drivers });
+      }
+      dedupeEntries(volume);
+      return layout;
+    });
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The embedded default content library: a local folder of packages. Resolves the spec's
+ * package ids to manifests and content items, and fetches items by reading the folder.
+ */
+import { createReadStream } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BootmediaError } from "../../base/errors.ts";
+import { parseManifest } from "../../core/content/manifest.ts";
+import type { Plugin, PluginBuild } from "../../core/plugin.ts";
+import type { ContentPackage, ResolvedMedia } from "../../core/types.ts";
+
+export const PLUGIN_NAME = "LocalLibraryPlugin";
+export const ORIGIN_KIND = "library-folder";
+
+export class LocalLibraryPlugin implements Plugin {
+  readonly name = PLUGIN_NAME;
+
+  apply(build: PluginBuild): void {
+    build.hooks.resolve.tapPromise(PLUGIN_NAME, async (media) => {
+      const library = media.spec.contentLibrary;
+      // A URL, a list of URLs or the object form is a distribution point: another plugin's job.
+      if (typeof library !== "string" || /^https?:\/\//.test(library)) return media;
+      const root = libraryRoot(library, media.specDir);
+      await assertLibrary(root);
+      const ids = [...bootImageIds(media), media.spec.taskSequence];
+      for (const id of ids) addPackage(media, await readPackage(root, id), root);
+      return media;
+    });
+    build.hooks.fetcher.tap(PLUGIN_NAME, (item) =>
+      item.origin.kind === ORIGIN_KIND ? { open: async () => openLibraryFile(item.origin.location, `${item.packageId}/${item.path}`) } : undefined,
+    );
+  }
+}
+
+/** The sample library shipped with bootmedia, used when the spec says `embedded`. */
+export const EMBEDDED_LIBRARY = fileURLToPath(new URL("../../fixtures/content", import.meta.url));
+
+export function libraryRoot(value: string, specDir: string): string {
+  return value === "embedded" ? EMBEDDED_LIBRARY : resolve(specDir, value);
+}
+
+export function bootImageIds(media: ResolvedMedia): string[] {
+  const b = media.spec.bootImage;
+  return Array.isArray(b) ? b : [b];
+}
+
+async function assertLibrary(root: string): Promise<void> {
+  try {
+    if ((await stat(join(root, "packages"))).isDirectory()) return;
+  } catch {
+    /* fall through */
+  }
+  throw new BootmediaError("BM2001", `no content library at ${root} (expected a "packages" folder)`, { where: root });
+}
+
+export async function readPackage(root: string, id: string): Promise<ContentPackage> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) throw new BootmediaError("BM2002", `invalid package id "${id}"`);
+  const file = join(root, "packages", id, "package.json");
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, "utf8"));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new BootmediaError("BM2002", `package ${id} is not in the content library ${root}`, { where: id });
+    throw new BootmediaError("BM2003", `package ${id}: cannot read manifest: ${(e as Error).message}`, { where: file });
+  }
+  const pkg = parseManifest(json, `package ${id}`);
+  if (pkg.id !== id) throw new BootmediaError("BM2003", `package folder ${id} holds a manifest for "${pkg.id}"`, { where: file });
+  return pkg;
+}
+
+function addPackage(media: ResolvedMedia, pkg: ContentPackage, root: string): void {
+  if (media.packages.some((p) => p.id === pkg.id)) return;
+  media.packages.push(pkg);
+  // The task sequence stays on the site (the media only names it); its files never go on media.
+  if (pkg.type === "task-sequence") return;
+  for (const f of pkg.files) {
+    media.items.push({ ...f, packageId: pkg.id, origin: { kind: ORIGIN_KIND, location: join(root, "packages", pkg.id, "files", f.path) } });
+  }
+}
+
+async function openLibraryFile(path: string, label: string) {
+  try {
+    await stat(path);
+  } catch {
+    throw new BootmediaError("BM2005", `the manifest lists ${label}, but the library has no file at ${path}`, { where: label });
+  }
+  return createReadStream(path);
+}

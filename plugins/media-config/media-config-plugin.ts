@@ -1,0 +1,74 @@
+/**
+ * Records the deployment settings on the media (bootmedia/media.json + media.env) and in
+ * the build log: task sequence, management points, unattended, unknown computers, user
+ * device affinity, variables, prestart command. Runs last in layout (LAYOUT_STAGE.CONFIG).
+ * The password verifier, the secret part and the certificate are plugins of their own
+ * (plugins/password, plugins/secrets, plugins/certificates); they set their config keys
+ * (password, secrets, secretVariables, certificate) just before this renders media.json.
+ */
+import { diagnostic } from "../../base/diagnostics.ts";
+import { LAYOUT_STAGE } from "../../core/hooks.ts";
+import type { Plugin, PluginBuild } from "../../core/plugin.ts";
+import type { MediaSpec } from "../../core/spec/schema.ts";
+import { CONFIG_ENV, CONFIG_JSON, renderConfigEnv, renderConfigJson } from "./render.ts";
+import { checkManagementPoints, orderedManagementPoints } from "./management-points.ts";
+
+export const PLUGIN_NAME = "MediaConfigPlugin";
+
+/** The task-sequence variable the seed's user-device-affinity setting becomes. */
+export const UDA_VARIABLE = { name: "SMSTSAssignUsersMode", value: { auto: "Auto", pending: "Pending", none: "Disabled" } } as const;
+
+export class MediaConfigPlugin implements Plugin {
+  readonly name = PLUGIN_NAME;
+
+  apply(build: PluginBuild): void {
+    const { log } = build.context;
+    build.hooks.validate.tapPromise(PLUGIN_NAME, async (media, reporter) => {
+      for (const d of checkManagementPoints(media.spec)) reporter.report({ ...d, source: PLUGIN_NAME });
+      if (!media.spec.security.password) {
+        reporter.report(diagnostic("BM3010", "the media has no password: anyone who finds it can start a deployment", { severity: "warning", path: "security.password", source: PLUGIN_NAME }));
+      }
+    });
+
+    build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.CONFIG }, async (layout, media) => {
+      const spec = media.spec;
+      const variables = plainVariables(spec);
+      variables[UDA_VARIABLE.name] = UDA_VARIABLE.value[spec.security.userDeviceAffinity];
+      const mps = orderedManagementPoints(spec);
+      Object.assign(layout.config, {
+        createdAt: new Date(build.context.options.sourceDateEpoch * 1000).toISOString(),
+        unattended: spec.unattended,
+        unknownComputers: spec.security.unknownComputers,
+        userDeviceAffinity: spec.security.userDeviceAffinity,
+        managementPoints: { mode: spec.managementPoints?.mode ?? "site-based", list: mps },
+        variables,
+      });
+      const env = {
+        BM_MEDIA_ID: spec.name,
+        BM_TASK_SEQUENCE: spec.taskSequence,
+        BM_MP_MODE: spec.managementPoints?.mode ?? "site-based",
+        BM_MPS: mps.map((m) => m.url).join(" "),
+        BM_UNATTENDED: String(spec.unattended),
+        BM_UNKNOWN_COMPUTERS: String(spec.security.unknownComputers),
+        BM_UDA: spec.security.userDeviceAffinity,
+        BM_IMAGES: layout.config.images.map((i) => i.arch).join(" "),
+        BM_PRESTART_COMMAND: spec.customization.prestart?.command ?? "",
+      };
+      const volume = layout.volumes[0]!;
+      for (const [path, text] of [[CONFIG_JSON, renderConfigJson(layout.config)], [CONFIG_ENV, renderConfigEnv(env)]] as const) {
+        const data = new TextEncoder().encode(text);
+        volume.entries.push({ type: "file", path, size: data.length, source: { kind: "bytes", data } });
+      }
+      log.write("config", `task sequence ${spec.taskSequence}; management points (${env.BM_MP_MODE}): ${mps.map((m) => `${m.url} [${m.priority}]`).join(", ") || "none"}`);
+      log.write("config", `unattended=${spec.unattended} unknownComputers=${spec.security.unknownComputers} userDeviceAffinity=${spec.security.userDeviceAffinity}`);
+      for (const [k, v] of Object.entries(variables)) log.write("config", `variable ${k}=${v}`);
+      return layout;
+    });
+  }
+}
+
+function plainVariables(spec: MediaSpec): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(spec.customization.variables)) if (typeof v === "string") out[k] = v;
+  return out;
+}

@@ -1,0 +1,49 @@
+/**
+ * Prestart command and its files: the folder's files become content items (hashed at
+ * resolve, verified into the cache at fetch) and land under bootmedia/prestart/.
+ */
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import fg from "fast-glob";
+import { BootmediaError } from "../../base/errors.ts";
+import { sha256File } from "../../core/content/manifest.ts";
+import { LAYOUT_STAGE } from "../../core/hooks.ts";
+import type { Plugin, PluginBuild } from "../../core/plugin.ts";
+
+export const PLUGIN_NAME = "PrestartPlugin";
+export const PRESTART_DIR = "bootmedia/prestart";
+const PACKAGE_ID = "prestart-files";
+const ORIGIN_KIND = "local-file";
+
+export class PrestartPlugin implements Plugin {
+  readonly name = PLUGIN_NAME;
+
+  apply(build: PluginBuild): void {
+    build.hooks.resolve.tapPromise(PLUGIN_NAME, async (media) => {
+      const prestart = media.spec.customization.prestart;
+      if (!prestart?.files) return media;
+      const dir = resolve(media.specDir, prestart.files);
+      const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+      if (!isDir) throw new BootmediaError("BM1003", `customization.prestart.files: ${prestart.files} is not a folder`, { where: dir });
+      const files = (await fg("**/*", { cwd: dir, onlyFiles: true, dot: true })).sort();
+      for (const rel of files) {
+        const abs = join(dir, rel);
+        media.items.push({ path: `${PRESTART_DIR}/${rel}`, size: (await stat(abs)).size, sha256: await sha256File(abs), packageId: PACKAGE_ID, origin: { kind: ORIGIN_KIND, location: abs } });
+      }
+      return media;
+    });
+    build.hooks.fetcher.tap(PLUGIN_NAME, (item) => (item.origin.kind === ORIGIN_KIND ? { open: async () => createReadStream(item.origin.location) } : undefined));
+    build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.CONTENT }, async (layout, media) => {
+      const prestart = media.spec.customization.prestart;
+      if (!prestart) return layout;
+      const volume = layout.volumes[0]!;
+      for (const item of media.items.filter((i) => i.packageId === PACKAGE_ID)) {
+        volume.entries.push({ type: "file", path: item.path, size: item.size, source: { kind: "content", sha256: item.sha256 }, mode: 0o755 });
+      }
+      layout.config.prestart = { command: prestart.command, dir: PRESTART_DIR };
+      build.context.log.write("prestart", `command line: ${prestart.command}`);
+      return layout;
+    });
+  }
+}
