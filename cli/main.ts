@@ -4,8 +4,9 @@
  * 130/143 interrupted by SIGINT/SIGTERM (outputs untouched).
  */
 import { cac } from "cac";
-import { abortAllOutputs } from "../core/output.ts";
-import { BootmediaError } from "../base/errors.ts";
+import { abortAllOutputs, outputsCommitted } from "../core/output.ts";
+import { interruptedBy, markInterrupted } from "../core/interrupt.ts";
+import { BootmediaError, ERROR_CODES } from "../base/errors.ts";
 import { redactEverywhere } from "../core/secrets.ts";
 import { diagnosticsOf, printDiagnostics, printJson, type OutputMode } from "./render.ts";
 import { specFlags, flagSyntax } from "../core/spec/flags.ts";
@@ -69,6 +70,8 @@ export function reportFailure(e: unknown, mode: OutputMode): number {
     else process.stderr.write(redactEverywhere(`error BM1009 ${message}`) + "\n  hint: run `bootmedia --help`\n");
     return EXIT.USAGE;
   }
+  // The signal handler has already said so, and sets the exit status.
+  if (interruptedBy() && e instanceof BootmediaError && e.code === "BM4003") return EXIT.PROBLEMS;
   const diags = diagnosticsOf(e);
   if (diags.length > 0) {
     if (mode.json) printJson({ ok: false, diagnostics: diags });
@@ -79,17 +82,28 @@ export function reportFailure(e: unknown, mode: OutputMode): number {
   return EXIT.INTERNAL;
 }
 
-/** Signals: remove temporaries synchronously, leave old outputs untouched, exit 130/143. */
+/**
+ * Signals: remove temporaries synchronously, leave old outputs untouched, exit 130/143.
+ * The first signal removes both handlers, so a second SIGINT or SIGTERM takes the default
+ * action and ends the process whatever it is stuck in (even an exit waiting for a blocked
+ * thread-pool read).
+ */
 export function installSignalHandlers(): void {
-  for (const [sig, code] of [["SIGINT", EXIT.SIGINT], ["SIGTERM", EXIT.SIGTERM]] as const) {
-    process.on(sig, () => {
+  const signals = [["SIGINT", EXIT.SIGINT], ["SIGTERM", EXIT.SIGTERM]] as const;
+  const handlers = signals.map(([sig, code]) => {
+    const handler = () => {
+      for (const [s, h] of handlers) process.removeListener(s, h);
+      markInterrupted(sig);
       const sweep = abortAllOutputs();
-      process.stderr.write(`\nerror BM4003 build interrupted by ${sig}; previous outputs are untouched\n`);
+      const what = outputsCommitted() ? "after its outputs were complete and in place" : "previous outputs are untouched";
+      process.stderr.write(`\nerror BM4003 build interrupted by ${sig}; ${what}\n  hint: ${ERROR_CODES.BM4003.hint}\n`);
       // I/O already handed to the thread pool may still land; sweep once it has, then exit.
       setTimeout(() => {
         sweep();
         process.exit(code);
       }, 150);
-    });
-  }
+    };
+    process.on(sig, handler);
+    return [sig, handler] as const;
+  });
 }
