@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { BootmediaError } from "../base/errors.ts";
+import { sha256File } from "./content/manifest.ts";
 
 export function defaultCacheDir(): string {
   if (process.env.BOOTMEDIA_CACHE) return process.env.BOOTMEDIA_CACHE;
@@ -234,6 +235,29 @@ export class ContentCache {
     const now = new Date();
     await utimes(path, now, now).catch(() => undefined); // a read-only cache still serves hits
     return true;
+  }
+
+  /**
+   * Like `has`, but a hit is hashed again: bytes on the cache's disk may have rotted or been
+   * edited since they were verified, and they are what goes on the media. A bad entry is
+   * removed ("corrupt"): the caller fetches it again.
+   */
+  async check(sha256: string, size: number): Promise<"hit" | "miss" | "corrupt"> {
+    if (!(await this.has(sha256, size))) return "miss";
+    const path = this.pathOf(sha256);
+    const actual = await sha256File(path).catch(() => undefined);
+    if (actual === sha256) return "hit";
+    await rm(path, { force: true });
+    return "corrupt";
+  }
+
+  /** BM2010 when the cache folder is a file, or cannot be created. */
+  async assertUsable(): Promise<void> {
+    try {
+      await mkdir(join(this.dir, "sha256"), { recursive: true });
+    } catch (e) {
+      throw new BootmediaError("BM2010", `cannot use ${this.dir} as the content cache (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { where: this.dir, cause: e });
+    }
   }
 
   /**

@@ -17,6 +17,7 @@ import type { Reporter } from "./hooks.ts";
 import { materializeSlices } from "./slices.ts";
 import { checkOutputTarget, codedWriteError, isDrivePath } from "./output-safety.ts";
 import { assertNotInterrupted } from "./interrupt.ts";
+import { assertScratchUsable, removeStaleScratch } from "./scratch.ts";
 
 export interface PlanResult {
   media: ResolvedMedia;
@@ -57,6 +58,9 @@ export async function buildMedia(ctx: BuildContext, plugins: Plugin[]): Promise<
   // Refused here, before any work, a path gets no log either (it may be /dev/null).
   checkOutputTarget(target);
   if (!(target.type === "usb" && isDrivePath(target.output))) OutputTransaction.assertWritable([target.output], ctx.options.force);
+  for (const name of await removeStaleScratch()) ctx.log.write("scratch", `removed ${name}, left by a bootmedia process that no longer runs`);
+  // ISO (its ESP image) and USB (a drive's image) targets need scratch space in TMPDIR.
+  if (target.type !== "directory") await assertScratchUsable();
   const tx = new OutputTransaction(ctx.options.force);
   try {
     // Validation and layout need only manifests (sizes, hashes): a media that cannot be
@@ -141,12 +145,17 @@ class StageRunner {
 
   fetch(media: ResolvedMedia): Promise<FetchStats> {
     return this.timed("fetch", async () => {
+      await this.ctx.cache.assertUsable();
       const s = this.ctx.progress.stage("fetch", "bytes");
       const stats = await fetchItems(media.items, {
         cache: this.ctx.cache,
         fetcherFor: (item) => this.build.hooks.fetcher.call(item),
         concurrency: this.ctx.options.concurrency,
         progress: s,
+        onWarning: (d) => {
+          this.diagnostics.push(d);
+          this.ctx.log.write("fetch", formatDiagnostic(d));
+        },
       });
       s.end();
       this.ctx.log.write("fetch", `${stats.items} items: ${stats.bytesFetched} bytes fetched, ${stats.bytesFromCache} bytes from cache ${this.ctx.cache.dir}`);

@@ -5,6 +5,7 @@ import { contextFromCli, type CommonFlags } from "../context.ts";
 import { printDiagnostics, printJson, progressFor } from "../render.ts";
 import { addSpecFlags } from "../main.ts";
 import type { MediaLayout } from "../../core/types.ts";
+import { DEFAULT_HOOK_TIMEOUT_S } from "../../core/hook-timeout.ts";
 
 type Run = (fn: () => Promise<number>) => void;
 
@@ -15,7 +16,8 @@ export function registerBuildCommands(cli: CAC, run: Run): void {
     .option("--strict", "Treat warnings (e.g. no media password) as errors")
     .option("--yes", "Do not ask before erasing a USB drive (for scripts)")
     .option("--cache-dir <dir>", "Content cache (default $BOOTMEDIA_CACHE or ~/.cache/bootmedia)")
-    .option("--concurrency <n>", "Parallel fetches", { default: 4 });
+    .option("--concurrency <n>", "Parallel fetches (1-256)", { default: 4 })
+    .option("--hook-timeout <seconds>", `Time limit of one plugin hook call (default $BOOTMEDIA_HOOK_TIMEOUT or ${DEFAULT_HOOK_TIMEOUT_S})`);
   addSpecFlags(build);
   build.action((spec: string | undefined, flags: CommonFlags) =>
     run(async () => {

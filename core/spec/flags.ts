@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { BootmediaError } from "../../base/errors.ts";
-import { mediaSpecSchema } from "./schema.ts";
+import { ENV_NAME, mediaSpecSchema } from "./schema.ts";
 
 export interface SpecFlag {
   /** Flag name without dashes, e.g. "task-sequence". */
@@ -127,6 +127,9 @@ function secretVariables(f: SpecFlag, v: unknown, current: unknown): Record<stri
       // The value is not echoed: it may be the secret itself.
       const name = s.includes("=") ? s.slice(0, s.indexOf("=")) : s;
       throw new BootmediaError("BM1006", `--secret-${f.flag} ${name}=… must name env:VAR or file:PATH, not the value`, { where: `--secret-${f.flag}` });
+    }
+    if (m[2] === "env" && !ENV_NAME.test(m[3]!)) {
+      throw new BootmediaError("BM1006", `--secret-${f.flag} ${m[1]}=env:… must name an environment variable (letters, digits, _), not the value`, { where: `--secret-${f.flag}` });
     }
     base[m[1]] = { value: { [m[2]]: m[3] }, secret: true };
   }
