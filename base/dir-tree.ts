@@ -52,7 +52,7 @@ function linkedFile(link: string, realRoot: string) {
     const why = code === "ELOOP" ? "is a link loop" : code === "ENOENT" ? "is a dangling link" : `is a link that cannot be resolved (${code})`;
     throw new BootmediaError("BM2009", `${link} ${why}`, { where: link });
   }
-  if (!real.startsWith(realRoot)) throw new BootmediaError("BM2009", `${link} is a link leading outside the folder (to ${real})`, { where: link });
+  if (!`${real}/`.startsWith(realRoot)) throw new BootmediaError("BM2009", `${link} is a link leading outside the folder (to ${real})`, { where: link });
   const st = statSync(real);
   if (!st.isFile()) throw new BootmediaError("BM2009", `${link} is a link to ${st.isDirectory() ? "a folder" : "a special file"} (${real}); only links to regular files are followed`, { where: link });
   return st;
