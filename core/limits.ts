@@ -9,10 +9,10 @@ import { open } from "node:fs/promises";
 import { BootmediaError, type ErrorCode } from "../base/errors.ts";
 
 export const LIMITS = {
-  /** A spec file: real specs are a few KiB; 4 MiB leaves room for thousands of variables. */
-  specBytes: 4 * 1024 * 1024,
+  /** A spec file: real specs are a few KiB; 1 MiB holds tens of thousands of variables (and parses in seconds). */
+  specBytes: 1024 * 1024,
   /** YAML nodes (mappings, lists, scalars) in one spec. */
-  specNodes: 200_000,
+  specNodes: 100_000,
   /** YAML alias expansions in one spec (a billion-laughs document dies here). */
   specAliases: 100,
   /** A password or secret file. */

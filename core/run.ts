@@ -87,6 +87,7 @@ export async function buildMedia(ctx: BuildContext, plugins: Plugin[]): Promise<
   } catch (e) {
     if (tx.committed) throw e;
     tx.abort();
+    tx.sweep(); // the writer has returned: what it wrote after a signal's abort goes too
     build.hooks.failed.call(e as Error);
     const ds = e instanceof DiagnosticsError ? e.diagnostics : [];
     for (const d of ds) ctx.log.write("validate", formatDiagnostic(d));
