@@ -15,7 +15,7 @@ export class MediaBuild {
 
   constructor(readonly context: BuildContext) {
     this.hooks = createHooks();
-    wrapTapFailures(this.hooks, context.options.hookTimeoutMs);
+    wrapTapFailures(this.hooks, context.options?.hookTimeoutMs);
     const view = Object.fromEntries(
       Object.entries(this.hooks).map(([name, hook]) => {
         const h = hook as unknown as Record<string, (...a: unknown[]) => unknown>;
