@@ -6,6 +6,7 @@ import pLimit from "p-limit";
 import type { Readable } from "node:stream";
 import { BootmediaError } from "../base/errors.ts";
 import { diagnostic, type Diagnostic } from "../base/diagnostics.ts";
+import { writeHint } from "./output-safety.ts";
 import type { ContentCache } from "./cache.ts";
 import type { StageProgress } from "./progress.ts";
 import type { ContentItem } from "./types.ts";
@@ -58,6 +59,10 @@ export async function fetchItems(
             stats.bytesFetched += n;
             done += n;
             opts.progress.update(done, total);
+          }).catch((e: unknown) => {
+            const code = (e as NodeJS.ErrnoException).code;
+            if (e instanceof BootmediaError || !code) throw e;
+            throw new BootmediaError("BM2010", `cannot store ${label} in the cache ${opts.cache.dir} (${code})`, { where: opts.cache.dir, hint: writeHint(code), cause: e });
           });
         }
         for (const it of same) it.localPath = local;

@@ -6,14 +6,14 @@ import { runHostile, type HostileCase } from "./testing/hostile-case.ts";
 import { aliasBomb, file, link, mkfifo } from "./testing/make.ts";
 
 const CASES: HostileCase[] = [
-  { name: "spec is a FIFO (no writer)", setup: (fx) => ["build", mkfifo(join(fx.dir, "spec.yaml"))], exit: 1, code: "BM1013", within: 30_000 },
-  { name: "spec is a link to a FIFO", setup: (fx) => ["plan", link(mkfifo(join(fx.dir, "fifo")), join(fx.dir, "spec.yaml"))], exit: 1, code: "BM1013", within: 30_000 },
-  { name: "spec is /dev/zero", setup: () => ["plan", "/dev/zero"], exit: 1, code: "BM1013", within: 30_000 },
-  { name: "spec is /dev/stdin (a socket under the test runner)", setup: () => ["plan", "/dev/stdin"], exit: 1, code: "BM10(01|13)", within: 30_000 },
+  { name: "spec is a FIFO (no writer)", setup: (fx) => ["build", mkfifo(join(fx.dir, "spec.yaml"))], exit: 1, code: "BM1013" },
+  { name: "spec is a link to a FIFO", setup: (fx) => ["plan", link(mkfifo(join(fx.dir, "fifo")), join(fx.dir, "spec.yaml"))], exit: 1, code: "BM1013" },
+  { name: "spec is /dev/zero", setup: () => ["plan", "/dev/zero"], exit: 1, code: "BM1013" },
+  { name: "spec is /dev/stdin (a socket under the test runner)", setup: () => ["plan", "/dev/stdin"], exit: 1, code: "BM10(01|13)" },
   { name: "spec is a folder", setup: (fx) => (mkdirSync(join(fx.dir, "spec.yaml")), ["plan", join(fx.dir, "spec.yaml")]), exit: 1, code: "BM1013" },
   { name: "spec does not exist", setup: (fx) => ["plan", join(fx.dir, "nope.yaml")], exit: 1, code: "BM1001" },
-  { name: "spec of 50 MB", setup: (fx) => ["plan", file(join(fx.dir, "huge.yaml"), Buffer.alloc(50 << 20, 0x61))], exit: 1, code: "BM1014", within: 30_000 },
-  { name: "YAML alias bomb (10^9 nodes)", setup: (fx) => ["plan", file(join(fx.dir, "bomb.yaml"), aliasBomb())], exit: 1, code: "BM1014", within: 30_000 },
+  { name: "spec of 50 MB", setup: (fx) => ["plan", file(join(fx.dir, "huge.yaml"), Buffer.alloc(50 << 20, 0x61))], exit: 1, code: "BM1014" },
+  { name: "YAML alias bomb (10^9 nodes)", setup: (fx) => ["plan", file(join(fx.dir, "bomb.yaml"), aliasBomb())], exit: 1, code: "BM1014" },
   { name: "120,000 YAML nodes in 720 KB", setup: (fx) => ["plan", file(join(fx.dir, "flood.yaml"), `name: flood\nlist:\n${"  - 1\n".repeat(120_000)}`)], exit: 1, code: "BM1014", within: 60_000 },
   { name: "spec of 1.5 MB of variables", setup: (fx) => ["plan", file(join(fx.dir, "vars.yaml"), `name: v\ncustomization:\n  variables:\n${Array.from({ length: 100_000 }, (_, i) => `    V${i}: x\n`).join("")}`)], exit: 1, code: "BM1014" },
   {
