@@ -17,3 +17,4 @@ export function registerDoctorCommand(cli: CAC, run: (fn: () => Promise<number>)
     }),
   );
 }
+export { registerDoctorCommand as register };
