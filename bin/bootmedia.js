@@ -1,24 +1,11 @@
 #!/usr/bin/env node
-// Entry point: runs the TypeScript sources through tsx's loader (no build step to go stale).
-import { mkdtempSync, rmdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// Entry point: runs the compiled CLI (dist/, built by `npm run build`, which `npm ci` runs).
 import { setFlagsFromString } from "node:v8";
-import { register } from "tsx/esm/api";
 
 // Writers stream gigabytes through small reused buffers: a young generation that never
 // grows past its initial size keeps peak RSS flat (measured: FAT bench 110 → ~90 MiB).
 setFlagsFromString("--semi-space-growth-factor=1");
-// tsx caches compiled sources in TMPDIR; an unusable TMPDIR (TMPDIR=/proc hung, a read-only
-// one threw from the loader) must not stop even --version. Without the cache it still runs;
-// commands that need scratch space report BM4007 themselves.
-try {
-  rmdirSync(mkdtempSync(join(tmpdir(), "bootmedia-probe-")));
-} catch {
-  process.env.TSX_DISABLE_CACHE = "1";
-}
-register();
-const { main, installSignalHandlers } = await import("../cli/main.ts");
+const { main, installSignalHandlers } = await import("../dist/cli/main.js");
 installSignalHandlers();
 process.exitCode = await main(process.argv);
 // The command is over. A plugin may have left a live timer or socket behind (a hook stuck

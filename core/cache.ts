@@ -11,6 +11,7 @@ import type { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { BootmediaError } from "../base/errors.ts";
 import { sha256File } from "./content/manifest.ts";
+import "./codes.ts";
 
 export function defaultCacheDir(): string {
   if (process.env.BOOTMEDIA_CACHE) return process.env.BOOTMEDIA_CACHE;

@@ -5,6 +5,7 @@
  * manifests or probe drives.
  */
 import { BootmediaError } from "../base/errors.ts";
+import "./codes.ts";
 
 export const DEFAULT_HOOK_TIMEOUT_S = 600;
 

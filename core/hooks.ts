@@ -9,6 +9,7 @@ import type { ContentItem, MediaLayout, ResolvedMedia, Target, WriteResult } fro
 import type { Fetcher } from "./fetch.ts";
 import type { MediaWriter } from "./write.ts";
 import { DEFAULT_HOOK_TIMEOUT_S, withTimeLimit } from "./hook-timeout.ts";
+import "./codes.ts";
 
 /** Named layout stages: boot files first, content, then the media configuration, then splitting. */
 export const LAYOUT_STAGE = { BOOT: -100, CONTENT: 0, CONFIG: 100, SPLIT: 200 } as const;

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { contextFromCli } from "../cli/context.ts";
+import { contextFromCli } from "../cli/commands/context.ts";
 import { scratchFixtures } from "../testing/cli.ts";
 import { abortAllOutputs } from "./output.ts";
 import { silentProgress } from "./progress.ts";

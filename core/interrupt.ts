@@ -4,6 +4,7 @@
  * claims to have written anything.
  */
 import { BootmediaError } from "../base/errors.ts";
+import "./codes.ts";
 
 let received: NodeJS.Signals | undefined;
 

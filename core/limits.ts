@@ -7,6 +7,7 @@
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { BootmediaError, type ErrorCode } from "../base/errors.ts";
+import "./codes.ts";
 
 export const LIMITS = {
   /** A spec file: real specs are a few KiB; 1 MiB holds tens of thousands of variables (and parses in seconds). */

@@ -7,6 +7,7 @@
 import { closeSync, openSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { BootmediaError } from "../base/errors.ts";
+import "./codes.ts";
 import { kindOf } from "./limits.ts";
 
 /** Target types whose output is one file (the others write a folder). */

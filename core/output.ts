@@ -9,6 +9,7 @@ import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { BootmediaError } from "../base/errors.ts";
 import { refuseSpecialOutput } from "./output-safety.ts";
+import "./codes.ts";
 
 const TMP_MARK = ".bootmedia-";
 /** Every live transaction, so a signal handler can clean them all synchronously. */

@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ContentCache } from "./cache.ts";
 import { fetchItems } from "./fetch.ts";
 import { redactEverywhere, redactUrls, Redactor } from "./secrets.ts";
-import { checkSpecDocument, toJsBounded } from "./spec/yaml-limits.ts";
+import { checkSpecDocument, toJsBounded } from "./yaml-limits.ts";
 import { checkOutputTarget } from "./output-safety.ts";
 import { MediaBuild } from "./build.ts";
 import { silentProgress } from "./progress.ts";

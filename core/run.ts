@@ -18,6 +18,7 @@ import { materializeSlices } from "./slices.ts";
 import { checkOutputTarget, codedWriteError, isDrivePath } from "./output-safety.ts";
 import { assertNotInterrupted } from "./interrupt.ts";
 import { assertScratchUsable, removeStaleScratch } from "./scratch.ts";
+import "./codes.ts";
 
 export interface PlanResult {
   media: ResolvedMedia;

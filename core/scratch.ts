@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { BootmediaError } from "../base/errors.ts";
+import "./codes.ts";
 
 const SCRATCH = /^bootmedia-(esp|usb|parts)-(\d+)-/;
 
