@@ -3,14 +3,14 @@
  * the cache only after its bytes hashed to the expected value (temp file, verify, rename),
  * so the cache never holds a partial or unverified file.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat, utimes } from "node:fs/promises";
 import { availableParallelism, homedir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { BootmediaError } from "../base/errors.ts";
-import { sha256File } from "./content/manifest.ts";
 import "./codes.ts";
 
 export function defaultCacheDir(): string {
@@ -246,7 +246,7 @@ export class ContentCache {
   async check(sha256: string, size: number): Promise<"hit" | "miss" | "corrupt"> {
     if (!(await this.has(sha256, size))) return "miss";
     const path = this.pathOf(sha256);
-    const actual = await sha256File(path).catch(() => undefined);
+    const actual = await hashFile(path).catch(() => undefined);
     if (actual === sha256) return "hit";
     await rm(path, { force: true });
     return "corrupt";
@@ -298,4 +298,10 @@ export class ContentCache {
       await rm(tmp, { force: true });
     }
   }
+}
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
 }

@@ -6,12 +6,12 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { contextFromCli } from "../cli/commands/context.ts";
+import { contextFromCli } from "./commands/context.ts";
 import { scratchFixtures } from "../testing/cli.ts";
-import { abortAllOutputs } from "./output.ts";
-import { silentProgress } from "./progress.ts";
-import { buildMedia } from "./run.ts";
-import type { Plugin } from "./plugin.ts";
+import { abortAllOutputs } from "../core/output.ts";
+import { silentProgress } from "../core/progress.ts";
+import { buildMedia } from "../core/run.ts";
+import type { Plugin } from "../core/plugin.ts";
 
 /** A writer that wins the bail (applied first) and is "interrupted" half-way through. */
 const interruptedWriter: Plugin = {
