@@ -4,7 +4,7 @@
  * file, refused above a size limit. A FIFO opened the ordinary way blocks a thread-pool
  * thread forever, and then not even process.exit can end the process.
  */
-import { constants } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { BootmediaError, type ErrorCode } from "../base/errors.ts";
 import "./codes.ts";
@@ -64,4 +64,23 @@ export function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isSocket
   if (st.isCharacterDevice()) return "a character device";
   if (st.isSymbolicLink()) return "a symbolic link";
   return "a special file";
+}
+
+/**
+ * A first look at a small input file, synchronously: its text when it is a regular file
+ * within `maxBytes`, else undefined (never blocks on a FIFO). The real read then reports
+ * what is wrong with a coded error.
+ */
+export function peekInputFile(path: string, maxBytes: number): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > maxBytes) return undefined;
+    return readFileSync(fd, "utf8");
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
