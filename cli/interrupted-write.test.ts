@@ -39,7 +39,7 @@ describe("a build interrupted while writing", () => {
     await expect(buildMedia(ctx, [interruptedWriter, ...plugins])).rejects.toMatchObject({ code: "BM4003" });
     expect(readFileSync(out, "utf8")).toBe("old output");
     expect(existsSync(`${out}.bootmedia.log`)).toBe(false);
-    expect(readFileSync(`${out}.bootmedia-failed.log`, "utf8")).toMatch(/\[failed\] BM4003/);
+    expect(readFileSync(`${out}.failed.bootmedia.log`, "utf8")).toMatch(/\[failed\] BM4003/);
     expect(readdirSync(fx.dir).filter((n) => n.includes(".bootmedia-") && !n.endsWith("failed.log"))).toEqual([]);
     expect(readdirSync(fx.dir).some((n) => n === "bootmedia.log")).toBe(false);
   });

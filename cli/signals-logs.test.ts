@@ -45,7 +45,7 @@ describe("one log per output", () => {
     const bad = await bootmedia(["build", fx.spec("sample-dir.yaml"), "--out", out, "--force", "--boot-image", "NOPE", "--quiet"], { env: { BOOTMEDIA_CACHE: fx.cache } });
     expect(bad.exitCode).toBe(1);
     expect(readFileSync(`${out}.bootmedia.log`, "utf8")).toBe(good);
-    expect(readFileSync(`${out}.bootmedia-failed.log`, "utf8")).toMatch(/\[failed\] BM2002/);
+    expect(readFileSync(`${out}.failed.bootmedia.log`, "utf8")).toMatch(/\[failed\] BM2002/);
     expect(existsSync(join(fx.dir, "logs/bootmedia.log"))).toBe(false);
     const other = await bootmedia(["build", fx.spec("sample-dir.yaml"), "--out", join(fx.dir, "logs/m2"), "--quiet"], { env: { BOOTMEDIA_CACHE: fx.cache } });
     expect(other.exitCode, other.stderr).toBe(0);

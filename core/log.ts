@@ -4,7 +4,7 @@
  * variables. Every line passes through the redactor, so no secret value reaches it.
  *
  * `<output>.bootmedia.log` belongs to the output in place: only a build that replaced the
- * output writes it. A failed build writes `<output>.bootmedia-failed.log` and leaves the
+ * output writes it. A failed build writes `<output>.failed.bootmedia.log` and leaves the
  * output's own log alone. For a drive (/dev/sdX) both go to the current folder, named
  * after the drive.
  */
@@ -14,7 +14,7 @@ import type { Redactor } from "./secrets.ts";
 import { isDrivePath } from "./output-safety.ts";
 
 export const LOG_SUFFIX = ".bootmedia.log";
-export const FAILED_LOG_SUFFIX = ".bootmedia-failed.log";
+export const FAILED_LOG_SUFFIX = ".failed.bootmedia.log";
 
 /** Where the log of a build of `output` goes. */
 export function logPathFor(output: string, outcome: "succeeded" | "failed"): string {

@@ -63,7 +63,7 @@ export function snapshot(dir: string): Map<string, string> {
   const walk = (rel: string) => {
     for (const name of readdirSync(join(dir, rel))) {
       const path = rel ? `${rel}/${name}` : name;
-      if (path === "cache" || name.endsWith(".bootmedia-failed.log")) continue;
+      if (path === "cache" || name.endsWith(".failed.bootmedia.log")) continue;
       const st = lstatSync(join(dir, path));
       out.set(path, `${st.mode}:${st.size}:${st.mtimeMs}:${st.rdev}`);
       if (st.isDirectory()) walk(path);
