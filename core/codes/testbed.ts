@@ -10,6 +10,8 @@ export const TESTBED_CODES = {
   BM5007: { title: "duplicate case id", hint: "Two media give the same case id; give each media its own `label`." },
   BM5008: { title: "KVM not usable", hint: "The KVM probe boot did not finish; run without --accel kvm (TCG is the default), or fix /dev/kvm access and nested virtualisation." },
   BM5009: { title: "prompt answer invalid", hint: "Give each prompt answer as one line of text (no line breaks); an empty string types just Enter (the prompt's default)." },
+  BM5010: { title: "Debian packages missing and not installable here", hint: "Run the command the message gives as root (it installs exactly the missing packages), then run bootmedia again." },
+  BM5011: { title: "Debian packages still missing after apt-get install", hint: "apt-get could not install them (its output is above); fix the package sources, then run `bootmedia doctor --install` again." },
   // BM51xx — running cases and reports
   BM5101: { title: "QEMU failed to start", hint: "Run the QEMU command line printed in the case's qemu.log by hand to see why; check the profile's firmware and the media path." },
   BM5102: { title: "QMP connection failed", hint: "QEMU did not open its QMP socket; check that the temp folder is writable and QEMU is 7.2 or newer." },
