@@ -4,7 +4,7 @@
  * then every skipped test with its reason: `ctx.skip(condition, reason)` in the test, or the
  * failed set-up that took it down. A skip that gives no reason says so.
  */
-import type { Reporter, TestCase, TestModule } from "vitest/node";
+import type { Reporter, TestCase, TestModule, Vitest } from "vitest/node";
 import { relative } from "node:path";
 
 function skipReason(test: TestCase): string {
@@ -18,10 +18,18 @@ function skipReason(test: TestCase): string {
 }
 
 export default class SummaryReporter implements Reporter {
+  /** `-t PATTERN`: the tests it leaves out are counted, not listed as skips. */
+  private namePattern: RegExp | undefined;
+
+  onInit(vitest: Vitest): void {
+    this.namePattern = vitest.config.testNamePattern;
+  }
+
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
     let passed = 0;
     let failed = unhandledErrors.length;
     const skipped: string[] = [];
+    let filtered = 0;
     for (const m of testModules) {
       if (m.state() === "failed") failed++;
       for (const s of m.children.allSuites()) if (s.state() === "failed") failed++;
@@ -29,11 +37,13 @@ export default class SummaryReporter implements Reporter {
         const state = t.result().state;
         if (state === "passed") passed++;
         else if (state === "failed") failed++;
+        else if (this.namePattern && !this.namePattern.test(t.fullName.replaceAll(" > ", " "))) filtered++; // vitest matches names joined by spaces
         else skipped.push(`  ${relative(process.cwd(), m.moduleId)} > ${t.fullName} — ${skipReason(t)}`);
       }
     }
     const lines = [`${passed} passed, ${failed} failed`];
     if (skipped.length) lines.push(`skipped (${skipped.length}):`, ...skipped);
+    if (filtered) lines.push(`(${filtered} tests left out by -t ${this.namePattern})`);
     process.stdout.write(`\n${lines.join("\n")}\n`);
   }
 }
