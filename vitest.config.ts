@@ -13,6 +13,6 @@ export default defineConfig({
     maxWorkers: 2,
     // The run ends with "N passed, N failed" and the skipped tests with their reasons;
     // CI also reads .ci/results.json (.ci/count.mjs).
-    reporters: ["default", "./testing/summary-reporter.ts", ...(process.env.CI ? [["json", { outputFile: ".ci/results.json" }] as [string, Record<string, unknown>]] : [])],
+    reporters: ["default", ...(process.env.CI ? [["json", { outputFile: ".ci/results.json" }] as [string, Record<string, unknown>]] : []), "./testing/summary-reporter.ts"],
   },
 });
