@@ -3,13 +3,10 @@ import { resolve } from "node:path";
 import { ContentCache, defaultCacheDir } from "../core/cache.ts";
 import { sourceDateEpochFromEnv, type BuildContext } from "../core/context.ts";
 import { BuildLog } from "../core/log.ts";
-import { loadPlugins } from "../core/load-plugins.ts";
 import { Redactor } from "../core/secrets.ts";
-import { applySpecFlags } from "../core/spec/flags.ts";
-import { loadSpecFile, loadSpecObject } from "../core/spec/load.ts";
 import type { Plugin } from "../core/plugin.ts";
 import type { Progress } from "../core/progress.ts";
-import { builtinPlugins } from "../plugins/builtin.ts";
+import { loadSpec } from "../api/spec.ts";
 
 export interface CommonFlags {
   force?: boolean;
@@ -22,11 +19,8 @@ export interface CommonFlags {
 }
 
 export async function contextFromCli(specFile: string | undefined, flags: CommonFlags, progress: Progress): Promise<{ ctx: BuildContext; plugins: Plugin[] }> {
-  const cliPlugins = (flags.plugin === undefined ? [] : ([] as string[]).concat(flags.plugin)).map((p) => resolve(p));
-  const overrides = (raw: Record<string, unknown>) => {
-    applySpecFlags(raw, { ...flags, plugin: undefined });
-  };
-  const loaded = specFile ? await loadSpecFile(specFile, overrides) : await loadSpecObject({}, process.cwd(), overrides);
+  const cliPlugins = flags.plugin === undefined ? [] : ([] as string[]).concat(flags.plugin);
+  const loaded = await loadSpec({ file: specFile, flags, plugins: cliPlugins });
   const redactor = new Redactor();
   const ctx: BuildContext = {
     spec: loaded.spec,
@@ -45,11 +39,7 @@ export async function contextFromCli(specFile: string | undefined, flags: Common
     redactor,
   };
   ctx.log.write("spec", `${loaded.file}: media "${ctx.spec.name}", target ${ctx.spec.target.type} ${ctx.spec.target.output}`);
-  const third = await loadPlugins([
-    ...ctx.spec.plugins.map((ref) => ({ ref, baseDir: loaded.dir })),
-    ...cliPlugins.map((ref) => ({ ref, baseDir: process.cwd() })),
-  ]);
-  const plugins = [...builtinPlugins(ctx.spec), ...third];
+  const plugins = await loaded.plugins.instances(ctx.spec);
   ctx.log.write("plugins", plugins.map((p) => p.name).join(", "));
   return { ctx, plugins };
 }

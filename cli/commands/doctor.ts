@@ -48,3 +48,4 @@ export function registerDoctorCommand(cli: CAC, run: (fn: () => Promise<number>)
       }),
     );
 }
+export { registerDoctorCommand as register };

@@ -1,13 +1,14 @@
-/** `bootmedia inspect <media>`: reads media back through the first inspector that knows it. */
+/** `bootmedia inspect <media>`: reads media back through the first plugin's inspector that knows it. */
 import type { CAC } from "cac";
 import { BootmediaError } from "../../base/errors.ts";
+import { builtinInspectors } from "../../plugins/builtin.ts";
 import { printJson } from "../render.ts";
-import { INSPECTORS } from "../../plugins/inspectors.ts";
+import { COMMANDS, type Run } from "./index.ts";
 
-export function registerInspectCommand(cli: CAC, run: (fn: () => Promise<number>) => void): void {
-  cli.command("inspect <media>", "Read media back: volumes, boot records, files, media configuration (secrets only as present/absent)").action((media: string, flags: { json?: boolean }) =>
+export function register(cli: CAC, run: Run): void {
+  cli.command(COMMANDS.inspect!.usage, COMMANDS.inspect!.describe).action((media: string, flags: { json?: boolean }) =>
     run(async () => {
-      for (const inspector of INSPECTORS) {
+      for (const inspector of await builtinInspectors()) {
         if (!(await inspector.detect(media))) continue;
         const report = await inspector.inspect(media);
         if (flags.json) printJson({ ok: true, ...report });

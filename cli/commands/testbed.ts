@@ -15,6 +15,7 @@ import { buildSpecMedia, describeMedia, isSpecFile } from "../../testbed/media-f
 import type { CaseResult } from "../../testbed/runner.ts";
 import { DEFAULT_ANSWERS, type PromptAnswers } from "../../testbed/answers.ts";
 import { Redactor, resolveSecret } from "../../core/secrets.ts";
+import "../../core/codes.ts";
 
 /**
  * `--answer KEY=VALUE` (repeatable, in order): what the testbed types at the boot
@@ -119,3 +120,4 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
       }),
     );
 }
+export { registerTestbedCommand as register };

@@ -4,7 +4,8 @@
  */
 import { z } from "zod";
 import { BootmediaError } from "../../base/errors.ts";
-import { mediaSpecSchema } from "./schema.ts";
+import type { SpecModel } from "./model.ts";
+import "../codes.ts";
 
 export interface SpecFlag {
   /** Flag name without dashes, e.g. "task-sequence". */
@@ -22,33 +23,53 @@ export interface SpecFlag {
 
 type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema> };
 
-/** The JSON Schema of the spec (input view), with every meta key kept. */
-export function specJsonSchema(): JsonSchema {
-  return z.toJSONSchema(mediaSpecSchema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+const toJson = (schema: z.ZodType): JsonSchema => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+
+/**
+ * The JSON Schema of the spec (input view), with every meta key kept. The target is shown as
+ * one object holding the options of every target type in use (each says which type it is for).
+ */
+export function specJsonSchema(model: SpecModel): JsonSchema {
+  const json = toJson(model.schema);
+  const target = json.properties?.target;
+  if (target && model.targets.length > 0) {
+    const properties: Record<string, JsonSchema> = {};
+    for (const t of model.targets) {
+      const member = toJson(z.object({ output: model.outputSchema, ...t.options }));
+      for (const [k, v] of Object.entries(member.properties ?? {})) properties[k] ??= v;
+    }
+    const type = { ...(toJson(model.typeSchema) as JsonSchema), enum: model.targets.map((t) => t.type) };
+    json.properties!.target = { type: "object", description: String(target.description ?? "What to write"), properties: { type, ...properties } };
+  }
+  // A third-party plugin's own options sit in its `plugins:` entry.
+  for (const p of model.pluginOptions) {
+    json.properties![`plugins.${p.index}.options`] = { ...toJson(p.schema), type: "object", description: `Options of plugin ${p.plugin}`, pluginPath: ["plugins", String(p.index), "options"] };
+  }
+  return json;
 }
 
 /** Every documented option (with or without a flag), depth first, in declaration order. */
-export function specOptions(): Array<SpecFlag & { hasFlag: boolean }> {
+export function specOptions(model: SpecModel): Array<SpecFlag & { hasFlag: boolean }> {
   const out: Array<SpecFlag & { hasFlag: boolean }> = [];
   const walk = (node: JsonSchema, path: string[], shorthand?: SpecFlag["shorthand"]) => {
     const form = node.properties ? node : objectForm(node);
     const inner = typeof form?.shorthand === "string" ? { depth: path.length - 1, key: form.shorthand } : shorthand;
     for (const [key, child] of Object.entries(form?.properties ?? {})) {
-      const p = [...path, key];
+      const p = Array.isArray(child.pluginPath) ? (child.pluginPath as string[]) : [...path, key];
       out.push({ ...describe(child, p), hasFlag: typeof child.flag === "string" && child.flag !== "", ...(inner ? { shorthand: inner } : {}) });
       // A union is walked when its object form declares flags (e.g. contentLibrary.caFile → --ca-file).
       if (child.type === "object" || child.properties || declaresFlags(objectForm(child))) walk(child, p, inner);
     }
   };
-  walk(specJsonSchema(), []);
+  walk(specJsonSchema(model), []);
   return out;
 }
 
 const objectForm = (node: JsonSchema): JsonSchema | undefined => (node.anyOf as JsonSchema[] | undefined)?.find((n) => n.properties);
 const declaresFlags = (node: JsonSchema | undefined) => Object.values(node?.properties ?? {}).some((c) => typeof c.flag === "string" && c.flag !== "");
 
-export function specFlags(): SpecFlag[] {
-  return specOptions().filter((o) => o.hasFlag);
+export function specFlags(model: SpecModel): SpecFlag[] {
+  return specOptions(model).filter((o) => o.hasFlag);
 }
 
 const SPECIAL_KIND: Record<string, SpecFlag["kind"]> = { mp: "mp", var: "var", machine: "machine", capacity: "capacity", "boot-image": "list", plugin: "list" };
@@ -94,8 +115,8 @@ const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperC
 const many = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String));
 
 /** Applies the flags present in cac's parsed options onto a raw (unvalidated) spec. */
-export function applySpecFlags(raw: Record<string, unknown>, options: Record<string, unknown>): void {
-  const all = specFlags();
+export function applySpecFlags(raw: Record<string, unknown>, options: Record<string, unknown>, model: SpecModel): void {
+  const all = specFlags(model);
   for (const f of all) {
     const key = camel(f.flag);
     if (f.kind === "secret") {

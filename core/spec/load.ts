@@ -8,7 +8,9 @@ import { LineCounter, parseDocument, isNode, type Document } from "yaml";
 import type { z } from "zod";
 import { diagnostic, DiagnosticsError, type Diagnostic } from "../../base/diagnostics.ts";
 import { BootmediaError, type ErrorCode } from "../../base/errors.ts";
-import { mediaSpecSchema, type MediaSpec } from "./schema.ts";
+import type { MediaSpec } from "./schema.ts";
+import type { SpecModel } from "./model.ts";
+import "../codes.ts";
 
 export interface LoadedSpec {
   spec: MediaSpec;
@@ -17,8 +19,17 @@ export interface LoadedSpec {
   dir: string;
 }
 
-/** Reads and validates a spec file; `overrides` (from CLI flags) are applied before validation. */
-export async function loadSpecFile(file: string, overrides: (raw: Record<string, unknown>) => void = () => {}): Promise<LoadedSpec> {
+/**
+ * How a raw spec becomes a validated one: `model` gives the composed schema for the raw spec
+ * (its `plugins:` decide which third-party sections exist); `overrides` (CLI flags) apply first.
+ */
+export interface SpecSource {
+  model(raw: Record<string, unknown>, dir: string): Promise<SpecModel>;
+  overrides?(raw: Record<string, unknown>, model: SpecModel): void;
+}
+
+/** Reads and validates a spec file. */
+export async function loadSpecFile(file: string, source: SpecSource): Promise<LoadedSpec & { model: SpecModel }> {
   const abs = resolve(file);
   let text: string;
   try {
@@ -39,23 +50,25 @@ export async function loadSpecFile(file: string, overrides: (raw: Record<string,
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw new DiagnosticsError([diagnostic("BM1002", "the spec must be a mapping of options", { path: `${file}:1:1` })]);
   }
-  overrides(raw);
-  const result = mediaSpecSchema.safeParse(raw, { reportInput: true });
+  const model = await source.model(raw, dirname(abs));
+  source.overrides?.(raw, model);
+  const result = model.schema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     throw new DiagnosticsError(result.error.issues.map((i) => issueToDiagnostic(i, doc, where, file)));
   }
-  return { spec: result.data, file: abs, dir: dirname(abs) };
+  return { spec: result.data, file: abs, dir: dirname(abs), model };
 }
 
 /** Validates a spec given as an object (flags only, or a program's own spec). */
-export async function loadSpecObject(raw: Record<string, unknown>, dir: string, overrides: (raw: Record<string, unknown>) => void = () => {}): Promise<LoadedSpec> {
-  overrides(raw);
-  const result = mediaSpecSchema.safeParse(raw);
+export async function loadSpecObject(raw: Record<string, unknown>, dir: string, source: SpecSource): Promise<LoadedSpec & { model: SpecModel }> {
+  const model = await source.model(raw, dir);
+  source.overrides?.(raw, model);
+  const result = model.schema.safeParse(raw);
   if (!result.success) {
     const doc = parseDocument(JSON.stringify(raw));
     throw new DiagnosticsError(result.error.issues.map((i) => issueToDiagnostic(i, doc, () => "command line", "command line")));
   }
-  return { spec: result.data, file: join(dir, "(command line)"), dir };
+  return { spec: result.data, file: join(dir, "(command line)"), dir, model };
 }
 
 function issueToDiagnostic(issue: z.core.$ZodIssue, doc: Document, where: (o: number) => string, file: string): Diagnostic {

@@ -2,14 +2,14 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DiagnosticsError } from "../../base/diagnostics.ts";
-import { loadSpecFile } from "./load.ts";
+import { DiagnosticsError } from "../base/diagnostics.ts";
+import { loadSpec } from "./spec.ts";
 
-const FIXTURES = new URL("../../fixtures/specs/", import.meta.url).pathname;
+const FIXTURES = new URL("../fixtures/specs/", import.meta.url).pathname;
 
 async function problems(file: string) {
   try {
-    await loadSpecFile(file);
+    await loadSpec({ file });
   } catch (e) {
     if (e instanceof DiagnosticsError) return e.diagnostics;
     throw e;
@@ -17,11 +17,11 @@ async function problems(file: string) {
   throw new Error("spec loaded without problems");
 }
 
-describe("loadSpecFile", () => {
+describe("loadSpec", () => {
   it("loads the sample spec with defaults applied", async () => {
-    const { spec } = await loadSpecFile(join(FIXTURES, "sample-dir.yaml"));
+    const { spec } = await loadSpec({ file: join(FIXTURES, "sample-dir.yaml") });
     expect(spec.name).toBe("contoso-x64");
-    expect(spec.security.userDeviceAffinity).toBe("auto");
+    expect((spec.security as { userDeviceAffinity: string }).userDeviceAffinity).toBe("auto");
     expect(spec.plugins).toEqual([]);
   });
 

@@ -1,8 +1,7 @@
-/** Codes of the deployment settings: media password, secret part, certificates, variables (BM34xx). */
-export const SETTINGS_CODES = {
-  BM3401: { title: "media password too weak", hint: "Use at least 12 characters from at least 3 of: lower case, upper case, digits, symbols (a passphrase of several words with a digit and a capital passes)." },
-  BM3402: { title: "secret needs a media password", hint: "Set security.password ({ env: NAME } or { file: path }): secrets on the media are encrypted with a key derived from it." },
-  BM3403: { title: "read-only variable", hint: "Names starting with _ are read-only task-sequence variables set by the deployment engine; choose a name without the leading _." },
+/** Codes of the certificates plugin: dates and PFX import. */
+import { defineCodes } from "../../base/errors.ts";
+
+export const CERTIFICATE_CODES = defineCodes("certificates", {
   BM3404: { title: "certificate dates invalid", hint: "Give start and expire as YYYY-MM-DD (or an ISO 8601 date-time) with start before expire." },
   BM3405: { title: "certificate expired", hint: "The certificate is no longer valid at build time (SOURCE_DATE_EPOCH, else now): choose a later expiry or import a current certificate." },
   BM3406: { title: "certificate expires soon", hint: "The certificate expires within 30 days of the build: media in the field will stop working; choose a later expiry." },
@@ -13,5 +12,4 @@ export const SETTINGS_CODES = {
   BM3411: { title: "certificate lacks client authentication", hint: "The media certificate must carry the Client Authentication extended key usage (1.3.6.1.5.5.7.3.2): issue it from a client-authentication template." },
   BM3412: { title: "certificate chain incomplete", hint: "Export the .pfx with its chain (openssl pkcs12 -export -chain / -certfile CA.pem, or 'Include all certificates in the certification path')." },
   BM3413: { title: "PFX algorithm not supported", hint: "Re-export the .pfx with OpenSSL 3 defaults (PBES2, AES-256-CBC, HMAC-SHA256) or -legacy (3DES/RC2-40, SHA-1 MAC)." },
-  BM3414: { title: "secret part cannot be opened", hint: "The password is wrong or bootmedia/secrets.enc was altered: rebuild the media, or type the media password again." },
-} as const satisfies Record<string, { title: string; hint: string }>;
+});

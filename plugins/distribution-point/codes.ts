@@ -1,5 +1,7 @@
-/** Codes of HTTP(S) distribution points (plugins/distribution-point) and cache housekeeping: BM21xx. */
-export const DP_CODES = {
+/** Codes of the distribution-point plugin: BM21xx. */
+import { defineCodes } from "../../base/errors.ts";
+
+export const DP_CODES = defineCodes("distribution-point", {
   BM2101: { title: "distribution point unreachable", hint: "Every distribution point listed failed (the message lists what was tried); check the URLs, that the servers run, and the network path. Add another distribution point to `contentLibrary` as a fallback." },
   BM2102: { title: "no read access to the content library", hint: "The distribution point refused the request (401/403): the account needs Read access to the content library. Check `contentLibrary.auth` (bearer token or basic user/password, given by reference)." },
   BM2103: { title: "TLS failure", hint: "The server's certificate could not be verified: pass the CA that signed it with --ca-file (spec: contentLibrary.caFile), or fix the server's certificate chain and host name." },
@@ -7,8 +9,4 @@ export const DP_CODES = {
   BM2105: { title: "content library location invalid", hint: "Give one folder, `embedded`, one http(s) URL, or a list of http(s) URLs (tried in order); credentials go in `contentLibrary.auth`, never in the URL." },
   BM2106: { title: "TLS file unreadable", hint: "Check the path of the CA file or client certificate/key (relative to the spec file) and that it holds PEM data." },
   BM2107: { title: "cannot serve the content library", hint: "Check the folder exists and holds `packages/`, and that the port is free (or pass --port 0 for any free port)." },
-  BM2108: { title: "invalid duration", hint: "Give a duration as a number and a unit: 90m, 12h, 30d or 2w." },
-  BM2109: { title: "cache entry corrupt", hint: "The entry no longer hashes to its name; `bootmedia cache verify` removed it, and the next build downloads it again." },
-} as const satisfies Record<string, { title: string; hint: string }>;
-
-export type DpCode = keyof typeof DP_CODES;
+});

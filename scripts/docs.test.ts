@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createHooks } from "./hooks.ts";
-import { GENERATED_DOCS } from "./spec/docs.ts";
+import { createHooks } from "../core/hooks.ts";
+import { GENERATED_DOCS } from "./generate-docs.ts";
 
 const root = new URL("../", import.meta.url);
 

@@ -1,6 +1,7 @@
-/** Codes of the FAT writer, disk images and the usb plugin: BM32xx (validation), BM42xx (write). */
-export const FAT_CODES = {
-  // BM32xx — checked before a byte is written
+/** Codes of the FAT writer and reader: BM32xx (validation), BM42xx (write, read). */
+import { defineCodes } from "../../base/errors.ts";
+
+export const FAT_CODES = defineCodes("fat", {
   BM3201: { title: "file too large for FAT32", hint: "FAT32 cannot store a file of 4 GiB or more: use ISO media (DVD capacity) or split the file (e.g. split WIM files with DISM /Split-Image)." },
   BM3202: { title: "content larger than the FAT image", hint: "Give a larger size, or leave the size out so the image is sized from its content." },
   BM3203: { title: "volume label invalid", hint: "A FAT label has at most 11 characters: A-Z, 0-9, space and ! # $ % & ' ( ) - @ ^ _ ` { } ~." },
@@ -8,14 +9,9 @@ export const FAT_CODES = {
   BM3205: { title: "names collide on FAT", hint: "FAT compares names without case: rename one of the two entries." },
   BM3206: { title: "image size invalid for the FAT type", hint: "Choose a size the FAT type can hold (FAT12 up to ~127 MiB, FAT16 4 MiB to ~2 GiB, FAT32 from ~33 MiB), a multiple of 512 bytes, or let bootmedia choose the type." },
   BM3207: { title: "tree entries conflict", hint: "A path is given both as a file and as a folder, or twice: fix the entry list." },
-  BM3208: { title: "GRUB boot image invalid", hint: "Pass GRUB's i386-pc boot.img (512 bytes) and a core.img built with `grub-mkimage -O i386-pc`." },
-  BM3209: { title: "GRUB core image too large", hint: "core.img must fit in the 1 MiB gap before the partition: embed fewer modules and load the rest from /boot/grub/i386-pc." },
-  // BM42xx — while writing or reading media
   BM4201: { title: "source changed while writing", hint: "A file's size differs from the size planned: make sure nothing modifies the content while building, then build again." },
   BM4202: { title: "image write failed", hint: "Check free space and permissions where the image is written." },
   BM4203: { title: "source file unreadable", hint: "Check that the file exists and is readable." },
   BM4204: { title: "not a FAT file system", hint: "The image or partition holds no valid FAT boot sector: check the path and offset." },
-  BM4205: { title: "no partition table", hint: "The disk image has no MBR signature (0x55AA): check the path." },
   BM4206: { title: "file not found in FAT image", hint: "Check the path; `bootmedia inspect` lists the files the image holds." },
-  BM4207: { title: "GRUB image build failed", hint: "Install GRUB's image tools and modules (Debian: grub-common, grub-pc-bin, grub-efi-amd64-bin, grub-efi-ia32-bin)." },
-} as const satisfies Record<string, { title: string; hint: string }>;
+});

@@ -1,6 +1,7 @@
-/** Codes of the QEMU testbed: BM50xx (set-up, inputs), BM51xx (running and reporting). */
-export const TESTBED_CODES = {
-  // BM50xx — what the testbed needs before a machine starts
+/** Codes of the testbed (BM50xx inputs, BM51xx QEMU/QMP) and its management-point simulator (BM53xx). */
+import { defineCodes } from "../base/errors.ts";
+
+export const TESTBED_CODES = defineCodes("testbed", {
   BM5001: { title: "testbed tool missing", hint: "Run `bootmedia doctor` to see which package provides it." },
   BM5002: { title: "firmware file missing", hint: "Install Debian's `ovmf` (x64 UEFI) and `ovmf-ia32` (x86 UEFI) packages, or drop the UEFI profiles with --profile." },
   BM5003: { title: "media file missing", hint: "Build the media first (`bootmedia build`), or check the path given to the testbed." },
@@ -10,17 +11,13 @@ export const TESTBED_CODES = {
   BM5007: { title: "duplicate case id", hint: "Two media give the same case id; give each media its own `label`." },
   BM5008: { title: "KVM not usable", hint: "The KVM probe boot did not finish; run without --accel kvm (TCG is the default), or fix /dev/kvm access and nested virtualisation." },
   BM5009: { title: "prompt answer invalid", hint: "Give each prompt answer as one line of text (no line breaks); an empty string types just Enter (the prompt's default)." },
-  BM5010: { title: "Debian packages missing and not installable here", hint: "Run the command the message gives as root (it installs exactly the missing packages), then run bootmedia again." },
-  BM5011: { title: "Debian packages still missing after apt-get install", hint: "apt-get could not install them (its output is above); fix the package sources, then run `bootmedia doctor --install` again." },
-  // BM51xx — running cases and reports
   BM5101: { title: "QEMU failed to start", hint: "Run the QEMU command line printed in the case's qemu.log by hand to see why; check the profile's firmware and the media path." },
   BM5102: { title: "QMP connection failed", hint: "QEMU did not open its QMP socket; check that the temp folder is writable and QEMU is 7.2 or newer." },
   BM5103: { title: "QMP command failed", hint: "QEMU refused a QMP command; the message holds QEMU's own error text." },
   BM5104: { title: "shard results unreadable", hint: "Pass the result folders written by `bootmedia testbed --shard i/n` (each holds results.json)." },
   BM5105: { title: "shard results overlap", hint: "Two shard folders hold the same case; merge the results of one run only, each shard once." },
-  // BM53xx — the management-point simulator (testbed/mp/)
   BM5301: { title: "management point must listen on loopback", hint: "The simulator only binds 127.0.0.1; guests reach it through QEMU's guestfwd (testbed/mp/README.md)." },
   BM5302: { title: "site database invalid", hint: "Fix the field the message names; testbed/mp/README.md shows the site database shape." },
   BM5303: { title: "too many management points for the guest network", hint: "Guest addresses 10.0.2.100-10.0.2.199 are reserved for MPs: give a case at most 100 management points." },
   BM5304: { title: "management point TLS material invalid", hint: "Give the MP's certificate and key as PEM and the CA that issued the media's client certificates (testbed/mp/README.md)." },
-} as const satisfies Record<string, { title: string; hint: string }>;
+});

@@ -8,10 +8,10 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Arch } from "../core/compat.ts";
+import type { Arch } from "../../core/compat.ts";
 
 /** Where `npm run fixtures` puts the reference library, wherever the process runs from. */
-export const REFERENCE_LIBRARY = fileURLToPath(new URL("../fixtures/reference/content", import.meta.url));
+export const REFERENCE_LIBRARY = fileURLToPath(new URL("../../fixtures/reference/content", import.meta.url));
 export const REFERENCE_PACKAGES = { x86: "BM100086", x64: "BM100064" } as const satisfies Record<Arch, string>;
 
 /** The part of a boot-image manifest the testbed reads (the fixtures' README has the whole). */
