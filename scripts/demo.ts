@@ -45,11 +45,13 @@ async function bootmedia(args: string[]): Promise<void> {
   await execa(process.execPath, [join(ROOT, "bin/bootmedia.js"), ...args], { stdio: "inherit", cwd: ROOT });
 }
 
-/** Today's placeholder demo: the embedded sample content, three writers, nothing that boots. */
+/** Today's placeholder demo: the embedded sample content as ISO and USB image; nothing that boots. */
 async function placeholderDemo(why: string, todo: string): Promise<void> {
-  await bootmedia(["build", rel(PLACEHOLDER_SPEC), "--force", "--target", "iso", "--out", "out/contoso-x64.iso"]);
-  await bootmedia(["build", rel(PLACEHOLDER_SPEC), "--force", "--target", "usb", "--out", "out/contoso-x64.img"]);
-  say(`\ndemo: out/contoso-x64.iso and out/contoso-x64.img hold the placeholder boot image BM100001 and do not boot: ${why}; ${todo}, then \`npm run demo\` again.`);
+  const iso = join(ROOT, "out/contoso-x64.iso");
+  const usb = join(ROOT, "out/contoso-x64.img");
+  await bootmedia(["build", rel(PLACEHOLDER_SPEC), "--force", "--target", "iso", "--out", iso]);
+  await bootmedia(["build", rel(PLACEHOLDER_SPEC), "--force", "--target", "usb", "--out", usb]);
+  say(`\ndemo: ${rel(iso)} and ${rel(usb)} hold the placeholder boot image BM100001 and do not boot: ${why}; ${todo}, then \`npm run demo\` again.`);
 }
 
 /** The simulated site: one MP, the demo's media certificate registered, unknown computers get the task sequence. */
@@ -75,8 +77,9 @@ async function main(): Promise<number> {
     if (updateFailed) say("  (apt-get update reported a problem; everything needed got installed anyway)");
   } catch (e) {
     if (!isBootmediaError(e) || !["BM5010", "BM5011"].includes(e.code)) throw e;
-    await placeholderDemo(`the packages to boot them could not be installed (${e.message})`, e.code === "BM5010" ? e.hint.replace(/^Run: /, "run `") + "`" : "fix apt and run `npm run demo`");
-    return 1;
+    await placeholderDemo(`the packages to boot them could not be installed (${e.message})`, e.code === "BM5010" ? e.hint.replace(/^Run: /, "run `") + "`" : "fix apt");
+    // Like today's placeholder demo, this succeeds: the line above is the last word, not npm's error noise.
+    return 0;
   }
 
   step(2, "reference boot images (kernel, initramfs, GRUB; built once from Debian's packages, then cached)");
