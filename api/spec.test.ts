@@ -33,7 +33,7 @@ describe("loadSpec", () => {
       expect.arrayContaining([
         ["BM1003", "F:2:7 (name)"],
         ["BM1005", expect.stringContaining("(taskSequence)")],
-        ["BM1003", "F:5:17 (target.type)"],
+        ["BM3005", "F:5:17 (target.type)"],
         ["BM1006", "F:7:13 (security.password)"],
         ["BM1004", "F:8:1 (colour)"],
       ]),

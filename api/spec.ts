@@ -4,8 +4,8 @@
  */
 import { resolve } from "node:path";
 import { PluginSet } from "../core/plugin-set.ts";
-import { applySpecFlags } from "../core/spec/flags.ts";
-import { loadSpecFile, loadSpecObject, type LoadedSpec } from "../core/spec/load.ts";
+import { applySpecFlags } from "../core/spec-flags.ts";
+import { loadSpecFile, loadSpecObject, type LoadedSpec } from "../core/spec-load.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtin.ts";
 export { builtinPluginSet } from "../plugins/builtin.ts";
 

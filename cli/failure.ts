@@ -2,7 +2,7 @@
 import { BootmediaError } from "../base/errors.ts";
 import { abortAllOutputs } from "../core/output.ts";
 import { redactEverywhere } from "../core/secrets.ts";
-import { diagnosticsOf, printDiagnostics, printJson, type OutputMode } from "./render.ts";
+import { diagnosticsOf, printDiagnostics, printJson, type OutputMode } from "./commands/render.ts";
 import { EXIT } from "./exit-codes.ts";
 import "../core/codes.ts";
 

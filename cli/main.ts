@@ -9,7 +9,7 @@ import { BootmediaError } from "../base/errors.ts";
 import { PACKAGE_VERSION } from "../base/package-root.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { EXIT } from "./exit-codes.ts";
-import type { OutputMode } from "./render.ts";
+import type { OutputMode } from "./commands/render.ts";
 
 export { EXIT };
 
@@ -24,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     const args = argv.slice(2);
     const name = args.find((a) => !a.startsWith("-"));
     for (const [command, row] of Object.entries(COMMANDS)) {
-      if (command === name) await (await row.load()).register(cli, run, args);
+      if (command === name) await (await row.load()).register(cli, run, args, row);
       else cli.command(row.usage, row.describe).allowUnknownOptions();
     }
     cli.option("--json", "Machine-readable output on stdout").option("--quiet", "No progress output");

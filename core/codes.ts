@@ -23,7 +23,7 @@ export const CORE_CODES = defineCodes("core", {
   BM2108: { title: "invalid duration", hint: "Give a duration as a number and a unit: 90m, 12h, 30d or 2w." },
   BM2109: { title: "cache entry corrupt", hint: "The entry no longer hashes to its name; `bootmedia cache verify` removed it, and the next build downloads it again." },
   BM3001: { title: "media path collision", hint: "Two sources want the same path on the media; rename one or drop a package." },
-  BM3005: { title: "no writer for target", hint: "Use a target type a loaded plugin writes: directory, iso or usb." },
+  BM3005: { title: "no writer for target", hint: "Use a target type that a plugin in use writes (the message lists them: directory, iso and usb are built in), or add the plugin that writes it to `plugins:`." },
   BM3006: { title: "plugin diagnostic", hint: "See the plugin's documentation." },
   BM3008: { title: "option not supported yet", hint: "This version does not implement the option; remove it from the spec (see the issue tracker for when it lands)." },
   BM4003: { title: "build interrupted", hint: "The build was cancelled; the previous output is untouched. Run it again when ready." },

@@ -9,7 +9,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BootmediaError } from "../base/errors.ts";
 import { isPlugin, isPluginDefinition, type Plugin, type PluginDefinition } from "./plugin.ts";
-import type { PluginEntry } from "./spec/schema.ts";
+import type { PluginEntry } from "./spec-schema.ts";
 import "./codes.ts";
 
 export interface PluginRef {

@@ -6,8 +6,8 @@ import { DiagnosticsError, diagnostic } from "../base/diagnostics.ts";
 import { BootmediaError } from "../base/errors.ts";
 import { loadPlugins, pluginRefs, type LoadedPlugin, type PluginRef } from "./load-plugins.ts";
 import { isEnabled, registerPluginCodes, type Plugin, type PluginDefinition } from "./plugin.ts";
-import { createSpecModel, type SpecModel } from "./spec/model.ts";
-import type { MediaSpec, PluginEntry } from "./spec/schema.ts";
+import { createSpecModel, type SpecModel } from "./spec-model.ts";
+import type { MediaSpec, PluginEntry } from "./spec-schema.ts";
 import "./codes.ts";
 
 export class PluginSet {

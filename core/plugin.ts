@@ -8,7 +8,7 @@ import type { z } from "zod";
 import { defineCodes, type CodeTable } from "../base/errors.ts";
 import type { BuildHooks } from "./hooks.ts";
 import type { BuildContext } from "./context.ts";
-import type { MediaSpec, SpecSection, TargetType } from "./spec/schema.ts";
+import type { MediaSpec, SpecSection, TargetType } from "./spec-schema.ts";
 
 type TapMethods = "tap" | "tapPromise" | "tapAsync";
 /** A hook as plugins see it: they may tap it, only core calls it. */

@@ -5,11 +5,12 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { renderErrorsDoc, renderSpecDoc } from "../core/spec/docs.ts";
+import { renderErrorsDoc, renderSpecDoc } from "../core/spec-docs.ts";
 import { builtinPluginSet } from "../plugins/builtin.ts";
 import "../base/codes.ts";
 import "../core/codes.ts";
 import "../testbed/codes.ts";
+import "../testbed/mp/codes.ts";
 import "../fixtures/boot-images/codes.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));

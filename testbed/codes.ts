@@ -1,4 +1,4 @@
-/** Codes of the testbed (BM50xx inputs, BM51xx QEMU/QMP) and its management-point simulator (BM53xx). */
+/** Codes of the testbed (BM50xx inputs, BM51xx QEMU/QMP) (the management-point simulator's are in mp/codes.ts). */
 import { defineCodes } from "../base/errors.ts";
 
 export const TESTBED_CODES = defineCodes("testbed", {
@@ -16,8 +16,4 @@ export const TESTBED_CODES = defineCodes("testbed", {
   BM5103: { title: "QMP command failed", hint: "QEMU refused a QMP command; the message holds QEMU's own error text." },
   BM5104: { title: "shard results unreadable", hint: "Pass the result folders written by `bootmedia testbed --shard i/n` (each holds results.json)." },
   BM5105: { title: "shard results overlap", hint: "Two shard folders hold the same case; merge the results of one run only, each shard once." },
-  BM5301: { title: "management point must listen on loopback", hint: "The simulator only binds 127.0.0.1; guests reach it through QEMU's guestfwd (testbed/mp/README.md)." },
-  BM5302: { title: "site database invalid", hint: "Fix the field the message names; testbed/mp/README.md shows the site database shape." },
-  BM5303: { title: "too many management points for the guest network", hint: "Guest addresses 10.0.2.100-10.0.2.199 are reserved for MPs: give a case at most 100 management points." },
-  BM5304: { title: "management point TLS material invalid", hint: "Give the MP's certificate and key as PEM and the CA that issued the media's client certificates (testbed/mp/README.md)." },
 });

@@ -1,14 +1,14 @@
 /** `bootmedia build`: resolve → validate → layout → fetch → write. */
 import type { CAC } from "cac";
 import { buildMedia } from "../../core/run.ts";
-import { contextFromCli, type CommonFlags } from "../context.ts";
-import { printDiagnostics, printJson, progressFor } from "../render.ts";
-import { addSpecFlags, modelForArgs } from "../spec-flags.ts";
-import { COMMANDS, type Run } from "./index.ts";
+import { contextFromCli, type CommonFlags } from "./context.ts";
+import { printDiagnostics, printJson, progressFor } from "./render.ts";
+import { addSpecFlags, modelForArgs } from "./spec-flags.ts";
+import type { CommandRow, Run } from "./types.ts";
 
-export async function register(cli: CAC, run: Run, args: string[]): Promise<void> {
+export async function register(cli: CAC, run: Run, args: string[], row: CommandRow): Promise<void> {
   const build = cli
-    .command(COMMANDS.build!.usage, COMMANDS.build!.describe)
+    .command(row.usage, row.describe)
     .option("--force", "Replace existing outputs (atomically; the old output stays until the new one is complete)")
     .option("--strict", "Treat warnings (e.g. no media password) as errors")
     .option("--yes", "Do not ask before erasing a USB drive (for scripts)")

@@ -4,7 +4,7 @@ import type { CAC } from "cac";
 import { BootmediaError } from "../../base/errors.ts";
 import { defaultCacheDir } from "../../core/cache.ts";
 import { listCacheEntries, parseDuration, pruneCache, verifyCache } from "../../core/cache-admin.ts";
-import { printJson } from "../render.ts";
+import { printJson } from "./render.ts";
 import "../../core/codes.ts";
 
 type Run = (fn: () => Promise<number>) => void;

@@ -6,7 +6,7 @@ import type { CAC } from "cac";
 import { BootmediaError } from "../../base/errors.ts";
 import { FEATURES, missingArchitectures, requirementsFor, runDoctor, type Feature } from "../../core/doctor.ts";
 import { installMissing, systemHost } from "../../core/doctor-install.ts";
-import { printJson } from "../render.ts";
+import { printJson } from "./render.ts";
 
 /** `--for demo,tests` → the features (default: all of them). */
 export function parseFeatures(raw: string | undefined): Feature[] {

@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import type { CAC } from "cac";
 import { BootmediaError, type ErrorCode } from "../../base/errors.ts";
 import { serveLibrary } from "../../plugins/distribution-point/server.ts";
-import { printJson } from "../render.ts";
+import { printJson } from "./render.ts";
 import "../../core/codes.ts";
 import "../../plugins/distribution-point/codes.ts";
 

@@ -3,8 +3,8 @@ import type { CAC } from "cac";
 import { BootmediaError } from "../../base/errors.ts";
 import { resolveLazy, type ImageFormat } from "../../core/plugin.ts";
 import { BUILTIN_PLUGINS } from "../../plugins/builtin.ts";
-import { printJson } from "../render.ts";
-import { COMMANDS, type Run } from "./index.ts";
+import { printJson } from "./render.ts";
+import type { CommandRow, Run } from "./types.ts";
 
 /** Every image format of the built-ins, by name. */
 async function imageFormats(): Promise<Map<string, ImageFormat>> {
@@ -13,10 +13,10 @@ async function imageFormats(): Promise<Map<string, ImageFormat>> {
   return out;
 }
 
-export async function register(cli: CAC, run: Run): Promise<void> {
+export async function register(cli: CAC, run: Run, _args: string[], row: CommandRow): Promise<void> {
   const formats = await imageFormats();
   const cmd = cli
-    .command(COMMANDS.image!.usage, `Write an image of a folder with one writer (${[...formats].map(([k, v]) => `${k}: ${v.describe}`).join("; ")})`)
+    .command(row.usage, `Write an image of a folder with one writer (${[...formats].map(([k, v]) => `${k}: ${v.describe}`).join("; ")})`)
     .option("-o, --output <file>", "Image file to write")
     .option("--force", "Replace an existing image (atomically)");
   const seen = new Set<string>();
@@ -26,10 +26,10 @@ export async function register(cli: CAC, run: Run): Promise<void> {
   }
   cmd.action((format: string, dir: string, flags: Record<string, unknown> & { output?: string; force?: boolean; json?: boolean }) =>
     run(async () => {
-      const row = formats.get(format);
-      if (!row) throw new BootmediaError("BM1009", `unknown image format "${format}" (known: ${[...formats.keys()].join(", ")})`);
+      const writer = formats.get(format);
+      if (!writer) throw new BootmediaError("BM1009", `unknown image format "${format}" (known: ${[...formats.keys()].join(", ")})`);
       if (!flags.output) throw new BootmediaError("BM1009", `image ${format} needs -o FILE`);
-      const r = await row.write(dir, { ...flags, output: String(flags.output) });
+      const r = await writer.write(dir, { ...flags, output: String(flags.output) });
       if (flags.json) printJson({ ok: true, ...r });
       else process.stdout.write(`wrote ${r.path} (${r.bytes} bytes)\n`);
       return 0;

@@ -2,20 +2,9 @@
  * Every command, with what `bootmedia --help` shows of it. A command's module (and what it
  * needs: zod, certificates, QEMU tooling…) loads only when that command runs.
  */
-import type { CAC } from "cac";
+import type { CommandRow } from "./types.ts";
 
-export type Run = (fn: () => Promise<number>) => void;
-
-export interface CommandModule {
-  /** Registers the command (options, action); `args` are the words after `bootmedia`. */
-  register(cli: CAC, run: Run, args: string[]): void | Promise<void>;
-}
-
-export interface CommandRow {
-  usage: string;
-  describe: string;
-  load(): Promise<CommandModule>;
-}
+export type { CommandModule, CommandRow, Run } from "./types.ts";
 
 export const COMMANDS: Record<string, CommandRow> = {
   build: { usage: "build [spec]", describe: "Build the media: resolve → validate → layout → fetch → write", load: () => import("./build.ts") },

@@ -2,11 +2,11 @@
 import type { CAC } from "cac";
 import { BootmediaError } from "../../base/errors.ts";
 import { builtinInspectors } from "../../plugins/builtin.ts";
-import { printJson } from "../render.ts";
-import { COMMANDS, type Run } from "./index.ts";
+import { printJson } from "./render.ts";
+import type { CommandRow, Run } from "./types.ts";
 
-export function register(cli: CAC, run: Run): void {
-  cli.command(COMMANDS.inspect!.usage, COMMANDS.inspect!.describe).action((media: string, flags: { json?: boolean }) =>
+export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): void {
+  cli.command(row.usage, row.describe).action((media: string, flags: { json?: boolean }) =>
     run(async () => {
       for (const inspector of await builtinInspectors()) {
         if (!(await inspector.detect(media))) continue;

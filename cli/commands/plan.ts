@@ -2,14 +2,14 @@
 import type { CAC } from "cac";
 import { planMedia, type PlanResult } from "../../core/run.ts";
 import type { MediaLayout } from "../../core/types.ts";
-import { contextFromCli, type CommonFlags } from "../context.ts";
-import { printDiagnostics, printJson, progressFor } from "../render.ts";
-import { addSpecFlags, modelForArgs } from "../spec-flags.ts";
-import { COMMANDS, type Run } from "./index.ts";
+import { contextFromCli, type CommonFlags } from "./context.ts";
+import { printDiagnostics, printJson, progressFor } from "./render.ts";
+import { addSpecFlags, modelForArgs } from "./spec-flags.ts";
+import type { CommandRow, Run } from "./types.ts";
 
-export async function register(cli: CAC, run: Run, args: string[]): Promise<void> {
+export async function register(cli: CAC, run: Run, args: string[], row: CommandRow): Promise<void> {
   const plan = cli
-    .command(COMMANDS.plan!.usage, COMMANDS.plan!.describe)
+    .command(row.usage, row.describe)
     .option("--strict", "Treat warnings as errors");
   addSpecFlags(plan, await modelForArgs(args));
   plan.action((spec: string | undefined, flags: CommonFlags) =>

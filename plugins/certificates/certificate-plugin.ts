@@ -14,7 +14,7 @@ import type { Diagnostic } from "../../base/diagnostics.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { Target } from "../../core/types.ts";
 import type { BuildContext } from "../../core/context.ts";
-import type { SecretRef } from "../../core/spec/schema.ts";
+import type { SecretRef } from "../../core/spec-schema.ts";
 import { SETTINGS_STAGE } from "../password/password-plugin.ts";
 import { diagnosticOf, settingsDiagnostic } from "../password/settings-codes.ts";
 import { SecretsPlugin } from "../secrets/secrets-plugin.ts";

@@ -1,6 +1,6 @@
 /** The certificates plugin's part of the spec: `security.certificate` (self-signed or PKI, exactly one). */
 import { z } from "zod";
-import { defineSection, secretRef } from "../../core/spec/schema.ts";
+import { defineSection, secretRef } from "../../core/spec-schema.ts";
 
 /** Both modes are optional objects so each field has its own CLI flag. */
 const certificate = z

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootmedia, BIN, scratchFixtures } from "../../testing/cli.ts";
-import { hashTree } from "../../cli/tree-hash.ts";
+import { hashTree } from "../../testing/tree-hash.ts";
 
 
 let fx: Awaited<ReturnType<typeof scratchFixtures>>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applySpecFlags, specFlags } from "../../core/spec/flags.ts";
+import { applySpecFlags, specFlags } from "../../core/spec-flags.ts";
 import { builtinPluginSet } from "../builtin.ts";
 import { CONTENT_LIBRARY } from "./spec.ts";
 import { contentUrl, distributionPointsOf, manifestUrl } from "./library-ref.ts";

@@ -3,7 +3,7 @@
  * URLs (fallback in order), or the object form with auth and TLS settings. A folder or
  * `embedded` is the local library's job (undefined here).
  */
-import type { SecretRef } from "../../core/spec/schema.ts";
+import type { SecretRef } from "../../core/spec-schema.ts";
 import type { ContentLibrarySpec } from "./spec.ts";
 import { dpError } from "./errors.ts";
 import "./codes.ts";

@@ -3,7 +3,7 @@
  * list of URLs (tried in order) or the object form with auth and TLS settings.
  */
 import { z } from "zod";
-import { CORE_FIELDS, defineSection, secretRef } from "../../core/spec/schema.ts";
+import { CORE_FIELDS, defineSection, secretRef } from "../../core/spec-schema.ts";
 
 const locations = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 

@@ -1,6 +1,6 @@
 /** The `iso` target type and its options. */
 import { z } from "zod";
-import { defineTargetType } from "../../core/spec/schema.ts";
+import { defineTargetType } from "../../core/spec-schema.ts";
 
 export const CAPACITIES = ["cd650", "cd700", "dvd", "dvd-dl", "bd25", "unlimited"] as const;
 export type Capacity = (typeof CAPACITIES)[number];

@@ -1,6 +1,6 @@
 /** Management-point rules: site-based = exactly one MP; dynamic = distinct priorities. */
 import { diagnostic, type Diagnostic } from "../../base/diagnostics.ts";
-import type { MediaSpec } from "../../core/spec/schema.ts";
+import type { MediaSpec } from "../../core/spec-schema.ts";
 import "./codes.ts";
 import { MANAGEMENT_POINTS } from "./spec.ts";
 

@@ -9,7 +9,7 @@
 import { diagnostic } from "../../base/diagnostics.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
-import type { MediaSpec } from "../../core/spec/schema.ts";
+import type { MediaSpec } from "../../core/spec-schema.ts";
 import { CONFIG_ENV, CONFIG_JSON, renderConfigEnv, renderConfigJson } from "./render.ts";
 import { checkManagementPoints, orderedManagementPoints } from "./management-points.ts";
 import "./codes.ts";

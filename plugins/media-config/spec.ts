@@ -3,7 +3,7 @@
  * (management points, unattended, unknown computers, user device affinity, variables).
  */
 import { z } from "zod";
-import { defineSection, secretRef } from "../../core/spec/schema.ts";
+import { defineSection, secretRef } from "../../core/spec-schema.ts";
 
 export const MP_MODES = ["dynamic", "site-based"] as const;
 export const UDA_MODES = ["auto", "pending", "none"] as const;

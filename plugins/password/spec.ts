@@ -1,5 +1,5 @@
 /** The password plugin's part of the spec: `security.password`. */
-import { defineSection, secretRef } from "../../core/spec/schema.ts";
+import { defineSection, secretRef } from "../../core/spec-schema.ts";
 
 export const PASSWORD = defineSection(
   "security.password",

@@ -1,6 +1,6 @@
 /** The prestart plugin's part of the spec: `customization.prestart`. */
 import { z } from "zod";
-import { defineSection } from "../../core/spec/schema.ts";
+import { defineSection } from "../../core/spec-schema.ts";
 
 export const PRESTART = defineSection(
   "customization.prestart",

@@ -8,7 +8,7 @@ import { AsyncSeriesWaterfallHook } from "tapable";
 import { describeSecretRef, resolveSecret } from "../../core/secrets.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { ResolvedMedia } from "../../core/types.ts";
-import type { SecretRef } from "../../core/spec/schema.ts";
+import type { SecretRef } from "../../core/spec-schema.ts";
 import { renderConfigEnv } from "../media-config/render.ts";
 import { resolveMediaPassword, SETTINGS_STAGE } from "../password/password-plugin.ts";
 import { deriveMediaSalt } from "../password/media-salt.ts";

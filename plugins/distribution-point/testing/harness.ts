@@ -4,7 +4,7 @@ import { buildMedia, type BuildResult } from "../../../core/run.ts";
 import { ContentCache } from "../../../core/cache.ts";
 import { BuildLog } from "../../../core/log.ts";
 import { Redactor } from "../../../core/secrets.ts";
-import { loadSpecObject } from "../../../core/spec/load.ts";
+import { loadSpecObject } from "../../../core/spec-load.ts";
 import type { BuildContext } from "../../../core/context.ts";
 import type { Progress } from "../../../core/progress.ts";
 import { builtinPluginSet } from "../../builtin.ts";

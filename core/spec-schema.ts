@@ -6,7 +6,7 @@
  * can raise), `example`.
  */
 import { z } from "zod";
-import { ARCHES, FIRMWARES } from "../compat.ts";
+import { ARCHES, FIRMWARES } from "./compat.ts";
 
 /** `{ env: NAME }` or `{ file: path }`; an inline string is BM1006, never accepted. */
 export const secretRef = (description: string, flag: string, codes: string[] = []) =>

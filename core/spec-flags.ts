@@ -3,9 +3,9 @@
  * schema is the single source, so a new option gets its flag, help and docs at once.
  */
 import { z } from "zod";
-import { BootmediaError } from "../../base/errors.ts";
-import type { SpecModel } from "./model.ts";
-import "../codes.ts";
+import { BootmediaError } from "../base/errors.ts";
+import type { SpecModel } from "./spec-model.ts";
+import "./codes.ts";
 
 export interface SpecFlag {
   /** Flag name without dashes, e.g. "task-sequence". */

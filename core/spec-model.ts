@@ -3,7 +3,7 @@
  * generators need to see of it (target types, third-party plugins' own options).
  */
 import { z } from "zod";
-import { composeSpecSchema, targetOutput, type MediaSpec, type SpecContribution, type TargetType } from "./schema.ts";
+import { composeSpecSchema, targetOutput, type MediaSpec, type SpecContribution, type TargetType } from "./spec-schema.ts";
 
 export interface SpecModel {
   schema: z.ZodType<MediaSpec>;

@@ -3,10 +3,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Command } from "cac";
 import { parse } from "yaml";
-import { flagSyntax, specFlags } from "../core/spec/flags.ts";
-import type { SpecModel } from "../core/spec/model.ts";
-import { PluginSet } from "../core/plugin-set.ts";
-import { BUILTIN_PLUGINS } from "../plugins/builtin.ts";
+import { flagSyntax, specFlags } from "../../core/spec-flags.ts";
+import type { SpecModel } from "../../core/spec-model.ts";
+import { PluginSet } from "../../core/plugin-set.ts";
+import { BUILTIN_PLUGINS } from "../../plugins/builtin.ts";
 
 /** Adds every spec-mirroring flag to a command (help text derived from the schema). */
 export function addSpecFlags(cmd: Command, model: SpecModel): void {

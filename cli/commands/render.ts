@@ -1,9 +1,9 @@
 /** How results and errors reach a person or a program: text, JSON, colours (NO_COLOR). */
-import { formatDiagnostic, type Diagnostic } from "../base/diagnostics.ts";
-import { BootmediaError } from "../base/errors.ts";
-import { DiagnosticsError } from "../base/diagnostics.ts";
-import { redactEverywhere } from "../core/secrets.ts";
-import { plainProgress, silentProgress, ttyProgress, type Progress } from "../core/progress.ts";
+import { formatDiagnostic, type Diagnostic } from "../../base/diagnostics.ts";
+import { BootmediaError } from "../../base/errors.ts";
+import { DiagnosticsError } from "../../base/diagnostics.ts";
+import { redactEverywhere } from "../../core/secrets.ts";
+import { plainProgress, silentProgress, ttyProgress, type Progress } from "../../core/progress.ts";
 
 export interface OutputMode {
   json: boolean;

@@ -6,11 +6,11 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { LineCounter, parseDocument, isNode, type Document } from "yaml";
 import type { z } from "zod";
-import { diagnostic, DiagnosticsError, type Diagnostic } from "../../base/diagnostics.ts";
-import { BootmediaError, type ErrorCode } from "../../base/errors.ts";
-import type { MediaSpec } from "./schema.ts";
-import type { SpecModel } from "./model.ts";
-import "../codes.ts";
+import { diagnostic, DiagnosticsError, type Diagnostic } from "../base/diagnostics.ts";
+import { BootmediaError, type ErrorCode } from "../base/errors.ts";
+import type { MediaSpec } from "./spec-schema.ts";
+import type { SpecModel } from "./spec-model.ts";
+import "./codes.ts";
 
 export interface LoadedSpec {
   spec: MediaSpec;

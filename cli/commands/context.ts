@@ -1,12 +1,12 @@
 /** Turns a spec file and the command line into a BuildContext and the plugin list. */
 import { resolve } from "node:path";
-import { ContentCache, defaultCacheDir } from "../core/cache.ts";
-import { sourceDateEpochFromEnv, type BuildContext } from "../core/context.ts";
-import { BuildLog } from "../core/log.ts";
-import { Redactor } from "../core/secrets.ts";
-import type { Plugin } from "../core/plugin.ts";
-import type { Progress } from "../core/progress.ts";
-import { loadSpec } from "../api/spec.ts";
+import { ContentCache, defaultCacheDir } from "../../core/cache.ts";
+import { sourceDateEpochFromEnv, type BuildContext } from "../../core/context.ts";
+import { BuildLog } from "../../core/log.ts";
+import { Redactor } from "../../core/secrets.ts";
+import type { Plugin } from "../../core/plugin.ts";
+import type { Progress } from "../../core/progress.ts";
+import { loadSpec } from "../../api/spec.ts";
 
 export interface CommonFlags {
   force?: boolean;
