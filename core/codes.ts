@@ -1,4 +1,7 @@
-/** Codes of the pipeline itself: spec (BM1xxx), content and cache (BM2xxx), layout (BM3xxx), writing (BM4xxx). */
+/**
+ * Codes of the pipeline itself: spec (BM1xxx), content and cache (BM2xxx), layout (BM3xxx), writing (BM4xxx);
+ * and the doctor's package installer (BM501x, set-up for the testbed and fixtures; core/doctor-install.ts).
+ */
 import { defineCodes } from "../base/errors.ts";
 
 export const CORE_CODES = defineCodes("core", {
@@ -36,4 +39,6 @@ export const CORE_CODES = defineCodes("core", {
   BM4005: { title: "plugin hook timed out", hint: "A plugin's hook did not finish within the time limit; the message names the plugin and the hook. Fix or remove the plugin, or raise the limit (--hook-timeout SECONDS or BOOTMEDIA_HOOK_TIMEOUT)." },
   BM4006: { title: "plugin setup failed", hint: "The plugin threw while being set up (its apply method); the message names it. Fix or remove the plugin." },
   BM4007: { title: "temporary folder unusable", hint: "Set TMPDIR to an existing folder you can write (or unset it to use /tmp)." },
+  BM5010: { title: "Debian packages missing and not installable here", hint: "Run the command the message gives as root (it installs exactly the missing packages), then run bootmedia again." },
+  BM5011: { title: "Debian packages still missing after apt-get install", hint: "apt-get could not install them (its output is above); fix the package sources, then run `bootmedia doctor --install` again." },
 });
