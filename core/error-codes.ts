@@ -11,6 +11,7 @@ import { TESTBED_CODES } from "./codes/testbed.ts";
 import { USB_CODES } from "./codes/usb.ts";
 import { DP_CODES } from "./codes/dp.ts";
 import { SETTINGS_CODES } from "./codes/settings.ts";
+import { LIFETIME_CODES } from "./codes/lifetime.ts";
 
 export const ERROR_CODES = {
   ...CORE_CODES,
@@ -21,6 +22,7 @@ export const ERROR_CODES = {
   ...USB_CODES,
   ...DP_CODES,
   ...SETTINGS_CODES,
+  ...LIFETIME_CODES,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

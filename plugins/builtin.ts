@@ -8,6 +8,7 @@ import { LocalLibraryPlugin } from "./content-library/content-library-plugin.ts"
 import { BootImagePlugin } from "./boot-image/boot-image-plugin.ts";
 import { PrestartPlugin } from "./prestart/prestart-plugin.ts";
 import { MediaConfigPlugin } from "./media-config/media-config-plugin.ts";
+import { MediaManifestPlugin } from "./media-manifest/media-manifest-plugin.ts";
 import { PasswordPlugin } from "./password/password-plugin.ts";
 import { SecretsPlugin } from "./secrets/secrets-plugin.ts";
 import { CertificatePlugin } from "./certificates/certificate-plugin.ts";
@@ -26,6 +27,7 @@ export const BUILTIN: Array<(spec: MediaSpec) => Plugin | false> = [
   () => new SecretsPlugin(),
   (spec) => spec.security.certificate !== undefined && new CertificatePlugin(),
   () => new MediaConfigPlugin(),
+  () => new MediaManifestPlugin(),
   (spec) => spec.target.type === "directory" && new DirectoryWriterPlugin(),
   (spec) => spec.target.type === "usb" && new UsbPlugin(),
   (spec) => spec.target.type === "iso" && new IsoPlugin(),

@@ -1,20 +1,52 @@
-/** `bootmedia inspect <media>`: reads media back through the first inspector that knows it. */
+/** `bootmedia inspect <media> [--check]`: reads media back through the first inspector that knows it, or checks it. */
 import type { CAC } from "cac";
 import { BootmediaError } from "../../base/errors.ts";
+import { formatDiagnostic } from "../../base/diagnostics.ts";
 import { printJson } from "../render.ts";
 import { INSPECTORS } from "../../plugins/inspectors.ts";
+import { checkMedia, DEFAULT_WARN_DAYS, type CheckResult } from "../../plugins/media-manifest/check.ts";
+import { openMedia } from "../../plugins/media-manifest/open-media.ts";
+import { loadSpecFile } from "../../core/spec/load.ts";
+
+interface InspectFlags { json?: boolean; check?: boolean; warnDays?: string | number; spec?: string }
 
 export function registerInspectCommand(cli: CAC, run: (fn: () => Promise<number>) => void): void {
-  cli.command("inspect <media>", "Read media back: volumes, boot records, files, media configuration (secrets only as present/absent)").action((media: string, flags: { json?: boolean }) =>
-    run(async () => {
-      for (const inspector of INSPECTORS) {
-        if (!(await inspector.detect(media))) continue;
-        const report = await inspector.inspect(media);
-        if (flags.json) printJson({ ok: true, ...report });
-        else process.stdout.write(inspector.format(report));
-        return 0;
-      }
-      throw new BootmediaError("BM1001", `${media}: not media bootmedia can read (a media folder, .iso or USB image)`, { where: media });
-    }),
-  );
+  cli
+    .command("inspect <media>", "Read media back: volumes, boot records, files, media configuration (secrets only as present/absent)")
+    .option("--check", "Exit 1 when the media would fail soon: certificate expired/expiring/not yet valid, files differing from the media manifest, machines not covered")
+    .option("--warn-days <n>", `With --check: a certificate expiring within n days is a finding (default ${DEFAULT_WARN_DAYS})`)
+    .option("--spec <file>", "With --check: the machines of this (current) spec must be covered, instead of those recorded at build")
+    .action((media: string, flags: InspectFlags) =>
+      run(async () => {
+        if (flags.check) return check(media, flags);
+        for (const inspector of INSPECTORS) {
+          if (!(await inspector.detect(media))) continue;
+          const report = await inspector.inspect(media);
+          if (flags.json) printJson({ ok: true, ...report });
+          else process.stdout.write(inspector.format(report));
+          return 0;
+        }
+        throw new BootmediaError("BM1001", `${media}: not media bootmedia can read (a media folder, .iso or USB image)`, { where: media });
+      }),
+    );
+}
+
+async function check(media: string, flags: InspectFlags): Promise<number> {
+  const warnDays = flags.warnDays === undefined ? DEFAULT_WARN_DAYS : Number(flags.warnDays);
+  if (!Number.isInteger(warnDays) || warnDays < 0) throw new BootmediaError("BM1009", `--warn-days wants a whole number of days, got "${flags.warnDays}"`);
+  const machines = flags.spec ? (await loadSpecFile(flags.spec)).spec.machines : undefined;
+  const result = await checkMedia(await openMedia(media), { warnDays, ...(machines ? { machines } : {}) });
+  const failed = result.findings.some((f) => f.severity === "error");
+  if (flags.json) printJson({ ok: !failed, ...result });
+  else process.stdout.write(formatCheck(result, failed));
+  return failed ? 1 : 0;
+}
+
+function formatCheck(r: CheckResult, failed: boolean): string {
+  const lines = [`check ${r.media} (${r.kind})`];
+  if (r.certificate) lines.push(`certificate "${r.certificate.subject}": valid ${r.certificate.notBefore} .. ${r.certificate.notAfter} (${r.certificate.daysLeft} days left)`);
+  lines.push(`files checked against the manifest: ${r.filesChecked}; machines checked: ${r.machinesChecked}`);
+  for (const f of r.findings) lines.push(formatDiagnostic(f));
+  lines.push(failed ? `FAIL: ${r.findings.filter((f) => f.severity === "error").length} finding(s)` : "OK");
+  return lines.join("\n") + "\n";
 }
