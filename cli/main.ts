@@ -17,6 +17,7 @@ import { registerDpCommands } from "./commands/dp.ts";
 import { registerCacheCommands } from "./commands/cache.ts";
 import { registerTestbedCommand } from "./commands/testbed.ts";
 import { registerDiffCommand } from "./commands/diff.ts";
+import { registerInitCommand } from "./commands/init.ts";
 
 export const EXIT = { OK: 0, PROBLEMS: 1, USAGE: 2, INTERNAL: 3, SIGINT: 130, SIGTERM: 143 } as const;
 
@@ -43,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
   registerCacheCommands(cli, run);
   registerTestbedCommand(cli, run);
   registerDiffCommand(cli, run);
+  registerInitCommand(cli, run);
   cli.option("--json", "Machine-readable output on stdout").option("--quiet", "No progress output");
   cli.help();
   cli.version("0.1.0");
