@@ -4,8 +4,9 @@ import { defineConfig } from "vitest/config";
 // `npm run test:quick` skips the end-to-end ones.
 export default defineConfig({
   test: {
-    include: ["{base,cli,core,plugins,formats,testbed,fixtures,scripts}/**/*.test.ts"],
-    exclude: ["**/node_modules/**"],
+    include: ["{base,api,cli,core,plugins,formats,testbed,fixtures,scripts}/**/*.test.ts"],
+    exclude: ["**/node_modules/**", "dist/**"],
+    globalSetup: ["testing/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 600_000,
     pool: "forks",

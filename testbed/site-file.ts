@@ -12,6 +12,7 @@ import { z } from "zod";
 import { BootmediaError } from "../base/errors.ts";
 import { Redactor, resolveSecret } from "../core/secrets.ts";
 import { openMedia } from "../plugins/media-manifest/open-media.ts";
+import { builtinInspectors } from "../plugins/builtin.ts";
 import { describeMedia, isSpecFile } from "./media-from-inputs.ts";
 import { expectMpOutcome, type ExpectedMpOutcome, type MpMediaSettings } from "./mp/expect.ts";
 import { parseSite, SiteSchema, type Site } from "./mp/site.ts";
@@ -95,7 +96,7 @@ export async function planSiteCases(
   for (const [name, input] of Object.entries(loaded.data.media)) {
     const abs = resolve(loaded.dir, input);
     const path = isSpecFile(abs) ? await build(abs, join(workDir, name), name) : abs;
-    const opened = await openMedia(path);
+    const opened = await openMedia(path, await builtinInspectors());
     const settings = opened.config as unknown as MpMediaSettings | undefined;
     if (!settings?.managementPoints) throw new BootmediaError("BM5305", `media ${name} (${path}) carries no management points in bootmedia/media.json`, { where: path });
     built.set(name, { media: await describeMedia(path, name), settings, cer: join(dirname(path), `${settings.id}.cer`) });

@@ -1,7 +1,7 @@
 /** `bootmedia doctor`: which external tools and firmware are present, and how to get the rest. */
 import type { CAC } from "cac";
 import { runDoctor } from "../../core/doctor.ts";
-import { printJson } from "../render.ts";
+import { printJson } from "./render.ts";
 
 export function registerDoctorCommand(cli: CAC, run: (fn: () => Promise<number>) => void): void {
   cli.command("doctor", "List the external tools and firmware the features need, and the Debian packages that provide them").action((flags: { json?: boolean }) =>
@@ -17,3 +17,4 @@ export function registerDoctorCommand(cli: CAC, run: (fn: () => Promise<number>)
     }),
   );
 }
+export { registerDoctorCommand as register };

@@ -1,25 +1,26 @@
-/** `bootmedia inspect <media> [--check]`: reads media back through the first inspector that knows it, or checks it. */
+/** `bootmedia inspect <media> [--check]`: reads media back through the first plugin's inspector that knows it, or checks it. */
 import type { CAC } from "cac";
 import { BootmediaError } from "../../base/errors.ts";
 import { formatDiagnostic } from "../../base/diagnostics.ts";
-import { printJson } from "../render.ts";
-import { INSPECTORS } from "../../plugins/inspectors.ts";
+import { builtinInspectors } from "../../plugins/builtin.ts";
 import { checkMedia, DEFAULT_WARN_DAYS, type CheckResult } from "../../plugins/media-manifest/check.ts";
 import { openMedia } from "../../plugins/media-manifest/open-media.ts";
-import { loadSpecFile } from "../../core/spec/load.ts";
+import { contextFromCli } from "./context.ts";
+import { printJson, progressFor } from "./render.ts";
+import type { CommandRow, Run } from "./types.ts";
 
 interface InspectFlags { json?: boolean; check?: boolean; warnDays?: string | number; spec?: string }
 
-export function registerInspectCommand(cli: CAC, run: (fn: () => Promise<number>) => void): void {
+export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): void {
   cli
-    .command("inspect <media>", "Read media back: volumes, boot records, files, media configuration (secrets only as present/absent)")
+    .command(row.usage, row.describe)
     .option("--check", "Exit 1 when the media would fail soon: certificate expired/expiring/not yet valid, files differing from the media manifest, machines not covered")
     .option("--warn-days <n>", `With --check: a certificate expiring within n days is a finding (default ${DEFAULT_WARN_DAYS})`)
     .option("--spec <file>", "With --check: the machines of this (current) spec must be covered, instead of those recorded at build")
     .action((media: string, flags: InspectFlags) =>
       run(async () => {
         if (flags.check) return check(media, flags);
-        for (const inspector of INSPECTORS) {
+        for (const inspector of await builtinInspectors()) {
           if (!(await inspector.detect(media))) continue;
           const report = await inspector.inspect(media);
           if (flags.json) printJson({ ok: true, ...report });
@@ -34,8 +35,8 @@ export function registerInspectCommand(cli: CAC, run: (fn: () => Promise<number>
 async function check(media: string, flags: InspectFlags): Promise<number> {
   const warnDays = flags.warnDays === undefined ? DEFAULT_WARN_DAYS : Number(flags.warnDays);
   if (!Number.isInteger(warnDays) || warnDays < 0) throw new BootmediaError("BM1009", `--warn-days wants a whole number of days, got "${flags.warnDays}"`);
-  const machines = flags.spec ? (await loadSpecFile(flags.spec)).spec.machines : undefined;
-  const result = await checkMedia(await openMedia(media), { warnDays, ...(machines ? { machines } : {}) });
+  const machines = flags.spec ? (await contextFromCli(flags.spec, {}, progressFor({ json: true, quiet: true }))).ctx.spec.machines : undefined;
+  const result = await checkMedia(await openMedia(media, await builtinInspectors()), { warnDays, ...(machines ? { machines } : {}) });
   const failed = result.findings.some((f) => f.severity === "error");
   if (flags.json) printJson({ ok: !failed, ...result });
   else process.stdout.write(formatCheck(result, failed));

@@ -1,9 +1,10 @@
 /** `bootmedia testbed --site site.yaml`: builds the site file's media, derives each case's expected outcome, boots them. */
 import { join } from "node:path";
 import { buildMedia } from "../../core/run.ts";
-import { loadSpecFile } from "../../core/spec/load.ts";
-import { contextFromCli } from "../context.ts";
-import { printJson, progressFor } from "../render.ts";
+import { readFile } from "node:fs/promises";
+import { parse } from "yaml";
+import { contextFromCli } from "./context.ts";
+import { printJson, progressFor } from "./render.ts";
 import { loadSiteFile, planSiteCases, runSitePlans, type SiteCasePlan } from "../../testbed/site-file.ts";
 import type { ExpectedMpOutcome } from "../../testbed/mp/expect.ts";
 
@@ -14,8 +15,9 @@ const outcome = (e: ExpectedMpOutcome) => (e.result === null ? "no MP reachable"
 export async function runSiteFile(file: string, reportDir: string, flags: SiteFlags): Promise<number> {
   const loaded = await loadSiteFile(file);
   const plans: SiteCasePlan[] = await planSiteCases(loaded, async (spec, outDir, name) => {
-    const { spec: parsed } = await loadSpecFile(spec);
-    const out = join(outDir, `${name}.${parsed.target.type === "usb" ? "img" : "iso"}`);
+    // The extension follows the spec's target type; the build itself validates the spec.
+    const type = (parse(await readFile(spec, "utf8")) as { target?: { type?: string } } | null)?.target?.type;
+    const out = join(outDir, `${name}.${type === "usb" ? "img" : "iso"}`);
     const { ctx, plugins } = await contextFromCli(spec, { force: true, out }, progressFor({ json: flags.json === true, quiet: true }));
     await buildMedia(ctx, plugins);
     return out;

@@ -6,6 +6,7 @@
 import { BootmediaError } from "../../base/errors.ts";
 import { bytes, readRecord, u8, u16, u64, writeRecord } from "../fat/record.ts";
 import { MBR_BYTES } from "./mbr.ts";
+import "./codes.ts";
 
 /** Fields of boot.img (include/grub/i386/pc/boot.h). */
 export const GRUB_BOOT_IMG = {

@@ -5,6 +5,7 @@ import { readFat, type FatInfo } from "../fat/read.ts";
 import { decodeMbr, MBR_BYTES, PARTITION_TYPES } from "./mbr.ts";
 import { GRUB_BOOT_IMG, isGrubBootCode } from "./grub.ts";
 import { readRecord } from "../fat/record.ts";
+import "./codes.ts";
 
 export interface DiskInfo {
   sizeBytes: number;

@@ -11,6 +11,7 @@ import { decodeUcs2 } from "./names.ts";
 import { DIRECTORY_RECORD, FILE_FLAG, SECTOR, STANDARD_ID, VD_TYPE, VOLUME_DESCRIPTOR } from "./records.ts";
 import { decodeRecord } from "./struct.ts";
 import type { IsoBootEntryInfo, IsoExtent, IsoFileInfo, IsoInfo, IsoPartitionInfo, IsoVolumeDescriptorInfo } from "./types.ts";
+import "./codes.ts";
 
 interface RawRecord {
   id: Buffer;

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bootmedia } from "../../testing/cli.ts";
-import { hashTree } from "../../cli/tree-hash.ts";
+import { hashTree } from "../../testing/tree-hash.ts";
 import { buildSample, PASSWORD } from "../media-manifest/testing/media-specs.ts";
 
 const EPOCH = 1_795_000_000; // 2026-11-18

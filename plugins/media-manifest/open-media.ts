@@ -1,7 +1,7 @@
 /**
  * Any media bootmedia can read (folder, .iso, USB image or drive), opened for reading file
- * contents: the inspector that detects it lists files and configuration, a reader per
- * kind returns a file's bytes. `inspect --check` and `diff` read media through this.
+ * contents: the inspector (of the plugins in use, given by the caller) that detects it lists
+ * files and configuration, a reader per kind returns a file's bytes. `inspect --check` and `diff` read media through this.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -9,7 +9,7 @@ import { BootmediaError } from "../../base/errors.ts";
 import { readDisk } from "../../formats/disk/index.ts";
 import { readFatFile } from "../../formats/fat/index.ts";
 import { readIsoFile } from "../../formats/iso9660/read.ts";
-import { INSPECTORS, type InspectReport } from "../inspectors.ts";
+import type { Inspector, InspectReport } from "../../core/plugin.ts";
 
 export interface OpenedMedia {
   kind: string;
@@ -35,8 +35,8 @@ const READERS: Record<string, Reader> = {
   },
 };
 
-export async function openMedia(path: string): Promise<OpenedMedia> {
-  for (const inspector of INSPECTORS) {
+export async function openMedia(path: string, inspectors: readonly Inspector[]): Promise<OpenedMedia> {
+  for (const inspector of inspectors) {
     if (!(await inspector.detect(path))) continue;
     const report: InspectReport = await inspector.inspect(path);
     const reader = READERS[report.kind];

@@ -2,7 +2,7 @@
 import { open } from "node:fs/promises";
 import { readDisk } from "../../formats/disk/index.ts";
 import { readFatFile } from "../../formats/fat/index.ts";
-import type { Inspector, InspectReport } from "../inspectors.ts";
+import type { Inspector, InspectReport } from "../../core/plugin.ts";
 import { CONFIG_JSON } from "../media-config/render.ts";
 
 /** An MBR boot signature and no ISO 9660 descriptor at sector 16 (ECMA-119 §8.4). */
