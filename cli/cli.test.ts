@@ -69,7 +69,7 @@ describe("bootmedia build (directory writer)", () => {
     const r = await bootmedia(["build", fx.spec("sample-plugin.yaml"), "--json", "--quiet"], { env: env() });
     expect(r.exitCode, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
-    expect(result.diagnostics).toEqual(expect.arrayContaining([expect.objectContaining({ code: "BM3006", severity: "warning", source: "HelloPlugin" })]));
+    expect(result.diagnostics).toEqual(expect.arrayContaining([expect.objectContaining({ code: "HELLO001", severity: "warning", source: "HelloPlugin" })]));
     expect(await readFile(join(fx.out("contoso-plugin"), "hello/hello.txt"), "utf8")).toBe("hello from contoso-plugin\n");
   });
 

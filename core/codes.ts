@@ -1,4 +1,7 @@
-/** Codes of the pipeline itself: spec (BM1xxx), content and cache (BM2xxx), layout (BM3xxx), writing (BM4xxx). */
+/**
+ * Codes of the pipeline itself: spec (BM1xxx), content and cache (BM2xxx), layout (BM3xxx), writing (BM4xxx);
+ * and the doctor's package installer (BM501x, set-up for the testbed and fixtures; core/doctor-install.ts).
+ */
 import { defineCodes } from "../base/errors.ts";
 
 export const CORE_CODES = defineCodes("core", {
@@ -26,4 +29,6 @@ export const CORE_CODES = defineCodes("core", {
   BM3008: { title: "option not supported yet", hint: "This version does not implement the option; remove it from the spec (see the issue tracker for when it lands)." },
   BM4003: { title: "build interrupted", hint: "The build was cancelled; the previous output is untouched. Run it again when ready." },
   BM4004: { title: "hook failed", hint: "A plugin failed; the message names the hook and the plugin. Fix or remove the plugin." },
+  BM5010: { title: "Debian packages missing and not installable here", hint: "Run the command the message gives as root (it installs exactly the missing packages), then run bootmedia again." },
+  BM5011: { title: "Debian packages still missing after apt-get install", hint: "apt-get could not install them (its output is above); fix the package sources, then run `bootmedia doctor --install` again." },
 });

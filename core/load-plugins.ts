@@ -51,7 +51,9 @@ export async function loadPluginDefinition(ref: string, baseDir: string): Promis
       } catch {
         continue; // not a plugin class
       }
-      if (isPlugin(probe)) return { name: probe.name, create: (options) => (options === undefined ? probe : new Class(options)) as Plugin };
+      // A class may declare its codes as a static `codes` table.
+      const codes = (Class as { codes?: PluginDefinition["codes"] }).codes;
+      if (isPlugin(probe)) return { name: probe.name, ...(codes ? { codes } : {}), create: (options) => (options === undefined ? probe : new Class(options)) as Plugin };
     }
   }
   throw new BootmediaError("BM1008", `plugin "${ref}" exports no plugin (definePlugin({...}), or a class with name and apply(build))`, { where: ref });

@@ -1,5 +1,5 @@
 /**
- * The pages of `bootmedia init`, in the order of the seed's Create Task Sequence Media
+ * The pages of `bootmedia init`, in the order of the classic Create Task Sequence Media
  * wizard: media type and unattended; media management (dynamic or site-based); USB or
  * CD/DVD; security; boot image, content library and management points; customization.
  * Each question fills one spec path; a flag that already set it skips the question, and

@@ -1,5 +1,5 @@
 /**
- * `bootmedia init [spec.yaml]`: the wizard (cli/init-wizard.ts) writes a commented spec,
+ * `bootmedia init [spec.yaml]`: the wizard (init-wizard.ts) writes a commented spec,
  * then validates it through the build's own pipeline (resolve and validate, nothing written
  * but the spec). Every answer can come from the spec flags; `--yes` takes the defaults.
  */

@@ -2,6 +2,8 @@
 import type { CAC } from "cac";
 import { BootmediaError } from "../../base/errors.ts";
 import { formatDiagnostic } from "../../base/diagnostics.ts";
+import { resolveLazy, type Inspector } from "../../core/plugin.ts";
+import { loadPlugins } from "../../core/load-plugins.ts";
 import { builtinInspectors } from "../../plugins/builtin.ts";
 import { checkMedia, DEFAULT_WARN_DAYS, type CheckResult } from "../../plugins/media-manifest/check.ts";
 import { openMedia } from "../../plugins/media-manifest/open-media.ts";
@@ -9,18 +11,23 @@ import { contextFromCli } from "./context.ts";
 import { printJson, progressFor } from "./render.ts";
 import type { CommandRow, Run } from "./types.ts";
 
-interface InspectFlags { json?: boolean; check?: boolean; warnDays?: string | number; spec?: string }
+interface InspectFlags { json?: boolean; plugin?: string | string[]; check?: boolean; warnDays?: string | number; spec?: string }
 
 export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): void {
   cli
     .command(row.usage, row.describe)
+    .option("--plugin <module>", "Also try this plugin's reader (path or package name; repeatable)")
     .option("--check", "Exit 1 when the media would fail soon: certificate expired/expiring/not yet valid, files differing from the media manifest, machines not covered")
     .option("--warn-days <n>", `With --check: a certificate expiring within n days is a finding (default ${DEFAULT_WARN_DAYS})`)
     .option("--spec <file>", "With --check: the machines of this (current) spec must be covered, instead of those recorded at build")
     .action((media: string, flags: InspectFlags) =>
       run(async () => {
-        if (flags.check) return check(media, flags);
-        for (const inspector of await builtinInspectors()) {
+        const extra: Inspector[] = [];
+        const refs = (flags.plugin === undefined ? [] : ([] as string[]).concat(flags.plugin)).map((ref) => ({ ref, baseDir: process.cwd() }));
+        for (const p of await loadPlugins(refs)) if (p.definition.inspector) extra.push(await resolveLazy(p.definition.inspector));
+        const inspectors = [...extra, ...(await builtinInspectors())];
+        if (flags.check) return check(media, flags, inspectors);
+        for (const inspector of inspectors) {
           if (!(await inspector.detect(media))) continue;
           const report = await inspector.inspect(media);
           if (flags.json) printJson({ ok: true, ...report });
@@ -32,11 +39,11 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
     );
 }
 
-async function check(media: string, flags: InspectFlags): Promise<number> {
+async function check(media: string, flags: InspectFlags, inspectors: Inspector[]): Promise<number> {
   const warnDays = flags.warnDays === undefined ? DEFAULT_WARN_DAYS : Number(flags.warnDays);
   if (!Number.isInteger(warnDays) || warnDays < 0) throw new BootmediaError("BM1009", `--warn-days wants a whole number of days, got "${flags.warnDays}"`);
   const machines = flags.spec ? (await contextFromCli(flags.spec, {}, progressFor({ json: true, quiet: true }))).ctx.spec.machines : undefined;
-  const result = await checkMedia(await openMedia(media, await builtinInspectors()), { warnDays, ...(machines ? { machines } : {}) });
+  const result = await checkMedia(await openMedia(media, inspectors), { warnDays, ...(machines ? { machines } : {}) });
   const failed = result.findings.some((f) => f.severity === "error");
   if (flags.json) printJson({ ok: !failed, ...result });
   else process.stdout.write(formatCheck(result, failed));
