@@ -10,7 +10,7 @@ import type { Fetcher } from "./fetch.ts";
 import type { MediaWriter } from "./write.ts";
 import "./codes.ts";
 
-/** Named layout stages: boot files first, content, then the media configuration, then splitting. */
+/** Named layout stages: boot files first, content, then the media configuration, its manifest, then splitting. */
 export const LAYOUT_STAGE = { BOOT: -100, CONTENT: 0, CONFIG: 100, MANIFEST: 150, SPLIT: 200 } as const;
 
 /** Collects diagnostics; given to validate and checkLayout taps. */
