@@ -14,6 +14,7 @@ export const CORE_CODES = defineCodes("core", {
   BM1007: { title: "secret reference unresolved", hint: "Set the environment variable or create the file the reference names." },
   BM1008: { title: "plugin could not be loaded", hint: "Check the plugin path (relative to the spec) or install the package; a plugin module exports a class with `name` and `apply(build)`." },
   BM1010: { title: "output exists", hint: "Pass --force to replace it (the old output stays intact until the new one is complete), or choose another output path." },
+  BM1011: { title: "wizard needs answers", hint: "There is no terminal to ask on: give the answers as flags (see `bootmedia init --help`) or take the defaults with --yes." },
   BM2001: { title: "content library not found", hint: "Check `contentLibrary` in the spec; it must be a folder laid out as docs/content-library.md describes." },
   BM2002: { title: "package not found", hint: "Check the package id; `bootmedia plan` lists the packages the library holds." },
   BM2003: { title: "package manifest invalid", hint: "Regenerate the package manifest; docs/content-library.md describes its format." },

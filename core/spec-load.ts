@@ -90,7 +90,8 @@ function issueToDiagnostic(issue: z.core.$ZodIssue, doc: Document, where: (o: nu
   return diagnostic(code, message, { path: `${locate(doc, path, where, issue.code === "unrecognized_keys") ?? `${file}`} (${dotted})` });
 }
 
-function codeOf(issue: z.core.$ZodIssue): ErrorCode {
+/** The stable code of a schema issue (the wizard checks answers with the same codes as `build`). */
+export function codeOf(issue: z.core.$ZodIssue): ErrorCode {
   if (issue.code === "custom" && typeof issue.params?.bm === "string") return issue.params.bm as ErrorCode;
   if (issue.code === "unrecognized_keys") return "BM1004";
   if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) return "BM1005";
