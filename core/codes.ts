@@ -30,7 +30,7 @@ export const CORE_CODES = defineCodes("core", {
   BM4003: { title: "build interrupted", hint: "The build was cancelled; the previous output is untouched. Run it again when ready." },
   BM4004: { title: "hook failed", hint: "A plugin failed; the message names the hook and the plugin. Fix or remove the plugin." },
   // Safety rules around inputs and outputs (docs/safety.md).
-  BM1011: { title: "output is a special file", hint: "Outputs are regular files or folders: choose a path in a folder you own. To write a USB drive, use `--target usb --out /dev/sdX` (its drive checks apply)." },
+  BM1016: { title: "output is a special file", hint: "Outputs are regular files or folders: choose a path in a folder you own. To write a USB drive, use `--target usb --out /dev/sdX` (its drive checks apply)." },
   BM1012: { title: "output is the wrong kind", hint: "The output path holds a folder where this target writes a file (or a file where it writes a folder); choose another path, or remove what is there yourself." },
   BM1013: { title: "input is not a regular file", hint: "Give a regular file (not a FIFO, device, socket or folder) for the spec, password or secret file." },
   BM1014: { title: "input over a limit", hint: "The spec (or manifest) is larger than bootmedia accepts; split it or remove entries. The message names the limit." },

@@ -31,11 +31,11 @@ export function isDrivePath(path: string): boolean {
   return statOrUndefined(path)?.isBlockDevice() === true;
 }
 
-/** Refuses an existing output that is not a regular file or folder (BM1011). */
+/** Refuses an existing output that is not a regular file or folder (BM1016). */
 export function refuseSpecialOutput(path: string): void {
   const st = statOrUndefined(path);
   if (st && !st.isFile() && !st.isDirectory()) {
-    throw new BootmediaError("BM1011", `output ${path} is ${kindOf(st)}; bootmedia replaces only regular files and folders`, { where: path });
+    throw new BootmediaError("BM1016", `output ${path} is ${kindOf(st)}; bootmedia replaces only regular files and folders`, { where: path });
   }
 }
 
@@ -46,7 +46,7 @@ export function checkOutputTarget(target: { type: string; output: string }): voi
   if (type === "usb" && st?.isBlockDevice()) return; // a drive: the usb plugin's drive checks decide
   if (!st && dirname(output) === "/dev") {
     if (type === "usb") throw new BootmediaError("BM3306", `no drive at ${output}`, { where: output });
-    throw new BootmediaError("BM1011", `${output} is not a device here, and bootmedia never creates files in /dev`, { where: output });
+    throw new BootmediaError("BM1016", `${output} is not a device here, and bootmedia never creates files in /dev`, { where: output });
   }
   refuseSpecialOutput(output);
   if (st?.isDirectory() && FILE_TARGETS.has(type)) {

@@ -92,9 +92,9 @@ describe("output kinds", () => {
     execFileSync("mkfifo", [join(dir, "fifo")]);
     mkdirSync(join(dir, "folder"));
     const codeOf = (type: string, output: string) => { try { checkOutputTarget({ type, output }); return "ok"; } catch (e) { return (e as { code: string }).code; } };
-    expect(codeOf("iso", null2)).toBe("BM1011");
-    expect(codeOf("usb", null2)).toBe("BM1011");
-    expect(codeOf("directory", join(dir, "fifo"))).toBe("BM1011");
+    expect(codeOf("iso", null2)).toBe("BM1016");
+    expect(codeOf("usb", null2)).toBe("BM1016");
+    expect(codeOf("directory", join(dir, "fifo"))).toBe("BM1016");
     expect(codeOf("iso", join(dir, "folder"))).toBe("BM1012");
     expect(codeOf("iso", join(dir, "n".repeat(240)))).toBe("BM4001");
     expect(codeOf("iso", "/proc/x.iso")).toBe("BM4001");

@@ -34,7 +34,7 @@ const CASES: HostileCase[] = [
       writeFileSync(fx.sample, spec);
       return ["build", fx.sample, "--force"];
     },
-    exit: 1, code: "BM1011",
+    exit: 1, code: "BM1016",
   },
   { name: "unknown command", setup: () => ["frobnicate"], exit: 2, code: "BM1009" },
 ];
