@@ -10,6 +10,7 @@ export const FAT_CODES = {
   BM3207: { title: "tree entries conflict", hint: "A path is given both as a file and as a folder, or twice: fix the entry list." },
   BM3208: { title: "GRUB boot image invalid", hint: "Pass GRUB's i386-pc boot.img (512 bytes) and a core.img built with `grub-mkimage -O i386-pc`." },
   BM3209: { title: "GRUB core image too large", hint: "core.img must fit in the 1 MiB gap before the partition: embed fewer modules and load the rest from /boot/grub/i386-pc." },
+  BM3210: { title: "too many entries in one FAT folder", hint: "A FAT folder holds at most 65,536 32-byte entries, and a long name takes one more entry per 13 characters: split the folder into subfolders or shorten the names." },
   // BM42xx — while writing or reading media
   BM4201: { title: "source changed while writing", hint: "A file's size differs from the size planned: make sure nothing modifies the content while building, then build again." },
   BM4202: { title: "image write failed", hint: "Check free space and permissions where the image is written." },
@@ -18,4 +19,6 @@ export const FAT_CODES = {
   BM4205: { title: "no partition table", hint: "The disk image has no MBR signature (0x55AA): check the path." },
   BM4206: { title: "file not found in FAT image", hint: "Check the path; `bootmedia inspect` lists the files the image holds." },
   BM4207: { title: "GRUB image build failed", hint: "Install GRUB's image tools and modules (Debian: grub-common, grub-pc-bin, grub-efi-amd64-bin, grub-efi-ia32-bin)." },
+  BM4208: { title: "FAT image damaged", hint: "The image is truncated or its boot sector, FAT or folders point outside it or into a loop: copy or build the image again, or check it with fsck.fat -n." },
+  BM4209: { title: "FAT image beyond inspect's limits", hint: "bootmedia inspect reads up to 1,000,000 entries, FATs of up to 128 MiB and trees 128 levels deep; read larger images with mtools (mdir -/ -i IMAGE)." },
 } as const satisfies Record<string, { title: string; hint: string }>;

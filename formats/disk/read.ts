@@ -4,7 +4,7 @@ import { BootmediaError } from "../../base/errors.ts";
 import { readFat, type FatInfo } from "../fat/read.ts";
 import { decodeMbr, MBR_BYTES, PARTITION_TYPES } from "./mbr.ts";
 import { GRUB_BOOT_IMG, isGrubBootCode } from "./grub.ts";
-import { readRecord } from "../fat/record.ts";
+import { decodeRecord } from "../record.ts";
 
 export interface DiskInfo {
   sizeBytes: number;
@@ -34,7 +34,7 @@ export async function readDisk(path: string): Promise<DiskInfo> {
   const grub = isGrubBootCode(sector);
   const info: DiskInfo = {
     sizeBytes, diskSignature: mbr.diskSignature, partitions: mbr.partitions,
-    bootCode: { present: mbr.bootCode.some((b) => b !== 0), grub, grubCoreLba: grub ? readRecord(GRUB_BOOT_IMG, sector, 0).KernelSector : undefined },
+    bootCode: { present: mbr.bootCode.some((b) => b !== 0), grub, grubCoreLba: grub ? Number(decodeRecord(GRUB_BOOT_IMG, sector, 0).KernelSector) : undefined },
   };
   const part = mbr.partitions.find((p) => FAT_PARTITION_TYPES.includes(p.type));
   if (part) info.fat = { ...(await readFat(path, part.startLba * 512)), partition: part.index };

@@ -4,7 +4,7 @@
  */
 import { open, type FileHandle } from "node:fs/promises";
 import { BootmediaError } from "../../base/errors.ts";
-import { readRecord } from "./record.ts";
+import { decodeRecord } from "../record.ts";
 import { checksumShortName } from "./names.ts";
 import {
   ATTR, BOOT_SIGNATURE, BPB, BPB16, BPB32, DIR_ENTRY, DIR_ENTRY_BYTES, DIR_NAME_FREE, FAT_MARKS, LFN_ENTRY,
@@ -46,24 +46,24 @@ async function openVolume(image: string, offset: number): Promise<{ vol: Volume;
   try {
     const boot = Buffer.alloc(SECTOR_BYTES);
     await fh.read(boot, 0, SECTOR_BYTES, offset);
-    const bpb = readRecord(BPB, boot, 0);
+    const bpb = decodeRecord(BPB, boot, 0);
     const bad = bpb.Signature_word !== BOOT_SIGNATURE || bpb.BPB_BytsPerSec !== SECTOR_BYTES || !bpb.BPB_SecPerClus || !bpb.BPB_NumFATs;
     if (bad) throw new BootmediaError("BM4204", `${image} at offset ${offset} holds no FAT boot sector.`, { where: image });
-    const b32 = readRecord(BPB32, boot, 0);
+    const b32 = decodeRecord(BPB32, boot, 0);
     const fatSectors = bpb.BPB_FATSz16 || b32.BPB_FATSz32;
     const totalSectors = bpb.BPB_TotSec16 || bpb.BPB_TotSec32;
     const rootDirSectors = Math.ceil((bpb.BPB_RootEntCnt * DIR_ENTRY_BYTES) / SECTOR_BYTES);
     const firstDataSector = bpb.BPB_RsvdSecCnt + bpb.BPB_NumFATs * fatSectors + rootDirSectors;
     const clusterCount = Math.floor((totalSectors - firstDataSector) / bpb.BPB_SecPerClus);
     const type = determineFatType(clusterCount); // spec §3.5: the count alone decides
-    const ext = type === 32 ? b32 : readRecord(BPB16, boot, 0);
+    const ext = type === 32 ? b32 : decodeRecord(BPB16, boot, 0);
     const fat = Buffer.alloc(fatSectors * SECTOR_BYTES);
     await fh.read(fat, 0, fat.length, offset + bpb.BPB_RsvdSecCnt * SECTOR_BYTES);
     const vol: Volume = {
       fh, offset, type, spc: bpb.BPB_SecPerClus, firstDataSector, rootSector: bpb.BPB_RsvdSecCnt + bpb.BPB_NumFATs * fatSectors,
       rootEntries: bpb.BPB_RootEntCnt, rootCluster: type === 32 ? b32.BPB_RootClus : 0, fat, clusterCount,
     };
-    const label = ext.BS_BootSig === 0x29 ? ext.BS_VolLab.toString("latin1").trimEnd() : undefined;
+    const label = ext.BS_BootSig === 0x29 ? ext.BS_VolLab.trimEnd() : undefined;
     return {
       vol,
       info: { type, label: label && label !== "NO NAME" ? label : undefined, volumeId: ext.BS_VolID, clusterBytes: vol.spc * SECTOR_BYTES, clusterCount, totalBytes: totalSectors * SECTOR_BYTES },
@@ -115,9 +115,9 @@ function parseDirectory(buf: Buffer): RawEntry[] {
     const first = buf[at];
     if (first === DIR_NAME_FREE.END) break;
     if (first === DIR_NAME_FREE.DELETED) { lfn = []; continue; }
-    const e = readRecord(DIR_ENTRY, buf, at);
+    const e = decodeRecord(DIR_ENTRY, buf, at);
     if ((e.DIR_Attr & 0x3f) === ATTR.LONG_NAME) {
-      const l = readRecord(LFN_ENTRY, buf, at);
+      const l = decodeRecord(LFN_ENTRY, buf, at);
       if (l.LDIR_Ord & LFN_LAST_ENTRY_FLAG) lfn = [];
       const units = Buffer.concat([l.LDIR_Name1, l.LDIR_Name2, l.LDIR_Name3]);
       let s = "";

@@ -5,8 +5,9 @@
  */
 import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
+import { MBR, MBR_SIGNATURE, PARTITION_RECORD } from "../disk/mbr.ts";
 import { SECTOR } from "./records.ts";
-import { defineLayout, encodeRecord } from "./struct.ts";
+import { defineRecord, encodeRecord, achars, bytes, u16le, u32le, u64le, u8 } from "../record.ts";
 
 const DISK_SECTOR = 512;
 /** Primary/backup GPT: 128 entries of 128 bytes = 32 sectors, plus the header (UEFI §5.3). */
@@ -16,52 +17,34 @@ const GPT_ENTRY_SECTORS = (GPT_ENTRIES * GPT_ENTRY_SIZE) / DISK_SECTOR;
 /** 2048-byte blocks appended for the backup GPT (33 disk sectors, rounded up). */
 export const GPT_TAIL_SECTORS = Math.ceil(((GPT_ENTRY_SECTORS + 1) * DISK_SECTOR) / SECTOR);
 
-/** Master boot record (UEFI §5.2.1, Table 5-1). */
-export const MBR = defineLayout(512, {
-  bootCode: { offset: 0, size: 440, type: "bytes" },
-  diskSignature: { offset: 440, size: 4, type: "u32le" },
-  unknown: { offset: 444, size: 2, type: "u16le" },
-  partitions: { offset: 446, size: 64, type: "bytes" },
-  signature: { offset: 510, size: 2, type: "u16le" },
-});
 /** GRUB boot_hybrid.img reads the 512-byte sector of core.img (El Torito image LBA * 4 + 4) from here (grub-mkrescue / xorriso --grub2-mbr). */
-export const GRUB2_MBR_PATCH = defineLayout(512, { kernelSector: { offset: 0x1b0, size: 8, type: "u64le" } });
-
-/** MBR partition record (UEFI §5.2.1, Table 5-2). */
-export const MBR_PARTITION = defineLayout(16, {
-  status: { offset: 0, size: 1, type: "u8" },
-  chsFirst: { offset: 1, size: 3, type: "bytes" },
-  type: { offset: 4, size: 1, type: "u8" },
-  chsLast: { offset: 5, size: 3, type: "bytes" },
-  lbaFirst: { offset: 8, size: 4, type: "u32le" },
-  sectors: { offset: 12, size: 4, type: "u32le" },
-});
+export const GRUB2_MBR_PATCH = defineRecord(512, { kernelSector: u64le(0x1b0) });
 
 /** GPT header (UEFI §5.3.2, Table 5-5). */
-export const GPT_HEADER = defineLayout(92, {
-  signature: { offset: 0, size: 8, type: "achars" },
-  revision: { offset: 8, size: 4, type: "u32le" },
-  headerSize: { offset: 12, size: 4, type: "u32le" },
-  headerCrc: { offset: 16, size: 4, type: "u32le" },
-  myLba: { offset: 24, size: 8, type: "u64le" },
-  alternateLba: { offset: 32, size: 8, type: "u64le" },
-  firstUsableLba: { offset: 40, size: 8, type: "u64le" },
-  lastUsableLba: { offset: 48, size: 8, type: "u64le" },
-  diskGuid: { offset: 56, size: 16, type: "bytes" },
-  entriesLba: { offset: 72, size: 8, type: "u64le" },
-  entryCount: { offset: 80, size: 4, type: "u32le" },
-  entrySize: { offset: 84, size: 4, type: "u32le" },
-  entriesCrc: { offset: 88, size: 4, type: "u32le" },
+export const GPT_HEADER = defineRecord(92, {
+  signature: achars(0, 8),
+  revision: u32le(8),
+  headerSize: u32le(12),
+  headerCrc: u32le(16),
+  myLba: u64le(24),
+  alternateLba: u64le(32),
+  firstUsableLba: u64le(40),
+  lastUsableLba: u64le(48),
+  diskGuid: bytes(56, 16),
+  entriesLba: u64le(72),
+  entryCount: u32le(80),
+  entrySize: u32le(84),
+  entriesCrc: u32le(88),
 });
 
 /** GPT partition entry (UEFI §5.3.3, Table 5-6). */
-export const GPT_ENTRY = defineLayout(GPT_ENTRY_SIZE, {
-  typeGuid: { offset: 0, size: 16, type: "bytes" },
-  uniqueGuid: { offset: 16, size: 16, type: "bytes" },
-  firstLba: { offset: 32, size: 8, type: "u64le" },
-  lastLba: { offset: 40, size: 8, type: "u64le" },
-  attributes: { offset: 48, size: 8, type: "u64le" },
-  name: { offset: 56, size: 72, type: "bytes" },
+export const GPT_ENTRY = defineRecord(GPT_ENTRY_SIZE, {
+  typeGuid: bytes(0, 16),
+  uniqueGuid: bytes(16, 16),
+  firstLba: u64le(32),
+  lastLba: u64le(40),
+  attributes: u64le(48),
+  name: bytes(56, 72),
 });
 
 export const MBR_TYPE = { EFI_SYSTEM: 0xef, GPT_PROTECTIVE: 0xee, HIDDEN_IFS: 0x17 } as const;
@@ -105,7 +88,7 @@ function encodeChs(lba: number): Buffer {
 }
 
 function encodeMbrPartition(status: number, type: number, first: number, sectors: number): Buffer {
-  return encodeRecord(MBR_PARTITION, { status, type, chsFirst: encodeChs(first), chsLast: encodeChs(first + sectors - 1), lbaFirst: first, sectors });
+  return encodeRecord(PARTITION_RECORD, { BootIndicator: status, OSType: type, StartingCHS: encodeChs(first), EndingCHS: encodeChs(first + sectors - 1), StartingLBA: first, SizeInLBA: sectors });
 }
 
 export interface SystemAreaInput {
@@ -143,7 +126,7 @@ export function encodeSystemArea(input: SystemAreaInput): SystemArea {
     parts.push(encodeMbrPartition(0x80, MBR_TYPE.HIDDEN_IFS, 0, diskSectors));
   }
   const signature = createHash("sha256").update(`${input.seed}:mbr`).digest().readUInt32LE(0);
-  encodeRecord(MBR, { bootCode: code, diskSignature: signature, partitions: Buffer.concat(parts), signature: 0xaa55 }, head);
+  encodeRecord(MBR, { BootCode: code, UniqueMBRDiskSignature: signature, PartitionRecord: Buffer.concat(parts), Signature: MBR_SIGNATURE }, head);
   if (input.grub2PatchLba !== undefined) encodeRecord(GRUB2_MBR_PATCH, { kernelSector: BigInt(input.grub2PatchLba * 4 + 4) }, head);
   if (!input.gpt) return { head };
 
