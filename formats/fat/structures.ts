@@ -97,6 +97,9 @@ export const LFN_ENTRY = defineRecord(DIR_ENTRY_BYTES, {
 export const LFN_CHARS_PER_ENTRY = 13;
 export const LFN_LAST_ENTRY_FLAG = 0x40;
 
+/** A folder holds at most 65,536 32-byte entries, long-name entries included (Microsoft FAT spec §6). */
+export const MAX_DIR_ENTRIES = 65536;
+
 /** DIR_Attr bits (Microsoft FAT spec §6). */
 export const ATTR = { READ_ONLY: 0x01, HIDDEN: 0x02, SYSTEM: 0x04, VOLUME_ID: 0x08, DIRECTORY: 0x10, ARCHIVE: 0x20, LONG_NAME: 0x0f } as const;
 

@@ -30,7 +30,7 @@ export interface RawRecord {
 }
 
 export function beyondLimits(message: string, path: string): BootmediaError {
-  return new BootmediaError("BM4107", message, { where: path });
+  return new BootmediaError("BM4107", `ISO image beyond inspect's limits: ${message}`, { where: path });
 }
 
 /** Directory records of a folder's data (§9.1); the rest of a sector after a 0 length byte is padding (§6.8.1.1). */
@@ -56,6 +56,7 @@ export function parseRecords(img: ImageFile, data: Buffer, where: string): RawRe
 
 /** Reads a directory's data, bounded by the image and the folder size limit. */
 export async function readDirectory(img: ImageFile, dir: RawRecord, where: string): Promise<RawRecord[]> {
+  if (!img.holds(dir.extent * SECTOR, dir.length)) throw img.damaged(`folder ${where} (${dir.length} bytes at sector ${dir.extent}) lies past the end of the ${img.size}-byte image`);
   if (dir.length > ISO_READ_LIMITS.directoryBytes) throw beyondLimits(`${where}: folder of ${dir.length} bytes; inspect reads folders up to ${ISO_READ_LIMITS.directoryBytes} bytes`, img.path);
   return parseRecords(img, await img.read(dir.extent * SECTOR, dir.length, `folder ${where}`), where);
 }

@@ -23,7 +23,7 @@ const DISK_SECTOR = 512;
 function isoErrors(path: string): ImageErrors {
   return {
     cannotOpen: (cause) => new BootmediaError("BM4104", `cannot open ${path}: ${cause.message}`, { where: path, cause }),
-    damaged: (message) => new BootmediaError("BM4106", `${path} is damaged: ${message}`, { where: path }),
+    damaged: (message) => new BootmediaError("BM4106", `ISO image damaged: ${message}`, { where: path }),
   };
 }
 
