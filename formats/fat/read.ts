@@ -32,6 +32,9 @@ export const MAX_READ_FILE_BYTES = 64 * 2 ** 20;
 export const FAT_READ_LIMITS = { entries: 1_000_000, fatBytes: 128 * 2 ** 20, depth: 128 } as const;
 /** Largest folder (Microsoft FAT spec §6: at most 65,536 32-byte entries). */
 const MAX_DIR_BYTES = MAX_DIR_ENTRIES * DIR_ENTRY_BYTES;
+/** DIR_NTRes bits: base name / extension stored upper case but shown lower case (Windows NT). */
+const NT_LOWER_BASE = 0x08;
+const NT_LOWER_EXT = 0x10;
 
 interface Volume {
   img: ImageFile;
@@ -177,8 +180,11 @@ function parseDirectory(buf: Buffer): RawEntry[] {
       continue;
     }
     const raw = e.DIR_Name.toString("latin1");
-    const shortName = (raw.slice(0, 8).trimEnd() + (raw.slice(8).trim() ? "." + raw.slice(8).trimEnd() : ""));
-    const name = lfn.length && lfnSum === checksumShortName(e.DIR_Name) ? lfn.join("") : shortName;
+    const base = raw.slice(0, 8).trimEnd(), ext = raw.slice(8).trimEnd();
+    const shortName = base + (ext ? "." + ext : "");
+    // Windows NT (and mtools) keep an all-lowercase 8.3 name without LFN entries, flagged in DIR_NTRes.
+    const shown = (e.DIR_NTRes & NT_LOWER_BASE ? base.toLowerCase() : base) + (ext ? "." + (e.DIR_NTRes & NT_LOWER_EXT ? ext.toLowerCase() : ext) : "");
+    const name = lfn.length && lfnSum === checksumShortName(e.DIR_Name) ? lfn.join("") : shown;
     out.push({ name, shortName, attr: e.DIR_Attr, firstCluster: (e.DIR_FstClusHI << 16) | e.DIR_FstClusLO, size: e.DIR_FileSize });
     lfn = [];
   }

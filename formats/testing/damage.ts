@@ -48,7 +48,7 @@ export function isoLoopToRoot(image: Buffer): void {
   setIsoRecord(image, sub.pos, { extent: root.extent, dataLength: root.dataLength });
 }
 
-interface FatGeometry { rootPos: number; clusterBytes: number; dataPos: number; rootCluster: number; fat32: boolean }
+interface FatGeometry { rootPos: number; clusterBytes: number; dataPos: number; rootCluster: number; fat32: boolean; fatPos: number; fatType: 12 | 16 | 32 }
 
 function fatGeometry(image: Buffer, offset: number): FatGeometry {
   const bpb = decodeRecord(BPB, image, offset);
@@ -60,7 +60,10 @@ function fatGeometry(image: Buffer, offset: number): FatGeometry {
   const clusterBytes = bpb.BPB_SecPerClus * SECTOR_BYTES;
   const dataPos = offset + dataSector * SECTOR_BYTES;
   const rootPos = fat32 ? dataPos + (b32.BPB_RootClus - 2) * clusterBytes : offset + rootSector * SECTOR_BYTES;
-  return { rootPos, clusterBytes, dataPos, rootCluster: fat32 ? b32.BPB_RootClus : 0, fat32 };
+  const totalSectors = bpb.BPB_TotSec16 || bpb.BPB_TotSec32;
+  const clusters = Math.floor((totalSectors - dataSector) / bpb.BPB_SecPerClus);
+  const fatType = clusters <= 4084 ? 12 : clusters <= 65524 ? 16 : 32; // Microsoft FAT spec §3.5
+  return { rootPos, clusterBytes, dataPos, rootCluster: fat32 ? b32.BPB_RootClus : 0, fat32, fatPos: offset + bpb.BPB_RsvdSecCnt * SECTOR_BYTES, fatType };
 }
 
 /** The first sub-folder entry of the root folder (its first cluster only). */
@@ -85,6 +88,16 @@ export function fatSelfLoop(image: Buffer, offset = 0): void {
   const sub = fatFirstSubdir(image, offset);
   const g = fatGeometry(image, offset);
   encodeRecord(DIR_ENTRY, { DIR_Name: "LOOP       " }, image, g.dataPos + (sub.cluster - 2) * g.clusterBytes);
+}
+
+/** Sets FAT entry `cluster` of the first FAT to `value` (12-bit pairs, 16 or 32 bits: Microsoft FAT spec §4). */
+export function setFatEntry(image: Buffer, offset: number, cluster: number, value: number): void {
+  const g = fatGeometry(image, offset);
+  if (g.fatType === 32) return void image.writeUInt32LE(value & 0x0fffffff, g.fatPos + cluster * 4);
+  if (g.fatType === 16) return void image.writeUInt16LE(value & 0xffff, g.fatPos + cluster * 2);
+  const at = g.fatPos + Math.floor(cluster * 1.5);
+  const old = image.readUInt16LE(at);
+  image.writeUInt16LE(cluster % 2 === 0 ? (old & 0xf000) | (value & 0xfff) : (old & 0x000f) | ((value & 0xfff) << 4), at);
 }
 
 /** Points the FAT32 root's first sub-folder at the root cluster (a loop to an ancestor). */
