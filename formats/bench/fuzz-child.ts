@@ -6,12 +6,13 @@
  */
 import { copyFile, open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
 import { readDisk } from "../disk/read.ts";
 import { readFatFile } from "../fat/read.ts";
 import { readIso, readIsoFile } from "../iso9660/read.ts";
 import { makeRandom } from "../testing/random.ts";
 import { mutate } from "./fuzz-mutations.ts";
-import type { Seed } from "./fuzz-seeds.ts";
+import { HEAD_BYTES, type Seed } from "./fuzz-seeds.ts";
 
 export interface IterationResult {
   i: number;
@@ -70,12 +71,14 @@ function emit(msg: unknown): void {
 }
 
 export async function runChild(work: string, from: number, to: number, baseSeed: number, cliEvery: number): Promise<void> {
+  // As bin/bootmedia.js does: a young generation that never grows keeps the peak flat.
+  setFlagsFromString("--semi-space-growth-factor=1");
   const seeds: Seed[] = [];
   for (const s of JSON.parse(await readFile(join(work, "seeds.json"), "utf8")) as Array<Omit<Seed, "head">>) {
     const working = join(work, `work-${s.name}`);
     await copyFile(s.path, working);
     const fh = await open(s.path, "r");
-    const head = Buffer.alloc(Math.min(s.size, 6 * 2 ** 20));
+    const head = Buffer.alloc(Math.min(s.size, HEAD_BYTES));
     await fh.read(head, 0, head.length, 0);
     await fh.close();
     seeds.push({ ...s, head, path: s.path, working } as Seed & { working: string });

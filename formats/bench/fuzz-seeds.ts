@@ -27,7 +27,7 @@ export interface Seed {
 }
 
 /** Bytes kept per seed: every record of the sample tree lies below this (checked by the fuzzer's dry run). */
-const HEAD_BYTES = 6 * 2 ** 20;
+export const HEAD_BYTES = 3 * 2 ** 20;
 
 async function readHead(path: string): Promise<{ head: Buffer; size: number }> {
   const fh = await open(path, "r");

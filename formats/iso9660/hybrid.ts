@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { MBR, MBR_SIGNATURE, PARTITION_RECORD } from "../disk/mbr.ts";
 import { SECTOR } from "./records.ts";
-import { defineRecord, encodeRecord, achars, bytes, u16le, u32le, u64le, u8 } from "../record.ts";
+import { achars, bytes, decodeRecord, defineRecord, encodeRecord, u16le, u32le, u64le } from "../record.ts";
 
 const DISK_SECTOR = 512;
 /** Primary/backup GPT: 128 entries of 128 bytes = 32 sectors, plus the header (UEFI §5.3). */
@@ -50,23 +50,20 @@ export const GPT_ENTRY = defineRecord(GPT_ENTRY_SIZE, {
 export const MBR_TYPE = { EFI_SYSTEM: 0xef, GPT_PROTECTIVE: 0xee, HIDDEN_IFS: 0x17 } as const;
 export const GPT_TYPE_EFI_SYSTEM = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
 
+/** A GUID on disk: three little-endian numbers, then eight bytes in order (UEFI Appendix A, EFI_GUID). */
+const GUID = defineRecord(16, { data1: u32le(0), data2: u16le(4), data3: u16le(6), data4: bytes(8, 8) });
+
 /** GUID text to its on-disk mixed-endian bytes (UEFI Appendix A). */
 export function encodeGuid(text: string): Buffer {
-  const h = text.replace(/-/g, "");
-  const b = Buffer.from(h, "hex");
-  b.subarray(0, 4).reverse();
-  b.subarray(4, 6).reverse();
-  b.subarray(6, 8).reverse();
-  return b;
+  const [d1, d2, d3, d4, d5] = text.split("-");
+  return encodeRecord(GUID, { data1: parseInt(d1, 16), data2: parseInt(d2, 16), data3: parseInt(d3, 16), data4: Buffer.from(d4 + d5, "hex") });
 }
 
 export function decodeGuid(b: Buffer): string {
-  const c = Buffer.from(b);
-  c.subarray(0, 4).reverse();
-  c.subarray(4, 6).reverse();
-  c.subarray(6, 8).reverse();
-  const h = c.toString("hex").toUpperCase();
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  const g = decodeRecord(GUID, b);
+  const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, "0");
+  const d4 = g.data4.toString("hex").toUpperCase();
+  return `${hex(g.data1, 8)}-${hex(g.data2, 4)}-${hex(g.data3, 4)}-${d4.slice(0, 4)}-${d4.slice(4)}`;
 }
 
 /** A GUID derived from a seed (reproducible builds): SHA-256 with RFC 4122 version 4 / variant bits set. */

@@ -113,12 +113,15 @@ export function decodeDirDate(b: Buffer): number {
   return Date.UTC(1900 + d.year, d.month - 1, d.day, d.hour, d.minute, d.second) / 1000 - off * 15 * 60;
 }
 
+/** Volume descriptor date and time (§8.4.26.1): YYYYMMDDHHMMSScc as digits, then the GMT offset in 15-minute units. */
+export const VOLUME_DATE = defineRecord(17, { digits: achars(0, 16), gmtOffset: u8(16) });
+
 /** Encodes a volume descriptor date (§8.4.26.1): 16 ASCII digits + GMT offset byte; zero epoch means "not specified". */
 export function encodeVolumeDate(epochSeconds: number | undefined): Buffer {
-  if (epochSeconds === undefined) return Buffer.concat([Buffer.from("0".repeat(16), "latin1"), Buffer.from([0])]);
+  if (epochSeconds === undefined) return encodeRecord(VOLUME_DATE, { digits: "0".repeat(16), gmtOffset: 0 });
   const d = new Date(epochSeconds * 1000);
   const p = (n: number, w: number) => String(n).padStart(w, "0");
-  const s = p(d.getUTCFullYear(), 4) + p(d.getUTCMonth() + 1, 2) + p(d.getUTCDate(), 2) + p(d.getUTCHours(), 2)
+  const digits = p(d.getUTCFullYear(), 4) + p(d.getUTCMonth() + 1, 2) + p(d.getUTCDate(), 2) + p(d.getUTCHours(), 2)
     + p(d.getUTCMinutes(), 2) + p(d.getUTCSeconds(), 2) + "00";
-  return Buffer.concat([Buffer.from(s, "latin1"), Buffer.from([0])]);
+  return encodeRecord(VOLUME_DATE, { digits, gmtOffset: 0 });
 }
