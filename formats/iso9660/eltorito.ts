@@ -99,7 +99,7 @@ export function encodeBootCatalog(images: CatalogImage[]): Buffer {
 export function patchBootInfoTable(image: Buffer, pvdLba: number, fileLba: number): void {
   let sum = 0;
   const padded = image.length % 4 === 0 ? image : Buffer.concat([image, Buffer.alloc(4 - (image.length % 4))]);
-  for (let i = 64; i < padded.length; i += 4) sum = (sum + padded.readUInt32LE(i)) >>> 0;
+  for (let i = BOOT_INFO_TABLE.size; i < padded.length; i += 4) sum = (sum + padded.readUInt32LE(i)) >>> 0;
   encodeRecord(BOOT_INFO_TABLE, { pvdLba, fileLba, fileLength: image.length, checksum: sum, reserved: Buffer.alloc(40) }, image);
 }
 
