@@ -1,16 +1,19 @@
 import { defineConfig } from "vitest/config";
 
 // One suite: unit tests (*.test.ts) and QEMU/oracle end-to-end tests (*.e2e.test.ts).
-// `npm run test:quick` skips the end-to-end ones.
+// `npm test` first sets the machine up (scripts/test-setup.ts: Debian packages through the
+// doctor, the native helper, the reference boot images); `npm run test:quick` skips the end-to-end ones.
 export default defineConfig({
   test: {
-    include: ["{base,cli,core,plugins,formats,testbed,fixtures,scripts}/**/*.test.ts"],
-    exclude: ["**/node_modules/**"],
+    include: ["{base,api,cli,testing,core,plugins,formats,testbed,fixtures,scripts}/**/*.test.ts"],
+    exclude: ["**/node_modules/**", "dist/**"],
+    globalSetup: ["testing/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 600_000,
     pool: "forks",
     maxWorkers: 2,
-    // CI reads .ci/results.json to print its "N passed, N failed" line.
-    reporters: process.env.CI ? ["default", ["json", { outputFile: ".ci/results.json" }]] : ["default"],
+    // The run ends with "N passed, N failed" and the skipped tests with their reasons;
+    // CI also reads .ci/results.json (.ci/count.mjs).
+    reporters: ["default", ...(process.env.CI ? [["json", { outputFile: ".ci/results.json" }] as [string, Record<string, unknown>]] : []), "./testing/summary-reporter.ts"],
   },
 });

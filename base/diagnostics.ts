@@ -3,7 +3,7 @@
  * collects them all (users fix five mistakes in one go, not one per run); any error
  * stops the build before a byte is written.
  */
-import { BootmediaError, ERROR_CODES, type ErrorCode } from "./errors.ts";
+import { BootmediaError, codeInfo, type ErrorCode } from "./errors.ts";
 
 export const SEVERITIES = ["error", "warning", "info"] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -28,7 +28,7 @@ export function diagnostic(
     code,
     severity: opts.severity ?? "error",
     message,
-    hint: opts.hint ?? ERROR_CODES[code].hint,
+    hint: opts.hint ?? codeInfo(code)?.hint ?? "",
     ...(opts.path === undefined ? {} : { path: opts.path }),
     ...(opts.source === undefined ? {} : { source: opts.source }),
   };

@@ -2,6 +2,7 @@
 import { lstatSync, readdirSync } from "node:fs";
 import { BootmediaError } from "./errors.ts";
 import type { TreeEntry } from "./tree.ts";
+import "./codes.ts";
 
 /**
  * Every folder and regular file under `dir` (dot files included, symbolic links and special

@@ -3,7 +3,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hashTree } from "./tree-hash.ts";
+import { hashTree } from "../testing/tree-hash.ts";
 import { bootmedia, scratchFixtures, BIN } from "../testing/cli.ts";
 
 let fx: Awaited<ReturnType<typeof scratchFixtures>>;
@@ -59,7 +59,7 @@ describe("bootmedia build (directory writer)", () => {
     const r = await bootmedia(["build", fx.spec("bad-five.yaml"), "--json"], { env: env() });
     expect(r.exitCode).toBe(1);
     const { diagnostics } = JSON.parse(r.stdout);
-    expect(diagnostics.map((d: { code: string }) => d.code).sort()).toEqual(["BM1003", "BM1003", "BM1004", "BM1005", "BM1006"]);
+    expect(diagnostics.map((d: { code: string }) => d.code).sort()).toEqual(["BM1003", "BM1004", "BM1005", "BM1006", "BM3005"]);
     for (const d of diagnostics) expect(d.path).toMatch(/bad-five\.yaml:\d+:\d+/);
     expect(r.stdout + r.stderr).not.toContain("hunter2");
     expect(existsSync(fx.out("bad-five"))).toBe(false);
@@ -69,7 +69,7 @@ describe("bootmedia build (directory writer)", () => {
     const r = await bootmedia(["build", fx.spec("sample-plugin.yaml"), "--json", "--quiet"], { env: env() });
     expect(r.exitCode, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
-    expect(result.diagnostics).toEqual(expect.arrayContaining([expect.objectContaining({ code: "BM3006", severity: "warning", source: "HelloPlugin" })]));
+    expect(result.diagnostics).toEqual(expect.arrayContaining([expect.objectContaining({ code: "HELLO001", severity: "warning", source: "HelloPlugin" })]));
     expect(await readFile(join(fx.out("contoso-plugin"), "hello/hello.txt"), "utf8")).toBe("hello from contoso-plugin\n");
   });
 

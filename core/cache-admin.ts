@@ -9,7 +9,7 @@ import { createReadStream } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { BootmediaError, type ErrorCode } from "../base/errors.ts";
-import { DP_CODES } from "./codes/dp.ts";
+import "./codes.ts";
 
 export interface CacheEntry {
   sha256: string;
@@ -92,7 +92,7 @@ const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as co
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([mhdw])$/.exec(text.trim());
   if (!m) {
-    throw new BootmediaError("BM2108" as ErrorCode, `"${text}" is not a duration`, { hint: DP_CODES.BM2108.hint, where: "--older-than" });
+    throw new BootmediaError("BM2108", `"${text}" is not a duration`, { where: "--older-than" });
   }
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }

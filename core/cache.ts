@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { BootmediaError } from "../base/errors.ts";
+import "./codes.ts";
 
 export function defaultCacheDir(): string {
   if (process.env.BOOTMEDIA_CACHE) return process.env.BOOTMEDIA_CACHE;

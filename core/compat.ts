@@ -2,7 +2,7 @@
  * Boot compatibility rules, as data, in one place. The validator enforces them at build
  * time and the testbed derives every case's expected verdict from them.
  *
- * The seed: "an x64 destination computer can boot and run an x86 or x64 boot image; an
+ * The wizard's rules: "an x64 destination computer can boot and run an x86 or x64 boot image; an
  * x86 destination computer can boot and run only an x86 boot image". UEFI firmware only
  * starts boot files of its own bitness (BOOTX64.EFI / BOOTIA32.EFI), and the boot file of
  * a bitness is carried by the boot image of that architecture.

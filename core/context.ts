@@ -3,7 +3,7 @@ import type { ContentCache } from "./cache.ts";
 import type { BuildLog } from "./log.ts";
 import type { Progress } from "./progress.ts";
 import type { Redactor } from "./secrets.ts";
-import type { MediaSpec } from "./spec/schema.ts";
+import type { MediaSpec } from "./spec-schema.ts";
 
 export interface BuildOptions {
   /** Replace existing outputs (atomically). */

@@ -1,9 +1,23 @@
 /**
  * External tools and firmware the features need: present or not, and which Debian
- * package provides each. Data, so `bootmedia doctor`, docs and .ci/run agree.
+ * package provides each. The one table: `bootmedia doctor [--install]`, the demo, the
+ * test set-up and .ci/run all read it.
  */
 import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { delimiter, join } from "node:path";
+
+/**
+ * What a user may want to do beyond building media (the writers need no external tool):
+ * `fixtures` builds the reference boot images, `testbed` boots media in QEMU, `demo` is
+ * both, `tests` runs the whole suite with its independent oracles.
+ */
+export const FEATURES = ["fixtures", "testbed", "demo", "tests"] as const;
+export type Feature = (typeof FEATURES)[number];
+
+const FIXTURES: readonly Feature[] = ["fixtures", "demo", "tests"];
+const TESTBED: readonly Feature[] = ["testbed", "demo", "tests"];
+const TESTS: readonly Feature[] = ["tests"];
 
 export interface Requirement {
   name: string;
@@ -11,30 +25,46 @@ export interface Requirement {
   check: string;
   debianPackage: string;
   neededFor: string;
+  features: readonly Feature[];
 }
 
-export const REQUIREMENTS: Requirement[] = [
-  { name: "qemu-system-x86_64", check: "qemu-system-x86_64", debianPackage: "qemu-system-x86", neededFor: "testbed: x64 machines" },
-  { name: "qemu-system-i386", check: "qemu-system-i386", debianPackage: "qemu-system-x86", neededFor: "testbed: x86 machines" },
-  { name: "OVMF (x64 UEFI)", check: "/usr/share/OVMF/OVMF_CODE_4M.fd", debianPackage: "ovmf", neededFor: "testbed: x64-uefi" },
-  { name: "OVMF (ia32 UEFI)", check: "/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd", debianPackage: "ovmf-ia32", neededFor: "testbed: x86-uefi" },
-  { name: "grub-mkimage", check: "grub-mkimage", debianPackage: "grub-common", neededFor: "fixtures: reference boot images" },
-  { name: "GRUB i386-pc", check: "/usr/lib/grub/i386-pc/boot.img", debianPackage: "grub-pc-bin", neededFor: "fixtures: BIOS boot files" },
-  { name: "GRUB i386-efi", check: "/usr/lib/grub/i386-efi/kernel.img", debianPackage: "grub-efi-ia32-bin", neededFor: "fixtures: BOOTIA32.EFI" },
-  { name: "GRUB x86_64-efi", check: "/usr/lib/grub/x86_64-efi/kernel.img", debianPackage: "grub-efi-amd64-bin", neededFor: "fixtures: BOOTX64.EFI" },
-  { name: "xorriso", check: "xorriso", debianPackage: "xorriso", neededFor: "tests and bench:iso (independent ISO reader)" },
-  { name: "isoinfo", check: "isoinfo", debianPackage: "genisoimage", neededFor: "tests (independent ISO reader)" },
-  { name: "fsck.fat", check: "fsck.fat", debianPackage: "dosfstools", neededFor: "tests and bench:fat (FAT checker)" },
-  { name: "mtools", check: "mcopy", debianPackage: "mtools", neededFor: "tests and bench:fat (FAT reader)" },
-  { name: "sgdisk", check: "sgdisk", debianPackage: "gdisk", neededFor: "tests (partition table checker)" },
-  { name: "sfdisk", check: "sfdisk", debianPackage: "fdisk", neededFor: "tests (partition table checker)" },
-  { name: "lsblk", check: "lsblk", debianPackage: "util-linux", neededFor: "usb: device safety checks" },
-  { name: "cpio", check: "cpio", debianPackage: "cpio", neededFor: "tests (independent cpio reader)" },
-  { name: "openssl", check: "openssl", debianPackage: "openssl", neededFor: "tests (certificate oracle)" },
-  { name: "nginx", check: "nginx", debianPackage: "nginx-light", neededFor: "tests (a distribution point served by nginx)" },
-  { name: "curl", check: "curl", debianPackage: "curl", neededFor: "tests and bench:fetch (HTTP oracle)" },
-  { name: "kmod (depmod)", check: "depmod", debianPackage: "kmod", neededFor: "fixtures: kernel module dependencies" },
-  { name: "chromium", check: "chromium", debianPackage: "chromium", neededFor: "tests (testbed HTML report screenshot)" },
+export const REQUIREMENTS: readonly Requirement[] = [
+  { name: "qemu-system-x86_64", check: "qemu-system-x86_64", debianPackage: "qemu-system-x86", neededFor: "testbed: x64 machines", features: TESTBED },
+  { name: "qemu-system-i386", check: "qemu-system-i386", debianPackage: "qemu-system-x86", neededFor: "testbed: x86 machines", features: TESTBED },
+  { name: "iPXE option ROMs", check: "/usr/lib/ipxe/qemu/efi-e1000.rom", debianPackage: "ipxe-qemu", neededFor: "testbed: QEMU's NIC boot ROMs", features: TESTBED },
+  { name: "OVMF (x64 UEFI)", check: "/usr/share/OVMF/OVMF_CODE_4M.fd", debianPackage: "ovmf", neededFor: "testbed: x64-uefi", features: TESTBED },
+  { name: "OVMF (ia32 UEFI)", check: "/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd", debianPackage: "ovmf-ia32", neededFor: "testbed: x86-uefi", features: TESTBED },
+  { name: "apt-get", check: "apt-get", debianPackage: "apt", neededFor: "fixtures: .deb downloads", features: FIXTURES },
+  { name: "dpkg-deb", check: "dpkg-deb", debianPackage: "dpkg", neededFor: "fixtures: .deb unpacking", features: FIXTURES },
+  { name: "grub-mkimage", check: "grub-mkimage", debianPackage: "grub-common", neededFor: "fixtures: reference boot images", features: FIXTURES },
+  { name: "GRUB i386-pc", check: "/usr/lib/grub/i386-pc/boot.img", debianPackage: "grub-pc-bin", neededFor: "fixtures: BIOS boot files", features: FIXTURES },
+  { name: "GRUB i386-efi", check: "/usr/lib/grub/i386-efi/kernel.img", debianPackage: "grub-efi-ia32-bin", neededFor: "fixtures: BOOTIA32.EFI", features: FIXTURES },
+  { name: "GRUB x86_64-efi", check: "/usr/lib/grub/x86_64-efi/kernel.img", debianPackage: "grub-efi-amd64-bin", neededFor: "fixtures: BOOTX64.EFI", features: FIXTURES },
+  { name: "kmod (depmod)", check: "depmod", debianPackage: "kmod", neededFor: "fixtures: kernel module dependencies", features: FIXTURES },
+  { name: "readelf", check: "readelf", debianPackage: "binutils", neededFor: "fixtures: OpenSSL's libraries for the initramfs", features: FIXTURES },
+  { name: "xorriso", check: "xorriso", debianPackage: "xorriso", neededFor: "tests and bench:iso (independent ISO reader)", features: TESTS },
+  { name: "isoinfo", check: "isoinfo", debianPackage: "genisoimage", neededFor: "tests (independent ISO reader)", features: TESTS },
+  { name: "fsck.fat", check: "fsck.fat", debianPackage: "dosfstools", neededFor: "tests and bench:fat (FAT checker)", features: TESTS },
+  { name: "mtools", check: "mcopy", debianPackage: "mtools", neededFor: "tests and bench:fat (FAT reader)", features: TESTS },
+  { name: "sgdisk", check: "sgdisk", debianPackage: "gdisk", neededFor: "tests (partition table checker)", features: TESTS },
+  { name: "sfdisk", check: "sfdisk", debianPackage: "fdisk", neededFor: "tests (partition table checker)", features: TESTS },
+  { name: "lsblk", check: "lsblk", debianPackage: "util-linux", neededFor: "usb: device safety checks", features: TESTS },
+  { name: "cpio", check: "cpio", debianPackage: "cpio", neededFor: "tests (independent cpio reader)", features: TESTS },
+  { name: "openssl", check: "openssl", debianPackage: "openssl", neededFor: "tests (certificate oracle)", features: TESTS },
+  { name: "nginx", check: "nginx", debianPackage: "nginx-light", neededFor: "tests (a distribution point served by nginx)", features: TESTS },
+  { name: "curl", check: "curl", debianPackage: "curl", neededFor: "tests and bench:fetch (HTTP oracle)", features: TESTS },
+  { name: "busybox (static)", check: "/bin/busybox", debianPackage: "busybox-static", neededFor: "tests (the boot agent's shell, mkpasswd oracle)", features: TESTS },
+  { name: "file", check: "file", debianPackage: "file", neededFor: "tests (kernel and EFI image types)", features: TESTS },
+  { name: "xz", check: "xz", debianPackage: "xz-utils", neededFor: "tests (compressed kernel modules)", features: TESTS },
+  { name: "python3", check: "python3", debianPackage: "python3", neededFor: "tests (JUnit XML reader)", features: TESTS },
+  { name: "ImageMagick convert", check: "convert", debianPackage: "imagemagick", neededFor: "tests (screenshot pixels)", features: TESTS },
+  { name: "chromium", check: "chromium", debianPackage: "chromium", neededFor: "tests (testbed HTML report screenshot)", features: TESTS },
+  { name: "C compiler and make", check: "g++", debianPackage: "build-essential", neededFor: "tests (the native copy helper, built by npm ci)", features: TESTS },
+];
+
+/** dpkg architectures besides the native one: the x86 reference image is made of i386 .debs. */
+export const FOREIGN_ARCHITECTURES: ReadonlyArray<{ arch: string; neededFor: string; features: readonly Feature[] }> = [
+  { arch: "i386", neededFor: "fixtures: the x86 reference image's kernel, busybox and OpenSSL", features: FIXTURES },
 ];
 
 export interface DoctorRow extends Requirement {
@@ -42,14 +72,34 @@ export interface DoctorRow extends Requirement {
   path?: string;
 }
 
-export function runDoctor(reqs: Requirement[] = REQUIREMENTS): DoctorRow[] {
+export function requirementsFor(features: readonly Feature[], reqs: readonly Requirement[] = REQUIREMENTS): Requirement[] {
+  return reqs.filter((r) => r.features.some((f) => features.includes(f)));
+}
+
+export function runDoctor(reqs: readonly Requirement[] = REQUIREMENTS): DoctorRow[] {
   return reqs.map((r) => {
     const path = r.check.startsWith("/") ? (existsSync(r.check) ? r.check : undefined) : which(r.check);
     return { ...r, present: path !== undefined, ...(path ? { path } : {}) };
   });
 }
 
-function which(cmd: string): string | undefined {
+/** The foreign architectures `features` need that dpkg does not know yet (none without dpkg). */
+export function missingArchitectures(features: readonly Feature[]): string[] {
+  const wanted = FOREIGN_ARCHITECTURES.filter((a) => a.features.some((f) => features.includes(f))).map((a) => a.arch);
+  if (wanted.length === 0 || !which("dpkg")) return [];
+  const known = [dpkgOut(["--print-architecture"]), ...dpkgOut(["--print-foreign-architectures"]).split("\n")].map((s) => s.trim());
+  return wanted.filter((a) => !known.includes(a));
+}
+
+function dpkgOut(args: string[]): string {
+  try {
+    return execFileSync("dpkg", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  } catch {
+    return "";
+  }
+}
+
+export function which(cmd: string): string | undefined {
   for (const dir of (process.env.PATH ?? "").split(delimiter).concat(["/usr/sbin", "/sbin"])) {
     const p = join(dir, cmd);
     if (existsSync(p)) return p;

@@ -8,6 +8,7 @@ import { BootmediaError } from "../base/errors.ts";
 import type { ContentCache } from "./cache.ts";
 import type { StageProgress } from "./progress.ts";
 import type { ContentItem } from "./types.ts";
+import "./codes.ts";
 
 export interface Fetcher {
   /** Opens the item's bytes as a stream. */

@@ -8,6 +8,7 @@ import type { Diagnostic } from "../base/diagnostics.ts";
 import type { ContentItem, MediaLayout, ResolvedMedia, Target, WriteResult } from "./types.ts";
 import type { Fetcher } from "./fetch.ts";
 import type { MediaWriter } from "./write.ts";
+import "./codes.ts";
 
 /** Named layout stages: boot files first, content, then the media configuration, then splitting. */
 export const LAYOUT_STAGE = { BOOT: -100, CONTENT: 0, CONFIG: 100, SPLIT: 200 } as const;

@@ -1,6 +1,7 @@
 /** Checks core applies to every layout, whatever the media format. */
 import { diagnostic, type Diagnostic } from "../base/diagnostics.ts";
 import type { Volume } from "./types.ts";
+import "./codes.ts";
 
 /** Two entries at one media path are an error unless both are the same content. */
 export function checkCollisions(volume: Volume): Diagnostic[] {

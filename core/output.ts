@@ -8,6 +8,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rm
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { BootmediaError } from "../base/errors.ts";
+import "./codes.ts";
 
 const TMP_MARK = ".bootmedia-";
 /** Every live transaction, so a signal handler can clean them all synchronously. */

@@ -15,6 +15,7 @@ import type { EntrySource, MediaLayout, ResolvedMedia, Target, WriteResult } fro
 import type { FileSource, TreeEntry } from "../base/tree.ts";
 import type { Reporter } from "./hooks.ts";
 import { materializeSlices } from "./slices.ts";
+import "./codes.ts";
 
 export interface PlanResult {
   media: ResolvedMedia;

@@ -5,7 +5,8 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { BootmediaError } from "../base/errors.ts";
-import type { SecretRef } from "./spec/schema.ts";
+import type { SecretRef } from "./spec-schema.ts";
+import "./codes.ts";
 
 /** Every redactor of this process, so the CLI can scrub whatever it prints (defence in depth). */
 const allRedactors = new Set<Redactor>();

@@ -1,6 +1,6 @@
 /** The values that flow through the pipeline, stage by stage. */
 import type { Arch, Firmware } from "./compat.ts";
-import type { MediaSpec } from "./spec/schema.ts";
+import type { MediaSpec, Target } from "./spec-schema.ts";
 import type { FileSource } from "../base/tree.ts";
 
 export const PACKAGE_TYPES = ["boot-image", "prestart", "task-sequence"] as const;
@@ -45,12 +45,7 @@ export interface ContentItem extends ManifestFile {
   localPath?: string;
 }
 
-export interface Target {
-  type: string;
-  /** Absolute output path. */
-  output: string;
-  [key: string]: unknown;
-}
+export type { Target } from "./spec-schema.ts";
 
 /** The spec after resolve: packages and every content item the media needs. */
 export interface ResolvedMedia {

@@ -1,36 +1,44 @@
 /**
- * The built-in features, chosen from a table (the webpack WebpackOptionsApply idea):
- * each row returns a plugin for a spec, or false when the spec does not need it.
+ * The built-in features, chosen from a table (the webpack WebpackOptionsApply idea). Each
+ * is declared through the same door as a third-party plugin (core/plugin.ts), in its folder.
  */
-import type { Plugin } from "../core/plugin.ts";
-import type { MediaSpec } from "../core/spec/schema.ts";
-import { LocalLibraryPlugin } from "./content-library/content-library-plugin.ts";
-import { BootImagePlugin } from "./boot-image/boot-image-plugin.ts";
-import { PrestartPlugin } from "./prestart/prestart-plugin.ts";
-import { MediaConfigPlugin } from "./media-config/media-config-plugin.ts";
-import { PasswordPlugin } from "./password/password-plugin.ts";
-import { SecretsPlugin } from "./secrets/secrets-plugin.ts";
-import { CertificatePlugin } from "./certificates/certificate-plugin.ts";
-import { DirectoryWriterPlugin } from "./directory/directory-plugin.ts";
-import { UsbPlugin } from "./usb/usb-plugin.ts";
-import { IsoPlugin } from "./iso/iso-plugin.ts";
-import { DistributionPointPlugin } from "./distribution-point/distribution-point-plugin.ts";
-import { isRemoteLibrary } from "./distribution-point/library-ref.ts";
+import { resolveLazy, type Inspector, type PluginDefinition } from "../core/plugin.ts";
+import { PluginSet } from "../core/plugin-set.ts";
+import contentLibrary from "./content-library/index.ts";
+import distributionPoint from "./distribution-point/index.ts";
+import bootImage from "./boot-image/index.ts";
+import prestart from "./prestart/index.ts";
+import password from "./password/index.ts";
+import secrets from "./secrets/index.ts";
+import certificates from "./certificates/index.ts";
+import mediaConfig from "./media-config/index.ts";
+import directory from "./directory/index.ts";
+import usb from "./usb/index.ts";
+import iso from "./iso/index.ts";
 
-export const BUILTIN: Array<(spec: MediaSpec) => Plugin | false> = [
-  () => new LocalLibraryPlugin(),
-  (spec) => isRemoteLibrary(spec.contentLibrary) && new DistributionPointPlugin(),
-  () => new BootImagePlugin(),
-  (spec) => spec.customization.prestart !== undefined && new PrestartPlugin(),
-  () => new PasswordPlugin(),
-  () => new SecretsPlugin(),
-  (spec) => spec.security.certificate !== undefined && new CertificatePlugin(),
-  () => new MediaConfigPlugin(),
-  (spec) => spec.target.type === "directory" && new DirectoryWriterPlugin(),
-  (spec) => spec.target.type === "usb" && new UsbPlugin(),
-  (spec) => spec.target.type === "iso" && new IsoPlugin(),
-];
+/** In the order they tap (taps of the same stage run in this order) and `inspect` asks them. */
+export const BUILTIN_PLUGINS: ReadonlyArray<PluginDefinition<unknown>> = [
+  contentLibrary,
+  distributionPoint,
+  bootImage,
+  prestart,
+  password,
+  secrets,
+  certificates,
+  mediaConfig,
+  directory,
+  iso,
+  usb,
+] as ReadonlyArray<PluginDefinition<unknown>>;
 
-export function builtinPlugins(spec: MediaSpec): Plugin[] {
-  return BUILTIN.map((row) => row(spec)).filter((p): p is Plugin => p !== false);
+/** The built-ins' media readers, in the order `inspect` tries them. */
+export async function builtinInspectors(): Promise<Inspector[]> {
+  const out: Inspector[] = [];
+  for (const d of BUILTIN_PLUGINS) if (d.inspector) out.push(await resolveLazy(d.inspector));
+  return out;
+}
+
+/** The built-ins alone, composed (docs, help, programs and tests that load no third-party plugin). */
+export function builtinPluginSet(): PluginSet {
+  return new PluginSet(BUILTIN_PLUGINS);
 }

@@ -7,6 +7,7 @@
  */
 import { BootmediaError } from "../base/errors.ts";
 import type { Marker } from "./markers.ts";
+import "./codes.ts";
 
 /** Answers by prompt kind (`for`), in the order the prompts come, e.g. `{ password: ["wrong", "right"] }`. */
 export type PromptAnswers = Readonly<Record<string, readonly string[]>>;

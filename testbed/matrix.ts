@@ -9,6 +9,7 @@ import { PROFILES, PROFILE_IDS, NIC_MODELS, type ProfileId, type NicModel, type 
 import type { Expected, ExpectedFailure } from "./verdict.ts";
 import type { PromptAnswers } from "./answers.ts";
 import type { CaseManagementPoints } from "./mp-case.ts";
+import "./codes.ts";
 
 export interface MediaUnderTest {
   kind: MediaKind;

@@ -6,9 +6,10 @@ import { mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { BootmediaError } from "../base/errors.ts";
 import type { Arch } from "../core/compat.ts";
-import { INSPECTORS } from "../plugins/inspectors.ts";
+import { builtinInspectors } from "../plugins/builtin.ts";
 import type { MediaKind } from "./profiles.ts";
 import type { MediaUnderTest } from "./matrix.ts";
+import "./codes.ts";
 
 interface ImageConfig {
   images?: Array<{ arch: Arch; drivers: string[] }>;
@@ -16,7 +17,7 @@ interface ImageConfig {
 
 /** Reads a built media back and describes it for the matrix. */
 export async function describeMedia(path: string, label?: string): Promise<MediaUnderTest> {
-  for (const inspector of INSPECTORS) {
+  for (const inspector of await builtinInspectors()) {
     if (!(await inspector.detect(path))) continue;
     const report = await inspector.inspect(path);
     if (report.kind !== "iso" && report.kind !== "usb") break;

@@ -6,6 +6,7 @@ import { connect as connectSocket, type Socket } from "node:net";
 import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BootmediaError } from "../base/errors.ts";
+import "./codes.ts";
 
 export interface QmpEvent {
   event: string;

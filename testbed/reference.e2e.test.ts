@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runTestbed } from "./testbed.ts";
-import { makeReferenceIso } from "./reference-media.ts";
+import { makeReferenceIso } from "./testing/reference-media.ts";
 import { buildReferenceImages } from "../fixtures/boot-images/build.ts";
 import type { TestbedReport } from "./report.ts";
 import type { CaseResult } from "./runner.ts";

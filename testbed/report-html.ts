@@ -5,9 +5,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { TestbedReport } from "./report.ts";
+import type { TestbedReport } from "./report-model.ts";
 import type { CaseResult } from "./runner.ts";
-import { escapeXml as esc } from "./report.ts";
+import { escapeXml as esc } from "./report-model.ts";
 import { describeOutcome } from "./verdict.ts";
 import { stripTerminalCodes } from "./markers.ts";
 

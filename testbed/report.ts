@@ -10,17 +10,11 @@ import type { Shard } from "./matrix.ts";
 import type { CaseResult } from "./runner.ts";
 import { describeOutcome } from "./verdict.ts";
 import { renderHtml } from "./report-html.ts";
+import { escapeXml, type TestbedReport } from "./report-model.ts";
+
+export { escapeXml, type TestbedReport };
 
 export const REPORT_FILES = { json: "results.json", junit: "junit.xml", html: "index.html" } as const;
-
-export interface TestbedReport {
-  schema: 1;
-  accel: Accel;
-  /** The shard this report covers; null for a whole matrix (unsharded or merged). */
-  shard: Shard | null;
-  summary: { total: number; ok: number; mismatched: number };
-  cases: CaseResult[];
-}
 
 export function summarizeCases(cases: readonly CaseResult[]): TestbedReport["summary"] {
   const ok = cases.filter((c) => c.ok).length;
@@ -37,13 +31,6 @@ export async function writeReport(dir: string, report: TestbedReport): Promise<v
 
 export async function readReport(dir: string): Promise<TestbedReport> {
   return JSON.parse(await readFile(join(dir, REPORT_FILES.json), "utf8")) as TestbedReport;
-}
-
-export function escapeXml(text: string): string {
-  // Control characters other than tab/newline are not allowed in XML 1.0 at all.
-  return text
-    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, "")
-    .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 /** JUnit XML as Jenkins/GitLab/GitHub reporters read it: one testsuite per profile. */

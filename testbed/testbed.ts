@@ -15,6 +15,7 @@ import { runCase, caseDirOf, type CaseResult } from "./runner.ts";
 import { resolveAccel } from "./accel.ts";
 import { readReport, summarizeCases, writeReport, type TestbedReport } from "./report.ts";
 import type { Marker } from "./markers.ts";
+import "./codes.ts";
 
 export type TestbedEvent =
   | { type: "matrix"; total: number; selected: number; accel: Accel }

@@ -4,7 +4,8 @@ import type { CAC } from "cac";
 import { BootmediaError } from "../../base/errors.ts";
 import { defaultCacheDir } from "../../core/cache.ts";
 import { listCacheEntries, parseDuration, pruneCache, verifyCache } from "../../core/cache-admin.ts";
-import { printJson } from "../render.ts";
+import { printJson } from "./render.ts";
+import "../../core/codes.ts";
 
 type Run = (fn: () => Promise<number>) => void;
 export const CACHE_ACTIONS = ["ls", "verify", "prune"] as const;
@@ -52,3 +53,4 @@ export function registerCacheCommands(cli: CAC, run: Run): void {
       }),
     );
 }
+export { registerCacheCommands as register };

@@ -3,9 +3,10 @@ import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { CAC } from "cac";
 import { BootmediaError, type ErrorCode } from "../../base/errors.ts";
-import { DP_CODES } from "../../core/codes/dp.ts";
 import { serveLibrary } from "../../plugins/distribution-point/server.ts";
-import { printJson } from "../render.ts";
+import { printJson } from "./render.ts";
+import "../../core/codes.ts";
+import "../../plugins/distribution-point/codes.ts";
 
 type Run = (fn: () => Promise<number>) => void;
 
@@ -18,7 +19,7 @@ interface DpFlags {
   quiet?: boolean;
 }
 
-const serveError = (message: string) => new BootmediaError("BM2107" as ErrorCode, message, { hint: DP_CODES.BM2107.hint });
+const serveError = (message: string) => new BootmediaError("BM2107", message);
 
 export function registerDpCommands(cli: CAC, run: Run): void {
   cli
@@ -45,3 +46,4 @@ export function registerDpCommands(cli: CAC, run: Run): void {
       }),
     );
 }
+export { registerDpCommands as register };

@@ -1,13 +1,22 @@
-/** `bootmedia inspect <media>`: reads media back through the first inspector that knows it. */
+/** `bootmedia inspect <media>`: reads media back through the first plugin's inspector that knows it. */
 import type { CAC } from "cac";
 import { BootmediaError } from "../../base/errors.ts";
-import { printJson } from "../render.ts";
-import { INSPECTORS } from "../../plugins/inspectors.ts";
+import { resolveLazy, type Inspector } from "../../core/plugin.ts";
+import { loadPlugins } from "../../core/load-plugins.ts";
+import { builtinInspectors } from "../../plugins/builtin.ts";
+import { printJson } from "./render.ts";
+import type { CommandRow, Run } from "./types.ts";
 
-export function registerInspectCommand(cli: CAC, run: (fn: () => Promise<number>) => void): void {
-  cli.command("inspect <media>", "Read media back: volumes, boot records, files, media configuration (secrets only as present/absent)").action((media: string, flags: { json?: boolean }) =>
+export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): void {
+  cli
+    .command(row.usage, row.describe)
+    .option("--plugin <module>", "Also try this plugin's reader (path or package name; repeatable)")
+    .action((media: string, flags: { json?: boolean; plugin?: string | string[] }) =>
     run(async () => {
-      for (const inspector of INSPECTORS) {
+      const extra: Inspector[] = [];
+      const refs = (flags.plugin === undefined ? [] : ([] as string[]).concat(flags.plugin)).map((ref) => ({ ref, baseDir: process.cwd() }));
+      for (const p of await loadPlugins(refs)) if (p.definition.inspector) extra.push(await resolveLazy(p.definition.inspector));
+      for (const inspector of [...extra, ...(await builtinInspectors())]) {
         if (!(await inspector.detect(media))) continue;
         const report = await inspector.inspect(media);
         if (flags.json) printJson({ ok: true, ...report });

@@ -6,8 +6,8 @@ import type { CAC } from "cac";
 import { join, resolve } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import { buildMedia } from "../../core/run.ts";
-import { contextFromCli } from "../context.ts";
-import { printJson, progressFor } from "../render.ts";
+import { contextFromCli } from "./context.ts";
+import { printJson, progressFor } from "./render.ts";
 import { runTestbed, mergeReports } from "../../testbed/testbed.ts";
 import { parseShard } from "../../testbed/matrix.ts";
 import { MEDIA_KINDS, type MediaKind, type ProfileId } from "../../testbed/profiles.ts";
@@ -15,6 +15,7 @@ import { buildSpecMedia, describeMedia, isSpecFile } from "../../testbed/media-f
 import type { CaseResult } from "../../testbed/runner.ts";
 import { DEFAULT_ANSWERS, type PromptAnswers } from "../../testbed/answers.ts";
 import { Redactor, resolveSecret } from "../../core/secrets.ts";
+import "../../core/codes.ts";
 
 /**
  * `--answer KEY=VALUE` (repeatable, in order): what the testbed types at the boot
@@ -119,3 +120,4 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
       }),
     );
 }
+export { registerTestbedCommand as register };

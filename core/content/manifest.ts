@@ -8,6 +8,7 @@ import { z } from "zod";
 import { ARCHES, FIRMWARES } from "../compat.ts";
 import { BOOT_FILE_ROLES, PACKAGE_TYPES, type ContentPackage } from "../types.ts";
 import { BootmediaError } from "../../base/errors.ts";
+import "../codes.ts";
 
 const mediaPath = z
   .string()

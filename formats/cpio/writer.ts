@@ -12,6 +12,7 @@ import { createGzip } from "node:zlib";
 import { BootmediaError } from "../../base/errors.ts";
 import { splitTreePath, type TreeEntry } from "../../base/tree.ts";
 import { encodeNewcHeader, FILE_TYPE, NEWC_TRAILER_NAME, padTo4 } from "./newc.ts";
+import "../../base/codes.ts";
 
 export interface CpioSymlink {
   type: "symlink";

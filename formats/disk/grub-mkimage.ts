@@ -4,6 +4,7 @@
  */
 import { execa } from "execa";
 import { BootmediaError } from "../../base/errors.ts";
+import "./codes.ts";
 
 export const GRUB_PLATFORMS = ["i386-pc", "x86_64-efi", "i386-efi"] as const;
 export type GrubPlatform = (typeof GRUB_PLATFORMS)[number];

@@ -6,6 +6,7 @@
 import { BootmediaError } from "../../base/errors.ts";
 import { bytes, decodeRecord, defineRecord, encodeRecord, u8, u16le, u64le } from "../record.ts";
 import { MBR_BYTES } from "./mbr.ts";
+import "./codes.ts";
 
 /** Fields of boot.img (include/grub/i386/pc/boot.h). */
 export const GRUB_BOOT_IMG = defineRecord(MBR_BYTES, {

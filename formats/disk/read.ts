@@ -9,6 +9,7 @@ import { isFatBootSector, readFat, type FatInfo } from "../fat/read.ts";
 import { decodeRecord } from "../record.ts";
 import { decodeMbr, MBR, MBR_BYTES, MBR_SIGNATURE, PARTITION_TYPES } from "./mbr.ts";
 import { GRUB_BOOT_IMG, isGrubBootCode } from "./grub.ts";
+import "./codes.ts";
 
 export interface DiskInfo {
   sizeBytes: number;

@@ -17,6 +17,8 @@ import { planFat, type FatOptions, type FatPlan } from "../fat/plan.ts";
 import { writeFatVolume } from "../fat/write.ts";
 import { encodeMbr, MBR_BYTES, PARTITION_TYPES, type MbrPartition } from "./mbr.ts";
 import { checkGrubImages, embedGrubBios } from "./grub.ts";
+import "./codes.ts";
+import "../fat/codes.ts";
 
 const openAsync = promisify(open);
 const closeAsync = promisify(close);

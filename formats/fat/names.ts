@@ -4,6 +4,7 @@
  * checksum (§7.2), volume labels and DOS timestamps (§6.3).
  */
 import { BootmediaError } from "../../base/errors.ts";
+import "./codes.ts";
 
 const SHORT_SPECIALS = "!#$%&'()-@^_`{}~";
 const LONG_FORBIDDEN = /[\u0000-\u001f"*/:<>?\\|]/;

@@ -9,6 +9,7 @@ import { splitTreePath, type FileSource, type TreeEntry } from "../../base/tree.
 import { defaultFatTypes, layoutGeometry, type FatGeometry } from "./geometry.ts";
 import { checkLongName, countLfnEntries, makeShortNames, makeVolumeLabel } from "./names.ts";
 import { DIR_ENTRY_BYTES, MAX_DIR_ENTRIES, MAX_FAT_FILE_BYTES, SECTOR_BYTES, type FatType } from "./structures.ts";
+import "./codes.ts";
 
 export interface FatOptions {
   label?: string;

@@ -13,6 +13,7 @@ import {
   ATTR, BOOT_SIGNATURE, BPB, BPB16, BPB32, DIR_ENTRY, DIR_ENTRY_BYTES, DIR_NAME_FREE, FAT_MARKS, LFN_ENTRY,
   LFN_LAST_ENTRY_FLAG, MAX_DIR_ENTRIES, SECTOR_BYTES, determineFatType, type FatType,
 } from "./structures.ts";
+import "./codes.ts";
 
 export interface FatFileInfo { path: string; shortName: string; size: number; firstCluster: number }
 export interface FatInfo {

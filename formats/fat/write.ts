@@ -18,6 +18,7 @@ import {
 import { planFat, type FatOptions, type FatPlan, type PlanDir, type PlanFile } from "./plan.ts";
 import { SECTOR_BYTES } from "./structures.ts";
 import type { TreeEntry } from "../../base/tree.ts";
+import "./codes.ts";
 
 const openAsync = promisify(open);
 const closeAsync = promisify(close);

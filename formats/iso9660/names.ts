@@ -5,6 +5,7 @@
  * collision is an error because Windows shows Joliet names to users.
  */
 import { BootmediaError } from "../../base/errors.ts";
+import "./codes.ts";
 
 /** ECMA-119 §7.5.1: file name + extension at most 30 characters at levels 2 and 3. */
 const ISO_FILE_CHARS = 30;

@@ -12,6 +12,7 @@ import { encodeEr, encodeNm, encodePx, encodeRr, encodeSp, encodeTf, layoutSyste
 import { buildTree, listFiles, nameTree, walkDirs, type DirNode, type FileNode } from "./tree.ts";
 import type { IsoExtent, IsoOptions, IsoPlan, IsoRegion } from "./types.ts";
 import { GPT_TAIL_SECTORS } from "./hybrid.ts";
+import "./codes.ts";
 
 /** El Torito: load size 0 when the image has more 512-byte sectors than the 16-bit field holds (as xorriso does). */
 const MAX_LOAD_SECTORS = 0xffff;

@@ -13,6 +13,7 @@ import { decodeUcs2 } from "./names.ts";
 import { beyondLimits, listTree, parseRecords, type RawRecord } from "./read-tree.ts";
 import { DESCRIPTOR_HEADER, SECTOR, STANDARD_ID, SYSTEM_AREA_SECTORS, VD_TYPE, VOLUME_DESCRIPTOR } from "./records.ts";
 import type { IsoBootEntryInfo, IsoInfo, IsoPartitionInfo, IsoVolumeDescriptorInfo } from "./types.ts";
+import "./codes.ts";
 
 /** Largest file readIsoFile returns: it is for configuration files, not payloads. */
 export const MAX_READ_FILE_BYTES = 64 * 2 ** 20;

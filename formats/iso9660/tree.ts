@@ -8,6 +8,7 @@ import { splitTreePath, type TreeEntry, type TreeFile } from "../../base/tree.ts
 import { compareIsoKeys, encodeUcs2, isoSortKey, mapIsoName, mapJolietName, RR_MAX_BYTES } from "./names.ts";
 import type { SystemUse } from "./susp.ts";
 import type { IsoExtent } from "./types.ts";
+import "./codes.ts";
 
 interface NodeBase {
   name: string;

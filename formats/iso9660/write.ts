@@ -19,6 +19,7 @@ import { encodeDirDate, encodeVolumeDate, SECTOR, STANDARD_ID, TERMINATOR_DESCRI
 import { encodeRecord } from "../record.ts";
 import type { FileNode } from "./tree.ts";
 import type { IsoOptions } from "./types.ts";
+import "./codes.ts";
 
 /** Joliet UCS-2 level 3 escape sequence (Joliet spec §2.1.2). */
 const JOLIET_ESCAPE = Buffer.from("%/E", "latin1");

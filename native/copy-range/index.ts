@@ -5,6 +5,7 @@
  * BOOTMEDIA_NO_NATIVE=1 turns it off (tests cover both paths).
  */
 import { createRequire } from "node:module";
+import { packagePath } from "../../base/package-root.ts";
 
 /** Per job in `jobs`: path index, length, image offset, check end (1 = fail if the source is longer). */
 export const JOB_FIELDS = 4;
@@ -18,7 +19,7 @@ export type CopyFiles = (outFd: number, paths: string[], jobs: Float64Array, sta
 function load(): CopyFiles | undefined {
   if (process.env.BOOTMEDIA_NO_NATIVE) return undefined;
   try {
-    return (createRequire(import.meta.url)("./build/Release/copy_range.node") as { copyFiles: CopyFiles }).copyFiles;
+    return (createRequire(import.meta.url)(packagePath("native/copy-range/build/Release/copy_range.node")) as { copyFiles: CopyFiles }).copyFiles;
   } catch {
     return undefined;
   }

@@ -9,6 +9,7 @@ import { dedupeEntries } from "../../core/layout-checks.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { BootEntry, BootFileRole, ContentPackage, ResolvedMedia } from "../../core/types.ts";
 import { bootImageIds } from "../content-library/content-library-plugin.ts";
+import "./codes.ts";
 
 export const PLUGIN_NAME = "BootImagePlugin";
 

@@ -14,7 +14,7 @@ import type { Diagnostic } from "../../base/diagnostics.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { Target } from "../../core/types.ts";
 import type { BuildContext } from "../../core/context.ts";
-import type { SecretRef } from "../../core/spec/schema.ts";
+import type { SecretRef } from "../../core/spec-schema.ts";
 import { SETTINGS_STAGE } from "../password/password-plugin.ts";
 import { diagnosticOf, settingsDiagnostic } from "../password/settings-codes.ts";
 import { SecretsPlugin } from "../secrets/secrets-plugin.ts";
@@ -22,6 +22,10 @@ import { createSelfSignedCertificate, toPem, type CertificateMaterial } from "./
 import { readPfx } from "./pkcs12.ts";
 import { checkPkiCertificate } from "./pki.ts";
 import { checkValidity, parseCertificateDate } from "./validity.ts";
+import "./codes.ts";
+import "../secrets/codes.ts";
+import { CERTIFICATE } from "./spec.ts";
+import { PASSWORD } from "../password/spec.ts";
 
 export const PLUGIN_NAME = "CertificatePlugin";
 export const CERT_PATH = "bootmedia/media.crt";
@@ -51,10 +55,10 @@ export class CertificatePlugin implements Plugin {
     const now = () => new Date(ctx.options.sourceDateEpoch * 1000);
 
     build.hooks.validate.tapPromise(PLUGIN_NAME, async (media, reporter) => {
-      const cert = media.spec.security.certificate;
+      const cert = CERTIFICATE.of(media.spec);
       if (!cert) return;
       const report = (ds: Diagnostic[]) => ds.forEach((d) => reporter.report({ ...d, source: PLUGIN_NAME }));
-      if (!media.spec.security.password) {
+      if (!PASSWORD.of(media.spec)) {
         report([settingsDiagnostic("BM3402", "the media certificate's private key is encrypted in the secret part, which needs a media password", { path: "security.password" })]);
       }
       if (cert.selfSigned) report(this.checkSelfSigned(cert.selfSigned, now()));
@@ -62,14 +66,14 @@ export class CertificatePlugin implements Plugin {
     });
 
     build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: SETTINGS_STAGE }, async (layout, media) => {
-      if (!media.spec.security.certificate) return layout;
+      if (!CERTIFICATE.of(media.spec)) return layout;
       const material = await this.materialFor(media.spec.name, ctx.options.sourceDateEpoch);
       const pem = material.chain.map((der) => toPem("CERTIFICATE", der)).join("");
       const data = new TextEncoder().encode(pem);
       layout.volumes[0]!.entries.push({ type: "file", path: CERT_PATH, size: data.length, source: { kind: "bytes", data } });
       const leaf = new X509Certificate(material.chain[0]!);
       const info = {
-        mode: media.spec.security.certificate.pki ? "pki" : "self-signed",
+        mode: CERTIFICATE.of(media.spec)!.pki ? "pki" : "self-signed",
         file: CERT_PATH,
         subject: leaf.subject.replace(/\n/g, ", "),
         issuer: leaf.issuer.replace(/\n/g, ", "),
@@ -87,7 +91,7 @@ export class CertificatePlugin implements Plugin {
     });
 
     SecretsPlugin.getHooks(build).collect.tapPromise(PLUGIN_NAME, async (entries, media) => {
-      if (!media.spec.security.certificate) return entries;
+      if (!CERTIFICATE.of(media.spec)) return entries;
       const pem = toPem("PRIVATE KEY", (await this.materialFor(media.spec.name, ctx.options.sourceDateEpoch)).privateKey);
       ctx.redactor.add(pem);
       entries[KEY_ENTRY] = pem;

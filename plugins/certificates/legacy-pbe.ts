@@ -18,6 +18,7 @@ import * as asn1js from "asn1js";
 import { PBKDF2Params, type AlgorithmIdentifier, type PBES2Params } from "pkijs";
 import { settingsError } from "../password/settings-codes.ts";
 import { decryptRc2Cbc } from "./rc2.ts";
+import "./codes.ts";
 
 /** RFC 7292 Appendix C: the PKCS#12 PBE object identifiers (pkcs-12PbeIds) we read. */
 export const PKCS12_PBE = {

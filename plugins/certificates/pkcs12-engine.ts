@@ -9,6 +9,7 @@ import { webcrypto } from "node:crypto";
 import { CryptoEngine, PBES2Params, PBKDF2Params, type AlgorithmIdentifier, type CryptoEngineDecryptParams } from "pkijs";
 import { settingsError } from "../password/settings-codes.ts";
 import { decryptPbes2TripleDes, decryptPkcs12Pbe, isPkcs12Pbe, OID, pbkdf2Digest, PKCS12_PBE } from "./legacy-pbe.ts";
+import "./codes.ts";
 
 export const PBES2_OID = "1.2.840.113549.1.5.13";
 

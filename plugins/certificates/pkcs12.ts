@@ -11,6 +11,7 @@ import { AsnError, CertBag, ContentInfo, EncryptedContentInfo, EncryptedData, id
 import { BootmediaError } from "../../base/errors.ts";
 import { settingsError } from "../password/settings-codes.ts";
 import { describeAlgorithm, MAC_DIGESTS, Pkcs12Engine } from "./pkcs12-engine.ts";
+import "./codes.ts";
 
 /** RFC 7292 §4.2: the SafeBag types we take (others — CRL, secret, nested — are not needed). */
 export const BAG = {

@@ -10,6 +10,7 @@ import { settingsDiagnostic } from "../password/settings-codes.ts";
 import { SELF_SIGNED, type CertificateMaterial } from "./self-signed.ts";
 import { checkValidity } from "./validity.ts";
 import type { PfxContents } from "./pkcs12.ts";
+import "./codes.ts";
 
 export function checkPkiCertificate(pfx: PfxContents, now: Date, at: { path: string; source: string }): { material?: CertificateMaterial; diagnostics: Diagnostic[] } {
   const certs = pfx.certificates.map((der) => ({ der, x: new X509Certificate(der) }));

@@ -5,6 +5,7 @@
  */
 import type { Diagnostic } from "../../base/diagnostics.ts";
 import { settingsDiagnostic } from "../password/settings-codes.ts";
+import "./codes.ts";
 
 export const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 86_400_000;

@@ -5,16 +5,17 @@
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { packagePath } from "../../base/package-root.ts";
 import { BootmediaError } from "../../base/errors.ts";
 import { parseManifest } from "../../core/content/manifest.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { ContentPackage, ResolvedMedia } from "../../core/types.ts";
+import "../../core/codes.ts";
 
-export const PLUGIN_NAME = "LocalLibraryPlugin";
+export const PLUGIN_NAME = "ContentLibraryPlugin";
 export const ORIGIN_KIND = "library-folder";
 
-export class LocalLibraryPlugin implements Plugin {
+export class ContentLibraryPlugin implements Plugin {
   readonly name = PLUGIN_NAME;
 
   apply(build: PluginBuild): void {
@@ -35,7 +36,7 @@ export class LocalLibraryPlugin implements Plugin {
 }
 
 /** The sample library shipped with bootmedia, used when the spec says `embedded`. */
-export const EMBEDDED_LIBRARY = fileURLToPath(new URL("../../fixtures/content", import.meta.url));
+export const EMBEDDED_LIBRARY = packagePath("fixtures", "content");
 
 export function libraryRoot(value: string, specDir: string): string {
   return value === "embedded" ? EMBEDDED_LIBRARY : resolve(specDir, value);

@@ -8,6 +8,7 @@ import { BootmediaError } from "../../base/errors.ts";
 import { splitTreePath } from "../../base/tree.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { MediaWriter, WriteContext } from "../../core/write.ts";
+import "../../core/codes.ts";
 
 export const PLUGIN_NAME = "DirectoryWriterPlugin";
 

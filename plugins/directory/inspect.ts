@@ -2,7 +2,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import fg from "fast-glob";
-import type { Inspector, InspectReport } from "../inspectors.ts";
+import type { Inspector, InspectReport } from "../../core/plugin.ts";
 import { CONFIG_JSON } from "../media-config/render.ts";
 
 export const directoryInspector: Inspector = {

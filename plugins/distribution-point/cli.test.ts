@@ -3,17 +3,13 @@ import { readdir, readFile, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootmedia, BIN, ROOT, scratchFixtures } from "../../testing/cli.ts";
-import { hashTree } from "../../cli/tree-hash.ts";
-import { loadSpecObject } from "../../core/spec/load.ts";
-import { builtinPlugins } from "../builtin.ts";
-import { PLUGIN_NAME } from "./distribution-point-plugin.ts";
+import { bootmedia, BIN, scratchFixtures } from "../../testing/cli.ts";
+import { hashTree } from "../../testing/tree-hash.ts";
 
 
 let fx: Awaited<ReturnType<typeof scratchFixtures>>;
 let server: ResultPromise;
 let url: string;
-let pluginArgs: string[];
 const env = () => ({ BOOTMEDIA_CACHE: fx.cache, SOURCE_DATE_EPOCH: "1764000000" });
 const build = (out: string, ...more: string[]) => bootmedia(["build", fx.spec("sample-dir.yaml"), "--out", out, "--quiet", ...more], { env: env() });
 
@@ -29,9 +25,6 @@ beforeAll(async () => {
     });
     void server.then((r) => reject(new Error(`dp serve exited: ${String(r.stderr)}`)));
   });
-  // Until plugins/builtin.ts lists the plugin, the build loads it with --plugin (never twice).
-  const spec = (await loadSpecObject({ bootImage: "BM100001", taskSequence: "BM200010", name: "x", contentLibrary: url, target: { type: "directory", output: "o" } }, fx.dir)).spec;
-  pluginArgs = builtinPlugins(spec).some((p) => p.name === PLUGIN_NAME) ? [] : ["--plugin", join(ROOT, "plugins/distribution-point/distribution-point-plugin.ts")];
 }, 30_000);
 
 afterAll(() => {
@@ -44,7 +37,7 @@ describe("bootmedia with a distribution point served by `bootmedia dp serve`", (
     const local = await build(fx.out("local"));
     expect(local.exitCode, local.stderr).toBe(0);
     await bootmedia(["cache", "prune", "--older-than", "0m", "--cache-dir", fx.cache]); // the DP build must download
-    const remote = await build(fx.out("remote"), "--content-library", url, ...pluginArgs, "--json");
+    const remote = await build(fx.out("remote"), "--content-library", url, "--json");
     expect(remote.exitCode, remote.stderr).toBe(0);
     expect(JSON.parse(remote.stdout).fetch.bytesFetched).toBeGreaterThan(0);
     expect(await hashTree(fx.out("remote"))).toEqual(await hashTree(fx.out("local")));
@@ -54,14 +47,14 @@ describe("bootmedia with a distribution point served by `bootmedia dp serve`", (
   it("writes a byte-identical USB image from the DP and from the folder", async () => {
     const a = await build(fx.out("local.img"), "--target", "usb");
     await bootmedia(["cache", "prune", "--older-than", "0m", "--cache-dir", fx.cache]);
-    const b = await build(fx.out("remote.img"), "--target", "usb", "--content-library", url, ...pluginArgs);
+    const b = await build(fx.out("remote.img"), "--target", "usb", "--content-library", url);
     expect(a.exitCode, a.stderr).toBe(0);
     expect(b.exitCode, b.stderr).toBe(0);
     expect(Buffer.compare(await readFile(fx.out("local.img")), await readFile(fx.out("remote.img")))).toBe(0);
   });
 
   it("takes --ca-file next to --content-library (the flag reaches the object form)", async () => {
-    const r = await build(fx.out("ca"), "--content-library", url, "--ca-file", "missing-ca.pem", ...pluginArgs);
+    const r = await build(fx.out("ca"), "--content-library", url, "--ca-file", "missing-ca.pem");
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain("BM2106");
     expect(r.stderr).toContain("missing-ca.pem");

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashTree } from "../../cli/tree-hash.ts";
+import { hashTree } from "../../testing/tree-hash.ts";
 import { BootmediaError } from "../../base/errors.ts";
 import { sha256File } from "../../core/content/manifest.ts";
 import { buildFrom } from "./testing/harness.ts";

@@ -16,6 +16,9 @@ import { DpClient, type ClientOptions, type RetryPolicy } from "./http-client.ts
 import { openDownload } from "./download.ts";
 import { dpError } from "./errors.ts";
 import { contentUrl, distributionPointsOf, manifestUrl, type DistributionPoints } from "./library-ref.ts";
+import "../../core/codes.ts";
+import "./codes.ts";
+import { CONTENT_LIBRARY } from "./spec.ts";
 
 export const PLUGIN_NAME = "DistributionPointPlugin";
 export const ORIGIN_KIND = "distribution-point";
@@ -34,7 +37,7 @@ export class DistributionPointPlugin implements Plugin {
   apply(build: PluginBuild): void {
     const ctx = build.context;
     build.hooks.resolve.tapPromise(PLUGIN_NAME, async (media) => {
-      const dps = distributionPointsOf(media.spec.contentLibrary);
+      const dps = distributionPointsOf(CONTENT_LIBRARY.of(media.spec));
       if (!dps) return media;
       this.client = await createClient(dps, ctx, media.specDir, this.options);
       ctx.log.write("resolve", `distribution points, in order: ${dps.urls.join(", ")}`);

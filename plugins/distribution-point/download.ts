@@ -10,6 +10,7 @@ import type { IncomingMessage } from "node:http";
 import { networkFailure, statusFailure, summarizeFailures, AttemptError, type Failure, type Subject } from "./failures.ts";
 import { dpError } from "./errors.ts";
 import type { DpClient } from "./http-client.ts";
+import "./codes.ts";
 
 export interface DownloadRequest {
   subject: Subject;

@@ -1,10 +1,9 @@
-/**
- * Coded errors of this plugin. The hint defaults to DP_CODES so the plugin works before
- * (and after) the table is merged into core/error-codes.ts.
- */
-import { BootmediaError, type ErrorCode } from "../../base/errors.ts";
-import { DP_CODES, type DpCode } from "../../core/codes/dp.ts";
+/** Coded errors of this plugin (the table is ./codes.ts). */
+import { BootmediaError } from "../../base/errors.ts";
+import { DP_CODES } from "./codes.ts";
+
+export type DpCode = keyof typeof DP_CODES;
 
 export function dpError(code: DpCode, message: string, opts: { hint?: string; where?: string; cause?: unknown } = {}): BootmediaError {
-  return new BootmediaError(code as ErrorCode, message, { ...opts, hint: opts.hint ?? DP_CODES[code].hint });
+  return new BootmediaError(code, message, opts);
 }

@@ -4,6 +4,8 @@
  */
 import { BootmediaError } from "../../base/errors.ts";
 import { dpError } from "./errors.ts";
+import "../../core/codes.ts";
+import "./codes.ts";
 
 export interface Failure {
   /** The DP base URL the attempt went to. */

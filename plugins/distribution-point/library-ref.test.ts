@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { applySpecFlags, specFlags } from "../../core/spec/flags.ts";
-import { mediaSpecSchema } from "../../core/spec/schema.ts";
+import { applySpecFlags, specFlags } from "../../core/spec-flags.ts";
+import { builtinPluginSet } from "../builtin.ts";
+import { CONTENT_LIBRARY } from "./spec.ts";
 import { contentUrl, distributionPointsOf, manifestUrl } from "./library-ref.ts";
 
-const parse = (contentLibrary: unknown) => mediaSpecSchema.parse({ name: "m", bootImage: "B1", taskSequence: "T1", contentLibrary, target: { type: "directory", output: "o" } }).contentLibrary;
+const model = builtinPluginSet().model;
+const parse = (contentLibrary: unknown) => CONTENT_LIBRARY.of(model.schema.parse({ name: "m", bootImage: "B1", taskSequence: "T1", contentLibrary, target: { type: "directory", output: "o" } }));
 
 describe("contentLibrary as distribution points", () => {
   it("leaves folders and `embedded` to the local library", () => {
@@ -31,12 +33,12 @@ describe("contentLibrary as distribution points", () => {
 
 describe("--content-library and --ca-file", () => {
   const apply = (raw: Record<string, unknown>, flags: Record<string, unknown>) => {
-    applySpecFlags(raw, flags);
+    applySpecFlags(raw, flags, model);
     return raw.contentLibrary;
   };
 
   it("exist as flags derived from the schema", () => {
-    expect(specFlags().map((f) => f.flag)).toEqual(expect.arrayContaining(["content-library", "ca-file"]));
+    expect(specFlags(model).map((f) => f.flag)).toEqual(expect.arrayContaining(["content-library", "ca-file"]));
   });
 
   it("keep what the spec gave: a URL becomes the object form, an object keeps its settings", () => {

@@ -3,8 +3,10 @@
  * URLs (fallback in order), or the object form with auth and TLS settings. A folder or
  * `embedded` is the local library's job (undefined here).
  */
-import type { MediaSpec, SecretRef } from "../../core/spec/schema.ts";
+import type { SecretRef } from "../../core/spec-schema.ts";
+import type { ContentLibrarySpec } from "./spec.ts";
 import { dpError } from "./errors.ts";
+import "./codes.ts";
 
 export type DpAuth = { bearer: SecretRef } | { basic: { user: string; password: SecretRef } };
 
@@ -19,11 +21,11 @@ export interface DistributionPoints {
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
 /** Whether the library is remote at all (cheap, never throws: for choosing plugins). */
-export function isRemoteLibrary(library: MediaSpec["contentLibrary"]): boolean {
+export function isRemoteLibrary(library: ContentLibrarySpec): boolean {
   return typeof library !== "string" || isUrl(library);
 }
 
-export function distributionPointsOf(library: MediaSpec["contentLibrary"]): DistributionPoints | undefined {
+export function distributionPointsOf(library: ContentLibrarySpec): DistributionPoints | undefined {
   if (typeof library === "string") return isUrl(library) ? { urls: [baseUrl(library)] } : undefined;
   const form = Array.isArray(library) ? { urls: library } : library;
   const urls = typeof form.urls === "string" ? [form.urls] : form.urls;

@@ -3,7 +3,7 @@
  * sectors, CD 700 MB = 360,000, DVD±R = 2,295,104, DVD+R DL = 4,173,824, BD-R 25 GB =
  * 12,219,392.
  */
-import { CAPACITIES } from "../../core/spec/schema.ts";
+import type { CAPACITIES } from "./spec.ts";
 
 export const SECTOR = 2048;
 

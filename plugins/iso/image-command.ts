@@ -4,11 +4,19 @@ import { sourceDateEpochFromEnv } from "../../core/context.ts";
 import { treeFromDir } from "../../base/dir-tree.ts";
 import { OutputTransaction } from "../../core/output.ts";
 import { writeIso } from "../../formats/iso9660/write.ts";
-import type { ImageFlags } from "../images.ts";
+import type { ImageFormat } from "../../core/plugin.ts";
+
+interface IsoImageFlags {
+  output: string;
+  force?: boolean;
+  volumeId?: string;
+  bootBios?: string;
+  bootEfi?: string;
+}
 import { volumeIdOf } from "./iso-plugin.ts";
 
-export async function imageIso(dir: string, flags: ImageFlags) {
-  const out = flags.output!;
+export async function imageIso(dir: string, flags: IsoImageFlags) {
+  const out = flags.output;
   OutputTransaction.assertWritable([out], flags.force === true);
   const entries = await treeFromDir(dir);
   const boot = { ...(flags.bootBios ? { bios: { image: flags.bootBios } } : {}), ...(flags.bootEfi ? { efi: { image: flags.bootEfi } } : {}) };
@@ -28,3 +36,13 @@ export async function imageIso(dir: string, flags: ImageFlags) {
     throw e;
   }
 }
+
+export const ISO_IMAGE_FORMAT: ImageFormat = {
+  describe: "an ISO 9660 + Joliet + Rock Ridge image (--volume-id, --boot-bios, --boot-efi)",
+  flags: [
+    { syntax: "--volume-id <id>", description: "iso: volume id (A-Z 0-9 _, 32 max)" },
+    { syntax: "--boot-bios <path>", description: "iso: El Torito BIOS image, a path inside <dir>" },
+    { syntax: "--boot-efi <path>", description: "iso: El Torito UEFI ESP image, a path inside <dir>" },
+  ],
+  write: (dir, flags) => imageIso(dir, flags as IsoImageFlags),
+};

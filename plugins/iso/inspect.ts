@@ -1,7 +1,7 @@
 /** Reads an .iso back: volume descriptors, El Torito entries, system-area partitions, files, media configuration. */
 import { probeIso } from "../../formats/iso9660/probe.ts";
 import { readIso, readIsoFile } from "../../formats/iso9660/read.ts";
-import type { Inspector, InspectReport } from "../inspectors.ts";
+import type { Inspector, InspectReport } from "../../core/plugin.ts";
 import { CONFIG_JSON } from "../media-config/render.ts";
 import { VOLUME_ID_FILE } from "./split.ts";
 

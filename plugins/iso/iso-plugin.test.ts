@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hashTree } from "../../cli/tree-hash.ts";
+import { hashTree } from "../../testing/tree-hash.ts";
 import { bootmedia, scratchFixtures, ROOT } from "../../testing/cli.ts";
 
 const run = promisify(execFile);

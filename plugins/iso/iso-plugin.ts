@@ -1,5 +1,5 @@
 /**
- * The `iso` target (the seed's CD/DVD set): ISO 9660 + Joliet + Rock Ridge images with El
+ * The `iso` target (the wizard's CD/DVD set): ISO 9660 + Joliet + Rock Ridge images with El
  * Torito BIOS and UEFI boot entries, hybrid MBR so the same .iso boots from a USB stick,
  * and numbered volumes (`<name>-1.iso`, …) when the capacity is too small.
  */
@@ -16,6 +16,8 @@ import type { IsoOptions } from "../../formats/iso9660/types.ts";
 import { capacityBytes } from "./capacity.ts";
 import { ESP_PATH, espFiles, espScratchPath, planEspBytes, writeEsp } from "./esp.ts";
 import { SplitError, splitVolumes, VOLUME_ID_FILE, VOLUMES_MANIFEST, volumesManifest } from "./split.ts";
+import "./codes.ts";
+import { ISO_TARGET } from "./spec.ts";
 
 export const PLUGIN_NAME = "IsoPlugin";
 /** Paths that must be on volume 1 for the media to boot. */
@@ -60,7 +62,7 @@ export class IsoPlugin implements Plugin {
     });
 
     build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.SPLIT }, async (layout, media) => {
-      const capacity = capacityBytes(media.target.capacity as never);
+      const capacity = capacityBytes(ISO_TARGET.narrow(media.target)?.capacity);
       const all = layout.volumes[0]!;
       const total = all.entries.reduce((n, e) => n + (e.type === "file" ? e.size : 0), 0);
       if (!Number.isFinite(capacity) || total + 4 * 1024 * 1024 <= capacity) return layout;
@@ -88,7 +90,7 @@ export class IsoPlugin implements Plugin {
     });
 
     build.hooks.checkLayout.tapPromise(PLUGIN_NAME, async (layout, media, reporter) => {
-      const capacity = capacityBytes(media.target.capacity as never);
+      const capacity = capacityBytes(ISO_TARGET.narrow(media.target)?.capacity);
       for (const volume of layout.volumes) {
         try {
           const plan = planIso(plannedTree(volume), isoOptions(layout, volume, epoch));

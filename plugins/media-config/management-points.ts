@@ -1,9 +1,11 @@
 /** Management-point rules: site-based = exactly one MP; dynamic = distinct priorities. */
 import { diagnostic, type Diagnostic } from "../../base/diagnostics.ts";
-import type { MediaSpec } from "../../core/spec/schema.ts";
+import type { MediaSpec } from "../../core/spec-schema.ts";
+import "./codes.ts";
+import { MANAGEMENT_POINTS } from "./spec.ts";
 
 export function checkManagementPoints(spec: MediaSpec): Diagnostic[] {
-  const mp = spec.managementPoints;
+  const mp = MANAGEMENT_POINTS.of(spec);
   if (!mp) return [];
   const out: Diagnostic[] = [];
   const bad = (i: number, message: string) => diagnostic("BM3009", message, { path: `managementPoints.list[${i}]` });
@@ -35,7 +37,7 @@ export function checkManagementPoints(spec: MediaSpec): Diagnostic[] {
 
 /** MPs in the order of first contact (priority, then list order). */
 export function orderedManagementPoints(spec: MediaSpec): Array<{ url: string; priority: number }> {
-  const list = spec.managementPoints?.list ?? [];
+  const list = MANAGEMENT_POINTS.of(spec)?.list ?? [];
   return list
     .map((m, i) => ({ url: m.url, priority: m.priority ?? i + 1, i }))
     .sort((a, b) => a.priority - b.priority || a.i - b.i)

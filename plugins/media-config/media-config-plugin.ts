@@ -9,13 +9,17 @@
 import { diagnostic } from "../../base/diagnostics.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
-import type { MediaSpec } from "../../core/spec/schema.ts";
+import type { MediaSpec } from "../../core/spec-schema.ts";
 import { CONFIG_ENV, CONFIG_JSON, renderConfigEnv, renderConfigJson } from "./render.ts";
 import { checkManagementPoints, orderedManagementPoints } from "./management-points.ts";
+import "./codes.ts";
+import { MANAGEMENT_POINTS, UNATTENDED, UNKNOWN_COMPUTERS, USER_DEVICE_AFFINITY, VARIABLES } from "./spec.ts";
+import { PASSWORD } from "../password/spec.ts";
+import { PRESTART } from "../prestart/spec.ts";
 
 export const PLUGIN_NAME = "MediaConfigPlugin";
 
-/** The task-sequence variable the seed's user-device-affinity setting becomes. */
+/** The task-sequence variable the user-device-affinity setting becomes. */
 export const UDA_VARIABLE = { name: "SMSTSAssignUsersMode", value: { auto: "Auto", pending: "Pending", none: "Disabled" } } as const;
 
 export class MediaConfigPlugin implements Plugin {
@@ -25,7 +29,7 @@ export class MediaConfigPlugin implements Plugin {
     const { log } = build.context;
     build.hooks.validate.tapPromise(PLUGIN_NAME, async (media, reporter) => {
       for (const d of checkManagementPoints(media.spec)) reporter.report({ ...d, source: PLUGIN_NAME });
-      if (!media.spec.security.password) {
+      if (!PASSWORD.of(media.spec)) {
         reporter.report(diagnostic("BM3010", "the media has no password: anyone who finds it can start a deployment", { severity: "warning", path: "security.password", source: PLUGIN_NAME }));
       }
     });
@@ -33,26 +37,26 @@ export class MediaConfigPlugin implements Plugin {
     build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.CONFIG }, async (layout, media) => {
       const spec = media.spec;
       const variables = plainVariables(spec);
-      variables[UDA_VARIABLE.name] = UDA_VARIABLE.value[spec.security.userDeviceAffinity];
+      variables[UDA_VARIABLE.name] = UDA_VARIABLE.value[USER_DEVICE_AFFINITY.of(spec)];
       const mps = orderedManagementPoints(spec);
       Object.assign(layout.config, {
         createdAt: new Date(build.context.options.sourceDateEpoch * 1000).toISOString(),
-        unattended: spec.unattended,
-        unknownComputers: spec.security.unknownComputers,
-        userDeviceAffinity: spec.security.userDeviceAffinity,
-        managementPoints: { mode: spec.managementPoints?.mode ?? "site-based", list: mps },
+        unattended: UNATTENDED.of(spec),
+        unknownComputers: UNKNOWN_COMPUTERS.of(spec),
+        userDeviceAffinity: USER_DEVICE_AFFINITY.of(spec),
+        managementPoints: { mode: MANAGEMENT_POINTS.of(spec)?.mode ?? "site-based", list: mps },
         variables,
       });
       const env = {
         BM_MEDIA_ID: spec.name,
         BM_TASK_SEQUENCE: spec.taskSequence,
-        BM_MP_MODE: spec.managementPoints?.mode ?? "site-based",
+        BM_MP_MODE: MANAGEMENT_POINTS.of(spec)?.mode ?? "site-based",
         BM_MPS: mps.map((m) => m.url).join(" "),
-        BM_UNATTENDED: String(spec.unattended),
-        BM_UNKNOWN_COMPUTERS: String(spec.security.unknownComputers),
-        BM_UDA: spec.security.userDeviceAffinity,
+        BM_UNATTENDED: String(UNATTENDED.of(spec)),
+        BM_UNKNOWN_COMPUTERS: String(UNKNOWN_COMPUTERS.of(spec)),
+        BM_UDA: USER_DEVICE_AFFINITY.of(spec),
         BM_IMAGES: layout.config.images.map((i) => i.arch).join(" "),
-        BM_PRESTART_COMMAND: spec.customization.prestart?.command ?? "",
+        BM_PRESTART_COMMAND: PRESTART.of(spec)?.command ?? "",
       };
       const volume = layout.volumes[0]!;
       for (const [path, text] of [[CONFIG_JSON, renderConfigJson(layout.config)], [CONFIG_ENV, renderConfigEnv(env)]] as const) {
@@ -60,7 +64,7 @@ export class MediaConfigPlugin implements Plugin {
         volume.entries.push({ type: "file", path, size: data.length, source: { kind: "bytes", data } });
       }
       log.write("config", `task sequence ${spec.taskSequence}; management points (${env.BM_MP_MODE}): ${mps.map((m) => `${m.url} [${m.priority}]`).join(", ") || "none"}`);
-      log.write("config", `unattended=${spec.unattended} unknownComputers=${spec.security.unknownComputers} userDeviceAffinity=${spec.security.userDeviceAffinity}`);
+      log.write("config", `unattended=${UNATTENDED.of(spec)} unknownComputers=${UNKNOWN_COMPUTERS.of(spec)} userDeviceAffinity=${USER_DEVICE_AFFINITY.of(spec)}`);
       for (const [k, v] of Object.entries(variables)) log.write("config", `variable ${k}=${v}`);
       return layout;
     });
@@ -69,6 +73,6 @@ export class MediaConfigPlugin implements Plugin {
 
 function plainVariables(spec: MediaSpec): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(spec.customization.variables)) if (typeof v === "string") out[k] = v;
+  for (const [k, v] of Object.entries(VARIABLES.of(spec))) if (typeof v === "string") out[k] = v;
   return out;
 }

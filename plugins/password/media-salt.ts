@@ -6,7 +6,7 @@
  * bytes (reproducible media) while any other media gets other salts.
  */
 import { createHash } from "node:crypto";
-import type { MediaSpec } from "../../core/spec/schema.ts";
+import type { MediaSpec } from "../../core/spec-schema.ts";
 
 export const SALT_PURPOSES = ["password-verifier", "secrets-kdf"] as const;
 export type SaltPurpose = (typeof SALT_PURPOSES)[number];

@@ -11,6 +11,8 @@ import { checkPasswordPolicy, PASSWORD_POLICY } from "./policy.ts";
 import { sha512Crypt, SHA512_CRYPT } from "./sha512-crypt.ts";
 import { deriveMediaSalt } from "./media-salt.ts";
 import { diagnosticOf, settingsDiagnostic } from "./settings-codes.ts";
+import "./codes.ts";
+import { PASSWORD } from "./spec.ts";
 
 export const PLUGIN_NAME = "PasswordPlugin";
 export const VERIFIER_FILE = "bootmedia/password.sha512crypt";
@@ -25,7 +27,7 @@ const passwords = new WeakMap<BuildContext, Promise<string | undefined>>();
 export function resolveMediaPassword(ctx: BuildContext): Promise<string | undefined> {
   let p = passwords.get(ctx);
   if (!p) {
-    const ref = ctx.spec.security.password;
+    const ref = PASSWORD.of(ctx.spec);
     p = ref ? resolveSecret(ref, ctx.specDir, ctx.redactor, "security.password") : Promise.resolve(undefined);
     passwords.set(ctx, p);
   }
@@ -46,7 +48,7 @@ export class PasswordPlugin implements Plugin {
   apply(build: PluginBuild): void {
     const ctx = build.context;
     build.hooks.validate.tapPromise(PLUGIN_NAME, async (_media, reporter) => {
-      if (!ctx.spec.security.password) return;
+      if (!PASSWORD.of(ctx.spec)) return;
       let password: string | undefined;
       try {
         password = await resolveMediaPassword(ctx);

@@ -10,6 +10,8 @@ import { BootmediaError } from "../../base/errors.ts";
 import { sha256File } from "../../core/content/manifest.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
+import "../../core/codes.ts";
+import { PRESTART } from "./spec.ts";
 
 export const PLUGIN_NAME = "PrestartPlugin";
 export const PRESTART_DIR = "bootmedia/prestart";
@@ -21,7 +23,7 @@ export class PrestartPlugin implements Plugin {
 
   apply(build: PluginBuild): void {
     build.hooks.resolve.tapPromise(PLUGIN_NAME, async (media) => {
-      const prestart = media.spec.customization.prestart;
+      const prestart = PRESTART.of(media.spec);
       if (!prestart?.files) return media;
       const dir = resolve(media.specDir, prestart.files);
       const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
@@ -35,7 +37,7 @@ export class PrestartPlugin implements Plugin {
     });
     build.hooks.fetcher.tap(PLUGIN_NAME, (item) => (item.origin.kind === ORIGIN_KIND ? { open: async () => createReadStream(item.origin.location) } : undefined));
     build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.CONTENT }, async (layout, media) => {
-      const prestart = media.spec.customization.prestart;
+      const prestart = PRESTART.of(media.spec);
       if (!prestart) return layout;
       const volume = layout.volumes[0]!;
       for (const item of media.items.filter((i) => i.packageId === PACKAGE_ID)) {

@@ -14,6 +14,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, scryptSync, timingSafeEqual } from "node:crypto";
 import { settingsError } from "../password/settings-codes.ts";
+import "./codes.ts";
 
 /** The file, as a field table (offsets in bytes). Integers are single bytes. */
 export const SECRETS_FILE = {

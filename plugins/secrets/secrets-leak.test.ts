@@ -139,7 +139,7 @@ describe("settings errors through the CLI: coded, no stack trace, nothing writte
   const cases: Array<[string, string[], Record<string, string>, string]> = [
     ["weak password", [], { MEDIA_PW: "short1A" }, "BM3401"],
     ["wrong .pfx password", [], { PFX_PW: "not-the-password" }, "BM3408"],
-    ["media password variable not set", ["--password-env", "NO_SUCH_UNUSED"], {}, "BM1007"],
+    ["media password variable not set", ["--password", "env:NO_SUCH_UNUSED"], {}, "BM1007"],
     ["read-only variable", ["--var", "_SMSTSMediaType=x"], {}, "BM3403"],
     ["expired self-signed certificate", ["--cert-start", "2020-01-01", "--cert-expire", "2021-01-01"], {}, "BM3405"],
   ];

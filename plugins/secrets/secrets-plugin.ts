@@ -8,12 +8,15 @@ import { AsyncSeriesWaterfallHook } from "tapable";
 import { describeSecretRef, resolveSecret } from "../../core/secrets.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { ResolvedMedia } from "../../core/types.ts";
-import type { SecretRef } from "../../core/spec/schema.ts";
+import type { SecretRef } from "../../core/spec-schema.ts";
 import { renderConfigEnv } from "../media-config/render.ts";
 import { resolveMediaPassword, SETTINGS_STAGE } from "../password/password-plugin.ts";
 import { deriveMediaSalt } from "../password/media-salt.ts";
 import { diagnosticOf, settingsDiagnostic, settingsError } from "../password/settings-codes.ts";
 import { DEFAULT_KDF, sealSecrets, SECRETS_FILE, SECRETS_MAGIC, type KdfParams } from "./secret-box.ts";
+import "./codes.ts";
+import { VARIABLES } from "../media-config/spec.ts";
+import { PASSWORD } from "../password/spec.ts";
 
 export const PLUGIN_NAME = "SecretsPlugin";
 export const SECRETS_PATH = "bootmedia/secrets.enc";
@@ -36,7 +39,7 @@ const hooksOf = new WeakMap<PluginBuild, SecretsHooks>();
 
 type SecretVariable = { value: SecretRef; secret: true };
 const secretVariables = (media: ResolvedMedia) =>
-  Object.entries(media.spec.customization.variables).filter((e): e is [string, SecretVariable] => typeof e[1] !== "string");
+  Object.entries(VARIABLES.of(media.spec)).filter((e): e is [string, SecretVariable] => typeof e[1] !== "string");
 
 export class SecretsPlugin implements Plugin {
   readonly name = PLUGIN_NAME;
@@ -57,13 +60,13 @@ export class SecretsPlugin implements Plugin {
     const hooks = SecretsPlugin.getHooks(build);
 
     build.hooks.validate.tapPromise(PLUGIN_NAME, async (media, reporter) => {
-      for (const name of Object.keys(media.spec.customization.variables)) {
+      for (const name of Object.keys(VARIABLES.of(media.spec))) {
         if (name.startsWith("_")) {
           reporter.report(settingsDiagnostic("BM3403", `variable ${name} is read-only: names starting with _ are set by the deployment engine`, { path: `customization.variables.${name}`, source: PLUGIN_NAME }));
         }
       }
       const secrets = secretVariables(media);
-      if (secrets.length > 0 && !media.spec.security.password) {
+      if (secrets.length > 0 && !PASSWORD.of(media.spec)) {
         reporter.report(settingsDiagnostic("BM3402", `secret variable${secrets.length > 1 ? "s" : ""} ${secrets.map(([n]) => n).join(", ")} need${secrets.length > 1 ? "" : "s"} a media password: the secret part is encrypted with it`, { path: "security.password", source: PLUGIN_NAME }));
       }
       for (const [name, v] of secrets) {

@@ -10,6 +10,7 @@ import { execa } from "execa";
 import { BootmediaError } from "../../base/errors.ts";
 import type { StageProgress } from "../../core/progress.ts";
 import { checkDevice, describeDevice, probeDevice, type LsblkDevice } from "./device.ts";
+import "./codes.ts";
 
 const CHUNK = 4 * 1024 * 1024;
 

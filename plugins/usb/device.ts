@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { execa } from "execa";
 import { BootmediaError } from "../../base/errors.ts";
+import "./codes.ts";
 
 export interface LsblkDevice {
   name: string;

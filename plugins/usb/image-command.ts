@@ -5,9 +5,18 @@ import { BootmediaError } from "../../base/errors.ts";
 import { OutputTransaction } from "../../core/output.ts";
 import { writeFat } from "../../formats/fat/index.ts";
 import { parseSize } from "./size.ts";
-import type { ImageFlags } from "../images.ts";
+import type { ImageFormat } from "../../core/plugin.ts";
 
-export async function imageFat(dir: string, flags: ImageFlags) {
+interface FatImageFlags {
+  output: string;
+  force?: boolean;
+  size?: string;
+  label?: string;
+  fatType?: string;
+}
+import "../../core/codes.ts";
+
+export async function imageFat(dir: string, flags: FatImageFlags) {
   const out = flags.output;
   if (!out) throw new BootmediaError("BM1009", "image fat needs -o FILE");
   OutputTransaction.assertWritable([out], flags.force === true);
@@ -28,3 +37,13 @@ export async function imageFat(dir: string, flags: ImageFlags) {
     throw e;
   }
 }
+
+export const FAT_IMAGE_FORMAT: ImageFormat = {
+  describe: "a bare FAT12/16/32 file system (--size, --label, --fat-type)",
+  flags: [
+    { syntax: "--size <size>", description: "fat: image size (e.g. 64MiB)" },
+    { syntax: "--label <label>", description: "fat: volume label" },
+    { syntax: "--fat-type <n>", description: "fat: force 12, 16 or 32" },
+  ],
+  write: (dir, flags) => imageFat(dir, flags as FatImageFlags),
+};

@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import { hasBootSignature, readDisk, readFirstSector } from "../../formats/disk/index.ts";
 import { probeIso } from "../../formats/iso9660/probe.ts";
 import { readFatFile } from "../../formats/fat/index.ts";
-import type { Inspector, InspectReport } from "../inspectors.ts";
+import type { Inspector, InspectReport } from "../../core/plugin.ts";
 import { CONFIG_JSON } from "../media-config/render.ts";
 
 /** A boot signature in the first sector (an MBR, or a bare FAT file system) and no ISO 9660 volume. */

@@ -4,7 +4,7 @@ import { readdir, readFile, mkdir, truncate, writeFile, rm } from "node:fs/promi
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hashTree } from "../../cli/tree-hash.ts";
+import { hashTree } from "../../testing/tree-hash.ts";
 import { bootmedia, scratchFixtures } from "../../testing/cli.ts";
 import { checkWithFsck, extractWithMtools } from "../../formats/fat/testing/oracles.ts";
 import { PARTITION_START_LBA } from "../../formats/disk/index.ts";

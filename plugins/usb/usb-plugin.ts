@@ -14,6 +14,7 @@ import { plannedTree, type MediaWriter, type WriteContext } from "../../core/wri
 import { parseSize } from "./size.ts";
 import { approveDevice, copyImageToDevice } from "./device-write.ts";
 import { checkDevice, probeDevice } from "./device.ts";
+import { USB_TARGET } from "./spec.ts";
 
 export const PLUGIN_NAME = "UsbPlugin";
 
@@ -31,7 +32,8 @@ export class UsbPlugin implements Plugin {
   apply(build: PluginBuild): void {
     const { options } = build.context;
     build.hooks.checkLayout.tapPromise(PLUGIN_NAME, async (layout, media, reporter) => {
-      const sizeBytes = media.target.size ? parseSize(String(media.target.size)) : undefined;
+      const size = USB_TARGET.narrow(media.target)?.size;
+      const sizeBytes = size ? parseSize(size) : undefined;
       let totalBytes: number | undefined;
       try {
         totalBytes = (await planUsbImage(plannedTree(layout.volumes[0]!), { sourceDateEpoch: options.sourceDateEpoch, label: fatLabel(media.spec.name), ...(sizeBytes ? { sizeBytes } : {}) })).plan.totalBytes;
@@ -69,7 +71,8 @@ export const usbWriter: MediaWriter = {
   outputs: (_layout: MediaLayout, target: Target) => (isDevicePath(target.output) ? [] : [target.output]),
   async write(ctx) {
     const volume = ctx.layout.volumes[0]!;
-    const sizeBytes = ctx.target.size ? parseSize(String(ctx.target.size)) : undefined;
+    const size = USB_TARGET.narrow(ctx.target)?.size;
+    const sizeBytes = size ? parseSize(size) : undefined;
     const stage = ctx.progress.stage(`write ${ctx.target.output}`, "bytes");
     const bios = biosBoot(ctx, volume);
     const opts = {

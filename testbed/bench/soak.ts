@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { runTestbed } from "../testbed.ts";
 import { parseShard } from "../matrix.ts";
 import { NIC_IDS } from "../profiles.ts";
-import { hasReferencePackages, readReferenceManifest } from "../reference-media.ts";
+import { hasReferencePackages, readReferenceManifest } from "../testing/reference-media.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };

@@ -15,7 +15,7 @@ import { buildMatrix, type MediaUnderTest } from "../matrix.ts";
 import { runCase } from "../runner.ts";
 import { runTestbed } from "../testbed.ts";
 import { makeGrubTestMedia } from "../testing/media.ts";
-import { hasReferencePackages } from "../reference-media.ts";
+import { hasReferencePackages } from "../testing/reference-media.ts";
 import { describeMedia } from "../media-from-inputs.ts";
 
 const args = process.argv.slice(2);

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildReferenceImages } from "../../fixtures/boot-images/build.ts";
 import { writeCpioArchive, type CpioEntry } from "../../formats/cpio/writer.ts";
 import { buildQemuArgs, PROFILES, DEBUG_EXIT } from "../profiles.ts";
-import { REFERENCE_LIBRARY, REFERENCE_PACKAGES } from "../reference-media.ts";
+import { REFERENCE_LIBRARY, REFERENCE_PACKAGES } from "../testing/reference-media.ts";
 import { expectMpOutcome } from "./expect.ts";
 import { planMpNetwork, withMpNetwork, GUEST_NETWORK } from "./network.ts";
 import { MP_PATHS, renderPolicyRequest } from "./protocol.ts";

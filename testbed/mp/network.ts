@@ -8,6 +8,7 @@
  * The `-tcp:host:port` chardev form accepts one connection only in QEMU 7.2, so it is not used.
  */
 import { BootmediaError } from "../../base/errors.ts";
+import "./codes.ts";
 
 /** slirp's guest network (QEMU's default) and the MP address block inside it. */
 export const GUEST_NETWORK = {

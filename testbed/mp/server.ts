@@ -16,6 +16,7 @@ import {
   type MpAnswer, type PolicyRequest,
 } from "./protocol.ts";
 import { parseSite, type Site, type SiteInput } from "./site.ts";
+import "./codes.ts";
 
 /** The only address the simulator binds: guests get in through guestfwd, nothing else does. */
 export const MP_BIND_HOST = "127.0.0.1";

@@ -5,6 +5,7 @@
 import { X509Certificate } from "node:crypto";
 import { z } from "zod";
 import { BootmediaError } from "../../base/errors.ts";
+import "./codes.ts";
 
 /** "10.0.2.0/24" or "10.0.2.10-10.0.2.50" (inclusive). */
 const IpRange = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2}|-\d{1,3}(\.\d{1,3}){3})$/);

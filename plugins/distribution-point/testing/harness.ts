@@ -4,10 +4,10 @@ import { buildMedia, type BuildResult } from "../../../core/run.ts";
 import { ContentCache } from "../../../core/cache.ts";
 import { BuildLog } from "../../../core/log.ts";
 import { Redactor } from "../../../core/secrets.ts";
-import { loadSpecObject } from "../../../core/spec/load.ts";
+import { loadSpecObject } from "../../../core/spec-load.ts";
 import type { BuildContext } from "../../../core/context.ts";
 import type { Progress } from "../../../core/progress.ts";
-import { builtinPlugins } from "../../builtin.ts";
+import { builtinPluginSet } from "../../builtin.ts";
 import { DistributionPointPlugin, PLUGIN_NAME, type DistributionPointOptions } from "../distribution-point-plugin.ts";
 import { SAMPLE_BOOT_IMAGE, SAMPLE_TASK_SEQUENCE } from "./library.ts";
 
@@ -30,7 +30,8 @@ export async function buildFrom(
     contentLibrary: library,
     target: opts.target ?? { type: "directory", output: opts.out },
   };
-  const loaded = await loadSpecObject(raw, opts.dir);
+  const set = builtinPluginSet();
+  const loaded = await loadSpecObject(raw, opts.dir, { model: async () => set.model });
   const warnings: string[] = [];
   const progress: Progress = { stage: () => ({ update() {}, end() {} }), info() {}, warn: (m) => warnings.push(m) };
   const redactor = new Redactor();
@@ -44,8 +45,8 @@ export async function buildFrom(
     log: new BuildLog(redactor),
     redactor,
   };
-  // Until the built-in table lists the plugin, add it here; never twice.
-  const plugins = [...builtinPlugins(ctx.spec).filter((p) => p.name !== PLUGIN_NAME), new DistributionPointPlugin(opts.dp)];
+  // The test's own DistributionPointPlugin (with its options) replaces the built-in one.
+  const plugins = [...(await set.instances(ctx.spec)).filter((p) => p.name !== PLUGIN_NAME), new DistributionPointPlugin(opts.dp)];
   try {
     return { result: await buildMedia(ctx, plugins), warnings, log: ctx.log.text() };
   } catch (error) {

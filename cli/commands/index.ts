@@ -1,0 +1,18 @@
+/**
+ * Every command, with what `bootmedia --help` shows of it. A command's module (and what it
+ * needs: zod, certificates, QEMU tooling…) loads only when that command runs.
+ */
+import type { CommandRow } from "./types.ts";
+
+export type { CommandModule, CommandRow, Run } from "./types.ts";
+
+export const COMMANDS: Record<string, CommandRow> = {
+  build: { usage: "build [spec]", describe: "Build the media: resolve → validate → layout → fetch → write", load: () => import("./build.ts") },
+  plan: { usage: "plan [spec]", describe: "Resolve, validate and lay out the media; print the tree, sizes and volumes; write nothing", load: () => import("./plan.ts") },
+  inspect: { usage: "inspect <media>", describe: "Read media back: volumes, boot records, files, media configuration (secrets only as present/absent)", load: () => import("./inspect.ts") },
+  testbed: { usage: "testbed [...inputs]", describe: "Boot media (or specs, built first) in QEMU on a matrix of machines; `testbed merge <dirs...>` joins shard reports", load: () => import("./testbed.ts") },
+  image: { usage: "image <format> <dir>", describe: "Write an image of a folder with one writer (`bootmedia image --help` lists the formats)", load: () => import("./image.ts") },
+  doctor: { usage: "doctor", describe: "List the external tools and firmware the features need, and the Debian packages that provide them", load: () => import("./doctor.ts") },
+  dp: { usage: "dp <action> [dir]", describe: "Distribution point: `dp serve <dir>` serves a content library folder over HTTP(S) (Ctrl-C stops)", load: () => import("./dp.ts") },
+  cache: { usage: "cache <action>", describe: "Content cache: `ls` (entries, size, age), `verify` (rehash, remove bad), `prune --older-than 30d`", load: () => import("./cache.ts") },
+};

@@ -1,0 +1,130 @@
+/**
+ * `npm run demo`: from a fresh Debian 12 machine to media that boot, in five visible steps.
+ *
+ *   1. doctor --install --for demo   (QEMU, OVMF, GRUB, … from the doctor's table)
+ *   2. reference boot images          (built from Debian's packages, or the cached ones)
+ *   3. build fixtures/specs/demo.yaml as an ISO and a USB image (password, certificate, variables, prestart)
+ *   4. boot the ISO once in QEMU on an x64 UEFI machine through the testbed, against a
+ *      simulated management point; the media password is typed from DEMO_MEDIA_PASSWORD
+ *   5. print where the media, the log and the HTML report are
+ *
+ * A machine where the packages cannot be installed gets the placeholder demo (media that
+ * do not boot) and one line saying why and what to run.
+ */
+import { execa } from "execa";
+import { existsSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isBootmediaError } from "../base/errors.ts";
+import { installMissing, systemHost } from "../core/doctor-install.ts";
+import { describeMedia } from "../testbed/media-from-inputs.ts";
+import { parseSite } from "../testbed/mp/site.ts";
+import { runTestbed } from "../testbed/testbed.ts";
+import { ensureReferenceImages } from "./reference-images.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const OUT = join(ROOT, "out/demo");
+const SPEC = join(ROOT, "fixtures/specs/demo.yaml");
+const PLACEHOLDER_SPEC = join(ROOT, "fixtures/specs/sample-dir.yaml");
+// Each build makes its own self-signed certificate and log beside its output: one folder each.
+const ISO = join(OUT, "iso/contoso-demo.iso");
+const USB = join(OUT, "usb/contoso-demo.img");
+const REPORT = join(OUT, "testbed");
+const STEPS = 5;
+const started = performance.now();
+
+const rel = (p: string) => relative(process.cwd(), p) || ".";
+const clock = () => `${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s`;
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const step = (n: number, what: string) => say(`\n[${n}/${STEPS}] ${what}   (${clock()})`);
+
+/** Runs the bootmedia CLI as a user would, output shown as it comes. */
+async function bootmedia(args: string[]): Promise<void> {
+  say(`$ bootmedia ${args.join(" ")}`);
+  await execa(process.execPath, [join(ROOT, "bin/bootmedia.js"), ...args], { stdio: "inherit", cwd: ROOT });
+}
+
+/** Today's placeholder demo: the embedded sample content as ISO and USB image; nothing that boots. */
+async function placeholderDemo(why: string, todo: string): Promise<void> {
+  const iso = join(ROOT, "out/contoso-x64.iso");
+  const usb = join(ROOT, "out/contoso-x64.img");
+  await bootmedia(["build", rel(PLACEHOLDER_SPEC), "--force", "--target", "iso", "--out", iso]);
+  await bootmedia(["build", rel(PLACEHOLDER_SPEC), "--force", "--target", "usb", "--out", usb]);
+  say(`\ndemo: ${rel(iso)} and ${rel(usb)} hold the placeholder boot image BM100001 and do not boot: ${why}; ${todo}, then \`npm run demo\` again.`);
+}
+
+/** The simulated site: one MP, the demo's media certificate registered, unknown computers get the task sequence. */
+function demoSite(certificateDer: Buffer) {
+  return parseSite({
+    siteCode: "DEM",
+    managementPoints: ["MP1"],
+    computers: [],
+    boundaries: [],
+    taskSequences: [{ id: "BM200010", name: "Windows 11 (demo)" }],
+    deployments: [{ id: "DEP-DEMO", taskSequence: "BM200010", target: "unknown", variables: { OSDTimeZone: "UTC" } }],
+    certificates: [{ der: certificateDer.toString("base64") }],
+  });
+}
+
+async function main(): Promise<number> {
+  say("bootmedia demo: build media with a password, a certificate, variables and a prestart command, then boot them in QEMU");
+
+  step(1, "Debian packages the demo needs (bootmedia doctor --install --for demo)");
+  try {
+    const { installed, updateFailed } = await installMissing(systemHost(["demo"]), (l) => say(`  ${l}`));
+    say(installed.length ? `  installed: ${installed.join(" ")}` : "  all present");
+    if (updateFailed) say("  (apt-get update reported a problem; everything needed got installed anyway)");
+  } catch (e) {
+    if (!isBootmediaError(e) || !["BM5010", "BM5011"].includes(e.code)) throw e;
+    await placeholderDemo(`the packages to boot them could not be installed (${e.message})`, e.code === "BM5010" ? e.hint.replace(/^Run: /, "run `") + "`" : "fix apt");
+    // Like today's placeholder demo, this succeeds: the line above is the last word, not npm's error noise.
+    return 0;
+  }
+
+  step(2, "reference boot images (kernel, initramfs, GRUB; built once from Debian's packages, then cached)");
+  const { built } = await ensureReferenceImages((l) => say(`  ${l}`));
+  say(built ? "  built" : "  taken from the cache");
+
+  step(3, "build the media as ISO and USB image (password from DEMO_MEDIA_PASSWORD, self-signed certificate)");
+  process.env.DEMO_MEDIA_PASSWORD ??= "Contoso-Demo-2026";
+  await rm(OUT, { recursive: true, force: true });
+  await bootmedia(["build", rel(SPEC), "--force", "--target", "iso", "--out", ISO]);
+  await bootmedia(["build", rel(SPEC), "--force", "--target", "usb", "--out", USB]);
+
+  step(4, "boot the ISO in QEMU: x64 UEFI machine, e1000 NIC, a simulated management point; the testbed types the password");
+  const certificate = readFileSync(join(OUT, "iso/contoso-demo.cer"));
+  const media = await describeMedia(ISO, "demo");
+  const report = await runTestbed({
+    media: [{ ...media, answers: { password: [process.env.DEMO_MEDIA_PASSWORD] }, managementPoints: { site: demoSite(certificate), mps: [{ name: "MP1", up: true }] } }],
+    profiles: ["x64-uefi"],
+    nics: ["e1000"],
+    concurrency: 1,
+    reportDir: REPORT,
+    onEvent: (e) => {
+      if (e.type === "marker") say(`  ${clock()}  guest: ${JSON.stringify(e.marker)}`);
+      if (e.type === "warning") say(`  warning: ${e.message}`);
+    },
+  });
+  const result = report.cases[0]!;
+  say(`  ${result.ok ? "booted" : "DID NOT BOOT AS EXPECTED"}: ${result.id} ended ${result.actual.status === "pass" ? "in a pass" : `in ${result.actual.reason}`} after ${(result.timings.verdictMs / 1000).toFixed(1)} s`);
+
+  step(5, "what the demo produced");
+  const screenshot = result.screenshot ? join(REPORT, result.screenshot) : undefined;
+  say(`  media:      ${rel(ISO)}  and  ${rel(USB)}  (each with its media certificate, contoso-demo.cer, beside it)`);
+  say(`  build logs: ${rel(join(OUT, "iso/bootmedia.log"))}  and  ${rel(join(OUT, "usb/bootmedia.log"))}`);
+  say(`  report:     ${rel(join(REPORT, "index.html"))}  (serial log: ${rel(join(REPORT, result.serialLog))})`);
+  if (screenshot && existsSync(screenshot)) say(`  screenshot: ${rel(screenshot)}`);
+  say(`\ndemo ${result.ok ? "done" : "FAILED"} in ${clock().trim()}`);
+  return result.ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(isBootmediaError(e) ? `error ${e.code}: ${e.message}\n  hint: ${e.hint}\n` : `demo failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);
+
+

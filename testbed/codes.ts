@@ -1,0 +1,19 @@
+/** Codes of the testbed (BM50xx inputs, BM51xx QEMU/QMP) (the management-point simulator's are in mp/codes.ts). */
+import { defineCodes } from "../base/errors.ts";
+
+export const TESTBED_CODES = defineCodes("testbed", {
+  BM5001: { title: "testbed tool missing", hint: "Run `bootmedia doctor` to see which package provides it." },
+  BM5002: { title: "firmware file missing", hint: "Install Debian's `ovmf` (x64 UEFI) and `ovmf-ia32` (x86 UEFI) packages, or drop the UEFI profiles with --profile." },
+  BM5003: { title: "media file missing", hint: "Build the media first (`bootmedia build`), or check the path given to the testbed." },
+  BM5004: { title: "unknown machine profile", hint: "Use one of the profiles `docs/testbed.md` lists: x86-bios, x64-bios, x86-uefi, x64-uefi." },
+  BM5005: { title: "unknown NIC model", hint: "Use one of the NIC models `docs/testbed.md` lists: e1000, virtio-net-pci, e1000e, rtl8139." },
+  BM5006: { title: "invalid shard", hint: "Give the shard as i/n with 1 <= i <= n, e.g. --shard 2/4." },
+  BM5007: { title: "duplicate case id", hint: "Two media give the same case id; give each media its own `label`." },
+  BM5008: { title: "KVM not usable", hint: "The KVM probe boot did not finish; run without --accel kvm (TCG is the default), or fix /dev/kvm access and nested virtualisation." },
+  BM5009: { title: "prompt answer invalid", hint: "Give each prompt answer as one line of text (no line breaks); an empty string types just Enter (the prompt's default)." },
+  BM5101: { title: "QEMU failed to start", hint: "Run the QEMU command line printed in the case's qemu.log by hand to see why; check the profile's firmware and the media path." },
+  BM5102: { title: "QMP connection failed", hint: "QEMU did not open its QMP socket; check that the temp folder is writable and QEMU is 7.2 or newer." },
+  BM5103: { title: "QMP command failed", hint: "QEMU refused a QMP command; the message holds QEMU's own error text." },
+  BM5104: { title: "shard results unreadable", hint: "Pass the result folders written by `bootmedia testbed --shard i/n` (each holds results.json)." },
+  BM5105: { title: "shard results overlap", hint: "Two shard folders hold the same case; merge the results of one run only, each shard once." },
+});
