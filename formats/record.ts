@@ -185,8 +185,3 @@ export function decodeRecord<L extends RecordLayout>(layout: L, buf: Buffer, at 
   for (let i = 0; i < names.length; i++) out[names[i]] = readers[i](buf, at);
   return out as DecodedRecord<L>;
 }
-
-/** Where a field of a record starts, for the few places that place variable data after a table. */
-export function fieldOffset<L extends RecordLayout>(layout: L, name: keyof L["fields"] & string): number {
-  return layout.fields[name].offset;
-}
