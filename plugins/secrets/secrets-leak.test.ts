@@ -155,7 +155,11 @@ describe("settings errors through the CLI: coded, no stack trace, nothing writte
     expect(r.stderr).not.toMatch(/\n\s+at .*\.ts:\d+/);
     expectNoSecrets("stderr", Buffer.from(r.stderr));
     if (extraEnv.MEDIA_PW) expect(r.stderr).not.toContain(extraEnv.MEDIA_PW);
-    expect(await fg(`fail-${code}*`, { cwd: fx.out("") })).toEqual([]);
+    // No media; only the failed run's own log (docs/safety.md), and no secret in it.
+    expect(await fg(`fail-${code}*`, { cwd: fx.out("") })).toEqual([`fail-${code}.failed.bootmedia.log`]);
+    const log = await readFile(fx.out(`fail-${code}.failed.bootmedia.log`));
+    expectNoSecrets("failed log", log);
+    if (extraEnv.MEDIA_PW) expect(log.toString()).not.toContain(extraEnv.MEDIA_PW);
   });
 
   it("a secret variable without any password is BM3402; --strict makes the missing password an error", async () => {
