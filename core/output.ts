@@ -8,6 +8,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rm
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { BootmediaError } from "../base/errors.ts";
+import { timedSync } from "../base/timings.ts";
 import "./codes.ts";
 
 const TMP_MARK = ".bootmedia-";
@@ -40,9 +41,11 @@ export class OutputTransaction {
     if (this.finished) throw new Error("transaction already finished");
     OutputTransaction.assertWritable([finalPath], this.force);
     await mkdir(dirname(finalPath), { recursive: true });
-    removeStaleTemps(dirname(finalPath));
     const tmp = join(dirname(finalPath), `.${basename(finalPath)}${TMP_MARK}${process.pid}.tmp`);
-    rmSync(tmp, { recursive: true, force: true });
+    timedSync("temporaries", () => {
+      removeStaleTemps(dirname(finalPath));
+      rmSync(tmp, { recursive: true, force: true });
+    });
     this.pending.set(finalPath, tmp);
     return tmp;
   }
@@ -51,16 +54,18 @@ export class OutputTransaction {
   commit(): string[] {
     const done: string[] = [];
     for (const [final, tmp] of this.pending) {
-      syncTree(tmp);
-      if (statSync(tmp).isDirectory() && existsSync(final)) {
-        const old = join(dirname(final), `.${basename(final)}${TMP_MARK}${process.pid}.old`);
-        renameSync(final, old);
-        renameSync(tmp, final);
-        rmSync(old, { recursive: true, force: true });
-      } else {
-        renameSync(tmp, final);
-      }
-      syncDir(dirname(final));
+      timedSync("flush", () => syncTree(tmp));
+      timedSync("rename", () => {
+        if (statSync(tmp).isDirectory() && existsSync(final)) {
+          const old = join(dirname(final), `.${basename(final)}${TMP_MARK}${process.pid}.old`);
+          renameSync(final, old);
+          renameSync(tmp, final);
+          rmSync(old, { recursive: true, force: true });
+        } else {
+          renameSync(tmp, final);
+        }
+        syncDir(dirname(final));
+      });
       done.push(final);
     }
     this.pending.clear();

@@ -2,6 +2,7 @@
 import { basename } from "node:path";
 import { sourceDateEpochFromEnv } from "../../core/context.ts";
 import { treeFromDir } from "../../base/dir-tree.ts";
+import { timed } from "../../base/timings.ts";
 import { OutputTransaction } from "../../core/output.ts";
 import { writeIso } from "../../formats/iso9660/write.ts";
 import type { ImageFormat } from "../../core/plugin.ts";
@@ -13,12 +14,12 @@ interface IsoImageFlags {
   bootBios?: string;
   bootEfi?: string;
 }
-import { volumeIdOf } from "./iso-plugin.ts";
+import { volumeIdOf } from "./volume-id.ts";
 
 export async function imageIso(dir: string, flags: IsoImageFlags) {
   const out = flags.output;
   OutputTransaction.assertWritable([out], flags.force === true);
-  const entries = await treeFromDir(dir);
+  const entries = await timed("listing", () => treeFromDir(dir));
   const boot = { ...(flags.bootBios ? { bios: { image: flags.bootBios } } : {}), ...(flags.bootEfi ? { efi: { image: flags.bootEfi } } : {}) };
   const tx = new OutputTransaction(flags.force === true);
   try {

@@ -1,6 +1,7 @@
 /** `bootmedia image fat <dir> -o fs.img [--size SIZE] [--label LABEL]`: a bare FAT file system from a folder. */
 import { sourceDateEpochFromEnv } from "../../core/context.ts";
 import { treeFromDir } from "../../base/dir-tree.ts";
+import { timed } from "../../base/timings.ts";
 import { BootmediaError } from "../../base/errors.ts";
 import { OutputTransaction } from "../../core/output.ts";
 import { writeFat } from "../../formats/fat/index.ts";
@@ -20,7 +21,7 @@ export async function imageFat(dir: string, flags: FatImageFlags) {
   const out = flags.output;
   if (!out) throw new BootmediaError("BM1009", "image fat needs -o FILE");
   OutputTransaction.assertWritable([out], flags.force === true);
-  const entries = await treeFromDir(dir);
+  const entries = await timed("listing", () => treeFromDir(dir));
   const tx = new OutputTransaction(flags.force === true);
   try {
     const tmp = await tx.temp(out);
