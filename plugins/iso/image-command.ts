@@ -10,7 +10,8 @@ import type { ImageFormat } from "../../core/plugin.ts";
 interface IsoImageFlags {
   output: string;
   force?: boolean;
-  volumeId?: string;
+  /** A number when given as digits only (cac). */
+  volumeId?: string | number;
   bootBios?: string;
   bootEfi?: string;
 }
@@ -25,7 +26,7 @@ export async function imageIso(dir: string, flags: IsoImageFlags) {
   try {
     const tmp = await tx.temp(out);
     const r = await writeIso(entries, {
-      volumeId: flags.volumeId ?? volumeIdOf(basename(out).replace(/\.iso$/i, ""), 1, 1),
+      volumeId: flags.volumeId !== undefined ? String(flags.volumeId) : volumeIdOf(basename(out).replace(/\.iso$/i, ""), 1, 1),
       sourceDateEpoch: sourceDateEpochFromEnv(),
       application: "BOOTMEDIA",
       ...(flags.bootBios || flags.bootEfi ? { boot } : {}),

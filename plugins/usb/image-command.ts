@@ -11,8 +11,9 @@ import type { ImageFormat } from "../../core/plugin.ts";
 interface FatImageFlags {
   output: string;
   force?: boolean;
-  size?: string;
-  label?: string;
+  /** size and label are numbers when given as digits only (cac). */
+  size?: string | number;
+  label?: string | number;
   fatType?: string;
 }
 import "../../core/codes.ts";
@@ -27,8 +28,9 @@ export async function imageFat(dir: string, flags: FatImageFlags) {
     const tmp = await tx.temp(out);
     const plan = await writeFat(entries, {
       sourceDateEpoch: sourceDateEpochFromEnv(),
-      ...(flags.label ? { label: flags.label } : {}),
-      ...(flags.size ? { sizeBytes: parseSize(flags.size) } : {}),
+      // cac gives digits-only values as numbers (--size 1048576, --label 2024): hence String().
+      ...(flags.label ? { label: String(flags.label) } : {}),
+      ...(flags.size ? { sizeBytes: parseSize(String(flags.size)) } : {}),
       ...(flags.fatType ? { fatType: Number(flags.fatType) as 12 | 16 | 32 } : {}),
     }, tmp);
     tx.commit();
