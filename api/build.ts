@@ -20,6 +20,8 @@ export interface BuildInput extends SpecInput {
   cacheDir?: string;
   /** Parallel fetches (default 4). */
   concurrency?: number;
+  /** Time limit of one plugin hook call, in ms (default 600 s). */
+  hookTimeoutMs?: number;
   /** Where progress goes (default: nowhere). */
   progress?: Progress;
 }
@@ -37,6 +39,7 @@ export async function prepareBuild(input: BuildInput): Promise<{ ctx: BuildConte
       strict: input.strict === true,
       yes: input.yes === true,
       concurrency: input.concurrency ?? 4,
+      ...(input.hookTimeoutMs === undefined ? {} : { hookTimeoutMs: input.hookTimeoutMs }),
       sourceDateEpoch: sourceDateEpochFromEnv(),
     },
     cache: new ContentCache(resolve(input.cacheDir ?? defaultCacheDir())),

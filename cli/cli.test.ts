@@ -28,14 +28,14 @@ describe("bootmedia plan", () => {
 });
 
 describe("bootmedia build (directory writer)", () => {
-  it("writes the tree and bootmedia.log, refuses to overwrite, replaces with --force", async () => {
+  it("writes the tree and <output>.bootmedia.log, refuses to overwrite, replaces with --force", async () => {
     const out = fx.out("contoso-x64");
     const first = await bootmedia(["build", fx.spec("sample-dir.yaml")], { env: env() });
     expect(first.exitCode, first.stderr).toBe(0);
     const config = JSON.parse(await readFile(join(out, "bootmedia/media.json"), "utf8"));
     expect(config).toMatchObject({ id: "contoso-x64", taskSequence: "BM200010", unknownComputers: true, userDeviceAffinity: "auto" });
     expect(config.managementPoints.list.map((m: { url: string }) => m.url)).toEqual(["http://mp1.contoso.test", "http://mp2.contoso.test"]);
-    const log = await readFile(join(fx.dir, "out/bootmedia.log"), "utf8");
+    const log = await readFile(join(fx.dir, "out/contoso-x64.bootmedia.log"), "utf8");
     expect(log).toMatch(/package BM100001 \(boot-image\)/);
     expect(log).toMatch(/command line: sh bootmedia\/prestart\/check.sh/);
     expect(log).toMatch(/variable OSDTimeZone=UTC/);

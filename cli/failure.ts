@@ -1,6 +1,7 @@
 /** How a failed command reaches the user: usage errors (2), coded problems (1), bugs (3). */
 import { BootmediaError } from "../base/errors.ts";
 import { abortAllOutputs } from "../core/output.ts";
+import { interruptedBy } from "../core/interrupt.ts";
 import { redactEverywhere } from "../core/secrets.ts";
 import { diagnosticsOf, printDiagnostics, printJson, type OutputMode } from "./commands/render.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -15,6 +16,8 @@ export function reportFailure(e: unknown, mode: OutputMode): number {
     else process.stderr.write(redactEverywhere(`error BM1009 ${message}`) + "\n  hint: run `bootmedia --help`\n");
     return EXIT.USAGE;
   }
+  // The signal handler has already said so, and sets the exit status.
+  if (interruptedBy() && e instanceof BootmediaError && e.code === "BM4003") return EXIT.PROBLEMS;
   const diags = diagnosticsOf(e);
   if (diags.length > 0) {
     if (mode.json) printJson({ ok: false, diagnostics: diags });

@@ -48,19 +48,30 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Signals: remove temporaries synchronously, leave old outputs untouched, exit 130/143. */
+/**
+ * Signals: remove temporaries, leave old outputs untouched, exit 130/143; the build sees the
+ * interruption and never claims success. The first signal removes both handlers, so a second
+ * SIGINT or SIGTERM takes the default action and ends the process whatever it is stuck in
+ * (even an exit waiting for a thread-pool read that never returns).
+ */
 export function installSignalHandlers(): void {
-  for (const [sig, code] of [["SIGINT", EXIT.SIGINT], ["SIGTERM", EXIT.SIGTERM]] as const) {
-    process.on(sig, () => {
-      void import("../core/output.ts").then(({ abortAllOutputs }) => {
+  const signals = [["SIGINT", EXIT.SIGINT], ["SIGTERM", EXIT.SIGTERM]] as const;
+  const handlers = signals.map(([sig, code]) => {
+    const handler = () => {
+      for (const [s, h] of handlers) process.removeListener(s, h);
+      void Promise.all([import("../core/output.ts"), import("../core/interrupt.ts"), import("../core/codes.ts")]).then(([{ abortAllOutputs, outputsCommitted }, { markInterrupted }, { CORE_CODES }]) => {
+        markInterrupted(sig);
         const sweep = abortAllOutputs();
-        process.stderr.write(`\nerror BM4003 build interrupted by ${sig}; previous outputs are untouched\n`);
+        const what = outputsCommitted() ? "after its outputs were complete and in place" : "previous outputs are untouched";
+        process.stderr.write(`\nerror BM4003 build interrupted by ${sig}; ${what}\n  hint: ${CORE_CODES.BM4003.hint}\n`);
         // I/O already handed to the thread pool may still land; sweep once it has, then exit.
         setTimeout(() => {
           sweep();
           process.exit(code);
         }, 150);
       });
-    });
-  }
+    };
+    process.on(sig, handler);
+    return [sig, handler] as const;
+  });
 }

@@ -4,6 +4,7 @@
  */
 import { createHooks, wrapTapFailures, type BuildHooks } from "./hooks.ts";
 import type { BuildContext } from "./context.ts";
+import { BootmediaError } from "../base/errors.ts";
 import type { Plugin, PluginBuild } from "./plugin.ts";
 
 export class MediaBuild {
@@ -14,7 +15,7 @@ export class MediaBuild {
 
   constructor(readonly context: BuildContext) {
     this.hooks = createHooks();
-    wrapTapFailures(this.hooks);
+    wrapTapFailures(this.hooks, context.options?.hookTimeoutMs);
     const view = Object.fromEntries(
       Object.entries(this.hooks).map(([name, hook]) => {
         const h = hook as unknown as Record<string, (...a: unknown[]) => unknown>;
@@ -28,8 +29,12 @@ export class MediaBuild {
   /** Applies plugins in order; a plugin name may appear only once. */
   use(plugins: Plugin[]): void {
     for (const p of plugins) {
-      if (this.applied.includes(p.name)) throw new Error(`plugin "${p.name}" applied twice`);
-      p.apply(this.pluginView);
+      if (this.applied.includes(p.name)) throw new BootmediaError("BM1008", `plugin "${p.name}" is loaded twice`, { where: p.name });
+      try {
+        p.apply(this.pluginView);
+      } catch (e) {
+        throw new BootmediaError("BM4006", `plugin "${p.name}" failed while being set up: ${e instanceof Error ? e.message : String(e)}`, { where: p.name, cause: e });
+      }
       this.applied.push(p.name);
     }
   }

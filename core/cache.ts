@@ -3,7 +3,8 @@
  * the cache only after its bytes hashed to the expected value (temp file, verify, rename),
  * so the cache never holds a partial or unverified file.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat, utimes } from "node:fs/promises";
 import { availableParallelism, homedir } from "node:os";
 import { dirname, join } from "node:path";
@@ -238,6 +239,29 @@ export class ContentCache {
   }
 
   /**
+   * Like `has`, but a hit is hashed again: bytes on the cache's disk may have rotted or been
+   * edited since they were verified, and they are what goes on the media. A bad entry is
+   * removed ("corrupt"): the caller fetches it again.
+   */
+  async check(sha256: string, size: number): Promise<"hit" | "miss" | "corrupt"> {
+    if (!(await this.has(sha256, size))) return "miss";
+    const path = this.pathOf(sha256);
+    const actual = await hashFile(path).catch(() => undefined);
+    if (actual === sha256) return "hit";
+    await rm(path, { force: true });
+    return "corrupt";
+  }
+
+  /** BM2010 when the cache folder is a file, or cannot be created. */
+  async assertUsable(): Promise<void> {
+    try {
+      await mkdir(join(this.dir, "sha256"), { recursive: true });
+    } catch (e) {
+      throw new BootmediaError("BM2010", `cannot use ${this.dir} as the content cache (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { where: this.dir, cause: e });
+    }
+  }
+
+  /**
    * Streams `source` into the cache, hashing as bytes arrive. On a mismatch the bytes are
    * discarded and BM2004 names `label` (the file as the user knows it).
    */
@@ -274,4 +298,10 @@ export class ContentCache {
       await rm(tmp, { force: true });
     }
   }
+}
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
 }

@@ -16,6 +16,8 @@ export interface BuildOptions {
   yes: boolean;
   /** Seconds since the epoch for every timestamp and id on the media. */
   sourceDateEpoch: number;
+  /** Time limit of one plugin hook call (default DEFAULT_HOOK_TIMEOUT_S). */
+  hookTimeoutMs?: number;
 }
 
 export interface BuildContext {

@@ -57,7 +57,7 @@ describe("MediaBuild hooks", () => {
   it("refuses the same plugin twice", () => {
     const build = new MediaBuild(ctx);
     const p = { name: "Twice", apply: () => {} };
-    expect(() => build.use([p, p])).toThrow(/applied twice/);
+    expect(() => build.use([p, p])).toThrow(/loaded twice/);
   });
 });
 

@@ -8,10 +8,11 @@ import type { Diagnostic } from "../base/diagnostics.ts";
 import type { ContentItem, MediaLayout, ResolvedMedia, Target, WriteResult } from "./types.ts";
 import type { Fetcher } from "./fetch.ts";
 import type { MediaWriter } from "./write.ts";
+import { DEFAULT_HOOK_TIMEOUT_S, withTimeLimit } from "./hook-timeout.ts";
 import "./codes.ts";
 
-/** Named layout stages: boot files first, content, then the media configuration, then splitting. */
-export const LAYOUT_STAGE = { BOOT: -100, CONTENT: 0, CONFIG: 100, SPLIT: 200 } as const;
+/** Named layout stages: boot files first, content, then the media configuration, its manifest, then splitting. */
+export const LAYOUT_STAGE = { BOOT: -100, CONTENT: 0, CONFIG: 100, MANIFEST: 150, SPLIT: 200 } as const;
 
 /** Collects diagnostics; given to validate and checkLayout taps. */
 export interface Reporter {
@@ -55,8 +56,11 @@ export function createHooks() {
 
 export type BuildHooks = ReturnType<typeof createHooks>;
 
-/** Wraps every tap of every hook so its failures carry the hook's and the plugin's names. */
-export function wrapTapFailures(hooks: BuildHooks): void {
+/**
+ * Wraps every tap of every hook so its failures carry the hook's and the plugin's names,
+ * and every asynchronous call has a time limit (BM4005).
+ */
+export function wrapTapFailures(hooks: BuildHooks, timeoutMs = DEFAULT_HOOK_TIMEOUT_S * 1000): void {
   for (const [hookName, hook] of Object.entries(hooks)) {
     (hook as AsyncSeriesHook<unknown[]>).intercept({
       register: (tap) => {
@@ -65,7 +69,7 @@ export function wrapTapFailures(hooks: BuildHooks): void {
         if (tap.type === "promise") {
           tap.fn = async (...args: unknown[]) => {
             try {
-              return await fn(...args);
+              return await withTimeLimit(Promise.resolve(fn(...args)), timeoutMs, hookName, tap.name);
             } catch (e) {
               throw blame(e);
             }
@@ -81,7 +85,8 @@ export function wrapTapFailures(hooks: BuildHooks): void {
         } else {
           tap.fn = (...args: unknown[]) => {
             const cb = args.pop() as (err?: unknown, r?: unknown) => void;
-            fn(...args, (err: unknown, r: unknown) => cb(err ? blame(err) : err, r));
+            const settled = new Promise((resolve, reject) => fn(...args, (err: unknown, r: unknown) => (err ? reject(err) : resolve(r))));
+            withTimeLimit(settled, timeoutMs, hookName, tap.name).then((r) => cb(undefined, r), (err: unknown) => cb(blame(err)));
           };
         }
         return tap;

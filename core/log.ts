@@ -1,13 +1,27 @@
 /**
- * bootmedia.log, written beside the output (the counterpart of CreateTSMedia.log): stages
- * with timings, packages, resolved content with hashes, prestart command line and
+ * The build log, one per output, written beside it (the counterpart of CreateTSMedia.log):
+ * stages with timings, packages, resolved content with hashes, prestart command line and
  * variables. Every line passes through the redactor, so no secret value reaches it.
+ *
+ * `<output>.bootmedia.log` belongs to the output in place: only a build that replaced the
+ * output writes it. A failed build writes `<output>.failed.bootmedia.log` and leaves the
+ * output's own log alone. For a drive (/dev/sdX) both go to the current folder, named
+ * after the drive.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import type { Redactor } from "./secrets.ts";
+import { isDrivePath } from "./output-safety.ts";
 
-export const LOG_FILE_NAME = "bootmedia.log";
+export const LOG_SUFFIX = ".bootmedia.log";
+export const FAILED_LOG_SUFFIX = ".failed.bootmedia.log";
+
+/** Where the log of a build of `output` goes. */
+export function logPathFor(output: string, outcome: "succeeded" | "failed"): string {
+  const suffix = outcome === "succeeded" ? LOG_SUFFIX : FAILED_LOG_SUFFIX;
+  const base = isDrivePath(output) || dirname(output) === "/dev" ? join(process.cwd(), basename(output)) : output;
+  return base + suffix;
+}
 
 export class BuildLog {
   private readonly lines: string[] = [];
@@ -22,10 +36,10 @@ export class BuildLog {
     return this.redactor.redact(this.lines.join("\n") + "\n");
   }
 
-  /** Writes the log beside `output` atomically (temp + rename). */
-  save(output: string): string {
-    const file = join(dirname(output), LOG_FILE_NAME);
-    mkdirSync(dirname(file), { recursive: true });
+  /** Writes the log of a build of `output` atomically (temp + rename) into an existing folder. */
+  save(output: string, outcome: "succeeded" | "failed"): string | undefined {
+    const file = logPathFor(output, outcome);
+    if (!existsSync(dirname(file))) return undefined;
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, this.text());
     renameSync(tmp, file);

@@ -9,11 +9,15 @@ import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { BootmediaError } from "../base/errors.ts";
 import { timedSync } from "../base/timings.ts";
+import { refuseSpecialOutput } from "./output-safety.ts";
 import "./codes.ts";
 
 const TMP_MARK = ".bootmedia-";
 /** Every live transaction, so a signal handler can clean them all synchronously. */
 const live = new Set<OutputTransaction>();
+/** Whether this process has renamed any output into place (a late signal must not deny it). */
+let committedAny = false;
+export const outputsCommitted = () => committedAny;
 
 export class OutputTransaction {
   private readonly pending = new Map<string, string>(); // final -> temp
@@ -21,6 +25,8 @@ export class OutputTransaction {
   private removed: string[] = [];
   /** True once aborted: writers that create many files check it between files. */
   aborted = false;
+  /** True once any output was renamed into place. */
+  committed = false;
 
   constructor(readonly force: boolean) {
     live.add(this);
@@ -28,9 +34,11 @@ export class OutputTransaction {
 
   /** Refuses existing outputs without --force, before any work is done. */
   static assertWritable(paths: string[], force: boolean): void {
+    // Devices, FIFOs and sockets are never replaced, --force or not (drives are not outputs
+    // here: the usb writer lists none and confirms instead).
+    for (const p of paths) refuseSpecialOutput(p);
     if (force) return;
-    // A block device is not an output that "exists": writers to drives confirm instead.
-    const existing = paths.filter((p) => existsSync(p) && !statSync(p).isBlockDevice());
+    const existing = paths.filter((p) => existsSync(p));
     if (existing.length > 0) {
       throw new BootmediaError("BM1010", `output exists: ${existing.join(", ")}`);
     }
@@ -38,6 +46,7 @@ export class OutputTransaction {
 
   /** A fresh temporary path beside `finalPath` (same filesystem, so rename is atomic). */
   async temp(finalPath: string): Promise<string> {
+    if (this.aborted) throw new BootmediaError("BM4003", "build interrupted; previous outputs are untouched");
     if (this.finished) throw new Error("transaction already finished");
     OutputTransaction.assertWritable([finalPath], this.force);
     await mkdir(dirname(finalPath), { recursive: true });
@@ -52,6 +61,7 @@ export class OutputTransaction {
 
   /** fsync and rename every temporary into place. Directories swap via a backup name. */
   commit(): string[] {
+    if (this.aborted) throw new BootmediaError("BM4003", "build interrupted; previous outputs are untouched");
     const done: string[] = [];
     for (const [final, tmp] of this.pending) {
       timedSync("flush", () => syncTree(tmp));
@@ -64,6 +74,7 @@ export class OutputTransaction {
         } else {
           renameSync(tmp, final);
         }
+        this.committed = committedAny = true;
         syncDir(dirname(final));
       });
       done.push(final);

@@ -15,6 +15,9 @@ import type { EntrySource, MediaLayout, ResolvedMedia, Target, WriteResult } fro
 import type { FileSource, TreeEntry } from "../base/tree.ts";
 import type { Reporter } from "./hooks.ts";
 import { materializeSlices } from "./slices.ts";
+import { checkOutputTarget, codedWriteError, isDrivePath } from "./output-safety.ts";
+import { assertNotInterrupted } from "./interrupt.ts";
+import { assertScratchUsable, removeStaleScratch } from "./scratch.ts";
 import "./codes.ts";
 
 export interface PlanResult {
@@ -53,7 +56,12 @@ export async function buildMedia(ctx: BuildContext, plugins: Plugin[]): Promise<
   build.use(plugins);
   const run = new StageRunner(build);
   const target = targetOf(ctx);
-  OutputTransaction.assertWritable([target.output], ctx.options.force);
+  // Refused here, before any work, a path gets no log either (it may be /dev/null).
+  checkOutputTarget(target);
+  if (!(target.type === "usb" && isDrivePath(target.output))) OutputTransaction.assertWritable([target.output], ctx.options.force);
+  for (const name of await removeStaleScratch()) ctx.log.write("scratch", `removed ${name}, left by a bootmedia process that no longer runs`);
+  // ISO (its ESP image) and USB (a drive's image) targets need scratch space in TMPDIR.
+  if (target.type !== "directory") await assertScratchUsable();
   const tx = new OutputTransaction(ctx.options.force);
   try {
     // Validation and layout need only manifests (sizes, hashes): a media that cannot be
@@ -63,18 +71,33 @@ export async function buildMedia(ctx: BuildContext, plugins: Plugin[]): Promise<
     const layout = await run.layout(media);
     const fetch = await run.fetch(media);
     const outputs = await run.write(media, layout, tx);
+    // From here the outputs are in place: their log describes them, whatever follows.
+    ctx.log.write("write", `outputs in place: ${outputs.map((o) => `${o.path} (${o.bytes} bytes)`).join(", ")}`);
     const summary = { outputs, diagnostics: run.diagnostics, timings: run.timings };
-    await build.hooks.done.promise(summary);
+    try {
+      await build.hooks.done.promise(summary);
+      assertNotInterrupted();
+    } catch (e) {
+      ctx.log.write("failed", e instanceof BootmediaError ? `${e.code} ${e.message}` : String(e));
+      ctx.log.save(target.output, "succeeded");
+      throw e;
+    }
     ctx.log.write("done", `build succeeded: ${outputs.map((o) => `${o.path} (${o.bytes} bytes)`).join(", ")}`);
-    const logFile = ctx.log.save(target.output);
+    const logFile = ctx.log.save(target.output, "succeeded") ?? "";
     return { media, layout, ...summary, fetch, logFile };
   } catch (e) {
+    if (tx.committed) throw e;
     tx.abort();
+    tx.sweep(); // the writer has returned: what it wrote after a signal's abort goes too
     build.hooks.failed.call(e as Error);
     const ds = e instanceof DiagnosticsError ? e.diagnostics : [];
     for (const d of ds) ctx.log.write("validate", formatDiagnostic(d));
     ctx.log.write("failed", e instanceof BootmediaError ? `${e.code} ${e.message}` : String(e));
-    ctx.log.save(target.output);
+    try {
+      ctx.log.save(target.output, "failed");
+    } catch {
+      /* the build's own error is what the user needs to see */
+    }
     throw e;
   }
 }
@@ -124,12 +147,17 @@ class StageRunner {
 
   fetch(media: ResolvedMedia): Promise<FetchStats> {
     return this.timed("fetch", async () => {
+      await this.ctx.cache.assertUsable();
       const s = this.ctx.progress.stage("fetch", "bytes");
       const stats = await fetchItems(media.items, {
         cache: this.ctx.cache,
         fetcherFor: (item) => this.build.hooks.fetcher.call(item),
         concurrency: this.ctx.options.concurrency,
         progress: s,
+        onWarning: (d) => {
+          this.diagnostics.push(d);
+          this.ctx.log.write("fetch", formatDiagnostic(d));
+        },
       });
       s.end();
       this.ctx.log.write("fetch", `${stats.items} items: ${stats.bytesFetched} bytes fetched, ${stats.bytesFromCache} bytes from cache ${this.ctx.cache.dir}`);
@@ -189,10 +217,17 @@ class StageRunner {
         outputs = await writer.write({
           layout, media, target, tx, progress: this.ctx.progress, treeOf, sourceOf, sourceDateEpoch: this.ctx.options.sourceDateEpoch, yes: this.ctx.options.yes,
         });
+      } catch (e) {
+        throw codedWriteError(e, target.output);
       } finally {
         await slices.cleanup();
       }
-      tx.commit();
+      assertNotInterrupted();
+      try {
+        tx.commit();
+      } catch (e) {
+        throw codedWriteError(e, target.output);
+      }
       for (const o of outputs) this.ctx.log.write("write", `${o.path}: ${o.bytes} bytes${o.sha256 ? ` sha256 ${o.sha256}` : ""}`);
       await this.build.hooks.afterWrite.promise({ outputs });
       return outputs;

@@ -2,9 +2,9 @@
  * Secrets arrive only by reference ({ env } or { file }). Every resolved value is
  * registered with the build's redactor, so logs and output never show it.
  */
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { BootmediaError } from "../base/errors.ts";
+import { LIMITS, readInputFile } from "./limits.ts";
 import type { SecretRef } from "./spec-schema.ts";
 import "./codes.ts";
 
@@ -12,9 +12,19 @@ import "./codes.ts";
 const allRedactors = new Set<Redactor>();
 
 export function redactEverywhere(text: string): string {
-  let out = text;
+  let out = redactUrls(text);
   for (const r of allRedactors) out = r.redact(out);
   return out;
+}
+
+/**
+ * URLs lose their userinfo and query string wherever bootmedia prints or logs them: a
+ * distribution point's `?token=…` or `user:password@` is a credential.
+ */
+const URL_PARTS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>]*@)?([^\s?#"'<>]*)(\?[^\s#"'<>]*)?/gi;
+export function redactUrls(text: string): string {
+  return text.replace(URL_PARTS, (_m, scheme: string, userinfo: string | undefined, rest: string, query: string | undefined) =>
+    `${scheme}${userinfo ? "***@" : ""}${rest}${query ? "?***" : ""}`);
 }
 
 export class Redactor {
@@ -27,7 +37,7 @@ export class Redactor {
   }
   /** Replaces every registered secret in `text` with ***. */
   redact(text: string): string {
-    let out = text;
+    let out = redactUrls(text);
     for (const v of [...this.values].sort((a, b) => b.length - a.length)) out = out.split(v).join("***");
     return out;
   }
@@ -41,11 +51,7 @@ export async function resolveSecret(ref: SecretRef, baseDir: string, redactor: R
       throw new BootmediaError("BM1007", `${where}: environment variable ${ref.env} is not set`, { where });
     }
   } else {
-    try {
-      value = (await readFile(resolve(baseDir, ref.file), "utf8")).replace(/\r?\n$/, "");
-    } catch (e) {
-      throw new BootmediaError("BM1007", `${where}: cannot read secret file ${ref.file} (${(e as NodeJS.ErrnoException).code})`, { where });
-    }
+    value = (await readInputFile(resolve(baseDir, ref.file), { label: `${where}: secret file`, maxBytes: LIMITS.secretBytes, code: "BM1007", where })).replace(/\r?\n$/, "");
   }
   redactor.add(value);
   return value;

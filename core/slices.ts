@@ -2,9 +2,9 @@
  * Parts of files split across volumes are byte ranges of cached content. Writers take
  * whole files, so each range is copied to a temporary file for the duration of the write.
  */
-import { mkdtemp, open, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { scratchDir } from "./scratch.ts";
 import type { EntrySource, MediaLayout } from "./types.ts";
 
 type Slice = Extract<EntrySource, { kind: "slice" }>;
@@ -13,7 +13,7 @@ const key = (s: Slice) => `${s.sha256}:${s.offset}:${s.length}`;
 export async function materializeSlices(layout: MediaLayout, cachedPath: (sha256: string) => string) {
   const slices = layout.volumes.flatMap((v) => v.entries).flatMap((e) => (e.type === "file" && e.source.kind === "slice" ? [e.source] : []));
   const paths = new Map<string, string>();
-  const dir = slices.length > 0 ? await mkdtemp(join(tmpdir(), "bootmedia-parts-")) : undefined;
+  const dir = slices.length > 0 ? await scratchDir("parts") : undefined;
   for (const [i, s] of slices.entries()) {
     const dest = join(dir!, `part-${i}`);
     await copyRange(cachedPath(s.sha256), dest, s.offset, s.length);

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { BootmediaError } from "../base/errors.ts";
 import type { SpecModel } from "./spec-model.ts";
+import { ENV_NAME } from "./spec-schema.ts";
 import "./codes.ts";
 
 export interface SpecFlag {
@@ -94,7 +95,7 @@ function describe(node: JsonSchema, path: string[]): SpecFlag {
 export function flagSyntax(f: SpecFlag): string[] {
   switch (f.kind) {
     case "secret":
-      return [`--${f.flag}-env <NAME>`, `--${f.flag}-file <PATH>`];
+      return [`--${f.flag} <env:NAME|file:PATH>`];
     case "boolean":
       return [`--${f.flag}`, `--no-${f.flag}`];
     case "mp":
@@ -120,10 +121,8 @@ export function applySpecFlags(raw: Record<string, unknown>, options: Record<str
   for (const f of all) {
     const key = camel(f.flag);
     if (f.kind === "secret") {
-      const env = options[`${key}Env`];
-      const file = options[`${key}File`];
-      if (env !== undefined) setPath(raw, f.path, { env: String(env) }, f.shorthand);
-      if (file !== undefined) setPath(raw, f.path, { file: String(file) }, f.shorthand);
+      const v = options[key];
+      if (v !== undefined) setPath(raw, f.path, parseSecretFlag(`--${f.flag}`, String(Array.isArray(v) ? v[v.length - 1] : v)), f.shorthand);
       continue;
     }
     const secretVars = f.kind === "var" ? options[camel(`secret-${f.flag}`)] : undefined;
@@ -139,17 +138,27 @@ export function applySpecFlags(raw: Record<string, unknown>, options: Record<str
   }
 }
 
+
+/**
+ * A secret on the command line, by reference only and spelled one way everywhere:
+ * `env:NAME` or `file:PATH` (as `--secret-var NAME=env:VAR` and `--answer password=env:NAME`).
+ * Anything else may be the secret itself, so it is refused without being echoed.
+ */
+export function parseSecretFlag(flag: string, value: string): { env: string } | { file: string } {
+  const m = /^(env|file):(.+)$/.exec(value);
+  if (m && m[1] === "env" && ENV_NAME.test(m[2]!)) return { env: m[2]! };
+  if (m && m[1] === "file") return { file: m[2]! };
+  throw new BootmediaError("BM1006", `${flag} takes env:NAME (a variable name) or file:PATH, not the secret itself; the value given is not shown`, { where: flag });
+}
+
 /** `--secret-var NAME=env:VAR` / `NAME=file:PATH` into the spec's `{ value: {env|file}, secret: true }` form. */
 function secretVariables(f: SpecFlag, v: unknown, current: unknown): Record<string, unknown> {
   const base = (current && typeof current === "object" ? current : {}) as Record<string, unknown>;
   for (const s of many(v)) {
-    const m = /^([^=]+)=(env|file):(.+)$/.exec(s);
-    if (!m) {
-      // The value is not echoed: it may be the secret itself.
-      const name = s.includes("=") ? s.slice(0, s.indexOf("=")) : s;
-      throw new BootmediaError("BM1006", `--secret-${f.flag} ${name}=… must name env:VAR or file:PATH, not the value`, { where: `--secret-${f.flag}` });
-    }
-    base[m[1]] = { value: { [m[2]]: m[3] }, secret: true };
+    const i = s.indexOf("=");
+    // The value is not echoed: it may be the secret itself.
+    const name = i > 0 ? s.slice(0, i) : "NAME";
+    base[name] = { value: parseSecretFlag(`--secret-${f.flag} ${name}=…`, i > 0 ? s.slice(i + 1) : ""), secret: true };
   }
   return base;
 }

@@ -2,7 +2,6 @@
  * Loads a media spec (YAML or JSON): parses, validates against the schema and reports
  * every problem at once, each with file:line:column, a stable BM1xxx code and a hint.
  */
-import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { LineCounter, parseDocument, isNode, type Document } from "yaml";
 import type { z } from "zod";
@@ -11,6 +10,8 @@ import { BootmediaError, type ErrorCode } from "../base/errors.ts";
 import type { MediaSpec } from "./spec-schema.ts";
 import type { SpecModel } from "./spec-model.ts";
 import "./codes.ts";
+import { LIMITS, readInputFile } from "./limits.ts";
+import { checkSpecDocument, toJsBounded } from "./yaml-limits.ts";
 
 export interface LoadedSpec {
   spec: MediaSpec;
@@ -31,14 +32,11 @@ export interface SpecSource {
 /** Reads and validates a spec file. */
 export async function loadSpecFile(file: string, source: SpecSource): Promise<LoadedSpec & { model: SpecModel }> {
   const abs = resolve(file);
-  let text: string;
-  try {
-    text = await readFile(abs, "utf8");
-  } catch (e) {
-    throw new BootmediaError("BM1001", `cannot read spec ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { where: file });
-  }
+  const text = await readInputFile(abs, { label: "spec", maxBytes: LIMITS.specBytes, code: "BM1001", where: file });
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // Duplicate keys are found by checkSpecDocument in one pass: yaml's own check compares
+  // every key with every earlier one (quadratic: 40,000 variables took 10 s).
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   const where = (offset: number) => {
     const p = lines.linePos(offset);
     return `${file}:${p.line}:${p.col}`;
@@ -46,7 +44,9 @@ export async function loadSpecFile(file: string, source: SpecSource): Promise<Lo
   if (doc.errors.length > 0) {
     throw new DiagnosticsError(doc.errors.map((e) => diagnostic("BM1002", e.message.split("\n")[0]!, { path: where(e.pos[0]) })));
   }
-  const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
+  const problems = checkSpecDocument(doc, where, file);
+  if (problems.length > 0) throw new DiagnosticsError(problems);
+  const raw = (toJsBounded(doc, file) ?? {}) as Record<string, unknown>;
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw new DiagnosticsError([diagnostic("BM1002", "the spec must be a mapping of options", { path: `${file}:1:1` })]);
   }
@@ -90,7 +90,8 @@ function issueToDiagnostic(issue: z.core.$ZodIssue, doc: Document, where: (o: nu
   return diagnostic(code, message, { path: `${locate(doc, path, where, issue.code === "unrecognized_keys") ?? `${file}`} (${dotted})` });
 }
 
-function codeOf(issue: z.core.$ZodIssue): ErrorCode {
+/** The stable code of a schema issue (the wizard checks answers with the same codes as `build`). */
+export function codeOf(issue: z.core.$ZodIssue): ErrorCode {
   if (issue.code === "custom" && typeof issue.params?.bm === "string") return issue.params.bm as ErrorCode;
   if (issue.code === "unrecognized_keys") return "BM1004";
   if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) return "BM1005";

@@ -8,6 +8,9 @@
 import { z } from "zod";
 import { ARCHES, FIRMWARES } from "./compat.ts";
 
+/** A portable environment variable name (POSIX: letters, digits, underscore). */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** `{ env: NAME }` or `{ file: path }`; an inline string is BM1006, never accepted. */
 export const secretRef = (description: string, flag: string, codes: string[] = []) =>
   z
@@ -25,6 +28,10 @@ export const secretRef = (description: string, flag: string, codes: string[] = [
         typeof value === "object" && value !== null && Object.keys(value).length === 1 &&
         (typeof (value as { env?: unknown }).env === "string" || typeof (value as { file?: unknown }).file === "string");
       if (!ok) ctx.addIssue({ code: "custom", message: "expected { env: NAME } or { file: path }", params: { bm: "BM1003" } });
+      // Not echoed: what stands where a name belongs is most likely the secret itself.
+      else if ("env" in (value as object) && !ENV_NAME.test((value as { env: string }).env)) {
+        ctx.addIssue({ code: "custom", message: "env must name an environment variable (letters, digits, _; not starting with a digit); the value given is not shown, as it may be the secret itself", params: { bm: "BM1006" } });
+      }
     })
     .transform((v) => v as SecretRef)
     .meta({ description, flag, type: "secret", codes: ["BM1006", "BM1007", ...codes] });

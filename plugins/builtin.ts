@@ -12,6 +12,7 @@ import password from "./password/index.ts";
 import secrets from "./secrets/index.ts";
 import certificates from "./certificates/index.ts";
 import mediaConfig from "./media-config/index.ts";
+import mediaManifest from "./media-manifest/index.ts";
 import directory from "./directory/index.ts";
 import usb from "./usb/index.ts";
 import iso from "./iso/index.ts";
@@ -26,6 +27,7 @@ export const BUILTIN_PLUGINS: ReadonlyArray<PluginDefinition<unknown>> = [
   secrets,
   certificates,
   mediaConfig,
+  mediaManifest,
   directory,
   iso,
   usb,

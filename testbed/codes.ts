@@ -16,4 +16,5 @@ export const TESTBED_CODES = defineCodes("testbed", {
   BM5103: { title: "QMP command failed", hint: "QEMU refused a QMP command; the message holds QEMU's own error text." },
   BM5104: { title: "shard results unreadable", hint: "Pass the result folders written by `bootmedia testbed --shard i/n` (each holds results.json)." },
   BM5105: { title: "shard results overlap", hint: "Two shard folders hold the same case; merge the results of one run only, each shard once." },
+  BM5305: { title: "testbed site file invalid", hint: "Fix the site file as docs/testbed.md (\"Site files\") describes: a site database, media by name, and cases naming them." },
 });

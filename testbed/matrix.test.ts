@@ -7,7 +7,7 @@ const media = (images: MediaUnderTest["images"], label: string, kind: MediaUnder
   ({ kind, path: `/m/${label}.${kind}`, images, drivers: REFERENCE_DRIVERS, label });
 
 describe("expectCase", () => {
-  // Written out from DESIGN.md §3 by hand, not derived from compat.ts: an x64 machine in
+  // Written out by hand from the boot rules in docs/design-decisions.md, not derived from compat.ts: an x64 machine in
   // BIOS mode runs x86 or x64 images, an x86 machine only x86, UEFI only its own bitness.
   const TRUTH: Record<string, Record<string, string>> = {
     "x86-bios": { x86: "pass", x64: "fail: needs-x64-cpu", both: "pass" },

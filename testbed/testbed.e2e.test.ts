@@ -14,7 +14,7 @@ import type { MediaUnderTest } from "./matrix.ts";
 import type { TestbedReport } from "./report.ts";
 
 const PASS = "pass";
-// What each profile must do with each media, written out by hand from DESIGN.md §3.
+// What each profile must do with each media, written out by hand from the boot rules in docs/design-decisions.md.
 const EXPECTED: Record<string, { both: string; x64: string }> = {
   "x86-bios": { both: PASS, x64: "fail: needs-x64-cpu" },
   "x64-bios": { both: PASS, x64: PASS },

@@ -5,6 +5,7 @@ import { contextFromCli, type CommonFlags } from "./context.ts";
 import { printDiagnostics, printJson, progressFor } from "./render.ts";
 import { addSpecFlags, modelForArgs } from "./spec-flags.ts";
 import type { CommandRow, Run } from "./types.ts";
+import { DEFAULT_HOOK_TIMEOUT_S } from "../../core/hook-timeout.ts";
 
 export async function register(cli: CAC, run: Run, args: string[], row: CommandRow): Promise<void> {
   const build = cli
@@ -13,7 +14,8 @@ export async function register(cli: CAC, run: Run, args: string[], row: CommandR
     .option("--strict", "Treat warnings (e.g. no media password) as errors")
     .option("--yes", "Do not ask before erasing a USB drive (for scripts)")
     .option("--cache-dir <dir>", "Content cache (default $BOOTMEDIA_CACHE or ~/.cache/bootmedia)")
-    .option("--concurrency <n>", "Parallel fetches", { default: 4 });
+    .option("--concurrency <n>", "Parallel fetches (1-256)", { default: 4 })
+    .option("--hook-timeout <seconds>", `Time limit of one plugin hook call (default $BOOTMEDIA_HOOK_TIMEOUT or ${DEFAULT_HOOK_TIMEOUT_S})`);
   addSpecFlags(build, await modelForArgs(args));
   build.action((spec: string | undefined, flags: CommonFlags) =>
     run(async () => {

@@ -1,29 +1,60 @@
-/** `bootmedia inspect <media>`: reads media back through the first plugin's inspector that knows it. */
+/** `bootmedia inspect <media> [--check]`: reads media back through the first plugin's inspector that knows it, or checks it. */
 import type { CAC } from "cac";
 import { BootmediaError } from "../../base/errors.ts";
+import { formatDiagnostic } from "../../base/diagnostics.ts";
 import { resolveLazy, type Inspector } from "../../core/plugin.ts";
 import { loadPlugins } from "../../core/load-plugins.ts";
 import { builtinInspectors } from "../../plugins/builtin.ts";
-import { printJson } from "./render.ts";
+import { checkMedia, DEFAULT_WARN_DAYS, type CheckResult } from "../../plugins/media-manifest/check.ts";
+import { openMedia } from "../../plugins/media-manifest/open-media.ts";
+import { contextFromCli } from "./context.ts";
+import { printJson, progressFor } from "./render.ts";
 import type { CommandRow, Run } from "./types.ts";
+
+interface InspectFlags { json?: boolean; plugin?: string | string[]; check?: boolean; warnDays?: string | number; spec?: string }
 
 export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): void {
   cli
     .command(row.usage, row.describe)
     .option("--plugin <module>", "Also try this plugin's reader (path or package name; repeatable)")
-    .action((media: string, flags: { json?: boolean; plugin?: string | string[] }) =>
-    run(async () => {
-      const extra: Inspector[] = [];
-      const refs = (flags.plugin === undefined ? [] : ([] as string[]).concat(flags.plugin)).map((ref) => ({ ref, baseDir: process.cwd() }));
-      for (const p of await loadPlugins(refs)) if (p.definition.inspector) extra.push(await resolveLazy(p.definition.inspector));
-      for (const inspector of [...extra, ...(await builtinInspectors())]) {
-        if (!(await inspector.detect(media))) continue;
-        const report = await inspector.inspect(media);
-        if (flags.json) printJson({ ok: true, ...report });
-        else process.stdout.write(inspector.format(report));
-        return 0;
-      }
-      throw new BootmediaError("BM1001", `${media}: not media bootmedia can read (a media folder, .iso or USB image)`, { where: media });
-    }),
-  );
+    .option("--check", "Exit 1 when the media would fail soon: certificate expired/expiring/not yet valid, files differing from the media manifest, machines not covered")
+    .option("--warn-days <n>", `With --check: a certificate expiring within n days is a finding (default ${DEFAULT_WARN_DAYS})`)
+    .option("--spec <file>", "With --check: the machines of this (current) spec must be covered, instead of those recorded at build")
+    .action((media: string, flags: InspectFlags) =>
+      run(async () => {
+        const extra: Inspector[] = [];
+        const refs = (flags.plugin === undefined ? [] : ([] as string[]).concat(flags.plugin)).map((ref) => ({ ref, baseDir: process.cwd() }));
+        for (const p of await loadPlugins(refs)) if (p.definition.inspector) extra.push(await resolveLazy(p.definition.inspector));
+        const inspectors = [...extra, ...(await builtinInspectors())];
+        if (flags.check) return check(media, flags, inspectors);
+        for (const inspector of inspectors) {
+          if (!(await inspector.detect(media))) continue;
+          const report = await inspector.inspect(media);
+          if (flags.json) printJson({ ok: true, ...report });
+          else process.stdout.write(inspector.format(report));
+          return 0;
+        }
+        throw new BootmediaError("BM1001", `${media}: not media bootmedia can read (a media folder, .iso or USB image)`, { where: media });
+      }),
+    );
+}
+
+async function check(media: string, flags: InspectFlags, inspectors: Inspector[]): Promise<number> {
+  const warnDays = flags.warnDays === undefined ? DEFAULT_WARN_DAYS : Number(flags.warnDays);
+  if (!Number.isInteger(warnDays) || warnDays < 0) throw new BootmediaError("BM1009", `--warn-days wants a whole number of days, got "${flags.warnDays}"`);
+  const machines = flags.spec ? (await contextFromCli(flags.spec, {}, progressFor({ json: true, quiet: true }))).ctx.spec.machines : undefined;
+  const result = await checkMedia(await openMedia(media, inspectors), { warnDays, ...(machines ? { machines } : {}) });
+  const failed = result.findings.some((f) => f.severity === "error");
+  if (flags.json) printJson({ ok: !failed, ...result });
+  else process.stdout.write(formatCheck(result, failed));
+  return failed ? 1 : 0;
+}
+
+function formatCheck(r: CheckResult, failed: boolean): string {
+  const lines = [`check ${r.media} (${r.kind})`];
+  if (r.certificate) lines.push(`certificate "${r.certificate.subject}": valid ${r.certificate.notBefore} .. ${r.certificate.notAfter} (${r.certificate.daysLeft} days left)`);
+  lines.push(`files checked against the manifest: ${r.filesChecked}; machines checked: ${r.machinesChecked}`);
+  for (const f of r.findings) lines.push(formatDiagnostic(f));
+  lines.push(failed ? `FAIL: ${r.findings.filter((f) => f.severity === "error").length} finding(s)` : "OK");
+  return lines.join("\n") + "\n";
 }

@@ -16,6 +16,7 @@ import type { CaseResult } from "../../testbed/runner.ts";
 import { DEFAULT_ANSWERS, type PromptAnswers } from "../../testbed/answers.ts";
 import { Redactor, resolveSecret } from "../../core/secrets.ts";
 import "../../core/codes.ts";
+import { runSiteFile } from "./testbed-site.ts";
 
 /**
  * `--answer KEY=VALUE` (repeatable, in order): what the testbed types at the boot
@@ -48,6 +49,7 @@ interface TestbedFlags {
   reportDir?: string;
   accel?: "tcg" | "kvm";
   timeout?: string;
+  site?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -71,10 +73,12 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
     .option("--report-dir <dir>", "Where results.json, junit.xml and index.html go", { default: "out/testbed" })
     .option("--accel <tcg|kvm>", "Accelerator; kvm only after a probe boot proves it works", { default: "tcg" })
     .option("--timeout <s>", "Per-case timeout in seconds")
+    .option("--site <site.yaml>", "Run the management-point cases of a site file (docs/testbed.md, \"Site files\"); expected outcomes derived from the site and the media")
     .option("--answer <key=value>", "Type this at the boot prompt `key` (repeatable, in order); password=env:NAME or password=file:PATH")
     .action((inputs: string[], flags: TestbedFlags) =>
       run(async () => {
         const reportDir = resolve(flags.reportDir ?? "out/testbed");
+        if (flags.site) return runSiteFile(flags.site, reportDir, flags);
         if (inputs[0] === "merge") {
           const merged = await mergeReports(inputs.slice(1).map((d) => resolve(d)), reportDir);
           if (flags.json) printJson({ ok: merged.summary.mismatched === 0, report: reportDir, summary: merged.summary });

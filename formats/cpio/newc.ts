@@ -6,30 +6,32 @@
  * A record is: a 110-byte header, the NUL-terminated name, padding to a multiple of 4
  * (counted from the record start), the data, padding to a multiple of 4.
  */
+import { achars, defineRecord, encodeRecord, hex } from "../record.ts";
 
-/** Header fields in on-disk order; every numeric field is 8 ASCII hex digits. */
-export const NEWC_FIELDS = [
-  { offset: 6, size: 8, name: "ino" },
-  { offset: 14, size: 8, name: "mode" },
-  { offset: 22, size: 8, name: "uid" },
-  { offset: 30, size: 8, name: "gid" },
-  { offset: 38, size: 8, name: "nlink" },
-  { offset: 46, size: 8, name: "mtime" },
-  { offset: 54, size: 8, name: "filesize" },
-  { offset: 62, size: 8, name: "devmajor" },
-  { offset: 70, size: 8, name: "devminor" },
-  { offset: 78, size: 8, name: "rdevmajor" },
-  { offset: 86, size: 8, name: "rdevminor" },
-  { offset: 94, size: 8, name: "namesize" },
-  { offset: 102, size: 8, name: "check" },
-] as const;
+/** The 110-byte header; every numeric field is 8 ASCII hex digits (buffer-format.rst, "cpio_file_header"). */
+export const NEWC_HEADER = defineRecord(110, {
+  magic: achars(0, 6),
+  ino: hex(6, 8),
+  mode: hex(14, 8),
+  uid: hex(22, 8),
+  gid: hex(30, 8),
+  nlink: hex(38, 8),
+  mtime: hex(46, 8),
+  filesize: hex(54, 8),
+  devmajor: hex(62, 8),
+  devminor: hex(70, 8),
+  rdevmajor: hex(78, 8),
+  rdevminor: hex(86, 8),
+  namesize: hex(94, 8),
+  check: hex(102, 8),
+});
 
 export const NEWC_MAGIC = "070701";
-export const NEWC_HEADER_SIZE = 110;
+export const NEWC_HEADER_SIZE = NEWC_HEADER.size;
 /** The name of the record that ends the archive (it has no data and mode 0). */
 export const NEWC_TRAILER_NAME = "TRAILER!!!";
 
-export type NewcFieldName = (typeof NEWC_FIELDS)[number]["name"];
+export type NewcFieldName = Exclude<keyof (typeof NEWC_HEADER)["fields"], "magic">;
 export type NewcHeader = Record<NewcFieldName, number>;
 
 /** File type bits of `mode` (POSIX <sys/stat.h>; cpio stores st_mode as is). */
@@ -41,8 +43,6 @@ export const FILE_TYPE = {
   blockdev: 0o060000,
 } as const;
 
-const MAX_FIELD = 0xffffffff;
-
 /** Bytes needed after `length` bytes to reach the next multiple of 4. */
 export function padTo4(length: number): number {
   return (4 - (length % 4)) % 4;
@@ -50,17 +50,13 @@ export function padTo4(length: number): number {
 
 /** Encodes one header plus its NUL-terminated, padded name. */
 export function encodeNewcHeader(header: Omit<NewcHeader, "namesize">, name: string): Uint8Array {
-  const nameBytes = new TextEncoder().encode(name);
-  const fields: NewcHeader = { ...header, namesize: nameBytes.length + 1 };
+  const nameBytes = Buffer.from(name, "utf8");
   const total = NEWC_HEADER_SIZE + nameBytes.length + 1;
-  const out = new Uint8Array(total + padTo4(total));
-  out.set(new TextEncoder().encode(NEWC_MAGIC), 0);
-  for (const f of NEWC_FIELDS) {
-    const value = fields[f.name];
-    if (!Number.isInteger(value) || value < 0 || value > MAX_FIELD) {
-      throw new RangeError(`cpio field ${f.name} out of range: ${value} (entry ${name})`);
-    }
-    out.set(new TextEncoder().encode(value.toString(16).padStart(f.size, "0")), f.offset);
+  const out = Buffer.alloc(total + padTo4(total));
+  try {
+    encodeRecord(NEWC_HEADER, { ...header, magic: NEWC_MAGIC, namesize: nameBytes.length + 1 }, out);
+  } catch (e) {
+    throw new RangeError(`cpio ${(e as Error).message} (entry ${name})`);
   }
   out.set(nameBytes, NEWC_HEADER_SIZE);
   return out;

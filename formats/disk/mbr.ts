@@ -2,30 +2,30 @@
  * Master Boot Record: boot code, disk signature and four primary partition entries
  * (UEFI 2.10 §5.2.1 "Legacy Master Boot Record", Table 5-1/5-2).
  */
-import { bytes, readRecord, u8, u16, u32, writeRecord } from "../fat/record.ts";
+import { bytes, decodeRecord, defineRecord, encodeRecord, u8, u16le, u32le } from "../record.ts";
 
 export const MBR_BYTES = 512;
 
 /** Legacy MBR layout (UEFI §5.2.1 Table 5-1). */
-export const MBR = {
+export const MBR = defineRecord(MBR_BYTES, {
   BootCode: bytes(0, 440),
-  UniqueMBRDiskSignature: u32(440),
-  Unknown: u16(444),
+  UniqueMBRDiskSignature: u32le(440),
+  Unknown: u16le(444),
   PartitionRecord: bytes(446, 64),
-  Signature: u16(510),
-} as const;
+  Signature: u16le(510),
+});
 export const MBR_SIGNATURE = 0xaa55;
 export const PARTITION_RECORD_BYTES = 16;
 
 /** One partition record (UEFI §5.2.1 Table 5-2). */
-export const PARTITION_RECORD = {
+export const PARTITION_RECORD = defineRecord(PARTITION_RECORD_BYTES, {
   BootIndicator: u8(0),
   StartingCHS: bytes(1, 3),
   OSType: u8(4),
   EndingCHS: bytes(5, 3),
-  StartingLBA: u32(8),
-  SizeInLBA: u32(12),
-} as const;
+  StartingLBA: u32le(8),
+  SizeInLBA: u32le(12),
+});
 
 export const PARTITION_TYPES = { FAT32_LBA: 0x0c, EFI_SYSTEM: 0xef, GPT_PROTECTIVE: 0xee } as const;
 export const BOOT_INDICATOR_ACTIVE = 0x80;
@@ -43,13 +43,13 @@ function encodeChs(lba: number): Buffer {
 /** A fresh MBR sector: the given boot code (or zeros), signature and partitions. */
 export function encodeMbr(opts: { bootCode?: Uint8Array; diskSignature: number; partitions: MbrPartition[] }): Buffer {
   const buf = Buffer.alloc(MBR_BYTES);
-  if (opts.bootCode) buf.set(opts.bootCode.subarray(0, MBR.BootCode.size), 0);
-  writeRecord(MBR, buf, 0, { UniqueMBRDiskSignature: opts.diskSignature, Unknown: 0, Signature: MBR_SIGNATURE });
+  if (opts.bootCode) buf.set(opts.bootCode.subarray(0, MBR.fields.BootCode.size), 0);
+  encodeRecord(MBR, { UniqueMBRDiskSignature: opts.diskSignature, Unknown: 0, Signature: MBR_SIGNATURE }, buf, 0);
   opts.partitions.slice(0, 4).forEach((p, i) => {
-    writeRecord(PARTITION_RECORD, buf, MBR.PartitionRecord.offset + i * PARTITION_RECORD_BYTES, {
+    encodeRecord(PARTITION_RECORD, {
       BootIndicator: p.bootable ? BOOT_INDICATOR_ACTIVE : 0, StartingCHS: encodeChs(p.startLba), OSType: p.type,
       EndingCHS: encodeChs(p.startLba + p.sectors - 1), StartingLBA: p.startLba, SizeInLBA: p.sectors,
-    });
+    }, buf, MBR.fields.PartitionRecord.offset + i * PARTITION_RECORD_BYTES);
   });
   return buf;
 }
@@ -57,10 +57,10 @@ export function encodeMbr(opts: { bootCode?: Uint8Array; diskSignature: number; 
 export interface DecodedMbr { valid: boolean; diskSignature: number; partitions: Array<MbrPartition & { index: number }>; bootCode: Buffer }
 
 export function decodeMbr(sector: Buffer): DecodedMbr {
-  const m = readRecord(MBR, sector, 0);
+  const m = decodeRecord(MBR, sector, 0);
   const partitions: DecodedMbr["partitions"] = [];
   for (let i = 0; i < 4; i++) {
-    const p = readRecord(PARTITION_RECORD, sector, MBR.PartitionRecord.offset + i * PARTITION_RECORD_BYTES);
+    const p = decodeRecord(PARTITION_RECORD, sector, MBR.fields.PartitionRecord.offset + i * PARTITION_RECORD_BYTES);
     if (p.OSType === 0 || p.SizeInLBA === 0) continue;
     partitions.push({ index: i + 1, bootable: p.BootIndicator === BOOT_INDICATOR_ACTIVE, type: p.OSType, startLba: p.StartingLBA, sectors: p.SizeInLBA });
   }

@@ -2,7 +2,7 @@
  * Encoders for the metadata regions of a planned FAT volume: boot sector + BPB, FSInfo,
  * FAT chunks and directory clusters. Each returns bytes; write.ts places them.
  */
-import { writeRecord } from "./record.ts";
+import { encodeRecord } from "../record.ts";
 import type { FatPlan, PlanDir } from "./plan.ts";
 import { checksumShortName, toDosTimestamp, type DosTimestamp } from "./names.ts";
 import {
@@ -21,8 +21,8 @@ const NO_NAME = "NO NAME    ";
 export function encodeBootSector(plan: FatPlan, hiddenSectors: number): Buffer {
   const buf = Buffer.alloc(SECTOR_BYTES);
   const fat32 = plan.fatType === 32;
-  const codeOffset = fat32 ? BPB32.BootCode.offset : BPB16.BootCode.offset;
-  writeRecord(BPB, buf, 0, {
+  const codeOffset = fat32 ? BPB32.fields.BootCode.offset : BPB16.fields.BootCode.offset;
+  encodeRecord(BPB, {
     // Short jump over the BPB to the boot code, then NOP (spec §3.1 BS_jmpBoot).
     BS_jmpBoot: Buffer.from([0xeb, codeOffset - 2, 0x90]),
     BS_OEMName: "MSWIN4.1", // the spec's most compatible OEM name
@@ -39,7 +39,7 @@ export function encodeBootSector(plan: FatPlan, hiddenSectors: number): Buffer {
     BPB_HiddSec: hiddenSectors,
     BPB_TotSec32: !fat32 && plan.totalSectors < 0x10000 ? 0 : plan.totalSectors,
     Signature_word: BOOT_SIGNATURE,
-  });
+  }, buf, 0);
   const ext = {
     BS_DrvNum: 0x80,
     BS_BootSig: EXT_BOOT_SIGNATURE,
@@ -48,12 +48,12 @@ export function encodeBootSector(plan: FatPlan, hiddenSectors: number): Buffer {
     BS_FilSysType: `FAT${plan.fatType}   `,
   };
   if (fat32) {
-    writeRecord(BPB32, buf, 0, {
+    encodeRecord(BPB32, {
       ...ext, BPB_FATSz32: plan.fatSectors, BPB_ExtFlags: 0, BPB_FSVer: 0, BPB_RootClus: plan.root.firstCluster,
       BPB_FSInfo: FAT32_FSINFO_SECTOR, BPB_BkBootSec: FAT32_BACKUP_BOOT_SECTOR,
-    });
+    }, buf, 0);
   } else {
-    writeRecord(BPB16, buf, 0, ext);
+    encodeRecord(BPB16, ext, buf, 0);
   }
   buf.set(BOOT_STUB, codeOffset);
   return buf;
@@ -62,13 +62,13 @@ export function encodeBootSector(plan: FatPlan, hiddenSectors: number): Buffer {
 /** FAT32 FSInfo sector (spec §5): exact free count and the first free cluster. */
 export function encodeFsInfo(plan: FatPlan): Buffer {
   const buf = Buffer.alloc(SECTOR_BYTES);
-  writeRecord(FSINFO, buf, 0, {
+  encodeRecord(FSINFO, {
     FSI_LeadSig: FSINFO_SIGNATURES.lead,
     FSI_StrucSig: FSINFO_SIGNATURES.struc,
     FSI_Free_Count: plan.freeClusters,
     FSI_Nxt_Free: plan.freeClusters > 0 ? plan.usedClusters + 2 : 0xffffffff,
     FSI_TrailSig: FSINFO_SIGNATURES.trail,
-  });
+  }, buf, 0);
   return buf;
 }
 
@@ -119,11 +119,11 @@ export function packFatEntries(fatType: 12 | 16 | 32, values: Uint32Array, count
 }
 
 function writeShortEntry(buf: Buffer, at: number, name: string, attr: number, cluster: number, size: number, ts: DosTimestamp): void {
-  writeRecord(DIR_ENTRY, buf, at, {
+  encodeRecord(DIR_ENTRY, {
     DIR_Name: name, DIR_Attr: attr, DIR_NTRes: 0, DIR_CrtTimeTenth: 0, DIR_CrtTime: ts.time, DIR_CrtDate: ts.date,
     DIR_LstAccDate: ts.date, DIR_FstClusHI: cluster >>> 16, DIR_WrtTime: ts.time, DIR_WrtDate: ts.date,
     DIR_FstClusLO: cluster & 0xffff, DIR_FileSize: size,
-  });
+  }, buf, at);
 }
 
 /**
@@ -144,10 +144,10 @@ function writeLfnEntries(buf: Buffer, at: number, longName: string, shortName: s
   const piece = (from: number, count: number) => lfnUnits.subarray(from * 2, (from + count) * 2);
   for (let ord = n; ord >= 1; ord--) {
     const base = (ord - 1) * LFN_CHARS_PER_ENTRY;
-    writeRecord(LFN_ENTRY, buf, at, {
+    encodeRecord(LFN_ENTRY, {
       LDIR_Ord: ord === n ? ord | LFN_LAST_ENTRY_FLAG : ord, LDIR_Name1: piece(base, 5), LDIR_Attr: ATTR.LONG_NAME,
       LDIR_Type: 0, LDIR_Chksum: chk, LDIR_Name2: piece(base + 5, 6), LDIR_FstClusLO: 0, LDIR_Name3: piece(base + 11, 2),
-    });
+    }, buf, at);
     at += DIR_ENTRY_BYTES;
   }
   return at;

@@ -76,12 +76,37 @@ function formatRaw(base: string, ext: string): string {
 }
 
 /**
+ * The first free "~N" name of a basis, N from 1 (spec §7.3). Names with the same prefix, tail
+ * width and extension compete for the same N, so the next candidate of each such group is
+ * remembered: all smaller N are taken. Without it, a folder of n similar names cost O(n^2)
+ * (20,000 names: 150 s).
+ */
+function takeNumberedName(b: Basis, taken: Set<string>, nextTail: Map<string, number>): string | undefined {
+  for (let digits = 1; digits <= 6; digits++) {
+    const lo = digits === 1 ? 1 : 10 ** (digits - 1), hi = 10 ** digits - 1;
+    const prefix = b.base.slice(0, 8 - (digits + 1));
+    const group = `${prefix}\0${b.ext}\0${digits}`;
+    for (let n = Math.max(lo, nextTail.get(group) ?? lo); n <= hi; n++) {
+      const raw = formatRaw(`${prefix}~${n}`, b.ext);
+      if (!taken.has(raw)) {
+        taken.add(raw);
+        nextTail.set(group, n + 1);
+        return raw;
+      }
+    }
+    nextTail.set(group, hi + 1);
+  }
+  return undefined;
+}
+
+/**
  * Short names for the children of one directory, in the order given. Names that are already
  * a plain upper-case 8.3 name keep it; the others get their basis, or basis + "~N" when the
  * basis is lossy, too long or taken. Deterministic: depends only on the names and their order.
  */
 export function makeShortNames(names: readonly string[], where: string): ShortName[] {
   const taken = new Set<string>();
+  const nextTail = new Map<string, number>();
   const out: ShortName[] = new Array(names.length);
   const bases = names.map(makeBasis);
   // Exact 8.3 names first, so a generated "~N" name never steals a name given verbatim.
@@ -102,14 +127,10 @@ export function makeShortNames(names: readonly string[], where: string): ShortNa
       out[i] = { raw: plain, needsLfn: true };
       return;
     }
-    for (let n = 1; n < 1_000_000; n++) {
-      const tail = `~${n}`;
-      const raw = formatRaw(b.base.slice(0, 8 - tail.length) + tail, b.ext);
-      if (!taken.has(raw)) {
-        taken.add(raw);
-        out[i] = { raw, needsLfn: true };
-        return;
-      }
+    const raw = takeNumberedName(b, taken, nextTail);
+    if (raw !== undefined) {
+      out[i] = { raw, needsLfn: true };
+      return;
     }
     throw new BootmediaError("BM3204", `No free 8.3 short name is left for ${JSON.stringify(name)}.`, { where });
   });

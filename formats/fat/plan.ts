@@ -8,7 +8,7 @@ import { BootmediaError } from "../../base/errors.ts";
 import { splitTreePath, type FileSource, type TreeEntry } from "../../base/tree.ts";
 import { defaultFatTypes, layoutGeometry, type FatGeometry } from "./geometry.ts";
 import { checkLongName, countLfnEntries, makeShortNames, makeVolumeLabel } from "./names.ts";
-import { DIR_ENTRY_BYTES, MAX_FAT_FILE_BYTES, SECTOR_BYTES, type FatType } from "./structures.ts";
+import { DIR_ENTRY_BYTES, MAX_DIR_ENTRIES, MAX_FAT_FILE_BYTES, SECTOR_BYTES, type FatType } from "./structures.ts";
 import "./codes.ts";
 
 export interface FatOptions {
@@ -121,6 +121,18 @@ export function countDirEntries(dir: PlanDir, hasLabel: boolean): number {
   return n;
 }
 
+/** Refuses a folder FAT cannot hold: more than 65,536 32-byte entries, long-name entries included (spec §6). */
+function checkDirEntries(dirs: PlanDir[], hasLabel: boolean): void {
+  for (const d of dirs) {
+    const n = countDirEntries(d, hasLabel);
+    if (n > MAX_DIR_ENTRIES) {
+      throw new BootmediaError("BM3210",
+        `The folder /${d.path} needs ${n} directory entries (${d.children.length} names, long names take one entry per 13 characters more); FAT allows ${MAX_DIR_ENTRIES}.`,
+        { where: "/" + d.path });
+    }
+  }
+}
+
 function listDirs(root: PlanDir): PlanDir[] {
   const out: PlanDir[] = [];
   const queue = [root];
@@ -220,6 +232,7 @@ export function guessFatData(entries: TreeEntry[], opts: Omit<FatOptions, "onPro
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   // Files FAT cannot hold are planFat's to refuse, before any copy.
   if (keyed.some((f) => f.size > MAX_FAT_FILE_BYTES)) return undefined;
+  if (mayOverfillFolder(keyed.map((f) => f.key), dirs)) return undefined;
   // As planFat sizes a volume (folders aside: when they make it grow further, the guess is wrong).
   let size = opts.sizeBytes ?? contentSize(keyed.reduce((n, f) => n + f.size, 0), keyed.length, dirs.size + 1);
   let geometry: FatGeometry | undefined;
@@ -234,6 +247,21 @@ export function guessFatData(entries: TreeEntry[], opts: Omit<FatOptions, "onPro
   }
   if (!geometry) return undefined;
   return { geometry, files: keyed };
+}
+
+/**
+ * True when some folder might pass FAT's 65,536 entries (counting every name as long): then
+ * nothing is copied before planFat has counted exactly, and refused with BM3210.
+ */
+function mayOverfillFolder(fileKeys: string[], dirKeys: Set<string>): boolean {
+  const entries = new Map<string, number>();
+  for (const key of [...fileKeys, ...dirKeys]) {
+    const at = key.lastIndexOf("\0");
+    const parent = at < 0 ? "" : key.slice(0, at);
+    entries.set(parent, (entries.get(parent) ?? 2) + 1 + countLfnEntries(key.slice(at + 1)));
+  }
+  for (const n of entries.values()) if (n > MAX_DIR_ENTRIES) return true;
+  return false;
 }
 
 function chooseGeometry(totalSectors: number, types: FatType[], rootEntries: number, fits: (g: FatGeometry) => boolean): FatGeometry | undefined {
@@ -256,6 +284,7 @@ export function planFat(entries: TreeEntry[], opts: Omit<FatOptions, "onProgress
   const root = buildTree(entries);
   nameChildren(root);
   const dirs = listDirs(root);
+  checkDirEntries(dirs, label !== undefined);
   const files = listFiles(root);
   const rootEntries = countDirEntries(root, label !== undefined);
   const fileBytes = files.reduce((s, f) => s + f.size, 0);

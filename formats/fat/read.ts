@@ -1,14 +1,17 @@
 /**
  * readFat: a small FAT12/16/32 reader for `bootmedia inspect` and for tests that compare
- * with independent tools — type, label, every file with its long name and size.
+ * with independent tools — type, label, every file with its long name and size. Media are
+ * untrusted input: every read is bounded by the image, cluster chains and folders that
+ * leave the volume, loop or pass FAT's 65,536-entry folder limit are damage (BM4208), and
+ * entries, FAT size and depth are capped (BM4209).
  */
-import { open, type FileHandle } from "node:fs/promises";
 import { BootmediaError } from "../../base/errors.ts";
-import { readRecord } from "./record.ts";
+import { ImageFile, type ImageErrors } from "../image-file.ts";
+import { decodeRecord } from "../record.ts";
 import { checksumShortName } from "./names.ts";
 import {
   ATTR, BOOT_SIGNATURE, BPB, BPB16, BPB32, DIR_ENTRY, DIR_ENTRY_BYTES, DIR_NAME_FREE, FAT_MARKS, LFN_ENTRY,
-  LFN_LAST_ENTRY_FLAG, SECTOR_BYTES, determineFatType, type FatType,
+  LFN_LAST_ENTRY_FLAG, MAX_DIR_ENTRIES, SECTOR_BYTES, determineFatType, type FatType,
 } from "./structures.ts";
 import "./codes.ts";
 
@@ -26,9 +29,16 @@ export interface FatInfo {
 
 /** Largest file readFatFile returns: it is for config files, not payloads. */
 export const MAX_READ_FILE_BYTES = 64 * 2 ** 20;
+/** Limits of `inspect`: a real USB stick stays far below them. */
+export const FAT_READ_LIMITS = { entries: 1_000_000, fatBytes: 128 * 2 ** 20, depth: 128 } as const;
+/** Largest folder (Microsoft FAT spec §6: at most 65,536 32-byte entries). */
+const MAX_DIR_BYTES = MAX_DIR_ENTRIES * DIR_ENTRY_BYTES;
+/** DIR_NTRes bits: base name / extension stored upper case but shown lower case (Windows NT). */
+const NT_LOWER_BASE = 0x08;
+const NT_LOWER_EXT = 0x10;
 
 interface Volume {
-  fh: FileHandle;
+  img: ImageFile;
   offset: number;
   type: FatType;
   spc: number;
@@ -40,39 +50,69 @@ interface Volume {
   clusterCount: number;
 }
 
-async function openVolume(image: string, offset: number): Promise<{ vol: Volume; info: Omit<FatInfo, "files" | "dirs"> }> {
-  const fh = await open(image, "r").catch((cause: Error) => {
-    throw new BootmediaError("BM4204", `Cannot open ${image}: ${cause.message}`, { where: image, cause });
-  });
-  try {
-    const boot = Buffer.alloc(SECTOR_BYTES);
-    await fh.read(boot, 0, SECTOR_BYTES, offset);
-    const bpb = readRecord(BPB, boot, 0);
-    const bad = bpb.Signature_word !== BOOT_SIGNATURE || bpb.BPB_BytsPerSec !== SECTOR_BYTES || !bpb.BPB_SecPerClus || !bpb.BPB_NumFATs;
-    if (bad) throw new BootmediaError("BM4204", `${image} at offset ${offset} holds no FAT boot sector.`, { where: image });
-    const b32 = readRecord(BPB32, boot, 0);
-    const fatSectors = bpb.BPB_FATSz16 || b32.BPB_FATSz32;
-    const totalSectors = bpb.BPB_TotSec16 || bpb.BPB_TotSec32;
-    const rootDirSectors = Math.ceil((bpb.BPB_RootEntCnt * DIR_ENTRY_BYTES) / SECTOR_BYTES);
-    const firstDataSector = bpb.BPB_RsvdSecCnt + bpb.BPB_NumFATs * fatSectors + rootDirSectors;
-    const clusterCount = Math.floor((totalSectors - firstDataSector) / bpb.BPB_SecPerClus);
-    const type = determineFatType(clusterCount); // spec §3.5: the count alone decides
-    const ext = type === 32 ? b32 : readRecord(BPB16, boot, 0);
-    const fat = Buffer.alloc(fatSectors * SECTOR_BYTES);
-    await fh.read(fat, 0, fat.length, offset + bpb.BPB_RsvdSecCnt * SECTOR_BYTES);
-    const vol: Volume = {
-      fh, offset, type, spc: bpb.BPB_SecPerClus, firstDataSector, rootSector: bpb.BPB_RsvdSecCnt + bpb.BPB_NumFATs * fatSectors,
-      rootEntries: bpb.BPB_RootEntCnt, rootCluster: type === 32 ? b32.BPB_RootClus : 0, fat, clusterCount,
-    };
-    const label = ext.BS_BootSig === 0x29 ? ext.BS_VolLab.toString("latin1").trimEnd() : undefined;
-    return {
-      vol,
-      info: { type, label: label && label !== "NO NAME" ? label : undefined, volumeId: ext.BS_VolID, clusterBytes: vol.spc * SECTOR_BYTES, clusterCount, totalBytes: totalSectors * SECTOR_BYTES },
-    };
-  } catch (e) {
-    await fh.close();
-    throw e;
+function fatErrors(image: string): ImageErrors {
+  return {
+    cannotOpen: (cause) => new BootmediaError("BM4204", `Cannot open ${image}: ${cause.message}`, { where: image, cause }),
+    damaged: (message) => new BootmediaError("BM4208", `FAT file system damaged: ${message}`, { where: image }),
+  };
+}
+
+function beyondLimits(image: string, message: string): BootmediaError {
+  return new BootmediaError("BM4209", `FAT file system beyond inspect's limits: ${message}`, { where: image });
+}
+
+const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
+
+/**
+ * True when `sector` is a FAT boot sector (spec §3.1): a jump, a sane BPB and the signature.
+ * A disk whose first sector passes holds a bare file system, not a partition table.
+ */
+export function isFatBootSector(sector: Buffer): boolean {
+  if (sector.length < SECTOR_BYTES) return false;
+  const bpb = decodeRecord(BPB, sector);
+  const jump = bpb.BS_jmpBoot;
+  const fatSectors = bpb.BPB_FATSz16 || decodeRecord(BPB32, sector).BPB_FATSz32;
+  return bpb.Signature_word === BOOT_SIGNATURE && ((jump[0] === 0xeb && jump[2] === 0x90) || jump[0] === 0xe9)
+    && [512, 1024, 2048, 4096].includes(bpb.BPB_BytsPerSec) && isPowerOfTwo(bpb.BPB_SecPerClus) && bpb.BPB_SecPerClus <= 128
+    && bpb.BPB_RsvdSecCnt > 0 && bpb.BPB_NumFATs > 0 && (bpb.BPB_Media === 0xf0 || bpb.BPB_Media >= 0xf8) && fatSectors > 0
+    && (bpb.BPB_TotSec16 || bpb.BPB_TotSec32) > 0;
+}
+
+async function openVolume(img: ImageFile, offset: number): Promise<{ vol: Volume; info: Omit<FatInfo, "files" | "dirs"> }> {
+  if (!img.holds(offset, SECTOR_BYTES)) throw img.damaged(`no boot sector at byte ${offset}: the image ends at ${img.size}`);
+  const boot = await img.read(offset, SECTOR_BYTES, "boot sector");
+  const bpb = decodeRecord(BPB, boot);
+  const bad = bpb.Signature_word !== BOOT_SIGNATURE || bpb.BPB_BytsPerSec !== SECTOR_BYTES || !isPowerOfTwo(bpb.BPB_SecPerClus) || !bpb.BPB_NumFATs;
+  if (bad) throw new BootmediaError("BM4204", `${img.path} at offset ${offset} holds no FAT boot sector.`, { where: img.path });
+  const b32 = decodeRecord(BPB32, boot);
+  const fatSectors = bpb.BPB_FATSz16 || b32.BPB_FATSz32;
+  const totalSectors = bpb.BPB_TotSec16 || bpb.BPB_TotSec32;
+  const rootDirSectors = Math.ceil((bpb.BPB_RootEntCnt * DIR_ENTRY_BYTES) / SECTOR_BYTES);
+  const rootSector = bpb.BPB_RsvdSecCnt + bpb.BPB_NumFATs * fatSectors;
+  const firstDataSector = rootSector + rootDirSectors;
+  if (!bpb.BPB_RsvdSecCnt || !fatSectors || totalSectors <= firstDataSector) {
+    throw img.damaged(`boot sector geometry does not fit: ${totalSectors} sectors, data from sector ${firstDataSector}`);
   }
+  if (!img.holds(offset, totalSectors * SECTOR_BYTES)) {
+    throw img.damaged(`truncated: the file system holds ${totalSectors * SECTOR_BYTES} bytes from byte ${offset}, the image ends at ${img.size}`);
+  }
+  const clusterCount = Math.floor((totalSectors - firstDataSector) / bpb.BPB_SecPerClus);
+  const type = determineFatType(clusterCount); // spec §3.5: the count alone decides
+  if ((type === 32) !== (bpb.BPB_RootEntCnt === 0)) throw img.damaged(`a FAT${type} volume with ${bpb.BPB_RootEntCnt} root entries (spec §3.1)`);
+  const ext = type === 32 ? b32 : decodeRecord(BPB16, boot);
+  // Only the entries of real clusters are read (FAT12 packs 1.5 bytes per entry, spec §4).
+  const fatBytes = Math.min(fatSectors * SECTOR_BYTES, Math.ceil(((clusterCount + 2) * (type === 12 ? 3 : type === 16 ? 4 : 8)) / 2));
+  if (fatBytes > FAT_READ_LIMITS.fatBytes) throw beyondLimits(img.path, `a FAT of ${fatBytes} bytes; inspect reads FATs up to ${FAT_READ_LIMITS.fatBytes} bytes`);
+  const fat = await img.read(offset + bpb.BPB_RsvdSecCnt * SECTOR_BYTES, fatBytes, "FAT");
+  const vol: Volume = {
+    img, offset, type, spc: bpb.BPB_SecPerClus, firstDataSector, rootSector,
+    rootEntries: bpb.BPB_RootEntCnt, rootCluster: type === 32 ? b32.BPB_RootClus : 0, fat, clusterCount,
+  };
+  const label = ext.BS_BootSig === 0x29 ? ext.BS_VolLab.trimEnd() : undefined;
+  return {
+    vol,
+    info: { type, label: label && label !== "NO NAME" ? label : undefined, volumeId: ext.BS_VolID, clusterBytes: vol.spc * SECTOR_BYTES, clusterCount, totalBytes: totalSectors * SECTOR_BYTES },
+  };
 }
 
 function nextCluster(vol: Volume, c: number): number {
@@ -82,27 +122,40 @@ function nextCluster(vol: Volume, c: number): number {
   return c % 2 === 0 ? v & 0xfff : v >> 4;
 }
 
-/** Cluster chain from `first`; stops at end-of-chain, free or out-of-range entries, or a loop. */
-function followChain(vol: Volume, first: number): number[] {
+const isDataCluster = (vol: Volume, c: number) => c >= 2 && c < vol.clusterCount + 2;
+
+/**
+ * The cluster chain from `first` up to end-of-chain, at most `maxClusters` long; a chain
+ * that leaves the volume, reaches a free or bad entry, or runs longer (a loop) is damage.
+ */
+function followChain(vol: Volume, first: number, maxClusters: number, what: string): number[] {
   const out: number[] = [];
   const eocMin = FAT_MARKS[vol.type].eoc - 7; // spec §4: any value >= 0x?FF8 ends a chain
-  for (let c = first; c >= 2 && c < vol.clusterCount + 2 && out.length <= vol.clusterCount; c = nextCluster(vol, c)) {
+  for (let c = first; ;) {
+    if (!isDataCluster(vol, c)) throw vol.img.damaged(`${what}: its cluster chain reaches cluster ${c}, outside the volume's ${vol.clusterCount} clusters`);
     out.push(c);
     const n = nextCluster(vol, c);
-    if (n >= eocMin) break;
+    if (n >= eocMin) return out;
+    if (out.length >= maxClusters) throw vol.img.damaged(`${what}: its cluster chain runs past ${maxClusters} clusters (a loop, or longer than its size)`);
+    c = n;
   }
-  return out;
 }
 
-async function readClusters(vol: Volume, first: number, maxBytes = Infinity): Promise<Buffer> {
+async function readClusters(vol: Volume, chain: number[], bytes: number, what: string): Promise<Buffer> {
   const clusterBytes = vol.spc * SECTOR_BYTES;
-  const chain = followChain(vol, first);
-  const buf = Buffer.alloc(Math.min(chain.length * clusterBytes, maxBytes));
-  for (let i = 0; i * clusterBytes < buf.length; i++) {
+  const parts: Buffer[] = [];
+  for (let i = 0; i * clusterBytes < bytes; i++) {
     const pos = vol.offset + (vol.firstDataSector + (chain[i] - 2) * vol.spc) * SECTOR_BYTES;
-    await vol.fh.read(buf, i * clusterBytes, Math.min(clusterBytes, buf.length - i * clusterBytes), pos);
+    parts.push(await vol.img.read(pos, Math.min(clusterBytes, bytes - i * clusterBytes), what));
   }
-  return buf;
+  return Buffer.concat(parts, bytes);
+}
+
+/** A folder's data: its chain may not pass FAT's 65,536-entry limit. */
+async function readDirClusters(vol: Volume, first: number, what: string): Promise<Buffer> {
+  const clusterBytes = vol.spc * SECTOR_BYTES;
+  const chain = followChain(vol, first, Math.ceil(MAX_DIR_BYTES / clusterBytes), what);
+  return readClusters(vol, chain, chain.length * clusterBytes, what);
 }
 
 interface RawEntry { name: string; shortName: string; attr: number; firstCluster: number; size: number }
@@ -113,23 +166,26 @@ function parseDirectory(buf: Buffer): RawEntry[] {
   let lfn: string[] = [];
   let lfnSum = -1;
   for (let at = 0; at + DIR_ENTRY_BYTES <= buf.length; at += DIR_ENTRY_BYTES) {
-    const first = buf[at];
+    const e = decodeRecord(DIR_ENTRY, buf, at);
+    const first = e.DIR_Name[0];
     if (first === DIR_NAME_FREE.END) break;
     if (first === DIR_NAME_FREE.DELETED) { lfn = []; continue; }
-    const e = readRecord(DIR_ENTRY, buf, at);
     if ((e.DIR_Attr & 0x3f) === ATTR.LONG_NAME) {
-      const l = readRecord(LFN_ENTRY, buf, at);
+      const l = decodeRecord(LFN_ENTRY, buf, at);
       if (l.LDIR_Ord & LFN_LAST_ENTRY_FLAG) lfn = [];
       const units = Buffer.concat([l.LDIR_Name1, l.LDIR_Name2, l.LDIR_Name3]);
       let s = "";
-      for (let i = 0; i < 26; i += 2) { const u = units.readUInt16LE(i); if (u === 0 || u === 0xffff) break; s += String.fromCharCode(u); }
+      for (let i = 0; i + 1 < units.length; i += 2) { const u = units.readUInt16LE(i); if (u === 0 || u === 0xffff) break; s += String.fromCharCode(u); }
       lfn.unshift(s);
       lfnSum = l.LDIR_Chksum;
       continue;
     }
     const raw = e.DIR_Name.toString("latin1");
-    const shortName = (raw.slice(0, 8).trimEnd() + (raw.slice(8).trim() ? "." + raw.slice(8).trimEnd() : ""));
-    const name = lfn.length && lfnSum === checksumShortName(e.DIR_Name) ? lfn.join("") : shortName;
+    const base = raw.slice(0, 8).trimEnd(), ext = raw.slice(8).trimEnd();
+    const shortName = base + (ext ? "." + ext : "");
+    // Windows NT (and mtools) keep an all-lowercase 8.3 name without LFN entries, flagged in DIR_NTRes.
+    const shown = (e.DIR_NTRes & NT_LOWER_BASE ? base.toLowerCase() : base) + (ext ? "." + (e.DIR_NTRes & NT_LOWER_EXT ? ext.toLowerCase() : ext) : "");
+    const name = lfn.length && lfnSum === checksumShortName(e.DIR_Name) ? lfn.join("") : shown;
     out.push({ name, shortName, attr: e.DIR_Attr, firstCluster: (e.DIR_FstClusHI << 16) | e.DIR_FstClusLO, size: e.DIR_FileSize });
     lfn = [];
   }
@@ -137,52 +193,63 @@ function parseDirectory(buf: Buffer): RawEntry[] {
 }
 
 async function readRootDirectory(vol: Volume): Promise<RawEntry[]> {
-  if (vol.type === 32) return parseDirectory(await readClusters(vol, vol.rootCluster));
-  const buf = Buffer.alloc(vol.rootEntries * DIR_ENTRY_BYTES);
-  await vol.fh.read(buf, 0, buf.length, vol.offset + vol.rootSector * SECTOR_BYTES);
-  return parseDirectory(buf);
+  if (vol.type === 32) return parseDirectory(await readDirClusters(vol, vol.rootCluster, "root folder"));
+  return parseDirectory(await vol.img.read(vol.offset + vol.rootSector * SECTOR_BYTES, vol.rootEntries * DIR_ENTRY_BYTES, "root folder"));
 }
 
-async function walk(vol: Volume, entries: RawEntry[], prefix: string, info: FatInfo, depth: number): Promise<void> {
+interface Walk { vol: Volume; info: FatInfo; count: number; seen: Map<number, string> }
+
+async function walk(w: Walk, entries: RawEntry[], prefix: string, depth: number): Promise<void> {
+  const { vol, info } = w;
+  if (depth > FAT_READ_LIMITS.depth) throw beyondLimits(vol.img.path, `${prefix}: folders nested more than ${FAT_READ_LIMITS.depth} deep`);
   for (const e of entries) {
     if (e.attr & ATTR.VOLUME_ID) {
       if (!prefix) info.label = e.shortName.replace(".", "").trimEnd() || info.label;
       continue;
     }
     if (e.name === "." || e.name === "..") continue;
+    if (++w.count > FAT_READ_LIMITS.entries) throw beyondLimits(vol.img.path, `more than ${FAT_READ_LIMITS.entries} entries`);
     const path = prefix + e.name;
     if (e.attr & ATTR.DIRECTORY) {
       info.dirs.push(path);
-      if (depth < 64 && e.firstCluster >= 2) await walk(vol, parseDirectory(await readClusters(vol, e.firstCluster)), path + "/", info, depth + 1);
+      if (!isDataCluster(vol, e.firstCluster)) throw vol.img.damaged(`folder ${path} starts at cluster ${e.firstCluster}, outside the volume`);
+      const before = w.seen.get(e.firstCluster);
+      if (before !== undefined) throw vol.img.damaged(`folder ${path} points at the clusters of folder ${before} (cluster ${e.firstCluster}): a directory loop`);
+      w.seen.set(e.firstCluster, path);
+      await walk(w, parseDirectory(await readDirClusters(vol, e.firstCluster, `folder ${path}`)), path + "/", depth + 1);
     } else {
+      if (e.size > 0 && !isDataCluster(vol, e.firstCluster)) throw vol.img.damaged(`${path} (${e.size} bytes) starts at cluster ${e.firstCluster}, outside the volume`);
+      if (e.size > vol.clusterCount * vol.spc * SECTOR_BYTES) throw vol.img.damaged(`${path} claims ${e.size} bytes, more than the volume holds`);
       info.files.push({ path, shortName: e.shortName, size: e.size, firstCluster: e.firstCluster });
     }
   }
 }
 
+async function listVolume(img: ImageFile, offset: number): Promise<{ vol: Volume; info: FatInfo }> {
+  const { vol, info: head } = await openVolume(img, offset);
+  const info: FatInfo = { ...head, files: [], dirs: [] };
+  const seen = new Map<number, string>(vol.type === 32 ? [[vol.rootCluster, "/"]] : []);
+  await walk({ vol, info, count: 0, seen }, await readRootDirectory(vol), "", 0);
+  return { vol, info };
+}
+
 /** Type, label, volume id and every file (long names, sizes) of the FAT volume at `offset`. */
 export async function readFat(image: string, offset = 0): Promise<FatInfo> {
-  const { vol, info: head } = await openVolume(image, offset);
-  try {
-    const info: FatInfo = { ...head, files: [], dirs: [] };
-    await walk(vol, await readRootDirectory(vol), "", info, 0);
-    return info;
-  } finally {
-    await vol.fh.close();
-  }
+  return ImageFile.with(image, fatErrors(image), async (img) => (await listVolume(img, offset)).info);
 }
 
 /** The bytes of one (small) file, found by path without regard to case. */
 export async function readFatFile(image: string, path: string, offset = 0): Promise<Buffer> {
-  const info = await readFat(image, offset);
-  const want = path.replace(/^\/+/, "").toUpperCase();
-  const f = info.files.find((x) => x.path.toUpperCase() === want);
-  if (!f) throw new BootmediaError("BM4206", `${path} is not in the FAT image ${image}.`, { where: path });
-  if (f.size > MAX_READ_FILE_BYTES) throw new Error(`${path} is ${f.size} bytes; readFatFile reads files up to ${MAX_READ_FILE_BYTES} bytes`);
-  const { vol } = await openVolume(image, offset);
-  try {
-    return f.size ? await readClusters(vol, f.firstCluster, f.size) : Buffer.alloc(0);
-  } finally {
-    await vol.fh.close();
-  }
+  return ImageFile.with(image, fatErrors(image), async (img) => {
+    const { vol, info } = await listVolume(img, offset);
+    const want = path.replace(/^\/+/, "").toUpperCase();
+    const f = info.files.find((x) => x.path.toUpperCase() === want);
+    if (!f) throw new BootmediaError("BM4206", `${path} is not in the FAT image ${image}.`, { where: path });
+    if (f.size > MAX_READ_FILE_BYTES) throw beyondLimits(image, `${path} is ${f.size} bytes; inspect reads files up to ${MAX_READ_FILE_BYTES} bytes`);
+    if (!f.size) return Buffer.alloc(0);
+    const clusters = Math.ceil(f.size / (vol.spc * SECTOR_BYTES));
+    const chain = followChain(vol, f.firstCluster, clusters, path);
+    if (chain.length < clusters) throw img.damaged(`${path}: ${f.size} bytes in a chain of ${chain.length} clusters`);
+    return readClusters(vol, chain, f.size, path);
+  });
 }

@@ -14,4 +14,6 @@ export const ISO_CODES = defineCodes("iso9660", {
   BM4103: { title: "ISO output write failed", hint: "Check free space and permissions at the output path." },
   BM4104: { title: "not an ISO 9660 image", hint: "The file has no ISO 9660 primary volume descriptor at sector 16; check the path." },
   BM4105: { title: "file not found in ISO", hint: "Check the media path; `bootmedia inspect` lists the files of the image." },
+  BM4106: { title: "ISO image damaged", hint: "The image is truncated or its records point outside it or into a loop: copy or build the image again (compare its size and checksum with the original)." },
+  BM4107: { title: "ISO image beyond inspect's limits", hint: "bootmedia inspect reads up to 1,000,000 entries, folders of up to 64 MiB and trees 256 levels deep; read larger images with xorriso -indev IMAGE -find." },
 });

@@ -4,7 +4,7 @@
  * size the planner reserves is exactly what the writer emits.
  */
 import { DIRECTORY_RECORD, FILE_FLAG, MAX_EXTENT, PATH_TABLE_RECORD_L, PATH_TABLE_RECORD_M, SECTOR } from "./records.ts";
-import { encodeRecord } from "./struct.ts";
+import { encodeRecord } from "../record.ts";
 import { writeInline, type SystemUse } from "./susp.ts";
 import type { DirNode } from "./tree.ts";
 

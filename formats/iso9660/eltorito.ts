@@ -3,7 +3,7 @@
  * the boot catalog, and mkisofs' boot-info-table that GRUB's and ISOLINUX's CD boot sectors read.
  */
 import { SECTOR } from "./records.ts";
-import { defineLayout, encodeRecord } from "./struct.ts";
+import { defineRecord, encodeRecord, achars, bytes, u16le, u32le, u64le, u8, zchars } from "../record.ts";
 
 export const EL_TORITO_ID = "EL TORITO SPECIFICATION";
 export const PLATFORM = { BIOS: 0x00, EFI: 0xef } as const;
@@ -14,51 +14,51 @@ const NO_EMULATION = 0;
 export const BIOS_LOAD_SECTORS = 4;
 
 /** Boot record volume descriptor (El Torito §2.0, Figure 7). */
-export const BOOT_RECORD = defineLayout(SECTOR, {
-  type: { offset: 0, size: 1, type: "u8" },
-  standardId: { offset: 1, size: 5, type: "achars" },
-  version: { offset: 6, size: 1, type: "u8" },
-  bootSystemId: { offset: 7, size: 32, type: "zchars" },
-  bootId: { offset: 39, size: 32, type: "zchars" },
-  catalogLba: { offset: 71, size: 4, type: "u32le" },
+export const BOOT_RECORD = defineRecord(SECTOR, {
+  type: u8(0),
+  standardId: achars(1, 5),
+  version: u8(6),
+  bootSystemId: zchars(7, 32),
+  bootId: zchars(39, 32),
+  catalogLba: u32le(71),
 });
 
 /** Validation entry (§2.1, Figure 8): the words of the entry sum to zero. */
-export const VALIDATION_ENTRY = defineLayout(32, {
-  headerId: { offset: 0, size: 1, type: "u8" },
-  platform: { offset: 1, size: 1, type: "u8" },
-  idString: { offset: 4, size: 24, type: "zchars" },
-  checksum: { offset: 28, size: 2, type: "u16le" },
-  key55: { offset: 30, size: 1, type: "u8" },
-  keyAA: { offset: 31, size: 1, type: "u8" },
+export const VALIDATION_ENTRY = defineRecord(32, {
+  headerId: u8(0),
+  platform: u8(1),
+  idString: zchars(4, 24),
+  checksum: u16le(28),
+  key55: u8(30),
+  keyAA: u8(31),
 });
 
 /** Initial/default entry (§2.2, Figure 9) and section entry (§2.4, Figure 11) share this shape. */
-export const BOOT_ENTRY = defineLayout(32, {
-  indicator: { offset: 0, size: 1, type: "u8" },
-  mediaType: { offset: 1, size: 1, type: "u8" },
-  loadSegment: { offset: 2, size: 2, type: "u16le" },
-  systemType: { offset: 4, size: 1, type: "u8" },
-  sectorCount: { offset: 6, size: 2, type: "u16le" },
-  loadRba: { offset: 8, size: 4, type: "u32le" },
-  selectionCriteria: { offset: 12, size: 1, type: "u8" },
+export const BOOT_ENTRY = defineRecord(32, {
+  indicator: u8(0),
+  mediaType: u8(1),
+  loadSegment: u16le(2),
+  systemType: u8(4),
+  sectorCount: u16le(6),
+  loadRba: u32le(8),
+  selectionCriteria: u8(12),
 });
 
 /** Section header (§2.3, Figure 10). */
-export const SECTION_HEADER_ENTRY = defineLayout(32, {
-  indicator: { offset: 0, size: 1, type: "u8" },
-  platform: { offset: 1, size: 1, type: "u8" },
-  entries: { offset: 2, size: 2, type: "u16le" },
-  idString: { offset: 4, size: 28, type: "zchars" },
+export const SECTION_HEADER_ENTRY = defineRecord(32, {
+  indicator: u8(0),
+  platform: u8(1),
+  entries: u16le(2),
+  idString: zchars(4, 28),
 });
 
 /** mkisofs -boot-info-table, patched into the boot image at byte 8 (genisoimage man page, "boot-info-table"). */
-export const BOOT_INFO_TABLE = defineLayout(64, {
-  pvdLba: { offset: 8, size: 4, type: "u32le" },
-  fileLba: { offset: 12, size: 4, type: "u32le" },
-  fileLength: { offset: 16, size: 4, type: "u32le" },
-  checksum: { offset: 20, size: 4, type: "u32le" },
-  reserved: { offset: 24, size: 40, type: "bytes" },
+export const BOOT_INFO_TABLE = defineRecord(64, {
+  pvdLba: u32le(8),
+  fileLba: u32le(12),
+  fileLength: u32le(16),
+  checksum: u32le(20),
+  reserved: bytes(24, 40),
 });
 
 export interface CatalogImage {
@@ -99,7 +99,7 @@ export function encodeBootCatalog(images: CatalogImage[]): Buffer {
 export function patchBootInfoTable(image: Buffer, pvdLba: number, fileLba: number): void {
   let sum = 0;
   const padded = image.length % 4 === 0 ? image : Buffer.concat([image, Buffer.alloc(4 - (image.length % 4))]);
-  for (let i = 64; i < padded.length; i += 4) sum = (sum + padded.readUInt32LE(i)) >>> 0;
+  for (let i = BOOT_INFO_TABLE.size; i < padded.length; i += 4) sum = (sum + padded.readUInt32LE(i)) >>> 0;
   encodeRecord(BOOT_INFO_TABLE, { pvdLba, fileLba, fileLength: image.length, checksum: sum, reserved: Buffer.alloc(40) }, image);
 }
 
@@ -109,7 +109,7 @@ export function patchBootInfoTable(image: Buffer, pvdLba: number, fileLba: numbe
  * blocklist, whose start sector lives at byte 500 of diskboot (2048 + 500 = 2548). xorriso's
  * --grub2-boot-info writes the image's 512-byte LBA + 5 there (the sector after diskboot).
  */
-export const GRUB2_BOOT_INFO = defineLayout(2556, { blocklistStart: { offset: 2548, size: 8, type: "u64le" } });
+export const GRUB2_BOOT_INFO = defineRecord(2556, { blocklistStart: u64le(2548) });
 
 export function patchGrub2BootInfo(image: Buffer, fileLba: number): void {
   if (image.length < GRUB2_BOOT_INFO.size) return;

@@ -5,8 +5,9 @@
  */
 import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
+import { MBR, MBR_SIGNATURE, PARTITION_RECORD } from "../disk/mbr.ts";
 import { SECTOR } from "./records.ts";
-import { defineLayout, encodeRecord } from "./struct.ts";
+import { achars, bytes, decodeRecord, defineRecord, encodeRecord, u16le, u32le, u64le } from "../record.ts";
 
 const DISK_SECTOR = 512;
 /** Primary/backup GPT: 128 entries of 128 bytes = 32 sectors, plus the header (UEFI §5.3). */
@@ -16,74 +17,53 @@ const GPT_ENTRY_SECTORS = (GPT_ENTRIES * GPT_ENTRY_SIZE) / DISK_SECTOR;
 /** 2048-byte blocks appended for the backup GPT (33 disk sectors, rounded up). */
 export const GPT_TAIL_SECTORS = Math.ceil(((GPT_ENTRY_SECTORS + 1) * DISK_SECTOR) / SECTOR);
 
-/** Master boot record (UEFI §5.2.1, Table 5-1). */
-export const MBR = defineLayout(512, {
-  bootCode: { offset: 0, size: 440, type: "bytes" },
-  diskSignature: { offset: 440, size: 4, type: "u32le" },
-  unknown: { offset: 444, size: 2, type: "u16le" },
-  partitions: { offset: 446, size: 64, type: "bytes" },
-  signature: { offset: 510, size: 2, type: "u16le" },
-});
 /** GRUB boot_hybrid.img reads the 512-byte sector of core.img (El Torito image LBA * 4 + 4) from here (grub-mkrescue / xorriso --grub2-mbr). */
-export const GRUB2_MBR_PATCH = defineLayout(512, { kernelSector: { offset: 0x1b0, size: 8, type: "u64le" } });
-
-/** MBR partition record (UEFI §5.2.1, Table 5-2). */
-export const MBR_PARTITION = defineLayout(16, {
-  status: { offset: 0, size: 1, type: "u8" },
-  chsFirst: { offset: 1, size: 3, type: "bytes" },
-  type: { offset: 4, size: 1, type: "u8" },
-  chsLast: { offset: 5, size: 3, type: "bytes" },
-  lbaFirst: { offset: 8, size: 4, type: "u32le" },
-  sectors: { offset: 12, size: 4, type: "u32le" },
-});
+export const GRUB2_MBR_PATCH = defineRecord(512, { kernelSector: u64le(0x1b0) });
 
 /** GPT header (UEFI §5.3.2, Table 5-5). */
-export const GPT_HEADER = defineLayout(92, {
-  signature: { offset: 0, size: 8, type: "achars" },
-  revision: { offset: 8, size: 4, type: "u32le" },
-  headerSize: { offset: 12, size: 4, type: "u32le" },
-  headerCrc: { offset: 16, size: 4, type: "u32le" },
-  myLba: { offset: 24, size: 8, type: "u64le" },
-  alternateLba: { offset: 32, size: 8, type: "u64le" },
-  firstUsableLba: { offset: 40, size: 8, type: "u64le" },
-  lastUsableLba: { offset: 48, size: 8, type: "u64le" },
-  diskGuid: { offset: 56, size: 16, type: "bytes" },
-  entriesLba: { offset: 72, size: 8, type: "u64le" },
-  entryCount: { offset: 80, size: 4, type: "u32le" },
-  entrySize: { offset: 84, size: 4, type: "u32le" },
-  entriesCrc: { offset: 88, size: 4, type: "u32le" },
+export const GPT_HEADER = defineRecord(92, {
+  signature: achars(0, 8),
+  revision: u32le(8),
+  headerSize: u32le(12),
+  headerCrc: u32le(16),
+  myLba: u64le(24),
+  alternateLba: u64le(32),
+  firstUsableLba: u64le(40),
+  lastUsableLba: u64le(48),
+  diskGuid: bytes(56, 16),
+  entriesLba: u64le(72),
+  entryCount: u32le(80),
+  entrySize: u32le(84),
+  entriesCrc: u32le(88),
 });
 
 /** GPT partition entry (UEFI §5.3.3, Table 5-6). */
-export const GPT_ENTRY = defineLayout(GPT_ENTRY_SIZE, {
-  typeGuid: { offset: 0, size: 16, type: "bytes" },
-  uniqueGuid: { offset: 16, size: 16, type: "bytes" },
-  firstLba: { offset: 32, size: 8, type: "u64le" },
-  lastLba: { offset: 40, size: 8, type: "u64le" },
-  attributes: { offset: 48, size: 8, type: "u64le" },
-  name: { offset: 56, size: 72, type: "bytes" },
+export const GPT_ENTRY = defineRecord(GPT_ENTRY_SIZE, {
+  typeGuid: bytes(0, 16),
+  uniqueGuid: bytes(16, 16),
+  firstLba: u64le(32),
+  lastLba: u64le(40),
+  attributes: u64le(48),
+  name: bytes(56, 72),
 });
 
 export const MBR_TYPE = { EFI_SYSTEM: 0xef, GPT_PROTECTIVE: 0xee, HIDDEN_IFS: 0x17 } as const;
 export const GPT_TYPE_EFI_SYSTEM = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
 
+/** A GUID on disk: three little-endian numbers, then eight bytes in order (UEFI Appendix A, EFI_GUID). */
+const GUID = defineRecord(16, { data1: u32le(0), data2: u16le(4), data3: u16le(6), data4: bytes(8, 8) });
+
 /** GUID text to its on-disk mixed-endian bytes (UEFI Appendix A). */
 export function encodeGuid(text: string): Buffer {
-  const h = text.replace(/-/g, "");
-  const b = Buffer.from(h, "hex");
-  b.subarray(0, 4).reverse();
-  b.subarray(4, 6).reverse();
-  b.subarray(6, 8).reverse();
-  return b;
+  const [d1, d2, d3, d4, d5] = text.split("-");
+  return encodeRecord(GUID, { data1: parseInt(d1, 16), data2: parseInt(d2, 16), data3: parseInt(d3, 16), data4: Buffer.from(d4 + d5, "hex") });
 }
 
 export function decodeGuid(b: Buffer): string {
-  const c = Buffer.from(b);
-  c.subarray(0, 4).reverse();
-  c.subarray(4, 6).reverse();
-  c.subarray(6, 8).reverse();
-  const h = c.toString("hex").toUpperCase();
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  const g = decodeRecord(GUID, b);
+  const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, "0");
+  const d4 = g.data4.toString("hex").toUpperCase();
+  return `${hex(g.data1, 8)}-${hex(g.data2, 4)}-${hex(g.data3, 4)}-${d4.slice(0, 4)}-${d4.slice(4)}`;
 }
 
 /** A GUID derived from a seed (reproducible builds): SHA-256 with RFC 4122 version 4 / variant bits set. */
@@ -105,7 +85,7 @@ function encodeChs(lba: number): Buffer {
 }
 
 function encodeMbrPartition(status: number, type: number, first: number, sectors: number): Buffer {
-  return encodeRecord(MBR_PARTITION, { status, type, chsFirst: encodeChs(first), chsLast: encodeChs(first + sectors - 1), lbaFirst: first, sectors });
+  return encodeRecord(PARTITION_RECORD, { BootIndicator: status, OSType: type, StartingCHS: encodeChs(first), EndingCHS: encodeChs(first + sectors - 1), StartingLBA: first, SizeInLBA: sectors });
 }
 
 export interface SystemAreaInput {
@@ -143,7 +123,7 @@ export function encodeSystemArea(input: SystemAreaInput): SystemArea {
     parts.push(encodeMbrPartition(0x80, MBR_TYPE.HIDDEN_IFS, 0, diskSectors));
   }
   const signature = createHash("sha256").update(`${input.seed}:mbr`).digest().readUInt32LE(0);
-  encodeRecord(MBR, { bootCode: code, diskSignature: signature, partitions: Buffer.concat(parts), signature: 0xaa55 }, head);
+  encodeRecord(MBR, { BootCode: code, UniqueMBRDiskSignature: signature, PartitionRecord: Buffer.concat(parts), Signature: MBR_SIGNATURE }, head);
   if (input.grub2PatchLba !== undefined) encodeRecord(GRUB2_MBR_PATCH, { kernelSector: BigInt(input.grub2PatchLba * 4 + 4) }, head);
   if (!input.gpt) return { head };
 

@@ -3,116 +3,46 @@
  * entries, MBR/GPT partitions of the system area, and the file list in the richest name
  * view present (Rock Ridge, else Joliet, else ISO 9660). Tests check it against xorriso.
  */
-import { open, type FileHandle } from "node:fs/promises";
 import { BootmediaError } from "../../base/errors.ts";
+import { MBR, MBR_SIGNATURE, PARTITION_RECORD } from "../disk/mbr.ts";
+import { ImageFile, type ImageErrors } from "../image-file.ts";
+import { decodeRecord } from "../record.ts";
 import { BOOT_ENTRY, BOOT_RECORD, EL_TORITO_ID, PLATFORM, SECTION_HEADER, SECTION_HEADER_ENTRY, VALIDATION_ENTRY } from "./eltorito.ts";
-import { decodeGuid, GPT_ENTRY, GPT_HEADER, MBR, MBR_PARTITION } from "./hybrid.ts";
+import { decodeGuid, GPT_ENTRY, GPT_HEADER } from "./hybrid.ts";
 import { decodeUcs2 } from "./names.ts";
-import { DIRECTORY_RECORD, FILE_FLAG, SECTOR, STANDARD_ID, VD_TYPE, VOLUME_DESCRIPTOR } from "./records.ts";
-import { decodeRecord } from "./struct.ts";
-import type { IsoBootEntryInfo, IsoExtent, IsoFileInfo, IsoInfo, IsoPartitionInfo, IsoVolumeDescriptorInfo } from "./types.ts";
+import { beyondLimits, listTree, parseRecords, type RawRecord } from "./read-tree.ts";
+import { DESCRIPTOR_HEADER, SECTOR, STANDARD_ID, SYSTEM_AREA_SECTORS, VD_TYPE, VOLUME_DESCRIPTOR } from "./records.ts";
+import type { IsoBootEntryInfo, IsoInfo, IsoPartitionInfo, IsoVolumeDescriptorInfo } from "./types.ts";
 import "./codes.ts";
 
-interface RawRecord {
-  id: Buffer;
-  extent: number;
-  length: number;
-  flags: number;
-  su: Buffer;
-}
+/** Largest file readIsoFile returns: it is for configuration files, not payloads. */
+export const MAX_READ_FILE_BYTES = 64 * 2 ** 20;
+/** Volume descriptors read before the terminator must appear (§8.3). */
+const MAX_DESCRIPTORS = 64;
+const DISK_SECTOR = 512;
 
-async function readSectors(fh: FileHandle, lba: number, bytes: number): Promise<Buffer> {
-  const buf = Buffer.alloc(bytes);
-  await fh.read(buf, 0, bytes, lba * SECTOR);
-  return buf;
-}
-
-function parseRecords(data: Buffer): RawRecord[] {
-  const out: RawRecord[] = [];
-  for (let at = 0; at < data.length;) {
-    const len = data[at];
-    if (len === 0) {
-      at = (Math.floor(at / SECTOR) + 1) * SECTOR; // rest of the sector is padding (§6.8.1.1)
-      continue;
-    }
-    const r = decodeRecord(DIRECTORY_RECORD, data, at);
-    const idEnd = at + DIRECTORY_RECORD.size + r.identifierLength;
-    const suStart = idEnd + (r.identifierLength % 2 === 0 ? 1 : 0);
-    out.push({ id: data.subarray(at + DIRECTORY_RECORD.size, idEnd), extent: r.extent, length: r.dataLength, flags: r.flags, su: data.subarray(suStart, at + len) });
-    at += len;
-  }
-  return out;
-}
-
-interface RockRidge {
-  name?: string;
-  mode?: number;
-}
-
-/** Parses SUSP entries, following CE continuations (SUSP §5.1). */
-async function parseRockRidge(fh: FileHandle, su: Buffer): Promise<RockRidge> {
-  const rr: RockRidge = {};
-  const names: Buffer[] = [];
-  let area: Buffer | null = su;
-  for (let hops = 0; area && hops < 16; hops++) {
-    const cur: Buffer = area;
-    area = null;
-    for (let at = 0; at + 4 <= cur.length;) {
-      const sig = cur.toString("latin1", at, at + 2);
-      const len = cur[at + 2];
-      if (len < 4) break;
-      if (sig === "NM") names.push(cur.subarray(at + 5, at + len));
-      if (sig === "PX") rr.mode = cur.readUInt32LE(at + 4);
-      if (sig === "CE") {
-        const block = cur.readUInt32LE(at + 4), offset = cur.readUInt32LE(at + 12), length = cur.readUInt32LE(at + 20);
-        area = (await readSectors(fh, block, SECTOR * 2)).subarray(offset, offset + length);
-      }
-      if (sig === "ST") break;
-      at += len;
-    }
-  }
-  if (names.length) rr.name = Buffer.concat(names).toString("utf8");
-  return rr;
-}
-
-async function listTree(fh: FileHandle, root: RawRecord, view: IsoInfo["names"]): Promise<IsoFileInfo[]> {
-  const out: IsoFileInfo[] = [];
-  const walk = async (dir: RawRecord, prefix: string, depth: number) => {
-    if (depth > 64) return;
-    const records = parseRecords(await readSectors(fh, dir.extent, dir.length)).slice(2);
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i];
-      const extents: IsoExtent[] = [{ lba: r.extent, length: r.length }];
-      // Multi-extent: records flagged 0x80 continue in the next record of the same name (§6.5.1).
-      while (records[i].flags & FILE_FLAG.MULTI_EXTENT && i + 1 < records.length) {
-        i++;
-        extents.push({ lba: records[i].extent, length: records[i].length });
-      }
-      const rr = view === "rockridge" ? await parseRockRidge(fh, r.su) : {};
-      const raw = view === "joliet" ? decodeUcs2(r.id) : r.id.toString("latin1");
-      const name = rr.name ?? (view === "joliet" ? raw.replace(/;1$/, "") : raw);
-      const path = prefix ? `${prefix}/${name}` : name;
-      const isDir = (r.flags & FILE_FLAG.DIRECTORY) !== 0;
-      out.push({ path, type: isDir ? "dir" : "file", size: isDir ? 0 : extents.reduce((n, e) => n + e.length, 0), mode: rr.mode, extents });
-      if (isDir) await walk(r, path, depth + 1);
-    }
+function isoErrors(path: string): ImageErrors {
+  return {
+    cannotOpen: (cause) => new BootmediaError("BM4104", `cannot open ${path}: ${cause.message}`, { where: path, cause }),
+    damaged: (message) => new BootmediaError("BM4106", `ISO image damaged: ${message}`, { where: path }),
   };
-  await walk(root, "", 0);
-  return out;
 }
 
-function readPartitions(area: Buffer): { partitions: IsoPartitionInfo[]; mbrBootCode: boolean } {
+/** MBR and GPT partitions of the system area (UEFI §5.2.1, §5.3), as a USB stick's firmware sees them. */
+function readPartitions(img: ImageFile, area: Buffer): { partitions: IsoPartitionInfo[]; mbrBootCode: boolean } {
   const partitions: IsoPartitionInfo[] = [];
   const mbr = decodeRecord(MBR, area);
-  if (mbr.signature !== 0xaa55) return { partitions, mbrBootCode: false };
+  if (mbr.Signature !== MBR_SIGNATURE) return { partitions, mbrBootCode: false };
   for (let i = 0; i < 4; i++) {
-    const p = decodeRecord(MBR_PARTITION, mbr.partitions, i * MBR_PARTITION.size);
-    if (p.type === 0 && p.sectors === 0) continue;
-    partitions.push({ scheme: "mbr", index: i + 1, type: `0x${p.type.toString(16).padStart(2, "0")}`, bootable: p.status === 0x80, startSector: p.lbaFirst, sectors: p.sectors });
+    const p = decodeRecord(PARTITION_RECORD, mbr.PartitionRecord, i * PARTITION_RECORD.size);
+    if (p.OSType === 0 && p.SizeInLBA === 0) continue;
+    partitions.push({ scheme: "mbr", index: i + 1, type: `0x${p.OSType.toString(16).padStart(2, "0")}`, bootable: p.BootIndicator === 0x80, startSector: p.StartingLBA, sectors: p.SizeInLBA });
   }
-  const gpt = decodeRecord(GPT_HEADER, area, 512);
+  const gpt = decodeRecord(GPT_HEADER, area, DISK_SECTOR);
   if (gpt.signature === "EFI PART") {
-    const base = Number(gpt.entriesLba) * 512;
+    // Entries are 128 * 2^n bytes (UEFI §5.3.2); anything else cannot be stepped through.
+    if (gpt.entrySize < GPT_ENTRY.size || gpt.entrySize % GPT_ENTRY.size !== 0) throw img.damaged(`GPT entries of ${gpt.entrySize} bytes`);
+    const base = Number(gpt.entriesLba) * DISK_SECTOR;
     for (let i = 0; i < gpt.entryCount && base + (i + 1) * gpt.entrySize <= area.length; i++) {
       const e = decodeRecord(GPT_ENTRY, area, base + i * gpt.entrySize);
       if (e.typeGuid.every((b) => b === 0)) continue;
@@ -122,10 +52,11 @@ function readPartitions(area: Buffer): { partitions: IsoPartitionInfo[]; mbrBoot
       });
     }
   }
-  return { partitions, mbrBootCode: mbr.bootCode.some((b) => b !== 0) };
+  return { partitions, mbrBootCode: mbr.BootCode.some((b) => b !== 0) };
 }
 
-function readBootCatalog(cat: Buffer): IsoBootEntryInfo[] {
+/** The El Torito boot catalog (§2): validation entry, default entry, then sections. */
+function readBootCatalog(img: ImageFile, cat: Buffer): IsoBootEntryInfo[] {
   const out: IsoBootEntryInfo[] = [];
   const v = decodeRecord(VALIDATION_ENTRY, cat);
   if (v.headerId !== 1 || v.key55 !== 0x55 || v.keyAA !== 0xaa) return out;
@@ -134,63 +65,88 @@ function readBootCatalog(cat: Buffer): IsoBootEntryInfo[] {
     const e = decodeRecord(BOOT_ENTRY, cat, at);
     out.push({ platform: platformOf(platform), bootable: e.indicator === 0x88, emulation: e.mediaType, loadSegment: e.loadSegment, loadSectors: e.sectorCount, lba: e.loadRba });
   };
-  entry(32, v.platform);
-  for (let at = 64; at + 32 <= cat.length;) {
+  const ENTRY = BOOT_ENTRY.size;
+  entry(VALIDATION_ENTRY.size, v.platform);
+  for (let at = VALIDATION_ENTRY.size + ENTRY; at + ENTRY <= cat.length;) {
     const h = decodeRecord(SECTION_HEADER_ENTRY, cat, at);
     if (h.indicator !== SECTION_HEADER.MORE && h.indicator !== SECTION_HEADER.FINAL) break;
-    for (let i = 0; i < h.entries; i++) entry(at + 32 * (i + 1), h.platform);
-    at += 32 * (h.entries + 1);
+    if (at + ENTRY * (h.entries + 1) > cat.length) throw img.damaged(`boot catalog section at byte ${at} claims ${h.entries} entries`);
+    for (let i = 0; i < h.entries; i++) entry(at + ENTRY * (i + 1), h.platform);
+    at += ENTRY * (h.entries + 1);
     if (h.indicator === SECTION_HEADER.FINAL) break;
   }
   return out;
 }
 
-function rootOf(vd: Buffer): RawRecord {
-  return parseRecords(decodeRecord(VOLUME_DESCRIPTOR, vd).rootDirectoryRecord)[0];
+function rootOf(img: ImageFile, vd: Buffer, which: string): RawRecord {
+  const root = parseRecords(img, decodeRecord(VOLUME_DESCRIPTOR, vd).rootDirectoryRecord, `root record of the ${which} descriptor`)[0];
+  if (!root) throw img.damaged(`the ${which} volume descriptor holds no root directory record`);
+  return root;
 }
 
-/** Reads the structure of an ISO image. */
-export async function readIso(path: string): Promise<IsoInfo> {
-  const fh = await open(path, "r").catch((e) => { throw new BootmediaError("BM4104", `cannot open ${path}: ${(e as Error).message}`, { where: path }); });
-  try {
-    const descriptors: IsoVolumeDescriptorInfo[] = [];
-    let pvd: Buffer | undefined, svd: Buffer | undefined, catalogLba: number | undefined;
-    for (let lba = 16; lba < 16 + 64; lba++) {
-      const vd = await readSectors(fh, lba, SECTOR);
-      if (vd.toString("latin1", 1, 6) !== STANDARD_ID) break;
-      const type = vd[0];
-      if (type === VD_TYPE.PRIMARY || type === VD_TYPE.SUPPLEMENTARY) {
-        const d = decodeRecord(VOLUME_DESCRIPTOR, vd);
-        const escape = d.escapeSequences.toString("latin1").replace(/\0+$/, "");
-        const joliet = type === VD_TYPE.SUPPLEMENTARY && /^%\/[@CE]/.test(escape);
-        const text = (b: Buffer) => (joliet ? decodeUcs2(b) : b.toString("latin1")).replace(/[ \0]+$/, "");
-        descriptors.push({ type: type === VD_TYPE.PRIMARY ? "primary" : "supplementary", lba, volumeId: text(d.volumeId), escape: escape || undefined, volumeSpaceSize: d.volumeSpaceSize, systemId: text(d.systemId), publisherId: text(d.publisherId), applicationId: text(d.applicationId), creationDate: d.creationDate.toString("latin1", 0, 16) });
-        if (type === VD_TYPE.PRIMARY) pvd ??= vd;
-        else if (joliet) svd ??= vd;
-      } else if (type === VD_TYPE.BOOT) {
-        const b = decodeRecord(BOOT_RECORD, vd);
-        descriptors.push({ type: "boot", lba, bootSystemId: b.bootSystemId, catalogLba: b.bootSystemId === EL_TORITO_ID ? b.catalogLba : undefined });
-        if (b.bootSystemId === EL_TORITO_ID) catalogLba = b.catalogLba;
-      } else {
-        descriptors.push({ type: type === VD_TYPE.TERMINATOR ? "terminator" : "other", lba });
-        if (type === VD_TYPE.TERMINATOR) break;
-      }
+interface Descriptors {
+  list: IsoVolumeDescriptorInfo[];
+  pvd?: Buffer;
+  svd?: Buffer;
+  catalogLba?: number;
+}
+
+/** The volume descriptor set from sector 16 to its terminator (§8). */
+async function readDescriptors(img: ImageFile): Promise<Descriptors> {
+  const out: Descriptors = { list: [] };
+  for (let lba = SYSTEM_AREA_SECTORS; lba < SYSTEM_AREA_SECTORS + MAX_DESCRIPTORS; lba++) {
+    if (!img.holds(lba * SECTOR, SECTOR)) {
+      if (lba === SYSTEM_AREA_SECTORS) break;
+      throw img.damaged(`the image ends inside the volume descriptor set (sector ${lba})`);
     }
+    const vd = await img.read(lba * SECTOR, SECTOR, `volume descriptor ${lba}`);
+    const head = decodeRecord(DESCRIPTOR_HEADER, vd);
+    if (head.standardId !== STANDARD_ID) {
+      if (lba === SYSTEM_AREA_SECTORS) break;
+      throw img.damaged(`sector ${lba} breaks the volume descriptor set before its terminator`);
+    }
+    const type = head.type;
+    if (type === VD_TYPE.PRIMARY || type === VD_TYPE.SUPPLEMENTARY) {
+      const d = decodeRecord(VOLUME_DESCRIPTOR, vd);
+      if (d.logicalBlockSize !== SECTOR) throw img.damaged(`volume descriptor ${lba} has logical blocks of ${d.logicalBlockSize} bytes (ECMA-119 §6.1.2: 2048 here)`);
+      const escape = d.escapeSequences.toString("latin1").replace(/\0+$/, "");
+      const joliet = type === VD_TYPE.SUPPLEMENTARY && /^%\/[@CE]/.test(escape);
+      const text = (b: Buffer) => (joliet ? decodeUcs2(b) : b.toString("latin1")).replace(/[ \0]+$/, "");
+      out.list.push({ type: type === VD_TYPE.PRIMARY ? "primary" : "supplementary", lba, volumeId: text(d.volumeId), escape: escape || undefined, volumeSpaceSize: d.volumeSpaceSize, systemId: text(d.systemId), publisherId: text(d.publisherId), applicationId: text(d.applicationId), creationDate: d.creationDate.toString("latin1", 0, 16) });
+      if (type === VD_TYPE.PRIMARY) out.pvd ??= vd;
+      else if (joliet) out.svd ??= vd;
+    } else if (type === VD_TYPE.BOOT) {
+      const b = decodeRecord(BOOT_RECORD, vd);
+      out.list.push({ type: "boot", lba, bootSystemId: b.bootSystemId, catalogLba: b.bootSystemId === EL_TORITO_ID ? b.catalogLba : undefined });
+      if (b.bootSystemId === EL_TORITO_ID) out.catalogLba = b.catalogLba;
+    } else {
+      out.list.push({ type: type === VD_TYPE.TERMINATOR ? "terminator" : "other", lba });
+      if (type === VD_TYPE.TERMINATOR) return out;
+    }
+  }
+  if (out.list.length) throw img.damaged(`no volume descriptor set terminator in ${MAX_DESCRIPTORS} sectors`);
+  return out;
+}
+
+/** Reads the structure of an ISO image, as untrusted input (BM4104 not ISO, BM4106 damaged, BM4107 beyond limits). */
+export async function readIso(path: string): Promise<IsoInfo> {
+  return ImageFile.with(path, isoErrors(path), async (img) => {
+    const { list: descriptors, pvd, svd, catalogLba } = await readDescriptors(img);
     if (!pvd) throw new BootmediaError("BM4104", `${path} has no ISO 9660 primary volume descriptor`, { where: path });
-    const root = rootOf(pvd);
-    const rootSelf = parseRecords(await readSectors(fh, root.extent, SECTOR))[0];
+    const primary = descriptors.find((d) => d.type === "primary")!;
+    const volumeBytes = primary.volumeSpaceSize! * SECTOR;
+    if (volumeBytes > img.size) throw img.damaged(`truncated: the volume holds ${volumeBytes} bytes (${primary.volumeSpaceSize} sectors), the file ${img.size}`);
+    const root = rootOf(img, pvd, "primary");
+    const rootSelf = parseRecords(img, await img.read(root.extent * SECTOR, Math.min(SECTOR, root.length), "root folder"), "/")[0];
     const hasRr = rootSelf?.su.toString("latin1", 0, 2) === "SP";
     const names: IsoInfo["names"] = hasRr ? "rockridge" : svd ? "joliet" : "iso9660";
-    const files = await listTree(fh, names === "joliet" ? rootOf(svd!) : root, names);
-    const primary = descriptors.find((d) => d.type === "primary")!;
+    const files = await listTree(img, names === "joliet" ? rootOf(img, svd!, "Joliet") : root, names);
     return {
       descriptors, volumeId: primary.volumeId!, volumeSpaceSize: primary.volumeSpaceSize!, names,
-      bootEntries: catalogLba !== undefined ? readBootCatalog(await readSectors(fh, catalogLba, SECTOR)) : [],
-      ...readPartitions(await readSectors(fh, 0, 16 * SECTOR)), files,
+      bootEntries: catalogLba !== undefined ? readBootCatalog(img, await img.read(catalogLba * SECTOR, SECTOR, "boot catalog")) : [],
+      ...readPartitions(img, await img.read(0, SYSTEM_AREA_SECTORS * SECTOR, "system area")), files,
     };
-  } finally {
-    await fh.close();
-  }
+  });
 }
 
 /** Returns the bytes of a (small) file of the image by media path. */
@@ -198,16 +154,10 @@ export async function readIsoFile(path: string, mediaPath: string): Promise<Buff
   const info = await readIso(path);
   const f = info.files.find((x) => x.path === mediaPath && x.type === "file");
   if (!f) throw new BootmediaError("BM4105", `${mediaPath} is not a file in ${path}`, { where: mediaPath });
-  const fh = await open(path, "r");
-  try {
+  if (f.size > MAX_READ_FILE_BYTES) throw beyondLimits(`${mediaPath} is ${f.size} bytes; inspect reads files up to ${MAX_READ_FILE_BYTES} bytes`, path);
+  return ImageFile.with(path, isoErrors(path), async (img) => {
     const parts: Buffer[] = [];
-    for (const e of f.extents) {
-      const buf = Buffer.alloc(e.length);
-      await fh.read(buf, 0, e.length, e.lba * SECTOR);
-      parts.push(buf);
-    }
+    for (const e of f.extents) parts.push(await img.read(e.lba * SECTOR, e.length, mediaPath));
     return Buffer.concat(parts);
-  } finally {
-    await fh.close();
-  }
+  });
 }

@@ -3,25 +3,26 @@
  * Each entry is a field table; `layoutSystemUse` fits them into a directory record and moves
  * the overflow to a continuation area (SUSP §5.1 CE) when the record would pass 255 bytes.
  */
-import { defineLayout, encodeRecord } from "./struct.ts";
+import { defineRecord, encodeRecord, achars, bytes, u32both, u8 } from "../record.ts";
 import { encodeDirDate } from "./records.ts";
 
 /** Common 4-byte entry header (SUSP §4.1). */
-const HEADER = { signature: { offset: 0, size: 2, type: "achars" }, length: { offset: 2, size: 1, type: "u8" }, version: { offset: 3, size: 1, type: "u8" } } as const;
+const HEADER = { signature: achars(0, 2), length: u8(2), version: u8(3) } as const;
+export const SUSP_HEADER = defineRecord(4, HEADER);
 /** SUSP §5.3 SP: marks SUSP use, first entry of the root's "." record. */
-const SP = defineLayout(7, { ...HEADER, checkBE: { offset: 4, size: 1, type: "u8" }, checkEF: { offset: 5, size: 1, type: "u8" }, skip: { offset: 6, size: 1, type: "u8" } });
+const SP = defineRecord(7, { ...HEADER, checkBE: u8(4), checkEF: u8(5), skip: u8(6) });
 /** SUSP §5.1 CE: where the rest of the entries continue. */
-export const CE = defineLayout(28, { ...HEADER, block: { offset: 4, size: 8, type: "u32both" }, offset: { offset: 12, size: 8, type: "u32both" }, areaLength: { offset: 20, size: 8, type: "u32both" } });
+export const CE = defineRecord(28, { ...HEADER, block: u32both(4), offset: u32both(12), areaLength: u32both(20) });
 /** SUSP §5.5 ER: names the extension (RRIP); identifier, descriptor and source follow at 8. */
-const ER = defineLayout(8, { ...HEADER, idLength: { offset: 4, size: 1, type: "u8" }, descLength: { offset: 5, size: 1, type: "u8" }, srcLength: { offset: 6, size: 1, type: "u8" }, extVersion: { offset: 7, size: 1, type: "u8" } });
+const ER = defineRecord(8, { ...HEADER, idLength: u8(4), descLength: u8(5), srcLength: u8(6), extVersion: u8(7) });
 /** RRIP 1.09 RR: which RRIP entries are present; some older readers look for it. */
-const RR = defineLayout(5, { ...HEADER, flags: { offset: 4, size: 1, type: "u8" } });
+const RR = defineRecord(5, { ...HEADER, flags: u8(4) });
 /** RRIP §4.1.1 PX (1.10 form, no inode field). */
-const PX = defineLayout(36, { ...HEADER, mode: { offset: 4, size: 8, type: "u32both" }, links: { offset: 12, size: 8, type: "u32both" }, uid: { offset: 20, size: 8, type: "u32both" }, gid: { offset: 28, size: 8, type: "u32both" } });
+export const PX = defineRecord(36, { ...HEADER, mode: u32both(4), links: u32both(12), uid: u32both(20), gid: u32both(28) });
 /** RRIP §4.1.6 TF: flags then one 7-byte date per flag bit set (modify, access, attributes). */
-const TF = defineLayout(26, { ...HEADER, flags: { offset: 4, size: 1, type: "u8" }, modify: { offset: 5, size: 7, type: "bytes" }, access: { offset: 12, size: 7, type: "bytes" }, attributes: { offset: 19, size: 7, type: "bytes" } });
+const TF = defineRecord(26, { ...HEADER, flags: u8(4), modify: bytes(5, 7), access: bytes(12, 7), attributes: bytes(19, 7) });
 /** RRIP §4.1.4 NM: name bytes follow at 5; flag CONTINUE when the name goes on in the next NM. */
-const NM = defineLayout(5, { ...HEADER, flags: { offset: 4, size: 1, type: "u8" } });
+export const NM = defineRecord(5, { ...HEADER, flags: u8(4) });
 const NM_CONTINUE = 0x01;
 const TF_MODIFY_ACCESS_ATTRIBUTES = 0x0e;
 const RR_FLAGS_PX_NM_TF = 0x01 | 0x08 | 0x80;

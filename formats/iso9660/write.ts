@@ -17,7 +17,7 @@ import { encodeSystemArea, GPT_TAIL_SECTORS } from "./hybrid.ts";
 import { padAscii, padUcs2 } from "./names.ts";
 import { layoutIso, placeData, validateOptions, type IsoLayout } from "./plan.ts";
 import { encodeDirDate, encodeVolumeDate, SECTOR, STANDARD_ID, TERMINATOR_DESCRIPTOR, VD_TYPE, VOLUME_DESCRIPTOR } from "./records.ts";
-import { encodeRecord } from "./struct.ts";
+import { encodeRecord } from "../record.ts";
 import type { FileNode } from "./tree.ts";
 import type { IsoOptions } from "./types.ts";
 import "./codes.ts";

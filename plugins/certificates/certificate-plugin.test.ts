@@ -8,7 +8,7 @@ import { bootmedia, scratchFixtures } from "../../testing/cli.ts";
 let fx: Awaited<ReturnType<typeof scratchFixtures>>;
 // 2025-11-24: the certificate below is valid from 2025-11-01 to 2026-11-01.
 const env = () => ({ BOOTMEDIA_CACHE: fx.cache, SOURCE_DATE_EPOCH: "1764000000", MEDIA_PW: "Media-Pass-Phrase-7" });
-const args = (out: string, ...more: string[]) => ["build", fx.spec("sample-dir.yaml"), "--out", fx.out(out), "--password-env", "MEDIA_PW", "--cert-start", "2025-11-01", "--cert-expire", "2026-11-01", ...more];
+const args = (out: string, ...more: string[]) => ["build", fx.spec("sample-dir.yaml"), "--out", fx.out(out), "--password", "env:MEDIA_PW", "--cert-start", "2025-11-01", "--cert-expire", "2026-11-01", ...more];
 
 beforeAll(async () => {
   fx = await scratchFixtures();

@@ -17,7 +17,7 @@ import type { BuildContext } from "../../core/context.ts";
 import type { SecretRef } from "../../core/spec-schema.ts";
 import { SETTINGS_STAGE } from "../password/password-plugin.ts";
 import { diagnosticOf, settingsDiagnostic } from "../password/settings-codes.ts";
-import { SecretsPlugin } from "../secrets/secrets-plugin.ts";
+import { getSecretsHooks } from "../secrets/hooks.ts";
 import { createSelfSignedCertificate, toPem, type CertificateMaterial } from "./self-signed.ts";
 import { readPfx } from "./pkcs12.ts";
 import { checkPkiCertificate } from "./pki.ts";
@@ -90,7 +90,7 @@ export class CertificatePlugin implements Plugin {
       return layout;
     });
 
-    SecretsPlugin.getHooks(build).collect.tapPromise(PLUGIN_NAME, async (entries, media) => {
+    getSecretsHooks(build).collect.tapPromise(PLUGIN_NAME, async (entries, media) => {
       if (!CERTIFICATE.of(media.spec)) return entries;
       const pem = toPem("PRIVATE KEY", (await this.materialFor(media.spec.name, ctx.options.sourceDateEpoch)).privateKey);
       ctx.redactor.add(pem);

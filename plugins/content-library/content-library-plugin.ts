@@ -2,8 +2,8 @@
  * The embedded default content library: a local folder of packages. Resolves the spec's
  * package ids to manifests and content items, and fetches items by reading the folder.
  */
-import { createReadStream } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { lstat, open, readFile, realpath, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { packagePath } from "../../base/package-root.ts";
 import { BootmediaError } from "../../base/errors.ts";
@@ -30,13 +30,16 @@ export class ContentLibraryPlugin implements Plugin {
       return media;
     });
     build.hooks.fetcher.tap(PLUGIN_NAME, (item) =>
-      item.origin.kind === ORIGIN_KIND ? { open: async () => openLibraryFile(item.origin.location, `${item.packageId}/${item.path}`) } : undefined,
+      item.origin.kind === ORIGIN_KIND ? { open: async () => openLibraryFile(item.origin.location, `${item.packageId}/${item.path}`, libraryOf(item.origin.location, item.packageId, item.path)) } : undefined,
     );
   }
 }
 
 /** The sample library shipped with bootmedia, used when the spec says `embedded`. */
 export const EMBEDDED_LIBRARY = packagePath("fixtures", "content");
+
+/** The library folder of a file location `<root>/packages/<id>/files/<path>`. */
+const libraryOf = (location: string, id: string, path: string) => location.slice(0, location.length - join("packages", id, "files", path).length);
 
 export function libraryRoot(value: string, specDir: string): string {
   return value === "embedded" ? EMBEDDED_LIBRARY : resolve(specDir, value);
@@ -82,11 +85,29 @@ function addPackage(media: ResolvedMedia, pkg: ContentPackage, root: string): vo
   }
 }
 
-async function openLibraryFile(path: string, label: string) {
+/**
+ * A library file is read only when it is a regular file inside the library (a link to one
+ * inside is followed); a link out of the library, a loop or a FIFO is BM2009.
+ */
+async function openLibraryFile(path: string, label: string, root: string) {
   try {
-    await stat(path);
+    await lstat(path);
   } catch {
     throw new BootmediaError("BM2005", `the manifest lists ${label}, but the library has no file at ${path}`, { where: label });
   }
-  return createReadStream(path);
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch (e) {
+    throw new BootmediaError("BM2009", `${path} (${label}) is a link that cannot be resolved (${(e as NodeJS.ErrnoException).code})`, { where: path });
+  }
+  const realRoot = `${await realpath(root)}/`;
+  if (!real.startsWith(realRoot)) throw new BootmediaError("BM2009", `${path} (${label}) is a link leading outside the content library (to ${real})`, { where: path });
+  const fh = await open(real, constants.O_RDONLY | constants.O_NONBLOCK);
+  const st = await fh.stat();
+  if (!st.isFile()) {
+    await fh.close();
+    throw new BootmediaError("BM2009", `${path} (${label}) is not a regular file`, { where: path });
+  }
+  return fh.createReadStream();
 }

@@ -41,7 +41,7 @@ describe("bootmedia with a distribution point served by `bootmedia dp serve`", (
     expect(remote.exitCode, remote.stderr).toBe(0);
     expect(JSON.parse(remote.stdout).fetch.bytesFetched).toBeGreaterThan(0);
     expect(await hashTree(fx.out("remote"))).toEqual(await hashTree(fx.out("local")));
-    expect(await readFile(join(fx.out("remote"), "../bootmedia.log"), "utf8")).toContain(`distribution points, in order: ${url}`);
+    expect(await readFile(`${fx.out("remote")}.bootmedia.log`, "utf8")).toContain(`distribution points, in order: ${url}`);
   });
 
   it("writes a byte-identical USB image from the DP and from the folder", async () => {

@@ -2,12 +2,10 @@
  * The El Torito UEFI entry points at an EFI System Partition image inside the ISO: a small
  * FAT12/16 file system (our FAT writer) holding EFI/BOOT/BOOT{X64,IA32}.EFI.
  */
-import { randomBytes } from "node:crypto";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { planFat, writeFat } from "../../formats/fat/index.ts";
 import type { FileSource, TreeEntry } from "../../base/tree.ts";
 import type { LayoutFile, Volume } from "../../core/types.ts";
+import { scratchPath } from "../../core/scratch.ts";
 
 export const ESP_PATH = "boot/efi.img";
 export const ESP_LABEL = "EFIBOOT";
@@ -25,7 +23,7 @@ export function planEspBytes(files: LayoutFile[], sourceDateEpoch: number): numb
 
 /** A fresh path for the ESP image of one build; the writer creates it and removes it. */
 export function espScratchPath(): string {
-  return join(tmpdir(), `bootmedia-esp-${process.pid}-${randomBytes(4).toString("hex")}.img`);
+  return scratchPath("esp", ".img");
 }
 
 export async function writeEsp(files: LayoutFile[], sourceOf: (f: LayoutFile) => FileSource, sizeBytes: number, sourceDateEpoch: number, out: string): Promise<void> {

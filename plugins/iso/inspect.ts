@@ -1,24 +1,9 @@
 /** Reads an .iso back: volume descriptors, El Torito entries, system-area partitions, files, media configuration. */
-import { open } from "node:fs/promises";
+import { probeIso } from "../../formats/iso9660/probe.ts";
 import { readIso, readIsoFile } from "../../formats/iso9660/read.ts";
 import type { Inspector, InspectReport } from "../../core/plugin.ts";
 import { CONFIG_JSON } from "../media-config/render.ts";
 import { VOLUME_ID_FILE } from "./split.ts";
-
-/** "CD001" at byte 1 of sector 16 (ECMA-119 §8.4.2). */
-async function looksLikeIso(path: string): Promise<boolean> {
-  const fh = await open(path, "r").catch(() => undefined);
-  if (!fh) return false;
-  try {
-    const id = Buffer.alloc(6);
-    await fh.read(id, 0, 6, 16 * 2048);
-    return id.subarray(1, 6).toString("latin1") === "CD001";
-  } catch {
-    return false;
-  } finally {
-    await fh.close();
-  }
-}
 
 async function readJson(path: string, mediaPath: string): Promise<unknown> {
   try {
@@ -29,7 +14,7 @@ async function readJson(path: string, mediaPath: string): Promise<unknown> {
 }
 
 export const isoInspector: Inspector = {
-  detect: looksLikeIso,
+  detect: probeIso,
   async inspect(path) {
     const info = await readIso(path);
     return {

@@ -4,7 +4,8 @@
  */
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
+import { treeFromDir } from "../../base/dir-tree.ts";
 import { BootmediaError } from "../../base/errors.ts";
 import { sha256File } from "../../core/content/manifest.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
@@ -27,12 +28,11 @@ export class PrestartPlugin implements Plugin {
       const dir = resolve(media.specDir, prestart.files);
       const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
       if (!isDir) throw new BootmediaError("BM1003", `customization.prestart.files: ${prestart.files} is not a folder`, { where: dir });
-      // Loaded here: fast-glob is ~25 modules that every `plan`/`build` paid for at start-up, with or without prestart files.
-      const { default: fg } = await import("fast-glob");
-      const files = (await fg("**/*", { cwd: dir, onlyFiles: true, dot: true })).sort();
-      for (const rel of files) {
-        const abs = join(dir, rel);
-        media.items.push({ path: `${PRESTART_DIR}/${rel}`, size: (await stat(abs)).size, sha256: await sha256File(abs), packageId: PACKAGE_ID, origin: { kind: ORIGIN_KIND, location: abs } });
+      // The folder's own regular files only: links out of it, loops and FIFOs are BM2009.
+      for (const e of await treeFromDir(dir)) {
+        if (e.type !== "file" || e.source.kind !== "file") continue;
+        const abs = e.source.path;
+        media.items.push({ path: `${PRESTART_DIR}/${e.path}`, size: e.size, sha256: await sha256File(abs), packageId: PACKAGE_ID, origin: { kind: ORIGIN_KIND, location: abs } });
       }
       return media;
     });

@@ -2,6 +2,8 @@
 import { definePlugin } from "../../core/plugin.ts";
 import { SECRETS_CODES } from "./codes.ts";
 
+export { getSecretsHooks, type SecretEntries, type SecretsHooks } from "./hooks.ts";
+
 const plugin = definePlugin({
   name: "SecretsPlugin",
   describe: "Secret task-sequence variables and keys, encrypted under the media password",

@@ -72,9 +72,9 @@ describe("secret leak: build with password, .pfx and secret variables", () => {
     expectNoSecrets("stdout", Buffer.from(r.stdout));
     expectNoSecrets("stderr", Buffer.from(r.stderr));
     const files = await filesUnder(fx.out(""));
-    expect(files.map((f) => relative(fx.out(""), f))).toEqual(expect.arrayContaining(["secure/bootmedia/secrets.enc", "secure/bootmedia/password.sha512crypt", "secure/bootmedia/media.crt", "contoso-secure.cer", "bootmedia.log"]));
+    expect(files.map((f) => relative(fx.out(""), f))).toEqual(expect.arrayContaining(["secure/bootmedia/secrets.enc", "secure/bootmedia/password.sha512crypt", "secure/bootmedia/media.crt", "contoso-secure.cer", "secure.bootmedia.log"]));
     for (const f of files) expectNoSecrets(f, await readFile(f));
-    const log = await readFile(fx.out("bootmedia.log"), "utf8");
+    const log = await readFile(fx.out("secure.bootmedia.log"), "utf8");
     expect(log).toMatch(/variable DomainJoinPassword=\*\*\* \(from env JOIN_PW\)/);
     expect(log).toMatch(/imported client\.pfx: 2 certificates, 1 key\(s\)/);
 
@@ -100,7 +100,7 @@ describe("secret leak: build with password, .pfx and secret variables", () => {
     expectNoSecrets("stderr", Buffer.from(r.stderr));
     const bytes = await readFile(img);
     expectNoSecrets(img, bytes);
-    expectNoSecrets("log", await readFile(fx.out("bootmedia.log")));
+    expectNoSecrets("log", await readFile(fx.out("secure.img.bootmedia.log")));
     const start = Number((await execa("sfdisk", ["--json", img])).stdout.match(/"start":\s*(\d+)/)![1]) * 512;
     const enc = await execa("mcopy", ["-i", `${img}@@${start}`, "::bootmedia/secrets.enc", "-"], { encoding: "buffer" });
     expect(Buffer.from(enc.stdout).subarray(0, 8).toString()).toBe("BMSECRT1");
@@ -139,7 +139,7 @@ describe("settings errors through the CLI: coded, no stack trace, nothing writte
   const cases: Array<[string, string[], Record<string, string>, string]> = [
     ["weak password", [], { MEDIA_PW: "short1A" }, "BM3401"],
     ["wrong .pfx password", [], { PFX_PW: "not-the-password" }, "BM3408"],
-    ["media password variable not set", ["--password-env", "NO_SUCH_UNUSED"], {}, "BM1007"],
+    ["media password variable not set", ["--password", "env:NO_SUCH_UNUSED"], {}, "BM1007"],
     ["read-only variable", ["--var", "_SMSTSMediaType=x"], {}, "BM3403"],
     ["expired self-signed certificate", ["--cert-start", "2020-01-01", "--cert-expire", "2021-01-01"], {}, "BM3405"],
   ];

@@ -4,7 +4,6 @@
  * encrypted into bootmedia/secrets.enc with a key derived from the media password
  * (secret-box.ts). Also checks variable names: a leading _ is read-only.
  */
-import { AsyncSeriesWaterfallHook } from "tapable";
 import { describeSecretRef, resolveSecret } from "../../core/secrets.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { ResolvedMedia } from "../../core/types.ts";
@@ -17,6 +16,7 @@ import { DEFAULT_KDF, sealSecrets, SECRETS_FILE, SECRETS_MAGIC, type KdfParams }
 import "./codes.ts";
 import { VARIABLES } from "../media-config/spec.ts";
 import { PASSWORD } from "../password/spec.ts";
+import { getSecretsHooks, type SecretEntries, type SecretsHooks } from "./hooks.ts";
 
 export const PLUGIN_NAME = "SecretsPlugin";
 export const SECRETS_PATH = "bootmedia/secrets.enc";
@@ -25,17 +25,6 @@ export const SECRET_VARIABLE_PREFIX = "BM_VAR_";
 /** Decrypted secrets.env lists the secret variables' names here (space-separated). */
 export const SECRET_VARIABLE_LIST = "BM_SECRET_VARIABLES";
 
-/** Shell variable name → value; rendered as secrets.env (POSIX single-quoted lines). */
-export type SecretEntries = Record<string, string>;
-
-export function createSecretsHooks() {
-  return Object.freeze({
-    /** Each plugin adds the secrets it needs on the media; returns the entries. */
-    collect: new AsyncSeriesWaterfallHook<[SecretEntries, ResolvedMedia]>(["secrets", "media"]),
-  });
-}
-export type SecretsHooks = ReturnType<typeof createSecretsHooks>;
-const hooksOf = new WeakMap<PluginBuild, SecretsHooks>();
 
 type SecretVariable = { value: SecretRef; secret: true };
 const secretVariables = (media: ResolvedMedia) =>
@@ -46,9 +35,7 @@ export class SecretsPlugin implements Plugin {
 
   /** The secrets hooks of a build (the webpack getHooks pattern): tap `collect` to add a secret. */
   static getHooks(build: PluginBuild): SecretsHooks {
-    let hooks = hooksOf.get(build);
-    if (!hooks) hooksOf.set(build, (hooks = createSecretsHooks()));
-    return hooks;
+    return getSecretsHooks(build);
   }
 
   private readonly values = new Map<string, string>();

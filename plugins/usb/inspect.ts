@@ -1,23 +1,32 @@
 /** Reads a USB disk image back: partition table, boot code, files, media configuration. */
-import { open } from "node:fs/promises";
-import { readDisk } from "../../formats/disk/index.ts";
+import { stat } from "node:fs/promises";
+import { hasBootSignature, readDisk, readFirstSector } from "../../formats/disk/index.ts";
+import { probeIso } from "../../formats/iso9660/probe.ts";
 import { readFatFile } from "../../formats/fat/index.ts";
 import type { Inspector, InspectReport } from "../../core/plugin.ts";
 import { CONFIG_JSON } from "../media-config/render.ts";
 
-/** An MBR boot signature and no ISO 9660 descriptor at sector 16 (ECMA-119 §8.4). */
+/** A boot signature in the first sector (an MBR, or a bare FAT file system) and no ISO 9660 volume. */
 async function looksLikeDisk(path: string): Promise<boolean> {
-  const fh = await open(path, "r").catch(() => undefined);
-  if (!fh) return false;
+  const st = await stat(path).catch(() => undefined);
+  if (!st || !(st.isFile() || st.isBlockDevice())) return false;
+  const first = await readFirstSector(path).catch(() => undefined);
+  return first !== undefined && hasBootSignature(first.sector) && !(await probeIso(path));
+}
+
+/** The media configuration, when the file system holds one (a bare `image fat` output need not). */
+async function readConfig(path: string, offset: number): Promise<unknown> {
+  let text: string;
   try {
-    if (!(await fh.stat()).isFile() && !(await fh.stat()).isBlockDevice()) return false;
-    const mbr = Buffer.alloc(512);
-    const iso = Buffer.alloc(6);
-    await fh.read(mbr, 0, 512, 0);
-    await fh.read(iso, 0, 6, 16 * 2048);
-    return mbr[510] === 0x55 && mbr[511] === 0xaa && iso.subarray(1, 6).toString("latin1") !== "CD001";
-  } finally {
-    await fh.close();
+    text = (await readFatFile(path, CONFIG_JSON, offset)).toString("utf8");
+  } catch (e) {
+    if ((e as { code?: string }).code === "BM4206") return undefined;
+    throw e;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    return `${CONFIG_JSON} is not valid JSON (${(e as Error).message})`;
   }
 }
 
@@ -25,14 +34,13 @@ export const usbInspector: Inspector = {
   detect: looksLikeDisk,
   async inspect(path) {
     const disk = await readDisk(path);
-    const part = disk.fat ? disk.partitions.find((p) => p.index === disk.fat!.partition) : undefined;
-    const offset = (part?.startLba ?? 0) * 512;
-    const config = disk.fat ? JSON.parse((await readFatFile(path, CONFIG_JSON, offset)).toString("utf8")) as unknown : undefined;
+    const config = disk.fat ? await readConfig(path, disk.fat.offset) : undefined;
     return {
       kind: "usb",
       path,
       sizeBytes: disk.sizeBytes,
-      diskSignature: disk.diskSignature.toString(16).padStart(8, "0"),
+      partitionTable: disk.partitionTable,
+      diskSignature: disk.diskSignature?.toString(16).padStart(8, "0"),
       partitions: disk.partitions,
       bootCode: disk.bootCode,
       filesystem: disk.fat ? { type: `FAT${disk.fat.type}`, label: disk.fat.label, totalBytes: disk.fat.totalBytes } : undefined,
@@ -45,10 +53,12 @@ export const usbInspector: Inspector = {
     const files = r.files as Array<{ path: string; size: number }>;
     const boot = r.bootCode as { present: boolean; grub: boolean };
     return [
-      `USB disk image ${r.path} (${r.sizeBytes} bytes, disk signature ${r.diskSignature})`,
+      r.partitionTable === "none"
+        ? `disk image ${r.path} (${r.sizeBytes} bytes): a bare file system, no partition table`
+        : `USB disk image ${r.path} (${r.sizeBytes} bytes, disk signature ${r.diskSignature})`,
       `boot code: ${boot.present ? (boot.grub ? "GRUB (BIOS)" : "present") : "none"}`,
       ...parts.map((p) => `partition ${p.index}: type 0x${p.type.toString(16)}${p.bootable ? " active" : ""}, start ${p.startLba}, ${p.sectors} sectors`),
-      `file system: ${JSON.stringify(r.filesystem)}`,
+      `file system: ${r.filesystem ? JSON.stringify(r.filesystem) : "no FAT partition found"}`,
       `configuration:`,
       JSON.stringify(r.config, null, 2),
       `files (${files.length}):`,

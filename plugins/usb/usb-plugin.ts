@@ -3,8 +3,7 @@
  * the MBR gap for BIOS, EFI/BOOT/*.EFI for UEFI), written to an image file or to a drive.
  * The layout is the shared one; only the writer differs from the ISO plugin.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { planUsbImage, writeUsbImage } from "../../formats/disk/index.ts";
 import { diagnosticFromError } from "../../base/diagnostics.ts";
@@ -14,11 +13,14 @@ import { plannedTree, type MediaWriter, type WriteContext } from "../../core/wri
 import { parseSize } from "./size.ts";
 import { approveDevice, copyImageToDevice } from "./device-write.ts";
 import { checkDevice, probeDevice } from "./device.ts";
+import { isDrivePath } from "../../core/output-safety.ts";
+import { scratchDir } from "../../core/scratch.ts";
 import { USB_TARGET } from "./spec.ts";
 
 export const PLUGIN_NAME = "UsbPlugin";
 
-export const isDevicePath = (p: string) => p.startsWith("/dev/");
+/** A drive is an existing block device; any other path (e.g. /dev/shm/x.img) is an image file. */
+export const isDevicePath = isDrivePath;
 
 /** A FAT label: 11 characters of A-Z 0-9 _ - (Microsoft FAT spec, BS_VolLab). */
 export function fatLabel(name: string): string {
@@ -89,7 +91,7 @@ export const usbWriter: MediaWriter = {
       return [{ path: ctx.target.output, bytes: plan.totalBytes }];
     }
     // A drive: build and check the whole image first, then confirm, copy and verify.
-    const dir = await mkdtemp(join(tmpdir(), "bootmedia-usb-"));
+    const dir = await scratchDir("usb");
     try {
       const image = join(dir, "media.img");
       const plan = await writeUsbImage(ctx.treeOf(volume), opts, image);

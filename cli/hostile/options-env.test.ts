@@ -1,0 +1,29 @@
+/** Hostile option values and environments: concurrency, cache, TMPDIR, file size limits, hook limits. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "vitest";
+import { runHostile, type HostileCase } from "./testing/hostile-case.ts";
+
+const build = (spec: string, ...rest: string[]) => ["build", spec, "--quiet", ...rest];
+
+const CASES: HostileCase[] = [
+  { name: "--concurrency 0", setup: (fx) => build(fx.sample, "--concurrency", "0"), exit: 1, code: "BM1015" },
+  { name: "--concurrency abc", setup: (fx) => build(fx.sample, "--concurrency", "abc"), exit: 1, code: "BM1015" },
+  { name: "--concurrency 1.5", setup: (fx) => build(fx.sample, "--concurrency", "1.5"), exit: 1, code: "BM1015" },
+  { name: "--concurrency 100000", setup: (fx) => build(fx.sample, "--concurrency", "100000"), exit: 1, code: "BM1015" },
+  { name: "--hook-timeout 0", setup: (fx) => build(fx.sample, "--hook-timeout", "0"), exit: 1, code: "BM1015" },
+  { name: "BOOTMEDIA_HOOK_TIMEOUT=soon", setup: (fx) => build(fx.sample), env: () => ({ BOOTMEDIA_HOOK_TIMEOUT: "soon" }), exit: 1, code: "BM1015" },
+  { name: "BOOTMEDIA_CACHE points at a file", setup: (fx) => (writeFileSync(join(fx.dir, "cachefile"), "x"), build(fx.sample)), env: (fx) => ({ BOOTMEDIA_CACHE: join(fx.dir, "cachefile") }), exit: 1, code: "BM2010" },
+  { name: "--cache-dir below a file", setup: (fx) => (writeFileSync(join(fx.dir, "cachefile"), "x"), build(fx.sample, "--cache-dir", join(fx.dir, "cachefile/sub"))), exit: 1, code: "BM2010" },
+  { name: "TMPDIR=/proc, iso target", setup: (fx) => build(fx.sample, "--target", "iso", "--out", join(fx.dir, "x.iso")), env: () => ({ TMPDIR: "/proc" }), exit: 1, code: "BM4007" },
+  { name: "TMPDIR missing, usb target", setup: (fx) => build(fx.sample, "--target", "usb", "--out", join(fx.dir, "x.img")), env: (fx) => ({ TMPDIR: join(fx.dir, "no/such/tmp") }), exit: 1, code: "BM4007" },
+  { name: "TMPDIR is a file, iso target", setup: (fx) => (writeFileSync(join(fx.dir, "tmpfile"), ""), build(fx.sample, "--target", "iso", "--out", join(fx.dir, "x.iso"))), env: (fx) => ({ TMPDIR: join(fx.dir, "tmpfile") }), exit: 1, code: "BM4007" },
+  { name: "TMPDIR=/proc, --version", setup: () => ["--version"], env: () => ({ TMPDIR: "/proc" }), exit: 0 },
+  { name: "ulimit -f 100, iso target (EFBIG)", setup: (fx) => build(fx.sample, "--target", "iso", "--out", join(fx.dir, "x.iso")), shell: "ulimit -f 100", exit: 1, code: "BM4001" },
+  { name: "ulimit -f 100, usb target (EFBIG)", setup: (fx) => build(fx.sample, "--target", "usb", "--out", join(fx.dir, "x.img")), shell: "ulimit -f 100", exit: 1, code: "BM4(001|202)" },
+  { name: "ulimit -f 4: a cache write over the limit", setup: (fx) => (mkdirSync(join(fx.dir, "fixtures/specs/prestart/big"), { recursive: true }), writeFileSync(join(fx.dir, "fixtures/specs/prestart/big/f"), Buffer.alloc(8192)), build(fx.sample, "--out", join(fx.dir, "m"))), shell: "ulimit -f 4", exit: 1, code: "BM2010" },
+];
+
+describe("hostile options and environment", () => {
+  test.each(CASES)("$name", (c) => runHostile(c), 60_000);
+});

@@ -1,0 +1,28 @@
+/** Hostile plugins: hooks that never settle, stuck timers, callbacks never called, throwing apply. */
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { runHostile, type HostileCase } from "./testing/hostile-case.ts";
+import { plugin } from "./testing/make.ts";
+
+const withPlugin = (body: string, name = "HostilePlugin") => (fx: { dir: string; sample: string }) => ["build", fx.sample, "--quiet", "--plugin", plugin(fx.dir, name, body)];
+const FAST = () => ({ BOOTMEDIA_HOOK_TIMEOUT: "2" });
+const blames = (plugin: string, hook: string) => (r: { stderr: string }) => {
+  expect(r.stderr).toContain(plugin);
+  expect(r.stderr).toContain(hook);
+};
+
+const CASES: HostileCase[] = [
+  { name: "resolve tap that never settles", setup: withPlugin(`b.hooks.resolve.tapPromise("HostilePlugin", () => new Promise(() => {}));`), env: FAST, exit: 1, code: "BM4005", check: blames("HostilePlugin", "resolve") },
+  { name: "validate tap stuck on a live timer", setup: withPlugin(`b.hooks.validate.tapPromise("HostilePlugin", () => new Promise(() => { setInterval(() => {}, 1000); }));`), env: FAST, exit: 1, code: "BM4005", check: blames("HostilePlugin", "validate") },
+  { name: "tapAsync callback never called", setup: withPlugin(`b.hooks.afterResolve.tapAsync("HostilePlugin", (media, cb) => {});`), env: FAST, exit: 1, code: "BM4005", check: blames("HostilePlugin", "afterResolve") },
+  { name: "beforeWrite tap that never settles", setup: (fx) => [...withPlugin(`b.hooks.beforeWrite.tapPromise("HostilePlugin", () => new Promise(() => {}));`)(fx), "--out", join(fx.dir, "m")], env: FAST, exit: 1, code: "BM4005" },
+  { name: "--hook-timeout 2 on the command line", setup: (fx) => [...withPlugin(`b.hooks.layout.tapPromise("HostilePlugin", () => new Promise(() => {}));`)(fx), "--hook-timeout", "2"], exit: 1, code: "BM4005", check: blames("HostilePlugin", "layout") },
+  { name: "apply() throws", setup: withPlugin(`throw new Error("apply exploded");`), exit: 1, code: "BM4006", check: blames("HostilePlugin", "apply exploded") },
+  { name: "a hook throws", setup: withPlugin(`b.hooks.validate.tapPromise("HostilePlugin", async () => { throw new Error("validate exploded"); });`), exit: 1, code: "BM4004", check: blames("HostilePlugin", "validate") },
+  { name: "the same plugin twice", setup: (fx) => { const p = plugin(fx.dir, "Twice", ""); return ["build", fx.sample, "--quiet", "--plugin", p, "--plugin", p]; }, exit: 1, code: "BM1008" },
+  { name: "a plugin file that does not exist", setup: (fx) => ["build", fx.sample, "--quiet", "--plugin", join(fx.dir, "nope.mjs")], exit: 1, code: "BM1008" },
+];
+
+describe("hostile plugins", () => {
+  test.each(CASES)("$name", (c) => runHostile(c), 60_000);
+});

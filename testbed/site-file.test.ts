@@ -1,0 +1,39 @@
+/** Site files without QEMU: what the loader refuses (BM5305) and how a case's clock is read. */
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { clockOf, loadSiteFile, SiteFileSchema } from "./site-file.ts";
+import { SITE_FILE } from "./testing/site-example.ts";
+import type { MpMediaSettings } from "./mp/expect.ts";
+
+const media = { certificate: { notBefore: "2026-01-01T00:00:00Z", notAfter: "2027-01-01T00:00:00Z" } } as MpMediaSettings;
+
+describe("site files", () => {
+  it("the documented example parses", () => {
+    const r = SiteFileSchema.safeParse(parse(SITE_FILE));
+    expect(r.success, JSON.stringify(!r.success && r.error.issues)).toBe(true);
+  });
+
+  it.each([
+    ["a case naming media the file does not list", SITE_FILE.replace("media: site-iso, profile: x64-bios, mps: [{ name: MP1 }], answers", "media: nowhere, profile: x64-bios, mps: [{ name: MP1 }], answers"), /names media "nowhere"/],
+    ["an unknown profile", SITE_FILE.replace("profile: x86-bios", "profile: arm-uefi"), /cases\.2\.profile/],
+    ["no cases", SITE_FILE.replace(/cases:[\s\S]*$/, "cases: []\n"), /cases/],
+    ["YAML that does not parse", "site: [", /site.yaml/],
+  ])("refuses %s with BM5305", async (_, text, message) => {
+    const dir = await mkdtemp(join(tmpdir(), "bm-site-"));
+    await writeFile(join(dir, "site.yaml"), text);
+    await expect(loadSiteFile(join(dir, "site.yaml"))).rejects.toMatchObject({ code: "BM5305", message: expect.stringMatching(message) });
+  });
+
+  it("reads clocks: relative days, ISO dates, and the certificate's own edges", () => {
+    const now = Date.parse("2026-06-01T00:00:00Z");
+    expect(clockOf(undefined, media, now)).toBe(now);
+    expect(clockOf("+400d", media, now)).toBe(now + 400 * 86_400_000);
+    expect(clockOf("2030-01-01", media, now)).toBe(Date.parse("2030-01-01"));
+    expect(clockOf("certificate-expired", media, now)).toBe(Date.parse("2027-01-02T00:00:00Z"));
+    expect(clockOf("certificate-not-yet-valid", media, now)).toBe(Date.parse("2025-12-31T00:00:00Z"));
+    expect(() => clockOf("tomorrow", media, now)).toThrow(/BM5305|not an ISO date/);
+  });
+});
