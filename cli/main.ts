@@ -7,6 +7,7 @@
 import { cac } from "cac";
 import { BootmediaError } from "../base/errors.ts";
 import { PACKAGE_VERSION } from "../base/package-root.ts";
+import { markStartup, timed } from "../base/timings.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { EXIT } from "./exit-codes.ts";
 import type { OutputMode } from "./commands/render.ts";
@@ -14,6 +15,7 @@ import type { OutputMode } from "./commands/render.ts";
 export { EXIT };
 
 export async function main(argv: string[]): Promise<number> {
+  markStartup();
   const cli = cac("bootmedia");
   let mode: OutputMode = { json: argv.includes("--json"), quiet: argv.includes("--quiet") };
   let pending: Promise<number> | undefined;
@@ -24,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     const args = argv.slice(2);
     const name = args.find((a) => !a.startsWith("-"));
     for (const [command, row] of Object.entries(COMMANDS)) {
-      if (command === name) await (await row.load()).register(cli, run, args, row);
+      if (command === name) await timed("command-load", async () => (await row.load()).register(cli, run, args, row));
       else cli.command(row.usage, row.describe).allowUnknownOptions();
     }
     cli.option("--json", "Machine-readable output on stdout").option("--quiet", "No progress output");

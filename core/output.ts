@@ -8,6 +8,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rm
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { BootmediaError } from "../base/errors.ts";
+import { timedSync } from "../base/timings.ts";
 import { refuseSpecialOutput } from "./output-safety.ts";
 import "./codes.ts";
 
@@ -49,9 +50,11 @@ export class OutputTransaction {
     if (this.finished) throw new Error("transaction already finished");
     OutputTransaction.assertWritable([finalPath], this.force);
     await mkdir(dirname(finalPath), { recursive: true });
-    removeStaleTemps(dirname(finalPath));
     const tmp = join(dirname(finalPath), `.${basename(finalPath)}${TMP_MARK}${process.pid}.tmp`);
-    rmSync(tmp, { recursive: true, force: true });
+    timedSync("temporaries", () => {
+      removeStaleTemps(dirname(finalPath));
+      rmSync(tmp, { recursive: true, force: true });
+    });
     this.pending.set(finalPath, tmp);
     return tmp;
   }
@@ -61,17 +64,19 @@ export class OutputTransaction {
     if (this.aborted) throw new BootmediaError("BM4003", "build interrupted; previous outputs are untouched");
     const done: string[] = [];
     for (const [final, tmp] of this.pending) {
-      syncTree(tmp);
-      if (statSync(tmp).isDirectory() && existsSync(final)) {
-        const old = join(dirname(final), `.${basename(final)}${TMP_MARK}${process.pid}.old`);
-        renameSync(final, old);
-        renameSync(tmp, final);
-        rmSync(old, { recursive: true, force: true });
-      } else {
-        renameSync(tmp, final);
-      }
-      this.committed = committedAny = true;
-      syncDir(dirname(final));
+      timedSync("flush", () => syncTree(tmp));
+      timedSync("rename", () => {
+        if (statSync(tmp).isDirectory() && existsSync(final)) {
+          const old = join(dirname(final), `.${basename(final)}${TMP_MARK}${process.pid}.old`);
+          renameSync(final, old);
+          renameSync(tmp, final);
+          rmSync(old, { recursive: true, force: true });
+        } else {
+          renameSync(tmp, final);
+        }
+        this.committed = committedAny = true;
+        syncDir(dirname(final));
+      });
       done.push(final);
     }
     this.pending.clear();

@@ -10,6 +10,7 @@
  */
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { getSystemErrorName } from "node:util";
+import { reportPhase } from "../base/timings.ts";
 import { copyFiles, JOB_FIELDS, NATIVE_KINDS } from "../native/copy-range/index.ts";
 
 export interface Payload {
@@ -46,7 +47,11 @@ const PROGRESS_MS = 100;
 
 /** `userSpace` forces the fallback (tests run both). */
 export function startPayloadCopy(outFd: number, payloads: readonly Payload[], onProgress?: (copied: number) => void, opts: { userSpace?: boolean } = {}): PayloadCopy {
-  return copyFiles && !opts.userSpace ? nativeCopy(outFd, payloads, onProgress) : userSpaceCopy(outFd, payloads, onProgress);
+  const t0 = performance.now();
+  const copy = copyFiles && !opts.userSpace ? nativeCopy(outFd, payloads, onProgress) : userSpaceCopy(outFd, payloads, onProgress);
+  // BOOTMEDIA_TIMINGS: how long the copy ran (alongside the metadata), from start to settled.
+  void copy.done.then(() => reportPhase(`copy (${copyFiles && !opts.userSpace ? "native" : "user space"}, ${(copy.copied() / 2 ** 20).toFixed(0)} MiB)`, performance.now() - t0));
+  return copy;
 }
 
 function nativeCopy(outFd: number, payloads: readonly Payload[], onProgress?: (copied: number) => void): PayloadCopy {

@@ -8,6 +8,7 @@
 import { close, ftruncate, open, unlink } from "node:fs";
 import { promisify } from "node:util";
 import { BootmediaError, isBootmediaError } from "../../base/errors.ts";
+import { timed, timedSync } from "../../base/timings.ts";
 import { BlockWriter } from "../block-writer.ts";
 import { startPayloadCopy, type PayloadCopy, type PayloadFailure } from "../payload-copy.ts";
 import { adoptEarlyCopy, clusterOffset, fileBacked, payloadsOf, startEarlyCopy, stopEarlyCopy, type EarlyCopy } from "./early-copy.ts";
@@ -42,8 +43,8 @@ export async function writeFat(entries: TreeEntry[], opts: FatOptions, out: FatO
   }
   let early: EarlyCopy | undefined;
   try {
-    early = startEarlyCopy(entries, opts, fd, 0);
-    const plan = planFat(entries, opts);
+    early = timedSync("early layout", () => startEarlyCopy(entries, opts, fd, 0));
+    const plan = timedSync("layout", () => planFat(entries, opts));
     early = await adoptEarlyCopy(early, plan, fd, 0);
     await ftruncateAsync(fd, plan.totalBytes); // sparse: free clusters read as zeros without being written
     await writeFatVolume(plan, fd, 0, opts.onProgress, early);
@@ -67,12 +68,14 @@ export async function writeFatVolume(plan: FatPlan, fd: number, offset: number, 
   const copiedFiles = fileBacked(plan.files); // payload i is copiedFiles[i]
   let copy: PayloadCopy | undefined = early?.copy ?? startPayloadCopy(fd, payloadsOf(plan.files, plan, offset), (n) => onProgress?.(n, plan.fileBytes));
   try {
-    await writeReservedRegion(w, plan, offset);
-    await writeFats(w, plan, offset);
-    await writeDirectories(w, plan, offset);
-    await writeInlineFiles(w, plan, offset);
-    await w.close();
-    const failure = await copy.done;
+    await timed("metadata", async () => {
+      await writeReservedRegion(w, plan, offset);
+      await writeFats(w, plan, offset);
+      await writeDirectories(w, plan, offset);
+      await writeInlineFiles(w, plan, offset);
+      await w.close();
+    });
+    const failure = await timed("copy-wait", () => copy!.done);
     copy = undefined;
     if (failure) throw payloadError(failure, copiedFiles[failure.index]);
     onProgress?.(plan.fileBytes, plan.fileBytes);

@@ -7,6 +7,7 @@
 import { closeSync, ftruncateSync, openSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { BootmediaError, isBootmediaError } from "../../base/errors.ts";
+import { timed, timedSync } from "../../base/timings.ts";
 import { BlockWriter } from "../block-writer.ts";
 import { startPayloadCopy, type PayloadCopy, type PayloadFailure } from "../payload-copy.ts";
 import type { TreeEntry, TreeFile } from "../../base/tree.ts";
@@ -173,7 +174,7 @@ function closeQuietly(fd: number): void {
  */
 export async function writeIso(entries: readonly TreeEntry[], opts: IsoOptions, outPath: string): Promise<{ bytes: number }> {
   validateOptions(opts);
-  const data = placeData(entries, opts);
+  const data = timedSync("place data", () => placeData(entries, opts));
   const payloads = data.files.filter(({ entry }) => entry.size > 0 && isPayload(entry, opts));
   let fd: number | undefined;
   let copy: PayloadCopy | undefined;
@@ -186,11 +187,11 @@ export async function writeIso(entries: readonly TreeEntry[], opts: IsoOptions, 
     const report = opts.onProgress && ((n: number) => opts.onProgress!(Math.min(totalBytes, n + w.written), totalBytes));
     copy = startPayloadCopy(fd, payloads.map(({ entry, extents }) => ({ path: (entry.source as { path: string }).path, length: entry.size, offset: extents[0].lba * SECTOR })), report);
     // Naming and sizing the tree runs while the payloads are being copied.
-    const layout = layoutIso(entries, opts, data);
+    const layout = timedSync("layout", () => layoutIso(entries, opts, data));
     totalBytes = layout.totalSectors * SECTOR;
     ftruncateSync(fd, totalBytes);
-    await writeMetadata(w, layout);
-    const failure = await copy.done;
+    await timed("metadata", () => writeMetadata(w, layout));
+    const failure = await timed("copy-wait", () => copy!.done);
     copy = undefined;
     if (failure) throw payloadError(failure, payloads[failure.index].entry, outPath);
     closeSync(fd);

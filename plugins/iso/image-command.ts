@@ -2,6 +2,7 @@
 import { basename } from "node:path";
 import { sourceDateEpochFromEnv } from "../../core/context.ts";
 import { treeFromDir } from "../../base/dir-tree.ts";
+import { timed } from "../../base/timings.ts";
 import { OutputTransaction } from "../../core/output.ts";
 import { writeIso } from "../../formats/iso9660/write.ts";
 import type { ImageFormat } from "../../core/plugin.ts";
@@ -9,22 +10,23 @@ import type { ImageFormat } from "../../core/plugin.ts";
 interface IsoImageFlags {
   output: string;
   force?: boolean;
-  volumeId?: string;
+  /** A number when given as digits only (cac). */
+  volumeId?: string | number;
   bootBios?: string;
   bootEfi?: string;
 }
-import { volumeIdOf } from "./iso-plugin.ts";
+import { volumeIdOf } from "./volume-id.ts";
 
 export async function imageIso(dir: string, flags: IsoImageFlags) {
   const out = flags.output;
   OutputTransaction.assertWritable([out], flags.force === true);
-  const entries = await treeFromDir(dir);
+  const entries = await timed("listing", () => treeFromDir(dir));
   const boot = { ...(flags.bootBios ? { bios: { image: flags.bootBios } } : {}), ...(flags.bootEfi ? { efi: { image: flags.bootEfi } } : {}) };
   const tx = new OutputTransaction(flags.force === true);
   try {
     const tmp = await tx.temp(out);
     const r = await writeIso(entries, {
-      volumeId: flags.volumeId ?? volumeIdOf(basename(out).replace(/\.iso$/i, ""), 1, 1),
+      volumeId: flags.volumeId !== undefined ? String(flags.volumeId) : volumeIdOf(basename(out).replace(/\.iso$/i, ""), 1, 1),
       sourceDateEpoch: sourceDateEpochFromEnv(),
       application: "BOOTMEDIA",
       ...(flags.bootBios || flags.bootEfi ? { boot } : {}),

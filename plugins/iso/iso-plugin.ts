@@ -18,16 +18,14 @@ import { ESP_PATH, espFiles, espScratchPath, planEspBytes, writeEsp } from "./es
 import { SplitError, splitVolumes, VOLUME_ID_FILE, VOLUMES_MANIFEST, volumesManifest } from "./split.ts";
 import "./codes.ts";
 import { ISO_TARGET } from "./spec.ts";
+import { volumeIdOf } from "./volume-id.ts";
 
 export const PLUGIN_NAME = "IsoPlugin";
 /** Paths that must be on volume 1 for the media to boot. */
 const BOOT_PREFIXES = ["boot/", "EFI/", "bootmedia/"];
 
-/** ECMA-119 d-characters, at most 32 (volume N of a set ends in _N). */
-export function volumeIdOf(name: string, index: number, count: number): string {
-  const base = name.toUpperCase().replace(/[^A-Z0-9_]/g, "_");
-  return count > 1 ? `${base.slice(0, 32 - String(index).length - 1)}_${index}` : base.slice(0, 32);
-}
+// ECMA-119 d-characters, at most 32 (volume N of a set ends in _N); in its own file so `bootmedia image iso` loads it without the plugin (and zod).
+export { volumeIdOf } from "./volume-id.ts";
 
 export function isoOutputs(layout: MediaLayout, target: Target): string[] {
   if (layout.volumes.length === 1) return [target.output];

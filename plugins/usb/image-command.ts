@@ -1,6 +1,7 @@
 /** `bootmedia image fat <dir> -o fs.img [--size SIZE] [--label LABEL]`: a bare FAT file system from a folder. */
 import { sourceDateEpochFromEnv } from "../../core/context.ts";
 import { treeFromDir } from "../../base/dir-tree.ts";
+import { timed } from "../../base/timings.ts";
 import { BootmediaError } from "../../base/errors.ts";
 import { OutputTransaction } from "../../core/output.ts";
 import { writeFat } from "../../formats/fat/index.ts";
@@ -10,8 +11,9 @@ import type { ImageFormat } from "../../core/plugin.ts";
 interface FatImageFlags {
   output: string;
   force?: boolean;
-  size?: string;
-  label?: string;
+  /** size and label are numbers when given as digits only (cac). */
+  size?: string | number;
+  label?: string | number;
   fatType?: string;
 }
 import "../../core/codes.ts";
@@ -20,14 +22,15 @@ export async function imageFat(dir: string, flags: FatImageFlags) {
   const out = flags.output;
   if (!out) throw new BootmediaError("BM1009", "image fat needs -o FILE");
   OutputTransaction.assertWritable([out], flags.force === true);
-  const entries = await treeFromDir(dir);
+  const entries = await timed("listing", () => treeFromDir(dir));
   const tx = new OutputTransaction(flags.force === true);
   try {
     const tmp = await tx.temp(out);
     const plan = await writeFat(entries, {
       sourceDateEpoch: sourceDateEpochFromEnv(),
-      ...(flags.label ? { label: flags.label } : {}),
-      ...(flags.size ? { sizeBytes: parseSize(flags.size) } : {}),
+      // cac gives digits-only values as numbers (--size 1048576, --label 2024): hence String().
+      ...(flags.label ? { label: String(flags.label) } : {}),
+      ...(flags.size ? { sizeBytes: parseSize(String(flags.size)) } : {}),
       ...(flags.fatType ? { fatType: Number(flags.fatType) as 12 | 16 | 32 } : {}),
     }, tmp);
     tx.commit();
