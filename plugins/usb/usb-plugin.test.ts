@@ -69,7 +69,8 @@ describe("usb target", () => {
     const { stdout } = await run("find", [fx.cache, "-type", "f", "-size", "+100M"]);
     expect(stdout).toBe("");
     await rm(big, { recursive: true, force: true });
-  });
+    // Resolve hashes the prestart files (4 GiB of zeros: ~10 s idle, over a minute on a loaded machine).
+  }, 240_000);
 });
 
 describe("writing to a drive (a file stands in for the device)", () => {
