@@ -112,7 +112,7 @@ async function main(): Promise<number> {
   step(5, "what the demo produced");
   const screenshot = result.screenshot ? join(REPORT, result.screenshot) : undefined;
   say(`  media:      ${rel(ISO)}  and  ${rel(USB)}  (each with its media certificate, contoso-demo.cer, beside it)`);
-  say(`  build logs: ${rel(join(OUT, "iso/bootmedia.log"))}  and  ${rel(join(OUT, "usb/bootmedia.log"))}`);
+  say(`  build logs: ${rel(`${ISO}.bootmedia.log`)}  and  ${rel(`${USB}.bootmedia.log`)}`);
   say(`  report:     ${rel(join(REPORT, "index.html"))}  (serial log: ${rel(join(REPORT, result.serialLog))})`);
   if (screenshot && existsSync(screenshot)) say(`  screenshot: ${rel(screenshot)}`);
   say(`\ndemo ${result.ok ? "done" : "FAILED"} in ${clock().trim()}`);
