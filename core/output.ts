@@ -11,6 +11,7 @@ import { BootmediaError } from "../base/errors.ts";
 import { timedSync } from "../base/timings.ts";
 import { refuseSpecialOutput } from "./output-safety.ts";
 import "./codes.ts";
+import { processAlive } from "../base/process-alive.ts";
 
 const TMP_MARK = ".bootmedia-";
 /** Every live transaction, so a signal handler can clean them all synchronously. */
@@ -118,15 +119,6 @@ function removeStaleTemps(dir: string): void {
   for (const name of readdirSync(dir)) {
     const m = name.match(/\.bootmedia-(\d+)\.(tmp|old)$/);
     if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(dir, name), { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

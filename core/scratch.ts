@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { BootmediaError } from "../base/errors.ts";
 import "./codes.ts";
+import { processAlive } from "../base/process-alive.ts";
 
 const SCRATCH = /^bootmedia-(esp|usb|parts)-(\d+)-/;
 
@@ -45,15 +46,6 @@ export async function removeStaleScratch(dir = tmpdir()): Promise<string[]> {
     await rm(join(dir, name), { recursive: true, force: true }).then(() => removed.push(name), () => undefined);
   }
   return removed;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** BM4007 unless TMPDIR takes a new folder (probed with a folder created and removed). */
