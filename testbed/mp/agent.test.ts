@@ -1,5 +1,5 @@
 /**
- * The shell agent (fixtures/boot-images/agent/lib/bootmedia-mp.sh) under busybox sh with the openssl CLI, as the boot
+ * The shell agent (plugins/boot-image/agent/lib/bootmedia-mp.sh) under busybox sh with the openssl CLI, as the boot
  * environment runs it: signatures made by `openssl dgst -sha256 -sign`, requests by busybox
  * wget; mutual TLS proven with curl --cert and openssl s_client. Expected answers come from
  * expectMpOutcome.
