@@ -104,7 +104,7 @@ export function flagSyntax(f: SpecFlag): string[] {
       // Secret variables come by reference only, as every secret does.
       return [`--${f.flag} <NAME=VALUE>`, `--secret-${f.flag} <NAME=env:VAR|NAME=file:PATH>`];
     case "machine":
-      return [`--${f.flag} <ARCH-FIRMWARE[:NIC]>`];
+      return [`--${f.flag} <ARCH-FIRMWARE[:NIC][+sb[=microsoft|CERT]]>`];
     case "enum":
       return [`--${f.flag} <${f.values!.join("|")}>`];
     default:
@@ -190,9 +190,13 @@ function convert(f: SpecFlag, v: unknown, current: unknown): unknown {
     }
     case "machine":
       return many(v).map((s) => {
-        const [am, nic] = s.split(":");
+        // "+sb" marks Secure Boot on; "+sb=FILE" names the certificate the machine trusts.
+        const sbAt = s.indexOf("+sb");
+        const sb = sbAt < 0 ? undefined : s.slice(sbAt + 3);
+        const [am, nic] = (sbAt < 0 ? s : s.slice(0, sbAt)).split(":");
         const [arch, firmware] = (am ?? "").split("-");
-        return nic ? { arch, firmware, nic } : { arch, firmware };
+        const trust = sb?.startsWith("=") ? sb.slice(1) : sb ? sb : undefined;
+        return { arch, firmware, ...(nic ? { nic } : {}), ...(sb !== undefined ? { secureBoot: true } : {}), ...(trust ? { trust } : {}) };
       });
     default: // a repeated single-value flag: the last one wins, as in most CLIs
       return String(Array.isArray(v) ? v[v.length - 1] : v);

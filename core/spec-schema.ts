@@ -58,6 +58,8 @@ const machine = z
     arch: z.enum(ARCHES).meta({ description: "Machine CPU: x86 (32-bit only) or x64" }),
     firmware: z.enum(FIRMWARES).meta({ description: "Machine firmware" }),
     nic: z.string().optional().meta({ description: "Kernel driver the machine's NIC needs (e.g. e1000, virtio_net)" }),
+    secureBoot: z.boolean().optional().meta({ description: "The machine boots with UEFI Secure Boot on: the validator refuses media it would reject (core/secure-boot.ts)" }),
+    trust: z.string().min(1).optional().meta({ description: "With secureBoot: the keys the machine trusts, `microsoft` (Microsoft's UEFI CA, the default) or a PEM/DER certificate file enrolled in its db (relative to the spec)" }),
   })
   .strict();
 
@@ -75,7 +77,7 @@ export const CORE_FIELDS = {
   machines: z
     .array(machine)
     .default([])
-    .meta({ description: "Machines the media must boot on; the validator checks the boot images against the compatibility rules", flag: "machine", codes: ["BM3003", "BM3004", "BM3007"] }),
+    .meta({ description: "Machines the media must boot on; the validator checks the boot images against the compatibility rules", flag: "machine", codes: ["BM3003", "BM3004", "BM3007", "BM3601", "BM3602", "BM3603", "BM3604", "BM3605"] }),
   plugins: z.array(pluginEntry).default([]).meta({ description: "Third-party plugins: paths relative to the spec or package names, or { use, options }", flag: "plugin", codes: ["BM1008"] }),
 } as const;
 

@@ -1,4 +1,5 @@
 /** The values that flow through the pipeline, stage by stage. */
+import type { MediaChain } from "./secure-boot.ts";
 import type { Arch, Firmware } from "./compat.ts";
 import type { MediaSpec, Target } from "./spec-schema.ts";
 import type { FileSource } from "../base/tree.ts";
@@ -24,6 +25,8 @@ export interface BootImageInfo {
   kernel: string;
   initrd: string;
   bootFiles: Partial<Record<BootFileRole, string>>;
+  /** The Secure Boot chain of the UEFI boot files; absent: unsigned (grub-mkimage's GRUB). */
+  secureBoot?: MediaChain;
 }
 
 export interface ContentPackage {

@@ -8,6 +8,7 @@ import contentLibrary from "./content-library/index.ts";
 import distributionPoint from "./distribution-point/index.ts";
 import bootImage from "./boot-image/index.ts";
 import prestart from "./prestart/index.ts";
+import secureBoot from "./secure-boot/index.ts";
 import password from "./password/index.ts";
 import secrets from "./secrets/index.ts";
 import certificates from "./certificates/index.ts";
@@ -22,6 +23,7 @@ export const BUILTIN_PLUGINS: ReadonlyArray<PluginDefinition<unknown>> = [
   contentLibrary,
   distributionPoint,
   bootImage,
+  secureBoot,
   prestart,
   password,
   secrets,

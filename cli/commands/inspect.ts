@@ -10,6 +10,10 @@ import { openMedia } from "../../plugins/media-manifest/open-media.ts";
 import { contextFromCli } from "./context.ts";
 import { printJson, progressFor } from "./render.ts";
 import type { CommandRow, Run } from "./types.ts";
+import { formatSecureBoot, reportSecureBoot } from "../../plugins/secure-boot/efi-report.ts";
+
+/** Media kinds whose EFI binaries `inspect` lists (readers of openMedia). */
+const SECURE_BOOT_KINDS = ["iso", "usb", "directory"];
 
 interface InspectFlags { json?: boolean; plugin?: string | string[]; check?: boolean; warnDays?: string | number; spec?: string }
 
@@ -30,8 +34,9 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
         for (const inspector of inspectors) {
           if (!(await inspector.detect(media))) continue;
           const report = await inspector.inspect(media);
-          if (flags.json) printJson({ ok: true, ...report });
-          else process.stdout.write(inspector.format(report));
+          const secureBoot = SECURE_BOOT_KINDS.includes(String(report.kind)) ? await reportSecureBoot(await openMedia(media, [inspector])) : undefined;
+          if (flags.json) printJson({ ok: true, ...report, ...(secureBoot ? { secureBoot } : {}) });
+          else process.stdout.write(inspector.format(report) + (secureBoot ? formatSecureBoot(secureBoot) : ""));
           return 0;
         }
         throw new BootmediaError("BM1001", `${media}: not media bootmedia can read (a media folder, .iso or USB image)`, { where: media });

@@ -2,6 +2,7 @@
  * The content-library package manifest (docs/content-library.md): one schema shared by
  * every library kind (local folder now, HTTP distribution points later).
  */
+import { SB_CHAINS } from "../secure-boot.ts";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { z } from "zod";
@@ -29,6 +30,14 @@ export const manifestSchema = z
         kernel: mediaPath,
         initrd: mediaPath,
         bootFiles: z.partialRecord(z.enum(BOOT_FILE_ROLES), mediaPath),
+        // The Secure Boot chain of the image's UEFI boot files (core/secure-boot.ts); absent: unsigned.
+        secureBoot: z
+          .object({
+            chain: z.enum(SB_CHAINS),
+            kernelSigned: z.boolean(),
+            signerSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+          })
+          .optional(),
       })
       .optional(),
     files: z.array(z.object({ path: mediaPath, size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),

@@ -1,0 +1,48 @@
+/**
+ * Secure Boot: refuses media whose boot chain a machine of the spec (secureBoot: true) would
+ * reject, by the rules of core/secure-boot.ts, from the chain the boot images' manifests declare.
+ */
+import { diagnostic } from "../../base/diagnostics.ts";
+import { BootmediaError } from "../../base/errors.ts";
+import { planBoot } from "../../core/compat.ts";
+import { planSecureBoot, SB_REFUSALS, type MediaChain } from "../../core/secure-boot.ts";
+import type { Plugin, PluginBuild } from "../../core/plugin.ts";
+import { bootImagesOf } from "../boot-image/boot-image-plugin.ts";
+import { REFUSAL_CODES } from "./codes.ts";
+import { resolveTrust } from "./trust.ts";
+
+export const PLUGIN_NAME = "SecureBootPlugin";
+
+/** A boot image without a declared chain carries grub-mkimage's unsigned GRUB. */
+export const UNSIGNED_CHAIN: MediaChain = { chain: "unsigned", kernelSigned: false };
+
+export class SecureBootPlugin implements Plugin {
+  readonly name = PLUGIN_NAME;
+
+  apply(build: PluginBuild): void {
+    build.hooks.validate.tapPromise(PLUGIN_NAME, async (media, reporter) => {
+      const images = bootImagesOf(media);
+      const arches = images.map((p) => p.bootImage!.arch);
+      for (const [i, m] of media.spec.machines.entries()) {
+        if (!m.secureBoot || m.firmware !== "uefi") continue;
+        const where = `machines[${i}] (${m.arch}-${m.firmware}, Secure Boot)`;
+        const plan = planBoot(m, arches);
+        if (!plan.ok) continue; // BootImagePlugin reports it
+        const image = images.find((p) => p.bootImage!.arch === plan.image)!.bootImage!;
+        let trust;
+        try {
+          trust = await resolveTrust(m.trust, media.specDir, where);
+        } catch (e) {
+          if (!(e instanceof BootmediaError)) throw e;
+          reporter.report(diagnostic(e.code, e.message, { path: where, source: PLUGIN_NAME }));
+          continue;
+        }
+        const chain = image.secureBoot ?? UNSIGNED_CHAIN;
+        const sb = planSecureBoot({ ...m, trust }, chain);
+        if (!sb.ok) {
+          reporter.report(diagnostic(REFUSAL_CODES[sb.refusal], `${where}: ${SB_REFUSALS[sb.refusal]} (the ${plan.image} boot image's chain: ${chain.chain})`, { path: where, source: PLUGIN_NAME }));
+        }
+      }
+    });
+  }
+}
