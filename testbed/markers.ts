@@ -28,6 +28,13 @@ export interface FailureSignature {
 
 /** Output that means the boot has failed, whatever follows. */
 export const FAILURE_SIGNATURES: readonly FailureSignature[] = [
+  // Secure Boot refusals come first: they are what a refused chain prints (core/secure-boot.ts).
+  // The firmware refusing an unsigned or untrusted loader (OVMF's BDS prints the EFI status).
+  { id: "uefi-access-denied", reason: "secure-boot-refused", pattern: /BdsDxe: failed to (load|start) .*: (Access Denied|Security Violation)/ },
+  // shim refusing a loader or kernel its keys do not cover.
+  { id: "shim-verification-failed", reason: "secure-boot-refused", pattern: /Verification failed: \(0x1A\) Security Violation|Failed to load image: Security Violation|start_image\(\) returned Security Violation/ },
+  // GRUB under shim lockdown refusing a kernel.
+  { id: "grub-secure-boot-refused", reason: "secure-boot-refused", pattern: /^error: (bad shim signature|prohibited by secure boot policy)/ },
   { id: "grub-error", reason: "grub-error", pattern: /^error: / },
   { id: "kernel-panic", reason: "kernel-panic", pattern: /Kernel panic - not syncing/ },
   // GRUB started an x64 kernel on a 32-bit CPU instead of refusing with a marker.

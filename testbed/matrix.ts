@@ -3,9 +3,12 @@
  * compatibility rules (core/compat.ts) predict, and deterministic sharding of it.
  */
 import { basename } from "node:path";
+import { readFileSync } from "node:fs";
 import { planBoot, missingDrivers, type Arch } from "../core/compat.ts";
+import { planSecureBoot, SB_REFUSED_REASON, type MediaChain, type SbMachine } from "../core/secure-boot.ts";
+import { certificateSha256 } from "../plugins/secure-boot/trust.ts";
 import { BootmediaError } from "../base/errors.ts";
-import { PROFILES, PROFILE_IDS, NIC_MODELS, type ProfileId, type NicModel, type MediaKind } from "./profiles.ts";
+import { PROFILES, PROFILE_IDS, NIC_MODELS, type MachineProfile, type ProfileId, type NicModel, type MediaKind } from "./profiles.ts";
 import type { Expected, ExpectedFailure } from "./verdict.ts";
 import type { PromptAnswers } from "./answers.ts";
 import type { CaseManagementPoints } from "./mp-case.ts";
@@ -18,6 +21,8 @@ export interface MediaUnderTest {
   images: Arch[];
   /** Driver (module) names the boot images carry. */
   drivers: string[];
+  /** The Secure Boot chain of the media's UEFI boot files (core/secure-boot.ts); absent: unsigned. */
+  secureBoot?: MediaChain;
   label?: string;
   /**
    * What the testbed types at the boot environment's prompts (answers.ts), e.g. the media
@@ -56,12 +61,27 @@ export interface Shard {
 export const DEFAULT_NICS: readonly NicModel[] = ["e1000", "virtio-net-pci", "rtl8139"];
 
 /** What the rules predict for one machine, media and NIC: boot rules first, then drivers. */
-export function expectCase(profile: ProfileId, media: Pick<MediaUnderTest, "images" | "drivers" | "expectFailure">, nic: NicModel): Expected {
+export function expectCase(profile: ProfileId, media: Pick<MediaUnderTest, "images" | "drivers" | "expectFailure" | "secureBoot">, nic: NicModel): Expected {
   const plan = planBoot(PROFILES[profile].machine, media.images);
   if (!plan.ok) return { status: "fail", reason: plan.reason };
+  const sb = planSecureBoot(profileSbMachine(profile), media.secureBoot ?? { chain: "unsigned", kernelSigned: false });
+  if (!sb.ok) return { status: "fail", reason: SB_REFUSED_REASON };
   if (missingDrivers(NIC_MODELS[nic].drivers, media.drivers).length > 0) return { status: "fail", reason: "no-nic-driver" };
   if (media.expectFailure) return { status: "fail", reason: media.expectFailure };
   return { status: "pass" };
+}
+
+const trustCache = new Map<string, string>();
+
+/** A profile as the Secure Boot rules see it: its firmware's enforcement and db. */
+export function profileSbMachine(profile: ProfileId): SbMachine {
+  const p: MachineProfile = PROFILES[profile];
+  const sb = p.secureBoot;
+  if (!sb) return p.machine;
+  if (sb.trust === "microsoft") return { ...p.machine, secureBoot: true, trust: { kind: "microsoft" } };
+  let sha = trustCache.get(sb.certificate);
+  if (sha === undefined) trustCache.set(sb.certificate, (sha = certificateSha256(readFileSync(sb.certificate))));
+  return { ...p.machine, secureBoot: true, trust: { kind: "certificate", sha256: sha, label: sb.certificate } };
 }
 
 export function labelMedia(media: MediaUnderTest): string {

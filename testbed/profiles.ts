@@ -4,7 +4,7 @@
  */
 import type { Machine } from "../core/compat.ts";
 
-export const PROFILE_IDS = ["x86-bios", "x64-bios", "x86-uefi", "x64-uefi"] as const;
+export const PROFILE_IDS = ["x86-bios", "x64-bios", "x86-uefi", "x64-uefi", "x64-uefi-sb-ms", "x64-uefi-sb-own"] as const;
 export type ProfileId = (typeof PROFILE_IDS)[number];
 
 export interface UefiFlash {
@@ -24,7 +24,15 @@ export interface MachineProfile {
   flash: UefiFlash | null;
   /** Extra flags the firmware needs. */
   extra: readonly string[];
+  /**
+   * Secure Boot enforced by the firmware, and what its db trusts: Microsoft's UEFI CA, or the
+   * certificate at `certificate` (with its private key at `key`, the own-key chain's signer in tests).
+   */
+  secureBoot?: { trust: "microsoft" } | { trust: "certificate"; certificate: string; key: string; password: string };
 }
+
+/** Debian's OVMF with Secure Boot enforced needs SMM and a secure flash, as the ia32 build does. */
+const SECURE_FLASH = ["-global", "driver=cfi.pflash01,property=secure,value=on"] as const;
 
 export const PROFILES = {
   "x86-bios": {
@@ -50,7 +58,7 @@ export const PROFILES = {
     machineType: "q35,smm=on",
     cpu: "qemu32",
     flash: { code: "/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd", vars: "/usr/share/OVMF/OVMF32_VARS_4M.fd" },
-    extra: ["-global", "driver=cfi.pflash01,property=secure,value=on"],
+    extra: SECURE_FLASH,
   },
   "x64-uefi": {
     machine: { arch: "x64", firmware: "uefi" },
@@ -59,6 +67,29 @@ export const PROFILES = {
     cpu: "qemu64",
     flash: { code: "/usr/share/OVMF/OVMF_CODE_4M.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.fd" },
     extra: [],
+  },
+  /** Secure Boot on, Microsoft's keys enrolled (PK/KEK/db as on shipped PCs): Debian's ovmf `.ms` images. */
+  "x64-uefi-sb-ms": {
+    machine: { arch: "x64", firmware: "uefi" },
+    binary: "qemu-system-x86_64",
+    machineType: "q35,smm=on",
+    cpu: "qemu64",
+    flash: { code: "/usr/share/OVMF/OVMF_CODE_4M.ms.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.ms.fd" },
+    extra: SECURE_FLASH,
+    secureBoot: { trust: "microsoft" },
+  },
+  /**
+   * Secure Boot on, only Debian's snakeoil test key in PK/KEK/db; its private key ships in the
+   * ovmf package (README.Debian gives its password), so tests sign the own-key chain with it.
+   */
+  "x64-uefi-sb-own": {
+    machine: { arch: "x64", firmware: "uefi" },
+    binary: "qemu-system-x86_64",
+    machineType: "q35,smm=on",
+    cpu: "qemu64",
+    flash: { code: "/usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd" },
+    extra: SECURE_FLASH,
+    secureBoot: { trust: "certificate", certificate: "/usr/share/ovmf/PkKek-1-snakeoil.pem", key: "/usr/share/ovmf/PkKek-1-snakeoil.key", password: "snakeoil" },
   },
 } as const satisfies Record<ProfileId, MachineProfile>;
 

@@ -9,7 +9,9 @@ import type { Marker, FailureSignature } from "./markers.ts";
  * Reasons a case can be expected to fail: core/compat.ts, the NIC-driver rule, and the
  * deployment settings a media under test may be meant to stop on (MediaUnderTest.expectFailure).
  */
-export const EXPECTED_FAILURES = ["needs-x64-cpu", "no-boot-file", "no-nic-driver", "wrong-password", "password-timeout", "prestart-failed", "secrets-tampered",
+export const EXPECTED_FAILURES = ["needs-x64-cpu", "no-boot-file", "no-nic-driver",
+  // core/secure-boot.ts: the firmware or shim refused the media's boot chain.
+  "secure-boot-refused", "wrong-password", "password-timeout", "prestart-failed", "secrets-tampered",
   // The management-point step (plugins/boot-image/agent/lib/mp.sh): what the MPs answered.
   "unknown-computer", "no-deployment", "certificate-rejected", "no-mp-reachable"] as const;
 export type ExpectedFailure = (typeof EXPECTED_FAILURES)[number];
