@@ -19,6 +19,24 @@ describe("parseMarkers", () => {
   });
 });
 
+describe("Secure Boot refusal signatures", () => {
+  // Lines copied from real runs on the x64-uefi-sb-* profiles (OVMF 2022.11, shim 16.1, GRUB 2.06).
+  it.each([
+    ['BdsDxe: failed to load Boot0001 "UEFI QEMU DVD-ROM QM00011 " from PciRoot(0x0)/Pci(0x1F,0x2)/Sata(0x5,0xFFFF,0x0): Access Denied', "uefi-access-denied"],
+    ['BdsDxe: failed to start Boot0002 "EFI Internal Shell" from Fv(7CB8BDC9-F8EB-4F34-AAEA-3EE4AF6516A1): Security Violation', "uefi-access-denied"],
+    ["Verification failed: (0x1A) Security Violation", "shim-verification-failed"],
+    ["error: bad shim signature.", "grub-secure-boot-refused"],
+  ])("%s -> %s, before the generic UEFI and GRUB signatures", (line, id) => {
+    const s = new SerialScanner();
+    expect(kinds(feed(s, `${line}\n`))).toEqual([`failure:${id}`]);
+    expect(FAILURE_SIGNATURES.find((f) => f.id === id)?.reason).toBe("secure-boot-refused");
+  });
+  it("a plain load failure without a security status stays no-boot-file", () => {
+    const s = new SerialScanner();
+    expect(kinds(feed(s, 'BdsDxe: failed to load Boot0001 "UEFI QEMU HARDDISK": Not Found\n'))).toEqual(["failure:uefi-load-failed"]);
+  });
+});
+
 describe("SerialScanner", () => {
   it("joins lines split across chunks, even inside a multi-byte character", () => {
     const s = new SerialScanner();

@@ -1,6 +1,9 @@
 import { describe, it, expect } from "vitest";
 import { buildMatrix, expectCase, selectShard, parseShard, nicModelForDriver, checkNic, type MediaUnderTest } from "./matrix.ts";
-import { PROFILE_IDS, NIC_IDS } from "./profiles.ts";
+import { readFileSync } from "node:fs";
+import { PROFILE_IDS, NIC_IDS, type ProfileId } from "./profiles.ts";
+import { certificateSha256 } from "../plugins/secure-boot/trust.ts";
+import type { MediaChain } from "../core/secure-boot.ts";
 
 const REFERENCE_DRIVERS = ["e1000", "virtio_net", "e1000e", "sr_mod", "usb_storage"];
 const media = (images: MediaUnderTest["images"], label: string, kind: MediaUnderTest["kind"] = "iso"): MediaUnderTest =>
@@ -14,6 +17,9 @@ describe("expectCase", () => {
     "x64-bios": { x86: "pass", x64: "pass", both: "pass" },
     "x86-uefi": { x86: "pass", x64: "fail: no-boot-file", both: "pass" },
     "x64-uefi": { x86: "fail: no-boot-file", x64: "pass", both: "pass" },
+    // Media without a declared chain carry unsigned GRUB: Secure Boot firmware refuses them.
+    "x64-uefi-sb-ms": { x86: "fail: no-boot-file", x64: "fail: secure-boot-refused", both: "fail: secure-boot-refused" },
+    "x64-uefi-sb-own": { x86: "fail: no-boot-file", x64: "fail: secure-boot-refused", both: "fail: secure-boot-refused" },
   };
   const IMAGES = { x86: ["x86"], x64: ["x64"], both: ["x86", "x64"] } as const;
   const label = (e: ReturnType<typeof expectCase>) => (e.status === "pass" ? "pass" : `fail: ${e.reason}`);
@@ -21,6 +27,27 @@ describe("expectCase", () => {
   it.each(PROFILE_IDS)("follows the architecture rules on %s", (profile) => {
     for (const [set, images] of Object.entries(IMAGES)) {
       expect(label(expectCase(profile, { images: [...images], drivers: REFERENCE_DRIVERS }, "e1000"))).toBe(TRUTH[profile][set]);
+    }
+  });
+
+  it("follows the Secure Boot rules per chain (written out by hand: Microsoft's db trusts shim, the snakeoil db only the snakeoil key)", () => {
+    const snakeoil = certificateSha256(readFileSync("/usr/share/ovmf/PkKek-1-snakeoil.pem"));
+    const chains: Record<string, MediaChain> = {
+      unsigned: { chain: "unsigned", kernelSigned: false },
+      signed: { chain: "signed", kernelSigned: true },
+      snakeoil: { chain: "own-key", signerSha256: snakeoil, kernelSigned: true },
+      otherKey: { chain: "own-key", signerSha256: "00".repeat(32), kernelSigned: true },
+    };
+    const truth = {
+      "x64-uefi": { unsigned: "pass", signed: "pass", snakeoil: "pass", otherKey: "pass" },
+      "x64-uefi-sb-ms": { unsigned: "fail: secure-boot-refused", signed: "pass", snakeoil: "fail: secure-boot-refused", otherKey: "fail: secure-boot-refused" },
+      "x64-uefi-sb-own": { unsigned: "fail: secure-boot-refused", signed: "fail: secure-boot-refused", snakeoil: "pass", otherKey: "fail: secure-boot-refused" },
+      "x64-bios": { unsigned: "pass", signed: "pass", snakeoil: "pass", otherKey: "pass" },
+    } as const;
+    for (const [profile, row] of Object.entries(truth)) {
+      for (const [chain, want] of Object.entries(row)) {
+        expect(label(expectCase(profile as ProfileId, { images: ["x64"], drivers: REFERENCE_DRIVERS, secureBoot: chains[chain] }, "e1000")), `${profile} ${chain}`).toBe(want);
+      }
     }
   });
 
@@ -42,7 +69,7 @@ describe("buildMatrix and shards", () => {
   const all = buildMatrix([media(["x86", "x64"], "both"), media(["x64"], "x64", "usb"), media(["x86"], "x86")], PROFILE_IDS, NIC_IDS);
 
   it("crosses profiles × media × NICs with unique, sorted ids", () => {
-    expect(all).toHaveLength(4 * 3 * NIC_IDS.length);
+    expect(all).toHaveLength(PROFILE_IDS.length * 3 * NIC_IDS.length);
     expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
     expect(all.map((c) => c.id)).toEqual([...all.map((c) => c.id)].sort());
     expect(all.find((c) => c.id === "x86-uefi.x64.e1000")?.expected).toEqual({ status: "fail", reason: "no-boot-file" });

@@ -11,13 +11,34 @@ import { execa } from "execa";
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SbChain } from "../../core/secure-boot.ts";
-import { GRUB_CFG } from "./media.ts";
+
+/** What the GRUB-only media report when Secure Boot accepted them: GRUB has no success exit under lockdown. */
+export const GRUB_LOCKDOWN_REASON = "grub-lockdown-no-exit";
 
 export const DEBIAN_SIGNED_EFI = {
   shim: "/usr/lib/shim/shimx64.efi.signed",
   /** The CD flavour: prefix /boot/grub, finds the media by /.disk/info. */
   grubCd: "/usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed",
 } as const;
+
+/**
+ * The marker config for Secure Boot media. A GRUB started under Secure Boot is locked down
+ * (GRUB sets $lockdown=y): it refuses `outb`, so it cannot give the success exit; it says so
+ * with a marker after "booted", which proves the firmware (and shim) accepted the chain.
+ */
+export const SB_GRUB_CFG = String.raw`serial --unit=0 --speed=115200
+terminal_input serial console
+terminal_output serial console
+set timeout=0
+echo "BOOTMEDIA {"event":"booted","arch":"x64","firmware":"uefi","lockdown":"$lockdown"}"
+if [ "$lockdown" = y ]; then
+  echo 'BOOTMEDIA {"event":"error","reason":"${GRUB_LOCKDOWN_REASON}"}'
+  halt
+fi
+insmod iorw
+echo 'BOOTMEDIA {"event":"done"}'
+outb 0xf4 0x31
+`;
 
 /** Modules embedded in the test GRUB: signed or locked down, it loads none from the media. */
 const GRUB_MODULES = ["normal", "configfile", "echo", "test", "cpuid", "iorw", "halt", "serial", "terminal", "iso9660", "part_gpt", "part_msdos", "fat", "search", "search_fs_file"];
@@ -40,7 +61,7 @@ export async function makeSecureBootTestMedia(dir: string, name: string, chain: 
   await mkdir(join(root, ".disk"), { recursive: true });
   await mkdir(join(root, "bootmedia"), { recursive: true });
   await mkdir(join(root, "boot/x64"), { recursive: true });
-  await writeFile(join(root, "boot/grub/grub.cfg"), GRUB_CFG);
+  await writeFile(join(root, "boot/grub/grub.cfg"), SB_GRUB_CFG);
   await writeFile(join(root, ".disk/info"), `bootmedia Secure Boot test media (${chain})\n`);
   await writeFile(join(root, "bootmedia/media.json"), JSON.stringify({ id: name, images: [{ arch: "x64", drivers: ["e1000"] }] }) + "\n");
   await writeFile(join(root, "boot/x64/vmlinuz"), "placeholder x64 kernel\n");
