@@ -1,6 +1,6 @@
 /**
  * Small x64 UEFI ISOs for the Secure Boot profiles, one per chain of core/secure-boot.ts, with
- * the GRUB-only marker config of media.ts:
+ * a GRUB-only marker config (the contract of testbed/testing/media.ts):
  *   - unsigned: GRUB from grub-mkimage (modules embedded), as bootmedia's media carry today;
  *   - own-key:  the same GRUB signed with sbsign and the given key (the snakeoil key in tests);
  *   - signed:   Debian's shim (Microsoft-signed) as BOOTX64.EFI and Debian-signed GRUB (the
@@ -10,7 +10,7 @@
 import { execa } from "execa";
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { SbChain } from "../../core/secure-boot.ts";
+import type { SbChain } from "../../../core/secure-boot.ts";
 
 /** What the GRUB-only media report when Secure Boot accepted them: GRUB has no success exit under lockdown. */
 export const GRUB_LOCKDOWN_REASON = "grub-lockdown-no-exit";
@@ -70,6 +70,9 @@ export async function makeSecureBootTestMedia(dir: string, name: string, chain: 
   if (chain === "signed") {
     efi["BOOTX64.EFI"] = DEBIAN_SIGNED_EFI.shim;
     efi["grubx64.efi"] = DEBIAN_SIGNED_EFI.grubCd;
+    // Without Secure Boot the signed GRUB loads modules from $prefix: give it iorw for the success exit.
+    await mkdir(join(root, "boot/grub/x86_64-efi"), { recursive: true });
+    await copyFile("/usr/lib/grub/x86_64-efi/iorw.mod", join(root, "boot/grub/x86_64-efi/iorw.mod"));
   } else {
     const grub = join(work, "grubx64.efi");
     await execa("grub-mkimage", ["-O", "x86_64-efi", "-p", "/boot/grub", "-o", grub, ...GRUB_MODULES]);
