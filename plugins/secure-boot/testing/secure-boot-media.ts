@@ -25,12 +25,13 @@ export const DEBIAN_SIGNED_EFI = {
  * The marker config for Secure Boot media. A GRUB started under Secure Boot is locked down
  * (GRUB sets $lockdown=y): it refuses `outb`, so it cannot give the success exit; it says so
  * with a marker after "booted", which proves the firmware (and shim) accepted the chain.
+ * The JSON goes in single quotes, "$lockdown" between them (GRUB joins adjacent quoted words).
  */
 export const SB_GRUB_CFG = String.raw`serial --unit=0 --speed=115200
 terminal_input serial console
 terminal_output serial console
 set timeout=0
-echo "BOOTMEDIA {"event":"booted","arch":"x64","firmware":"uefi","lockdown":"$lockdown"}"
+echo 'BOOTMEDIA {"event":"booted","arch":"x64","firmware":"uefi","lockdown":"'"$lockdown"'"}'
 if [ "$lockdown" = y ]; then
   echo 'BOOTMEDIA {"event":"error","reason":"${GRUB_LOCKDOWN_REASON}"}'
   halt
