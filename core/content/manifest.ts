@@ -19,7 +19,7 @@ const mediaPath = z
 const bootImageTestbedSchema = z
   .object({
     pass: z.object({ serial: z.string().min(1).optional(), screen: z.string().min(1).optional() }).strict().optional(),
-    memoryMiB: z.number().int().min(64).max(65536).optional(),
+    memoryMiB: z.number().int().min(128).max(65536).optional(),
   })
   .strict();
 
