@@ -17,6 +17,17 @@ export interface ManifestFile {
   sha256: string;
 }
 
+/**
+ * How the testbed judges an image that prints no BOOTMEDIA markers (docs/testbed.md,
+ * "Images without the bootmedia agent"); carried into media.json with the image.
+ */
+export interface BootImageTestbed {
+  /** Regular expressions; the case passes when one shows up on the serial line or the VGA text screen. */
+  pass?: { serial?: string; screen?: string };
+  /** The least memory (MiB) the image runs properly with; raises the machine profile's. */
+  memoryMiB?: number;
+}
+
 export interface BootImageInfo {
   arch: Arch;
   firmware: Firmware[];
@@ -24,6 +35,7 @@ export interface BootImageInfo {
   kernel: string;
   initrd: string;
   bootFiles: Partial<Record<BootFileRole, string>>;
+  testbed?: BootImageTestbed;
 }
 
 export interface ContentPackage {
@@ -100,7 +112,7 @@ export interface MediaConfig {
   schema: 1;
   id: string;
   taskSequence: string;
-  images: Array<{ id: string; arch: Arch; kernel: string; initrd: string; drivers: string[] }>;
+  images: Array<{ id: string; arch: Arch; kernel: string; initrd: string; drivers: string[]; testbed?: BootImageTestbed }>;
   [key: string]: unknown;
 }
 

@@ -78,7 +78,7 @@ export class BootImagePlugin implements Plugin {
           const entry: BootEntry = { firmware: t.firmware, arch: t.arch, role, path };
           if (!volume.boot.some((b) => b.role === role && b.path === path)) volume.boot.push(entry);
         }
-        layout.config.images.push({ id: pkg.id, arch: info.arch, kernel: info.kernel, initrd: info.initrd, drivers: info.drivers });
+        layout.config.images.push({ id: pkg.id, arch: info.arch, kernel: info.kernel, initrd: info.initrd, drivers: info.drivers, ...(info.testbed ? { testbed: info.testbed } : {}) });
       }
       dedupeEntries(volume);
       return layout;
