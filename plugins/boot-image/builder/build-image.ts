@@ -59,15 +59,18 @@ export interface BootImageBuildResult {
   packageDir: string;
 }
 
+/** A source file of the builder: the .ts in a checkout, its compiled .js in an installed package. */
+const sourceFile = (rel: string) => (existsSync(packagePath(rel)) ? packagePath(rel) : packagePath("dist", rel.replace(/\.ts$/, ".js")));
+
 /** Every file whose change must rebuild a package. */
 const INPUT_FILES = [
-  ...["build-image.ts", "config.ts", "debs.ts", "initramfs.ts", "modules.ts", "package.ts", "runtime.ts"].map((f) => packagePath("plugins/boot-image/builder", f)),
+  ...["build-image.ts", "config.ts", "debs.ts", "initramfs.ts", "modules.ts", "package.ts", "runtime.ts"].map((f) => sourceFile(`plugins/boot-image/builder/${f}`)),
   AGENT_INIT,
   ...AGENT_LIBS,
   MP_AGENT_SCRIPT,
   UNLOCK_SCRIPT,
-  ...["cpio/newc.ts", "cpio/writer.ts", "record.ts"].map((f) => packagePath("formats", f)),
-].map((f) => (existsSync(f) ? f : f.replace(/\.ts$/, ".js")));
+  ...["cpio/newc.ts", "cpio/writer.ts", "record.ts"].map((f) => sourceFile(`formats/${f}`)),
+];
 
 const REQUIRED_TOOLS = { "apt-get": "apt", "apt-cache": "apt", "dpkg-deb": "dpkg", depmod: "kmod", readelf: "binutils" } as const;
 
@@ -138,7 +141,6 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
   const progress = opts.progress ?? silentProgress;
   const recipe = ARCH_RECIPES[arch];
   const id = opts.id ?? recipe.id;
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) throw new BootmediaError("BM2305", `"${id}" is not a package id (letters, digits, _ . -)`, { where: id });
   const kernelPackage = opts.kernelPackage ?? recipe.kernelPackage;
   const work = join(opts.workDir, arch);
   const packageDir = join(library, "packages", id);
