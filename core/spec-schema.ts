@@ -77,7 +77,7 @@ export const CORE_FIELDS = {
   machines: z
     .array(machine)
     .default([])
-    .meta({ description: "Machines the media must boot on; the validator checks the boot images against the compatibility rules", flag: "machine", codes: ["BM3003", "BM3004", "BM3007", "BM3601", "BM3602", "BM3603", "BM3604", "BM3605"] }),
+    .meta({ description: "Machines the media must boot on; the validator checks the boot images against the compatibility rules", flag: "machine", codes: ["BM3003", "BM3004", "BM3007", "BM3701", "BM3702", "BM3703", "BM3704", "BM3705"] }),
   plugins: z.array(pluginEntry).default([]).meta({ description: "Third-party plugins: paths relative to the spec or package names, or { use, options }", flag: "plugin", codes: ["BM1008"] }),
 } as const;
 

@@ -29,6 +29,8 @@ export interface MachineProfile {
    * certificate at `certificate` (with its private key at `key`, the own-key chain's signer in tests).
    */
   secureBoot?: { trust: "microsoft" } | { trust: "certificate"; certificate: string; key: string; password: string };
+  /** Default memory (MiB); `--memory` and a media's or boot image's least memory raise it (memory.ts). */
+  memoryMiB: number;
 }
 
 /** Debian's OVMF with Secure Boot enforced needs SMM and a secure flash, as the ia32 build does. */
@@ -42,6 +44,7 @@ export const PROFILES = {
     cpu: "qemu32",
     flash: null,
     extra: [],
+    memoryMiB: 512,
   },
   "x64-bios": {
     machine: { arch: "x64", firmware: "bios" },
@@ -50,6 +53,7 @@ export const PROFILES = {
     cpu: "qemu64",
     flash: null,
     extra: [],
+    memoryMiB: 512,
   },
   "x86-uefi": {
     machine: { arch: "x86", firmware: "uefi" },
@@ -59,6 +63,7 @@ export const PROFILES = {
     cpu: "qemu32",
     flash: { code: "/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd", vars: "/usr/share/OVMF/OVMF32_VARS_4M.fd" },
     extra: SECURE_FLASH,
+    memoryMiB: 512,
   },
   "x64-uefi": {
     machine: { arch: "x64", firmware: "uefi" },
@@ -67,6 +72,7 @@ export const PROFILES = {
     cpu: "qemu64",
     flash: { code: "/usr/share/OVMF/OVMF_CODE_4M.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.fd" },
     extra: [],
+    memoryMiB: 512,
   },
   /** Secure Boot on, Microsoft's keys enrolled (PK/KEK/db as on shipped PCs): Debian's ovmf `.ms` images. */
   "x64-uefi-sb-ms": {
@@ -76,6 +82,7 @@ export const PROFILES = {
     cpu: "qemu64",
     flash: { code: "/usr/share/OVMF/OVMF_CODE_4M.ms.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.ms.fd" },
     extra: SECURE_FLASH,
+    memoryMiB: 512,
     secureBoot: { trust: "microsoft" },
   },
   /**
@@ -89,6 +96,7 @@ export const PROFILES = {
     cpu: "qemu64",
     flash: { code: "/usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd" },
     extra: SECURE_FLASH,
+    memoryMiB: 512,
     secureBoot: { trust: "certificate", certificate: "/usr/share/ovmf/PkKek-1-snakeoil.pem", key: "/usr/share/ovmf/PkKek-1-snakeoil.key", password: "snakeoil" },
   },
 } as const satisfies Record<ProfileId, MachineProfile>;
@@ -144,7 +152,7 @@ export function buildQemuArgs(inv: QemuInvocation): string[] {
   const args = [
     // -nodefaults: no implicit NIC (its option ROM would try PXE), CD-ROM or monitor.
     "-nodefaults", "-no-reboot", "-display", "none", "-device", "VGA",
-    "-accel", inv.accel, "-M", p.machineType, "-cpu", p.cpu, "-m", String(inv.memoryMiB ?? 512),
+    "-accel", inv.accel, "-M", p.machineType, "-cpu", p.cpu, "-m", String(inv.memoryMiB ?? p.memoryMiB),
     ...p.extra,
     "-chardev", "stdio,id=serial0,signal=off", "-serial", "chardev:serial0",
     "-qmp", `unix:${inv.qmpSocket},server=on,wait=off`,

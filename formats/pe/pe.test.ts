@@ -74,28 +74,28 @@ describe("hostile EFI binaries", () => {
   beforeAll(async () => { shim = await readFile(DEBIAN_SIGNED.shim); });
   const peAt = () => shim.readUInt32LE(DOS_HEADER.fields.e_lfanew.offset);
 
-  it("refuses non-PE input with BM4401", () => {
-    for (const b of [Buffer.alloc(0), Buffer.from("MZ"), Buffer.alloc(4096), Buffer.from("#!/bin/sh\n".repeat(20))]) expectCoded(b, ["BM4401"]);
+  it("refuses non-PE input with BM4501", () => {
+    for (const b of [Buffer.alloc(0), Buffer.from("MZ"), Buffer.alloc(4096), Buffer.from("#!/bin/sh\n".repeat(20))]) expectCoded(b, ["BM4501"]);
   });
-  it("e_lfanew past the end is BM4401, not a crash", () => {
+  it("e_lfanew past the end is BM4501, not a crash", () => {
     const b = Buffer.from(shim.subarray(0, 4096));
     encodeRecord(DOS_HEADER, { e_lfanew: 0xfffffff0 }, b);
-    expectCoded(b, ["BM4401"]);
+    expectCoded(b, ["BM4501"]);
   });
-  it("a truncated file is BM4402 (section or certificate outside the file)", () => {
-    for (const n of [peAt() + 30, peAt() + 200, 4096, shim.length - 100]) expectCoded(shim.subarray(0, n), ["BM4402"]);
+  it("a truncated file is BM4502 (section or certificate outside the file)", () => {
+    for (const n of [peAt() + 30, peAt() + 200, 4096, shim.length - 100]) expectCoded(shim.subarray(0, n), ["BM4502"]);
   });
-  it("too many sections is BM4403", () => {
+  it("too many sections is BM4503", () => {
     const b = Buffer.from(shim);
     encodeRecord(PE_HEADER, { NumberOfSections: PE_LIMITS.sections + 1 }, b, peAt());
-    expectCoded(b, ["BM4403"]);
+    expectCoded(b, ["BM4503"]);
   });
   it("a zero-length WIN_CERTIFICATE cannot loop", () => {
     const pe = readPe(shim);
     const first = pe.certificates[0].data.byteOffset - shim.byteOffset - 8;
     const b = Buffer.from(shim);
     b.writeUInt32LE(0, first);
-    expectCoded(b, ["BM4402"]);
+    expectCoded(b, ["BM4502"]);
   });
   it("garbage inside the signature gives no signer, not a throw", () => {
     const b = Buffer.from(shim);

@@ -48,7 +48,7 @@ export interface PeImage {
 }
 
 function damaged(what: string, where?: string): BootmediaError {
-  return new BootmediaError("BM4402", `EFI binary damaged: ${what}`, where === undefined ? {} : { where });
+  return new BootmediaError("BM4502", `EFI binary damaged: ${what}`, where === undefined ? {} : { where });
 }
 
 function read<L extends RecordLayout>(layout: L, buf: Buffer, at: number, what: string, where?: string) {
@@ -95,14 +95,14 @@ function sectionName(buf: Buffer, raw: Buffer, coff: { PointerToSymbolTable: num
 
 /** Parses a whole EFI binary held in memory. `where` names it in errors. */
 export function readPe(buf: Buffer, where?: string): PeImage {
-  if (buf.length > PE_LIMITS.fileBytes) throw new BootmediaError("BM4403", `EFI binary of ${buf.length} bytes is larger than ${PE_LIMITS.fileBytes}`, where === undefined ? {} : { where });
-  if (!looksLikePe(buf)) throw new BootmediaError("BM4401", "no MZ/PE header", where === undefined ? {} : { where });
+  if (buf.length > PE_LIMITS.fileBytes) throw new BootmediaError("BM4503", `EFI binary of ${buf.length} bytes is larger than ${PE_LIMITS.fileBytes}`, where === undefined ? {} : { where });
+  if (!looksLikePe(buf)) throw new BootmediaError("BM4501", "no MZ/PE header", where === undefined ? {} : { where });
   const peAt = decodeRecord(DOS_HEADER, buf).e_lfanew;
   const coff = read(PE_HEADER, buf, peAt, "COFF header", where);
-  if (coff.NumberOfSections > PE_LIMITS.sections) throw new BootmediaError("BM4403", `${coff.NumberOfSections} sections (at most ${PE_LIMITS.sections})`, where === undefined ? {} : { where });
+  if (coff.NumberOfSections > PE_LIMITS.sections) throw new BootmediaError("BM4503", `${coff.NumberOfSections} sections (at most ${PE_LIMITS.sections})`, where === undefined ? {} : { where });
   const optAt = peAt + PE_HEADER.size;
   const opt = read(OPTIONAL_HEADER_START, buf, optAt, "optional header", where);
-  if (opt.Magic !== PE32_MAGIC && opt.Magic !== PE32_PLUS_MAGIC) throw new BootmediaError("BM4401", `optional header magic 0x${opt.Magic.toString(16)} is neither PE32 nor PE32+`, where === undefined ? {} : { where });
+  if (opt.Magic !== PE32_MAGIC && opt.Magic !== PE32_PLUS_MAGIC) throw new BootmediaError("BM4501", `optional header magic 0x${opt.Magic.toString(16)} is neither PE32 nor PE32+`, where === undefined ? {} : { where });
   const dirs = DATA_DIRECTORY_AT[opt.Magic];
   if (coff.SizeOfOptionalHeader < dirs.first) throw damaged(`optional header of ${coff.SizeOfOptionalHeader} bytes is shorter than its fixed part`, where);
   const count = read(RVA_COUNT, buf, optAt + dirs.count, "data directory count", where).NumberOfRvaAndSizes;
@@ -127,7 +127,7 @@ export function readPe(buf: Buffer, where?: string): PeImage {
       if (end > buf.length) throw damaged(`certificate table ${dir.VirtualAddress}+${dir.Size} passes the end of the ${buf.length}-byte file`, where);
       let at = dir.VirtualAddress;
       while (at + WIN_CERTIFICATE.size <= end) {
-        if (certificates.length === PE_LIMITS.certificates) throw new BootmediaError("BM4403", `more than ${PE_LIMITS.certificates} signatures`, where === undefined ? {} : { where });
+        if (certificates.length === PE_LIMITS.certificates) throw new BootmediaError("BM4503", `more than ${PE_LIMITS.certificates} signatures`, where === undefined ? {} : { where });
         const c = read(WIN_CERTIFICATE, buf, at, "WIN_CERTIFICATE", where);
         if (c.dwLength < WIN_CERTIFICATE.size || at + c.dwLength > end) throw damaged(`WIN_CERTIFICATE at byte ${at} claims ${c.dwLength} bytes`, where);
         certificates.push({ revision: c.wRevision, type: c.wCertificateType, data: buf.subarray(at + WIN_CERTIFICATE.size, at + c.dwLength) });

@@ -113,7 +113,7 @@ export function formatSecureBoot(r: SecureBootReport): string {
     lines.push(`    ${b.path}${b.machine ? ` [${b.machine}]` : ""}${b.error ? `: ${b.error}` : ""}`);
     if (!b.error) lines.push(`      signers: ${b.signers.length ? b.signers.join("; ") : "none (unsigned)"}`);
     if (b.sbat.length) lines.push(`      sbat: ${b.sbat.map((e) => `${e.component},${e.generation}`).join(" ")}`);
-    for (const v of b.revoked) lines.push(`      warning BM3606: ${v.component} generation ${v.generation} is below ${v.minimum} (${v.level}): revoked where that level is applied`);
+    for (const v of b.revoked) lines.push(`      warning BM3706: ${v.component} generation ${v.generation} is below ${v.minimum} (${v.level}): revoked where that level is applied`);
   }
   lines.push(`  SBAT levels checked: ${r.levels}`);
   return lines.join("\n") + "\n";

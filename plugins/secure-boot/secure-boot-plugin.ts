@@ -1,6 +1,8 @@
 /**
  * Secure Boot: refuses media whose boot chain a machine of the spec (secureBoot: true) would
- * reject, by the rules of core/secure-boot.ts, from the chain the boot images' manifests declare.
+ * reject, by the rules of core/secure-boot.ts. bootmedia owns the boot loader (plugins/boot-loader):
+ * its GRUB comes from grub-mkimage, unsigned, so every media's chain is `unsigned` until a chain
+ * option (signed shim + Debian GRUB, or own-key signing) exists; the rules are written for all three.
  */
 import { diagnostic } from "../../base/diagnostics.ts";
 import { BootmediaError } from "../../base/errors.ts";
@@ -13,8 +15,13 @@ import { resolveTrust } from "./trust.ts";
 
 export const PLUGIN_NAME = "SecureBootPlugin";
 
-/** A boot image without a declared chain carries grub-mkimage's unsigned GRUB. */
+/** bootmedia's own GRUB build, unsigned. */
 export const UNSIGNED_CHAIN: MediaChain = { chain: "unsigned", kernelSigned: false };
+
+/** The chain this build puts on the media. */
+function mediaChain(): MediaChain {
+  return UNSIGNED_CHAIN;
+}
 
 export class SecureBootPlugin implements Plugin {
   readonly name = PLUGIN_NAME;
@@ -28,7 +35,6 @@ export class SecureBootPlugin implements Plugin {
         const where = `machines[${i}] (${m.arch}-${m.firmware}, Secure Boot)`;
         const plan = planBoot(m, arches);
         if (!plan.ok) continue; // BootImagePlugin reports it
-        const image = images.find((p) => p.bootImage!.arch === plan.image)!.bootImage!;
         let trust;
         try {
           trust = await resolveTrust(m.trust, media.specDir, where);
@@ -37,7 +43,7 @@ export class SecureBootPlugin implements Plugin {
           reporter.report(diagnostic(e.code, e.message, { path: where, source: PLUGIN_NAME }));
           continue;
         }
-        const chain = image.secureBoot ?? UNSIGNED_CHAIN;
+        const chain = mediaChain();
         const sb = planSecureBoot({ ...m, trust }, chain);
         if (!sb.ok) {
           reporter.report(diagnostic(REFUSAL_CODES[sb.refusal], `${where}: ${SB_REFUSALS[sb.refusal]} (the ${plan.image} boot image's chain: ${chain.chain})`, { path: where, source: PLUGIN_NAME }));

@@ -18,6 +18,6 @@ export async function resolveTrust(trust: string | undefined, specDir: string, w
   try {
     return { kind: "certificate", sha256: certificateSha256(await readFile(file)), label: trust };
   } catch (e) {
-    throw new BootmediaError("BM3605", `${where}: cannot read the trusted certificate ${trust}: ${(e as Error).message}`, { where: file, cause: e });
+    throw new BootmediaError("BM3705", `${where}: cannot read the trusted certificate ${trust}: ${(e as Error).message}`, { where: file, cause: e });
   }
 }
