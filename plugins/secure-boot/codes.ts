@@ -2,7 +2,7 @@
 import { defineCodes } from "../../base/errors.ts";
 
 export const SECURE_BOOT_CODES = defineCodes("secure-boot", {
-  BM3701: { title: "boot loader unsigned for a Secure Boot machine", hint: "A machine of the spec boots with Secure Boot on and the media's GRUB is unsigned: use a boot image built for the `signed` chain (shim + Debian-signed GRUB and kernel) or the `own-key` chain, or turn Secure Boot off on that machine." },
+  BM3701: { title: "boot loader unsigned for a Secure Boot machine", hint: "A machine of the spec boots with Secure Boot on and the media's GRUB (bootmedia's own build) is unsigned, so its firmware refuses it: turn Secure Boot off on that machine (or enroll nothing: a signed chain, shim + Debian-signed GRUB or your own key, is not yet something bootmedia builds)." },
   BM3702: { title: "boot loader signed by a key the machine does not trust", hint: "The machine's `trust` does not match the media's chain: `signed` media need `trust: microsoft`; `own-key` media need the certificate they were signed with enrolled in the machine's db (give that certificate file as `trust`)." },
   BM3703: { title: "kernel not signed by a key the chain trusts", hint: "GRUB under Secure Boot starts only kernels the chain trusts: use the distribution's signed kernel (signed chain) or sign the kernel with the same key as GRUB (own-key chain)." },
   BM3704: { title: "no Secure Boot chain for 32-bit UEFI", hint: "No signed shim exists for ia32 UEFI in Debian: turn Secure Boot off on that machine, or use the own-key chain with the machine's db holding your certificate." },

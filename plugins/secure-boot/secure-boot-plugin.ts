@@ -46,7 +46,7 @@ export class SecureBootPlugin implements Plugin {
         const chain = mediaChain();
         const sb = planSecureBoot({ ...m, trust }, chain);
         if (!sb.ok) {
-          reporter.report(diagnostic(REFUSAL_CODES[sb.refusal], `${where}: ${SB_REFUSALS[sb.refusal]} (the ${plan.image} boot image's chain: ${chain.chain})`, { path: where, source: PLUGIN_NAME }));
+          reporter.report(diagnostic(REFUSAL_CODES[sb.refusal], `${where}: ${SB_REFUSALS[sb.refusal]} (the media's boot chain: ${chain.chain})`, { path: where, source: PLUGIN_NAME }));
         }
       }
     });
