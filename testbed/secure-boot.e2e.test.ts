@@ -20,8 +20,12 @@ import { runCase } from "./runner.ts";
 const PROFILE_SET = ["x64-uefi", "x64-uefi-sb-ms", "x64-uefi-sb-own"] as const;
 const own = PROFILES["x64-uefi-sb-own"].secureBoot;
 const KEY = { key: own.key, cert: own.certificate, password: own.password };
-/** A refusal by signature comes within seconds of power-on; this bounds it well above TCG on a loaded machine. */
-const REFUSAL_LIMIT_SEC = 30;
+/**
+ * A refusal by signature comes within seconds of power-on (bench:testbed times it); here it must
+ * only come well before the case timeout, since TCG on a loaded 2-core machine is slow (40 s seen at load 13).
+ */
+const CASE_TIMEOUT_SEC = 180;
+const REFUSAL_LIMIT_SEC = 90;
 
 let work: string;
 let cases: TestCase[] = [];
@@ -55,7 +59,7 @@ describe("Secure Boot matrix", () => {
   it("boots every case: refusals by signature within seconds, accepted chains reach GRUB (locked down under Secure Boot)", async () => {
     const rows: string[] = [];
     for (const c of cases) {
-      const r = await runCase(c, { reportDir: join(work, "cases"), accel: "tcg", timeoutSec: 120, silenceSec: 60 });
+      const r = await runCase(c, { reportDir: join(work, "cases"), accel: "tcg", timeoutSec: CASE_TIMEOUT_SEC, silenceSec: 60 });
       const secs = r.timings.verdictMs / 1000;
       rows.push(`${c.id.padEnd(32)} expected ${c.expected.status === "pass" ? "pass" : c.expected.reason}, got ${r.actual.status === "pass" ? "pass" : r.actual.reason} in ${secs.toFixed(1)} s`);
       if (c.expected.status === "fail") {
