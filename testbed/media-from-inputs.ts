@@ -8,12 +8,14 @@ import { BootmediaError } from "../base/errors.ts";
 import type { Arch } from "../core/compat.ts";
 import type { BootImageTestbed } from "../core/types.ts";
 import { builtinInspectors } from "../plugins/builtin.ts";
+import { openMedia } from "../plugins/media-manifest/open-media.ts";
+import { mediaChainOf, reportSecureBoot } from "../plugins/secure-boot/efi-report.ts";
 import type { MediaKind } from "./profiles.ts";
 import type { MediaUnderTest } from "./matrix.ts";
 import "./codes.ts";
 
 interface ImageConfig {
-  images?: Array<{ arch: Arch; drivers: string[]; testbed?: BootImageTestbed }>;
+  images?: Array<{ arch: Arch; drivers: string[]; kernel?: string; testbed?: BootImageTestbed }>;
 }
 
 /** Reads a built media back and describes it for the matrix. */
@@ -27,9 +29,14 @@ export async function describeMedia(path: string, label?: string): Promise<Media
     if (images.length === 0) throw new BootmediaError("BM5003", `${path} carries no bootmedia configuration with boot images`, { where: path });
     const imageTestbed: Partial<Record<Arch, BootImageTestbed>> = {};
     for (const image of images) if (image.testbed) imageTestbed[image.arch] = image.testbed;
+    // The Secure Boot chain the media really carry decides the Secure Boot profiles' verdicts.
+    const opened = await openMedia(path, [inspector]);
+    const kernels = images.filter((i) => i.arch === "x64" && i.kernel).map((i) => i.kernel!);
+    const secureBoot = await mediaChainOf(opened, await reportSecureBoot(opened), kernels);
     return {
       kind: report.kind as MediaKind,
       path,
+      secureBoot,
       images: [...new Set(images.map((i) => i.arch))],
       drivers: [...new Set(images.flatMap((i) => i.drivers))],
       label: label ?? basename(path).replace(/\.(iso|img)$/i, ""),

@@ -4,6 +4,7 @@
  * (RFC 2315) whose SignedData carries the signer's certificate chain. This reads who signed;
  * it does not verify the signature (the firmware and shim do, and `sbverify` in tests).
  */
+import { createHash } from "node:crypto";
 import * as asn1js from "asn1js";
 import { Certificate, ContentInfo, IssuerAndSerialNumber, SignedData, type RelativeDistinguishedNames } from "pkijs";
 
@@ -11,6 +12,8 @@ export interface AuthenticodeSigner {
   /** The signing certificate's subject, OpenSSL one-line style (`/C=US/O=.../CN=...`), as sbverify prints it. */
   subject: string;
   issuer: string;
+  /** SHA-256 (hex) of the signing certificate's DER encoding, when the signature carries it. */
+  certificateSha256?: string;
   /** Subjects of every certificate the signature carries (the chain towards its root). */
   chain: string[];
 }
@@ -47,7 +50,9 @@ export function readAuthenticode(der: Uint8Array): AuthenticodeSigner[] | null {
         ? certs.find((c) => c.serialNumber.isEqual(sid.serialNumber) && c.issuer.isEqual(sid.issuer))
         : undefined;
       const issuer = sid instanceof IssuerAndSerialNumber ? formatName(sid.issuer) : "";
-      return { subject: cert ? formatName(cert.subject) : `(certificate not carried; issuer ${issuer})`, issuer, chain };
+      if (!cert) return { subject: `(certificate not carried; issuer ${issuer})`, issuer, chain };
+      const der = new Uint8Array(cert.toSchema().toBER(false));
+      return { subject: formatName(cert.subject), issuer, chain, certificateSha256: createHash("sha256").update(der).digest("hex") };
     });
   } catch {
     return null;

@@ -13,7 +13,8 @@ import { readAuthenticode } from "./authenticode.ts";
 import { PE_LIMITS, readPe, signedDataOf } from "./read.ts";
 import { parseSbat, readSbatLevelSection } from "./sbat.ts";
 import { DOS_HEADER, PE_HEADER } from "./structures.ts";
-import { DEBIAN_SIGNED, objcopySection, objdumpSections, plainSnakeoilKey, sbsign, sbverifySubjects } from "./testing/oracles.ts";
+import { execa } from "execa";
+import { DEBIAN_SIGNED, objcopySection, objdumpSections, plainSnakeoilKey, sbsign, sbverifySubjects, SNAKEOIL } from "./testing/oracles.ts";
 
 let work: string;
 let ownSigned: string;
@@ -49,6 +50,12 @@ describe("readPe against sbverify, objdump and objcopy", () => {
     expect(signersOf(await readFile(DEBIAN_SIGNED.grub))).toEqual(["/CN=Debian Secure Boot Signer 2022 - grub2"]);
     expect(signersOf(await readFile(ownSigned))).toEqual(["/C=US/ST=Colorado/L=Fort Collins/O=SnakeOil"]);
     expect(signersOf(await readFile(DEBIAN_SIGNED.unsigned))).toEqual([]);
+  });
+
+  it("gives the signing certificate's SHA-256 as openssl computes it from the PEM", async () => {
+    const { stdout } = await execa("sh", ["-c", `openssl x509 -in ${SNAKEOIL.cert} -outform DER | sha256sum`]);
+    const [signer] = signedDataOf(readPe(await readFile(ownSigned))).flatMap((d) => readAuthenticode(d) ?? []);
+    expect(signer.certificateSha256).toBe(stdout.split(" ")[0]);
   });
 
   it("parses GRUB's SBAT entries and shim's built-in revocation levels", async () => {

@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sbverifySubjects } from "../../formats/pe/testing/oracles.ts";
 import { builtinInspectors } from "../builtin.ts";
 import { openMedia } from "../media-manifest/open-media.ts";
-import { formatSecureBoot, reportSecureBoot } from "./efi-report.ts";
+import { formatSecureBoot, mediaChainOf, reportSecureBoot } from "./efi-report.ts";
+import { certificateSha256 } from "./trust.ts";
+import { readFile } from "node:fs/promises";
 import { makeSecureBootTestMedia } from "./testing/secure-boot-media.ts";
 
 const SNAKEOIL = { key: "/usr/share/ovmf/PkKek-1-snakeoil.key", cert: "/usr/share/ovmf/PkKek-1-snakeoil.pem", password: "snakeoil" };
@@ -69,5 +71,18 @@ describe("reportSecureBoot", () => {
     expect(grub.signers).toEqual(["/CN=Debian Secure Boot Signer 2022 - grub2"]);
     expect(grub.sbat.find((e) => e.component === "grub")).toBeDefined();
     expect(grub.revoked).toEqual([]);
+  });
+
+  it("names the chain for the testbed: unsigned, signed, own-key with the signer's certificate; a kernel counts as signed only by the same key", async () => {
+    const chainOf = async (c: string, kernels: string[] = []) => {
+      const media = await openMedia(isos[c], await builtinInspectors());
+      return mediaChainOf(media, await reportSecureBoot(media), kernels);
+    };
+    const snakeoil = certificateSha256(await readFile(SNAKEOIL.cert));
+    expect(await chainOf("unsigned")).toEqual({ chain: "unsigned", kernelSigned: false });
+    expect(await chainOf("signed")).toMatchObject({ chain: "signed" });
+    expect(await chainOf("own-key")).toEqual({ chain: "own-key", signerSha256: snakeoil, kernelSigned: false });
+    // The placeholder kernel is no PE image: not signed.
+    expect(await chainOf("own-key", ["boot/x64/vmlinuz"])).toMatchObject({ kernelSigned: false });
   });
 });

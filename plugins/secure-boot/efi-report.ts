@@ -7,6 +7,7 @@ import { BootmediaError } from "../../base/errors.ts";
 import { readFat, readFatFile } from "../../formats/fat/index.ts";
 import { readIso } from "../../formats/iso9660/read.ts";
 import { looksLikePe, parseSbat, readAuthenticode, readPe, readSbatLevelSection, revokedBy, signedDataOf, type SbatEntry, type SbatLevel } from "../../formats/pe/index.ts";
+import type { MediaChain } from "../../core/secure-boot.ts";
 import type { OpenedMedia } from "../media-manifest/open-media.ts";
 import { LATEST_SBAT_LEVEL, SBAT_LEVELS_SOURCE } from "./sbat-levels.ts";
 
@@ -15,6 +16,8 @@ export interface EfiBinary {
   path: string;
   machine?: string;
   signers: string[];
+  /** SHA-256 of each signer's certificate (DER), in the order of `signers`; "" when not carried. */
+  signerSha256: string[];
   sbat: SbatEntry[];
   /** Components below a revocation level (recorded, or built into a shim on the media). */
   revoked: Array<{ component: string; generation: number; minimum: number; level: string }>;
@@ -63,15 +66,17 @@ async function efiSources(media: OpenedMedia): Promise<Source[]> {
 }
 
 function describeBinary(path: string, buf: Buffer, levels: Array<{ name: string; level: SbatLevel }>): EfiBinary {
-  if (!looksLikePe(buf)) return { path, signers: [], sbat: [], revoked: [], error: "not a PE/COFF image" };
+  if (!looksLikePe(buf)) return { path, signers: [], signerSha256: [], sbat: [], revoked: [], error: "not a PE/COFF image" };
   try {
     const pe = readPe(buf, path);
-    const signers = signedDataOf(pe).flatMap((d) => (readAuthenticode(d) ?? [{ subject: "(unreadable signature)" }]).map((s) => s.subject));
+    const found: Array<{ subject: string; certificateSha256?: string }> = signedDataOf(pe).flatMap((d) => readAuthenticode(d) ?? [{ subject: "(unreadable signature)" }]);
+    const signers = found.map((s) => s.subject);
+    const signerSha256 = found.map((s) => s.certificateSha256 ?? "");
     const sbat = parseSbat(pe.sbat ?? "");
     const revoked = levels.flatMap(({ name, level }) => revokedBy(sbat, level).map((r) => ({ ...r, level: name })));
-    return { path, machine: pe.machine, signers, sbat, revoked };
+    return { path, machine: pe.machine, signers, signerSha256, sbat, revoked };
   } catch (e) {
-    if (e instanceof BootmediaError) return { path, signers: [], sbat: [], revoked: [], error: `${e.code}: ${e.message}` };
+    if (e instanceof BootmediaError) return { path, signers: [], signerSha256: [], sbat: [], revoked: [], error: `${e.code}: ${e.message}` };
     throw e;
   }
 }
@@ -82,6 +87,30 @@ function chainOf(b: EfiBinary): { chain: ChainKind; detail: string } {
   const isShim = b.sbat.some((e) => e.component === "shim");
   if (isShim && b.signers.some((s) => MICROSOFT.test(s))) return { chain: "signed", detail: "shim signed by Microsoft's UEFI CA -> loader and kernel signed by the shim's vendor key" };
   return { chain: "own-key", detail: `signed by ${b.signers.join("; ")}: starts where that key is enrolled in db` };
+}
+
+/** Signers of any one file of the media (e.g. a kernel), read as an EFI binary. */
+export async function signersOfFile(media: OpenedMedia, path: string): Promise<EfiBinary | undefined> {
+  const buf = await media.read(path);
+  return buf ? describeBinary(path, buf, []) : undefined;
+}
+
+/**
+ * The chain of core/secure-boot.ts the media carry, for the testbed's expected verdicts: read
+ * from the x64 removable-media boot file and the kernels the media configuration names.
+ */
+export async function mediaChainOf(media: OpenedMedia, report: SecureBootReport, kernels: readonly string[]): Promise<MediaChain> {
+  const boot = report.binaries.find((b) => /(^|\/)EFI\/BOOT\/BOOTX64\.EFI$/i.test(b.path));
+  const kind = boot ? chainOf(boot).chain : "unsigned";
+  if (!boot || kind === "none" || kind === "unsigned") return { chain: "unsigned", kernelSigned: false };
+  const kernelSigners = await Promise.all(kernels.map((k) => signersOfFile(media, k)));
+  if (kind === "signed") {
+    // shim trusts its vendor key: a kernel signed by anyone but that key is refused at boot; Debian's kernels carry Debian's.
+    return { chain: "signed", kernelSigned: kernels.length > 0 && kernelSigners.every((k) => !!k && k.signers.length > 0) };
+  }
+  const signerSha256 = boot.signerSha256[0] || undefined;
+  const kernelSigned = kernels.length > 0 && kernelSigners.every((k) => !!k && !!signerSha256 && k.signerSha256.includes(signerSha256));
+  return { chain: "own-key", ...(signerSha256 ? { signerSha256 } : {}), kernelSigned };
 }
 
 export async function reportSecureBoot(media: OpenedMedia): Promise<SecureBootReport> {
