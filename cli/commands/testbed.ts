@@ -10,7 +10,7 @@ import { contextFromCli } from "./context.ts";
 import { printJson, progressFor } from "./render.ts";
 import { runTestbed, mergeReports } from "../../testbed/testbed.ts";
 import { parseShard } from "../../testbed/matrix.ts";
-import { MEDIA_KINDS, type MediaKind, type ProfileId } from "../../testbed/profiles.ts";
+import { MEDIA_KINDS, PROFILE_IDS, type MediaKind, type ProfileId } from "../../testbed/profiles.ts";
 import { buildSpecMedia, describeMedia, isSpecFile } from "../../testbed/media-from-inputs.ts";
 import type { CaseResult } from "../../testbed/runner.ts";
 import { DEFAULT_ANSWERS, type PromptAnswers } from "../../testbed/answers.ts";
@@ -80,7 +80,7 @@ function caseLine(r: CaseResult): string {
 export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>) => void): void {
   cli
     .command("testbed [...inputs]", "Boot media (or specs, built first) in QEMU on a matrix of machines; `testbed merge <dirs...>` joins shard reports")
-    .option("--profiles <list>", "Machine profiles (default: x86-bios,x64-bios,x86-uefi,x64-uefi)")
+    .option("--profiles <list>", `Machine profiles (default: ${PROFILE_IDS.join(",")})`)
     .option("--media <list>", "For specs: media kinds to build and boot (iso,usb)", { default: "iso,usb" })
     .option("--nics <list>", "NIC models (default: e1000,virtio-net-pci,rtl8139)")
     .option("--concurrency <n>", "Cases at once (default: cores)")
