@@ -11,7 +11,7 @@ import type { PassMatch } from "./pass-pattern.ts";
  * deployment settings a media under test may be meant to stop on (MediaUnderTest.expectFailure).
  */
 export const EXPECTED_FAILURES = ["needs-x64-cpu", "no-boot-file", "no-nic-driver", "wrong-password", "password-timeout", "prestart-failed", "secrets-tampered",
-  // The management-point step (fixtures/boot-images/agent/lib/mp.sh): what the MPs answered.
+  // The management-point step (plugins/boot-image/agent/lib/mp.sh): what the MPs answered.
   "unknown-computer", "no-deployment", "certificate-rejected", "no-mp-reachable"] as const;
 export type ExpectedFailure = (typeof EXPECTED_FAILURES)[number];
 
