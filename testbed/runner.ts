@@ -245,6 +245,7 @@ export async function superviseQemu(
       const read = await readScreen(qmp, scratch).catch(() => undefined);
       if (stopping) break;
       if (read?.mode === "text") {
+        delete obs.screenNote;
         screenText = screenTextOf(read.rows);
         const found = findPass(pattern, screenText);
         if (found !== undefined) {
@@ -259,7 +260,8 @@ export async function superviseQemu(
     }
   };
 
-  const silenceTimer = setTimeout(() => { obs.silent = true; stop(); }, opts.silenceSec * 1000);
+  // An image judged on its screen may rightly say nothing on the serial line.
+  const silenceTimer = setTimeout(() => { if (!opts.pass?.screen) { obs.silent = true; stop(); } }, opts.silenceSec * 1000);
   const timeoutTimer = setTimeout(() => { obs.timedOut = true; stop(); }, opts.timeoutSec * 1000);
   const screenPolling = opts.pass?.screen && opts.scratch ? pollScreen(opts.pass.screen, opts.scratch) : Promise.resolve();
   proc.stdout?.on("data", (chunk: Buffer) => {
