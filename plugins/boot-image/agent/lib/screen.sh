@@ -6,8 +6,9 @@
 # people each read their own console. Colours and cursor codes are the Linux console's
 # (console_codes(4)); a screen this file cannot write to is skipped silently.
 
-# Width of a step line up to its result, and the console's columns (80 on VGA text).
-STEP_WIDTH=58
+# Width of a step line up to its result, of the result, and the console's columns (80 on VGA text).
+STEP_WIDTH=34
+RESULT_WIDTH=11
 screen_columns() {
 	cols=$(stty -F "$SCREEN" size 2>/dev/null | cut -d ' ' -f 2)
 	case $cols in '' | *[!0-9]*) echo 80 ;; *) [ "$cols" -gt 100 ] && echo 100 || echo "$cols" ;; esac
@@ -36,14 +37,14 @@ screen_start() {
 	screen '\n  Starting on this computer: %s, %s firmware.\n  Looking for the boot media (CD/DVD or USB drive)...\n' "$1" "$2"
 }
 
-# screen_media NAME TASK_SEQUENCE MP_COUNT: the header once the media is known.
+# screen_media NAME TASK_SEQUENCE MP_COUNT MACHINE: the header once the media is known.
 screen_media() {
 	screen '\033[2J\033[H'
 	bar "bootmedia  -  $1" "1;37;44"
 	mps="no management point"
 	[ "$3" -eq 1 ] && mps="1 management point"
 	[ "$3" -gt 1 ] && mps="$3 management points"
-	screen '\n  Task sequence %s, %s.\n\n' "${2:-none}" "$mps"
+	screen '\n  Task sequence %s, %s. This computer: %s.\n\n' "${2:-none}" "$mps" "$4"
 }
 
 # dotted LABEL: the label padded with dots to STEP_WIDTH.
@@ -53,23 +54,35 @@ dotted() {
 	printf '%s' "$line"
 }
 
+# step RESULT COLOUR LABEL [DETAIL]: one step line; the detail is cut to the screen's width.
+step() {
+	room=$(($(screen_columns) - STEP_WIDTH - RESULT_WIDTH - 2))
+	detail=$(printf '%s' "${4-}" | cut -c "1-$room")
+	screen '%s \033[%sm%-*s\033[0m %s\n' "$(dotted "$3")" "$2" "$RESULT_WIDTH" "$1" "$detail"
+}
+
 # step_ok LABEL [DETAIL] / step_failed LABEL [DETAIL] / step_skipped LABEL [WHY]
-step_ok() { screen '%s \033[1;32mok\033[0m%s\n' "$(dotted "$1")" "${2:+  ($2)}"; }
-step_failed() { screen '%s \033[1;31mfailed\033[0m%s\n' "$(dotted "$1")" "${2:+  ($2)}"; }
-step_skipped() { screen '%s \033[37mnot needed\033[0m%s\n' "$(dotted "$1")" "${2:+  ($2)}"; }
+step_ok() { step ok "1;32" "$@"; }
+step_failed() { step failed "1;31" "$@"; }
+step_skipped() { step "not needed" "37" "$@"; }
 
 # screen_note TEXT: an indented line of plain text (output, hints).
 screen_note() { screen '    %s\n' "$1"; }
 
-# screen_ask QUESTION...: a question in yellow, each argument a line, then the input mark.
+# screen_ask_begin / screen_ask QUESTION... / screen_ask_end: a question block (yellow
+# sentences, each argument a line, then the input mark) that is wiped once answered, so
+# the screen keeps the list of steps: the cursor is saved before it (ESC 7) and restored
+# after it (ESC 8), the rest of the screen cleared.
+screen_ask_begin() { screen '\0337'; }
 screen_ask() {
 	screen '\n'
 	for q in "$@"; do screen '  \033[1;33m%s\033[0m\n' "$q"; done
 	screen '  > '
 }
+screen_ask_end() { screen '\0338\033[J'; }
 
 # screen_warn TEXT: a line in red (a wrong password).
-screen_warn() { screen '  \033[1;31m%s\033[0m\n' "$1"; }
+screen_warn() { screen '\n  \033[1;31m%s\033[0m' "$1"; }
 
 # screen_ready DETAIL: the success banner.
 screen_ready() {
@@ -100,14 +113,16 @@ explain() {
 	printf '%s\n%s\n' "$1" "$2"
 }
 
-# screen_failure REASON [WHY]: what went wrong and what to do, in a red frame.
+# screen_failure REASON [WHY]: what went wrong and what to do, under a red bar.
 screen_failure() {
 	what=$(explain "$1" "${2-}" | sed -n 1p)
 	todo=$(explain "$1" "${2-}" | sed -n 2p)
 	screen '\n'
 	bar "Stopped: this computer cannot be deployed." "1;37;41"
-	screen '\n  \033[1mWhat went wrong\033[0m\n%s\n  \033[1mWhat to do\033[0m\n%s\n\n  Reason code: %s\n' "$(wrap "$what")" "$(wrap "$todo")" "$1"
+	screen '  \033[1mWhat went wrong\033[0m  %s\n' "$(wrap "$what")"
+	screen '  \033[1mWhat to do\033[0m       %s\n' "$(wrap "$todo")"
+	screen '  \033[1mReason code\033[0m      %s\n' "$1"
 }
 
-# wrap TEXT: folded to the screen, indented four columns.
-wrap() { printf '%s\n' "$1" | fold -s -w $(($(screen_columns) - 6)) | sed 's/^/    /'; }
+# wrap TEXT: folded to the screen right of the 19-column labels, later lines indented to them.
+wrap() { printf '%s\n' "$1" | fold -s -w $(($(screen_columns) - 21)) | sed -e '2,$s/^/                   /' -e 's/ *$//'; }
