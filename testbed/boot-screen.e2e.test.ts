@@ -90,7 +90,7 @@ describe("the boot screen, read back from the VGA text buffer", () => {
   it("ready: the media's name, each step ok in words, the deployment, no marker", () => {
     const { text } = screenOf("ready");
     expect(text).toContain("bootmedia  -  contoso-win11");
-    expect(text).toContain("Task sequence BM200010, 1 management point. This computer: 64-bit (x64), BIOS.");
+    expect(text).toContain("Task sequence BM200010, 1 management point. This computer: 64-bit, BIOS.");
     for (const step of ["Boot media found", "Storage drivers", "Network adapter driver", "Media password", "Media certificate", "Network settings", "Task sequence", "Management point"]) {
       expect(text).toMatch(new RegExp(`${step} \\.+ ok`));
     }
@@ -112,6 +112,6 @@ describe("the boot screen, read back from the VGA text buffer", () => {
     expect(text).toContain("http://10.0.2.100");
     expect(text).toMatch(/Management point \.+ failed +none answered$/m);
     expect(squash(text)).toContain("No management point answered.");
-    expect(text).toContain("Reason code: no-mp-reachable");
+    expect(text).toMatch(/Reason code +no-mp-reachable$/m);
   });
 });
