@@ -12,6 +12,7 @@ import "../core/codes.ts";
 import "../testbed/codes.ts";
 import "../testbed/mp/codes.ts";
 import "../plugins/boot-image/builder/codes.ts";
+import "../plugins/content-library/admin/codes.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const model = builtinPluginSet().model;

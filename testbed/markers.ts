@@ -7,7 +7,7 @@ import { findPass } from "./pass-pattern.ts";
 
 export const MARKER_PREFIX = "BOOTMEDIA ";
 
-/** The events the boot environment prints (fixtures/boot-images/README.md). */
+/** The events the boot environment prints (plugins/boot-image/README.md). */
 export const MARKER_EVENTS = [
   "booted", "media", "drivers", "prompt", "password", "secrets", "settings", "certificate",
   "network", "task-sequence", "prestart", "error", "done",

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { z } from "zod";
 import { ARCHES, FIRMWARES } from "../compat.ts";
-import { BOOT_FILE_ROLES, PACKAGE_TYPES, type ContentPackage } from "../types.ts";
+import { PACKAGE_TYPES, type ContentPackage } from "../types.ts";
 import { BootmediaError } from "../../base/errors.ts";
 import "../codes.ts";
 
@@ -32,11 +32,12 @@ export const manifestSchema = z
     bootImage: z
       .object({
         arch: z.enum(ARCHES),
-        firmware: z.array(z.enum(FIRMWARES)).min(1),
+        firmware: z.array(z.enum(FIRMWARES)).min(1).optional(),
         drivers: z.array(z.string()),
         kernel: mediaPath,
-        initrd: mediaPath,
-        bootFiles: z.partialRecord(z.enum(BOOT_FILE_ROLES), mediaPath),
+        initrd: mediaPath.optional(),
+        // Words for GRUB's `linux` line: what GRUB's script would read as syntax is refused.
+        cmdline: z.string().regex(/^[^\n\r'"`$;&|<>\\{}]*$/, "may not hold quotes, $, ;, &, |, <, >, backslashes, braces or line breaks").optional(),
         testbed: bootImageTestbedSchema.optional(),
       })
       .optional(),
