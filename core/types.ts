@@ -18,6 +18,17 @@ export interface ManifestFile {
 }
 
 /**
+ * How the testbed judges an image that prints no BOOTMEDIA markers (docs/testbed.md,
+ * "Images without the bootmedia agent"); carried into media.json with the image.
+ */
+export interface BootImageTestbed {
+  /** Regular expressions; the case passes when one shows up on the serial line or the VGA text screen. */
+  pass?: { serial?: string; screen?: string };
+  /** The least memory (MiB) the image runs properly with; raises the machine profile's. */
+  memoryMiB?: number;
+}
+
+/**
  * A boot image as its manifest describes it: a kernel (an x86 Linux bzImage), an optional
  * initrd, and the command line to boot it with. Nothing of the boot loader: bootmedia
  * generates that for the media (plugins/boot-loader/).
@@ -32,6 +43,7 @@ export interface BootImageInfo {
   initrd?: string;
   /** The image's own kernel command line. */
   cmdline?: string;
+  testbed?: BootImageTestbed;
 }
 
 export interface ContentPackage {
@@ -108,7 +120,7 @@ export interface MediaConfig {
   schema: 1;
   id: string;
   taskSequence: string;
-  images: Array<{ id: string; arch: Arch; kernel: string; initrd?: string; drivers: string[] }>;
+  images: Array<{ id: string; arch: Arch; kernel: string; initrd?: string; drivers: string[]; testbed?: BootImageTestbed }>;
   [key: string]: unknown;
 }
 

@@ -4,6 +4,7 @@
  */
 import { DEBUG_EXIT } from "./profiles.ts";
 import type { Marker, FailureSignature } from "./markers.ts";
+import type { PassMatch } from "./pass-pattern.ts";
 
 /**
  * Reasons a case can be expected to fail: core/compat.ts, the NIC-driver rule, and the
@@ -32,12 +33,16 @@ export interface RunObservation {
   silent: boolean;
   timeoutSec: number;
   silenceSec: number;
+  /** The case's pass pattern matched (serial line or screen) before the machine was stopped. */
+  passMatch?: PassMatch;
+  /** Why a screen pattern could not look (the screen was a framebuffer); said with a timeout. */
+  screenNote?: string;
 }
 
 /** Order matters: a timeout outranks everything, a clean exit never reads as a pass. */
 export function decideVerdict(run: RunObservation): Actual {
   if (run.timedOut) {
-    return { status: "fail", reason: "timeout", detail: `no verdict within ${run.timeoutSec} s` };
+    return { status: "fail", reason: "timeout", detail: `no verdict within ${run.timeoutSec} s${run.screenNote ? ` (${run.screenNote})` : ""}` };
   }
   if (run.silent) {
     return { status: "fail", reason: "no-serial-output", detail: `no serial byte within ${run.silenceSec} s` };
@@ -50,6 +55,8 @@ export function decideVerdict(run: RunObservation): Actual {
   if (run.failure) {
     return { status: "fail", reason: run.failure.signature.reason, detail: `${run.failure.signature.id}: ${run.failure.line.trim()}` };
   }
+  // An image without the bootmedia agent prints no done marker; its pass pattern stands in.
+  if (run.passMatch) return { status: "pass" };
   const done = run.markers.some((m) => m.event === "done");
   if (run.exitStatus === DEBUG_EXIT.successStatus && done) return { status: "pass" };
   if (run.exitStatus === DEBUG_EXIT.successStatus) {

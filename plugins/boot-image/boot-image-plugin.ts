@@ -89,7 +89,7 @@ export class BootImagePlugin implements Plugin {
       for (const pkg of bootImagesOf(media)) {
         const info = pkg.bootImage!;
         for (const f of pkg.files) volume.entries.push({ type: "file", path: f.path, size: f.size, source: { kind: "content", sha256: f.sha256 } });
-        layout.config.images.push({ id: pkg.id, arch: info.arch, kernel: info.kernel, ...(info.initrd ? { initrd: info.initrd } : {}), drivers: info.drivers });
+        layout.config.images.push({ id: pkg.id, arch: info.arch, kernel: info.kernel, ...(info.initrd ? { initrd: info.initrd } : {}), drivers: info.drivers, ...(info.testbed ? { testbed: info.testbed } : {}) });
       }
       dedupeEntries(volume);
       return layout;
