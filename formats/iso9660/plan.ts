@@ -10,8 +10,10 @@ import { validateVolumeId } from "./names.ts";
 import { MAX_EXTENT, SECTOR, SYSTEM_AREA_SECTORS } from "./records.ts";
 import { encodeEr, encodeNm, encodePx, encodeRr, encodeSp, encodeTf, layoutSystemUse, S_IFDIR, S_IFREG, type SystemUse } from "./susp.ts";
 import { buildTree, listFiles, nameTree, walkDirs, type DirNode, type FileNode } from "./tree.ts";
-import type { IsoExtent, IsoOptions, IsoPlan, IsoRegion } from "./types.ts";
+import type { IsoAppendedPartition, IsoBootEntry, IsoExtent, IsoOptions, IsoPlan, IsoRegion } from "./types.ts";
 import { GPT_TAIL_SECTORS } from "./hybrid.ts";
+import { BIOS_LOAD_SECTORS, FLOPPY_SIZES, MAX_CATALOG_ENTRIES, MEDIA_TYPE, PLATFORM } from "./eltorito.ts";
+import { BOOT_EMULATIONS } from "./types.ts";
 import "./codes.ts";
 
 /** El Torito: load size 0 when the image has more 512-byte sectors than the 16-bit field holds (as xorriso does). */
@@ -40,7 +42,32 @@ export interface IsoLayout {
   regions: IsoRegion[];
   bios?: FileNode;
   efi?: { node: FileNode; loadSectors: number };
+  /** Every catalog entry, resolved, in catalog order. */
+  boot: ResolvedBootEntry[];
+  /** Appended partitions, after the tree (and its padding). */
+  appended: PlacedPartition[];
+  /** Sectors of the ISO volume (the PVD's volume space): all but appended partitions and a GPT backup after them. */
+  isoSectors: number;
   totalSectors: number;
+}
+
+export interface ResolvedBootEntry {
+  platform: number;
+  /** The tree file, or the appended partition, holding the image. */
+  node?: FileNode;
+  partition?: PlacedPartition;
+  lba: number;
+  bytes: number;
+  mediaType: number;
+  loadSectors: number;
+  bootInfoTable: boolean;
+  grub2BootInfo: boolean;
+}
+
+export interface PlacedPartition {
+  part: IsoAppendedPartition;
+  lba: number;
+  sectors: number;
 }
 
 const sectorsOf = (bytes: number) => Math.ceil(bytes / SECTOR);
@@ -51,11 +78,57 @@ export function validateOptions(opts: IsoOptions): void {
     throw new BootmediaError("BM3106", `sourceDateEpoch must be a non-negative integer, got ${opts.sourceDateEpoch}`);
   }
   const code = opts.hybrid?.mbrCode;
-  if (code && code.length > 512) throw new BootmediaError("BM3106", `hybrid MBR code is ${code.length} bytes; at most 512 expected`);
-  if (opts.hybrid && !opts.boot?.bios && !opts.boot?.efi) throw new BootmediaError("BM3106", "hybrid needs a BIOS or EFI boot image");
+  if (code && code.length > SYSTEM_AREA_SECTORS * SECTOR) throw new BootmediaError("BM3106", `system area is ${code.length} bytes; at most ${SYSTEM_AREA_SECTORS * SECTOR} expected`);
+  const entries = bootEntriesOf(opts);
+  if (opts.hybrid && entries.length === 0) throw new BootmediaError("BM3106", "hybrid needs a BIOS or EFI boot image");
+  validateBootEntries(entries, opts.appendPartitions ?? []);
   for (const s of [opts.publisher, opts.application]) {
     if (s !== undefined && (s.length > 128 || /[^\x20-\x7e]/.test(s))) throw new BootmediaError("BM3106", `publisher/application must be at most 128 printable ASCII characters: ${s}`);
   }
+}
+
+const platformByte = (p: IsoBootEntry["platform"]) => (p === "bios" ? PLATFORM.BIOS : p === "efi" ? PLATFORM.EFI : p);
+
+/** The catalog entries the options ask for: `boot.entries`, or the `bios`/`efi` shorthand (BIOS: load size 4 and a boot-info-table). */
+export function bootEntriesOf(opts: IsoOptions): IsoBootEntry[] {
+  const b = opts.boot;
+  if (!b) return [];
+  if (b.entries) return b.entries;
+  const grub2 = Boolean(opts.hybrid?.mbrCode && (opts.hybrid.mbrPatch ?? "grub2") === "grub2");
+  return [
+    ...(b.bios ? [{ platform: "bios" as const, image: b.bios.image, bootInfoTable: true, grub2BootInfo: grub2 }] : []),
+    ...(b.efi ? [{ platform: "efi" as const, image: b.efi.image }] : []),
+  ];
+}
+
+/** Tree paths whose bytes the writer patches or inspects in memory (not copied by the payload copier). */
+export function inlineBootPaths(opts: IsoOptions): Set<string> {
+  const out = new Set<string>();
+  for (const e of bootEntriesOf(opts)) if (typeof e.image === "string" && (e.bootInfoTable || e.grub2BootInfo || e.emulation === "hdd")) out.add(e.image);
+  return out;
+}
+
+function validateBootEntries(entries: IsoBootEntry[], parts: IsoAppendedPartition[]): void {
+  const bad = (msg: string) => new BootmediaError("BM3108", msg);
+  const numbers = new Set<number>();
+  for (const p of parts) {
+    if (!Number.isInteger(p.number) || p.number < 2 || p.number > 4 || numbers.has(p.number)) throw bad(`appended partition number ${p.number}: 2, 3 or 4, each once`);
+    if (!Number.isInteger(p.type) || p.type < 1 || p.type > 0xff) throw bad(`appended partition ${p.number}: type ${p.type} is not a byte 0x01-0xFF`);
+    if (!(p.source.size > 0)) throw bad(`appended partition ${p.number} is empty`);
+    numbers.add(p.number);
+  }
+  let slots = entries.length ? 2 : 0;
+  let lastPlatform: number | undefined;
+  entries.forEach((e, i) => {
+    const platform = platformByte(e.platform);
+    if (!Number.isInteger(platform) || platform < 0 || platform > 0xff) throw bad(`boot entry ${i + 1}: platform ${e.platform} is not bios, efi or a byte`);
+    if (e.emulation !== undefined && !BOOT_EMULATIONS.includes(e.emulation)) throw bad(`boot entry ${i + 1}: emulation ${e.emulation} (none, floppy or hdd)`);
+    if (e.loadSectors !== undefined && (!Number.isInteger(e.loadSectors) || e.loadSectors < 0 || e.loadSectors > MAX_LOAD_SECTORS)) throw bad(`boot entry ${i + 1}: load size ${e.loadSectors} is not 0-65535`);
+    if (typeof e.image !== "string" && !numbers.has(e.image.appendedPartition)) throw bad(`boot entry ${i + 1}: no appended partition ${e.image.appendedPartition}`);
+    if (i > 0) slots += platform === lastPlatform ? 1 : 2;
+    lastPlatform = i > 0 ? platform : undefined;
+  });
+  if (slots > MAX_CATALOG_ENTRIES + 2) throw bad(`${entries.length} boot entries need ${slots} catalog slots; one sector holds ${MAX_CATALOG_ENTRIES + 2}`);
 }
 
 function findBootFile(root: DirNode, path: string): FileNode {
@@ -142,13 +215,14 @@ function extentsAt(base: number, size: number): IsoExtent[] {
  * free), which is what lets a writer start copying payloads before it has named the tree.
  */
 export function placeData(entries: readonly TreeEntry[], opts: IsoOptions): DataPlacement {
-  const boot = Boolean(opts.boot?.bios || opts.boot?.efi);
+  const bootEntries = bootEntriesOf(opts);
+  const boot = bootEntries.length > 0;
   let next = SYSTEM_AREA_SECTORS;
   const take = (sectors: number) => (next += sectors) - sectors;
   const lba = {
     pvd: take(1), bootRecord: boot ? take(1) : undefined, svd: take(1), terminator: take(1), catalog: boot ? take(1) : undefined,
   };
-  const bootPaths = [opts.boot?.bios?.image, opts.boot?.efi?.image].filter((p): p is string => p !== undefined);
+  const bootPaths = [...new Set(bootEntries.map((e) => e.image).filter((p): p is string => typeof p === "string"))];
   const rank = (e: TreeFile) => {
     const i = bootPaths.indexOf(e.path);
     return i < 0 ? bootPaths.length : i;
@@ -172,8 +246,11 @@ export function layoutIso(entries: readonly TreeEntry[], opts: IsoOptions, data 
   dirs.forEach((d, i) => (d.number = i + 1));
   jdirs.forEach((d, i) => (d.jNumber = i + 1));
   if (dirs.length > 0xffff) throw new BootmediaError("BM3106", `${dirs.length} folders; path tables hold at most 65535`);
-  const bios = opts.boot?.bios ? findBootFile(root, opts.boot.bios.image) : undefined;
-  const efiNode = opts.boot?.efi ? findBootFile(root, opts.boot.efi.image) : undefined;
+  const bootEntries = bootEntriesOf(opts);
+  const bootNodes = bootEntries.map((e) => (typeof e.image === "string" ? findBootFile(root, e.image) : undefined));
+  const firstOf = (platform: number) => bootNodes.find((n, i) => n && platformByte(bootEntries[i].platform) === platform);
+  const bios = firstOf(PLATFORM.BIOS);
+  const efiNode = firstOf(PLATFORM.EFI);
 
   const nodes = new Map<TreeFile, FileNode>();
   for (const f of listFiles(root)) nodes.set(f.entry, f);
@@ -191,7 +268,7 @@ export function layoutIso(entries: readonly TreeEntry[], opts: IsoOptions, data 
     next += sectors;
     return lba;
   };
-  const boot = Boolean(bios || efiNode);
+  const boot = bootEntries.length > 0;
   take("primary volume descriptor", 1);
   if (boot) take("El Torito boot record", 1);
   take("Joliet volume descriptor", 1);
@@ -219,14 +296,38 @@ export function layoutIso(entries: readonly TreeEntry[], opts: IsoOptions, data 
   const continuation = placeContinuations(dirs, next);
   take("Rock Ridge continuation areas", continuation.length);
   take("padding", TRAILING_PAD_SECTORS);
-  if (opts.hybrid?.gpt) take("GPT backup", GPT_TAIL_SECTORS);
+  const appendParts = opts.appendPartitions ?? [];
+  // Without appended partitions the GPT backup lies inside the volume, as before; with them it follows them.
+  if (opts.hybrid?.gpt && appendParts.length === 0) take("GPT backup", GPT_TAIL_SECTORS);
+  const isoSectors = next;
+  const appended = [...appendParts].sort((a, b) => a.number - b.number)
+    .map((part) => ({ part, sectors: sectorsOf(part.source.size), lba: take(`appended partition ${part.number}`, sectorsOf(part.source.size)) }));
+  if (opts.hybrid?.gpt && appendParts.length > 0) take("GPT backup", GPT_TAIL_SECTORS);
   regions.sort((a, b) => a.lba - b.lba);
   const efiSectors = efiNode ? Math.ceil(efiNode.entry.size / 512) : 0;
+  const resolved = bootEntries.map((e, i) => resolveBootEntry(e, i, bootNodes[i], appended));
   return {
     opts, root, dirs, jdirs, files, lba, pathTableSize, jPathTableSize, continuation, regions, bios,
     efi: efiNode ? { node: efiNode, loadSectors: efiSectors > MAX_LOAD_SECTORS ? 0 : efiSectors } : undefined,
-    totalSectors: next,
+    boot: resolved, appended, isoSectors, totalSectors: next,
   };
+}
+
+/** A catalog entry with its address, media type and load size (defaults as xorriso's). */
+function resolveBootEntry(e: IsoBootEntry, i: number, node: FileNode | undefined, appended: PlacedPartition[]): ResolvedBootEntry {
+  const platform = platformByte(e.platform);
+  const partition = typeof e.image === "string" ? undefined : appended.find((p) => p.part.number === (e.image as { appendedPartition: number }).appendedPartition)!;
+  const bytes = node ? node.entry.size : partition!.part.source.size;
+  const lba = node ? node.extents[0].lba : partition!.lba;
+  let mediaType: number = MEDIA_TYPE.NONE;
+  if (e.emulation === "floppy") {
+    const floppy = FLOPPY_SIZES.find((f) => f.bytes === bytes);
+    if (!floppy) throw new BootmediaError("BM3108", `boot entry ${i + 1}: floppy emulation needs an image of ${FLOPPY_SIZES.map((f) => f.bytes).join(", ")} bytes; it has ${bytes}`, { where: typeof e.image === "string" ? e.image : undefined });
+    mediaType = floppy.mediaType;
+  } else if (e.emulation === "hdd") mediaType = MEDIA_TYPE.HDD;
+  const whole = Math.ceil(bytes / 512);
+  const loadSectors = e.loadSectors ?? (mediaType !== MEDIA_TYPE.NONE ? 1 : platform === PLATFORM.BIOS ? BIOS_LOAD_SECTORS : whole > MAX_LOAD_SECTORS ? 0 : whole);
+  return { platform, node, partition, lba, bytes, mediaType, loadSectors, bootInfoTable: Boolean(e.bootInfoTable), grub2BootInfo: Boolean(e.grub2BootInfo) };
 }
 
 /** Sizes and extents of the image the entries would give, without reading or writing data. */
@@ -243,5 +344,6 @@ export function planIso(entries: readonly TreeEntry[], opts: IsoOptions): IsoPla
       bios: l.bios ? { image: l.bios.path, lba: l.bios.extents[0].lba } : undefined,
       efi: l.efi ? { image: l.efi.node.path, lba: l.efi.node.extents[0].lba, loadSectors: l.efi.loadSectors } : undefined,
     },
+    bootEntries: l.boot.map((b) => ({ platform: b.platform, image: b.node ? b.node.path : `appended partition ${b.partition!.part.number}`, lba: b.lba, mediaType: b.mediaType, loadSectors: b.loadSectors })),
   };
 }
