@@ -12,8 +12,12 @@ import { execa } from "execa";
 import { buildQemuArgs, PROFILES, type MediaKind, type ProfileId } from "../profiles.ts";
 import { QmpClient } from "../qmp.ts";
 
-/** What a screen shows: the media's own program, the firmware's shell or failure, or nothing we know. */
-export const OUTCOMES = ["booted", "uefi-shell", "no-boot", "timeout"] as const;
+/**
+ * What a screen shows: the media's own program; the firmware finding nothing to start (SeaBIOS'
+ * "No bootable device", OVMF's shell or, when OVMF's shell fails to start, its "No bootable
+ * option"); or neither before the timeout.
+ */
+export const OUTCOMES = ["booted", "nothing-bootable", "timeout"] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export const MACHINES = [
@@ -45,8 +49,8 @@ export const SOURCES: RemasterSource[] = [
     iso: "/usr/lib/grub-rescue/grub-rescue-cdrom.iso",
     // GRUB's menu of the rescue CD (its entries name the systems it chain-loads).
     booted: /GNU GRUB|Microsoft Windows|OpenBSD/,
-    // A BIOS-only CD: UEFI firmware finds nothing to start and drops to its shell.
-    expected: { "bios-cd": "booted", "bios-disk": "booted", "uefi-cd": "uefi-shell", "uefi-disk": "uefi-shell" },
+    // A BIOS-only CD: UEFI firmware finds nothing to start (and drops to its shell).
+    expected: { "bios-cd": "booted", "bios-disk": "booted", "uefi-cd": "nothing-bootable", "uefi-disk": "nothing-bootable" },
     explicit: ({ mbr }) => [
       "--volume-id", "ISOIMAGE",
       "--boot", "bios:boot/grub/i386-pc/eltorito.img,load-size=4,boot-info-table,grub2-boot-info",
@@ -96,8 +100,8 @@ export async function extractIso(iso: string, dir: string): Promise<void> {
 /** Classifies OCR'd screen text. */
 export function outcomeOf(text: string, booted: RegExp): Outcome | undefined {
   if (booted.test(text)) return "booted";
-  if (/Shell>|Mapping table|UEFI Interactive Shell/.test(text)) return "uefi-shell";
-  if (/No bootable device|Boot failed: could not read|Boot failed: not a bootable/.test(text)) return "no-boot";
+  if (/Shell>|Mapping table|UEFI Interactive Shell|No bootable option or device/.test(text)) return "nothing-bootable";
+  if (/No bootable device|Boot failed: could not read|Boot failed: not a bootable/.test(text)) return "nothing-bootable";
   return undefined;
 }
 
@@ -111,7 +115,7 @@ export interface ScreenRun {
 
 /**
  * Boots `iso` on one machine (TCG) and reads the screen every 2 s until an outcome shows or
- * `timeoutSec` passes. QEMU exiting early (SeaBIOS gives up and -no-reboot ends it) is "no-boot".
+ * `timeoutSec` passes. QEMU exiting early (SeaBIOS gives up and -no-reboot ends it) is "nothing-bootable".
  */
 export async function bootAndReadScreen(iso: string, machine: (typeof MACHINES)[number], booted: RegExp, screenshot: string, timeoutSec: number): Promise<ScreenRun> {
   const scratch = await mkdtemp(join(tmpdir(), "bm-rm-"));
@@ -131,12 +135,12 @@ export async function bootAndReadScreen(iso: string, machine: (typeof MACHINES)[
     while (Date.now() - t0 < timeoutSec * 1000) {
       await new Promise((r) => setTimeout(r, 2000));
       if (exited) {
-        outcome = "no-boot";
+        outcome = "nothing-bootable";
         break;
       }
       const dumped = await qmp.screendump(screenshot).then(() => true, () => false);
       if (!dumped) {
-        outcome = exited ? "no-boot" : "timeout";
+        outcome = exited ? "nothing-bootable" : "timeout";
         break;
       }
       text = (await execa("tesseract", [screenshot, "-"], { reject: false })).stdout;
