@@ -7,7 +7,7 @@ export const ISO_CODES = defineCodes("iso9660", {
   BM3103: { title: "duplicate or conflicting media path", hint: "A path appears twice, or is both a file and a folder; each media path must be unique." },
   BM3104: { title: "invalid media path", hint: "Media paths are relative, use \"/\" separators, and hold no empty, \".\" or \"..\" parts." },
   BM3105: { title: "boot image not in tree", hint: "The boot image must be a file entry of the tree given by its media path (e.g. boot/grub/i386-pc/eltorito.img)." },
-  BM3106: { title: "invalid ISO option", hint: "Check the ISO writer options: sourceDateEpoch is a non-negative integer, hybrid boot code is at most 440 bytes, and hybrid needs a boot image." },
+  BM3106: { title: "invalid ISO option", hint: "Check the ISO writer options: sourceDateEpoch is a non-negative integer, the hybrid system area (MBR boot code) is at most 32 KiB, and hybrid needs a boot image." },
   BM3107: { title: "name too long", hint: "Rock Ridge names are at most 255 bytes of UTF-8; shorten the file or folder name." },
   BM3108: { title: "invalid El Torito boot entry", hint: "Check the boot entries: floppy emulation needs an image of exactly 1.2, 1.44 or 2.88 MB, hard-disk emulation an image that starts with an MBR, a load size is 0-65535 sectors, an appended partition is numbered 2-4 and given once, and one catalog sector holds at most 62 entries and section headers." },
   BM4101: { title: "ISO source changed while writing", hint: "A source file changed size or vanished while the ISO was written; make sure nothing writes to the content during the build." },
