@@ -41,7 +41,7 @@ describe("image iso boot flags", () => {
 
   it("--system-area-patch auto: isohybrid for an isolinux.bin carrying ISOLINUX's hybrid signature, else grub2", async () => {
     const isolinux = Buffer.alloc(2048);
-    isolinux.writeUInt32LE(0x7078a0fb, 0x40);
+    isolinux.writeUInt32LE(0x7078c0fb, 0x40);
     await writeFile(join(dir, "isolinux.bin"), isolinux);
     await writeFile(join(dir, "eltorito.img"), Buffer.alloc(2048));
     expect(await resolveSystemAreaPatch("auto", dir, [{ platform: "bios", image: "isolinux.bin" }])).toBe("isohybrid");

@@ -12,8 +12,8 @@ import { BOOT_EMULATIONS, type BootEmulation, type IsoAppendedPartition, type Is
 export const SYSTEM_AREA_PATCHES = ["auto", "grub2", "isohybrid", "none"] as const;
 export type SystemAreaPatch = (typeof SYSTEM_AREA_PATCHES)[number];
 
-/** ISOLINUX's isolinux.bin marks itself hybrid-capable with this word at byte 0x40 (syslinux isohybrid.c). */
-const ISOLINUX_HYBRID_SIGNATURE = { offset: 0x40, value: 0x7078a0fb } as const;
+/** ISOLINUX's isolinux.bin marks itself hybrid-capable with one of these words at byte 0x40 (syslinux isohybrid; 0x7078c0fb since SYSLINUX 4). */
+const ISOLINUX_HYBRID_SIGNATURE = { offset: 0x40, values: [0x7078a0fb, 0x7078c0fb] } as const;
 
 const bad = (msg: string) => new BootmediaError("BM1009", msg);
 
@@ -80,5 +80,5 @@ export async function resolveSystemAreaPatch(patch: SystemAreaPatch, dir: string
   if (!bios) return "grub2";
   const head = await readFile(join(dir, bios.image as string)).catch(() => Buffer.alloc(0));
   const sig = ISOLINUX_HYBRID_SIGNATURE;
-  return head.length >= sig.offset + 4 && head.readUInt32LE(sig.offset) === sig.value ? "isohybrid" : "grub2";
+  return head.length >= sig.offset + 4 && (sig.values as readonly number[]).includes(head.readUInt32LE(sig.offset)) ? "isohybrid" : "grub2";
 }
