@@ -23,6 +23,8 @@ import "./codes.ts";
  * drives' read-ahead) read past the last file; without it a tiny image does not boot.
  */
 export const TRAILING_PAD_SECTORS = 150;
+/** One cylinder of 64 heads x 32 sectors x 512 bytes, in 2048-byte blocks. */
+const ISOHYBRID_CYLINDER_SECTORS = (64 * 32 * 512) / SECTOR;
 
 export interface ContinuationBlock {
   lba: number;
@@ -233,6 +235,8 @@ export function layoutIso(entries: readonly TreeEntry[], opts: IsoOptions, data 
   const continuation = placeContinuations(dirs, next);
   take("Rock Ridge continuation areas", continuation.length);
   take("padding", TRAILING_PAD_SECTORS);
+  // isohybrid images end on a cylinder of the 64 x 32 geometry (1 MiB), as isohybrid and xorriso's -isohybrid-mbr pad them: some BIOSes want whole cylinders.
+  if (opts.hybrid?.mbrPatch === "isohybrid") take("cylinder padding", (ISOHYBRID_CYLINDER_SECTORS - (next % ISOHYBRID_CYLINDER_SECTORS)) % ISOHYBRID_CYLINDER_SECTORS);
   const appendParts = opts.appendPartitions ?? [];
   // Without appended partitions the GPT backup lies inside the volume, as before; with them it follows them.
   if (opts.hybrid?.gpt && appendParts.length === 0) take("GPT backup", GPT_TAIL_SECTORS);

@@ -5,7 +5,7 @@
  * image iso` with explicit flags and with --from-iso, and booted with a screen check: QMP
  * screendumps read by tesseract until a pattern shows.
  */
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -30,17 +30,21 @@ export type MachineId = (typeof MACHINES)[number]["id"];
 
 export interface RemasterSource {
   name: string;
-  /** Debian package and the ISO it ships. */
+  /** Debian package and the ISO it ships, or a function that builds the source ISO in a folder from the package's files. */
   debianPackage: string;
-  iso: string;
+  iso: string | ((dir: string) => Promise<string>);
+  /** The machines the source is meant for (all four when unset). */
+  machines?: readonly MachineId[];
   /** OCR'd screen text of the media's own program (tesseract misreads a letter here and there). */
   booted: RegExp;
-  expected: Record<MachineId, Outcome>;
+  expected: Partial<Record<MachineId, Outcome>>;
   /** `image iso` flags that rebuild the boot setup by hand; `extra` files come from the original. */
   explicit: (files: { mbr: string; appended: string }) => string[];
   /** Byte ranges of the original a user would cut out for the explicit rebuild (dd). */
   cut: { mbr: [number, number]; appended?: [number, number] };
 }
+
+const ISOHDPFX = "/usr/lib/ISOLINUX/isohdpfx.bin";
 
 export const SOURCES: RemasterSource[] = [
   {
@@ -74,7 +78,40 @@ export const SOURCES: RemasterSource[] = [
     // The EFI System Partition after the ISO: MBR partition 2 (sectors 3304 + 8192 of 512 bytes, per xorriso -report_system_area).
     cut: { mbr: [0, 432], appended: [3304 * 512, 8192 * 512] },
   },
+  {
+    name: "isolinux",
+    debianPackage: "isolinux",
+    iso: (dir) => buildIsolinuxIso(dir),
+    // ISOLINUX is BIOS-only; "ETCD" / "EHDD" in its banner tell CD from hybrid disk boot.
+    machines: ["bios-cd", "bios-disk"],
+    booted: /ISOLINUX-OK/,
+    expected: { "bios-cd": "booted", "bios-disk": "booted" },
+    // --system-area-patch left to "auto": it finds ISOLINUX's hybrid signature in isolinux.bin.
+    explicit: ({ mbr }) => [
+      "--volume-id", "ISOLINUX_SRC",
+      "--boot", "bios:isolinux/isolinux.bin,load-size=4,boot-info-table",
+      "--system-area", mbr, "--mbr-iso-partition", "0x17,active",
+    ],
+    cut: { mbr: [0, 432] },
+  },
 ];
+
+/**
+ * An ISOLINUX CD made by xorriso as Debian's installer images are (-isohybrid-mbr isohdpfx.bin,
+ * isolinux.bin with a boot-info-table), from the isolinux and syslinux-common packages; its
+ * configuration prints a marker on the screen.
+ */
+async function buildIsolinuxIso(dir: string): Promise<string> {
+  const tree = join(dir, "isolinux-src");
+  await mkdir(join(tree, "isolinux"), { recursive: true });
+  await copyFile("/usr/lib/ISOLINUX/isolinux.bin", join(tree, "isolinux/isolinux.bin"));
+  await copyFile("/usr/lib/syslinux/modules/bios/ldlinux.c32", join(tree, "isolinux/ldlinux.c32"));
+  await writeFile(join(tree, "isolinux/isolinux.cfg"), "SAY BOOTMEDIA-ISOLINUX-OK\nPROMPT 1\nTIMEOUT 0\n");
+  const iso = join(dir, "isolinux-src.iso");
+  await execa("xorriso", ["-as", "mkisofs", "-quiet", "-R", "-J", "-V", "ISOLINUX_SRC", "-o", iso, "-isohybrid-mbr", ISOHDPFX,
+    "-c", "isolinux/boot.cat", "-b", "isolinux/isolinux.bin", "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table", tree]);
+  return iso;
+}
 
 /** Copies bytes [offset, offset + length) of `src` to `dest` (what `dd skip= count=` does). */
 export async function cutBytes(src: string, [offset, length]: [number, number], dest: string): Promise<void> {
