@@ -22,7 +22,10 @@ describe("bootmedia plan", () => {
     const files = plan.volumes[0].files.map((f: { path: string }) => f.path);
     expect(files).toEqual(expect.arrayContaining(["boot/x64/vmlinuz", "bootmedia/media.json", "bootmedia/media.env", "bootmedia/prestart/check.sh"]));
     for (const f of plan.volumes[0].files) expect(f.size).toBeGreaterThan(0);
-    expect(plan.volumes[0].boot).toEqual([{ firmware: "uefi", arch: "x64", role: "uefi-x64", path: "EFI/BOOT/BOOTX64.EFI" }]);
+    // bootmedia's boot loader: the BIOS files and the UEFI file of the x64 image's bitness only.
+    expect(plan.volumes[0].boot.map((b: { role: string }) => b.role)).toEqual(["bios-eltorito", "bios-hybrid", "bios-mbr", "bios-core", "uefi-x64"]);
+    expect(plan.volumes[0].boot.find((b: { role: string }) => b.role === "uefi-x64")).toEqual({ firmware: "uefi", arch: "x64", role: "uefi-x64", path: "EFI/BOOT/BOOTX64.EFI" });
+    expect(files).toEqual(expect.arrayContaining(["boot/grub/grub.cfg", "boot/grub/i386-pc/eltorito.img", "EFI/BOOT/BOOTX64.EFI"]));
     expect(existsSync(fx.out("contoso-x64"))).toBe(false);
   });
 });

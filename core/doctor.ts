@@ -8,14 +8,17 @@ import { execFileSync } from "node:child_process";
 import { delimiter, join } from "node:path";
 
 /**
- * What a user may want to do beyond building media (the writers need no external tool):
- * `fixtures` builds the reference boot images, `testbed` boots media in QEMU, `demo` is
- * both, `tests` runs the whole suite with its independent oracles.
+ * What a user may want to do: `media` builds media (the writers need no external tool; the
+ * boot loader bootmedia puts on the media is built once with GRUB's tools), `fixtures`
+ * builds boot images (`boot-image build`, the reference images), `testbed` boots media in
+ * QEMU, `demo` is all of these, `tests` runs the whole suite with its independent oracles.
  */
-export const FEATURES = ["fixtures", "testbed", "demo", "tests"] as const;
+export const FEATURES = ["media", "fixtures", "testbed", "demo", "tests"] as const;
 export type Feature = (typeof FEATURES)[number];
 
 const FIXTURES: readonly Feature[] = ["fixtures", "demo", "tests"];
+/** The boot loader on every medium: building media and everything that builds media. */
+const MEDIA: readonly Feature[] = ["media", "fixtures", "testbed", "demo", "tests"];
 const TESTBED: readonly Feature[] = ["testbed", "demo", "tests"];
 const TESTS: readonly Feature[] = ["tests"];
 
@@ -36,10 +39,10 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { name: "OVMF (ia32 UEFI)", check: "/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd", debianPackage: "ovmf-ia32", neededFor: "testbed: x86-uefi", features: TESTBED },
   { name: "apt-get", check: "apt-get", debianPackage: "apt", neededFor: "fixtures: .deb downloads", features: FIXTURES },
   { name: "dpkg-deb", check: "dpkg-deb", debianPackage: "dpkg", neededFor: "fixtures: .deb unpacking", features: FIXTURES },
-  { name: "grub-mkimage", check: "grub-mkimage", debianPackage: "grub-common", neededFor: "fixtures: reference boot images", features: FIXTURES },
-  { name: "GRUB i386-pc", check: "/usr/lib/grub/i386-pc/boot.img", debianPackage: "grub-pc-bin", neededFor: "fixtures: BIOS boot files", features: FIXTURES },
-  { name: "GRUB i386-efi", check: "/usr/lib/grub/i386-efi/kernel.img", debianPackage: "grub-efi-ia32-bin", neededFor: "fixtures: BOOTIA32.EFI", features: FIXTURES },
-  { name: "GRUB x86_64-efi", check: "/usr/lib/grub/x86_64-efi/kernel.img", debianPackage: "grub-efi-amd64-bin", neededFor: "fixtures: BOOTX64.EFI", features: FIXTURES },
+  { name: "grub-mkimage", check: "grub-mkimage", debianPackage: "grub-common", neededFor: "media: the boot loader (GRUB boot files)", features: MEDIA },
+  { name: "GRUB i386-pc", check: "/usr/lib/grub/i386-pc/boot.img", debianPackage: "grub-pc-bin", neededFor: "media: BIOS boot files", features: MEDIA },
+  { name: "GRUB i386-efi", check: "/usr/lib/grub/i386-efi/kernel.img", debianPackage: "grub-efi-ia32-bin", neededFor: "media: BOOTIA32.EFI", features: MEDIA },
+  { name: "GRUB x86_64-efi", check: "/usr/lib/grub/x86_64-efi/kernel.img", debianPackage: "grub-efi-amd64-bin", neededFor: "media: BOOTX64.EFI", features: MEDIA },
   { name: "kmod (depmod)", check: "depmod", debianPackage: "kmod", neededFor: "fixtures: kernel module dependencies", features: FIXTURES },
   { name: "readelf", check: "readelf", debianPackage: "binutils", neededFor: "fixtures: OpenSSL's libraries for the initramfs", features: FIXTURES },
   { name: "xorriso", check: "xorriso", debianPackage: "xorriso", neededFor: "tests and bench:iso (independent ISO reader)", features: TESTS },

@@ -17,13 +17,33 @@ export interface ManifestFile {
   sha256: string;
 }
 
+/**
+ * How the testbed judges an image that prints no BOOTMEDIA markers (docs/testbed.md,
+ * "Images without the bootmedia agent"); carried into media.json with the image.
+ */
+export interface BootImageTestbed {
+  /** Regular expressions; the case passes when one shows up on the serial line or the VGA text screen. */
+  pass?: { serial?: string; screen?: string };
+  /** The least memory (MiB) the image runs properly with; raises the machine profile's. */
+  memoryMiB?: number;
+}
+
+/**
+ * A boot image as its manifest describes it: a kernel (an x86 Linux bzImage), an optional
+ * initrd, and the command line to boot it with. Nothing of the boot loader: bootmedia
+ * generates that for the media (plugins/boot-loader/).
+ */
 export interface BootImageInfo {
   arch: Arch;
-  firmware: Firmware[];
+  /** The firmware it boots on; all of them when absent. */
+  firmware?: Firmware[];
   drivers: string[];
+  /** Media paths of files the package lists. */
   kernel: string;
-  initrd: string;
-  bootFiles: Partial<Record<BootFileRole, string>>;
+  initrd?: string;
+  /** The image's own kernel command line. */
+  cmdline?: string;
+  testbed?: BootImageTestbed;
 }
 
 export interface ContentPackage {
@@ -100,7 +120,7 @@ export interface MediaConfig {
   schema: 1;
   id: string;
   taskSequence: string;
-  images: Array<{ id: string; arch: Arch; kernel: string; initrd: string; drivers: string[] }>;
+  images: Array<{ id: string; arch: Arch; kernel: string; initrd?: string; drivers: string[]; testbed?: BootImageTestbed }>;
   [key: string]: unknown;
 }
 

@@ -7,6 +7,7 @@ import { PluginSet } from "../core/plugin-set.ts";
 import contentLibrary from "./content-library/index.ts";
 import distributionPoint from "./distribution-point/index.ts";
 import bootImage from "./boot-image/index.ts";
+import bootLoader from "./boot-loader/index.ts";
 import prestart from "./prestart/index.ts";
 import password from "./password/index.ts";
 import secrets from "./secrets/index.ts";
@@ -22,6 +23,7 @@ export const BUILTIN_PLUGINS: ReadonlyArray<PluginDefinition<unknown>> = [
   contentLibrary,
   distributionPoint,
   bootImage,
+  bootLoader,
   prestart,
   password,
   secrets,

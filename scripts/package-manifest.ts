@@ -1,6 +1,8 @@
 /**
  * Rewrites a content-library package's `files` list from what its files/ folder holds
- * (sizes and sha256), keeping the rest of the manifest. Usage: tsx scripts/package-manifest.ts <lib>/packages/<ID>
+ * (sizes and sha256), keeping the rest of the manifest. Test support only (distribution-point
+ * fixtures that alter a package on purpose); users get their manifests from `bootmedia library
+ * add-boot-image | add` and `bootmedia boot-image build`. Usage: tsx scripts/package-manifest.ts <lib>/packages/<ID>
  */
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";

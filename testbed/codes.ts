@@ -11,6 +11,8 @@ export const TESTBED_CODES = defineCodes("testbed", {
   BM5007: { title: "duplicate case id", hint: "Two media give the same case id; give each media its own `label`." },
   BM5008: { title: "KVM not usable", hint: "The KVM probe boot did not finish; run without --accel kvm (TCG is the default), or fix /dev/kvm access and nested virtualisation." },
   BM5009: { title: "prompt answer invalid", hint: "Give each prompt answer as one line of text (no line breaks); an empty string types just Enter (the prompt's default)." },
+  BM5012: { title: "pass pattern invalid", hint: "Give --pass-serial / --pass-screen (or a boot image's testbed.pass) as a JavaScript regular expression, e.g. \"Choose the language\"; docs/testbed.md, \"Images without the bootmedia agent\"." },
+  BM5013: { title: "machine memory invalid", hint: "Give --memory as MiB for every profile (1024) or per profile (x64-uefi=2048,x86-bios=1024), each from 128 to 65536." },
   BM5101: { title: "QEMU failed to start", hint: "Run the QEMU command line printed in the case's qemu.log by hand to see why; check the profile's firmware and the media path." },
   BM5102: { title: "QMP connection failed", hint: "QEMU did not open its QMP socket; check that the temp folder is writable and QEMU is 7.2 or newer." },
   BM5103: { title: "QMP command failed", hint: "QEMU refused a QMP command; the message holds QEMU's own error text." },

@@ -3,7 +3,7 @@ import { SerialScanner, parseMarkers, stripTerminalCodes, FAILURE_SIGNATURES, ty
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const feed = (scanner: SerialScanner, ...chunks: string[]) => chunks.flatMap((c) => scanner.push(bytes(c)));
-const kinds = (events: SerialEvent[]) => events.map((e) => (e.kind === "marker" ? `marker:${e.marker.event}` : `failure:${e.signature.id}`));
+const kinds = (events: SerialEvent[]) => events.map((e) => (e.kind === "marker" ? `marker:${e.marker.event}` : e.kind === "pass" ? `pass:${e.line}` : `failure:${e.signature.id}`));
 
 describe("parseMarkers", () => {
   it("reads markers behind terminal codes and twice on one row, as OVMF's console prints them", () => {
@@ -55,6 +55,20 @@ describe("SerialScanner", () => {
     const s = new SerialScanner();
     expect(feed(s, 'BOOTMEDIA {"event":"done"}')).toEqual([]);
     expect(kinds(s.end())).toEqual(["marker:done"]);
+  });
+
+  it("reports a serial pass pattern once, in a whole line or in a long unfinished one", () => {
+    const s = new SerialScanner(/Select a language/);
+    expect(feed(s, "Loading Linux ...\r\n")).toEqual([]);
+    // A full-screen installer on the serial console draws with cursor moves and no newline.
+    expect(kinds(feed(s, "\x1b[1;1H\x1b[37;44m  [!!] Select a ", "language\x1b[K\x1b[3;5HChoose"))).toEqual(["pass:[!!] Select a languageChoose"]);
+    expect(feed(s, " Select a language again\n")).toEqual([]);
+    const t = new SerialScanner(/done here/);
+    expect(kinds([...feed(t, "not yet\n", "done here"), ...t.end()])).toEqual(["pass:done here"]);
+  });
+
+  it("never reports a pass without a pattern", () => {
+    expect(feed(new SerialScanner(), "Select a language\n")).toEqual([]);
   });
 
   it("has unique signature ids", () => {

@@ -3,10 +3,11 @@
  * `BOOTMEDIA {...}` markers and spots known failure signatures, so a case ends the moment
  * its outcome is known rather than at its timeout.
  */
+import { findPass } from "./pass-pattern.ts";
 
 export const MARKER_PREFIX = "BOOTMEDIA ";
 
-/** The events the boot environment prints (fixtures/boot-images/README.md). */
+/** The events the boot environment prints (plugins/boot-image/README.md). */
 export const MARKER_EVENTS = [
   "booted", "media", "drivers", "prompt", "password", "secrets", "settings", "certificate",
   "network", "task-sequence", "prestart", "error", "done",
@@ -41,7 +42,12 @@ export const FAILURE_SIGNATURES: readonly FailureSignature[] = [
 
 export type SerialEvent =
   | { kind: "marker"; marker: Marker; line: string }
-  | { kind: "failure"; signature: FailureSignature; line: string };
+  | { kind: "failure"; signature: FailureSignature; line: string }
+  /** The media's serial pass pattern (pass-pattern.ts) matched; `line` is the text it matched in. */
+  | { kind: "pass"; line: string };
+
+/** How much of an unfinished line a pass pattern is tested against (full-screen programs send few newlines). */
+const PARTIAL_PASS_WINDOW = 8192;
 
 // CSI sequences (colours, cursor moves), two-byte escapes (ESC c) and mode switches (ESC [=3h).
 const ANSI_ESCAPE = /\x1b\[[0-9;?=]*[A-Za-z]|\x1b[@-Z\\-_]/g;
@@ -104,14 +110,19 @@ export function matchFailure(line: string, promptsOnly = false): FailureSignatur
 export class SerialScanner {
   private pending = "";
   private promptSeen = false;
+  private passSeen = false;
   private readonly decoder = new TextDecoder("utf-8", { fatal: false });
+
+  /** `pass`: a serial pass pattern, tested on each line and on the unfinished one (a pass event once). */
+  constructor(private readonly pass?: RegExp) {}
 
   push(chunk: Uint8Array): SerialEvent[] {
     this.pending += this.decoder.decode(chunk, { stream: true });
     const events: SerialEvent[] = [];
     let nl = this.pending.indexOf("\n");
     while (nl >= 0) {
-      events.push(...scanLine(stripTerminalCodes(this.pending.slice(0, nl))));
+      const line = stripTerminalCodes(this.pending.slice(0, nl));
+      events.push(...scanLine(line), ...this.scanPass(line));
       this.pending = this.pending.slice(nl + 1);
       this.promptSeen = false;
       nl = this.pending.indexOf("\n");
@@ -124,14 +135,26 @@ export class SerialScanner {
         events.push({ kind: "failure", signature: prompt, line: partial });
       }
     }
+    // A full-screen program (an installer on a serial console) draws with cursor moves and
+    // may not end a line for a long time, so the pattern also sees the unfinished one.
+    if (this.pass && !this.passSeen && this.pending) events.push(...this.scanPass(stripTerminalCodes(this.pending.slice(-PARTIAL_PASS_WINDOW))));
     return events;
+  }
+
+  private scanPass(text: string): SerialEvent[] {
+    if (!this.pass || this.passSeen) return [];
+    const found = findPass(this.pass, text);
+    if (found === undefined) return [];
+    this.passSeen = true;
+    return [{ kind: "pass", line: found }];
   }
 
   /** Whatever is left when the stream ends. */
   end(): SerialEvent[] {
     const rest = stripTerminalCodes(this.pending + this.decoder.decode());
     this.pending = "";
-    return this.promptSeen ? parseMarkers(rest).map((marker) => ({ kind: "marker", marker, line: rest })) : scanLine(rest);
+    const events: SerialEvent[] = this.promptSeen ? parseMarkers(rest).map((marker) => ({ kind: "marker", marker, line: rest })) : scanLine(rest);
+    return [...events, ...this.scanPass(rest)];
   }
 }
 

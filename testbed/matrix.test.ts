@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { buildMatrix, expectCase, selectShard, parseShard, nicModelForDriver, checkNic, type MediaUnderTest } from "./matrix.ts";
+import { buildMatrix, judgingOf, expectCase, selectShard, parseShard, nicModelForDriver, checkNic, type MediaUnderTest } from "./matrix.ts";
 import { PROFILE_IDS, NIC_IDS } from "./profiles.ts";
 
 const REFERENCE_DRIVERS = ["e1000", "virtio_net", "e1000e", "sr_mod", "usb_storage"];
@@ -69,5 +69,30 @@ describe("NIC names", () => {
   it("maps the drivers a spec names to NIC models, and refuses unknown models", () => {
     expect(["e1000", "virtio_net", "e1000e", "8139too", "tg3"].map(nicModelForDriver)).toEqual(["e1000", "virtio-net-pci", "e1000e", "rtl8139", undefined]);
     expect(() => checkNic("ne2k_pci")).toThrow(expect.objectContaining({ code: "BM5005" }));
+  });
+});
+
+describe("judgingOf", () => {
+  const debian: MediaUnderTest = {
+    ...media(["x86", "x64"], "debian"),
+    imageTestbed: { x64: { pass: { serial: "x64 installer" }, memoryMiB: 1024 }, x86: { pass: { screen: "x86 installer" }, memoryMiB: 768 } },
+  };
+
+  it("takes the pass pattern and least memory of the image each profile boots", () => {
+    expect(judgingOf("x64-bios", debian)).toEqual({ pass: { serial: "x64 installer" }, minMemoryMiB: 1024 });
+    expect(judgingOf("x86-bios", debian)).toEqual({ pass: { screen: "x86 installer" }, minMemoryMiB: 768 });
+    expect(judgingOf("x86-uefi", debian)).toEqual({ pass: { screen: "x86 installer" }, minMemoryMiB: 768 });
+    expect(judgingOf("x86-bios", { ...debian, images: ["x64"] })).toEqual({});
+  });
+
+  it("lets the media's own pattern win and its memory raise the image's", () => {
+    expect(judgingOf("x64-bios", { ...debian, pass: { screen: "mine" }, memoryMiB: 2048 })).toEqual({ pass: { screen: "mine" }, minMemoryMiB: 2048 });
+    expect(judgingOf("x64-bios", { ...debian, memoryMiB: 600 })).toMatchObject({ minMemoryMiB: 1024 });
+    const [c] = buildMatrix([debian], ["x64-uefi"], ["e1000"]);
+    expect(c).toMatchObject({ pass: { serial: "x64 installer" }, minMemoryMiB: 1024 });
+  });
+
+  it("leaves media without hints as before", () => {
+    expect(judgingOf("x64-bios", media(["x64"], "plain"))).toEqual({});
   });
 });

@@ -9,6 +9,8 @@ import { PROFILES, PROFILE_IDS, NIC_MODELS, type ProfileId, type NicModel, type 
 import type { Expected, ExpectedFailure } from "./verdict.ts";
 import type { PromptAnswers } from "./answers.ts";
 import type { CaseManagementPoints } from "./mp-case.ts";
+import type { PassPattern } from "./pass-pattern.ts";
+import type { BootImageTestbed } from "../core/types.ts";
 import "./codes.ts";
 
 export interface MediaUnderTest {
@@ -35,6 +37,16 @@ export interface MediaUnderTest {
    * guest network (mp-case.ts); the media's spec names them http(s)://10.0.2.100, .101, ….
    */
   managementPoints?: CaseManagementPoints;
+  /**
+   * Judge this media by a pattern on the serial line or the VGA text screen instead of the
+   * agent's done marker (pass-pattern.ts): for boot images without the bootmedia agent.
+   * Wins over the booted image's own `testbed.pass`.
+   */
+  pass?: PassPattern;
+  /** The least memory (MiB) every machine booting this media gets; raises the profile's. */
+  memoryMiB?: number;
+  /** Per architecture, the boot image's own testbed hints (its manifest's `bootImage.testbed`, read back from media.json). */
+  imageTestbed?: Partial<Record<Arch, BootImageTestbed>>;
 }
 
 export interface TestCase {
@@ -44,6 +56,10 @@ export interface TestCase {
   media: MediaUnderTest & { label: string };
   nic: NicModel;
   expected: Expected;
+  /** The pass pattern this case is judged by, if any: the media's, else the booted image's. */
+  pass?: PassPattern;
+  /** The least memory (MiB) this case's machine gets: the media's or the booted image's, whichever is more. */
+  minMemoryMiB?: number;
 }
 
 export interface Shard {
@@ -64,6 +80,15 @@ export function expectCase(profile: ProfileId, media: Pick<MediaUnderTest, "imag
   return { status: "pass" };
 }
 
+/** The pass pattern and least memory of the image a profile boots from this media. */
+export function judgingOf(profile: ProfileId, media: Pick<MediaUnderTest, "images" | "pass" | "memoryMiB" | "imageTestbed">): Pick<TestCase, "pass" | "minMemoryMiB"> {
+  const plan = planBoot(PROFILES[profile].machine, media.images);
+  const image = plan.ok ? media.imageTestbed?.[plan.image] : undefined;
+  const pass = media.pass ?? image?.pass;
+  const memory = Math.max(media.memoryMiB ?? 0, image?.memoryMiB ?? 0);
+  return { ...(pass ? { pass } : {}), ...(memory > 0 ? { minMemoryMiB: memory } : {}) };
+}
+
 export function labelMedia(media: MediaUnderTest): string {
   return media.label ?? `${media.kind}-${basename(media.path).replace(/\.[^.]*$/, "")}`;
 }
@@ -79,7 +104,7 @@ export function buildMatrix(
     const label = labelMedia(m);
     for (const profile of profiles) {
       for (const nic of nics) {
-        cases.push({ id: `${profile}.${label}.${nic}`, profile, media: { ...m, label }, nic, expected: expectCase(profile, m, nic) });
+        cases.push({ id: `${profile}.${label}.${nic}`, profile, media: { ...m, label }, nic, expected: expectCase(profile, m, nic), ...judgingOf(profile, m) });
       }
     }
   }

@@ -6,13 +6,14 @@ import { mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { BootmediaError } from "../base/errors.ts";
 import type { Arch } from "../core/compat.ts";
+import type { BootImageTestbed } from "../core/types.ts";
 import { builtinInspectors } from "../plugins/builtin.ts";
 import type { MediaKind } from "./profiles.ts";
 import type { MediaUnderTest } from "./matrix.ts";
 import "./codes.ts";
 
 interface ImageConfig {
-  images?: Array<{ arch: Arch; drivers: string[] }>;
+  images?: Array<{ arch: Arch; drivers: string[]; testbed?: BootImageTestbed }>;
 }
 
 /** Reads a built media back and describes it for the matrix. */
@@ -24,12 +25,15 @@ export async function describeMedia(path: string, label?: string): Promise<Media
     const config = (report.config ?? {}) as ImageConfig;
     const images = config.images ?? [];
     if (images.length === 0) throw new BootmediaError("BM5003", `${path} carries no bootmedia configuration with boot images`, { where: path });
+    const imageTestbed: Partial<Record<Arch, BootImageTestbed>> = {};
+    for (const image of images) if (image.testbed) imageTestbed[image.arch] = image.testbed;
     return {
       kind: report.kind as MediaKind,
       path,
       images: [...new Set(images.map((i) => i.arch))],
       drivers: [...new Set(images.flatMap((i) => i.drivers))],
       label: label ?? basename(path).replace(/\.(iso|img)$/i, ""),
+      ...(Object.keys(imageTestbed).length > 0 ? { imageTestbed } : {}),
     };
   }
   throw new BootmediaError("BM5003", `${path} is neither an .iso nor a USB image bootmedia can read`, { where: path });

@@ -24,6 +24,8 @@ export interface MachineProfile {
   flash: UefiFlash | null;
   /** Extra flags the firmware needs. */
   extra: readonly string[];
+  /** Default memory (MiB); `--memory` and a media's or boot image's least memory raise it (memory.ts). */
+  memoryMiB: number;
 }
 
 export const PROFILES = {
@@ -34,6 +36,7 @@ export const PROFILES = {
     cpu: "qemu32",
     flash: null,
     extra: [],
+    memoryMiB: 512,
   },
   "x64-bios": {
     machine: { arch: "x64", firmware: "bios" },
@@ -42,6 +45,7 @@ export const PROFILES = {
     cpu: "qemu64",
     flash: null,
     extra: [],
+    memoryMiB: 512,
   },
   "x86-uefi": {
     machine: { arch: "x86", firmware: "uefi" },
@@ -51,6 +55,7 @@ export const PROFILES = {
     cpu: "qemu32",
     flash: { code: "/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd", vars: "/usr/share/OVMF/OVMF32_VARS_4M.fd" },
     extra: ["-global", "driver=cfi.pflash01,property=secure,value=on"],
+    memoryMiB: 512,
   },
   "x64-uefi": {
     machine: { arch: "x64", firmware: "uefi" },
@@ -59,6 +64,7 @@ export const PROFILES = {
     cpu: "qemu64",
     flash: { code: "/usr/share/OVMF/OVMF_CODE_4M.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.fd" },
     extra: [],
+    memoryMiB: 512,
   },
 } as const satisfies Record<ProfileId, MachineProfile>;
 
@@ -113,7 +119,7 @@ export function buildQemuArgs(inv: QemuInvocation): string[] {
   const args = [
     // -nodefaults: no implicit NIC (its option ROM would try PXE), CD-ROM or monitor.
     "-nodefaults", "-no-reboot", "-display", "none", "-device", "VGA",
-    "-accel", inv.accel, "-M", p.machineType, "-cpu", p.cpu, "-m", String(inv.memoryMiB ?? 512),
+    "-accel", inv.accel, "-M", p.machineType, "-cpu", p.cpu, "-m", String(inv.memoryMiB ?? p.memoryMiB),
     ...p.extra,
     "-chardev", "stdio,id=serial0,signal=off", "-serial", "chardev:serial0",
     "-qmp", `unix:${inv.qmpSocket},server=on,wait=off`,

@@ -84,6 +84,11 @@ export class QmpClient {
     await this.execute("screendump", { filename, format: "png" });
   }
 
+  /** Copies guest physical memory to a file (QEMU writes it; MMIO such as the VGA window reads as the guest would). */
+  async pmemsave(address: number, size: number, filename: string): Promise<void> {
+    await this.execute("pmemsave", { val: address, size, filename });
+  }
+
   /** Presses keys together, e.g. ["ctrl", "alt", "delete"] (QKeyCode names). */
   async sendKey(keys: string[], holdTimeMs?: number): Promise<void> {
     await this.execute("send-key", {

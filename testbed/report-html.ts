@@ -56,9 +56,20 @@ async function renderCase(c: CaseResult, dir: string): Promise<string> {
   return `<section id="${esc(c.id)}"><h2 class="${c.ok ? "ok" : "bad"}">${esc(c.id)} — ${c.ok ? "as expected" : "MISMATCH"}</h2>
 <table><tr><th>media</th><td>${esc(c.media.kind)} ${esc(c.media.label)} (images ${esc(c.media.images.join(", "))})</td></tr>
 <tr><th>expected</th><td>${esc(describeOutcome(c.expected))}</td></tr><tr><th>actual</th><td>${esc(describeOutcome(c.actual))}</td></tr>${detail}
-<tr><th>timings</th><td>first serial byte ${t.firstSerialMs ?? "–"} ms, verdict ${t.verdictMs} ms, total ${t.totalMs} ms; QEMU exit ${c.exitStatus ?? "stopped by testbed"}</td></tr></table>
+${renderJudging(c)}<tr><th>timings</th><td>first serial byte ${t.firstSerialMs ?? "–"} ms, verdict ${t.verdictMs} ms, total ${t.totalMs} ms; QEMU exit ${c.exitStatus ?? "stopped by testbed"}</td></tr></table>
 ${shot ? `<img alt="last screen of ${esc(c.id)}" src="data:image/png;base64,${shot.toString("base64")}">` : "<p>no screenshot</p>"}
 ${renderMpLogs(c)}<pre>${esc(tail)}</pre></section>`;
+}
+
+/** Memory, and for cases judged by a pass pattern: the pattern and what matched where. */
+function renderJudging(c: CaseResult): string {
+  const rows = c.memoryMiB ? [`<tr><th>memory</th><td>${c.memoryMiB} MiB</td></tr>`] : [];
+  if (c.pass) {
+    const patterns = (["serial", "screen"] as const).flatMap((s) => (c.pass?.[s] ? [`${s} /${c.pass[s]}/`] : []));
+    const matched = c.passMatch ? `; matched on the ${c.passMatch.source}: “${c.passMatch.text}”` : "; no match";
+    rows.push(`<tr><th>pass pattern</th><td>${esc(patterns.join(", ") + matched)}</td></tr>`);
+  }
+  return rows.join("");
 }
 
 /** Per management point of the case: its guest URL, up or down, and each request it answered. */

@@ -16,6 +16,10 @@ import { decideVerdict, matchesExpected, type Actual, type RunObservation } from
 import type { TestCase } from "./matrix.ts";
 import type { Arch } from "../core/compat.ts";
 import { startCaseManagementPoints, type CaseMpLog, type StartedCaseMps } from "./mp-case.ts";
+import { compilePassPattern, findPass, type CompiledPass, type PassMatch } from "./pass-pattern.ts";
+import { machineMemoryMiB, type MemoryOption } from "./memory.ts";
+import { readScreen } from "./screen-text.ts";
+import { screenTextOf } from "./vga-text.ts";
 
 export interface CaseTimings {
   /** Milliseconds from spawning QEMU. */
@@ -43,6 +47,13 @@ export interface CaseResult {
   prompts?: Array<{ for: string; answered: boolean }>;
   /** The case's management points (MediaUnderTest.managementPoints) and what each was asked. */
   managementPoints?: CaseMpLog[];
+  /** Memory the machine had (MiB). */
+  memoryMiB?: number;
+  /** The pass pattern the case was judged by (pass-pattern.ts), and what matched. */
+  pass?: TestCase["pass"];
+  passMatch?: PassMatch;
+  /** The VGA text screen last read (cases with a screen pattern; relative path), `screen.txt`. */
+  screenText?: string;
 }
 
 export interface RunCaseOptions {
@@ -54,6 +65,8 @@ export interface RunCaseOptions {
   onSerialEvent?: (e: SerialEvent) => void;
   /** Typed into the serial port when the matching prompt marker arrives (answers.ts). */
   answers?: PromptAnswers;
+  /** Machine memory: one figure or per profile (memory.ts); the case's least memory raises it. */
+  memory?: MemoryOption;
 }
 
 export function caseDirOf(id: string): string {
@@ -72,13 +85,18 @@ export async function runCase(testCase: TestCase, opts: RunCaseOptions): Promise
   try {
     const varsPath = profile.flash ? join(scratch, "vars.fd") : undefined;
     if (profile.flash && varsPath) await copyFile(profile.flash.vars, varsPath);
+    const memoryMiB = machineMemoryMiB(testCase.profile, opts.memory, testCase.minMemoryMiB);
     const plainArgs = buildQemuArgs({
       profile: testCase.profile, media: testCase.media, nic: testCase.nic,
-      qmpSocket: join(scratch, "qmp.sock"), varsPath, accel: opts.accel,
+      qmpSocket: join(scratch, "qmp.sock"), varsPath, accel: opts.accel, memoryMiB,
     });
     if (testCase.media.managementPoints) mps = await startCaseManagementPoints(testCase.media.managementPoints);
     const args = mps ? mps.applyTo(plainArgs) : plainArgs;
-    const run = await superviseQemu(profile.binary, args, join(caseDir, "serial.log"), join(caseDir, "screen.png"), { ...opts, answers: opts.answers ?? testCase.media.answers ?? DEFAULT_ANSWERS });
+    const pass = compilePassPattern(testCase.pass);
+    const run = await superviseQemu(profile.binary, args, join(caseDir, "serial.log"), join(caseDir, "screen.png"), {
+      ...opts, answers: opts.answers ?? testCase.media.answers ?? DEFAULT_ANSWERS, pass, scratch,
+    });
+    if (run.screenText !== undefined) await writeFile(join(caseDir, "screen.txt"), run.screenText);
     await writeFile(join(caseDir, "qemu.log"), `${[profile.binary, ...args].join(" ")}\n\n${run.stderr}`);
     // Stopped once QEMU is gone, so the log holds every request the guest made.
     mpLogs = await mps?.finish(caseDir, relDir);
@@ -100,6 +118,10 @@ export async function runCase(testCase: TestCase, opts: RunCaseOptions): Promise
       timings: run.timings,
       ...(run.prompts.length > 0 ? { prompts: run.prompts } : {}),
       ...(mpLogs ? { managementPoints: mpLogs } : {}),
+      memoryMiB,
+      ...(testCase.pass ? { pass: testCase.pass } : {}),
+      ...(run.observation.passMatch ? { passMatch: run.observation.passMatch } : {}),
+      ...(run.screenText !== undefined ? { screenText: join(relDir, "screen.txt") } : {}),
     };
   } finally {
     await mps?.finish(caseDir, relDir).catch(() => undefined);
@@ -121,6 +143,18 @@ interface SupervisedRun {
   stderr: string;
   startError?: string;
   prompts: Array<{ for: string; answered: boolean }>;
+  /** The VGA text screen last read, when the case has a screen pattern. */
+  screenText?: string;
+}
+
+/** How often a screen pass pattern reads the screen. */
+export const SCREEN_POLL_MS = 2000;
+
+export interface SuperviseOptions extends Pick<RunCaseOptions, "timeoutSec" | "silenceSec" | "onSerialEvent" | "answers"> {
+  /** The case's pass pattern; a screen pattern reads the screen every SCREEN_POLL_MS. */
+  pass?: CompiledPass;
+  /** A folder for QEMU's screen files (needed with a screen pattern). */
+  scratch?: string;
 }
 
 /** Starts QEMU, watches serial and timers, stops it the moment the verdict is known. */
@@ -129,7 +163,7 @@ export async function superviseQemu(
   args: string[],
   serialPath: string,
   screenshotPath: string,
-  opts: Pick<RunCaseOptions, "timeoutSec" | "silenceSec" | "onSerialEvent" | "answers">,
+  opts: SuperviseOptions,
 ): Promise<SupervisedRun> {
   const t0 = performance.now();
   const since = () => Math.round(performance.now() - t0);
@@ -147,7 +181,7 @@ export async function superviseQemu(
   // A guest gone before an answer is written is no error of the case.
   proc.stdin?.on("error", () => undefined);
   const serialFile = createWriteStream(serialPath);
-  const scanner = new SerialScanner();
+  const scanner = new SerialScanner(opts.pass?.serial);
   // QEMU exiting early (a failed start, a fast BIOS reboot) ends the wait for its socket.
   const exited = new AbortController();
   const qmpPath = args[args.indexOf("-qmp") + 1].replace(/^unix:([^,]+),.*$/, "$1");
@@ -173,6 +207,8 @@ export async function superviseQemu(
   let lastShot: Promise<void> = Promise.resolve();
   const stop = () => {
     verdictMs ??= since();
+    // The verdict is known: silence found later is no finding.
+    clearTimeout(silenceTimer);
     stopping ??= (async () => {
       await lastShot;
       await takeScreenshot(false);
@@ -192,14 +228,40 @@ export async function superviseQemu(
       // fast machine may still exit first, so the screen at "booted" is kept as a fallback.
       else if (e.marker.event === "done") lastShot = lastShot.then(() => takeScreenshot(true));
       else if (e.marker.event === "booted") lastShot = lastShot.then(() => takeScreenshot(false));
+    } else if (e.kind === "pass") {
+      obs.passMatch ??= { source: "serial", pattern: opts.pass!.serial!.source, text: e.line };
+      stop();
     } else if (!obs.failure) {
       obs.failure = { signature: e.signature, line: e.line };
       stop();
     }
   };
 
+  let screenText: string | undefined;
+  /** Reads the screen until the machine stops; a match of the screen pattern is a pass. */
+  const pollScreen = async (pattern: RegExp, scratch: string) => {
+    const qmp = await qmpReady;
+    while (qmp && !stopping && proc.exitCode === null) {
+      const read = await readScreen(qmp, scratch).catch(() => undefined);
+      if (stopping) break;
+      if (read?.mode === "text") {
+        screenText = screenTextOf(read.rows);
+        const found = findPass(pattern, screenText);
+        if (found !== undefined) {
+          obs.passMatch ??= { source: "screen", pattern: pattern.source, text: found };
+          stop();
+          break;
+        }
+      } else if (read) {
+        obs.screenNote = `the screen was in graphics mode (${read.width}×${read.height}); a screen pattern reads VGA text mode only`;
+      }
+      await new Promise((r) => setTimeout(r, SCREEN_POLL_MS));
+    }
+  };
+
   const silenceTimer = setTimeout(() => { obs.silent = true; stop(); }, opts.silenceSec * 1000);
   const timeoutTimer = setTimeout(() => { obs.timedOut = true; stop(); }, opts.timeoutSec * 1000);
+  const screenPolling = opts.pass?.screen && opts.scratch ? pollScreen(opts.pass.screen, opts.scratch) : Promise.resolve();
   proc.stdout?.on("data", (chunk: Buffer) => {
     if (firstSerialMs === null) {
       firstSerialMs = since();
@@ -222,12 +284,13 @@ export async function superviseQemu(
   }
   verdictMs ??= since();
   await stopping;
+  await screenPolling;
   await lastShot;
   (await qmpReady)?.close();
   await new Promise<void>((resolve) => serialFile.end(resolve));
   const startError = result.failed && result.exitCode === undefined && exitedByItself ? result.message : undefined;
   proc.stdin?.destroy();
-  return { observation: obs, timings: { firstSerialMs, verdictMs, totalMs: since() }, screenshot, stderr, startError, prompts: responder.log };
+  return { observation: obs, timings: { firstSerialMs, verdictMs, totalMs: since() }, screenshot, stderr, startError, prompts: responder.log, ...(screenText !== undefined ? { screenText } : {}) };
 }
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -15,6 +15,8 @@ import { runCase, caseDirOf, type CaseResult } from "./runner.ts";
 import { resolveAccel } from "./accel.ts";
 import { readReport, summarizeCases, writeReport, type TestbedReport } from "./report.ts";
 import type { Marker } from "./markers.ts";
+import { compilePassPattern } from "./pass-pattern.ts";
+import { checkMemoryMiB, type MemoryOption } from "./memory.ts";
 import "./codes.ts";
 
 export type TestbedEvent =
@@ -38,6 +40,8 @@ export interface TestbedOptions {
   timeoutSec?: number;
   /** A case with no serial byte at all within this long fails at once. */
   silenceSec?: number;
+  /** Machine memory (MiB): one figure or per profile; default each profile's (profiles.ts). */
+  memoryMiB?: MemoryOption;
   onEvent?: (e: TestbedEvent) => void;
 }
 
@@ -49,6 +53,7 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedReport> {
   const nics = opts.nics ? opts.nics.map(checkNic) : [...DEFAULT_NICS];
   const all = buildMatrix(opts.media, profiles, nics);
   const cases = opts.shard ? selectShard(all, opts.shard) : all;
+  checkJudging(opts, cases);
   await checkPrerequisites(cases);
   const accel = await resolveAccel(opts.accel, (message) => emit({ type: "warning", message }));
   emit({ type: "matrix", total: all.length, selected: cases.length, accel });
@@ -61,6 +66,7 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedReport> {
       accel,
       timeoutSec: opts.timeoutSec ?? TESTBED_DEFAULTS.timeoutSec,
       silenceSec: opts.silenceSec ?? TESTBED_DEFAULTS.silenceSec,
+      ...(opts.memoryMiB !== undefined ? { memory: opts.memoryMiB } : {}),
       onSerialEvent: (e) => { if (e.kind === "marker") emit({ type: "marker", id: c.id, marker: e.marker }); },
     });
     emit({ type: "case-end", result });
@@ -105,6 +111,17 @@ export async function mergeReports(dirs: string[], outDir: string): Promise<Test
   };
   await writeReport(outDir, report);
   return report;
+}
+
+/** Bad patterns and memory figures are refused before any machine starts. */
+function checkJudging(opts: TestbedOptions, cases: readonly TestCase[]): void {
+  for (const c of cases) {
+    compilePassPattern(c.pass);
+    if (c.minMemoryMiB !== undefined) checkMemoryMiB(c.minMemoryMiB, c.id);
+  }
+  const memory = opts.memoryMiB;
+  if (typeof memory === "number") checkMemoryMiB(memory, "every profile");
+  else for (const [profile, mib] of Object.entries(memory ?? {})) checkMemoryMiB(mib, profile);
 }
 
 /** Fails before any machine starts when a QEMU binary, firmware file or media is missing. */

@@ -28,6 +28,27 @@ describe("decideVerdict", () => {
   });
 });
 
+describe("decideVerdict with a pass pattern", () => {
+  const passMatch = { source: "screen", pattern: "Select a language", text: "[!!] Select a language" } as const;
+
+  it("passes on the pattern alone: no done marker, no success exit", () => {
+    expect(decideVerdict({ ...base, passMatch })).toEqual({ status: "pass" });
+  });
+
+  it("still ranks a timeout, silence, an error marker and a failure signature above it", () => {
+    const panic = FAILURE_SIGNATURES.find((s) => s.id === "kernel-panic")!;
+    expect(decideVerdict({ ...base, passMatch, timedOut: true })).toMatchObject({ reason: "timeout" });
+    expect(decideVerdict({ ...base, passMatch, silent: true })).toMatchObject({ reason: "no-serial-output" });
+    expect(decideVerdict({ ...base, passMatch, markers: [{ event: "error", reason: "needs-x64-cpu" }] })).toMatchObject({ reason: "needs-x64-cpu" });
+    expect(decideVerdict({ ...base, passMatch, failure: { signature: panic, line: "Kernel panic" } })).toMatchObject({ reason: "kernel-panic" });
+  });
+
+  it("says why a screen pattern could not look when the case timed out", () => {
+    const note = "the screen was in graphics mode (800×600); a screen pattern reads VGA text mode only";
+    expect(decideVerdict({ ...base, timedOut: true, screenNote: note })).toMatchObject({ reason: "timeout", detail: expect.stringContaining("graphics mode") });
+  });
+});
+
 describe("matchesExpected", () => {
   it("is OK in either direction and only then", () => {
     const pass = { status: "pass" } as const;

@@ -4,13 +4,14 @@
  */
 import { DEBUG_EXIT } from "./profiles.ts";
 import type { Marker, FailureSignature } from "./markers.ts";
+import type { PassMatch } from "./pass-pattern.ts";
 
 /**
  * Reasons a case can be expected to fail: core/compat.ts, the NIC-driver rule, and the
  * deployment settings a media under test may be meant to stop on (MediaUnderTest.expectFailure).
  */
 export const EXPECTED_FAILURES = ["needs-x64-cpu", "no-boot-file", "no-nic-driver", "wrong-password", "password-timeout", "prestart-failed", "secrets-tampered",
-  // The management-point step (fixtures/boot-images/agent/lib/mp.sh): what the MPs answered.
+  // The management-point step (plugins/boot-image/agent/lib/mp.sh): what the MPs answered.
   "unknown-computer", "no-deployment", "certificate-rejected", "no-mp-reachable"] as const;
 export type ExpectedFailure = (typeof EXPECTED_FAILURES)[number];
 
@@ -32,12 +33,16 @@ export interface RunObservation {
   silent: boolean;
   timeoutSec: number;
   silenceSec: number;
+  /** The case's pass pattern matched (serial line or screen) before the machine was stopped. */
+  passMatch?: PassMatch;
+  /** Why a screen pattern could not look (the screen was a framebuffer); said with a timeout. */
+  screenNote?: string;
 }
 
 /** Order matters: a timeout outranks everything, a clean exit never reads as a pass. */
 export function decideVerdict(run: RunObservation): Actual {
   if (run.timedOut) {
-    return { status: "fail", reason: "timeout", detail: `no verdict within ${run.timeoutSec} s` };
+    return { status: "fail", reason: "timeout", detail: `no verdict within ${run.timeoutSec} s${run.screenNote ? ` (${run.screenNote})` : ""}` };
   }
   if (run.silent) {
     return { status: "fail", reason: "no-serial-output", detail: `no serial byte within ${run.silenceSec} s` };
@@ -50,6 +55,8 @@ export function decideVerdict(run: RunObservation): Actual {
   if (run.failure) {
     return { status: "fail", reason: run.failure.signature.reason, detail: `${run.failure.signature.id}: ${run.failure.line.trim()}` };
   }
+  // An image without the bootmedia agent prints no done marker; its pass pattern stands in.
+  if (run.passMatch) return { status: "pass" };
   const done = run.markers.some((m) => m.event === "done");
   if (run.exitStatus === DEBUG_EXIT.successStatus && done) return { status: "pass" };
   if (run.exitStatus === DEBUG_EXIT.successStatus) {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const SOURCES = ["base", "formats", "core", "plugins", "testbed", "api", "cli", "native/copy-range", "tsconfig.json", "tsconfig.build.json", "package.json"];
+const SOURCES = ["base", "formats", "core", "plugins", "testbed", "api", "cli", "native/copy-range", "tsconfig.json", "tsconfig.build.json", "package.json", "scripts/vendor-bundle.mjs"];
 
 function newest(path: string): number {
   const st = statSync(path, { throwIfNoEntry: false });
@@ -23,4 +23,5 @@ export default function setup(): void {
   const built = statSync(join(ROOT, "dist/.tsbuildinfo"), { throwIfNoEntry: false })?.mtimeMs ?? 0;
   if (Math.max(...SOURCES.map((s) => newest(join(ROOT, s)))) <= built) return;
   execFileSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.build.json")], { stdio: "inherit", cwd: ROOT });
+  execFileSync(process.execPath, [join(ROOT, "scripts/vendor-bundle.mjs")], { stdio: "inherit", cwd: ROOT });
 }

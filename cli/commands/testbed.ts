@@ -17,6 +17,8 @@ import { DEFAULT_ANSWERS, type PromptAnswers } from "../../testbed/answers.ts";
 import { Redactor, resolveSecret } from "../../core/secrets.ts";
 import "../../core/codes.ts";
 import { runSiteFile } from "./testbed-site.ts";
+import { parseMemoryOption } from "../../testbed/memory.ts";
+import type { PassPattern } from "../../testbed/pass-pattern.ts";
 
 /**
  * `--answer KEY=VALUE` (repeatable, in order): what the testbed types at the boot
@@ -50,8 +52,20 @@ interface TestbedFlags {
   accel?: "tcg" | "kvm";
   timeout?: string;
   site?: string;
+  passSerial?: string;
+  passScreen?: string;
+  memory?: string;
   json?: boolean;
   quiet?: boolean;
+}
+
+/** `--pass-serial` / `--pass-screen` as the media's pass pattern (checked by the testbed, BM5012). */
+function passFromFlags(flags: TestbedFlags): PassPattern | undefined {
+  const pass: PassPattern = {
+    ...(flags.passSerial !== undefined ? { serial: String(flags.passSerial) } : {}),
+    ...(flags.passScreen !== undefined ? { screen: String(flags.passScreen) } : {}),
+  };
+  return Object.keys(pass).length > 0 ? pass : undefined;
 }
 
 const list = (s: string | undefined) => (s ? String(s).split(",").map((x) => x.trim()).filter(Boolean) : undefined);
@@ -59,7 +73,8 @@ const list = (s: string | undefined) => (s ? String(s).split(",").map((x) => x.t
 function caseLine(r: CaseResult): string {
   const actual = r.actual.status === "pass" ? "pass" : `fail (${r.actual.reason})`;
   const expected = r.expected.status === "pass" ? "pass" : `fail (${r.expected.reason})`;
-  return `${r.ok ? "ok      " : "MISMATCH"} ${r.id}: expected ${expected}, got ${actual} in ${(r.timings.verdictMs / 1000).toFixed(1)} s`;
+  const matched = r.passMatch ? ` (${r.passMatch.source} showed "${r.passMatch.text}")` : "";
+  return `${r.ok ? "ok      " : "MISMATCH"} ${r.id}: expected ${expected}, got ${actual}${matched} in ${(r.timings.verdictMs / 1000).toFixed(1)} s`;
 }
 
 export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>) => void): void {
@@ -74,6 +89,9 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
     .option("--accel <tcg|kvm>", "Accelerator; kvm only after a probe boot proves it works", { default: "tcg" })
     .option("--timeout <s>", "Per-case timeout in seconds")
     .option("--site <site.yaml>", "Run the management-point cases of a site file (docs/testbed.md, \"Site files\"); expected outcomes derived from the site and the media")
+    .option("--pass-serial <regex>", "Pass when this regular expression shows on the serial line (images without the bootmedia agent, e.g. an installer started with console=ttyS0)")
+    .option("--pass-screen <regex>", "Pass when this regular expression shows on the VGA text screen (BIOS text mode; docs/testbed.md)")
+    .option("--memory <MiB|profile=MiB,...>", "Machine memory: one figure for every profile or per profile (default 512 each); a boot image's testbed.memoryMiB raises it")
     .option("--answer <key=value>", "Type this at the boot prompt `key` (repeatable, in order); password=env:NAME or password=file:PATH")
     .action((inputs: string[], flags: TestbedFlags) =>
       run(async () => {
@@ -102,8 +120,10 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
           })));
         }
         const answers = await parseAnswers(flags.answer);
+        const pass = passFromFlags(flags);
         const report = await runTestbed({
-          media: answers ? media.map((m) => ({ ...m, answers: { ...DEFAULT_ANSWERS, ...answers } })) : media,
+          media: media.map((m) => ({ ...m, ...(answers ? { answers: { ...DEFAULT_ANSWERS, ...answers } } : {}), ...(pass ? { pass } : {}) })),
+          ...(flags.memory ? { memoryMiB: parseMemoryOption(String(flags.memory)) } : {}),
           ...(list(flags.profiles) ? { profiles: list(flags.profiles) as ProfileId[] } : {}),
           ...(list(flags.nics) ? { nics: list(flags.nics)! } : {}),
           ...(flags.concurrency ? { concurrency: Number(flags.concurrency) } : {}),

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { z } from "zod";
 import { ARCHES, FIRMWARES } from "../compat.ts";
-import { BOOT_FILE_ROLES, PACKAGE_TYPES, type ContentPackage } from "../types.ts";
+import { PACKAGE_TYPES, type ContentPackage } from "../types.ts";
 import { BootmediaError } from "../../base/errors.ts";
 import "../codes.ts";
 
@@ -14,6 +14,14 @@ const mediaPath = z
   .string()
   .min(1)
   .refine((p) => !p.startsWith("/") && !p.split("/").some((s) => s === "" || s === "." || s === ".."), "must be relative and stay inside the package");
+
+/** How the testbed judges an image without the bootmedia agent (core/types.ts BootImageTestbed). */
+const bootImageTestbedSchema = z
+  .object({
+    pass: z.object({ serial: z.string().min(1).optional(), screen: z.string().min(1).optional() }).strict().optional(),
+    memoryMiB: z.number().int().min(128).max(65536).optional(),
+  })
+  .strict();
 
 export const manifestSchema = z
   .object({
@@ -24,11 +32,13 @@ export const manifestSchema = z
     bootImage: z
       .object({
         arch: z.enum(ARCHES),
-        firmware: z.array(z.enum(FIRMWARES)).min(1),
+        firmware: z.array(z.enum(FIRMWARES)).min(1).optional(),
         drivers: z.array(z.string()),
         kernel: mediaPath,
-        initrd: mediaPath,
-        bootFiles: z.partialRecord(z.enum(BOOT_FILE_ROLES), mediaPath),
+        initrd: mediaPath.optional(),
+        // Words for GRUB's `linux` line: what GRUB's script would read as syntax is refused.
+        cmdline: z.string().regex(/^[^\n\r'"`$;&|<>\\{}]*$/, "may not hold quotes, $, ;, &, |, <, >, backslashes, braces or line breaks").optional(),
+        testbed: bootImageTestbedSchema.optional(),
       })
       .optional(),
     files: z.array(z.object({ path: mediaPath, size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),

@@ -1,14 +1,17 @@
 /**
  * Boot images: checks them against the machines the media must boot on (the rules of
- * core/compat.ts), and lays out their kernel, initrd and per-firmware boot files.
+ * core/compat.ts) and checks each manifest's kernel and initrd (listed in the package; the
+ * kernel an x86 bzImage of the stated arch, read once fetched), and lays out their files.
+ * The boot loader that starts them is plugins/boot-loader/.
  */
 import { FIRMWARES, missingDrivers, planBoot, type Arch, INCOMPATIBLE_REASONS } from "../../core/compat.ts";
 import { diagnostic } from "../../base/diagnostics.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
 import { dedupeEntries } from "../../core/layout-checks.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
-import type { BootEntry, BootFileRole, ContentPackage, ResolvedMedia } from "../../core/types.ts";
+import type { BootFileRole, ContentPackage, ResolvedMedia } from "../../core/types.ts";
 import { bootImageIds } from "../content-library/content-library-plugin.ts";
+import { checkImageFiles, checkKernelFile } from "./kernel-check.ts";
 import "./codes.ts";
 
 export const PLUGIN_NAME = "BootImagePlugin";
@@ -49,7 +52,12 @@ export class BootImagePlugin implements Plugin {
       if (ts && ts.type !== "task-sequence") {
         reporter.report(diagnostic("BM2007", `taskSequence ${ts.id} is a ${ts.type} package`, { path: "taskSequence", source: PLUGIN_NAME }));
       }
+      for (const pkg of images) for (const d of checkImageFiles(pkg)) reporter.report({ ...d, source: PLUGIN_NAME });
       const arches = images.map((p) => p.bootImage!.arch);
+      for (const arch of new Set(arches)) {
+        const same = images.filter((p) => p.bootImage!.arch === arch).map((p) => p.id);
+        if (same.length > 1) reporter.report(diagnostic("BM3605", `boot images ${same.join(", ")} are all ${arch}: a machine boots one image per architecture`, { path: "bootImage", source: PLUGIN_NAME }));
+      }
       media.spec.machines.forEach((m, i) => {
         const where = `machines[${i}] (${m.arch}-${m.firmware})`;
         const plan = planBoot(m, arches);
@@ -58,7 +66,7 @@ export class BootImagePlugin implements Plugin {
           return;
         }
         const image = images.find((p) => p.bootImage!.arch === plan.image)!.bootImage!;
-        if (!image.firmware.includes(m.firmware)) {
+        if (image.firmware && !image.firmware.includes(m.firmware)) {
           reporter.report(diagnostic("BM3007", `${where}: the ${plan.image} boot image has no ${m.firmware} boot files`, { path: where, source: PLUGIN_NAME }));
         }
         const missing = m.nic ? missingDrivers([m.nic], image.drivers) : [];
@@ -68,17 +76,20 @@ export class BootImagePlugin implements Plugin {
       });
     });
 
+    // The kernel's header is read from the verified local copy: validation sees manifests only.
+    build.hooks.afterFetch.tapPromise(PLUGIN_NAME, async (media) => {
+      for (const pkg of bootImagesOf(media)) {
+        const item = media.items.find((i) => i.packageId === pkg.id && i.path === pkg.bootImage!.kernel);
+        if (item?.localPath) await checkKernelFile(item.localPath, pkg.bootImage!.arch, `package ${pkg.id}: ${item.path}`);
+      }
+    });
+
     build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.BOOT }, async (layout, media) => {
       const volume = layout.volumes[0]!;
       for (const pkg of bootImagesOf(media)) {
         const info = pkg.bootImage!;
         for (const f of pkg.files) volume.entries.push({ type: "file", path: f.path, size: f.size, source: { kind: "content", sha256: f.sha256 } });
-        for (const [role, path] of Object.entries(info.bootFiles) as Array<[BootFileRole, string]>) {
-          const t = ROLE_TARGET[role];
-          const entry: BootEntry = { firmware: t.firmware, arch: t.arch, role, path };
-          if (!volume.boot.some((b) => b.role === role && b.path === path)) volume.boot.push(entry);
-        }
-        layout.config.images.push({ id: pkg.id, arch: info.arch, kernel: info.kernel, initrd: info.initrd, drivers: info.drivers });
+        layout.config.images.push({ id: pkg.id, arch: info.arch, kernel: info.kernel, ...(info.initrd ? { initrd: info.initrd } : {}), drivers: info.drivers, ...(info.testbed ? { testbed: info.testbed } : {}) });
       }
       dedupeEntries(volume);
       return layout;

@@ -26,19 +26,24 @@ beforeAll(async () => {
 });
 
 describe("iso target", () => {
-  it("holds exactly the directory target's tree (read back by xorriso), a UEFI El Torito entry and the ESP with the EFI loader", async () => {
+  it("holds exactly the directory target's tree (read back by xorriso), BIOS and UEFI El Torito entries and the ESP with the EFI loader", async () => {
     expect((await bootmedia(["build", fx.spec("sample-dir.yaml"), "--out", fx.out("tree"), "--quiet"], { env: env() })).exitCode).toBe(0);
     const r = await bootmedia(isoArgs("media.iso"), { env: env() });
     expect(r.exitCode, r.stderr).toBe(0);
     const iso = fx.out("media.iso");
     const extracted = await hashTree(await extractIso(iso));
-    const { "boot/efi.img": esp, ...rest } = extracted;
+    // The El Torito image carries the ISO's boot-info table (its LBA and checksum), so it differs from the folder's copy.
+    const { "boot/efi.img": esp, "boot/grub/i386-pc/eltorito.img": torito1, ...rest } = extracted;
+    const { "boot/grub/i386-pc/eltorito.img": torito2, ...tree } = await hashTree(fx.out("tree"));
     expect(esp).toBeDefined();
-    expect(rest).toEqual(await hashTree(fx.out("tree")));
+    expect(torito1 && torito2).toBeDefined();
+    expect(rest).toEqual(tree);
 
     const torito = (await run("xorriso", ["-indev", iso, "-report_el_torito", "plain"])).stdout;
-    expect(torito).toMatch(/El Torito boot img :\s+1\s+UEFI\s+y\s+none/);
-    expect(torito).toMatch(/El Torito img path :\s+1\s+\/boot\/efi\.img/);
+    expect(torito).toMatch(/El Torito boot img :\s+1\s+BIOS\s+y\s+none/);
+    expect(torito).toMatch(/El Torito img path :\s+1\s+\/boot\/grub\/i386-pc\/eltorito\.img/);
+    expect(torito).toMatch(/El Torito boot img :\s+2\s+UEFI\s+y\s+none/);
+    expect(torito).toMatch(/El Torito img path :\s+2\s+\/boot\/efi\.img/);
     const names = (await run("isoinfo", ["-R", "-f", "-i", iso])).stdout;
     expect(names).toContain("/bootmedia/prestart/check.sh");
     const joliet = (await run("isoinfo", ["-J", "-f", "-i", iso])).stdout;
@@ -47,11 +52,13 @@ describe("iso target", () => {
     const espDir = await mkdtemp(join(tmpdir(), "bm-esp-"));
     await run("xorriso", ["-osirrox", "on", "-indev", iso, "-extract", "/boot/efi.img", join(espDir, "efi.img")]);
     await run("mcopy", ["-s", "-n", "-i", join(espDir, "efi.img"), "::/EFI", espDir], { env: { ...process.env, MTOOLS_SKIP_CHECK: "1" } });
-    const loader = await readFile(join(ROOT, "fixtures/content/packages/BM100001/files/EFI/BOOT/BOOTX64.EFI"));
+    // The EFI loader is bootmedia's GRUB build, the same bytes as the tree's copy (oracle: file says what it is).
+    const loader = await readFile(join(fx.out("tree"), "EFI/BOOT/BOOTX64.EFI"));
     expect(Buffer.compare(await readFile(join(espDir, "EFI/BOOT/BOOTX64.EFI")), loader)).toBe(0);
+    expect((await run("file", ["-b", join(espDir, "EFI/BOOT/BOOTX64.EFI")])).stdout).toMatch(/PE32\+ executable \(EFI application\) x86-64/);
 
     const inspected = JSON.parse((await bootmedia(["inspect", iso, "--json"])).stdout);
-    expect(inspected).toMatchObject({ kind: "iso", volumeId: "CONTOSO_X64", bootEntries: [expect.objectContaining({ platform: "efi" })] });
+    expect(inspected).toMatchObject({ kind: "iso", volumeId: "CONTOSO_X64", bootEntries: [expect.objectContaining({ platform: "bios" }), expect.objectContaining({ platform: "efi" })] });
     expect(inspected.config.taskSequence).toBe("BM200010");
   });
 

@@ -1,7 +1,8 @@
 /**
  * Records bootmedia/manifest.json (manifest.ts) after the configuration is rendered and
  * before a CD/DVD set is split, so it lists whole files. Files whose bytes exist only at
- * write time (the ISO's EFI system partition image) are left out: nothing to hash yet.
+ * write time (the ISO's EFI system partition image) are left out: nothing to hash yet; so
+ * is the El Torito image on an ISO, whose boot-info table the ISO writer fills in.
  */
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
@@ -20,7 +21,7 @@ export class MediaManifestPlugin implements Plugin {
     build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.MANIFEST }, async (layout, media) => {
       const manifest: MediaManifest = {
         schema: 1,
-        files: await recordFiles(layout),
+        files: await recordFiles(layout, media.target.type === "iso" ? patchedOnIso(layout) : new Set()),
         boot: layout.volumes.flatMap((v) => v.boot.map((b) => ({ firmware: b.firmware, arch: b.arch, role: b.role, path: b.path }))),
         machines: media.spec.machines.map((m) => ({ arch: m.arch, firmware: m.firmware, ...(m.nic ? { nic: m.nic } : {}) })),
       };
@@ -32,14 +33,19 @@ export class MediaManifestPlugin implements Plugin {
   }
 }
 
-async function recordFiles(layout: MediaLayout): Promise<MediaManifestFile[]> {
+/** The BIOS El Torito image: the ISO writer writes its LBA, length and checksum into it (El Torito boot-info table). */
+function patchedOnIso(layout: MediaLayout): Set<string> {
+  return new Set(layout.volumes.flatMap((v) => v.boot.filter((b) => b.role === "bios-eltorito").map((b) => b.path)));
+}
+
+async function recordFiles(layout: MediaLayout, skip: ReadonlySet<string>): Promise<MediaManifestFile[]> {
   const bootPaths = new Set([
     ...layout.volumes.flatMap((v) => v.boot.map((b) => b.path)),
     ...layout.config.images.flatMap((i) => [i.kernel, i.initrd]),
   ]);
   const out: MediaManifestFile[] = [];
   for (const e of layout.volumes.flatMap((v) => v.entries)) {
-    if (e.type !== "file") continue;
+    if (e.type !== "file" || skip.has(e.path)) continue;
     const sha256 = await hashOf(e);
     if (sha256 === undefined) continue;
     out.push({ path: e.path, size: e.size, sha256, ...(bootPaths.has(e.path) ? { boot: true as const } : {}) });

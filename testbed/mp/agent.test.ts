@@ -1,5 +1,5 @@
 /**
- * The shell agent (fixtures/boot-images/agent/lib/bootmedia-mp.sh) under busybox sh with the openssl CLI, as the boot
+ * The shell agent (plugins/boot-image/agent/lib/bootmedia-mp.sh) under busybox sh with the openssl CLI, as the boot
  * environment runs it: signatures made by `openssl dgst -sha256 -sign`, requests by busybox
  * wget; mutual TLS proven with curl --cert and openssl s_client. Expected answers come from
  * expectMpOutcome.
@@ -8,7 +8,7 @@ import { execa } from "execa";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectMpOutcome, type MpClientFacts, type MpMediaSettings } from "./expect.ts";
-import { MP_AGENT_SCRIPT } from "../../fixtures/boot-images/initramfs.ts";
+import { MP_AGENT_SCRIPT } from "../../plugins/boot-image/builder/initramfs.ts";
 import { MP_PATHS } from "./protocol.ts";
 import { startManagementPoint, type RunningMp } from "./server.ts";
 import type { Site } from "./site.ts";

@@ -1,5 +1,5 @@
 /**
- * A node client that behaves like the boot agent (fixtures/boot-images/agent/lib/bootmedia-mp.sh): builds the request
+ * A node client that behaves like the boot agent (plugins/boot-image/agent/lib/bootmedia-mp.sh): builds the request
  * from the media settings and the machine's facts, signs it with the media key (self-signed)
  * or presents the certificate over mutual TLS (https MPs), walks the MP list in priority order
  * and follows at most one redirect. Tests use it to drive the simulator as a guest would.

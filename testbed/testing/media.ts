@@ -66,3 +66,27 @@ async function dropEfiBootFiles(iso: string, absent: readonly Arch[]): Promise<v
     for (const file of EFI_FILES[arch]) await execa("mdel", ["-i", esp, `::/efi/boot/${file}`]);
   }
 }
+
+/**
+ * GRUB media standing in for a boot image without the bootmedia agent (an installer): it
+ * prints `serialText` on the serial line only and `screenText` on the screen only, then
+ * waits, as an installer at its first question does. No marker, no success exit.
+ */
+export async function makeGrubScreenMedia(dir: string, name: string, text: { serial: string; screen: string }): Promise<string> {
+  const root = join(dir, `${name}.tree`);
+  await mkdir(join(root, "boot/grub"), { recursive: true });
+  await writeFile(join(root, "boot/grub/grub.cfg"), [
+    "serial --unit=0 --speed=115200",
+    "terminal_output serial",
+    `echo "${text.serial}"`,
+    "terminal_output console",
+    `echo "${text.screen}"`,
+    "sleep 600",
+    "",
+  ].join("\n"));
+  await mkdir(join(root, "bootmedia"), { recursive: true });
+  await writeFile(join(root, "bootmedia/media.json"), JSON.stringify({ id: name, images: ["x64"] }) + "\n");
+  const out = join(dir, `${name}.iso`);
+  await execa("grub-mkrescue", ["--fonts=", "--locales=", "--themes=", "-o", out, root], { env: { SOURCE_DATE_EPOCH: "1700000000" } });
+  return out;
+}

@@ -8,16 +8,20 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { defaultCacheDir } from "../../core/cache.ts";
 import type { Arch } from "../../core/compat.ts";
+import type { ContentPackage } from "../../core/types.ts";
+import { BOOT_LOADER_FILES, bootLoaderCacheDir, ensureBootLoader } from "../../plugins/boot-loader/boot-loader-build.ts";
+import { bootRolesFor, grubImagesOf } from "../../plugins/boot-loader/boot-loader-plugin.ts";
+import { GRUB_CFG_MEDIA_PATH, renderGrubCfg } from "../../plugins/boot-loader/grub-cfg.ts";
 
 /** Where `npm run fixtures` puts the reference library, wherever the process runs from. */
 export const REFERENCE_LIBRARY = fileURLToPath(new URL("../../fixtures/reference/content", import.meta.url));
 export const REFERENCE_PACKAGES = { x86: "BM100086", x64: "BM100064" } as const satisfies Record<Arch, string>;
 
 /** The part of a boot-image manifest the testbed reads (the fixtures' README has the whole). */
-interface BootImageManifest {
-  files: Array<{ path: string }>;
-  bootImage: { arch: Arch; drivers: string[]; bootFiles: Record<string, string> };
+interface BootImageManifest extends ContentPackage {
+  bootImage: NonNullable<ContentPackage["bootImage"]>;
 }
 
 const MEDIA_ENV = {
@@ -50,17 +54,23 @@ export async function makeReferenceIso(dir: string, name: string, images: readon
   const grafts = new Map<string, string>();
   const efiFiles: string[] = [];
   const drivers = new Set<string>();
-  let eltorito = "";
+  const manifests: BootImageManifest[] = [];
   for (const arch of images) {
     const manifest = await readReferenceManifest(arch, library);
+    manifests.push(manifest);
     const files = join(library, "packages", REFERENCE_PACKAGES[arch], "files");
     for (const f of manifest.files) grafts.set(f.path, join(files, f.path));
-    for (const [kind, path] of Object.entries(manifest.bootImage.bootFiles)) {
-      if (kind.startsWith("uefi-")) efiFiles.push(join(files, path));
-      if (kind === "bios-eltorito") eltorito = path;
-    }
     manifest.bootImage.drivers.forEach((d) => drivers.add(d));
   }
+  // The boot loader as bootmedia puts it on media: its GRUB files and the generated grub.cfg.
+  const loader = await ensureBootLoader(bootLoaderCacheDir(defaultCacheDir()));
+  for (const role of bootRolesFor(manifests)) {
+    if (role.startsWith("uefi-")) efiFiles.push(loader.files[role]);
+    else grafts.set(BOOT_LOADER_FILES[role].mediaPath, loader.files[role]);
+  }
+  await writeFile(join(staging, "grub.cfg"), renderGrubCfg(grubImagesOf(manifests)));
+  grafts.set(GRUB_CFG_MEDIA_PATH, join(staging, "grub.cfg"));
+  const eltorito = BOOT_LOADER_FILES["bios-eltorito"].mediaPath;
 
   const esp = join(staging, "esp.img");
   await execa("mkfs.fat", ["-C", "-n", "ESP", esp, String(ESP_KIB)]);
