@@ -81,7 +81,7 @@ describe.each(SOURCES)("remaster $name", (src) => {
       const shot = join(SCREENS, `${src.name}-${variant}-${machine.id}.png`);
       const run = await bootAndReadScreen(v[variant], machine, src.booted, shot, BOOT_TIMEOUT_SEC);
       seen[variant] = run.outcome;
-      expect(run.outcome, `${variant} on ${machine.id} (screen ${shot}):\n${run.text.slice(0, 800)}`).toBe(src.expected[machine.id]);
+      expect(run.outcome, `${variant} on ${machine.id} (screen ${shot}, read by ${run.readBy}):\n${run.text.slice(0, 800)}`).toBe(src.expected[machine.id]);
     }
     expect(seen).toEqual({ original: src.expected[machine.id], "from-iso": src.expected[machine.id], explicit: src.expected[machine.id] });
   }, VARIANTS.length * (BOOT_TIMEOUT_SEC + 20) * 1000);

@@ -2,8 +2,10 @@
  * Remastering real distribution ISOs for remaster.e2e.test.ts: the bootable ISOs two Debian
  * packages ship (GRUB's rescue CD; memtest86+ with a floppy-emulation BIOS image and its EFI
  * image in an appended partition), extracted with xorriso's osirrox, rebuilt by `bootmedia
- * image iso` with explicit flags and with --from-iso, and booted with a screen check: QMP
- * screendumps read by tesseract until a pattern shows.
+ * image iso` with explicit flags and with --from-iso, and booted with a screen check until a
+ * pattern shows: in VGA text mode the testbed's own reader (screen-text.ts: the text buffer over
+ * QMP); in a graphics mode (memtest86+ and OVMF's shell under UEFI draw on the GOP framebuffer,
+ * which has no text to read) tesseract on the QMP screendump.
  */
 import { copyFile, mkdir, mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,6 +13,8 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { buildQemuArgs, PROFILES, type MediaKind, type ProfileId } from "../profiles.ts";
 import { QmpClient } from "../qmp.ts";
+import { readScreen } from "../screen-text.ts";
+import { screenTextOf } from "../vga-text.ts";
 
 /**
  * What a screen shows: the media's own program; the firmware finding nothing to start (SeaBIOS'
@@ -145,9 +149,10 @@ export function outcomeOf(text: string, booted: RegExp): Outcome | undefined {
 export interface ScreenRun {
   outcome: Outcome;
   seconds: number;
-  /** The last screen (PNG) and what tesseract read on it. */
+  /** The last screen (PNG), what was read on it, and how: the VGA text buffer or OCR. */
   screenshot: string;
   text: string;
+  readBy: "vga-text" | "ocr";
 }
 
 /**
@@ -165,6 +170,7 @@ export async function bootAndReadScreen(iso: string, machine: (typeof MACHINES)[
   void proc.then(() => { exited = true; });
   const t0 = Date.now();
   let text = "";
+  let readBy: ScreenRun["readBy"] = "vga-text";
   let outcome: Outcome = "timeout";
   let qmp: QmpClient | undefined;
   try {
@@ -175,19 +181,21 @@ export async function bootAndReadScreen(iso: string, machine: (typeof MACHINES)[
         outcome = "nothing-bootable";
         break;
       }
+      const screen = await readScreen(qmp, scratch).catch(() => undefined);
       const dumped = await qmp.screendump(screenshot).then(() => true, () => false);
-      if (!dumped) {
+      if (!screen || !dumped) {
         outcome = exited ? "nothing-bootable" : "timeout";
         break;
       }
-      text = (await execa("tesseract", [screenshot, "-"], { reject: false })).stdout;
+      readBy = screen.mode === "text" ? "vga-text" : "ocr";
+      text = screen.mode === "text" ? screenTextOf(screen.rows) : (await execa("tesseract", [screenshot, "-"], { reject: false })).stdout;
       const o = outcomeOf(text, booted);
       if (o) {
         outcome = o;
         break;
       }
     }
-    return { outcome, seconds: Math.round((Date.now() - t0) / 1000), screenshot, text };
+    return { outcome, seconds: Math.round((Date.now() - t0) / 1000), screenshot, text, readBy };
   } finally {
     await qmp?.quit().catch(() => undefined);
     qmp?.close();
