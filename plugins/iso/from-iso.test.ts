@@ -3,7 +3,7 @@
  * boot-info-table, a floppy image, a UEFI image in an appended partition, GRUB's MBR code; and
  * the refusals when the folder lacks a boot image or the source has no catalog.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -68,6 +68,12 @@ describe("--from-iso", () => {
   it("refuses a folder that lacks a boot image of the source, and a source without a catalog (BM4108)", async () => {
     const partial = (await treeFromDir(tree)).filter((e) => e.path !== "boot/floppy.img");
     await expect(replayBootSetup(src, partial)).rejects.toMatchObject({ code: "BM4108", message: expect.stringContaining("boot/floppy.img") });
+    // An appended partition whose table entry claims more than the file holds.
+    const cut = join(work, "cut.iso");
+    const whole = await readFile(src);
+    const esp = (await replayBootSetup(src, await treeFromDir(tree))).appendPartitions[0].source;
+    await writeFile(cut, whole.subarray(0, esp.offset + esp.size - 4096));
+    await expect(replayBootSetup(cut, await treeFromDir(tree))).rejects.toMatchObject({ code: "BM4108", message: expect.stringContaining("past the end") });
     const plain = join(work, "plain.iso");
     await execa("xorriso", ["-as", "mkisofs", "-quiet", "-o", plain, tree]);
     await expect(replayBootSetup(plain, [])).rejects.toMatchObject({ code: "BM4108" });

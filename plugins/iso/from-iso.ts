@@ -4,6 +4,7 @@
  * `xorriso -report_el_torito as_mkisofs` prints it for a rebuild. SRC is untrusted input: it is
  * read through readIso (bounded reads) and only its first 16 sectors are copied.
  */
+import { stat } from "node:fs/promises";
 import { BootmediaError } from "../../base/errors.ts";
 import type { TreeEntry } from "../../base/tree.ts";
 import { ImageFile } from "../../formats/image-file.ts";
@@ -88,6 +89,9 @@ export async function replayBootSetup(src: string, tree: readonly TreeEntry[]): 
       appendPartitions.push({ number: p.index, type: parseInt(p.type, 16), source: { path: src, offset: p.startSector * DISK_SECTOR, size: p.sectors * DISK_SECTOR } });
     }
   }
+  // Partition tables are untrusted: an appended partition must lie inside the source file.
+  const srcBytes = (await stat(src)).size;
+  for (const p of appendPartitions) if (p.source.offset + p.source.size > srcBytes) throw replayError(src, `MBR partition ${p.number} (${p.source.size} bytes at byte ${p.source.offset}) lies past the end of the ${srcBytes}-byte file`);
   const catalogLba = info.descriptors.find((d) => d.type === "boot")?.catalogLba;
   const dropPaths = info.files.filter((f) => f.type === "file" && f.extents[0]?.lba === catalogLba && f.size <= SECTOR).map((f) => f.path);
   const hybrid = await replaySystemArea(info, src);
