@@ -5,6 +5,11 @@ import { setFlagsFromString } from "node:v8";
 // Writers stream gigabytes through small reused buffers: a young generation that never
 // grows past its initial size keeps peak RSS flat (measured: FAT bench 110 → ~90 MiB).
 setFlagsFromString("--semi-space-growth-factor=1");
+// A reader that goes away (`bootmedia plan x | head -1`) closes the pipe: what is left to
+// print is dropped and the command still finishes, so a build is never cut off half-written.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e) => { if (e.code !== "EPIPE") throw e; });
+}
 const { main, installSignalHandlers } = await import("../dist/cli/main.js");
 installSignalHandlers();
 process.exitCode = await main(process.argv);

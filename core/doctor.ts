@@ -65,6 +65,11 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { name: "xz", check: "xz", debianPackage: "xz-utils", neededFor: "tests (compressed kernel modules)", features: TESTS },
   { name: "python3", check: "python3", debianPackage: "python3", neededFor: "tests (JUnit XML reader)", features: TESTS },
   { name: "ImageMagick convert", check: "convert", debianPackage: "imagemagick", neededFor: "tests (screenshot pixels)", features: TESTS },
+  { name: "tesseract", check: "tesseract", debianPackage: "tesseract-ocr", neededFor: "tests (screen text of remastered ISOs booting)", features: TESTS },
+  { name: "GRUB rescue CD", check: "/usr/lib/grub-rescue/grub-rescue-cdrom.iso", debianPackage: "grub-rescue-pc", neededFor: "tests (a real ISO to remaster)", features: TESTS },
+  { name: "memtest86+ ISO", check: "/usr/lib/memtest86+/memtest86+x64.iso", debianPackage: "memtest86+", neededFor: "tests (a real floppy-emulation ISO to remaster)", features: TESTS },
+  { name: "ISOLINUX", check: "/usr/lib/ISOLINUX/isohdpfx.bin", debianPackage: "isolinux", neededFor: "tests (an isohybrid ISOLINUX CD to remaster)", features: TESTS },
+  { name: "SYSLINUX modules", check: "/usr/lib/syslinux/modules/bios/ldlinux.c32", debianPackage: "syslinux-common", neededFor: "tests (ISOLINUX's ldlinux.c32)", features: TESTS },
   { name: "chromium", check: "chromium", debianPackage: "chromium", neededFor: "tests (testbed HTML report screenshot)", features: TESTS },
   { name: "C compiler and make", check: "g++", debianPackage: "build-essential", neededFor: "tests (the native copy helper, built by npm ci)", features: TESTS },
 ];

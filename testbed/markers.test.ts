@@ -85,6 +85,11 @@ describe("SerialScanner", () => {
     expect(kinds([...feed(t, "not yet\n", "done here"), ...t.end()])).toEqual(["pass:done here"]);
   });
 
+  it("strips the installer's line-drawing charset switches from the matched text", () => {
+    const s = new SerialScanner(/Select a language/);
+    expect(kinds(feed(s, "\x1b(0lqqqqu\x1b(B [!!] Select a language \x1b(0tqqqk\x1b(B\n"))).toEqual(["pass:lqqqqu [!!] Select a language tqqqk"]);
+  });
+
   it("never reports a pass without a pattern", () => {
     expect(feed(new SerialScanner(), "Select a language\n")).toEqual([]);
   });

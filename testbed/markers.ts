@@ -56,8 +56,9 @@ export type SerialEvent =
 /** How much of an unfinished line a pass pattern is tested against (full-screen programs send few newlines). */
 const PARTIAL_PASS_WINDOW = 8192;
 
-// CSI sequences (colours, cursor moves), two-byte escapes (ESC c) and mode switches (ESC [=3h).
-const ANSI_ESCAPE = /\x1b\[[0-9;?=]*[A-Za-z]|\x1b[@-Z\\-_]/g;
+// CSI sequences (colours, cursor moves), character-set designations (ESC ( 0, the line
+// drawing a full-screen installer uses), two-byte escapes (ESC c) and mode switches (ESC [=3h).
+const ANSI_ESCAPE = /\x1b\[[0-9;?=]*[A-Za-z]|\x1b[()*+][0-9A-Za-z]|\x1b[@-Z\\-_]/g;
 
 /** Removes terminal control sequences and carriage returns, so patterns see plain text. */
 export function stripTerminalCodes(text: string): string {

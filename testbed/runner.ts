@@ -52,7 +52,7 @@ export interface CaseResult {
   /** The pass pattern the case was judged by (pass-pattern.ts), and what matched. */
   pass?: TestCase["pass"];
   passMatch?: PassMatch;
-  /** The VGA text screen last read (cases with a screen pattern; relative path), `screen.txt`. */
+  /** The VGA text screen last read (relative path), `screen.txt`: in text mode only (BIOS). */
   screenText?: string;
 }
 
@@ -143,7 +143,7 @@ interface SupervisedRun {
   stderr: string;
   startError?: string;
   prompts: Array<{ for: string; answered: boolean }>;
-  /** The VGA text screen last read, when the case has a screen pattern. */
+  /** The VGA text screen last read (a screen pattern's polls, then the last screenshot's), when in text mode. */
   screenText?: string;
 }
 
@@ -153,7 +153,7 @@ export const SCREEN_POLL_MS = 2000;
 export interface SuperviseOptions extends Pick<RunCaseOptions, "timeoutSec" | "silenceSec" | "onSerialEvent" | "answers"> {
   /** The case's pass pattern; a screen pattern reads the screen every SCREEN_POLL_MS. */
   pass?: CompiledPass;
-  /** A folder for QEMU's screen files (needed with a screen pattern). */
+  /** A folder for QEMU's screen files (needed with a screen pattern, and for screen.txt). */
   scratch?: string;
 }
 
@@ -176,6 +176,7 @@ export async function superviseQemu(
   let stderr = "";
 
   const responder = new PromptResponder(opts.answers);
+  let screenText: string | undefined;
   // The serial console is QEMU's stdio: its stdout is what the guest prints, its stdin what we type.
   const proc = execa(binary, args, { reject: false, stdin: "pipe", buffer: false, forceKillAfterDelay: 2000 });
   // A guest gone before an answer is written is no error of the case.
@@ -198,6 +199,11 @@ export async function superviseQemu(
       // Renamed only when complete: a machine exiting mid-dump leaves no half picture.
       await rename(partial, screenshotPath);
       screenshot = true;
+      // What the last screen says, in words, when it is VGA text (screen.txt beside screen.png).
+      if (opts.scratch) {
+        const read = await withDeadline(readScreen(qmp, opts.scratch), 3000).catch(() => undefined);
+        if (read?.mode === "text") screenText = screenTextOf(read.rows);
+      }
     } catch {
       // The machine may be gone already (a pass exits by itself); the report says "no screenshot".
     } finally {
@@ -237,7 +243,6 @@ export async function superviseQemu(
     }
   };
 
-  let screenText: string | undefined;
   /** Reads the screen until the machine stops; a match of the screen pattern is a pass. */
   const pollScreen = async (pattern: RegExp, scratch: string) => {
     const qmp = await qmpReady;
@@ -245,6 +250,7 @@ export async function superviseQemu(
       const read = await readScreen(qmp, scratch).catch(() => undefined);
       if (stopping) break;
       if (read?.mode === "text") {
+        delete obs.screenNote;
         screenText = screenTextOf(read.rows);
         const found = findPass(pattern, screenText);
         if (found !== undefined) {
@@ -259,7 +265,8 @@ export async function superviseQemu(
     }
   };
 
-  const silenceTimer = setTimeout(() => { obs.silent = true; stop(); }, opts.silenceSec * 1000);
+  // An image judged on its screen may rightly say nothing on the serial line.
+  const silenceTimer = setTimeout(() => { if (!opts.pass?.screen) { obs.silent = true; stop(); } }, opts.silenceSec * 1000);
   const timeoutTimer = setTimeout(() => { obs.timedOut = true; stop(); }, opts.timeoutSec * 1000);
   const screenPolling = opts.pass?.screen && opts.scratch ? pollScreen(opts.pass.screen, opts.scratch) : Promise.resolve();
   proc.stdout?.on("data", (chunk: Buffer) => {

@@ -5,7 +5,7 @@
 import { resolve } from "node:path";
 import type { CAC } from "cac";
 import { BootmediaError } from "../../base/errors.ts";
-import type { ContentPackage } from "../../core/types.ts";
+import type { BootImageTestbed, ContentPackage } from "../../core/types.ts";
 import { addBootImage, addFolder, listLibrary, verifyLibrary } from "../../plugins/content-library/admin/library-admin.ts";
 import { printJson } from "./render.ts";
 import type { CommandRow, Run } from "./types.ts";
@@ -22,10 +22,26 @@ interface LibraryFlags {
   id?: string;
   name?: string;
   type?: string;
+  passSerial?: string;
+  passScreen?: string;
+  memory?: string;
   json?: boolean;
 }
 
 const MiB = 1024 * 1024;
+
+/** `--pass-serial`, `--pass-screen`, `--memory`: how the testbed judges the imported image (manifest `bootImage.testbed`). */
+function testbedHints(flags: LibraryFlags): { testbed?: BootImageTestbed } {
+  const pass = {
+    ...(flags.passSerial !== undefined ? { serial: String(flags.passSerial) } : {}),
+    ...(flags.passScreen !== undefined ? { screen: String(flags.passScreen) } : {}),
+  };
+  const testbed: BootImageTestbed = {
+    ...(Object.keys(pass).length > 0 ? { pass } : {}),
+    ...(flags.memory !== undefined ? { memoryMiB: Number(flags.memory) } : {}),
+  };
+  return Object.keys(testbed).length > 0 ? { testbed } : {};
+}
 
 function printAdded(pkg: ContentPackage, library: string, json: boolean): void {
   if (json) return printJson({ ok: true, library, manifest: pkg });
@@ -44,6 +60,9 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
     .option("--id <id>", "add-boot-image, add: package id (default: the next free one)")
     .option("--name <name>", "add-boot-image, add: package name")
     .option("--type <type>", "add: prestart or task-sequence")
+    .option("--pass-serial <regex>", "add-boot-image: the testbed passes this image when the pattern shows on the serial line (an image without the bootmedia agent)")
+    .option("--pass-screen <regex>", "add-boot-image: the testbed passes this image when the pattern shows on the VGA text screen")
+    .option("--memory <MiB>", "add-boot-image: the least memory the image runs properly with (the testbed gives its machines at least this)")
     .action((action: string, library: string | undefined, folder: string | undefined, flags: LibraryFlags) =>
       run(async () => {
         if (!(LIBRARY_ACTIONS as readonly string[]).includes(action)) throw new BootmediaError("BM1009", `unknown library action "${action}" (expected ${LIBRARY_ACTIONS.join(", ")})`);
@@ -59,6 +78,7 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
             ...(flags.drivers !== undefined ? { drivers: String(flags.drivers).split(",").filter(Boolean) } : {}),
             ...(flags.id !== undefined ? { id: String(flags.id) } : {}),
             ...(flags.name !== undefined ? { name: String(flags.name) } : {}),
+            ...testbedHints(flags),
           });
           printAdded(pkg, lib, json);
           return 0;

@@ -119,6 +119,9 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
             await buildMedia(ctx, plugins);
           })));
         }
+        // debian.iso and debian.img would both be "debian": such labels get their kind.
+        const shared = new Set(media.map((m) => m.label).filter((l, i, all) => all.indexOf(l) !== i));
+        for (const m of media) if (shared.has(m.label)) m.label = `${m.label}-${m.kind}`;
         const answers = await parseAnswers(flags.answer);
         const pass = passFromFlags(flags);
         const report = await runTestbed({

@@ -46,8 +46,8 @@ describe("El Torito", () => {
     expect(report).not.toMatch(/grub2-boot-info/);
     const info = await readIso(iso);
     expect(info.bootEntries).toEqual([
-      { platform: "bios", bootable: true, emulation: 0, loadSegment: 0, loadSectors: 4, lba: bios },
-      { platform: "efi", bootable: true, emulation: 0, loadSegment: 0, loadSectors: espImage.length / 512, lba: efi },
+      { platform: "bios", bootable: true, emulation: 0, emulationName: "none", loadSegment: 0, loadSectors: 4, lba: bios, bootInfoTable: true, grub2BootInfo: false, path: "boot/grub/i386-pc/eltorito.img" },
+      { platform: "efi", bootable: true, emulation: 0, emulationName: "none", loadSegment: 0, loadSectors: espImage.length / 512, lba: efi, bootInfoTable: false, grub2BootInfo: false, path: "boot/efi.img" },
     ]);
   });
 

@@ -3,13 +3,26 @@
  * the boot catalog, and mkisofs' boot-info-table that GRUB's and ISOLINUX's CD boot sectors read.
  */
 import { SECTOR } from "./records.ts";
-import { defineRecord, encodeRecord, achars, bytes, u16le, u32le, u64le, u8, zchars } from "../record.ts";
+import { decodeRecord, defineRecord, encodeRecord, achars, bytes, u16le, u32le, u64le, u8, zchars } from "../record.ts";
 
 export const EL_TORITO_ID = "EL TORITO SPECIFICATION";
 export const PLATFORM = { BIOS: 0x00, EFI: 0xef } as const;
 export const BOOT_INDICATOR = { BOOTABLE: 0x88, NOT_BOOTABLE: 0x00 } as const;
 export const SECTION_HEADER = { MORE: 0x90, FINAL: 0x91 } as const;
-const NO_EMULATION = 0;
+/** Boot media type (§2.2, Figure 9, offset 1): no emulation, three floppy sizes, hard disk. */
+export const MEDIA_TYPE = { NONE: 0, FLOPPY_1_2: 1, FLOPPY_1_44: 2, FLOPPY_2_88: 3, HDD: 4 } as const;
+/** Floppy emulation: the image size picks the media type (§2.2). */
+export const FLOPPY_SIZES = [
+  { bytes: 1_228_800, mediaType: MEDIA_TYPE.FLOPPY_1_2, name: "floppy-1.2" },
+  { bytes: 1_474_560, mediaType: MEDIA_TYPE.FLOPPY_1_44, name: "floppy-1.44" },
+  { bytes: 2_949_120, mediaType: MEDIA_TYPE.FLOPPY_2_88, name: "floppy-2.88" },
+] as const;
+
+export function mediaTypeName(mediaType: number): string {
+  if (mediaType === MEDIA_TYPE.NONE) return "none";
+  if (mediaType === MEDIA_TYPE.HDD) return "hdd";
+  return FLOPPY_SIZES.find((f) => f.mediaType === mediaType)?.name ?? `0x${mediaType.toString(16)}`;
+}
 /** mkisofs' -boot-load-size 4: one 2048-byte CD sector in 512-byte virtual sectors. */
 export const BIOS_LOAD_SECTORS = 4;
 
@@ -65,6 +78,9 @@ export interface CatalogImage {
   platform: number;
   lba: number;
   loadSectors: number;
+  mediaType?: number;
+  /** Hard-disk emulation: the partition type of the image's MBR (§2.2 "System Type"). */
+  systemType?: number;
 }
 
 export function encodeBootRecord(catalogLba: number): Buffer {
@@ -79,20 +95,46 @@ function encodeValidationEntry(platform: number): Buffer {
 }
 
 function encodeBootEntry(img: CatalogImage): Buffer {
-  return encodeRecord(BOOT_ENTRY, { indicator: BOOT_INDICATOR.BOOTABLE, mediaType: NO_EMULATION, loadSegment: 0, systemType: 0, sectorCount: img.loadSectors, loadRba: img.lba });
+  return encodeRecord(BOOT_ENTRY, { indicator: BOOT_INDICATOR.BOOTABLE, mediaType: img.mediaType ?? MEDIA_TYPE.NONE, loadSegment: 0, systemType: img.systemType ?? 0, sectorCount: img.loadSectors, loadRba: img.lba });
 }
 
-/** The catalog: validation entry, the first image as default entry, then one section per further image. */
+/** Entries a 2048-byte catalog holds: validation + default entry, then section headers and entries. */
+export const MAX_CATALOG_ENTRIES = SECTOR / BOOT_ENTRY.size - 2;
+
+/**
+ * The catalog: validation entry, the first image as default entry, then one section per run of
+ * further images of the same platform (§2.3: a section header counts the entries that follow it).
+ */
 export function encodeBootCatalog(images: CatalogImage[]): Buffer {
   const out = Buffer.alloc(SECTOR);
   const [first, ...rest] = images;
   const parts = [encodeValidationEntry(first.platform), encodeBootEntry(first)];
-  rest.forEach((img, i) => {
-    const indicator = i === rest.length - 1 ? SECTION_HEADER.FINAL : SECTION_HEADER.MORE;
-    parts.push(encodeRecord(SECTION_HEADER_ENTRY, { indicator, platform: img.platform, entries: 1 }), encodeBootEntry(img));
+  const sections: CatalogImage[][] = [];
+  for (const img of rest) {
+    const last = sections[sections.length - 1];
+    if (last && last[0].platform === img.platform) last.push(img);
+    else sections.push([img]);
+  }
+  sections.forEach((section, i) => {
+    const indicator = i === sections.length - 1 ? SECTION_HEADER.FINAL : SECTION_HEADER.MORE;
+    parts.push(encodeRecord(SECTION_HEADER_ENTRY, { indicator, platform: section[0].platform, entries: section.length }), ...section.map(encodeBootEntry));
   });
-  Buffer.concat(parts).copy(out);
+  const all = Buffer.concat(parts);
+  if (all.length > SECTOR) throw new RangeError(`boot catalog of ${all.length} bytes exceeds one sector`);
+  all.copy(out);
   return out;
+}
+
+/** Whether an image's bytes 8..19 are a boot-info-table pointing at it (what xorriso -report_el_torito calls boot-info-table). */
+export function hasBootInfoTable(head: Buffer, pvdLba: number, fileLba: number, fileLength?: number): boolean {
+  if (head.length < 24) return false;
+  const t = decodeRecord(BOOT_INFO_TABLE, Buffer.concat([head, Buffer.alloc(Math.max(0, BOOT_INFO_TABLE.size - head.length))]));
+  return t.pvdLba === pvdLba && t.fileLba === fileLba && (fileLength === undefined || t.fileLength === fileLength);
+}
+
+/** Whether GRUB's blocklist start at byte 2548 holds the image's 512-byte LBA + 5 (xorriso --grub2-boot-info). */
+export function hasGrub2BootInfo(head: Buffer, fileLba: number): boolean {
+  return head.length >= GRUB2_BOOT_INFO.size && decodeRecord(GRUB2_BOOT_INFO, head).blocklistStart === BigInt(fileLba * 4 + 5);
 }
 
 /** Patches the boot-info-table into a boot image held in memory; checksum = sum of LE u32 words from byte 64. */

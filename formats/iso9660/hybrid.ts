@@ -88,13 +88,25 @@ function encodeMbrPartition(status: number, type: number, first: number, sectors
   return encodeRecord(PARTITION_RECORD, { BootIndicator: status, OSType: type, StartingCHS: encodeChs(first), EndingCHS: encodeChs(first + sectors - 1), StartingLBA: first, SizeInLBA: sectors });
 }
 
+/** ISOLINUX's isohdpfx.bin reads the BIOS image's 512-byte LBA from here (isohybrid; xorriso -isohybrid-mbr). */
+export const ISOHYBRID_MBR_PATCH = defineRecord(512, { imageSector: u32le(0x1b0), zero: u32le(0x1b4) });
+/** A GPT partition type for appended partitions that are not ESPs (Microsoft basic data, UEFI §5.3.3 / xorriso's choice). */
+export const GPT_TYPE_BASIC_DATA = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7";
+
 export interface SystemAreaInput {
   seed: string;
   totalSectors: number;
+  /** 2048-byte sectors of the ISO volume (before appended partitions); default totalSectors. */
+  isoSectors?: number;
   mbrCode?: Uint8Array;
-  grub2PatchLba?: number;
+  /** Where the MBR code finds the BIOS El Torito image (its 2048-byte LBA). */
+  mbrPatch?: { kind: "grub2" | "isohybrid"; lba: number };
   esp?: { lba: number; bytes: number };
   gpt: boolean;
+  /** MBR partition 1 over the ISO (xorriso's layout with appended partitions / --protective-msdos-label). */
+  isoPartition?: { type: number; start: 0 | 1; bootable: boolean };
+  /** Appended partitions: their MBR slot, type, 2048-byte LBA and size. */
+  appended?: Array<{ number: number; type: number; lba: number; bytes: number }>;
 }
 
 export interface SystemArea {
@@ -110,10 +122,23 @@ export function encodeSystemArea(input: SystemAreaInput): SystemArea {
   const diskSectors = input.totalSectors * (SECTOR / DISK_SECTOR);
   const code = Buffer.alloc(440);
   if (input.mbrCode) Buffer.from(input.mbrCode).subarray(0, 440).copy(code);
-  const parts: Buffer[] = [];
-  const espFirst = input.esp ? input.esp.lba * (SECTOR / DISK_SECTOR) : 0;
+  // A whole system area (xorriso -G) keeps its bytes after the MBR; a GPT written below replaces them.
+  if (input.mbrCode && input.mbrCode.length > DISK_SECTOR) Buffer.from(input.mbrCode).subarray(DISK_SECTOR, head.length).copy(head, DISK_SECTOR);
+  let parts: Buffer[] = [];
+  const perBlock = SECTOR / DISK_SECTOR;
+  const espFirst = input.esp ? input.esp.lba * perBlock : 0;
   const espSectors = input.esp ? Math.ceil(input.esp.bytes / DISK_SECTOR) : 0;
-  if (input.gpt) {
+  const appended = input.appended ?? [];
+  if (!input.gpt && (input.isoPartition || appended.length > 0)) {
+    // xorriso's table: slot 1 over the ISO (type 0x00 is ignored by UEFI, so overlapping the ESP is fine), appended partitions in their slots.
+    const iso = input.isoPartition ?? { type: MBR_TYPE.HIDDEN_IFS, start: 0, bootable: true };
+    const slots: Buffer[] = [Buffer.alloc(PARTITION_RECORD.size), Buffer.alloc(PARTITION_RECORD.size), Buffer.alloc(PARTITION_RECORD.size), Buffer.alloc(PARTITION_RECORD.size)];
+    const isoDisk = (input.isoSectors ?? input.totalSectors) * perBlock;
+    slots[0] = encodeMbrPartition(iso.bootable ? 0x80 : 0, iso.type, iso.start, isoDisk - iso.start);
+    for (const a of appended) slots[a.number - 1] = encodeMbrPartition(0, a.type, a.lba * perBlock, Math.ceil(a.bytes / DISK_SECTOR));
+    if (input.esp && iso.type === 0 && appended.length === 0) slots[1] = encodeMbrPartition(0, MBR_TYPE.EFI_SYSTEM, espFirst, espSectors);
+    parts = slots;
+  } else if (input.gpt) {
     parts.push(encodeMbrPartition(0, MBR_TYPE.GPT_PROTECTIVE, 1, Math.min(diskSectors - 1, 0xffffffff)));
   } else if (input.esp) {
     // Only the ESP: partitions must not overlap or UEFI firmware (EDK2) rejects the whole table.
@@ -124,17 +149,22 @@ export function encodeSystemArea(input: SystemAreaInput): SystemArea {
   }
   const signature = createHash("sha256").update(`${input.seed}:mbr`).digest().readUInt32LE(0);
   encodeRecord(MBR, { BootCode: code, UniqueMBRDiskSignature: signature, PartitionRecord: Buffer.concat(parts), Signature: MBR_SIGNATURE }, head);
-  if (input.grub2PatchLba !== undefined) encodeRecord(GRUB2_MBR_PATCH, { kernelSector: BigInt(input.grub2PatchLba * 4 + 4) }, head);
+  if (input.mbrPatch?.kind === "grub2") encodeRecord(GRUB2_MBR_PATCH, { kernelSector: BigInt(input.mbrPatch.lba * 4 + 4) }, head);
+  if (input.mbrPatch?.kind === "isohybrid") encodeRecord(ISOHYBRID_MBR_PATCH, { imageSector: input.mbrPatch.lba * 4, zero: 0 }, head);
   if (!input.gpt) return { head };
 
   const entries = Buffer.alloc(GPT_ENTRIES * GPT_ENTRY_SIZE);
-  if (input.esp) {
+  const gptParts = [
+    ...(input.esp ? [{ type: GPT_TYPE_EFI_SYSTEM, first: espFirst, sectors: espSectors, seed: "esp", name: "EFI boot partition" }] : []),
+    ...appended.map((a) => ({ type: a.type === MBR_TYPE.EFI_SYSTEM ? GPT_TYPE_EFI_SYSTEM : GPT_TYPE_BASIC_DATA, first: a.lba * perBlock, sectors: Math.ceil(a.bytes / DISK_SECTOR), seed: `appended-${a.number}`, name: `Appended${a.number}` })),
+  ];
+  gptParts.forEach((p, i) => {
     encodeRecord(GPT_ENTRY, {
-      typeGuid: encodeGuid(GPT_TYPE_EFI_SYSTEM), uniqueGuid: deriveGuid(`${input.seed}:esp`),
-      firstLba: BigInt(espFirst), lastLba: BigInt(espFirst + espSectors - 1), attributes: 0n,
-      name: Buffer.from("EFI boot partition", "utf16le"),
-    }, entries);
-  }
+      typeGuid: encodeGuid(p.type), uniqueGuid: deriveGuid(`${input.seed}:${p.seed}`),
+      firstLba: BigInt(p.first), lastLba: BigInt(p.first + p.sectors - 1), attributes: 0n,
+      name: Buffer.from(p.name, "utf16le"),
+    }, entries, i * GPT_ENTRY_SIZE);
+  });
   const last = diskSectors - 1;
   const header = (my: number, alt: number, entriesLba: number) => {
     const h = encodeRecord(GPT_HEADER, {

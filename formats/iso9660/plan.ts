@@ -12,15 +12,19 @@ import { encodeEr, encodeNm, encodePx, encodeRr, encodeSp, encodeTf, layoutSyste
 import { buildTree, listFiles, nameTree, walkDirs, type DirNode, type FileNode } from "./tree.ts";
 import type { IsoExtent, IsoOptions, IsoPlan, IsoRegion } from "./types.ts";
 import { GPT_TAIL_SECTORS } from "./hybrid.ts";
+import { PLATFORM } from "./eltorito.ts";
+import { bootEntriesOf, MAX_LOAD_SECTORS, platformByte, resolveBootEntry, validateBootEntries, type PlacedPartition, type ResolvedBootEntry } from "./boot-entries.ts";
+
+export { bootEntriesOf, inlineBootPaths, type ResolvedBootEntry } from "./boot-entries.ts";
 import "./codes.ts";
 
-/** El Torito: load size 0 when the image has more 512-byte sectors than the 16-bit field holds (as xorriso does). */
-const MAX_LOAD_SECTORS = 0xffff;
 /**
  * 300 KiB of zeros after the data, like mkisofs/xorriso -pad: GRUB's CD boot code (and some
  * drives' read-ahead) read past the last file; without it a tiny image does not boot.
  */
 export const TRAILING_PAD_SECTORS = 150;
+/** One cylinder of 64 heads x 32 sectors x 512 bytes, in 2048-byte blocks. */
+const ISOHYBRID_CYLINDER_SECTORS = (64 * 32 * 512) / SECTOR;
 
 export interface ContinuationBlock {
   lba: number;
@@ -40,6 +44,12 @@ export interface IsoLayout {
   regions: IsoRegion[];
   bios?: FileNode;
   efi?: { node: FileNode; loadSectors: number };
+  /** Every catalog entry, resolved, in catalog order. */
+  boot: ResolvedBootEntry[];
+  /** Appended partitions, after the tree (and its padding). */
+  appended: PlacedPartition[];
+  /** Sectors of the ISO volume (the PVD's volume space): all but appended partitions and a GPT backup after them. */
+  isoSectors: number;
   totalSectors: number;
 }
 
@@ -51,8 +61,10 @@ export function validateOptions(opts: IsoOptions): void {
     throw new BootmediaError("BM3106", `sourceDateEpoch must be a non-negative integer, got ${opts.sourceDateEpoch}`);
   }
   const code = opts.hybrid?.mbrCode;
-  if (code && code.length > 512) throw new BootmediaError("BM3106", `hybrid MBR code is ${code.length} bytes; at most 512 expected`);
-  if (opts.hybrid && !opts.boot?.bios && !opts.boot?.efi) throw new BootmediaError("BM3106", "hybrid needs a BIOS or EFI boot image");
+  if (code && code.length > SYSTEM_AREA_SECTORS * SECTOR) throw new BootmediaError("BM3106", `system area is ${code.length} bytes; at most ${SYSTEM_AREA_SECTORS * SECTOR} expected`);
+  const entries = bootEntriesOf(opts);
+  if (opts.hybrid && entries.length === 0) throw new BootmediaError("BM3106", "hybrid needs a BIOS or EFI boot image");
+  validateBootEntries(entries, opts.appendPartitions ?? []);
   for (const s of [opts.publisher, opts.application]) {
     if (s !== undefined && (s.length > 128 || /[^\x20-\x7e]/.test(s))) throw new BootmediaError("BM3106", `publisher/application must be at most 128 printable ASCII characters: ${s}`);
   }
@@ -142,13 +154,14 @@ function extentsAt(base: number, size: number): IsoExtent[] {
  * free), which is what lets a writer start copying payloads before it has named the tree.
  */
 export function placeData(entries: readonly TreeEntry[], opts: IsoOptions): DataPlacement {
-  const boot = Boolean(opts.boot?.bios || opts.boot?.efi);
+  const bootEntries = bootEntriesOf(opts);
+  const boot = bootEntries.length > 0;
   let next = SYSTEM_AREA_SECTORS;
   const take = (sectors: number) => (next += sectors) - sectors;
   const lba = {
     pvd: take(1), bootRecord: boot ? take(1) : undefined, svd: take(1), terminator: take(1), catalog: boot ? take(1) : undefined,
   };
-  const bootPaths = [opts.boot?.bios?.image, opts.boot?.efi?.image].filter((p): p is string => p !== undefined);
+  const bootPaths = [...new Set(bootEntries.map((e) => e.image).filter((p): p is string => typeof p === "string"))];
   const rank = (e: TreeFile) => {
     const i = bootPaths.indexOf(e.path);
     return i < 0 ? bootPaths.length : i;
@@ -172,8 +185,11 @@ export function layoutIso(entries: readonly TreeEntry[], opts: IsoOptions, data 
   dirs.forEach((d, i) => (d.number = i + 1));
   jdirs.forEach((d, i) => (d.jNumber = i + 1));
   if (dirs.length > 0xffff) throw new BootmediaError("BM3106", `${dirs.length} folders; path tables hold at most 65535`);
-  const bios = opts.boot?.bios ? findBootFile(root, opts.boot.bios.image) : undefined;
-  const efiNode = opts.boot?.efi ? findBootFile(root, opts.boot.efi.image) : undefined;
+  const bootEntries = bootEntriesOf(opts);
+  const bootNodes = bootEntries.map((e) => (typeof e.image === "string" ? findBootFile(root, e.image) : undefined));
+  const firstOf = (platform: number) => bootNodes.find((n, i) => n && platformByte(bootEntries[i].platform) === platform);
+  const bios = firstOf(PLATFORM.BIOS);
+  const efiNode = firstOf(PLATFORM.EFI);
 
   const nodes = new Map<TreeFile, FileNode>();
   for (const f of listFiles(root)) nodes.set(f.entry, f);
@@ -191,7 +207,7 @@ export function layoutIso(entries: readonly TreeEntry[], opts: IsoOptions, data 
     next += sectors;
     return lba;
   };
-  const boot = Boolean(bios || efiNode);
+  const boot = bootEntries.length > 0;
   take("primary volume descriptor", 1);
   if (boot) take("El Torito boot record", 1);
   take("Joliet volume descriptor", 1);
@@ -219,13 +235,22 @@ export function layoutIso(entries: readonly TreeEntry[], opts: IsoOptions, data 
   const continuation = placeContinuations(dirs, next);
   take("Rock Ridge continuation areas", continuation.length);
   take("padding", TRAILING_PAD_SECTORS);
-  if (opts.hybrid?.gpt) take("GPT backup", GPT_TAIL_SECTORS);
+  // isohybrid images end on a cylinder of the 64 x 32 geometry (1 MiB), as isohybrid and xorriso's -isohybrid-mbr pad them: some BIOSes want whole cylinders.
+  if (opts.hybrid?.mbrPatch === "isohybrid") take("cylinder padding", (ISOHYBRID_CYLINDER_SECTORS - (next % ISOHYBRID_CYLINDER_SECTORS)) % ISOHYBRID_CYLINDER_SECTORS);
+  const appendParts = opts.appendPartitions ?? [];
+  // Without appended partitions the GPT backup lies inside the volume, as before; with them it follows them.
+  if (opts.hybrid?.gpt && appendParts.length === 0) take("GPT backup", GPT_TAIL_SECTORS);
+  const isoSectors = next;
+  const appended = [...appendParts].sort((a, b) => a.number - b.number)
+    .map((part) => ({ part, sectors: sectorsOf(part.source.size), lba: take(`appended partition ${part.number}`, sectorsOf(part.source.size)) }));
+  if (opts.hybrid?.gpt && appendParts.length > 0) take("GPT backup", GPT_TAIL_SECTORS);
   regions.sort((a, b) => a.lba - b.lba);
   const efiSectors = efiNode ? Math.ceil(efiNode.entry.size / 512) : 0;
+  const resolved = bootEntries.map((e, i) => resolveBootEntry(e, i, bootNodes[i], appended));
   return {
     opts, root, dirs, jdirs, files, lba, pathTableSize, jPathTableSize, continuation, regions, bios,
     efi: efiNode ? { node: efiNode, loadSectors: efiSectors > MAX_LOAD_SECTORS ? 0 : efiSectors } : undefined,
-    totalSectors: next,
+    boot: resolved, appended, isoSectors, totalSectors: next,
   };
 }
 
@@ -243,5 +268,6 @@ export function planIso(entries: readonly TreeEntry[], opts: IsoOptions): IsoPla
       bios: l.bios ? { image: l.bios.path, lba: l.bios.extents[0].lba } : undefined,
       efi: l.efi ? { image: l.efi.node.path, lba: l.efi.node.extents[0].lba, loadSectors: l.efi.loadSectors } : undefined,
     },
+    bootEntries: l.boot.map((b) => ({ platform: b.platform, image: b.node ? b.node.path : `appended partition ${b.partition!.part.number}`, lba: b.lba, mediaType: b.mediaType, loadSectors: b.loadSectors })),
   };
 }

@@ -7,12 +7,12 @@ import { BootmediaError } from "../../base/errors.ts";
 import { MBR, MBR_SIGNATURE, PARTITION_RECORD } from "../disk/mbr.ts";
 import { ImageFile, type ImageErrors } from "../image-file.ts";
 import { decodeRecord } from "../record.ts";
-import { BOOT_ENTRY, BOOT_RECORD, EL_TORITO_ID, PLATFORM, SECTION_HEADER, SECTION_HEADER_ENTRY, VALIDATION_ENTRY } from "./eltorito.ts";
-import { decodeGuid, GPT_ENTRY, GPT_HEADER } from "./hybrid.ts";
+import { BOOT_ENTRY, BOOT_RECORD, EL_TORITO_ID, GRUB2_BOOT_INFO, hasBootInfoTable, hasGrub2BootInfo, mediaTypeName, PLATFORM, SECTION_HEADER, SECTION_HEADER_ENTRY, VALIDATION_ENTRY } from "./eltorito.ts";
+import { decodeGuid, GPT_ENTRY, GPT_HEADER, GRUB2_MBR_PATCH, ISOHYBRID_MBR_PATCH } from "./hybrid.ts";
 import { decodeUcs2 } from "./names.ts";
 import { beyondLimits, listTree, parseRecords, type RawRecord } from "./read-tree.ts";
 import { DESCRIPTOR_HEADER, SECTOR, STANDARD_ID, SYSTEM_AREA_SECTORS, VD_TYPE, VOLUME_DESCRIPTOR } from "./records.ts";
-import type { IsoBootEntryInfo, IsoInfo, IsoPartitionInfo, IsoVolumeDescriptorInfo } from "./types.ts";
+import type { IsoBootEntryInfo, IsoFileInfo, IsoInfo, IsoPartitionInfo, IsoSystemAreaInfo, IsoVolumeDescriptorInfo } from "./types.ts";
 import "./codes.ts";
 
 /** Largest file readIsoFile returns: it is for configuration files, not payloads. */
@@ -55,9 +55,11 @@ function readPartitions(img: ImageFile, area: Buffer): { partitions: IsoPartitio
   return { partitions, mbrBootCode: mbr.BootCode.some((b) => b !== 0) };
 }
 
+type RawBootEntry = Pick<IsoBootEntryInfo, "platform" | "bootable" | "emulation" | "loadSegment" | "loadSectors" | "lba">;
+
 /** The El Torito boot catalog (§2): validation entry, default entry, then sections. */
-function readBootCatalog(img: ImageFile, cat: Buffer): IsoBootEntryInfo[] {
-  const out: IsoBootEntryInfo[] = [];
+function readBootCatalog(img: ImageFile, cat: Buffer): RawBootEntry[] {
+  const out: RawBootEntry[] = [];
   const v = decodeRecord(VALIDATION_ENTRY, cat);
   if (v.headerId !== 1 || v.key55 !== 0x55 || v.keyAA !== 0xaa) return out;
   const platformOf = (p: number) => (p === PLATFORM.BIOS ? "bios" : p === PLATFORM.EFI ? "efi" : p);
@@ -128,6 +130,33 @@ async function readDescriptors(img: ImageFile): Promise<Descriptors> {
   return out;
 }
 
+/** What each entry's image holds (boot-info-table, GRUB's blocklist patch) and which file it is; reads at most 2556 bytes of each. */
+async function describeBootEntries(img: ImageFile, raw: RawBootEntry[], pvdLba: number, files: IsoFileInfo[]): Promise<IsoBootEntryInfo[]> {
+  const out: IsoBootEntryInfo[] = [];
+  for (const e of raw) {
+    const at = e.lba * SECTOR;
+    const n = Math.max(0, Math.min(GRUB2_BOOT_INFO.size, img.size - at));
+    const head = n > 0 && img.holds(at, n) ? await img.read(at, n, `boot image at LBA ${e.lba}`) : Buffer.alloc(0);
+    const file = files.find((f) => f.type === "file" && f.size > 0 && f.extents[0]?.lba === e.lba);
+    out.push({
+      ...e, emulationName: mediaTypeName(e.emulation), bootInfoTable: hasBootInfoTable(head, pvdLba, e.lba),
+      grub2BootInfo: hasGrub2BootInfo(head, e.lba), ...(file ? { path: file.path } : {}),
+    });
+  }
+  return out;
+}
+
+/** What the MBR code expects (xorriso -report_system_area's grub2-mbr / isohybrid), given the first BIOS image's LBA. */
+function describeSystemArea(area: Buffer, mbrBootCode: boolean, biosLba: number | undefined): IsoSystemAreaInfo {
+  let mbrPatch: IsoSystemAreaInfo["mbrPatch"] = "none";
+  if (mbrBootCode && biosLba !== undefined) {
+    if (decodeRecord(GRUB2_MBR_PATCH, area).kernelSector === BigInt(biosLba * 4 + 4)) mbrPatch = "grub2";
+    else if (decodeRecord(ISOHYBRID_MBR_PATCH, area).imageSector === biosLba * 4) mbrPatch = "isohybrid";
+  }
+  const gpt = decodeRecord(GPT_HEADER, area, DISK_SECTOR).signature === "EFI PART";
+  return { mbrBootCode, mbrPatch, beyondMbr: area.subarray(DISK_SECTOR).some((b) => b !== 0), gpt };
+}
+
 /** Reads the structure of an ISO image, as untrusted input (BM4104 not ISO, BM4106 damaged, BM4107 beyond limits). */
 export async function readIso(path: string): Promise<IsoInfo> {
   return ImageFile.with(path, isoErrors(path), async (img) => {
@@ -141,10 +170,14 @@ export async function readIso(path: string): Promise<IsoInfo> {
     const hasRr = rootSelf?.su.toString("latin1", 0, 2) === "SP";
     const names: IsoInfo["names"] = hasRr ? "rockridge" : svd ? "joliet" : "iso9660";
     const files = await listTree(img, names === "joliet" ? rootOf(img, svd!, "Joliet") : root, names);
+    const raw = catalogLba !== undefined ? readBootCatalog(img, await img.read(catalogLba * SECTOR, SECTOR, "boot catalog")) : [];
+    const bootEntries = await describeBootEntries(img, raw, primary.lba, files);
+    const area = await img.read(0, SYSTEM_AREA_SECTORS * SECTOR, "system area");
+    const parts = readPartitions(img, area);
+    const systemArea = describeSystemArea(area, parts.mbrBootCode, bootEntries.find((b) => b.platform === "bios")?.lba);
     return {
       descriptors, volumeId: primary.volumeId!, volumeSpaceSize: primary.volumeSpaceSize!, names,
-      bootEntries: catalogLba !== undefined ? readBootCatalog(img, await img.read(catalogLba * SECTOR, SECTOR, "boot catalog")) : [],
-      ...readPartitions(img, await img.read(0, SYSTEM_AREA_SECTORS * SECTOR, "system area")), files,
+      bootEntries, ...parts, systemArea, files,
     };
   });
 }

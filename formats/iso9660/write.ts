@@ -4,18 +4,20 @@
  * the main thread, the file payloads through the payload copier at their planned offsets.
  * On any failure the half-written output is deleted and a coded error is thrown.
  */
-import { closeSync, ftruncateSync, openSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs";
+import { open, readFile, rm } from "node:fs/promises";
 import { BootmediaError, isBootmediaError } from "../../base/errors.ts";
 import { timed, timedSync } from "../../base/timings.ts";
 import { BlockWriter } from "../block-writer.ts";
 import { startPayloadCopy, type PayloadCopy, type PayloadFailure } from "../payload-copy.ts";
 import type { TreeEntry, TreeFile } from "../../base/tree.ts";
 import { encodeDirectory, encodePathTable, encodeRootRecord } from "./dirs.ts";
-import { BIOS_LOAD_SECTORS, encodeBootCatalog, encodeBootRecord, patchBootInfoTable, patchGrub2BootInfo, PLATFORM, type CatalogImage } from "./eltorito.ts";
+import { encodeBootCatalog, encodeBootRecord, MEDIA_TYPE, patchBootInfoTable, patchGrub2BootInfo, type CatalogImage } from "./eltorito.ts";
+import { MBR, MBR_SIGNATURE, PARTITION_RECORD } from "../disk/mbr.ts";
+import { decodeRecord } from "../record.ts";
 import { encodeSystemArea, GPT_TAIL_SECTORS } from "./hybrid.ts";
 import { padAscii, padUcs2 } from "./names.ts";
-import { layoutIso, placeData, validateOptions, type IsoLayout } from "./plan.ts";
+import { inlineBootPaths, layoutIso, placeData, validateOptions, type IsoLayout, type ResolvedBootEntry } from "./plan.ts";
 import { encodeDirDate, encodeVolumeDate, SECTOR, STANDARD_ID, TERMINATOR_DESCRIPTOR, VD_TYPE, VOLUME_DESCRIPTOR } from "./records.ts";
 import { encodeRecord } from "../record.ts";
 import type { FileNode } from "./tree.ts";
@@ -32,7 +34,7 @@ function encodeVolumeDescriptor(l: IsoLayout, joliet: boolean): Buffer {
   const created = encodeVolumeDate(o.sourceDateEpoch);
   return encodeRecord(VOLUME_DESCRIPTOR, {
     type: joliet ? VD_TYPE.SUPPLEMENTARY : VD_TYPE.PRIMARY, standardId: STANDARD_ID, version: 1,
-    systemId: text("", 32), volumeId: text(o.volumeId, 32), volumeSpaceSize: l.totalSectors,
+    systemId: text("", 32), volumeId: text(o.volumeId, 32), volumeSpaceSize: l.isoSectors,
     escapeSequences: joliet ? JOLIET_ESCAPE : Buffer.alloc(0),
     volumeSetSize: 1, volumeSequenceNumber: 1, logicalBlockSize: SECTOR,
     pathTableSize: joliet ? l.jPathTableSize : l.pathTableSize,
@@ -46,11 +48,8 @@ function encodeVolumeDescriptor(l: IsoLayout, joliet: boolean): Buffer {
   });
 }
 
-function catalogImages(l: IsoLayout): CatalogImage[] {
-  const out: CatalogImage[] = [];
-  if (l.bios) out.push({ platform: PLATFORM.BIOS, lba: l.bios.extents[0].lba, loadSectors: BIOS_LOAD_SECTORS });
-  if (l.efi) out.push({ platform: PLATFORM.EFI, lba: l.efi.node.extents[0].lba, loadSectors: l.efi.loadSectors });
-  return out;
+function catalogImages(l: IsoLayout, systemTypes: Map<ResolvedBootEntry, number>): CatalogImage[] {
+  return l.boot.map((b) => ({ platform: b.platform, lba: b.lba, loadSectors: b.loadSectors, mediaType: b.mediaType, systemType: systemTypes.get(b) }));
 }
 
 function sourceError(e: unknown, path: string): BootmediaError {
@@ -61,10 +60,11 @@ function sourceError(e: unknown, path: string): BootmediaError {
 
 const changed = (f: TreeFile, what: string) => new BootmediaError("BM4101", `source of ${f.path} ${what} (expected ${f.size} bytes)`, { where: f.path });
 
-/** GRUB hybrid boot: MBR code given, a BIOS image, and the grub2 patch not turned off. */
-function usesGrub2Mbr(l: IsoLayout): boolean {
+/** How the MBR code learns the BIOS image's address: GRUB's boot_hybrid.img and ISOLINUX's isohdpfx.bin read it at 0x1b0. */
+function mbrPatchOf(l: IsoLayout): "grub2" | "isohybrid" | undefined {
   const h = l.opts.hybrid;
-  return Boolean(h?.mbrCode && l.bios && (h.mbrPatch ?? "grub2") === "grub2");
+  const patch = h?.mbrPatch ?? "grub2";
+  return h?.mbrCode && l.bios && patch !== "none" ? patch : undefined;
 }
 
 async function readWhole(f: FileNode): Promise<Buffer> {
@@ -83,16 +83,28 @@ function payloadError(failure: PayloadFailure, f: TreeFile, outPath: string): Bo
   return new BootmediaError("BM4102", `cannot read source of ${f.path}: ${code ?? kind}`, { where: f.path });
 }
 
-/** Small payloads the writer places itself: in-memory sources and the (patched) BIOS image. */
+/** Hard-disk emulation: the catalog's system type is the type of the image's only MBR partition (El Torito §2.2). */
+function hddSystemType(image: Buffer, path: string): number {
+  const mbr = image.length >= MBR.size ? decodeRecord(MBR, image) : undefined;
+  if (!mbr || mbr.Signature !== MBR_SIGNATURE) throw new BootmediaError("BM3108", `${path}: hard-disk emulation needs an image that starts with an MBR`, { where: path });
+  for (let i = 0; i < 4; i++) {
+    const type = decodeRecord(PARTITION_RECORD, mbr.PartitionRecord, i * PARTITION_RECORD.size).OSType;
+    if (type !== 0) return type;
+  }
+  return 0;
+}
+
+/** Small payloads the writer places itself: in-memory sources and boot images it patches or reads. */
 async function writeInline(w: BlockWriter, f: FileNode, l: IsoLayout): Promise<void> {
   const size = f.entry.size;
   let data: Uint8Array;
-  if (f === l.bios) {
-    // The boot-info-table checksum covers the whole image, so the (small) BIOS image is read whole.
+  const boot = l.boot.filter((b) => b.node === f);
+  if (boot.length > 0) {
+    // The boot-info-table checksum covers the whole image, so the (small) image is read whole.
     const image = await readWhole(f);
     if (image.length !== size) throw changed(f.entry, `is ${image.length} bytes`);
-    if (usesGrub2Mbr(l)) patchGrub2BootInfo(image, f.extents[0].lba);
-    patchBootInfoTable(image, l.lba.pvd, f.extents[0].lba);
+    if (boot.some((b) => b.grub2BootInfo)) patchGrub2BootInfo(image, f.extents[0].lba);
+    if (boot.some((b) => b.bootInfoTable)) patchBootInfoTable(image, l.lba.pvd, f.extents[0].lba);
     data = image;
   } else {
     data = (f.entry.source as { kind: "bytes"; data: Uint8Array }).data;
@@ -102,24 +114,61 @@ async function writeInline(w: BlockWriter, f: FileNode, l: IsoLayout): Promise<v
   await w.writeBytes(data);
 }
 
-/** Files whose bytes the payload copier moves: every file-backed one but the BIOS image (patched in memory). */
-const isPayload = (entry: TreeFile, opts: IsoOptions) =>
-  entry.source.kind === "file" && entry.path !== opts.boot?.bios?.image;
+/** Files whose bytes the payload copier moves: every file-backed one but boot images patched in memory. */
+const isPayload = (entry: TreeFile, inline: Set<string>) => entry.source.kind === "file" && !inline.has(entry.path);
+
+async function readHead(source: { path: string; offset: number }): Promise<Buffer> {
+  const fh = await open(source.path, "r").catch((e) => { throw sourceError(e, source.path); });
+  try {
+    const buf = Buffer.alloc(MBR.size);
+    await fh.read(buf, 0, buf.length, source.offset);
+    return buf;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Copies an appended partition's bytes from its host file (bounded buffer); the rest of its last block stays zero. */
+async function writeAppended(fd: number, p: { part: { number: number; source: { path: string; offset: number; size: number } }; lba: number }): Promise<void> {
+  const { path, offset, size } = p.part.source;
+  const src = await open(path, "r").catch((e) => { throw sourceError(e, path); });
+  try {
+    const buf = Buffer.alloc(Math.min(size, 2 ** 20));
+    for (let done = 0; done < size;) {
+      const { bytesRead } = await src.read(buf, 0, Math.min(buf.length, size - done), offset + done);
+      if (bytesRead === 0) throw new BootmediaError("BM4101", `appended partition ${p.part.number}: ${path} ends before ${offset + size} bytes`, { where: path });
+      for (let w = 0; w < bytesRead;) w += writeSync(fd, buf, w, bytesRead - w, p.lba * SECTOR + done + w);
+      done += bytesRead;
+    }
+  } finally {
+    await src.close();
+  }
+}
 
 async function seekToSector(w: BlockWriter, lba: number): Promise<void> {
   if (w.position > lba * SECTOR) throw new Error(`layout overlap: at byte ${w.position}, sector ${lba} wanted`);
   await w.seek(lba * SECTOR);
 }
 
+async function writeCatalog(out: BlockWriter, l: IsoLayout, lba: number): Promise<void> {
+  const systemTypes = new Map<ResolvedBootEntry, number>();
+  for (const b of l.boot) if (b.mediaType === MEDIA_TYPE.HDD) systemTypes.set(b, hddSystemType(b.node ? await readWhole(b.node) : await readHead(b.partition!.part.source), b.node?.path ?? b.partition!.part.source.path));
+  await seekToSector(out, lba);
+  await out.writeBytes(encodeBootCatalog(catalogImages(l, systemTypes)));
+}
+
 /** Everything but the copied payloads: system area, descriptors, tables, directories, small files. */
 async function writeMetadata(out: BlockWriter, l: IsoLayout): Promise<void> {
   const o = l.opts;
   const date = encodeDirDate(o.sourceDateEpoch);
+  const patch = mbrPatchOf(l);
   const sys = o.hybrid
     ? encodeSystemArea({
-      seed: `${o.volumeId}:${o.sourceDateEpoch}`, totalSectors: l.totalSectors, mbrCode: o.hybrid.mbrCode,
-      grub2PatchLba: usesGrub2Mbr(l) ? l.bios!.extents[0].lba : undefined,
+      seed: `${o.volumeId}:${o.sourceDateEpoch}`, totalSectors: l.totalSectors, isoSectors: l.isoSectors, mbrCode: o.hybrid.mbrCode,
+      mbrPatch: patch ? { kind: patch, lba: l.bios!.extents[0].lba } : undefined,
       esp: l.efi ? { lba: l.efi.node.extents[0].lba, bytes: l.efi.node.entry.size } : undefined, gpt: Boolean(o.hybrid.gpt),
+      isoPartition: o.hybrid.isoPartition,
+      appended: l.appended.map((a) => ({ number: a.part.number, type: a.part.type, lba: a.lba, bytes: a.part.source.size })),
     })
     : undefined;
   if (sys) await out.writeBytes(sys.head);
@@ -128,8 +177,9 @@ async function writeMetadata(out: BlockWriter, l: IsoLayout): Promise<void> {
   if (l.lba.bootRecord !== undefined) await out.writeBytes(encodeBootRecord(l.lba.catalog!));
   await out.writeBytes(encodeVolumeDescriptor(l, true));
   await out.writeBytes(encodeRecord(TERMINATOR_DESCRIPTOR, { type: VD_TYPE.TERMINATOR, standardId: STANDARD_ID, version: 1 }));
-  if (l.lba.catalog !== undefined) await out.writeBytes(encodeBootCatalog(catalogImages(l)));
-  for (const f of l.files) if (f.entry.size > 0 && !isPayload(f.entry, o)) await writeInline(out, f, l);
+  if (l.lba.catalog !== undefined) await writeCatalog(out, l, l.lba.catalog);
+  const inline = inlineBootPaths(o);
+  for (const f of l.files) if (f.entry.size > 0 && !isPayload(f.entry, inline)) await writeInline(out, f, l);
   const tables: [number, Buffer][] = [
     [l.lba.pathL, encodePathTable(l.dirs, "iso", "L")], [l.lba.pathM, encodePathTable(l.dirs, "iso", "M")],
     [l.lba.jPathL, encodePathTable(l.jdirs, "joliet", "L")], [l.lba.jPathM, encodePathTable(l.jdirs, "joliet", "M")],
@@ -175,7 +225,8 @@ function closeQuietly(fd: number): void {
 export async function writeIso(entries: readonly TreeEntry[], opts: IsoOptions, outPath: string): Promise<{ bytes: number }> {
   validateOptions(opts);
   const data = timedSync("place data", () => placeData(entries, opts));
-  const payloads = data.files.filter(({ entry }) => entry.size > 0 && isPayload(entry, opts));
+  const inline = inlineBootPaths(opts);
+  const payloads = data.files.filter(({ entry }) => entry.size > 0 && isPayload(entry, inline));
   let fd: number | undefined;
   let copy: PayloadCopy | undefined;
   try {
@@ -191,6 +242,7 @@ export async function writeIso(entries: readonly TreeEntry[], opts: IsoOptions, 
     totalBytes = layout.totalSectors * SECTOR;
     ftruncateSync(fd, totalBytes);
     await timed("metadata", () => writeMetadata(w, layout));
+    for (const a of layout.appended) await writeAppended(fd, a);
     const failure = await timed("copy-wait", () => copy!.done);
     copy = undefined;
     if (failure) throw payloadError(failure, payloads[failure.index].entry, outPath);

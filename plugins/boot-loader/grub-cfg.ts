@@ -46,10 +46,11 @@ export function renderGrubCfg(images: readonly GrubImage[], extraArgs = ""): str
     "  # UEFI starts only the boot file of its own bitness, and the media carries that file",
     "  # only when it has an image of that architecture.",
     ...(["x64", "x86"] as const).filter(has).map((a) => `  if [ "$grub_cpu" = "${a === "x64" ? "x86_64" : "i386"}" ]; then set bm_arch=${a}; fi`),
+    // GRUB has no `true` command (no module provides it): an empty branch sets nothing.
     "elif cpuid -l; then",
-    `  ${has("x64") ? "set bm_arch=x64" : has("x86") ? "set bm_arch=x86" : "true"}`,
+    `  set bm_arch=${has("x64") ? "x64" : has("x86") ? "x86" : ""}`,
     "else",
-    `  ${has("x86") ? "set bm_arch=x86" : "true"}`,
+    `  set bm_arch=${has("x86") ? "x86" : ""}`,
     "fi",
     "",
     'if [ -z "$bm_arch" ]; then',

@@ -11,7 +11,7 @@ import fg from "fast-glob";
 import { BootmediaError } from "../../../base/errors.ts";
 import { ARCHES, type Arch } from "../../../core/compat.ts";
 import { parseManifest, sha256File } from "../../../core/content/manifest.ts";
-import { PACKAGE_TYPES, type ContentPackage, type PackageType } from "../../../core/types.ts";
+import { PACKAGE_TYPES, type BootImageTestbed, type ContentPackage, type PackageType } from "../../../core/types.ts";
 import { checkKernelFile } from "../../boot-image/kernel-check.ts";
 import { writeContentPackage } from "../../boot-image/builder/package.ts";
 import "./codes.ts";
@@ -28,6 +28,8 @@ export interface BootImageImport {
   drivers?: readonly string[];
   id?: string;
   name?: string;
+  /** How the testbed judges the image (pass patterns, least memory): manifest `bootImage.testbed`. */
+  testbed?: BootImageTestbed;
 }
 
 export function assertPackageId(id: string): string {
@@ -77,7 +79,7 @@ export async function addBootImage(library: string, input: BootImageImport): Pro
   const id = await chooseId(library, input.id, arch === "x64" ? "BM1064" : "BM1086");
   const kernelPath = `boot/${id}/${basename(kernel)}`;
   const initrdPath = initrd ? `boot/${id}/${basename(initrd)}` : undefined;
-  const bootImage = { arch, drivers: [...(input.drivers ?? [])], kernel: kernelPath, ...(initrdPath ? { initrd: initrdPath } : {}), cmdline: input.cmdline ?? "" };
+  const bootImage = { arch, drivers: [...(input.drivers ?? [])], kernel: kernelPath, ...(initrdPath ? { initrd: initrdPath } : {}), cmdline: input.cmdline ?? "", ...(input.testbed ? { testbed: input.testbed } : {}) };
   parseManifest({ id, type: "boot-image", name: "", version: "", bootImage, files: [] }, `--cmdline`);
   const files = new Map([[kernelPath, kernel], ...(initrd && initrdPath ? [[initrdPath, initrd] as [string, string]] : [])]);
   await mkdir(join(library, "packages"), { recursive: true });
