@@ -2,13 +2,15 @@
  * bootmedia's own boot-loader build: GRUB's boot files for BIOS (El Torito, MBR, core.img,
  * hybrid MBR) and UEFI (x64, ia32), made once with the host's grub-mkimage and kept in a
  * cache folder named by a hash of everything that shapes their bytes (early.cfg, the module
- * lists, GRUB's platform files and grub-mkimage's version). Media builds take them from there.
+ * lists, GRUB's platform files and grub-mkimage itself). Media builds take them from there.
+ * Finding the folder costs no process and no read of GRUB's files: the key takes the tools'
+ * identity from stat (size, mtime, inode — a package upgrade replaces the files), so `plan`
+ * and a cached build stay quick; grub-mkimage runs, and reports its version, only to build.
  */
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { execa } from "execa";
+import { delimiter, join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import type { BootFileRole } from "../../core/types.ts";
 import { buildGrubImage, copyBiosBootSector, copyHybridBootSector, EARLY_CFG, GRUB_IMAGES, GRUB_LIB } from "./grub-images.ts";
@@ -40,24 +42,42 @@ export function bootLoaderCacheDir(contentCacheDir: string): string {
 
 const PLATFORM_FILES = ["i386-pc/kernel.img", "i386-pc/boot.img", "i386-pc/boot_hybrid.img", "i386-pc/cdboot.img", "i386-efi/kernel.img", "x86_64-efi/kernel.img"];
 
-async function checkTools(): Promise<string> {
-  const r = await execa("grub-mkimage", ["--version"], { reject: false });
-  if (r.exitCode !== 0) throw new BootmediaError("BM4401", "grub-mkimage is not installed (Debian package grub-common)", { where: "grub-mkimage" });
+/** grub-mkimage on PATH, found without running it. */
+function findGrubMkimage(): string {
+  for (const dir of (process.env.PATH ?? "").split(delimiter).filter(Boolean)) {
+    const path = join(dir, "grub-mkimage");
+    if (statSync(path, { throwIfNoEntry: false })?.isFile()) return path;
+  }
+  throw new BootmediaError("BM4401", "grub-mkimage is not installed (Debian package grub-common)", { where: "grub-mkimage" });
+}
+
+/** The tools a build would use: grub-mkimage and GRUB's platform files, each checked present. */
+function checkTools(): string[] {
   const missing = PLATFORM_FILES.filter((f) => !existsSync(join(GRUB_LIB, f)));
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map((f) => ({ "i386-pc": "grub-pc-bin", "i386-efi": "grub-efi-ia32-bin", "x86_64-efi": "grub-efi-amd64-bin" })[f.split("/")[0] as "i386-pc"]))];
     throw new BootmediaError("BM4401", `GRUB platform files missing: ${missing.map((f) => join(GRUB_LIB, f)).join(", ")} (Debian packages ${pkgs.join(", ")})`, { where: GRUB_LIB });
   }
-  return r.stdout.trim();
+  return [findGrubMkimage(), ...PLATFORM_FILES.map((f) => join(GRUB_LIB, f))];
 }
 
-/** A hash of every input of the boot files' bytes. */
-async function bootLoaderKey(grubVersion: string): Promise<string> {
+/** A hash of every input of the boot files' bytes; the tools by their stat identity. */
+async function bootLoaderKey(tools: string[]): Promise<string> {
   const h = createHash("sha256");
-  h.update(`${grubVersion}\n${JSON.stringify(GRUB_IMAGES)}\n`);
+  h.update(`${JSON.stringify(GRUB_IMAGES)}\n`);
   h.update(await readFile(EARLY_CFG));
-  for (const f of PLATFORM_FILES) h.update(await readFile(join(GRUB_LIB, f)));
+  for (const path of tools) {
+    const st = statSync(path);
+    h.update(`${path} ${st.size} ${st.mtimeMs} ${st.ino}\n`);
+  }
   return h.digest("hex").slice(0, 16);
+}
+
+async function grubVersion(): Promise<string> {
+  const { execa } = await import("execa");
+  const r = await execa("grub-mkimage", ["--version"], { reject: false });
+  if (r.exitCode !== 0) throw new BootmediaError("BM4401", "grub-mkimage does not run (Debian package grub-common)", { where: "grub-mkimage" });
+  return r.stdout.trim();
 }
 
 const filesIn = (dir: string) =>
@@ -65,9 +85,9 @@ const filesIn = (dir: string) =>
 
 /** The boot files, from the cache or built into it (atomically: a half-built folder is never used). */
 export async function ensureBootLoader(cacheDir: string, log: (line: string) => void = () => {}): Promise<BootLoaderFiles> {
-  const version = await checkTools();
-  const dir = join(cacheDir, await bootLoaderKey(version));
+  const dir = join(cacheDir, await bootLoaderKey(checkTools()));
   if (existsSync(join(dir, "complete"))) return { dir, files: filesIn(dir), built: false };
+  const version = await grubVersion();
   const tmp = `${dir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
