@@ -83,19 +83,33 @@ async function grubVersion(): Promise<string> {
 const filesIn = (dir: string) =>
   Object.fromEntries(Object.entries(BOOT_LOADER_FILES).map(([role, f]) => [role, join(dir, f.file)])) as Record<BootFileRole, string>;
 
+/** BM2010, as for the content cache: the boot loader's cache lives in it. */
+function cacheUnusable(cacheDir: string, e: unknown): BootmediaError {
+  const code = (e as NodeJS.ErrnoException).code ?? String(e);
+  return new BootmediaError("BM2010", `cannot use ${cacheDir} as the boot loader's cache (${code})`, { where: cacheDir, cause: e });
+}
+
 /** The boot files, from the cache or built into it (atomically: a half-built folder is never used). */
 export async function ensureBootLoader(cacheDir: string, log: (line: string) => void = () => {}): Promise<BootLoaderFiles> {
   const dir = join(cacheDir, await bootLoaderKey(checkTools()));
   if (existsSync(join(dir, "complete"))) return { dir, files: filesIn(dir), built: false };
   const version = await grubVersion();
   const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
+  try {
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+  } catch (e) {
+    throw cacheUnusable(cacheDir, e);
+  }
   const start = performance.now();
   for (const role of Object.keys(GRUB_IMAGES) as Array<keyof typeof GRUB_IMAGES>) await buildGrubImage(role, join(tmp, BOOT_LOADER_FILES[role].file));
   await copyBiosBootSector(join(tmp, BOOT_LOADER_FILES["bios-mbr"].file));
   await copyHybridBootSector(join(tmp, BOOT_LOADER_FILES["bios-hybrid"].file));
-  await writeFile(join(tmp, "complete"), `${version}\n`);
+  try {
+    await writeFile(join(tmp, "complete"), `${version}\n`);
+  } catch (e) {
+    throw cacheUnusable(cacheDir, e);
+  }
   try {
     await rename(tmp, dir);
   } catch (e) {

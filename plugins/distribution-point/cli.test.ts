@@ -65,7 +65,7 @@ describe("bootmedia cache", () => {
   it("lists entries, verifies and removes a corrupt one, prunes by age", async () => {
     expect((await build(fx.out("fill"), "--force")).exitCode).toBe(0);
     const ls = JSON.parse((await bootmedia(["cache", "ls", "--cache-dir", fx.cache, "--json"])).stdout);
-    expect(ls.entries.length).toBeGreaterThanOrEqual(4);
+    expect(ls.entries.length).toBeGreaterThanOrEqual(3); // one to corrupt, one to age, one kept
     const [victim, old] = ls.entries as Array<{ sha256: string }>;
     const pathOf = (sha: string) => join(fx.cache, "sha256", sha.slice(0, 2), sha);
     await writeFile(pathOf(victim!.sha256), "tampered\n");
