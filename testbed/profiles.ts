@@ -36,6 +36,20 @@ export interface MachineProfile {
 /** Debian's OVMF with Secure Boot enforced needs SMM and a secure flash, as the ia32 build does. */
 const SECURE_FLASH = ["-global", "driver=cfi.pflash01,property=secure,value=on"] as const;
 
+/** An x64 q35 machine with Secure Boot enforced by Debian's OVMF_{CODE,VARS}_4M.<variant>.fd. */
+function x64SecureBoot<S extends NonNullable<MachineProfile["secureBoot"]>>(variant: string, secureBoot: S): MachineProfile & { secureBoot: S } {
+  return {
+    machine: { arch: "x64", firmware: "uefi" },
+    binary: "qemu-system-x86_64",
+    machineType: "q35,smm=on",
+    cpu: "qemu64",
+    flash: { code: `/usr/share/OVMF/OVMF_CODE_4M.${variant}.fd`, vars: `/usr/share/OVMF/OVMF_VARS_4M.${variant}.fd` },
+    extra: SECURE_FLASH,
+    memoryMiB: 512,
+    secureBoot,
+  };
+}
+
 export const PROFILES = {
   "x86-bios": {
     machine: { arch: "x86", firmware: "bios" },
@@ -75,30 +89,12 @@ export const PROFILES = {
     memoryMiB: 512,
   },
   /** Secure Boot on, Microsoft's keys enrolled (PK/KEK/db as on shipped PCs): Debian's ovmf `.ms` images. */
-  "x64-uefi-sb-ms": {
-    machine: { arch: "x64", firmware: "uefi" },
-    binary: "qemu-system-x86_64",
-    machineType: "q35,smm=on",
-    cpu: "qemu64",
-    flash: { code: "/usr/share/OVMF/OVMF_CODE_4M.ms.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.ms.fd" },
-    extra: SECURE_FLASH,
-    memoryMiB: 512,
-    secureBoot: { trust: "microsoft" },
-  },
+  "x64-uefi-sb-ms": x64SecureBoot("ms", { trust: "microsoft" }),
   /**
    * Secure Boot on, only Debian's snakeoil test key in PK/KEK/db; its private key ships in the
    * ovmf package (README.Debian gives its password), so tests sign the own-key chain with it.
    */
-  "x64-uefi-sb-own": {
-    machine: { arch: "x64", firmware: "uefi" },
-    binary: "qemu-system-x86_64",
-    machineType: "q35,smm=on",
-    cpu: "qemu64",
-    flash: { code: "/usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd" },
-    extra: SECURE_FLASH,
-    memoryMiB: 512,
-    secureBoot: { trust: "certificate", certificate: "/usr/share/ovmf/PkKek-1-snakeoil.pem", key: "/usr/share/ovmf/PkKek-1-snakeoil.key", password: "snakeoil" },
-  },
+  "x64-uefi-sb-own": x64SecureBoot("snakeoil", { trust: "certificate", certificate: "/usr/share/ovmf/PkKek-1-snakeoil.pem", key: "/usr/share/ovmf/PkKek-1-snakeoil.key", password: "snakeoil" }),
 } as const satisfies Record<ProfileId, MachineProfile>;
 
 export const MEDIA_KINDS = ["iso", "usb"] as const;

@@ -4,27 +4,17 @@
  * kernel an x86 bzImage of the stated arch, read once fetched), and lays out their files.
  * The boot loader that starts them is plugins/boot-loader/.
  */
-import { FIRMWARES, missingDrivers, planBoot, type Arch, INCOMPATIBLE_REASONS } from "../../core/compat.ts";
+import { missingDrivers, planBoot, INCOMPATIBLE_REASONS } from "../../core/compat.ts";
 import { diagnostic } from "../../base/diagnostics.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
 import { dedupeEntries } from "../../core/layout-checks.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
-import type { BootFileRole, ContentPackage, ResolvedMedia } from "../../core/types.ts";
+import type { ContentPackage, ResolvedMedia } from "../../core/types.ts";
 import { bootImageIds } from "../content-library/content-library-plugin.ts";
 import { checkImageFiles, checkKernelFile } from "./kernel-check.ts";
 import "./codes.ts";
 
 export const PLUGIN_NAME = "BootImagePlugin";
-
-/** Which firmware and machine bitness each boot-file role serves. */
-export const ROLE_TARGET = {
-  "bios-eltorito": { firmware: "bios", arch: "x86" },
-  "bios-hybrid": { firmware: "bios", arch: "x86" },
-  "bios-mbr": { firmware: "bios", arch: "x86" },
-  "bios-core": { firmware: "bios", arch: "x86" },
-  "uefi-x86": { firmware: "uefi", arch: "x86" },
-  "uefi-x64": { firmware: "uefi", arch: "x64" },
-} as const satisfies Record<BootFileRole, { firmware: (typeof FIRMWARES)[number]; arch: Arch }>;
 
 export function bootImagesOf(media: ResolvedMedia): ContentPackage[] {
   const ids = bootImageIds(media);

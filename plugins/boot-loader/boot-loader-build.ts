@@ -12,19 +12,20 @@ import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
+import type { Arch, Firmware } from "../../core/compat.ts";
 import type { BootFileRole } from "../../core/types.ts";
 import { buildGrubImage, copyBiosBootSector, copyHybridBootSector, EARLY_CFG, GRUB_IMAGES, GRUB_LIB } from "./grub-images.ts";
 import "./codes.ts";
 
-/** Each boot file: its name in the cache folder and where it lands on the media. */
+/** Each boot file: its name in the cache folder, where it lands on the media, and the firmware and machine bitness it serves. */
 export const BOOT_LOADER_FILES = {
-  "bios-eltorito": { file: "eltorito.img", mediaPath: "boot/grub/i386-pc/eltorito.img" },
-  "bios-hybrid": { file: "boot_hybrid.img", mediaPath: "boot/grub/i386-pc/boot_hybrid.img" },
-  "bios-mbr": { file: "boot.img", mediaPath: "boot/grub/i386-pc/boot.img" },
-  "bios-core": { file: "core.img", mediaPath: "boot/grub/i386-pc/core.img" },
-  "uefi-x86": { file: "BOOTIA32.EFI", mediaPath: "EFI/BOOT/BOOTIA32.EFI" },
-  "uefi-x64": { file: "BOOTX64.EFI", mediaPath: "EFI/BOOT/BOOTX64.EFI" },
-} as const satisfies Record<BootFileRole, { file: string; mediaPath: string }>;
+  "bios-eltorito": { file: "eltorito.img", mediaPath: "boot/grub/i386-pc/eltorito.img", firmware: "bios", arch: "x86" },
+  "bios-hybrid": { file: "boot_hybrid.img", mediaPath: "boot/grub/i386-pc/boot_hybrid.img", firmware: "bios", arch: "x86" },
+  "bios-mbr": { file: "boot.img", mediaPath: "boot/grub/i386-pc/boot.img", firmware: "bios", arch: "x86" },
+  "bios-core": { file: "core.img", mediaPath: "boot/grub/i386-pc/core.img", firmware: "bios", arch: "x86" },
+  "uefi-x86": { file: "BOOTIA32.EFI", mediaPath: "EFI/BOOT/BOOTIA32.EFI", firmware: "uefi", arch: "x86" },
+  "uefi-x64": { file: "BOOTX64.EFI", mediaPath: "EFI/BOOT/BOOTX64.EFI", firmware: "uefi", arch: "x64" },
+} as const satisfies Record<BootFileRole, { file: string; mediaPath: string; firmware: Firmware; arch: Arch }>;
 
 export interface BootLoaderFiles {
   /** The cache folder holding the files. */

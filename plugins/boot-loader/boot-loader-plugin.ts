@@ -8,7 +8,7 @@ import { FIRMWARES, type Arch, type Firmware } from "../../core/compat.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { BootFileRole, ContentPackage, MediaLayout } from "../../core/types.ts";
-import { bootImagesOf, ROLE_TARGET } from "../boot-image/boot-image-plugin.ts";
+import { bootImagesOf } from "../boot-image/boot-image-plugin.ts";
 import { BOOT_LOADER_FILES, bootLoaderCacheDir, ensureBootLoader } from "./boot-loader-build.ts";
 import { GRUB_CFG_MEDIA_PATH, renderGrubCfg, type GrubImage } from "./grub-cfg.ts";
 import { BOOT_LOADER } from "./spec.ts";
@@ -27,7 +27,7 @@ export function bootRolesFor(images: readonly ContentPackage[]): BootFileRole[] 
   const bios = images.some((p) => firmwareOf(p).includes("bios"));
   const uefi = (arch: Arch) => images.some((p) => p.bootImage!.arch === arch && firmwareOf(p).includes("uefi"));
   return (Object.keys(BOOT_LOADER_FILES) as BootFileRole[]).filter((role) => {
-    const t = ROLE_TARGET[role];
+    const t = BOOT_LOADER_FILES[role];
     return t.firmware === "bios" ? bios : uefi(t.arch);
   });
 }
@@ -51,10 +51,9 @@ export class BootLoaderPlugin implements Plugin {
       const loader = await ensureBootLoader(bootLoaderCacheDir(build.context.cache.dir), log);
       for (const role of bootRolesFor(images)) {
         const local = loader.files[role];
-        const path = BOOT_LOADER_FILES[role].mediaPath;
+        const { mediaPath: path, firmware, arch } = BOOT_LOADER_FILES[role];
         volume.entries.push({ type: "file", path, size: statSync(local).size, source: { kind: "file", path: local } });
-        const t = ROLE_TARGET[role];
-        volume.boot.push({ firmware: t.firmware, arch: t.arch, role, path });
+        volume.boot.push({ firmware, arch, role, path });
       }
       const cfg = new TextEncoder().encode(renderGrubCfg(grubImagesOf(images), BOOT_LOADER.of(media.spec)?.kernelArgs ?? ""));
       volume.entries.push({ type: "file", path: GRUB_CFG_MEDIA_PATH, size: cfg.length, source: { kind: "bytes", data: cfg } });
