@@ -11,7 +11,7 @@ import { BootmediaError } from "../base/errors.ts";
 import "./codes.ts";
 import { processAlive } from "../base/process-alive.ts";
 
-const SCRATCH = /^bootmedia-(esp|usb|parts)-(\d+)-/;
+const SCRATCH = /^bootmedia-(esp|usb|parts|sign)-(\d+)-/;
 
 /** A fresh scratch file path `bootmedia-<kind>-<pid>-<random><ext>` (created by the caller). */
 export function scratchPath(kind: "esp", ext: string): string {
@@ -19,7 +19,7 @@ export function scratchPath(kind: "esp", ext: string): string {
 }
 
 /** A fresh scratch folder; BM4007 when TMPDIR takes no new folders. */
-export async function scratchDir(kind: "usb" | "parts"): Promise<string> {
+export async function scratchDir(kind: "usb" | "parts" | "sign"): Promise<string> {
   try {
     return await mkdtemp(join(tmpdir(), `bootmedia-${kind}-${process.pid}-`));
   } catch (e) {

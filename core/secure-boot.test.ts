@@ -30,6 +30,8 @@ describe("planSecureBoot", () => {
   });
   it("ia32 UEFI with Secure Boot has no signed chain", () => {
     expect(planSecureBoot({ ...ms, arch: "x86" }, chains.signed)).toEqual({ ok: false, refusal: "no-ia32-chain" });
+    // Nor an own-key one: Debian ships no ia32 shim to sign.
+    expect(planSecureBoot({ arch: "x86", firmware: "uefi", secureBoot: true, trust: { kind: "certificate", sha256: "ab", label: "db.pem" } }, { chain: "own-key", signerSha256: "ab", kernelSigned: true })).toEqual({ ok: false, refusal: "no-ia32-chain" });
   });
   it("a machine saying secureBoot without trust trusts Microsoft's CA", () => {
     expect(planSecureBoot({ arch: "x64", firmware: "uefi", secureBoot: true }, chains.signed)).toEqual({ ok: true });

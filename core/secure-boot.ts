@@ -32,7 +32,7 @@ export const SB_REFUSALS = {
   "unsigned-loader": "the boot loader is unsigned: firmware with Secure Boot on refuses it (\"Access Denied\")",
   "untrusted-signer": "the boot loader is signed by a key this machine does not trust",
   "kernel-untrusted": "the kernel is not signed by a key the boot chain trusts: GRUB refuses to start it",
-  "no-ia32-chain": "no signed boot chain exists for 32-bit (ia32) UEFI: Debian ships no signed shim for it",
+  "no-ia32-chain": "no Secure Boot chain exists for 32-bit (ia32) UEFI: Debian ships no shim for it",
 } as const;
 export type SbRefusal = keyof typeof SB_REFUSALS;
 
@@ -52,7 +52,8 @@ export interface SbMachine {
 export function planSecureBoot(machine: SbMachine, media: MediaChain): SbPlan {
   if (machine.firmware !== "uefi" || !machine.secureBoot) return { ok: true };
   if (media.chain === "unsigned") return { ok: false, refusal: "unsigned-loader" };
-  if (machine.arch === "x86" && media.chain === "signed") return { ok: false, refusal: "no-ia32-chain" };
+  // Debian ships no ia32 shim, signed or not: both chains are x64 only, the ia32 GRUB stays unsigned.
+  if (machine.arch === "x86") return { ok: false, refusal: "no-ia32-chain" };
   const trust = machine.trust ?? { kind: "microsoft" };
   const trusted = media.chain === "signed"
     ? trust.kind === "microsoft"

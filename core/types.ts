@@ -7,7 +7,8 @@ export const PACKAGE_TYPES = ["boot-image", "prestart", "task-sequence"] as cons
 export type PackageType = (typeof PACKAGE_TYPES)[number];
 
 /** Boot files a boot-image package can carry, by role (writers pick the roles they use). */
-export const BOOT_FILE_ROLES = ["bios-eltorito", "bios-hybrid", "bios-mbr", "bios-core", "uefi-x86", "uefi-x64"] as const;
+/** `uefi-x64-loader`: the loader a shim starts from its own folder (EFI/BOOT/grubx64.efi), in Secure Boot chains. */
+export const BOOT_FILE_ROLES = ["bios-eltorito", "bios-hybrid", "bios-mbr", "bios-core", "uefi-x86", "uefi-x64", "uefi-x64-loader"] as const;
 export type BootFileRole = (typeof BOOT_FILE_ROLES)[number];
 
 export interface ManifestFile {

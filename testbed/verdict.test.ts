@@ -15,6 +15,19 @@ describe("decideVerdict", () => {
     expect(decideVerdict({ ...base, markers: [], exitStatus: 99 })).toMatchObject({ status: "fail", reason: "exit-without-done" });
   });
 
+  it("passes a locked-down kernel's power-off only when its done marker names that end", () => {
+    const lockedDone = [{ event: "booted", lockdown: "integrity" }, { event: "done", exit: "poweroff", lockdown: "integrity" }];
+    expect(decideVerdict({ ...base, markers: lockedDone, exitStatus: 0 })).toEqual({ status: "pass" });
+    // A done marker claiming no lockdown, or no exit, is no licence to power off.
+    expect(decideVerdict({ ...base, markers: [{ event: "done", exit: "poweroff", lockdown: "none" }], exitStatus: 0 })).toMatchObject({ reason: "no-success-exit" });
+    expect(decideVerdict({ ...base, markers: [{ event: "done", lockdown: "integrity" }], exitStatus: 0 })).toMatchObject({ reason: "no-success-exit" });
+    // QEMU killed by the testbed, or a crash status, never passes.
+    expect(decideVerdict({ ...base, markers: lockedDone, exitStatus: null })).toMatchObject({ status: "fail" });
+    expect(decideVerdict({ ...base, markers: lockedDone, exitStatus: 1 })).toMatchObject({ status: "fail" });
+    // An error marker outranks it.
+    expect(decideVerdict({ ...base, markers: [...lockedDone, { event: "error", reason: "no-nic-driver" }], exitStatus: 0 })).toMatchObject({ reason: "no-nic-driver" });
+  });
+
   it("lets a timeout outrank a pass", () => {
     expect(decideVerdict({ ...base, markers: done, exitStatus: 99, timedOut: true })).toMatchObject({ status: "fail", reason: "timeout" });
   });

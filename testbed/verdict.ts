@@ -41,6 +41,11 @@ export interface RunObservation {
   screenNote?: string;
 }
 
+/** The done marker of a locked-down kernel: `{"event":"done","exit":"poweroff","lockdown":"integrity"}`. */
+function lockedDownPowerOff(done: Marker | undefined): boolean {
+  return done?.exit === "poweroff" && typeof done.lockdown === "string" && done.lockdown !== "none";
+}
+
 /** Order matters: a timeout outranks everything, a clean exit never reads as a pass. */
 export function decideVerdict(run: RunObservation): Actual {
   if (run.timedOut) {
@@ -59,8 +64,12 @@ export function decideVerdict(run: RunObservation): Actual {
   }
   // An image without the bootmedia agent prints no done marker; its pass pattern stands in.
   if (run.passMatch) return { status: "pass" };
-  const done = run.markers.some((m) => m.event === "done");
+  const doneMarker = run.markers.find((m) => m.event === "done");
+  const done = doneMarker !== undefined;
   if (run.exitStatus === DEBUG_EXIT.successStatus && done) return { status: "pass" };
+  // A kernel locked down by Secure Boot refuses the success port: its done marker says so and
+  // names the power-off it ends with (QEMU exits 0); a failure's power-off follows an error marker.
+  if (run.exitStatus === 0 && lockedDownPowerOff(doneMarker)) return { status: "pass" };
   if (run.exitStatus === DEBUG_EXIT.successStatus) {
     return { status: "fail", reason: "exit-without-done", detail: "success exit without a done marker" };
   }

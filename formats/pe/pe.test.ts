@@ -3,7 +3,8 @@
  * checked against sbverify --list (signers) and objdump -h / objcopy (sections, .sbat); then
  * hostile inputs: every damage is a coded error or a bounded result, never a crash or a hang.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { X509Certificate } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +14,7 @@ import { readAuthenticode } from "./authenticode.ts";
 import { PE_LIMITS, readPe, signedDataOf } from "./read.ts";
 import { parseSbat, readSbatLevelSection } from "./sbat.ts";
 import { DOS_HEADER, PE_HEADER } from "./structures.ts";
+import { readVendorCertificate } from "./vendor-cert.ts";
 import { execa } from "execa";
 import { DEBIAN_SIGNED, objcopySection, objdumpSections, plainSnakeoilKey, sbsign, sbverifySubjects, SNAKEOIL } from "./testing/oracles.ts";
 
@@ -75,6 +77,31 @@ function expectCoded(buf: Buffer, codes: string[]): void {
   expect(err).toBeInstanceOf(BootmediaError);
   expect(codes).toContain((err as BootmediaError).code);
 }
+
+describe("shim's vendor certificate", () => {
+  it("is the certificate that verifies Debian's signed GRUB (sbverify --cert), and nothing in other binaries", async () => {
+    const der = readVendorCertificate(readPe(await readFile(DEBIAN_SIGNED.shim)).vendorCert!);
+    expect(der).not.toBeNull();
+    const pem = join(work, "vendor.pem");
+    await writeFile(pem, new X509Certificate(der!).toString());
+    const ok = await execa("sbverify", ["--cert", pem, DEBIAN_SIGNED.grub], { reject: false });
+    expect(ok.stdout + ok.stderr).toMatch(/Signature verification OK/);
+    // A binary signed by another key does not verify with it (sbverify accepts any --cert for the
+    // Microsoft-signed shim itself, so that one is no witness here).
+    const other = await execa("sbverify", ["--cert", pem, ownSigned], { reject: false });
+    expect(other.stdout + other.stderr).toMatch(/Signature verification failed/);
+    expect(readPe(await readFile(DEBIAN_SIGNED.grub)).vendorCert).toBeNull();
+  });
+
+  it("reads damaged tables as none", () => {
+    expect(readVendorCertificate(Buffer.alloc(8))).toBeNull();
+    const t = Buffer.alloc(32);
+    t.writeUInt32LE(1000, 0); t.writeUInt32LE(16, 8); // claims more than the section holds
+    expect(readVendorCertificate(t)).toBeNull();
+    t.writeUInt32LE(8, 0); // fits, but is no DER SEQUENCE
+    expect(readVendorCertificate(t)).toBeNull();
+  });
+});
 
 describe("hostile EFI binaries", () => {
   let shim: Buffer;

@@ -18,6 +18,8 @@ export const PE_LIMITS = {
   fileBytes: 256 * 1024 * 1024,
   /** `.sbat` text read; shim itself reads the section whole, real ones are under 1 KiB. */
   sbatBytes: 64 * 1024,
+  /** shim's built-in vendor certificate(s) and revocations. */
+  vendorCertBytes: 256 * 1024,
 } as const;
 
 export interface PeSection {
@@ -45,6 +47,8 @@ export interface PeImage {
   sbat: string | null;
   /** Raw bytes of shim's `.sbatlevel` section (its built-in revocation levels), or null. */
   sbatLevel: Buffer | null;
+  /** Raw bytes of shim's `.vendor_cert` section (the key it trusts besides db and MOK), or null. */
+  vendorCert: Buffer | null;
 }
 
 function damaged(what: string, where?: string): BootmediaError {
@@ -138,6 +142,7 @@ export function readPe(buf: Buffer, where?: string): PeImage {
 
   const sbat = sectionText(buf, sections.find((s) => s.name === ".sbat"), PE_LIMITS.sbatBytes);
   const sbatLevel = sectionText(buf, sections.find((s) => s.name === ".sbatlevel"), PE_LIMITS.sbatBytes);
+  const vendorCert = sectionText(buf, sections.find((s) => s.name === ".vendor_cert"), PE_LIMITS.vendorCertBytes);
   const nul = sbat ? sbat.indexOf(0) : -1;
   return {
     machine: (MACHINES as Record<number, PeImage["machine"]>)[coff.Machine] ?? `0x${coff.Machine.toString(16)}`,
@@ -147,6 +152,7 @@ export function readPe(buf: Buffer, where?: string): PeImage {
     certificates,
     sbat: sbat ? sbat.toString("utf8", 0, nul < 0 ? sbat.length : nul) : null,
     sbatLevel,
+    vendorCert,
   };
 }
 

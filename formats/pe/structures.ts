@@ -100,3 +100,15 @@ export const SBAT_LEVEL_HEADER = defineRecord(12, {
   previousAt: u32le(4),
   latestAt: u32le(8),
 });
+
+/**
+ * shim's `.vendor_cert` section starts with this table (shim's cert.S / shim.h `cert_table`):
+ * the vendor's authorized certificate (DER, or an EFI_SIGNATURE_LIST when shim was built with a
+ * vendor db) and its deauthorized list (dbx), each at an offset from the section's start.
+ */
+export const VENDOR_CERT_TABLE = defineRecord(16, {
+  authorizedSize: u32le(0),
+  deauthorizedSize: u32le(4),
+  authorizedAt: u32le(8),
+  deauthorizedAt: u32le(12),
+});

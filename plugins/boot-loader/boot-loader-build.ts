@@ -25,13 +25,16 @@ export const BOOT_LOADER_FILES = {
   "bios-core": { file: "core.img", mediaPath: "boot/grub/i386-pc/core.img", firmware: "bios", arch: "x86" },
   "uefi-x86": { file: "BOOTIA32.EFI", mediaPath: "EFI/BOOT/BOOTIA32.EFI", firmware: "uefi", arch: "x86" },
   "uefi-x64": { file: "BOOTX64.EFI", mediaPath: "EFI/BOOT/BOOTX64.EFI", firmware: "uefi", arch: "x64" },
-} as const satisfies Record<BootFileRole, { file: string; mediaPath: string; firmware: Firmware; arch: Arch }>;
+} as const satisfies Record<GrubBootRole, { file: string; mediaPath: string; firmware: Firmware; arch: Arch }>;
+
+/** The roles bootmedia's own GRUB build fills (a Secure Boot chain adds the shim's loader). */
+export type GrubBootRole = Exclude<BootFileRole, "uefi-x64-loader">;
 
 export interface BootLoaderFiles {
   /** The cache folder holding the files. */
   dir: string;
   /** Local path of each role's file. */
-  files: Record<BootFileRole, string>;
+  files: Record<GrubBootRole, string>;
   /** True when this call built them (false: taken from the cache). */
   built: boolean;
 }
@@ -82,7 +85,7 @@ async function grubVersion(): Promise<string> {
 }
 
 const filesIn = (dir: string) =>
-  Object.fromEntries(Object.entries(BOOT_LOADER_FILES).map(([role, f]) => [role, join(dir, f.file)])) as Record<BootFileRole, string>;
+  Object.fromEntries(Object.entries(BOOT_LOADER_FILES).map(([role, f]) => [role, join(dir, f.file)])) as Record<GrubBootRole, string>;
 
 /** BM2010, as for the content cache: the boot loader's cache lives in it. */
 function cacheUnusable(cacheDir: string, e: unknown): BootmediaError {
@@ -120,4 +123,40 @@ export async function ensureBootLoader(cacheDir: string, log: (line: string) => 
   }
   log(`boot loader: built GRUB boot files with ${version} into ${dir} (${((performance.now() - start) / 1000).toFixed(1)} s)`);
   return { dir, files: filesIn(dir), built: true };
+}
+
+/**
+ * The x64 UEFI GRUB a shim starts (EFI/BOOT/grubx64.efi of a Secure Boot chain): the same
+ * build as BOOTX64.EFI plus an `.sbat` section, which shim requires of every loader it
+ * starts (shim's SBAT.md). Cached beside the boot files, keyed by the SBAT text as well.
+ */
+export async function ensureSbatGrub(cacheDir: string, sbatCsv: string, log: (line: string) => void = () => {}): Promise<string> {
+  const key = createHash("sha256").update(await bootLoaderKey(checkTools())).update(sbatCsv).digest("hex").slice(0, 16);
+  const dir = join(cacheDir, `sbat-${key}`);
+  const file = join(dir, "grubx64.efi");
+  if (existsSync(join(dir, "complete"))) return file;
+  const tmp = `${dir}.tmp-${process.pid}`;
+  try {
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    await writeFile(join(tmp, "sbat.csv"), sbatCsv);
+  } catch (e) {
+    throw cacheUnusable(cacheDir, e);
+  }
+  await buildGrubImage("uefi-x64", join(tmp, "grubx64.efi"), ["--sbat", join(tmp, "sbat.csv")]);
+  try {
+    await writeFile(join(tmp, "complete"), `${await grubVersion()}\n`);
+    await rename(tmp, dir);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    if (!existsSync(join(dir, "complete"))) throw cacheUnusable(cacheDir, e);
+  }
+  log(`boot loader: built the x64 GRUB with SBAT for shim into ${dir}`);
+  return file;
+}
+
+/** `grub-mkimage --version`'s package version (e.g. 2.06-13+deb12u2), to match Debian's signed GRUB's SBAT. */
+export async function grubPackageVersion(): Promise<string> {
+  checkTools();
+  return (await grubVersion()).replace(/^.*\)\s*/, "").trim();
 }

@@ -7,9 +7,9 @@ import { statSync } from "node:fs";
 import { FIRMWARES, type Arch, type Firmware } from "../../core/compat.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
-import type { BootFileRole, ContentPackage, MediaLayout } from "../../core/types.ts";
+import type { ContentPackage, MediaLayout } from "../../core/types.ts";
 import { bootImagesOf } from "../boot-image/boot-image-plugin.ts";
-import { BOOT_LOADER_FILES, bootLoaderCacheDir, ensureBootLoader } from "./boot-loader-build.ts";
+import { BOOT_LOADER_FILES, bootLoaderCacheDir, ensureBootLoader, type GrubBootRole } from "./boot-loader-build.ts";
 import { GRUB_CFG_MEDIA_PATH, renderGrubCfg, type GrubImage } from "./grub-cfg.ts";
 import { BOOT_LOADER } from "./spec.ts";
 import "./codes.ts";
@@ -23,10 +23,10 @@ export const firmwareOf = (pkg: ContentPackage): readonly Firmware[] => pkg.boot
  * The boot files the media needs: the BIOS ones when any image boots on BIOS; a UEFI file
  * only for a bitness the media has an image of (UEFI firmware starts only its own bitness).
  */
-export function bootRolesFor(images: readonly ContentPackage[]): BootFileRole[] {
+export function bootRolesFor(images: readonly ContentPackage[]): GrubBootRole[] {
   const bios = images.some((p) => firmwareOf(p).includes("bios"));
   const uefi = (arch: Arch) => images.some((p) => p.bootImage!.arch === arch && firmwareOf(p).includes("uefi"));
-  return (Object.keys(BOOT_LOADER_FILES) as BootFileRole[]).filter((role) => {
+  return (Object.keys(BOOT_LOADER_FILES) as GrubBootRole[]).filter((role) => {
     const t = BOOT_LOADER_FILES[role];
     return t.firmware === "bios" ? bios : uefi(t.arch);
   });

@@ -10,6 +10,8 @@ import { looksLikePe, parseSbat, readAuthenticode, readPe, readSbatLevelSection,
 import type { MediaChain } from "../../core/secure-boot.ts";
 import type { OpenedMedia } from "../media-manifest/open-media.ts";
 import { LATEST_SBAT_LEVEL, SBAT_LEVELS_SOURCE } from "./sbat-levels.ts";
+import { shimVendorSubject } from "./debian-chain.ts";
+import { kernelSigners, type KernelTrust } from "./kernel-trust.ts";
 
 export interface EfiBinary {
   /** Media path; inside the El Torito EFI image: `<eltorito-efi@LBA>/EFI/BOOT/BOOTX64.EFI`. */
@@ -89,28 +91,30 @@ function chainOf(b: EfiBinary): { chain: ChainKind; detail: string } {
   return { chain: "own-key", detail: `signed by ${b.signers.join("; ")}: starts where that key is enrolled in db` };
 }
 
-/** Signers of any one file of the media (e.g. a kernel), read as an EFI binary. */
-export async function signersOfFile(media: OpenedMedia, path: string): Promise<EfiBinary | undefined> {
-  const buf = await media.read(path);
-  return buf ? describeBinary(path, buf, []) : undefined;
-}
-
 /**
  * The chain of core/secure-boot.ts the media carry, for the testbed's expected verdicts: read
- * from the x64 removable-media boot file and the kernels the media configuration names.
+ * from the x64 removable-media boot file and the kernels the media configuration names. When
+ * that boot file is a shim, a kernel is trusted if signed by the db key (own-key) or by a
+ * certificate the shim's vendor certificate issued (kernel-trust.ts), as shim decides.
  */
 export async function mediaChainOf(media: OpenedMedia, report: SecureBootReport, kernels: readonly string[]): Promise<MediaChain> {
   const boot = report.binaries.find((b) => /(^|\/)EFI\/BOOT\/BOOTX64\.EFI$/i.test(b.path));
   const kind = boot ? chainOf(boot).chain : "unsigned";
   if (!boot || kind === "none" || kind === "unsigned") return { chain: "unsigned", kernelSigned: false };
-  const kernelSigners = await Promise.all(kernels.map((k) => signersOfFile(media, k)));
-  if (kind === "signed") {
-    // shim trusts its vendor key: a kernel signed by anyone but that key is refused at boot; Debian's kernels carry Debian's.
-    return { chain: "signed", kernelSigned: kernels.length > 0 && kernelSigners.every((k) => !!k && k.signers.length > 0) };
-  }
-  const signerSha256 = boot.signerSha256[0] || undefined;
-  const kernelSigned = kernels.length > 0 && kernelSigners.every((k) => !!k && !!signerSha256 && k.signerSha256.includes(signerSha256));
-  return { chain: "own-key", ...(signerSha256 ? { signerSha256 } : {}), kernelSigned };
+  const bootBytes = await readSource(media, boot.path);
+  const vendorSubject = bootBytes && boot.sbat.some((e) => e.component === "shim") ? shimVendorSubject(bootBytes, boot.path) : null;
+  const signerSha256 = kind === "own-key" ? boot.signerSha256[0] || undefined : undefined;
+  const trust: KernelTrust = { vendorSubject, ...(signerSha256 ? { certificateSha256: signerSha256 } : {}) };
+  const kernelSigned = kernels.length > 0 && (await Promise.all(kernels.map(async (k) => {
+    const buf = await media.read(k);
+    return !!buf && kernelSigners(buf, trust, k).trusted;
+  }))).every(Boolean);
+  return kind === "signed" ? { chain: "signed", kernelSigned } : { chain: "own-key", ...(signerSha256 ? { signerSha256 } : {}), kernelSigned };
+}
+
+/** The bytes of a binary the report lists (a media file, or one inside the El Torito EFI image). */
+async function readSource(media: OpenedMedia, path: string): Promise<Buffer | undefined> {
+  return (await efiSources(media)).find((s) => s.path === path)?.read();
 }
 
 export async function reportSecureBoot(media: OpenedMedia): Promise<SecureBootReport> {

@@ -1,16 +1,22 @@
 /**
- * Secure Boot: refuses media whose boot chain a machine of the spec (secureBoot: true) would
- * reject, by the rules of core/secure-boot.ts. bootmedia owns the boot loader (plugins/boot-loader):
- * its GRUB comes from grub-mkimage, unsigned, so every media's chain is `unsigned` until a chain
- * option (signed shim + Debian GRUB, or own-key signing) exists; the rules are written for all three.
+ * Secure Boot: puts the chain `secureBoot.chain` asks for on the media (chain-layout.ts) and
+ * refuses media whose chain a machine of the spec (secureBoot: true) would reject, by the
+ * rules of core/secure-boot.ts: from the spec at validation, and from the kernels' own
+ * signatures once they are fetched.
  */
 import { diagnostic } from "../../base/diagnostics.ts";
 import { BootmediaError } from "../../base/errors.ts";
 import { planBoot } from "../../core/compat.ts";
-import { planSecureBoot, SB_REFUSALS, type MediaChain } from "../../core/secure-boot.ts";
+import { LAYOUT_STAGE } from "../../core/hooks.ts";
+import { planSecureBoot, SB_REFUSALS, type MediaChain, type SbChain } from "../../core/secure-boot.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
+import type { ResolvedMedia } from "../../core/types.ts";
 import { bootImagesOf } from "../boot-image/boot-image-plugin.ts";
+import { layoutChain } from "./chain-layout.ts";
 import { REFUSAL_CODES } from "./codes.ts";
+import { checkKernels } from "./kernel-check.ts";
+import { loadSigner, type Signer } from "./signing-key.ts";
+import { SECURE_BOOT } from "./spec.ts";
 import { resolveTrust } from "./trust.ts";
 
 export const PLUGIN_NAME = "SecureBootPlugin";
@@ -18,23 +24,41 @@ export const PLUGIN_NAME = "SecureBootPlugin";
 /** bootmedia's own GRUB build, unsigned. */
 export const UNSIGNED_CHAIN: MediaChain = { chain: "unsigned", kernelSigned: false };
 
-/** The chain this build puts on the media. */
-function mediaChain(): MediaChain {
-  return UNSIGNED_CHAIN;
+export const chainOf = (media: ResolvedMedia): SbChain => SECURE_BOOT.of(media.spec)?.chain ?? "unsigned";
+
+/** The Secure Boot machines of the spec, each with where it stands in the spec. */
+export function secureBootMachines(media: ResolvedMedia) {
+  return media.spec.machines.flatMap((m, i) => (m.secureBoot && m.firmware === "uefi" ? [{ m, where: `machines[${i}] (${m.arch}-${m.firmware}, Secure Boot)` }] : []));
 }
 
 export class SecureBootPlugin implements Plugin {
   readonly name = PLUGIN_NAME;
+  /** The own-key chain's signer, read once per build (validation) and used by the layout. */
+  private signer: Signer | undefined;
+
+  private async signerFor(build: PluginBuild, media: ResolvedMedia): Promise<Signer | undefined> {
+    const signing = SECURE_BOOT.of(media.spec)?.signing;
+    if (chainOf(media) !== "own-key" || !signing) return undefined;
+    this.signer ??= await loadSigner(signing, media.specDir, build.context.redactor, "secureBoot.signing");
+    return this.signer;
+  }
 
   apply(build: PluginBuild): void {
     build.hooks.validate.tapPromise(PLUGIN_NAME, async (media, reporter) => {
-      const images = bootImagesOf(media);
-      const arches = images.map((p) => p.bootImage!.arch);
-      for (const [i, m] of media.spec.machines.entries()) {
-        if (!m.secureBoot || m.firmware !== "uefi") continue;
-        const where = `machines[${i}] (${m.arch}-${m.firmware}, Secure Boot)`;
-        const plan = planBoot(m, arches);
-        if (!plan.ok) continue; // BootImagePlugin reports it
+      let signer: Signer | undefined;
+      try {
+        signer = await this.signerFor(build, media);
+      } catch (e) {
+        if (!(e instanceof BootmediaError)) throw e;
+        reporter.report(diagnostic(e.code, e.message, { path: "secureBoot.signing", source: PLUGIN_NAME }));
+        return;
+      }
+      const chain = chainOf(media);
+      // The kernels' signatures are read once fetched (kernel-check.ts); here the spec's word.
+      const mediaChain: MediaChain = chain === "unsigned" ? UNSIGNED_CHAIN : { chain, kernelSigned: true, ...(signer ? { signerSha256: signer.certificateSha256 } : {}) };
+      const arches = bootImagesOf(media).map((p) => p.bootImage!.arch);
+      for (const { m, where } of secureBootMachines(media)) {
+        if (!planBoot(m, arches).ok) continue; // BootImagePlugin reports it
         let trust;
         try {
           trust = await resolveTrust(m.trust, media.specDir, where);
@@ -43,12 +67,24 @@ export class SecureBootPlugin implements Plugin {
           reporter.report(diagnostic(e.code, e.message, { path: where, source: PLUGIN_NAME }));
           continue;
         }
-        const chain = mediaChain();
-        const sb = planSecureBoot({ ...m, trust }, chain);
+        const sb = planSecureBoot({ ...m, trust }, mediaChain);
         if (!sb.ok) {
-          reporter.report(diagnostic(REFUSAL_CODES[sb.refusal], `${where}: ${SB_REFUSALS[sb.refusal]} (the media's boot chain: ${chain.chain})`, { path: where, source: PLUGIN_NAME }));
+          reporter.report(diagnostic(REFUSAL_CODES[sb.refusal], `${where}: ${SB_REFUSALS[sb.refusal]} (the media's boot chain: ${chain})`, { path: where, source: PLUGIN_NAME }));
         }
       }
+    });
+
+    build.hooks.afterFetch.tapPromise(PLUGIN_NAME, async (media) => {
+      const chain = chainOf(media);
+      if (chain === "unsigned") return;
+      await checkKernels(media, chain, await this.signerFor(build, media), (line) => build.context.log.write("secure-boot", line));
+    });
+
+    // After the boot loader has put bootmedia's GRUB at EFI/BOOT/BOOTX64.EFI (stage BOOT).
+    build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.BOOT + 10 }, async (layout, media) => {
+      const chain = chainOf(media);
+      if (chain === "unsigned") return layout;
+      return layoutChain(layout, chain, await this.signerFor(build, media), build.context.cache.dir, (line) => build.context.log.write("secure-boot", line));
     });
   }
 }

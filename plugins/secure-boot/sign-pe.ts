@@ -1,0 +1,33 @@
+/**
+ * Authenticode-signs EFI binaries and kernels with sbsign (Debian's sbsigntool): the signature
+ * is appended to any the file already carries (a Debian-signed kernel keeps Debian's). The
+ * key goes to sbsign through a pipe, never into a file.
+ */
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { BootmediaError } from "../../base/errors.ts";
+import { scratchDir } from "../../core/scratch.ts";
+import type { Signer } from "./signing-key.ts";
+import "./codes.ts";
+
+/** The signed copy of `input` (a PE/COFF image); `label` names it in errors. */
+export async function signPe(input: Buffer, signer: Signer, label: string): Promise<Buffer> {
+  const dir = await scratchDir("sign");
+  try {
+    await mkdir(dir, { recursive: true });
+    const unsigned = join(dir, "unsigned.efi");
+    const signed = join(dir, "signed.efi");
+    await writeFile(unsigned, input);
+    const { execa } = await import("execa");
+    // Node's stdin pipe is a socket, which sbsign cannot open by path: bash's process
+    // substitution turns it into a pipe (/dev/fd/N) for sbsign's --key.
+    const r = await execa("bash", ["-c", 'command -v sbsign >/dev/null || exit 127; exec sbsign --key <(cat) --cert "$1" --output "$2" "$3"', "sign-pe", signer.certificatePath, signed, unsigned], { input: signer.keyPem, reject: false });
+    if (r.exitCode === 127) throw new BootmediaError("BM4403", "sbsign is not installed (Debian package sbsigntool)", { where: "sbsign" });
+    if (r.exitCode !== 0) {
+      throw new BootmediaError("BM4404", `sbsign could not sign ${label}: ${r.stderr.trim() || `exit code ${r.exitCode}`}`, { where: label });
+    }
+    return await readFile(signed);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

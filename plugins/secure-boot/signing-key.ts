@@ -1,0 +1,64 @@
+/**
+ * The own-key chain's signer: the private key by reference (its password too, when it is
+ * encrypted) and its certificate. The key is decrypted in memory and handed to sbsign over a
+ * pipe (sign-pe.ts): no unencrypted copy is ever written to disk, and its text is redacted
+ * from logs like every secret.
+ */
+import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { BootmediaError } from "../../base/errors.ts";
+import { resolveSecret, type Redactor } from "../../core/secrets.ts";
+import type { SecretRef } from "../../core/spec-schema.ts";
+import { certificateSha256 } from "./trust.ts";
+import "./codes.ts";
+
+export interface SigningSettings {
+  key: SecretRef;
+  certificate: string;
+  password?: SecretRef | undefined;
+}
+
+export interface Signer {
+  /** The key as unencrypted PKCS#8 PEM: kept in memory, piped to sbsign. */
+  keyPem: string;
+  certificatePath: string;
+  certificateSha256: string;
+  /** The certificate's subject, one-line (`/CN=...`), as sbverify prints it. */
+  subject: string;
+}
+
+/** OpenSSL's one-line form of a Node X509Certificate name ("C=US\nCN=x" -> "/C=US/CN=x"). */
+export function oneLineName(name: string): string {
+  return name.split("\n").filter(Boolean).map((part) => `/${part}`).join("");
+}
+
+export async function loadSigner(s: SigningSettings, specDir: string, redactor: Redactor, where: string): Promise<Signer> {
+  const keyText = await resolveSecret(s.key, specDir, redactor, `${where}.key`);
+  const password = s.password ? await resolveSecret(s.password, specDir, redactor, `${where}.password`) : undefined;
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: keyText, format: "pem", ...(password !== undefined ? { passphrase: password } : {}) });
+  } catch {
+    // OpenSSL's message may quote the input: say only what went wrong.
+    throw new BootmediaError("BM3707", `${where}.key: cannot read the signing key (not a PEM private key${password === undefined ? ", or encrypted and no password given" : ", or the password is wrong"})`, { where: `${where}.key` });
+  }
+  const certificatePath = resolve(specDir, s.certificate);
+  let cert: X509Certificate;
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(certificatePath);
+    cert = new X509Certificate(bytes);
+  } catch (e) {
+    throw new BootmediaError("BM3707", `${where}.certificate: cannot read the certificate ${s.certificate}: ${(e as Error).message}`, { where: certificatePath, cause: e });
+  }
+  if (!cert.checkPrivateKey(key)) {
+    throw new BootmediaError("BM3708", `${where}: the certificate ${s.certificate} (${oneLineName(cert.subject)}) does not belong to the signing key`, { where: certificatePath });
+  }
+  if (key.asymmetricKeyType !== "rsa") {
+    throw new BootmediaError("BM3708", `${where}: the signing key is ${key.asymmetricKeyType}; UEFI firmware and shim verify RSA signatures only`, { where: `${where}.key` });
+  }
+  const keyPem = key.export({ type: "pkcs8", format: "pem" }).toString();
+  redactor.add(keyPem.trim());
+  return { keyPem, certificatePath, certificateSha256: certificateSha256(bytes), subject: oneLineName(cert.subject) };
+}
