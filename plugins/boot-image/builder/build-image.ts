@@ -20,6 +20,9 @@ import type { Arch } from "../../../core/compat.ts";
 import { silentProgress, type Progress } from "../../../core/progress.ts";
 import type { ContentPackage } from "../../../core/types.ts";
 import { bootLoaderCacheDir, ensureBootLoader } from "../../boot-loader/boot-loader-build.ts";
+import { kernelSigners } from "../../secure-boot/kernel-trust.ts";
+import { signPe } from "../../secure-boot/sign-pe.ts";
+import type { Signer } from "../../secure-boot/signing-key.ts";
 import { ARCH_RECIPES, initrdMediaPath, kernelMediaPath, MODULE_GROUPS, REFERENCE_CMDLINE, RUNTIME_BINARIES, RUNTIME_PACKAGES } from "./config.ts";
 import { downloadDeb, extractDeb, findKernelRelease, lookupDebs, type DebRef } from "./debs.ts";
 import { AGENT_INIT, AGENT_LIBS, buildInitramfs, MP_AGENT_SCRIPT, UNLOCK_SCRIPT, type ModuleGroups } from "./initramfs.ts";
@@ -48,6 +51,11 @@ export interface BootImageBuildOptions {
   force?: boolean;
   /** The boot-loader cache to warm (default: `boot-loader/` of the content cache). */
   bootLoaderCache?: string;
+  /**
+   * Own-key chain: the kernel gets this key's Authenticode signature, appended by sbsign to
+   * Debian's (kept, so the image serves the signed chain too). x64 only (no ia32 chain).
+   */
+  signer?: Signer;
   progress?: Progress;
   log?: (line: string) => void;
 }
@@ -57,6 +65,8 @@ export interface BootImageBuildResult {
   /** True when the stamp matched and nothing was rebuilt. */
   upToDate: boolean;
   packageDir: string;
+  /** Subject of the certificate whose key signed the kernel (with `signer`). */
+  kernelSignedBy?: string;
 }
 
 /** A source file of the builder: the .ts in a checkout, its compiled .js in an installed package. */
@@ -71,6 +81,9 @@ const INPUT_FILES = [
   UNLOCK_SCRIPT,
   ...["cpio/newc.ts", "cpio/writer.ts", "record.ts"].map((f) => sourceFile(`formats/${f}`)),
 ];
+
+/** The signer's code: a change re-signs (only signed builds hash it). */
+const SIGN_PE_SOURCE = sourceFile("plugins/secure-boot/sign-pe.ts");
 
 const REQUIRED_TOOLS = { "apt-get": "apt", "apt-cache": "apt", "dpkg-deb": "dpkg", depmod: "kmod", readelf: "binutils" } as const;
 
@@ -131,6 +144,9 @@ async function timed<T>(progress: Progress, stage: string, step: () => Promise<T
 /** Builds one boot-image package into `opts.library` unless its stamp says it is current. */
 export async function buildBootImage(opts: BootImageBuildOptions): Promise<BootImageBuildResult> {
   const log = opts.log ?? (() => {});
+  if (opts.signer && opts.arch !== "x64") {
+    throw new BootmediaError("BM3704", `a signing key was given for an ${opts.arch} boot image: Secure Boot chains exist for x64 UEFI only, so its kernel is not signed`, { where: opts.arch });
+  }
   await checkTools();
   await mkdir(opts.workDir, { recursive: true });
   return withDirLock(join(opts.workDir, ".lock"), () => buildLocked(opts, log), log);
@@ -149,8 +165,10 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
   const stamp = {
     id, arch, kernelPackage, drivers: opts.drivers ?? null,
     debs: Object.fromEntries([debs.kernel, debs.busybox, ...debs.runtime].map((d) => [d.name, d.version])),
-    inputsSha256: await hashInputs(INPUT_FILES),
+    inputsSha256: await hashInputs(opts.signer ? [...INPUT_FILES, SIGN_PE_SOURCE] : INPUT_FILES),
     sourceDateEpoch: opts.sourceDateEpoch ?? null,
+    // Only when signing, so the stamps of unsigned builds stay as they were.
+    ...(opts.signer ? { signingCertificateSha256: opts.signer.certificateSha256 } : {}),
   };
   const stampFile = join(opts.workDir, "stamps", `${id}.json`);
   const stampText = `${JSON.stringify(stamp, null, 2)}\n`;
@@ -159,7 +177,8 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
   await timed(progress, "boot loader", () => ensureBootLoader(opts.bootLoaderCache ?? bootLoaderCacheDir(defaultCacheDir()), log));
   if (!opts.force && oldStamp === stampText && (await packagesIntact(library, [id]))) {
     log(`up to date: ${id} in ${library}`);
-    return { manifest: JSON.parse(await readFile(join(packageDir, "package.json"), "utf8")) as ContentPackage, upToDate: true, packageDir };
+    if (opts.signer) log(`${arch}: kernel signed by ${opts.signer.subject} (unchanged)`);
+    return { manifest: JSON.parse(await readFile(join(packageDir, "package.json"), "utf8")) as ContentPackage, upToDate: true, packageDir, ...signedBy(opts.signer) };
   }
   await rm(stampFile, { force: true });
 
@@ -178,6 +197,7 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
   const vmlinuz = join(kernelRoot, "boot", `vmlinuz-${release}`);
   if (!existsSync(vmlinuz)) throw new BootmediaError("BM2203", `${vmlinuz} is missing`, { where: vmlinuz });
   const sourceDateEpoch = opts.sourceDateEpoch ?? Math.floor((await stat(vmlinuz)).mtimeMs / 1000);
+  const kernelFile = opts.signer ? await timed(progress, "sign kernel", () => signKernel(vmlinuz, join(work, "vmlinuz.signed"), opts.signer!, debs.kernel, log)) : vmlinuz;
   await execa("depmod", ["-b", kernelRoot, release]);
   const groups = moduleGroupsFor(opts.drivers, await readFile(join(kernelRoot, "lib/modules", release, "modules.dep"), "utf8"));
   const initrd = join(work, "initrd.img");
@@ -190,7 +210,7 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
       name: opts.id ? `Boot image ${id} (${arch})` : recipe.name,
       version: debs.kernel.version,
       bootImage: { arch, drivers: modules, kernel: kernelMediaPath(arch), initrd: initrdMediaPath(arch), cmdline: REFERENCE_CMDLINE },
-      files: new Map([[kernelMediaPath(arch), vmlinuz], [initrdMediaPath(arch), initrd]]),
+      files: new Map([[kernelMediaPath(arch), kernelFile], [initrdMediaPath(arch), initrd]]),
       initramfs: {
         packages: Object.fromEntries([debs.busybox, ...debs.runtime].map((d) => [d.name, d.version])),
         runtime: runtime.map((f) => f.path),
@@ -200,5 +220,22 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
   await mkdir(join(opts.workDir, "stamps"), { recursive: true });
   await writeFile(stampFile, stampText);
   log(`${arch}: wrote ${packageDir} (${manifest.files.length} files, ${modules.length} modules)`);
-  return { manifest, upToDate: false, packageDir };
+  return { manifest, upToDate: false, packageDir, ...signedBy(opts.signer) };
+}
+
+const signedBy = (signer: Signer | undefined) => (signer ? { kernelSignedBy: signer.subject } : {});
+
+/**
+ * Appends the signer's Authenticode signature to the Debian kernel (sbsign, key piped by
+ * signPe) into `out`, in the work folder: the package is written from it afterwards, so a
+ * failure leaves nothing in the library. The signature is read back as a check.
+ */
+async function signKernel(vmlinuz: string, out: string, signer: Signer, deb: DebRef, log: (l: string) => void): Promise<string> {
+  const label = `the kernel of ${deb.name} ${deb.version}`;
+  const signed = await signPe(await readFile(vmlinuz), signer, label);
+  const found = kernelSigners(signed, { certificateSha256: signer.certificateSha256 }, out);
+  if (!found.trusted) throw new BootmediaError("BM4404", `sbsign returned ${label} without a signature by ${signer.subject}`, { where: vmlinuz });
+  await writeFile(out, signed);
+  log(`x64: kernel signed by ${signer.subject} (certificate sha256 ${signer.certificateSha256}); its signatures: ${found.signers.join(", ")}`);
+  return out;
 }
