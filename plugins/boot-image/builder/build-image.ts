@@ -20,8 +20,6 @@ import type { Arch } from "../../../core/compat.ts";
 import { silentProgress, type Progress } from "../../../core/progress.ts";
 import type { ContentPackage } from "../../../core/types.ts";
 import { bootLoaderCacheDir, ensureBootLoader } from "../../boot-loader/boot-loader-build.ts";
-import { kernelSigners } from "../../secure-boot/kernel-trust.ts";
-import { signPe } from "../../secure-boot/sign-pe.ts";
 import type { Signer } from "../../secure-boot/signing-key.ts";
 import { ARCH_RECIPES, initrdMediaPath, kernelMediaPath, MODULE_GROUPS, REFERENCE_CMDLINE, RUNTIME_BINARIES, RUNTIME_PACKAGES } from "./config.ts";
 import { downloadDeb, extractDeb, findKernelRelease, lookupDebs, type DebRef } from "./debs.ts";
@@ -30,6 +28,7 @@ import { withDirLock } from "./lock.ts";
 import { parseModulesDep } from "./modules.ts";
 import { writeContentPackage } from "./package.ts";
 import { collectRuntime } from "./runtime.ts";
+import { signKernel } from "./sign-kernel.ts";
 import { hashInputs, packagesIntact } from "./stamp.ts";
 import "./codes.ts";
 
@@ -82,8 +81,8 @@ const INPUT_FILES = [
   ...["cpio/newc.ts", "cpio/writer.ts", "record.ts"].map((f) => sourceFile(`formats/${f}`)),
 ];
 
-/** The signer's code: a change re-signs (only signed builds hash it). */
-const SIGN_PE_SOURCE = sourceFile("plugins/secure-boot/sign-pe.ts");
+/** The signing code: a change re-signs (only signed builds hash it). */
+const SIGNING_FILES = [sourceFile("plugins/boot-image/builder/sign-kernel.ts"), sourceFile("plugins/secure-boot/sign-pe.ts")];
 
 const REQUIRED_TOOLS = { "apt-get": "apt", "apt-cache": "apt", "dpkg-deb": "dpkg", depmod: "kmod", readelf: "binutils" } as const;
 
@@ -165,7 +164,7 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
   const stamp = {
     id, arch, kernelPackage, drivers: opts.drivers ?? null,
     debs: Object.fromEntries([debs.kernel, debs.busybox, ...debs.runtime].map((d) => [d.name, d.version])),
-    inputsSha256: await hashInputs(opts.signer ? [...INPUT_FILES, SIGN_PE_SOURCE] : INPUT_FILES),
+    inputsSha256: await hashInputs(opts.signer ? [...INPUT_FILES, ...SIGNING_FILES] : INPUT_FILES),
     sourceDateEpoch: opts.sourceDateEpoch ?? null,
     // Only when signing, so the stamps of unsigned builds stay as they were.
     ...(opts.signer ? { signingCertificateSha256: opts.signer.certificateSha256 } : {}),
@@ -197,7 +196,12 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
   const vmlinuz = join(kernelRoot, "boot", `vmlinuz-${release}`);
   if (!existsSync(vmlinuz)) throw new BootmediaError("BM2203", `${vmlinuz} is missing`, { where: vmlinuz });
   const sourceDateEpoch = opts.sourceDateEpoch ?? Math.floor((await stat(vmlinuz)).mtimeMs / 1000);
-  const kernelFile = opts.signer ? await timed(progress, "sign kernel", () => signKernel(vmlinuz, join(work, "vmlinuz.signed"), opts.signer!, debs.kernel, log)) : vmlinuz;
+  const signer = opts.signer;
+  const kernelFile = !signer ? vmlinuz : await timed(progress, "sign kernel", async () => {
+    const signed = await signKernel(vmlinuz, join(work, "vmlinuz.signed"), signer, `the kernel of ${debs.kernel.name} ${debs.kernel.version}`);
+    log(`${arch}: kernel signed by ${signed.subject} (certificate sha256 ${signer.certificateSha256}); its signatures: ${signed.signers.join(", ")}`);
+    return signed.file;
+  });
   await execa("depmod", ["-b", kernelRoot, release]);
   const groups = moduleGroupsFor(opts.drivers, await readFile(join(kernelRoot, "lib/modules", release, "modules.dep"), "utf8"));
   const initrd = join(work, "initrd.img");
@@ -225,17 +229,3 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
 
 const signedBy = (signer: Signer | undefined) => (signer ? { kernelSignedBy: signer.subject } : {});
 
-/**
- * Appends the signer's Authenticode signature to the Debian kernel (sbsign, key piped by
- * signPe) into `out`, in the work folder: the package is written from it afterwards, so a
- * failure leaves nothing in the library. The signature is read back as a check.
- */
-async function signKernel(vmlinuz: string, out: string, signer: Signer, deb: DebRef, log: (l: string) => void): Promise<string> {
-  const label = `the kernel of ${deb.name} ${deb.version}`;
-  const signed = await signPe(await readFile(vmlinuz), signer, label);
-  const found = kernelSigners(signed, { certificateSha256: signer.certificateSha256 }, out);
-  if (!found.trusted) throw new BootmediaError("BM4404", `sbsign returned ${label} without a signature by ${signer.subject}`, { where: vmlinuz });
-  await writeFile(out, signed);
-  log(`x64: kernel signed by ${signer.subject} (certificate sha256 ${signer.certificateSha256}); its signatures: ${found.signers.join(", ")}`);
-  return out;
-}
