@@ -86,10 +86,12 @@ const SIGNING_FILES = [sourceFile("plugins/boot-image/builder/sign-kernel.ts"), 
 
 const REQUIRED_TOOLS = { "apt-get": "apt", "apt-cache": "apt", "dpkg-deb": "dpkg", depmod: "kmod", readelf: "binutils" } as const;
 
-async function checkTools(): Promise<void> {
+async function checkTools(signing: boolean): Promise<void> {
+  const missing = async (tool: string) => (await execa("sh", ["-c", `command -v ${tool}`], { reject: false })).exitCode !== 0;
+  // Before any download: signing happens late in the build, sbsign's absence should not.
+  if (signing && (await missing("sbsign"))) throw new BootmediaError("BM4403", "sbsign is not installed (Debian package sbsigntool): it signs the kernel with --signing-key", { where: "sbsign" });
   for (const [tool, pkg] of Object.entries(REQUIRED_TOOLS)) {
-    const r = await execa("sh", ["-c", `command -v ${tool}`], { reject: false });
-    if (r.exitCode !== 0) throw new BootmediaError("BM5201", `${tool} is not installed (Debian package ${pkg})`, { where: tool });
+    if (await missing(tool)) throw new BootmediaError("BM5201", `${tool} is not installed (Debian package ${pkg})`, { where: tool });
   }
 }
 
@@ -146,7 +148,7 @@ export async function buildBootImage(opts: BootImageBuildOptions): Promise<BootI
   if (opts.signer && opts.arch !== "x64") {
     throw new BootmediaError("BM3704", `a signing key was given for an ${opts.arch} boot image: Secure Boot chains exist for x64 UEFI only, so its kernel is not signed`, { where: opts.arch });
   }
-  await checkTools();
+  await checkTools(opts.signer !== undefined);
   await mkdir(opts.workDir, { recursive: true });
   return withDirLock(join(opts.workDir, ".lock"), () => buildLocked(opts, log), log);
 }

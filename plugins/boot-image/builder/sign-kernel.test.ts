@@ -54,5 +54,4 @@ describe("signKernel", () => {
     }
     await expect(stat(out)).rejects.toThrow(/ENOENT/);
   });
-
 });
