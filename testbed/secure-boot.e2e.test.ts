@@ -3,7 +3,8 @@
  * the signed and own-key chains bootmedia builds, and its unsigned media, on both Secure Boot
  * profiles): media signed with a key no firmware trusts, and a signed chain whose kernel lost
  * its signature (made by replacing the kernel of bootmedia's signed media with xorriso, since
- * bootmedia refuses to build it: BM3703). Every expected verdict comes from core/secure-boot.ts
+ * bootmedia refuses to build it: BM3703); and the own-key chain with a kernel signed by the
+ * user's key alone (shim starts it through db). Every expected verdict comes from core/secure-boot.ts
  * reading the media; refusals must end by signature well before the case timeout.
  */
 import { execa } from "execa";
@@ -15,10 +16,12 @@ import { buildReferenceImages } from "../fixtures/boot-images/build.ts";
 import { bootmedia, ROOT } from "../testing/cli.ts";
 import { buildMatrix, type TestCase } from "./matrix.ts";
 import { describeMedia } from "./media-from-inputs.ts";
+import { PROFILES } from "./profiles.ts";
 import { runCase } from "./runner.ts";
 
 const SPEC = join(ROOT, "fixtures/specs/reference.yaml");
 const PROFILE_SET = ["x64-uefi", "x64-uefi-sb-ms", "x64-uefi-sb-own"] as const;
+const SNAKEOIL = PROFILES["x64-uefi-sb-own"].secureBoot;
 /**
  * A refusal by signature comes within seconds of power-on (bench:testbed times it); here it must
  * only come well before the case timeout, since TCG on a loaded 2-core machine is slow (40 s seen at load 13).
@@ -32,6 +35,13 @@ let cases: TestCase[] = [];
 async function build(out: string, flags: string[], env: Record<string, string> = {}): Promise<void> {
   const r = await bootmedia(["build", SPEC, "--boot-image", "BM100064", "--target", "iso", "--out", out, "--quiet", "--machine", "x64-uefi:e1000", ...flags], { env: { SOURCE_DATE_EPOCH: "1764000000", ...env } });
   if (r.exitCode !== 0) throw new Error(`building ${out} failed: ${r.stderr}`);
+}
+
+/** `iso` with its x64 kernel replaced by `kernel`, written to `out` with xorriso (El Torito and system area replayed). */
+async function replaceKernel(iso: string, kernel: string, out: string): Promise<void> {
+  // xorriso ends with SORRY (exit 32: it cannot replay the hybrid MBR partition of boot/efi.img without GPT), yet writes the ISO.
+  const x = await execa("xorriso", ["-indev", iso, "-outdev", out, "-boot_image", "any", "replay", "-map", kernel, "/boot/x64/vmlinuz"], { reject: false });
+  if (![0, 32].includes(x.exitCode ?? -1)) throw new Error(`xorriso: ${x.stderr}`);
 }
 
 beforeAll(async () => {
@@ -51,10 +61,20 @@ beforeAll(async () => {
   await execa("chmod", ["u+w", kernel]);
   await execa("sbattach", ["--remove", kernel]);
   const bareKernel = join(work, "bare-kernel.iso");
-  // xorriso ends with SORRY (exit 32: it cannot replay the hybrid MBR partition of boot/efi.img without GPT), yet writes the ISO.
-  const x = await execa("xorriso", ["-indev", signed, "-outdev", bareKernel, "-boot_image", "any", "replay", "-map", kernel, "/boot/x64/vmlinuz"], { reject: false });
-  if (![0, 32].includes(x.exitCode ?? -1)) throw new Error(`xorriso: ${x.stderr}`);
-  cases = buildMatrix([await describeMedia(otherKey, "other-key"), await describeMedia(bareKernel, "bare-kernel")], PROFILE_SET, ["e1000"]);
+  await replaceKernel(signed, kernel, bareKernel);
+  // The own-key chain (snakeoil) with a kernel signed by the snakeoil key alone: shim can start
+  // it only through db, not through its vendor certificate (Debian's signature is gone).
+  const ownKey = join(work, "own-key.iso");
+  await build(ownKey, ["--secure-boot-chain", "own-key", "--signing-key", `file:${SNAKEOIL.key}`, "--signing-key-password", "env:BM_TEST_SIGNING_PASSWORD", "--signing-cert", SNAKEOIL.certificate], { BM_TEST_SIGNING_PASSWORD: SNAKEOIL.password });
+  const plainKey = join(work, "snakeoil.key");
+  await execa("openssl", ["pkey", "-in", SNAKEOIL.key, "-passin", `pass:${SNAKEOIL.password}`, "-out", plainKey]);
+  const ownKernel = join(work, "vmlinuz.own");
+  await execa("sbsign", ["--key", plainKey, "--cert", SNAKEOIL.certificate, "--output", ownKernel, kernel]);
+  const ownKeyKernel = join(work, "own-key-kernel.iso");
+  await replaceKernel(ownKey, ownKernel, ownKeyKernel);
+  cases = buildMatrix([
+    await describeMedia(otherKey, "other-key"), await describeMedia(bareKernel, "bare-kernel"), await describeMedia(ownKeyKernel, "own-key-kernel"),
+  ], PROFILE_SET, ["e1000"]);
 }, 600_000);
 afterAll(async () => { await rm(work, { recursive: true, force: true }); });
 
@@ -65,12 +85,15 @@ describe("Secure Boot refusals", () => {
       "x64-uefi-sb-ms.bare-kernel.e1000": "secure-boot-refused",
       "x64-uefi-sb-own.other-key.e1000": "secure-boot-refused",
       "x64-uefi-sb-own.bare-kernel.e1000": "secure-boot-refused",
+      "x64-uefi-sb-ms.own-key-kernel.e1000": "secure-boot-refused",
+      "x64-uefi-sb-own.own-key-kernel.e1000": "pass",
       "x64-uefi.other-key.e1000": "pass",
       "x64-uefi.bare-kernel.e1000": "pass",
+      "x64-uefi.own-key-kernel.e1000": "pass",
     });
   });
 
-  it("boots every case: the firmware refuses the untrusted key, GRUB (through shim) the unsigned kernel, both within seconds", async () => {
+  it("boots every case: the firmware refuses the untrusted key, GRUB (through shim) the unsigned kernel, both within seconds; a kernel signed by the db key alone starts", async () => {
     const rows: string[] = [];
     // Who refuses: the firmware for a boot file it does not trust, GRUB for a kernel shim does not verify.
     const refusedBy: Record<string, RegExp> = {
@@ -78,6 +101,7 @@ describe("Secure Boot refusals", () => {
       "x64-uefi-sb-own.other-key.e1000": /^uefi-access-denied: /,
       "x64-uefi-sb-own.bare-kernel.e1000": /^uefi-access-denied: /,
       "x64-uefi-sb-ms.bare-kernel.e1000": /^grub-secure-boot-refused: error: bad shim signature/,
+      "x64-uefi-sb-ms.own-key-kernel.e1000": /^uefi-access-denied: /,
     };
     for (const c of cases) {
       const r = await runCase(c, { reportDir: join(work, "cases"), accel: "tcg", timeoutSec: CASE_TIMEOUT_SEC, silenceSec: 60 });
