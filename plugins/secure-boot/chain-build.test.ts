@@ -24,7 +24,7 @@ const GRUB_SIGNED = DEBIAN_CHAIN_FILES.grubSigned.path;
 const EFI_FILES = ["EFI/BOOT/BOOTX64.EFI", "EFI/BOOT/grubx64.efi", "EFI/BOOT/BOOTIA32.EFI"];
 
 let work: string;
-const built: Record<"unsigned" | "signed" | "ownIso" | "ownUsb", Built> = {} as never;
+const built: Record<"unsigned" | "signed" | "signedUsb" | "ownIso" | "ownUsb", Built> = {} as never;
 /** Extracted copies: where[media][place] is a folder holding EFI/BOOT/... as that place has them. */
 const where: Record<string, Record<string, string>> = {};
 /** An RSA certificate of another key (openssl), which must not verify the own-key binaries. */
@@ -39,6 +39,7 @@ beforeAll(async () => {
   const ownEnv = await ownKeyEnv();
   built.unsigned = await buildReference(join(work, "unsigned.iso"), cache, []);
   built.signed = await buildReference(join(work, "signed.iso"), cache, ["--secure-boot-chain", "signed"]);
+  built.signedUsb = await buildReference(join(work, "signed.img"), cache, ["--secure-boot-chain", "signed", "--target", "usb"]);
   built.ownIso = await buildReference(join(work, "own.iso"), cache, ownKeyArgs("env"), ownEnv);
   built.ownUsb = await buildReference(join(work, "own.img"), cache, [...ownKeyArgs("file"), "--target", "usb"], ownEnv);
   for (const [name, b] of Object.entries(built)) if (b.exitCode !== 0) throw new Error(`building ${name} failed: ${b.stderr}`);
@@ -48,8 +49,10 @@ beforeAll(async () => {
     const esp = await extractIsoEsp(iso, join(work, `${name}.esp.img`));
     where[name] = { tree: await extractIsoTree(iso, join(work, `${name}.tree`)), esp: await mcopyOut(esp, (await mtoolsFiles(esp)).filter((f) => f.startsWith("EFI/")), join(work, `${name}.esp`)) };
   }
-  const usb = built.ownUsb.out;
-  where.ownUsb = { fat: await mcopyOut(usb, EFI_FILES.concat(".disk/info", "boot/grub/grub.cfg"), join(work, "own-usb.fat"), await firstPartitionOffset(usb)) };
+  for (const name of ["signedUsb", "ownUsb"] as const) {
+    const usb = built[name].out;
+    where[name] = { fat: await mcopyOut(usb, EFI_FILES.concat(".disk/info", "boot/grub/grub.cfg"), join(work, `${name}.fat`), await firstPartitionOffset(usb)) };
+  }
 
   otherCert = join(work, "other.pem");
   await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(work, "other.key"), "-out", otherCert, "-subj", "/CN=Not the snakeoil key", "-days", "30"], { stderr: "ignore" });
@@ -62,10 +65,9 @@ afterAll(async () => {
 
 const bytes = (path: string) => readFile(path);
 
-describe("signed chain (ISO)", () => {
-  it("EFI/BOOT/BOOTX64.EFI is Debian's Microsoft-signed shim and grubx64.efi Debian's signed CD GRUB, in the ISO tree and in the El Torito EFI image", async () => {
-    for (const place of ["tree", "esp"]) {
-      const dir = where.signed![place]!;
+describe("signed chain (ISO and USB)", () => {
+  it("EFI/BOOT/BOOTX64.EFI is Debian's Microsoft-signed shim and grubx64.efi Debian's signed CD GRUB, in the ISO tree, the El Torito EFI image and the USB FAT", async () => {
+    for (const [place, dir] of [["tree", where.signed!.tree!], ["esp", where.signed!.esp!], ["usb", where.signedUsb!.fat!]] as const) {
       expect((await bytes(join(dir, "EFI/BOOT/BOOTX64.EFI"))).equals(await bytes(SHIM_SIGNED)), `${place} BOOTX64.EFI`).toBe(true);
       expect((await bytes(join(dir, "EFI/BOOT/grubx64.efi"))).equals(await bytes(GRUB_SIGNED)), `${place} grubx64.efi`).toBe(true);
     }
@@ -75,6 +77,9 @@ describe("signed chain (ISO)", () => {
     const tree = where.signed!.tree!;
     expect(await readFile(join(tree, ".disk/info"), "utf8")).toMatch(/Secure Boot chain: signed/);
     expect((await bytes(join(tree, "boot/grub/grub.cfg"))).equals(await bytes(join(where.unsigned!.tree!, "boot/grub/grub.cfg")))).toBe(true);
+    expect(await readFile(join(where.signedUsb!.fat!, ".disk/info"), "utf8")).toMatch(/Secure Boot chain: signed/);
+    expect((await bytes(join(where.signedUsb!.fat!, "boot/grub/grub.cfg"))).length).toBeGreaterThan(0);
+    expect(await sbverifyList(join(where.signedUsb!.fat!, "EFI/BOOT/BOOTIA32.EFI"))).toMatch(/No signature table present/);
     for (const place of ["tree", "esp"]) {
       const ia32 = join(where.signed![place]!, "EFI/BOOT/BOOTIA32.EFI");
       expect((await bytes(ia32)).equals(await bytes(join(where.unsigned![place]!, "EFI/BOOT/BOOTIA32.EFI"))), `${place} BOOTIA32.EFI is bootmedia's`).toBe(true);
