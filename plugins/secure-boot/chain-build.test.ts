@@ -6,7 +6,7 @@
  */
 import { execa } from "execa";
 import { X509Certificate } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -102,6 +102,16 @@ describe("signed chain (ISO and USB)", () => {
     expect(r.stdout).toMatch(/^ {2}chain of <eltorito-efi@\d+>\/EFI\/BOOT\/BOOTX64\.EFI: signed \(/m);
     expect(r.stdout).toMatch(/^ {2}chain of EFI\/BOOT\/BOOTIA32\.EFI: unsigned/m);
     expect(r.stdout).toContain((await sbverifySubjects(GRUB_SIGNED))[0]);
+  });
+  it("inspect says no chain when shim's loader is missing (the signed USB image without grubx64.efi, deleted by mtools)", async () => {
+    const broken = join(work, "signed-no-loader.img");
+    await copyFile(built.signedUsb.out, broken);
+    await execa("mdel", ["-i", `${broken}@@${await firstPartitionOffset(broken)}`, "::/EFI/BOOT/grubx64.efi"], { env: { MTOOLS_SKIP_CHECK: "1" } });
+    const r = await bootmedia(["inspect", broken]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}chain of EFI\/BOOT\/BOOTX64\.EFI: none \(a signed shim without its loader: no EFI\/BOOT\/grubx64\.efi beside it/m);
+    // The intact image, read the same way, names the chain.
+    expect((await bootmedia(["inspect", built.signedUsb.out])).stdout).toMatch(/^ {2}chain of EFI\/BOOT\/BOOTX64\.EFI: signed \(/m);
   });
 });
 

@@ -10,7 +10,7 @@ import { looksLikePe, parseSbat, readAuthenticode, readPe, readSbatLevelSection,
 import type { MediaChain } from "../../core/secure-boot.ts";
 import type { OpenedMedia } from "../media-manifest/open-media.ts";
 import { LATEST_SBAT_LEVEL, SBAT_LEVELS_SOURCE } from "./sbat-levels.ts";
-import { shimVendorSubject } from "./debian-chain.ts";
+import { SHIM_LOADER_PATH, shimVendorSubject } from "./debian-chain.ts";
 import { kernelSigners, type KernelTrust } from "./kernel-trust.ts";
 
 export interface EfiBinary {
@@ -37,6 +37,7 @@ export interface SecureBootReport {
 
 const MICROSOFT = /\/O=Microsoft Corporation\//;
 const BOOT_FILE = /(^|\/)EFI\/BOOT\/BOOT(X64|IA32|AA64)\.EFI$/i;
+const SHIM_LOADER_NAME = SHIM_LOADER_PATH.slice(SHIM_LOADER_PATH.lastIndexOf("/") + 1);
 
 interface Source { path: string; read: () => Promise<Buffer> }
 
@@ -91,6 +92,14 @@ function chainOf(b: EfiBinary): { chain: ChainKind; detail: string } {
   return { chain: "own-key", detail: `signed by ${b.signers.join("; ")}: starts where that key is enrolled in db` };
 }
 
+/** A shim starts the loader beside it (DEFAULT_LOADER, grubx64.efi): without it the chain goes nowhere. */
+function withLoader(b: EfiBinary, c: { chain: ChainKind; detail: string }, all: readonly EfiBinary[]): { chain: ChainKind; detail: string } {
+  if ((c.chain !== "signed" && c.chain !== "own-key") || !b.sbat.some((e) => e.component === "shim")) return c;
+  const loader = `${b.path.slice(0, b.path.lastIndexOf("/") + 1)}${SHIM_LOADER_NAME}`;
+  if (all.some((x) => x.path.toLowerCase() === loader.toLowerCase())) return c;
+  return { chain: "none", detail: `a ${c.chain} shim without its loader: no ${loader} beside it, so nothing starts` };
+}
+
 /**
  * The chain of core/secure-boot.ts the media carry, for the testbed's expected verdicts: read
  * from the x64 removable-media boot file and the kernels the media configuration names. When
@@ -133,7 +142,7 @@ export async function reportSecureBoot(media: OpenedMedia): Promise<SecureBootRe
     }
   }
   const binaries = bufs.map(({ path, buf }) => describeBinary(path, buf, levels));
-  const chains = binaries.filter((b) => BOOT_FILE.test(b.path)).map((b) => ({ path: b.path, ...chainOf(b) }));
+  const chains = binaries.filter((b) => BOOT_FILE.test(b.path)).map((b) => ({ path: b.path, ...withLoader(b, chainOf(b), binaries) }));
   return { binaries, chains, levels: `${levels.map((l) => l.name).join(", ")} (${SBAT_LEVELS_SOURCE})` };
 }
 
