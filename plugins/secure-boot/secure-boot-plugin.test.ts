@@ -70,6 +70,18 @@ describe("SecureBootPlugin (machines against the built chains, reference media)"
     refused(await own(`x64-uefi+sb=${other}`), "BM3702", /x64-uefi/);
   });
 
+  it("own-key with the certificate in DER (the spec takes PEM or DER): sbsign gets PEM, the media verify with the certificate, a machine trusting the DER file builds", async () => {
+    const der = join(work, "snakeoil.der");
+    await execa("openssl", ["x509", "-in", SNAKEOIL_PEM, "-outform", "DER", "-out", der]);
+    const args = ownKeyArgs("env");
+    args[args.indexOf("--signing-cert") + 1] = der;
+    const b = await build([...args, "--machine", `x64-uefi+sb=${der}`], await ownKeyEnv());
+    builds(b);
+    const shim = join(work, "der-BOOTX64.EFI");
+    await execa("xorriso", ["-osirrox", "on", "-indev", b.out, "-extract", "/EFI/BOOT/BOOTX64.EFI", shim], { stderr: "ignore" });
+    expect((await execa("sbverify", ["--cert", SNAKEOIL_PEM, shim])).stdout).toMatch(/^Signature verification OK$/m);
+  });
+
   it("a 32-bit UEFI machine with Secure Boot is BM3704 whatever the chain", async () => {
     refused(await build(["--secure-boot-chain", "signed", "--machine", "x86-uefi+sb"]), "BM3704", /x86-uefi/);
     refused(await own(`x86-uefi+sb=${SNAKEOIL_PEM}`), "BM3704", /x86-uefi/);
