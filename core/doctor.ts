@@ -46,7 +46,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { name: "GRUB x86_64-efi", check: "/usr/lib/grub/x86_64-efi/kernel.img", debianPackage: "grub-efi-amd64-bin", neededFor: "media: BOOTX64.EFI", features: MEDIA },
   { name: "kmod (depmod)", check: "depmod", debianPackage: "kmod", neededFor: "fixtures: kernel module dependencies", features: FIXTURES },
   { name: "readelf", check: "readelf", debianPackage: "binutils", neededFor: "fixtures: OpenSSL's libraries for the initramfs", features: FIXTURES },
-  { name: "sbsign", check: "sbsign", debianPackage: "sbsigntool", neededFor: "media: the own-key Secure Boot chain (signing); tests: sbverify, the independent signature reader", features: MEDIA },
+  { name: "sbsign", check: "sbsign", debianPackage: "sbsigntool", neededFor: "media and `boot-image build --signing-key`: the own-key Secure Boot chain (signing); tests: sbverify, the independent signature reader", features: MEDIA },
   { name: "shim (Microsoft-signed)", check: "/usr/lib/shim/shimx64.efi.signed", debianPackage: "shim-signed", neededFor: "media: the signed Secure Boot chain", features: MEDIA },
   { name: "shim (unsigned)", check: "/usr/lib/shim/shimx64.efi", debianPackage: "shim-unsigned", neededFor: "media: the own-key Secure Boot chain (signed with your key)", features: MEDIA },
   { name: "GRUB x86_64-efi (Debian-signed)", check: "/usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed", debianPackage: "grub-efi-amd64-signed", neededFor: "media: the signed Secure Boot chain, and the SBAT of the own-key chain's GRUB", features: MEDIA },

@@ -31,6 +31,11 @@ export function formatBytes(n: number): string {
  * BM1013 for anything but a regular file, BM1014 above `maxBytes`.
  */
 export async function readInputFile(path: string, opts: { label: string; maxBytes: number; code: ErrorCode; where?: string }): Promise<string> {
+  return (await readInputBytes(path, opts)).toString("utf8");
+}
+
+/** readInputFile's bytes (a DER certificate, a binary): the same refusals of special files and sizes. */
+export async function readInputBytes(path: string, opts: { label: string; maxBytes: number; code: ErrorCode; where?: string }): Promise<Buffer> {
   const where = opts.where ?? path;
   let fh;
   try {
@@ -46,7 +51,7 @@ export async function readInputFile(path: string, opts: { label: string; maxByte
     }
     const buf = await fh.readFile();
     if (buf.length > opts.maxBytes) throw new BootmediaError("BM1014", `${opts.label} ${path} grew past ${formatBytes(opts.maxBytes)} while read`, { where });
-    return buf.toString("utf8");
+    return buf;
   } catch (e) {
     if (e instanceof BootmediaError) throw e;
     throw new BootmediaError(opts.code, `cannot read ${opts.label} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { where });

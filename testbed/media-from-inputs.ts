@@ -9,7 +9,7 @@ import type { Arch } from "../core/compat.ts";
 import type { BootImageTestbed } from "../core/types.ts";
 import { builtinInspectors } from "../plugins/builtin.ts";
 import { openMedia } from "../plugins/media-manifest/open-media.ts";
-import { mediaChainOf, reportSecureBoot } from "../plugins/secure-boot/efi-report.ts";
+import { reportSecureBoot } from "../plugins/secure-boot/efi-report.ts";
 import type { MediaKind } from "./profiles.ts";
 import type { MediaUnderTest } from "./matrix.ts";
 import "./codes.ts";
@@ -31,8 +31,8 @@ export async function describeMedia(path: string, label?: string): Promise<Media
     for (const image of images) if (image.testbed) imageTestbed[image.arch] = image.testbed;
     // The Secure Boot chain the media really carry decides the Secure Boot profiles' verdicts.
     const opened = await openMedia(path, [inspector]);
-    const kernels = images.filter((i) => i.arch === "x64" && i.kernel).map((i) => i.kernel!);
-    const secureBoot = await mediaChainOf(opened, await reportSecureBoot(opened), kernels);
+    const kernels = images.flatMap((i) => (i.kernel ? [{ path: i.kernel, arch: i.arch }] : []));
+    const secureBoot = (await reportSecureBoot(opened, kernels)).mediaChain;
     return {
       kind: report.kind as MediaKind,
       path,

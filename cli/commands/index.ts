@@ -16,7 +16,7 @@ export const COMMANDS: Record<string, CommandRow> = {
   image: { usage: "image <format> <dir>", describe: "Write an image of a folder with one writer (`bootmedia image --help` lists the formats)", load: () => import("./image.ts") },
   doctor: { usage: "doctor", describe: "List the external tools and firmware the features need, and the Debian packages that provide them", load: () => import("./doctor.ts") },
   dp: { usage: "dp <action> [dir]", describe: "Distribution point: `dp serve <dir>` serves a content library folder over HTTP(S) (Ctrl-C stops)", load: () => import("./dp.ts") },
-  "boot-image": { usage: "boot-image <action>", describe: "Boot images: `boot-image build --arch x86|x64 --out <library>` builds bootmedia's boot image from Debian packages (cached; byte-identical for the same inputs)", load: () => import("./boot-image.ts") },
+  "boot-image": { usage: "boot-image <action>", describe: "Boot images: `boot-image build --arch x86|x64 --out <library>` builds bootmedia's boot image from Debian packages (cached; byte-identical for the same inputs); `--signing-key`, `--signing-cert` sign its kernel for the own-key Secure Boot chain", load: () => import("./boot-image.ts") },
   library: { usage: "library <action> [library] [folder]", describe: "Content library: `add-boot-image <lib> --kernel K [--initrd I] --arch A`, `add <lib> <folder> --type prestart|task-sequence`, `ls <lib>`, `verify <lib>` (sizes and sha256)", load: () => import("./library.ts") },
   cache: { usage: "cache <action>", describe: "Content cache: `ls` (entries, size, age), `verify` (rehash, remove bad), `prune --older-than 30d`", load: () => import("./cache.ts") },
 };

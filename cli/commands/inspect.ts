@@ -2,7 +2,7 @@
 import type { CAC } from "cac";
 import { BootmediaError } from "../../base/errors.ts";
 import { formatDiagnostic } from "../../base/diagnostics.ts";
-import { resolveLazy, type Inspector } from "../../core/plugin.ts";
+import { resolveLazy, type Inspector, type InspectReport } from "../../core/plugin.ts";
 import { loadPlugins } from "../../core/load-plugins.ts";
 import { builtinInspectors } from "../../plugins/builtin.ts";
 import { checkMedia, DEFAULT_WARN_DAYS, type CheckResult } from "../../plugins/media-manifest/check.ts";
@@ -34,7 +34,7 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
         for (const inspector of inspectors) {
           if (!(await inspector.detect(media))) continue;
           const report = await inspector.inspect(media);
-          const secureBoot = SECURE_BOOT_KINDS.includes(String(report.kind)) ? await reportSecureBoot(await openMedia(media, [inspector])) : undefined;
+          const secureBoot = SECURE_BOOT_KINDS.includes(String(report.kind)) ? await reportSecureBoot(await openMedia(media, [inspector]), kernelsOf(report)) : undefined;
           if (flags.json) printJson({ ok: true, ...report, ...(secureBoot ? { secureBoot } : {}) });
           else process.stdout.write(inspector.format(report) + (secureBoot ? formatSecureBoot(secureBoot) : ""));
           return 0;
@@ -62,4 +62,10 @@ function formatCheck(r: CheckResult, failed: boolean): string {
   for (const f of r.findings) lines.push(formatDiagnostic(f));
   lines.push(failed ? `FAIL: ${r.findings.filter((f) => f.severity === "error").length} finding(s)` : "OK");
   return lines.join("\n") + "\n";
+}
+
+/** The kernels the media configuration names (inspect reads their signatures too). */
+function kernelsOf(report: InspectReport): Array<{ path: string; arch: string }> {
+  const images = (report.config as { images?: Array<{ arch?: unknown; kernel?: unknown }> } | undefined)?.images;
+  return Array.isArray(images) ? images.flatMap((i) => (typeof i.kernel === "string" && typeof i.arch === "string" ? [{ path: i.kernel, arch: i.arch }] : [])) : [];
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sbverifySubjects } from "../../formats/pe/testing/oracles.ts";
 import { builtinInspectors } from "../builtin.ts";
 import { openMedia } from "../media-manifest/open-media.ts";
-import { formatSecureBoot, mediaChainOf, reportSecureBoot } from "./efi-report.ts";
+import { formatSecureBoot, reportSecureBoot } from "./efi-report.ts";
 import { certificateSha256 } from "./trust.ts";
 import { readFile } from "node:fs/promises";
 import { makeSecureBootTestMedia } from "./testing/secure-boot-media.ts";
@@ -76,7 +76,7 @@ describe("reportSecureBoot", () => {
   it("names the chain for the testbed: unsigned, signed, own-key with the signer's certificate; a kernel counts as signed only by the same key", async () => {
     const chainOf = async (c: string, kernels: string[] = []) => {
       const media = await openMedia(isos[c], await builtinInspectors());
-      return mediaChainOf(media, await reportSecureBoot(media), kernels);
+      return (await reportSecureBoot(media, kernels.map((path) => ({ path, arch: "x64" })))).mediaChain;
     };
     const snakeoil = certificateSha256(await readFile(SNAKEOIL.cert));
     expect(await chainOf("unsigned")).toEqual({ chain: "unsigned", kernelSigned: false });

@@ -28,10 +28,23 @@ export interface EfiBinary {
 
 export type ChainKind = "none" | "unsigned" | "signed" | "own-key";
 
+/** A kernel the media configuration names, with its signers (a Linux EFI-stub kernel is a PE image). */
+export interface KernelReport {
+  path: string;
+  arch: string;
+  signers: string[];
+  /** x64 kernels on media whose x64 boot file is signed: whether that chain starts the kernel. */
+  startedByChain?: boolean;
+  error?: string;
+}
+
 export interface SecureBootReport {
   binaries: EfiBinary[];
   /** Per removable-media boot file (BOOTX64.EFI, BOOTIA32.EFI): the chain it starts. */
   chains: Array<{ path: string; chain: ChainKind; detail: string }>;
+  kernels: KernelReport[];
+  /** The x64 chain as core/secure-boot.ts reads it (the testbed's expected verdicts). */
+  mediaChain: MediaChain;
   levels: string;
 }
 
@@ -101,32 +114,35 @@ function withLoader(b: EfiBinary, c: { chain: ChainKind; detail: string }, all: 
 }
 
 /**
- * The chain of core/secure-boot.ts the media carry, for the testbed's expected verdicts: read
- * from the x64 removable-media boot file and the kernels the media configuration names. When
- * that boot file is a shim, a kernel is trusted if signed by the db key (own-key) or by a
- * certificate the shim's vendor certificate issued (kernel-trust.ts), as shim decides.
+ * What a kernel is trusted by under the x64 boot file's chain: when that file is a shim, a
+ * certificate its vendor certificate issued; for an own-key file, its signer's certificate
+ * (shim accepts db keys too). Null for an unsigned or unreadable boot file.
  */
-export async function mediaChainOf(media: OpenedMedia, report: SecureBootReport, kernels: readonly string[]): Promise<MediaChain> {
-  const boot = report.binaries.find((b) => /(^|\/)EFI\/BOOT\/BOOTX64\.EFI$/i.test(b.path));
+function x64Trust(binaries: EfiBinary[], bufs: ReadonlyMap<string, Buffer>): { kind: "signed" | "own-key"; trust: KernelTrust; signerSha256?: string } | null {
+  const boot = binaries.find((b) => /(^|\/)EFI\/BOOT\/BOOTX64\.EFI$/i.test(b.path));
   const kind = boot ? chainOf(boot).chain : "unsigned";
-  if (!boot || kind === "none" || kind === "unsigned") return { chain: "unsigned", kernelSigned: false };
-  const bootBytes = await readSource(media, boot.path);
-  const vendorSubject = bootBytes && boot.sbat.some((e) => e.component === "shim") ? shimVendorSubject(bootBytes, boot.path) : null;
+  if (!boot || (kind !== "signed" && kind !== "own-key")) return null;
+  const bytes = bufs.get(boot.path);
+  const vendorSubject = bytes && boot.sbat.some((e) => e.component === "shim") ? shimVendorSubject(bytes, boot.path) : null;
   const signerSha256 = kind === "own-key" ? boot.signerSha256[0] || undefined : undefined;
-  const trust: KernelTrust = { vendorSubject, ...(signerSha256 ? { certificateSha256: signerSha256 } : {}) };
-  const kernelSigned = kernels.length > 0 && (await Promise.all(kernels.map(async (k) => {
-    const buf = await media.read(k);
-    return !!buf && kernelSigners(buf, trust, k).trusted;
-  }))).every(Boolean);
-  return kind === "signed" ? { chain: "signed", kernelSigned } : { chain: "own-key", ...(signerSha256 ? { signerSha256 } : {}), kernelSigned };
+  return { kind, trust: { vendorSubject, ...(signerSha256 ? { certificateSha256: signerSha256 } : {}) }, ...(signerSha256 ? { signerSha256 } : {}) };
 }
 
-/** The bytes of a binary the report lists (a media file, or one inside the El Torito EFI image). */
-async function readSource(media: OpenedMedia, path: string): Promise<Buffer | undefined> {
-  return (await efiSources(media)).find((s) => s.path === path)?.read();
+async function describeKernels(media: OpenedMedia, kernels: ReadonlyArray<{ path: string; arch: string }>, x64: ReturnType<typeof x64Trust>): Promise<KernelReport[]> {
+  return Promise.all(kernels.map(async ({ path, arch }) => {
+    const buf = await media.read(path);
+    if (!buf) return { path, arch, signers: [], error: "not on the media", ...(x64 && arch === "x64" ? { startedByChain: false } : {}) };
+    const k = kernelSigners(buf, x64?.trust ?? {}, path);
+    return { path, arch, signers: k.signers, ...(x64 && arch === "x64" ? { startedByChain: k.trusted } : {}) };
+  }));
 }
 
-export async function reportSecureBoot(media: OpenedMedia): Promise<SecureBootReport> {
+/**
+ * inspect's Secure Boot report, and the chain of core/secure-boot.ts the media carry for the
+ * testbed's expected verdicts: from the x64 removable-media boot file and the `kernels` the
+ * media configuration names (every x64 one must be started by the chain).
+ */
+export async function reportSecureBoot(media: OpenedMedia, kernels: ReadonlyArray<{ path: string; arch: string }> = []): Promise<SecureBootReport> {
   const sources = await efiSources(media);
   const bufs = await Promise.all(sources.map(async (s) => ({ path: s.path, buf: await s.read() })));
   // A shim on the media carries the levels it applies: check every binary against those too.
@@ -143,7 +159,12 @@ export async function reportSecureBoot(media: OpenedMedia): Promise<SecureBootRe
   }
   const binaries = bufs.map(({ path, buf }) => describeBinary(path, buf, levels));
   const chains = binaries.filter((b) => BOOT_FILE.test(b.path)).map((b) => ({ path: b.path, ...withLoader(b, chainOf(b), binaries) }));
-  return { binaries, chains, levels: `${levels.map((l) => l.name).join(", ")} (${SBAT_LEVELS_SOURCE})` };
+  const x64 = x64Trust(binaries, new Map(bufs.map((b) => [b.path, b.buf])));
+  const kernelReports = await describeKernels(media, kernels, x64);
+  const x64Kernels = kernelReports.filter((k) => k.arch === "x64");
+  const kernelSigned = x64Kernels.length > 0 && x64Kernels.every((k) => k.startedByChain === true);
+  const mediaChain: MediaChain = !x64 ? { chain: "unsigned", kernelSigned: false } : { chain: x64.kind, ...(x64.signerSha256 ? { signerSha256: x64.signerSha256 } : {}), kernelSigned };
+  return { binaries, chains, kernels: kernelReports, mediaChain, levels: `${levels.map((l) => l.name).join(", ")} (${SBAT_LEVELS_SOURCE})` };
 }
 
 export function formatSecureBoot(r: SecureBootReport): string {
@@ -156,6 +177,12 @@ export function formatSecureBoot(r: SecureBootReport): string {
     if (!b.error) lines.push(`      signers: ${b.signers.length ? b.signers.join("; ") : "none (unsigned)"}`);
     if (b.sbat.length) lines.push(`      sbat: ${b.sbat.map((e) => `${e.component},${e.generation}`).join(" ")}`);
     for (const v of b.revoked) lines.push(`      warning BM3706: ${v.component} generation ${v.generation} is below ${v.minimum} (${v.level}): revoked where that level is applied`);
+  }
+  if (r.kernels.length) lines.push(`  kernels (${r.kernels.length}):`);
+  for (const k of r.kernels) {
+    const started = k.startedByChain === undefined ? "" : k.startedByChain ? `, started by the ${r.mediaChain.chain} chain` : `, NOT started by the ${r.mediaChain.chain} chain (BM3703)`;
+    lines.push(`    ${k.path} [${k.arch}]${k.error ? `: ${k.error}` : ""}`);
+    if (!k.error) lines.push(`      signers: ${k.signers.length ? k.signers.join("; ") : "none (unsigned)"}${started}`);
   }
   lines.push(`  SBAT levels checked: ${r.levels}`);
   return lines.join("\n") + "\n";

@@ -5,9 +5,9 @@
  * from logs like every secret.
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
+import { LIMITS, readInputBytes } from "../../core/limits.ts";
 import { resolveSecret, type Redactor } from "../../core/secrets.ts";
 import type { SecretRef } from "../../core/spec-schema.ts";
 import { certificateSha256 } from "./trust.ts";
@@ -48,11 +48,11 @@ export async function loadSigner(s: SigningSettings, specDir: string, redactor: 
   const certificatePath = resolve(specDir, s.certificate);
   let cert: X509Certificate;
   let bytes: Buffer;
+  bytes = await readInputBytes(certificatePath, { label: `${where}.certificate:`, maxBytes: LIMITS.secretBytes, code: "BM3707" });
   try {
-    bytes = await readFile(certificatePath);
     cert = new X509Certificate(bytes);
   } catch (e) {
-    throw new BootmediaError("BM3707", `${where}.certificate: cannot read the certificate ${s.certificate}: ${(e as Error).message}`, { where: certificatePath, cause: e });
+    throw new BootmediaError("BM3707", `${where}.certificate: ${s.certificate} is not a certificate (PEM or DER): ${(e as Error).message}`, { where: certificatePath, cause: e });
   }
   if (!cert.checkPrivateKey(key)) {
     throw new BootmediaError("BM3708", `${where}: the certificate ${s.certificate} (${oneLineName(cert.subject)}) does not belong to the signing key`, { where: certificatePath });

@@ -1,6 +1,6 @@
 /** A machine's `trust` (spec) as the rules read it: Microsoft's CA, or one certificate's SHA-256 fingerprint. */
 import { createHash, X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { LIMITS, readInputBytes } from "../../core/limits.ts";
 import { isAbsolute, join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import type { SbTrust } from "../../core/secure-boot.ts";
@@ -15,8 +15,9 @@ export function certificateSha256(bytes: Buffer): string {
 export async function resolveTrust(trust: string | undefined, specDir: string, where: string): Promise<SbTrust> {
   if (trust === undefined || trust === "microsoft") return { kind: "microsoft" };
   const file = isAbsolute(trust) ? trust : join(specDir, trust);
+  const bytes = await readInputBytes(file, { label: `${where}: trusted certificate`, maxBytes: LIMITS.secretBytes, code: "BM3705" });
   try {
-    return { kind: "certificate", sha256: certificateSha256(await readFile(file)), label: trust };
+    return { kind: "certificate", sha256: certificateSha256(bytes), label: trust };
   } catch (e) {
     throw new BootmediaError("BM3705", `${where}: cannot read the trusted certificate ${trust}: ${(e as Error).message}`, { where: file, cause: e });
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isBootmediaError } from "../../../base/errors.ts";
 import { MODULE_GROUPS } from "./config.ts";
-import { moduleGroupsFor } from "./build-image.ts";
+import { buildBootImage, moduleGroupsFor } from "./build-image.ts";
 
 const DEP = [
   "kernel/drivers/net/ethernet/realtek/r8169.ko.xz: kernel/drivers/net/phy/libphy.ko.xz",
@@ -31,5 +31,20 @@ describe("boot-image build --drivers", () => {
     } catch (e) {
       expect(isBootmediaError(e) && e.code).toBe("BM2202");
     }
+  });
+});
+
+describe("boot-image build with a signing key", () => {
+  it("refuses an x86 image at once (BM3704: no Secure Boot chain for 32-bit UEFI), before any tool runs or folder is made", async () => {
+    const { existsSync } = await import("node:fs");
+    const library = `/tmp/bm-never-written-${process.pid}`;
+    const signer = { keyPem: "", certificatePath: "/nonexistent.pem", certificatePem: "", certificateSha256: "0".repeat(64), subject: "/CN=test" };
+    try {
+      await buildBootImage({ arch: "x86", library, workDir: `${library}-work`, signer });
+      expect.unreachable();
+    } catch (e) {
+      expect(isBootmediaError(e) && e.code).toBe("BM3704");
+    }
+    expect(existsSync(library) || existsSync(`${library}-work`)).toBe(false);
   });
 });

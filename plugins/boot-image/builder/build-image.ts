@@ -20,6 +20,7 @@ import type { Arch } from "../../../core/compat.ts";
 import { silentProgress, type Progress } from "../../../core/progress.ts";
 import type { ContentPackage } from "../../../core/types.ts";
 import { bootLoaderCacheDir, ensureBootLoader } from "../../boot-loader/boot-loader-build.ts";
+import type { Signer } from "../../secure-boot/signing-key.ts";
 import { ARCH_RECIPES, initrdMediaPath, kernelMediaPath, MODULE_GROUPS, REFERENCE_CMDLINE, RUNTIME_BINARIES, RUNTIME_PACKAGES } from "./config.ts";
 import { downloadDeb, extractDeb, findKernelRelease, lookupDebs, type DebRef } from "./debs.ts";
 import { AGENT_INIT, AGENT_LIBS, buildInitramfs, MP_AGENT_SCRIPT, UNLOCK_SCRIPT, type ModuleGroups } from "./initramfs.ts";
@@ -27,6 +28,7 @@ import { withDirLock } from "./lock.ts";
 import { parseModulesDep } from "./modules.ts";
 import { writeContentPackage } from "./package.ts";
 import { collectRuntime } from "./runtime.ts";
+import { signKernel } from "./sign-kernel.ts";
 import { hashInputs, packagesIntact } from "./stamp.ts";
 import "./codes.ts";
 
@@ -48,6 +50,11 @@ export interface BootImageBuildOptions {
   force?: boolean;
   /** The boot-loader cache to warm (default: `boot-loader/` of the content cache). */
   bootLoaderCache?: string;
+  /**
+   * Own-key chain: the kernel gets this key's Authenticode signature, appended by sbsign to
+   * Debian's (kept, so the image serves the signed chain too). x64 only (no ia32 chain).
+   */
+  signer?: Signer;
   progress?: Progress;
   log?: (line: string) => void;
 }
@@ -57,6 +64,8 @@ export interface BootImageBuildResult {
   /** True when the stamp matched and nothing was rebuilt. */
   upToDate: boolean;
   packageDir: string;
+  /** Subject of the certificate whose key signed the kernel (with `signer`). */
+  kernelSignedBy?: string;
 }
 
 /** A source file of the builder: the .ts in a checkout, its compiled .js in an installed package. */
@@ -72,12 +81,17 @@ const INPUT_FILES = [
   ...["cpio/newc.ts", "cpio/writer.ts", "record.ts"].map((f) => sourceFile(`formats/${f}`)),
 ];
 
+/** The signing code: a change re-signs (only signed builds hash it). */
+const SIGNING_FILES = [sourceFile("plugins/boot-image/builder/sign-kernel.ts"), sourceFile("plugins/secure-boot/sign-pe.ts")];
+
 const REQUIRED_TOOLS = { "apt-get": "apt", "apt-cache": "apt", "dpkg-deb": "dpkg", depmod: "kmod", readelf: "binutils" } as const;
 
-async function checkTools(): Promise<void> {
+async function checkTools(signing: boolean): Promise<void> {
+  const missing = async (tool: string) => (await execa("sh", ["-c", `command -v ${tool}`], { reject: false })).exitCode !== 0;
+  // Before any download: signing happens late in the build, sbsign's absence should not.
+  if (signing && (await missing("sbsign"))) throw new BootmediaError("BM4403", "sbsign is not installed (Debian package sbsigntool): it signs the kernel with --signing-key", { where: "sbsign" });
   for (const [tool, pkg] of Object.entries(REQUIRED_TOOLS)) {
-    const r = await execa("sh", ["-c", `command -v ${tool}`], { reject: false });
-    if (r.exitCode !== 0) throw new BootmediaError("BM5201", `${tool} is not installed (Debian package ${pkg})`, { where: tool });
+    if (await missing(tool)) throw new BootmediaError("BM5201", `${tool} is not installed (Debian package ${pkg})`, { where: tool });
   }
 }
 
@@ -131,7 +145,10 @@ async function timed<T>(progress: Progress, stage: string, step: () => Promise<T
 /** Builds one boot-image package into `opts.library` unless its stamp says it is current. */
 export async function buildBootImage(opts: BootImageBuildOptions): Promise<BootImageBuildResult> {
   const log = opts.log ?? (() => {});
-  await checkTools();
+  if (opts.signer && opts.arch !== "x64") {
+    throw new BootmediaError("BM3704", `a signing key was given for an ${opts.arch} boot image: Secure Boot chains exist for x64 UEFI only, so its kernel is not signed`, { where: opts.arch });
+  }
+  await checkTools(opts.signer !== undefined);
   await mkdir(opts.workDir, { recursive: true });
   return withDirLock(join(opts.workDir, ".lock"), () => buildLocked(opts, log), log);
 }
@@ -149,8 +166,10 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
   const stamp = {
     id, arch, kernelPackage, drivers: opts.drivers ?? null,
     debs: Object.fromEntries([debs.kernel, debs.busybox, ...debs.runtime].map((d) => [d.name, d.version])),
-    inputsSha256: await hashInputs(INPUT_FILES),
+    inputsSha256: await hashInputs(opts.signer ? [...INPUT_FILES, ...SIGNING_FILES] : INPUT_FILES),
     sourceDateEpoch: opts.sourceDateEpoch ?? null,
+    // Only when signing, so the stamps of unsigned builds stay as they were.
+    ...(opts.signer ? { signingCertificateSha256: opts.signer.certificateSha256 } : {}),
   };
   const stampFile = join(opts.workDir, "stamps", `${id}.json`);
   const stampText = `${JSON.stringify(stamp, null, 2)}\n`;
@@ -159,7 +178,8 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
   await timed(progress, "boot loader", () => ensureBootLoader(opts.bootLoaderCache ?? bootLoaderCacheDir(defaultCacheDir()), log));
   if (!opts.force && oldStamp === stampText && (await packagesIntact(library, [id]))) {
     log(`up to date: ${id} in ${library}`);
-    return { manifest: JSON.parse(await readFile(join(packageDir, "package.json"), "utf8")) as ContentPackage, upToDate: true, packageDir };
+    if (opts.signer) log(`${arch}: kernel signed by ${opts.signer.subject} (unchanged)`);
+    return { manifest: JSON.parse(await readFile(join(packageDir, "package.json"), "utf8")) as ContentPackage, upToDate: true, packageDir, ...signedBy(opts.signer) };
   }
   await rm(stampFile, { force: true });
 
@@ -178,6 +198,12 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
   const vmlinuz = join(kernelRoot, "boot", `vmlinuz-${release}`);
   if (!existsSync(vmlinuz)) throw new BootmediaError("BM2203", `${vmlinuz} is missing`, { where: vmlinuz });
   const sourceDateEpoch = opts.sourceDateEpoch ?? Math.floor((await stat(vmlinuz)).mtimeMs / 1000);
+  const signer = opts.signer;
+  const kernelFile = !signer ? vmlinuz : await timed(progress, "sign kernel", async () => {
+    const signed = await signKernel(vmlinuz, join(work, "vmlinuz.signed"), signer, `the kernel of ${debs.kernel.name} ${debs.kernel.version}`);
+    log(`${arch}: kernel signed by ${signed.subject} (certificate sha256 ${signer.certificateSha256}); its signatures: ${signed.signers.join(", ")}`);
+    return signed.file;
+  });
   await execa("depmod", ["-b", kernelRoot, release]);
   const groups = moduleGroupsFor(opts.drivers, await readFile(join(kernelRoot, "lib/modules", release, "modules.dep"), "utf8"));
   const initrd = join(work, "initrd.img");
@@ -190,7 +216,7 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
       name: opts.id ? `Boot image ${id} (${arch})` : recipe.name,
       version: debs.kernel.version,
       bootImage: { arch, drivers: modules, kernel: kernelMediaPath(arch), initrd: initrdMediaPath(arch), cmdline: REFERENCE_CMDLINE },
-      files: new Map([[kernelMediaPath(arch), vmlinuz], [initrdMediaPath(arch), initrd]]),
+      files: new Map([[kernelMediaPath(arch), kernelFile], [initrdMediaPath(arch), initrd]]),
       initramfs: {
         packages: Object.fromEntries([debs.busybox, ...debs.runtime].map((d) => [d.name, d.version])),
         runtime: runtime.map((f) => f.path),
@@ -200,5 +226,8 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
   await mkdir(join(opts.workDir, "stamps"), { recursive: true });
   await writeFile(stampFile, stampText);
   log(`${arch}: wrote ${packageDir} (${manifest.files.length} files, ${modules.length} modules)`);
-  return { manifest, upToDate: false, packageDir };
+  return { manifest, upToDate: false, packageDir, ...signedBy(opts.signer) };
 }
+
+const signedBy = (signer: Signer | undefined) => (signer ? { kernelSignedBy: signer.subject } : {});
+
