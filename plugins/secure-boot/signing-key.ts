@@ -43,22 +43,23 @@ export async function loadSigner(s: SigningSettings, specDir: string, redactor: 
     key = createPrivateKey({ key: keyText, format: "pem", ...(password !== undefined ? { passphrase: password } : {}) });
   } catch {
     // OpenSSL's message may quote the input: say only what went wrong.
-    throw new BootmediaError("BM3707", `${where}.key: cannot read the signing key (not a PEM private key${password === undefined ? ", or encrypted and no password given" : ", or the password is wrong"})`, { where: `${where}.key` });
+    const from = "file" in s.key ? resolve(specDir, s.key.file) : `environment variable ${s.key.env}`;
+    throw new BootmediaError("BM3707", `cannot read the signing key: not a PEM private key${password === undefined ? ", or encrypted and no password given" : ", or the password is wrong"}`, { where: from });
   }
   const certificatePath = resolve(specDir, s.certificate);
   let cert: X509Certificate;
   let bytes: Buffer;
-  bytes = await readInputBytes(certificatePath, { label: `${where}.certificate:`, maxBytes: LIMITS.secretBytes, code: "BM3707" });
+  bytes = await readInputBytes(certificatePath, { label: "the signing certificate", maxBytes: LIMITS.secretBytes, code: "BM3707" });
   try {
     cert = new X509Certificate(bytes);
   } catch (e) {
-    throw new BootmediaError("BM3707", `${where}.certificate: ${s.certificate} is not a certificate (PEM or DER): ${(e as Error).message}`, { where: certificatePath, cause: e });
+    throw new BootmediaError("BM3707", `the signing certificate ${s.certificate} is not a certificate (PEM or DER): ${(e as Error).message}`, { where: certificatePath, cause: e });
   }
   if (!cert.checkPrivateKey(key)) {
-    throw new BootmediaError("BM3708", `${where}: the certificate ${s.certificate} (${oneLineName(cert.subject)}) does not belong to the signing key`, { where: certificatePath });
+    throw new BootmediaError("BM3708", `the certificate ${s.certificate} (${oneLineName(cert.subject)}) does not belong to the signing key`, { where: certificatePath });
   }
   if (key.asymmetricKeyType !== "rsa") {
-    throw new BootmediaError("BM3708", `${where}: the signing key is ${key.asymmetricKeyType}; UEFI firmware and shim verify RSA signatures only`, { where: `${where}.key` });
+    throw new BootmediaError("BM3708", `the signing key is ${key.asymmetricKeyType}; UEFI firmware and shim verify RSA signatures only`, { where: certificatePath });
   }
   const keyPem = key.export({ type: "pkcs8", format: "pem" }).toString();
   redactor.add(keyPem.trim());
