@@ -10,7 +10,7 @@ import { looksLikePe, parseSbat, readAuthenticode, readPe, readSbatLevelSection,
 import type { MediaChain } from "../../core/secure-boot.ts";
 import type { OpenedMedia } from "../media-manifest/open-media.ts";
 import { LATEST_SBAT_LEVEL, SBAT_LEVELS_SOURCE } from "./sbat-levels.ts";
-import { shimVendorSubject } from "./debian-chain.ts";
+import { SHIM_LOADER_PATH, shimVendorSubject } from "./debian-chain.ts";
 import { kernelSigners, type KernelTrust } from "./kernel-trust.ts";
 
 export interface EfiBinary {
@@ -50,6 +50,7 @@ export interface SecureBootReport {
 
 const MICROSOFT = /\/O=Microsoft Corporation\//;
 const BOOT_FILE = /(^|\/)EFI\/BOOT\/BOOT(X64|IA32|AA64)\.EFI$/i;
+const SHIM_LOADER_NAME = SHIM_LOADER_PATH.slice(SHIM_LOADER_PATH.lastIndexOf("/") + 1);
 
 interface Source { path: string; read: () => Promise<Buffer> }
 
@@ -104,6 +105,14 @@ function chainOf(b: EfiBinary): { chain: ChainKind; detail: string } {
   return { chain: "own-key", detail: `signed by ${b.signers.join("; ")}: starts where that key is enrolled in db` };
 }
 
+/** A shim starts the loader beside it (DEFAULT_LOADER, grubx64.efi): without it the chain goes nowhere. */
+function withLoader(b: EfiBinary, c: { chain: ChainKind; detail: string }, all: readonly EfiBinary[]): { chain: ChainKind; detail: string } {
+  if ((c.chain !== "signed" && c.chain !== "own-key") || !b.sbat.some((e) => e.component === "shim")) return c;
+  const loader = `${b.path.slice(0, b.path.lastIndexOf("/") + 1)}${SHIM_LOADER_NAME}`;
+  if (all.some((x) => x.path.toLowerCase() === loader.toLowerCase())) return c;
+  return { chain: "none", detail: `a ${c.chain} shim without its loader: no ${loader} beside it, so nothing starts` };
+}
+
 /**
  * What a kernel is trusted by under the x64 boot file's chain: when that file is a shim, a
  * certificate its vendor certificate issued; for an own-key file, its signer's certificate
@@ -149,7 +158,7 @@ export async function reportSecureBoot(media: OpenedMedia, kernels: ReadonlyArra
     }
   }
   const binaries = bufs.map(({ path, buf }) => describeBinary(path, buf, levels));
-  const chains = binaries.filter((b) => BOOT_FILE.test(b.path)).map((b) => ({ path: b.path, ...chainOf(b) }));
+  const chains = binaries.filter((b) => BOOT_FILE.test(b.path)).map((b) => ({ path: b.path, ...withLoader(b, chainOf(b), binaries) }));
   const x64 = x64Trust(binaries, new Map(bufs.map((b) => [b.path, b.buf])));
   const kernelReports = await describeKernels(media, kernels, x64);
   const x64Kernels = kernelReports.filter((k) => k.arch === "x64");

@@ -17,11 +17,14 @@ export async function signPe(input: Buffer, signer: Signer, label: string): Prom
     await mkdir(dir, { recursive: true });
     const unsigned = join(dir, "unsigned.efi");
     const signed = join(dir, "signed.efi");
+    // The user's certificate may be DER: sbsign reads PEM only (the certificate is public).
+    const cert = join(dir, "certificate.pem");
     await writeFile(unsigned, input);
+    await writeFile(cert, signer.certificatePem);
     const { execa } = await import("execa");
     // Node's stdin pipe is a socket, which sbsign cannot open by path: bash's process
     // substitution turns it into a pipe (/dev/fd/N) for sbsign's --key.
-    const r = await execa("bash", ["-c", 'command -v sbsign >/dev/null || exit 127; exec sbsign --key <(cat) --cert "$1" --output "$2" "$3"', "sign-pe", signer.certificatePath, signed, unsigned], { input: signer.keyPem, reject: false });
+    const r = await execa("bash", ["-c", 'command -v sbsign >/dev/null || exit 127; exec sbsign --key <(cat) --cert "$1" --output "$2" "$3"', "sign-pe", cert, signed, unsigned], { input: signer.keyPem, reject: false });
     if (r.exitCode === 127) throw new BootmediaError("BM4403", "sbsign is not installed (Debian package sbsigntool)", { where: "sbsign" });
     if (r.exitCode !== 0) {
       throw new BootmediaError("BM4404", `sbsign could not sign ${label}: ${r.stderr.trim() || `exit code ${r.exitCode}`}`, { where: label });

@@ -23,6 +23,8 @@ export interface Signer {
   /** The key as unencrypted PKCS#8 PEM: kept in memory, piped to sbsign. */
   keyPem: string;
   certificatePath: string;
+  /** The certificate as PEM, whatever form the file has: sbsign reads PEM only. */
+  certificatePem: string;
   certificateSha256: string;
   /** The certificate's subject, one-line (`/CN=...`), as sbverify prints it. */
   subject: string;
@@ -61,5 +63,5 @@ export async function loadSigner(s: SigningSettings, specDir: string, redactor: 
   }
   const keyPem = key.export({ type: "pkcs8", format: "pem" }).toString();
   redactor.add(keyPem.trim());
-  return { keyPem, certificatePath, certificateSha256: certificateSha256(bytes), subject: oneLineName(cert.subject) };
+  return { keyPem, certificatePath, certificatePem: cert.toString(), certificateSha256: certificateSha256(bytes), subject: oneLineName(cert.subject) };
 }
