@@ -69,7 +69,7 @@ export class SecureBootPlugin implements Plugin {
         }
         const sb = planSecureBoot({ ...m, trust }, mediaChain);
         if (!sb.ok) {
-          reporter.report(diagnostic(REFUSAL_CODES[sb.refusal], `${where}: ${SB_REFUSALS[sb.refusal]} (the media's boot chain: ${chain})`, { path: where, source: PLUGIN_NAME }));
+          reporter.report(diagnostic(REFUSAL_CODES[sb.refusal], `${SB_REFUSALS[sb.refusal]} (the media's boot chain: ${chain})`, { path: where, source: PLUGIN_NAME }));
         }
       }
     });

@@ -27,7 +27,9 @@ export async function signPe(input: Buffer, signer: Signer, label: string): Prom
     const r = await execa("bash", ["-c", 'command -v sbsign >/dev/null || exit 127; exec sbsign --key <(cat) --cert "$1" --output "$2" "$3"', "sign-pe", cert, signed, unsigned], { input: signer.keyPem, reject: false });
     if (r.exitCode === 127) throw new BootmediaError("BM4403", "sbsign is not installed (Debian package sbsigntool)", { where: "sbsign" });
     if (r.exitCode !== 0) {
-      throw new BootmediaError("BM4404", `sbsign could not sign ${label}: ${r.stderr.trim() || `exit code ${r.exitCode}`}`, { where: label });
+      // sbsign warns about gaps between sections on every shim: not the reason it failed.
+      const why = r.stderr.split("\n").filter((l) => l.trim() && !/^warning: data remaining/.test(l)).join("\n").trim();
+      throw new BootmediaError("BM4404", `sbsign could not sign ${label}: ${why || `exit code ${r.exitCode}`}`, { where: label });
     }
     return await readFile(signed);
   } finally {
