@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildReferenceImages } from "../fixtures/boot-images/build.ts";
+import { otherCertificate, plainSnakeoilKey, sbsign } from "../formats/pe/testing/oracles.ts";
 import { bootmedia, ROOT } from "../testing/cli.ts";
 import { buildMatrix, type TestCase } from "./matrix.ts";
 import { describeMedia } from "./media-from-inputs.ts";
@@ -48,9 +49,7 @@ beforeAll(async () => {
   await buildReferenceImages({ log: () => {} });
   work = await mkdtemp(join(tmpdir(), "bm-sb-e2e-"));
   // A key and certificate no firmware has enrolled.
-  const key = join(work, "other.key");
-  const cert = join(work, "other.pem");
-  await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-subj", "/CN=bootmedia test key nobody trusts", "-days", "30"]);
+  const { key, cert } = await otherCertificate(work, "nobody-trusts");
   const otherKey = join(work, "other-key.iso");
   await build(otherKey, ["--secure-boot-chain", "own-key", "--signing-key", `file:${key}`, "--signing-cert", cert]);
   // The signed chain with the kernel's signatures removed (sbattach), put back with xorriso.
@@ -66,10 +65,8 @@ beforeAll(async () => {
   // it only through db, not through its vendor certificate (Debian's signature is gone).
   const ownKey = join(work, "own-key.iso");
   await build(ownKey, ["--secure-boot-chain", "own-key", "--signing-key", `file:${SNAKEOIL.key}`, "--signing-key-password", "env:BM_TEST_SIGNING_PASSWORD", "--signing-cert", SNAKEOIL.certificate], { BM_TEST_SIGNING_PASSWORD: SNAKEOIL.password });
-  const plainKey = join(work, "snakeoil.key");
-  await execa("openssl", ["pkey", "-in", SNAKEOIL.key, "-passin", `pass:${SNAKEOIL.password}`, "-out", plainKey]);
   const ownKernel = join(work, "vmlinuz.own");
-  await execa("sbsign", ["--key", plainKey, "--cert", SNAKEOIL.certificate, "--output", ownKernel, kernel]);
+  await sbsign(kernel, ownKernel, await plainSnakeoilKey(join(work, "snakeoil.key")));
   const ownKeyKernel = join(work, "own-key-kernel.iso");
   await replaceKernel(ownKey, ownKernel, ownKeyKernel);
   cases = buildMatrix([

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES_BUILD_DIR } from "../../fixtures/boot-images/build.ts";
-import { debianCa, otherCertificate, sbverifySubjects, sbverifyWith, SNAKEOIL } from "../../plugins/boot-image/builder/testing/signing-oracles.ts";
+import { debianCa, otherCertificate, sbverifySubjects, sbverifyWith, SNAKEOIL } from "../../formats/pe/testing/oracles.ts";
 import { bootmedia } from "../../testing/cli.ts";
 
 const SNAKEOIL_SUBJECT = "/C=US/ST=Colorado/L=Fort Collins/O=SnakeOil";

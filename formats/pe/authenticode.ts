@@ -31,6 +31,17 @@ export function formatName(name: RelativeDistinguishedNames): string {
     .join("");
 }
 
+/** A DER certificate's subject in the one-line form signers are named in (formatName); null if `der` is no certificate. */
+export function certificateSubject(der: Uint8Array): string | null {
+  const asn = asn1js.fromBER(der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength) as ArrayBuffer);
+  if (asn.offset === -1) return null;
+  try {
+    return formatName(new Certificate({ schema: asn.result }).subject);
+  } catch {
+    return null;
+  }
+}
+
 const OID_SIGNED_DATA = "1.2.840.113549.1.7.2";
 
 /** Signers of one PKCS#7 SignedData blob; null when the blob is not one (damaged or another type). */

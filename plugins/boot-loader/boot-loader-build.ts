@@ -93,11 +93,11 @@ function cacheUnusable(cacheDir: string, e: unknown): BootmediaError {
   return new BootmediaError("BM2010", `cannot use ${cacheDir} as the boot loader's cache (${code})`, { where: cacheDir, cause: e });
 }
 
-/** The boot files, from the cache or built into it (atomically: a half-built folder is never used). */
-export async function ensureBootLoader(cacheDir: string, log: (line: string) => void = () => {}): Promise<BootLoaderFiles> {
-  const dir = join(cacheDir, await bootLoaderKey(checkTools()));
-  if (existsSync(join(dir, "complete"))) return { dir, files: filesIn(dir), built: false };
-  const version = await grubVersion();
+/**
+ * Fills the cache folder `dir` atomically: `fill` writes into a temporary folder, which is
+ * renamed into place once marked complete (with `version`), so a half-built folder is never used.
+ */
+async function fillCacheFolder(cacheDir: string, dir: string, version: string, fill: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
   try {
     await rm(tmp, { recursive: true, force: true });
@@ -105,10 +105,7 @@ export async function ensureBootLoader(cacheDir: string, log: (line: string) => 
   } catch (e) {
     throw cacheUnusable(cacheDir, e);
   }
-  const start = performance.now();
-  for (const role of Object.keys(GRUB_IMAGES) as Array<keyof typeof GRUB_IMAGES>) await buildGrubImage(role, join(tmp, BOOT_LOADER_FILES[role].file));
-  await copyBiosBootSector(join(tmp, BOOT_LOADER_FILES["bios-mbr"].file));
-  await copyHybridBootSector(join(tmp, BOOT_LOADER_FILES["bios-hybrid"].file));
+  await fill(tmp);
   try {
     await writeFile(join(tmp, "complete"), `${version}\n`);
   } catch (e) {
@@ -121,6 +118,19 @@ export async function ensureBootLoader(cacheDir: string, log: (line: string) => 
     await rm(tmp, { recursive: true, force: true });
     if (!existsSync(join(dir, "complete"))) throw e;
   }
+}
+
+/** The boot files, from the cache or built into it (atomically: a half-built folder is never used). */
+export async function ensureBootLoader(cacheDir: string, log: (line: string) => void = () => {}): Promise<BootLoaderFiles> {
+  const dir = join(cacheDir, await bootLoaderKey(checkTools()));
+  if (existsSync(join(dir, "complete"))) return { dir, files: filesIn(dir), built: false };
+  const version = await grubVersion();
+  const start = performance.now();
+  await fillCacheFolder(cacheDir, dir, version, async (tmp) => {
+    for (const role of Object.keys(GRUB_IMAGES) as Array<keyof typeof GRUB_IMAGES>) await buildGrubImage(role, join(tmp, BOOT_LOADER_FILES[role].file));
+    await copyBiosBootSector(join(tmp, BOOT_LOADER_FILES["bios-mbr"].file));
+    await copyHybridBootSector(join(tmp, BOOT_LOADER_FILES["bios-hybrid"].file));
+  });
   log(`boot loader: built GRUB boot files with ${version} into ${dir} (${((performance.now() - start) / 1000).toFixed(1)} s)`);
   return { dir, files: filesIn(dir), built: true };
 }
@@ -128,35 +138,24 @@ export async function ensureBootLoader(cacheDir: string, log: (line: string) => 
 /**
  * The x64 UEFI GRUB a shim starts (EFI/BOOT/grubx64.efi of a Secure Boot chain): the same
  * build as BOOTX64.EFI plus an `.sbat` section, which shim requires of every loader it
- * starts (shim's SBAT.md). Cached beside the boot files, keyed by the SBAT text as well.
+ * starts (shim's SBAT.md). Cached beside the boot files; the key adds `sbatFrom` (the file
+ * the SBAT text comes from) by its stat identity, so a cached build neither reads that file
+ * nor runs grub-mkimage: `sbatOf(GRUB's package version)` gives the text only to build.
  */
-export async function ensureSbatGrub(cacheDir: string, sbatCsv: string, log: (line: string) => void = () => {}): Promise<string> {
-  const key = createHash("sha256").update(await bootLoaderKey(checkTools())).update(sbatCsv).digest("hex").slice(0, 16);
-  const dir = join(cacheDir, `sbat-${key}`);
+export async function ensureSbatGrub(cacheDir: string, sbatFrom: string, sbatOf: (grubPackageVersion: string) => Promise<string>, log: (line: string) => void = () => {}): Promise<string> {
+  const dir = join(cacheDir, `sbat-${await bootLoaderKey([...checkTools(), sbatFrom])}`);
   const file = join(dir, "grubx64.efi");
   if (existsSync(join(dir, "complete"))) return file;
-  const tmp = `${dir}.tmp-${process.pid}`;
-  try {
-    await rm(tmp, { recursive: true, force: true });
-    await mkdir(tmp, { recursive: true });
-    await writeFile(join(tmp, "sbat.csv"), sbatCsv);
-  } catch (e) {
-    throw cacheUnusable(cacheDir, e);
-  }
-  await buildGrubImage("uefi-x64", join(tmp, "grubx64.efi"), ["--sbat", join(tmp, "sbat.csv")]);
-  try {
-    await writeFile(join(tmp, "complete"), `${await grubVersion()}\n`);
-    await rename(tmp, dir);
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    if (!existsSync(join(dir, "complete"))) throw cacheUnusable(cacheDir, e);
-  }
+  const version = await grubVersion();
+  const sbat = await sbatOf(version.replace(/^.*\)\s*/, "").trim());
+  await fillCacheFolder(cacheDir, dir, version, async (tmp) => {
+    try {
+      await writeFile(join(tmp, "sbat.csv"), sbat);
+    } catch (e) {
+      throw cacheUnusable(cacheDir, e);
+    }
+    await buildGrubImage("uefi-x64", join(tmp, "grubx64.efi"), ["--sbat", join(tmp, "sbat.csv")]);
+  });
   log(`boot loader: built the x64 GRUB with SBAT for shim into ${dir}`);
   return file;
-}
-
-/** `grub-mkimage --version`'s package version (e.g. 2.06-13+deb12u2), to match Debian's signed GRUB's SBAT. */
-export async function grubPackageVersion(): Promise<string> {
-  checkTools();
-  return (await grubVersion()).replace(/^.*\)\s*/, "").trim();
 }

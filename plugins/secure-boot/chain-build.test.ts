@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildReferenceImages } from "../../fixtures/boot-images/build.ts";
-import { objcopySection, sbverifySubjects } from "../../formats/pe/testing/oracles.ts";
+import { objcopySection, otherCertificate, sbverifySubjects } from "../../formats/pe/testing/oracles.ts";
 import { bootmedia } from "../../testing/cli.ts";
 import { DEBIAN_CHAIN_FILES } from "./debian-chain.ts";
 import {
@@ -54,8 +54,7 @@ beforeAll(async () => {
     where[name] = { fat: await mcopyOut(usb, EFI_FILES.concat(".disk/info", "boot/grub/grub.cfg"), join(work, `${name}.fat`), await firstPartitionOffset(usb)) };
   }
 
-  otherCert = join(work, "other.pem");
-  await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(work, "other.key"), "-out", otherCert, "-subj", "/CN=Not the snakeoil key", "-days", "30"], { stderr: "ignore" });
+  otherCert = (await otherCertificate(work)).cert;
   snakeoilSubject = (await execa("openssl", ["x509", "-in", SNAKEOIL.cert, "-noout", "-subject", "-nameopt", "compat"])).stdout.replace(/^subject=/, "").trim();
 }, 600_000);
 

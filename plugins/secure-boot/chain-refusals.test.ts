@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildReferenceImages } from "../../fixtures/boot-images/build.ts";
-import { plainSnakeoilKey, sbsign, sbverifySubjects } from "../../formats/pe/testing/oracles.ts";
+import { otherCertificate, plainSnakeoilKey, sbsign, sbverifySubjects } from "../../formats/pe/testing/oracles.ts";
 import { bootmedia, ROOT } from "../../testing/cli.ts";
 import { buildReference, extractIsoTree, ownKeyArgs, ownKeyEnv, sbverifyCert, snakeoilKeyTexts, SNAKEOIL, type Built } from "./testing/chain-media.ts";
 
@@ -56,8 +56,7 @@ describe("own-key signing settings", () => {
   });
 
   it("a certificate of another key is BM3708", async () => {
-    const cert = join(work, "other-rsa.pem");
-    await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(work, "other-rsa.key"), "-out", cert, "-subj", "/CN=Another RSA key", "-days", "30"], { stderr: "ignore" });
+    const { cert } = await otherCertificate(work, "other-rsa");
     const args = ownKeyArgs("env");
     args[args.indexOf("--signing-cert") + 1] = cert;
     expectRefused(await buildReference(out(), cache, args, await ownKeyEnv()), "BM3708", /does not belong to the signing key/);

@@ -8,12 +8,10 @@
  *              signed with the user's key (or by Debian: shim trusts its vendor certificate).
  * Both shims carry Debian's vendor certificate ("Debian Secure Boot CA").
  */
-import { X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { BootmediaError } from "../../base/errors.ts";
-import { readPe, readVendorCertificate } from "../../formats/pe/index.ts";
-import { oneLineName } from "./signing-key.ts";
+import { certificateSubject, readPe, readVendorCertificate } from "../../formats/pe/index.ts";
 import "./codes.ts";
 
 export const DEBIAN_CHAIN_FILES = {
@@ -35,11 +33,11 @@ export function chainFile(name: ChainFile): string {
   return f.path;
 }
 
-/** Subject (one-line) of the vendor certificate built into a shim; null if it carries none. */
+/** Subject of the vendor certificate built into a shim, named as signers' issuers are (kernel-trust.ts compares them); null if it carries none. */
 export function shimVendorSubject(shim: Buffer, where: string): string | null {
   const section = readPe(shim, where).vendorCert;
   const der = section ? readVendorCertificate(section) : null;
-  return der ? oneLineName(new X509Certificate(der).subject) : null;
+  return der ? certificateSubject(der) : null;
 }
 
 /**

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sbverifySubjects } from "../../formats/pe/testing/oracles.ts";
+import { otherCertificate, sbverifySubjects } from "../../formats/pe/testing/oracles.ts";
 import { builtinInspectors } from "../builtin.ts";
 import { openMedia } from "../media-manifest/open-media.ts";
 import { formatSecureBoot, reportSecureBoot } from "./efi-report.ts";
@@ -59,8 +59,7 @@ describe("reportSecureBoot", () => {
     const files = await extractEfiBoot(isos["own-key"], "own-verify");
     const ok = await execa("sbverify", ["--cert", SNAKEOIL.cert, files["BOOTX64.EFI"]], { reject: false });
     expect(ok.stdout + ok.stderr).toContain("Signature verification OK");
-    const other = join(work, "other.pem");
-    await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(work, "other.key"), "-out", other, "-subj", "/CN=other", "-days", "1"]);
+    const { cert: other } = await otherCertificate(work);
     const bad = await execa("sbverify", ["--cert", other, files["BOOTX64.EFI"]], { reject: false });
     expect(bad.exitCode).not.toBe(0);
   });

@@ -15,7 +15,6 @@ export interface KernelTrust {
 }
 
 export interface KernelSigners {
-  signed: boolean;
   trusted: boolean;
   signers: string[];
 }
@@ -26,10 +25,10 @@ export function kernelSigners(kernel: Buffer, trust: KernelTrust, where: string)
     found = signedDataOf(readPe(kernel, where)).flatMap((d) => readAuthenticode(d) ?? []);
   } catch (e) {
     if (!(e instanceof BootmediaError)) throw e;
-    return { signed: false, trusted: false, signers: [] }; // no readable PE image: nothing signed it
+    return { trusted: false, signers: [] }; // no readable PE image: nothing signed it
   }
   const trusted = found.some((s) =>
     (!!trust.certificateSha256 && s.certificateSha256 === trust.certificateSha256) ||
     (!!trust.vendorSubject && (s.issuer === trust.vendorSubject || s.subject === trust.vendorSubject)));
-  return { signed: found.length > 0, trusted, signers: found.map((s) => s.subject) };
+  return { trusted, signers: found.map((s) => s.subject) };
 }

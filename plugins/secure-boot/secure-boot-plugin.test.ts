@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildReferenceImages } from "../../fixtures/boot-images/build.ts";
 import { bootmedia, ROOT } from "../../testing/cli.ts";
+import { otherCertificate } from "../../formats/pe/testing/oracles.ts";
 import { buildReference, ownKeyArgs, ownKeyEnv, type Built } from "./testing/chain-media.ts";
 
 const SPEC = join(ROOT, "fixtures/specs/sample-dir.yaml");
@@ -65,8 +66,7 @@ describe("SecureBootPlugin (machines against the built chains, reference media)"
     builds(await own(`x64-uefi+sb=${SNAKEOIL_PEM}`));
     refused(await own("x64-uefi+sb=microsoft"), "BM3702", /x64-uefi/);
     refused(await own("x64-uefi+sb"), "BM3702", /x64-uefi/);
-    const other = join(work, "other.pem");
-    await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(work, "other.key"), "-out", other, "-subj", "/CN=Another db key", "-days", "30"], { stderr: "ignore" });
+    const { cert: other } = await otherCertificate(work);
     refused(await own(`x64-uefi+sb=${other}`), "BM3702", /x64-uefi/);
   });
 

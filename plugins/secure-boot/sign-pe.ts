@@ -3,7 +3,7 @@
  * is appended to any the file already carries (a Debian-signed kernel keeps Debian's). The
  * key goes to sbsign through a pipe, never into a file.
  */
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import { scratchDir } from "../../core/scratch.ts";
@@ -14,7 +14,6 @@ import "./codes.ts";
 export async function signPe(input: Buffer, signer: Signer, label: string): Promise<Buffer> {
   const dir = await scratchDir("sign");
   try {
-    await mkdir(dir, { recursive: true });
     const unsigned = join(dir, "unsigned.efi");
     const signed = join(dir, "signed.efi");
     // The user's certificate may be DER: sbsign reads PEM only (the certificate is public).

@@ -7,6 +7,7 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import { resolve } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
+import { certificateSubject } from "../../formats/pe/index.ts";
 import { LIMITS, readInputBytes } from "../../core/limits.ts";
 import { resolveSecret, type Redactor } from "../../core/secrets.ts";
 import type { SecretRef } from "../../core/spec-schema.ts";
@@ -30,11 +31,6 @@ export interface Signer {
   subject: string;
 }
 
-/** OpenSSL's one-line form of a Node X509Certificate name ("C=US\nCN=x" -> "/C=US/CN=x"). */
-export function oneLineName(name: string): string {
-  return name.split("\n").filter(Boolean).map((part) => `/${part}`).join("");
-}
-
 export async function loadSigner(s: SigningSettings, specDir: string, redactor: Redactor, where: string): Promise<Signer> {
   const keyText = await resolveSecret(s.key, specDir, redactor, `${where}.key`);
   const password = s.password ? await resolveSecret(s.password, specDir, redactor, `${where}.password`) : undefined;
@@ -48,20 +44,21 @@ export async function loadSigner(s: SigningSettings, specDir: string, redactor: 
   }
   const certificatePath = resolve(specDir, s.certificate);
   let cert: X509Certificate;
-  let bytes: Buffer;
-  bytes = await readInputBytes(certificatePath, { label: "the signing certificate", maxBytes: LIMITS.secretBytes, code: "BM3707" });
+  const bytes = await readInputBytes(certificatePath, { label: "the signing certificate", maxBytes: LIMITS.secretBytes, code: "BM3707" });
   try {
     cert = new X509Certificate(bytes);
   } catch (e) {
     throw new BootmediaError("BM3707", `the signing certificate ${s.certificate} is not a certificate (PEM or DER): ${(e as Error).message}`, { where: certificatePath, cause: e });
   }
+  // Named as formats/pe names signers, so the subject reads the same in logs, inspect and sbverify.
+  const subject = certificateSubject(cert.raw) ?? cert.subject;
   if (!cert.checkPrivateKey(key)) {
-    throw new BootmediaError("BM3708", `the certificate ${s.certificate} (${oneLineName(cert.subject)}) does not belong to the signing key`, { where: certificatePath });
+    throw new BootmediaError("BM3708", `the certificate ${s.certificate} (${subject}) does not belong to the signing key`, { where: certificatePath });
   }
   if (key.asymmetricKeyType !== "rsa") {
     throw new BootmediaError("BM3708", `the signing key is ${key.asymmetricKeyType}; UEFI firmware and shim verify RSA signatures only`, { where: certificatePath });
   }
   const keyPem = key.export({ type: "pkcs8", format: "pem" }).toString();
   redactor.add(keyPem.trim());
-  return { keyPem, certificatePath, certificatePem: cert.toString(), certificateSha256: certificateSha256(bytes), subject: oneLineName(cert.subject) };
+  return { keyPem, certificatePath, certificatePem: cert.toString(), certificateSha256: certificateSha256(bytes), subject };
 }

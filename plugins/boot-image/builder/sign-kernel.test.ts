@@ -12,7 +12,7 @@ import { isBootmediaError } from "../../../base/errors.ts";
 import { Redactor } from "../../../core/secrets.ts";
 import { loadSigner, type Signer } from "../../secure-boot/signing-key.ts";
 import { signKernel } from "./sign-kernel.ts";
-import { debianCa, otherCertificate, sbverifySubjects, sbverifyWith, SNAKEOIL } from "./testing/signing-oracles.ts";
+import { debianCa, otherCertificate, sbverifySubjects, sbverifyWith, SNAKEOIL } from "../../../formats/pe/testing/oracles.ts";
 
 const DEBIAN_SIGNED_PE = "/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed";
 const SNAKEOIL_SUBJECT = "/C=US/ST=Colorado/L=Fort Collins/O=SnakeOil";

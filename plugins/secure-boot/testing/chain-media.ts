@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { bootmedia, ROOT } from "../../../testing/cli.ts";
-import { SNAKEOIL } from "../../../formats/pe/testing/oracles.ts";
+import { SNAKEOIL, sbverifyWith } from "../../../formats/pe/testing/oracles.ts";
 
 export const REFERENCE_SPEC = join(ROOT, "fixtures/specs/reference.yaml");
 export { SNAKEOIL };
@@ -86,8 +86,8 @@ export async function mtoolsFiles(fat: string, offset = 0): Promise<string[]> {
 
 /** `sbverify --cert CERT FILE`: its exit code and output. */
 export async function sbverifyCert(file: string, cert: string): Promise<{ ok: boolean; output: string }> {
-  const r = await execa("sbverify", ["--cert", cert, file], { reject: false, all: true });
-  return { ok: r.exitCode === 0, output: String(r.all ?? "") };
+  const r = await sbverifyWith(cert, file);
+  return { ok: r.exitCode === 0, output: r.output };
 }
 
 /** `sbverify --list FILE` output (stdout and stderr). */
