@@ -7,7 +7,7 @@
  */
 import { createRequire } from "node:module";
 import { BootmediaError } from "../../base/errors.ts";
-import type { Shard } from "../matrix.ts";
+import { parseShard, type Shard } from "../matrix.ts";
 import "../codes.ts";
 
 /** Where a shard came from, in the order they are asked (the innermost engine first). */
@@ -106,4 +106,12 @@ function ciShard(env: Env): EnvironmentShard | undefined {
   }
   if (!match) return undefined;
   return { source: "ci", from: "the CI system's parallel-job variables", index: match.index + 1, count: match.total };
+}
+
+/** The CLI's `--shard`: `i/n`, or `auto` / `auto/N` read from the environment. */
+export function resolveShard(text: string, env: Env = process.env): Shard {
+  const auto = parseAutoShard(text);
+  if (!auto) return parseShard(text);
+  const { index, count } = shardFromEnvironment(auto.count, env);
+  return { index, count };
 }
