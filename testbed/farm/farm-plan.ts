@@ -62,19 +62,13 @@ export interface FarmPlan extends FarmRequest {
 /** A file (or an empty folder) an engine's renderer writes into the farm folder. */
 export type FarmFile = { path: string; text: string; executable?: boolean } | { path: string; directory: true };
 
+/** The options alone, checked before anything is read (BM5016). */
+export function checkFarmOptions(req: Pick<FarmRequest, "engine" | "shards" | "maxParallel" | "concurrency" | "image" | "runDir">): void {
+  planChecks(req);
+}
+
 export function planFarm(req: FarmRequest): FarmPlan {
-  if (!(FARM_ENGINES as readonly string[]).includes(req.engine)) throw invalid(`unknown engine ${JSON.stringify(req.engine)} (${FARM_ENGINES.join(", ")})`);
-  const engine = req.engine as FarmEngine;
-  if (!Number.isInteger(req.shards) || req.shards < 1 || req.shards > MAX_SHARDS[engine]) {
-    throw invalid(`--shards ${req.shards}: ${engine} takes 1 to ${MAX_SHARDS[engine]} shards`);
-  }
-  const maxParallel = req.maxParallel ?? req.shards;
-  if (!Number.isInteger(maxParallel) || maxParallel < 1) throw invalid(`--max-parallel ${req.maxParallel}: at least one shard must run at a time`);
-  if (!Number.isInteger(req.concurrency) || req.concurrency < 1) throw invalid(`--concurrency ${req.concurrency}: at least one case at a time`);
-  if (engine === "kubernetes" && !req.image) throw invalid("--engine kubernetes needs --image: the container image holding bootmedia, QEMU and the media");
-  if (engine === "slurm" && !/^\/[\w@+=:,./-]*$/.test(req.runDir)) {
-    throw invalid(`the run folder ${req.runDir} must be an absolute path without spaces or %: Slurm's #SBATCH lines and log names take it as it is`);
-  }
+  const { engine, maxParallel } = planChecks(req);
   const casesPerShard = Math.ceil(req.cases / req.shards);
   const rounds = Math.ceil(casesPerShard / req.concurrency);
   const seconds = rounds * (req.timeoutSec + CASE_SLACK_SEC) + SHARD_SLACK_SEC + (req.buildsMedia ? BUILD_SEC : 0);
@@ -87,6 +81,22 @@ export function planFarm(req: FarmRequest): FarmPlan {
     timeLimitMin: Math.ceil(seconds / 60),
     casesPerShard,
   };
+}
+
+function planChecks(req: Pick<FarmRequest, "engine" | "shards" | "maxParallel" | "concurrency" | "image" | "runDir">): { engine: FarmEngine; maxParallel: number } {
+  if (!(FARM_ENGINES as readonly string[]).includes(req.engine)) throw invalid(`unknown engine ${JSON.stringify(req.engine)} (${FARM_ENGINES.join(", ")})`);
+  const engine = req.engine as FarmEngine;
+  if (!Number.isInteger(req.shards) || req.shards < 1 || req.shards > MAX_SHARDS[engine]) {
+    throw invalid(`--shards ${req.shards}: ${engine} takes 1 to ${MAX_SHARDS[engine]} shards`);
+  }
+  const maxParallel = req.maxParallel ?? req.shards;
+  if (!Number.isInteger(maxParallel) || maxParallel < 1) throw invalid(`--max-parallel ${req.maxParallel}: at least one shard must run at a time`);
+  if (!Number.isInteger(req.concurrency) || req.concurrency < 1) throw invalid(`--concurrency ${req.concurrency}: at least one case at a time`);
+  if (engine === "kubernetes" && !req.image) throw invalid("--engine kubernetes needs --image: the container image holding bootmedia, QEMU and the media");
+  if (engine === "slurm" && !/^\/[\w@+=:,./-]*$/.test(req.runDir)) {
+    throw invalid(`the run folder ${req.runDir} must be an absolute path without spaces or %: Slurm's #SBATCH lines and log names take it as it is`);
+  }
+  return { engine, maxParallel };
 }
 
 const invalid = (message: string) => new BootmediaError("BM5016", message);
