@@ -7,7 +7,7 @@ import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import { printJson } from "./render.ts";
-import { planFarm, shellQuote, type FarmEngine } from "../../testbed/farm/farm-plan.ts";
+import { checkFarmOptions, planFarm, shellQuote, type FarmEngine } from "../../testbed/farm/farm-plan.ts";
 import { writeFarm } from "../../testbed/farm/farm-files.ts";
 import { farmMatrix } from "../../testbed/farm/farm-matrix.ts";
 import { estimateCases, predictFarm, renderCapacity, shardCounts } from "../../testbed/farm/capacity.ts";
@@ -71,25 +71,31 @@ export async function runFarm(inputs: string[], flags: FarmFlags): Promise<numbe
   if (!flags.engine) throw new BootmediaError("BM5016", "testbed farm needs --engine (slurm, github, gitlab, kubernetes)");
   if (flags.shards === undefined) throw new BootmediaError("BM5016", "testbed farm needs --shards N");
   const outDir = resolve(flags.out ?? "out/farm");
+  const engine = flags.engine as FarmEngine;
+  const shards = whole("--shards", flags.shards)!;
+  const maxParallel = whole("--max-parallel", flags.maxParallel);
+  const concurrency = whole("--concurrency", flags.concurrency) ?? 1;
+  const runDir = engine === "kubernetes" ? KUBERNETES_RUN_DIR : outDir;
+  checkFarmOptions({ engine, shards, maxParallel, concurrency, image: flags.image, runDir });
   const kinds = (list(flags.media) ?? ["iso", "usb"]) as MediaKind[];
   const memory = flags.memory ? parseMemoryOption(String(flags.memory)) : undefined;
   const matrix = await farmMatrix(inputs.map((i) => resolve(i)), { kinds, ...(list(flags.profiles) ? { profiles: list(flags.profiles)! } : {}), ...(list(flags.nics) ? { nics: list(flags.nics)! } : {}), ...(memory ? { memory } : {}) });
-  const engine = flags.engine as FarmEngine;
   const plan = planFarm({
-    engine: flags.engine,
-    shards: whole("--shards", flags.shards)!,
-    ...(flags.maxParallel !== undefined ? { maxParallel: whole("--max-parallel", flags.maxParallel)! } : {}),
+    engine,
+    shards,
+    ...(maxParallel !== undefined ? { maxParallel } : {}),
     // Slurm's nodes share the filesystem: absolute paths; a CI checkout or an image: as given.
     inputs: engine === "slurm" ? inputs.map((i) => resolve(i)) : inputs,
     testbedArgs: passThrough(flags),
-    concurrency: whole("--concurrency", flags.concurrency) ?? 1,
+    concurrency,
     cases: matrix.ids.length,
     memoryMiB: matrix.memoryMiB,
     timeoutSec: whole("--timeout", flags.timeout) ?? TESTBED_DEFAULTS.timeoutSec,
     buildsMedia: matrix.buildsMedia,
     bootmedia: flags.bootmedia ?? defaultBootmedia(engine),
     ...(flags.image ? { image: flags.image } : {}),
-    runDir: engine === "kubernetes" ? KUBERNETES_RUN_DIR : outDir,
+    kvm: flags.accel === "kvm",
+    runDir,
   });
   const capacity = await capacityPlan(matrix.ids, plan.shards, plan.maxParallel, plan.concurrency, flags.times);
   const files = await writeFarm(plan, outDir, { cases: matrix.ids.length, ...(capacity ? { capacity: { source: capacity.source, predictions: capacity.rows } } : {}) });

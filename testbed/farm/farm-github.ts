@@ -50,5 +50,5 @@ export function renderGithub(plan: FarmPlan): FarmFile[] {
   const head = `# Written by \`bootmedia testbed farm --engine github\`: copy to .github/workflows/${GITHUB_WORKFLOW}.
 # ${plan.shards} shards, at most ${plan.maxParallel} at once; the merge runs whatever the shards did (docs/testbed.md, "Running a farm").
 `;
-  return [{ path: GITHUB_WORKFLOW, text: head + stringify(workflow, { lineWidth: 0 }) }];
+  return [{ path: GITHUB_WORKFLOW, text: head + stringify(workflow, { lineWidth: 0, aliasDuplicateObjects: false }) }];
 }

@@ -38,5 +38,5 @@ export function renderGitlab(plan: FarmPlan): FarmFile[] {
 # (include: { local: ${GITLAB_FILE} }). ${plan.shards} shards; GitLab has no per-job limit on how many run
 # at once: ${plan.maxParallel} at once is the runners' \`concurrent\` setting (docs/testbed.md, "Running a farm").
 `;
-  return [{ path: GITLAB_FILE, text: head + stringify(pipeline, { lineWidth: 0 }) }];
+  return [{ path: GITLAB_FILE, text: head + stringify(pipeline, { lineWidth: 0, aliasDuplicateObjects: false }) }];
 }

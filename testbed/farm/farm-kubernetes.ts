@@ -11,12 +11,16 @@ import { mergeCommand, shardCommand, shellWithVariable, type FarmFile, type Farm
 
 export const KUBERNETES_FILES = { shards: "shards.yaml", merge: "merge.yaml", submit: "submit.sh" } as const;
 const VOLUME = "bootmedia-farm";
+/** The extended resource KubeVirt's device plugin offers for /dev/kvm. */
+export const KVM_RESOURCE = "devices.kubevirt.io/kvm";
 
 export function renderKubernetes(plan: FarmPlan): FarmFile[] {
   const run = plan.runDir;
   const mount = { volumeMounts: [{ name: "farm", mountPath: run }] };
   const volumes = [{ name: "farm", persistentVolumeClaim: { claimName: VOLUME } }];
-  const resources = { requests: { cpu: String(plan.cpus), memory: `${plan.memMiB}Mi` }, limits: { cpu: String(plan.cpus), memory: `${plan.memMiB}Mi` } };
+  // /dev/kvm only through a device plugin (KubeVirt's resource name), never a privileged pod.
+  const kvm = plan.kvm ? { [KVM_RESOURCE]: "1" } : {};
+  const resources = { requests: { cpu: String(plan.cpus), memory: `${plan.memMiB}Mi`, ...kvm }, limits: { cpu: String(plan.cpus), memory: `${plan.memMiB}Mi`, ...kvm } };
   const claim = {
     apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: VOLUME },
     spec: { accessModes: ["ReadWriteMany"], resources: { requests: { storage: "20Gi" } } },
@@ -53,8 +57,9 @@ export function renderKubernetes(plan: FarmPlan): FarmFile[] {
     },
   };
   const head = (what: string) => `# Written by \`bootmedia testbed farm --engine kubernetes\`: ${what} (docs/testbed.md, "Running a farm").
-# QEMU runs under TCG here and needs no device. For --accel kvm, /dev/kvm must come from a device plugin
-# (e.g. KubeVirt's: resources.limits["devices.kubevirt.io/kvm"]: "1"), never from a privileged pod.
+${plan.kvm
+    ? `# The shards run QEMU with KVM: each asks for ${KVM_RESOURCE} (a device plugin, e.g. KubeVirt's, must offer /dev/kvm on the nodes).`
+    : "# QEMU runs under TCG here and needs no device. For --accel kvm, /dev/kvm must come from a device plugin\n# (e.g. KubeVirt's: resources.limits[\"devices.kubevirt.io/kvm\"]: \"1\"), never from a privileged pod."}
 `;
   const submit = `#!/bin/sh
 # Creates the volume and the Indexed Job, waits until the Job is Complete or Failed (the merge must run
@@ -71,8 +76,8 @@ echo "shards=$state"
 kubectl apply -f ${KUBERNETES_FILES.merge}
 `;
   return [
-    { path: KUBERNETES_FILES.shards, text: head(`the shared volume and the shards, ${plan.shards} of them, ${plan.maxParallel} at once`) + [claim, shards].map((d) => stringify(d, { lineWidth: 0 })).join("---\n") },
-    { path: KUBERNETES_FILES.merge, text: head("the merge, created by submit.sh once the shards have ended") + stringify(merge, { lineWidth: 0 }) },
+    { path: KUBERNETES_FILES.shards, text: head(`the shared volume and the shards, ${plan.shards} of them, ${plan.maxParallel} at once`) + [claim, shards].map((d) => stringify(d, { lineWidth: 0, aliasDuplicateObjects: false })).join("---\n") },
+    { path: KUBERNETES_FILES.merge, text: head("the merge, created by submit.sh once the shards have ended") + stringify(merge, { lineWidth: 0, aliasDuplicateObjects: false }) },
     { path: KUBERNETES_FILES.submit, text: submit, executable: true },
   ];
 }

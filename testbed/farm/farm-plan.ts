@@ -43,6 +43,8 @@ export interface FarmRequest {
   buildsMedia: boolean;
   /** The shell words that start bootmedia on the engine's machines. */
   bootmedia: string;
+  /** The shards run QEMU with KVM (`--accel kvm`): Kubernetes then asks a device plugin for /dev/kvm. */
+  kvm?: boolean;
   /** Kubernetes: the container image with bootmedia, QEMU and the media. */
   image?: string;
   /** Where the run lives on the engine: Slurm's shared folder (absolute), the Kubernetes volume's mount. */
