@@ -5,7 +5,7 @@
  * the merged JUnit is compared — by Python's ElementTree — with an unsharded run's. A second
  * farm has one shard fail on purpose (its folder already claimed by another shard): the
  * merge runs anyway (afterany) and its report names the shard and its cases.
- * 3 cases (one boot, two refusals), 2 shards: ~1.5 min under TCG on 2 idle cores.
+ * 3 cases (one boot, two refusals), 2 shards: ~3 min under TCG on 2 busy cores (load 9).
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { execa } from "execa";
