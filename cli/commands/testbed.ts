@@ -116,6 +116,8 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
           return merged.summary.mismatched === 0 && !merged.notRun ? 0 : 1;
         }
         if (inputs.length === 0) throw new BootmediaError("BM1009", "testbed needs a spec or a media file");
+        // Before any media is built: a shard the environment cannot give is an error at once.
+        const shard = flags.shard ? resolveShard(String(flags.shard)) : undefined;
         const kinds = (list(flags.media) ?? ["iso", "usb"]).map((k) => {
           if (!(MEDIA_KINDS as readonly string[]).includes(k)) throw new BootmediaError("BM1009", `unknown media kind ${k} (iso, usb)`);
           return k as MediaKind;
@@ -142,7 +144,7 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
           ...(list(flags.profiles) ? { profiles: list(flags.profiles) as ProfileId[] } : {}),
           ...(list(flags.nics) ? { nics: list(flags.nics)! } : {}),
           ...(flags.concurrency ? { concurrency: Number(flags.concurrency) } : {}),
-          ...(flags.shard ? { shard: resolveShard(String(flags.shard)) } : {}),
+          ...(shard ? { shard } : {}),
           ...(flags.timeout ? { timeoutSec: Number(flags.timeout) } : {}),
           accel: flags.accel ?? "tcg",
           reportDir,
