@@ -11,15 +11,18 @@ import { delimiter, join } from "node:path";
  * What a user may want to do: `media` builds media (the writers need no external tool; the
  * boot loader bootmedia puts on the media is built once with GRUB's tools), `fixtures`
  * builds boot images (`boot-image build`, the reference images), `testbed` boots media in
- * QEMU, `demo` is all of these, `tests` runs the whole suite with its independent oracles.
+ * QEMU, `farm` runs the testbed as shards on a Slurm cluster or CI matrix (`testbed farm`),
+ * `demo` is all of these, `tests` runs the whole suite with its independent oracles.
  */
-export const FEATURES = ["media", "fixtures", "testbed", "demo", "tests"] as const;
+export const FEATURES = ["media", "fixtures", "testbed", "farm", "demo", "tests"] as const;
 export type Feature = (typeof FEATURES)[number];
 
 const FIXTURES: readonly Feature[] = ["fixtures", "demo", "tests"];
 /** The boot loader on every medium: building media and everything that builds media. */
-const MEDIA: readonly Feature[] = ["media", "fixtures", "testbed", "demo", "tests"];
-const TESTBED: readonly Feature[] = ["testbed", "demo", "tests"];
+const MEDIA: readonly Feature[] = ["media", "fixtures", "testbed", "farm", "demo", "tests"];
+const TESTBED: readonly Feature[] = ["testbed", "farm", "demo", "tests"];
+/** Submitting to and following a Slurm cluster; the tests run a one-node cluster of their own. */
+const FARM: readonly Feature[] = ["farm", "tests"];
 const TESTS: readonly Feature[] = ["tests"];
 
 export interface Requirement {
@@ -72,6 +75,9 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { name: "ISOLINUX", check: "/usr/lib/ISOLINUX/isohdpfx.bin", debianPackage: "isolinux", neededFor: "tests (an isohybrid ISOLINUX CD to remaster)", features: TESTS },
   { name: "SYSLINUX modules", check: "/usr/lib/syslinux/modules/bios/ldlinux.c32", debianPackage: "syslinux-common", neededFor: "tests (ISOLINUX's ldlinux.c32)", features: TESTS },
   { name: "chromium", check: "chromium", debianPackage: "chromium", neededFor: "tests (testbed HTML report screenshot)", features: TESTS },
+  { name: "sbatch", check: "sbatch", debianPackage: "slurm-client", neededFor: "farm --engine slurm: submitting (sbatch) and following (squeue, scontrol) the shards", features: FARM },
+  { name: "slurmctld", check: "slurmctld", debianPackage: "slurmctld", neededFor: "tests (the one-node Slurm cluster the farm is proven on)", features: TESTS },
+  { name: "slurmd", check: "slurmd", debianPackage: "slurmd", neededFor: "tests (the one-node Slurm cluster's compute node)", features: TESTS },
   { name: "C compiler and make", check: "g++", debianPackage: "build-essential", neededFor: "tests (the native copy helper, built by npm ci)", features: TESTS },
 ];
 

@@ -26,11 +26,18 @@ export async function renderHtml(report: TestbedReport, dir: string): Promise<st
 <html lang="en"><head><meta charset="utf-8"><title>bootmedia testbed: ${s.ok}/${s.total} as expected</title>
 <style>${STYLE}</style></head><body>
 <h1>bootmedia testbed</h1>
-<p class="summary ${s.mismatched === 0 ? "ok" : "bad"}">${s.ok} of ${s.total} cases as expected, ${s.mismatched} mismatched (accelerator ${esc(report.accel)}${report.shard ? `, shard ${report.shard.index}/${report.shard.count}` : ""})</p>
-${renderMatrix(report.cases)}
+<p class="summary ${s.mismatched === 0 && !s.notRun ? "ok" : "bad"}">${s.ok} of ${s.total} cases as expected, ${s.mismatched} mismatched${s.notRun ? `, ${s.notRun} not run` : ""} (accelerator ${esc(report.accel)}${report.shard ? `, shard ${report.shard.index}/${report.shard.count}` : ""})</p>
+${renderNotRun(report)}${renderMatrix(report.cases)}
 ${sections.join("\n")}
 </body></html>
 `;
+}
+
+/** Shards that left no results (a partial merge): which, why, and the cases nobody judged. */
+function renderNotRun(report: TestbedReport): string {
+  if (!report.notRun?.length) return "";
+  const rows = report.notRun.map((n) => `<tr class="bad"><th>shard ${n.shard.index}/${n.shard.count}</th><td>${esc(n.why)}</td><td>${n.cases.map(esc).join("<br>")}</td></tr>`);
+  return `<h2 class="bad">Shards without results</h2>\n<table><tr><th>shard</th><th>why</th><th>cases not run</th></tr>${rows.join("")}</table>\n`;
 }
 
 /** Rows are profiles, columns media × NIC; each cell links to its case section. */

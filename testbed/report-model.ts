@@ -8,8 +8,22 @@ export interface TestbedReport {
   accel: Accel;
   /** The shard this report covers; null for a whole matrix (unsharded or merged). */
   shard: Shard | null;
-  summary: { total: number; ok: number; mismatched: number };
+  /** `notRun` only in a merge with shards that left no results (`testbed merge --partial`). */
+  summary: { total: number; ok: number; mismatched: number; notRun?: number };
   cases: CaseResult[];
+  /** The bootmedia version that ran it: a merge refuses to mix versions. */
+  bootmedia?: string;
+  /** The whole matrix the run belongs to (shard-identity.ts): a merge refuses shards of another. */
+  matrix?: { fingerprint: string; cases: string[] };
+  /** Shards that left no results, each with the cases it should have run (a partial merge). */
+  notRun?: NotRunShard[];
+}
+
+export interface NotRunShard {
+  shard: Shard;
+  cases: string[];
+  /** Why, as far as the merge can tell: the shard folders it could not read. */
+  why: string;
 }
 
 /** Text as XML/HTML character data or attribute value. */

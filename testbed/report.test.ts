@@ -7,6 +7,7 @@ import { buildMatrix, selectShard } from "./matrix.ts";
 import { writeReport, readReport, renderJunit, summarizeCases, REPORT_FILES, type TestbedReport } from "./report.ts";
 import { mergeReports } from "./testbed.ts";
 import { fakeResult, tinyPng } from "./testing/results.ts";
+import { reportIdentity } from "./shard-identity.ts";
 
 const stripTimings = (r: TestbedReport) => ({ ...r, cases: r.cases.map(({ timings: _t, ...c }) => c) });
 
@@ -22,14 +23,14 @@ describe("reports", () => {
   it("merges shard folders into the report an unsharded run writes, timings aside", async () => {
     const whole = join(root, "whole");
     const results = cases.map((c, i) => fakeResult(whole, c, i));
-    const unsharded: TestbedReport = { schema: 1, accel: "tcg", shard: null, summary: summarizeCases(results), cases: results };
+    const unsharded: TestbedReport = { schema: 1, accel: "tcg", shard: null, summary: summarizeCases(results), cases: results, ...reportIdentity(cases) };
     await writeReport(whole, unsharded);
 
     const shardDirs: string[] = [];
     for (let index = 1; index <= 3; index++) {
       const dir = join(root, `shard-${index}`);
       const part = selectShard(cases, { index, count: 3 }).map((c) => fakeResult(dir, c, cases.indexOf(c)));
-      await writeReport(dir, { schema: 1, accel: "tcg", shard: { index, count: 3 }, summary: summarizeCases(part), cases: part });
+      await writeReport(dir, { schema: 1, accel: "tcg", shard: { index, count: 3 }, summary: summarizeCases(part), cases: part, ...reportIdentity(cases) });
       shardDirs.push(dir);
     }
     const merged = await mergeReports(shardDirs.reverse(), join(root, "merged"));

@@ -10,9 +10,9 @@ import type { Shard } from "./matrix.ts";
 import type { CaseResult } from "./runner.ts";
 import { describeOutcome } from "./verdict.ts";
 import { renderHtml } from "./report-html.ts";
-import { escapeXml, type TestbedReport } from "./report-model.ts";
+import { escapeXml, type NotRunShard, type TestbedReport } from "./report-model.ts";
 
-export { escapeXml, type TestbedReport };
+export { escapeXml, type NotRunShard, type TestbedReport };
 
 export const REPORT_FILES = { json: "results.json", junit: "junit.xml", html: "index.html" } as const;
 
@@ -33,23 +33,41 @@ export async function readReport(dir: string): Promise<TestbedReport> {
   return JSON.parse(await readFile(join(dir, REPORT_FILES.json), "utf8")) as TestbedReport;
 }
 
-/** JUnit XML as Jenkins/GitLab/GitHub reporters read it: one testsuite per profile. */
+/** The profile part of a case id (`<profile>.<media label>.<nic>`; profile ids hold no dot). */
+const profileOf = (id: string) => id.slice(0, id.indexOf("."));
+
+/**
+ * JUnit XML as Jenkins/GitLab/GitHub reporters read it: one testsuite per profile. A case of
+ * a shard that left no results is an `<error>` (it was never judged), never left out.
+ */
 export function renderJunit(report: TestbedReport): string {
   const byProfile = new Map<string, CaseResult[]>();
+  const notRun = new Map<string, Array<{ id: string; shard: NotRunShard }>>();
   for (const c of report.cases) byProfile.set(c.profile, [...(byProfile.get(c.profile) ?? []), c]);
-  const suites = [...byProfile].map(([profile, cases]) => {
+  for (const shard of report.notRun ?? []) for (const id of shard.cases) notRun.set(profileOf(id), [...(notRun.get(profileOf(id)) ?? []), { id, shard }]);
+  const profiles = [...new Set([...byProfile.keys(), ...notRun.keys()])].sort();
+  const suites = profiles.map((profile) => {
+    const cases = byProfile.get(profile) ?? [];
+    const missing = notRun.get(profile) ?? [];
     const failures = cases.filter((c) => !c.ok).length;
     const time = cases.reduce((t, c) => t + c.timings.totalMs, 0) / 1000;
-    const body = cases.map((c) => {
-      const head = `    <testcase classname="testbed.${escapeXml(profile)}" name="${escapeXml(c.id)}" time="${(c.timings.totalMs / 1000).toFixed(3)}"`;
-      const out = `      <system-out>expected ${escapeXml(describeOutcome(c.expected))}; actual ${escapeXml(describeOutcome(c.actual))}; serial log ${escapeXml(c.serialLog)}</system-out>`;
-      if (c.ok) return `${head}>\n${out}\n    </testcase>`;
-      const detail = c.actual.status === "fail" ? c.actual.detail : "the media booted";
-      const msg = `expected ${describeOutcome(c.expected)}, got ${describeOutcome(c.actual)}`;
-      return `${head}>\n      <failure message="${escapeXml(msg)}" type="verdict-mismatch">${escapeXml(detail)}</failure>\n${out}\n    </testcase>`;
+    const errors = missing.map(({ id, shard }) => {
+      const msg = `not run: shard ${shard.shard.index}/${shard.shard.count} left no results`;
+      return { id, xml: `    <testcase classname="testbed.${escapeXml(profile)}" name="${escapeXml(id)}" time="0.000">\n      <error message="${escapeXml(msg)}" type="shard-failed">${escapeXml(shard.why)}</error>\n    </testcase>` };
     });
-    return `  <testsuite name="testbed.${escapeXml(profile)}" tests="${cases.length}" failures="${failures}" errors="0" time="${time.toFixed(3)}">\n${body.join("\n")}\n  </testsuite>`;
+    const body = cases.map((c) => ({ id: c.id, xml: caseXml(profile, c) }));
+    const all = [...body, ...errors].sort((a, b) => (a.id < b.id ? -1 : 1)).map((t) => t.xml);
+    return `  <testsuite name="testbed.${escapeXml(profile)}" tests="${cases.length + missing.length}" failures="${failures}" errors="${missing.length}" time="${time.toFixed(3)}">\n${all.join("\n")}\n  </testsuite>`;
   });
   const s = report.summary;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="bootmedia testbed" tests="${s.total}" failures="${s.mismatched}">\n${suites.join("\n")}\n</testsuites>\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="bootmedia testbed" tests="${s.total}" failures="${s.mismatched}" errors="${s.notRun ?? 0}">\n${suites.join("\n")}\n</testsuites>\n`;
+}
+
+function caseXml(profile: string, c: CaseResult): string {
+  const head = `    <testcase classname="testbed.${escapeXml(profile)}" name="${escapeXml(c.id)}" time="${(c.timings.totalMs / 1000).toFixed(3)}"`;
+  const out = `      <system-out>expected ${escapeXml(describeOutcome(c.expected))}; actual ${escapeXml(describeOutcome(c.actual))}; serial log ${escapeXml(c.serialLog)}</system-out>`;
+  if (c.ok) return `${head}>\n${out}\n    </testcase>`;
+  const detail = c.actual.status === "fail" ? c.actual.detail : "the media booted";
+  const msg = `expected ${describeOutcome(c.expected)}, got ${describeOutcome(c.actual)}`;
+  return `${head}>\n      <failure message="${escapeXml(msg)}" type="verdict-mismatch">${escapeXml(detail)}</failure>\n${out}\n    </testcase>`;
 }

@@ -2,22 +2,24 @@
  * The testbed's API for the CLI: `runTestbed` (build the matrix, pick a shard, run cases
  * with bounded concurrency, write the report) and `mergeReports` (join shard folders).
  */
-import { access, cp, mkdir } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import { constants } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
 import pLimit from "p-limit";
 import { execa } from "execa";
 import { BootmediaError } from "../base/errors.ts";
 import { PROFILE_IDS, PROFILES, type Accel, type ProfileId } from "./profiles.ts";
 import { buildMatrix, checkNic, checkProfile, selectShard, sortCases, DEFAULT_NICS, type MediaUnderTest, type Shard, type TestCase } from "./matrix.ts";
-import { runCase, caseDirOf, type CaseResult } from "./runner.ts";
+import { runCase, type CaseResult } from "./runner.ts";
 import { resolveAccel } from "./accel.ts";
-import { readReport, summarizeCases, writeReport, type TestbedReport } from "./report.ts";
+import { summarizeCases, writeReport, type TestbedReport } from "./report.ts";
+import { claimShardDir, reportIdentity } from "./shard-identity.ts";
 import type { Marker } from "./markers.ts";
 import { compilePassPattern } from "./pass-pattern.ts";
 import { checkMemoryMiB, type MemoryOption } from "./memory.ts";
 import "./codes.ts";
+
+export { mergeReports, type MergeOptions } from "./shard-merge.ts";
 
 export type TestbedEvent =
   | { type: "matrix"; total: number; selected: number; accel: Accel }
@@ -53,8 +55,10 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedReport> {
   const nics = opts.nics ? opts.nics.map(checkNic) : [...DEFAULT_NICS];
   const all = buildMatrix(opts.media, profiles, nics);
   const cases = opts.shard ? selectShard(all, opts.shard) : all;
+  const identity = reportIdentity(all);
   checkJudging(opts, cases);
   await checkPrerequisites(cases);
+  if (opts.shard) await claimShardDir(opts.reportDir, opts.shard, identity.matrix.fingerprint);
   const accel = await resolveAccel(opts.accel, (message) => emit({ type: "warning", message }));
   emit({ type: "matrix", total: all.length, selected: cases.length, accel });
 
@@ -73,43 +77,9 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedReport> {
     return result;
   })));
 
-  const report: TestbedReport = { schema: 1, accel, shard: opts.shard ?? null, summary: summarizeCases(results), cases: sortCases(results) };
+  const report: TestbedReport = { schema: 1, accel, shard: opts.shard ?? null, summary: summarizeCases(results), cases: sortCases(results), ...identity };
   await writeReport(opts.reportDir, report);
   emit({ type: "report", dir: opts.reportDir, report });
-  return report;
-}
-
-/** Joins shard result folders (case folders included) into one whole-matrix report. */
-export async function mergeReports(dirs: string[], outDir: string): Promise<TestbedReport> {
-  const reports: TestbedReport[] = [];
-  for (const dir of dirs) {
-    try {
-      reports.push(await readReport(dir));
-    } catch (error) {
-      throw new BootmediaError("BM5104", `cannot read shard results in ${dir}: ${(error as Error).message}`, { where: dir, cause: error });
-    }
-  }
-  const owner = new Map<string, string>();
-  const cases: CaseResult[] = [];
-  for (const [i, report] of reports.entries()) {
-    for (const c of report.cases) {
-      const other = owner.get(c.id);
-      if (other) throw new BootmediaError("BM5105", `case ${c.id} is in both ${other} and ${dirs[i]}`);
-      owner.set(c.id, dirs[i]);
-      cases.push(c);
-      await mkdir(join(outDir, "cases"), { recursive: true });
-      await cp(join(dirs[i], caseDirOf(c.id)), join(outDir, caseDirOf(c.id)), { recursive: true, force: true }).catch(() => undefined);
-    }
-  }
-  const accels = new Set(reports.map((r) => r.accel));
-  const report: TestbedReport = {
-    schema: 1,
-    accel: accels.has("tcg") ? "tcg" : "kvm",
-    shard: null,
-    summary: summarizeCases(cases),
-    cases: sortCases(cases),
-  };
-  await writeReport(outDir, report);
   return report;
 }
 

@@ -9,7 +9,7 @@ import { buildMedia } from "../../core/run.ts";
 import { contextFromCli } from "./context.ts";
 import { printJson, progressFor } from "./render.ts";
 import { runTestbed, mergeReports } from "../../testbed/testbed.ts";
-import { parseShard } from "../../testbed/matrix.ts";
+import { resolveShard } from "../../testbed/farm/shard-env.ts";
 import { MEDIA_KINDS, PROFILE_IDS, type MediaKind, type ProfileId } from "../../testbed/profiles.ts";
 import { buildSpecMedia, describeMedia, isSpecFile } from "../../testbed/media-from-inputs.ts";
 import type { CaseResult } from "../../testbed/runner.ts";
@@ -19,6 +19,7 @@ import "../../core/codes.ts";
 import { runSiteFile } from "./testbed-site.ts";
 import { parseMemoryOption } from "../../testbed/memory.ts";
 import type { PassPattern } from "../../testbed/pass-pattern.ts";
+import { runFarm, type FarmFlags } from "./testbed-farm.ts";
 
 /**
  * `--answer KEY=VALUE` (repeatable, in order): what the testbed types at the boot
@@ -41,7 +42,8 @@ async function parseAnswers(raw: string | string[] | undefined): Promise<PromptA
   return out;
 }
 
-interface TestbedFlags {
+interface TestbedFlags extends Omit<FarmFlags, "accel"> {
+  partial?: boolean;
   answer?: string | string[];
   profiles?: string;
   media?: string;
@@ -79,12 +81,12 @@ function caseLine(r: CaseResult): string {
 
 export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>) => void): void {
   cli
-    .command("testbed [...inputs]", "Boot media (or specs, built first) in QEMU on a matrix of machines; `testbed merge <dirs...>` joins shard reports")
+    .command("testbed [...inputs]", "Boot media (or specs, built first) in QEMU on a matrix of machines; `testbed merge <dirs...>` joins shard reports; `testbed farm` writes the jobs of a Slurm, GitHub, GitLab or Kubernetes farm")
     .option("--profiles <list>", `Machine profiles (default: ${PROFILE_IDS.join(",")})`)
     .option("--media <list>", "For specs: media kinds to build and boot (iso,usb)", { default: "iso,usb" })
     .option("--nics <list>", "NIC models (default: e1000,virtio-net-pci,rtl8139)")
     .option("--concurrency <n>", "Cases at once (default: cores)")
-    .option("--shard <i/n>", "Run only shard i of n (1-based); merge shards with `testbed merge`")
+    .option("--shard <i/n|auto[/n]>", "Run only shard i of n (1-based); auto: from the engine (Slurm array, Kubernetes Indexed Job with auto/n, GitLab/Buildkite parallel jobs); merge shards with `testbed merge`")
     .option("--report-dir <dir>", "Where results.json, junit.xml and index.html go", { default: "out/testbed" })
     .option("--accel <tcg|kvm>", "Accelerator; kvm only after a probe boot proves it works", { default: "tcg" })
     .option("--timeout <s>", "Per-case timeout in seconds")
@@ -92,18 +94,30 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
     .option("--pass-serial <regex>", "Pass when this regular expression shows on the serial line (images without the bootmedia agent, e.g. an installer started with console=ttyS0)")
     .option("--pass-screen <regex>", "Pass when this regular expression shows on the VGA text screen (BIOS text mode; docs/testbed.md)")
     .option("--memory <MiB|profile=MiB,...>", "Machine memory: one figure for every profile or per profile (default 512 each); a boot image's testbed.memoryMiB raises it")
+    .option("--partial", "merge: report the cases of a shard that left no results as not run (exit 1) instead of refusing")
+    .option("--engine <name>", "farm: slurm, github, gitlab or kubernetes")
+    .option("--shards <n>", "farm: how many shards")
+    .option("--max-parallel <k>", "farm: shards running at once (default: all)")
+    .option("--out <dir>", "farm: a new folder for the engine's files (default out/farm)")
+    .option("--image <ref>", "farm: the container image (Kubernetes; GitLab's job image, default node:20-bookworm)")
+    .option("--bootmedia <command>", "farm: how the engine's machines start bootmedia (default: this installation on Slurm, npx bootmedia on CI, bootmedia in the image)")
+    .option("--times <dir>", "farm: the report folder of an earlier run whose per-case times feed the capacity plan (default out/testbed)")
     .option("--answer <key=value>", "Type this at the boot prompt `key` (repeatable, in order); password=env:NAME or password=file:PATH")
     .action((inputs: string[], flags: TestbedFlags) =>
       run(async () => {
         const reportDir = resolve(flags.reportDir ?? "out/testbed");
         if (flags.site) return runSiteFile(flags.site, reportDir, flags);
+        if (inputs[0] === "farm") return runFarm(inputs.slice(1), flags);
         if (inputs[0] === "merge") {
-          const merged = await mergeReports(inputs.slice(1).map((d) => resolve(d)), reportDir);
+          const merged = await mergeReports(inputs.slice(1).map((d) => resolve(d)), reportDir, { partial: flags.partial === true });
           if (flags.json) printJson({ ok: merged.summary.mismatched === 0, report: reportDir, summary: merged.summary });
           else process.stdout.write(`${merged.summary.ok}/${merged.summary.total} cases as expected; report in ${join(reportDir, "index.html")}\n`);
-          return merged.summary.mismatched === 0 ? 0 : 1;
+          if (merged.notRun && !flags.json) for (const n of merged.notRun) process.stderr.write(`NOT RUN  shard ${n.shard.index}/${n.shard.count} (${n.cases.length} cases): ${n.why}\n`);
+          return merged.summary.mismatched === 0 && !merged.notRun ? 0 : 1;
         }
         if (inputs.length === 0) throw new BootmediaError("BM1009", "testbed needs a spec or a media file");
+        // Before any media is built: a shard the environment cannot give is an error at once.
+        const shard = flags.shard ? resolveShard(String(flags.shard)) : undefined;
         const kinds = (list(flags.media) ?? ["iso", "usb"]).map((k) => {
           if (!(MEDIA_KINDS as readonly string[]).includes(k)) throw new BootmediaError("BM1009", `unknown media kind ${k} (iso, usb)`);
           return k as MediaKind;
@@ -130,7 +144,7 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
           ...(list(flags.profiles) ? { profiles: list(flags.profiles) as ProfileId[] } : {}),
           ...(list(flags.nics) ? { nics: list(flags.nics)! } : {}),
           ...(flags.concurrency ? { concurrency: Number(flags.concurrency) } : {}),
-          ...(flags.shard ? { shard: parseShard(flags.shard) } : {}),
+          ...(shard ? { shard } : {}),
           ...(flags.timeout ? { timeoutSec: Number(flags.timeout) } : {}),
           accel: flags.accel ?? "tcg",
           reportDir,
