@@ -33,7 +33,7 @@ export const CORE_CODES = defineCodes("core", {
   BM1016: { title: "output is a special file", hint: "Outputs are regular files or folders: choose a path in a folder you own. To write a USB drive, use `--target usb --out /dev/sdX` (its drive checks apply)." },
   BM1012: { title: "output is the wrong kind", hint: "The output path holds a folder where this target writes a file (or a file where it writes a folder); choose another path, or remove what is there yourself." },
   BM1013: { title: "input is not a regular file", hint: "Give a regular file (not a FIFO, device, socket or folder) for the spec, password or secret file." },
-  BM1014: { title: "input over a limit", hint: "The spec (or manifest) is larger than bootmedia accepts; split it or remove entries. The message names the limit." },
+  BM1014: { title: "input over a limit", hint: "The spec (or manifest) is larger, or nests lists and mappings deeper, than bootmedia accepts; split it, remove entries or flatten it. The message names the limit." },
   BM1015: { title: "invalid option value", hint: "Give a value in the range the option's help (`bootmedia build --help`) shows." },
   BM2008: { title: "cache entry corrupted", hint: "A cached file no longer matched its hash; bootmedia removed it and fetched it again. If this recurs, check the disk holding the cache (`bootmedia cache verify`)." },
   BM2010: { title: "cache folder unusable", hint: "Point --cache-dir or BOOTMEDIA_CACHE at a folder you can write (it is created if missing), not at a file." },

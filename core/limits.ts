@@ -14,6 +14,8 @@ export const LIMITS = {
   specBytes: 1024 * 1024,
   /** YAML nodes (mappings, lists, scalars) in one spec. */
   specNodes: 100_000,
+  /** Levels of nesting in one spec: real specs use under 10; yaml's composer runs out of stack near 800. */
+  specDepth: 100,
   /** YAML alias expansions in one spec (a billion-laughs document dies here). */
   specAliases: 100,
   /** A password or secret file. */

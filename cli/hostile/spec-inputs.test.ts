@@ -1,9 +1,12 @@
 /** Hostile spec files: FIFOs, devices, folders, huge files, alias bombs, node floods. */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { runHostile, type HostileCase } from "./testing/hostile-case.ts";
 import { aliasBomb, file, link, mkfifo } from "./testing/make.ts";
+
+/** A nesting refusal says so and names where the limit was passed (file:line:column). */
+const nestingNamed = (r: { stderr: string }) => expect(r.stderr).toMatch(/deep\.(yaml|json):\d+:\d+.*nest/);
 
 const CASES: HostileCase[] = [
   { name: "spec is a FIFO (no writer)", setup: (fx) => ["build", mkfifo(join(fx.dir, "spec.yaml"))], exit: 1, code: "BM1013" },
@@ -36,6 +39,22 @@ const CASES: HostileCase[] = [
     },
     exit: 1, code: "BM1016",
   },
+  ...[900, 1000, 20_000, 100_000].map((depth): HostileCase => ({
+    name: `YAML nested ${depth} levels deep ([[…]])`,
+    setup: (fx) => ["build", file(join(fx.dir, "deep.yaml"), `name: ${"[".repeat(depth)}${"]".repeat(depth)}\n`)],
+    exit: 1, code: "BM1014", check: nestingNamed,
+  })),
+  ...[1000, 100_000].map((depth): HostileCase => ({
+    name: `JSON nested ${depth} levels deep`,
+    setup: (fx) => ["build", file(join(fx.dir, "deep.json"), `{"name": ${"[".repeat(depth)}${"]".repeat(depth)}}\n`)],
+    exit: 1, code: "BM1014", check: nestingNamed,
+  })),
+  {
+    name: "YAML maps indented 1,400 deep",
+    setup: (fx) => ["build", file(join(fx.dir, "deep.yaml"), `name: x\na:\n${Array.from({ length: 1400 }, (_, i) => `${" ".repeat(i + 1)}k:\n`).join("")}`)],
+    exit: 1, code: "BM1014", check: nestingNamed,
+  },
+  { name: "YAML lists - - - x, 5,000 deep", setup: (fx) => ["build", file(join(fx.dir, "deep.yaml"), `name: x\na:\n  ${"- ".repeat(5000)}x\n`)], exit: 1, code: "BM1014", check: nestingNamed },
   { name: "unknown command", setup: () => ["frobnicate"], exit: 2, code: "BM1009" },
 ];
 
