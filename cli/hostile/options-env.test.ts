@@ -14,6 +14,9 @@ const warm = () => ({ BOOTMEDIA_BOOT_LOADER_CACHE: WARM_LOADER });
 
 const build = (spec: string, ...rest: string[]) => ["build", spec, "--quiet", ...rest];
 
+/** Runs the CLI as root without its capabilities: file permissions then apply to it as to any user. */
+const NO_ROOT_POWERS = `exec setpriv --bounding-set=-all --inh-caps=-all ${process.execPath} "$@"`;
+
 const CASES: HostileCase[] = [
   { name: "--concurrency 0", setup: (fx) => build(fx.sample, "--concurrency", "0"), exit: 1, code: "BM1015" },
   { name: "--concurrency abc", setup: (fx) => build(fx.sample, "--concurrency", "abc"), exit: 1, code: "BM1015" },
@@ -26,6 +29,13 @@ const CASES: HostileCase[] = [
   { name: "TMPDIR=/proc, iso target", setup: (fx) => build(fx.sample, "--target", "iso", "--out", join(fx.dir, "x.iso")), env: () => ({ TMPDIR: "/proc" }), exit: 1, code: "BM4007" },
   { name: "TMPDIR missing, usb target", setup: (fx) => build(fx.sample, "--target", "usb", "--out", join(fx.dir, "x.img")), env: (fx) => ({ TMPDIR: join(fx.dir, "no/such/tmp") }), exit: 1, code: "BM4007" },
   { name: "TMPDIR is a file, iso target", setup: (fx) => (writeFileSync(join(fx.dir, "tmpfile"), ""), build(fx.sample, "--target", "iso", "--out", join(fx.dir, "x.iso"))), env: (fx) => ({ TMPDIR: join(fx.dir, "tmpfile") }), exit: 1, code: "BM4007" },
+  { name: "a file on PATH (PATH=/etc/hostname:…)", setup: (fx) => build(fx.sample, "--out", join(fx.dir, "m")), env: (fx) => ({ ...warm(), PATH: `/etc/hostname:${process.env.PATH}` }), exit: 0, mayWrite: /^m(\/|\.bootmedia\.log$|$)/ },
+  {
+    name: "an unreadable folder on PATH (EACCES)",
+    setup: (fx) => (mkdirSync(join(fx.dir, "locked"), { mode: 0o000 }), build(fx.sample, "--out", join(fx.dir, "m"))),
+    env: (fx) => ({ ...warm(), PATH: `${join(fx.dir, "locked")}:${process.env.PATH}` }),
+    shell: NO_ROOT_POWERS, exit: 0, mayWrite: /^m(\/|\.bootmedia\.log$|$)/,
+  },
   { name: "TMPDIR=/proc, --version", setup: () => ["--version"], env: () => ({ TMPDIR: "/proc" }), exit: 0 },
   { name: "ulimit -f 100, iso target (EFBIG)", setup: (fx) => build(fx.sample, "--target", "iso", "--out", join(fx.dir, "x.iso")), shell: "ulimit -f 100", env: warm, exit: 1, code: "BM4001" },
   { name: "ulimit -f 100, usb target (EFBIG)", setup: (fx) => build(fx.sample, "--target", "usb", "--out", join(fx.dir, "x.img")), shell: "ulimit -f 100", env: warm, exit: 1, code: "BM4(001|202)" },
