@@ -55,6 +55,11 @@ export async function main(argv: string[]): Promise<number> {
  * (even an exit waiting for a thread-pool read that never returns).
  */
 export function installSignalHandlers(): void {
+  // Node ignores SIGXFSZ, so a write past the file-size limit (ulimit -f) fails with EFBIG and
+  // ends as a coded error. Once a child process has started, execa's exit hook (signal-exit)
+  // listens for SIGXFSZ too, and re-raises it when no one else does: the process then died
+  // with no message, leaving its temporaries. A listener of ours keeps it a plain EFBIG.
+  process.on("SIGXFSZ", () => {});
   const signals = [["SIGINT", EXIT.SIGINT], ["SIGTERM", EXIT.SIGTERM]] as const;
   const handlers = signals.map(([sig, code]) => {
     const handler = () => {
