@@ -19,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
   const cli = cac("bootmedia");
   let mode: OutputMode = { json: argv.includes("--json"), quiet: argv.includes("--quiet") };
   let pending: Promise<number> | undefined;
+  let guard: import("./exit-guard.ts").ExitGuard | undefined;
   const run = (fn: () => Promise<number>) => {
     pending = fn();
   };
@@ -40,11 +41,13 @@ export async function main(argv: string[]): Promise<number> {
       cli.outputHelp();
       return EXIT.USAGE;
     }
+    guard = (await import("./exit-guard.ts")).guardExits(() => mode);
     await cli.runMatchedCommand();
-    return await (pending ?? Promise.resolve(EXIT.OK));
+    return guard.settle(await (pending ?? Promise.resolve(EXIT.OK)));
   } catch (e) {
     const { reportFailure } = await import("./failure.ts");
-    return reportFailure(e, mode);
+    const status = reportFailure(e, mode);
+    return guard ? guard.settle(status) : status;
   }
 }
 
