@@ -3,6 +3,9 @@
  * and the doctor's package installer (BM501x, set-up for the testbed and fixtures; core/doctor-install.ts).
  */
 import { defineCodes } from "../base/errors.ts";
+// Code above base raises base's codes too (BM2009 for a library file, BM4001): whoever loads
+// core's table has base's, or their hints print empty.
+import "../base/codes.ts";
 
 export const CORE_CODES = defineCodes("core", {
   BM1001: { title: "spec file unreadable", hint: "Check the path and that the file is readable." },

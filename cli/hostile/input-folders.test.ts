@@ -1,5 +1,5 @@
 /** Links and special files in input folders: prestart files, content library files, image folders. */
-import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { runHostile, type HostileCase } from "./testing/hostile-case.ts";
@@ -32,6 +32,18 @@ const CASES: HostileCase[] = [
     exit: 0, code: "BM3010", mayWrite: /^m(\/|$)|^m\.bootmedia\.log$/,
   },
   { name: "library file linked outside the library", setup: (fx) => (linkOutside(libFile(fx), join(fx.dir, "lib-outside")), build(fx.sample)), exit: 1, code: "BM2009", check: (r) => names(r, "outside the content library") },
+  {
+    // Without prestart files nothing else loads the input-folder codes: the hint came out empty.
+    name: "library FIFO, spec without prestart",
+    setup: (fx) => {
+      const f = libFile(fx);
+      rmSync(f);
+      mkfifo(f);
+      writeFileSync(fx.sample, readFileSync(fx.sample, "utf8").replace(/^  prestart:.*\n/m, ""));
+      return build(fx.sample);
+    },
+    exit: 1, code: "BM2009", check: (r) => expect(r.stderr).toMatch(/hint: Input folders/),
+  },
   { name: "library file replaced by a FIFO", setup: (fx) => { const f = libFile(fx); rmSync(f); mkfifo(f); return build(fx.sample); }, exit: 1, code: "BM2009" },
   { name: "image fat: link leading outside", setup: (fx) => (link("/etc/passwd", join(imageDir(fx), "p")), ["image", "fat", join(fx.dir, "img"), "-o", join(fx.dir, "x.img")]), exit: 1, code: "BM2009" },
   { name: "image iso: folder loop", setup: (fx) => (link("..", join(imageDir(fx), "s/loop")), ["image", "iso", join(fx.dir, "img"), "-o", join(fx.dir, "x.iso")]), exit: 1, code: "BM2009" },
