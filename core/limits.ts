@@ -28,6 +28,11 @@ export function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(0)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)} KiB` : `${n} bytes`;
 }
 
+/** "1048577 bytes (1 MiB)": exact, so a size just over a limit never reads the same as the limit. */
+export function exactBytes(n: number): string {
+  return n >= 1024 ? `${n} bytes (${formatBytes(n)})` : `${n} bytes`;
+}
+
 /**
  * Reads a small input file as UTF-8. Errors: `code` with the errno for unreadable files,
  * BM1013 for anything but a regular file, BM1014 above `maxBytes`.
@@ -49,10 +54,10 @@ export async function readInputBytes(path: string, opts: { label: string; maxByt
     const st = await fh.stat();
     if (!st.isFile()) throw new BootmediaError("BM1013", `${opts.label} ${path} is ${kindOf(st)}, not a regular file`, { where });
     if (st.size > opts.maxBytes) {
-      throw new BootmediaError("BM1014", `${opts.label} ${path} is ${formatBytes(st.size)}; the limit is ${formatBytes(opts.maxBytes)}`, { where });
+      throw new BootmediaError("BM1014", `${opts.label} ${path} is ${exactBytes(st.size)}; the limit is ${exactBytes(opts.maxBytes)}`, { where });
     }
     const buf = await fh.readFile();
-    if (buf.length > opts.maxBytes) throw new BootmediaError("BM1014", `${opts.label} ${path} grew past ${formatBytes(opts.maxBytes)} while read`, { where });
+    if (buf.length > opts.maxBytes) throw new BootmediaError("BM1014", `${opts.label} ${path} grew past ${exactBytes(opts.maxBytes)} while read`, { where });
     return buf;
   } catch (e) {
     if (e instanceof BootmediaError) throw e;

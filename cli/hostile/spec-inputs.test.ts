@@ -16,6 +16,11 @@ const CASES: HostileCase[] = [
   { name: "spec is a folder", setup: (fx) => (mkdirSync(join(fx.dir, "spec.yaml")), ["plan", join(fx.dir, "spec.yaml")]), exit: 1, code: "BM1013" },
   { name: "spec does not exist", setup: (fx) => ["plan", join(fx.dir, "nope.yaml")], exit: 1, code: "BM1001" },
   { name: "spec of 50 MB", setup: (fx) => ["plan", file(join(fx.dir, "huge.yaml"), Buffer.alloc(50 << 20, 0x61))], exit: 1, code: "BM1014" },
+  {
+    name: "spec one byte over 1 MiB: sizes told apart",
+    setup: (fx) => ["plan", file(join(fx.dir, "big.yaml"), `name: big\n#${"x".repeat((1 << 20) - 11)}\n`)],
+    exit: 1, code: "BM1014", check: (r) => expect(r.stderr).toMatch(/is 1048577 bytes \(1 MiB\); the limit is 1048576 bytes \(1 MiB\)/),
+  },
   { name: "YAML alias bomb (10^9 nodes)", setup: (fx) => ["plan", file(join(fx.dir, "bomb.yaml"), aliasBomb())], exit: 1, code: "BM1014" },
   { name: "120,000 YAML nodes in 720 KB", setup: (fx) => ["plan", file(join(fx.dir, "flood.yaml"), `name: flood\nlist:\n${"  - 1\n".repeat(120_000)}`)], exit: 1, code: "BM1014", within: 60_000 },
   { name: "spec of 1.5 MB of variables", setup: (fx) => ["plan", file(join(fx.dir, "vars.yaml"), `name: v\ncustomization:\n  variables:\n${Array.from({ length: 100_000 }, (_, i) => `    V${i}: x\n`).join("")}`)], exit: 1, code: "BM1014" },
