@@ -11,6 +11,7 @@ import "./codes.ts";
  * regular file inside the same folder is read as that file (a copy on the media: FAT has
  * no links); any other link — leading outside the folder, to a folder (the way loops are
  * made), dangling or looping — and any FIFO, socket or device is BM2009 naming the path.
+ * A subfolder that cannot be listed is BM2011 naming it (the user's file, not a bug).
  * Synchronous: one lstat per entry, and a thread-pool round trip each cost more than the
  * call itself on trees of thousands of files.
  */
@@ -22,7 +23,7 @@ export async function treeFromDir(dir: string): Promise<TreeEntry[]> {
   const realRoot = `${realpathSync(dir)}/`;
   const walk = (rel: string) => {
     // Dirents come from lstat: a symbolic link to a folder is a link here, never followed.
-    for (const d of readdirSync(base + rel, { withFileTypes: true })) {
+    for (const d of listFolder(base + rel)) {
       const path = rel + d.name;
       if (d.isDirectory()) {
         out.push({ type: "dir", path, mode: lstatSync(base + path).mode & 0o7777 });
@@ -41,6 +42,19 @@ export async function treeFromDir(dir: string): Promise<TreeEntry[]> {
   walk("");
   out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return out;
+}
+
+function listFolder(path: string) {
+  try {
+    return readdirSync(path, { withFileTypes: true });
+  } catch (e) {
+    throw unreadableInput(path.replace(/\/$/, ""), e);
+  }
+}
+
+/** BM2011: a file or folder of an input folder that bootmedia may not read. */
+export function unreadableInput(path: string, e: unknown): BootmediaError {
+  return new BootmediaError("BM2011", `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { where: path, cause: e });
 }
 
 /** The stat of a link's target when it is a regular file inside `realRoot`; BM2009 otherwise. */

@@ -19,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
   const cli = cac("bootmedia");
   let mode: OutputMode = { json: argv.includes("--json"), quiet: argv.includes("--quiet") };
   let pending: Promise<number> | undefined;
+  let guard: import("./exit-guard.ts").ExitGuard | undefined;
   const run = (fn: () => Promise<number>) => {
     pending = fn();
   };
@@ -40,11 +41,13 @@ export async function main(argv: string[]): Promise<number> {
       cli.outputHelp();
       return EXIT.USAGE;
     }
+    guard = (await import("./exit-guard.ts")).guardExits(() => mode);
     await cli.runMatchedCommand();
-    return await (pending ?? Promise.resolve(EXIT.OK));
+    return guard.settle(await (pending ?? Promise.resolve(EXIT.OK)));
   } catch (e) {
     const { reportFailure } = await import("./failure.ts");
-    return reportFailure(e, mode);
+    const status = reportFailure(e, mode);
+    return guard ? guard.settle(status) : status;
   }
 }
 
@@ -55,6 +58,11 @@ export async function main(argv: string[]): Promise<number> {
  * (even an exit waiting for a thread-pool read that never returns).
  */
 export function installSignalHandlers(): void {
+  // Node ignores SIGXFSZ, so a write past the file-size limit (ulimit -f) fails with EFBIG and
+  // ends as a coded error. Once a child process has started, execa's exit hook (signal-exit)
+  // listens for SIGXFSZ too, and re-raises it when no one else does: the process then died
+  // with no message, leaving its temporaries. A listener of ours keeps it a plain EFBIG.
+  process.on("SIGXFSZ", () => {});
   const signals = [["SIGINT", EXIT.SIGINT], ["SIGTERM", EXIT.SIGTERM]] as const;
   const handlers = signals.map(([sig, code]) => {
     const handler = () => {

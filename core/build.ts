@@ -6,6 +6,7 @@ import { createHooks, wrapTapFailures, type BuildHooks } from "./hooks.ts";
 import type { BuildContext } from "./context.ts";
 import { BootmediaError } from "../base/errors.ts";
 import type { Plugin, PluginBuild } from "./plugin.ts";
+import { enterPlugin } from "./plugin-activity.ts";
 
 export class MediaBuild {
   readonly hooks: BuildHooks;
@@ -30,10 +31,13 @@ export class MediaBuild {
   use(plugins: Plugin[]): void {
     for (const p of plugins) {
       if (this.applied.includes(p.name)) throw new BootmediaError("BM1008", `plugin "${p.name}" is loaded twice`, { where: p.name });
+      const leave = enterPlugin({ plugin: p.name, hook: "apply" });
       try {
         p.apply(this.pluginView);
       } catch (e) {
         throw new BootmediaError("BM4006", `plugin "${p.name}" failed while being set up: ${e instanceof Error ? e.message : String(e)}`, { where: p.name, cause: e });
+      } finally {
+        leave();
       }
       this.applied.push(p.name);
     }

@@ -173,6 +173,9 @@ class VerifiedSink {
     this.used = 0;
     await this.writing; // one write in flight keeps them in order and surfaces its error here
     this.writing = writeFully(this.fh, block, length, at).then(() => this.hash.update(block.buffer, length));
+    // Its failure (EFBIG past ulimit -f, ENOSPC) surfaces at the next await of it; until then it
+    // must not count as unhandled, which would end the process while nextBlock() waits.
+    this.writing.catch(() => undefined);
     this.block = await this.nextBlock();
   }
 

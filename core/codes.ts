@@ -3,6 +3,9 @@
  * and the doctor's package installer (BM501x, set-up for the testbed and fixtures; core/doctor-install.ts).
  */
 import { defineCodes } from "../base/errors.ts";
+// Code above base raises base's codes too (BM2009 for a library file, BM4001): whoever loads
+// core's table has base's, or their hints print empty.
+import "../base/codes.ts";
 
 export const CORE_CODES = defineCodes("core", {
   BM1001: { title: "spec file unreadable", hint: "Check the path and that the file is readable." },
@@ -33,7 +36,7 @@ export const CORE_CODES = defineCodes("core", {
   BM1016: { title: "output is a special file", hint: "Outputs are regular files or folders: choose a path in a folder you own. To write a USB drive, use `--target usb --out /dev/sdX` (its drive checks apply)." },
   BM1012: { title: "output is the wrong kind", hint: "The output path holds a folder where this target writes a file (or a file where it writes a folder); choose another path, or remove what is there yourself." },
   BM1013: { title: "input is not a regular file", hint: "Give a regular file (not a FIFO, device, socket or folder) for the spec, password or secret file." },
-  BM1014: { title: "input over a limit", hint: "The spec (or manifest) is larger than bootmedia accepts; split it or remove entries. The message names the limit." },
+  BM1014: { title: "input over a limit", hint: "The spec (or manifest) is larger, or nests lists and mappings deeper, than bootmedia accepts; split it, remove entries or flatten it. The message names the limit." },
   BM1015: { title: "invalid option value", hint: "Give a value in the range the option's help (`bootmedia build --help`) shows." },
   BM2008: { title: "cache entry corrupted", hint: "A cached file no longer matched its hash; bootmedia removed it and fetched it again. If this recurs, check the disk holding the cache (`bootmedia cache verify`)." },
   BM2010: { title: "cache folder unusable", hint: "Point --cache-dir or BOOTMEDIA_CACHE at a folder you can write (it is created if missing), not at a file." },

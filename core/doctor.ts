@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
-import { delimiter, join } from "node:path";
+import { which as findOnPath } from "./which.ts";
 
 /**
  * What a user may want to do: `media` builds media (the writers need no external tool; the
@@ -118,10 +118,7 @@ function dpkgOut(args: string[]): string {
   }
 }
 
+/** A command on PATH or in the system folders (a user's PATH may lack /usr/sbin, where mkfs.fat lives). */
 export function which(cmd: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter).concat(["/usr/sbin", "/sbin"])) {
-    const p = join(dir, cmd);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
+  return findOnPath(cmd, { also: ["/usr/sbin", "/sbin"] });
 }

@@ -9,6 +9,7 @@ import type { ContentItem, MediaLayout, ResolvedMedia, Target, WriteResult } fro
 import type { Fetcher } from "./fetch.ts";
 import type { MediaWriter } from "./write.ts";
 import { DEFAULT_HOOK_TIMEOUT_S, withTimeLimit } from "./hook-timeout.ts";
+import { enterPlugin } from "./plugin-activity.ts";
 import "./codes.ts";
 
 /** Named layout stages: boot files first, content, then the media configuration, its manifest, then splitting. */
@@ -58,7 +59,8 @@ export type BuildHooks = ReturnType<typeof createHooks>;
 
 /**
  * Wraps every tap of every hook so its failures carry the hook's and the plugin's names,
- * and every asynchronous call has a time limit (BM4005).
+ * every asynchronous call has a time limit (BM4005), and the running tap is known (an exit
+ * it calls is blamed on it).
  */
 export function wrapTapFailures(hooks: BuildHooks, timeoutMs = DEFAULT_HOOK_TIMEOUT_S * 1000): void {
   for (const [hookName, hook] of Object.entries(hooks)) {
@@ -66,27 +68,35 @@ export function wrapTapFailures(hooks: BuildHooks, timeoutMs = DEFAULT_HOOK_TIME
       register: (tap) => {
         const fn = tap.fn as (...args: unknown[]) => unknown;
         const blame = (e: unknown) => attributeFailure(e, hookName, tap.name);
+        const enter = () => enterPlugin({ plugin: tap.name, hook: hookName });
         if (tap.type === "promise") {
           tap.fn = async (...args: unknown[]) => {
+            const leave = enter();
             try {
               return await withTimeLimit(Promise.resolve(fn(...args)), timeoutMs, hookName, tap.name);
             } catch (e) {
               throw blame(e);
+            } finally {
+              leave();
             }
           };
         } else if (tap.type === "sync") {
           tap.fn = (...args: unknown[]) => {
+            const leave = enter();
             try {
               return fn(...args);
             } catch (e) {
               throw blame(e);
+            } finally {
+              leave();
             }
           };
         } else {
           tap.fn = (...args: unknown[]) => {
             const cb = args.pop() as (err?: unknown, r?: unknown) => void;
+            const leave = enter();
             const settled = new Promise((resolve, reject) => fn(...args, (err: unknown, r: unknown) => (err ? reject(err) : resolve(r))));
-            withTimeLimit(settled, timeoutMs, hookName, tap.name).then((r) => cb(undefined, r), (err: unknown) => cb(blame(err)));
+            withTimeLimit(settled, timeoutMs, hookName, tap.name).finally(leave).then((r) => cb(undefined, r), (err: unknown) => cb(blame(err)));
           };
         }
         return tap;

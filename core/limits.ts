@@ -14,6 +14,8 @@ export const LIMITS = {
   specBytes: 1024 * 1024,
   /** YAML nodes (mappings, lists, scalars) in one spec. */
   specNodes: 100_000,
+  /** Levels of nesting in one spec: real specs use under 10; yaml's composer runs out of stack near 800. */
+  specDepth: 100,
   /** YAML alias expansions in one spec (a billion-laughs document dies here). */
   specAliases: 100,
   /** A password or secret file. */
@@ -24,6 +26,11 @@ export const LIMITS = {
 
 export function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(0)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)} KiB` : `${n} bytes`;
+}
+
+/** "1048577 bytes (1 MiB)": exact, so a size just over a limit never reads the same as the limit. */
+export function exactBytes(n: number): string {
+  return n >= 1024 ? `${n} bytes (${formatBytes(n)})` : `${n} bytes`;
 }
 
 /**
@@ -47,10 +54,10 @@ export async function readInputBytes(path: string, opts: { label: string; maxByt
     const st = await fh.stat();
     if (!st.isFile()) throw new BootmediaError("BM1013", `${opts.label} ${path} is ${kindOf(st)}, not a regular file`, { where });
     if (st.size > opts.maxBytes) {
-      throw new BootmediaError("BM1014", `${opts.label} ${path} is ${formatBytes(st.size)}; the limit is ${formatBytes(opts.maxBytes)}`, { where });
+      throw new BootmediaError("BM1014", `${opts.label} ${path} is ${exactBytes(st.size)}; the limit is ${exactBytes(opts.maxBytes)}`, { where });
     }
     const buf = await fh.readFile();
-    if (buf.length > opts.maxBytes) throw new BootmediaError("BM1014", `${opts.label} ${path} grew past ${formatBytes(opts.maxBytes)} while read`, { where });
+    if (buf.length > opts.maxBytes) throw new BootmediaError("BM1014", `${opts.label} ${path} grew past ${exactBytes(opts.maxBytes)} while read`, { where });
     return buf;
   } catch (e) {
     if (e instanceof BootmediaError) throw e;

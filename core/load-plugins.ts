@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url";
 import { BootmediaError } from "../base/errors.ts";
 import { isPlugin, isPluginDefinition, type Plugin, type PluginDefinition } from "./plugin.ts";
 import type { PluginEntry } from "./spec-schema.ts";
+import { enterPlugin } from "./plugin-activity.ts";
 import "./codes.ts";
 
 export interface PluginRef {
@@ -25,6 +26,15 @@ export interface LoadedPlugin {
 }
 
 export async function loadPluginDefinition(ref: string, baseDir: string): Promise<PluginDefinition<unknown>> {
+  const leave = enterPlugin({ plugin: ref, hook: "load" }); // its module's code and class probes run now
+  try {
+    return await importDefinition(ref, baseDir);
+  } finally {
+    leave();
+  }
+}
+
+async function importDefinition(ref: string, baseDir: string): Promise<PluginDefinition<unknown>> {
   const isPath = ref.startsWith(".") || isAbsolute(ref);
   let url: string;
   try {

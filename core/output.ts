@@ -4,7 +4,7 @@
  * SIGINT or SIGTERM the temporaries are removed and old outputs stay byte-identical.
  * (The wizard this replaces deletes an existing .iso before it even starts.)
  */
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { BootmediaError } from "../base/errors.ts";
@@ -60,14 +60,18 @@ export class OutputTransaction {
     return tmp;
   }
 
-  /** fsync and rename every temporary into place. Directories swap via a backup name. */
+  /**
+   * fsync and rename every temporary into place: onto a free name only (BM1010 when another
+   * build took it meanwhile), or with --force over the old output (folders swap via a backup name).
+   */
   commit(): string[] {
     if (this.aborted) throw new BootmediaError("BM4003", "build interrupted; previous outputs are untouched");
     const done: string[] = [];
     for (const [final, tmp] of this.pending) {
       timedSync("flush", () => syncTree(tmp));
       timedSync("rename", () => {
-        if (statSync(tmp).isDirectory() && existsSync(final)) {
+        if (!this.force) placeNew(tmp, final);
+        else if (statSync(tmp).isDirectory() && existsSync(final)) {
           const old = join(dirname(final), `.${basename(final)}${TMP_MARK}${process.pid}.old`);
           renameSync(final, old);
           renameSync(tmp, final);
@@ -112,6 +116,35 @@ export function abortAllOutputs(): () => void {
   const aborted = [...live];
   for (const tx of aborted) tx.abort();
   return () => aborted.forEach((tx) => tx.sweep());
+}
+
+/** File systems without hard links (FAT, some FUSE mounts) answer link() with these. */
+const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]);
+
+/**
+ * Moves `tmp` to `final` only if nothing is there: the output was free when the build
+ * began, but another build (or program) may have claimed it since. Node has no no-replace
+ * rename, so a file is linked (link() refuses an existing name) and its temporary name
+ * dropped; a folder is renamed, which refuses a non-empty folder or a file in the way (an
+ * empty folder it may replace holds nothing to lose).
+ */
+function placeNew(tmp: string, final: string): void {
+  const taken = () => new BootmediaError("BM1010", `output exists: ${final} (it appeared while this build ran: another build or program created it)`, { where: final });
+  const isDir = statSync(tmp).isDirectory();
+  try {
+    if (isDir) renameSync(tmp, final);
+    else {
+      linkSync(tmp, final);
+      unlinkSync(tmp);
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (code === "EEXIST" || code === "ENOTEMPTY" || (isDir && code === "ENOTDIR")) throw taken();
+    if (isDir || !NO_HARD_LINKS.has(code)) throw e;
+    // No hard links here: check again and rename, which leaves an instant, not a whole build, for a race.
+    if (existsSync(final)) throw taken();
+    renameSync(tmp, final);
+  }
 }
 
 /** Temporaries left by a process that died without cleaning (SIGKILL, power loss). */

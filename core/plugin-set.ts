@@ -6,6 +6,7 @@ import { DiagnosticsError, diagnostic } from "../base/diagnostics.ts";
 import { BootmediaError } from "../base/errors.ts";
 import { loadPlugins, pluginRefs, type LoadedPlugin, type PluginRef } from "./load-plugins.ts";
 import { isEnabled, registerPluginCodes, type Plugin, type PluginDefinition } from "./plugin.ts";
+import { enterPlugin } from "./plugin-activity.ts";
 import { createSpecModel, type SpecModel } from "./spec-model.ts";
 import type { MediaSpec, PluginEntry } from "./spec-schema.ts";
 import "./codes.ts";
@@ -59,7 +60,14 @@ export class PluginSet {
   async instances(spec: MediaSpec): Promise<Plugin[]> {
     const out: Plugin[] = [];
     for (const d of this.builtins) if (isEnabled(d, spec)) out.push(await d.create(undefined, spec));
-    for (const p of this.thirdParty) out.push(await p.definition.create(this.optionsOf(p, spec), spec));
+    for (const p of this.thirdParty) {
+      const leave = enterPlugin({ plugin: p.definition.name, hook: "create" });
+      try {
+        out.push(await p.definition.create(this.optionsOf(p, spec), spec));
+      } finally {
+        leave();
+      }
+    }
     return out;
   }
 

@@ -13,7 +13,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ContentCache } from "./cache.ts";
 import { fetchItems } from "./fetch.ts";
 import { redactEverywhere, redactUrls, Redactor } from "./secrets.ts";
-import { checkSpecDocument, toJsBounded } from "./yaml-limits.ts";
+import { checkSpecDocument, parseBounded, toJsBounded } from "./yaml-limits.ts";
+import { LineCounter } from "yaml";
+import { LIMITS } from "./limits.ts";
 import { checkOutputTarget } from "./output-safety.ts";
 import { MediaBuild } from "./build.ts";
 import { silentProgress } from "./progress.ts";
@@ -82,6 +84,23 @@ describe("YAML limits", () => {
     expect(performance.now() - t0).toBeLessThan(2000);
     expect(ds.map((d) => d.code)).toEqual(["BM1002"]);
     expect(ds[0]!.message).toContain('"K5"');
+  });
+
+  it("takes nesting up to the limit and refuses one level more, located, in flow and block style", () => {
+    const n = LIMITS.specDepth;
+    const flow = (d: number) => `k: ${"[".repeat(d - 1)}${"]".repeat(d - 1)}\n`; // the mapping is a level
+    const block = (d: number) => Array.from({ length: d }, (_, i) => `${" ".repeat(i)}k${i}:`).join("\n") + " x\n";
+    for (const text of [flow, block]) {
+      expect(parseBounded(text(n), "f").errors).toEqual([]);
+      const lines = new LineCounter();
+      expect(() => parseBounded(text(n + 1), "f.yaml", { lineCounter: lines })).toThrow(expect.objectContaining({ code: "BM1014", where: expect.stringMatching(/^f\.yaml:\d+:\d+$/) }));
+    }
+  });
+
+  it("refuses nesting 100,000 deep in linear time", () => {
+    const t0 = performance.now();
+    expect(() => parseBounded(`[`.repeat(100_000), "f")).toThrow(expect.objectContaining({ code: "BM1014" }));
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 });
 

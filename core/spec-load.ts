@@ -11,7 +11,7 @@ import type { MediaSpec } from "./spec-schema.ts";
 import type { SpecModel } from "./spec-model.ts";
 import "./codes.ts";
 import { LIMITS, readInputFile } from "./limits.ts";
-import { checkSpecDocument, toJsBounded } from "./yaml-limits.ts";
+import { checkSpecDocument, parseBounded, toJsBounded } from "./yaml-limits.ts";
 
 export interface LoadedSpec {
   spec: MediaSpec;
@@ -36,7 +36,7 @@ export async function loadSpecFile(file: string, source: SpecSource): Promise<Lo
   const lines = new LineCounter();
   // Duplicate keys are found by checkSpecDocument in one pass: yaml's own check compares
   // every key with every earlier one (quadratic: 40,000 variables took 10 s).
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+  const doc = parseBounded(text, file, { lineCounter: lines });
   const where = (offset: number) => {
     const p = lines.linePos(offset);
     return `${file}:${p.line}:${p.col}`;

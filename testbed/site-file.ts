@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { parse } from "yaml";
+import { parseYamlData } from "../core/yaml-limits.ts";
 import { z } from "zod";
 import { BootmediaError } from "../base/errors.ts";
 import { Redactor, resolveSecret } from "../core/secrets.ts";
@@ -70,7 +70,7 @@ export async function loadSiteFile(file: string): Promise<{ file: string; dir: s
   const abs = resolve(file);
   let raw: unknown;
   try {
-    raw = parse(await readFile(abs, "utf8"));
+    raw = parseYamlData(await readFile(abs, "utf8"), file);
   } catch (e) {
     throw new BootmediaError("BM5305", `${file}: ${(e as Error).message.split("\n")[0]}`, { where: file });
   }

@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { buildMedia } from "../../core/run.ts";
 import { readFile } from "node:fs/promises";
-import { parse } from "yaml";
+import { parseYamlData } from "../../core/yaml-limits.ts";
 import { contextFromCli } from "./context.ts";
 import { printJson, progressFor } from "./render.ts";
 import { loadSiteFile, planSiteCases, runSitePlans, type SiteCasePlan } from "../../testbed/site-file.ts";
@@ -16,7 +16,7 @@ export async function runSiteFile(file: string, reportDir: string, flags: SiteFl
   const loaded = await loadSiteFile(file);
   const plans: SiteCasePlan[] = await planSiteCases(loaded, async (spec, outDir, name) => {
     // The extension follows the spec's target type; the build itself validates the spec.
-    const type = (parse(await readFile(spec, "utf8")) as { target?: { type?: string } } | null)?.target?.type;
+    const type = (parseYamlData(await readFile(spec, "utf8"), spec) as { target?: { type?: string } } | null)?.target?.type;
     const out = join(outDir, `${name}.${type === "usb" ? "img" : "iso"}`);
     const { ctx, plugins } = await contextFromCli(spec, { force: true, out }, progressFor({ json: flags.json === true, quiet: true }));
     await buildMedia(ctx, plugins);

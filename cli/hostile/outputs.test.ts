@@ -1,9 +1,12 @@
 /** Hostile outputs: device nodes, FIFOs, sockets, wrong kinds, long names, unwritable places. */
-import { existsSync, lstatSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { execa } from "execa";
 import { describe, expect, test } from "vitest";
-import { runHostile, type HostileCase } from "./testing/hostile-case.ts";
-import { mkfifo, mknod, mksocket } from "./testing/make.ts";
+import { BIN } from "../../testing/cli.ts";
+import { fixture, runHostile, type HostileCase } from "./testing/hostile-case.ts";
+import { mkfifo, mknod, mksocket, plugin } from "./testing/make.ts";
 
 const build = (spec: string, ...rest: string[]) => ["build", spec, "--quiet", ...rest];
 const special = (kind: string) => (r: { stderr: string }) => expect(r.stderr).toContain(kind);
@@ -59,4 +62,55 @@ const CASES: HostileCase[] = [
 
 describe("hostile outputs", () => {
   test.each(CASES)("$name", (c) => runHostile(c), 60_000);
+});
+
+/**
+ * Builds racing for one new output: a barrier plugin holds each build just before it writes
+ * until all have passed the up-front "output exists" check, so every one reaches its final
+ * rename believing the output free. Exactly one may claim it; the others end BM1010.
+ */
+describe("concurrent builds to one new output", () => {
+  const N = 3;
+  const barrier = (dir: string) =>
+    `b.hooks.beforeWrite.tapPromise("Barrier", async () => {
+      const fs = await import("node:fs");
+      fs.writeFileSync(${JSON.stringify(dir)} + "/ready-" + process.pid, "");
+      while (fs.readdirSync(${JSON.stringify(dir)}).length < ${N}) await new Promise((r) => setTimeout(r, 20));
+    });`;
+  const varsOf = (target: string, out: string): string | undefined => {
+    const text = target === "iso" ? execFileSync("isoinfo", ["-R", "-i", out, "-x", "/bootmedia/media.json"], { encoding: "utf8" }) : readFileSync(join(out, "bootmedia/media.json"), "utf8");
+    return (JSON.parse(text) as { variables?: Record<string, string> }).variables?.BUILD;
+  };
+
+  test.each(["directory", "iso"])("%s target: one succeeds, the others end BM1010, the output is the winner's", async (target) => {
+    const fx = await fixture();
+    try {
+      mkdirSync(join(fx.dir, "barrier"));
+      const p = plugin(fx.dir, "Barrier", barrier(join(fx.dir, "barrier")));
+      const out = join(fx.dir, "out", target === "iso" ? "x.iso" : "m");
+      const env = { NO_COLOR: "1", TMPDIR: fx.tmp, BOOTMEDIA_CACHE: fx.cache };
+      const runs = await Promise.all(
+        Array.from({ length: N }, (_, i) =>
+          execa("node", [BIN, "build", fx.sample, "--target", target, "--out", out, "--plugin", p, "--var", `BUILD=${i}`], { reject: false, cwd: fx.dir, env, timeout: 120_000 }),
+        ),
+      );
+      const all = runs.map((r) => `${r.stdout}\n${r.stderr}`).join("\n---\n");
+      const winners = runs.flatMap((r, i) => (r.exitCode === 0 ? [i] : []));
+      expect(winners, all).toHaveLength(1);
+      for (const r of runs.filter((r) => r.exitCode !== 0)) {
+        expect(r.exitCode, all).toBe(1);
+        expect(r.stderr).toMatch(/error BM1010 .*exists[^]*hint: /);
+      }
+      expect(varsOf(target, out)).toBe(String(winners[0]));
+      const inspected = await execa("node", [BIN, "inspect", out, "--json"], { reject: false, env });
+      expect(JSON.parse(inspected.stdout).ok, inspected.stderr).toBe(true);
+      const left = readdirSync(join(fx.dir, "out")).sort();
+      expect(left).toEqual([basename(out), `${basename(out)}.bootmedia.log`, `${basename(out)}.failed.bootmedia.log`].sort());
+      expect(readdirSync(fx.tmp).filter((n) => n.startsWith("bootmedia-")), "temporaries left in TMPDIR").toEqual([]);
+    } finally {
+      execFileSync("chmod", ["-R", "u+rwx", fx.dir]);
+      rmSync(fx.dir, { recursive: true, force: true });
+      rmSync(fx.tmp, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

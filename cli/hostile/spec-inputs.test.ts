@@ -1,9 +1,12 @@
 /** Hostile spec files: FIFOs, devices, folders, huge files, alias bombs, node floods. */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { runHostile, type HostileCase } from "./testing/hostile-case.ts";
 import { aliasBomb, file, link, mkfifo } from "./testing/make.ts";
+
+/** A nesting refusal says so and names where the limit was passed (file:line:column). */
+const nestingNamed = (r: { stderr: string }) => expect(r.stderr).toMatch(/deep\.(yaml|json):\d+:\d+.*nest/);
 
 const CASES: HostileCase[] = [
   { name: "spec is a FIFO (no writer)", setup: (fx) => ["build", mkfifo(join(fx.dir, "spec.yaml"))], exit: 1, code: "BM1013" },
@@ -13,6 +16,11 @@ const CASES: HostileCase[] = [
   { name: "spec is a folder", setup: (fx) => (mkdirSync(join(fx.dir, "spec.yaml")), ["plan", join(fx.dir, "spec.yaml")]), exit: 1, code: "BM1013" },
   { name: "spec does not exist", setup: (fx) => ["plan", join(fx.dir, "nope.yaml")], exit: 1, code: "BM1001" },
   { name: "spec of 50 MB", setup: (fx) => ["plan", file(join(fx.dir, "huge.yaml"), Buffer.alloc(50 << 20, 0x61))], exit: 1, code: "BM1014" },
+  {
+    name: "spec one byte over 1 MiB: sizes told apart",
+    setup: (fx) => ["plan", file(join(fx.dir, "big.yaml"), `name: big\n#${"x".repeat((1 << 20) - 11)}\n`)],
+    exit: 1, code: "BM1014", check: (r) => expect(r.stderr).toMatch(/is 1048577 bytes \(1 MiB\); the limit is 1048576 bytes \(1 MiB\)/),
+  },
   { name: "YAML alias bomb (10^9 nodes)", setup: (fx) => ["plan", file(join(fx.dir, "bomb.yaml"), aliasBomb())], exit: 1, code: "BM1014" },
   { name: "120,000 YAML nodes in 720 KB", setup: (fx) => ["plan", file(join(fx.dir, "flood.yaml"), `name: flood\nlist:\n${"  - 1\n".repeat(120_000)}`)], exit: 1, code: "BM1014", within: 60_000 },
   { name: "spec of 1.5 MB of variables", setup: (fx) => ["plan", file(join(fx.dir, "vars.yaml"), `name: v\ncustomization:\n  variables:\n${Array.from({ length: 100_000 }, (_, i) => `    V${i}: x\n`).join("")}`)], exit: 1, code: "BM1014" },
@@ -36,6 +44,22 @@ const CASES: HostileCase[] = [
     },
     exit: 1, code: "BM1016",
   },
+  ...[900, 1000, 20_000, 100_000].map((depth): HostileCase => ({
+    name: `YAML nested ${depth} levels deep ([[…]])`,
+    setup: (fx) => ["build", file(join(fx.dir, "deep.yaml"), `name: ${"[".repeat(depth)}${"]".repeat(depth)}\n`)],
+    exit: 1, code: "BM1014", check: nestingNamed,
+  })),
+  ...[1000, 100_000].map((depth): HostileCase => ({
+    name: `JSON nested ${depth} levels deep`,
+    setup: (fx) => ["build", file(join(fx.dir, "deep.json"), `{"name": ${"[".repeat(depth)}${"]".repeat(depth)}}\n`)],
+    exit: 1, code: "BM1014", check: nestingNamed,
+  })),
+  {
+    name: "YAML maps indented 1,400 deep",
+    setup: (fx) => ["build", file(join(fx.dir, "deep.yaml"), `name: x\na:\n${Array.from({ length: 1400 }, (_, i) => `${" ".repeat(i + 1)}k:\n`).join("")}`)],
+    exit: 1, code: "BM1014", check: nestingNamed,
+  },
+  { name: "YAML lists - - - x, 5,000 deep", setup: (fx) => ["build", file(join(fx.dir, "deep.yaml"), `name: x\na:\n  ${"- ".repeat(5000)}x\n`)], exit: 1, code: "BM1014", check: nestingNamed },
   { name: "unknown command", setup: () => ["frobnicate"], exit: 2, code: "BM1009" },
 ];
 

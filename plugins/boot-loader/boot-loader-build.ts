@@ -10,10 +10,11 @@
 import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import type { Arch, Firmware } from "../../core/compat.ts";
 import type { BootFileRole } from "../../core/types.ts";
+import { which } from "../../core/which.ts";
 import { buildGrubImage, copyBiosBootSector, copyHybridBootSector, EARLY_CFG, GRUB_IMAGES, GRUB_LIB } from "./grub-images.ts";
 import "./codes.ts";
 
@@ -48,10 +49,8 @@ const PLATFORM_FILES = ["i386-pc/kernel.img", "i386-pc/boot.img", "i386-pc/boot_
 
 /** grub-mkimage on PATH, found without running it. */
 function findGrubMkimage(): string {
-  for (const dir of (process.env.PATH ?? "").split(delimiter).filter(Boolean)) {
-    const path = join(dir, "grub-mkimage");
-    if (statSync(path, { throwIfNoEntry: false })?.isFile()) return path;
-  }
+  const path = which("grub-mkimage");
+  if (path) return path;
   throw new BootmediaError("BM4401", "grub-mkimage is not installed (Debian package grub-common)", { where: "grub-mkimage" });
 }
 

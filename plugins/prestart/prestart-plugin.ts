@@ -5,7 +5,7 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { treeFromDir } from "../../base/dir-tree.ts";
+import { treeFromDir, unreadableInput } from "../../base/dir-tree.ts";
 import { BootmediaError } from "../../base/errors.ts";
 import { sha256File } from "../../core/content/manifest.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
@@ -32,7 +32,10 @@ export class PrestartPlugin implements Plugin {
       for (const e of await treeFromDir(dir)) {
         if (e.type !== "file" || e.source.kind !== "file") continue;
         const abs = e.source.path;
-        media.items.push({ path: `${PRESTART_DIR}/${e.path}`, size: e.size, sha256: await sha256File(abs), packageId: PACKAGE_ID, origin: { kind: ORIGIN_KIND, location: abs } });
+        const sha256 = await sha256File(abs).catch((err: unknown) => {
+          throw unreadableInput(abs, err); // the user's file: an input error, not the plugin's failure
+        });
+        media.items.push({ path: `${PRESTART_DIR}/${e.path}`, size: e.size, sha256, packageId: PACKAGE_ID, origin: { kind: ORIGIN_KIND, location: abs } });
       }
       return media;
     });

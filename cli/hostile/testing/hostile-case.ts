@@ -104,7 +104,9 @@ export async function runHostile(c: HostileCase): Promise<void> {
     expect(o.exitCode, all).toBe(c.exit);
     if (c.code) {
       expect(all).toMatch(new RegExp(`\\b${c.code}\\b`));
-      expect(all).toMatch(/hint/);
+      // Text (`hint: …`) or --json (`"hint": "…"`), never empty.
+      expect(all, "a hint that says something").toMatch(/hint(: |": ")[^\s"]/);
+      expect(all, "no empty hint").not.toMatch(/hint:\s*$|"hint": ""/m);
     }
     expect(all, "no stack trace").not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
     expect(all, "no internal error").not.toMatch(/internal error/);
