@@ -5,7 +5,7 @@
 import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncBailHook, SyncHook } from "tapable";
 import { BootmediaError } from "../base/errors.ts";
 import type { Diagnostic } from "../base/diagnostics.ts";
-import type { ContentItem, MediaLayout, ResolvedMedia, Target, WriteResult } from "./types.ts";
+import type { ContentItem, MediaLayout, ResolvedMedia, ResolvedTarget, WriteResult } from "./types.ts";
 import type { Fetcher } from "./fetch.ts";
 import type { MediaWriter } from "./write.ts";
 import { DEFAULT_HOOK_TIMEOUT_S, withTimeLimit } from "./hook-timeout.ts";
@@ -42,7 +42,7 @@ export function createHooks() {
     /** Report diagnostics about the final layout (sizes, capacity, collisions). */
     checkLayout: new AsyncSeriesHook<[MediaLayout, ResolvedMedia, Reporter]>(["layout", "media", "reporter"]),
     /** First plugin that writes this target type wins. */
-    writer: new SyncBailHook<[Target], MediaWriter | undefined>(["target"]),
+    writer: new SyncBailHook<[ResolvedTarget], MediaWriter | undefined>(["target"]),
     /** Right before the first byte of output is written. */
     beforeWrite: new AsyncSeriesHook<[MediaLayout]>(["layout"]),
     /** After the outputs are complete and renamed into place. */

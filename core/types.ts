@@ -1,6 +1,7 @@
 /** The values that flow through the pipeline, stage by stage. */
 import type { Arch, Firmware } from "./compat.ts";
-import type { MediaSpec, Target } from "./spec-schema.ts";
+import type { MediaSpec } from "./spec-schema.ts";
+import type { ResolvedTarget } from "./target.ts";
 import type { FileSource } from "../base/tree.ts";
 
 export const PACKAGE_TYPES = ["boot-image", "prestart", "task-sequence"] as const;
@@ -67,13 +68,15 @@ export interface ContentItem extends ManifestFile {
 }
 
 export type { Target } from "./spec-schema.ts";
+export type { ResolvedTarget } from "./target.ts";
 
 /** The spec after resolve: packages and every content item the media needs. */
 export interface ResolvedMedia {
   spec: MediaSpec;
   /** Folder of the spec file. */
   specDir: string;
-  target: Target;
+  /** The build's target, resolved once (the same value as the context's `target`). */
+  target: ResolvedTarget;
   packages: ContentPackage[];
   items: ContentItem[];
 }

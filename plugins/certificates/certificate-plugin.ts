@@ -5,14 +5,14 @@
  * into the encrypted secret part (SecretsPlugin `collect` hook) as BM_MEDIA_KEY.
  */
 import { createHash, X509Certificate } from "node:crypto";
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { resolveSecret } from "../../core/secrets.ts";
 import { OutputTransaction } from "../../core/output.ts";
 import type { Diagnostic } from "../../base/diagnostics.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
-import type { Target } from "../../core/types.ts";
+import type { ResolvedTarget } from "../../core/types.ts";
 import type { BuildContext } from "../../core/context.ts";
 import type { SecretRef } from "../../core/spec-schema.ts";
 import { SETTINGS_STAGE } from "../password/password-plugin.ts";
@@ -33,15 +33,8 @@ export const CERT_PATH = "bootmedia/media.crt";
 export const KEY_ENTRY = "BM_MEDIA_KEY";
 
 /** Where `<name>.cer` goes: beside the output file or folder; beside the spec when the output is a drive. */
-export function registrationCertPath(target: Target, mediaId: string, specDir: string): string {
-  const isDevice = (() => {
-    try {
-      return statSync(target.output).isBlockDevice();
-    } catch {
-      return false;
-    }
-  })();
-  return join(isDevice ? specDir : dirname(target.output), `${mediaId}.cer`);
+export function registrationCertPath(target: ResolvedTarget, mediaId: string, specDir: string): string {
+  return join(target.isDrive ? specDir : dirname(target.output), `${mediaId}.cer`);
 }
 
 export class CertificatePlugin implements Plugin {
