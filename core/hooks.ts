@@ -11,8 +11,12 @@ import type { MediaWriter } from "./write.ts";
 import { DEFAULT_HOOK_TIMEOUT_S, withTimeLimit } from "./hook-timeout.ts";
 import "./codes.ts";
 
-/** Named layout stages: boot files first, content, then the media configuration, its manifest, then splitting. */
-export const LAYOUT_STAGE = { BOOT: -100, CONTENT: 0, CONFIG: 100, MANIFEST: 150, SPLIT: 200 } as const;
+/**
+ * Named layout stages: boot files first, content, then the settings files (password verifier,
+ * media certificate), the secret part sealed from what they collected, the media configuration
+ * that records their keys, its manifest, then splitting.
+ */
+export const LAYOUT_STAGE = { BOOT: -100, CONTENT: 0, SETTINGS: 90, SECRETS: 95, CONFIG: 100, MANIFEST: 150, SPLIT: 200 } as const;
 
 /** Collects diagnostics; given to validate and checkLayout taps. */
 export interface Reporter {

@@ -125,6 +125,8 @@ export interface MediaConfig {
   id: string;
   taskSequence: string;
   images: Array<{ id: string; arch: Arch; kernel: string; initrd?: string; drivers: string[]; testbed?: BootImageTestbed }>;
+  /** The prestart command and its folder on the media (set by the prestart plugin at LAYOUT_STAGE.CONTENT). */
+  prestart?: { command: string; dir: string };
   [key: string]: unknown;
 }
 

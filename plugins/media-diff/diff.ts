@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { UDA_VARIABLE } from "../media-config/media-config-plugin.ts";
-import { CONFIG_ENV, CONFIG_JSON } from "../media-config/render.ts";
+import { CONFIG_ENV, CONFIG_JSON } from "../../core/media-config.ts";
 import { CERT_PATH } from "../certificates/certificate-plugin.ts";
 import { VERIFIER_FILE } from "../password/password-plugin.ts";
 import { PRESTART_DIR } from "../prestart/prestart-plugin.ts";
