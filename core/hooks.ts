@@ -33,7 +33,7 @@ export function createHooks() {
   return Object.freeze({
     /** Each plugin may add packages and content items; returns the enriched media. */
     resolve: new AsyncSeriesWaterfallHook<[ResolvedMedia]>(["media"]),
-    /** After resolve: read-only look at the resolved media. */
+    /** After resolve: read-only look at the resolved media (core has derived its bootImages). */
     afterResolve: new AsyncSeriesHook<[ResolvedMedia]>(["media"]),
     /** First plugin that can fetch this item's origin (local folder, HTTP DP…) wins. */
     fetcher: new SyncBailHook<[ContentItem], Fetcher | undefined>(["item"]),

@@ -10,7 +10,7 @@ import { BootmediaError } from "../base/errors.ts";
 import { OutputTransaction } from "./output.ts";
 import type { BuildContext } from "./context.ts";
 import type { Plugin } from "./plugin.ts";
-import type { EntrySource, MediaLayout, ResolvedMedia, WriteResult } from "./types.ts";
+import type { BootImagePackage, EntrySource, MediaLayout, ResolvedMedia, WriteResult } from "./types.ts";
 import type { FileSource, TreeEntry } from "../base/tree.ts";
 import type { Reporter } from "./hooks.ts";
 import { materializeSlices } from "./slices.ts";
@@ -127,8 +127,11 @@ class StageRunner {
   resolve(): Promise<ResolvedMedia> {
     return this.timed("resolve", async () => {
       const s = this.ctx.progress.stage("resolve", "items");
-      const initial: ResolvedMedia = { spec: this.ctx.spec, specDir: this.ctx.specDir, target: this.ctx.target, packages: [], items: [] };
+      const spec = this.ctx.spec;
+      const bootImageIds = Array.isArray(spec.bootImage) ? spec.bootImage : [spec.bootImage];
+      const initial: ResolvedMedia = { spec, specDir: this.ctx.specDir, target: this.ctx.target, bootImageIds, bootImages: [], packages: [], items: [] };
       const media = await this.build.hooks.resolve.promise(initial);
+      media.bootImages = media.packages.filter((p): p is BootImagePackage => bootImageIds.includes(p.id) && p.type === "boot-image" && p.bootImage !== undefined);
       await this.build.hooks.afterResolve.promise(media);
       for (const p of media.packages) this.ctx.log.write("resolve", `package ${p.id} (${p.type}) "${p.name}" version ${p.version}`);
       for (const i of media.items) this.ctx.log.write("resolve", `content ${i.packageId}/${i.path} ${i.size} bytes sha256 ${i.sha256}`);

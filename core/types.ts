@@ -57,6 +57,9 @@ export interface ContentPackage {
   files: ManifestFile[];
 }
 
+/** A boot-image package whose manifest describes its image. */
+export type BootImagePackage = ContentPackage & { type: "boot-image"; bootImage: BootImageInfo };
+
 /** One file to put on the media: where it comes from, what it must hash to. */
 export interface ContentItem extends ManifestFile {
   /** The package it belongs to, or a pseudo-id like "prestart-files". */
@@ -77,6 +80,13 @@ export interface ResolvedMedia {
   specDir: string;
   /** The build's target, resolved once (the same value as the context's `target`). */
   target: ResolvedTarget;
+  /** The spec's boot-image package ids, in its order: the packages resolve taps look up. */
+  bootImageIds: readonly string[];
+  /**
+   * The boot images on the media, derived once by core when every resolve tap has run: the
+   * packages of `bootImageIds` that are boot images, in package order (empty during resolve).
+   */
+  bootImages: readonly BootImagePackage[];
   packages: ContentPackage[];
   items: ContentItem[];
 }
