@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 // doctor, the native helper, the reference boot images); `npm run test:quick` skips the end-to-end ones.
 export default defineConfig({
   test: {
-    include: ["{base,api,cli,testing,core,plugins,formats,testbed,fixtures,scripts}/**/*.test.ts"],
+    include: ["{base,api,cli,testing,core,plugins,backends,formats,testbed,fixtures,scripts}/**/*.test.ts"],
     exclude: ["**/node_modules/**", "dist/**"],
     globalSetup: ["testing/global-setup.ts"],
     testTimeout: 60_000,

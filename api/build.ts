@@ -6,6 +6,7 @@ import { BuildLog } from "../core/log.ts";
 import { silentProgress, type Progress } from "../core/progress.ts";
 import { buildMedia, planMedia, type BuildResult, type PlanResult } from "../core/run.ts";
 import { Redactor } from "../core/secrets.ts";
+import { resolveTarget } from "../core/target.ts";
 import type { Plugin } from "../core/plugin.ts";
 import { loadSpec, type SpecInput } from "./spec.ts";
 
@@ -34,6 +35,7 @@ export async function prepareBuild(input: BuildInput): Promise<{ ctx: BuildConte
     spec: loaded.spec,
     specFile: loaded.file,
     specDir: loaded.dir,
+    target: resolveTarget(loaded.spec.target, loaded.dir, loaded.plugins.targetType(loaded.spec.target.type)),
     options: {
       force: input.force === true,
       strict: input.strict === true,

@@ -4,6 +4,7 @@ import type { BuildLog } from "./log.ts";
 import type { Progress } from "./progress.ts";
 import type { Redactor } from "./secrets.ts";
 import type { MediaSpec } from "./spec-schema.ts";
+import type { ResolvedTarget } from "./target.ts";
 
 export interface BuildOptions {
   /** Replace existing outputs (atomically). */
@@ -24,6 +25,8 @@ export interface BuildContext {
   spec: MediaSpec;
   specFile: string;
   specDir: string;
+  /** The spec's target, resolved once before any work: absolute output, whether it is a drive, the paths replaced, the log files. */
+  target: ResolvedTarget;
   options: BuildOptions;
   cache: ContentCache;
   progress: Progress;

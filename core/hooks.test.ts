@@ -5,6 +5,7 @@ import { createHooks } from "./hooks.ts";
 import { silentProgress } from "./progress.ts";
 import type { BuildContext } from "./context.ts";
 import type { MediaLayout, ResolvedMedia } from "./types.ts";
+import { resolveTarget } from "./target.ts";
 
 const ctx = { progress: silentProgress } as unknown as BuildContext;
 const media = { items: [], packages: [] } as unknown as ResolvedMedia;
@@ -34,7 +35,7 @@ describe("MediaBuild hooks", () => {
     build.use([{ name: "PickyWriter", apply: (b) => b.hooks.writer.tap("PickyWriter", () => { throw new BootmediaError("BM3005", "nope"); }) }]);
     let err: unknown;
     try {
-      build.hooks.writer.call({ type: "x", output: "/x" });
+      build.hooks.writer.call(resolveTarget({ type: "x", output: "/x" }, "/", { writes: "file" }));
     } catch (e) {
       err = e;
     }

@@ -5,15 +5,19 @@
 import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncBailHook, SyncHook } from "tapable";
 import { BootmediaError } from "../base/errors.ts";
 import type { Diagnostic } from "../base/diagnostics.ts";
-import type { ContentItem, MediaLayout, ResolvedMedia, Target, WriteResult } from "./types.ts";
+import type { ContentItem, MediaLayout, ResolvedMedia, ResolvedTarget, WriteResult } from "./types.ts";
 import type { Fetcher } from "./fetch.ts";
 import type { MediaWriter } from "./write.ts";
 import { DEFAULT_HOOK_TIMEOUT_S, withTimeLimit } from "./hook-timeout.ts";
 import { enterPlugin } from "./plugin-activity.ts";
 import "./codes.ts";
 
-/** Named layout stages: boot files first, content, then the media configuration, its manifest, then splitting. */
-export const LAYOUT_STAGE = { BOOT: -100, CONTENT: 0, CONFIG: 100, MANIFEST: 150, SPLIT: 200 } as const;
+/**
+ * Named layout stages: boot files first, content, then the settings files (password verifier,
+ * media certificate), the secret part sealed from what they collected, the media configuration
+ * that records their keys, its manifest, then splitting.
+ */
+export const LAYOUT_STAGE = { BOOT: -100, CONTENT: 0, SETTINGS: 90, SECRETS: 95, CONFIG: 100, MANIFEST: 150, SPLIT: 200 } as const;
 
 /** Collects diagnostics; given to validate and checkLayout taps. */
 export interface Reporter {
@@ -30,7 +34,7 @@ export function createHooks() {
   return Object.freeze({
     /** Each plugin may add packages and content items; returns the enriched media. */
     resolve: new AsyncSeriesWaterfallHook<[ResolvedMedia]>(["media"]),
-    /** After resolve: read-only look at the resolved media. */
+    /** After resolve: read-only look at the resolved media (core has derived its bootImages). */
     afterResolve: new AsyncSeriesHook<[ResolvedMedia]>(["media"]),
     /** First plugin that can fetch this item's origin (local folder, HTTP DP…) wins. */
     fetcher: new SyncBailHook<[ContentItem], Fetcher | undefined>(["item"]),
@@ -43,7 +47,7 @@ export function createHooks() {
     /** Report diagnostics about the final layout (sizes, capacity, collisions). */
     checkLayout: new AsyncSeriesHook<[MediaLayout, ResolvedMedia, Reporter]>(["layout", "media", "reporter"]),
     /** First plugin that writes this target type wins. */
-    writer: new SyncBailHook<[Target], MediaWriter | undefined>(["target"]),
+    writer: new SyncBailHook<[ResolvedTarget], MediaWriter | undefined>(["target"]),
     /** Right before the first byte of output is written. */
     beforeWrite: new AsyncSeriesHook<[MediaLayout]>(["layout"]),
     /** After the outputs are complete and renamed into place. */

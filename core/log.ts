@@ -6,22 +6,14 @@
  * `<output>.bootmedia.log` belongs to the output in place: only a build that replaced the
  * output writes it. A failed build writes `<output>.failed.bootmedia.log` and leaves the
  * output's own log alone. For a drive (/dev/sdX) both go to the current folder, named
- * after the drive.
+ * after the drive (the resolved target's `logFiles`, core/target.ts).
  */
 import { existsSync, renameSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
 import type { Redactor } from "./secrets.ts";
-import { isDrivePath } from "./output-safety.ts";
 
 export const LOG_SUFFIX = ".bootmedia.log";
 export const FAILED_LOG_SUFFIX = ".failed.bootmedia.log";
-
-/** Where the log of a build of `output` goes. */
-export function logPathFor(output: string, outcome: "succeeded" | "failed"): string {
-  const suffix = outcome === "succeeded" ? LOG_SUFFIX : FAILED_LOG_SUFFIX;
-  const base = isDrivePath(output) || dirname(output) === "/dev" ? join(process.cwd(), basename(output)) : output;
-  return base + suffix;
-}
 
 export class BuildLog {
   private readonly lines: string[] = [];
@@ -36,9 +28,8 @@ export class BuildLog {
     return this.redactor.redact(this.lines.join("\n") + "\n");
   }
 
-  /** Writes the log of a build of `output` atomically (temp + rename) into an existing folder. */
-  save(output: string, outcome: "succeeded" | "failed"): string | undefined {
-    const file = logPathFor(output, outcome);
+  /** Writes the log to `file` atomically (temp + rename), when its folder exists. */
+  save(file: string): string | undefined {
     if (!existsSync(dirname(file))) return undefined;
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, this.text());

@@ -1,17 +1,17 @@
 /**
  * What an output path may be, checked before any work: a regular file or a folder of the
- * kind the target writes, or (for the usb target only) a drive, which then goes through the
- * drive checks. Devices, FIFOs and sockets are never replaced (a rename over /dev/null
- * would replace the node itself), and nothing is ever created directly in /dev.
+ * kind the target type declares it writes, or (for a target type that writes drives, such as
+ * usb) a drive, which then goes through that plugin's drive checks. Devices, FIFOs and
+ * sockets are never replaced (a rename over /dev/null would replace the node itself), and
+ * nothing is ever created directly in /dev.
  */
 import { closeSync, openSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { BootmediaError } from "../base/errors.ts";
 import "./codes.ts";
 import { kindOf } from "./limits.ts";
+import type { ResolvedTarget } from "./target.ts";
 
-/** Target types whose output is one file (the others write a folder). */
-const FILE_TARGETS = new Set(["iso", "usb"]);
 /**
  * Longest output name, in bytes: the temporary beside it (".<name>.bootmedia-<pid>.tmp")
  * and the log ("<name>.bootmedia.log") must still fit the 255 bytes of NAME_MAX.
@@ -26,11 +26,6 @@ function statOrUndefined(path: string): Stats | undefined {
   }
 }
 
-/** A drive: an existing block device (links such as /dev/disk/by-id/… followed). */
-export function isDrivePath(path: string): boolean {
-  return statOrUndefined(path)?.isBlockDevice() === true;
-}
-
 /** Refuses an existing output that is not a regular file or folder (BM1016). */
 export function refuseSpecialOutput(path: string): void {
   const st = statOrUndefined(path);
@@ -40,19 +35,20 @@ export function refuseSpecialOutput(path: string): void {
 }
 
 /** Every rule about the target's output path; throws the first problem as a coded error. */
-export function checkOutputTarget(target: { type: string; output: string }): void {
+export function checkOutputTarget(target: Pick<ResolvedTarget, "type" | "output" | "writes" | "drives" | "isDrive">): void {
   const { output, type } = target;
+  if (target.isDrive) return; // a drive: the drive checks of the plugin that writes it decide
   const st = statOrUndefined(output);
-  if (type === "usb" && st?.isBlockDevice()) return; // a drive: the usb plugin's drive checks decide
   if (!st && dirname(output) === "/dev") {
-    if (type === "usb") throw new BootmediaError("BM3306", `no drive at ${output}`, { where: output });
+    // BM3306 is the usb plugin's code: usb is the built-in target type that writes drives.
+    if (target.drives) throw new BootmediaError("BM3306", `no drive at ${output}`, { where: output });
     throw new BootmediaError("BM1016", `${output} is not a device here, and bootmedia never creates files in /dev`, { where: output });
   }
   refuseSpecialOutput(output);
-  if (st?.isDirectory() && FILE_TARGETS.has(type)) {
+  if (st?.isDirectory() && target.writes === "file") {
     throw new BootmediaError("BM1012", `output ${output} is a folder, but the ${type} target writes a file`, { where: output });
   }
-  if (st?.isFile() && !FILE_TARGETS.has(type)) {
+  if (st?.isFile() && target.writes === "folder") {
     throw new BootmediaError("BM1012", `output ${output} is a file, but the ${type} target writes a folder`, { where: output });
   }
   checkOutputLocation(output);

@@ -17,7 +17,8 @@ export {
   type Lazy,
   type TapOnly,
 } from "./plugin.ts";
-export { defineSection, defineTargetType, secretRef, type MediaSpec, type SecretRef, type SpecSection, type Target, type TargetType } from "./spec-schema.ts";
+export { defineSection, defineTargetType, secretRef, type MediaSpec, type SecretRef, type SpecSection, type Target, type TargetDeclaration, type TargetType, type TargetWrites } from "./spec-schema.ts";
+export type { ResolvedTarget } from "./target.ts";
 export { LAYOUT_STAGE, type BuildHooks, type BuildSummary, type Reporter } from "./hooks.ts";
 export type { BuildContext, BuildOptions } from "./context.ts";
 export type { MediaWriter, WriteContext } from "./write.ts";

@@ -8,7 +8,8 @@ import { loadPlugins, pluginRefs, type LoadedPlugin, type PluginRef } from "./lo
 import { isEnabled, registerPluginCodes, type Plugin, type PluginDefinition } from "./plugin.ts";
 import { enterPlugin } from "./plugin-activity.ts";
 import { createSpecModel, type SpecModel } from "./spec-model.ts";
-import type { MediaSpec, PluginEntry } from "./spec-schema.ts";
+import { TARGET_WRITES, type MediaSpec, type PluginEntry, type TargetType } from "./spec-schema.ts";
+import { RESERVED_TARGET_FIELDS } from "./target.ts";
 import "./codes.ts";
 
 export class PluginSet {
@@ -31,6 +32,7 @@ export class PluginSet {
     for (const d of all) {
       if (names.has(d.name)) throw new BootmediaError("BM1008", `two plugins are named "${d.name}"`, { where: d.name });
       names.add(d.name);
+      for (const t of d.targets ?? []) checkTargetDeclaration(d.name, t);
     }
     this.model = createSpecModel(
       all.map((d) => ({ plugin: d.name, sections: [...(d.sections ?? [])], targets: [...(d.targets ?? [])] })),
@@ -49,6 +51,13 @@ export class PluginSet {
       );
     }
     return set;
+  }
+
+  /** The declaration of a target type (what it writes, whether it writes drives); BM3005 when no plugin in use writes it. */
+  targetType(type: string): TargetType {
+    const found = this.definitions.flatMap((d) => d.targets ?? []).find((t) => t.type === type);
+    if (!found) throw new BootmediaError("BM3005", `no plugin writes targets of type "${type}"`, { where: "target.type" });
+    return found;
   }
 
   /** Every definition in use, built-ins first. */
@@ -79,5 +88,16 @@ export class PluginSet {
     if (r.success) return r.data;
     const where = `plugins[${p.ref.index ?? "--plugin"}].options`;
     throw new DiagnosticsError(r.error.issues.map((i) => diagnostic("BM1003", `plugin ${p.definition.name}: ${[where, ...i.path.map(String)].join(".")}: ${i.message}`, { path: where })));
+  }
+}
+
+/** A target type says what it writes, and its options keep clear of the target's own fields. */
+function checkTargetDeclaration(plugin: string, t: TargetType): void {
+  if (!(TARGET_WRITES as readonly unknown[]).includes(t.writes)) {
+    throw new BootmediaError("BM1008", `plugin ${plugin}: target type "${t.type}" does not say what it writes (writes: ${TARGET_WRITES.map((w) => `"${w}"`).join(" or ")}; defineTargetType(type, { description, writes }, options))`, { where: plugin });
+  }
+  const clash = Object.keys(t.options ?? {}).filter((k) => (RESERVED_TARGET_FIELDS as readonly string[]).includes(k));
+  if (clash.length > 0) {
+    throw new BootmediaError("BM1008", `plugin ${plugin}: target type "${t.type}" has options named ${clash.join(", ")}, which the target itself uses (${RESERVED_TARGET_FIELDS.join(", ")}); rename them`, { where: plugin });
   }
 }

@@ -40,6 +40,20 @@ export interface Inspector {
   format(report: InspectReport): string;
 }
 
+/**
+ * Media opened for reading file contents (plugins/media-manifest/open-media.ts opens them
+ * through the inspectors): what `inspect --check`, `diff` and the EFI report read.
+ */
+export interface OpenedMedia {
+  kind: string;
+  path: string;
+  files: Array<{ path: string; size: number }>;
+  /** bootmedia/media.json, when the media has one. */
+  config: Record<string, unknown> | undefined;
+  /** A file's bytes; undefined when the media has no such file. */
+  read(mediaPath: string): Promise<Buffer | undefined>;
+}
+
 /** One `bootmedia image <format>` flag. */
 export interface ImageFlag {
   /** cac syntax, e.g. "--volume-id <id>". */

@@ -17,6 +17,8 @@ import { checkSpecDocument, parseBounded, toJsBounded } from "./yaml-limits.ts";
 import { LineCounter } from "yaml";
 import { LIMITS } from "./limits.ts";
 import { checkOutputTarget } from "./output-safety.ts";
+import { resolveTarget } from "./target.ts";
+import type { TargetDeclaration } from "./spec-schema.ts";
 import { MediaBuild } from "./build.ts";
 import { silentProgress } from "./progress.ts";
 import { treeFromDir } from "../base/dir-tree.ts";
@@ -110,7 +112,9 @@ describe("output kinds", () => {
     execFileSync("mknod", [null2, "c", "1", "3"]);
     execFileSync("mkfifo", [join(dir, "fifo")]);
     mkdirSync(join(dir, "folder"));
-    const codeOf = (type: string, output: string) => { try { checkOutputTarget({ type, output }); return "ok"; } catch (e) { return (e as { code: string }).code; } };
+    // What the built-ins declare (plugins/*/spec.ts), and a third party's file target.
+    const declared: Record<string, Pick<TargetDeclaration, "writes" | "drives">> = { iso: { writes: "file" }, usb: { writes: "file", drives: true }, directory: { writes: "folder" }, tar: { writes: "file" } };
+    const codeOf = (type: string, output: string) => { try { checkOutputTarget(resolveTarget({ type, output }, dir, declared[type]!)); return "ok"; } catch (e) { return (e as { code: string }).code; } };
     expect(codeOf("iso", null2)).toBe("BM1016");
     expect(codeOf("usb", null2)).toBe("BM1016");
     expect(codeOf("directory", join(dir, "fifo"))).toBe("BM1016");
@@ -119,6 +123,16 @@ describe("output kinds", () => {
     expect(codeOf("iso", "/proc/x.iso")).toBe("BM4001");
     expect(codeOf("usb", "/dev/bm-no-such-drive")).toBe("BM3306");
     expect(codeOf("iso", join(dir, "new.iso"))).toBe("ok");
+  });
+
+  it("asks the target type's declaration what it writes: a third party's file target may replace a file, not a folder", () => {
+    writeFileSync(join(dir, "old.tar"), "");
+    writeFileSync(join(dir, "old-tree"), "");
+    mkdirSync(join(dir, "tar-folder"));
+    const codeOf = (declaration: Pick<TargetDeclaration, "writes">, output: string) => { try { checkOutputTarget(resolveTarget({ type: "tar", output }, dir, declaration)); return "ok"; } catch (e) { return (e as { message: string }).message; } };
+    expect(codeOf({ writes: "file" }, join(dir, "old.tar"))).toBe("ok");
+    expect(codeOf({ writes: "file" }, join(dir, "tar-folder"))).toMatch(/is a folder, but the tar target writes a file/);
+    expect(codeOf({ writes: "folder" }, join(dir, "old-tree"))).toMatch(/is a file, but the tar target writes a folder/);
   });
 });
 

@@ -2,7 +2,6 @@
  * The runner: resolve → validate → layout → fetch → write, with timings, progress and
  * the build log. `planMedia` stops after layout and neither downloads nor writes.
  */
-import { isAbsolute, resolve } from "node:path";
 import { MediaBuild } from "./build.ts";
 import { checkCollisions } from "./layout-checks.ts";
 import { fetchItems, type FetchStats } from "./fetch.ts";
@@ -11,11 +10,11 @@ import { BootmediaError } from "../base/errors.ts";
 import { OutputTransaction } from "./output.ts";
 import type { BuildContext } from "./context.ts";
 import type { Plugin } from "./plugin.ts";
-import type { EntrySource, MediaLayout, ResolvedMedia, Target, WriteResult } from "./types.ts";
+import type { BootImagePackage, EntrySource, MediaLayout, ResolvedMedia, WriteResult } from "./types.ts";
 import type { FileSource, TreeEntry } from "../base/tree.ts";
 import type { Reporter } from "./hooks.ts";
 import { materializeSlices } from "./slices.ts";
-import { checkOutputTarget, codedWriteError, isDrivePath } from "./output-safety.ts";
+import { checkOutputTarget, codedWriteError } from "./output-safety.ts";
 import { assertNotInterrupted } from "./interrupt.ts";
 import { assertScratchUsable, removeStaleScratch } from "./scratch.ts";
 import "./codes.ts";
@@ -31,12 +30,6 @@ export interface BuildResult extends PlanResult {
   outputs: WriteResult["outputs"];
   fetch: FetchStats;
   logFile: string;
-}
-
-export function targetOf(ctx: BuildContext): Target {
-  const t = ctx.spec.target;
-  const output = isAbsolute(t.output) ? t.output : resolve(ctx.specDir, t.output);
-  return { ...t, output };
 }
 
 /** Resolve, validate and lay out the media without writing anything. */
@@ -55,10 +48,10 @@ export async function buildMedia(ctx: BuildContext, plugins: Plugin[]): Promise<
   const build = new MediaBuild(ctx);
   build.use(plugins);
   const run = new StageRunner(build);
-  const target = targetOf(ctx);
+  const target = ctx.target;
   // Refused here, before any work, a path gets no log either (it may be /dev/null).
   checkOutputTarget(target);
-  if (!(target.type === "usb" && isDrivePath(target.output))) OutputTransaction.assertWritable([target.output], ctx.options.force);
+  OutputTransaction.assertWritable([...target.outputs], ctx.options.force);
   for (const name of await removeStaleScratch()) ctx.log.write("scratch", `removed ${name}, left by a bootmedia process that no longer runs`);
   // ISO (its ESP image) and USB (a drive's image) targets need scratch space in TMPDIR.
   if (target.type !== "directory") await assertScratchUsable();
@@ -79,11 +72,11 @@ export async function buildMedia(ctx: BuildContext, plugins: Plugin[]): Promise<
       assertNotInterrupted();
     } catch (e) {
       ctx.log.write("failed", e instanceof BootmediaError ? `${e.code} ${e.message}` : String(e));
-      ctx.log.save(target.output, "succeeded");
+      ctx.log.save(target.logFiles.succeeded);
       throw e;
     }
     ctx.log.write("done", `build succeeded: ${outputs.map((o) => `${o.path} (${o.bytes} bytes)`).join(", ")}`);
-    const logFile = ctx.log.save(target.output, "succeeded") ?? "";
+    const logFile = ctx.log.save(target.logFiles.succeeded) ?? "";
     return { media, layout, ...summary, fetch, logFile };
   } catch (e) {
     if (tx.committed) throw e;
@@ -94,7 +87,7 @@ export async function buildMedia(ctx: BuildContext, plugins: Plugin[]): Promise<
     for (const d of ds) ctx.log.write("validate", formatDiagnostic(d));
     ctx.log.write("failed", e instanceof BootmediaError ? `${e.code} ${e.message}` : String(e));
     try {
-      ctx.log.save(target.output, "failed");
+      ctx.log.save(target.logFiles.failed);
     } catch {
       /* the build's own error is what the user needs to see */
     }
@@ -134,8 +127,11 @@ class StageRunner {
   resolve(): Promise<ResolvedMedia> {
     return this.timed("resolve", async () => {
       const s = this.ctx.progress.stage("resolve", "items");
-      const initial: ResolvedMedia = { spec: this.ctx.spec, specDir: this.ctx.specDir, target: targetOf(this.ctx), packages: [], items: [] };
+      const spec = this.ctx.spec;
+      const bootImageIds = Array.isArray(spec.bootImage) ? spec.bootImage : [spec.bootImage];
+      const initial: ResolvedMedia = { spec, specDir: this.ctx.specDir, target: this.ctx.target, bootImageIds, bootImages: [], packages: [], items: [] };
       const media = await this.build.hooks.resolve.promise(initial);
+      media.bootImages = media.packages.filter((p): p is BootImagePackage => bootImageIds.includes(p.id) && p.type === "boot-image" && p.bootImage !== undefined);
       await this.build.hooks.afterResolve.promise(media);
       for (const p of media.packages) this.ctx.log.write("resolve", `package ${p.id} (${p.type}) "${p.name}" version ${p.version}`);
       for (const i of media.items) this.ctx.log.write("resolve", `content ${i.packageId}/${i.path} ${i.size} bytes sha256 ${i.sha256}`);

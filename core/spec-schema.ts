@@ -125,19 +125,37 @@ export function defineSection<S extends z.ZodType>(path: string, schema: S): Spe
   };
 }
 
-/** A target type a plugin writes, with the options of that type (fields beside type and output). */
-export interface TargetType<S extends z.ZodRawShape = z.ZodRawShape> {
-  readonly type: string;
+/** What a target type writes at its output path: one file (an .iso, a disk image, an archive) or a folder. */
+export const TARGET_WRITES = ["file", "folder"] as const;
+export type TargetWrites = (typeof TARGET_WRITES)[number];
+
+/** How a target type says what it writes, beside its one-line description. */
+export interface TargetDeclaration {
   readonly description: string;
+  /** What the output path holds once written; core refuses an existing output of the other kind (BM1012). */
+  readonly writes: TargetWrites;
+  /** It also writes whole drives: an existing block device at the output path is then its output (the plugin checks and confirms it). */
+  readonly drives?: boolean;
+}
+
+/** A target type a plugin writes, with the options of that type (fields beside type and output). */
+export interface TargetType<S extends z.ZodRawShape = z.ZodRawShape> extends TargetDeclaration {
+  readonly type: string;
   readonly options: S;
   /** The target as this type's options, or undefined when the target is of another type. */
   narrow(target: Target): (Target & z.output<z.ZodObject<S>>) | undefined;
 }
 
-export function defineTargetType<S extends z.ZodRawShape>(type: string, description: string, options: S): TargetType<S> {
+export function defineTargetType<S extends z.ZodRawShape>(type: string, declaration: TargetDeclaration, options: S): TargetType<S> {
+  // The one-string form of earlier versions said nothing of what the target writes.
+  if (typeof declaration !== "object" || declaration === null) {
+    throw new Error(`target type "${type}": the second argument is { description, writes: "file" | "folder" }, what its output path holds`);
+  }
   return {
     type,
-    description,
+    description: declaration.description,
+    writes: declaration.writes,
+    ...(declaration.drives ? { drives: true } : {}),
     options,
     // Targets are validated by the composed schema, whose member for `type` is built from `options`.
     narrow: (target) => (target.type === type ? (target as Target & z.output<z.ZodObject<S>>) : undefined),

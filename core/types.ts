@@ -1,6 +1,7 @@
 /** The values that flow through the pipeline, stage by stage. */
 import type { Arch, Firmware } from "./compat.ts";
-import type { MediaSpec, Target } from "./spec-schema.ts";
+import type { MediaSpec } from "./spec-schema.ts";
+import type { ResolvedTarget } from "./target.ts";
 import type { FileSource } from "../base/tree.ts";
 
 export const PACKAGE_TYPES = ["boot-image", "prestart", "task-sequence"] as const;
@@ -56,6 +57,9 @@ export interface ContentPackage {
   files: ManifestFile[];
 }
 
+/** A boot-image package whose manifest describes its image. */
+export type BootImagePackage = ContentPackage & { type: "boot-image"; bootImage: BootImageInfo };
+
 /** One file to put on the media: where it comes from, what it must hash to. */
 export interface ContentItem extends ManifestFile {
   /** The package it belongs to, or a pseudo-id like "prestart-files". */
@@ -67,13 +71,22 @@ export interface ContentItem extends ManifestFile {
 }
 
 export type { Target } from "./spec-schema.ts";
+export type { ResolvedTarget } from "./target.ts";
 
 /** The spec after resolve: packages and every content item the media needs. */
 export interface ResolvedMedia {
   spec: MediaSpec;
   /** Folder of the spec file. */
   specDir: string;
-  target: Target;
+  /** The build's target, resolved once (the same value as the context's `target`). */
+  target: ResolvedTarget;
+  /** The spec's boot-image package ids, in its order: the packages resolve taps look up. */
+  bootImageIds: readonly string[];
+  /**
+   * The boot images on the media, derived once by core when every resolve tap has run: the
+   * packages of `bootImageIds` that are boot images, in package order (empty during resolve).
+   */
+  bootImages: readonly BootImagePackage[];
   packages: ContentPackage[];
   items: ContentItem[];
 }
@@ -122,6 +135,8 @@ export interface MediaConfig {
   id: string;
   taskSequence: string;
   images: Array<{ id: string; arch: Arch; kernel: string; initrd?: string; drivers: string[]; testbed?: BootImageTestbed }>;
+  /** The prestart command and its folder on the media (set by the prestart plugin at LAYOUT_STAGE.CONTENT). */
+  prestart?: { command: string; dir: string };
   [key: string]: unknown;
 }
 

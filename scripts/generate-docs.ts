@@ -11,8 +11,8 @@ import "../base/codes.ts";
 import "../core/codes.ts";
 import "../testbed/codes.ts";
 import "../testbed/mp/codes.ts";
-import "../plugins/boot-image/builder/codes.ts";
-import "../plugins/content-library/admin/codes.ts";
+import "../backends/boot-image-builder/codes.ts";
+import "../backends/library-admin/codes.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const model = builtinPluginSet().model;

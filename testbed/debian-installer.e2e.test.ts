@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootmedia, ROOT } from "../testing/cli.ts";
-import { downloadDeb, extractDeb, lookupDebs } from "../plugins/boot-image/builder/debs.ts";
+import { downloadDeb, extractDeb, lookupDebs } from "../backends/boot-image-builder/debs.ts";
 import { describeMedia } from "./media-from-inputs.ts";
 import { runTestbed } from "./testbed.ts";
 import type { CaseResult } from "./runner.ts";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const SOURCES = ["base", "formats", "core", "plugins", "testbed", "api", "cli", "native/copy-range", "tsconfig.json", "tsconfig.build.json", "package.json", "scripts/vendor-bundle.mjs"];
+const SOURCES = ["base", "formats", "core", "plugins", "backends", "testbed", "api", "cli", "native/copy-range", "tsconfig.json", "tsconfig.build.json", "package.json", "scripts/vendor-bundle.mjs"];
 
 function newest(path: string): number {
   const st = statSync(path, { throwIfNoEntry: false });

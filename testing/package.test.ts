@@ -131,6 +131,15 @@ describe("a third-party plugin in TypeScript, packed and installed (fixtures/plu
     expect((await execa("tar", ["-tzf", join(project, "out/media.tar.gz")])).stdout).toContain("bootmedia/media.json");
   });
 
+  it("rebuilds over its own archive with --force: core asks the target type's declaration what it writes", async () => {
+    const again = await npx(["build", "tar.yaml", "--quiet"]);
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toContain("BM1010");
+    const forced = await npx(["build", "tar.yaml", "--quiet", "--force"]);
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect((await execa("tar", ["-tf", join(project, "out/media.tar")])).stdout).toContain("bootmedia/media.json");
+  });
+
   it("reads its output back through its inspector", async () => {
     const r = await npx(["inspect", "out/media.tar", "--plugin", "bootmedia-plugin-tar", "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);

@@ -1,7 +1,7 @@
 /**
  * `bootmedia boot-image build --arch x86|x64 --out <library> [--drivers a,b] [--kernel-package P] [--id ID]
  * [--signing-key env:NAME|file:PATH --signing-cert PATH [--signing-key-password env:NAME|file:PATH]]`:
- * the reference boot image as a product command (plugins/boot-image/builder/build-image.ts),
+ * the reference boot image as a product command (backends/boot-image-builder/build-image.ts),
  * its kernel signed for the own-key Secure Boot chain when a key is given.
  */
 import { join, resolve } from "node:path";
@@ -11,9 +11,9 @@ import { defaultCacheDir } from "../../core/cache.ts";
 import { sourceDateEpochFromEnv } from "../../core/context.ts";
 import { Redactor } from "../../core/secrets.ts";
 import { parseSecretFlag } from "../../core/spec-flags.ts";
-import { buildBootImage } from "../../plugins/boot-image/builder/build-image.ts";
+import { buildBootImage } from "../../backends/boot-image-builder/build-image.ts";
 import { bootLoaderCacheDir } from "../../plugins/boot-loader/boot-loader-build.ts";
-import { assertArch, assertPackageId } from "../../plugins/content-library/admin/library-admin.ts";
+import { assertArch, assertPackageId } from "../../backends/library-admin/library-admin.ts";
 import { loadSigner, type Signer } from "../../plugins/secure-boot/signing-key.ts";
 import { printJson, progressFor } from "./render.ts";
 import type { CommandRow, Run } from "./types.ts";

@@ -3,7 +3,7 @@ import type { CAC } from "cac";
 import { printJson } from "./render.ts";
 import { builtinInspectors } from "../../plugins/builtin.ts";
 import { openMedia } from "../../plugins/media-manifest/open-media.ts";
-import { diffMedia, formatDiff } from "../../plugins/media-diff/diff.ts";
+import { diffMedia, formatDiff } from "../../backends/media-diff/diff.ts";
 import type { CommandRow, Run } from "./types.ts";
 
 export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): void {

@@ -5,7 +5,7 @@ import { formatDiagnostic } from "../../base/diagnostics.ts";
 import { resolveLazy, type Inspector, type InspectReport } from "../../core/plugin.ts";
 import { loadPlugins } from "../../core/load-plugins.ts";
 import { builtinInspectors } from "../../plugins/builtin.ts";
-import { checkMedia, DEFAULT_WARN_DAYS, type CheckResult } from "../../plugins/media-manifest/check.ts";
+import { checkMedia, DEFAULT_WARN_DAYS, type CheckResult } from "../../backends/media-check/check.ts";
 import { openMedia } from "../../plugins/media-manifest/open-media.ts";
 import { contextFromCli } from "./context.ts";
 import { printJson, progressFor } from "./render.ts";

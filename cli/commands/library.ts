@@ -1,12 +1,12 @@
 /**
  * `bootmedia library add-boot-image | add | ls | verify <library> ...`: a content library
- * folder edited by the tool, which writes every manifest (plugins/content-library/admin/).
+ * folder edited by the tool, which writes every manifest (backends/library-admin/).
  */
 import { resolve } from "node:path";
 import type { CAC } from "cac";
 import { BootmediaError } from "../../base/errors.ts";
 import type { BootImageTestbed, ContentPackage } from "../../core/types.ts";
-import { addBootImage, addFolder, listLibrary, verifyLibrary } from "../../plugins/content-library/admin/library-admin.ts";
+import { addBootImage, addFolder, listLibrary, verifyLibrary } from "../../backends/library-admin/library-admin.ts";
 import { printJson } from "./render.ts";
 import type { CommandRow, Run } from "./types.ts";
 import "../../core/codes.ts";

@@ -30,7 +30,8 @@ export async function register(cli: CAC, run: Run, args: string[], row: CommandR
 export function planJson(result: PlanResult) {
   return {
     ok: true,
-    target: result.media.target,
+    // The spec's target with its output resolved, as before the target carried derived facts.
+    target: { ...result.media.spec.target, output: result.media.target.output },
     packages: result.media.packages.map((p) => ({ id: p.id, type: p.type, name: p.name, version: p.version, arch: p.bootImage?.arch })),
     volumes: result.layout.volumes.map((v) => ({
       index: v.index,

@@ -8,7 +8,6 @@ import { FIRMWARES, type Arch, type Firmware } from "../../core/compat.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { ContentPackage, MediaLayout } from "../../core/types.ts";
-import { bootImagesOf } from "../boot-image/boot-image-plugin.ts";
 import { BOOT_LOADER_FILES, bootLoaderCacheDir, ensureBootLoader, type GrubBootRole } from "./boot-loader-build.ts";
 import { GRUB_CFG_MEDIA_PATH, renderGrubCfg, type GrubImage } from "./grub-cfg.ts";
 import { BOOT_LOADER } from "./spec.ts";
@@ -44,7 +43,7 @@ export class BootLoaderPlugin implements Plugin {
 
   apply(build: PluginBuild): void {
     build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.BOOT }, async (layout: MediaLayout, media) => {
-      const images = bootImagesOf(media);
+      const images = media.bootImages;
       if (images.length === 0) return layout;
       const volume = layout.volumes[0]!;
       const log = (line: string) => build.context.log.write("boot-loader", line);

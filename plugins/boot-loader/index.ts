@@ -14,3 +14,6 @@ const plugin = definePlugin({
 // A named constant, not `export default definePlugin(...)`: tsc leaves `.ts` specifiers of
 // dynamic imports inside an export-default expression unrewritten.
 export default plugin;
+
+/** bootmedia's own GRUB build, for a plugin that lays out a boot chain around it (Secure Boot's); loaded when asked, like the plugin itself. */
+export const loadBootLoaderBuild = () => import("./boot-loader-build.ts");

@@ -5,27 +5,25 @@
  * into the encrypted secret part (SecretsPlugin `collect` hook) as BM_MEDIA_KEY.
  */
 import { createHash, X509Certificate } from "node:crypto";
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { resolveSecret } from "../../core/secrets.ts";
 import { OutputTransaction } from "../../core/output.ts";
-import type { Diagnostic } from "../../base/diagnostics.ts";
+import { diagnostic, diagnosticFromError, type Diagnostic } from "../../base/diagnostics.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
-import type { Target } from "../../core/types.ts";
+import type { ResolvedTarget } from "../../core/types.ts";
 import type { BuildContext } from "../../core/context.ts";
 import type { SecretRef } from "../../core/spec-schema.ts";
-import { SETTINGS_STAGE } from "../password/password-plugin.ts";
-import { diagnosticOf, settingsDiagnostic } from "../password/settings-codes.ts";
-import { getSecretsHooks } from "../secrets/hooks.ts";
+import { LAYOUT_STAGE } from "../../core/hooks.ts";
+import { getSecretsHooks } from "../secrets/index.ts";
 import { createSelfSignedCertificate, toPem, type CertificateMaterial } from "./self-signed.ts";
 import { readPfx } from "./pkcs12.ts";
 import { checkPkiCertificate } from "./pki.ts";
 import { checkValidity, parseCertificateDate } from "./validity.ts";
 import "./codes.ts";
-import "../secrets/codes.ts";
 import { CERTIFICATE } from "./spec.ts";
-import { PASSWORD } from "../password/spec.ts";
+import { PASSWORD } from "../../core/media-password.ts";
 
 export const PLUGIN_NAME = "CertificatePlugin";
 export const CERT_PATH = "bootmedia/media.crt";
@@ -33,15 +31,8 @@ export const CERT_PATH = "bootmedia/media.crt";
 export const KEY_ENTRY = "BM_MEDIA_KEY";
 
 /** Where `<name>.cer` goes: beside the output file or folder; beside the spec when the output is a drive. */
-export function registrationCertPath(target: Target, mediaId: string, specDir: string): string {
-  const isDevice = (() => {
-    try {
-      return statSync(target.output).isBlockDevice();
-    } catch {
-      return false;
-    }
-  })();
-  return join(isDevice ? specDir : dirname(target.output), `${mediaId}.cer`);
+export function registrationCertPath(target: ResolvedTarget, mediaId: string, specDir: string): string {
+  return join(target.isDrive ? specDir : dirname(target.output), `${mediaId}.cer`);
 }
 
 export class CertificatePlugin implements Plugin {
@@ -59,13 +50,13 @@ export class CertificatePlugin implements Plugin {
       if (!cert) return;
       const report = (ds: Diagnostic[]) => ds.forEach((d) => reporter.report({ ...d, source: PLUGIN_NAME }));
       if (!PASSWORD.of(media.spec)) {
-        report([settingsDiagnostic("BM3402", "the media certificate's private key is encrypted in the secret part, which needs a media password", { path: "security.password" })]);
+        report([diagnostic("BM3402", "the media certificate's private key is encrypted in the secret part, which needs a media password", { path: "security.password" })]);
       }
       if (cert.selfSigned) report(this.checkSelfSigned(cert.selfSigned, now()));
       if (cert.pki) report(await this.importPki(cert.pki, ctx, now()));
     });
 
-    build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: SETTINGS_STAGE }, async (layout, media) => {
+    build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.SETTINGS }, async (layout, media) => {
       if (!CERTIFICATE.of(media.spec)) return layout;
       const material = await this.materialFor(media.spec.name, ctx.options.sourceDateEpoch);
       const pem = material.chain.map((der) => toPem("CERTIFICATE", der)).join("");
@@ -117,7 +108,7 @@ export class CertificatePlugin implements Plugin {
     try {
       bytes = await readFile(resolve(ctx.specDir, pki.file));
     } catch (e) {
-      return [settingsDiagnostic("BM3408", `cannot read ${pki.file} (${(e as NodeJS.ErrnoException).code})`, { path: `${path}.file` })];
+      return [diagnostic("BM3408", `cannot read ${pki.file} (${(e as NodeJS.ErrnoException).code})`, { path: `${path}.file` })];
     }
     try {
       const password = await resolveSecret(pki.password, ctx.specDir, ctx.redactor, `${path}.password`);
@@ -127,7 +118,7 @@ export class CertificatePlugin implements Plugin {
       if (material) this.material = Promise.resolve(material);
       return diagnostics;
     } catch (e) {
-      return [diagnosticOf(e, path, PLUGIN_NAME)];
+      return [diagnosticFromError(e, PLUGIN_NAME, path)];
     }
   }
 
@@ -136,11 +127,11 @@ export class CertificatePlugin implements Plugin {
     const notBefore = parseCertificateDate(s.start);
     const notAfter = parseCertificateDate(s.expire);
     const bad: Diagnostic[] = [];
-    if (!notBefore) bad.push(settingsDiagnostic("BM3404", `start ${JSON.stringify(s.start)} is not a date`, { path: `${path}.start` }));
-    if (!notAfter) bad.push(settingsDiagnostic("BM3404", `expire ${JSON.stringify(s.expire)} is not a date`, { path: `${path}.expire` }));
+    if (!notBefore) bad.push(diagnostic("BM3404", `start ${JSON.stringify(s.start)} is not a date`, { path: `${path}.start` }));
+    if (!notAfter) bad.push(diagnostic("BM3404", `expire ${JSON.stringify(s.expire)} is not a date`, { path: `${path}.expire` }));
     if (!notBefore || !notAfter) return bad;
     if (notBefore.getTime() >= notAfter.getTime()) {
-      return [settingsDiagnostic("BM3404", `start ${s.start} is not before expire ${s.expire}`, { path })];
+      return [diagnostic("BM3404", `start ${s.start} is not before expire ${s.expire}`, { path })];
     }
     this.selfSignedDates = { notBefore, notAfter };
     return checkValidity(notBefore, notAfter, now, { what: "the self-signed media certificate", path, source: PLUGIN_NAME, futureStart: "warning" });

@@ -16,7 +16,7 @@
 import { createDecipheriv, createHash, pbkdf2Sync } from "node:crypto";
 import * as asn1js from "asn1js";
 import { PBKDF2Params, type AlgorithmIdentifier, type PBES2Params } from "pkijs";
-import { settingsError } from "../password/settings-codes.ts";
+import { BootmediaError } from "../../base/errors.ts";
 import { decryptRc2Cbc } from "./rc2.ts";
 import "./codes.ts";
 
@@ -89,7 +89,7 @@ const PBE_PARAMS_SCHEMA = new asn1js.Sequence({ value: [new asn1js.OctetString({
 /** Decrypts `data` protected with a PKCS#12 PBE scheme (`alg` is its AlgorithmIdentifier). */
 export function decryptPkcs12Pbe(alg: AlgorithmIdentifier, password: string, data: Buffer): Buffer {
   const scheme = PKCS12_PBE[alg.algorithmId as Pkcs12PbeOid];
-  if (!scheme) throw settingsError("BM3413", `encryption scheme ${alg.algorithmId} is not supported (RC4 and 2-key 3DES PKCS#12 schemes are not)`);
+  if (!scheme) throw new BootmediaError("BM3413", `encryption scheme ${alg.algorithmId} is not supported (RC4 and 2-key 3DES PKCS#12 schemes are not)`);
   const params = asn1js.compareSchema(alg.algorithmParams, alg.algorithmParams, PBE_PARAMS_SCHEMA);
   if (!params.verified) throw new TypeError(`malformed ${scheme.name} parameters`);
   const salt = (params.result.salt as asn1js.OctetString).valueBlock.valueHexView;
@@ -115,7 +115,7 @@ export function decryptPbes2TripleDes(pbes2: PBES2Params, password: string, data
 export function pbkdf2Digest(kdf: PBKDF2Params): string {
   const prfOid = kdf.prf?.algorithmId ?? OID.hmacWithSha1;
   const digest = PBKDF2_PRF_DIGEST[prfOid];
-  if (!digest) throw settingsError("BM3413", `PBKDF2 PRF ${prfOid} is not supported`);
+  if (!digest) throw new BootmediaError("BM3413", `PBKDF2 PRF ${prfOid} is not supported`);
   return digest;
 }
 

@@ -9,7 +9,6 @@
 import * as asn1js from "asn1js";
 import { AsnError, CertBag, ContentInfo, EncryptedContentInfo, EncryptedData, id_CertBag_X509Certificate, PFX, PKCS8ShroudedKeyBag, PrivateKeyInfo, type SafeContents } from "pkijs";
 import { BootmediaError } from "../../base/errors.ts";
-import { settingsError } from "../password/settings-codes.ts";
 import { describeAlgorithm, MAC_DIGESTS, Pkcs12Engine } from "./pkcs12-engine.ts";
 import "./codes.ts";
 
@@ -36,9 +35,9 @@ export async function readPfx(file: Buffer, password: string, where: string): Pr
     return await readPfxUnchecked(file, password);
   } catch (e) {
     if (e instanceof BootmediaError) throw Object.assign(e, { where: e.where ?? where });
-    if (e instanceof NotPkcs12Error || e instanceof AsnError) throw settingsError("BM3408", `${where}: not a PKCS#12 file (${e.message})`, { where });
+    if (e instanceof NotPkcs12Error || e instanceof AsnError) throw new BootmediaError("BM3408", `${where}: not a PKCS#12 file (${e.message})`, { where });
     // A bad padding or key error after a missing MAC means the password is wrong.
-    throw settingsError("BM3408", `${where}: cannot decrypt the .pfx: wrong password?`, { where, cause: e });
+    throw new BootmediaError("BM3408", `${where}: cannot decrypt the .pfx: wrong password?`, { where, cause: e });
   }
 }
 
@@ -50,14 +49,14 @@ async function readPfxUnchecked(file: Buffer, password: string): Promise<PfxCont
   // RFC 7292 §4: PFX ::= SEQUENCE { version INTEGER {v3(3)}, authSafe ContentInfo, macData MacData OPTIONAL }
   const pfx = PFX.fromBER(new Uint8Array(file).buffer);
   if (pfx.version !== 3) throw new NotPkcs12Error("PFX version is not 3");
-  if (pfx.authSafe.contentType !== ContentInfo.DATA) throw settingsError("BM3413", "public-key integrity mode (signed authSafe) is not supported");
+  if (pfx.authSafe.contentType !== ContentInfo.DATA) throw new BootmediaError("BM3413", "public-key integrity mode (signed authSafe) is not supported");
   if (!(pfx.authSafe.content instanceof asn1js.OctetString)) throw new NotPkcs12Error("the authSafe content is not an OCTET STRING");
   const out: PfxContents = { certificates: [], privateKeys: [], protection: [await checkMac(pfx, secret, engine)] };
   await pfx.parseInternalValues({ password: secret, checkIntegrity: false }, engine);
   const authSafe = pfx.parsedValue!.authenticatedSafe!;
   for (const ci of authSafe.safeContents) {
     const known = ci.contentType === ContentInfo.DATA || ci.contentType === ContentInfo.ENCRYPTED_DATA;
-    if (!known) throw settingsError("BM3413", `public-key privacy mode (${ci.contentType}) is not supported`);
+    if (!known) throw new BootmediaError("BM3413", `public-key privacy mode (${ci.contentType}) is not supported`);
   }
   await authSafe.parseInternalValues({ safeContents: authSafe.safeContents.map(() => ({ password: secret })) }, engine);
   // What decrypted the encrypted safe contents (OpenSSL and Windows put the certificates there).
@@ -72,7 +71,7 @@ async function checkMac(pfx: PFX, secret: ArrayBuffer, engine: Pkcs12Engine): Pr
   const { mac, macSalt, iterations = 1 } = pfx.macData;
   const digestOid = mac.digestAlgorithm.algorithmId;
   const digest = (engine.getAlgorithmByOID(digestOid) as { name?: string }).name;
-  if (!MAC_DIGESTS.some((d) => d === digest)) throw settingsError("BM3413", `MAC digest ${digestOid} is not supported (PBMAC1 files are not)`);
+  if (!MAC_DIGESTS.some((d) => d === digest)) throw new BootmediaError("BM3413", `MAC digest ${digestOid} is not supported (PBMAC1 files are not)`);
   const ok = await engine.verifyDataStampedWithPassword({
     password: secret,
     hashAlgorithm: digest!,
@@ -81,7 +80,7 @@ async function checkMac(pfx: PFX, secret: ArrayBuffer, engine: Pkcs12Engine): Pr
     contentToVerify: (pfx.authSafe.content as asn1js.OctetString).getValue(),
     signatureToVerify: new Uint8Array(mac.digest.valueBlock.valueHexView).buffer,
   });
-  if (!ok) throw settingsError("BM3408", "the .pfx password is wrong (the file's integrity MAC does not match)");
+  if (!ok) throw new BootmediaError("BM3408", "the .pfx password is wrong (the file's integrity MAC does not match)");
   return `MAC HMAC-${digest!.replace("-", "")} (${iterations} iterations)`;
 }
 

@@ -3,8 +3,7 @@
  * is an error, expiring within EXPIRY_WARNING_DAYS a warning, not yet valid an error for an
  * imported certificate and a warning for a self-signed one (media made ahead of a rollout).
  */
-import type { Diagnostic } from "../../base/diagnostics.ts";
-import { settingsDiagnostic } from "../password/settings-codes.ts";
+import { diagnostic, type Diagnostic } from "../../base/diagnostics.ts";
 import "./codes.ts";
 
 export const EXPIRY_WARNING_DAYS = 30;
@@ -30,15 +29,15 @@ export function checkValidity(
   const at = { path: opts.path, source: opts.source };
   const day = (d: Date) => d.toISOString().replace(/\.000Z$/, "Z");
   if (now.getTime() > notAfter.getTime()) {
-    return [settingsDiagnostic("BM3405", `${opts.what} expired on ${day(notAfter)} (build date ${day(now)})`, at)];
+    return [diagnostic("BM3405", `${opts.what} expired on ${day(notAfter)} (build date ${day(now)})`, at)];
   }
   const out: Diagnostic[] = [];
   if (now.getTime() < notBefore.getTime()) {
-    out.push(settingsDiagnostic("BM3407", `${opts.what} is valid only from ${day(notBefore)} (build date ${day(now)})`, { ...at, severity: opts.futureStart }));
+    out.push(diagnostic("BM3407", `${opts.what} is valid only from ${day(notBefore)} (build date ${day(now)})`, { ...at, severity: opts.futureStart }));
   }
   const left = (notAfter.getTime() - now.getTime()) / DAY_MS;
   if (left < EXPIRY_WARNING_DAYS) {
-    out.push(settingsDiagnostic("BM3406", `${opts.what} expires on ${day(notAfter)}, ${Math.floor(left)} days after the build`, { ...at, severity: "warning" }));
+    out.push(diagnostic("BM3406", `${opts.what} expires on ${day(notAfter)}, ${Math.floor(left)} days after the build`, { ...at, severity: "warning" }));
   }
   return out;
 }

@@ -25,7 +25,7 @@ export class ContentLibraryPlugin implements Plugin {
       if (typeof library !== "string" || /^https?:\/\//.test(library)) return media;
       const root = libraryRoot(library, media.specDir);
       await assertLibrary(root);
-      const ids = [...bootImageIds(media), media.spec.taskSequence];
+      const ids = [...media.bootImageIds, media.spec.taskSequence];
       for (const id of ids) addPackage(media, await readPackage(root, id), root);
       return media;
     });
@@ -43,11 +43,6 @@ const libraryOf = (location: string, id: string, path: string) => location.slice
 
 export function libraryRoot(value: string, specDir: string): string {
   return value === "embedded" ? EMBEDDED_LIBRARY : resolve(specDir, value);
-}
-
-export function bootImageIds(media: ResolvedMedia): string[] {
-  const b = media.spec.bootImage;
-  return Array.isArray(b) ? b : [b];
 }
 
 async function assertLibrary(root: string): Promise<void> {

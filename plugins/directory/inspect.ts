@@ -3,7 +3,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import fg from "fast-glob";
 import type { Inspector, InspectReport } from "../../core/plugin.ts";
-import { CONFIG_JSON } from "../media-config/render.ts";
+import { CONFIG_JSON } from "../../core/media-config.ts";
 
 export const directoryInspector: Inspector = {
   async detect(path) {

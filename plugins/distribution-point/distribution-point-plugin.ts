@@ -11,7 +11,6 @@ import { resolveSecret } from "../../core/secrets.ts";
 import type { BuildContext } from "../../core/context.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { ContentPackage, ResolvedMedia } from "../../core/types.ts";
-import { bootImageIds } from "../content-library/content-library-plugin.ts";
 import { DpClient, type ClientOptions, type RetryPolicy } from "./http-client.ts";
 import { openDownload } from "./download.ts";
 import { dpError } from "./errors.ts";
@@ -41,7 +40,7 @@ export class DistributionPointPlugin implements Plugin {
       if (!dps) return media;
       this.client = await createClient(dps, ctx, media.specDir, this.options);
       ctx.log.write("resolve", `distribution points, in order: ${dps.urls.join(", ")}`);
-      for (const id of [...bootImageIds(media), media.spec.taskSequence]) {
+      for (const id of [...media.bootImageIds, media.spec.taskSequence]) {
         if (media.packages.some((p) => p.id === id)) continue;
         const { pkg, dp } = await readRemotePackage(this.client, id);
         addPackage(media, pkg, dp);

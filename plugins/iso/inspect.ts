@@ -3,7 +3,7 @@ import { probeIso } from "../../formats/iso9660/probe.ts";
 import { readIso, readIsoFile } from "../../formats/iso9660/read.ts";
 import type { Inspector, InspectReport } from "../../core/plugin.ts";
 import type { IsoInfo } from "../../formats/iso9660/types.ts";
-import { CONFIG_JSON } from "../media-config/render.ts";
+import { CONFIG_JSON } from "../../core/media-config.ts";
 import { VOLUME_ID_FILE } from "./split.ts";
 
 async function readJson(path: string, mediaPath: string): Promise<unknown> {

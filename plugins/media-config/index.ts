@@ -3,6 +3,9 @@ import { definePlugin } from "../../core/plugin.ts";
 import { MEDIA_CONFIG_CODES } from "./codes.ts";
 import { MEDIA_CONFIG_SECTIONS } from "./spec.ts";
 
+/** Task-sequence variables: the secrets plugin seals the secret ones. */
+export { VARIABLES } from "./spec.ts";
+
 const plugin = definePlugin({
   name: "MediaConfigPlugin",
   describe: "Management points, unattended, unknown computers, user device affinity and variables on the media",

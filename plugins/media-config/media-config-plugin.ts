@@ -1,21 +1,21 @@
 /**
  * Records the deployment settings on the media (bootmedia/media.json + media.env) and in
  * the build log: task sequence, management points, unattended, unknown computers, user
- * device affinity, variables, prestart command. Runs last in layout (LAYOUT_STAGE.CONFIG).
- * The password verifier, the secret part and the certificate are plugins of their own
- * (plugins/password, plugins/secrets, plugins/certificates); they set their config keys
- * (password, secrets, secretVariables, certificate) just before this renders media.json.
+ * device affinity, variables, and the prestart command the prestart plugin put into the
+ * layout's config. Runs last in layout (LAYOUT_STAGE.CONFIG). The password verifier, the
+ * secret part and the certificate are plugins of their own (plugins/password,
+ * plugins/secrets, plugins/certificates); they set their config keys (password, secrets,
+ * secretVariables, certificate) at LAYOUT_STAGE.SETTINGS and SECRETS, before this renders media.json.
  */
 import { diagnostic } from "../../base/diagnostics.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { MediaSpec } from "../../core/spec-schema.ts";
-import { CONFIG_ENV, CONFIG_JSON, renderConfigEnv, renderConfigJson } from "./render.ts";
+import { CONFIG_ENV, CONFIG_JSON, renderConfigEnv, renderConfigJson } from "../../core/media-config.ts";
 import { checkManagementPoints, orderedManagementPoints } from "./management-points.ts";
 import "./codes.ts";
 import { MANAGEMENT_POINTS, UNATTENDED, UNKNOWN_COMPUTERS, USER_DEVICE_AFFINITY, VARIABLES } from "./spec.ts";
-import { PASSWORD } from "../password/spec.ts";
-import { PRESTART } from "../prestart/spec.ts";
+import { PASSWORD } from "../../core/media-password.ts";
 
 export const PLUGIN_NAME = "MediaConfigPlugin";
 
@@ -56,7 +56,7 @@ export class MediaConfigPlugin implements Plugin {
         BM_UNKNOWN_COMPUTERS: String(UNKNOWN_COMPUTERS.of(spec)),
         BM_UDA: USER_DEVICE_AFFINITY.of(spec),
         BM_IMAGES: layout.config.images.map((i) => i.arch).join(" "),
-        BM_PRESTART_COMMAND: PRESTART.of(spec)?.command ?? "",
+        BM_PRESTART_COMMAND: layout.config.prestart?.command ?? "",
       };
       const volume = layout.volumes[0]!;
       for (const [path, text] of [[CONFIG_JSON, renderConfigJson(layout.config)], [CONFIG_ENV, renderConfigEnv(env)]] as const) {

@@ -9,17 +9,7 @@ import { BootmediaError } from "../../base/errors.ts";
 import { readDisk } from "../../formats/disk/index.ts";
 import { readFatFile } from "../../formats/fat/index.ts";
 import { readIsoFile } from "../../formats/iso9660/read.ts";
-import type { Inspector, InspectReport } from "../../core/plugin.ts";
-
-export interface OpenedMedia {
-  kind: string;
-  path: string;
-  files: Array<{ path: string; size: number }>;
-  /** bootmedia/media.json, when the media has one. */
-  config: Record<string, unknown> | undefined;
-  /** A file's bytes; undefined when the media has no such file. */
-  read(mediaPath: string): Promise<Buffer | undefined>;
-}
+import type { Inspector, InspectReport, OpenedMedia } from "../../core/plugin.ts";
 
 type Reader = (path: string) => Promise<(mediaPath: string) => Promise<Buffer>>;
 

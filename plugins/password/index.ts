@@ -1,7 +1,7 @@
 /** The password built-in: `security.password`, kept on the media only as a slow salted verifier. */
 import { definePlugin } from "../../core/plugin.ts";
 import { PASSWORD_CODES } from "./codes.ts";
-import { PASSWORD } from "./spec.ts";
+import { PASSWORD } from "../../core/media-password.ts";
 
 const plugin = definePlugin({
   name: "PasswordPlugin",

@@ -3,36 +3,19 @@
  * checked against the strength policy, and put on the media only as a salted, slow
  * SHA-512-crypt verifier the boot environment checks with busybox `mkpasswd`.
  */
-import { resolveSecret } from "../../core/secrets.ts";
+import { diagnostic, diagnosticFromError } from "../../base/diagnostics.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
-import type { BuildContext } from "../../core/context.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import { checkPasswordPolicy, PASSWORD_POLICY } from "./policy.ts";
 import { sha512Crypt, SHA512_CRYPT } from "./sha512-crypt.ts";
-import { deriveMediaSalt } from "./media-salt.ts";
-import { diagnosticOf, settingsDiagnostic } from "./settings-codes.ts";
+import { deriveMediaSalt } from "../../core/media-salt.ts";
+import { PASSWORD, resolveMediaPassword } from "../../core/media-password.ts";
 import "./codes.ts";
-import { PASSWORD } from "./spec.ts";
 
 export const PLUGIN_NAME = "PasswordPlugin";
 export const VERIFIER_FILE = "bootmedia/password.sha512crypt";
 /** ~0.35 s for busybox on a 2020s x86-64 core; see README for measurements. */
 export const VERIFIER_ROUNDS = 500_000;
-/** Settings files go in just before MediaConfigPlugin renders media.json, so their config keys are in it. */
-export const SETTINGS_STAGE = LAYOUT_STAGE.CONFIG - 10;
-
-const passwords = new WeakMap<BuildContext, Promise<string | undefined>>();
-
-/** The media password of this build, resolved once (and redacted everywhere); undefined when none is set. */
-export function resolveMediaPassword(ctx: BuildContext): Promise<string | undefined> {
-  let p = passwords.get(ctx);
-  if (!p) {
-    const ref = PASSWORD.of(ctx.spec);
-    p = ref ? resolveSecret(ref, ctx.specDir, ctx.redactor, "security.password") : Promise.resolve(undefined);
-    passwords.set(ctx, p);
-  }
-  return p;
-}
 
 /** The verifier line for a password: crypt salt = 16 characters of the crypt alphabet. */
 export function makeVerifier(password: string, salt: Buffer, rounds: number = VERIFIER_ROUNDS): string {
@@ -53,15 +36,15 @@ export class PasswordPlugin implements Plugin {
       try {
         password = await resolveMediaPassword(ctx);
       } catch (e) {
-        reporter.report(diagnosticOf(e, "security.password", PLUGIN_NAME));
+        reporter.report(diagnosticFromError(e, PLUGIN_NAME, "security.password"));
         return;
       }
       for (const rule of checkPasswordPolicy(password!)) {
-        reporter.report(settingsDiagnostic("BM3401", `the media password breaks the strength policy: ${rule}`, { path: "security.password", source: PLUGIN_NAME }));
+        reporter.report(diagnostic("BM3401", `the media password breaks the strength policy: ${rule}`, { path: "security.password", source: PLUGIN_NAME }));
       }
     });
 
-    build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: SETTINGS_STAGE }, async (layout, media) => {
+    build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.SETTINGS }, async (layout, media) => {
       const password = await resolveMediaPassword(ctx);
       if (password === undefined) {
         layout.config.password = { present: false };

@@ -13,7 +13,7 @@
  *   tag    = HMAC-SHA256(macKey, header || body)                          (RFC 2104)
  */
 import { createCipheriv, createDecipheriv, createHmac, scryptSync, timingSafeEqual } from "node:crypto";
-import { settingsError } from "../password/settings-codes.ts";
+import { BootmediaError } from "../../base/errors.ts";
 import "./codes.ts";
 
 /** The file, as a field table (offsets in bytes). Integers are single bytes. */
@@ -79,10 +79,10 @@ export function sealSecrets(plaintext: Buffer, password: string, salt: Buffer, k
 export function readSecretsHeader(file: Buffer): { kdf: KdfParams; salt: Buffer; iv: Buffer } {
   const ok = file.length >= SECRETS_HEADER_SIZE + 16 + SECRETS_TAG_SIZE && file.toString("latin1", 0, SECRETS_FILE.magic.size) === SECRETS_MAGIC;
   if (!ok || file[SECRETS_FILE.version.offset] !== SECRETS_VERSION || file[SECRETS_FILE.kdf.offset] !== KDF_IDS.scrypt) {
-    throw settingsError("BM3414", "not a bootmedia secrets file of version 1");
+    throw new BootmediaError("BM3414", "not a bootmedia secrets file of version 1");
   }
   const kdf = { log2N: file[SECRETS_FILE.log2N.offset]!, r: file[SECRETS_FILE.r.offset]!, p: file[SECRETS_FILE.p.offset]! };
-  if (kdf.log2N > MAX_LOG2N || kdf.r < 1 || kdf.p < 1) throw settingsError("BM3414", "secrets file has out-of-range KDF parameters");
+  if (kdf.log2N > MAX_LOG2N || kdf.r < 1 || kdf.p < 1) throw new BootmediaError("BM3414", "secrets file has out-of-range KDF parameters");
   const at = (f: { offset: number; size: number }) => file.subarray(f.offset, f.offset + f.size);
   return { kdf, salt: at(SECRETS_FILE.salt), iv: at(SECRETS_FILE.iv) };
 }
@@ -93,7 +93,7 @@ export function openSecrets(file: Buffer, password: string): Buffer {
   const { encKey, macKey } = deriveSecretKeys(password, salt, kdf);
   const end = file.length - SECRETS_TAG_SIZE;
   const want = createHmac("sha256", macKey).update(file.subarray(0, end)).digest();
-  if (!timingSafeEqual(want, file.subarray(end))) throw settingsError("BM3414", "wrong media password, or bootmedia/secrets.enc was altered");
+  if (!timingSafeEqual(want, file.subarray(end))) throw new BootmediaError("BM3414", "wrong media password, or bootmedia/secrets.enc was altered");
   const decipher = createDecipheriv("aes-256-cbc", encKey, iv);
   return Buffer.concat([decipher.update(file.subarray(SECRETS_HEADER_SIZE, end)), decipher.final()]);
 }

@@ -4,18 +4,19 @@
  * encrypted into bootmedia/secrets.enc with a key derived from the media password
  * (secret-box.ts). Also checks variable names: a leading _ is read-only.
  */
+import { BootmediaError } from "../../base/errors.ts";
+import { diagnostic, diagnosticFromError } from "../../base/diagnostics.ts";
 import { describeSecretRef, resolveSecret } from "../../core/secrets.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { ResolvedMedia } from "../../core/types.ts";
 import type { SecretRef } from "../../core/spec-schema.ts";
-import { renderConfigEnv } from "../media-config/render.ts";
-import { resolveMediaPassword, SETTINGS_STAGE } from "../password/password-plugin.ts";
-import { deriveMediaSalt } from "../password/media-salt.ts";
-import { diagnosticOf, settingsDiagnostic, settingsError } from "../password/settings-codes.ts";
+import { renderConfigEnv } from "../../core/media-config.ts";
+import { LAYOUT_STAGE } from "../../core/hooks.ts";
+import { PASSWORD, resolveMediaPassword } from "../../core/media-password.ts";
+import { deriveMediaSalt } from "../../core/media-salt.ts";
 import { DEFAULT_KDF, sealSecrets, SECRETS_FILE, SECRETS_MAGIC, type KdfParams } from "./secret-box.ts";
 import "./codes.ts";
-import { VARIABLES } from "../media-config/spec.ts";
-import { PASSWORD } from "../password/spec.ts";
+import { VARIABLES } from "../media-config/index.ts";
 import { getSecretsHooks, type SecretEntries, type SecretsHooks } from "./hooks.ts";
 
 export const PLUGIN_NAME = "SecretsPlugin";
@@ -49,19 +50,19 @@ export class SecretsPlugin implements Plugin {
     build.hooks.validate.tapPromise(PLUGIN_NAME, async (media, reporter) => {
       for (const name of Object.keys(VARIABLES.of(media.spec))) {
         if (name.startsWith("_")) {
-          reporter.report(settingsDiagnostic("BM3403", `variable ${name} is read-only: names starting with _ are set by the deployment engine`, { path: `customization.variables.${name}`, source: PLUGIN_NAME }));
+          reporter.report(diagnostic("BM3403", `variable ${name} is read-only: names starting with _ are set by the deployment engine`, { path: `customization.variables.${name}`, source: PLUGIN_NAME }));
         }
       }
       const secrets = secretVariables(media);
       if (secrets.length > 0 && !PASSWORD.of(media.spec)) {
-        reporter.report(settingsDiagnostic("BM3402", `secret variable${secrets.length > 1 ? "s" : ""} ${secrets.map(([n]) => n).join(", ")} need${secrets.length > 1 ? "" : "s"} a media password: the secret part is encrypted with it`, { path: "security.password", source: PLUGIN_NAME }));
+        reporter.report(diagnostic("BM3402", `secret variable${secrets.length > 1 ? "s" : ""} ${secrets.map(([n]) => n).join(", ")} need${secrets.length > 1 ? "" : "s"} a media password: the secret part is encrypted with it`, { path: "security.password", source: PLUGIN_NAME }));
       }
       for (const [name, v] of secrets) {
         const where = `customization.variables.${name}`;
         try {
           this.values.set(name, await resolveSecret(v.value, ctx.specDir, ctx.redactor, where));
         } catch (e) {
-          reporter.report(diagnosticOf(e, where, PLUGIN_NAME));
+          reporter.report(diagnosticFromError(e, PLUGIN_NAME, where));
         }
       }
     });
@@ -74,7 +75,7 @@ export class SecretsPlugin implements Plugin {
       return entries;
     });
 
-    build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: SETTINGS_STAGE + 1 }, async (layout, media) => {
+    build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.SECRETS }, async (layout, media) => {
       const names = secretVariables(media).map(([n, v]) => {
         ctx.log.write("config", `variable ${n}=${describeSecretRef(v.value)} (secret: encrypted in ${SECRETS_PATH})`);
         return n;
@@ -87,7 +88,7 @@ export class SecretsPlugin implements Plugin {
         return layout;
       }
       const password = await resolveMediaPassword(ctx);
-      if (password === undefined) throw settingsError("BM3402", `${keys.join(", ")} must be encrypted on the media, and there is no media password`, { where: "security.password" });
+      if (password === undefined) throw new BootmediaError("BM3402", `${keys.join(", ")} must be encrypted on the media, and there is no media password`, { where: "security.password" });
       const plaintext = Buffer.from(renderConfigEnv(Object.fromEntries(keys.map((k) => [k, entries[k]!]))));
       const salt = deriveMediaSalt("secrets-kdf", media.spec, ctx.options.sourceDateEpoch, SECRETS_FILE.salt.size);
       const start = performance.now();

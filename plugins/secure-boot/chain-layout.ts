@@ -7,7 +7,7 @@
 import { readFile, stat } from "node:fs/promises";
 import type { SbChain } from "../../core/secure-boot.ts";
 import type { LayoutFile, MediaLayout } from "../../core/types.ts";
-import { bootLoaderCacheDir, ensureSbatGrub } from "../boot-loader/boot-loader-build.ts";
+import { loadBootLoaderBuild } from "../boot-loader/index.ts";
 import { chainFile, debianGrubSbat, DISK_INFO_PATH, SHIM_LOADER_PATH } from "./debian-chain.ts";
 import { signPe } from "./sign-pe.ts";
 import type { Signer } from "./signing-key.ts";
@@ -26,6 +26,7 @@ function bytesSource(data: Uint8Array): { size: number; source: Source } {
 async function chainBinaries(chain: Exclude<SbChain, "unsigned">, signer: Signer | undefined, contentCacheDir: string, log: (line: string) => void) {
   if (chain === "signed") return { shim: await fileSource(chainFile("shimSigned")), loader: await fileSource(chainFile("grubSigned")) };
   if (!signer) throw new Error("the own-key chain needs its signer (the spec's secureBoot.signing)");
+  const { bootLoaderCacheDir, ensureSbatGrub } = await loadBootLoaderBuild();
   const grub = await ensureSbatGrub(bootLoaderCacheDir(contentCacheDir), chainFile("grubSigned"), debianGrubSbat, log);
   const shim = await signPe(await readFile(chainFile("shimUnsigned")), signer, "shim (shim-unsigned's shimx64.efi)");
   const loader = await signPe(await readFile(grub), signer, "bootmedia's x64 GRUB");

@@ -8,7 +8,7 @@ import { readFat, readFatFile } from "../../formats/fat/index.ts";
 import { readIso } from "../../formats/iso9660/read.ts";
 import { looksLikePe, parseSbat, readAuthenticode, readPe, readSbatLevelSection, revokedBy, signedDataOf, type SbatEntry, type SbatLevel } from "../../formats/pe/index.ts";
 import type { MediaChain } from "../../core/secure-boot.ts";
-import type { OpenedMedia } from "../media-manifest/open-media.ts";
+import type { OpenedMedia } from "../../core/plugin.ts";
 import { LATEST_SBAT_LEVEL, SBAT_LEVELS_SOURCE } from "./sbat-levels.ts";
 import { SHIM_LOADER_PATH, shimVendorSubject } from "./debian-chain.ts";
 import { kernelSigners, type KernelTrust } from "./kernel-trust.ts";

@@ -7,7 +7,6 @@ import { readFile } from "node:fs/promises";
 import { BootmediaError } from "../../base/errors.ts";
 import { SB_REFUSALS, type SbChain } from "../../core/secure-boot.ts";
 import type { ResolvedMedia } from "../../core/types.ts";
-import { bootImagesOf } from "../boot-image/boot-image-plugin.ts";
 import { chainFile, shimVendorSubject } from "./debian-chain.ts";
 import { kernelSigners } from "./kernel-trust.ts";
 import type { Signer } from "./signing-key.ts";
@@ -17,8 +16,8 @@ export async function checkKernels(media: ResolvedMedia, chain: Exclude<SbChain,
   const shimPath = chainFile(chain === "signed" ? "shimSigned" : "shimUnsigned");
   const vendorSubject = shimVendorSubject(await readFile(shimPath), shimPath);
   const trusts = [vendorSubject && `certificates issued by ${vendorSubject} (shim's vendor certificate)`, signer && `${signer.subject} (the signing certificate)`].filter(Boolean).join(" and ");
-  for (const pkg of bootImagesOf(media).filter((p) => p.bootImage!.arch === "x64")) {
-    const item = media.items.find((i) => i.packageId === pkg.id && i.path === pkg.bootImage!.kernel);
+  for (const pkg of media.bootImages.filter((p) => p.bootImage.arch === "x64")) {
+    const item = media.items.find((i) => i.packageId === pkg.id && i.path === pkg.bootImage.kernel);
     if (!item?.localPath) continue;
     const label = `package ${pkg.id}: ${item.path}`;
     const k = kernelSigners(await readFile(item.localPath), { vendorSubject, ...(signer ? { certificateSha256: signer.certificateSha256 } : {}) }, label);

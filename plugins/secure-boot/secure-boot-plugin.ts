@@ -11,7 +11,6 @@ import { LAYOUT_STAGE } from "../../core/hooks.ts";
 import { planSecureBoot, SB_REFUSALS, type MediaChain, type SbChain } from "../../core/secure-boot.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { ResolvedMedia } from "../../core/types.ts";
-import { bootImagesOf } from "../boot-image/boot-image-plugin.ts";
 import { layoutChain } from "./chain-layout.ts";
 import { REFUSAL_CODES } from "./codes.ts";
 import { checkKernels } from "./kernel-check.ts";
@@ -56,7 +55,7 @@ export class SecureBootPlugin implements Plugin {
       const chain = chainOf(media);
       // The kernels' signatures are read once fetched (kernel-check.ts); here the spec's word.
       const mediaChain: MediaChain = chain === "unsigned" ? UNSIGNED_CHAIN : { chain, kernelSigned: true, ...(signer ? { signerSha256: signer.certificateSha256 } : {}) };
-      const arches = bootImagesOf(media).map((p) => p.bootImage!.arch);
+      const arches = media.bootImages.map((p) => p.bootImage.arch);
       for (const { m, where } of secureBootMachines(media)) {
         if (!planBoot(m, arches).ok) continue; // BootImagePlugin reports it
         let trust;

@@ -4,7 +4,7 @@ import { hasBootSignature, readDisk, readFirstSector } from "../../formats/disk/
 import { probeIso } from "../../formats/iso9660/probe.ts";
 import { readFatFile } from "../../formats/fat/index.ts";
 import type { Inspector, InspectReport } from "../../core/plugin.ts";
-import { CONFIG_JSON } from "../media-config/render.ts";
+import { CONFIG_JSON } from "../../core/media-config.ts";
 
 /** A boot signature in the first sector (an MBR, or a bare FAT file system) and no ISO 9660 volume. */
 async function looksLikeDisk(path: string): Promise<boolean> {

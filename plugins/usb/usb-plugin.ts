@@ -8,19 +8,15 @@ import { join } from "node:path";
 import { planUsbImage, writeUsbImage } from "../../formats/disk/index.ts";
 import { diagnosticFromError } from "../../base/diagnostics.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
-import type { MediaLayout, Target, Volume } from "../../core/types.ts";
+import type { Volume } from "../../core/types.ts";
 import { plannedTree, type MediaWriter, type WriteContext } from "../../core/write.ts";
 import { parseSize } from "./size.ts";
 import { approveDevice, copyImageToDevice } from "./device-write.ts";
 import { checkDevice, probeDevice } from "./device.ts";
-import { isDrivePath } from "../../core/output-safety.ts";
 import { scratchDir } from "../../core/scratch.ts";
 import { USB_TARGET } from "./spec.ts";
 
 export const PLUGIN_NAME = "UsbPlugin";
-
-/** A drive is an existing block device; any other path (e.g. /dev/shm/x.img) is an image file. */
-export const isDevicePath = isDrivePath;
 
 /** A FAT label: 11 characters of A-Z 0-9 _ - (Microsoft FAT spec, BS_VolLab). */
 export function fatLabel(name: string): string {
@@ -42,7 +38,7 @@ export class UsbPlugin implements Plugin {
       } catch (e) {
         reporter.report(diagnosticFromError(e, PLUGIN_NAME));
       }
-      if (totalBytes !== undefined && isDevicePath(media.target.output)) {
+      if (totalBytes !== undefined && media.target.isDrive) {
         try {
           for (const e of checkDevice(await probeDevice(media.target.output), totalBytes)) reporter.report(diagnosticFromError(e, PLUGIN_NAME, media.target.output));
         } catch (e) {
@@ -70,7 +66,8 @@ function biosBoot(ctx: WriteContext, volume: Volume): { bootImg: string; coreImg
 }
 
 export const usbWriter: MediaWriter = {
-  outputs: (_layout: MediaLayout, target: Target) => (isDevicePath(target.output) ? [] : [target.output]),
+  // A drive is no output file: it is confirmed and verified instead (target.outputs is empty).
+  outputs: (_layout, target) => [...target.outputs],
   async write(ctx) {
     const volume = ctx.layout.volumes[0]!;
     const size = USB_TARGET.narrow(ctx.target)?.size;
@@ -84,7 +81,7 @@ export const usbWriter: MediaWriter = {
       ...(bios ? { bios } : {}),
       onProgress: (done: number, total: number) => stage.update(done, total),
     };
-    if (!isDevicePath(ctx.target.output)) {
+    if (!ctx.target.isDrive) {
       const tmp = await ctx.tx.temp(ctx.target.output);
       const plan = await writeUsbImage(ctx.treeOf(volume), opts, tmp);
       stage.end();

@@ -5,8 +5,12 @@
  */
 import { cycles, type ImportEdge } from "./graph.ts";
 
-/** Rank of each top-level folder; `native` sits with formats (the writers use it). */
-export const LAYERS = { base: 0, native: 1, formats: 1, core: 2, plugins: 3, testbed: 4, api: 5, cli: 6 } as const;
+/**
+ * Rank of each top-level folder; `native` sits with formats (the writers use it). `backends`
+ * holds what commands run besides the pipeline (the boot-image builder, library admin, media
+ * diff and check): above the plugins whose files they read, below the testbed.
+ */
+export const LAYERS = { base: 0, native: 1, formats: 1, core: 2, plugins: 3, backends: 4, testbed: 5, api: 6, cli: 7 } as const;
 export type Layer = keyof typeof LAYERS;
 
 /** Folders outside the product: test support, the reference boot-image recipe, dev scripts. */
@@ -53,4 +57,41 @@ export function importCycles(edges: ImportEdge[]): { files: string[][]; folders:
   const product = edges.filter((e) => !isTestSupport(e.from) && !isTestSupport(e.to));
   const folders = cycles(product.filter((e) => dir(e.from) !== dir(e.to)).map((e) => [dir(e.from), dir(e.to)]));
   return { files, folders };
+}
+
+/** The plugin folder a file belongs to ("plugins/<name>/…"), or undefined (plugins/builtin.ts, other layers). */
+const pluginOf = (file: string): string | undefined => {
+  const parts = file.split("/");
+  return parts[0] === "plugins" && parts.length > 2 ? parts[1] : undefined;
+};
+const isPluginIndex = (file: string) => /^plugins\/[^/]+\/index\.ts$/.test(file);
+
+/** Product imports from plugins/ (a plugin's files, or the composition table plugins/builtin.ts) into another plugin's folder. */
+export function pluginToPluginImports(edges: ImportEdge[]): ImportEdge[] {
+  return edges.filter((e) => {
+    if (!e.from.startsWith("plugins/") || isTestSupport(e.from)) return false;
+    const to = pluginOf(e.to);
+    return to !== undefined && to !== pluginOf(e.from);
+  });
+}
+
+/**
+ * Plugins meet through core, not each other's files: a plugin's product file (or the
+ * composition table) reaches another plugin only through its index.ts — its declaration and
+ * what it offers others (hooks, a small API). Tests and test support may reach further.
+ */
+export function checkPluginImports(edges: ImportEdge[]): Violation[] {
+  return pluginToPluginImports(edges)
+    .filter((e) => !isPluginIndex(e.to))
+    .map((edge) => ({ edge, why: `a plugin reaches plugins/${pluginOf(edge.to)}/ only through its index.ts (or through core)` }));
+}
+
+/** How many plugin-to-plugin imports there are, how many not through an index.ts, how many from the composition table. */
+export function countPluginImports(edges: ImportEdge[]): { total: number; notThroughIndex: number; compositionTable: number } {
+  const all = pluginToPluginImports(edges);
+  return {
+    total: all.length,
+    notThroughIndex: all.filter((e) => !isPluginIndex(e.to)).length,
+    compositionTable: all.filter((e) => pluginOf(e.from) === undefined).length,
+  };
 }

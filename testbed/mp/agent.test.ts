@@ -8,7 +8,7 @@ import { execa } from "execa";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectMpOutcome, type MpClientFacts, type MpMediaSettings } from "./expect.ts";
-import { MP_AGENT_SCRIPT } from "../../plugins/boot-image/builder/initramfs.ts";
+import { MP_AGENT_SCRIPT } from "../../plugins/boot-image/agent-files.ts";
 import { MP_PATHS } from "./protocol.ts";
 import { startManagementPoint, type RunningMp } from "./server.ts";
 import type { Site } from "./site.ts";

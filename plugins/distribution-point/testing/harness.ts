@@ -4,6 +4,7 @@ import { buildMedia, type BuildResult } from "../../../core/run.ts";
 import { ContentCache } from "../../../core/cache.ts";
 import { BuildLog } from "../../../core/log.ts";
 import { Redactor } from "../../../core/secrets.ts";
+import { resolveTarget } from "../../../core/target.ts";
 import { loadSpecObject } from "../../../core/spec-load.ts";
 import type { BuildContext } from "../../../core/context.ts";
 import type { Progress } from "../../../core/progress.ts";
@@ -39,6 +40,7 @@ export async function buildFrom(
     spec: loaded.spec,
     specFile: join(opts.dir, "media.yaml"),
     specDir: opts.dir,
+    target: resolveTarget(loaded.spec.target, opts.dir, set.targetType(loaded.spec.target.type)),
     options: { force: true, strict: false, yes: true, concurrency: opts.concurrency ?? 4, sourceDateEpoch: 1764000000 },
     cache: new ContentCache(opts.cache),
     progress,

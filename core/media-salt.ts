@@ -1,12 +1,13 @@
 /**
- * Salts for the password verifier and the secret part's KDF. Decision (README): a salt
- * must be unique per media, not secret, and must not depend on the password. We derive
- * it from public facts only — a purpose label, SOURCE_DATE_EPOCH and the spec as loaded
- * (which holds secrets only by reference) — so the same spec and epoch give the same
- * bytes (reproducible media) while any other media gets other salts.
+ * Salts for the password verifier and the secret part's KDF (both plugins use them, so they
+ * live here). Decision (plugins/password/README.md): a salt must be unique per media, not
+ * secret, and must not depend on the password. We derive it from public facts only — a
+ * purpose label, SOURCE_DATE_EPOCH and the spec as loaded (which holds secrets only by
+ * reference) — so the same spec and epoch give the same bytes (reproducible media) while any
+ * other media gets other salts.
  */
 import { createHash } from "node:crypto";
-import type { MediaSpec } from "../../core/spec-schema.ts";
+import type { MediaSpec } from "./spec-schema.ts";
 
 export const SALT_PURPOSES = ["password-verifier", "secrets-kdf"] as const;
 export type SaltPurpose = (typeof SALT_PURPOSES)[number];

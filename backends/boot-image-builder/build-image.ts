@@ -13,17 +13,18 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
-import { BootmediaError } from "../../../base/errors.ts";
-import { packagePath } from "../../../base/package-root.ts";
-import { defaultCacheDir } from "../../../core/cache.ts";
-import type { Arch } from "../../../core/compat.ts";
-import { silentProgress, type Progress } from "../../../core/progress.ts";
-import type { ContentPackage } from "../../../core/types.ts";
-import { bootLoaderCacheDir, ensureBootLoader } from "../../boot-loader/boot-loader-build.ts";
-import type { Signer } from "../../secure-boot/signing-key.ts";
+import { BootmediaError } from "../../base/errors.ts";
+import { packagePath } from "../../base/package-root.ts";
+import { defaultCacheDir } from "../../core/cache.ts";
+import type { Arch } from "../../core/compat.ts";
+import { silentProgress, type Progress } from "../../core/progress.ts";
+import type { ContentPackage } from "../../core/types.ts";
+import { bootLoaderCacheDir, ensureBootLoader } from "../../plugins/boot-loader/boot-loader-build.ts";
+import type { Signer } from "../../plugins/secure-boot/signing-key.ts";
 import { ARCH_RECIPES, initrdMediaPath, kernelMediaPath, MODULE_GROUPS, REFERENCE_CMDLINE, RUNTIME_BINARIES, RUNTIME_PACKAGES } from "./config.ts";
 import { downloadDeb, extractDeb, findKernelRelease, lookupDebs, type DebRef } from "./debs.ts";
-import { AGENT_INIT, AGENT_LIBS, buildInitramfs, MP_AGENT_SCRIPT, UNLOCK_SCRIPT, type ModuleGroups } from "./initramfs.ts";
+import { AGENT_INIT, AGENT_LIBS, MP_AGENT_SCRIPT, UNLOCK_SCRIPT } from "../../plugins/boot-image/agent-files.ts";
+import { buildInitramfs, type ModuleGroups } from "./initramfs.ts";
 import { withDirLock } from "./lock.ts";
 import { parseModulesDep } from "./modules.ts";
 import { writeContentPackage } from "./package.ts";
@@ -73,7 +74,7 @@ const sourceFile = (rel: string) => (existsSync(packagePath(rel)) ? packagePath(
 
 /** Every file whose change must rebuild a package. */
 const INPUT_FILES = [
-  ...["build-image.ts", "config.ts", "debs.ts", "initramfs.ts", "modules.ts", "package.ts", "runtime.ts"].map((f) => sourceFile(`plugins/boot-image/builder/${f}`)),
+  ...["build-image.ts", "config.ts", "debs.ts", "initramfs.ts", "modules.ts", "package.ts", "runtime.ts"].map((f) => sourceFile(`backends/boot-image-builder/${f}`)),
   AGENT_INIT,
   ...AGENT_LIBS,
   MP_AGENT_SCRIPT,
@@ -82,7 +83,7 @@ const INPUT_FILES = [
 ];
 
 /** The signing code: a change re-signs (only signed builds hash it). */
-const SIGNING_FILES = [sourceFile("plugins/boot-image/builder/sign-kernel.ts"), sourceFile("plugins/secure-boot/sign-pe.ts")];
+const SIGNING_FILES = [sourceFile("backends/boot-image-builder/sign-kernel.ts"), sourceFile("plugins/secure-boot/sign-pe.ts")];
 
 const REQUIRED_TOOLS = { "apt-get": "apt", "apt-cache": "apt", "dpkg-deb": "dpkg", depmod: "kmod", readelf: "binutils" } as const;
 

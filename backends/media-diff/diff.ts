@@ -7,16 +7,16 @@
  * "changed" only when the media prove it (same salt, other verifier or secret part).
  */
 import { createHash } from "node:crypto";
-import { UDA_VARIABLE } from "../media-config/media-config-plugin.ts";
-import { CONFIG_ENV, CONFIG_JSON } from "../media-config/render.ts";
-import { CERT_PATH } from "../certificates/certificate-plugin.ts";
-import { VERIFIER_FILE } from "../password/password-plugin.ts";
-import { PRESTART_DIR } from "../prestart/prestart-plugin.ts";
-import { SECRETS_FILE } from "../secrets/secret-box.ts";
-import { SECRETS_PATH } from "../secrets/secrets-plugin.ts";
-import { VOLUME_ID_FILE, VOLUMES_MANIFEST } from "../iso/split.ts";
-import { MANIFEST_PATH } from "../media-manifest/manifest.ts";
-import type { OpenedMedia } from "../media-manifest/open-media.ts";
+import { UDA_VARIABLE } from "../../plugins/media-config/media-config-plugin.ts";
+import { CONFIG_ENV, CONFIG_JSON } from "../../core/media-config.ts";
+import { CERT_PATH } from "../../plugins/certificates/certificate-plugin.ts";
+import { VERIFIER_FILE } from "../../plugins/password/password-plugin.ts";
+import { PRESTART_DIR } from "../../plugins/prestart/prestart-plugin.ts";
+import { SECRETS_FILE } from "../../plugins/secrets/secret-box.ts";
+import { SECRETS_PATH } from "../../plugins/secrets/secrets-plugin.ts";
+import { VOLUME_ID_FILE, VOLUMES_MANIFEST } from "../../plugins/iso/split.ts";
+import { MANIFEST_PATH } from "../../plugins/media-manifest/manifest.ts";
+import type { OpenedMedia } from "../../core/plugin.ts";
 
 export const DIFF_AREAS = ["settings", "certificate", "password", "secrets", "variables", "prestart", "boot-images", "files"] as const;
 export type DiffArea = (typeof DIFF_AREAS)[number];

@@ -1,9 +1,11 @@
 /**
  * The media configuration files in bootmedia/ (docs/media-config.md):
  * media.json (canonical, read by `bootmedia inspect`) and media.env (the same facts as
- * shell assignments for the busybox boot environment, which has no JSON parser).
+ * shell assignments for the busybox boot environment, which has no JSON parser). Their
+ * names and format are shared: the media-config plugin writes them, the secrets plugin
+ * renders secrets.env the same way, and every writer's inspector reads media.json back.
  */
-import type { MediaConfig } from "../../core/types.ts";
+import type { MediaConfig } from "./types.ts";
 
 export const CONFIG_DIR = "bootmedia";
 export const CONFIG_JSON = `${CONFIG_DIR}/media.json`;

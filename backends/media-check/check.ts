@@ -8,12 +8,12 @@
 import { createHash, X509Certificate } from "node:crypto";
 import { diagnostic, type Diagnostic } from "../../base/diagnostics.ts";
 import { missingDrivers, planBoot, type Arch, type Firmware } from "../../core/compat.ts";
-import { MANIFEST_PATH, parseMediaManifest, type MediaManifest } from "./manifest.ts";
-import type { OpenedMedia } from "./open-media.ts";
+import { MANIFEST_PATH, parseMediaManifest, type MediaManifest } from "../../plugins/media-manifest/manifest.ts";
+import type { OpenedMedia } from "../../core/plugin.ts";
 // The codes `build` uses for the same facts, registered here too: `inspect` composes no build.
-import "./codes.ts";
-import "../certificates/codes.ts";
-import "../boot-image/codes.ts";
+import "../../plugins/media-manifest/codes.ts";
+import "../../plugins/certificates/codes.ts";
+import "../../plugins/boot-image/codes.ts";
 
 export const DEFAULT_WARN_DAYS = 30;
 const DAY_MS = 86_400_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isBootmediaError } from "../../../base/errors.ts";
+import { isBootmediaError } from "../../base/errors.ts";
 import { MODULE_GROUPS } from "./config.ts";
 import { buildBootImage, moduleGroupsFor } from "./build-image.ts";
 

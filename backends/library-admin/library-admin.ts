@@ -8,12 +8,12 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import fg from "fast-glob";
-import { BootmediaError } from "../../../base/errors.ts";
-import { ARCHES, type Arch } from "../../../core/compat.ts";
-import { parseManifest, sha256File } from "../../../core/content/manifest.ts";
-import { PACKAGE_TYPES, type BootImageTestbed, type ContentPackage, type PackageType } from "../../../core/types.ts";
-import { checkKernelFile } from "../../boot-image/kernel-check.ts";
-import { writeContentPackage } from "../../boot-image/builder/package.ts";
+import { BootmediaError } from "../../base/errors.ts";
+import { ARCHES, type Arch } from "../../core/compat.ts";
+import { parseManifest, sha256File } from "../../core/content/manifest.ts";
+import { PACKAGE_TYPES, type BootImageTestbed, type ContentPackage, type PackageType } from "../../core/types.ts";
+import { checkKernelFile } from "../../plugins/boot-image/kernel-check.ts";
+import { writeContentPackage } from "../boot-image-builder/package.ts";
 import "./codes.ts";
 
 export const PACKAGE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;

@@ -1,5 +1,5 @@
 /** Codes of `bootmedia library`: importing into and checking a content library folder. */
-import { defineCodes } from "../../../base/errors.ts";
+import { defineCodes } from "../../base/errors.ts";
 
 export const LIBRARY_CODES = defineCodes("library", {
   BM2301: { title: "unknown boot-image architecture", hint: "Give --arch x86 (a 32-bit kernel) or --arch x64 (a 64-bit kernel)." },

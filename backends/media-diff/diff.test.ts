@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bootmedia } from "../../testing/cli.ts";
 import { hashTree } from "../../testing/tree-hash.ts";
-import { buildSample, PASSWORD } from "../media-manifest/testing/media-specs.ts";
+import { buildSample, PASSWORD } from "../../plugins/media-manifest/testing/media-specs.ts";
 
 const EPOCH = 1_795_000_000; // 2026-11-18
 type Diff = { equal: boolean; differences: Array<{ area: string; item: string; change: string; a?: unknown; b?: unknown }> };

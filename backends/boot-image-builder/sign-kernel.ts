@@ -4,11 +4,11 @@
  * the same kernel starts under the signed chain too.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { BootmediaError } from "../../../base/errors.ts";
-import { kernelSigners } from "../../secure-boot/kernel-trust.ts";
-import { signPe } from "../../secure-boot/sign-pe.ts";
-import type { Signer } from "../../secure-boot/signing-key.ts";
-import "../../secure-boot/codes.ts";
+import { BootmediaError } from "../../base/errors.ts";
+import { kernelSigners } from "../../plugins/secure-boot/kernel-trust.ts";
+import { signPe } from "../../plugins/secure-boot/sign-pe.ts";
+import type { Signer } from "../../plugins/secure-boot/signing-key.ts";
+import "../../plugins/secure-boot/codes.ts";
 
 export interface SignedKernel {
   file: string;

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bootmedia } from "../../testing/cli.ts";
-import { buildSample, DAY_MS } from "./testing/media-specs.ts";
+import { buildSample, DAY_MS } from "../../plugins/media-manifest/testing/media-specs.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 const check = async (media: string, ...extra: string[]) => {

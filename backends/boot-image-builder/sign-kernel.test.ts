@@ -8,11 +8,11 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isBootmediaError } from "../../../base/errors.ts";
-import { Redactor } from "../../../core/secrets.ts";
-import { loadSigner, type Signer } from "../../secure-boot/signing-key.ts";
+import { isBootmediaError } from "../../base/errors.ts";
+import { Redactor } from "../../core/secrets.ts";
+import { loadSigner, type Signer } from "../../plugins/secure-boot/signing-key.ts";
 import { signKernel } from "./sign-kernel.ts";
-import { debianCa, otherCertificate, sbverifySubjects, sbverifyWith, SNAKEOIL } from "../../../formats/pe/testing/oracles.ts";
+import { debianCa, otherCertificate, sbverifySubjects, sbverifyWith, SNAKEOIL } from "../../formats/pe/testing/oracles.ts";
 
 const DEBIAN_SIGNED_PE = "/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed";
 const SNAKEOIL_SUBJECT = "/C=US/ST=Colorado/L=Fort Collins/O=SnakeOil";
