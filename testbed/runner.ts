@@ -2,19 +2,19 @@
  * Runs one case: one QEMU process, its serial console streamed through the scanner, a
  * verdict as soon as the outcome is known, a last screenshot over QMP, then cleanup.
  */
-import { execa } from "execa";
 import { createWriteStream } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { PROFILES, DEBUG_EXIT, buildQemuArgs, type Accel, type MachineProfile } from "./profiles.ts";
+import { PROFILES, DEBUG_EXIT, buildQemuArgs, type Accel, type MachineProfile, type QemuBinary } from "./profiles.ts";
 import { SerialScanner, type Marker, type SerialEvent } from "./markers.ts";
 import { QmpClient } from "./qmp.ts";
 import { DEFAULT_ANSWERS, PromptResponder, type PromptAnswers } from "./answers.ts";
 import { decideVerdict, matchesExpected, type Actual, type RunObservation } from "./verdict.ts";
 import type { TestCase } from "./matrix.ts";
 import type { Arch } from "../core/compat.ts";
+import { startProgram } from "../core/program.ts";
 import { startCaseManagementPoints, type CaseMpLog, type StartedCaseMps } from "./mp-case.ts";
 import { compilePassPattern, findPass, type CompiledPass, type PassMatch } from "./pass-pattern.ts";
 import { machineMemoryMiB, type MemoryOption } from "./memory.ts";
@@ -159,7 +159,7 @@ export interface SuperviseOptions extends Pick<RunCaseOptions, "timeoutSec" | "s
 
 /** Starts QEMU, watches serial and timers, stops it the moment the verdict is known. */
 export async function superviseQemu(
-  binary: string,
+  binary: QemuBinary,
   args: string[],
   serialPath: string,
   screenshotPath: string,
@@ -178,7 +178,7 @@ export async function superviseQemu(
   const responder = new PromptResponder(opts.answers);
   let screenText: string | undefined;
   // The serial console is QEMU's stdio: its stdout is what the guest prints, its stdin what we type.
-  const proc = execa(binary, args, { reject: false, stdin: "pipe", buffer: false, forceKillAfterDelay: 2000 });
+  const { process: proc } = await startProgram(binary, args, { reject: false, stdin: "pipe", buffer: false, forceKillAfterDelay: 2000 });
   // A guest gone before an answer is written is no error of the case.
   proc.stdin?.on("error", () => undefined);
   const serialFile = createWriteStream(serialPath);

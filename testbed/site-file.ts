@@ -14,6 +14,7 @@ import { Redactor, resolveSecret } from "../core/secrets.ts";
 import { openMedia } from "../plugins/media-manifest/open-media.ts";
 import { builtinInspectors } from "../plugins/builtin.ts";
 import { describeMedia, isSpecFile } from "./media-from-inputs.ts";
+import { checkHostNeeds, hostNeedsOf } from "./host-check.ts";
 import { expectMpOutcome, type ExpectedMpOutcome, type MpMediaSettings } from "./mp/expect.ts";
 import { parseSite, SiteSchema, type Site } from "./mp/site.ts";
 import { PROFILE_IDS, type ProfileId } from "./profiles.ts";
@@ -92,6 +93,8 @@ export async function planSiteCases(
   workDir: string,
   nowMs = Date.now(),
 ): Promise<SiteCasePlan[]> {
+  // Every case has management points; refused before minutes of building media.
+  checkHostNeeds(hostNeedsOf(loaded.data.cases.map((c) => c.profile), true));
   const built = new Map<string, { media: MediaUnderTest; settings: MpMediaSettings; cer?: string }>();
   for (const [name, input] of Object.entries(loaded.data.media)) {
     const abs = resolve(loaded.dir, input);
