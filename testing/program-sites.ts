@@ -28,7 +28,7 @@ export interface ProgramSite {
   type: string;
 }
 
-/** Imports (static, re-exports, dynamic, require) of a process-starting module in `files`. */
+/** Imports (static, re-exports, dynamic, require) of a process-starting module in `files`; type-only ones aside. */
 export function spawnImports(root: string, files: readonly string[]): SpawnImport[] {
   const out: SpawnImport[] = [];
   for (const file of files) {
@@ -39,7 +39,7 @@ export function spawnImports(root: string, files: readonly string[]): SpawnImpor
       }
     };
     const visit = (node: ts.Node): void => {
-      if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) note(node.moduleSpecifier, node);
+      if ((ts.isImportDeclaration(node) && !isTypeOnly(node)) || (ts.isExportDeclaration(node) && !node.isTypeOnly)) note(node.moduleSpecifier, node);
       else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) note(node.moduleReference.expression, node);
       else if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === "require"))) note(node.arguments[0], node);
       ts.forEachChild(node, visit);
@@ -47,6 +47,15 @@ export function spawnImports(root: string, files: readonly string[]): SpawnImpor
     visit(sf);
   }
   return out;
+}
+
+/** Types alone start nothing: `import type { … }`, or every name imported as a type. */
+function isTypeOnly(node: ts.ImportDeclaration): boolean {
+  const clause = node.importClause;
+  if (!clause) return false;
+  if (clause.isTypeOnly) return true;
+  const names = clause.namedBindings;
+  return !clause.name && names !== undefined && ts.isNamedImports(names) && names.elements.every((e) => e.isTypeOnly);
 }
 
 /** Every call of core/program.ts's functions in `files`, with the programs each may run. */
