@@ -2,10 +2,10 @@
  * Accelerator choice. TCG always works; KVM is used only when asked for and a short probe
  * boot proves guests really run (on some hosts /dev/kvm opens fine but guests hang).
  */
-import { execa } from "execa";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runProgram } from "../core/program.ts";
 import { DEBUG_EXIT, type Accel } from "./profiles.ts";
 
 /** BIOS boot sector layout (BIOS Boot Specification 1.01, §6.5.1: signature at 510). */
@@ -34,7 +34,7 @@ export async function probeAccel(accel: Accel, timeoutMs = 5000): Promise<ProbeR
   await writeFile(disk, buildProbeSector());
   const t0 = performance.now();
   try {
-    const r = await execa("qemu-system-x86_64", [
+    const r = await runProgram("qemu-system-x86_64", [
       "-nodefaults", "-no-reboot", "-display", "none", "-accel", accel, "-m", "64",
       "-drive", `if=ide,format=raw,file=${disk}`,
       "-device", `isa-debug-exit,iobase=0x${DEBUG_EXIT.iobase.toString(16)},iosize=0x0${DEBUG_EXIT.iosize}`,

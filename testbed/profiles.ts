@@ -3,20 +3,24 @@
  * case into a QEMU command line; nothing else in the testbed knows QEMU flags.
  */
 import type { Machine } from "../core/compat.ts";
+import type { HostTool } from "../core/doctor.ts";
 
 export const PROFILE_IDS = ["x86-bios", "x64-bios", "x86-uefi", "x64-uefi", "x64-uefi-sb-ms", "x64-uefi-sb-own"] as const;
 export type ProfileId = (typeof PROFILE_IDS)[number];
 
 export interface UefiFlash {
-  /** Read-only firmware code volume. */
-  code: string;
+  /** Read-only firmware code volume (a file of the doctor's table, like every host file the testbed opens). */
+  code: HostTool;
   /** Variable store template; each case boots from its own writable copy. */
-  vars: string;
+  vars: HostTool;
 }
+
+/** QEMU's system emulators (rows of the doctor's table). */
+export type QemuBinary = Extract<HostTool, `qemu-system-${string}`>;
 
 export interface MachineProfile {
   machine: Machine;
-  binary: string;
+  binary: QemuBinary;
   /** QEMU machine type and options. */
   machineType: string;
   /** `qemu32` has no long mode (GRUB's `cpuid -l` is false), so it is a true 32-bit CPU. */
@@ -28,7 +32,7 @@ export interface MachineProfile {
    * Secure Boot enforced by the firmware, and what its db trusts: Microsoft's UEFI CA, or the
    * certificate at `certificate` (with its private key at `key`, the own-key chain's signer in tests).
    */
-  secureBoot?: { trust: "microsoft" } | { trust: "certificate"; certificate: string; key: string; password: string };
+  secureBoot?: { trust: "microsoft" } | { trust: "certificate"; certificate: HostTool; key: string; password: string };
   /** Default memory (MiB); `--memory` and a media's or boot image's least memory raise it (memory.ts). */
   memoryMiB: number;
 }
@@ -37,13 +41,13 @@ export interface MachineProfile {
 const SECURE_FLASH = ["-global", "driver=cfi.pflash01,property=secure,value=on"] as const;
 
 /** An x64 q35 machine with Secure Boot enforced by Debian's OVMF_{CODE,VARS}_4M.<variant>.fd. */
-function x64SecureBoot<S extends NonNullable<MachineProfile["secureBoot"]>>(variant: string, secureBoot: S): MachineProfile & { secureBoot: S } {
+function x64SecureBoot<S extends NonNullable<MachineProfile["secureBoot"]>>(variant: "ms" | "snakeoil", secureBoot: S): MachineProfile & { secureBoot: S } {
   return {
     machine: { arch: "x64", firmware: "uefi" },
     binary: "qemu-system-x86_64",
     machineType: "q35,smm=on",
     cpu: "qemu64",
-    flash: { code: `/usr/share/OVMF/OVMF_CODE_4M.${variant}.fd`, vars: `/usr/share/OVMF/OVMF_VARS_4M.${variant}.fd` },
+    flash: { code: `/usr/share/OVMF/OVMF_CODE_4M.${variant}.fd` as const, vars: `/usr/share/OVMF/OVMF_VARS_4M.${variant}.fd` as const },
     extra: SECURE_FLASH,
     memoryMiB: 512,
     secureBoot,

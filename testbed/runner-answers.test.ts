@@ -7,10 +7,12 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { QemuBinary } from "./profiles.ts";
 import { superviseQemu } from "./runner.ts";
 
 let work: string;
-let fake: string;
+/** A stand-in outside the doctor's table: the runner takes any program it is given. */
+let fake: QemuBinary;
 
 // Two password prompts: the first gets the one answer given, the second none (the guest's
 // own 2 s timeout decides). Then done and the success exit status, as QEMU would end.
@@ -27,7 +29,7 @@ exit 99
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "bm-answers-"));
-  fake = join(work, "fake-qemu");
+  fake = join(work, "fake-qemu") as QemuBinary;
   writeFileSync(fake, FAKE_QEMU);
   chmodSync(fake, 0o755);
 });

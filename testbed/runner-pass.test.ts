@@ -7,12 +7,14 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { QemuBinary } from "./profiles.ts";
 import { superviseQemu } from "./runner.ts";
 import { compilePassPattern } from "./pass-pattern.ts";
 import { decideVerdict } from "./verdict.ts";
 
 let work: string;
-let fake: string;
+/** A stand-in outside the doctor's table: the runner takes any program it is given. */
+let fake: QemuBinary;
 
 const FAKE_INSTALLER = `#!/bin/busybox sh
 echo 'Loading Linux 6.1.0-28-amd64 ...'
@@ -22,7 +24,7 @@ exec sleep 60
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "bm-pass-"));
-  fake = join(work, "fake-qemu");
+  fake = join(work, "fake-qemu") as QemuBinary;
   writeFileSync(fake, FAKE_INSTALLER);
   chmodSync(fake, 0o755);
 });

@@ -2,15 +2,12 @@
  * Runs one case: one QEMU process, its serial console streamed through the scanner, a
  * verdict as soon as the outcome is known, a last screenshot over QMP, then cleanup.
  */
-import { execa } from "execa";
-import { createWriteStream } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
-import { PROFILES, DEBUG_EXIT, buildQemuArgs, type Accel, type MachineProfile } from "./profiles.ts";
-import { SerialScanner, type Marker, type SerialEvent } from "./markers.ts";
-import { QmpClient } from "./qmp.ts";
+import { PROFILES, DEBUG_EXIT, buildQemuArgs, type Accel, type MachineProfile, type QemuBinary } from "./profiles.ts";
+import type { Marker, SerialEvent } from "./markers.ts";
+import { QemuSession } from "./qemu-session.ts";
 import { DEFAULT_ANSWERS, PromptResponder, type PromptAnswers } from "./answers.ts";
 import { decideVerdict, matchesExpected, type Actual, type RunObservation } from "./verdict.ts";
 import type { TestCase } from "./matrix.ts";
@@ -18,7 +15,6 @@ import type { Arch } from "../core/compat.ts";
 import { startCaseManagementPoints, type CaseMpLog, type StartedCaseMps } from "./mp-case.ts";
 import { compilePassPattern, findPass, type CompiledPass, type PassMatch } from "./pass-pattern.ts";
 import { machineMemoryMiB, type MemoryOption } from "./memory.ts";
-import { readScreen } from "./screen-text.ts";
 import { screenTextOf } from "./vga-text.ts";
 
 export interface CaseTimings {
@@ -157,83 +153,51 @@ export interface SuperviseOptions extends Pick<RunCaseOptions, "timeoutSec" | "s
   scratch?: string;
 }
 
-/** Starts QEMU, watches serial and timers, stops it the moment the verdict is known. */
+/**
+ * Starts QEMU, watches serial and timers, stops it the moment the verdict is known: the
+ * case's rules over one QEMU session (qemu-session.ts).
+ */
 export async function superviseQemu(
-  binary: string,
+  binary: QemuBinary,
   args: string[],
   serialPath: string,
   screenshotPath: string,
   opts: SuperviseOptions,
 ): Promise<SupervisedRun> {
-  const t0 = performance.now();
-  const since = () => Math.round(performance.now() - t0);
-  const markers: Marker[] = [];
-  const obs: RunObservation = { markers, exitStatus: null, timedOut: false, silent: false, timeoutSec: opts.timeoutSec, silenceSec: opts.silenceSec };
-  let firstSerialMs: number | null = null;
-  let verdictMs: number | null = null;
-  let stopping: Promise<void> | null = null;
-  let screenshot = false;
-  let stderr = "";
-
+  const session = await QemuSession.start(binary, args, { serialLog: serialPath, serialPass: opts.pass?.serial, scratch: opts.scratch });
+  const obs: RunObservation = { markers: session.markers, exitStatus: null, timedOut: false, silent: false, timeoutSec: opts.timeoutSec, silenceSec: opts.silenceSec };
   const responder = new PromptResponder(opts.answers);
+  let verdictMs: number | null = null;
+  let screenshot = false;
   let screenText: string | undefined;
-  // The serial console is QEMU's stdio: its stdout is what the guest prints, its stdin what we type.
-  const proc = execa(binary, args, { reject: false, stdin: "pipe", buffer: false, forceKillAfterDelay: 2000 });
-  // A guest gone before an answer is written is no error of the case.
-  proc.stdin?.on("error", () => undefined);
-  const serialFile = createWriteStream(serialPath);
-  const scanner = new SerialScanner(opts.pass?.serial);
-  // QEMU exiting early (a failed start, a fast BIOS reboot) ends the wait for its socket.
-  const exited = new AbortController();
-  const qmpPath = args[args.indexOf("-qmp") + 1].replace(/^unix:([^,]+),.*$/, "$1");
-  const qmpReady = QmpClient.connect(qmpPath, { timeoutMs: 10_000, signal: exited.signal }).catch(() => null);
 
-  /** Saves the screen; paused first when the machine is about to exit by itself. */
-  const takeScreenshot = async (pause: boolean) => {
-    const qmp = await qmpReady;
-    if (!qmp) return;
-    const partial = `${screenshotPath}.part`;
-    try {
-      if (pause) await withDeadline(qmp.execute("stop"), 2000);
-      await withDeadline(qmp.screendump(partial), 3000);
-      // Renamed only when complete: a machine exiting mid-dump leaves no half picture.
-      await rename(partial, screenshotPath);
-      screenshot = true;
-      // What the last screen says, in words, when it is VGA text (screen.txt beside screen.png).
-      if (opts.scratch) {
-        const read = await withDeadline(readScreen(qmp, opts.scratch), 3000).catch(() => undefined);
-        if (read?.mode === "text") screenText = screenTextOf(read.rows);
-      }
-    } catch {
-      // The machine may be gone already (a pass exits by itself); the report says "no screenshot".
-    } finally {
-      if (pause) await withDeadline(qmp.execute("cont"), 2000).catch(() => undefined);
-    }
+  // Screenshots in order; a later one (the last screen) replaces an earlier one.
+  let shots: Promise<void> = Promise.resolve();
+  const shoot = (pause: boolean) => {
+    shots = shots.then(async () => {
+      const shot = await session.screenshot(screenshotPath, { pause });
+      screenshot ||= shot.saved;
+      if (shot.text !== undefined) screenText = shot.text;
+    });
+    return shots;
   };
-  let lastShot: Promise<void> = Promise.resolve();
   const stop = () => {
-    verdictMs ??= since();
+    verdictMs ??= session.elapsedMs();
     // The verdict is known: silence found later is no finding.
     clearTimeout(silenceTimer);
-    stopping ??= (async () => {
-      await lastShot;
-      await takeScreenshot(false);
-      const qmp = await qmpReady;
-      await withDeadline(qmp?.quit() ?? Promise.resolve(), 2000).catch(() => undefined);
-      if (proc.exitCode === null) proc.kill("SIGKILL");
-    })();
+    void session.stop(() => shoot(false));
   };
-  const handle = (e: SerialEvent) => {
+
+  session.onSerialEvent((e) => {
     opts.onSerialEvent?.(e);
     if (e.kind === "marker") {
-      markers.push(e.marker);
       const answer = responder.answerFor(e.marker);
-      if (answer !== undefined && !stopping) proc.stdin?.write(answer);
+      if (answer !== undefined) session.type(answer);
       if (e.marker.event === "error") stop();
       // The success exit follows "done" at once: pause, take the last screen, resume. A
       // fast machine may still exit first, so the screen at "booted" is kept as a fallback.
-      else if (e.marker.event === "done") lastShot = lastShot.then(() => takeScreenshot(true));
-      else if (e.marker.event === "booted") lastShot = lastShot.then(() => takeScreenshot(false));
+      else if (e.marker.event === "done") void shoot(true);
+      else if (e.marker.event === "booted") void shoot(false);
     } else if (e.kind === "pass") {
       obs.passMatch ??= { source: "serial", pattern: opts.pass!.serial!.source, text: e.line };
       stop();
@@ -241,14 +205,13 @@ export async function superviseQemu(
       obs.failure = { signature: e.signature, line: e.line };
       stop();
     }
-  };
+  });
 
   /** Reads the screen until the machine stops; a match of the screen pattern is a pass. */
-  const pollScreen = async (pattern: RegExp, scratch: string) => {
-    const qmp = await qmpReady;
-    while (qmp && !stopping && proc.exitCode === null) {
-      const read = await readScreen(qmp, scratch).catch(() => undefined);
-      if (stopping) break;
+  const pollScreen = async (pattern: RegExp) => {
+    while (!session.stopRequested && session.running) {
+      const read = await session.readScreen();
+      if (session.stopRequested) break;
       if (read?.mode === "text") {
         delete obs.screenNote;
         screenText = screenTextOf(read.rows);
@@ -268,42 +231,25 @@ export async function superviseQemu(
   // An image judged on its screen may rightly say nothing on the serial line.
   const silenceTimer = setTimeout(() => { if (!opts.pass?.screen) { obs.silent = true; stop(); } }, opts.silenceSec * 1000);
   const timeoutTimer = setTimeout(() => { obs.timedOut = true; stop(); }, opts.timeoutSec * 1000);
-  const screenPolling = opts.pass?.screen && opts.scratch ? pollScreen(opts.pass.screen, opts.scratch) : Promise.resolve();
-  proc.stdout?.on("data", (chunk: Buffer) => {
-    if (firstSerialMs === null) {
-      firstSerialMs = since();
-      clearTimeout(silenceTimer);
-    }
-    serialFile.write(chunk);
-    if (!stopping) for (const e of scanner.push(chunk)) handle(e);
-  });
-  proc.stderr?.on("data", (chunk: Buffer) => { if (stderr.length < 64_000) stderr += chunk.toString(); });
+  void session.firstByte.then(() => clearTimeout(silenceTimer));
+  const screenPolling = opts.pass?.screen && opts.scratch ? pollScreen(opts.pass.screen) : Promise.resolve();
 
-  const result = await proc;
-  exited.abort();
+  const end = await session.ended;
   clearTimeout(silenceTimer);
   clearTimeout(timeoutTimer);
   // QEMU ended by itself unless the testbed had already begun stopping it.
-  const exitedByItself = stopping === null;
-  if (exitedByItself) {
-    obs.exitStatus = result.exitCode ?? null;
-    for (const e of scanner.end()) handle(e);
-  }
-  verdictMs ??= since();
-  await stopping;
+  if (end.byItself) obs.exitStatus = end.exitCode ?? null;
+  verdictMs ??= session.elapsedMs();
   await screenPolling;
-  await lastShot;
-  (await qmpReady)?.close();
-  await new Promise<void>((resolve) => serialFile.end(resolve));
-  const startError = result.failed && result.exitCode === undefined && exitedByItself ? result.message : undefined;
-  proc.stdin?.destroy();
-  return { observation: obs, timings: { firstSerialMs, verdictMs, totalMs: since() }, screenshot, stderr, startError, prompts: responder.log, ...(screenText !== undefined ? { screenText } : {}) };
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); }),
-  ]).finally(() => clearTimeout(timer));
+  await shots;
+  await session.close();
+  return {
+    observation: obs,
+    timings: { firstSerialMs: session.firstSerialMs, verdictMs, totalMs: session.elapsedMs() },
+    screenshot,
+    stderr: session.stderr,
+    startError: end.startError,
+    prompts: responder.log,
+    ...(screenText !== undefined ? { screenText } : {}),
+  };
 }

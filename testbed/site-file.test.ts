@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { clockOf, loadSiteFile, SiteFileSchema } from "./site-file.ts";
+import { CASE_SITE_PARTS, clockOf, loadSiteFile, siteOfCase, SiteFileSchema, type CaseSite } from "./site-file.ts";
+import { parseSite } from "./mp/site.ts";
 import { SITE_FILE } from "./testing/site-example.ts";
 import type { MpMediaSettings } from "./mp/expect.ts";
 
@@ -25,6 +26,41 @@ describe("site files", () => {
     const dir = await mkdtemp(join(tmpdir(), "bm-site-"));
     await writeFile(join(dir, "site.yaml"), text);
     await expect(loadSiteFile(join(dir, "site.yaml"))).rejects.toMatchObject({ code: "BM5305", message: expect.stringMatching(message) });
+  });
+
+  describe("a case's `site:` replaces only the parts it names", () => {
+    const FILE_SITE = parseSite({
+      siteCode: "BM1",
+      managementPoints: ["MP1", "MP2"],
+      computers: [{ name: "PC-GUEST", mac: "52:54:00:12:34:56" }],
+      boundaries: [{ mp: "MP2", ipRanges: ["10.0.2.0/24"] }],
+      taskSequences: [{ id: "BM200010", name: "Windows 11" }, { id: "BM200011", name: "Windows 10" }],
+      deployments: [{ id: "DEP-ALL", taskSequence: "BM200010", target: "all" }],
+    });
+    const REPLACEMENT: Required<CaseSite> = {
+      computers: [{ name: "OTHER", mac: "52:54:00:00:00:01" }],
+      boundaries: [],
+      deployments: [{ id: "DEP-10", taskSequence: "BM200011", target: "unknown", variables: {} }],
+      taskSequences: [{ id: "BM200010", name: "Windows 11 23H2" }, { id: "BM200011", name: "Windows 10" }],
+    };
+
+    it.each(CASE_SITE_PARTS)("%s alone", async (part) => {
+      // Through the file loader, as users write it: only `part` under the case's site.
+      const dir = await mkdtemp(join(tmpdir(), "bm-site-"));
+      const caseSite = JSON.stringify({ [part]: REPLACEMENT[part] });
+      await writeFile(join(dir, "site.yaml"), `site: { siteCode: BM1, managementPoints: [MP1] }\nmedia: { m: m.iso }\ncases: [{ name: c, media: m, site: ${caseSite} }]\n`);
+      const parsed = (await loadSiteFile(join(dir, "site.yaml"))).data.cases[0]!.site!;
+      expect(Object.keys(parsed)).toEqual([part]);
+      const site = siteOfCase(FILE_SITE, parsed, "test");
+      expect(site[part]).toEqual(REPLACEMENT[part]);
+      for (const other of CASE_SITE_PARTS.filter((p) => p !== part)) expect(site[other], other).toEqual(FILE_SITE[other]);
+      expect(site.managementPoints).toEqual(FILE_SITE.managementPoints);
+    });
+
+    it("no `site:` keeps the file's site; an emptied part is empty", () => {
+      expect(siteOfCase(FILE_SITE, undefined, "test")).toBe(FILE_SITE);
+      expect(siteOfCase(FILE_SITE, { computers: [] }, "test")).toEqual({ ...FILE_SITE, computers: [] });
+    });
   });
 
   it("reads clocks: relative days, ISO dates, and the certificate's own edges", () => {

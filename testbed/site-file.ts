@@ -14,6 +14,7 @@ import { Redactor, resolveSecret } from "../core/secrets.ts";
 import { openMedia } from "../plugins/media-manifest/open-media.ts";
 import { builtinInspectors } from "../plugins/builtin.ts";
 import { describeMedia, isSpecFile } from "./media-from-inputs.ts";
+import { checkHostNeeds, hostNeedsOf } from "./host-check.ts";
 import { expectMpOutcome, type ExpectedMpOutcome, type MpMediaSettings } from "./mp/expect.ts";
 import { parseSite, SiteSchema, type Site } from "./mp/site.ts";
 import { PROFILE_IDS, type ProfileId } from "./profiles.ts";
@@ -28,6 +29,20 @@ export const SITE_GUEST = { mac: "52:54:00:12:34:56", ip: "10.0.2.15" } as const
 const DAY_MS = 86_400_000;
 
 const pem = z.strictObject({ cert: z.string(), key: z.string(), ca: z.string() });
+
+/**
+ * A case's replacements: the site's own part schemas without their `[]` defaults, so a part
+ * the case does not name stays absent and the file's is kept (siteOfCase).
+ */
+const CaseSiteSchema = z.strictObject({
+  computers: SiteSchema.shape.computers.unwrap().optional(),
+  boundaries: SiteSchema.shape.boundaries.unwrap().optional(),
+  deployments: SiteSchema.shape.deployments.unwrap().optional(),
+  taskSequences: SiteSchema.shape.taskSequences.unwrap().optional(),
+});
+export type CaseSite = z.output<typeof CaseSiteSchema>;
+/** The parts of the site database a case may replace. */
+export const CASE_SITE_PARTS = Object.keys(CaseSiteSchema.shape) as Array<keyof CaseSite>;
 export const SiteFileSchema = z.strictObject({
   /** The site database, as testbed/mp/README.md shows; `certificates` may also name a media (its registration .cer). */
   site: SiteSchema.extend({
@@ -51,7 +66,7 @@ export const SiteFileSchema = z.strictObject({
     /** What the testbed types at the boot prompts; the password as env:NAME or file:PATH only. */
     answers: z.record(z.string(), z.array(z.string())).default({}),
     /** Replaces these parts of the site database for this case (e.g. `computers: []`: the site does not know the guest). */
-    site: SiteSchema.pick({ computers: true, boundaries: true, deployments: true, taskSequences: true }).partial().optional(),
+    site: CaseSiteSchema.optional(),
     /** PKI: issuer DNs the HTTPS MPs trust (as media.json `certificate.issuer` writes them). */
     pkiIssuers: z.array(z.string()).optional(),
   })).min(1),
@@ -92,6 +107,8 @@ export async function planSiteCases(
   workDir: string,
   nowMs = Date.now(),
 ): Promise<SiteCasePlan[]> {
+  // Every case has management points; refused before minutes of building media.
+  checkHostNeeds(hostNeedsOf(loaded.data.cases.map((c) => c.profile), true));
   const built = new Map<string, { media: MediaUnderTest; settings: MpMediaSettings; cer?: string }>();
   for (const [name, input] of Object.entries(loaded.data.media)) {
     const abs = resolve(loaded.dir, input);
@@ -106,7 +123,7 @@ export async function planSiteCases(
   const plans: SiteCasePlan[] = [];
   for (const c of loaded.data.cases) {
     const m = built.get(c.media)!;
-    const site = c.site ? parseSite({ ...fileSite, ...c.site }, `${loaded.file} (case ${c.name})`) : fileSite;
+    const site = siteOfCase(fileSite, c.site, `${loaded.file} (case ${c.name})`);
     const mps: NonNullable<typeof c.mps> = c.mps ?? site.managementPoints.map((name) => ({ name, up: true }));
     const now = clockOf(c.clock, m.settings, nowMs);
     const guestMps = mps.flatMap((mp, i) => (mp.up ? [{ name: mp.name, url: `${mp.tls ? "https" : "http"}://10.0.2.${100 + i}` }] : []));
@@ -128,6 +145,13 @@ export async function planSiteCases(
     });
   }
   return plans;
+}
+
+/** The site a case runs against: the file's, with only the parts the case names replaced. */
+export function siteOfCase(fileSite: Site, parts: CaseSite | undefined, where: string): Site {
+  if (!parts) return fileSite;
+  const named = Object.fromEntries(Object.entries(parts).filter(([, value]) => value !== undefined));
+  return parseSite({ ...fileSite, ...named }, where);
 }
 
 async function siteDatabase(loaded: Awaited<ReturnType<typeof loadSiteFile>>, built: Map<string, { cer?: string }>): Promise<Site> {

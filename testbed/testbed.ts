@@ -6,8 +6,10 @@ import { access } from "node:fs/promises";
 import { constants } from "node:fs";
 import { availableParallelism } from "node:os";
 import pLimit from "p-limit";
-import { execa } from "execa";
 import { BootmediaError } from "../base/errors.ts";
+import type { HostLookup } from "../core/doctor.ts";
+import { runProgram } from "../core/program.ts";
+import { checkHostNeeds, hostNeedsOf } from "./host-check.ts";
 import { PROFILE_IDS, PROFILES, type Accel, type ProfileId } from "./profiles.ts";
 import { buildMatrix, checkNic, checkProfile, selectShard, sortCases, DEFAULT_NICS, type MediaUnderTest, type Shard, type TestCase } from "./matrix.ts";
 import { runCase, type CaseResult } from "./runner.ts";
@@ -45,6 +47,8 @@ export interface TestbedOptions {
   /** Machine memory (MiB): one figure or per profile; default each profile's (profiles.ts). */
   memoryMiB?: MemoryOption;
   onEvent?: (e: TestbedEvent) => void;
+  /** Finds host programs and firmware (default: PATH and the file system); tests give their own. */
+  hostLookup?: HostLookup;
 }
 
 export const TESTBED_DEFAULTS = { timeoutSec: 180, silenceSec: 30 } as const;
@@ -53,6 +57,8 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedReport> {
   const emit = opts.onEvent ?? (() => undefined);
   const profiles = (opts.profiles ?? [...PROFILE_IDS]).map(checkProfile);
   const nics = opts.nics ? opts.nics.map(checkNic) : [...DEFAULT_NICS];
+  // Before the matrix: predicting a Secure Boot case reads its profile's certificate.
+  checkHostNeeds(hostNeedsOf(profiles, opts.media.some((m) => m.managementPoints)), opts.hostLookup);
   const all = buildMatrix(opts.media, profiles, nics);
   const cases = opts.shard ? selectShard(all, opts.shard) : all;
   const identity = reportIdentity(all);
@@ -94,20 +100,16 @@ function checkJudging(opts: TestbedOptions, cases: readonly TestCase[]): void {
   else for (const [profile, mib] of Object.entries(memory ?? {})) checkMemoryMiB(mib, profile);
 }
 
-/** Fails before any machine starts when a QEMU binary, firmware file or media is missing. */
+/** Fails before any machine starts when a QEMU binary does not run or a media is missing. */
 async function checkPrerequisites(cases: readonly TestCase[]): Promise<void> {
-  const binaries = new Set(cases.map((c) => PROFILES[c.profile].binary as string));
+  const binaries = new Set(cases.map((c) => PROFILES[c.profile].binary));
   for (const binary of binaries) {
-    const found = await execa(binary, ["--version"], { reject: false, stdin: "ignore" });
+    const found = await runProgram(binary, ["--version"], { reject: false, stdin: "ignore" });
     if (found.exitCode !== 0) {
       throw new BootmediaError("BM5001", `${binary} is not runnable: ${found.stderr || found.message}`, {
         hint: "Install Debian's qemu-system-x86 package (it provides qemu-system-i386 and qemu-system-x86_64).",
       });
     }
-  }
-  const firmware = new Set(cases.flatMap((c) => { const f = PROFILES[c.profile].flash; return f ? [f.code, f.vars] : []; }));
-  for (const file of firmware) {
-    await access(file, constants.R_OK).catch(() => { throw new BootmediaError("BM5002", `firmware file ${file} is missing`, { where: file }); });
   }
   for (const path of new Set(cases.map((c) => c.media.path))) {
     await access(path, constants.R_OK).catch(() => { throw new BootmediaError("BM5003", `media ${path} is missing or unreadable`, { where: path }); });

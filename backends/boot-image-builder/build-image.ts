@@ -12,11 +12,12 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { execa } from "execa";
 import { BootmediaError } from "../../base/errors.ts";
 import { packagePath } from "../../base/package-root.ts";
 import { defaultCacheDir } from "../../core/cache.ts";
 import type { Arch } from "../../core/compat.ts";
+import { findOnHost, requirementOf, type HostTool } from "../../core/doctor.ts";
+import { runProgram } from "../../core/program.ts";
 import { silentProgress, type Progress } from "../../core/progress.ts";
 import type { ContentPackage } from "../../core/types.ts";
 import { bootLoaderCacheDir, ensureBootLoader } from "../../plugins/boot-loader/boot-loader-build.ts";
@@ -85,14 +86,14 @@ const INPUT_FILES = [
 /** The signing code: a change re-signs (only signed builds hash it). */
 const SIGNING_FILES = [sourceFile("backends/boot-image-builder/sign-kernel.ts"), sourceFile("plugins/secure-boot/sign-pe.ts")];
 
-const REQUIRED_TOOLS = { "apt-get": "apt", "apt-cache": "apt", "dpkg-deb": "dpkg", depmod: "kmod", readelf: "binutils" } as const;
+const REQUIRED_TOOLS = ["apt-get", "apt-cache", "dpkg-deb", "depmod", "readelf"] as const satisfies readonly HostTool[];
 
 async function checkTools(signing: boolean): Promise<void> {
-  const missing = async (tool: string) => (await execa("sh", ["-c", `command -v ${tool}`], { reject: false })).exitCode !== 0;
+  const missing = (tool: HostTool) => findOnHost(tool) === undefined;
   // Before any download: signing happens late in the build, sbsign's absence should not.
-  if (signing && (await missing("sbsign"))) throw new BootmediaError("BM4403", "sbsign is not installed (Debian package sbsigntool): it signs the kernel with --signing-key", { where: "sbsign" });
-  for (const [tool, pkg] of Object.entries(REQUIRED_TOOLS)) {
-    if (await missing(tool)) throw new BootmediaError("BM5201", `${tool} is not installed (Debian package ${pkg})`, { where: tool });
+  if (signing && missing("sbsign")) throw new BootmediaError("BM4403", "sbsign is not installed (Debian package sbsigntool): it signs the kernel with --signing-key", { where: "sbsign" });
+  for (const tool of REQUIRED_TOOLS) {
+    if (missing(tool)) throw new BootmediaError("BM5201", `${tool} is not installed (Debian package ${requirementOf(tool).debianPackage})`, { where: tool });
   }
 }
 
@@ -205,7 +206,7 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
     log(`${arch}: kernel signed by ${signed.subject} (certificate sha256 ${signer.certificateSha256}); its signatures: ${signed.signers.join(", ")}`);
     return signed.file;
   });
-  await execa("depmod", ["-b", kernelRoot, release]);
+  await runProgram("depmod", ["-b", kernelRoot, release]);
   const groups = moduleGroupsFor(opts.drivers, await readFile(join(kernelRoot, "lib/modules", release, "modules.dep"), "utf8"));
   const initrd = join(work, "initrd.img");
   const { modules } = await timed(progress, "initramfs", () =>

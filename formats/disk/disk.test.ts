@@ -5,7 +5,8 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TreeEntry } from "../../base/tree.ts";
-import { buildGrubImage, readDisk, writeUsbImage, PARTITION_START_LBA } from "./index.ts";
+import { readDisk, writeUsbImage, PARTITION_START_LBA } from "./index.ts";
+import { buildGrubImage } from "./testing/grub-mkimage.ts";
 import { checkWithFsck, compareExtracted, extractWithMtools, listWithMtools } from "../fat/testing/oracles.ts";
 
 const EPOCH = 1700000000;

@@ -10,7 +10,8 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TreeEntry } from "../../base/tree.ts";
-import { buildGrubImage, writeUsbImage } from "./index.ts";
+import { writeUsbImage } from "./index.ts";
+import { buildGrubImage } from "./testing/grub-mkimage.ts";
 
 const MARKER = "BOOTMEDIA-USB-BOOT-OK";
 const TIMEOUT_MS = 60_000;

@@ -13,6 +13,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import type { Arch, Firmware } from "../../core/compat.ts";
+import { runProgram } from "../../core/program.ts";
 import type { BootFileRole } from "../../core/types.ts";
 import { which } from "../../core/which.ts";
 import { buildGrubImage, copyBiosBootSector, copyHybridBootSector, EARLY_CFG, GRUB_IMAGES, GRUB_LIB } from "./grub-images.ts";
@@ -77,8 +78,7 @@ async function bootLoaderKey(tools: string[]): Promise<string> {
 }
 
 async function grubVersion(): Promise<string> {
-  const { execa } = await import("execa");
-  const r = await execa("grub-mkimage", ["--version"], { reject: false });
+  const r = await runProgram("grub-mkimage", ["--version"], { reject: false });
   if (r.exitCode !== 0) throw new BootmediaError("BM4401", "grub-mkimage does not run (Debian package grub-common)", { where: "grub-mkimage" });
   return r.stdout.trim();
 }

@@ -6,9 +6,12 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
+import { programName, runProgram } from "../../core/program.ts";
 import { scratchDir } from "../../core/scratch.ts";
 import type { Signer } from "./signing-key.ts";
 import "./codes.ts";
+
+const SBSIGN = programName("sbsign");
 
 /** The signed copy of `input` (a PE/COFF image); `label` names it in errors. */
 export async function signPe(input: Buffer, signer: Signer, label: string): Promise<Buffer> {
@@ -20,10 +23,10 @@ export async function signPe(input: Buffer, signer: Signer, label: string): Prom
     const cert = join(dir, "certificate.pem");
     await writeFile(unsigned, input);
     await writeFile(cert, signer.certificatePem);
-    const { execa } = await import("execa");
     // Node's stdin pipe is a socket, which sbsign cannot open by path: bash's process
     // substitution turns it into a pipe (/dev/fd/N) for sbsign's --key.
-    const r = await execa("bash", ["-c", 'command -v sbsign >/dev/null || exit 127; exec sbsign --key <(cat) --cert "$1" --output "$2" "$3"', "sign-pe", cert, signed, unsigned], { input: signer.keyPem, reject: false });
+    const script = `command -v ${SBSIGN} >/dev/null || exit 127; exec ${SBSIGN} --key <(cat) --cert "$1" --output "$2" "$3"`;
+    const r = await runProgram("bash", ["-c", script, "sign-pe", cert, signed, unsigned], { input: signer.keyPem, reject: false });
     if (r.exitCode === 127) throw new BootmediaError("BM4403", "sbsign is not installed (Debian package sbsigntool)", { where: "sbsign" });
     if (r.exitCode !== 0) {
       // sbsign warns about gaps between sections on every shim: not the reason it failed.

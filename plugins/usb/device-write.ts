@@ -6,9 +6,9 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { createInterface } from "node:readline/promises";
-import { execa } from "execa";
 import { BootmediaError } from "../../base/errors.ts";
 import type { StageProgress } from "../../core/progress.ts";
+import { runProgram } from "../../core/program.ts";
 import { checkDevice, describeDevice, probeDevice, type LsblkDevice } from "./device.ts";
 import "./codes.ts";
 
@@ -67,7 +67,7 @@ export async function copyImageToDevice(image: string, device: string, progress:
     }
     await dst.sync();
     // Read back from the drive, not the page cache: drop the block device's buffers first.
-    if ((await dst.stat()).isBlockDevice()) await execa("blockdev", ["--flushbufs", device]);
+    if ((await dst.stat()).isBlockDevice()) await runProgram("blockdev", ["--flushbufs", device]);
     const readBack = createHash("sha256");
     for (let pos = 0; pos < total; ) {
       const { bytesRead } = await dst.read(buf, 0, Math.min(CHUNK, total - pos), pos);

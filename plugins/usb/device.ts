@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { execa } from "execa";
+import { runProgram } from "../../core/program.ts";
 import { BootmediaError } from "../../base/errors.ts";
 import "./codes.ts";
 
@@ -32,7 +32,7 @@ const SYSTEM_MOUNTS = ["/", "/boot", "/boot/efi", "/usr", "/var", "[SWAP]"];
 export async function probeDevice(path: string): Promise<LsblkDevice> {
   let json: { blockdevices?: LsblkDevice[] };
   try {
-    const r = await execa("lsblk", ["--json", "-b", "-o", LSBLK_COLUMNS, path]);
+    const r = await runProgram("lsblk", ["--json", "-b", "-o", LSBLK_COLUMNS, path]);
     json = JSON.parse(r.stdout) as { blockdevices?: LsblkDevice[] };
   } catch (e) {
     throw new BootmediaError("BM3306", `cannot read ${path} with lsblk: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`, { where: path });

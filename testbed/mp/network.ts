@@ -4,10 +4,11 @@
  * port 80 (http MPs) or 443 (https MPs) lands on that MP's loopback port.
  *
  * `guestfwd=...-cmd:` spawns the command per guest connection, its stdio being the
- * connection; busybox `nc` (busybox-static, already a testbed dependency) is the pipe.
+ * connection; busybox `nc` (busybox-static, in the doctor's table for the testbed) is the pipe.
  * The `-tcp:host:port` chardev form accepts one connection only in QEMU 7.2, so it is not used.
  */
 import { BootmediaError } from "../../base/errors.ts";
+import { programName } from "../../core/program.ts";
 import "./codes.ts";
 
 /** slirp's guest network (QEMU's default) and the MP address block inside it. */
@@ -20,7 +21,7 @@ export const GUEST_NETWORK = {
 } as const;
 
 /** The per-connection helper: connects its stdio to the MP's loopback port. */
-export const GUESTFWD_HELPER = "/bin/busybox";
+export const GUESTFWD_HELPER = programName("/bin/busybox");
 
 export interface RunningMpRef {
   name: string;
@@ -46,10 +47,9 @@ export interface MpGuestNetwork {
 }
 
 /** Guest addresses for the MPs, in the given order: the first is 10.0.2.100. */
-export function planMpNetwork(mps: readonly RunningMpRef[], opts: { id?: string; helper?: string } = {}): MpGuestNetwork {
+export function planMpNetwork(mps: readonly RunningMpRef[], opts: { id?: string } = {}): MpGuestNetwork {
   if (mps.length > GUEST_NETWORK.maxMps) throw new BootmediaError("BM5303", `${mps.length} management points; the guest network holds ${GUEST_NETWORK.maxMps}`);
   const id = opts.id ?? "n0";
-  const helper = opts.helper ?? GUESTFWD_HELPER;
   const routes: MpGuestRoute[] = [];
   const parts = [`user,id=${id},restrict=on,net=${GUEST_NETWORK.net}`];
   mps.forEach((mp, i) => {
@@ -59,7 +59,7 @@ export function planMpNetwork(mps: readonly RunningMpRef[], opts: { id?: string;
     const guestIp = `10.0.2.${GUEST_NETWORK.firstMpHost + i}`;
     const hostPort = Number(host.port);
     // QEMU splits options on commas: the command has none, so no ",," escaping is needed.
-    parts.push(`guestfwd=tcp:${guestIp}:${https ? 443 : 80}-cmd:${helper} nc 127.0.0.1 ${hostPort}`);
+    parts.push(`guestfwd=tcp:${guestIp}:${https ? 443 : 80}-cmd:${GUESTFWD_HELPER} nc 127.0.0.1 ${hostPort}`);
     routes.push({ name: mp.name, guestUrl: `${https ? "https" : "http"}://${guestIp}`, hostPort });
   });
   const netdev = parts.join(",");

@@ -1,10 +1,11 @@
 /**
- * Builds GRUB images with `grub-mkimage` (grub-common + the platform's module package).
- * The usb plugin and the boot tests use it; bootmedia never assembles boot code itself.
+ * Test support: builds GRUB images with `grub-mkimage` (grub-common + the platform's module
+ * package) for the disk writer's tests. The product's GRUB images come from the boot-loader
+ * plugin (plugins/boot-loader/grub-images.ts); bootmedia never assembles boot code itself.
  */
 import { execa } from "execa";
-import { BootmediaError } from "../../base/errors.ts";
-import "./codes.ts";
+import { BootmediaError } from "../../../base/errors.ts";
+import "../codes.ts";
 
 export const GRUB_PLATFORMS = ["i386-pc", "x86_64-efi", "i386-efi"] as const;
 export type GrubPlatform = (typeof GRUB_PLATFORMS)[number];
