@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { QmpClient } from "./qmp.ts";
 import { VGA_TEXT, decodeVgaText, isTextModeScreen, pngSize } from "./vga-text.ts";
 
-export type ScreenRead =
+type ScreenRead =
   | { mode: "text"; rows: string[] }
   /** A framebuffer: no text to read (UEFI GOP, VESA/DRM consoles); judge by the serial line instead. */
   | { mode: "graphics"; width: number; height: number };
