@@ -5,7 +5,7 @@
  */
 import { BootmediaError, codeInfo, type ErrorCode } from "./errors.ts";
 
-export const SEVERITIES = ["error", "warning", "info"] as const;
+const SEVERITIES = ["error", "warning", "info"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 export interface Diagnostic {

@@ -18,7 +18,7 @@ export type CodeTable = Readonly<Record<string, CodeInfo>>;
 const REGISTRY = new Map<string, CodeInfo & { owner: string }>();
 
 /** A code is letters then digits, e.g. BM3201 or ACME001. */
-export const CODE_PATTERN = /^[A-Z][A-Z0-9]{1,9}[0-9]{3,4}$/;
+const CODE_PATTERN = /^[A-Z][A-Z0-9]{1,9}[0-9]{3,4}$/;
 
 /**
  * Declares an area's codes (returns the table, typed). A code declared again with another

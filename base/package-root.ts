@@ -17,7 +17,7 @@ function findRoot(): string {
   }
 }
 
-export const PACKAGE_ROOT = findRoot();
+const PACKAGE_ROOT = findRoot();
 
 /** A path inside the package. */
 export const packagePath = (...parts: string[]): string => join(PACKAGE_ROOT, ...parts);

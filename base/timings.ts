@@ -6,9 +6,6 @@
  */
 const enabled = process.env.BOOTMEDIA_TIMINGS === "1";
 
-/** Whether timings are printed (callers skip extra work, e.g. progress sampling, when not). */
-export const timingsEnabled = (): boolean => enabled;
-
 function print(phase: string, ms: number): void {
   process.stderr.write(`timing ${phase} ${ms.toFixed(1)} ms\n`);
 }

@@ -11,6 +11,7 @@ import { markStartup, timed } from "../base/timings.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { EXIT } from "./exit-codes.ts";
 import type { OutputMode } from "./commands/render.ts";
+import type { ExitGuard } from "./exit-guard.ts";
 
 export { EXIT };
 
@@ -19,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
   const cli = cac("bootmedia");
   let mode: OutputMode = { json: argv.includes("--json"), quiet: argv.includes("--quiet") };
   let pending: Promise<number> | undefined;
-  let guard: import("./exit-guard.ts").ExitGuard | undefined;
+  let guard: ExitGuard | undefined;
   const run = (fn: () => Promise<number>) => {
     pending = fn();
   };

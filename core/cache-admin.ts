@@ -8,10 +8,10 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { BootmediaError, type ErrorCode } from "../base/errors.ts";
+import { BootmediaError } from "../base/errors.ts";
 import "./codes.ts";
 
-export interface CacheEntry {
+interface CacheEntry {
   sha256: string;
   path: string;
   size: number;
@@ -34,7 +34,7 @@ export async function listCacheEntries(dir: string): Promise<CacheEntry[]> {
   return entries.sort((a, b) => a.sha256.localeCompare(b.sha256));
 }
 
-export interface VerifyReport {
+interface VerifyReport {
   checked: number;
   /** Entries whose bytes no longer hash to their name; already removed. */
   removed: Array<{ sha256: string; size: number; got: string }>;
@@ -56,7 +56,7 @@ export async function verifyCache(dir: string, onEntry?: (e: CacheEntry, ok: boo
   return report;
 }
 
-export interface PruneReport {
+interface PruneReport {
   removed: CacheEntry[];
   kept: number;
   bytesFreed: number;

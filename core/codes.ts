@@ -7,6 +7,7 @@ import { defineCodes } from "../base/errors.ts";
 // core's table has base's, or their hints print empty.
 import "../base/codes.ts";
 
+/** @lazy cli/main.ts's signal handler imports it dynamically (in a Promise.all knip does not follow). */
 export const CORE_CODES = defineCodes("core", {
   BM1001: { title: "spec file unreadable", hint: "Check the path and that the file is readable." },
   BM1002: { title: "spec syntax error", hint: "Fix the YAML/JSON syntax at the location shown." },

@@ -19,7 +19,7 @@ export interface Machine {
 }
 
 /** Which image architectures a machine can run, per firmware. */
-export const RUNNABLE_IMAGES = {
+const RUNNABLE_IMAGES = {
   bios: { x86: ["x86"], x64: ["x86", "x64"] },
   uefi: { x86: ["x86"], x64: ["x64"] },
 } as const satisfies Record<Firmware, Record<Arch, readonly Arch[]>>;
@@ -31,11 +31,10 @@ export const INCOMPATIBLE_REASONS = {
   /** UEFI machine without a boot file of its bitness: the firmware finds nothing to boot. */
   "no-boot-file": "the media has no UEFI boot file for this machine's bitness",
 } as const;
+/** @public reachable from the package's API types. */
 export type IncompatibleReason = keyof typeof INCOMPATIBLE_REASONS;
 
-/** The UEFI removable-media boot file name for each machine bitness (UEFI §3.5.1.1). */
-export const UEFI_BOOT_FILE = { x86: "BOOTIA32.EFI", x64: "BOOTX64.EFI" } as const satisfies Record<Arch, string>;
-
+/** @public reachable from the package's API types. */
 export type BootPlan =
   | { ok: true; image: Arch }
   | { ok: false; reason: IncompatibleReason };

@@ -10,7 +10,7 @@ import { missingArchitectures, requirementsFor, runDoctor, which, type DoctorRow
 
 export type Privilege = "root" | "sudo" | "none";
 
-export interface InstallPlan {
+interface InstallPlan {
   /** Debian packages to install, each once, in table order. */
   packages: string[];
   /** dpkg foreign architectures to add first. */
@@ -31,7 +31,7 @@ export interface InstallHost {
   installed(packages: string[]): Promise<string[]>;
 }
 
-export interface InstallOutcome {
+interface InstallOutcome {
   /** Packages this run installed (dpkg says so now). */
   installed: string[];
   /** `apt-get update` exited non-zero (one stale index does that); the install went on. */
@@ -44,7 +44,7 @@ export function planInstall(rows: readonly DoctorRow[], architectures: readonly 
 }
 
 /** The commands, in order; `apt-get update` may fail (see installMissing). */
-export function installSteps(plan: InstallPlan): string[][] {
+function installSteps(plan: InstallPlan): string[][] {
   return [
     ...plan.architectures.map((a) => ["dpkg", "--add-architecture", a]),
     ["apt-get", "update"],

@@ -3,7 +3,7 @@
  * package provides each. The one table: `bootmedia doctor [--install]`, the demo, the
  * test set-up and .ci/run all read it.
  */
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { which as findOnPath } from "./which.ts";
 
@@ -89,7 +89,7 @@ export const REQUIREMENTS = [
 ] as const satisfies readonly Requirement[];
 
 /** dpkg architectures besides the native one: the x86 reference image is made of i386 .debs. */
-export const FOREIGN_ARCHITECTURES: ReadonlyArray<{ arch: string; neededFor: string; features: readonly Feature[] }> = [
+const FOREIGN_ARCHITECTURES: ReadonlyArray<{ arch: string; neededFor: string; features: readonly Feature[] }> = [
   { arch: "i386", neededFor: "fixtures: the x86 reference image's kernel, busybox and OpenSSL", features: FIXTURES },
 ];
 

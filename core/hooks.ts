@@ -110,7 +110,7 @@ export function wrapTapFailures(hooks: BuildHooks, timeoutMs = DEFAULT_HOOK_TIME
 }
 
 /** A coded error keeps its code and gains the blame; anything else becomes BM4004. */
-export function attributeFailure(e: unknown, hook: string, plugin: string): BootmediaError {
+function attributeFailure(e: unknown, hook: string, plugin: string): BootmediaError {
   if (e instanceof BootmediaError) {
     if ((e as { hook?: string }).hook) return e;
     return Object.assign(e, { hook, plugin });

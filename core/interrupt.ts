@@ -8,6 +8,7 @@ import "./codes.ts";
 
 let received: NodeJS.Signals | undefined;
 
+/** @lazy cli/main.ts's signal handler imports it dynamically (in a Promise.all knip does not follow). */
 export function markInterrupted(signal: NodeJS.Signals): void {
   received ??= signal;
 }

@@ -24,12 +24,12 @@ export const LIMITS = {
   manifestBytes: 256 * 1024 * 1024,
 } as const;
 
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(0)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)} KiB` : `${n} bytes`;
 }
 
 /** "1048577 bytes (1 MiB)": exact, so a size just over a limit never reads the same as the limit. */
-export function exactBytes(n: number): string {
+function exactBytes(n: number): string {
   return n >= 1024 ? `${n} bytes (${formatBytes(n)})` : `${n} bytes`;
 }
 

@@ -25,7 +25,7 @@ export interface LoadedPlugin {
   ref: PluginRef;
 }
 
-export async function loadPluginDefinition(ref: string, baseDir: string): Promise<PluginDefinition<unknown>> {
+async function loadPluginDefinition(ref: string, baseDir: string): Promise<PluginDefinition<unknown>> {
   const leave = enterPlugin({ plugin: ref, hook: "load" }); // its module's code and class probes run now
   try {
     return await importDefinition(ref, baseDir);

@@ -7,7 +7,7 @@
  */
 import type { MediaConfig } from "./types.ts";
 
-export const CONFIG_DIR = "bootmedia";
+const CONFIG_DIR = "bootmedia";
 export const CONFIG_JSON = `${CONFIG_DIR}/media.json`;
 export const CONFIG_ENV = `${CONFIG_DIR}/media.env`;
 
@@ -17,7 +17,7 @@ export function renderConfigJson(config: MediaConfig): string {
 }
 
 /** POSIX single quoting: safe for any value in `. media.env`. */
-export function shellQuote(value: string): string {
+function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 

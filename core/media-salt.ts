@@ -9,8 +9,8 @@
 import { createHash } from "node:crypto";
 import type { MediaSpec } from "./spec-schema.ts";
 
-export const SALT_PURPOSES = ["password-verifier", "secrets-kdf"] as const;
-export type SaltPurpose = (typeof SALT_PURPOSES)[number];
+const SALT_PURPOSES = ["password-verifier", "secrets-kdf"] as const;
+type SaltPurpose = (typeof SALT_PURPOSES)[number];
 
 export function deriveMediaSalt(purpose: SaltPurpose, spec: MediaSpec, sourceDateEpoch: number, bytes: number): Buffer {
   const h = createHash("sha512");
@@ -19,7 +19,7 @@ export function deriveMediaSalt(purpose: SaltPurpose, spec: MediaSpec, sourceDat
 }
 
 /** JSON with sorted keys, so equal specs hash equally whatever the key order in the file. */
-export function canonicalJson(v: unknown): string {
+function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
   if (v && typeof v === "object") {
     const o = v as Record<string, unknown>;

@@ -16,7 +16,7 @@ import type { ResolvedTarget } from "./target.ts";
  * Longest output name, in bytes: the temporary beside it (".<name>.bootmedia-<pid>.tmp")
  * and the log ("<name>.bootmedia.log") must still fit the 255 bytes of NAME_MAX.
  */
-export const MAX_OUTPUT_NAME_BYTES = 200;
+const MAX_OUTPUT_NAME_BYTES = 200;
 
 function statOrUndefined(path: string): Stats | undefined {
   try {
@@ -58,7 +58,7 @@ export function checkOutputTarget(target: Pick<ResolvedTarget, "type" | "output"
  * The output's name fits, and its folder (or the nearest existing parent) takes new files:
  * probed by creating and removing a file, since access() says yes to root even on /proc.
  */
-export function checkOutputLocation(output: string): void {
+function checkOutputLocation(output: string): void {
   if (Buffer.byteLength(basename(output)) > MAX_OUTPUT_NAME_BYTES) {
     throw new BootmediaError("BM4001", `output name is ${Buffer.byteLength(basename(output))} bytes long; the limit is ${MAX_OUTPUT_NAME_BYTES}`, {
       where: output,

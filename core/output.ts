@@ -18,6 +18,7 @@ const TMP_MARK = ".bootmedia-";
 const live = new Set<OutputTransaction>();
 /** Whether this process has renamed any output into place (a late signal must not deny it). */
 let committedAny = false;
+/** @lazy cli/main.ts's signal handler imports it dynamically (in a Promise.all knip does not follow). */
 export const outputsCommitted = () => committedAny;
 
 export class OutputTransaction {

@@ -2,7 +2,7 @@
  * Which plugin's code runs now (loading its module, apply(), a tap of a hook), so that when
  * plugin code ends the process the command can say whose it was.
  */
-export interface PluginActivity {
+interface PluginActivity {
   plugin: string;
   /** The hook's name, or "load" / "apply" / "create". */
   hook: string;

@@ -27,7 +27,7 @@ export async function scratchDir(kind: "usb" | "parts" | "sign"): Promise<string
   }
 }
 
-export function tmpdirError(e: unknown): BootmediaError {
+function tmpdirError(e: unknown): BootmediaError {
   return new BootmediaError("BM4007", `cannot create scratch files in ${tmpdir()} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { where: tmpdir(), cause: e });
 }
 

@@ -34,11 +34,13 @@ export const SB_REFUSALS = {
   "kernel-untrusted": "the kernel is not signed by a key the boot chain trusts: GRUB refuses to start it",
   "no-ia32-chain": "no Secure Boot chain exists for 32-bit (ia32) UEFI: Debian ships no shim for it",
 } as const;
+/** @public reachable from the package's API types. */
 export type SbRefusal = keyof typeof SB_REFUSALS;
 
 /** The reason the testbed reads on the console for every refusal: the firmware's or shim's signature check. */
 export const SB_REFUSED_REASON = "secure-boot-refused" as const;
 
+/** @public reachable from the package's API types. */
 export type SbPlan = { ok: true } | { ok: false; refusal: SbRefusal };
 
 export interface SbMachine {

@@ -8,7 +8,7 @@ import type { SpecModel } from "./spec-model.ts";
 import { ENV_NAME } from "./spec-schema.ts";
 import "./codes.ts";
 
-export interface SpecFlag {
+interface SpecFlag {
   /** Flag name without dashes, e.g. "task-sequence". */
   flag: string;
   /** Dotted spec path, e.g. "target.output". */
@@ -30,7 +30,7 @@ const toJson = (schema: z.ZodType): JsonSchema => z.toJSONSchema(schema, { io: "
  * The JSON Schema of the spec (input view), with every meta key kept. The target is shown as
  * one object holding the options of every target type in use (each says which type it is for).
  */
-export function specJsonSchema(model: SpecModel): JsonSchema {
+function specJsonSchema(model: SpecModel): JsonSchema {
   const json = toJson(model.schema);
   const target = json.properties?.target;
   if (target && model.targets.length > 0) {

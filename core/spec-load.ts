@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { LineCounter, parseDocument, isNode, type Document } from "yaml";
 import type { z } from "zod";
 import { diagnostic, DiagnosticsError, type Diagnostic } from "../base/diagnostics.ts";
-import { BootmediaError, type ErrorCode } from "../base/errors.ts";
+import { type ErrorCode } from "../base/errors.ts";
 import type { MediaSpec } from "./spec-schema.ts";
 import type { SpecModel } from "./spec-model.ts";
 import "./codes.ts";
@@ -23,6 +23,7 @@ export interface LoadedSpec {
 /**
  * How a raw spec becomes a validated one: `model` gives the composed schema for the raw spec
  * (its `plugins:` decide which third-party sections exist); `overrides` (CLI flags) apply first.
+ * @public reachable from the package's API types.
  */
 export interface SpecSource {
   model(raw: Record<string, unknown>, dir: string): Promise<SpecModel>;

@@ -38,7 +38,7 @@ export const secretRef = (description: string, flag: string, codes: string[] = [
 
 export type SecretRef = { env: string } | { file: string };
 
-export const packageId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "a package id: letters, digits, . _ -");
+const packageId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "a package id: letters, digits, . _ -");
 
 /** Sections of the spec that hold plugins' options, in the order they appear in docs. */
 export const SPEC_CONTAINERS = {

@@ -83,7 +83,7 @@ export class ImageFile {
 }
 
 /** A Buffer read past its end or a record past its buffer: the bytes lied about a length. */
-export function isMalformedRead(e: unknown): boolean {
+function isMalformedRead(e: unknown): boolean {
   const code = (e as { code?: string }).code;
   return e instanceof RecordBoundsError || code === "ERR_OUT_OF_RANGE" || code === "ERR_BUFFER_OUT_OF_BOUNDS";
 }

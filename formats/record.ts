@@ -49,8 +49,8 @@ type DecodedValue<K extends FieldKind> = K extends "achars" | "zchars" ? string
   : K extends "bytes" ? Buffer : K extends "u64le" ? bigint : number;
 type KindOf<F> = F extends Field<infer K> ? K : never;
 
-export type RecordValues<L extends RecordLayout> = { [N in keyof L["fields"]]?: EncodedValue<KindOf<L["fields"][N]>> };
-export type DecodedRecord<L extends RecordLayout> = { [N in keyof L["fields"]]: DecodedValue<KindOf<L["fields"][N]>> };
+type RecordValues<L extends RecordLayout> = { [N in keyof L["fields"]]?: EncodedValue<KindOf<L["fields"][N]>> };
+type DecodedRecord<L extends RecordLayout> = { [N in keyof L["fields"]]: DecodedValue<KindOf<L["fields"][N]>> };
 
 /** Declares a record of `size` bytes, checking that every field stays inside it. */
 export function defineRecord<const F extends Fields>(size: number, fields: F): RecordLayout<F> {

@@ -14,14 +14,14 @@ const BOOT_SECTOR = { size: 512, signatureOffset: 510, signature: [0x55, 0xaa] }
 /** Real-mode code: `mov al, 0x31; out 0xf4, al; cli; hlt` — the same success exit as the agent. */
 const PROBE_CODE = [0xb0, 0x31, 0xe6, DEBUG_EXIT.iobase, 0xfa, 0xf4] as const;
 
-export function buildProbeSector(): Uint8Array {
+function buildProbeSector(): Uint8Array {
   const sector = new Uint8Array(BOOT_SECTOR.size);
   sector.set(PROBE_CODE, 0);
   sector.set(BOOT_SECTOR.signature, BOOT_SECTOR.signatureOffset);
   return sector;
 }
 
-export interface ProbeResult {
+interface ProbeResult {
   ok: boolean;
   ms: number;
   detail: string;

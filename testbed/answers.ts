@@ -12,7 +12,7 @@ import "./codes.ts";
 /** Answers by prompt kind (`for`), in the order the prompts come, e.g. `{ password: ["wrong", "right"] }`. */
 export type PromptAnswers = Readonly<Record<string, readonly string[]>>;
 
-export const PROMPT_EVENT = "prompt";
+const PROMPT_EVENT = "prompt";
 
 /**
  * Used for media given without answers: Enter at once on the interactive questions, which

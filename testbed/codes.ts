@@ -1,7 +1,7 @@
 /** Codes of the testbed (BM50xx inputs, BM51xx QEMU/QMP and shard results) (the management-point simulator's are in mp/codes.ts). */
 import { defineCodes } from "../base/errors.ts";
 
-export const TESTBED_CODES = defineCodes("testbed", {
+defineCodes("testbed", {
   BM5001: { title: "testbed tool missing", hint: "Run `bootmedia doctor` to see which package provides it." },
   BM5002: { title: "firmware file missing", hint: "Install Debian's `ovmf` (x64 UEFI) and `ovmf-ia32` (x86 UEFI) packages, or drop the UEFI profiles with --profile." },
   BM5003: { title: "media file missing", hint: "Build the media first (`bootmedia build`), or check the path given to the testbed." },

@@ -10,7 +10,7 @@ import { GUESTFWD_HELPER } from "./mp/network.ts";
 import { PROFILES, type MachineProfile, type ProfileId } from "./profiles.ts";
 import "./codes.ts";
 
-export interface HostNeeds {
+interface HostNeeds {
   /** Programs QEMU is, or runs. */
   programs: HostTool[];
   /** Firmware files QEMU loads, and the certificate a Secure Boot profile's db holds. */

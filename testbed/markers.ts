@@ -5,13 +5,7 @@
  */
 import { findPass } from "./pass-pattern.ts";
 
-export const MARKER_PREFIX = "BOOTMEDIA ";
-
-/** The events the boot environment prints (plugins/boot-image/README.md). */
-export const MARKER_EVENTS = [
-  "booted", "media", "drivers", "prompt", "password", "secrets", "settings", "certificate",
-  "network", "task-sequence", "prestart", "error", "done",
-] as const;
+const MARKER_PREFIX = "BOOTMEDIA ";
 
 export interface Marker {
   event: string;
@@ -110,7 +104,7 @@ function findObjectEnd(text: string, start: number): number {
 }
 
 /** First failure signature in a line, if any. */
-export function matchFailure(line: string, promptsOnly = false): FailureSignature | undefined {
+function matchFailure(line: string, promptsOnly = false): FailureSignature | undefined {
   return FAILURE_SIGNATURES.find((s) => (!promptsOnly || s.prompt) && s.pattern.test(line));
 }
 

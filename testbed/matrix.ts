@@ -90,7 +90,7 @@ export function expectCase(profile: ProfileId, media: Pick<MediaUnderTest, "imag
 const trustCache = new Map<string, string>();
 
 /** A profile as the Secure Boot rules see it: its firmware's enforcement and db. */
-export function profileSbMachine(profile: ProfileId): SbMachine {
+function profileSbMachine(profile: ProfileId): SbMachine {
   const p: MachineProfile = PROFILES[profile];
   const sb = p.secureBoot;
   if (!sb) return p.machine;
@@ -109,7 +109,7 @@ export function judgingOf(profile: ProfileId, media: Pick<MediaUnderTest, "image
   return { ...(pass ? { pass } : {}), ...(memory > 0 ? { minMemoryMiB: memory } : {}) };
 }
 
-export function labelMedia(media: MediaUnderTest): string {
+function labelMedia(media: MediaUnderTest): string {
   return media.label ?? `${media.kind}-${basename(media.path).replace(/\.[^.]*$/, "")}`;
 }
 
@@ -146,7 +146,7 @@ export function selectShard<T extends { id: string }>(cases: readonly T[], shard
   return sortCases(cases).filter((_, i) => i % shard.count === shard.index - 1);
 }
 
-export function checkShard(shard: Shard): void {
+function checkShard(shard: Shard): void {
   const { index, count } = shard;
   if (!Number.isInteger(index) || !Number.isInteger(count) || count < 1 || index < 1 || index > count) {
     throw new BootmediaError("BM5006", `invalid shard ${index}/${count}`);

@@ -12,7 +12,7 @@ import "./codes.ts";
 export type MemoryOption = number | Partial<Record<ProfileId, number>>;
 
 /** QEMU's floor for a PC that still boots firmware and Linux, and a ceiling for 32-bit guests' sake. */
-export const MEMORY_LIMITS_MIB = { min: 128, max: 65536 } as const;
+const MEMORY_LIMITS_MIB = { min: 128, max: 65536 } as const;
 
 export function checkMemoryMiB(value: number, where: string): number {
   if (!Number.isInteger(value) || value < MEMORY_LIMITS_MIB.min || value > MEMORY_LIMITS_MIB.max) {

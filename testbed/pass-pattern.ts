@@ -16,7 +16,7 @@ export interface PassPattern {
   screen?: string;
 }
 
-export const PASS_SOURCES = ["serial", "screen"] as const;
+const PASS_SOURCES = ["serial", "screen"] as const;
 export type PassSource = (typeof PASS_SOURCES)[number];
 
 /** What matched: where, the pattern, and the text it matched in (one line). */

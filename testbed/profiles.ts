@@ -133,6 +133,7 @@ export const DEBUG_EXIT = { iobase: 0xf4, iosize: 0x04, successStatus: 99 } as c
 export const ACCELS = ["tcg", "kvm"] as const;
 export type Accel = (typeof ACCELS)[number];
 
+/** @public reachable from the package's API types. */
 export interface QemuInvocation {
   profile: ProfileId;
   media: { kind: MediaKind; path: string };

@@ -14,7 +14,7 @@ import { readScreen, type ScreenRead } from "./screen-text.ts";
 import { screenTextOf } from "./vga-text.ts";
 import type { QemuBinary } from "./profiles.ts";
 
-export interface QemuSessionOptions {
+interface QemuSessionOptions {
   /** Where the serial console is saved, byte for byte. */
   serialLog: string;
   /** The serial pass pattern (pass-pattern.ts): a match is a "pass" event. */
@@ -23,7 +23,7 @@ export interface QemuSessionOptions {
   scratch?: string;
 }
 
-export interface QemuEnd {
+interface QemuEnd {
   /** QEMU's exit status; undefined when it was killed or never started. */
   exitCode: number | undefined;
   /** QEMU ended before anyone asked it to stop. */

@@ -5,14 +5,12 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Accel } from "./profiles.ts";
-import type { Shard } from "./matrix.ts";
 import type { CaseResult } from "./runner.ts";
 import { describeOutcome } from "./verdict.ts";
 import { renderHtml } from "./report-html.ts";
 import { escapeXml, type NotRunShard, type TestbedReport } from "./report-model.ts";
 
-export { escapeXml, type NotRunShard, type TestbedReport };
+export { type NotRunShard, type TestbedReport };
 
 export const REPORT_FILES = { json: "results.json", junit: "junit.xml", html: "index.html" } as const;
 

@@ -52,7 +52,7 @@ export interface CaseResult {
   screenText?: string;
 }
 
-export interface RunCaseOptions {
+interface RunCaseOptions {
   reportDir: string;
   accel: Accel;
   timeoutSec: number;
@@ -144,9 +144,9 @@ interface SupervisedRun {
 }
 
 /** How often a screen pass pattern reads the screen. */
-export const SCREEN_POLL_MS = 2000;
+const SCREEN_POLL_MS = 2000;
 
-export interface SuperviseOptions extends Pick<RunCaseOptions, "timeoutSec" | "silenceSec" | "onSerialEvent" | "answers"> {
+interface SuperviseOptions extends Pick<RunCaseOptions, "timeoutSec" | "silenceSec" | "onSerialEvent" | "answers"> {
   /** The case's pass pattern; a screen pattern reads the screen every SCREEN_POLL_MS. */
   pass?: CompiledPass;
   /** A folder for QEMU's screen files (needed with a screen pattern, and for screen.txt). */

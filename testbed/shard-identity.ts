@@ -12,14 +12,14 @@ import { PACKAGE_VERSION } from "../base/package-root.ts";
 import type { Shard, TestCase } from "./matrix.ts";
 import "./codes.ts";
 
-export interface MatrixIdentity {
+interface MatrixIdentity {
   /** sha256 over the sorted case ids and their predicted verdicts. */
   fingerprint: string;
   /** Every case id of the whole matrix, sorted (not only this shard's). */
   cases: string[];
 }
 
-export function matrixIdentity(all: ReadonlyArray<Pick<TestCase, "id" | "expected">>): MatrixIdentity {
+function matrixIdentity(all: ReadonlyArray<Pick<TestCase, "id" | "expected">>): MatrixIdentity {
   const rows = [...all].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((c) => [c.id, c.expected]);
   return { fingerprint: createHash("sha256").update(JSON.stringify(rows)).digest("hex"), cases: rows.map((r) => r[0] as string) };
 }

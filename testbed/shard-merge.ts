@@ -12,6 +12,7 @@ import { caseDirOf, type CaseResult } from "./runner.ts";
 import { readReport, summarizeCases, writeReport, type NotRunShard, type TestbedReport } from "./report.ts";
 import "./codes.ts";
 
+/** @public reachable from the package's API types. */
 export interface MergeOptions {
   /** Report a shard without results as not run (exit 1) instead of refusing (BM5109). */
   partial?: boolean;

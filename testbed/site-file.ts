@@ -25,7 +25,7 @@ import type { CaseResult } from "./runner.ts";
 import { runTestbed, type TestbedOptions } from "./testbed.ts";
 
 /** The guest every case boots: QEMU's default MAC for the first NIC and slirp's guest address. */
-export const SITE_GUEST = { mac: "52:54:00:12:34:56", ip: "10.0.2.15" } as const;
+const SITE_GUEST = { mac: "52:54:00:12:34:56", ip: "10.0.2.15" } as const;
 const DAY_MS = 86_400_000;
 
 const pem = z.strictObject({ cert: z.string(), key: z.string(), ca: z.string() });
@@ -71,7 +71,7 @@ export const SiteFileSchema = z.strictObject({
     pkiIssuers: z.array(z.string()).optional(),
   })).min(1),
 });
-export type SiteFile = z.output<typeof SiteFileSchema>;
+type SiteFile = z.output<typeof SiteFileSchema>;
 
 export interface SiteCasePlan {
   name: string;
@@ -195,7 +195,7 @@ async function resolveAnswers(answers: Record<string, string[]>, dir: string, re
 }
 
 /** What a boot ends in when the MPs answer `e` (the agent's error markers). */
-export function failureOf(e: ExpectedMpOutcome): ExpectedFailure | undefined {
+function failureOf(e: ExpectedMpOutcome): ExpectedFailure | undefined {
   if (e.result === "policy") return undefined;
   if (e.result === null) return "no-mp-reachable";
   if (e.result === "unknown-computer" || e.result === "no-deployment" || e.result === "certificate-rejected") return e.result;

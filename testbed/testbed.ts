@@ -21,7 +21,7 @@ import { compilePassPattern } from "./pass-pattern.ts";
 import { checkMemoryMiB, type MemoryOption } from "./memory.ts";
 import "./codes.ts";
 
-export { mergeReports, type MergeOptions } from "./shard-merge.ts";
+export { mergeReports } from "./shard-merge.ts";
 
 export type TestbedEvent =
   | { type: "matrix"; total: number; selected: number; accel: Accel }

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /**
  * The CLI as installed users run it: compiled JS (`npm run build` first), no tsx.
  * BENCH_BIN runs another build instead (e.g. a worktree of an older commit, for before/after).

@@ -9,9 +9,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Modules that start processes; product code reaches them only through core/program.ts. */
-export const SPAWN_MODULES = ["execa", "child_process", "node:child_process", "cross-spawn", "node-pty"] as const;
+const SPAWN_MODULES = ["execa", "child_process", "node:child_process", "cross-spawn", "node-pty"] as const;
 
-export interface SpawnImport {
+interface SpawnImport {
   file: string;
   line: number;
   module: string;

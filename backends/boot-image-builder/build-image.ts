@@ -34,7 +34,7 @@ import { signKernel } from "./sign-kernel.ts";
 import { hashInputs, packagesIntact } from "./stamp.ts";
 import "./codes.ts";
 
-export interface BootImageBuildOptions {
+interface BootImageBuildOptions {
   arch: Arch;
   /** The content library folder the package goes into (created if absent). */
   library: string;
@@ -61,7 +61,7 @@ export interface BootImageBuildOptions {
   log?: (line: string) => void;
 }
 
-export interface BootImageBuildResult {
+interface BootImageBuildResult {
   manifest: ContentPackage;
   /** True when the stamp matched and nothing was rebuilt. */
   upToDate: boolean;

@@ -10,7 +10,7 @@ import { signPe } from "../../plugins/secure-boot/sign-pe.ts";
 import type { Signer } from "../../plugins/secure-boot/signing-key.ts";
 import "../../plugins/secure-boot/codes.ts";
 
-export interface SignedKernel {
+interface SignedKernel {
   file: string;
   /** Subject of the certificate that signed it (the signer's). */
   subject: string;

@@ -1,7 +1,7 @@
 /** Codes of `bootmedia library`: importing into and checking a content library folder. */
 import { defineCodes } from "../../base/errors.ts";
 
-export const LIBRARY_CODES = defineCodes("library", {
+defineCodes("library", {
   BM2301: { title: "unknown boot-image architecture", hint: "Give --arch x86 (a 32-bit kernel) or --arch x64 (a 64-bit kernel)." },
   BM2302: { title: "file or folder not found", hint: "Check the path given on the command line; it is read relative to the current folder." },
   BM2303: { title: "package id already in the library", hint: "Pick another --id, or leave --id out and bootmedia picks a free one (`bootmedia library ls <library>` lists the ids)." },

@@ -16,11 +16,11 @@ import { checkKernelFile } from "../../plugins/boot-image/kernel-check.ts";
 import { writeContentPackage } from "../boot-image-builder/package.ts";
 import "./codes.ts";
 
-export const PACKAGE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const PACKAGE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** What `library add` takes: the folder kinds (boot images come in through add-boot-image). */
-export const FOLDER_TYPES = PACKAGE_TYPES.filter((t) => t !== "boot-image");
+const FOLDER_TYPES = PACKAGE_TYPES.filter((t) => t !== "boot-image");
 
-export interface BootImageImport {
+interface BootImageImport {
   kernel: string;
   initrd?: string;
   arch: string;
@@ -98,7 +98,7 @@ export async function addFolder(library: string, folder: string, type: string, o
   return writeContentPackage(library, { id, type: type as PackageType, name: opts.name ?? basename(dir), version: "1", files });
 }
 
-export interface LibraryRow {
+interface LibraryRow {
   id: string;
   type: string;
   name: string;
@@ -118,7 +118,7 @@ export async function listLibrary(library: string): Promise<LibraryRow[]> {
   return rows;
 }
 
-export interface VerifyProblem {
+interface VerifyProblem {
   code: "BM2304" | "BM3601" | "BM3602" | "BM3603" | "BM3604" | "BM2003";
   id: string;
   message: string;

@@ -21,7 +21,7 @@ const CERT_FILE = "bootmedia/media.crt";
 /** A CD/DVD set's volume marker: files recorded in the manifest may sit on another volume. */
 const VOLUME_FILE = "bootmedia/volume.json";
 
-export interface CheckOptions {
+interface CheckOptions {
   warnDays?: number;
   /** Milliseconds since the epoch; default: now. */
   now?: number;

@@ -18,10 +18,10 @@ import { VOLUME_ID_FILE, VOLUMES_MANIFEST } from "../../plugins/iso/split.ts";
 import { MANIFEST_PATH } from "../../plugins/media-manifest/manifest.ts";
 import type { OpenedMedia } from "../../core/plugin.ts";
 
-export const DIFF_AREAS = ["settings", "certificate", "password", "secrets", "variables", "prestart", "boot-images", "files"] as const;
-export type DiffArea = (typeof DIFF_AREAS)[number];
+const DIFF_AREAS = ["settings", "certificate", "password", "secrets", "variables", "prestart", "boot-images", "files"] as const;
+type DiffArea = (typeof DIFF_AREAS)[number];
 
-export interface Difference {
+interface Difference {
   area: DiffArea;
   /** What differs: a setting, a variable or file name, "media certificate". */
   item: string;
@@ -31,7 +31,7 @@ export interface Difference {
   b?: unknown;
 }
 
-export interface MediaDiff {
+interface MediaDiff {
   a: { path: string; kind: string };
   b: { path: string; kind: string };
   equal: boolean;

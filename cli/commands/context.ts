@@ -18,7 +18,7 @@ export interface CommonFlags {
 }
 
 /** A whole number in 1..max, or BM1015 naming the option (the value is not a secret: it is shown). */
-export function positiveInteger(value: unknown, fallback: number, option: string, max: number): number {
+function positiveInteger(value: unknown, fallback: number, option: string, max: number): number {
   if (value === undefined || value === "") return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > max) {

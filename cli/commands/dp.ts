@@ -2,7 +2,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { CAC } from "cac";
-import { BootmediaError, type ErrorCode } from "../../base/errors.ts";
+import { BootmediaError } from "../../base/errors.ts";
 import { serveLibrary } from "../../plugins/distribution-point/server.ts";
 import { printJson } from "./render.ts";
 import "../../core/codes.ts";

@@ -4,7 +4,6 @@
  */
 import type { CommandRow } from "./types.ts";
 
-export type { CommandModule, CommandRow, Run } from "./types.ts";
 
 export const COMMANDS: Record<string, CommandRow> = {
   build: { usage: "build [spec]", describe: "Build the media: resolve → validate → layout → fetch → write", load: () => import("./build.ts") },

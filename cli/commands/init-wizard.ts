@@ -16,10 +16,10 @@ type Raw = Record<string, unknown>;
 const DAY_MS = 86_400_000;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-export function getPath(o: Raw, path: string): unknown {
+function getPath(o: Raw, path: string): unknown {
   return path.split(".").reduce<unknown>((x, k) => (x && typeof x === "object" ? (x as Raw)[k] : undefined), o);
 }
-export function setPath(o: Raw, path: string, value: unknown): void {
+function setPath(o: Raw, path: string, value: unknown): void {
   const keys = path.split(".");
   if (value === undefined) {
     // Unset: drop the key, then any parent it leaves empty (an optional section not chosen).
@@ -52,7 +52,7 @@ const csv = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
 const ref = (kind: string) => (s: string) => (s === "" ? undefined : kind === "env" ? { env: s } : { file: s });
 const refName = (v: unknown) => (v && typeof v === "object" ? String(Object.values(v)[0]) : "");
 
-export const PAGES: Array<{ title: string; questions: Question[] }> = [
+const PAGES: Array<{ title: string; questions: Question[] }> = [
   {
     title: "Select media type: bootable media",
     questions: [
@@ -126,7 +126,7 @@ async function askCertificateMode(): Promise<unknown> {
   return { [mode]: {} };
 }
 
-export interface WizardOptions {
+interface WizardOptions {
   /** What the flags set (raw, unvalidated). */
   given: Raw;
   yes: boolean;

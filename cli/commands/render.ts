@@ -10,10 +10,10 @@ export interface OutputMode {
   quiet: boolean;
 }
 
-export const useColor = () => !process.env.NO_COLOR && process.stderr.isTTY === true && process.env.TERM !== "dumb";
+const useColor = () => !process.env.NO_COLOR && process.stderr.isTTY === true && process.env.TERM !== "dumb";
 const paint = (code: string, s: string) => (useColor() ? `\x1b[${code}m${s}\x1b[0m` : s);
-export const red = (s: string) => paint("31", s);
-export const yellow = (s: string) => paint("33", s);
+const red = (s: string) => paint("31", s);
+const yellow = (s: string) => paint("33", s);
 
 /** Progress goes to stderr: live on a terminal, plain (or JSON) lines otherwise. */
 export function progressFor(mode: OutputMode): Progress {

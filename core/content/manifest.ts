@@ -23,7 +23,7 @@ const bootImageTestbedSchema = z
   })
   .strict();
 
-export const manifestSchema = z
+const manifestSchema = z
   .object({
     id: z.string().min(1),
     type: z.enum(PACKAGE_TYPES),

@@ -26,11 +26,11 @@ export const BOOT_FLAG = 0xaa55;
 export const LOADED_HIGH = 0x01;
 export const XLF_KERNEL_64 = 0x01;
 /** The first protocol version that has `xloadflags`. */
-export const PROTOCOL_XLOADFLAGS = 0x020c;
+const PROTOCOL_XLOADFLAGS = 0x020c;
 
 export type KernelBits = 32 | 64;
 
-export type KernelHeader =
+type KernelHeader =
   | { ok: true; version: string; bits: KernelBits }
   | { ok: false; why: string };
 

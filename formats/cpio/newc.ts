@@ -9,7 +9,7 @@
 import { achars, defineRecord, encodeRecord, hex } from "../record.ts";
 
 /** The 110-byte header; every numeric field is 8 ASCII hex digits (buffer-format.rst, "cpio_file_header"). */
-export const NEWC_HEADER = defineRecord(110, {
+const NEWC_HEADER = defineRecord(110, {
   magic: achars(0, 6),
   ino: hex(6, 8),
   mode: hex(14, 8),
@@ -26,13 +26,13 @@ export const NEWC_HEADER = defineRecord(110, {
   check: hex(102, 8),
 });
 
-export const NEWC_MAGIC = "070701";
-export const NEWC_HEADER_SIZE = NEWC_HEADER.size;
+const NEWC_MAGIC = "070701";
+const NEWC_HEADER_SIZE = NEWC_HEADER.size;
 /** The name of the record that ends the archive (it has no data and mode 0). */
 export const NEWC_TRAILER_NAME = "TRAILER!!!";
 
-export type NewcFieldName = Exclude<keyof (typeof NEWC_HEADER)["fields"], "magic">;
-export type NewcHeader = Record<NewcFieldName, number>;
+type NewcFieldName = Exclude<keyof (typeof NEWC_HEADER)["fields"], "magic">;
+type NewcHeader = Record<NewcFieldName, number>;
 
 /** File type bits of `mode` (POSIX <sys/stat.h>; cpio stores st_mode as is). */
 export const FILE_TYPE = {

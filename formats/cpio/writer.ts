@@ -32,7 +32,7 @@ export interface CpioDevice {
 /** What a cpio archive can hold: the shared tree entries plus links and device nodes. */
 export type CpioEntry = TreeEntry | CpioSymlink | CpioDevice;
 
-export interface CpioOptions {
+interface CpioOptions {
   /** Seconds since the epoch stamped on every entry (callers pass SOURCE_DATE_EPOCH). */
   sourceDateEpoch: number;
 }
@@ -40,7 +40,7 @@ export interface CpioOptions {
 const DEFAULT_MODE = { dir: 0o755, file: 0o644, symlink: 0o777, chardev: 0o600, blockdev: 0o600 } as const;
 
 /** Sorts by path components and adds every missing parent folder, rejecting duplicates. */
-export function orderCpioEntries(entries: readonly CpioEntry[]): CpioEntry[] {
+function orderCpioEntries(entries: readonly CpioEntry[]): CpioEntry[] {
   const byPath = new Map<string, CpioEntry>();
   for (const e of entries) {
     splitTreePath(e.path);
@@ -69,7 +69,7 @@ function comparePaths(a: string, b: string): number {
 }
 
 /** Yields the archive's bytes entry by entry; file data is streamed from its source. */
-export async function* encodeCpioArchive(entries: readonly CpioEntry[], opts: CpioOptions): AsyncGenerator<Uint8Array> {
+async function* encodeCpioArchive(entries: readonly CpioEntry[], opts: CpioOptions): AsyncGenerator<Uint8Array> {
   const mtime = opts.sourceDateEpoch;
   let ino = 0;
   for (const e of orderCpioEntries(entries)) {

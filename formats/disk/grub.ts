@@ -25,7 +25,7 @@ export const GRUB_BOOT_IMG = defineRecord(MBR_BYTES, {
 
 const BLOCKLIST_BYTES = 12;
 /** One blocklist entry at the end of core.img's first sector (struct grub_pc_bios_boot_blocklist). */
-export const GRUB_BLOCKLIST = defineRecord(BLOCKLIST_BYTES, {
+const GRUB_BLOCKLIST = defineRecord(BLOCKLIST_BYTES, {
   Start: u64le(0),
   Len: u16le(8),
   Segment: u16le(10),
@@ -35,7 +35,7 @@ const CORE_LOAD_SEGMENT = 0x800 + (512 >> 4);
 const NOP_NOP = Buffer.from([0x90, 0x90]);
 
 /** Largest core.img that fits between the MBR and a partition at `partitionLba`. */
-export function maxCoreImgBytes(partitionLba: number, coreLba = 1): number {
+function maxCoreImgBytes(partitionLba: number, coreLba = 1): number {
   return (partitionLba - coreLba) * 512;
 }
 

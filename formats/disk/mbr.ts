@@ -15,7 +15,7 @@ export const MBR = defineRecord(MBR_BYTES, {
   Signature: u16le(510),
 });
 export const MBR_SIGNATURE = 0xaa55;
-export const PARTITION_RECORD_BYTES = 16;
+const PARTITION_RECORD_BYTES = 16;
 
 /** One partition record (UEFI §5.2.1 Table 5-2). */
 export const PARTITION_RECORD = defineRecord(PARTITION_RECORD_BYTES, {
@@ -28,7 +28,7 @@ export const PARTITION_RECORD = defineRecord(PARTITION_RECORD_BYTES, {
 });
 
 export const PARTITION_TYPES = { FAT32_LBA: 0x0c, EFI_SYSTEM: 0xef, GPT_PROTECTIVE: 0xee } as const;
-export const BOOT_INDICATOR_ACTIVE = 0x80;
+const BOOT_INDICATOR_ACTIVE = 0x80;
 
 export interface MbrPartition { bootable: boolean; type: number; startLba: number; sectors: number }
 
@@ -54,7 +54,7 @@ export function encodeMbr(opts: { bootCode?: Uint8Array; diskSignature: number; 
   return buf;
 }
 
-export interface DecodedMbr { valid: boolean; diskSignature: number; partitions: Array<MbrPartition & { index: number }>; bootCode: Buffer }
+interface DecodedMbr { valid: boolean; diskSignature: number; partitions: Array<MbrPartition & { index: number }>; bootCode: Buffer }
 
 export function decodeMbr(sector: Buffer): DecodedMbr {
   const m = decodeRecord(MBR, sector, 0);

@@ -11,7 +11,7 @@ import { decodeMbr, MBR, MBR_BYTES, MBR_SIGNATURE, PARTITION_TYPES } from "./mbr
 import { GRUB_BOOT_IMG, isGrubBootCode } from "./grub.ts";
 import "./codes.ts";
 
-export interface DiskInfo {
+interface DiskInfo {
   sizeBytes: number;
   /** "mbr", or "none" when the disk is a bare FAT file system. */
   partitionTable: "mbr" | "none";

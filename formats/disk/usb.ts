@@ -31,9 +31,9 @@ export const PARTITION_START_LBA = 2048;
 const SECTOR = 512;
 const MIB = 2 ** 20;
 /** Left free after the partition, so tools may convert the MBR to GPT (its backup header lives there). */
-export const DISK_TAIL_BYTES = MIB;
+const DISK_TAIL_BYTES = MIB;
 
-export interface UsbImageOptions {
+interface UsbImageOptions {
   sourceDateEpoch: number;
   label?: string;
   /** Whole disk size (MBR gap + partition); a multiple of 1 MiB. Left out: sized from content. */
@@ -43,7 +43,7 @@ export interface UsbImageOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface UsbImagePlan {
+interface UsbImagePlan {
   totalBytes: number;
   diskSignature: number;
   partition: MbrPartition;

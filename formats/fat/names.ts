@@ -8,7 +8,7 @@ import "./codes.ts";
 
 const SHORT_SPECIALS = "!#$%&'()-@^_`{}~";
 const LONG_FORBIDDEN = /[\u0000-\u001f"*/:<>?\\|]/;
-export const MAX_LONG_NAME_UNITS = 255;
+const MAX_LONG_NAME_UNITS = 255;
 
 function isShortChar(c: string): boolean {
   return (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || SHORT_SPECIALS.includes(c);
@@ -24,7 +24,7 @@ export function checkLongName(name: string, where: string): void {
   if (problem) throw new BootmediaError("BM3204", `The name ${JSON.stringify(name)} ${problem}.`, { where });
 }
 
-export interface ShortName {
+interface ShortName {
   /** 11 bytes: name padded to 8, extension padded to 3 (spec §6.1). */
   raw: string;
   /** True when the long name must be stored in LFN entries (it differs from the short one). */

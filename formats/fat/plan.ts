@@ -115,7 +115,7 @@ function nameChildren(dir: PlanDir): void {
 }
 
 /** 32-byte entries a directory holds: dot entries, the root's label, LFN + short entry per child. */
-export function countDirEntries(dir: PlanDir, hasLabel: boolean): number {
+function countDirEntries(dir: PlanDir, hasLabel: boolean): number {
   let n = dir.path === "" ? (hasLabel ? 1 : 0) : 2;
   for (const c of dir.children) n += 1 + (c.needsLfn ? countLfnEntries(c.name) : 0);
   return n;
@@ -200,7 +200,7 @@ function contentSize(fileBytes: number, files: number, dirs: number): number {
 }
 
 /** Where files go, guessed before planning: the same sizes and paths give planFat the same places. */
-export interface FatDataGuess {
+interface FatDataGuess {
   geometry: FatGeometry;
   /** Files in the order planFat lists them. */
   files: { source: FileSource; size: number; firstCluster: number; clusters: number }[];

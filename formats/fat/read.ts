@@ -28,9 +28,9 @@ export interface FatInfo {
 }
 
 /** Largest file readFatFile returns: it is for config files, not payloads. */
-export const MAX_READ_FILE_BYTES = 64 * 2 ** 20;
+const MAX_READ_FILE_BYTES = 64 * 2 ** 20;
 /** Limits of `inspect`: a real USB stick stays far below them. */
-export const FAT_READ_LIMITS = { entries: 1_000_000, fatBytes: 128 * 2 ** 20, depth: 128 } as const;
+const FAT_READ_LIMITS = { entries: 1_000_000, fatBytes: 128 * 2 ** 20, depth: 128 } as const;
 /** Largest folder (Microsoft FAT spec §6: at most 65,536 32-byte entries). */
 const MAX_DIR_BYTES = MAX_DIR_ENTRIES * DIR_ENTRY_BYTES;
 /** DIR_NTRes bits: base name / extension stored upper case but shown lower case (Windows NT). */

@@ -29,7 +29,7 @@ const unlinkAsync = promisify(unlink);
 /** FAT entries generated per chunk: 1 MiB of FAT32 at a time keeps memory flat on big volumes. */
 const FAT_CHUNK_ENTRIES = 256 * 1024;
 
-export type FatOutput = string | { fd: number; offset: number };
+type FatOutput = string | { fd: number; offset: number };
 
 export async function writeFat(entries: TreeEntry[], opts: FatOptions, out: FatOutput): Promise<FatPlan> {
   if (typeof out !== "string") {

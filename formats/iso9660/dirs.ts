@@ -8,7 +8,7 @@ import { encodeRecord } from "../record.ts";
 import { writeInline, type SystemUse } from "./susp.ts";
 import type { DirNode } from "./tree.ts";
 
-export type TreeView = "iso" | "joliet";
+type TreeView = "iso" | "joliet";
 
 interface RecordSpec {
   id: Buffer;
@@ -78,7 +78,7 @@ export function sizeDirectory(dir: DirNode, view: TreeView): number {
 /** One reused values object: a directory record is encoded per file and folder, twice. */
 const recordValues: { length: number; extent: number; dataLength: number; recordingDate: Uint8Array; flags: number; volumeSequenceNumber: number; identifierLength: number } = { length: 0, extent: 0, dataLength: 0, recordingDate: new Uint8Array(7), flags: 0, volumeSequenceNumber: 1, identifierLength: 0 };
 
-export function encodeDirectoryRecord(r: RecordSpec, date: Buffer, buf?: Buffer, at = 0): Buffer {
+function encodeDirectoryRecord(r: RecordSpec, date: Buffer, buf?: Buffer, at = 0): Buffer {
   const length = recordLength(r);
   const out = buf ?? Buffer.alloc(length);
   const v = recordValues;

@@ -7,7 +7,7 @@ import { decodeRecord, defineRecord, encodeRecord, achars, bytes, u16le, u32le, 
 
 export const EL_TORITO_ID = "EL TORITO SPECIFICATION";
 export const PLATFORM = { BIOS: 0x00, EFI: 0xef } as const;
-export const BOOT_INDICATOR = { BOOTABLE: 0x88, NOT_BOOTABLE: 0x00 } as const;
+const BOOT_INDICATOR = { BOOTABLE: 0x88, NOT_BOOTABLE: 0x00 } as const;
 export const SECTION_HEADER = { MORE: 0x90, FINAL: 0x91 } as const;
 /** Boot media type (§2.2, Figure 9, offset 1): no emulation, three floppy sizes, hard disk. */
 export const MEDIA_TYPE = { NONE: 0, FLOPPY_1_2: 1, FLOPPY_1_44: 2, FLOPPY_2_88: 3, HDD: 4 } as const;
@@ -66,7 +66,7 @@ export const SECTION_HEADER_ENTRY = defineRecord(32, {
 });
 
 /** mkisofs -boot-info-table, patched into the boot image at byte 8 (genisoimage man page, "boot-info-table"). */
-export const BOOT_INFO_TABLE = defineRecord(64, {
+const BOOT_INFO_TABLE = defineRecord(64, {
   pvdLba: u32le(8),
   fileLba: u32le(12),
   fileLength: u32le(16),

@@ -47,14 +47,14 @@ export const GPT_ENTRY = defineRecord(GPT_ENTRY_SIZE, {
   name: bytes(56, 72),
 });
 
-export const MBR_TYPE = { EFI_SYSTEM: 0xef, GPT_PROTECTIVE: 0xee, HIDDEN_IFS: 0x17 } as const;
-export const GPT_TYPE_EFI_SYSTEM = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
+const MBR_TYPE = { EFI_SYSTEM: 0xef, GPT_PROTECTIVE: 0xee, HIDDEN_IFS: 0x17 } as const;
+const GPT_TYPE_EFI_SYSTEM = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
 
 /** A GUID on disk: three little-endian numbers, then eight bytes in order (UEFI Appendix A, EFI_GUID). */
 const GUID = defineRecord(16, { data1: u32le(0), data2: u16le(4), data3: u16le(6), data4: bytes(8, 8) });
 
 /** GUID text to its on-disk mixed-endian bytes (UEFI Appendix A). */
-export function encodeGuid(text: string): Buffer {
+function encodeGuid(text: string): Buffer {
   const [d1, d2, d3, d4, d5] = text.split("-");
   return encodeRecord(GUID, { data1: parseInt(d1, 16), data2: parseInt(d2, 16), data3: parseInt(d3, 16), data4: Buffer.from(d4 + d5, "hex") });
 }
@@ -91,9 +91,9 @@ function encodeMbrPartition(status: number, type: number, first: number, sectors
 /** ISOLINUX's isohdpfx.bin reads the BIOS image's 512-byte LBA from here (isohybrid; xorriso -isohybrid-mbr). */
 export const ISOHYBRID_MBR_PATCH = defineRecord(512, { imageSector: u32le(0x1b0), zero: u32le(0x1b4) });
 /** A GPT partition type for appended partitions that are not ESPs (Microsoft basic data, UEFI §5.3.3 / xorriso's choice). */
-export const GPT_TYPE_BASIC_DATA = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7";
+const GPT_TYPE_BASIC_DATA = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7";
 
-export interface SystemAreaInput {
+interface SystemAreaInput {
   seed: string;
   totalSectors: number;
   /** 2048-byte sectors of the ISO volume (before appended partitions); default totalSectors. */
@@ -109,7 +109,7 @@ export interface SystemAreaInput {
   appended?: Array<{ number: number; type: number; lba: number; bytes: number }>;
 }
 
-export interface SystemArea {
+interface SystemArea {
   /** Bytes for the start of the image (16 sectors). */
   head: Buffer;
   /** Bytes for the last GPT_TAIL_SECTORS blocks (backup GPT), when gpt is on. */

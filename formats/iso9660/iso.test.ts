@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TreeEntry } from "../../base/tree.ts";
 import { planIso } from "./plan.ts";
 import { readIso, readIsoFile } from "./read.ts";
-import { compareExtracted, extractWithXorriso, generateTree, isoinfoList, xorrisoReport } from "./testing/testkit.ts";
+import { extractWithXorriso, generateTree, isoinfoList } from "./testing/testkit.ts";
 import { writeIso } from "./write.ts";
 
 const EPOCH = 1_700_000_000;

@@ -13,7 +13,7 @@ const ISO_FILE_CHARS = 30;
 const ISO_DIR_CHARS = 31;
 const ISO_EXT_CHARS = 8;
 /** Joliet spec §3.3: identifiers at most 64 UCS-2 characters. */
-export const JOLIET_MAX_CHARS = 64;
+const JOLIET_MAX_CHARS = 64;
 /** RRIP NM: POSIX NAME_MAX. */
 export const RR_MAX_BYTES = 255;
 
@@ -96,7 +96,7 @@ export function padAscii(s: string, size: number): Buffer {
 }
 
 /** An identifier split for §9.3 ordering: name, extension, version. */
-export type IsoSortKey = readonly [name: string, ext: string, version: number];
+type IsoSortKey = readonly [name: string, ext: string, version: number];
 
 export function isoSortKey(id: string): IsoSortKey {
   const semi = id.indexOf(";");

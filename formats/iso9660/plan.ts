@@ -15,14 +15,14 @@ import { GPT_TAIL_SECTORS } from "./hybrid.ts";
 import { PLATFORM } from "./eltorito.ts";
 import { bootEntriesOf, MAX_LOAD_SECTORS, platformByte, resolveBootEntry, validateBootEntries, type PlacedPartition, type ResolvedBootEntry } from "./boot-entries.ts";
 
-export { bootEntriesOf, inlineBootPaths, type ResolvedBootEntry } from "./boot-entries.ts";
+export { inlineBootPaths, type ResolvedBootEntry } from "./boot-entries.ts";
 import "./codes.ts";
 
 /**
  * 300 KiB of zeros after the data, like mkisofs/xorriso -pad: GRUB's CD boot code (and some
  * drives' read-ahead) read past the last file; without it a tiny image does not boot.
  */
-export const TRAILING_PAD_SECTORS = 150;
+const TRAILING_PAD_SECTORS = 150;
 /** One cylinder of 64 heads x 32 sectors x 512 bytes, in 2048-byte blocks. */
 const ISOHYBRID_CYLINDER_SECTORS = (64 * 32 * 512) / SECTOR;
 
@@ -131,7 +131,7 @@ function placeContinuations(dirs: DirNode[], firstLba: number): ContinuationBloc
 }
 
 /** Where every file's data goes: placed before the tree is named, so copying can start at once. */
-export interface DataPlacement {
+interface DataPlacement {
   /** Files in data (LBA) order, each with its extents; empty files point at block 0. */
   files: { entry: TreeFile; extents: IsoExtent[] }[];
   /** First sector of the file data, and the first sector after it. */

@@ -55,7 +55,7 @@ export function parseRecords(img: ImageFile, data: Buffer, where: string): RawRe
 }
 
 /** Reads a directory's data, bounded by the image and the folder size limit. */
-export async function readDirectory(img: ImageFile, dir: RawRecord, where: string): Promise<RawRecord[]> {
+async function readDirectory(img: ImageFile, dir: RawRecord, where: string): Promise<RawRecord[]> {
   if (!img.holds(dir.extent * SECTOR, dir.length)) throw img.damaged(`folder ${where} (${dir.length} bytes at sector ${dir.extent}) lies past the end of the ${img.size}-byte image`);
   if (dir.length > ISO_READ_LIMITS.directoryBytes) throw beyondLimits(`${where}: folder of ${dir.length} bytes; inspect reads folders up to ${ISO_READ_LIMITS.directoryBytes} bytes`, img.path);
   return parseRecords(img, await img.read(dir.extent * SECTOR, dir.length, `folder ${where}`), where);

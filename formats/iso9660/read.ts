@@ -16,7 +16,7 @@ import type { IsoBootEntryInfo, IsoFileInfo, IsoInfo, IsoPartitionInfo, IsoSyste
 import "./codes.ts";
 
 /** Largest file readIsoFile returns: it is for configuration files, not payloads. */
-export const MAX_READ_FILE_BYTES = 64 * 2 ** 20;
+const MAX_READ_FILE_BYTES = 64 * 2 ** 20;
 /** Volume descriptors read before the terminator must appear (§8.3). */
 const MAX_DESCRIPTORS = 64;
 const DISK_SECTOR = 512;

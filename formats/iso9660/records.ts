@@ -1,5 +1,5 @@
 /** ECMA-119 (ISO 9660) on-disk records, as field tables. Section numbers cite ECMA-119 4th ed. */
-import { decodeRecord, defineRecord, encodeRecord, achars, bytes, u16be, u16both, u16le, u32be, u32both, u32le, u8 } from "../record.ts";
+import { defineRecord, encodeRecord, achars, bytes, u16be, u16both, u16le, u32be, u32both, u32le, u8 } from "../record.ts";
 
 export const SECTOR = 2048;
 /** Volume descriptors start at logical sector 16; sectors 0-15 are the system area (§6.2.1). */
@@ -87,7 +87,7 @@ export const PATH_TABLE_RECORD_M = defineRecord(8, {
 });
 
 /** Recording date and time of a directory record (§9.1.5): years since 1900, month … second, GMT offset. */
-export const DIR_DATE = defineRecord(7, {
+const DIR_DATE = defineRecord(7, {
   year: u8(0),
   month: u8(1),
   day: u8(2),
@@ -106,15 +106,8 @@ export function encodeDirDate(epochSeconds: number): Buffer {
   });
 }
 
-/** Decodes a directory-record date (§9.1.5) to epoch seconds, honouring the GMT offset in 15-minute units. */
-export function decodeDirDate(b: Buffer): number {
-  const d = decodeRecord(DIR_DATE, b);
-  const off = (d.gmtOffset << 24) >> 24; // signed
-  return Date.UTC(1900 + d.year, d.month - 1, d.day, d.hour, d.minute, d.second) / 1000 - off * 15 * 60;
-}
-
 /** Volume descriptor date and time (§8.4.26.1): YYYYMMDDHHMMSScc as digits, then the GMT offset in 15-minute units. */
-export const VOLUME_DATE = defineRecord(17, { digits: achars(0, 16), gmtOffset: u8(16) });
+const VOLUME_DATE = defineRecord(17, { digits: achars(0, 16), gmtOffset: u8(16) });
 
 /** Encodes a volume descriptor date (§8.4.26.1): 16 ASCII digits + GMT offset byte; zero epoch means "not specified". */
 export function encodeVolumeDate(epochSeconds: number | undefined): Buffer {

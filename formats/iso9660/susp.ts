@@ -77,7 +77,7 @@ export function encodeNm(name: string): Buffer[] {
   return out;
 }
 
-export function encodeCe(block: number, offset: number, length: number): Buffer {
+function encodeCe(block: number, offset: number, length: number): Buffer {
   return encodeRecord(CE, { signature: "CE", length: CE.size, version: 1, block, offset, areaLength: length });
 }
 

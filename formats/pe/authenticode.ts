@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import * as asn1js from "asn1js";
 import { Certificate, ContentInfo, IssuerAndSerialNumber, SignedData, type RelativeDistinguishedNames } from "pkijs";
 
-export interface AuthenticodeSigner {
+interface AuthenticodeSigner {
   /** The signing certificate's subject, OpenSSL one-line style (`/C=US/O=.../CN=...`), as sbverify prints it. */
   subject: string;
   issuer: string;
@@ -25,7 +25,7 @@ const ATTRIBUTE_NAMES: Record<string, string> = {
 };
 
 /** OpenSSL's one-line form of a distinguished name. */
-export function formatName(name: RelativeDistinguishedNames): string {
+function formatName(name: RelativeDistinguishedNames): string {
   return name.typesAndValues
     .map((tv) => `/${ATTRIBUTE_NAMES[tv.type] ?? tv.type}=${String((tv.value as { valueBlock?: { value?: unknown } }).valueBlock?.value ?? "")}`)
     .join("");

@@ -22,7 +22,7 @@ export const PE_LIMITS = {
   vendorCertBytes: 256 * 1024,
 } as const;
 
-export interface PeSection {
+interface PeSection {
   name: string;
   virtualSize: number;
   virtualAddress: number;
@@ -30,14 +30,14 @@ export interface PeSection {
   rawOffset: number;
 }
 
-export interface PeCertificate {
+interface PeCertificate {
   revision: number;
   type: number;
   /** The certificate bytes (for type 2, a DER PKCS#7 SignedData ContentInfo). */
   data: Buffer;
 }
 
-export interface PeImage {
+interface PeImage {
   machine: (typeof MACHINES)[keyof typeof MACHINES] | `0x${string}`;
   format: "PE32" | "PE32+";
   subsystem: (typeof SUBSYSTEMS)[keyof typeof SUBSYSTEMS] | `${number}`;

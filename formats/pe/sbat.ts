@@ -24,7 +24,7 @@ export interface SbatLevel {
   minimum: Record<string, number>;
 }
 
-export const SBAT_LIMITS = { lines: 256, fields: 6 } as const;
+const SBAT_LIMITS = { lines: 256, fields: 6 } as const;
 
 function lines(text: string): string[] {
   return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "").slice(0, SBAT_LIMITS.lines);

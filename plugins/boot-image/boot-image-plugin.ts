@@ -12,7 +12,7 @@ import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import { checkImageFiles, checkKernelFile } from "./kernel-check.ts";
 import "./codes.ts";
 
-export const PLUGIN_NAME = "BootImagePlugin";
+const PLUGIN_NAME = "BootImagePlugin";
 
 export class BootImagePlugin implements Plugin {
   readonly name = PLUGIN_NAME;

@@ -10,7 +10,7 @@ import type { ContentPackage } from "../../core/types.ts";
 import { readKernelHeader, SETUP_HEADER, type KernelBits } from "../../formats/bzimage/setup-header.ts";
 import "./codes.ts";
 
-export const ARCH_BITS = { x86: 32, x64: 64 } as const satisfies Record<Arch, KernelBits>;
+const ARCH_BITS = { x86: 32, x64: 64 } as const satisfies Record<Arch, KernelBits>;
 
 /** BM3601/BM3602: the manifest's kernel and initrd must be files the package lists. */
 export function checkImageFiles(pkg: ContentPackage): Diagnostic[] {

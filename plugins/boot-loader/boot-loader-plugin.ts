@@ -13,10 +13,10 @@ import { GRUB_CFG_MEDIA_PATH, renderGrubCfg, type GrubImage } from "./grub-cfg.t
 import { BOOT_LOADER } from "./spec.ts";
 import "./codes.ts";
 
-export const PLUGIN_NAME = "BootLoaderPlugin";
+const PLUGIN_NAME = "BootLoaderPlugin";
 
 /** The firmware an image boots on (all of them unless its manifest narrows it). */
-export const firmwareOf = (pkg: ContentPackage): readonly Firmware[] => pkg.bootImage?.firmware ?? FIRMWARES;
+const firmwareOf = (pkg: ContentPackage): readonly Firmware[] => pkg.bootImage?.firmware ?? FIRMWARES;
 
 /**
  * The boot files the media needs: the BIOS ones when any image boots on BIOS; a UEFI file

@@ -25,13 +25,13 @@ import "./codes.ts";
 import { CERTIFICATE } from "./spec.ts";
 import { PASSWORD } from "../../core/media-password.ts";
 
-export const PLUGIN_NAME = "CertificatePlugin";
+const PLUGIN_NAME = "CertificatePlugin";
 export const CERT_PATH = "bootmedia/media.crt";
 /** The decrypted secrets.env holds the leaf's PKCS#8 private key (PEM) under this name. */
-export const KEY_ENTRY = "BM_MEDIA_KEY";
+const KEY_ENTRY = "BM_MEDIA_KEY";
 
 /** Where `<name>.cer` goes: beside the output file or folder; beside the spec when the output is a drive. */
-export function registrationCertPath(target: ResolvedTarget, mediaId: string, specDir: string): string {
+function registrationCertPath(target: ResolvedTarget, mediaId: string, specDir: string): string {
   return join(target.isDrive ? specDir : dirname(target.output), `${mediaId}.cer`);
 }
 

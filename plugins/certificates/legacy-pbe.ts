@@ -27,7 +27,7 @@ export const PKCS12_PBE = {
   "1.2.840.113549.1.12.1.6": { name: "PBE-SHA1-RC2-40", cipher: "rc2", keyBytes: 5 },
 } as const satisfies Record<string, { name: string; cipher: "des-ede3-cbc" | "rc2"; keyBytes: number }>;
 
-export type Pkcs12PbeOid = keyof typeof PKCS12_PBE;
+type Pkcs12PbeOid = keyof typeof PKCS12_PBE;
 export const isPkcs12Pbe = (oid: string): oid is Pkcs12PbeOid => oid in PKCS12_PBE;
 
 export const OID = {
@@ -37,7 +37,7 @@ export const OID = {
 } as const;
 
 /** RFC 8018 Appendix B.1.2: PBKDF2 PRFs by OID, as node digest names. */
-export const PBKDF2_PRF_DIGEST: Record<string, string> = {
+const PBKDF2_PRF_DIGEST: Record<string, string> = {
   [OID.hmacWithSha1]: "sha1",
   "1.2.840.113549.2.9": "sha256",
   "1.2.840.113549.2.10": "sha384",

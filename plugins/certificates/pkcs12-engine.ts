@@ -11,7 +11,7 @@ import { BootmediaError } from "../../base/errors.ts";
 import { decryptPbes2TripleDes, decryptPkcs12Pbe, isPkcs12Pbe, OID, pbkdf2Digest, PKCS12_PBE } from "./legacy-pbe.ts";
 import "./codes.ts";
 
-export const PBES2_OID = "1.2.840.113549.1.5.13";
+const PBES2_OID = "1.2.840.113549.1.5.13";
 
 /** RFC 8018 B.2.5 / NIST: the AES-CBC encryption schemes pkijs decrypts through WebCrypto. */
 const AES_CBC = new Set(["2.16.840.1.101.3.4.1.2", "2.16.840.1.101.3.4.1.22", "2.16.840.1.101.3.4.1.42"]);

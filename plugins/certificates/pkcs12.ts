@@ -13,7 +13,7 @@ import { describeAlgorithm, MAC_DIGESTS, Pkcs12Engine } from "./pkcs12-engine.ts
 import "./codes.ts";
 
 /** RFC 7292 §4.2: the SafeBag types we take (others — CRL, secret, nested — are not needed). */
-export const BAG = {
+const BAG = {
   keyBag: "1.2.840.113549.1.12.10.1.1",
   shroudedKeyBag: "1.2.840.113549.1.12.10.1.2",
   certBag: "1.2.840.113549.1.12.10.1.3",

@@ -26,7 +26,7 @@ export interface CertificateMaterial {
 }
 
 /** RFC 5280 §4.1.2.2: positive, at most 20 octets; derived from public facts so rebuilds agree. */
-export function deriveSerialNumber(mediaId: string, sourceDateEpoch: number): string {
+function deriveSerialNumber(mediaId: string, sourceDateEpoch: number): string {
   const serial = createHash("sha256").update(`bootmedia-media-cert\0${mediaId}\0${sourceDateEpoch}`).digest().subarray(0, 16);
   serial[0]! &= 0x7f; // the high bit would make the DER INTEGER negative
   return serial.toString("hex");

@@ -6,7 +6,7 @@
 import { diagnostic, type Diagnostic } from "../../base/diagnostics.ts";
 import "./codes.ts";
 
-export const EXPIRY_WARNING_DAYS = 30;
+const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 86_400_000;
 
 /** `YYYY-MM-DD` (midnight UTC) or an ISO 8601 date-time with a zone; undefined if neither. */

@@ -12,8 +12,8 @@ import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { ContentPackage, ResolvedMedia } from "../../core/types.ts";
 import "../../core/codes.ts";
 
-export const PLUGIN_NAME = "ContentLibraryPlugin";
-export const ORIGIN_KIND = "library-folder";
+const PLUGIN_NAME = "ContentLibraryPlugin";
+const ORIGIN_KIND = "library-folder";
 
 export class ContentLibraryPlugin implements Plugin {
   readonly name = PLUGIN_NAME;
@@ -36,12 +36,12 @@ export class ContentLibraryPlugin implements Plugin {
 }
 
 /** The sample library shipped with bootmedia, used when the spec says `embedded`. */
-export const EMBEDDED_LIBRARY = packagePath("fixtures", "content");
+const EMBEDDED_LIBRARY = packagePath("fixtures", "content");
 
 /** The library folder of a file location `<root>/packages/<id>/files/<path>`. */
 const libraryOf = (location: string, id: string, path: string) => location.slice(0, location.length - join("packages", id, "files", path).length);
 
-export function libraryRoot(value: string, specDir: string): string {
+function libraryRoot(value: string, specDir: string): string {
   return value === "embedded" ? EMBEDDED_LIBRARY : resolve(specDir, value);
 }
 
@@ -54,7 +54,7 @@ async function assertLibrary(root: string): Promise<void> {
   throw new BootmediaError("BM2001", `no content library at ${root} (expected a "packages" folder)`, { where: root });
 }
 
-export async function readPackage(root: string, id: string): Promise<ContentPackage> {
+async function readPackage(root: string, id: string): Promise<ContentPackage> {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) throw new BootmediaError("BM2002", `invalid package id "${id}"`);
   const file = join(root, "packages", id, "package.json");
   let json: unknown;

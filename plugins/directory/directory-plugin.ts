@@ -10,7 +10,7 @@ import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { MediaWriter, WriteContext } from "../../core/write.ts";
 import "../../core/codes.ts";
 
-export const PLUGIN_NAME = "DirectoryWriterPlugin";
+const PLUGIN_NAME = "DirectoryWriterPlugin";
 
 export class DirectoryWriterPlugin implements Plugin {
   readonly name = PLUGIN_NAME;
@@ -19,7 +19,7 @@ export class DirectoryWriterPlugin implements Plugin {
   }
 }
 
-export const directoryWriter: MediaWriter = {
+const directoryWriter: MediaWriter = {
   outputs: (layout, target) => (layout.volumes.length === 1 ? [target.output] : layout.volumes.map((v) => `${target.output}-${v.index}`)),
   async write(ctx: WriteContext) {
     const outputs = directoryWriter.outputs(ctx.layout, ctx.target);

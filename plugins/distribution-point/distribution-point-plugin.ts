@@ -20,7 +20,7 @@ import "./codes.ts";
 import { CONTENT_LIBRARY } from "./spec.ts";
 
 export const PLUGIN_NAME = "DistributionPointPlugin";
-export const ORIGIN_KIND = "distribution-point";
+const ORIGIN_KIND = "distribution-point";
 
 export interface DistributionPointOptions {
   /** Overrides of the retry policy (tests use short timeouts and backoffs). */

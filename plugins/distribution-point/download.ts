@@ -12,7 +12,7 @@ import { dpError } from "./errors.ts";
 import type { DpClient } from "./http-client.ts";
 import "./codes.ts";
 
-export interface DownloadRequest {
+interface DownloadRequest {
   subject: Subject;
   /** The file's URL on a given DP base. */
   urlOn: (dp: string) => string;

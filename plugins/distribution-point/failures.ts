@@ -34,7 +34,7 @@ const TLS_CODES = new Set([
   "UNABLE_TO_GET_ISSUER_CERT", "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "CERT_UNTRUSTED", "ERR_TLS_CERT_ALTNAME_INVALID", "CERT_SIGNATURE_FAILURE",
 ]);
 
-export function isTlsError(e: unknown): boolean {
+function isTlsError(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException | undefined)?.code ?? "";
   return TLS_CODES.has(code) || code.startsWith("ERR_SSL_") || /SSL routines|certificate/i.test((e as Error | undefined)?.message ?? "");
 }

@@ -17,7 +17,7 @@ export interface RetryPolicy {
   idleTimeoutMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { tries: 4, backoffMs: 500, idleTimeoutMs: 30_000 };
+const DEFAULT_RETRY: RetryPolicy = { tries: 4, backoffMs: 500, idleTimeoutMs: 30_000 };
 
 export interface ClientOptions {
   /** Extra request headers (Authorization); values must be registered with the redactor. */

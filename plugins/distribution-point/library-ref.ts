@@ -37,7 +37,7 @@ export function distributionPointsOf(library: ContentLibrarySpec): DistributionP
 }
 
 /** Normalises a DP URL to a base ending in "/" and refuses credentials in it (they would reach logs). */
-export function baseUrl(raw: string): string {
+function baseUrl(raw: string): string {
   let url: URL;
   try {
     url = new URL(raw);

@@ -21,7 +21,7 @@ export interface Intercepted {
 }
 export type Intercept = (req: IncomingMessage, rel: string) => Intercepted | undefined;
 
-export interface ServeOptions {
+interface ServeOptions {
   root: string;
   /** Loopback by default: a lab server is never exposed by accident. */
   host?: string;
@@ -40,7 +40,7 @@ export interface LibraryServer {
   close(): Promise<void>;
 }
 
-export type ByteRange = { start: number; end: number };
+type ByteRange = { start: number; end: number };
 
 /** Parses `Range: bytes=a-b | a- | -n` against a size; undefined = serve the whole file. */
 export function parseRange(header: string | undefined, size: number): ByteRange | "unsatisfiable" | undefined {
@@ -57,7 +57,7 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 }
 
 /** Maps a URL path to a file under root, or undefined when it would leave root. */
-export async function resolveLibraryPath(root: string, urlPath: string): Promise<string | undefined> {
+async function resolveLibraryPath(root: string, urlPath: string): Promise<string | undefined> {
   let segments: string[];
   try {
     segments = decodeURIComponent(urlPath).split("/").slice(1);
@@ -74,7 +74,7 @@ export async function resolveLibraryPath(root: string, urlPath: string): Promise
   }
 }
 
-export function createLibraryHandler(opts: Pick<ServeOptions, "root" | "intercept" | "log">) {
+function createLibraryHandler(opts: Pick<ServeOptions, "root" | "intercept" | "log">) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const urlPath = new URL(req.url ?? "/", "http://x").pathname;
     const done = (status: number, bytes = 0) => opts.log?.(`${req.method} ${urlPath} ${status} ${bytes}`);

@@ -10,7 +10,7 @@ import { BOOT_EMULATIONS, type BootEmulation, type IsoAppendedPartition, type Is
 
 /** MBR patches the system-area code can want; "auto" picks isohybrid for ISOLINUX's isolinux.bin, else grub2. */
 export const SYSTEM_AREA_PATCHES = ["auto", "grub2", "isohybrid", "none"] as const;
-export type SystemAreaPatch = (typeof SYSTEM_AREA_PATCHES)[number];
+type SystemAreaPatch = (typeof SYSTEM_AREA_PATCHES)[number];
 
 /** ISOLINUX's isolinux.bin marks itself hybrid-capable with one of these words at byte 0x40 (syslinux isohybrid; 0x7078c0fb since SYSLINUX 4). */
 const ISOLINUX_HYBRID_SIGNATURE = { offset: 0x40, values: [0x7078a0fb, 0x7078c0fb] } as const;

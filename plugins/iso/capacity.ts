@@ -5,9 +5,9 @@
  */
 import type { CAPACITIES } from "./spec.ts";
 
-export const SECTOR = 2048;
+const SECTOR = 2048;
 
-export const CAPACITY_BYTES = {
+const CAPACITY_BYTES = {
   cd650: 333_000 * SECTOR,
   cd700: 360_000 * SECTOR,
   dvd: 2_295_104 * SECTOR,

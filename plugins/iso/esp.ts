@@ -8,7 +8,7 @@ import type { LayoutFile, Volume } from "../../core/types.ts";
 import { scratchPath } from "../../core/scratch.ts";
 
 export const ESP_PATH = "boot/efi.img";
-export const ESP_LABEL = "EFIBOOT";
+const ESP_LABEL = "EFIBOOT";
 
 /** The UEFI boot files of a volume, as FAT entries at the same paths. */
 export function espFiles(volume: Volume): LayoutFile[] {

@@ -15,7 +15,7 @@ import type { BootEmulation, IsoAppendedPartition, IsoBootEntry, IsoHybridOption
 
 const DISK_SECTOR = 512;
 
-export interface ReplayedBoot {
+interface ReplayedBoot {
   volumeId: string;
   entries: IsoBootEntry[];
   appendPartitions: IsoAppendedPartition[];

@@ -85,7 +85,7 @@ async function bootOptionsOf(dir: string, flags: IsoImageFlags, entries: TreeEnt
   };
 }
 
-export async function imageIso(dir: string, flags: IsoImageFlags) {
+async function imageIso(dir: string, flags: IsoImageFlags) {
   const out = flags.output;
   OutputTransaction.assertWritable([out], flags.force === true);
   const listed = await timed("listing", () => treeFromDir(dir));

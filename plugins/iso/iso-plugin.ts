@@ -20,14 +20,13 @@ import "./codes.ts";
 import { ISO_TARGET } from "./spec.ts";
 import { volumeIdOf } from "./volume-id.ts";
 
-export const PLUGIN_NAME = "IsoPlugin";
+const PLUGIN_NAME = "IsoPlugin";
 /** Paths that must be on volume 1 for the media to boot. */
 const BOOT_PREFIXES = ["boot/", "EFI/", "bootmedia/"];
 
 // ECMA-119 d-characters, at most 32 (volume N of a set ends in _N); in its own file so `bootmedia image iso` loads it without the plugin (and zod).
-export { volumeIdOf } from "./volume-id.ts";
 
-export function isoOutputs(layout: MediaLayout, target: Target): string[] {
+function isoOutputs(layout: MediaLayout, target: Target): string[] {
   if (layout.volumes.length === 1) return [target.output];
   const ext = extname(target.output) || ".iso";
   const base = basename(target.output, ext);
@@ -113,7 +112,7 @@ async function hybridMbrCode(ctx: WriteContext, volume: Volume): Promise<Uint8Ar
   return src.kind === "bytes" ? src.data : readFile(src.path);
 }
 
-export const isoWriter: MediaWriter = {
+const isoWriter: MediaWriter = {
   outputs: isoOutputs,
   async write(ctx) {
     const outputs = isoOutputs(ctx.layout, ctx.target);

@@ -3,7 +3,6 @@ import { z } from "zod";
 import { defineTargetType } from "../../core/spec-schema.ts";
 
 export const CAPACITIES = ["cd650", "cd700", "dvd", "dvd-dl", "bd25", "unlimited"] as const;
-export type Capacity = (typeof CAPACITIES)[number];
 
 export const ISO_TARGET = defineTargetType("iso", { description: "a CD/DVD set of .iso files", writes: "file" }, {
   capacity: z

@@ -12,24 +12,24 @@ const SECTOR = 2048;
 /** Room kept per volume for ISO metadata: descriptors, path tables, directories, padding. */
 export const VOLUME_OVERHEAD = 2 * 1024 * 1024;
 /** Room per entry for its directory records (ISO, Joliet, Rock Ridge). */
-export const ENTRY_OVERHEAD = 768;
+const ENTRY_OVERHEAD = 768;
 
-export const sectorsOf = (bytes: number) => Math.ceil(bytes / SECTOR) * SECTOR;
+const sectorsOf = (bytes: number) => Math.ceil(bytes / SECTOR) * SECTOR;
 export const entryCost = (e: LayoutEntry) => (e.type === "file" ? sectorsOf(e.size) : 0) + ENTRY_OVERHEAD;
 
-export interface SplitPart {
+interface SplitPart {
   volume: number;
   path: string;
   offset: number;
   size: number;
 }
-export interface SplitFile {
+interface SplitFile {
   path: string;
   size: number;
   sha256?: string;
   parts: SplitPart[];
 }
-export interface SplitResult {
+interface SplitResult {
   volumes: Array<{ index: number; entries: LayoutEntry[] }>;
   split: SplitFile[];
 }

@@ -17,7 +17,7 @@ import "./codes.ts";
 import { MANAGEMENT_POINTS, UNATTENDED, UNKNOWN_COMPUTERS, USER_DEVICE_AFFINITY, VARIABLES } from "./spec.ts";
 import { PASSWORD } from "../../core/media-password.ts";
 
-export const PLUGIN_NAME = "MediaConfigPlugin";
+const PLUGIN_NAME = "MediaConfigPlugin";
 
 /** The task-sequence variable the user-device-affinity setting becomes. */
 export const UDA_VARIABLE = { name: "SMSTSAssignUsersMode", value: { auto: "Auto", pending: "Pending", none: "Disabled" } } as const;

@@ -12,7 +12,7 @@ import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { LayoutFile, MediaLayout } from "../../core/types.ts";
 import { MANIFEST_PATH, type MediaManifest, type MediaManifestFile } from "./manifest.ts";
 
-export const PLUGIN_NAME = "MediaManifestPlugin";
+const PLUGIN_NAME = "MediaManifestPlugin";
 
 export class MediaManifestPlugin implements Plugin {
   readonly name = PLUGIN_NAME;

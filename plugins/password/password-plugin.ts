@@ -12,7 +12,7 @@ import { deriveMediaSalt } from "../../core/media-salt.ts";
 import { PASSWORD, resolveMediaPassword } from "../../core/media-password.ts";
 import "./codes.ts";
 
-export const PLUGIN_NAME = "PasswordPlugin";
+const PLUGIN_NAME = "PasswordPlugin";
 export const VERIFIER_FILE = "bootmedia/password.sha512crypt";
 /** ~0.35 s for busybox on a 2020s x86-64 core; see README for measurements. */
 export const VERIFIER_ROUNDS = 500_000;

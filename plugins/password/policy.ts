@@ -6,7 +6,7 @@
 export const PASSWORD_POLICY = { MIN_LENGTH: 12, MIN_CLASSES: 3 } as const;
 
 export const CHARACTER_CLASSES = ["lower", "upper", "digit", "symbol"] as const;
-export type CharacterClass = (typeof CHARACTER_CLASSES)[number];
+type CharacterClass = (typeof CHARACTER_CLASSES)[number];
 
 const CLASS_TEST = {
   lower: (c: string) => /\p{Ll}/u.test(c),

@@ -43,7 +43,7 @@ function repeatTo(digest: Buffer, length: number): Buffer {
   return out;
 }
 
-export function encodeCrypt64(bytes: Buffer): string {
+function encodeCrypt64(bytes: Buffer): string {
   const a = SHA512_CRYPT.ALPHABET;
   let out = "";
   const put = (b2: number, b1: number, b0: number, n: number) => {

@@ -13,7 +13,7 @@ import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import "../../core/codes.ts";
 import { PRESTART } from "./spec.ts";
 
-export const PLUGIN_NAME = "PrestartPlugin";
+const PLUGIN_NAME = "PrestartPlugin";
 export const PRESTART_DIR = "bootmedia/prestart";
 const PACKAGE_ID = "prestart-files";
 const ORIGIN_KIND = "local-file";

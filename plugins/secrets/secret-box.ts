@@ -33,8 +33,8 @@ export const SECRETS_FILE = {
 export const SECRETS_HEADER_SIZE = SECRETS_FILE.body.offset;
 export const SECRETS_TAG_SIZE = 32;
 export const SECRETS_MAGIC = "BMSECRT1";
-export const SECRETS_VERSION = 1;
-export const KDF_IDS = { scrypt: 1 } as const;
+const SECRETS_VERSION = 1;
+const KDF_IDS = { scrypt: 1 } as const;
 
 /** scrypt N = 2^17, r = 8, p = 1: 128 MiB and ~0.4-0.8 s per guess (README has the figures). */
 export const DEFAULT_KDF = { log2N: 17, r: 8, p: 1 } as const;

@@ -17,14 +17,14 @@ import { deriveMediaSalt } from "../../core/media-salt.ts";
 import { DEFAULT_KDF, sealSecrets, SECRETS_FILE, SECRETS_MAGIC, type KdfParams } from "./secret-box.ts";
 import "./codes.ts";
 import { VARIABLES } from "../media-config/index.ts";
-import { getSecretsHooks, type SecretEntries, type SecretsHooks } from "./hooks.ts";
+import { getSecretsHooks, type SecretsHooks } from "./hooks.ts";
 
-export const PLUGIN_NAME = "SecretsPlugin";
+const PLUGIN_NAME = "SecretsPlugin";
 export const SECRETS_PATH = "bootmedia/secrets.enc";
 /** Secret variable NAME is `BM_VAR_NAME` in the decrypted secrets.env. */
-export const SECRET_VARIABLE_PREFIX = "BM_VAR_";
+const SECRET_VARIABLE_PREFIX = "BM_VAR_";
 /** Decrypted secrets.env lists the secret variables' names here (space-separated). */
-export const SECRET_VARIABLE_LIST = "BM_SECRET_VARIABLES";
+const SECRET_VARIABLE_LIST = "BM_SECRET_VARIABLES";
 
 
 type SecretVariable = { value: SecretRef; secret: true };

@@ -19,7 +19,7 @@ export const DEBIAN_CHAIN_FILES = {
   shimUnsigned: { path: "/usr/lib/shim/shimx64.efi", pkg: "shim-unsigned" },
   grubSigned: { path: "/usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed", pkg: "grub-efi-amd64-signed" },
 } as const;
-export type ChainFile = keyof typeof DEBIAN_CHAIN_FILES;
+type ChainFile = keyof typeof DEBIAN_CHAIN_FILES;
 
 /** Where shim looks for its loader (shim's DEFAULT_LOADER), beside itself. */
 export const SHIM_LOADER_PATH = "EFI/BOOT/grubx64.efi";

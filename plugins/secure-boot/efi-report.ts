@@ -13,7 +13,7 @@ import { LATEST_SBAT_LEVEL, SBAT_LEVELS_SOURCE } from "./sbat-levels.ts";
 import { SHIM_LOADER_PATH, shimVendorSubject } from "./debian-chain.ts";
 import { kernelSigners, type KernelTrust } from "./kernel-trust.ts";
 
-export interface EfiBinary {
+interface EfiBinary {
   /** Media path; inside the El Torito EFI image: `<eltorito-efi@LBA>/EFI/BOOT/BOOTX64.EFI`. */
   path: string;
   machine?: string;
@@ -26,10 +26,10 @@ export interface EfiBinary {
   error?: string;
 }
 
-export type ChainKind = "none" | "unsigned" | "signed" | "own-key";
+type ChainKind = "none" | "unsigned" | "signed" | "own-key";
 
 /** A kernel the media configuration names, with its signers (a Linux EFI-stub kernel is a PE image). */
-export interface KernelReport {
+interface KernelReport {
   path: string;
   arch: string;
   signers: string[];
@@ -38,7 +38,7 @@ export interface KernelReport {
   error?: string;
 }
 
-export interface SecureBootReport {
+interface SecureBootReport {
   binaries: EfiBinary[];
   /** Per removable-media boot file (BOOTX64.EFI, BOOTIA32.EFI): the chain it starts. */
   chains: Array<{ path: string; chain: ChainKind; detail: string }>;

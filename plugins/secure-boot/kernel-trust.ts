@@ -14,7 +14,7 @@ export interface KernelTrust {
   certificateSha256?: string;
 }
 
-export interface KernelSigners {
+interface KernelSigners {
   trusted: boolean;
   signers: string[];
 }

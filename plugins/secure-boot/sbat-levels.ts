@@ -12,7 +12,7 @@ import type { SbatLevel } from "../../formats/pe/index.ts";
 
 export const SBAT_LEVELS_SOURCE = "rhboot/shim SbatLevel_Variable.txt @72fd4b70 (2026-07-27)";
 
-export const SBAT_LEVELS: readonly SbatLevel[] = [
+const SBAT_LEVELS: readonly SbatLevel[] = [
   { date: "2022052400", minimum: { shim: 2, grub: 2 } },
   { date: "2023012900", minimum: { shim: 2, grub: 3, "grub.debian": 4 } },
   { date: "2024010900", minimum: { shim: 4, grub: 3, "grub.debian": 4 } },

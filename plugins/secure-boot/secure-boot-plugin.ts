@@ -18,15 +18,15 @@ import { loadSigner, type Signer } from "./signing-key.ts";
 import { SECURE_BOOT } from "./spec.ts";
 import { resolveTrust } from "./trust.ts";
 
-export const PLUGIN_NAME = "SecureBootPlugin";
+const PLUGIN_NAME = "SecureBootPlugin";
 
 /** bootmedia's own GRUB build, unsigned. */
-export const UNSIGNED_CHAIN: MediaChain = { chain: "unsigned", kernelSigned: false };
+const UNSIGNED_CHAIN: MediaChain = { chain: "unsigned", kernelSigned: false };
 
-export const chainOf = (media: ResolvedMedia): SbChain => SECURE_BOOT.of(media.spec)?.chain ?? "unsigned";
+const chainOf = (media: ResolvedMedia): SbChain => SECURE_BOOT.of(media.spec)?.chain ?? "unsigned";
 
 /** The Secure Boot machines of the spec, each with where it stands in the spec. */
-export function secureBootMachines(media: ResolvedMedia) {
+function secureBootMachines(media: ResolvedMedia) {
   return media.spec.machines.flatMap((m, i) => (m.secureBoot && m.firmware === "uefi" ? [{ m, where: `machines[${i}] (${m.arch}-${m.firmware}, Secure Boot)` }] : []));
 }
 

@@ -14,7 +14,7 @@ import type { SecretRef } from "../../core/spec-schema.ts";
 import { certificateSha256 } from "./trust.ts";
 import "./codes.ts";
 
-export interface SigningSettings {
+interface SigningSettings {
   key: SecretRef;
   certificate: string;
   password?: SecretRef | undefined;

@@ -14,7 +14,7 @@ import "./codes.ts";
 
 const CHUNK = 4 * 1024 * 1024;
 
-export interface DeviceWriteOptions {
+interface DeviceWriteOptions {
   /** Skip the prompt (scripts). */
   yes: boolean;
   /** How to learn about the device (tests inject recorded lsblk output). */

@@ -24,7 +24,7 @@ export interface LsblkDevice {
   children?: LsblkDevice[];
 }
 
-export const LSBLK_COLUMNS = "NAME,PATH,SIZE,TYPE,RM,HOTPLUG,TRAN,MOUNTPOINTS,MODEL,SERIAL,RO,PKNAME";
+const LSBLK_COLUMNS = "NAME,PATH,SIZE,TYPE,RM,HOTPLUG,TRAN,MOUNTPOINTS,MODEL,SERIAL,RO,PKNAME";
 /** Mount points that mean "this drive runs the system". */
 const SYSTEM_MOUNTS = ["/", "/boot", "/boot/efi", "/usr", "/var", "[SWAP]"];
 
@@ -43,7 +43,7 @@ export async function probeDevice(path: string): Promise<LsblkDevice> {
   return { ...dev, rm: dev.rm || sysRemovable };
 }
 
-export function isRemovable(dev: LsblkDevice): boolean {
+function isRemovable(dev: LsblkDevice): boolean {
   return dev.rm || dev.tran === "usb" || dev.hotplug === true;
 }
 

@@ -18,7 +18,7 @@ interface FatImageFlags {
 }
 import "../../core/codes.ts";
 
-export async function imageFat(dir: string, flags: FatImageFlags) {
+async function imageFat(dir: string, flags: FatImageFlags) {
   const out = flags.output;
   if (!out) throw new BootmediaError("BM1009", "image fat needs -o FILE");
   OutputTransaction.assertWritable([out], flags.force === true);

@@ -16,10 +16,10 @@ import { checkDevice, probeDevice } from "./device.ts";
 import { scratchDir } from "../../core/scratch.ts";
 import { USB_TARGET } from "./spec.ts";
 
-export const PLUGIN_NAME = "UsbPlugin";
+const PLUGIN_NAME = "UsbPlugin";
 
 /** A FAT label: 11 characters of A-Z 0-9 _ - (Microsoft FAT spec, BS_VolLab). */
-export function fatLabel(name: string): string {
+function fatLabel(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9_-]/g, "_").slice(0, 11);
 }
 
@@ -65,7 +65,7 @@ function biosBoot(ctx: WriteContext, volume: Volume): { bootImg: string; coreImg
   return { bootImg: pathOf(mbr.path), coreImg: pathOf(core.path) };
 }
 
-export const usbWriter: MediaWriter = {
+const usbWriter: MediaWriter = {
   // A drive is no output file: it is confirmed and verified instead (target.outputs is empty).
   outputs: (_layout, target) => [...target.outputs],
   async write(ctx) {

@@ -8,14 +8,14 @@
 import { selectShard } from "../matrix.ts";
 import type { TestbedReport } from "../report-model.ts";
 
-export interface CaseEstimate {
+interface CaseEstimate {
   id: string;
   ms: number;
   /** This case's own time, its profile's mean, or the whole run's mean. */
   from: "case" | "profile" | "run";
 }
 
-export interface FarmPrediction {
+interface FarmPrediction {
   shards: number;
   atOnce: number;
   concurrency: number;
@@ -28,7 +28,7 @@ export interface FarmPrediction {
 }
 
 /** Per-shard cost beyond its cases: the engine starting it, bootmedia starting and checking (bench:farm measures it). */
-export const SHARD_OVERHEAD_MS = 3000;
+const SHARD_OVERHEAD_MS = 3000;
 
 const profileOf = (id: string) => id.slice(0, id.indexOf("."));
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

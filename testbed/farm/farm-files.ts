@@ -15,7 +15,7 @@ import { renderGitlab } from "./farm-gitlab.ts";
 import { renderKubernetes } from "./farm-kubernetes.ts";
 import "../codes.ts";
 
-export const FARM_RENDERERS = {
+const FARM_RENDERERS = {
   slurm: renderSlurm,
   github: renderGithub,
   gitlab: renderGitlab,

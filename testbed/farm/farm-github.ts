@@ -7,7 +7,7 @@
 import { stringify } from "yaml";
 import { mergeCommand, shardCommand, type FarmFile, type FarmPlan } from "./farm-plan.ts";
 
-export const GITHUB_WORKFLOW = "bootmedia-farm.yml";
+const GITHUB_WORKFLOW = "bootmedia-farm.yml";
 
 const SHARD = "${{ matrix.shard }}";
 

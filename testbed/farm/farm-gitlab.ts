@@ -7,7 +7,7 @@
 import { stringify } from "yaml";
 import { mergeCommand, shardCommand, type FarmFile, type FarmPlan } from "./farm-plan.ts";
 
-export const GITLAB_FILE = "bootmedia-farm.gitlab-ci.yml";
+const GITLAB_FILE = "bootmedia-farm.gitlab-ci.yml";
 
 export function renderGitlab(plan: FarmPlan): FarmFile[] {
   const image = plan.image ?? "node:20-bookworm";

@@ -9,10 +9,10 @@
 import { stringify } from "yaml";
 import { mergeCommand, shardCommand, shellWithVariable, type FarmFile, type FarmPlan } from "./farm-plan.ts";
 
-export const KUBERNETES_FILES = { shards: "shards.yaml", merge: "merge.yaml", submit: "submit.sh" } as const;
+const KUBERNETES_FILES = { shards: "shards.yaml", merge: "merge.yaml", submit: "submit.sh" } as const;
 const VOLUME = "bootmedia-farm";
 /** The extended resource KubeVirt's device plugin offers for /dev/kvm. */
-export const KVM_RESOURCE = "devices.kubevirt.io/kvm";
+const KVM_RESOURCE = "devices.kubevirt.io/kvm";
 
 export function renderKubernetes(plan: FarmPlan): FarmFile[] {
   const run = plan.runDir;

@@ -10,14 +10,14 @@ import { PROFILE_IDS, type MediaKind } from "../profiles.ts";
 import { machineMemoryMiB, type MemoryOption } from "../memory.ts";
 import { describeMedia, isSpecFile } from "../media-from-inputs.ts";
 
-export interface FarmMatrix {
+interface FarmMatrix {
   ids: string[];
   /** The most memory any case's machine gets (MiB). */
   memoryMiB: number;
   buildsMedia: boolean;
 }
 
-export interface FarmMatrixOptions {
+interface FarmMatrixOptions {
   kinds: readonly MediaKind[];
   profiles?: readonly string[];
   nics?: readonly string[];

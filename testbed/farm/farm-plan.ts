@@ -10,7 +10,7 @@ export const FARM_ENGINES = ["slurm", "github", "gitlab", "kubernetes"] as const
 export type FarmEngine = (typeof FARM_ENGINES)[number];
 
 /** The most shards each engine takes: a GitHub matrix holds 256 jobs, GitLab's `parallel` 200. */
-export const MAX_SHARDS = { slurm: 1000, github: 256, gitlab: 200, kubernetes: 1000 } as const satisfies Record<FarmEngine, number>;
+const MAX_SHARDS = { slurm: 1000, github: 256, gitlab: 200, kubernetes: 1000 } as const satisfies Record<FarmEngine, number>;
 
 /** QEMU under TCG runs a machine's one vCPU on one host thread: one core per case running. */
 const CORES_PER_CASE = 1;

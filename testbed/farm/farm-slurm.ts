@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { mergeCommand, shardCommand, shellQuote, shellWithVariable, type FarmFile, type FarmPlan } from "./farm-plan.ts";
 
-export const SLURM_FILES = { shards: "shards.sbatch", merge: "merge.sbatch", submit: "submit.sh", logs: "logs", shardDirs: "shards", report: "report" } as const;
+const SLURM_FILES = { shards: "shards.sbatch", merge: "merge.sbatch", submit: "submit.sh", logs: "logs", shardDirs: "shards", report: "report" } as const;
 
 export function renderSlurm(plan: FarmPlan): FarmFile[] {
   const run = plan.runDir;

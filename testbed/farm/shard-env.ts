@@ -11,10 +11,10 @@ import { parseShard, type Shard } from "../matrix.ts";
 import "../codes.ts";
 
 /** Where a shard came from, in the order they are asked (the innermost engine first). */
-export const SHARD_SOURCES = ["slurm", "kubernetes", "ci"] as const;
-export type ShardSource = (typeof SHARD_SOURCES)[number];
+const SHARD_SOURCES = ["slurm", "kubernetes", "ci"] as const;
+type ShardSource = (typeof SHARD_SOURCES)[number];
 
-export interface EnvironmentShard extends Shard {
+interface EnvironmentShard extends Shard {
   source: ShardSource;
   /** The variables it was read from, for messages and the report. */
   from: string;
@@ -23,7 +23,7 @@ export interface EnvironmentShard extends Shard {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Parses `auto` or `auto/N`; undefined when `text` is not one of them. */
-export function parseAutoShard(text: string): { count?: number } | undefined {
+function parseAutoShard(text: string): { count?: number } | undefined {
   const m = /^auto(?:\/(\d+))?$/.exec(text.trim());
   if (!m) return undefined;
   return m[1] === undefined ? {} : { count: Number(m[1]) };

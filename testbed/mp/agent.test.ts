@@ -5,7 +5,6 @@
  * expectMpOutcome.
  */
 import { execa } from "execa";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectMpOutcome, type MpClientFacts, type MpMediaSettings } from "./expect.ts";
 import { MP_AGENT_SCRIPT } from "../../plugins/boot-image/agent-files.ts";

@@ -10,7 +10,7 @@ import type { CertRejection } from "./protocol.ts";
 /** RFC 5280 §4.2.1.12 id-kp-clientAuth. */
 const CLIENT_AUTH_EKU = "1.3.6.1.5.5.7.3.2";
 
-export interface SignedRequest {
+interface SignedRequest {
   body: Buffer;
   /** base64 DER ECDSA signature, as `openssl dgst -sha256 -sign key.pem | base64 -w0` prints it. */
   signature?: string;

@@ -28,20 +28,20 @@ export interface AgentCredentials {
   tls?: { certPem: string; ca?: string };
 }
 
-export interface AgentClient {
+interface AgentClient {
   mac: string;
   uuid?: string;
   ip?: string;
 }
 
-export interface Contact {
+interface Contact {
   url: string;
   status: number | null;
   answer: MpAnswer | null;
   error?: string;
 }
 
-export interface WalkResult {
+interface WalkResult {
   contacts: Contact[];
   /** The contact that decided, or null when no MP answered. */
   final: Contact | null;

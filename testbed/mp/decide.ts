@@ -6,7 +6,7 @@
 import { findBoundaryMp, findComputer, findDeployment, type Site } from "./site.ts";
 import { UDA_VARIABLE, type MpAnswer, type PolicyRequest } from "./protocol.ts";
 
-export interface MpIdentity {
+interface MpIdentity {
   /** This MP's name in the site database. */
   name: string;
   /** URL of another MP as the client must use it (the guest's view: http://10.0.2.101). */

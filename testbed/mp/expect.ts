@@ -19,7 +19,7 @@ export interface MpMediaSettings {
 }
 
 /** Which MP of the site answers at which URL (the guest's view), and which issuers HTTPS MPs trust. */
-export interface MpNetwork {
+interface MpNetwork {
   mps: Array<{ name: string; url: string }>;
   /** Issuer DNs (as media.json `certificate.issuer` writes them) whose client certificates HTTPS MPs accept. */
   pkiIssuers?: string[];

@@ -23,6 +23,7 @@ export const GUEST_NETWORK = {
 /** The per-connection helper: connects its stdio to the MP's loopback port. */
 export const GUESTFWD_HELPER = programName("/bin/busybox");
 
+/** @public reachable from the package's API types. */
 export interface RunningMpRef {
   name: string;
   /** The simulator's host URL (http://127.0.0.1:PORT or https://…). */

@@ -81,7 +81,7 @@ export const CERT_REJECTIONS = [
 export type CertRejection = (typeof CERT_REJECTIONS)[number];
 
 /** Why a request was malformed (`bad-request` answers). */
-export const BAD_REQUESTS = ["malformed", "stale-timestamp", "replayed-nonce", "too-large"] as const;
+const BAD_REQUESTS = ["malformed", "stale-timestamp", "replayed-nonce", "too-large"] as const;
 export type BadRequestWhy = (typeof BAD_REQUESTS)[number];
 
 export interface PolicyAnswer {

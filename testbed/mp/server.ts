@@ -30,6 +30,7 @@ export interface MpTls {
   ca: string;
 }
 
+/** @public reachable from the package's API types. */
 export interface StartMpOptions {
   site: Site | SiteInput;
   /** This MP's name in the site database. */

@@ -54,6 +54,7 @@ export function parseSite(input: unknown, where?: string): Site {
   return r.data;
 }
 
+/** @public reachable from the package's API types. */
 export type Computer = Site["computers"][number];
 
 /** A known computer by MAC or SMBIOS UUID. */

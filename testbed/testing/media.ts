@@ -13,7 +13,7 @@ import type { Arch } from "../../core/compat.ts";
 const EFI_FILES = { x86: ["bootia32.efi", "boot.efi"], x64: ["bootx64.efi"] } as const;
 const ISO_BLOCK = 2048;
 
-export const GRUB_CFG = String.raw`serial --unit=0 --speed=115200
+const GRUB_CFG = String.raw`serial --unit=0 --speed=115200
 terminal_input serial console
 terminal_output serial console
 set timeout=0

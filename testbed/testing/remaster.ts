@@ -21,7 +21,7 @@ import { screenTextOf } from "../vga-text.ts";
  * "No bootable device", OVMF's shell or, when OVMF's shell fails to start, its "No bootable
  * option"); or neither before the timeout.
  */
-export const OUTCOMES = ["booted", "nothing-bootable", "timeout"] as const;
+const OUTCOMES = ["booted", "nothing-bootable", "timeout"] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export const MACHINES = [
@@ -139,14 +139,14 @@ export async function extractIso(iso: string, dir: string): Promise<void> {
 }
 
 /** Classifies OCR'd screen text. */
-export function outcomeOf(text: string, booted: RegExp): Outcome | undefined {
+function outcomeOf(text: string, booted: RegExp): Outcome | undefined {
   if (booted.test(text)) return "booted";
   if (/Shell>|Mapping table|UEFI Interactive Shell|No bootable option or device/.test(text)) return "nothing-bootable";
   if (/No bootable device|Boot failed: could not read|Boot failed: not a bootable/.test(text)) return "nothing-bootable";
   return undefined;
 }
 
-export interface ScreenRun {
+interface ScreenRun {
   outcome: Outcome;
   seconds: number;
   /** The last screen (PNG), what was read on it, and how: the VGA text buffer or OCR. */

@@ -58,7 +58,7 @@ export async function fixture(): Promise<Fixture> {
 }
 
 /** Every path under `dir` with its type, size and mtime (the cache and failed-build logs aside). */
-export function snapshot(dir: string): Map<string, string> {
+function snapshot(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (rel: string) => {
     for (const name of readdirSync(join(dir, rel))) {

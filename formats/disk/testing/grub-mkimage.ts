@@ -7,18 +7,18 @@ import { execa } from "execa";
 import { BootmediaError } from "../../../base/errors.ts";
 import "../codes.ts";
 
-export const GRUB_PLATFORMS = ["i386-pc", "x86_64-efi", "i386-efi"] as const;
-export type GrubPlatform = (typeof GRUB_PLATFORMS)[number];
+const GRUB_PLATFORMS = ["i386-pc", "x86_64-efi", "i386-efi"] as const;
+type GrubPlatform = (typeof GRUB_PLATFORMS)[number];
 
 /** Modules a stick needs to find its partition, read FAT and run grub.cfg with a serial console. */
-export const GRUB_BASE_MODULES = ["part_msdos", "part_gpt", "fat", "normal", "configfile", "search", "search_fs_file", "serial", "terminal", "echo", "test", "linux"] as const;
+const GRUB_BASE_MODULES = ["part_msdos", "part_gpt", "fat", "normal", "configfile", "search", "search_fs_file", "serial", "terminal", "echo", "test", "linux"] as const;
 const PLATFORM_MODULES: Record<GrubPlatform, readonly string[]> = {
   "i386-pc": ["biosdisk"],
   "x86_64-efi": [],
   "i386-efi": [],
 };
 
-export interface GrubImageOptions {
+interface GrubImageOptions {
   platform: GrubPlatform;
   out: string;
   /** GRUB's prefix, e.g. "/boot/grub" (the device defaults to the one GRUB booted from). */

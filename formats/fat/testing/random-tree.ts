@@ -15,13 +15,13 @@ const ALPHABETS = [
   "äöüßéèêñçøåÆŒ", "日本語テスト中文", "αβγδεζηθ", "абвгдежз",
 ];
 
-export interface RandomTreeOptions {
+interface RandomTreeOptions {
   /** Upper bound for a file's size (most files are far smaller). */
   maxFileBytes?: number;
   maxFiles?: number;
 }
 
-export interface RandomTree { entries: TreeEntry[]; root: string; fileCount: number; totalBytes: number }
+interface RandomTree { entries: TreeEntry[]; root: string; fileCount: number; totalBytes: number }
 
 function pick<T>(rnd: () => number, xs: readonly T[]): T { return xs[Math.floor(rnd() * xs.length)]; }
 

@@ -25,7 +25,7 @@ export interface RandomTreeOptions {
   deepChain?: number;
 }
 
-export interface GeneratedTree {
+interface GeneratedTree {
   entries: TreeEntry[];
   /** Expected bytes per media path. */
   contents: Map<string, Buffer>;
@@ -103,7 +103,7 @@ export async function generateTree(seed: number, opts: RandomTreeOptions): Promi
   return { entries, contents, dirs, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export function sha256(data: Uint8Array): string {
+function sha256(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
@@ -115,7 +115,7 @@ export async function extractWithXorriso(iso: string): Promise<{ dir: string; cl
 }
 
 /** Every path under `root` (relative, "/"-separated), folders with a trailing "/". */
-export async function listFolder(root: string, prefix = ""): Promise<string[]> {
+async function listFolder(root: string, prefix = ""): Promise<string[]> {
   const out: string[] = [];
   for (const d of await readdir(join(root, prefix), { withFileTypes: true })) {
     const rel = prefix ? `${prefix}/${d.name}` : d.name;

@@ -12,7 +12,7 @@ import { builtinPluginSet } from "../../builtin.ts";
 import { DistributionPointPlugin, PLUGIN_NAME, type DistributionPointOptions } from "../distribution-point-plugin.ts";
 import { SAMPLE_BOOT_IMAGE, SAMPLE_TASK_SEQUENCE } from "./library.ts";
 
-export interface HarnessBuild {
+interface HarnessBuild {
   result?: BuildResult;
   error?: unknown;
   warnings: string[];

@@ -5,9 +5,9 @@ import { bootmedia } from "../../../testing/cli.ts";
 
 export const PASSWORD = "Correct-Horse-Battery-9";
 export const DAY_MS = 86_400_000;
-export const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-export interface SampleOptions {
+interface SampleOptions {
   name?: string;
   kind?: "iso" | "usb" | "directory";
   variables?: Record<string, string>;

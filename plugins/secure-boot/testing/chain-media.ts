@@ -11,13 +11,13 @@ import { join } from "node:path";
 import { bootmedia, ROOT } from "../../../testing/cli.ts";
 import { SNAKEOIL, sbverifyWith } from "../../../formats/pe/testing/oracles.ts";
 
-export const REFERENCE_SPEC = join(ROOT, "fixtures/specs/reference.yaml");
+const REFERENCE_SPEC = join(ROOT, "fixtures/specs/reference.yaml");
 export { SNAKEOIL };
 /** A fixed build date: outputs comparable between builds. */
-export const BUILD_ENV = { SOURCE_DATE_EPOCH: "1764000000" };
+const BUILD_ENV = { SOURCE_DATE_EPOCH: "1764000000" };
 /** The env variables the own-key builds read the snakeoil key and its password from. */
-export const KEY_ENV = "BM_TEST_SB_KEY";
-export const PASSWORD_ENV = "BM_TEST_SB_PASSWORD";
+const KEY_ENV = "BM_TEST_SB_KEY";
+const PASSWORD_ENV = "BM_TEST_SB_PASSWORD";
 const MTOOLS_ENV = { MTOOLS_SKIP_CHECK: "1", LANG: "C.UTF-8", LC_ALL: "C.UTF-8" };
 
 /** `--secure-boot-chain own-key` with the snakeoil key (by env or file), certificate and password (by env). */

@@ -13,9 +13,9 @@ import { join } from "node:path";
 import type { SbChain } from "../../../core/secure-boot.ts";
 
 /** What the GRUB-only media report when Secure Boot accepted them: GRUB has no success exit under lockdown. */
-export const GRUB_LOCKDOWN_REASON = "grub-lockdown-no-exit";
+const GRUB_LOCKDOWN_REASON = "grub-lockdown-no-exit";
 
-export const DEBIAN_SIGNED_EFI = {
+const DEBIAN_SIGNED_EFI = {
   shim: "/usr/lib/shim/shimx64.efi.signed",
   /** The CD flavour: prefix /boot/grub, finds the media by /.disk/info. */
   grubCd: "/usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed",
@@ -27,7 +27,7 @@ export const DEBIAN_SIGNED_EFI = {
  * with a marker after "booted", which proves the firmware (and shim) accepted the chain.
  * The JSON goes in single quotes, "$lockdown" between them (GRUB joins adjacent quoted words).
  */
-export const SB_GRUB_CFG = String.raw`serial --unit=0 --speed=115200
+const SB_GRUB_CFG = String.raw`serial --unit=0 --speed=115200
 terminal_input serial console
 terminal_output serial console
 set timeout=0
@@ -44,7 +44,7 @@ outb 0xf4 0x31
 /** Modules embedded in the test GRUB: signed or locked down, it loads none from the media. */
 const GRUB_MODULES = ["normal", "configfile", "echo", "test", "cpuid", "iorw", "halt", "serial", "terminal", "iso9660", "part_gpt", "part_msdos", "fat", "search", "search_fs_file"];
 
-export interface SigningKey { key: string; cert: string; password?: string }
+interface SigningKey { key: string; cert: string; password?: string }
 
 /** An unencrypted copy of the key for sbsign, which asks a terminal for a password otherwise. */
 async function plainKey(k: SigningKey, dir: string): Promise<string> {

@@ -134,7 +134,7 @@ function field(line: string, key: string): string | undefined {
 const time = (s: string | undefined) => (s && s !== "Unknown" && s !== "None" ? new Date(s) : null);
 
 /** Every job (array tasks one by one) of `jobIds`, as scontrol reports them. */
-export async function showJobs(jobIds: readonly string[], env: Record<string, string>): Promise<SlurmJob[]> {
+async function showJobs(jobIds: readonly string[], env: Record<string, string>): Promise<SlurmJob[]> {
   const out: SlurmJob[] = [];
   for (const id of jobIds) {
     const r = await execa("scontrol", ["show", "job", "-o", id], { env });

@@ -79,7 +79,7 @@ export function makeTempDir(prefix: string): string {
 }
 
 /** A bin/ folder with only busybox applets and openssl, as the initramfs has; returns its path. */
-export function makeInitramfsPath(dir: string): string {
+function makeInitramfsPath(dir: string): string {
   const bin = join(dir, "bin");
   mkdirSync(bin);
   execFileSync("/bin/busybox", ["--install", "-s", bin]);
@@ -88,7 +88,7 @@ export function makeInitramfsPath(dir: string): string {
 }
 
 /** MP1 and MP2 on loopback, each knowing the other's URL for redirects. */
-export async function startMpPair(site: Site): Promise<[RunningMp, RunningMp]> {
+async function startMpPair(site: Site): Promise<[RunningMp, RunningMp]> {
   const mp1 = await startManagementPoint({ site, name: "MP1" });
   const mp2 = await startManagementPoint({ site, name: "MP2" });
   for (const mp of [mp1, mp2]) mp.peers.set("MP1", mp1.url).set("MP2", mp2.url);
