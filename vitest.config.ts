@@ -14,6 +14,17 @@ export default defineConfig({
     maxWorkers: 2,
     // The run ends with "N passed, N failed" and the skipped tests with their reasons;
     // CI also reads .ci/results.json (.ci/count.mjs; BOOTMEDIA_RESULTS names another file, as the Node 24 run does).
-    reporters: ["default", ...(process.env.CI ? [["json", { outputFile: process.env.BOOTMEDIA_RESULTS ?? ".ci/results.json" }] as [string, Record<string, unknown>]] : []), "./testing/summary-reporter.ts"],
+    reporters: [
+      "default",
+      ...(process.env.CI
+        ? [
+            ["json", { outputFile: process.env.BOOTMEDIA_RESULTS ?? ".ci/results.json" }] as [
+              string,
+              Record<string, unknown>,
+            ],
+          ]
+        : []),
+      "./testing/summary-reporter.ts",
+    ],
   },
 });

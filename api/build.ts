@@ -49,7 +49,10 @@ export async function prepareBuild(input: BuildInput): Promise<{ ctx: BuildConte
     log: new BuildLog(redactor),
     redactor,
   };
-  ctx.log.write("spec", `${loaded.file}: media "${ctx.spec.name}", target ${ctx.spec.target.type} ${ctx.spec.target.output}`);
+  ctx.log.write(
+    "spec",
+    `${loaded.file}: media "${ctx.spec.name}", target ${ctx.spec.target.type} ${ctx.spec.target.output}`,
+  );
   const plugins = await loaded.plugins.instances(ctx.spec);
   ctx.log.write("plugins", plugins.map((p) => p.name).join(", "));
   return { ctx, plugins };

@@ -23,11 +23,17 @@ export type { ImageResult, InspectReport } from "../core/plugin.ts";
 /** Reads media back (ISO, USB image, folder): volumes, boot records, files, configuration. */
 export async function inspect(path: string): Promise<InspectReport> {
   for (const inspector of await builtinInspectors()) if (await inspector.detect(path)) return inspector.inspect(path);
-  throw new BootmediaError("BM1001", `${path}: not media bootmedia can read (a media folder, .iso or USB image)`, { where: path });
+  throw new BootmediaError("BM1001", `${path}: not media bootmedia can read (a media folder, .iso or USB image)`, {
+    where: path,
+  });
 }
 
 /** One writer on a folder, as `bootmedia image <format>`: `iso` or `fat` (and plugins' formats). */
-export async function writeImage(format: string, dir: string, options: Record<string, unknown> & { output: string; force?: boolean }): Promise<ImageResult> {
+export async function writeImage(
+  format: string,
+  dir: string,
+  options: Record<string, unknown> & { output: string; force?: boolean },
+): Promise<ImageResult> {
   for (const d of BUILTIN_PLUGINS) {
     const f = d.imageFormats?.[format];
     if (f) return (await resolveLazy(f)).write(dir, options);

@@ -61,7 +61,14 @@ describe("loadSpec", () => {
   it("accepts JSON specs and locates their problems", async () => {
     const dir = await mkdtemp(join(tmpdir(), "bm-spec-"));
     const file = join(dir, "media.json");
-    await writeFile(file, JSON.stringify({ name: "ok", bootImage: "B", taskSequence: "T", target: { type: "iso", output: "x.iso" }, unattended: "yes" }, null, 2));
+    await writeFile(
+      file,
+      JSON.stringify(
+        { name: "ok", bootImage: "B", taskSequence: "T", target: { type: "iso", output: "x.iso" }, unattended: "yes" },
+        null,
+        2,
+      ),
+    );
     const ds = await problems(file);
     expect(ds).toHaveLength(1);
     expect(ds[0]!.path).toBe(`${file}:9:17 (unattended)`);

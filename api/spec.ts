@@ -30,10 +30,18 @@ export async function loadSpec(input: SpecInput): Promise<SpecWithPlugins> {
   let plugins: PluginSet | undefined;
   const source = {
     model: async (raw: Record<string, unknown>, dir: string) => {
-      plugins = await PluginSet.forRawSpec(BUILTIN_PLUGINS, raw, dir, (input.plugins ?? []).map((p) => resolve(p)));
+      plugins = await PluginSet.forRawSpec(
+        BUILTIN_PLUGINS,
+        raw,
+        dir,
+        (input.plugins ?? []).map((p) => resolve(p)),
+      );
       return plugins.model;
     },
-    overrides: input.flags ? (raw: Record<string, unknown>, model: Parameters<typeof applySpecFlags>[2]) => applySpecFlags(raw, { ...input.flags, plugin: undefined }, model) : undefined,
+    overrides: input.flags
+      ? (raw: Record<string, unknown>, model: Parameters<typeof applySpecFlags>[2]) =>
+          applySpecFlags(raw, { ...input.flags, plugin: undefined }, model)
+      : undefined,
   };
   const loaded = input.file
     ? await loadSpecFile(input.file, source)

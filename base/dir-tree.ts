@@ -16,7 +16,13 @@ import "./codes.ts";
  * call itself on trees of thousands of files.
  */
 export async function treeFromDir(dir: string): Promise<TreeEntry[]> {
-  const isDir = (() => { try { return lstatSync(dir).isDirectory(); } catch { return false; } })();
+  const isDir = (() => {
+    try {
+      return lstatSync(dir).isDirectory();
+    } catch {
+      return false;
+    }
+  })();
   if (!isDir) throw new BootmediaError("BM1009", `${dir} is not a folder`, { where: dir });
   const out: TreeEntry[] = [];
   const base = dir.endsWith("/") ? dir : `${dir}/`; // path.join per entry cost more than the lstat
@@ -30,12 +36,28 @@ export async function treeFromDir(dir: string): Promise<TreeEntry[]> {
         walk(`${path}/`);
       } else if (d.isFile()) {
         const st = lstatSync(base + path);
-        out.push({ type: "file", path, size: st.size, source: { kind: "file", path: base + path }, mode: st.mode & 0o7777 });
+        out.push({
+          type: "file",
+          path,
+          size: st.size,
+          source: { kind: "file", path: base + path },
+          mode: st.mode & 0o7777,
+        });
       } else if (d.isSymbolicLink()) {
         const st = linkedFile(base + path, realRoot);
-        out.push({ type: "file", path, size: st.size, source: { kind: "file", path: base + path }, mode: st.mode & 0o7777 });
+        out.push({
+          type: "file",
+          path,
+          size: st.size,
+          source: { kind: "file", path: base + path },
+          mode: st.mode & 0o7777,
+        });
       } else {
-        throw new BootmediaError("BM2009", `${base + path} is not a regular file or folder (a FIFO, socket or device)`, { where: base + path });
+        throw new BootmediaError(
+          "BM2009",
+          `${base + path} is not a regular file or folder (a FIFO, socket or device)`,
+          { where: base + path },
+        );
       }
     }
   };
@@ -54,7 +76,10 @@ function listFolder(path: string) {
 
 /** BM2011: a file or folder of an input folder that bootmedia may not read. */
 export function unreadableInput(path: string, e: unknown): BootmediaError {
-  return new BootmediaError("BM2011", `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { where: path, cause: e });
+  return new BootmediaError("BM2011", `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
+    where: path,
+    cause: e,
+  });
 }
 
 /** The stat of a link's target when it is a regular file inside `realRoot`; BM2009 otherwise. */
@@ -64,11 +89,22 @@ function linkedFile(link: string, realRoot: string) {
     real = realpathSync(link);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ELOOP" ? "is a link loop" : code === "ENOENT" ? "is a dangling link" : `is a link that cannot be resolved (${code})`;
+    const why =
+      code === "ELOOP"
+        ? "is a link loop"
+        : code === "ENOENT"
+          ? "is a dangling link"
+          : `is a link that cannot be resolved (${code})`;
     throw new BootmediaError("BM2009", `${link} ${why}`, { where: link });
   }
-  if (!`${real}/`.startsWith(realRoot)) throw new BootmediaError("BM2009", `${link} is a link leading outside the folder (to ${real})`, { where: link });
+  if (!`${real}/`.startsWith(realRoot))
+    throw new BootmediaError("BM2009", `${link} is a link leading outside the folder (to ${real})`, { where: link });
   const st = statSync(real);
-  if (!st.isFile()) throw new BootmediaError("BM2009", `${link} is a link to ${st.isDirectory() ? "a folder" : "a special file"} (${real}); only links to regular files are followed`, { where: link });
+  if (!st.isFile())
+    throw new BootmediaError(
+      "BM2009",
+      `${link} is a link to ${st.isDirectory() ? "a folder" : "a special file"} (${real}); only links to regular files are followed`,
+      { where: link },
+    );
   return st;
 }

@@ -10,7 +10,8 @@ function findRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(dir, "package.json");
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "bootmedia") return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "bootmedia")
+      return dir;
     const up = dirname(dir);
     if (up === dir) throw new Error("bootmedia's package.json not found above " + fileURLToPath(import.meta.url));
     dir = up;
@@ -23,4 +24,6 @@ const PACKAGE_ROOT = findRoot();
 export const packagePath = (...parts: string[]): string => join(PACKAGE_ROOT, ...parts);
 
 /** The package's version, as package.json says. */
-export const PACKAGE_VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
+export const PACKAGE_VERSION: string = (
+  JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }
+).version;

@@ -5,9 +5,7 @@
  */
 
 /** Where a file's bytes come from. Files are streamed from disk, never held whole. */
-export type FileSource =
-  | { kind: "file"; path: string }
-  | { kind: "bytes"; data: Uint8Array };
+export type FileSource = { kind: "file"; path: string } | { kind: "bytes"; data: Uint8Array };
 
 export interface TreeFile {
   type: "file";

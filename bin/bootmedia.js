@@ -8,7 +8,9 @@ setFlagsFromString("--semi-space-growth-factor=1");
 // A reader that goes away (`bootmedia plan x | head -1`) closes the pipe: what is left to
 // print is dropped and the command still finishes, so a build is never cut off half-written.
 for (const stream of [process.stdout, process.stderr]) {
-  stream.on("error", (e) => { if (e.code !== "EPIPE") throw e; });
+  stream.on("error", (e) => {
+    if (e.code !== "EPIPE") throw e;
+  });
 }
 const { main, installSignalHandlers } = await import("../dist/cli/main.js");
 installSignalHandlers();

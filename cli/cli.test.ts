@@ -20,12 +20,32 @@ describe("bootmedia plan", () => {
     const plan = JSON.parse(r.stdout);
     expect(plan.volumes).toHaveLength(1);
     const files = plan.volumes[0].files.map((f: { path: string }) => f.path);
-    expect(files).toEqual(expect.arrayContaining(["boot/x64/vmlinuz", "bootmedia/media.json", "bootmedia/media.env", "bootmedia/prestart/check.sh"]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "boot/x64/vmlinuz",
+        "bootmedia/media.json",
+        "bootmedia/media.env",
+        "bootmedia/prestart/check.sh",
+      ]),
+    );
     for (const f of plan.volumes[0].files) expect(f.size).toBeGreaterThan(0);
     // bootmedia's boot loader: the BIOS files and the UEFI file of the x64 image's bitness only.
-    expect(plan.volumes[0].boot.map((b: { role: string }) => b.role)).toEqual(["bios-eltorito", "bios-hybrid", "bios-mbr", "bios-core", "uefi-x64"]);
-    expect(plan.volumes[0].boot.find((b: { role: string }) => b.role === "uefi-x64")).toEqual({ firmware: "uefi", arch: "x64", role: "uefi-x64", path: "EFI/BOOT/BOOTX64.EFI" });
-    expect(files).toEqual(expect.arrayContaining(["boot/grub/grub.cfg", "boot/grub/i386-pc/eltorito.img", "EFI/BOOT/BOOTX64.EFI"]));
+    expect(plan.volumes[0].boot.map((b: { role: string }) => b.role)).toEqual([
+      "bios-eltorito",
+      "bios-hybrid",
+      "bios-mbr",
+      "bios-core",
+      "uefi-x64",
+    ]);
+    expect(plan.volumes[0].boot.find((b: { role: string }) => b.role === "uefi-x64")).toEqual({
+      firmware: "uefi",
+      arch: "x64",
+      role: "uefi-x64",
+      path: "EFI/BOOT/BOOTX64.EFI",
+    });
+    expect(files).toEqual(
+      expect.arrayContaining(["boot/grub/grub.cfg", "boot/grub/i386-pc/eltorito.img", "EFI/BOOT/BOOTX64.EFI"]),
+    );
     expect(existsSync(fx.out("contoso-x64"))).toBe(false);
   });
 });
@@ -36,8 +56,16 @@ describe("bootmedia build (directory writer)", () => {
     const first = await bootmedia(["build", fx.spec("sample-dir.yaml")], { env: env() });
     expect(first.exitCode, first.stderr).toBe(0);
     const config = JSON.parse(await readFile(join(out, "bootmedia/media.json"), "utf8"));
-    expect(config).toMatchObject({ id: "contoso-x64", taskSequence: "BM200010", unknownComputers: true, userDeviceAffinity: "auto" });
-    expect(config.managementPoints.list.map((m: { url: string }) => m.url)).toEqual(["http://mp1.contoso.test", "http://mp2.contoso.test"]);
+    expect(config).toMatchObject({
+      id: "contoso-x64",
+      taskSequence: "BM200010",
+      unknownComputers: true,
+      userDeviceAffinity: "auto",
+    });
+    expect(config.managementPoints.list.map((m: { url: string }) => m.url)).toEqual([
+      "http://mp1.contoso.test",
+      "http://mp2.contoso.test",
+    ]);
     const log = await readFile(join(fx.dir, "out/contoso-x64.bootmedia.log"), "utf8");
     expect(log).toMatch(/package BM100001 \(boot-image\)/);
     expect(log).toMatch(/command line: sh bootmedia\/prestart\/check.sh/);
@@ -51,7 +79,9 @@ describe("bootmedia build (directory writer)", () => {
     expect(await hashTree(out)).toEqual(before);
 
     await writeFile(join(out, "stale-file-from-old-build"), "x");
-    const forced = await bootmedia(["build", fx.spec("sample-dir.yaml"), "--force", "--var", "OSDTimeZone=CET"], { env: env() });
+    const forced = await bootmedia(["build", fx.spec("sample-dir.yaml"), "--force", "--var", "OSDTimeZone=CET"], {
+      env: env(),
+    });
     expect(forced.exitCode, forced.stderr).toBe(0);
     expect(existsSync(join(out, "stale-file-from-old-build"))).toBe(false);
     expect(JSON.parse(await readFile(join(out, "bootmedia/media.json"), "utf8")).variables.OSDTimeZone).toBe("CET");
@@ -62,7 +92,13 @@ describe("bootmedia build (directory writer)", () => {
     const r = await bootmedia(["build", fx.spec("bad-five.yaml"), "--json"], { env: env() });
     expect(r.exitCode).toBe(1);
     const { diagnostics } = JSON.parse(r.stdout);
-    expect(diagnostics.map((d: { code: string }) => d.code).sort()).toEqual(["BM1003", "BM1004", "BM1005", "BM1006", "BM3005"]);
+    expect(diagnostics.map((d: { code: string }) => d.code).sort()).toEqual([
+      "BM1003",
+      "BM1004",
+      "BM1005",
+      "BM1006",
+      "BM3005",
+    ]);
     for (const d of diagnostics) expect(d.path).toMatch(/bad-five\.yaml:\d+:\d+/);
     expect(r.stdout + r.stderr).not.toContain("hunter2");
     expect(existsSync(fx.out("bad-five"))).toBe(false);
@@ -72,8 +108,14 @@ describe("bootmedia build (directory writer)", () => {
     const r = await bootmedia(["build", fx.spec("sample-plugin.yaml"), "--json", "--quiet"], { env: env() });
     expect(r.exitCode, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
-    expect(result.diagnostics).toEqual(expect.arrayContaining([expect.objectContaining({ code: "HELLO001", severity: "warning", source: "HelloPlugin" })]));
-    expect(await readFile(join(fx.out("contoso-plugin"), "hello/hello.txt"), "utf8")).toBe("hello from contoso-plugin\n");
+    expect(result.diagnostics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: "HELLO001", severity: "warning", source: "HelloPlugin" }),
+      ]),
+    );
+    expect(await readFile(join(fx.out("contoso-plugin"), "hello/hello.txt"), "utf8")).toBe(
+      "hello from contoso-plugin\n",
+    );
   });
 
   it("fails with a coded error naming the file when library bytes do not match the manifest", async () => {
@@ -81,7 +123,10 @@ describe("bootmedia build (directory writer)", () => {
     const original = await readFile(tampered);
     await writeFile(tampered, "tampered\n");
     try {
-      const r = await bootmedia(["build", fx.spec("sample-dir.yaml"), "--out", fx.out("tampered"), "--cache-dir", join(fx.dir, "cache-tamper")], { env: env() });
+      const r = await bootmedia(
+        ["build", fx.spec("sample-dir.yaml"), "--out", fx.out("tampered"), "--cache-dir", join(fx.dir, "cache-tamper")],
+        { env: env() },
+      );
       expect(r.exitCode).toBe(1);
       expect(r.stderr).toMatch(/BM2004 .*BM100001\/boot\/x64\/initrd\.img/);
       expect(existsSync(fx.out("tampered"))).toBe(false);
@@ -107,7 +152,10 @@ describe("bootmedia build (directory writer)", () => {
     expect((await bootmedia(args, { env: env() })).exitCode).toBe(0);
     const before = await hashTree(out);
 
-    const child = execa("node", [BIN, ...args, "--prestart-files", "bigprestart", "--force"], { reject: false, env: { ...env(), NO_COLOR: "1" } });
+    const child = execa("node", [BIN, ...args, "--prestart-files", "bigprestart", "--force"], {
+      reject: false,
+      env: { ...env(), NO_COLOR: "1" },
+    });
     let stderr = "";
     await new Promise<void>((resolve) => {
       child.stderr!.on("data", (d: Buffer) => {

@@ -7,7 +7,16 @@ describe("a reader that closes the pipe early", () => {
     // The reader closes its end before bootmedia writes a byte (so the write meets EPIPE every
     // time, not only when head wins the race); bootmedia's status is the pipeline's (pipefail).
     const reader = "(exec 0<&-; sleep 2)";
-    const r = await execa("bash", ["-o", "pipefail", "-c", `node ${BIN} plan fixtures/specs/sample-dir.yaml 2>/tmp/bm-closed-pipe.err | ${reader}; echo "status $?"; cat /tmp/bm-closed-pipe.err`], { cwd: ROOT, reject: false, env: { NO_COLOR: "1" } });
+    const r = await execa(
+      "bash",
+      [
+        "-o",
+        "pipefail",
+        "-c",
+        `node ${BIN} plan fixtures/specs/sample-dir.yaml 2>/tmp/bm-closed-pipe.err | ${reader}; echo "status $?"; cat /tmp/bm-closed-pipe.err`,
+      ],
+      { cwd: ROOT, reject: false, env: { NO_COLOR: "1" } },
+    );
     expect(r.stdout).not.toContain("internal error");
     expect(r.stdout).toContain("status 0");
   });

@@ -14,7 +14,8 @@ import { reportFailure } from "./failure.ts";
 
 type Exit = (code?: number) => never;
 const SETUP = new Set(["load", "create", "apply"]);
-const HINT = "A plugin must not end the process: it reports a problem by throwing a coded error (or a diagnostic). Fix or remove the plugin.";
+const HINT =
+  "A plugin must not end the process: it reports a problem by throwing a coded error (or a diagnostic). Fix or remove the plugin.";
 
 export interface ExitGuard {
   /** The command is over with `status`: any later exit (a plugin's timer) ends with it too. */
@@ -37,11 +38,27 @@ export function guardExits(mode: () => OutputMode): ExitGuard {
 
 function exitError(code: number, stack: string): BootmediaError {
   // The first frame outside Node's own code and this file is what called exit.
-  const at = stack.split("\n").slice(1).map((l) => l.trim().replace(/^at (.* \()?(.*?)\)?$/, "$2")).find((f) => /:\d+:\d+$/.test(f) && !f.startsWith("node:") && !f.includes("exit-guard"));
+  const at = stack
+    .split("\n")
+    .slice(1)
+    .map((l) => l.trim().replace(/^at (.* \()?(.*?)\)?$/, "$2"))
+    .find((f) => /:\d+:\d+$/.test(f) && !f.startsWith("node:") && !f.includes("exit-guard"));
   const where = at ? ` at ${at.replace(/^file:\/\//, "")}` : "";
   const who = runningPlugin();
-  if (!who) return new BootmediaError("BM4004", `process.exit(${code}) was called before the command finished${where}; no plugin hook was running (a plugin's timer or callback, most likely)`, { hint: HINT });
+  if (!who)
+    return new BootmediaError(
+      "BM4004",
+      `process.exit(${code}) was called before the command finished${where}; no plugin hook was running (a plugin's timer or callback, most likely)`,
+      { hint: HINT },
+    );
   const setup = SETUP.has(who.hook);
   const what = setup ? `while being set up (${who.hook})` : `in hook "${who.hook}"`;
-  return Object.assign(new BootmediaError(setup ? "BM4006" : "BM4004", `plugin "${who.plugin}" ended the process (process.exit(${code})) ${what}${where}`, { hint: HINT, where: setup ? who.plugin : `${who.hook} ▸ ${who.plugin}` }), who);
+  return Object.assign(
+    new BootmediaError(
+      setup ? "BM4006" : "BM4004",
+      `plugin "${who.plugin}" ended the process (process.exit(${code})) ${what}${where}`,
+      { hint: HINT, where: setup ? who.plugin : `${who.hook} ▸ ${who.plugin}` },
+    ),
+    who,
+  );
 }

@@ -9,7 +9,10 @@ import "../core/codes.ts";
 
 export function reportFailure(e: unknown, mode: OutputMode): number {
   abortAllOutputs();
-  const usage = e instanceof Error && /Unknown option|missing required args|value is missing/.test(e.message) && !(e instanceof BootmediaError);
+  const usage =
+    e instanceof Error &&
+    /Unknown option|missing required args|value is missing/.test(e.message) &&
+    !(e instanceof BootmediaError);
   if (usage || (e instanceof BootmediaError && e.code === "BM1009")) {
     const message = e instanceof Error ? e.message : String(e);
     if (mode.json) printJson({ ok: false, error: { code: "BM1009", message } });
@@ -24,6 +27,10 @@ export function reportFailure(e: unknown, mode: OutputMode): number {
     else printDiagnostics(diags);
     return EXIT.PROBLEMS;
   }
-  process.stderr.write(redactEverywhere(`internal error (a bug in bootmedia or a plugin): ${e instanceof Error ? (process.env.DEBUG ? e.stack : e.message) : String(e)}`) + "\n");
+  process.stderr.write(
+    redactEverywhere(
+      `internal error (a bug in bootmedia or a plugin): ${e instanceof Error ? (process.env.DEBUG ? e.stack : e.message) : String(e)}`,
+    ) + "\n",
+  );
   return EXIT.INTERNAL;
 }

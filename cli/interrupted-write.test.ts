@@ -35,7 +35,11 @@ describe("a build interrupted while writing", () => {
     const fx = await scratchFixtures();
     const out = join(fx.dir, "m.img");
     writeFileSync(out, "old output");
-    const { ctx, plugins } = await contextFromCli(fx.spec("sample-dir.yaml"), { cacheDir: fx.cache, out, target: "usb", force: true }, silentProgress);
+    const { ctx, plugins } = await contextFromCli(
+      fx.spec("sample-dir.yaml"),
+      { cacheDir: fx.cache, out, target: "usb", force: true },
+      silentProgress,
+    );
     await expect(buildMedia(ctx, [interruptedWriter, ...plugins])).rejects.toMatchObject({ code: "BM4003" });
     expect(readFileSync(out, "utf8")).toBe("old output");
     expect(existsSync(`${out}.bootmedia.log`)).toBe(false);

@@ -64,21 +64,30 @@ export function installSignalHandlers(): void {
   // listens for SIGXFSZ too, and re-raises it when no one else does: the process then died
   // with no message, leaving its temporaries. A listener of ours keeps it a plain EFBIG.
   process.on("SIGXFSZ", () => {});
-  const signals = [["SIGINT", EXIT.SIGINT], ["SIGTERM", EXIT.SIGTERM]] as const;
+  const signals = [
+    ["SIGINT", EXIT.SIGINT],
+    ["SIGTERM", EXIT.SIGTERM],
+  ] as const;
   const handlers = signals.map(([sig, code]) => {
     const handler = () => {
       for (const [s, h] of handlers) process.removeListener(s, h);
-      void Promise.all([import("../core/output.ts"), import("../core/interrupt.ts"), import("../core/codes.ts")]).then(([{ abortAllOutputs, outputsCommitted }, { markInterrupted }, { CORE_CODES }]) => {
-        markInterrupted(sig);
-        const sweep = abortAllOutputs();
-        const what = outputsCommitted() ? "after its outputs were complete and in place" : "previous outputs are untouched";
-        process.stderr.write(`\nerror BM4003 build interrupted by ${sig}; ${what}\n  hint: ${CORE_CODES.BM4003.hint}\n`);
-        // I/O already handed to the thread pool may still land; sweep once it has, then exit.
-        setTimeout(() => {
-          sweep();
-          process.exit(code);
-        }, 150);
-      });
+      void Promise.all([import("../core/output.ts"), import("../core/interrupt.ts"), import("../core/codes.ts")]).then(
+        ([{ abortAllOutputs, outputsCommitted }, { markInterrupted }, { CORE_CODES }]) => {
+          markInterrupted(sig);
+          const sweep = abortAllOutputs();
+          const what = outputsCommitted()
+            ? "after its outputs were complete and in place"
+            : "previous outputs are untouched";
+          process.stderr.write(
+            `\nerror BM4003 build interrupted by ${sig}; ${what}\n  hint: ${CORE_CODES.BM4003.hint}\n`,
+          );
+          // I/O already handed to the thread pool may still land; sweep once it has, then exit.
+          setTimeout(() => {
+            sweep();
+            process.exit(code);
+          }, 150);
+        },
+      );
     };
     process.on(sig, handler);
     return [sig, handler] as const;

@@ -17,11 +17,20 @@ describe("signals", () => {
     const fifo = join(fx.dir, "fifo");
     execFileSync("mkfifo", [fifo]);
     const plugin = join(fx.dir, "blocked.mjs");
-    writeFileSync(plugin, `import { readFile } from "node:fs/promises";
-export default class Blocked { name = "Blocked"; apply(b) { b.hooks.resolve.tapPromise("Blocked", async (m) => { await readFile(${JSON.stringify(fifo)}); return m; }); } }\n`);
-    const child = execa("node", [BIN, "build", fx.spec("sample-dir.yaml"), "--out", join(fx.dir, "m"), "--plugin", plugin], { reject: false, env: { NO_COLOR: "1", BOOTMEDIA_CACHE: fx.cache }, timeout: 40_000, killSignal: "SIGKILL" });
+    writeFileSync(
+      plugin,
+      `import { readFile } from "node:fs/promises";
+export default class Blocked { name = "Blocked"; apply(b) { b.hooks.resolve.tapPromise("Blocked", async (m) => { await readFile(${JSON.stringify(fifo)}); return m; }); } }\n`,
+    );
+    const child = execa(
+      "node",
+      [BIN, "build", fx.spec("sample-dir.yaml"), "--out", join(fx.dir, "m"), "--plugin", plugin],
+      { reject: false, env: { NO_COLOR: "1", BOOTMEDIA_CACHE: fx.cache }, timeout: 40_000, killSignal: "SIGKILL" },
+    );
     let stderr = "";
-    await new Promise<void>((resolve) => child.stderr!.on("data", (d: Buffer) => ((stderr += d), /\[resolve\] started/.test(stderr) && resolve())));
+    await new Promise<void>((resolve) =>
+      child.stderr!.on("data", (d: Buffer) => ((stderr += d), /\[resolve\] started/.test(stderr) && resolve())),
+    );
     await new Promise((r) => setTimeout(r, 500));
     child.kill("SIGINT");
     await new Promise((r) => setTimeout(r, 1500));
@@ -37,17 +46,24 @@ export default class Blocked { name = "Blocked"; apply(b) { b.hooks.resolve.tapP
 describe("one log per output", () => {
   it("names the log after the output, and a failed build leaves it alone", async () => {
     const out = join(fx.dir, "logs/m1");
-    const ok = await bootmedia(["build", fx.spec("sample-dir.yaml"), "--out", out, "--quiet"], { env: { BOOTMEDIA_CACHE: fx.cache } });
+    const ok = await bootmedia(["build", fx.spec("sample-dir.yaml"), "--out", out, "--quiet"], {
+      env: { BOOTMEDIA_CACHE: fx.cache },
+    });
     expect(ok.exitCode, ok.stderr).toBe(0);
     expect(ok.stdout).toContain(`log: ${out}.bootmedia.log`);
     const good = readFileSync(`${out}.bootmedia.log`, "utf8");
     expect(good).toMatch(/build succeeded/);
-    const bad = await bootmedia(["build", fx.spec("sample-dir.yaml"), "--out", out, "--force", "--boot-image", "NOPE", "--quiet"], { env: { BOOTMEDIA_CACHE: fx.cache } });
+    const bad = await bootmedia(
+      ["build", fx.spec("sample-dir.yaml"), "--out", out, "--force", "--boot-image", "NOPE", "--quiet"],
+      { env: { BOOTMEDIA_CACHE: fx.cache } },
+    );
     expect(bad.exitCode).toBe(1);
     expect(readFileSync(`${out}.bootmedia.log`, "utf8")).toBe(good);
     expect(readFileSync(`${out}.failed.bootmedia.log`, "utf8")).toMatch(/\[failed\] BM2002/);
     expect(existsSync(join(fx.dir, "logs/bootmedia.log"))).toBe(false);
-    const other = await bootmedia(["build", fx.spec("sample-dir.yaml"), "--out", join(fx.dir, "logs/m2"), "--quiet"], { env: { BOOTMEDIA_CACHE: fx.cache } });
+    const other = await bootmedia(["build", fx.spec("sample-dir.yaml"), "--out", join(fx.dir, "logs/m2"), "--quiet"], {
+      env: { BOOTMEDIA_CACHE: fx.cache },
+    });
     expect(other.exitCode, other.stderr).toBe(0);
     expect(readFileSync(`${out}.bootmedia.log`, "utf8")).toBe(good);
     expect(existsSync(join(fx.dir, "logs/m2.bootmedia.log"))).toBe(true);

@@ -30,12 +30,17 @@ export class MediaBuild {
   /** Applies plugins in order; a plugin name may appear only once. */
   use(plugins: Plugin[]): void {
     for (const p of plugins) {
-      if (this.applied.includes(p.name)) throw new BootmediaError("BM1008", `plugin "${p.name}" is loaded twice`, { where: p.name });
+      if (this.applied.includes(p.name))
+        throw new BootmediaError("BM1008", `plugin "${p.name}" is loaded twice`, { where: p.name });
       const leave = enterPlugin({ plugin: p.name, hook: "apply" });
       try {
         p.apply(this.pluginView);
       } catch (e) {
-        throw new BootmediaError("BM4006", `plugin "${p.name}" failed while being set up: ${e instanceof Error ? e.message : String(e)}`, { where: p.name, cause: e });
+        throw new BootmediaError(
+          "BM4006",
+          `plugin "${p.name}" failed while being set up: ${e instanceof Error ? e.message : String(e)}`,
+          { where: p.name, cause: e },
+        );
       } finally {
         leave();
       }

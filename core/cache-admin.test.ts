@@ -12,12 +12,16 @@ import { listCacheEntries, parseDuration, pruneCache, verifyCache } from "./cach
 const run = promisify(execFile);
 let dir: string;
 let cache: ContentCache;
-const blobs = ["alpha\n", "beta\n", "gamma\n"].map((s) => ({ data: Buffer.from(s), sha256: createHash("sha256").update(s).digest("hex") }));
+const blobs = ["alpha\n", "beta\n", "gamma\n"].map((s) => ({
+  data: Buffer.from(s),
+  sha256: createHash("sha256").update(s).digest("hex"),
+}));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "bm-cache-admin-"));
   cache = new ContentCache(dir);
-  for (const b of blobs) await cache.put(Readable.from([b.data]), { sha256: b.sha256, size: b.data.length, label: b.sha256 });
+  for (const b of blobs)
+    await cache.put(Readable.from([b.data]), { sha256: b.sha256, size: b.data.length, label: b.sha256 });
 });
 
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -35,7 +39,10 @@ describe("cache housekeeping", () => {
     expect(report.checked).toBe(3);
     expect(report.removed.map((r) => r.sha256)).toEqual([blobs[0]!.sha256]);
     const left = await listCacheEntries(dir);
-    const { stdout } = await run("sha256sum", left.map((e) => e.path));
+    const { stdout } = await run(
+      "sha256sum",
+      left.map((e) => e.path),
+    );
     for (const line of stdout.trim().split("\n")) {
       const [sum, path] = line.split(/\s+/);
       expect(path!.endsWith(sum!)).toBe(true);

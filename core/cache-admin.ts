@@ -102,7 +102,8 @@ async function cacheFiles(dir: string): Promise<Array<{ path: string; name: stri
   const shards = await readdir(root).catch(() => [] as string[]);
   const out: Array<{ path: string; name: string }> = [];
   for (const shard of shards) {
-    for (const name of await readdir(join(root, shard)).catch(() => [] as string[])) out.push({ path: join(root, shard, name), name });
+    for (const name of await readdir(join(root, shard)).catch(() => [] as string[]))
+      out.push({ path: join(root, shard, name), name });
   }
   return out;
 }

@@ -10,8 +10,12 @@ import { pruneCache } from "./cache-admin.ts";
 import { isBootmediaError } from "../base/errors.ts";
 
 let dir: string;
-beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), "bm-cache-")); });
-afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "bm-cache-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 /** sha256sum (coreutils) is the oracle: the cache's worker-thread hashing must agree with it. */
 async function sha256sum(data: Buffer): Promise<string> {
@@ -48,11 +52,17 @@ describe("ContentCache.put", () => {
 
   it("verifies many downloads at once (blocks of different files never mix)", async () => {
     const cache = new ContentCache(join(dir, "c"));
-    const files = await Promise.all(Array.from({ length: 6 }, async (_, i) => {
-      const data = randomBytes(2 * 1024 * 1024 + i * 1000);
-      return { data, sha256: await sha256sum(data) };
-    }));
-    const paths = await Promise.all(files.map((f, i) => cache.put(chunked(f.data, 40_000 + i), { sha256: f.sha256, size: f.data.length, label: `f${i}` })));
+    const files = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const data = randomBytes(2 * 1024 * 1024 + i * 1000);
+        return { data, sha256: await sha256sum(data) };
+      }),
+    );
+    const paths = await Promise.all(
+      files.map((f, i) =>
+        cache.put(chunked(f.data, 40_000 + i), { sha256: f.sha256, size: f.data.length, label: `f${i}` }),
+      ),
+    );
     for (const [i, p] of paths.entries()) expect((await readFile(p)).equals(files[i].data)).toBe(true);
   });
 
@@ -62,7 +72,9 @@ describe("ContentCache.put", () => {
     const sha256 = await sha256sum(data);
     const bad = Buffer.from(data);
     bad[1_200_000] ^= 1;
-    const err = await cache.put(chunked(bad, 65_536), { sha256, size: data.length, label: "pkg/file.wim" }).catch((e) => e);
+    const err = await cache
+      .put(chunked(bad, 65_536), { sha256, size: data.length, label: "pkg/file.wim" })
+      .catch((e) => e);
     expect(isBootmediaError(err) && err.code).toBe("BM2004");
     expect(String(err.message)).toContain("pkg/file.wim");
     expect(await cache.has(sha256, data.length)).toBe(false);
@@ -73,7 +85,9 @@ describe("ContentCache.put", () => {
     const cache = new ContentCache(join(dir, "c"));
     const data = randomBytes(100_000);
     const sha256 = await sha256sum(data);
-    const err = await cache.put(chunked(data.subarray(0, 99_999), 4096), { sha256, size: data.length, label: "short" }).catch((e) => e);
+    const err = await cache
+      .put(chunked(data.subarray(0, 99_999), 4096), { sha256, size: data.length, label: "short" })
+      .catch((e) => e);
     expect(isBootmediaError(err) && err.code).toBe("BM2004");
   });
 
@@ -83,7 +97,9 @@ describe("ContentCache.put", () => {
       yield randomBytes(2 * 1024 * 1024);
       throw new Error("connection reset by test");
     }
-    const err = await cache.put(Readable.from(failing()), { sha256: "0".repeat(64), size: 3 * 1024 * 1024, label: "x" }).catch((e) => e);
+    const err = await cache
+      .put(Readable.from(failing()), { sha256: "0".repeat(64), size: 3 * 1024 * 1024, label: "x" })
+      .catch((e) => e);
     expect(String(err.message)).toContain("connection reset by test");
     expect(await leftovers()).toEqual([]);
     // The cache still works after an abandoned download.

@@ -39,7 +39,9 @@ function takeBlock(): ArrayBuffer {
 }
 
 function giveBackBlocks(blocks: ArrayBuffer[]): void {
-  for (const b of blocks) if (spareBlocks.length < MAX_SPARE_BLOCKS && b.byteLength === BLOCK_BYTES /* 0 once detached */) spareBlocks.push(b);
+  for (const b of blocks)
+    if (spareBlocks.length < MAX_SPARE_BLOCKS && b.byteLength === BLOCK_BYTES /* 0 once detached */)
+      spareBlocks.push(b);
 }
 
 /**
@@ -105,9 +107,16 @@ class HashPool {
   }
 
   /** Starts a hash; returns functions to feed blocks (transferred) and to finish. */
-  open(stream: HashStream): { update: (buf: ArrayBuffer, length: number) => void; digest: () => void; abandon: () => void } {
+  open(stream: HashStream): {
+    update: (buf: ArrayBuffer, length: number) => void;
+    digest: () => void;
+    abandon: () => void;
+  } {
     const size = Math.max(1, Math.min(4, availableParallelism() - 1));
-    const slot = this.workers.length < size ? this.spawn() : this.workers.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
+    const slot =
+      this.workers.length < size
+        ? this.spawn()
+        : this.workers.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
     const id = this.nextId++;
     this.streams.set(id, stream);
     slot.streams.add(id);
@@ -142,9 +151,15 @@ class VerifiedSink {
 
   constructor(private readonly fh: import("node:fs/promises").FileHandle) {
     this.hash = hashPool.open({
-      onBlock: (buf) => { this.free.push(buf); this.wake(); },
+      onBlock: (buf) => {
+        this.free.push(buf);
+        this.wake();
+      },
       onDigest: (hex) => this.digestResult?.(hex),
-      onError: (e) => { this.failure = e; this.wake(); },
+      onError: (e) => {
+        this.failure = e;
+        this.wake();
+      },
     });
   }
 
@@ -168,7 +183,9 @@ class VerifiedSink {
 
   /** Hands the full (or last) block to the file, then to the hashing thread. */
   private async ship(): Promise<void> {
-    const block = this.block, length = this.used, at = this.position;
+    const block = this.block,
+      length = this.used,
+      at = this.position;
     this.position += length;
     this.used = 0;
     await this.writing; // one write in flight keeps them in order and surfaces its error here
@@ -212,7 +229,12 @@ class VerifiedSink {
   }
 }
 
-async function writeFully(fh: import("node:fs/promises").FileHandle, block: Uint8Array, length: number, at: number): Promise<void> {
+async function writeFully(
+  fh: import("node:fs/promises").FileHandle,
+  block: Uint8Array,
+  length: number,
+  at: number,
+): Promise<void> {
   let done = 0;
   while (done < length) done += (await fh.write(block, done, length - done, at + done)).bytesWritten;
 }
@@ -260,7 +282,11 @@ export class ContentCache {
     try {
       await mkdir(join(this.dir, "sha256"), { recursive: true });
     } catch (e) {
-      throw new BootmediaError("BM2010", `cannot use ${this.dir} as the content cache (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { where: this.dir, cause: e });
+      throw new BootmediaError(
+        "BM2010",
+        `cannot use ${this.dir} as the content cache (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+        { where: this.dir, cause: e },
+      );
     }
   }
 
@@ -268,7 +294,11 @@ export class ContentCache {
    * Streams `source` into the cache, hashing as bytes arrive. On a mismatch the bytes are
    * discarded and BM2004 names `label` (the file as the user knows it).
    */
-  async put(source: Readable, expect: { sha256: string; size: number; label: string }, onBytes?: (n: number) => void): Promise<string> {
+  async put(
+    source: Readable,
+    expect: { sha256: string; size: number; label: string },
+    onBytes?: (n: number) => void,
+  ): Promise<string> {
     const final = this.pathOf(expect.sha256);
     await mkdir(dirname(final), { recursive: true });
     const tmp = `${final}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;

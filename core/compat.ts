@@ -35,9 +35,7 @@ export const INCOMPATIBLE_REASONS = {
 export type IncompatibleReason = keyof typeof INCOMPATIBLE_REASONS;
 
 /** @public reachable from the package's API types. */
-export type BootPlan =
-  | { ok: true; image: Arch }
-  | { ok: false; reason: IncompatibleReason };
+export type BootPlan = { ok: true; image: Arch } | { ok: false; reason: IncompatibleReason };
 
 /**
  * Which image a machine boots from media carrying `images`: the best runnable one

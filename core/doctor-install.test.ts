@@ -3,10 +3,24 @@ import { isBootmediaError } from "../base/errors.ts";
 import { FEATURES, REQUIREMENTS, requirementsFor, type DoctorRow } from "./doctor.ts";
 import { installCommandLine, installMissing, planInstall, type InstallHost, type Privilege } from "./doctor-install.ts";
 
-const row = (name: string, debianPackage: string, present: boolean): DoctorRow => ({ name, check: name, debianPackage, neededFor: "x", features: ["tests"], present });
+const row = (name: string, debianPackage: string, present: boolean): DoctorRow => ({
+  name,
+  check: name,
+  debianPackage,
+  neededFor: "x",
+  features: ["tests"],
+  present,
+});
 
 /** A machine where `missing` packages are absent until apt-get installs them; records every command. */
-function fakeHost(opts: { missing: string[]; arch?: string[]; privilege?: Privilege; hasApt?: boolean; updateExit?: number; broken?: string[] }): InstallHost & { commands: string[] } {
+function fakeHost(opts: {
+  missing: string[];
+  arch?: string[];
+  privilege?: Privilege;
+  hasApt?: boolean;
+  updateExit?: number;
+  broken?: string[];
+}): InstallHost & { commands: string[] } {
   const absent = new Set(opts.missing);
   let arches = [...(opts.arch ?? [])];
   const commands: string[] = [];
@@ -14,7 +28,14 @@ function fakeHost(opts: { missing: string[]; arch?: string[]; privilege?: Privil
     commands,
     privilege: opts.privilege ?? "root",
     hasApt: opts.hasApt ?? true,
-    check: () => ({ rows: [row("qemu", "qemu-system-x86", !absent.has("qemu-system-x86")), row("ovmf", "ovmf", !absent.has("ovmf")), row("xorriso", "xorriso", !absent.has("xorriso"))], architectures: arches }),
+    check: () => ({
+      rows: [
+        row("qemu", "qemu-system-x86", !absent.has("qemu-system-x86")),
+        row("ovmf", "ovmf", !absent.has("ovmf")),
+        row("xorriso", "xorriso", !absent.has("xorriso")),
+      ],
+      architectures: arches,
+    }),
     async run(argv) {
       commands.push(argv.join(" "));
       if (argv[0] === "dpkg") arches = arches.filter((a) => a !== argv[2]);
@@ -26,7 +47,11 @@ function fakeHost(opts: { missing: string[]; arch?: string[]; privilege?: Privil
   };
 }
 
-const catchError = async (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const catchError = async (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 describe("doctor --install", () => {
   it("installs exactly the missing packages and says which", async () => {
@@ -67,7 +92,9 @@ describe("doctor --install", () => {
     expect(host.commands).toEqual([]);
     expect(isBootmediaError(e) && e.code).toBe("BM5010");
     expect((e as Error).message).toBe("missing, and installing needs root: qemu (qemu-system-x86), ovmf (ovmf)");
-    expect(isBootmediaError(e) && e.hint).toMatch(/^Run: (sudo sh|su) -c 'apt-get update; apt-get install -y --no-install-recommends qemu-system-x86 ovmf'$/);
+    expect(isBootmediaError(e) && e.hint).toMatch(
+      /^Run: (sudo sh|su) -c 'apt-get update; apt-get install -y --no-install-recommends qemu-system-x86 ovmf'$/,
+    );
   });
 
   it("without apt-get is BM5010 listing the packages", async () => {
@@ -76,14 +103,25 @@ describe("doctor --install", () => {
   });
 
   it("plans each package once and writes one command line", () => {
-    const plan = planInstall([row("qemu-system-x86_64", "qemu-system-x86", false), row("qemu-system-i386", "qemu-system-x86", false), row("cpio", "cpio", true)], ["i386"]);
+    const plan = planInstall(
+      [
+        row("qemu-system-x86_64", "qemu-system-x86", false),
+        row("qemu-system-i386", "qemu-system-x86", false),
+        row("cpio", "cpio", true),
+      ],
+      ["i386"],
+    );
     expect(plan.packages).toEqual(["qemu-system-x86"]);
-    expect(installCommandLine(plan, "sudo")).toBe("sudo sh -c 'dpkg --add-architecture i386; apt-get update; apt-get install -y --no-install-recommends qemu-system-x86'");
+    expect(installCommandLine(plan, "sudo")).toBe(
+      "sudo sh -c 'dpkg --add-architecture i386; apt-get update; apt-get install -y --no-install-recommends qemu-system-x86'",
+    );
   });
 
   it("covers every feature from the one table, and tests need everything", () => {
     for (const f of FEATURES) expect(requirementsFor([f]).length, f).toBeGreaterThan(0);
     expect(requirementsFor(["tests"])).toEqual([...REQUIREMENTS]);
-    expect(requirementsFor(["demo"]).map((r) => r.debianPackage)).toEqual(expect.arrayContaining(["qemu-system-x86", "ovmf", "grub-efi-amd64-bin"]));
+    expect(requirementsFor(["demo"]).map((r) => r.debianPackage)).toEqual(
+      expect.arrayContaining(["qemu-system-x86", "ovmf", "grub-efi-amd64-bin"]),
+    );
   });
 });

@@ -71,9 +71,13 @@ export async function installMissing(host: InstallHost, log: (line: string) => v
   const plan = planInstall(before.rows, before.architectures);
   if (plan.packages.length === 0 && plan.architectures.length === 0) return { installed: [], updateFailed: false };
   if (!host.hasApt) {
-    throw new BootmediaError("BM5010", `missing, and this machine has no apt-get to install them: ${describeMissing(plan.missing)}`, {
-      hint: `Install these Debian packages (or your system's equivalents): ${plan.packages.join(" ")}`,
-    });
+    throw new BootmediaError(
+      "BM5010",
+      `missing, and this machine has no apt-get to install them: ${describeMissing(plan.missing)}`,
+      {
+        hint: `Install these Debian packages (or your system's equivalents): ${plan.packages.join(" ")}`,
+      },
+    );
   }
   if (host.privilege === "none") {
     throw new BootmediaError("BM5010", `missing, and installing needs root: ${describeMissing(plan.missing)}`, {
@@ -103,7 +107,10 @@ export async function installMissing(host: InstallHost, log: (line: string) => v
   const still = after.rows.filter((r) => !r.present);
   const installed = await host.installed(plan.packages);
   if (still.length > 0 || after.architectures.length > 0) {
-    const what = [...(still.length ? [describeMissing(still)] : []), ...after.architectures.map((a) => `dpkg architecture ${a}`)].join(", ");
+    const what = [
+      ...(still.length ? [describeMissing(still)] : []),
+      ...after.architectures.map((a) => `dpkg architecture ${a}`),
+    ].join(", ");
     throw new BootmediaError("BM5011", `still missing after apt-get install: ${what}`, {
       hint: `apt-get could not install them (see its output above); fix the package sources, then run \`bootmedia doctor --install\` again`,
     });
@@ -112,7 +119,12 @@ export async function installMissing(host: InstallHost, log: (line: string) => v
 }
 
 function tail(text: string, lines = 12): string {
-  return text.trim().split("\n").slice(-lines).map((l) => `    ${l}`).join("\n");
+  return text
+    .trim()
+    .split("\n")
+    .slice(-lines)
+    .map((l) => `    ${l}`)
+    .join("\n");
 }
 
 function detectPrivilege(): Privilege {
@@ -133,12 +145,23 @@ export function systemHost(features: readonly Feature[]): InstallHost {
     check: () => ({ rows: runDoctor(requirementsFor(features)), architectures: missingArchitectures(features) }),
     async run(argv) {
       const full = [...prefix, ...argv];
-      const r = await execa(full[0]!, full.slice(1), { reject: false, all: true, stdin: "inherit", env: { DEBIAN_FRONTEND: "noninteractive" } });
+      const r = await execa(full[0]!, full.slice(1), {
+        reject: false,
+        all: true,
+        stdin: "inherit",
+        env: { DEBIAN_FRONTEND: "noninteractive" },
+      });
       return { exitCode: r.exitCode ?? 1, output: r.all ?? "" };
     },
     async installed(packages) {
-      const r = await execa("dpkg-query", ["-W", "-f", "${Package} ${db:Status-Status}\\n", ...packages], { reject: false });
-      return r.stdout.split("\n").filter((l) => l.endsWith(" installed")).map((l) => l.split(" ")[0]!).filter((p) => packages.includes(p));
+      const r = await execa("dpkg-query", ["-W", "-f", "${Package} ${db:Status-Status}\\n", ...packages], {
+        reject: false,
+      });
+      return r.stdout
+        .split("\n")
+        .filter((l) => l.endsWith(" installed"))
+        .map((l) => l.split(" ")[0]!)
+        .filter((p) => packages.includes(p));
     },
   };
 }

@@ -37,55 +37,353 @@ export interface Requirement {
 }
 
 export const REQUIREMENTS = [
-  { name: "qemu-system-x86_64", check: "qemu-system-x86_64", debianPackage: "qemu-system-x86", neededFor: "testbed: x64 machines", features: TESTBED },
-  { name: "qemu-system-i386", check: "qemu-system-i386", debianPackage: "qemu-system-x86", neededFor: "testbed: x86 machines", features: TESTBED },
-  { name: "iPXE option ROMs", check: "/usr/lib/ipxe/qemu/efi-e1000.rom", debianPackage: "ipxe-qemu", neededFor: "testbed: QEMU's NIC boot ROMs", features: TESTBED },
-  { name: "OVMF (x64 UEFI)", check: "/usr/share/OVMF/OVMF_CODE_4M.fd", alsoFiles: ["/usr/share/OVMF/OVMF_VARS_4M.fd"], debianPackage: "ovmf", neededFor: "testbed: x64-uefi", features: TESTBED },
-  { name: "OVMF with Secure Boot keys", check: "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd", alsoFiles: ["/usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd", "/usr/share/OVMF/OVMF_CODE_4M.ms.fd", "/usr/share/OVMF/OVMF_VARS_4M.ms.fd", "/usr/share/ovmf/PkKek-1-snakeoil.pem"], debianPackage: "ovmf", neededFor: "testbed: x64-uefi-sb-ms, x64-uefi-sb-own", features: TESTBED },
-  { name: "OVMF (ia32 UEFI)", check: "/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd", alsoFiles: ["/usr/share/OVMF/OVMF32_VARS_4M.fd"], debianPackage: "ovmf-ia32", neededFor: "testbed: x86-uefi", features: TESTBED },
-  { name: "apt-get", check: "apt-get", debianPackage: "apt", neededFor: "fixtures: .deb downloads", features: FIXTURES },
-  { name: "apt-cache", check: "apt-cache", debianPackage: "apt", neededFor: "fixtures: .deb versions and hashes", features: FIXTURES },
-  { name: "dpkg-deb", check: "dpkg-deb", debianPackage: "dpkg", neededFor: "fixtures: .deb unpacking", features: FIXTURES },
-  { name: "grub-mkimage", check: "grub-mkimage", debianPackage: "grub-common", neededFor: "media: the boot loader (GRUB boot files)", features: MEDIA },
-  { name: "GRUB i386-pc", check: "/usr/lib/grub/i386-pc/boot.img", debianPackage: "grub-pc-bin", neededFor: "media: BIOS boot files", features: MEDIA },
-  { name: "GRUB i386-efi", check: "/usr/lib/grub/i386-efi/kernel.img", debianPackage: "grub-efi-ia32-bin", neededFor: "media: BOOTIA32.EFI", features: MEDIA },
-  { name: "GRUB x86_64-efi", check: "/usr/lib/grub/x86_64-efi/kernel.img", debianPackage: "grub-efi-amd64-bin", neededFor: "media: BOOTX64.EFI", features: MEDIA },
-  { name: "xz", check: "xz", debianPackage: "xz-utils", neededFor: "fixtures and tests: xz-compressed kernel modules", features: FIXTURES },
-  { name: "zstd", check: "zstd", debianPackage: "zstd", neededFor: "fixtures: zstd-compressed kernel modules", features: FIXTURES },
-  { name: "gzip", check: "gzip", debianPackage: "gzip", neededFor: "fixtures: gzip-compressed kernel modules", features: FIXTURES },
-  { name: "kmod (depmod)", check: "depmod", debianPackage: "kmod", neededFor: "fixtures: kernel module dependencies", features: FIXTURES },
-  { name: "readelf", check: "readelf", debianPackage: "binutils", neededFor: "fixtures: OpenSSL's libraries for the initramfs", features: FIXTURES },
-  { name: "sbsign", check: "sbsign", debianPackage: "sbsigntool", neededFor: "media and `boot-image build --signing-key`: the own-key Secure Boot chain (signing); tests: sbverify, the independent signature reader", features: MEDIA },
-  { name: "bash", check: "bash", debianPackage: "bash", neededFor: "media and fixtures: hands sbsign the signing key through a pipe", features: MEDIA },
-  { name: "shim (Microsoft-signed)", check: "/usr/lib/shim/shimx64.efi.signed", debianPackage: "shim-signed", neededFor: "media: the signed Secure Boot chain", features: MEDIA },
-  { name: "shim (unsigned)", check: "/usr/lib/shim/shimx64.efi", debianPackage: "shim-unsigned", neededFor: "media: the own-key Secure Boot chain (signed with your key)", features: MEDIA },
-  { name: "GRUB x86_64-efi (Debian-signed)", check: "/usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed", debianPackage: "grub-efi-amd64-signed", neededFor: "media: the signed Secure Boot chain, and the SBAT of the own-key chain's GRUB", features: MEDIA },
-  { name: "xorriso", check: "xorriso", debianPackage: "xorriso", neededFor: "tests and bench:iso (independent ISO reader)", features: TESTS },
-  { name: "isoinfo", check: "isoinfo", debianPackage: "genisoimage", neededFor: "tests (independent ISO reader)", features: TESTS },
-  { name: "fsck.fat", check: "fsck.fat", debianPackage: "dosfstools", neededFor: "tests and bench:fat (FAT checker)", features: TESTS },
-  { name: "mtools", check: "mcopy", debianPackage: "mtools", neededFor: "tests and bench:fat (FAT reader)", features: TESTS },
-  { name: "sgdisk", check: "sgdisk", debianPackage: "gdisk", neededFor: "tests (partition table checker)", features: TESTS },
-  { name: "sfdisk", check: "sfdisk", debianPackage: "fdisk", neededFor: "tests (partition table checker)", features: TESTS },
-  { name: "lsblk", check: "lsblk", debianPackage: "util-linux", neededFor: "media: USB device safety checks", features: MEDIA },
-  { name: "blockdev", check: "blockdev", debianPackage: "util-linux", neededFor: "media: flushing a USB device's buffers", features: MEDIA },
+  {
+    name: "qemu-system-x86_64",
+    check: "qemu-system-x86_64",
+    debianPackage: "qemu-system-x86",
+    neededFor: "testbed: x64 machines",
+    features: TESTBED,
+  },
+  {
+    name: "qemu-system-i386",
+    check: "qemu-system-i386",
+    debianPackage: "qemu-system-x86",
+    neededFor: "testbed: x86 machines",
+    features: TESTBED,
+  },
+  {
+    name: "iPXE option ROMs",
+    check: "/usr/lib/ipxe/qemu/efi-e1000.rom",
+    debianPackage: "ipxe-qemu",
+    neededFor: "testbed: QEMU's NIC boot ROMs",
+    features: TESTBED,
+  },
+  {
+    name: "OVMF (x64 UEFI)",
+    check: "/usr/share/OVMF/OVMF_CODE_4M.fd",
+    alsoFiles: ["/usr/share/OVMF/OVMF_VARS_4M.fd"],
+    debianPackage: "ovmf",
+    neededFor: "testbed: x64-uefi",
+    features: TESTBED,
+  },
+  {
+    name: "OVMF with Secure Boot keys",
+    check: "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd",
+    alsoFiles: [
+      "/usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd",
+      "/usr/share/OVMF/OVMF_CODE_4M.ms.fd",
+      "/usr/share/OVMF/OVMF_VARS_4M.ms.fd",
+      "/usr/share/ovmf/PkKek-1-snakeoil.pem",
+    ],
+    debianPackage: "ovmf",
+    neededFor: "testbed: x64-uefi-sb-ms, x64-uefi-sb-own",
+    features: TESTBED,
+  },
+  {
+    name: "OVMF (ia32 UEFI)",
+    check: "/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd",
+    alsoFiles: ["/usr/share/OVMF/OVMF32_VARS_4M.fd"],
+    debianPackage: "ovmf-ia32",
+    neededFor: "testbed: x86-uefi",
+    features: TESTBED,
+  },
+  {
+    name: "apt-get",
+    check: "apt-get",
+    debianPackage: "apt",
+    neededFor: "fixtures: .deb downloads",
+    features: FIXTURES,
+  },
+  {
+    name: "apt-cache",
+    check: "apt-cache",
+    debianPackage: "apt",
+    neededFor: "fixtures: .deb versions and hashes",
+    features: FIXTURES,
+  },
+  {
+    name: "dpkg-deb",
+    check: "dpkg-deb",
+    debianPackage: "dpkg",
+    neededFor: "fixtures: .deb unpacking",
+    features: FIXTURES,
+  },
+  {
+    name: "grub-mkimage",
+    check: "grub-mkimage",
+    debianPackage: "grub-common",
+    neededFor: "media: the boot loader (GRUB boot files)",
+    features: MEDIA,
+  },
+  {
+    name: "GRUB i386-pc",
+    check: "/usr/lib/grub/i386-pc/boot.img",
+    debianPackage: "grub-pc-bin",
+    neededFor: "media: BIOS boot files",
+    features: MEDIA,
+  },
+  {
+    name: "GRUB i386-efi",
+    check: "/usr/lib/grub/i386-efi/kernel.img",
+    debianPackage: "grub-efi-ia32-bin",
+    neededFor: "media: BOOTIA32.EFI",
+    features: MEDIA,
+  },
+  {
+    name: "GRUB x86_64-efi",
+    check: "/usr/lib/grub/x86_64-efi/kernel.img",
+    debianPackage: "grub-efi-amd64-bin",
+    neededFor: "media: BOOTX64.EFI",
+    features: MEDIA,
+  },
+  {
+    name: "xz",
+    check: "xz",
+    debianPackage: "xz-utils",
+    neededFor: "fixtures and tests: xz-compressed kernel modules",
+    features: FIXTURES,
+  },
+  {
+    name: "zstd",
+    check: "zstd",
+    debianPackage: "zstd",
+    neededFor: "fixtures: zstd-compressed kernel modules",
+    features: FIXTURES,
+  },
+  {
+    name: "gzip",
+    check: "gzip",
+    debianPackage: "gzip",
+    neededFor: "fixtures: gzip-compressed kernel modules",
+    features: FIXTURES,
+  },
+  {
+    name: "kmod (depmod)",
+    check: "depmod",
+    debianPackage: "kmod",
+    neededFor: "fixtures: kernel module dependencies",
+    features: FIXTURES,
+  },
+  {
+    name: "readelf",
+    check: "readelf",
+    debianPackage: "binutils",
+    neededFor: "fixtures: OpenSSL's libraries for the initramfs",
+    features: FIXTURES,
+  },
+  {
+    name: "sbsign",
+    check: "sbsign",
+    debianPackage: "sbsigntool",
+    neededFor:
+      "media and `boot-image build --signing-key`: the own-key Secure Boot chain (signing); tests: sbverify, the independent signature reader",
+    features: MEDIA,
+  },
+  {
+    name: "bash",
+    check: "bash",
+    debianPackage: "bash",
+    neededFor: "media and fixtures: hands sbsign the signing key through a pipe",
+    features: MEDIA,
+  },
+  {
+    name: "shim (Microsoft-signed)",
+    check: "/usr/lib/shim/shimx64.efi.signed",
+    debianPackage: "shim-signed",
+    neededFor: "media: the signed Secure Boot chain",
+    features: MEDIA,
+  },
+  {
+    name: "shim (unsigned)",
+    check: "/usr/lib/shim/shimx64.efi",
+    debianPackage: "shim-unsigned",
+    neededFor: "media: the own-key Secure Boot chain (signed with your key)",
+    features: MEDIA,
+  },
+  {
+    name: "GRUB x86_64-efi (Debian-signed)",
+    check: "/usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed",
+    debianPackage: "grub-efi-amd64-signed",
+    neededFor: "media: the signed Secure Boot chain, and the SBAT of the own-key chain's GRUB",
+    features: MEDIA,
+  },
+  {
+    name: "xorriso",
+    check: "xorriso",
+    debianPackage: "xorriso",
+    neededFor: "tests and bench:iso (independent ISO reader)",
+    features: TESTS,
+  },
+  {
+    name: "isoinfo",
+    check: "isoinfo",
+    debianPackage: "genisoimage",
+    neededFor: "tests (independent ISO reader)",
+    features: TESTS,
+  },
+  {
+    name: "fsck.fat",
+    check: "fsck.fat",
+    debianPackage: "dosfstools",
+    neededFor: "tests and bench:fat (FAT checker)",
+    features: TESTS,
+  },
+  {
+    name: "mtools",
+    check: "mcopy",
+    debianPackage: "mtools",
+    neededFor: "tests and bench:fat (FAT reader)",
+    features: TESTS,
+  },
+  {
+    name: "sgdisk",
+    check: "sgdisk",
+    debianPackage: "gdisk",
+    neededFor: "tests (partition table checker)",
+    features: TESTS,
+  },
+  {
+    name: "sfdisk",
+    check: "sfdisk",
+    debianPackage: "fdisk",
+    neededFor: "tests (partition table checker)",
+    features: TESTS,
+  },
+  {
+    name: "lsblk",
+    check: "lsblk",
+    debianPackage: "util-linux",
+    neededFor: "media: USB device safety checks",
+    features: MEDIA,
+  },
+  {
+    name: "blockdev",
+    check: "blockdev",
+    debianPackage: "util-linux",
+    neededFor: "media: flushing a USB device's buffers",
+    features: MEDIA,
+  },
   { name: "cpio", check: "cpio", debianPackage: "cpio", neededFor: "tests (independent cpio reader)", features: TESTS },
-  { name: "openssl", check: "openssl", debianPackage: "openssl", neededFor: "tests (certificate oracle)", features: TESTS },
-  { name: "nginx", check: "nginx", debianPackage: "nginx-light", neededFor: "tests (a distribution point served by nginx)", features: TESTS },
-  { name: "curl", check: "curl", debianPackage: "curl", neededFor: "tests and bench:fetch (HTTP oracle)", features: TESTS },
-  { name: "busybox (static)", check: "/bin/busybox", debianPackage: "busybox-static", neededFor: "testbed: `busybox nc` carries the guest's connections to its management points (QEMU guestfwd); tests: the boot agent's shell, mkpasswd oracle", features: TESTBED },
-  { name: "file", check: "file", debianPackage: "file", neededFor: "tests (kernel and EFI image types)", features: TESTS },
-  { name: "python3", check: "python3", debianPackage: "python3", neededFor: "tests (JUnit XML reader)", features: TESTS },
-  { name: "ImageMagick convert", check: "convert", debianPackage: "imagemagick", neededFor: "tests (screenshot pixels)", features: TESTS },
-  { name: "tesseract", check: "tesseract", debianPackage: "tesseract-ocr", neededFor: "tests (screen text of remastered ISOs booting)", features: TESTS },
-  { name: "GRUB rescue CD", check: "/usr/lib/grub-rescue/grub-rescue-cdrom.iso", debianPackage: "grub-rescue-pc", neededFor: "tests (a real ISO to remaster)", features: TESTS },
-  { name: "memtest86+ ISO", check: "/usr/lib/memtest86+/memtest86+x64.iso", debianPackage: "memtest86+", neededFor: "tests (a real floppy-emulation ISO to remaster)", features: TESTS },
-  { name: "ISOLINUX", check: "/usr/lib/ISOLINUX/isohdpfx.bin", debianPackage: "isolinux", neededFor: "tests (an isohybrid ISOLINUX CD to remaster)", features: TESTS },
-  { name: "SYSLINUX modules", check: "/usr/lib/syslinux/modules/bios/ldlinux.c32", debianPackage: "syslinux-common", neededFor: "tests (ISOLINUX's ldlinux.c32)", features: TESTS },
-  { name: "chromium", check: "chromium", debianPackage: "chromium", neededFor: "tests (testbed HTML report screenshot)", features: TESTS },
-  { name: "sbatch", check: "sbatch", debianPackage: "slurm-client", neededFor: "farm --engine slurm: submitting (sbatch) and following (squeue, scontrol) the shards", features: FARM },
-  { name: "slurmctld", check: "slurmctld", debianPackage: "slurmctld", neededFor: "tests (the one-node Slurm cluster the farm is proven on)", features: TESTS },
-  { name: "slurmd", check: "slurmd", debianPackage: "slurmd", neededFor: "tests (the one-node Slurm cluster's compute node)", features: TESTS },
-  { name: "C compiler and make", check: "g++", debianPackage: "build-essential", neededFor: "tests (the native copy helper, built by npm ci)", features: TESTS },
+  {
+    name: "openssl",
+    check: "openssl",
+    debianPackage: "openssl",
+    neededFor: "tests (certificate oracle)",
+    features: TESTS,
+  },
+  {
+    name: "nginx",
+    check: "nginx",
+    debianPackage: "nginx-light",
+    neededFor: "tests (a distribution point served by nginx)",
+    features: TESTS,
+  },
+  {
+    name: "curl",
+    check: "curl",
+    debianPackage: "curl",
+    neededFor: "tests and bench:fetch (HTTP oracle)",
+    features: TESTS,
+  },
+  {
+    name: "busybox (static)",
+    check: "/bin/busybox",
+    debianPackage: "busybox-static",
+    neededFor:
+      "testbed: `busybox nc` carries the guest's connections to its management points (QEMU guestfwd); tests: the boot agent's shell, mkpasswd oracle",
+    features: TESTBED,
+  },
+  {
+    name: "file",
+    check: "file",
+    debianPackage: "file",
+    neededFor: "tests (kernel and EFI image types)",
+    features: TESTS,
+  },
+  {
+    name: "python3",
+    check: "python3",
+    debianPackage: "python3",
+    neededFor: "tests (JUnit XML reader)",
+    features: TESTS,
+  },
+  {
+    name: "ImageMagick convert",
+    check: "convert",
+    debianPackage: "imagemagick",
+    neededFor: "tests (screenshot pixels)",
+    features: TESTS,
+  },
+  {
+    name: "tesseract",
+    check: "tesseract",
+    debianPackage: "tesseract-ocr",
+    neededFor: "tests (screen text of remastered ISOs booting)",
+    features: TESTS,
+  },
+  {
+    name: "GRUB rescue CD",
+    check: "/usr/lib/grub-rescue/grub-rescue-cdrom.iso",
+    debianPackage: "grub-rescue-pc",
+    neededFor: "tests (a real ISO to remaster)",
+    features: TESTS,
+  },
+  {
+    name: "memtest86+ ISO",
+    check: "/usr/lib/memtest86+/memtest86+x64.iso",
+    debianPackage: "memtest86+",
+    neededFor: "tests (a real floppy-emulation ISO to remaster)",
+    features: TESTS,
+  },
+  {
+    name: "ISOLINUX",
+    check: "/usr/lib/ISOLINUX/isohdpfx.bin",
+    debianPackage: "isolinux",
+    neededFor: "tests (an isohybrid ISOLINUX CD to remaster)",
+    features: TESTS,
+  },
+  {
+    name: "SYSLINUX modules",
+    check: "/usr/lib/syslinux/modules/bios/ldlinux.c32",
+    debianPackage: "syslinux-common",
+    neededFor: "tests (ISOLINUX's ldlinux.c32)",
+    features: TESTS,
+  },
+  {
+    name: "chromium",
+    check: "chromium",
+    debianPackage: "chromium",
+    neededFor: "tests (testbed HTML report screenshot)",
+    features: TESTS,
+  },
+  {
+    name: "sbatch",
+    check: "sbatch",
+    debianPackage: "slurm-client",
+    neededFor: "farm --engine slurm: submitting (sbatch) and following (squeue, scontrol) the shards",
+    features: FARM,
+  },
+  {
+    name: "slurmctld",
+    check: "slurmctld",
+    debianPackage: "slurmctld",
+    neededFor: "tests (the one-node Slurm cluster the farm is proven on)",
+    features: TESTS,
+  },
+  {
+    name: "slurmd",
+    check: "slurmd",
+    debianPackage: "slurmd",
+    neededFor: "tests (the one-node Slurm cluster's compute node)",
+    features: TESTS,
+  },
+  {
+    name: "C compiler and make",
+    check: "g++",
+    debianPackage: "build-essential",
+    neededFor: "tests (the native copy helper, built by npm ci)",
+    features: TESTS,
+  },
 ] as const satisfies readonly Requirement[];
 
 /** dpkg architectures besides the native one: the x86 reference image is made of i386 .debs. */
@@ -98,7 +396,10 @@ export interface DoctorRow extends Requirement {
   path?: string;
 }
 
-export function requirementsFor(features: readonly Feature[], reqs: readonly Requirement[] = REQUIREMENTS): Requirement[] {
+export function requirementsFor(
+  features: readonly Feature[],
+  reqs: readonly Requirement[] = REQUIREMENTS,
+): Requirement[] {
   return reqs.filter((r) => r.features.some((f) => features.includes(f)));
 }
 
@@ -113,7 +414,8 @@ export type HostTool = Row["check"] | AlsoFiles<Row>;
 /** Where a command (on PATH) or an absolute file is on this machine; tests give their own. */
 export type HostLookup = (tool: string) => string | undefined;
 /** A file is there when it is a file: a folder, or a device mounted over it, is not busybox. */
-export const findOnHost: HostLookup = (tool) => (tool.startsWith("/") ? (isFile(tool) ? tool : undefined) : which(tool));
+export const findOnHost: HostLookup = (tool) =>
+  tool.startsWith("/") ? (isFile(tool) ? tool : undefined) : which(tool);
 
 function isFile(path: string): boolean {
   try {
@@ -141,7 +443,9 @@ export function runDoctor(reqs: readonly Requirement[] = REQUIREMENTS, lookup: H
 export function missingArchitectures(features: readonly Feature[]): string[] {
   const wanted = FOREIGN_ARCHITECTURES.filter((a) => a.features.some((f) => features.includes(f))).map((a) => a.arch);
   if (wanted.length === 0 || !which("dpkg")) return [];
-  const known = [dpkgOut(["--print-architecture"]), ...dpkgOut(["--print-foreign-architectures"]).split("\n")].map((s) => s.trim());
+  const known = [dpkgOut(["--print-architecture"]), ...dpkgOut(["--print-foreign-architectures"]).split("\n")].map(
+    (s) => s.trim(),
+  );
   return wanted.filter((a) => !known.includes(a));
 }
 

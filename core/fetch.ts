@@ -25,7 +25,13 @@ export interface FetchStats {
 
 export async function fetchItems(
   items: ContentItem[],
-  opts: { cache: ContentCache; fetcherFor: (item: ContentItem) => Fetcher | undefined; concurrency?: number; progress: StageProgress; onWarning?: (d: Diagnostic) => void },
+  opts: {
+    cache: ContentCache;
+    fetcherFor: (item: ContentItem) => Fetcher | undefined;
+    concurrency?: number;
+    progress: StageProgress;
+    onWarning?: (d: Diagnostic) => void;
+  },
 ): Promise<FetchStats> {
   const limit = pLimit(opts.concurrency ?? 4);
   const total = items.reduce((n, i) => n + i.size, 0);
@@ -45,7 +51,13 @@ export async function fetchItems(
         let local: string;
         const hit = await opts.cache.check(item.sha256, item.size);
         if (hit === "corrupt") {
-          opts.onWarning?.(diagnostic("BM2008", `cached copy of ${label} did not match its sha256 ${item.sha256}; removed it and fetched it again`, { severity: "warning", path: label }));
+          opts.onWarning?.(
+            diagnostic(
+              "BM2008",
+              `cached copy of ${label} did not match its sha256 ${item.sha256}; removed it and fetched it again`,
+              { severity: "warning", path: label },
+            ),
+          );
         }
         if (hit === "hit") {
           local = opts.cache.pathOf(item.sha256);
@@ -54,17 +66,26 @@ export async function fetchItems(
         } else {
           const fetcher = opts.fetcherFor(item);
           if (!fetcher) {
-            throw new BootmediaError("BM2001", `no fetcher knows how to get ${label} from ${item.origin.kind} ${item.origin.location}`);
+            throw new BootmediaError(
+              "BM2001",
+              `no fetcher knows how to get ${label} from ${item.origin.kind} ${item.origin.location}`,
+            );
           }
-          local = await opts.cache.put(await fetcher.open(item), { sha256: item.sha256, size: item.size, label }, (n) => {
-            stats.bytesFetched += n;
-            done += n;
-            opts.progress.update(done, total);
-          }).catch((e: unknown) => {
-            const code = (e as NodeJS.ErrnoException).code;
-            if (e instanceof BootmediaError || !code) throw e;
-            throw new BootmediaError("BM2010", `cannot store ${label} in the cache ${opts.cache.dir} (${code})`, { where: opts.cache.dir, hint: writeHint(code), cause: e });
-          });
+          local = await opts.cache
+            .put(await fetcher.open(item), { sha256: item.sha256, size: item.size, label }, (n) => {
+              stats.bytesFetched += n;
+              done += n;
+              opts.progress.update(done, total);
+            })
+            .catch((e: unknown) => {
+              const code = (e as NodeJS.ErrnoException).code;
+              if (e instanceof BootmediaError || !code) throw e;
+              throw new BootmediaError("BM2010", `cannot store ${label} in the cache ${opts.cache.dir} (${code})`, {
+                where: opts.cache.dir,
+                hint: writeHint(code),
+                cause: e,
+              });
+            });
         }
         for (const it of same) it.localPath = local;
         opts.progress.update(done, total);

@@ -14,7 +14,11 @@ export function withTimeLimit<T>(work: Promise<T>, ms: number, hook: string, plu
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const err = new BootmediaError("BM4005", `plugin "${plugin}" did not finish hook "${hook}" within ${ms / 1000} s`, { where: `${hook} ▸ ${plugin}` });
+      const err = new BootmediaError(
+        "BM4005",
+        `plugin "${plugin}" did not finish hook "${hook}" within ${ms / 1000} s`,
+        { where: `${hook} ▸ ${plugin}` },
+      );
       reject(Object.assign(err, { hook, plugin }));
     }, ms);
   });

@@ -23,7 +23,15 @@ describe("MediaBuild hooks", () => {
 
   it("names the hook and the plugin when a promise tap throws", async () => {
     const build = new MediaBuild(ctx);
-    build.use([{ name: "BrokenPlugin", apply: (b) => b.hooks.resolve.tapPromise("BrokenPlugin", async () => { throw new TypeError("boom"); }) }]);
+    build.use([
+      {
+        name: "BrokenPlugin",
+        apply: (b) =>
+          b.hooks.resolve.tapPromise("BrokenPlugin", async () => {
+            throw new TypeError("boom");
+          }),
+      },
+    ]);
     const err = await build.hooks.resolve.promise(media).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BootmediaError);
     expect((err as BootmediaError).code).toBe("BM4004");
@@ -32,7 +40,15 @@ describe("MediaBuild hooks", () => {
 
   it("keeps a coded error's code and adds the blame for sync taps", () => {
     const build = new MediaBuild(ctx);
-    build.use([{ name: "PickyWriter", apply: (b) => b.hooks.writer.tap("PickyWriter", () => { throw new BootmediaError("BM3005", "nope"); }) }]);
+    build.use([
+      {
+        name: "PickyWriter",
+        apply: (b) =>
+          b.hooks.writer.tap("PickyWriter", () => {
+            throw new BootmediaError("BM3005", "nope");
+          }),
+      },
+    ]);
     let err: unknown;
     try {
       build.hooks.writer.call(resolveTarget({ type: "x", output: "/x" }, "/", { writes: "file" }));
@@ -48,7 +64,8 @@ describe("MediaBuild hooks", () => {
     const seen: string[] = [];
     const tapAt = (name: string, stage: number) => ({
       name,
-      apply: (b: MediaBuild["pluginView"]) => b.hooks.layout.tapPromise({ name, stage }, async (l: MediaLayout) => (seen.push(name), l)),
+      apply: (b: MediaBuild["pluginView"]) =>
+        b.hooks.layout.tapPromise({ name, stage }, async (l: MediaLayout) => (seen.push(name), l)),
     });
     build.use([tapAt("config", 100), tapAt("boot", -100), tapAt("content", 0)]);
     await build.hooks.layout.promise({ volumes: [], config: {} as MediaLayout["config"] }, media);
@@ -69,6 +86,8 @@ describe("redaction of what the CLI prints", () => {
     const b = new Redactor();
     a.add("hunter2-Secret!");
     b.add("pfx-pass-9");
-    expect(redactEverywhere("plugin failed: password hunter2-Secret! and pfx-pass-9")).toBe("plugin failed: password *** and ***");
+    expect(redactEverywhere("plugin failed: password hunter2-Secret! and pfx-pass-9")).toBe(
+      "plugin failed: password *** and ***",
+    );
   });
 });

@@ -17,7 +17,15 @@ import "./codes.ts";
  * media certificate), the secret part sealed from what they collected, the media configuration
  * that records their keys, its manifest, then splitting.
  */
-export const LAYOUT_STAGE = { BOOT: -100, CONTENT: 0, SETTINGS: 90, SECRETS: 95, CONFIG: 100, MANIFEST: 150, SPLIT: 200 } as const;
+export const LAYOUT_STAGE = {
+  BOOT: -100,
+  CONTENT: 0,
+  SETTINGS: 90,
+  SECRETS: 95,
+  CONFIG: 100,
+  MANIFEST: 150,
+  SPLIT: 200,
+} as const;
 
 /** Collects diagnostics; given to validate and checkLayout taps. */
 export interface Reporter {
@@ -99,8 +107,15 @@ export function wrapTapFailures(hooks: BuildHooks, timeoutMs = DEFAULT_HOOK_TIME
           tap.fn = (...args: unknown[]) => {
             const cb = args.pop() as (err?: unknown, r?: unknown) => void;
             const leave = enter();
-            const settled = new Promise((resolve, reject) => fn(...args, (err: unknown, r: unknown) => (err ? reject(err) : resolve(r))));
-            withTimeLimit(settled, timeoutMs, hookName, tap.name).finally(leave).then((r) => cb(undefined, r), (err: unknown) => cb(blame(err)));
+            const settled = new Promise((resolve, reject) =>
+              fn(...args, (err: unknown, r: unknown) => (err ? reject(err) : resolve(r))),
+            );
+            withTimeLimit(settled, timeoutMs, hookName, tap.name)
+              .finally(leave)
+              .then(
+                (r) => cb(undefined, r),
+                (err: unknown) => cb(blame(err)),
+              );
           };
         }
         return tap;
@@ -116,5 +131,8 @@ function attributeFailure(e: unknown, hook: string, plugin: string): BootmediaEr
     return Object.assign(e, { hook, plugin });
   }
   const message = e instanceof Error ? e.message : String(e);
-  return Object.assign(new BootmediaError("BM4004", `plugin "${plugin}" failed in hook "${hook}": ${message}`, { cause: e }), { hook, plugin });
+  return Object.assign(
+    new BootmediaError("BM4004", `plugin "${plugin}" failed in hook "${hook}": ${message}`, { cause: e }),
+    { hook, plugin },
+  );
 }

@@ -9,10 +9,13 @@ export function checkCollisions(volume: Volume): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const e of volume.entries) {
     const key = e.path.toLowerCase();
-    const identity = e.type === "dir" ? "dir" : e.source.kind === "content" ? e.source.sha256 : `${e.source.kind}:${e.path}:${e.size}`;
+    const identity =
+      e.type === "dir" ? "dir" : e.source.kind === "content" ? e.source.sha256 : `${e.source.kind}:${e.path}:${e.size}`;
     const prev = seen.get(key);
     if (prev !== undefined && prev !== identity) {
-      out.push(diagnostic("BM3001", `two different sources want "${e.path}" on volume ${volume.index}`, { path: e.path }));
+      out.push(
+        diagnostic("BM3001", `two different sources want "${e.path}" on volume ${volume.index}`, { path: e.path }),
+      );
     }
     seen.set(key, identity);
   }

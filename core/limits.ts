@@ -25,7 +25,11 @@ export const LIMITS = {
 } as const;
 
 function formatBytes(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(0)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)} KiB` : `${n} bytes`;
+  return n >= 1024 * 1024
+    ? `${(n / 1024 / 1024).toFixed(0)} MiB`
+    : n >= 1024
+      ? `${(n / 1024).toFixed(0)} KiB`
+      : `${n} bytes`;
 }
 
 /** "1048577 bytes (1 MiB)": exact, so a size just over a limit never reads the same as the limit. */
@@ -37,38 +41,67 @@ function exactBytes(n: number): string {
  * Reads a small input file as UTF-8. Errors: `code` with the errno for unreadable files,
  * BM1013 for anything but a regular file, BM1014 above `maxBytes`.
  */
-export async function readInputFile(path: string, opts: { label: string; maxBytes: number; code: ErrorCode; where?: string }): Promise<string> {
+export async function readInputFile(
+  path: string,
+  opts: { label: string; maxBytes: number; code: ErrorCode; where?: string },
+): Promise<string> {
   return (await readInputBytes(path, opts)).toString("utf8");
 }
 
 /** readInputFile's bytes (a DER certificate, a binary): the same refusals of special files and sizes. */
-export async function readInputBytes(path: string, opts: { label: string; maxBytes: number; code: ErrorCode; where?: string }): Promise<Buffer> {
+export async function readInputBytes(
+  path: string,
+  opts: { label: string; maxBytes: number; code: ErrorCode; where?: string },
+): Promise<Buffer> {
   const where = opts.where ?? path;
   let fh;
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw new BootmediaError(opts.code, `cannot read ${opts.label} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { where });
+    throw new BootmediaError(
+      opts.code,
+      `cannot read ${opts.label} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      { where },
+    );
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new BootmediaError("BM1013", `${opts.label} ${path} is ${kindOf(st)}, not a regular file`, { where });
+    if (!st.isFile())
+      throw new BootmediaError("BM1013", `${opts.label} ${path} is ${kindOf(st)}, not a regular file`, { where });
     if (st.size > opts.maxBytes) {
-      throw new BootmediaError("BM1014", `${opts.label} ${path} is ${exactBytes(st.size)}; the limit is ${exactBytes(opts.maxBytes)}`, { where });
+      throw new BootmediaError(
+        "BM1014",
+        `${opts.label} ${path} is ${exactBytes(st.size)}; the limit is ${exactBytes(opts.maxBytes)}`,
+        { where },
+      );
     }
     const buf = await fh.readFile();
-    if (buf.length > opts.maxBytes) throw new BootmediaError("BM1014", `${opts.label} ${path} grew past ${exactBytes(opts.maxBytes)} while read`, { where });
+    if (buf.length > opts.maxBytes)
+      throw new BootmediaError("BM1014", `${opts.label} ${path} grew past ${exactBytes(opts.maxBytes)} while read`, {
+        where,
+      });
     return buf;
   } catch (e) {
     if (e instanceof BootmediaError) throw e;
-    throw new BootmediaError(opts.code, `cannot read ${opts.label} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { where });
+    throw new BootmediaError(
+      opts.code,
+      `cannot read ${opts.label} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      { where },
+    );
   } finally {
     await fh.close().catch(() => undefined);
   }
 }
 
 /** "a FIFO", "a block device", … for messages about special files. */
-export function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean; isSymbolicLink(): boolean }): string {
+export function kindOf(st: {
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isBlockDevice(): boolean;
+  isCharacterDevice(): boolean;
+  isSymbolicLink(): boolean;
+}): string {
   if (st.isDirectory()) return "a folder";
   if (st.isFIFO()) return "a FIFO (named pipe)";
   if (st.isSocket()) return "a socket";

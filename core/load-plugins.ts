@@ -38,7 +38,9 @@ async function importDefinition(ref: string, baseDir: string): Promise<PluginDef
   const isPath = ref.startsWith(".") || isAbsolute(ref);
   let url: string;
   try {
-    url = isPath ? pathToFileURL(resolve(baseDir, ref)).href : pathToFileURL(createRequire(join(baseDir, "noop.js")).resolve(ref)).href;
+    url = isPath
+      ? pathToFileURL(resolve(baseDir, ref)).href
+      : pathToFileURL(createRequire(join(baseDir, "noop.js")).resolve(ref)).href;
   } catch {
     throw new BootmediaError("BM1008", `plugin "${ref}" not found from ${baseDir}`, { where: ref });
   }
@@ -63,10 +65,19 @@ async function importDefinition(ref: string, baseDir: string): Promise<PluginDef
       }
       // A class may declare its codes as a static `codes` table.
       const codes = (Class as { codes?: PluginDefinition["codes"] }).codes;
-      if (isPlugin(probe)) return { name: probe.name, ...(codes ? { codes } : {}), create: (options) => (options === undefined ? probe : new Class(options)) as Plugin };
+      if (isPlugin(probe))
+        return {
+          name: probe.name,
+          ...(codes ? { codes } : {}),
+          create: (options) => (options === undefined ? probe : new Class(options)) as Plugin,
+        };
     }
   }
-  throw new BootmediaError("BM1008", `plugin "${ref}" exports no plugin (definePlugin({...}), or a class with name and apply(build))`, { where: ref });
+  throw new BootmediaError(
+    "BM1008",
+    `plugin "${ref}" exports no plugin (definePlugin({...}), or a class with name and apply(build))`,
+    { where: ref },
+  );
 }
 
 /** The spec's `plugins:` entries as references (their options stay in the spec). */

@@ -10,7 +10,11 @@ import { defineSection, secretRef } from "./spec-schema.ts";
 
 export const PASSWORD = defineSection(
   "security.password",
-  secretRef("Media password, by reference (>= 12 characters, 3 of 4 classes; the media holds only a SHA-512-crypt verifier)", "password", ["BM3401", "BM3010"]).optional(),
+  secretRef(
+    "Media password, by reference (>= 12 characters, 3 of 4 classes; the media holds only a SHA-512-crypt verifier)",
+    "password",
+    ["BM3401", "BM3010"],
+  ).optional(),
 );
 
 const passwords = new WeakMap<BuildContext, Promise<string | undefined>>();

@@ -14,7 +14,8 @@ type SaltPurpose = (typeof SALT_PURPOSES)[number];
 
 export function deriveMediaSalt(purpose: SaltPurpose, spec: MediaSpec, sourceDateEpoch: number, bytes: number): Buffer {
   const h = createHash("sha512");
-  for (const part of [`bootmedia/${purpose}/v1`, String(sourceDateEpoch), canonicalJson(spec)]) h.update(part).update("\0");
+  for (const part of [`bootmedia/${purpose}/v1`, String(sourceDateEpoch), canonicalJson(spec)])
+    h.update(part).update("\0");
   return h.digest().subarray(0, bytes);
 }
 
@@ -23,7 +24,11 @@ function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
   if (v && typeof v === "object") {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(",")}}`;
+    return `{${Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(",")}}`;
   }
   return JSON.stringify(v) ?? "null";
 }

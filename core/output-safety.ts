@@ -30,26 +30,38 @@ function statOrUndefined(path: string): Stats | undefined {
 export function refuseSpecialOutput(path: string): void {
   const st = statOrUndefined(path);
   if (st && !st.isFile() && !st.isDirectory()) {
-    throw new BootmediaError("BM1016", `output ${path} is ${kindOf(st)}; bootmedia replaces only regular files and folders`, { where: path });
+    throw new BootmediaError(
+      "BM1016",
+      `output ${path} is ${kindOf(st)}; bootmedia replaces only regular files and folders`,
+      { where: path },
+    );
   }
 }
 
 /** Every rule about the target's output path; throws the first problem as a coded error. */
-export function checkOutputTarget(target: Pick<ResolvedTarget, "type" | "output" | "writes" | "drives" | "isDrive">): void {
+export function checkOutputTarget(
+  target: Pick<ResolvedTarget, "type" | "output" | "writes" | "drives" | "isDrive">,
+): void {
   const { output, type } = target;
   if (target.isDrive) return; // a drive: the drive checks of the plugin that writes it decide
   const st = statOrUndefined(output);
   if (!st && dirname(output) === "/dev") {
     // BM3306 is the usb plugin's code: usb is the built-in target type that writes drives.
     if (target.drives) throw new BootmediaError("BM3306", `no drive at ${output}`, { where: output });
-    throw new BootmediaError("BM1016", `${output} is not a device here, and bootmedia never creates files in /dev`, { where: output });
+    throw new BootmediaError("BM1016", `${output} is not a device here, and bootmedia never creates files in /dev`, {
+      where: output,
+    });
   }
   refuseSpecialOutput(output);
   if (st?.isDirectory() && target.writes === "file") {
-    throw new BootmediaError("BM1012", `output ${output} is a folder, but the ${type} target writes a file`, { where: output });
+    throw new BootmediaError("BM1012", `output ${output} is a folder, but the ${type} target writes a file`, {
+      where: output,
+    });
   }
   if (st?.isFile() && target.writes === "folder") {
-    throw new BootmediaError("BM1012", `output ${output} is a file, but the ${type} target writes a folder`, { where: output });
+    throw new BootmediaError("BM1012", `output ${output} is a file, but the ${type} target writes a folder`, {
+      where: output,
+    });
   }
   checkOutputLocation(output);
 }
@@ -60,10 +72,14 @@ export function checkOutputTarget(target: Pick<ResolvedTarget, "type" | "output"
  */
 function checkOutputLocation(output: string): void {
   if (Buffer.byteLength(basename(output)) > MAX_OUTPUT_NAME_BYTES) {
-    throw new BootmediaError("BM4001", `output name is ${Buffer.byteLength(basename(output))} bytes long; the limit is ${MAX_OUTPUT_NAME_BYTES}`, {
-      where: output,
-      hint: `Choose a shorter output name (at most ${MAX_OUTPUT_NAME_BYTES} bytes: file systems allow 255, and the temporary and log beside the output need the rest).`,
-    });
+    throw new BootmediaError(
+      "BM4001",
+      `output name is ${Buffer.byteLength(basename(output))} bytes long; the limit is ${MAX_OUTPUT_NAME_BYTES}`,
+      {
+        where: output,
+        hint: `Choose a shorter output name (at most ${MAX_OUTPUT_NAME_BYTES} bytes: file systems allow 255, and the temporary and log beside the output need the rest).`,
+      },
+    );
   }
   let dir = dirname(output);
   while (!statOrUndefined(dir)) {
@@ -73,7 +89,10 @@ function checkOutputLocation(output: string): void {
   }
   const st = statOrUndefined(dir);
   if (!st?.isDirectory()) {
-    throw new BootmediaError("BM4001", `cannot create ${output}: ${dir} is not a folder`, { where: output, hint: "Choose an output inside a folder." });
+    throw new BootmediaError("BM4001", `cannot create ${output}: ${dir} is not a folder`, {
+      where: output,
+      hint: "Choose an output inside a folder.",
+    });
   }
   const probe = join(dir, `.bootmedia-probe-${process.pid}`);
   try {
@@ -82,7 +101,10 @@ function checkOutputLocation(output: string): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "EEXIST") return unlinkSync(probe);
-    throw new BootmediaError("BM4001", `cannot create files in ${dir} (${code ?? String(e)})`, { where: output, hint: writeHint(code) });
+    throw new BootmediaError("BM4001", `cannot create files in ${dir} (${code ?? String(e)})`, {
+      where: output,
+      hint: writeHint(code),
+    });
   }
 }
 
@@ -109,7 +131,19 @@ export function writeHint(code: string | undefined): string {
   }
 }
 
-const WRITE_ERRNOS = new Set(["EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "EFBIG", "ENAMETOOLONG", "ENOENT", "ENOTDIR", "EISDIR", "EIO"]);
+const WRITE_ERRNOS = new Set([
+  "EACCES",
+  "EPERM",
+  "EROFS",
+  "ENOSPC",
+  "EDQUOT",
+  "EFBIG",
+  "ENAMETOOLONG",
+  "ENOENT",
+  "ENOTDIR",
+  "EISDIR",
+  "EIO",
+]);
 
 /** A file-system error met while writing outputs becomes BM4001 with a hint; anything else is returned as is. */
 export function codedWriteError(e: unknown, output: string): unknown {
@@ -118,5 +152,9 @@ export function codedWriteError(e: unknown, output: string): unknown {
   const errno = code && WRITE_ERRNOS.has(code) ? code : cause && WRITE_ERRNOS.has(cause) ? cause : undefined;
   if (!errno) return e;
   if (e instanceof BootmediaError && e.code !== "BM4004") return e;
-  return new BootmediaError("BM4001", `writing ${output} failed: ${errno} (${(e as Error).message})`, { where: output, hint: writeHint(errno), cause: e });
+  return new BootmediaError("BM4001", `writing ${output} failed: ${errno} (${(e as Error).message})`, {
+    where: output,
+    hint: writeHint(errno),
+    cause: e,
+  });
 }

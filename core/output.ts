@@ -4,7 +4,18 @@
  * SIGINT or SIGTERM the temporaries are removed and old outputs stay byte-identical.
  * (The wizard this replaces deletes an existing .iso before it even starts.)
  */
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { BootmediaError } from "../base/errors.ts";
@@ -130,7 +141,12 @@ const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]);
  * empty folder it may replace holds nothing to lose).
  */
 function placeNew(tmp: string, final: string): void {
-  const taken = () => new BootmediaError("BM1010", `output exists: ${final} (it appeared while this build ran: another build or program created it)`, { where: final });
+  const taken = () =>
+    new BootmediaError(
+      "BM1010",
+      `output exists: ${final} (it appeared while this build ran: another build or program created it)`,
+      { where: final },
+    );
   const isDir = statSync(tmp).isDirectory();
   try {
     if (isDir) renameSync(tmp, final);
@@ -152,7 +168,8 @@ function placeNew(tmp: string, final: string): void {
 function removeStaleTemps(dir: string): void {
   for (const name of readdirSync(dir)) {
     const m = name.match(/\.bootmedia-(\d+)\.(tmp|old)$/);
-    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(dir, name), { recursive: true, force: true });
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1])))
+      rmSync(join(dir, name), { recursive: true, force: true });
   }
 }
 

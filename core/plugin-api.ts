@@ -17,13 +17,34 @@ export {
   type Lazy,
   type TapOnly,
 } from "./plugin.ts";
-export { defineSection, defineTargetType, secretRef, type MediaSpec, type SecretRef, type SpecSection, type Target, type TargetDeclaration, type TargetType, type TargetWrites } from "./spec-schema.ts";
+export {
+  defineSection,
+  defineTargetType,
+  secretRef,
+  type MediaSpec,
+  type SecretRef,
+  type SpecSection,
+  type Target,
+  type TargetDeclaration,
+  type TargetType,
+  type TargetWrites,
+} from "./spec-schema.ts";
 export type { ResolvedTarget } from "./target.ts";
 export { LAYOUT_STAGE, type BuildHooks, type BuildSummary, type Reporter } from "./hooks.ts";
 export type { BuildContext, BuildOptions } from "./context.ts";
 export type { MediaWriter, WriteContext } from "./write.ts";
 export { plannedTree } from "./write.ts";
-export type { ContentItem, ContentPackage, EntrySource, LayoutEntry, LayoutFile, MediaLayout, ResolvedMedia, Volume, WriteResult } from "./types.ts";
+export type {
+  ContentItem,
+  ContentPackage,
+  EntrySource,
+  LayoutEntry,
+  LayoutFile,
+  MediaLayout,
+  ResolvedMedia,
+  Volume,
+  WriteResult,
+} from "./types.ts";
 export { BootmediaError, type CodeInfo, type CodeTable, type ErrorCode } from "../base/errors.ts";
 export { diagnostic, DiagnosticsError, type Diagnostic, type Severity } from "../base/diagnostics.ts";
 export type { FileSource, TreeEntry } from "../base/tree.ts";

@@ -36,12 +36,19 @@ export class PluginSet {
     }
     this.model = createSpecModel(
       all.map((d) => ({ plugin: d.name, sections: [...(d.sections ?? [])], targets: [...(d.targets ?? [])] })),
-      thirdParty.filter((p) => p.definition.options && p.ref.index !== undefined).map((p) => ({ plugin: p.definition.name, index: p.ref.index!, schema: p.definition.options! })),
+      thirdParty
+        .filter((p) => p.definition.options && p.ref.index !== undefined)
+        .map((p) => ({ plugin: p.definition.name, index: p.ref.index!, schema: p.definition.options! })),
     );
   }
 
   /** Built-ins plus the plugins a raw spec's `plugins:` (and --plugin) name. */
-  static async forRawSpec(builtins: ReadonlyArray<PluginDefinition<unknown>>, raw: Record<string, unknown>, specDir: string, cliPlugins: string[] = []): Promise<PluginSet> {
+  static async forRawSpec(
+    builtins: ReadonlyArray<PluginDefinition<unknown>>,
+    raw: Record<string, unknown>,
+    specDir: string,
+    cliPlugins: string[] = [],
+  ): Promise<PluginSet> {
     const refs: PluginRef[] = pluginRefs(raw.plugins, specDir, cliPlugins);
     // A plugin that takes options gets its entry in object form, so flags can fill it in.
     const set = new PluginSet(builtins, await loadPlugins(refs));
@@ -56,7 +63,8 @@ export class PluginSet {
   /** The declaration of a target type (what it writes, whether it writes drives); BM3005 when no plugin in use writes it. */
   targetType(type: string): TargetType {
     const found = this.definitions.flatMap((d) => d.targets ?? []).find((t) => t.type === type);
-    if (!found) throw new BootmediaError("BM3005", `no plugin writes targets of type "${type}"`, { where: "target.type" });
+    if (!found)
+      throw new BootmediaError("BM3005", `no plugin writes targets of type "${type}"`, { where: "target.type" });
     return found;
   }
 
@@ -87,17 +95,31 @@ export class PluginSet {
     const r = p.definition.options.safeParse(given ?? {});
     if (r.success) return r.data;
     const where = `plugins[${p.ref.index ?? "--plugin"}].options`;
-    throw new DiagnosticsError(r.error.issues.map((i) => diagnostic("BM1003", `plugin ${p.definition.name}: ${[where, ...i.path.map(String)].join(".")}: ${i.message}`, { path: where })));
+    throw new DiagnosticsError(
+      r.error.issues.map((i) =>
+        diagnostic("BM1003", `plugin ${p.definition.name}: ${[where, ...i.path.map(String)].join(".")}: ${i.message}`, {
+          path: where,
+        }),
+      ),
+    );
   }
 }
 
 /** A target type says what it writes, and its options keep clear of the target's own fields. */
 function checkTargetDeclaration(plugin: string, t: TargetType): void {
   if (!(TARGET_WRITES as readonly unknown[]).includes(t.writes)) {
-    throw new BootmediaError("BM1008", `plugin ${plugin}: target type "${t.type}" does not say what it writes (writes: ${TARGET_WRITES.map((w) => `"${w}"`).join(" or ")}; defineTargetType(type, { description, writes }, options))`, { where: plugin });
+    throw new BootmediaError(
+      "BM1008",
+      `plugin ${plugin}: target type "${t.type}" does not say what it writes (writes: ${TARGET_WRITES.map((w) => `"${w}"`).join(" or ")}; defineTargetType(type, { description, writes }, options))`,
+      { where: plugin },
+    );
   }
   const clash = Object.keys(t.options ?? {}).filter((k) => (RESERVED_TARGET_FIELDS as readonly string[]).includes(k));
   if (clash.length > 0) {
-    throw new BootmediaError("BM1008", `plugin ${plugin}: target type "${t.type}" has options named ${clash.join(", ")}, which the target itself uses (${RESERVED_TARGET_FIELDS.join(", ")}); rename them`, { where: plugin });
+    throw new BootmediaError(
+      "BM1008",
+      `plugin ${plugin}: target type "${t.type}" has options named ${clash.join(", ")}, which the target itself uses (${RESERVED_TARGET_FIELDS.join(", ")}); rename them`,
+      { where: plugin },
+    );
   }
 }

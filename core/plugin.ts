@@ -113,7 +113,9 @@ export function definePlugin<O = undefined>(definition: PluginDefinition<O>): Pl
  * The simple form for plugins that only tap hooks: `apply` gets the build and the options.
  * Everything else of `PluginDefinition` may be given beside it.
  */
-export function simplePlugin<O = undefined>(definition: Omit<PluginDefinition<O>, "create"> & { apply(build: PluginBuild, options: O): void }): PluginDefinition<O> {
+export function simplePlugin<O = undefined>(
+  definition: Omit<PluginDefinition<O>, "create"> & { apply(build: PluginBuild, options: O): void },
+): PluginDefinition<O> {
   const { apply, ...rest } = definition;
   return { ...rest, create: (options) => ({ name: definition.name, apply: (build) => apply(build, options) }) };
 }
@@ -123,7 +125,10 @@ export function registerPluginCodes(def: PluginDefinition<unknown>, builtin: boo
   if (!def.codes) return;
   if (!builtin) {
     const bm = Object.keys(def.codes).filter((c) => c.startsWith("BM"));
-    if (bm.length > 0) throw new Error(`plugin ${def.name} declares ${bm.join(", ")}: BM codes are bootmedia's; use a prefix of your own (e.g. ACME001)`);
+    if (bm.length > 0)
+      throw new Error(
+        `plugin ${def.name} declares ${bm.join(", ")}: BM codes are bootmedia's; use a prefix of your own (e.g. ACME001)`,
+      );
   }
   defineCodes(def.name, def.codes);
 }
@@ -136,9 +141,19 @@ export function isEnabled(def: PluginDefinition<unknown>, spec: MediaSpec): bool
 }
 
 export function isPlugin(value: unknown): value is Plugin {
-  return typeof value === "object" && value !== null && typeof (value as Plugin).name === "string" && typeof (value as Plugin).apply === "function";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Plugin).name === "string" &&
+    typeof (value as Plugin).apply === "function"
+  );
 }
 
 export function isPluginDefinition(value: unknown): value is PluginDefinition<unknown> {
-  return typeof value === "object" && value !== null && typeof (value as PluginDefinition).name === "string" && typeof (value as PluginDefinition).create === "function";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as PluginDefinition).name === "string" &&
+    typeof (value as PluginDefinition).create === "function"
+  );
 }

@@ -13,7 +13,11 @@ export function programName<T extends HostTool>(tool: T): T {
 }
 
 /** Runs `program` to its end. execa is loaded only then: plans and cached builds never load it. */
-export async function runProgram<O extends Options = {}>(program: HostTool, args: readonly string[] = [], options?: O): Promise<Awaited<ResultPromise<{} & O>>> {
+export async function runProgram<O extends Options = {}>(
+  program: HostTool,
+  args: readonly string[] = [],
+  options?: O,
+): Promise<Awaited<ResultPromise<{} & O>>> {
   const { process } = await startProgram(program, args, options);
   return await process;
 }
@@ -22,7 +26,11 @@ export async function runProgram<O extends Options = {}>(program: HostTool, args
  * Starts `program` and hands back the running process (streams, kill, exit); it is boxed so
  * that awaiting the start does not wait for the program's end.
  */
-export async function startProgram<O extends Options = {}>(program: HostTool, args: readonly string[], options?: O): Promise<{ process: ResultPromise<{} & O> }> {
+export async function startProgram<O extends Options = {}>(
+  program: HostTool,
+  args: readonly string[],
+  options?: O,
+): Promise<{ process: ResultPromise<{} & O> }> {
   const { execa } = await import("execa");
   return { process: execa(program, args, options) };
 }

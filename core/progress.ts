@@ -38,12 +38,18 @@ export function plainProgress(out: NodeJS.WritableStream, json = false): Progres
           const q = total > 0 ? Math.floor((done / total) * 4) : 0;
           if (q > lastQuarter && q < 4) {
             lastQuarter = q;
-            line({ event: "progress", stage: name, done, total, unit }, `[${name}] ${fmtAmount(done, unit)} / ${fmtAmount(total, unit)}`);
+            line(
+              { event: "progress", stage: name, done, total, unit },
+              `[${name}] ${fmtAmount(done, unit)} / ${fmtAmount(total, unit)}`,
+            );
           }
         },
         end() {
           const ms = Math.round(performance.now() - start);
-          line({ event: "stage-end", stage: name, ms, done: last.done, unit }, `[${name}] done in ${ms} ms${last.total ? ` (${fmtAmount(last.done, unit)})` : ""}`);
+          line(
+            { event: "stage-end", stage: name, ms, done: last.done, unit },
+            `[${name}] done in ${ms} ms${last.total ? ` (${fmtAmount(last.done, unit)})` : ""}`,
+          );
         },
       };
     },
@@ -52,7 +58,12 @@ export function plainProgress(out: NodeJS.WritableStream, json = false): Progres
   };
 }
 
-const fmtSeconds = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, "0")}s` : `${Math.ceil(s)}s`);
+const fmtSeconds = (s: number) =>
+  s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, "0")}s`
+      : `${Math.ceil(s)}s`;
 
 /** A live, rewritten line on a terminal, with rate and ETA. */
 export function ttyProgress(out: NodeJS.WriteStream): Progress {
@@ -66,7 +77,10 @@ export function ttyProgress(out: NodeJS.WriteStream): Progress {
         const pct = total > 0 ? ` ${Math.floor((done / total) * 100)}%` : "";
         const rate = unit === "bytes" && secs > 0.2 ? ` ${(done / MiB / secs).toFixed(1)} MiB/s` : "";
         // ETA from the average rate so far: steady enough for downloads, no smoothing state.
-        const eta = unit === "bytes" && secs > 1 && done > 0 && total > done ? ` ETA ${fmtSeconds(((total - done) * secs) / done)}` : "";
+        const eta =
+          unit === "bytes" && secs > 1 && done > 0 && total > done
+            ? ` ETA ${fmtSeconds(((total - done) * secs) / done)}`
+            : "";
         out.write(`\r\x1b[2K${name}${pct} ${fmtAmount(done, unit)}${rate}${eta}`);
       };
       draw(0, 0);

@@ -34,7 +34,13 @@ describe("cache hits are verified", () => {
   it("evicts a corrupted entry, fetches it again and warns BM2008", async () => {
     const cache = new ContentCache(join(dir, "cache"));
     const data = Buffer.from("the bytes that belong on the media\n".repeat(100));
-    const item: ContentItem = { path: "a.bin", size: data.length, sha256: sha(data), packageId: "p", origin: { kind: "test", location: "x" } };
+    const item: ContentItem = {
+      path: "a.bin",
+      size: data.length,
+      sha256: sha(data),
+      packageId: "p",
+      origin: { kind: "test", location: "x" },
+    };
     const fetcher = { open: async () => Readable.from([data]) };
     await fetchItems([item], { cache, fetcherFor: () => fetcher, progress: stage });
     const entry = cache.pathOf(item.sha256);
@@ -43,7 +49,12 @@ describe("cache hits are verified", () => {
     writeFileSync(entry, bad);
     const warnings: string[] = [];
     const again = { ...item };
-    const stats = await fetchItems([again], { cache, fetcherFor: () => fetcher, progress: stage, onWarning: (d) => warnings.push(`${d.code} ${d.severity}`) });
+    const stats = await fetchItems([again], {
+      cache,
+      fetcherFor: () => fetcher,
+      progress: stage,
+      onWarning: (d) => warnings.push(`${d.code} ${d.severity}`),
+    });
     expect(warnings).toEqual(["BM2008 warning"]);
     expect(stats.bytesFetched).toBe(data.length);
     expect(sha(readFileSync(again.localPath!))).toBe(item.sha256);
@@ -52,9 +63,19 @@ describe("cache hits are verified", () => {
   it("groups 40,000 items sharing one sha256 in linear time", async () => {
     const cache = new ContentCache(join(dir, "cache2"));
     const data = Buffer.from("same\n");
-    const items: ContentItem[] = Array.from({ length: 40_000 }, (_, i) => ({ path: `f${i}`, size: data.length, sha256: sha(data), packageId: "p", origin: { kind: "test", location: "x" } }));
+    const items: ContentItem[] = Array.from({ length: 40_000 }, (_, i) => ({
+      path: `f${i}`,
+      size: data.length,
+      sha256: sha(data),
+      packageId: "p",
+      origin: { kind: "test", location: "x" },
+    }));
     const t0 = performance.now();
-    await fetchItems(items, { cache, fetcherFor: () => ({ open: async () => Readable.from([data]) }), progress: stage });
+    await fetchItems(items, {
+      cache,
+      fetcherFor: () => ({ open: async () => Readable.from([data]) }),
+      progress: stage,
+    });
     expect(performance.now() - t0).toBeLessThan(10_000); // was O(n^2): 91 s
     expect(items.every((i) => i.localPath === items[0]!.localPath)).toBe(true);
   });
@@ -62,7 +83,9 @@ describe("cache hits are verified", () => {
 
 describe("URL redaction", () => {
   it("drops userinfo and query strings", () => {
-    expect(redactUrls("from https://alice:pw@dp.test:8443/lib?token=abc&x=1#frag done")).toBe("from https://***@dp.test:8443/lib?***#frag done");
+    expect(redactUrls("from https://alice:pw@dp.test:8443/lib?token=abc&x=1#frag done")).toBe(
+      "from https://***@dp.test:8443/lib?***#frag done",
+    );
     expect(redactUrls('"http://dp.test/lib?sig=xyz"')).toBe('"http://dp.test/lib?***"');
     expect(redactUrls("plain http://dp.test/lib/pkg.json")).toBe("plain http://dp.test/lib/pkg.json");
     new Redactor();
@@ -73,9 +96,17 @@ describe("URL redaction", () => {
 describe("YAML limits", () => {
   it("refuses an alias bomb with BM1014", () => {
     const lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"];
-    for (let i = 1; i < 9; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(", ")}]`);
+    for (let i = 1; i < 9; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(", ")}]`,
+      );
     const doc = parseDocument(lines.join("\n"));
-    expect(() => { checkSpecDocument(doc, () => "x", "f"); toJsBounded(doc, "f"); }).toThrow(expect.objectContaining({ code: "BM1014" }));
+    expect(() => {
+      checkSpecDocument(doc, () => "x", "f");
+      toJsBounded(doc, "f");
+    }).toThrow(expect.objectContaining({ code: "BM1014" }));
   });
 
   it("finds duplicate keys among 20,000 in one pass, located", () => {
@@ -95,7 +126,9 @@ describe("YAML limits", () => {
     for (const text of [flow, block]) {
       expect(parseBounded(text(n), "f").errors).toEqual([]);
       const lines = new LineCounter();
-      expect(() => parseBounded(text(n + 1), "f.yaml", { lineCounter: lines })).toThrow(expect.objectContaining({ code: "BM1014", where: expect.stringMatching(/^f\.yaml:\d+:\d+$/) }));
+      expect(() => parseBounded(text(n + 1), "f.yaml", { lineCounter: lines })).toThrow(
+        expect.objectContaining({ code: "BM1014", where: expect.stringMatching(/^f\.yaml:\d+:\d+$/) }),
+      );
     }
   });
 
@@ -113,8 +146,20 @@ describe("output kinds", () => {
     execFileSync("mkfifo", [join(dir, "fifo")]);
     mkdirSync(join(dir, "folder"));
     // What the built-ins declare (plugins/*/spec.ts), and a third party's file target.
-    const declared: Record<string, Pick<TargetDeclaration, "writes" | "drives">> = { iso: { writes: "file" }, usb: { writes: "file", drives: true }, directory: { writes: "folder" }, tar: { writes: "file" } };
-    const codeOf = (type: string, output: string) => { try { checkOutputTarget(resolveTarget({ type, output }, dir, declared[type]!)); return "ok"; } catch (e) { return (e as { code: string }).code; } };
+    const declared: Record<string, Pick<TargetDeclaration, "writes" | "drives">> = {
+      iso: { writes: "file" },
+      usb: { writes: "file", drives: true },
+      directory: { writes: "folder" },
+      tar: { writes: "file" },
+    };
+    const codeOf = (type: string, output: string) => {
+      try {
+        checkOutputTarget(resolveTarget({ type, output }, dir, declared[type]!));
+        return "ok";
+      } catch (e) {
+        return (e as { code: string }).code;
+      }
+    };
     expect(codeOf("iso", null2)).toBe("BM1016");
     expect(codeOf("usb", null2)).toBe("BM1016");
     expect(codeOf("directory", join(dir, "fifo"))).toBe("BM1016");
@@ -129,10 +174,21 @@ describe("output kinds", () => {
     writeFileSync(join(dir, "old.tar"), "");
     writeFileSync(join(dir, "old-tree"), "");
     mkdirSync(join(dir, "tar-folder"));
-    const codeOf = (declaration: Pick<TargetDeclaration, "writes">, output: string) => { try { checkOutputTarget(resolveTarget({ type: "tar", output }, dir, declaration)); return "ok"; } catch (e) { return (e as { message: string }).message; } };
+    const codeOf = (declaration: Pick<TargetDeclaration, "writes">, output: string) => {
+      try {
+        checkOutputTarget(resolveTarget({ type: "tar", output }, dir, declaration));
+        return "ok";
+      } catch (e) {
+        return (e as { message: string }).message;
+      }
+    };
     expect(codeOf({ writes: "file" }, join(dir, "old.tar"))).toBe("ok");
-    expect(codeOf({ writes: "file" }, join(dir, "tar-folder"))).toMatch(/is a folder, but the tar target writes a file/);
-    expect(codeOf({ writes: "folder" }, join(dir, "old-tree"))).toMatch(/is a file, but the tar target writes a folder/);
+    expect(codeOf({ writes: "file" }, join(dir, "tar-folder"))).toMatch(
+      /is a folder, but the tar target writes a file/,
+    );
+    expect(codeOf({ writes: "folder" }, join(dir, "old-tree"))).toMatch(
+      /is a file, but the tar target writes a folder/,
+    );
   });
 });
 
@@ -143,7 +199,10 @@ describe("plugins", () => {
   it("a hook that never settles is BM4005 naming plugin and hook", async () => {
     const build = new MediaBuild(ctx);
     build.use([{ name: "Stuck", apply: (b) => b.hooks.resolve.tapPromise("Stuck", () => new Promise(() => {})) }]);
-    await expect(build.hooks.resolve.promise(media)).rejects.toMatchObject({ code: "BM4005", message: 'plugin "Stuck" did not finish hook "resolve" within 0.2 s' });
+    await expect(build.hooks.resolve.promise(media)).rejects.toMatchObject({
+      code: "BM4005",
+      message: 'plugin "Stuck" did not finish hook "resolve" within 0.2 s',
+    });
   });
 
   it("a tapAsync callback never called is BM4005", async () => {
@@ -154,7 +213,18 @@ describe("plugins", () => {
 
   it("apply() throwing is BM4006 naming the plugin", () => {
     const build = new MediaBuild(ctx);
-    expect(() => build.use([{ name: "Boom", apply: () => { throw new Error("exploded"); } }])).toThrow(expect.objectContaining({ code: "BM4006", message: 'plugin "Boom" failed while being set up: exploded' }));
+    expect(() =>
+      build.use([
+        {
+          name: "Boom",
+          apply: () => {
+            throw new Error("exploded");
+          },
+        },
+      ]),
+    ).toThrow(
+      expect.objectContaining({ code: "BM4006", message: 'plugin "Boom" failed while being set up: exploded' }),
+    );
   });
 });
 

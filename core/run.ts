@@ -52,7 +52,8 @@ export async function buildMedia(ctx: BuildContext, plugins: Plugin[]): Promise<
   // Refused here, before any work, a path gets no log either (it may be /dev/null).
   checkOutputTarget(target);
   OutputTransaction.assertWritable([...target.outputs], ctx.options.force);
-  for (const name of await removeStaleScratch()) ctx.log.write("scratch", `removed ${name}, left by a bootmedia process that no longer runs`);
+  for (const name of await removeStaleScratch())
+    ctx.log.write("scratch", `removed ${name}, left by a bootmedia process that no longer runs`);
   // ISO (its ESP image) and USB (a drive's image) targets need scratch space in TMPDIR.
   if (target.type !== "directory") await assertScratchUsable();
   const tx = new OutputTransaction(ctx.options.force);
@@ -120,7 +121,9 @@ class StageRunner {
 
   private stopOnErrors(): void {
     const strict = this.ctx.options.strict;
-    const effective = this.diagnostics.map((d) => (strict && d.severity === "warning" ? { ...d, severity: "error" as const } : d));
+    const effective = this.diagnostics.map((d) =>
+      strict && d.severity === "warning" ? { ...d, severity: "error" as const } : d,
+    );
     if (hasErrors(effective)) throw new DiagnosticsError(effective);
   }
 
@@ -129,12 +132,25 @@ class StageRunner {
       const s = this.ctx.progress.stage("resolve", "items");
       const spec = this.ctx.spec;
       const bootImageIds = Array.isArray(spec.bootImage) ? spec.bootImage : [spec.bootImage];
-      const initial: ResolvedMedia = { spec, specDir: this.ctx.specDir, target: this.ctx.target, bootImageIds, bootImages: [], packages: [], items: [] };
+      const initial: ResolvedMedia = {
+        spec,
+        specDir: this.ctx.specDir,
+        target: this.ctx.target,
+        bootImageIds,
+        bootImages: [],
+        packages: [],
+        items: [],
+      };
       const media = await this.build.hooks.resolve.promise(initial);
-      media.bootImages = media.packages.filter((p): p is BootImagePackage => bootImageIds.includes(p.id) && p.type === "boot-image" && p.bootImage !== undefined);
+      media.bootImages = media.packages.filter(
+        (p): p is BootImagePackage =>
+          bootImageIds.includes(p.id) && p.type === "boot-image" && p.bootImage !== undefined,
+      );
       await this.build.hooks.afterResolve.promise(media);
-      for (const p of media.packages) this.ctx.log.write("resolve", `package ${p.id} (${p.type}) "${p.name}" version ${p.version}`);
-      for (const i of media.items) this.ctx.log.write("resolve", `content ${i.packageId}/${i.path} ${i.size} bytes sha256 ${i.sha256}`);
+      for (const p of media.packages)
+        this.ctx.log.write("resolve", `package ${p.id} (${p.type}) "${p.name}" version ${p.version}`);
+      for (const i of media.items)
+        this.ctx.log.write("resolve", `content ${i.packageId}/${i.path} ${i.size} bytes sha256 ${i.sha256}`);
       s.update(media.items.length, media.items.length);
       s.end();
       return media;
@@ -156,7 +172,10 @@ class StageRunner {
         },
       });
       s.end();
-      this.ctx.log.write("fetch", `${stats.items} items: ${stats.bytesFetched} bytes fetched, ${stats.bytesFromCache} bytes from cache ${this.ctx.cache.dir}`);
+      this.ctx.log.write(
+        "fetch",
+        `${stats.items} items: ${stats.bytesFetched} bytes fetched, ${stats.bytesFromCache} bytes from cache ${this.ctx.cache.dir}`,
+      );
       await this.build.hooks.afterFetch.promise(media);
       return stats;
     });
@@ -181,7 +200,10 @@ class StageRunner {
       this.stopOnErrors();
       for (const v of layout.volumes) {
         const bytes = v.entries.reduce((n, e) => n + (e.type === "file" ? e.size : 0), 0);
-        this.ctx.log.write("layout", `volume ${v.index} "${v.label}": ${v.entries.length} entries, ${bytes} bytes, boot ${v.boot.map((b) => `${b.firmware}/${b.arch}:${b.path}`).join(" ") || "none"}`);
+        this.ctx.log.write(
+          "layout",
+          `volume ${v.index} "${v.label}": ${v.entries.length} entries, ${bytes} bytes, boot ${v.boot.map((b) => `${b.firmware}/${b.arch}:${b.path}`).join(" ") || "none"}`,
+        );
       }
       return layout;
     });
@@ -211,7 +233,15 @@ class StageRunner {
       let outputs: WriteResult["outputs"];
       try {
         outputs = await writer.write({
-          layout, media, target, tx, progress: this.ctx.progress, treeOf, sourceOf, sourceDateEpoch: this.ctx.options.sourceDateEpoch, yes: this.ctx.options.yes,
+          layout,
+          media,
+          target,
+          tx,
+          progress: this.ctx.progress,
+          treeOf,
+          sourceOf,
+          sourceDateEpoch: this.ctx.options.sourceDateEpoch,
+          yes: this.ctx.options.yes,
         });
       } catch (e) {
         throw codedWriteError(e, target.output);
@@ -224,7 +254,8 @@ class StageRunner {
       } catch (e) {
         throw codedWriteError(e, target.output);
       }
-      for (const o of outputs) this.ctx.log.write("write", `${o.path}: ${o.bytes} bytes${o.sha256 ? ` sha256 ${o.sha256}` : ""}`);
+      for (const o of outputs)
+        this.ctx.log.write("write", `${o.path}: ${o.bytes} bytes${o.sha256 ? ` sha256 ${o.sha256}` : ""}`);
       await this.build.hooks.afterWrite.promise({ outputs });
       return outputs;
     });

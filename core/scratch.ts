@@ -28,7 +28,11 @@ export async function scratchDir(kind: "usb" | "parts" | "sign"): Promise<string
 }
 
 function tmpdirError(e: unknown): BootmediaError {
-  return new BootmediaError("BM4007", `cannot create scratch files in ${tmpdir()} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { where: tmpdir(), cause: e });
+  return new BootmediaError(
+    "BM4007",
+    `cannot create scratch files in ${tmpdir()} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+    { where: tmpdir(), cause: e },
+  );
 }
 
 /** Removes scratch files and folders left by bootmedia processes that no longer run. */
@@ -43,7 +47,10 @@ export async function removeStaleScratch(dir = tmpdir()): Promise<string[]> {
   for (const name of names) {
     const m = SCRATCH.exec(name);
     if (!m || Number(m[2]) === process.pid || processAlive(Number(m[2]))) continue;
-    await rm(join(dir, name), { recursive: true, force: true }).then(() => removed.push(name), () => undefined);
+    await rm(join(dir, name), { recursive: true, force: true }).then(
+      () => removed.push(name),
+      () => undefined,
+    );
   }
   return removed;
 }

@@ -23,8 +23,11 @@ export function redactEverywhere(text: string): string {
  */
 const URL_PARTS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>]*@)?([^\s?#"'<>]*)(\?[^\s#"'<>]*)?/gi;
 export function redactUrls(text: string): string {
-  return text.replace(URL_PARTS, (_m, scheme: string, userinfo: string | undefined, rest: string, query: string | undefined) =>
-    `${scheme}${userinfo ? "***@" : ""}${rest}${query ? "?***" : ""}`);
+  return text.replace(
+    URL_PARTS,
+    (_m, scheme: string, userinfo: string | undefined, rest: string, query: string | undefined) =>
+      `${scheme}${userinfo ? "***@" : ""}${rest}${query ? "?***" : ""}`,
+  );
 }
 
 export class Redactor {
@@ -43,7 +46,12 @@ export class Redactor {
   }
 }
 
-export async function resolveSecret(ref: SecretRef, baseDir: string, redactor: Redactor, where: string): Promise<string> {
+export async function resolveSecret(
+  ref: SecretRef,
+  baseDir: string,
+  redactor: Redactor,
+  where: string,
+): Promise<string> {
   let value: string | undefined;
   if ("env" in ref) {
     value = process.env[ref.env];
@@ -51,7 +59,14 @@ export async function resolveSecret(ref: SecretRef, baseDir: string, redactor: R
       throw new BootmediaError("BM1007", `${where}: environment variable ${ref.env} is not set`, { where });
     }
   } else {
-    value = (await readInputFile(resolve(baseDir, ref.file), { label: `${where}: secret file`, maxBytes: LIMITS.secretBytes, code: "BM1007", where })).replace(/\r?\n$/, "");
+    value = (
+      await readInputFile(resolve(baseDir, ref.file), {
+        label: `${where}: secret file`,
+        maxBytes: LIMITS.secretBytes,
+        code: "BM1007",
+        where,
+      })
+    ).replace(/\r?\n$/, "");
   }
   redactor.add(value);
   return value;

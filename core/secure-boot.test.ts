@@ -3,7 +3,12 @@ import { planSecureBoot, SB_CHAINS, type MediaChain, type SbMachine } from "./se
 
 const OWN = "ab".repeat(32);
 const ms: SbMachine = { arch: "x64", firmware: "uefi", secureBoot: true, trust: { kind: "microsoft" } };
-const own: SbMachine = { arch: "x64", firmware: "uefi", secureBoot: true, trust: { kind: "certificate", sha256: OWN, label: "own.pem" } };
+const own: SbMachine = {
+  arch: "x64",
+  firmware: "uefi",
+  secureBoot: true,
+  trust: { kind: "certificate", sha256: OWN, label: "own.pem" },
+};
 const chains: Record<string, MediaChain> = {
   unsigned: { chain: "unsigned", kernelSigned: false },
   signed: { chain: "signed", kernelSigned: true },
@@ -15,15 +20,23 @@ const chains: Record<string, MediaChain> = {
 describe("planSecureBoot", () => {
   it("machines without Secure Boot start every chain", () => {
     for (const chain of SB_CHAINS) {
-      for (const m of [{ arch: "x64", firmware: "uefi" }, { arch: "x86", firmware: "bios", secureBoot: true }] as SbMachine[]) {
+      for (const m of [
+        { arch: "x64", firmware: "uefi" },
+        { arch: "x86", firmware: "bios", secureBoot: true },
+      ] as SbMachine[]) {
         expect(planSecureBoot(m, { chain, kernelSigned: false })).toEqual({ ok: true });
       }
     }
   });
   it.each([
-    ["ms", "unsigned", "unsigned-loader"], ["ms", "signed", null], ["ms", "ownKey", "untrusted-signer"],
-    ["own", "unsigned", "unsigned-loader"], ["own", "signed", "untrusted-signer"], ["own", "ownKey", null],
-    ["own", "otherKey", "untrusted-signer"], ["own", "ownKeyBareKernel", "kernel-untrusted"],
+    ["ms", "unsigned", "unsigned-loader"],
+    ["ms", "signed", null],
+    ["ms", "ownKey", "untrusted-signer"],
+    ["own", "unsigned", "unsigned-loader"],
+    ["own", "signed", "untrusted-signer"],
+    ["own", "ownKey", null],
+    ["own", "otherKey", "untrusted-signer"],
+    ["own", "ownKeyBareKernel", "kernel-untrusted"],
   ] as const)("%s machine, %s media: %s", (machine, chain, refusal) => {
     const plan = planSecureBoot(machine === "ms" ? ms : own, chains[chain]);
     expect(plan).toEqual(refusal === null ? { ok: true } : { ok: false, refusal });
@@ -31,7 +44,17 @@ describe("planSecureBoot", () => {
   it("ia32 UEFI with Secure Boot has no signed chain", () => {
     expect(planSecureBoot({ ...ms, arch: "x86" }, chains.signed)).toEqual({ ok: false, refusal: "no-ia32-chain" });
     // Nor an own-key one: Debian ships no ia32 shim to sign.
-    expect(planSecureBoot({ arch: "x86", firmware: "uefi", secureBoot: true, trust: { kind: "certificate", sha256: "ab", label: "db.pem" } }, { chain: "own-key", signerSha256: "ab", kernelSigned: true })).toEqual({ ok: false, refusal: "no-ia32-chain" });
+    expect(
+      planSecureBoot(
+        {
+          arch: "x86",
+          firmware: "uefi",
+          secureBoot: true,
+          trust: { kind: "certificate", sha256: "ab", label: "db.pem" },
+        },
+        { chain: "own-key", signerSha256: "ab", kernelSigned: true },
+      ),
+    ).toEqual({ ok: false, refusal: "no-ia32-chain" });
   });
   it("a machine saying secureBoot without trust trusts Microsoft's CA", () => {
     expect(planSecureBoot({ arch: "x64", firmware: "uefi", secureBoot: true }, chains.signed)).toEqual({ ok: true });

@@ -29,7 +29,7 @@ export interface MediaChain {
 
 /** Why a Secure Boot machine does not start the media; each is what the firmware or shim prints. */
 export const SB_REFUSALS = {
-  "unsigned-loader": "the boot loader is unsigned: firmware with Secure Boot on refuses it (\"Access Denied\")",
+  "unsigned-loader": 'the boot loader is unsigned: firmware with Secure Boot on refuses it ("Access Denied")',
   "untrusted-signer": "the boot loader is signed by a key this machine does not trust",
   "kernel-untrusted": "the kernel is not signed by a key the boot chain trusts: GRUB refuses to start it",
   "no-ia32-chain": "no Secure Boot chain exists for 32-bit (ia32) UEFI: Debian ships no shim for it",
@@ -57,9 +57,12 @@ export function planSecureBoot(machine: SbMachine, media: MediaChain): SbPlan {
   // Debian ships no ia32 shim, signed or not: both chains are x64 only, the ia32 GRUB stays unsigned.
   if (machine.arch === "x86") return { ok: false, refusal: "no-ia32-chain" };
   const trust = machine.trust ?? { kind: "microsoft" };
-  const trusted = media.chain === "signed"
-    ? trust.kind === "microsoft"
-    : trust.kind === "certificate" && !!media.signerSha256 && trust.sha256.toLowerCase() === media.signerSha256.toLowerCase();
+  const trusted =
+    media.chain === "signed"
+      ? trust.kind === "microsoft"
+      : trust.kind === "certificate" &&
+        !!media.signerSha256 &&
+        trust.sha256.toLowerCase() === media.signerSha256.toLowerCase();
   if (!trusted) return { ok: false, refusal: "untrusted-signer" };
   if (!media.kernelSigned) return { ok: false, refusal: "kernel-untrusted" };
   return { ok: true };

@@ -11,7 +11,9 @@ type Slice = Extract<EntrySource, { kind: "slice" }>;
 const key = (s: Slice) => `${s.sha256}:${s.offset}:${s.length}`;
 
 export async function materializeSlices(layout: MediaLayout, cachedPath: (sha256: string) => string) {
-  const slices = layout.volumes.flatMap((v) => v.entries).flatMap((e) => (e.type === "file" && e.source.kind === "slice" ? [e.source] : []));
+  const slices = layout.volumes
+    .flatMap((v) => v.entries)
+    .flatMap((e) => (e.type === "file" && e.source.kind === "slice" ? [e.source] : []));
   const paths = new Map<string, string>();
   const dir = slices.length > 0 ? await scratchDir("parts") : undefined;
   for (const [i, s] of slices.entries()) {

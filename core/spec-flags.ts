@@ -24,7 +24,8 @@ interface SpecFlag {
 
 type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema> };
 
-const toJson = (schema: z.ZodType): JsonSchema => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+const toJson = (schema: z.ZodType): JsonSchema =>
+  z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
 
 /**
  * The JSON Schema of the spec (input view), with every meta key kept. The target is shown as
@@ -40,11 +41,20 @@ function specJsonSchema(model: SpecModel): JsonSchema {
       for (const [k, v] of Object.entries(member.properties ?? {})) properties[k] ??= v;
     }
     const type = { ...(toJson(model.typeSchema) as JsonSchema), enum: model.targets.map((t) => t.type) };
-    json.properties!.target = { type: "object", description: String(target.description ?? "What to write"), properties: { type, ...properties } };
+    json.properties!.target = {
+      type: "object",
+      description: String(target.description ?? "What to write"),
+      properties: { type, ...properties },
+    };
   }
   // A third-party plugin's own options sit in its `plugins:` entry.
   for (const p of model.pluginOptions) {
-    json.properties![`plugins.${p.index}.options`] = { ...toJson(p.schema), type: "object", description: `Options of plugin ${p.plugin}`, pluginPath: ["plugins", String(p.index), "options"] };
+    json.properties![`plugins.${p.index}.options`] = {
+      ...toJson(p.schema),
+      type: "object",
+      description: `Options of plugin ${p.plugin}`,
+      pluginPath: ["plugins", String(p.index), "options"],
+    };
   }
   return json;
 }
@@ -57,7 +67,11 @@ export function specOptions(model: SpecModel): Array<SpecFlag & { hasFlag: boole
     const inner = typeof form?.shorthand === "string" ? { depth: path.length - 1, key: form.shorthand } : shorthand;
     for (const [key, child] of Object.entries(form?.properties ?? {})) {
       const p = Array.isArray(child.pluginPath) ? (child.pluginPath as string[]) : [...path, key];
-      out.push({ ...describe(child, p), hasFlag: typeof child.flag === "string" && child.flag !== "", ...(inner ? { shorthand: inner } : {}) });
+      out.push({
+        ...describe(child, p),
+        hasFlag: typeof child.flag === "string" && child.flag !== "",
+        ...(inner ? { shorthand: inner } : {}),
+      });
       // A union is walked when its object form declares flags (e.g. contentLibrary.caFile → --ca-file).
       if (child.type === "object" || child.properties || declaresFlags(objectForm(child))) walk(child, p, inner);
     }
@@ -66,19 +80,38 @@ export function specOptions(model: SpecModel): Array<SpecFlag & { hasFlag: boole
   return out;
 }
 
-const objectForm = (node: JsonSchema): JsonSchema | undefined => (node.anyOf as JsonSchema[] | undefined)?.find((n) => n.properties);
-const declaresFlags = (node: JsonSchema | undefined) => Object.values(node?.properties ?? {}).some((c) => typeof c.flag === "string" && c.flag !== "");
+const objectForm = (node: JsonSchema): JsonSchema | undefined =>
+  (node.anyOf as JsonSchema[] | undefined)?.find((n) => n.properties);
+const declaresFlags = (node: JsonSchema | undefined) =>
+  Object.values(node?.properties ?? {}).some((c) => typeof c.flag === "string" && c.flag !== "");
 
 export function specFlags(model: SpecModel): SpecFlag[] {
   return specOptions(model).filter((o) => o.hasFlag);
 }
 
-const SPECIAL_KIND: Record<string, SpecFlag["kind"]> = { mp: "mp", var: "var", machine: "machine", capacity: "capacity", "boot-image": "list", plugin: "list" };
+const SPECIAL_KIND: Record<string, SpecFlag["kind"]> = {
+  mp: "mp",
+  var: "var",
+  machine: "machine",
+  capacity: "capacity",
+  "boot-image": "list",
+  plugin: "list",
+};
 
 function describe(node: JsonSchema, path: string[]): SpecFlag {
   const flag = String(node.flag ?? "");
   const values = (node.enum as string[] | undefined) ?? undefined;
-  let kind: SpecFlag["kind"] = SPECIAL_KIND[flag] ?? (node.type === "secret" ? "secret" : values ? "enum" : node.type === "boolean" ? "boolean" : node.type === "number" || node.type === "integer" ? "number" : "string");
+  let kind: SpecFlag["kind"] =
+    SPECIAL_KIND[flag] ??
+    (node.type === "secret"
+      ? "secret"
+      : values
+        ? "enum"
+        : node.type === "boolean"
+          ? "boolean"
+          : node.type === "number" || node.type === "integer"
+            ? "number"
+            : "string");
   if (node.type === "secret") kind = "secret";
   return {
     flag,
@@ -122,7 +155,13 @@ export function applySpecFlags(raw: Record<string, unknown>, options: Record<str
     const key = camel(f.flag);
     if (f.kind === "secret") {
       const v = options[key];
-      if (v !== undefined) setPath(raw, f.path, parseSecretFlag(`--${f.flag}`, String(Array.isArray(v) ? v[v.length - 1] : v)), f.shorthand);
+      if (v !== undefined)
+        setPath(
+          raw,
+          f.path,
+          parseSecretFlag(`--${f.flag}`, String(Array.isArray(v) ? v[v.length - 1] : v)),
+          f.shorthand,
+        );
       continue;
     }
     const secretVars = f.kind === "var" ? options[camel(`secret-${f.flag}`)] : undefined;
@@ -132,12 +171,15 @@ export function applySpecFlags(raw: Record<string, unknown>, options: Record<str
     const value = convert(f, v, getPath(raw, f.path));
     const current = getPath(raw, f.path);
     // A shorthand flag (e.g. --content-library URL) given over the spec's object form replaces only its shorthand field.
-    const form = all.find((o) => o.shorthand && o.shorthand.depth === f.path.length - 1 && o.path.slice(0, -1).join(".") === f.path.join("."));
-    if (form && current && typeof current === "object" && !Array.isArray(current)) setPath(raw, [...f.path, form.shorthand!.key], value);
+    const form = all.find(
+      (o) =>
+        o.shorthand && o.shorthand.depth === f.path.length - 1 && o.path.slice(0, -1).join(".") === f.path.join("."),
+    );
+    if (form && current && typeof current === "object" && !Array.isArray(current))
+      setPath(raw, [...f.path, form.shorthand!.key], value);
     else setPath(raw, f.path, value, f.shorthand);
   }
 }
-
 
 /**
  * A secret on the command line, by reference only and spelled one way everywhere:
@@ -148,7 +190,11 @@ export function parseSecretFlag(flag: string, value: string): { env: string } | 
   const m = /^(env|file):(.+)$/.exec(value);
   if (m && m[1] === "env" && ENV_NAME.test(m[2]!)) return { env: m[2]! };
   if (m && m[1] === "file") return { file: m[2]! };
-  throw new BootmediaError("BM1006", `${flag} takes env:NAME (a variable name) or file:PATH, not the secret itself; the value given is not shown`, { where: flag });
+  throw new BootmediaError(
+    "BM1006",
+    `${flag} takes env:NAME (a variable name) or file:PATH, not the secret itself; the value given is not shown`,
+    { where: flag },
+  );
 }
 
 /** `--secret-var NAME=env:VAR` / `NAME=file:PATH` into the spec's `{ value: {env|file}, secret: true }` form. */
@@ -196,7 +242,13 @@ function convert(f: SpecFlag, v: unknown, current: unknown): unknown {
         const [am, nic] = (sbAt < 0 ? s : s.slice(0, sbAt)).split(":");
         const [arch, firmware] = (am ?? "").split("-");
         const trust = sb?.startsWith("=") ? sb.slice(1) : sb ? sb : undefined;
-        return { arch, firmware, ...(nic ? { nic } : {}), ...(sb !== undefined ? { secureBoot: true } : {}), ...(trust ? { trust } : {}) };
+        return {
+          arch,
+          firmware,
+          ...(nic ? { nic } : {}),
+          ...(sb !== undefined ? { secureBoot: true } : {}),
+          ...(trust ? { trust } : {}),
+        };
       });
     default: // a repeated single-value flag: the last one wins, as in most CLIs
       return String(Array.isArray(v) ? v[v.length - 1] : v);
@@ -204,14 +256,23 @@ function convert(f: SpecFlag, v: unknown, current: unknown): unknown {
 }
 
 function getPath(obj: Record<string, unknown>, path: string[]): unknown {
-  return path.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), obj);
+  return path.reduce<unknown>(
+    (o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined),
+    obj,
+  );
 }
 
-function setPath(obj: Record<string, unknown>, path: string[], value: unknown, shorthand?: SpecFlag["shorthand"]): void {
+function setPath(
+  obj: Record<string, unknown>,
+  path: string[],
+  value: unknown,
+  shorthand?: SpecFlag["shorthand"],
+): void {
   let o = obj;
   for (const [i, k] of path.slice(0, -1).entries()) {
     // Never drop what the spec gave: a shorthand string or list becomes the object form's field.
-    if (shorthand && i === shorthand.depth && (typeof o[k] === "string" || Array.isArray(o[k]))) o[k] = { [shorthand.key]: o[k] };
+    if (shorthand && i === shorthand.depth && (typeof o[k] === "string" || Array.isArray(o[k])))
+      o[k] = { [shorthand.key]: o[k] };
     if (!o[k] || typeof o[k] !== "object") o[k] = {};
     o = o[k] as Record<string, unknown>;
   }

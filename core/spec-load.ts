@@ -43,13 +43,17 @@ export async function loadSpecFile(file: string, source: SpecSource): Promise<Lo
     return `${file}:${p.line}:${p.col}`;
   };
   if (doc.errors.length > 0) {
-    throw new DiagnosticsError(doc.errors.map((e) => diagnostic("BM1002", e.message.split("\n")[0]!, { path: where(e.pos[0]) })));
+    throw new DiagnosticsError(
+      doc.errors.map((e) => diagnostic("BM1002", e.message.split("\n")[0]!, { path: where(e.pos[0]) })),
+    );
   }
   const problems = checkSpecDocument(doc, where, file);
   if (problems.length > 0) throw new DiagnosticsError(problems);
   const raw = (toJsBounded(doc, file) ?? {}) as Record<string, unknown>;
   if (typeof raw !== "object" || Array.isArray(raw)) {
-    throw new DiagnosticsError([diagnostic("BM1002", "the spec must be a mapping of options", { path: `${file}:1:1` })]);
+    throw new DiagnosticsError([
+      diagnostic("BM1002", "the spec must be a mapping of options", { path: `${file}:1:1` }),
+    ]);
   }
   const model = await source.model(raw, dirname(abs));
   source.overrides?.(raw, model);
@@ -61,18 +65,29 @@ export async function loadSpecFile(file: string, source: SpecSource): Promise<Lo
 }
 
 /** Validates a spec given as an object (flags only, or a program's own spec). */
-export async function loadSpecObject(raw: Record<string, unknown>, dir: string, source: SpecSource): Promise<LoadedSpec & { model: SpecModel }> {
+export async function loadSpecObject(
+  raw: Record<string, unknown>,
+  dir: string,
+  source: SpecSource,
+): Promise<LoadedSpec & { model: SpecModel }> {
   const model = await source.model(raw, dir);
   source.overrides?.(raw, model);
   const result = model.schema.safeParse(raw);
   if (!result.success) {
     const doc = parseDocument(JSON.stringify(raw));
-    throw new DiagnosticsError(result.error.issues.map((i) => issueToDiagnostic(i, doc, () => "command line", "command line")));
+    throw new DiagnosticsError(
+      result.error.issues.map((i) => issueToDiagnostic(i, doc, () => "command line", "command line")),
+    );
   }
   return { spec: result.data, file: join(dir, "(command line)"), dir, model };
 }
 
-function issueToDiagnostic(issue: z.core.$ZodIssue, doc: Document, where: (o: number) => string, file: string): Diagnostic {
+function issueToDiagnostic(
+  issue: z.core.$ZodIssue,
+  doc: Document,
+  where: (o: number) => string,
+  file: string,
+): Diagnostic {
   const keyPath = issue.path.map(String);
   const code = codeOf(issue);
   let message = issue.message;
@@ -84,11 +99,18 @@ function issueToDiagnostic(issue: z.core.$ZodIssue, doc: Document, where: (o: nu
   const dotted = path.join(".") || "(top level)";
   // Show what was given, except for secret fields (their issues carry a bm code).
   const input = (issue as { input?: unknown }).input;
-  if (code === "BM1003" && (issue as { params?: { bm?: string } }).params?.bm === undefined && input !== undefined && typeof input !== "object") {
+  if (
+    code === "BM1003" &&
+    (issue as { params?: { bm?: string } }).params?.bm === undefined &&
+    input !== undefined &&
+    typeof input !== "object"
+  ) {
     message = `${JSON.stringify(input)} is not valid: ${message}`;
   }
   if (code === "BM1005") message = `required option "${dotted}" is missing`;
-  return diagnostic(code, message, { path: `${locate(doc, path, where, issue.code === "unrecognized_keys") ?? `${file}`} (${dotted})` });
+  return diagnostic(code, message, {
+    path: `${locate(doc, path, where, issue.code === "unrecognized_keys") ?? `${file}`} (${dotted})`,
+  });
 }
 
 /** The stable code of a schema issue (the wizard checks answers with the same codes as `build`). */

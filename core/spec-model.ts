@@ -3,7 +3,13 @@
  * generators need to see of it (target types, third-party plugins' own options).
  */
 import { z } from "zod";
-import { composeSpecSchema, targetOutput, type MediaSpec, type SpecContribution, type TargetType } from "./spec-schema.ts";
+import {
+  composeSpecSchema,
+  targetOutput,
+  type MediaSpec,
+  type SpecContribution,
+  type TargetType,
+} from "./spec-schema.ts";
 
 export interface SpecModel {
   schema: z.ZodType<MediaSpec>;
@@ -16,13 +22,20 @@ export interface SpecModel {
   pluginOptions: Array<{ plugin: string; index: number; schema: z.ZodType }>;
 }
 
-export function createSpecModel(contributions: SpecContribution[], pluginOptions: SpecModel["pluginOptions"] = []): SpecModel {
+export function createSpecModel(
+  contributions: SpecContribution[],
+  pluginOptions: SpecModel["pluginOptions"] = [],
+): SpecModel {
   const targets = contributions.flatMap((c) => c.targets);
   return {
     schema: composeSpecSchema(contributions),
     contributions,
     targets,
-    typeSchema: z.enum(targets.map((t) => t.type) as [string, ...string[]]).meta({ description: `Media type: ${targets.map((t) => `${t.type} (${t.description})`).join(", ")}`, flag: "target", codes: ["BM3005"] }),
+    typeSchema: z.enum(targets.map((t) => t.type) as [string, ...string[]]).meta({
+      description: `Media type: ${targets.map((t) => `${t.type} (${t.description})`).join(", ")}`,
+      flag: "target",
+      codes: ["BM3005"],
+    }),
     outputSchema: targetOutput,
     pluginOptions,
   };

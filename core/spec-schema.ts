@@ -25,12 +25,21 @@ export const secretRef = (description: string, flag: string, codes: string[] = [
         return;
       }
       const ok =
-        typeof value === "object" && value !== null && Object.keys(value).length === 1 &&
-        (typeof (value as { env?: unknown }).env === "string" || typeof (value as { file?: unknown }).file === "string");
-      if (!ok) ctx.addIssue({ code: "custom", message: "expected { env: NAME } or { file: path }", params: { bm: "BM1003" } });
+        typeof value === "object" &&
+        value !== null &&
+        Object.keys(value).length === 1 &&
+        (typeof (value as { env?: unknown }).env === "string" ||
+          typeof (value as { file?: unknown }).file === "string");
+      if (!ok)
+        ctx.addIssue({ code: "custom", message: "expected { env: NAME } or { file: path }", params: { bm: "BM1003" } });
       // Not echoed: what stands where a name belongs is most likely the secret itself.
       else if ("env" in (value as object) && !ENV_NAME.test((value as { env: string }).env)) {
-        ctx.addIssue({ code: "custom", message: "env must name an environment variable (letters, digits, _; not starting with a digit); the value given is not shown, as it may be the secret itself", params: { bm: "BM1006" } });
+        ctx.addIssue({
+          code: "custom",
+          message:
+            "env must name an environment variable (letters, digits, _; not starting with a digit); the value given is not shown, as it may be the secret itself",
+          params: { bm: "BM1006" },
+        });
       }
     })
     .transform((v) => v as SecretRef)
@@ -49,7 +58,15 @@ export const SPEC_CONTAINERS = {
 /** A third-party plugin entry: a path or package name, or `{ use, options }`. */
 export const pluginEntry = z.union([
   z.string().min(1),
-  z.object({ use: z.string().min(1).meta({ description: "Path (relative to the spec) or package name" }), options: z.record(z.string(), z.unknown()).optional().meta({ description: "The plugin's own options (checked by its schema)" }) }).strict(),
+  z
+    .object({
+      use: z.string().min(1).meta({ description: "Path (relative to the spec) or package name" }),
+      options: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .meta({ description: "The plugin's own options (checked by its schema)" }),
+    })
+    .strict(),
 ]);
 export type PluginEntry = z.output<typeof pluginEntry>;
 
@@ -58,34 +75,71 @@ const machine = z
     arch: z.enum(ARCHES).meta({ description: "Machine CPU: x86 (32-bit only) or x64" }),
     firmware: z.enum(FIRMWARES).meta({ description: "Machine firmware" }),
     nic: z.string().optional().meta({ description: "Kernel driver the machine's NIC needs (e.g. e1000, virtio_net)" }),
-    secureBoot: z.boolean().optional().meta({ description: "The machine boots with UEFI Secure Boot on: the validator refuses media it would reject (core/secure-boot.ts)" }),
-    trust: z.string().min(1).optional().meta({ description: "With secureBoot: the keys the machine trusts, `microsoft` (Microsoft's UEFI CA, the default) or a PEM/DER certificate file enrolled in its db (relative to the spec)" }),
+    secureBoot: z.boolean().optional().meta({
+      description:
+        "The machine boots with UEFI Secure Boot on: the validator refuses media it would reject (core/secure-boot.ts)",
+    }),
+    trust: z.string().min(1).optional().meta({
+      description:
+        "With secureBoot: the keys the machine trusts, `microsoft` (Microsoft's UEFI CA, the default) or a PEM/DER certificate file enrolled in its db (relative to the spec)",
+    }),
   })
   .strict();
 
 /** What core itself reads from every spec. */
 export const CORE_FIELDS = {
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "letters, digits, . _ - (max 64)").meta({ description: "Media name: its id on the media and in logs", flag: "name", example: "contoso-x64" }),
-  bootImage: z
-    .union([packageId, z.array(packageId).min(1)])
-    .meta({ description: "Boot-image package id(s) in the content library; several put images of both architectures on one media", flag: "boot-image", codes: ["BM2002", "BM3002", "BM3003"] }),
-  taskSequence: packageId.meta({ description: "Task sequence the booted machine asks the management point for", flag: "task-sequence" }),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "letters, digits, . _ - (max 64)")
+    .meta({ description: "Media name: its id on the media and in logs", flag: "name", example: "contoso-x64" }),
+  bootImage: z.union([packageId, z.array(packageId).min(1)]).meta({
+    description:
+      "Boot-image package id(s) in the content library; several put images of both architectures on one media",
+    flag: "boot-image",
+    codes: ["BM2002", "BM3002", "BM3003"],
+  }),
+  taskSequence: packageId.meta({
+    description: "Task sequence the booted machine asks the management point for",
+    flag: "task-sequence",
+  }),
   contentLibrary: z
     .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
     .default("embedded")
-    .meta({ description: "Content library: a folder laid out as docs/content-library.md describes (relative to the spec file), `embedded` for the sample library shipped with bootmedia, a distribution point URL, a list of them (tried in order), or the object form with auth and TLS settings", flag: "content-library", codes: ["BM2001", "BM2101", "BM2102", "BM2105"] }),
+    .meta({
+      description:
+        "Content library: a folder laid out as docs/content-library.md describes (relative to the spec file), `embedded` for the sample library shipped with bootmedia, a distribution point URL, a list of them (tried in order), or the object form with auth and TLS settings",
+      flag: "content-library",
+      codes: ["BM2001", "BM2101", "BM2102", "BM2105"],
+    }),
   machines: z
     .array(machine)
     .default([])
-    .meta({ description: "Machines the media must boot on; the validator checks the boot images against the compatibility rules", flag: "machine", codes: ["BM3003", "BM3004", "BM3007", "BM3701", "BM3702", "BM3703", "BM3704", "BM3705"] }),
-  plugins: z.array(pluginEntry).default([]).meta({ description: "Third-party plugins: paths relative to the spec or package names, or { use, options }", flag: "plugin", codes: ["BM1008"] }),
+    .meta({
+      description:
+        "Machines the media must boot on; the validator checks the boot images against the compatibility rules",
+      flag: "machine",
+      codes: ["BM3003", "BM3004", "BM3007", "BM3701", "BM3702", "BM3703", "BM3704", "BM3705"],
+    }),
+  plugins: z
+    .array(pluginEntry)
+    .default([])
+    .meta({
+      description: "Third-party plugins: paths relative to the spec or package names, or { use, options }",
+      flag: "plugin",
+      codes: ["BM1008"],
+    }),
 } as const;
 
 /** The output path every target has. */
 export const targetOutput = z
   .string()
   .min(1)
-  .meta({ description: "Output path: folder (directory), .iso file (iso), image file or /dev/sdX (usb); relative to the spec file", flag: "out", codes: ["BM1010", "BM3301", "BM3302", "BM3303", "BM3304", "BM3305", "BM3307", "BM4301"] });
+  .meta({
+    description:
+      "Output path: folder (directory), .iso file (iso), image file or /dev/sdX (usb); relative to the spec file",
+    flag: "out",
+    codes: ["BM1010", "BM3301", "BM3302", "BM3303", "BM3304", "BM3305", "BM3307", "BM4301"],
+  });
 
 /** Every target: a type, an output, and the options of its type. */
 export interface Target {
@@ -121,7 +175,11 @@ export function defineSection<S extends z.ZodType>(path: string, schema: S): Spe
     path,
     schema,
     // The composed schema validated this path with `schema`, so its output type holds.
-    of: (spec) => keys.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), spec) as z.output<S>,
+    of: (spec) =>
+      keys.reduce<unknown>(
+        (o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined),
+        spec,
+      ) as z.output<S>,
   };
 }
 
@@ -146,10 +204,16 @@ export interface TargetType<S extends z.ZodRawShape = z.ZodRawShape> extends Tar
   narrow(target: Target): (Target & z.output<z.ZodObject<S>>) | undefined;
 }
 
-export function defineTargetType<S extends z.ZodRawShape>(type: string, declaration: TargetDeclaration, options: S): TargetType<S> {
+export function defineTargetType<S extends z.ZodRawShape>(
+  type: string,
+  declaration: TargetDeclaration,
+  options: S,
+): TargetType<S> {
   // The one-string form of earlier versions said nothing of what the target writes.
   if (typeof declaration !== "object" || declaration === null) {
-    throw new Error(`target type "${type}": the second argument is { description, writes: "file" | "folder" }, what its output path holds`);
+    throw new Error(
+      `target type "${type}": the second argument is { description, writes: "file" | "folder" }, what its output path holds`,
+    );
   }
   return {
     type,
@@ -172,31 +236,48 @@ export interface SpecContribution {
 /** The whole spec schema for these contributions (built-ins and the spec's plugins). */
 export function composeSpecSchema(contributions: SpecContribution[]): z.ZodType<MediaSpec> {
   const root: Record<string, z.ZodType> = { ...CORE_FIELDS };
-  const containers: Record<string, Record<string, z.ZodType>> = Object.fromEntries(Object.keys(SPEC_CONTAINERS).map((k) => [k, {}]));
+  const containers: Record<string, Record<string, z.ZodType>> = Object.fromEntries(
+    Object.keys(SPEC_CONTAINERS).map((k) => [k, {}]),
+  );
   const targets: TargetType[] = [];
   for (const c of contributions) {
     for (const s of c.sections) {
       const [head, ...rest] = s.path.split(".");
       if (rest.length === 0) root[head!] = s.schema;
       else if (rest.length === 1 && containers[head!]) containers[head!]![rest[0]!] = s.schema;
-      else if (rest.length === 1 && root[head!] === undefined) throw new Error(`plugin ${c.plugin}: section ${s.path} is not under a known part of the spec`);
+      else if (rest.length === 1 && root[head!] === undefined)
+        throw new Error(`plugin ${c.plugin}: section ${s.path} is not under a known part of the spec`);
       else root[head!] = s.schema; // an override of a core field (e.g. contentLibrary's object form)
     }
     targets.push(...c.targets);
   }
   for (const [name, fields] of Object.entries(containers)) {
-    root[name] = z.object(fields).strict().prefault({}).meta({ description: SPEC_CONTAINERS[name as keyof typeof SPEC_CONTAINERS] });
+    root[name] = z
+      .object(fields)
+      .strict()
+      .prefault({})
+      .meta({ description: SPEC_CONTAINERS[name as keyof typeof SPEC_CONTAINERS] });
   }
   root.target = targetSchema(targets);
   // Docs and help list the options in this order: what the media is, then settings, then machines and plugins.
   const { name, bootImage, taskSequence, contentLibrary, target, machines, plugins, ...settings } = root;
-  return z.object({ name, bootImage, taskSequence, contentLibrary, target, ...settings, machines, plugins }).strict() as unknown as z.ZodType<MediaSpec>;
+  return z
+    .object({ name, bootImage, taskSequence, contentLibrary, target, ...settings, machines, plugins })
+    .strict() as unknown as z.ZodType<MediaSpec>;
 }
 
 function targetSchema(types: TargetType[]): z.ZodType {
   const names = types.map((t) => t.type);
-  const typeMeta = { description: `Media type: ${types.map((t) => `${t.type} (${t.description})`).join(", ")}`, flag: "target", codes: ["BM3005"] };
-  if (types.length === 0) return z.object({ type: z.string().meta(typeMeta), output: targetOutput }).strict().meta({ description: "What to write" });
+  const typeMeta = {
+    description: `Media type: ${types.map((t) => `${t.type} (${t.description})`).join(", ")}`,
+    flag: "target",
+    codes: ["BM3005"],
+  };
+  if (types.length === 0)
+    return z
+      .object({ type: z.string().meta(typeMeta), output: targetOutput })
+      .strict()
+      .meta({ description: "What to write" });
   const members = types.map((t) =>
     z.object({ type: z.literal(t.type).meta(typeMeta), output: targetOutput, ...t.options }).strict(),
   );
@@ -205,8 +286,19 @@ function targetSchema(types: TargetType[]): z.ZodType {
     .object({ type: z.string().meta(typeMeta) })
     .passthrough()
     .superRefine((v, ctx) => {
-      if (!names.includes(v.type)) ctx.addIssue({ code: "custom", path: ["type"], message: `no plugin in use writes targets of type "${v.type}" (known: ${names.join(", ")})`, params: { bm: "BM3005" } });
+      if (!names.includes(v.type))
+        ctx.addIssue({
+          code: "custom",
+          path: ["type"],
+          message: `no plugin in use writes targets of type "${v.type}" (known: ${names.join(", ")})`,
+          params: { bm: "BM3005" },
+        });
     })
-    .pipe(z.discriminatedUnion("type", members as unknown as [z.ZodObject, ...z.ZodObject[]]) as unknown as z.ZodType<Target, { type: string; [k: string]: unknown }>)
+    .pipe(
+      z.discriminatedUnion("type", members as unknown as [z.ZodObject, ...z.ZodObject[]]) as unknown as z.ZodType<
+        Target,
+        { type: string; [k: string]: unknown }
+      >,
+    )
     .meta({ description: "What to write", targetTypes: names });
 }

@@ -27,7 +27,11 @@ export interface ResolvedTarget extends Target {
 export const RESERVED_TARGET_FIELDS = ["type", "output", "writes", "drives", "isDrive", "outputs", "logFiles"] as const;
 
 /** Resolves the spec's target against the spec's folder and its type's declaration; the value is frozen. */
-export function resolveTarget(target: Target, specDir: string, declaration: Pick<TargetDeclaration, "writes" | "drives">): ResolvedTarget {
+export function resolveTarget(
+  target: Target,
+  specDir: string,
+  declaration: Pick<TargetDeclaration, "writes" | "drives">,
+): ResolvedTarget {
   const output = isAbsolute(target.output) ? target.output : resolve(specDir, target.output);
   const drives = declaration.drives === true;
   const isDrive = drives && isDrivePath(output);

@@ -9,7 +9,15 @@ export type PackageType = (typeof PACKAGE_TYPES)[number];
 
 /** Boot files a boot-image package can carry, by role (writers pick the roles they use). */
 /** `uefi-x64-loader`: the loader a shim starts from its own folder (EFI/BOOT/grubx64.efi), in Secure Boot chains. */
-export const BOOT_FILE_ROLES = ["bios-eltorito", "bios-hybrid", "bios-mbr", "bios-core", "uefi-x86", "uefi-x64", "uefi-x64-loader"] as const;
+export const BOOT_FILE_ROLES = [
+  "bios-eltorito",
+  "bios-hybrid",
+  "bios-mbr",
+  "bios-core",
+  "uefi-x86",
+  "uefi-x64",
+  "uefi-x64-loader",
+] as const;
 export type BootFileRole = (typeof BOOT_FILE_ROLES)[number];
 
 export interface ManifestFile {
@@ -134,7 +142,14 @@ export interface MediaConfig {
   schema: 1;
   id: string;
   taskSequence: string;
-  images: Array<{ id: string; arch: Arch; kernel: string; initrd?: string; drivers: string[]; testbed?: BootImageTestbed }>;
+  images: Array<{
+    id: string;
+    arch: Arch;
+    kernel: string;
+    initrd?: string;
+    drivers: string[];
+    testbed?: BootImageTestbed;
+  }>;
   /** The prestart command and its folder on the media (set by the prestart plugin at LAYOUT_STAGE.CONTENT). */
   prestart?: { command: string; dir: string };
   [key: string]: unknown;

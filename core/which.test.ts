@@ -19,7 +19,15 @@ describe("which", () => {
     writeFileSync(join(dir, "plain"), "x");
     symlinkSync("loop", join(dir, "loop"));
     mkdirSync(join(dir, "named/tool"), { recursive: true });
-    const path = [join(dir, "plain"), join(dir, "loop"), "", join(dir, "named"), tool("noexec", 0o644), join(dir, "missing"), tool("good")].join(":");
+    const path = [
+      join(dir, "plain"),
+      join(dir, "loop"),
+      "",
+      join(dir, "named"),
+      tool("noexec", 0o644),
+      join(dir, "missing"),
+      tool("good"),
+    ].join(":");
     expect(which("tool", { path })).toBe(join(dir, "good/tool"));
   });
 

@@ -32,6 +32,14 @@ export interface MediaWriter {
  */
 export function plannedTree(volume: Volume): TreeEntry[] {
   return volume.entries.map((e) =>
-    e.type === "dir" ? e : { ...e, source: e.source.kind === "content" || e.source.kind === "slice" ? { kind: "file" as const, path: `(content ${e.source.sha256})` } : e.source },
+    e.type === "dir"
+      ? e
+      : {
+          ...e,
+          source:
+            e.source.kind === "content" || e.source.kind === "slice"
+              ? { kind: "file" as const, path: `(content ${e.source.sha256})` }
+              : e.source,
+        },
   );
 }

@@ -3,7 +3,17 @@
  * it becomes data: duplicate keys (reported where they are), its node count, and alias
  * expansion (a billion-laughs document would otherwise expand to 10^9 nodes in memory).
  */
-import { Composer, Parser, YAMLParseError, isAlias, isMap, isScalar, visit, type Document, type LineCounter } from "yaml";
+import {
+  Composer,
+  Parser,
+  YAMLParseError,
+  isAlias,
+  isMap,
+  isScalar,
+  visit,
+  type Document,
+  type LineCounter,
+} from "yaml";
 import { diagnostic, type Diagnostic } from "../base/diagnostics.ts";
 import { BootmediaError } from "../base/errors.ts";
 import "./codes.ts";
@@ -16,14 +26,24 @@ import { LIMITS } from "./limits.ts";
  * parser keep an explicit stack, so the depth is watched there, one token at a time.
  * Refused: BM1014 at the line and column where the limit is passed. JSON is YAML here.
  */
-export function parseBounded(text: string, file: string, opts: { lineCounter?: LineCounter; uniqueKeys?: boolean } = {}): Document {
+export function parseBounded(
+  text: string,
+  file: string,
+  opts: { lineCounter?: LineCounter; uniqueKeys?: boolean } = {},
+): Document {
   const parser = new DepthBoundParser(file, opts.lineCounter);
   const composer = new Composer({ uniqueKeys: opts.uniqueKeys ?? false });
   let doc: Document | undefined;
   for (const next of composer.compose(parser.parse(text), true, text.length)) {
     if (!doc) doc = next;
     else {
-      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], "MULTIPLE_DOCS", "a spec is one YAML document; remove the second `---` and what follows, or split the file"));
+      doc.errors.push(
+        new YAMLParseError(
+          [next.range[0], next.range[1]],
+          "MULTIPLE_DOCS",
+          "a spec is one YAML document; remove the second `---` and what follows, or split the file",
+        ),
+      );
       break;
     }
   }
@@ -46,10 +66,15 @@ class DepthBoundParser extends Parser {
     yield* super.next(source);
     // The stack holds the document, the collections open around this token, and a scalar
     // being read; only collections are levels (counted only when the stack is long).
-    if (this.stack.length - 1 > LIMITS.specDepth && this.stack.filter((t) => COLLECTIONS.has(t.type)).length > LIMITS.specDepth) {
+    if (
+      this.stack.length - 1 > LIMITS.specDepth &&
+      this.stack.filter((t) => COLLECTIONS.has(t.type)).length > LIMITS.specDepth
+    ) {
       const p = this.lines?.linePos(at);
       const path = p ? `${this.file}:${p.line}:${p.col}` : this.file;
-      throw new BootmediaError("BM1014", `lists and mappings nest deeper than ${LIMITS.specDepth} levels here`, { where: path });
+      throw new BootmediaError("BM1014", `lists and mappings nest deeper than ${LIMITS.specDepth} levels here`, {
+        where: path,
+      });
     }
   }
 }
@@ -81,7 +106,9 @@ export function checkSpecDocument(doc: Document, where: (offset: number) => stri
     throw new BootmediaError("BM1014", `spec ${file} holds more than ${LIMITS.specNodes} YAML nodes`, { where: file });
   }
   if (aliases > LIMITS.specAliases) {
-    throw new BootmediaError("BM1014", `spec ${file} uses more than ${LIMITS.specAliases} YAML aliases`, { where: file });
+    throw new BootmediaError("BM1014", `spec ${file} uses more than ${LIMITS.specAliases} YAML aliases`, {
+      where: file,
+    });
   }
   return out;
 }
@@ -92,7 +119,9 @@ export function toJsBounded(doc: Document, file: string): unknown {
     return doc.toJS({ maxAliasCount: LIMITS.specAliases });
   } catch (e) {
     if (e instanceof ReferenceError && /alias/i.test(e.message)) {
-      throw new BootmediaError("BM1014", `spec ${file}: YAML aliases expand past the limit (${e.message})`, { where: file });
+      throw new BootmediaError("BM1014", `spec ${file}: YAML aliases expand past the limit (${e.message})`, {
+        where: file,
+      });
     }
     throw e;
   }

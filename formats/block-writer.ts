@@ -25,7 +25,9 @@ export class BlockWriter {
   constructor(private readonly fd: number) {}
 
   /** Position the next byte goes to. */
-  get position(): number { return this.start + this.fill; }
+  get position(): number {
+    return this.start + this.fill;
+  }
 
   /** Moves to `pos`, flushing what is buffered when the write is not sequential. */
   async seek(pos: number): Promise<void> {

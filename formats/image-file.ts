@@ -16,9 +16,12 @@ export interface ImageErrors {
 
 /** Size of a block device from sysfs (stat reports 0 for devices); unknown sizes are not bounded. */
 function blockDeviceBytes(rdev: number): number {
-  const major = (rdev >> 8) & 0xfff, minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+  const major = (rdev >> 8) & 0xfff,
+    minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
   try {
-    return Number(readFileSync(`/sys/dev/block/${major}:${minor}/size`, "utf8").trim()) * 512 || Number.MAX_SAFE_INTEGER;
+    return (
+      Number(readFileSync(`/sys/dev/block/${major}:${minor}/size`, "utf8").trim()) * 512 || Number.MAX_SAFE_INTEGER
+    );
   } catch {
     return Number.MAX_SAFE_INTEGER;
   }
@@ -34,7 +37,9 @@ export class ImageFile {
   ) {}
 
   static async open(path: string, errors: ImageErrors): Promise<ImageFile> {
-    const fh = await open(path, "r").catch((cause: Error) => { throw errors.cannotOpen(cause); });
+    const fh = await open(path, "r").catch((cause: Error) => {
+      throw errors.cannotOpen(cause);
+    });
     try {
       const st = await fh.stat();
       return new ImageFile(path, fh, st.isBlockDevice() ? blockDeviceBytes(st.rdev) : st.size, errors);
@@ -50,14 +55,17 @@ export class ImageFile {
 
   /** True when [pos, pos + length) lies inside the image. */
   holds(pos: number, length: number): boolean {
-    return Number.isSafeInteger(pos) && Number.isSafeInteger(length) && pos >= 0 && length >= 0 && pos + length <= this.size;
+    return (
+      Number.isSafeInteger(pos) && Number.isSafeInteger(length) && pos >= 0 && length >= 0 && pos + length <= this.size
+    );
   }
 
   /** Exactly `length` bytes at `pos`; `what` names them in the error when they lie past the end. */
   async read(pos: number, length: number, what: string): Promise<Buffer> {
-    if (!this.holds(pos, length)) throw this.damaged(`${what} (${length} bytes at byte ${pos}) lies past the end of the ${this.size}-byte image`);
+    if (!this.holds(pos, length))
+      throw this.damaged(`${what} (${length} bytes at byte ${pos}) lies past the end of the ${this.size}-byte image`);
     const buf = Buffer.alloc(length);
-    for (let done = 0; done < length;) {
+    for (let done = 0; done < length; ) {
       const { bytesRead } = await this.fh.read(buf, done, length - done, pos + done);
       if (bytesRead === 0) throw this.damaged(`${what}: the image ends at byte ${pos + done}`);
       done += bytesRead;

@@ -7,8 +7,12 @@ import { copyFiles } from "../native/copy-range/index.ts";
 import { startPayloadCopy, type Payload } from "./payload-copy.ts";
 
 let work: string;
-beforeAll(async () => { work = await mkdtemp(join(tmpdir(), "bm-payload-")); });
-afterAll(async () => { await rm(work, { recursive: true, force: true }); });
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "bm-payload-"));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
 
 const pattern = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
 
@@ -25,18 +29,27 @@ async function copyInto(name: string, payloads: Payload[], userSpace: boolean) {
   }
 }
 
-describe.each([["in the kernel (native helper)", false], ["through user space", true]])("payload copy %s", (_how, userSpace) => {
+describe.each([
+  ["in the kernel (native helper)", false],
+  ["through user space", true],
+])("payload copy %s", (_how, userSpace) => {
   it("puts every payload at its offset, leaves the gaps as holes and reports progress", async () => {
     if (!userSpace) expect(copyFiles).toBeTypeOf("function");
-    const a = join(work, "a.bin"), b = join(work, "b.bin"), empty = join(work, "empty.bin");
+    const a = join(work, "a.bin"),
+      b = join(work, "b.bin"),
+      empty = join(work, "empty.bin");
     await writeFile(a, pattern(3_000_001, 1));
     await writeFile(b, pattern(70_000, 2));
     await writeFile(empty, "");
-    const r = await copyInto(`ok-${userSpace}.img`, [
-      { path: a, length: 3_000_001, offset: 4096 },
-      { path: empty, length: 0, offset: 0 },
-      { path: b, length: 70_000, offset: 3_006_464 },
-    ], userSpace);
+    const r = await copyInto(
+      `ok-${userSpace}.img`,
+      [
+        { path: a, length: 3_000_001, offset: 4096 },
+        { path: empty, length: 0, offset: 0 },
+        { path: b, length: 70_000, offset: 3_006_464 },
+      ],
+      userSpace,
+    );
     expect(r.failure).toBeUndefined();
     expect(r.image.length).toBe(3_006_464 + 70_000);
     expect(r.image.subarray(0, 4096).every((x) => x === 0)).toBe(true);
@@ -51,16 +64,28 @@ describe.each([["in the kernel (native helper)", false], ["through user space", 
     ["vanished", async (p: string) => rm(p), { kind: "open", code: "ENOENT" }],
     ["shrank", async (p: string) => truncate(p, 1000), { kind: "shrank", at: 1000 }],
     ["grew", async (p: string) => writeFile(p, pattern(5001, 3)), { kind: "grew", at: 5000 }],
-    ["turned into a folder", async (p: string) => { await rm(p); await (await import("node:fs/promises")).mkdir(p); }, { kind: "read", code: "EISDIR" }],
+    [
+      "turned into a folder",
+      async (p: string) => {
+        await rm(p);
+        await (await import("node:fs/promises")).mkdir(p);
+      },
+      { kind: "read", code: "EISDIR" },
+    ],
   ] as const)("reports a source that %s, naming the payload", async (what, change, expected) => {
-    const good = join(work, `good-${userSpace}.bin`), bad = join(work, `bad-${what}-${userSpace}.bin`);
+    const good = join(work, `good-${userSpace}.bin`),
+      bad = join(work, `bad-${what}-${userSpace}.bin`);
     await writeFile(good, pattern(2000, 4));
     await writeFile(bad, pattern(5000, 5));
     await change(bad);
-    const r = await copyInto(`bad-${what}-${userSpace}.img`, [
-      { path: good, length: 2000, offset: 0 },
-      { path: bad, length: 5000, offset: 2048 },
-    ], userSpace);
+    const r = await copyInto(
+      `bad-${what}-${userSpace}.img`,
+      [
+        { path: good, length: 2000, offset: 0 },
+        { path: bad, length: 5000, offset: 2048 },
+      ],
+      userSpace,
+    );
     expect(r.failure).toMatchObject({ index: 1, ...expected });
   });
 
@@ -81,7 +106,10 @@ describe.each([["in the kernel (native helper)", false], ["through user space", 
 
 // Root reads anything (CI runs as root): there the folder case above covers read failures.
 it("an unreadable source is an open failure with EACCES", async (ctx) => {
-  ctx.skip(process.getuid?.() === 0, "runs as root, and root reads any file (the folder case above covers read failures)");
+  ctx.skip(
+    process.getuid?.() === 0,
+    "runs as root, and root reads any file (the folder case above covers read failures)",
+  );
   const locked = join(work, "locked.bin");
   await writeFile(locked, "x");
   await chmod(locked, 0);

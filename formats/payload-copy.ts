@@ -46,11 +46,22 @@ const YIELD_BYTES = 64 << 20;
 const PROGRESS_MS = 100;
 
 /** `userSpace` forces the fallback (tests run both). */
-export function startPayloadCopy(outFd: number, payloads: readonly Payload[], onProgress?: (copied: number) => void, opts: { userSpace?: boolean } = {}): PayloadCopy {
+export function startPayloadCopy(
+  outFd: number,
+  payloads: readonly Payload[],
+  onProgress?: (copied: number) => void,
+  opts: { userSpace?: boolean } = {},
+): PayloadCopy {
   const t0 = performance.now();
-  const copy = copyFiles && !opts.userSpace ? nativeCopy(outFd, payloads, onProgress) : userSpaceCopy(outFd, payloads, onProgress);
+  const copy =
+    copyFiles && !opts.userSpace ? nativeCopy(outFd, payloads, onProgress) : userSpaceCopy(outFd, payloads, onProgress);
   // BOOTMEDIA_TIMINGS: how long the copy ran (alongside the metadata), from start to settled.
-  void copy.done.then(() => reportPhase(`copy (${copyFiles && !opts.userSpace ? "native" : "user space"}, ${(copy.copied() / 2 ** 20).toFixed(0)} MiB)`, performance.now() - t0));
+  void copy.done.then(() =>
+    reportPhase(
+      `copy (${copyFiles && !opts.userSpace ? "native" : "user space"}, ${(copy.copied() / 2 ** 20).toFixed(0)} MiB)`,
+      performance.now() - t0,
+    ),
+  );
   return copy;
 }
 
@@ -60,21 +71,39 @@ function nativeCopy(outFd: number, payloads: readonly Payload[], onProgress?: (c
   const state = new BigInt64Array(2);
   const copied = () => Number(state[0]);
   const timer = onProgress ? setInterval(() => onProgress(copied()), PROGRESS_MS) : undefined;
-  const done = copyFiles!(outFd, payloads.map((p) => p.path), jobs, state).then((r) => {
+  const done = copyFiles!(
+    outFd,
+    payloads.map((p) => p.path),
+    jobs,
+    state,
+  ).then((r) => {
     clearInterval(timer);
     onProgress?.(copied());
     if (!r) return undefined;
     const [index, kind, errno, at] = r;
-    return { index, kind: NATIVE_KINDS[kind] as PayloadFailure["kind"], ...(errno ? { code: getSystemErrorName(-errno) } : {}), at };
+    return {
+      index,
+      kind: NATIVE_KINDS[kind] as PayloadFailure["kind"],
+      ...(errno ? { code: getSystemErrorName(-errno) } : {}),
+      at,
+    };
   });
   return { done, copied, cancel: () => void (state[1] = 1n) };
 }
 
-function userSpaceCopy(outFd: number, payloads: readonly Payload[], onProgress?: (copied: number) => void): PayloadCopy {
+function userSpaceCopy(
+  outFd: number,
+  payloads: readonly Payload[],
+  onProgress?: (copied: number) => void,
+): PayloadCopy {
   let total = 0;
   let stop = false;
-  const fail = (index: number, kind: PayloadFailure["kind"], at: number, e?: unknown): PayloadFailure =>
-    ({ index, kind, at, ...(e ? { code: (e as NodeJS.ErrnoException).code ?? "EIO" } : {}) });
+  const fail = (index: number, kind: PayloadFailure["kind"], at: number, e?: unknown): PayloadFailure => ({
+    index,
+    kind,
+    at,
+    ...(e ? { code: (e as NodeJS.ErrnoException).code ?? "EIO" } : {}),
+  });
   const run = async (): Promise<PayloadFailure | undefined> => {
     const buf = Buffer.allocUnsafe(CHUNK);
     let sinceYield = 0;
@@ -97,7 +126,7 @@ function userSpaceCopy(outFd: number, payloads: readonly Payload[], onProgress?:
           }
           if (n === 0) return fail(index, "shrank", at);
           try {
-            for (let w = 0; w < n;) w += writeSync(outFd, buf, w, n - w, p.offset + at + w);
+            for (let w = 0; w < n; ) w += writeSync(outFd, buf, w, n - w, p.offset + at + w);
           } catch (e) {
             return fail(index, "write", at, e);
           }

@@ -11,7 +11,14 @@
 
 /** Both-byte-order fields are ECMA-119 §7.2.3 / §7.3.3 (little-endian, then big-endian). */
 export type FieldKind =
-  | "u8" | "u16le" | "u16be" | "u16both" | "u32le" | "u32be" | "u32both" | "u64le"
+  | "u8"
+  | "u16le"
+  | "u16be"
+  | "u16both"
+  | "u32le"
+  | "u32be"
+  | "u32both"
+  | "u64le"
   | "achars" /* text, space padded (ECMA-119 §7.4 a-characters; FAT names and labels) */
   | "zchars" /* text, zero padded (El Torito ids) */
   | "hex" /* unsigned number as ASCII hex digits, zero padded (cpio newc) */
@@ -43,10 +50,20 @@ export interface RecordLayout<F extends Fields = Fields> {
   readonly fields: F;
 }
 
-type EncodedValue<K extends FieldKind> = K extends "achars" | "zchars" ? string
-  : K extends "bytes" ? Uint8Array | string : K extends "u64le" ? bigint | number : number;
-type DecodedValue<K extends FieldKind> = K extends "achars" | "zchars" ? string
-  : K extends "bytes" ? Buffer : K extends "u64le" ? bigint : number;
+type EncodedValue<K extends FieldKind> = K extends "achars" | "zchars"
+  ? string
+  : K extends "bytes"
+    ? Uint8Array | string
+    : K extends "u64le"
+      ? bigint | number
+      : number;
+type DecodedValue<K extends FieldKind> = K extends "achars" | "zchars"
+  ? string
+  : K extends "bytes"
+    ? Buffer
+    : K extends "u64le"
+      ? bigint
+      : number;
 type KindOf<F> = F extends Field<infer K> ? K : never;
 
 type RecordValues<L extends RecordLayout> = { [N in keyof L["fields"]]?: EncodedValue<KindOf<L["fields"][N]>> };
@@ -62,7 +79,11 @@ export function defineRecord<const F extends Fields>(size: number, fields: F): R
 
 /** Thrown when a record would be read outside its buffer: readers turn it into their format's coded error. */
 export class RecordBoundsError extends RangeError {
-  constructor(readonly record: number, readonly at: number, readonly available: number) {
+  constructor(
+    readonly record: number,
+    readonly at: number,
+    readonly available: number,
+  ) {
     super(`a ${record}-byte record at byte ${at} passes the end of its ${available}-byte buffer`);
     this.name = "RecordBoundsError";
   }
@@ -72,7 +93,8 @@ type Writer = (buf: Buffer, at: number, v: unknown) => void;
 type Reader = (buf: Buffer, at: number) => unknown;
 
 function textWriter(name: string, f: Field, fill: number): Writer {
-  const o = f.offset, size = f.size;
+  const o = f.offset,
+    size = f.size;
   return (buf, at, v) => {
     const s = String(v);
     if (s.length > size) throw new RangeError(`value too long for ${size}-byte field ${name}: ${s}`);
@@ -82,18 +104,35 @@ function textWriter(name: string, f: Field, fill: number): Writer {
 }
 
 function compileWriter(name: string, f: Field): Writer {
-  const o = f.offset, size = f.size;
+  const o = f.offset,
+    size = f.size;
   switch (f.kind) {
-    case "u8": return (buf, at, v) => void buf.writeUInt8(v as number, at + o);
-    case "u16le": return (buf, at, v) => void buf.writeUInt16LE(v as number, at + o);
-    case "u16be": return (buf, at, v) => void buf.writeUInt16BE(v as number, at + o);
-    case "u16both": return (buf, at, v) => { buf.writeUInt16LE(v as number, at + o); buf.writeUInt16BE(v as number, at + o + 2); };
-    case "u32le": return (buf, at, v) => void buf.writeUInt32LE(v as number, at + o);
-    case "u32be": return (buf, at, v) => void buf.writeUInt32BE(v as number, at + o);
-    case "u32both": return (buf, at, v) => { buf.writeUInt32LE(v as number, at + o); buf.writeUInt32BE(v as number, at + o + 4); };
-    case "u64le": return (buf, at, v) => void buf.writeBigUInt64LE(BigInt(v as bigint | number), at + o);
-    case "achars": return textWriter(name, f, 0x20);
-    case "zchars": return textWriter(name, f, 0);
+    case "u8":
+      return (buf, at, v) => void buf.writeUInt8(v as number, at + o);
+    case "u16le":
+      return (buf, at, v) => void buf.writeUInt16LE(v as number, at + o);
+    case "u16be":
+      return (buf, at, v) => void buf.writeUInt16BE(v as number, at + o);
+    case "u16both":
+      return (buf, at, v) => {
+        buf.writeUInt16LE(v as number, at + o);
+        buf.writeUInt16BE(v as number, at + o + 2);
+      };
+    case "u32le":
+      return (buf, at, v) => void buf.writeUInt32LE(v as number, at + o);
+    case "u32be":
+      return (buf, at, v) => void buf.writeUInt32BE(v as number, at + o);
+    case "u32both":
+      return (buf, at, v) => {
+        buf.writeUInt32LE(v as number, at + o);
+        buf.writeUInt32BE(v as number, at + o + 4);
+      };
+    case "u64le":
+      return (buf, at, v) => void buf.writeBigUInt64LE(BigInt(v as bigint | number), at + o);
+    case "achars":
+      return textWriter(name, f, 0x20);
+    case "zchars":
+      return textWriter(name, f, 0);
     case "hex": {
       const max = 16 ** size - 1;
       return (buf, at, v) => {
@@ -116,21 +155,34 @@ function compileWriter(name: string, f: Field): Writer {
 }
 
 function compileReader(f: Field): Reader {
-  const o = f.offset, size = f.size;
+  const o = f.offset,
+    size = f.size;
   switch (f.kind) {
-    case "u8": return (buf, at) => buf[at + o];
-    case "u16le": case "u16both": return (buf, at) => buf.readUInt16LE(at + o);
-    case "u16be": return (buf, at) => buf.readUInt16BE(at + o);
-    case "u32le": case "u32both": return (buf, at) => buf.readUInt32LE(at + o);
-    case "u32be": return (buf, at) => buf.readUInt32BE(at + o);
-    case "u64le": return (buf, at) => buf.readBigUInt64LE(at + o);
-    case "achars": return (buf, at) => buf.toString("latin1", at + o, at + o + size).replace(/ +$/, "");
-    case "zchars": return (buf, at) => buf.toString("latin1", at + o, at + o + size).replace(/\0+$/, "");
-    case "hex": return (buf, at) => {
-      const s = buf.toString("latin1", at + o, at + o + size);
-      return /^[0-9a-fA-F]+$/.test(s) ? parseInt(s, 16) : NaN;
-    };
-    case "bytes": return (buf, at) => buf.subarray(at + o, at + o + size);
+    case "u8":
+      return (buf, at) => buf[at + o];
+    case "u16le":
+    case "u16both":
+      return (buf, at) => buf.readUInt16LE(at + o);
+    case "u16be":
+      return (buf, at) => buf.readUInt16BE(at + o);
+    case "u32le":
+    case "u32both":
+      return (buf, at) => buf.readUInt32LE(at + o);
+    case "u32be":
+      return (buf, at) => buf.readUInt32BE(at + o);
+    case "u64le":
+      return (buf, at) => buf.readBigUInt64LE(at + o);
+    case "achars":
+      return (buf, at) => buf.toString("latin1", at + o, at + o + size).replace(/ +$/, "");
+    case "zchars":
+      return (buf, at) => buf.toString("latin1", at + o, at + o + size).replace(/\0+$/, "");
+    case "hex":
+      return (buf, at) => {
+        const s = buf.toString("latin1", at + o, at + o + size);
+        return /^[0-9a-fA-F]+$/.test(s) ? parseInt(s, 16) : NaN;
+      };
+    case "bytes":
+      return (buf, at) => buf.subarray(at + o, at + o + size);
   }
 }
 
@@ -147,7 +199,11 @@ function compiledOf(layout: RecordLayout): Compiled {
   let c = compiled.get(layout);
   if (!c) {
     const fields = Object.entries(layout.fields);
-    c = { names: fields.map(([n]) => n), writers: fields.map(([n, f]) => compileWriter(n, f)), readers: fields.map(([, f]) => compileReader(f)) };
+    c = {
+      names: fields.map(([n]) => n),
+      writers: fields.map(([n, f]) => compileWriter(n, f)),
+      readers: fields.map(([, f]) => compileReader(f)),
+    };
     compiled.set(layout, c);
   }
   return c;
@@ -172,7 +228,8 @@ export function encodeRecord<L extends RecordLayout>(layout: L, values: RecordVa
   let count = 0;
   for (const name in given) if (given[name] !== undefined) count++;
   if (used !== count) {
-    for (const name of Object.keys(given)) if (given[name] !== undefined && !(name in layout.fields)) throw new Error(`unknown field ${name}`);
+    for (const name of Object.keys(given))
+      if (given[name] !== undefined && !(name in layout.fields)) throw new Error(`unknown field ${name}`);
   }
   return out;
 }

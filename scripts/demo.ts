@@ -51,7 +51,9 @@ async function placeholderDemo(why: string, todo: string): Promise<void> {
   const usb = join(ROOT, "out/contoso-x64.img");
   await bootmedia(["build", rel(PLACEHOLDER_SPEC), "--force", "--target", "iso", "--out", iso]);
   await bootmedia(["build", rel(PLACEHOLDER_SPEC), "--force", "--target", "usb", "--out", usb]);
-  say(`\ndemo: ${rel(iso)} and ${rel(usb)} hold the placeholder boot image BM100001 and do not boot: ${why}; ${todo}, then \`npm run demo\` again.`);
+  say(
+    `\ndemo: ${rel(iso)} and ${rel(usb)} hold the placeholder boot image BM100001 and do not boot: ${why}; ${todo}, then \`npm run demo\` again.`,
+  );
 }
 
 /** The simulated site: one MP, the demo's media certificate registered, unknown computers get the task sequence. */
@@ -68,7 +70,9 @@ function demoSite(certificateDer: Buffer) {
 }
 
 async function main(): Promise<number> {
-  say("bootmedia demo: build media with a password, a certificate, variables and a prestart command, then boot them in QEMU");
+  say(
+    "bootmedia demo: build media with a password, a certificate, variables and a prestart command, then boot them in QEMU",
+  );
 
   step(1, "Debian packages the demo needs (bootmedia doctor --install --for demo)");
   try {
@@ -77,7 +81,10 @@ async function main(): Promise<number> {
     if (updateFailed) say("  (apt-get update reported a problem; everything needed got installed anyway)");
   } catch (e) {
     if (!isBootmediaError(e) || !["BM5010", "BM5011"].includes(e.code)) throw e;
-    await placeholderDemo(`the packages to boot them could not be installed (${e.message})`, e.code === "BM5010" ? e.hint.replace(/^Run: /, "run `") + "`" : "fix apt");
+    await placeholderDemo(
+      `the packages to boot them could not be installed (${e.message})`,
+      e.code === "BM5010" ? e.hint.replace(/^Run: /, "run `") + "`" : "fix apt",
+    );
     // Like today's placeholder demo, this succeeds: the line above is the last word, not npm's error noise.
     return 0;
   }
@@ -92,11 +99,20 @@ async function main(): Promise<number> {
   await bootmedia(["build", rel(SPEC), "--force", "--target", "iso", "--out", ISO]);
   await bootmedia(["build", rel(SPEC), "--force", "--target", "usb", "--out", USB]);
 
-  step(4, "boot the ISO in QEMU: x64 UEFI machine, e1000 NIC, a simulated management point; the testbed types the password");
+  step(
+    4,
+    "boot the ISO in QEMU: x64 UEFI machine, e1000 NIC, a simulated management point; the testbed types the password",
+  );
   const certificate = readFileSync(join(OUT, "iso/contoso-demo.cer"));
   const media = await describeMedia(ISO, "demo");
   const report = await runTestbed({
-    media: [{ ...media, answers: { password: [process.env.DEMO_MEDIA_PASSWORD] }, managementPoints: { site: demoSite(certificate), mps: [{ name: "MP1", up: true }] } }],
+    media: [
+      {
+        ...media,
+        answers: { password: [process.env.DEMO_MEDIA_PASSWORD] },
+        managementPoints: { site: demoSite(certificate), mps: [{ name: "MP1", up: true }] },
+      },
+    ],
     profiles: ["x64-uefi"],
     nics: ["e1000"],
     concurrency: 1,
@@ -107,7 +123,9 @@ async function main(): Promise<number> {
     },
   });
   const result = report.cases[0]!;
-  say(`  ${result.ok ? "booted" : "DID NOT BOOT AS EXPECTED"}: ${result.id} ended ${result.actual.status === "pass" ? "in a pass" : `in ${result.actual.reason}`} after ${(result.timings.verdictMs / 1000).toFixed(1)} s`);
+  say(
+    `  ${result.ok ? "booted" : "DID NOT BOOT AS EXPECTED"}: ${result.id} ended ${result.actual.status === "pass" ? "in a pass" : `in ${result.actual.reason}`} after ${(result.timings.verdictMs / 1000).toFixed(1)} s`,
+  );
 
   step(5, "what the demo produced");
   const screenshot = result.screenshot ? join(REPORT, result.screenshot) : undefined;
@@ -122,9 +140,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    process.stderr.write(isBootmediaError(e) ? `error ${e.code}: ${e.message}\n  hint: ${e.hint}\n` : `demo failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(
+      isBootmediaError(e)
+        ? `error ${e.code}: ${e.message}\n  hint: ${e.hint}\n`
+        : `demo failed: ${e instanceof Error ? e.message : String(e)}\n`,
+    );
     process.exit(1);
   },
 );
-
-

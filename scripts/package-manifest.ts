@@ -15,7 +15,11 @@ export async function refreshManifest(pkgDir: string): Promise<void> {
   const root = join(pkgDir, "files");
   const paths = (await fg("**/*", { cwd: root, onlyFiles: true, dot: true }).catch(() => [])).sort();
   manifest.files = await Promise.all(
-    paths.map(async (p) => ({ path: p, size: (await stat(join(root, p))).size, sha256: await sha256File(join(root, p)) })),
+    paths.map(async (p) => ({
+      path: p,
+      size: (await stat(join(root, p))).size,
+      sha256: await sha256File(join(root, p)),
+    })),
   );
   await writeFile(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
 }

@@ -22,7 +22,10 @@ async function setUp(): Promise<void> {
   if (!existsSync(NATIVE)) {
     say("building the native copy helper (npm ci could not: no compiler then)");
     await execa(process.execPath, ["scripts/build-native.mjs"], { cwd: ROOT, stdio: "inherit" });
-    if (!existsSync(NATIVE)) throw new Error("the native copy helper did not build: run `node scripts/build-native.mjs` to see why (node-gyp needs build-essential, python3 and Node's headers)");
+    if (!existsSync(NATIVE))
+      throw new Error(
+        "the native copy helper did not build: run `node scripts/build-native.mjs` to see why (node-gyp needs build-essential, python3 and Node's headers)",
+      );
   }
   const { built } = await ensureReferenceImages((l) => say(l));
   say(built ? "reference boot images built" : "reference boot images up to date");
@@ -31,7 +34,11 @@ async function setUp(): Promise<void> {
 setUp().then(
   () => process.exit(0),
   (e: unknown) => {
-    const text = isBootmediaError(e) ? `error ${e.code}: ${e.message}\n  hint: ${e.hint}` : e instanceof Error ? e.message : String(e);
+    const text = isBootmediaError(e)
+      ? `error ${e.code}: ${e.message}\n  hint: ${e.hint}`
+      : e instanceof Error
+        ? e.message
+        : String(e);
     process.stderr.write(`test setup: cannot run the tests.\n${text}\n`);
     process.exit(1);
   },

@@ -29,30 +29,43 @@ async function bundle(name) {
   mkdirSync(VENDOR, { recursive: true });
   await build({
     stdin: { contents: `export { ${names.join(", ")} } from "${name}";`, resolveDir: ROOT, loader: "js" },
-    bundle: true, format: "esm", platform: "node", target: "node20", outfile: out,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    outfile: out,
     // yaml (CommonJS) requires node:process; an ESM bundle has no `require` of its own.
-    banner: { js: `${stamp}\nimport { createRequire as __bmCreateRequire } from "node:module";\nconst require = __bmCreateRequire(import.meta.url);` }, legalComments: "inline", logLevel: "warning",
+    banner: {
+      js: `${stamp}\nimport { createRequire as __bmCreateRequire } from "node:module";\nconst require = __bmCreateRequire(import.meta.url);`,
+    },
+    legalComments: "inline",
+    logLevel: "warning",
   });
 }
 
 function* jsFiles(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) { if (p !== VENDOR) yield* jsFiles(p); }
-    else if (e.name.endsWith(".js")) yield p;
+    if (e.isDirectory()) {
+      if (p !== VENDOR) yield* jsFiles(p);
+    } else if (e.name.endsWith(".js")) yield p;
   }
 }
 
 const SPECIFIER = new RegExp(`(\\bfrom\\s*|\\bimport\\s*\\(\\s*|\\bimport\\s+)(["'])(${PACKAGES.join("|")})\\2`, "g");
 
-const BARE = new RegExp(`\\bfrom\\s*["'](${PACKAGES.join("|")})["']|import\\s*\\(\\s*["'](${PACKAGES.join("|")})["']\\s*\\)`);
+const BARE = new RegExp(
+  `\\bfrom\\s*["'](${PACKAGES.join("|")})["']|import\\s*\\(\\s*["'](${PACKAGES.join("|")})["']\\s*\\)`,
+);
 
 for (const name of PACKAGES) await bundle(name);
 const left = [];
 for (const file of jsFiles(DIST)) {
   const text = readFileSync(file, "utf8");
   const rewritten = text.replace(SPECIFIER, (_, lead, quote, name) => {
-    let rel = relative(dirname(file), join(VENDOR, `${name}.js`)).split(sep).join("/");
+    let rel = relative(dirname(file), join(VENDOR, `${name}.js`))
+      .split(sep)
+      .join("/");
     if (!rel.startsWith(".")) rel = `./${rel}`;
     return `${lead}${quote}${rel}${quote}`;
   });

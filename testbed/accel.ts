@@ -34,14 +34,29 @@ export async function probeAccel(accel: Accel, timeoutMs = 5000): Promise<ProbeR
   await writeFile(disk, buildProbeSector());
   const t0 = performance.now();
   try {
-    const r = await runProgram("qemu-system-x86_64", [
-      "-nodefaults", "-no-reboot", "-display", "none", "-accel", accel, "-m", "64",
-      "-drive", `if=ide,format=raw,file=${disk}`,
-      "-device", `isa-debug-exit,iobase=0x${DEBUG_EXIT.iobase.toString(16)},iosize=0x0${DEBUG_EXIT.iosize}`,
-    ], { reject: false, timeout: timeoutMs, forceKillAfterDelay: 1000, stdin: "ignore" });
+    const r = await runProgram(
+      "qemu-system-x86_64",
+      [
+        "-nodefaults",
+        "-no-reboot",
+        "-display",
+        "none",
+        "-accel",
+        accel,
+        "-m",
+        "64",
+        "-drive",
+        `if=ide,format=raw,file=${disk}`,
+        "-device",
+        `isa-debug-exit,iobase=0x${DEBUG_EXIT.iobase.toString(16)},iosize=0x0${DEBUG_EXIT.iosize}`,
+      ],
+      { reject: false, timeout: timeoutMs, forceKillAfterDelay: 1000, stdin: "ignore" },
+    );
     const ms = Math.round(performance.now() - t0);
     if (r.exitCode === DEBUG_EXIT.successStatus) return { ok: true, ms, detail: `probe boot finished in ${ms} ms` };
-    const why = r.timedOut ? `did not finish within ${timeoutMs} ms` : `exited with ${r.exitCode ?? r.signal}: ${r.stderr.trim().split("\n").at(-1) ?? ""}`;
+    const why = r.timedOut
+      ? `did not finish within ${timeoutMs} ms`
+      : `exited with ${r.exitCode ?? r.signal}: ${r.stderr.trim().split("\n").at(-1) ?? ""}`;
     return { ok: false, ms, detail: `probe boot under ${accel} ${why}` };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -52,7 +67,11 @@ export async function probeAccel(accel: Accel, timeoutMs = 5000): Promise<ProbeR
  * The accelerator to run with: TCG unless KVM is asked for and the probe passes; a failed
  * probe falls back to TCG and says so through `warn`.
  */
-export async function resolveAccel(requested: Accel | undefined, warn: (message: string) => void, probe = probeAccel): Promise<Accel> {
+export async function resolveAccel(
+  requested: Accel | undefined,
+  warn: (message: string) => void,
+  probe = probeAccel,
+): Promise<Accel> {
   if (requested !== "kvm") return "tcg";
   const result = await probe("kvm");
   if (result.ok) return "kvm";

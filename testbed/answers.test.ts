@@ -10,8 +10,11 @@ describe("PromptResponder", () => {
     expect(r.answerFor({ event: "prompt", for: "password", attempt: 3 })).toBeUndefined();
     expect(r.answerFor({ event: "prompt", for: "network" })).toBeUndefined();
     expect(r.log).toEqual([
-      { for: "password", answered: true }, { for: "network", answered: true },
-      { for: "password", answered: true }, { for: "password", answered: false }, { for: "network", answered: false },
+      { for: "password", answered: true },
+      { for: "network", answered: true },
+      { for: "password", answered: true },
+      { for: "password", answered: false },
+      { for: "network", answered: false },
     ]);
   });
 
@@ -24,7 +27,9 @@ describe("PromptResponder", () => {
   });
 
   it("answers an empty string with a bare newline (take the default)", () => {
-    expect(new PromptResponder({ "task-sequence": [""] }).answerFor({ event: "prompt", for: "task-sequence" })).toBe("\n");
+    expect(new PromptResponder({ "task-sequence": [""] }).answerFor({ event: "prompt", for: "task-sequence" })).toBe(
+      "\n",
+    );
   });
 
   it("refuses an answer with a line break (BM5009)", () => {

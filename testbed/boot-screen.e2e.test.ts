@@ -56,11 +56,15 @@ beforeAll(async () => {
   await mkdir(work, { recursive: true });
   await writeFile(join(work, "spec.yaml"), spec(now));
   const out = join(work, "contoso-win11.iso");
-  const built = await bootmedia(["build", join(work, "spec.yaml"), "--out", out, "--quiet"], { env: { MEDIA_PW: PASSWORD, SOURCE_DATE_EPOCH: String(Math.floor(now / 1000)) }, cwd: work });
+  const built = await bootmedia(["build", join(work, "spec.yaml"), "--out", out, "--quiet"], {
+    env: { MEDIA_PW: PASSWORD, SOURCE_DATE_EPOCH: String(Math.floor(now / 1000)) },
+    cwd: work,
+  });
   if (built.exitCode !== 0) throw new Error(`build failed: ${built.stderr}`);
   const der = new X509Certificate(readFileSync(join(work, "contoso-win11.cer"))).raw;
   const site: SiteInput = {
-    siteCode: "BM1", managementPoints: ["MP1"],
+    siteCode: "BM1",
+    managementPoints: ["MP1"],
     computers: [{ name: "PC-GUEST", mac: "52:54:00:12:34:56" }],
     boundaries: [],
     taskSequences: [{ id: "BM200010", name: "Windows 11" }],
@@ -71,11 +75,31 @@ beforeAll(async () => {
   reportDir = join(work, "report");
   report = await runTestbed({
     media: [
-      { ...media, label: "ready", answers: { password: [PASSWORD] }, managementPoints: { site, mps: [{ name: "MP1", up: true }] } },
-      { ...media, label: "wrong-password", answers: { password: ["guess-1", "guess-2", "guess-3"] }, expectFailure: "wrong-password", managementPoints: { site, mps: [{ name: "MP1", up: true }] } },
-      { ...media, label: "mp-down", answers: { password: [PASSWORD] }, expectFailure: "no-mp-reachable", managementPoints: { site, mps: [{ name: "MP1", up: false }] } },
+      {
+        ...media,
+        label: "ready",
+        answers: { password: [PASSWORD] },
+        managementPoints: { site, mps: [{ name: "MP1", up: true }] },
+      },
+      {
+        ...media,
+        label: "wrong-password",
+        answers: { password: ["guess-1", "guess-2", "guess-3"] },
+        expectFailure: "wrong-password",
+        managementPoints: { site, mps: [{ name: "MP1", up: true }] },
+      },
+      {
+        ...media,
+        label: "mp-down",
+        answers: { password: [PASSWORD] },
+        expectFailure: "no-mp-reachable",
+        managementPoints: { site, mps: [{ name: "MP1", up: false }] },
+      },
     ],
-    profiles: ["x64-bios"], nics: ["e1000"], reportDir, concurrency: 2,
+    profiles: ["x64-bios"],
+    nics: ["e1000"],
+    reportDir,
+    concurrency: 2,
   });
 }, 600_000);
 
@@ -83,7 +107,21 @@ describe("the boot screen, read back from the VGA text buffer", () => {
   it("ends every case as predicted, the markers unchanged on the serial line", () => {
     for (const c of report.cases) expect(c.ok, `${c.id}: ${JSON.stringify(c.actual)}`).toBe(true);
     const ready = report.cases.find((c) => c.media.label === "ready")!;
-    expect(ready.markers.map((m) => m.event)).toEqual(["booted", "media", "drivers", "prompt", "password", "secrets", "settings", "certificate", "network", "task-sequence", "prestart", "policy", "done"]);
+    expect(ready.markers.map((m) => m.event)).toEqual([
+      "booted",
+      "media",
+      "drivers",
+      "prompt",
+      "password",
+      "secrets",
+      "settings",
+      "certificate",
+      "network",
+      "task-sequence",
+      "prestart",
+      "policy",
+      "done",
+    ]);
     expect(readFileSync(join(reportDir, ready.serialLog), "utf8")).toContain('BOOTMEDIA {"event":"policy"');
   });
 
@@ -91,7 +129,16 @@ describe("the boot screen, read back from the VGA text buffer", () => {
     const { text } = screenOf("ready");
     expect(text).toContain("bootmedia  -  contoso-win11");
     expect(text).toContain("Task sequence BM200010, 1 management point. This computer: 64-bit, BIOS.");
-    for (const step of ["Boot media found", "Storage drivers", "Network adapter driver", "Media password", "Media certificate", "Network settings", "Task sequence", "Management point"]) {
+    for (const step of [
+      "Boot media found",
+      "Storage drivers",
+      "Network adapter driver",
+      "Media password",
+      "Media certificate",
+      "Network settings",
+      "Task sequence",
+      "Management point",
+    ]) {
       expect(text).toMatch(new RegExp(`${step} \\.+ ok`));
     }
     expect(text).toMatch(/Prestart command \.+ not needed/);

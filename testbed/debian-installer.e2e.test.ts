@@ -31,15 +31,41 @@ async function cli(args: string[], cwd: string): Promise<void> {
 beforeAll(async () => {
   const work = await mkdtemp(join(tmpdir(), "bm-debian-"));
   const lib = join(work, "lib");
-  const refs = await lookupDebs(Object.values(IMAGES).map((a) => `debian-installer-12-netboot-${a}:all`), () => undefined);
+  const refs = await lookupDebs(
+    Object.values(IMAGES).map((a) => `debian-installer-12-netboot-${a}:all`),
+    () => undefined,
+  );
   for (const [arch, debArch] of Object.entries(IMAGES)) {
     const ref = refs.find((r) => r.name.includes(debArch))!;
     const root = join(work, debArch);
     await extractDeb(await downloadDeb(ref, DEB_CACHE, () => undefined), root);
     const dir = join(root, `usr/lib/debian-installer/images/12/${debArch}/text/debian-installer/${debArch}`);
-    await cli(["library", "add-boot-image", lib, "--kernel", join(dir, "linux"), "--initrd", join(dir, "initrd.gz"), "--arch", arch,
-      "--id", `DEB12-${arch.toUpperCase()}`, "--cmdline", "nomodeset", "--drivers", "e1000,e1000e,virtio_net",
-      "--pass-screen", FIRST_SCREEN, "--pass-serial", FIRST_SCREEN, "--memory", "1024"], work);
+    await cli(
+      [
+        "library",
+        "add-boot-image",
+        lib,
+        "--kernel",
+        join(dir, "linux"),
+        "--initrd",
+        join(dir, "initrd.gz"),
+        "--arch",
+        arch,
+        "--id",
+        `DEB12-${arch.toUpperCase()}`,
+        "--cmdline",
+        "nomodeset",
+        "--drivers",
+        "e1000,e1000e,virtio_net",
+        "--pass-screen",
+        FIRST_SCREEN,
+        "--pass-serial",
+        FIRST_SCREEN,
+        "--memory",
+        "1024",
+      ],
+      work,
+    );
   }
   await mkdir(join(work, "ts"));
   await writeFile(join(work, "ts/README"), "first screen only\n");
@@ -47,7 +73,10 @@ beforeAll(async () => {
   const spec = (name: string, images: string, extra = "") =>
     `name: ${name}\nbootImage: ${images}\ntaskSequence: BM200010\ncontentLibrary: ${lib}\ntarget: { type: iso, output: ${name}.iso }\n${extra}`;
   await writeFile(join(work, "debian.yaml"), spec("debian12", "[DEB12-X86, DEB12-X64]"));
-  await writeFile(join(work, "serial.yaml"), spec("debian12-serial", "DEB12-X64", 'bootLoader: { kernelArgs: "console=ttyS0,115200" }\n'));
+  await writeFile(
+    join(work, "serial.yaml"),
+    spec("debian12-serial", "DEB12-X64", 'bootLoader: { kernelArgs: "console=ttyS0,115200" }\n'),
+  );
   await cli(["build", "debian.yaml", "--out", join(work, "debian.iso"), "--quiet"], work);
   await cli(["build", "debian.yaml", "--target", "usb", "--out", join(work, "debian-usb.img"), "--quiet"], work);
   await cli(["build", "serial.yaml", "--out", join(work, "debian-serial.iso"), "--quiet"], work);
@@ -61,8 +90,11 @@ beforeAll(async () => {
   // (a q35 kernel then panics "IO-APIC + timer doesn't work").
   for (const r of runs) {
     const report = await runTestbed({
-      media: [await describeMedia(join(work, r.media))], profiles: [r.profile], nics: ["e1000"],
-      reportDir: join(work, `report-${r.profile}`), timeoutSec: 400,
+      media: [await describeMedia(join(work, r.media))],
+      profiles: [r.profile],
+      nics: ["e1000"],
+      reportDir: join(work, `report-${r.profile}`),
+      timeoutSec: 400,
     });
     for (const c of report.cases) cases.set(c.profile, c);
   }
@@ -72,7 +104,11 @@ describe("Debian's installer, imported and booted to its first screen", () => {
   it.each(["x64-bios", "x86-bios"])("%s: passes on the VGA text screen, with the image's 1024 MiB", (profile) => {
     const c = cases.get(profile)!;
     expect(c.actual, JSON.stringify(c.actual)).toEqual({ status: "pass" });
-    expect(c.passMatch).toMatchObject({ source: "screen", pattern: FIRST_SCREEN, text: expect.stringContaining("[!!] Select a language") });
+    expect(c.passMatch).toMatchObject({
+      source: "screen",
+      pattern: FIRST_SCREEN,
+      text: expect.stringContaining("[!!] Select a language"),
+    });
     expect(c.memoryMiB).toBe(1024);
   });
 

@@ -32,7 +32,10 @@ export function hostNeedsOf(profiles: Iterable<ProfileId>, withMps: boolean): Ho
 
 /** Throws BM5001 (a program) or BM5002 (firmware) naming what is missing and its Debian package. */
 export function checkHostNeeds(needs: HostNeeds, lookup: HostLookup = findOnHost): void {
-  for (const [code, tools] of [["BM5001", needs.programs], ["BM5002", needs.firmware]] as const) {
+  for (const [code, tools] of [
+    ["BM5001", needs.programs],
+    ["BM5002", needs.firmware],
+  ] as const) {
     const missing = tools.filter((t) => lookup(t) === undefined).map((t) => ({ tool: t, row: requirementOf(t) }));
     if (missing.length === 0) continue;
     const packages = [...new Set(missing.map((m) => m.row.debianPackage))];

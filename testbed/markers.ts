@@ -25,11 +25,24 @@ export interface FailureSignature {
 export const FAILURE_SIGNATURES: readonly FailureSignature[] = [
   // Secure Boot refusals come first: they are what a refused chain prints (core/secure-boot.ts).
   // The firmware refusing an unsigned or untrusted loader (OVMF's BDS prints the EFI status).
-  { id: "uefi-access-denied", reason: "secure-boot-refused", pattern: /BdsDxe: failed to (load|start) .*: (Access Denied|Security Violation)/ },
+  {
+    id: "uefi-access-denied",
+    reason: "secure-boot-refused",
+    pattern: /BdsDxe: failed to (load|start) .*: (Access Denied|Security Violation)/,
+  },
   // shim refusing a loader or kernel its keys do not cover.
-  { id: "shim-verification-failed", reason: "secure-boot-refused", pattern: /Verification failed: \(0x1A\) Security Violation|Failed to load image: Security Violation|start_image\(\) returned Security Violation/ },
+  {
+    id: "shim-verification-failed",
+    reason: "secure-boot-refused",
+    pattern:
+      /Verification failed: \(0x1A\) Security Violation|Failed to load image: Security Violation|start_image\(\) returned Security Violation/,
+  },
   // GRUB under shim lockdown refusing a kernel.
-  { id: "grub-secure-boot-refused", reason: "secure-boot-refused", pattern: /^error: (bad shim signature|prohibited by secure boot policy)/ },
+  {
+    id: "grub-secure-boot-refused",
+    reason: "secure-boot-refused",
+    pattern: /^error: (bad shim signature|prohibited by secure boot policy)/,
+  },
   { id: "grub-error", reason: "grub-error", pattern: /^error: / },
   { id: "kernel-panic", reason: "kernel-panic", pattern: /Kernel panic - not syncing/ },
   // GRUB started an x64 kernel on a 32-bit CPU instead of refusing with a marker.
@@ -139,7 +152,8 @@ export class SerialScanner {
     }
     // A full-screen program (an installer on a serial console) draws with cursor moves and
     // may not end a line for a long time, so the pattern also sees the unfinished one.
-    if (this.pass && !this.passSeen && this.pending) events.push(...this.scanPass(stripTerminalCodes(this.pending.slice(-PARTIAL_PASS_WINDOW))));
+    if (this.pass && !this.passSeen && this.pending)
+      events.push(...this.scanPass(stripTerminalCodes(this.pending.slice(-PARTIAL_PASS_WINDOW))));
     return events;
   }
 
@@ -155,7 +169,9 @@ export class SerialScanner {
   end(): SerialEvent[] {
     const rest = stripTerminalCodes(this.pending + this.decoder.decode());
     this.pending = "";
-    const events: SerialEvent[] = this.promptSeen ? parseMarkers(rest).map((marker) => ({ kind: "marker", marker, line: rest })) : scanLine(rest);
+    const events: SerialEvent[] = this.promptSeen
+      ? parseMarkers(rest).map((marker) => ({ kind: "marker", marker, line: rest }))
+      : scanLine(rest);
     return [...events, ...this.scanPass(rest)];
   }
 }

@@ -30,7 +30,16 @@ const SNAKEOIL = PROFILES["x64-uefi-sb-own"].secureBoot;
 const CHAINS = {
   signed: { flags: ["--secure-boot-chain", "signed"], machine: "x64-uefi:e1000+sb" },
   ownkey: {
-    flags: ["--secure-boot-chain", "own-key", "--signing-key", `file:${SNAKEOIL.key}`, "--signing-key-password", "env:BM_TEST_SIGNING_PASSWORD", "--signing-cert", SNAKEOIL.certificate],
+    flags: [
+      "--secure-boot-chain",
+      "own-key",
+      "--signing-key",
+      `file:${SNAKEOIL.key}`,
+      "--signing-key-password",
+      "env:BM_TEST_SIGNING_PASSWORD",
+      "--signing-cert",
+      SNAKEOIL.certificate,
+    ],
     machine: `x64-uefi:e1000+sb=${SNAKEOIL.certificate}`,
   },
 } as const;
@@ -47,7 +56,18 @@ beforeAll(async () => {
   for (const [set, { bootImage, machines }] of Object.entries(SETS)) {
     for (const kind of ["iso", "usb"] as const) {
       const out = join(work, `${set}.${kind === "iso" ? "iso" : "img"}`);
-      const args = ["build", SPEC, "--boot-image", bootImage, "--target", kind, "--out", out, "--quiet", ...machines.flatMap((m) => ["--machine", `${m}:e1000`])];
+      const args = [
+        "build",
+        SPEC,
+        "--boot-image",
+        bootImage,
+        "--target",
+        kind,
+        "--out",
+        out,
+        "--quiet",
+        ...machines.flatMap((m) => ["--machine", `${m}:e1000`]),
+      ];
       const r = await bootmedia(args, { env });
       if (r.exitCode !== 0) throw new Error(`building ${set} ${kind} failed: ${r.stderr}`);
       media.push(await describeMedia(out, `${set}-${kind}`));
@@ -56,7 +76,25 @@ beforeAll(async () => {
   for (const [chain, { flags, machine }] of Object.entries(CHAINS)) {
     for (const kind of ["iso", "usb"] as const) {
       const out = join(work, `${chain}.${kind === "iso" ? "iso" : "img"}`);
-      const r = await bootmedia(["build", SPEC, "--boot-image", SETS.x64.bootImage, "--target", kind, "--out", out, "--quiet", "--machine", "x64-bios:e1000", "--machine", machine, ...flags], { env });
+      const r = await bootmedia(
+        [
+          "build",
+          SPEC,
+          "--boot-image",
+          SETS.x64.bootImage,
+          "--target",
+          kind,
+          "--out",
+          out,
+          "--quiet",
+          "--machine",
+          "x64-bios:e1000",
+          "--machine",
+          machine,
+          ...flags,
+        ],
+        { env },
+      );
       if (r.exitCode !== 0) throw new Error(`building the ${chain} chain ${kind} failed: ${r.stderr}`);
       chainMedia.push(await describeMedia(out, `${chain}-${kind}`));
     }
@@ -67,35 +105,70 @@ describe("boot compatibility matrix (x86/x64 images × BIOS/UEFI machines × ISO
   it("every case matches the rules, refusals end by signature, not timeout", async () => {
     const reportDir = join(work, "report");
     const report = await runTestbed({ media, profiles: [...PROFILE_IDS], nics: ["e1000"], concurrency: 2, reportDir });
-    const lines = report.cases.map((c) => `${c.ok ? "ok" : "MISMATCH"} ${c.id} expected ${JSON.stringify(c.expected)} got ${JSON.stringify(c.actual)}`);
+    const lines = report.cases.map(
+      (c) =>
+        `${c.ok ? "ok" : "MISMATCH"} ${c.id} expected ${JSON.stringify(c.expected)} got ${JSON.stringify(c.actual)}`,
+    );
     expect(report.summary.total).toBe(PROFILE_IDS.length * 6);
     expect(report.summary.mismatched, lines.join("\n")).toBe(0);
     const refusals = report.cases.filter((c) => c.expected.status === "fail");
-    expect(refusals.map((c) => c.id).sort()).toEqual([
-      "x64-uefi.x86-iso.e1000", "x64-uefi.x86-usb.e1000",
-      "x86-bios.x64-iso.e1000", "x86-bios.x64-usb.e1000",
-      "x86-uefi.x64-iso.e1000", "x86-uefi.x64-usb.e1000",
-      // Without secureBoot.chain the media's GRUB is bootmedia's, unsigned: both Secure Boot profiles refuse every media (x86-only media have no x64 boot file at all).
-      ...["x64-uefi-sb-ms", "x64-uefi-sb-own"].flatMap((p) => ["both", "x64", "x86"].flatMap((m) => [`${p}.${m}-iso.e1000`, `${p}.${m}-usb.e1000`])),
-    ].sort());
-    for (const c of refusals) expect(c.actual, c.id).toMatchObject({ status: "fail", reason: c.expected.status === "fail" ? c.expected.reason : "" });
+    expect(refusals.map((c) => c.id).sort()).toEqual(
+      [
+        "x64-uefi.x86-iso.e1000",
+        "x64-uefi.x86-usb.e1000",
+        "x86-bios.x64-iso.e1000",
+        "x86-bios.x64-usb.e1000",
+        "x86-uefi.x64-iso.e1000",
+        "x86-uefi.x64-usb.e1000",
+        // Without secureBoot.chain the media's GRUB is bootmedia's, unsigned: both Secure Boot profiles refuse every media (x86-only media have no x64 boot file at all).
+        ...["x64-uefi-sb-ms", "x64-uefi-sb-own"].flatMap((p) =>
+          ["both", "x64", "x86"].flatMap((m) => [`${p}.${m}-iso.e1000`, `${p}.${m}-usb.e1000`]),
+        ),
+      ].sort(),
+    );
+    for (const c of refusals)
+      expect(c.actual, c.id).toMatchObject({
+        status: "fail",
+        reason: c.expected.status === "fail" ? c.expected.reason : "",
+      });
     for (const f of ["results.json", "junit.xml", "index.html"]) expect(existsSync(join(reportDir, f)), f).toBe(true);
   }, 1_800_000);
 });
 
 describe("Secure Boot chains (x64 media × x64 profiles × ISO/USB)", () => {
   it("signed media start where Microsoft's CA is trusted, own-key media where the snakeoil key is; each is refused by the other's firmware by signature", async () => {
-    const report = await runTestbed({ media: chainMedia, profiles: [...CHAIN_PROFILES], nics: ["e1000"], concurrency: 2, reportDir: join(work, "report-chains") });
-    const lines = report.cases.map((c) => `${c.ok ? "ok" : "MISMATCH"} ${c.id} expected ${JSON.stringify(c.expected)} got ${JSON.stringify(c.actual)}`);
+    const report = await runTestbed({
+      media: chainMedia,
+      profiles: [...CHAIN_PROFILES],
+      nics: ["e1000"],
+      concurrency: 2,
+      reportDir: join(work, "report-chains"),
+    });
+    const lines = report.cases.map(
+      (c) =>
+        `${c.ok ? "ok" : "MISMATCH"} ${c.id} expected ${JSON.stringify(c.expected)} got ${JSON.stringify(c.actual)}`,
+    );
     expect(report.summary.total).toBe(CHAIN_PROFILES.length * 4);
     expect(report.summary.mismatched, lines.join("\n")).toBe(0);
     // The expectations come from the rules reading the media; written out here as well.
-    const refused = report.cases.filter((c) => c.expected.status === "fail").map((c) => c.id).sort();
-    expect(refused).toEqual(["x64-uefi-sb-ms.ownkey-iso.e1000", "x64-uefi-sb-ms.ownkey-usb.e1000", "x64-uefi-sb-own.signed-iso.e1000", "x64-uefi-sb-own.signed-usb.e1000"]);
-    for (const c of report.cases.filter((x) => x.expected.status === "fail")) expect(c.actual, c.id).toMatchObject({ status: "fail", reason: "secure-boot-refused" });
+    const refused = report.cases
+      .filter((c) => c.expected.status === "fail")
+      .map((c) => c.id)
+      .sort();
+    expect(refused).toEqual([
+      "x64-uefi-sb-ms.ownkey-iso.e1000",
+      "x64-uefi-sb-ms.ownkey-usb.e1000",
+      "x64-uefi-sb-own.signed-iso.e1000",
+      "x64-uefi-sb-own.signed-usb.e1000",
+    ]);
+    for (const c of report.cases.filter((x) => x.expected.status === "fail"))
+      expect(c.actual, c.id).toMatchObject({ status: "fail", reason: "secure-boot-refused" });
     // Under Secure Boot the kernel is locked down: the pass is the agent's done marker naming its power-off.
     for (const c of report.cases.filter((x) => x.expected.status === "pass" && x.profile.includes("-sb-"))) {
-      expect(c.markers.find((m) => (m as { event?: string }).event === "done"), c.id).toMatchObject({ exit: "poweroff", lockdown: "integrity" });
+      expect(
+        c.markers.find((m) => (m as { event?: string }).event === "done"),
+        c.id,
+      ).toMatchObject({ exit: "poweroff", lockdown: "integrity" });
     }
   }, 1_800_000);
 });
@@ -110,7 +183,13 @@ describe("NIC drivers", () => {
 
   it("built without that check, the media fails at boot with the drivers marker", async () => {
     const both = media.find((m) => m.label === "both-iso")!;
-    const report = await runTestbed({ media: [both], profiles: ["x64-bios"], nics: ["rtl8139"], concurrency: 1, reportDir: join(work, "report-nic") });
+    const report = await runTestbed({
+      media: [both],
+      profiles: ["x64-bios"],
+      nics: ["rtl8139"],
+      concurrency: 1,
+      reportDir: join(work, "report-nic"),
+    });
     const c = report.cases[0]!;
     expect(c.expected).toEqual({ status: "fail", reason: "no-nic-driver" });
     expect(c.actual).toMatchObject({ status: "fail", reason: "no-nic-driver" });

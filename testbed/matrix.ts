@@ -8,7 +8,15 @@ import { planBoot, missingDrivers, type Arch } from "../core/compat.ts";
 import { planSecureBoot, SB_REFUSED_REASON, type MediaChain, type SbMachine } from "../core/secure-boot.ts";
 import { certificateSha256 } from "../plugins/secure-boot/trust.ts";
 import { BootmediaError } from "../base/errors.ts";
-import { PROFILES, PROFILE_IDS, NIC_MODELS, type MachineProfile, type ProfileId, type NicModel, type MediaKind } from "./profiles.ts";
+import {
+  PROFILES,
+  PROFILE_IDS,
+  NIC_MODELS,
+  type MachineProfile,
+  type ProfileId,
+  type NicModel,
+  type MediaKind,
+} from "./profiles.ts";
 import type { Expected, ExpectedFailure } from "./verdict.ts";
 import type { PromptAnswers } from "./answers.ts";
 import type { CaseManagementPoints } from "./mp-case.ts";
@@ -77,12 +85,17 @@ export interface Shard {
 export const DEFAULT_NICS: readonly NicModel[] = ["e1000", "virtio-net-pci", "rtl8139"];
 
 /** What the rules predict for one machine, media and NIC: boot rules first, then drivers. */
-export function expectCase(profile: ProfileId, media: Pick<MediaUnderTest, "images" | "drivers" | "expectFailure" | "secureBoot">, nic: NicModel): Expected {
+export function expectCase(
+  profile: ProfileId,
+  media: Pick<MediaUnderTest, "images" | "drivers" | "expectFailure" | "secureBoot">,
+  nic: NicModel,
+): Expected {
   const plan = planBoot(PROFILES[profile].machine, media.images);
   if (!plan.ok) return { status: "fail", reason: plan.reason };
   const sb = planSecureBoot(profileSbMachine(profile), media.secureBoot ?? { chain: "unsigned", kernelSigned: false });
   if (!sb.ok) return { status: "fail", reason: SB_REFUSED_REASON };
-  if (missingDrivers(NIC_MODELS[nic].drivers, media.drivers).length > 0) return { status: "fail", reason: "no-nic-driver" };
+  if (missingDrivers(NIC_MODELS[nic].drivers, media.drivers).length > 0)
+    return { status: "fail", reason: "no-nic-driver" };
   if (media.expectFailure) return { status: "fail", reason: media.expectFailure };
   return { status: "pass" };
 }
@@ -101,7 +114,10 @@ function profileSbMachine(profile: ProfileId): SbMachine {
 }
 
 /** The pass pattern and least memory of the image a profile boots from this media. */
-export function judgingOf(profile: ProfileId, media: Pick<MediaUnderTest, "images" | "pass" | "memoryMiB" | "imageTestbed">): Pick<TestCase, "pass" | "minMemoryMiB"> {
+export function judgingOf(
+  profile: ProfileId,
+  media: Pick<MediaUnderTest, "images" | "pass" | "memoryMiB" | "imageTestbed">,
+): Pick<TestCase, "pass" | "minMemoryMiB"> {
   const plan = planBoot(PROFILES[profile].machine, media.images);
   const image = plan.ok ? media.imageTestbed?.[plan.image] : undefined;
   const pass = media.pass ?? image?.pass;
@@ -124,7 +140,14 @@ export function buildMatrix(
     const label = labelMedia(m);
     for (const profile of profiles) {
       for (const nic of nics) {
-        cases.push({ id: `${profile}.${label}.${nic}`, profile, media: { ...m, label }, nic, expected: expectCase(profile, m, nic), ...judgingOf(profile, m) });
+        cases.push({
+          id: `${profile}.${label}.${nic}`,
+          profile,
+          media: { ...m, label },
+          nic,
+          expected: expectCase(profile, m, nic),
+          ...judgingOf(profile, m),
+        });
       }
     }
   }
@@ -163,13 +186,16 @@ export function parseShard(text: string): Shard {
 }
 
 export function checkProfile(id: string): ProfileId {
-  if (!(PROFILE_IDS as readonly string[]).includes(id)) throw new BootmediaError("BM5004", `unknown machine profile ${JSON.stringify(id)}`);
+  if (!(PROFILE_IDS as readonly string[]).includes(id))
+    throw new BootmediaError("BM5004", `unknown machine profile ${JSON.stringify(id)}`);
   return id as ProfileId;
 }
 
 /** The NIC model whose Linux driver is `driver` (specs name machines' NICs by driver). */
 export function nicModelForDriver(driver: string): NicModel | undefined {
-  return (Object.keys(NIC_MODELS) as NicModel[]).find((m) => (NIC_MODELS[m].drivers as readonly string[]).includes(driver));
+  return (Object.keys(NIC_MODELS) as NicModel[]).find((m) =>
+    (NIC_MODELS[m].drivers as readonly string[]).includes(driver),
+  );
 }
 
 export function checkNic(id: string): NicModel {

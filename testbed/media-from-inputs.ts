@@ -26,7 +26,10 @@ export async function describeMedia(path: string, label?: string): Promise<Media
     if (report.kind !== "iso" && report.kind !== "usb") break;
     const config = (report.config ?? {}) as ImageConfig;
     const images = config.images ?? [];
-    if (images.length === 0) throw new BootmediaError("BM5003", `${path} carries no bootmedia configuration with boot images`, { where: path });
+    if (images.length === 0)
+      throw new BootmediaError("BM5003", `${path} carries no bootmedia configuration with boot images`, {
+        where: path,
+      });
     const imageTestbed: Partial<Record<Arch, BootImageTestbed>> = {};
     for (const image of images) if (image.testbed) imageTestbed[image.arch] = image.testbed;
     // The Secure Boot chain the media really carry decides the Secure Boot profiles' verdicts.
@@ -49,7 +52,12 @@ export async function describeMedia(path: string, label?: string): Promise<Media
 export const isSpecFile = (p: string) => /\.(ya?ml|json)$/i.test(p);
 
 /** Builds a spec as each media kind asked, under `workDir`, through the CLI's own pipeline. */
-export async function buildSpecMedia(spec: string, kinds: MediaKind[], workDir: string, build: (spec: string, kind: MediaKind, out: string) => Promise<void>): Promise<MediaUnderTest[]> {
+export async function buildSpecMedia(
+  spec: string,
+  kinds: MediaKind[],
+  workDir: string,
+  build: (spec: string, kind: MediaKind, out: string) => Promise<void>,
+): Promise<MediaUnderTest[]> {
   await mkdir(workDir, { recursive: true });
   const out: MediaUnderTest[] = [];
   for (const kind of kinds) {

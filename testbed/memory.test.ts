@@ -16,7 +16,15 @@ describe("machine memory", () => {
   it("is 512 MiB on every profile by default, on QEMU's command line", () => {
     for (const p of PROFILE_IDS) {
       expect(machineMemoryMiB(p, undefined)).toBe(512);
-      const args = buildQemuArgs({ profile: p, media: { kind: "iso", path: "/m" }, nic: null, qmpSocket: "/s", varsPath: "/v", accel: "tcg", memoryMiB: machineMemoryMiB(p, undefined) });
+      const args = buildQemuArgs({
+        profile: p,
+        media: { kind: "iso", path: "/m" },
+        nic: null,
+        qmpSocket: "/s",
+        varsPath: "/v",
+        accel: "tcg",
+        memoryMiB: machineMemoryMiB(p, undefined),
+      });
       expect(args[args.indexOf("-m") + 1]).toBe("512");
     }
   });

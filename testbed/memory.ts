@@ -16,7 +16,11 @@ const MEMORY_LIMITS_MIB = { min: 128, max: 65536 } as const;
 
 export function checkMemoryMiB(value: number, where: string): number {
   if (!Number.isInteger(value) || value < MEMORY_LIMITS_MIB.min || value > MEMORY_LIMITS_MIB.max) {
-    throw new BootmediaError("BM5013", `memory ${value} MiB for ${where} is not a whole number from ${MEMORY_LIMITS_MIB.min} to ${MEMORY_LIMITS_MIB.max}`, { where });
+    throw new BootmediaError(
+      "BM5013",
+      `memory ${value} MiB for ${where} is not a whole number from ${MEMORY_LIMITS_MIB.min} to ${MEMORY_LIMITS_MIB.max}`,
+      { where },
+    );
   }
   return value;
 }
@@ -32,10 +36,17 @@ export function parseMemoryOption(text: string): MemoryOption {
   const trimmed = text.trim();
   if (/^\d+$/.test(trimmed)) return checkMemoryMiB(Number(trimmed), "every profile");
   const out: Partial<Record<ProfileId, number>> = {};
-  for (const item of trimmed.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const item of trimmed
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([a-z0-9-]+)=(\d+)$/.exec(item);
-    if (!m) throw new BootmediaError("BM5013", `--memory wants MiB or PROFILE=MiB,..., got ${JSON.stringify(item)}`, { where: item });
-    if (!(PROFILE_IDS as readonly string[]).includes(m[1]!)) throw new BootmediaError("BM5004", `unknown machine profile ${JSON.stringify(m[1])} in --memory`);
+    if (!m)
+      throw new BootmediaError("BM5013", `--memory wants MiB or PROFILE=MiB,..., got ${JSON.stringify(item)}`, {
+        where: item,
+      });
+    if (!(PROFILE_IDS as readonly string[]).includes(m[1]!))
+      throw new BootmediaError("BM5004", `unknown machine profile ${JSON.stringify(m[1])} in --memory`);
     out[m[1] as ProfileId] = checkMemoryMiB(Number(m[2]), m[1]!);
   }
   if (Object.keys(out).length === 0) throw new BootmediaError("BM5013", "--memory is empty", { where: "--memory" });

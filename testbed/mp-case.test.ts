@@ -11,15 +11,25 @@ const dir = mkdtempSync(join(tmpdir(), "bm-mp-case-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Whether something accepts TCP connections on a loopback port. */
-const listens = (port: number) => new Promise<boolean>((resolve) => {
-  const s = connect(port, "127.0.0.1");
-  s.once("connect", () => { s.destroy(); resolve(true); }).once("error", () => resolve(false));
-});
+const listens = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect(port, "127.0.0.1");
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    }).once("error", () => resolve(false));
+  });
 
 describe("a case's management points (mp-case.ts)", () => {
   it("starts the up MPs, routes a down one to a closed port, redirects by guest URL, logs on finish", async () => {
     const cert = makeSelfSignedCert(dir, "media");
-    const started = await startCaseManagementPoints({ site: makeSite(cert.der, makeSelfSignedCert(dir, "other").der), mps: [{ name: "MP1", up: false }, { name: "MP2", up: true }] });
+    const started = await startCaseManagementPoints({
+      site: makeSite(cert.der, makeSelfSignedCert(dir, "other").der),
+      mps: [
+        { name: "MP1", up: false },
+        { name: "MP2", up: true },
+      ],
+    });
     const [down, up] = started.network.routes;
     expect([down!.guestUrl, up!.guestUrl]).toEqual(["http://10.0.2.100", "http://10.0.2.101"]);
     expect(await listens(down!.hostPort)).toBe(false);
@@ -28,10 +38,18 @@ describe("a case's management points (mp-case.ts)", () => {
     expect(args[1]).toBe(started.network.netdev);
     expect(args[1]).toContain(`guestfwd=tcp:10.0.2.101:80-cmd:/bin/busybox nc 127.0.0.1 ${up!.hostPort}`);
     // One unsigned request straight to MP2 (over loopback) lands in its log.
-    const answer = await postBody(`http://127.0.0.1:${up!.hostPort}`, Buffer.from(JSON.stringify({ v: 1 })), { "content-type": "application/json" }, null);
+    const answer = await postBody(
+      `http://127.0.0.1:${up!.hostPort}`,
+      Buffer.from(JSON.stringify({ v: 1 })),
+      { "content-type": "application/json" },
+      null,
+    );
     expect(answer.status).toBe(400);
     const logs = await started.finish(dir, "case");
-    expect(logs.map((l) => [l.name, l.up, l.requests.length, l.log])).toEqual([["MP1", false, 0, "case/mp-MP1.json"], ["MP2", true, 1, "case/mp-MP2.json"]]);
+    expect(logs.map((l) => [l.name, l.up, l.requests.length, l.log])).toEqual([
+      ["MP1", false, 0, "case/mp-MP1.json"],
+      ["MP2", true, 1, "case/mp-MP2.json"],
+    ]);
     expect(JSON.parse(readFileSync(join(dir, "mp-MP2.json"), "utf8")).requests).toEqual(logs[1]!.requests);
     expect(await listens(up!.hostPort)).toBe(false);
   });

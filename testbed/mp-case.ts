@@ -56,12 +56,16 @@ export async function startCaseManagementPoints(spec: CaseManagementPoints): Pro
   const running: Array<RunningMp | undefined> = [];
   try {
     for (const mp of spec.mps) {
-      running.push(mp.up ? await startManagementPoint({ site: spec.site, name: mp.name, tls: mp.tls, now: spec.now }) : undefined);
+      running.push(
+        mp.up ? await startManagementPoint({ site: spec.site, name: mp.name, tls: mp.tls, now: spec.now }) : undefined,
+      );
     }
-    const refs = await Promise.all(spec.mps.map(async (mp, i) => ({
-      name: mp.name,
-      url: running[i]?.url ?? `${mp.tls ? "https" : "http"}://${MP_BIND_HOST}:${await findClosedPort()}`,
-    })));
+    const refs = await Promise.all(
+      spec.mps.map(async (mp, i) => ({
+        name: mp.name,
+        url: running[i]?.url ?? `${mp.tls ? "https" : "http"}://${MP_BIND_HOST}:${await findClosedPort()}`,
+      })),
+    );
     const network = planMpNetwork(refs);
     // Redirects name the guest URL of a running MP; a down boundary MP is left out (the MP serves the client).
     for (const mp of running) {
@@ -72,12 +76,23 @@ export async function startCaseManagementPoints(spec: CaseManagementPoints): Pro
       applyTo: (args) => withMpNetwork(args, network),
       finish: async (caseDir, relDir) => {
         await Promise.all(running.map((mp) => mp?.close()));
-        return Promise.all(spec.mps.map(async (mp, i) => {
-          const requests = [...(running[i]?.requests ?? [])];
-          const file = `mp-${mp.name}.json`;
-          await writeFile(join(caseDir, file), `${JSON.stringify({ name: mp.name, guestUrl: network.routes[i]!.guestUrl, up: mp.up, requests }, null, 2)}\n`);
-          return { name: mp.name, guestUrl: network.routes[i]!.guestUrl, up: mp.up, requests, log: join(relDir, file) };
-        }));
+        return Promise.all(
+          spec.mps.map(async (mp, i) => {
+            const requests = [...(running[i]?.requests ?? [])];
+            const file = `mp-${mp.name}.json`;
+            await writeFile(
+              join(caseDir, file),
+              `${JSON.stringify({ name: mp.name, guestUrl: network.routes[i]!.guestUrl, up: mp.up, requests }, null, 2)}\n`,
+            );
+            return {
+              name: mp.name,
+              guestUrl: network.routes[i]!.guestUrl,
+              up: mp.up,
+              requests,
+              log: join(relDir, file),
+            };
+          }),
+        );
       },
     };
   } catch (error) {

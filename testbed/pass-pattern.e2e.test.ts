@@ -29,8 +29,12 @@ describe("pass patterns in QEMU", () => {
         // The serial text never reaches the screen, nor the screen text the serial line.
         { ...base, label: "crossed", pass: { screen: "console ready on ttyS0", serial: "screen-only installer" } },
       ],
-      profiles: ["x64-bios", "x64-uefi"], nics: ["e1000"], reportDir: join(root, "report"),
-      concurrency: 2, timeoutSec: 30, silenceSec: 20,
+      profiles: ["x64-bios", "x64-uefi"],
+      nics: ["e1000"],
+      reportDir: join(root, "report"),
+      concurrency: 2,
+      timeoutSec: 30,
+      silenceSec: 20,
     });
   }, 300_000);
 
@@ -58,7 +62,11 @@ describe("pass patterns in QEMU", () => {
 
   it("on UEFI, says that a screen pattern cannot read a framebuffer", () => {
     const c = caseOf("x64-uefi.screen.e1000");
-    expect(c.actual).toMatchObject({ status: "fail", reason: "timeout", detail: expect.stringMatching(/graphics mode \(\d+×\d+\)/) });
+    expect(c.actual).toMatchObject({
+      status: "fail",
+      reason: "timeout",
+      detail: expect.stringMatching(/graphics mode \(\d+×\d+\)/),
+    });
     expect(c.passMatch).toBeUndefined();
   });
 });

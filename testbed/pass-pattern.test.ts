@@ -11,7 +11,10 @@ describe("pass patterns", () => {
     expect(c.screen!.test("Select a language")).toBe(true);
   });
 
-  it.each([["serial", "(unclosed"], ["screen", ""]] as const)("refuses a bad %s pattern %j as BM5012", (source, text) => {
+  it.each([
+    ["serial", "(unclosed"],
+    ["screen", ""],
+  ] as const)("refuses a bad %s pattern %j as BM5012", (source, text) => {
     let error: unknown;
     try {
       compilePassPattern({ [source]: text });

@@ -42,7 +42,11 @@ export function compilePassPattern(pass: PassPattern | undefined): CompiledPass 
     try {
       out[source] = new RegExp(text, "m");
     } catch (error) {
-      throw new BootmediaError("BM5012", `the ${source} pass pattern ${JSON.stringify(text)} is no regular expression: ${(error as Error).message}`, { where: source, cause: error });
+      throw new BootmediaError(
+        "BM5012",
+        `the ${source} pass pattern ${JSON.stringify(text)} is no regular expression: ${(error as Error).message}`,
+        { where: source, cause: error },
+      );
     }
   }
   return out.serial || out.screen ? out : undefined;
@@ -54,5 +58,8 @@ export function findPass(pattern: RegExp, text: string): string | undefined {
   if (!m) return undefined;
   const start = text.lastIndexOf("\n", m.index) + 1;
   const endAt = text.indexOf("\n", m.index + m[0].length);
-  return text.slice(start, endAt < 0 ? undefined : endAt).trim().slice(0, 240);
+  return text
+    .slice(start, endAt < 0 ? undefined : endAt)
+    .trim()
+    .slice(0, 240);
 }

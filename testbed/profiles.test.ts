@@ -12,24 +12,34 @@ describe("machine profiles", () => {
     expect(stdout.split("\n").map((l) => l.split(":")[0])).toEqual([pkg, pkg]);
   });
 
-  it.each(PROFILE_IDS)("%s: always TCG unless asked, no reboot, success-exit device, QMP, serial on stdout", (profile) => {
-    for (const kind of MEDIA_KINDS) {
-      for (const nic of NIC_IDS) {
-        const args = buildQemuArgs({ profile, media: { kind, path: "/m.img" }, nic, qmpSocket: "/s", varsPath: "/v", accel: "tcg" }).join(" ");
-        expect(args).toContain("-accel tcg");
-        expect(args).not.toContain("kvm");
-        expect(args).toContain("-no-reboot");
-        expect(args).toContain("-nodefaults");
-        expect(args).toContain("isa-debug-exit,iobase=0xf4,iosize=0x04");
-        expect(args).toContain("-qmp unix:/s,server=on,wait=off");
-        expect(args).toContain("-device VGA");
-        expect(args).toContain(`-device ${nic},netdev=n0,romfile=`);
-        expect(args).toContain("restrict=on");
-        expect(args).toMatch(/bootindex=0/);
-        expect(args.includes("/v")).toBe(PROFILES[profile].flash !== null);
+  it.each(PROFILE_IDS)(
+    "%s: always TCG unless asked, no reboot, success-exit device, QMP, serial on stdout",
+    (profile) => {
+      for (const kind of MEDIA_KINDS) {
+        for (const nic of NIC_IDS) {
+          const args = buildQemuArgs({
+            profile,
+            media: { kind, path: "/m.img" },
+            nic,
+            qmpSocket: "/s",
+            varsPath: "/v",
+            accel: "tcg",
+          }).join(" ");
+          expect(args).toContain("-accel tcg");
+          expect(args).not.toContain("kvm");
+          expect(args).toContain("-no-reboot");
+          expect(args).toContain("-nodefaults");
+          expect(args).toContain("isa-debug-exit,iobase=0xf4,iosize=0x04");
+          expect(args).toContain("-qmp unix:/s,server=on,wait=off");
+          expect(args).toContain("-device VGA");
+          expect(args).toContain(`-device ${nic},netdev=n0,romfile=`);
+          expect(args).toContain("restrict=on");
+          expect(args).toMatch(/bootindex=0/);
+          expect(args.includes("/v")).toBe(PROFILES[profile].flash !== null);
+        }
       }
-    }
-  });
+    },
+  );
 
   it("gives the 32-bit profiles a CPU without long mode", () => {
     for (const id of PROFILE_IDS) {
@@ -38,6 +48,14 @@ describe("machine profiles", () => {
   });
 
   it("refuses a UEFI profile without a writable vars copy", () => {
-    expect(() => buildQemuArgs({ profile: "x64-uefi", media: { kind: "iso", path: "/m" }, nic: null, qmpSocket: "/s", accel: "tcg" })).toThrow(/vars/);
+    expect(() =>
+      buildQemuArgs({
+        profile: "x64-uefi",
+        media: { kind: "iso", path: "/m" },
+        nic: null,
+        qmpSocket: "/s",
+        accel: "tcg",
+      }),
+    ).toThrow(/vars/);
   });
 });

@@ -5,7 +5,14 @@
 import type { Machine } from "../core/compat.ts";
 import type { HostTool } from "../core/doctor.ts";
 
-export const PROFILE_IDS = ["x86-bios", "x64-bios", "x86-uefi", "x64-uefi", "x64-uefi-sb-ms", "x64-uefi-sb-own"] as const;
+export const PROFILE_IDS = [
+  "x86-bios",
+  "x64-bios",
+  "x86-uefi",
+  "x64-uefi",
+  "x64-uefi-sb-ms",
+  "x64-uefi-sb-own",
+] as const;
 export type ProfileId = (typeof PROFILE_IDS)[number];
 
 export interface UefiFlash {
@@ -41,13 +48,19 @@ export interface MachineProfile {
 const SECURE_FLASH = ["-global", "driver=cfi.pflash01,property=secure,value=on"] as const;
 
 /** An x64 q35 machine with Secure Boot enforced by Debian's OVMF_{CODE,VARS}_4M.<variant>.fd. */
-function x64SecureBoot<S extends NonNullable<MachineProfile["secureBoot"]>>(variant: "ms" | "snakeoil", secureBoot: S): MachineProfile & { secureBoot: S } {
+function x64SecureBoot<S extends NonNullable<MachineProfile["secureBoot"]>>(
+  variant: "ms" | "snakeoil",
+  secureBoot: S,
+): MachineProfile & { secureBoot: S } {
   return {
     machine: { arch: "x64", firmware: "uefi" },
     binary: "qemu-system-x86_64",
     machineType: "q35,smm=on",
     cpu: "qemu64",
-    flash: { code: `/usr/share/OVMF/OVMF_CODE_4M.${variant}.fd` as const, vars: `/usr/share/OVMF/OVMF_VARS_4M.${variant}.fd` as const },
+    flash: {
+      code: `/usr/share/OVMF/OVMF_CODE_4M.${variant}.fd` as const,
+      vars: `/usr/share/OVMF/OVMF_VARS_4M.${variant}.fd` as const,
+    },
     extra: SECURE_FLASH,
     memoryMiB: 512,
     secureBoot,
@@ -98,7 +111,12 @@ export const PROFILES = {
    * Secure Boot on, only Debian's snakeoil test key in PK/KEK/db; its private key ships in the
    * ovmf package (README.Debian gives its password), so tests sign the own-key chain with it.
    */
-  "x64-uefi-sb-own": x64SecureBoot("snakeoil", { trust: "certificate", certificate: "/usr/share/ovmf/PkKek-1-snakeoil.pem", key: "/usr/share/ovmf/PkKek-1-snakeoil.key", password: "snakeoil" }),
+  "x64-uefi-sb-own": x64SecureBoot("snakeoil", {
+    trust: "certificate",
+    certificate: "/usr/share/ovmf/PkKek-1-snakeoil.pem",
+    key: "/usr/share/ovmf/PkKek-1-snakeoil.key",
+    password: "snakeoil",
+  }),
 } as const satisfies Record<ProfileId, MachineProfile>;
 
 export const MEDIA_KINDS = ["iso", "usb"] as const;
@@ -107,13 +125,18 @@ export type MediaKind = (typeof MEDIA_KINDS)[number];
 /** How each media kind is plugged in; `bootindex=0` makes it the first boot option on SeaBIOS and OVMF. */
 const MEDIA_ARGS = {
   iso: (path: string) => [
-    "-drive", `if=none,id=media,media=cdrom,readonly=on,format=raw,file=${path}`,
-    "-device", "ide-cd,drive=media,bootindex=0",
+    "-drive",
+    `if=none,id=media,media=cdrom,readonly=on,format=raw,file=${path}`,
+    "-device",
+    "ide-cd,drive=media,bootindex=0",
   ],
   usb: (path: string) => [
-    "-device", "qemu-xhci,id=xhci",
-    "-drive", `if=none,id=media,readonly=on,format=raw,file=${path}`,
-    "-device", "usb-storage,bus=xhci.0,drive=media,bootindex=0",
+    "-device",
+    "qemu-xhci,id=xhci",
+    "-drive",
+    `if=none,id=media,readonly=on,format=raw,file=${path}`,
+    "-device",
+    "usb-storage,bus=xhci.0,drive=media,bootindex=0",
   ],
 } as const satisfies Record<MediaKind, (path: string) => string[]>;
 
@@ -152,20 +175,40 @@ export function buildQemuArgs(inv: QemuInvocation): string[] {
   const p: MachineProfile = PROFILES[inv.profile];
   const args = [
     // -nodefaults: no implicit NIC (its option ROM would try PXE), CD-ROM or monitor.
-    "-nodefaults", "-no-reboot", "-display", "none", "-device", "VGA",
-    "-accel", inv.accel, "-M", p.machineType, "-cpu", p.cpu, "-m", String(inv.memoryMiB ?? p.memoryMiB),
+    "-nodefaults",
+    "-no-reboot",
+    "-display",
+    "none",
+    "-device",
+    "VGA",
+    "-accel",
+    inv.accel,
+    "-M",
+    p.machineType,
+    "-cpu",
+    p.cpu,
+    "-m",
+    String(inv.memoryMiB ?? p.memoryMiB),
     ...p.extra,
-    "-chardev", "stdio,id=serial0,signal=off", "-serial", "chardev:serial0",
-    "-qmp", `unix:${inv.qmpSocket},server=on,wait=off`,
-    "-device", `isa-debug-exit,iobase=0x${DEBUG_EXIT.iobase.toString(16)},iosize=0x0${DEBUG_EXIT.iosize}`,
+    "-chardev",
+    "stdio,id=serial0,signal=off",
+    "-serial",
+    "chardev:serial0",
+    "-qmp",
+    `unix:${inv.qmpSocket},server=on,wait=off`,
+    "-device",
+    `isa-debug-exit,iobase=0x${DEBUG_EXIT.iobase.toString(16)},iosize=0x0${DEBUG_EXIT.iosize}`,
     // A failed BIOS boot reboots after 1 s, which -no-reboot turns into an exit: fast verdict.
-    "-boot", "strict=on,reboot-timeout=1000",
+    "-boot",
+    "strict=on,reboot-timeout=1000",
   ];
   if (p.flash) {
     if (!inv.varsPath) throw new Error(`profile ${inv.profile} needs a writable UEFI vars copy`);
     args.push(
-      "-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${p.flash.code}`,
-      "-drive", `if=pflash,format=raw,unit=1,file=${inv.varsPath}`,
+      "-drive",
+      `if=pflash,format=raw,unit=0,readonly=on,file=${p.flash.code}`,
+      "-drive",
+      `if=pflash,format=raw,unit=1,file=${inv.varsPath}`,
     );
   }
   args.push(...MEDIA_ARGS[inv.media.kind](inv.media.path));

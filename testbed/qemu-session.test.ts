@@ -18,16 +18,21 @@ const fake = (name: string, script: string): QemuBinary => {
   return path as QemuBinary;
 };
 
-beforeAll(() => { work = mkdtempSync(join(tmpdir(), "bm-session-")); });
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "bm-session-"));
+});
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("QemuSession", () => {
   it("waits for a marker, types an answer, and ends by itself with QEMU's status", async () => {
-    const qemu = fake("echo-qemu", `echo 'BOOTMEDIA {"event":"prompt","for":"password"}'
+    const qemu = fake(
+      "echo-qemu",
+      `echo 'BOOTMEDIA {"event":"prompt","for":"password"}'
 IFS= read -r a
 echo "BOOTMEDIA {\\"event\\":\\"typed\\",\\"text\\":\\"$a\\"}"
 exit 99
-`);
+`,
+    );
     const session = await QemuSession.start(qemu, [], { serialLog: join(work, "echo.log") });
     const prompt = await session.waitForMarker((m) => m.event === "prompt");
     expect(prompt).toEqual({ event: "prompt", for: "password" });
@@ -41,11 +46,16 @@ exit 99
   });
 
   it("stop: no events after it, the last look runs while the machine is there, then it is gone", async () => {
-    const qemu = fake("chatty-qemu", `i=0; while true; do echo "BOOTMEDIA {\\"event\\":\\"tick\\",\\"n\\":$i}"; i=$((i+1)); sleep 0.05; done`);
+    const qemu = fake(
+      "chatty-qemu",
+      `i=0; while true; do echo "BOOTMEDIA {\\"event\\":\\"tick\\",\\"n\\":$i}"; i=$((i+1)); sleep 0.05; done`,
+    );
     const session = await QemuSession.start(qemu, [], { serialLog: join(work, "chatty.log") });
     await session.waitForMarker((m) => m.event === "tick" && m.n === 2);
     let runningAtLastLook: boolean | undefined;
-    await session.stop(async () => { runningAtLastLook = session.running; });
+    await session.stop(async () => {
+      runningAtLastLook = session.running;
+    });
     const seen = session.markers.length;
     const end = await session.close();
     expect(runningAtLastLook).toBe(true);
@@ -62,7 +72,9 @@ exit 99
   });
 
   it("a program that is not there: a start error, not a crash", async () => {
-    const session = await QemuSession.start(join(work, "no-such-qemu") as QemuBinary, [], { serialLog: join(work, "none.log") });
+    const session = await QemuSession.start(join(work, "no-such-qemu") as QemuBinary, [], {
+      serialLog: join(work, "none.log"),
+    });
     const end = await session.close();
     expect(end.exitCode).toBeUndefined();
     expect(end.startError).toMatch(/ENOENT/);

@@ -52,7 +52,11 @@ export class QemuSession {
   private readonly qmpReady: Promise<QmpClient | null>;
   private stopping: Promise<void> | undefined;
 
-  private constructor(private readonly proc: Running, args: readonly string[], private readonly opts: QemuSessionOptions) {
+  private constructor(
+    private readonly proc: Running,
+    args: readonly string[],
+    private readonly opts: QemuSessionOptions,
+  ) {
     // A guest gone before an answer is written is no error.
     proc.stdin.on("error", () => undefined);
     this.serialFile = createWriteStream(opts.serialLog);
@@ -67,12 +71,16 @@ export class QemuSession {
       this.serialFile.write(chunk);
       if (!this.stopping) for (const e of scanner.push(chunk)) this.emit(e);
     });
-    proc.stderr.on("data", (chunk: Buffer) => { if (this.stderr.length < 64_000) this.stderr += chunk.toString(); });
+    proc.stderr.on("data", (chunk: Buffer) => {
+      if (this.stderr.length < 64_000) this.stderr += chunk.toString();
+    });
     // QEMU exiting early (a failed start, a fast BIOS reboot) ends the wait for its socket.
     const exited = new AbortController();
     const qmp = args.indexOf("-qmp");
     const qmpPath = qmp >= 0 ? args[qmp + 1]!.replace(/^unix:([^,]+),.*$/, "$1") : undefined;
-    this.qmpReady = qmpPath ? QmpClient.connect(qmpPath, { timeoutMs: 10_000, signal: exited.signal }).catch(() => null) : Promise.resolve(null);
+    this.qmpReady = qmpPath
+      ? QmpClient.connect(qmpPath, { timeoutMs: 10_000, signal: exited.signal }).catch(() => null)
+      : Promise.resolve(null);
     this.ended = (async () => {
       const result = await proc;
       exited.abort();
@@ -86,7 +94,12 @@ export class QemuSession {
 
   /** Starts QEMU with the serial console on its stdio (`-serial stdio` or a stdio chardev); a `-qmp unix:` socket is connected to. */
   static async start(binary: QemuBinary, args: readonly string[], opts: QemuSessionOptions): Promise<QemuSession> {
-    const { process } = await startProgram(binary, args, { reject: false, stdin: "pipe", buffer: false, forceKillAfterDelay: 2000 });
+    const { process } = await startProgram(binary, args, {
+      reject: false,
+      stdin: "pipe",
+      buffer: false,
+      forceKillAfterDelay: 2000,
+    });
     return new QemuSession(process, args, opts);
   }
 
@@ -112,7 +125,13 @@ export class QemuSession {
   /** The first marker from now on that `match` accepts; undefined if QEMU ends first. */
   waitForMarker(match: (m: Marker) => boolean): Promise<Marker | undefined> {
     return new Promise((resolve) => {
-      const waiter = { match, resolve: (m: Marker | undefined) => { this.waiters.delete(waiter); resolve(m); } };
+      const waiter = {
+        match,
+        resolve: (m: Marker | undefined) => {
+          this.waiters.delete(waiter);
+          resolve(m);
+        },
+      };
       this.waiters.add(waiter);
     });
   }
@@ -135,7 +154,9 @@ export class QemuSession {
       if (opts.pause) await withDeadline(qmp.execute("stop"), 2000);
       await withDeadline(qmp.screendump(partial), 3000);
       await rename(partial, path);
-      const read = this.opts.scratch ? await withDeadline(readScreen(qmp, this.opts.scratch), 3000).catch(() => undefined) : undefined;
+      const read = this.opts.scratch
+        ? await withDeadline(readScreen(qmp, this.opts.scratch), 3000).catch(() => undefined)
+        : undefined;
       return { saved: true, ...(read?.mode === "text" ? { text: screenTextOf(read.rows) } : {}) };
     } catch {
       return { saved: false };
@@ -189,6 +210,8 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     promise,
-    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
   ]).finally(() => clearTimeout(timer));
 }

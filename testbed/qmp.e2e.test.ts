@@ -13,8 +13,24 @@ describe("QmpClient against QEMU", () => {
 
   it("negotiates, queries, dumps the screen as PNG, sends keys and quits QEMU", async () => {
     const sock = join(root, "qmp.sock");
-    const qemu = execa("qemu-system-x86_64", ["-nodefaults", "-display", "none", "-device", "VGA", "-accel", "tcg", "-m", "64", "-S",
-      "-qmp", `unix:${sock},server=on,wait=off`], { reject: false, stdin: "ignore", timeout: 30_000 });
+    const qemu = execa(
+      "qemu-system-x86_64",
+      [
+        "-nodefaults",
+        "-display",
+        "none",
+        "-device",
+        "VGA",
+        "-accel",
+        "tcg",
+        "-m",
+        "64",
+        "-S",
+        "-qmp",
+        `unix:${sock},server=on,wait=off`,
+      ],
+      { reject: false, stdin: "ignore", timeout: 30_000 },
+    );
     const qmp = await QmpClient.connect(sock, { timeoutMs: 10_000 });
     const events: string[] = [];
     qmp.events.on("event", (e: QmpEvent) => events.push(e.event));
@@ -26,7 +42,10 @@ describe("QmpClient against QEMU", () => {
     await qmp.screendump(png);
     expect((await execa("file", ["-b", png])).stdout).toMatch(/^PNG image data/);
     await qmp.sendKey(["ret"]);
-    await expect(qmp.execute("no-such-command")).rejects.toMatchObject({ code: "BM5103", message: expect.stringMatching(/CommandNotFound/) });
+    await expect(qmp.execute("no-such-command")).rejects.toMatchObject({
+      code: "BM5103",
+      message: expect.stringMatching(/CommandNotFound/),
+    });
     await qmp.quit();
     const r = await qemu;
     expect(r.exitCode).toBe(0);
@@ -40,9 +59,21 @@ describe("QmpClient against QEMU", () => {
 
   it("uses KVM only when its probe passes, and otherwise says why and falls back", async () => {
     const warnings: string[] = [];
-    const accel = await resolveAccel("kvm", (m) => warnings.push(m), (a) => probeAccel(a, 3000));
+    const accel = await resolveAccel(
+      "kvm",
+      (m) => warnings.push(m),
+      (a) => probeAccel(a, 3000),
+    );
     if (accel === "kvm") expect(warnings).toEqual([]);
     else expect(warnings[0]).toMatch(/KVM asked for but not usable .*running under TCG/);
-    expect(await resolveAccel(undefined, (m) => warnings.push(m), () => { throw new Error("must not probe"); })).toBe("tcg");
+    expect(
+      await resolveAccel(
+        undefined,
+        (m) => warnings.push(m),
+        () => {
+          throw new Error("must not probe");
+        },
+      ),
+    ).toBe("tcg");
   }, 20_000);
 });

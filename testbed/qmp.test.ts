@@ -11,7 +11,8 @@ function startFakeQmp(path: string, opts: { greet?: boolean } = {}) {
   const sockets: Socket[] = [];
   const server: Server = createServer((socket) => {
     sockets.push(socket);
-    if (opts.greet !== false) socket.write(JSON.stringify({ QMP: { version: { qemu: { major: 7, minor: 2 } }, capabilities: [] } }) + "\r\n");
+    if (opts.greet !== false)
+      socket.write(JSON.stringify({ QMP: { version: { qemu: { major: 7, minor: 2 } }, capabilities: [] } }) + "\r\n");
     let buf = "";
     let negotiated = false;
     socket.on("data", (chunk) => {
@@ -26,7 +27,9 @@ function startFakeQmp(path: string, opts: { greet?: boolean } = {}) {
           negotiated = true;
           reply({ return: {} });
         } else if (!negotiated) {
-          reply({ error: { class: "CommandNotFound", desc: "Expecting capabilities negotiation with 'qmp_capabilities'" } });
+          reply({
+            error: { class: "CommandNotFound", desc: "Expecting capabilities negotiation with 'qmp_capabilities'" },
+          });
         } else if (msg.execute === "query-status") {
           // An event may arrive between a command and its reply; the client must route both.
           socket.write(JSON.stringify({ event: "RESUME", timestamp: { seconds: 1, microseconds: 2 } }) + "\r\n");
@@ -46,7 +49,11 @@ function startFakeQmp(path: string, opts: { greet?: boolean } = {}) {
   return {
     received,
     listening,
-    close: () => new Promise<void>((resolve) => { sockets.forEach((s) => s.destroy()); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        sockets.forEach((s) => s.destroy());
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -96,7 +103,17 @@ describe("QmpClient", () => {
     const sent = fake.received.slice(1).map(({ id: _id, ...rest }) => rest);
     expect(sent).toEqual([
       { execute: "screendump", arguments: { filename: "/tmp/x.png", format: "png" } },
-      { execute: "send-key", arguments: { keys: [{ type: "qcode", data: "ctrl" }, { type: "qcode", data: "alt" }, { type: "qcode", data: "delete" }], "hold-time": 50 } },
+      {
+        execute: "send-key",
+        arguments: {
+          keys: [
+            { type: "qcode", data: "ctrl" },
+            { type: "qcode", data: "alt" },
+            { type: "qcode", data: "delete" },
+          ],
+          "hold-time": 50,
+        },
+      },
       { execute: "quit" },
     ]);
     await expect(qmp.execute("query-status")).rejects.toMatchObject({ code: "BM5103" });
@@ -104,16 +121,23 @@ describe("QmpClient", () => {
 
   it("rejects with QEMU's error class and text", async () => {
     const { qmp } = await connectToFake();
-    await expect(qmp.execute("no-such-command")).rejects.toThrow(/BM5103|CommandNotFound: The command no-such-command has not been found/);
+    await expect(qmp.execute("no-such-command")).rejects.toThrow(
+      /BM5103|CommandNotFound: The command no-such-command has not been found/,
+    );
     await expect(qmp.execute("no-such-command")).rejects.toMatchObject({ code: "BM5103" });
   });
 
   it("waits for a socket that appears late, as QEMU creates it after starting", async () => {
     const path = socketPath();
     let fake: ReturnType<typeof startFakeQmp> | undefined;
-    setTimeout(() => { fake = startFakeQmp(path); }, 300);
+    setTimeout(() => {
+      fake = startFakeQmp(path);
+    }, 300);
     const qmp = await QmpClient.connect(path, { timeoutMs: 3000 });
-    cleanups.push(async () => { qmp.close(); await fake?.close(); });
+    cleanups.push(async () => {
+      qmp.close();
+      await fake?.close();
+    });
     expect(await qmp.execute("query-status")).toMatchObject({ running: true });
   });
 

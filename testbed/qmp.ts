@@ -49,7 +49,10 @@ export class QmpClient {
         return client;
       } catch (error) {
         if (Date.now() >= deadline || opts.signal?.aborted) {
-          throw new BootmediaError("BM5102", `cannot open QMP socket ${path}: ${(error as Error).message}`, { where: path, cause: error });
+          throw new BootmediaError("BM5102", `cannot open QMP socket ${path}: ${(error as Error).message}`, {
+            where: path,
+            cause: error,
+          });
         }
         await sleep(50);
       }
@@ -75,7 +78,9 @@ export class QmpClient {
     const id = `bm-${this.nextId++}`;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, command });
-      this.socket.write(JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id }) + "\n");
+      this.socket.write(
+        JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id }) + "\n",
+      );
     });
   }
 

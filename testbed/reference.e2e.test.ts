@@ -27,10 +27,22 @@ describe("testbed on media built from the reference boot images", () => {
     const both = await makeReferenceIso(root, "both", ["x86", "x64"]);
     const x64 = await makeReferenceIso(root, "x64", ["x64"]);
     const runs: TestbedReport[] = await Promise.all([
-      runTestbed({ media: [{ kind: "iso", path: both.path, images: ["x86", "x64"], drivers: both.drivers, label: "both" }],
-        profiles: ["x86-bios", "x64-uefi"], nics: ["e1000", "rtl8139"], concurrency: 1, reportDir: join(root, "both"), timeoutSec: 150 }),
-      runTestbed({ media: [{ kind: "iso", path: x64.path, images: ["x64"], drivers: x64.drivers, label: "x64" }],
-        profiles: ["x86-bios", "x86-uefi"], nics: ["e1000"], concurrency: 1, reportDir: join(root, "x64"), timeoutSec: 60 }),
+      runTestbed({
+        media: [{ kind: "iso", path: both.path, images: ["x86", "x64"], drivers: both.drivers, label: "both" }],
+        profiles: ["x86-bios", "x64-uefi"],
+        nics: ["e1000", "rtl8139"],
+        concurrency: 1,
+        reportDir: join(root, "both"),
+        timeoutSec: 150,
+      }),
+      runTestbed({
+        media: [{ kind: "iso", path: x64.path, images: ["x64"], drivers: x64.drivers, label: "x64" }],
+        profiles: ["x86-bios", "x86-uefi"],
+        nics: ["e1000"],
+        concurrency: 1,
+        reportDir: join(root, "x64"),
+        timeoutSec: 60,
+      }),
     ]);
     cases = runs.flatMap((r) => r.cases);
   }, 400_000);
@@ -44,8 +56,16 @@ describe("testbed on media built from the reference boot images", () => {
   });
 
   it("reads a NIC without driver as the expected no-nic-driver failure", () => {
-    expect(outcome("x86-bios.both.rtl8139")).toEqual({ id: "x86-bios.both.rtl8139", actual: "fail: no-nic-driver", ok: true });
-    expect(outcome("x64-uefi.both.rtl8139")).toEqual({ id: "x64-uefi.both.rtl8139", actual: "fail: no-nic-driver", ok: true });
+    expect(outcome("x86-bios.both.rtl8139")).toEqual({
+      id: "x86-bios.both.rtl8139",
+      actual: "fail: no-nic-driver",
+      ok: true,
+    });
+    expect(outcome("x64-uefi.both.rtl8139")).toEqual({
+      id: "x64-uefi.both.rtl8139",
+      actual: "fail: no-nic-driver",
+      ok: true,
+    });
   });
 
   it("ends refusals fast: GRUB's needs-x64-cpu marker and OVMF's missing boot file", () => {

@@ -48,10 +48,18 @@ async function rebuild(src: RemasterSource): Promise<Record<(typeof VARIANTS)[nu
 
 /** xorriso's view of the boot setup, with what must differ between images (addresses, sizes, the catalog's file) taken out. */
 async function bootSetup(iso: string): Promise<string> {
-  const r = await execa("xorriso", ["-indev", iso, "-report_el_torito", "plain", "-report_system_area", "plain"], { reject: false, all: true });
-  return String(r.all).split("\n")
+  const r = await execa("xorriso", ["-indev", iso, "-report_el_torito", "plain", "-report_system_area", "plain"], {
+    reject: false,
+    all: true,
+  });
+  return String(r.all)
+    .split("\n")
     .filter((l) => /^(El Torito (boot img|img opts|img path)|System area summary|MBR partition\s+:)/.test(l))
-    .map((l) => l.replace(/(El Torito boot img :(?:\s+\S+){7})\s+\d+$/, "$1").replace(/(MBR partition\s+:\s+\d+\s+\S+\s+\S+).*/, "$1"))
+    .map((l) =>
+      l
+        .replace(/(El Torito boot img :(?:\s+\S+){7})\s+\d+$/, "$1")
+        .replace(/(MBR partition\s+:\s+\d+\s+\S+\s+\S+).*/, "$1"),
+    )
     .join("\n");
 }
 
@@ -59,11 +67,14 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "bm-remaster-"));
   await mkdir(SCREENS, { recursive: true });
   for (const src of SOURCES) {
-    if (typeof src.iso === "string" && !existsSync(src.iso)) throw new Error(`${src.iso} is missing: install the Debian package ${src.debianPackage} (npm test's setup does)`);
+    if (typeof src.iso === "string" && !existsSync(src.iso))
+      throw new Error(`${src.iso} is missing: install the Debian package ${src.debianPackage} (npm test's setup does)`);
     images.set(src.name, await rebuild(src));
   }
 }, 120_000);
-afterAll(async () => { await rm(work, { recursive: true, force: true }); });
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
 
 describe.each(SOURCES)("remaster $name", (src) => {
   it("rebuilds carry the original's El Torito entries, MBR code patch and partition types (xorriso)", async () => {
@@ -74,15 +85,26 @@ describe.each(SOURCES)("remaster $name", (src) => {
     expect(await bootSetup(v.explicit)).toBe(original);
   });
 
-  it.each(MACHINES.filter((m) => !src.machines || src.machines.includes(m.id)))("$id: original, --from-iso and explicit rebuild show the same screen outcome", async (machine) => {
-    const v = images.get(src.name)!;
-    const seen: Record<string, string> = {};
-    for (const variant of VARIANTS) {
-      const shot = join(SCREENS, `${src.name}-${variant}-${machine.id}.png`);
-      const run = await bootAndReadScreen(v[variant], machine, src.booted, shot, BOOT_TIMEOUT_SEC);
-      seen[variant] = run.outcome;
-      expect(run.outcome, `${variant} on ${machine.id} (screen ${shot}, read by ${run.readBy}):\n${run.text.slice(0, 800)}`).toBe(src.expected[machine.id]);
-    }
-    expect(seen).toEqual({ original: src.expected[machine.id], "from-iso": src.expected[machine.id], explicit: src.expected[machine.id] });
-  }, VARIANTS.length * (BOOT_TIMEOUT_SEC + 20) * 1000);
+  it.each(MACHINES.filter((m) => !src.machines || src.machines.includes(m.id)))(
+    "$id: original, --from-iso and explicit rebuild show the same screen outcome",
+    async (machine) => {
+      const v = images.get(src.name)!;
+      const seen: Record<string, string> = {};
+      for (const variant of VARIANTS) {
+        const shot = join(SCREENS, `${src.name}-${variant}-${machine.id}.png`);
+        const run = await bootAndReadScreen(v[variant], machine, src.booted, shot, BOOT_TIMEOUT_SEC);
+        seen[variant] = run.outcome;
+        expect(
+          run.outcome,
+          `${variant} on ${machine.id} (screen ${shot}, read by ${run.readBy}):\n${run.text.slice(0, 800)}`,
+        ).toBe(src.expected[machine.id]);
+      }
+      expect(seen).toEqual({
+        original: src.expected[machine.id],
+        "from-iso": src.expected[machine.id],
+        explicit: src.expected[machine.id],
+      });
+    },
+    VARIANTS.length * (BOOT_TIMEOUT_SEC + 20) * 1000,
+  );
 });

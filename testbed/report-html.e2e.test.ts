@@ -10,8 +10,15 @@ import { writeReport, summarizeCases, REPORT_FILES } from "./report.ts";
 import { fakeResult } from "./testing/results.ts";
 
 const CHROMIUM_FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--window-size=1280,900",
 ];
 
 describe("HTML report in a browser", () => {
@@ -19,11 +26,24 @@ describe("HTML report in a browser", () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it("renders to a non-blank page", async () => {
-    const cases = buildMatrix([{ kind: "iso", path: "/m/a.iso", images: ["x64"], drivers: ["e1000"], label: "x64" }], undefined, ["e1000"]);
+    const cases = buildMatrix(
+      [{ kind: "iso", path: "/m/a.iso", images: ["x64"], drivers: ["e1000"], label: "x64" }],
+      undefined,
+      ["e1000"],
+    );
     const results = cases.map((c, i) => fakeResult(root, c, i));
     await writeReport(root, { schema: 1, accel: "tcg", shard: null, summary: summarizeCases(results), cases: results });
     const png = join(root, "page.png");
-    await execa("chromium", [...CHROMIUM_FLAGS, `--user-data-dir=${join(root, "profile")}`, `--screenshot=${png}`, pathToFileURL(join(root, REPORT_FILES.html)).href], { timeout: 60_000, stdin: "ignore" });
+    await execa(
+      "chromium",
+      [
+        ...CHROMIUM_FLAGS,
+        `--user-data-dir=${join(root, "profile")}`,
+        `--screenshot=${png}`,
+        pathToFileURL(join(root, REPORT_FILES.html)).href,
+      ],
+      { timeout: 60_000, stdin: "ignore" },
+    );
     expect(existsSync(png)).toBe(true);
     // ImageMagick decodes the PNG (the oracle); a blank page would have one colour.
     const { stdout } = await execa("convert", [png, "ppm:-"], { encoding: "buffer" });

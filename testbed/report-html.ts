@@ -36,7 +36,10 @@ ${sections.join("\n")}
 /** Shards that left no results (a partial merge): which, why, and the cases nobody judged. */
 function renderNotRun(report: TestbedReport): string {
   if (!report.notRun?.length) return "";
-  const rows = report.notRun.map((n) => `<tr class="bad"><th>shard ${n.shard.index}/${n.shard.count}</th><td>${esc(n.why)}</td><td>${n.cases.map(esc).join("<br>")}</td></tr>`);
+  const rows = report.notRun.map(
+    (n) =>
+      `<tr class="bad"><th>shard ${n.shard.index}/${n.shard.count}</th><td>${esc(n.why)}</td><td>${n.cases.map(esc).join("<br>")}</td></tr>`,
+  );
   return `<h2 class="bad">Shards without results</h2>\n<table><tr><th>shard</th><th>why</th><th>cases not run</th></tr>${rows.join("")}</table>\n`;
 }
 
@@ -83,7 +86,9 @@ function renderJudging(c: CaseResult): string {
 function renderMpLogs(c: CaseResult): string {
   if (!c.managementPoints) return "";
   const rows = c.managementPoints.map((mp) => {
-    const asked = mp.requests.map((r) => `${r.method} ${r.path} → ${r.status} ${r.result}${r.why ? ` (${r.why})` : ""}${r.to ? ` → ${r.to}` : ""}`);
+    const asked = mp.requests.map(
+      (r) => `${r.method} ${r.path} → ${r.status} ${r.result}${r.why ? ` (${r.why})` : ""}${r.to ? ` → ${r.to}` : ""}`,
+    );
     return `<tr><th>${esc(mp.name)}</th><td>${esc(mp.guestUrl)} ${mp.up ? "up" : "down"}</td><td>${asked.length ? asked.map(esc).join("<br>") : "no request"}</td></tr>`;
   });
   return `<table><tr><th>MP</th><th>guest URL</th><th>requests</th></tr>${rows.join("")}</table>\n`;

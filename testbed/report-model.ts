@@ -31,5 +31,8 @@ export function escapeXml(text: string): string {
   // Control characters other than tab/newline are not allowed in XML 1.0 at all.
   return text
     .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, "")
-    .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
 }

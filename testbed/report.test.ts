@@ -13,30 +13,52 @@ const stripTimings = (r: TestbedReport) => ({ ...r, cases: r.cases.map(({ timing
 
 describe("reports", () => {
   let root: string;
-  const cases = buildMatrix([
-    { kind: "iso", path: "/m/a.iso", images: ["x86", "x64"], drivers: ["e1000"], label: "both" },
-    { kind: "usb", path: "/m/b.img", images: ["x64"], drivers: ["e1000"], label: "x64" },
-  ], undefined, ["e1000", "rtl8139"]);
-  beforeAll(() => { root = mkdtempSync(join(tmpdir(), "bm-report-")); });
+  const cases = buildMatrix(
+    [
+      { kind: "iso", path: "/m/a.iso", images: ["x86", "x64"], drivers: ["e1000"], label: "both" },
+      { kind: "usb", path: "/m/b.img", images: ["x64"], drivers: ["e1000"], label: "x64" },
+    ],
+    undefined,
+    ["e1000", "rtl8139"],
+  );
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), "bm-report-"));
+  });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it("merges shard folders into the report an unsharded run writes, timings aside", async () => {
     const whole = join(root, "whole");
     const results = cases.map((c, i) => fakeResult(whole, c, i));
-    const unsharded: TestbedReport = { schema: 1, accel: "tcg", shard: null, summary: summarizeCases(results), cases: results, ...reportIdentity(cases) };
+    const unsharded: TestbedReport = {
+      schema: 1,
+      accel: "tcg",
+      shard: null,
+      summary: summarizeCases(results),
+      cases: results,
+      ...reportIdentity(cases),
+    };
     await writeReport(whole, unsharded);
 
     const shardDirs: string[] = [];
     for (let index = 1; index <= 3; index++) {
       const dir = join(root, `shard-${index}`);
       const part = selectShard(cases, { index, count: 3 }).map((c) => fakeResult(dir, c, cases.indexOf(c)));
-      await writeReport(dir, { schema: 1, accel: "tcg", shard: { index, count: 3 }, summary: summarizeCases(part), cases: part, ...reportIdentity(cases) });
+      await writeReport(dir, {
+        schema: 1,
+        accel: "tcg",
+        shard: { index, count: 3 },
+        summary: summarizeCases(part),
+        cases: part,
+        ...reportIdentity(cases),
+      });
       shardDirs.push(dir);
     }
     const merged = await mergeReports(shardDirs.reverse(), join(root, "merged"));
     expect(stripTimings(merged)).toEqual(stripTimings(await readReport(whole)));
     expect(readFileSync(join(root, "merged", results[0].screenshot!))).toEqual(tinyPng());
-    await expect(mergeReports([shardDirs[0], shardDirs[0]], join(root, "twice"))).rejects.toMatchObject({ code: "BM5105" });
+    await expect(mergeReports([shardDirs[0], shardDirs[0]], join(root, "twice"))).rejects.toMatchObject({
+      code: "BM5105",
+    });
     await expect(mergeReports([join(root, "nothing")], join(root, "none"))).rejects.toMatchObject({ code: "BM5104" });
   });
 

@@ -42,7 +42,8 @@ export function renderJunit(report: TestbedReport): string {
   const byProfile = new Map<string, CaseResult[]>();
   const notRun = new Map<string, Array<{ id: string; shard: NotRunShard }>>();
   for (const c of report.cases) byProfile.set(c.profile, [...(byProfile.get(c.profile) ?? []), c]);
-  for (const shard of report.notRun ?? []) for (const id of shard.cases) notRun.set(profileOf(id), [...(notRun.get(profileOf(id)) ?? []), { id, shard }]);
+  for (const shard of report.notRun ?? [])
+    for (const id of shard.cases) notRun.set(profileOf(id), [...(notRun.get(profileOf(id)) ?? []), { id, shard }]);
   const profiles = [...new Set([...byProfile.keys(), ...notRun.keys()])].sort();
   const suites = profiles.map((profile) => {
     const cases = byProfile.get(profile) ?? [];
@@ -51,7 +52,10 @@ export function renderJunit(report: TestbedReport): string {
     const time = cases.reduce((t, c) => t + c.timings.totalMs, 0) / 1000;
     const errors = missing.map(({ id, shard }) => {
       const msg = `not run: shard ${shard.shard.index}/${shard.shard.count} left no results`;
-      return { id, xml: `    <testcase classname="testbed.${escapeXml(profile)}" name="${escapeXml(id)}" time="0.000">\n      <error message="${escapeXml(msg)}" type="shard-failed">${escapeXml(shard.why)}</error>\n    </testcase>` };
+      return {
+        id,
+        xml: `    <testcase classname="testbed.${escapeXml(profile)}" name="${escapeXml(id)}" time="0.000">\n      <error message="${escapeXml(msg)}" type="shard-failed">${escapeXml(shard.why)}</error>\n    </testcase>`,
+      };
     });
     const body = cases.map((c) => ({ id: c.id, xml: caseXml(profile, c) }));
     const all = [...body, ...errors].sort((a, b) => (a.id < b.id ? -1 : 1)).map((t) => t.xml);

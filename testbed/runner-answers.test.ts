@@ -39,11 +39,16 @@ describe("runner answers prompts through the serial console", () => {
   it("types each answer once at its prompt; an unanswered prompt is left to the guest's timeout", async () => {
     const args = ["-qmp", `unix:${join(work, "qmp.sock")},server=on,wait=off`];
     const run = await superviseQemu(fake, args, join(work, "serial.log"), join(work, "screen.png"), {
-      timeoutSec: 30, silenceSec: 10, answers: { password: ["Typed Pass-1"] },
+      timeoutSec: 30,
+      silenceSec: 10,
+      answers: { password: ["Typed Pass-1"] },
     });
     const typed = run.observation.markers.filter((m) => m.event === "typed").map((m) => m.text);
     expect(typed).toEqual(["Typed Pass-1", "no-answer"]);
-    expect(run.prompts).toEqual([{ for: "password", answered: true }, { for: "password", answered: false }]);
+    expect(run.prompts).toEqual([
+      { for: "password", answered: true },
+      { for: "password", answered: false },
+    ]);
     expect(run.observation.exitStatus).toBe(99);
     expect(readFileSync(join(work, "serial.log"), "utf8")).toContain('"event":"done"');
   }, 30_000);

@@ -35,9 +35,15 @@ describe("runner with a serial pass pattern", () => {
 
   it("passes at the pattern, stops the machine, and says what matched", async () => {
     const run = await superviseQemu(fake, args(), join(work, "serial.log"), join(work, "screen.png"), {
-      timeoutSec: 40, silenceSec: 10, pass: compilePassPattern({ serial: "Select a language" }),
+      timeoutSec: 40,
+      silenceSec: 10,
+      pass: compilePassPattern({ serial: "Select a language" }),
     });
-    expect(run.observation.passMatch).toEqual({ source: "serial", pattern: "Select a language", text: "[!!] Select a language" });
+    expect(run.observation.passMatch).toEqual({
+      source: "serial",
+      pattern: "Select a language",
+      text: "[!!] Select a language",
+    });
     expect(run.observation.exitStatus).toBeNull();
     expect(run.timings.verdictMs).toBeLessThan(5000);
     expect(decideVerdict(run.observation)).toEqual({ status: "pass" });
@@ -45,7 +51,9 @@ describe("runner with a serial pass pattern", () => {
 
   it("times out as before when the pattern never shows", async () => {
     const run = await superviseQemu(fake, args(), join(work, "serial2.log"), join(work, "screen2.png"), {
-      timeoutSec: 3, silenceSec: 2, pass: compilePassPattern({ serial: "Partition disks" }),
+      timeoutSec: 3,
+      silenceSec: 2,
+      pass: compilePassPattern({ serial: "Partition disks" }),
     });
     expect(run.observation.passMatch).toBeUndefined();
     expect(decideVerdict(run.observation)).toMatchObject({ status: "fail", reason: "timeout" });

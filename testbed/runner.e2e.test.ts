@@ -13,15 +13,27 @@ describe("runner", () => {
 
   it("reports QEMU refusing to start with QEMU's own words, not as a boot failure", async () => {
     const media = join(root, "gone.iso");
-    const [c] = buildMatrix([{ kind: "iso", path: media, images: ["x64"], drivers: [], label: "gone" }], ["x64-bios"], ["e1000"]);
+    const [c] = buildMatrix(
+      [{ kind: "iso", path: media, images: ["x64"], drivers: [], label: "gone" }],
+      ["x64-bios"],
+      ["e1000"],
+    );
     const r = await runCase(c, { reportDir: root, accel: "tcg", timeoutSec: 30, silenceSec: 10 });
-    expect(r.actual).toMatchObject({ status: "fail", reason: "qemu-failed", detail: expect.stringMatching(/gone\.iso/) });
+    expect(r.actual).toMatchObject({
+      status: "fail",
+      reason: "qemu-failed",
+      detail: expect.stringMatching(/gone\.iso/),
+    });
     expect(r.ok).toBe(false);
     expect(readFileSync(join(root, "cases", c.id, "qemu.log"), "utf8")).toMatch(/^qemu-system-x86_64 .*-accel tcg/);
   }, 40_000);
 
   it("refuses missing media before starting any machine", async () => {
-    await expect(runTestbed({ media: [{ kind: "usb", path: join(root, "none.img"), images: ["x64"], drivers: [] }], reportDir: root }))
-      .rejects.toMatchObject({ code: "BM5003" });
+    await expect(
+      runTestbed({
+        media: [{ kind: "usb", path: join(root, "none.img"), images: ["x64"], drivers: [] }],
+        reportDir: root,
+      }),
+    ).rejects.toMatchObject({ code: "BM5003" });
   });
 });

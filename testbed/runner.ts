@@ -83,14 +83,22 @@ export async function runCase(testCase: TestCase, opts: RunCaseOptions): Promise
     if (profile.flash && varsPath) await copyFile(profile.flash.vars, varsPath);
     const memoryMiB = machineMemoryMiB(testCase.profile, opts.memory, testCase.minMemoryMiB);
     const plainArgs = buildQemuArgs({
-      profile: testCase.profile, media: testCase.media, nic: testCase.nic,
-      qmpSocket: join(scratch, "qmp.sock"), varsPath, accel: opts.accel, memoryMiB,
+      profile: testCase.profile,
+      media: testCase.media,
+      nic: testCase.nic,
+      qmpSocket: join(scratch, "qmp.sock"),
+      varsPath,
+      accel: opts.accel,
+      memoryMiB,
     });
     if (testCase.media.managementPoints) mps = await startCaseManagementPoints(testCase.media.managementPoints);
     const args = mps ? mps.applyTo(plainArgs) : plainArgs;
     const pass = compilePassPattern(testCase.pass);
     const run = await superviseQemu(profile.binary, args, join(caseDir, "serial.log"), join(caseDir, "screen.png"), {
-      ...opts, answers: opts.answers ?? testCase.media.answers ?? DEFAULT_ANSWERS, pass, scratch,
+      ...opts,
+      answers: opts.answers ?? testCase.media.answers ?? DEFAULT_ANSWERS,
+      pass,
+      scratch,
     });
     if (run.screenText !== undefined) await writeFile(join(caseDir, "screen.txt"), run.screenText);
     await writeFile(join(caseDir, "qemu.log"), `${[profile.binary, ...args].join(" ")}\n\n${run.stderr}`);
@@ -102,7 +110,13 @@ export async function runCase(testCase: TestCase, opts: RunCaseOptions): Promise
     return {
       id: testCase.id,
       profile: testCase.profile,
-      media: { kind: testCase.media.kind, label: testCase.media.label, path: testCase.media.path, images: [...testCase.media.images], drivers: [...testCase.media.drivers] },
+      media: {
+        kind: testCase.media.kind,
+        label: testCase.media.label,
+        path: testCase.media.path,
+        images: [...testCase.media.images],
+        drivers: [...testCase.media.drivers],
+      },
       nic: testCase.nic,
       expected: testCase.expected,
       actual: failedStart ? { status: "fail", reason: "qemu-failed", detail: failedStart } : actual,
@@ -128,7 +142,8 @@ export async function runCase(testCase: TestCase, opts: RunCaseOptions): Promise
 /** QEMU refusing its command line (bad media path, firmware) exits 1 before any serial byte. */
 function describeFailedStart(run: SupervisedRun): string | undefined {
   const status = run.observation.exitStatus;
-  if (status === null || status === 0 || status === DEBUG_EXIT.successStatus || run.timings.firstSerialMs !== null) return undefined;
+  if (status === null || status === 0 || status === DEBUG_EXIT.successStatus || run.timings.firstSerialMs !== null)
+    return undefined;
   return `QEMU exited with status ${status}: ${run.stderr.trim().split("\n").at(-1) ?? ""}`;
 }
 
@@ -164,8 +179,19 @@ export async function superviseQemu(
   screenshotPath: string,
   opts: SuperviseOptions,
 ): Promise<SupervisedRun> {
-  const session = await QemuSession.start(binary, args, { serialLog: serialPath, serialPass: opts.pass?.serial, scratch: opts.scratch });
-  const obs: RunObservation = { markers: session.markers, exitStatus: null, timedOut: false, silent: false, timeoutSec: opts.timeoutSec, silenceSec: opts.silenceSec };
+  const session = await QemuSession.start(binary, args, {
+    serialLog: serialPath,
+    serialPass: opts.pass?.serial,
+    scratch: opts.scratch,
+  });
+  const obs: RunObservation = {
+    markers: session.markers,
+    exitStatus: null,
+    timedOut: false,
+    silent: false,
+    timeoutSec: opts.timeoutSec,
+    silenceSec: opts.silenceSec,
+  };
   const responder = new PromptResponder(opts.answers);
   let verdictMs: number | null = null;
   let screenshot = false;
@@ -229,8 +255,16 @@ export async function superviseQemu(
   };
 
   // An image judged on its screen may rightly say nothing on the serial line.
-  const silenceTimer = setTimeout(() => { if (!opts.pass?.screen) { obs.silent = true; stop(); } }, opts.silenceSec * 1000);
-  const timeoutTimer = setTimeout(() => { obs.timedOut = true; stop(); }, opts.timeoutSec * 1000);
+  const silenceTimer = setTimeout(() => {
+    if (!opts.pass?.screen) {
+      obs.silent = true;
+      stop();
+    }
+  }, opts.silenceSec * 1000);
+  const timeoutTimer = setTimeout(() => {
+    obs.timedOut = true;
+    stop();
+  }, opts.timeoutSec * 1000);
   void session.firstByte.then(() => clearTimeout(silenceTimer));
   const screenPolling = opts.pass?.screen && opts.scratch ? pollScreen(opts.pass.screen) : Promise.resolve();
 

@@ -34,14 +34,34 @@ let work: string;
 let cases: TestCase[] = [];
 
 async function build(out: string, flags: string[], env: Record<string, string> = {}): Promise<void> {
-  const r = await bootmedia(["build", SPEC, "--boot-image", "BM100064", "--target", "iso", "--out", out, "--quiet", "--machine", "x64-uefi:e1000", ...flags], { env: { SOURCE_DATE_EPOCH: "1764000000", ...env } });
+  const r = await bootmedia(
+    [
+      "build",
+      SPEC,
+      "--boot-image",
+      "BM100064",
+      "--target",
+      "iso",
+      "--out",
+      out,
+      "--quiet",
+      "--machine",
+      "x64-uefi:e1000",
+      ...flags,
+    ],
+    { env: { SOURCE_DATE_EPOCH: "1764000000", ...env } },
+  );
   if (r.exitCode !== 0) throw new Error(`building ${out} failed: ${r.stderr}`);
 }
 
 /** `iso` with its x64 kernel replaced by `kernel`, written to `out` with xorriso (El Torito and system area replayed). */
 async function replaceKernel(iso: string, kernel: string, out: string): Promise<void> {
   // xorriso ends with SORRY (exit 32: it cannot replay the hybrid MBR partition of boot/efi.img without GPT), yet writes the ISO.
-  const x = await execa("xorriso", ["-indev", iso, "-outdev", out, "-boot_image", "any", "replay", "-map", kernel, "/boot/x64/vmlinuz"], { reject: false });
+  const x = await execa(
+    "xorriso",
+    ["-indev", iso, "-outdev", out, "-boot_image", "any", "replay", "-map", kernel, "/boot/x64/vmlinuz"],
+    { reject: false },
+  );
   if (![0, 32].includes(x.exitCode ?? -1)) throw new Error(`xorriso: ${x.stderr}`);
 }
 
@@ -64,20 +84,43 @@ beforeAll(async () => {
   // The own-key chain (snakeoil) with a kernel signed by the snakeoil key alone: shim can start
   // it only through db, not through its vendor certificate (Debian's signature is gone).
   const ownKey = join(work, "own-key.iso");
-  await build(ownKey, ["--secure-boot-chain", "own-key", "--signing-key", `file:${SNAKEOIL.key}`, "--signing-key-password", "env:BM_TEST_SIGNING_PASSWORD", "--signing-cert", SNAKEOIL.certificate], { BM_TEST_SIGNING_PASSWORD: SNAKEOIL.password });
+  await build(
+    ownKey,
+    [
+      "--secure-boot-chain",
+      "own-key",
+      "--signing-key",
+      `file:${SNAKEOIL.key}`,
+      "--signing-key-password",
+      "env:BM_TEST_SIGNING_PASSWORD",
+      "--signing-cert",
+      SNAKEOIL.certificate,
+    ],
+    { BM_TEST_SIGNING_PASSWORD: SNAKEOIL.password },
+  );
   const ownKernel = join(work, "vmlinuz.own");
   await sbsign(kernel, ownKernel, await plainSnakeoilKey(join(work, "snakeoil.key")));
   const ownKeyKernel = join(work, "own-key-kernel.iso");
   await replaceKernel(ownKey, ownKernel, ownKeyKernel);
-  cases = buildMatrix([
-    await describeMedia(otherKey, "other-key"), await describeMedia(bareKernel, "bare-kernel"), await describeMedia(ownKeyKernel, "own-key-kernel"),
-  ], PROFILE_SET, ["e1000"]);
+  cases = buildMatrix(
+    [
+      await describeMedia(otherKey, "other-key"),
+      await describeMedia(bareKernel, "bare-kernel"),
+      await describeMedia(ownKeyKernel, "own-key-kernel"),
+    ],
+    PROFILE_SET,
+    ["e1000"],
+  );
 }, 600_000);
-afterAll(async () => { await rm(work, { recursive: true, force: true }); });
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
 
 describe("Secure Boot refusals", () => {
   it("has the verdicts the rules give, by hand", () => {
-    expect(Object.fromEntries(cases.map((c) => [c.id, c.expected.status === "pass" ? "pass" : c.expected.reason]))).toEqual({
+    expect(
+      Object.fromEntries(cases.map((c) => [c.id, c.expected.status === "pass" ? "pass" : c.expected.reason])),
+    ).toEqual({
       "x64-uefi-sb-ms.other-key.e1000": "secure-boot-refused",
       "x64-uefi-sb-ms.bare-kernel.e1000": "secure-boot-refused",
       "x64-uefi-sb-own.other-key.e1000": "secure-boot-refused",
@@ -90,28 +133,39 @@ describe("Secure Boot refusals", () => {
     });
   });
 
-  it("boots every case: the firmware refuses the untrusted key, GRUB (through shim) the unsigned kernel, both within seconds; a kernel signed by the db key alone starts", async () => {
-    const rows: string[] = [];
-    // Who refuses: the firmware for a boot file it does not trust, GRUB for a kernel shim does not verify.
-    const refusedBy: Record<string, RegExp> = {
-      "x64-uefi-sb-ms.other-key.e1000": /^uefi-access-denied: /,
-      "x64-uefi-sb-own.other-key.e1000": /^uefi-access-denied: /,
-      "x64-uefi-sb-own.bare-kernel.e1000": /^uefi-access-denied: /,
-      "x64-uefi-sb-ms.bare-kernel.e1000": /^grub-secure-boot-refused: error: bad shim signature/,
-      "x64-uefi-sb-ms.own-key-kernel.e1000": /^uefi-access-denied: /,
-    };
-    for (const c of cases) {
-      const r = await runCase(c, { reportDir: join(work, "cases"), accel: "tcg", timeoutSec: CASE_TIMEOUT_SEC, silenceSec: 60 });
-      const secs = r.timings.verdictMs / 1000;
-      rows.push(`${c.id.padEnd(36)} expected ${c.expected.status === "pass" ? "pass" : c.expected.reason}, got ${r.actual.status === "pass" ? "pass" : r.actual.reason} in ${secs.toFixed(1)} s`);
-      if (c.expected.status === "fail") {
-        expect(r.actual, c.id).toMatchObject({ status: "fail", reason: "secure-boot-refused" });
-        expect((r.actual as { detail: string }).detail, c.id).toMatch(refusedBy[c.id]!);
-        expect(secs, c.id).toBeLessThan(REFUSAL_LIMIT_SEC);
-      } else {
-        expect(r.actual, c.id).toEqual({ status: "pass" });
+  it(
+    "boots every case: the firmware refuses the untrusted key, GRUB (through shim) the unsigned kernel, both within seconds; a kernel signed by the db key alone starts",
+    async () => {
+      const rows: string[] = [];
+      // Who refuses: the firmware for a boot file it does not trust, GRUB for a kernel shim does not verify.
+      const refusedBy: Record<string, RegExp> = {
+        "x64-uefi-sb-ms.other-key.e1000": /^uefi-access-denied: /,
+        "x64-uefi-sb-own.other-key.e1000": /^uefi-access-denied: /,
+        "x64-uefi-sb-own.bare-kernel.e1000": /^uefi-access-denied: /,
+        "x64-uefi-sb-ms.bare-kernel.e1000": /^grub-secure-boot-refused: error: bad shim signature/,
+        "x64-uefi-sb-ms.own-key-kernel.e1000": /^uefi-access-denied: /,
+      };
+      for (const c of cases) {
+        const r = await runCase(c, {
+          reportDir: join(work, "cases"),
+          accel: "tcg",
+          timeoutSec: CASE_TIMEOUT_SEC,
+          silenceSec: 60,
+        });
+        const secs = r.timings.verdictMs / 1000;
+        rows.push(
+          `${c.id.padEnd(36)} expected ${c.expected.status === "pass" ? "pass" : c.expected.reason}, got ${r.actual.status === "pass" ? "pass" : r.actual.reason} in ${secs.toFixed(1)} s`,
+        );
+        if (c.expected.status === "fail") {
+          expect(r.actual, c.id).toMatchObject({ status: "fail", reason: "secure-boot-refused" });
+          expect((r.actual as { detail: string }).detail, c.id).toMatch(refusedBy[c.id]!);
+          expect(secs, c.id).toBeLessThan(REFUSAL_LIMIT_SEC);
+        } else {
+          expect(r.actual, c.id).toEqual({ status: "pass" });
+        }
       }
-    }
-    console.log(rows.join("\n"));
-  }, 15 * 60_000);
+      console.log(rows.join("\n"));
+    },
+    15 * 60_000,
+  );
 });

@@ -70,7 +70,12 @@ let unattendedUsb: MediaUnderTest;
 let failingIso: MediaUnderTest;
 let cases: Map<string, CaseResult>;
 
-async function buildMedia(name: string, unattended: boolean, prestart: string, kind: "iso" | "usb"): Promise<MediaUnderTest> {
+async function buildMedia(
+  name: string,
+  unattended: boolean,
+  prestart: string,
+  kind: "iso" | "usb",
+): Promise<MediaUnderTest> {
   const dir = join(work, name);
   await mkdir(join(dir, "prestart"), { recursive: true });
   await writeFile(join(dir, "prestart/check.sh"), PRESTART_OK);
@@ -101,7 +106,11 @@ function expectedSettings(unattended: boolean, prestart: string): Record<string,
     unattended,
     unknownComputers: true,
     userDeviceAffinity: "pending",
-    variables: { OSDComputerNamePrefix: "CTS-", OSDTimeZone: "W. Europe Standard Time", SMSTSAssignUsersMode: "Pending" },
+    variables: {
+      OSDComputerNamePrefix: "CTS-",
+      OSDTimeZone: "W. Europe Standard Time",
+      SMSTSAssignUsersMode: "Pending",
+    },
     secretVariables: SECRET_NAMES,
     prestart: { command: `sh bootmedia/prestart/${prestart}`, dir: "bootmedia/prestart" },
     passwordRequired: true,
@@ -116,16 +125,39 @@ beforeAll(async () => {
   failingIso = await buildMedia("contoso-prestart-fail", true, "fail.sh", "iso");
   const x64 = await runTestbed({
     media: [
-      { ...interactiveIso, label: "right-password", answers: { password: [PASSWORD], network: [NETWORK_ANSWER] }, expectFailure: "no-mp-reachable" },
-      { ...interactiveIso, label: "wrong-password", answers: { password: ["Wrong-Guess-1", "Wrong-Guess-2", "Wrong-Guess-3"] }, expectFailure: "wrong-password" },
-      { ...unattendedUsb, label: "unattended-usb", answers: { password: ["Wrong-Guess-1", PASSWORD] }, expectFailure: "no-mp-reachable" },
+      {
+        ...interactiveIso,
+        label: "right-password",
+        answers: { password: [PASSWORD], network: [NETWORK_ANSWER] },
+        expectFailure: "no-mp-reachable",
+      },
+      {
+        ...interactiveIso,
+        label: "wrong-password",
+        answers: { password: ["Wrong-Guess-1", "Wrong-Guess-2", "Wrong-Guess-3"] },
+        expectFailure: "wrong-password",
+      },
+      {
+        ...unattendedUsb,
+        label: "unattended-usb",
+        answers: { password: ["Wrong-Guess-1", PASSWORD] },
+        expectFailure: "no-mp-reachable",
+      },
     ],
-    profiles: ["x64-bios"], nics: ["e1000"], concurrency: 2, reportDir: join(work, "report-x64"),
+    profiles: ["x64-bios"],
+    nics: ["e1000"],
+    concurrency: 2,
+    reportDir: join(work, "report-x64"),
   });
   // The 32-bit profile runs the i386 openssl (secrets) and the failing prestart command.
   const x86 = await runTestbed({
-    media: [{ ...failingIso, label: "prestart-fail", answers: { password: [PASSWORD] }, expectFailure: "prestart-failed" }],
-    profiles: ["x86-bios"], nics: ["e1000"], concurrency: 1, reportDir: join(work, "report-x86"),
+    media: [
+      { ...failingIso, label: "prestart-fail", answers: { password: [PASSWORD] }, expectFailure: "prestart-failed" },
+    ],
+    profiles: ["x86-bios"],
+    nics: ["e1000"],
+    concurrency: 1,
+    reportDir: join(work, "report-x86"),
   });
   cases = new Map([...x64.cases, ...x86.cases].map((c) => [c.media.label, c]));
 }, 900_000);
@@ -134,10 +166,17 @@ describe("deployment settings at boot (x64-bios and x86-bios, ISO and USB)", () 
   // The specs' MPs (mp*.contoso.test) exist nowhere: after every setting is read back the
   // agent's MP step finds none of them (site.e2e.test.ts boots against running MPs).
   it("every case ends as expected: no-mp-reachable after all settings, wrong-password, prestart-failed", () => {
-    const summary = [...cases.values()].map((c) => `${c.id}: expected ${JSON.stringify(c.expected)} got ${JSON.stringify(c.actual)}`);
+    const summary = [...cases.values()].map(
+      (c) => `${c.id}: expected ${JSON.stringify(c.expected)} got ${JSON.stringify(c.actual)}`,
+    );
     for (const c of cases.values()) expect(c.ok, summary.join("\n")).toBe(true);
     for (const label of ["right-password", "unattended-usb"]) {
-      expect(cases.get(label)!.markers.at(-1)).toEqual({ event: "error", reason: "no-mp-reachable", mp: "", contacts: [1, 2, 3].map((p) => `http://mp${p}.contoso.test`) });
+      expect(cases.get(label)!.markers.at(-1)).toEqual({
+        event: "error",
+        reason: "no-mp-reachable",
+        mp: "",
+        contacts: [1, 2, 3].map((p) => `http://mp${p}.contoso.test`),
+      });
     }
   });
 
@@ -145,20 +184,65 @@ describe("deployment settings at boot (x64-bios and x86-bios, ISO and USB)", () 
     const c = cases.get("right-password")!;
     expect(find(c, "prompt").map((m) => m.for)).toEqual(["password", "network", "task-sequence"]);
     expect(one(c, "password")).toEqual({ event: "password", result: "ok" });
-    expect(one(c, "media")).toMatchObject({ mode: "dynamic", managementPoints: ["http://mp1.contoso.test", "http://mp2.contoso.test", "http://mp3.contoso.test"], unattended: false, unknownComputers: true, uda: "pending", fs: "iso9660" });
+    expect(one(c, "media")).toMatchObject({
+      mode: "dynamic",
+      managementPoints: ["http://mp1.contoso.test", "http://mp2.contoso.test", "http://mp3.contoso.test"],
+      unattended: false,
+      unknownComputers: true,
+      uda: "pending",
+      fs: "iso9660",
+    });
     expect(one(c, "settings")).toEqual(expectedSettings(false, "check.sh"));
-    expect(one(c, "secrets")).toEqual({ event: "secrets", result: "ok", variables: SECRET_NAMES, decrypted: SECRET_NAMES, mediaKey: true });
+    expect(one(c, "secrets")).toEqual({
+      event: "secrets",
+      result: "ok",
+      variables: SECRET_NAMES,
+      decrypted: SECRET_NAMES,
+      mediaKey: true,
+    });
     // Oracle: the certificate taken off the ISO by osirrox, read by the host's openssl.
     const crt = join(work, "media.crt");
-    execFileSync("osirrox", ["-indev", interactiveIso.path, "-extract", "/bootmedia/media.crt", crt], { stdio: "pipe" });
-    const subject = execFileSync("openssl", ["x509", "-in", crt, "-noout", "-subject", "-nameopt", "sep_comma_plus_space,esc_2253,utf8"], { encoding: "utf8" }).trim().replace(/^subject=/, "");
+    execFileSync("osirrox", ["-indev", interactiveIso.path, "-extract", "/bootmedia/media.crt", crt], {
+      stdio: "pipe",
+    });
+    const subject = execFileSync(
+      "openssl",
+      ["x509", "-in", crt, "-noout", "-subject", "-nameopt", "sep_comma_plus_space,esc_2253,utf8"],
+      { encoding: "utf8" },
+    )
+      .trim()
+      .replace(/^subject=/, "");
     expect(subject).toBe("CN=bootmedia media contoso-interactive, O=bootmedia");
-    expect(one(c, "certificate")).toEqual({ event: "certificate", present: true, subject, notAfter: "2026-11-01 00:00:00Z", keyMatches: true });
-    expect(one(c, "network")).toEqual({ event: "network", source: "answer", mode: "static", interface: "eth0", address: "10.0.2.15/24", gateway: "10.0.2.2", dns: "10.0.2.3", applied: true });
+    expect(one(c, "certificate")).toEqual({
+      event: "certificate",
+      present: true,
+      subject,
+      notAfter: "2026-11-01 00:00:00Z",
+      keyMatches: true,
+    });
+    expect(one(c, "network")).toEqual({
+      event: "network",
+      source: "answer",
+      mode: "static",
+      interface: "eth0",
+      address: "10.0.2.15/24",
+      gateway: "10.0.2.2",
+      dns: "10.0.2.3",
+      applied: true,
+    });
     // No answer for the task sequence: the prompt times out to the media's own.
     expect(one(c, "task-sequence")).toEqual({ event: "task-sequence", source: "default", id: "BM200010" });
-    expect(c.prompts).toEqual([{ for: "password", answered: true }, { for: "network", answered: true }, { for: "task-sequence", answered: false }]);
-    expect(one(c, "prestart")).toEqual({ event: "prestart", command: "sh bootmedia/prestart/check.sh", exit: 0, output: "prestart: media contoso-interactive, task sequence BM200010" });
+    expect(c.prompts).toEqual([
+      { for: "password", answered: true },
+      { for: "network", answered: true },
+      { for: "task-sequence", answered: false },
+    ]);
+    expect(one(c, "prestart")).toEqual({
+      event: "prestart",
+      command: "sh bootmedia/prestart/check.sh",
+      exit: 0,
+      output: "prestart: media contoso-interactive, task sequence BM200010",
+    });
     expect(find(c, "done")).toEqual([]);
     // The password was typed with echo off; no secret value reaches the console.
     const serial = await readFile(join(work, "report-x64", c.serialLog), "utf8");
@@ -168,20 +252,33 @@ describe("deployment settings at boot (x64-bios and x86-bios, ISO and USB)", () 
 
   it("wrong password three times: stops with wrong-password before any secret or setting is reached", () => {
     const c = cases.get("wrong-password")!;
-    expect(find(c, "prompt")).toEqual([1, 2, 3].map((attempt) => ({ event: "prompt", for: "password", attempt, timeout: 300 })));
+    expect(find(c, "prompt")).toEqual(
+      [1, 2, 3].map((attempt) => ({ event: "prompt", for: "password", attempt, timeout: 300 })),
+    );
     expect(find(c, "password")).toEqual([1, 2, 3].map((attempt) => ({ event: "password", result: "wrong", attempt })));
     expect(c.actual).toMatchObject({ status: "fail", reason: "wrong-password" });
-    for (const event of ["secrets", "settings", "certificate", "network", "prestart", "done"]) expect(find(c, event), event).toEqual([]);
+    for (const event of ["secrets", "settings", "certificate", "network", "prestart", "done"])
+      expect(find(c, event), event).toEqual([]);
   });
 
   it("unattended USB: still asks for the password (one wrong, then right), asks nothing else", () => {
     const c = cases.get("unattended-usb")!;
-    expect(find(c, "prompt").map((m) => [m.for, m.attempt])).toEqual([["password", 1], ["password", 2]]);
-    expect(find(c, "password")).toEqual([{ event: "password", result: "wrong", attempt: 1 }, { event: "password", result: "ok" }]);
+    expect(find(c, "prompt").map((m) => [m.for, m.attempt])).toEqual([
+      ["password", 1],
+      ["password", 2],
+    ]);
+    expect(find(c, "password")).toEqual([
+      { event: "password", result: "wrong", attempt: 1 },
+      { event: "password", result: "ok" },
+    ]);
     expect(one(c, "media")).toMatchObject({ fs: "vfat", unattended: true });
     expect(one(c, "settings")).toEqual(expectedSettings(true, "check.sh"));
     expect(one(c, "secrets")).toMatchObject({ result: "ok", decrypted: SECRET_NAMES });
-    expect(one(c, "certificate")).toMatchObject({ present: true, subject: "CN=bootmedia media contoso-unattended, O=bootmedia", keyMatches: true });
+    expect(one(c, "certificate")).toMatchObject({
+      present: true,
+      subject: "CN=bootmedia media contoso-unattended, O=bootmedia",
+      keyMatches: true,
+    });
     expect(one(c, "network")).toEqual({ event: "network", source: "unattended", mode: "dhcp" });
     expect(one(c, "task-sequence")).toEqual({ event: "task-sequence", source: "media", id: "BM200010" });
     expect(one(c, "prestart")).toMatchObject({ exit: 0 });
@@ -192,7 +289,12 @@ describe("deployment settings at boot (x64-bios and x86-bios, ISO and USB)", () 
     expect(one(c, "booted")).toMatchObject({ arch: "x86", firmware: "bios", cpu64: false });
     expect(one(c, "secrets")).toMatchObject({ result: "ok", decrypted: SECRET_NAMES, mediaKey: true });
     expect(one(c, "settings")).toEqual(expectedSettings(true, "fail.sh"));
-    expect(one(c, "prestart")).toEqual({ event: "prestart", command: "sh bootmedia/prestart/fail.sh", exit: 1, output: "prestart: disk check failed" });
+    expect(one(c, "prestart")).toEqual({
+      event: "prestart",
+      command: "sh bootmedia/prestart/fail.sh",
+      exit: 1,
+      output: "prestart: disk check failed",
+    });
     expect(c.actual).toMatchObject({ status: "fail", reason: "prestart-failed" });
     expect(find(c, "done")).toEqual([]);
   });

@@ -21,11 +21,17 @@ interface MatrixIdentity {
 
 function matrixIdentity(all: ReadonlyArray<Pick<TestCase, "id" | "expected">>): MatrixIdentity {
   const rows = [...all].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((c) => [c.id, c.expected]);
-  return { fingerprint: createHash("sha256").update(JSON.stringify(rows)).digest("hex"), cases: rows.map((r) => r[0] as string) };
+  return {
+    fingerprint: createHash("sha256").update(JSON.stringify(rows)).digest("hex"),
+    cases: rows.map((r) => r[0] as string),
+  };
 }
 
 /** The fields every report of this bootmedia carries. */
-export function reportIdentity(all: ReadonlyArray<Pick<TestCase, "id" | "expected">>): { bootmedia: string; matrix: MatrixIdentity } {
+export function reportIdentity(all: ReadonlyArray<Pick<TestCase, "id" | "expected">>): {
+  bootmedia: string;
+  matrix: MatrixIdentity;
+} {
   return { bootmedia: PACKAGE_VERSION, matrix: matrixIdentity(all) };
 }
 
@@ -58,7 +64,14 @@ export async function claimShardDir(dir: string, shard: Shard, fingerprint: stri
   } catch {
     // A claim being written this very moment reads as empty: it is still someone else's.
   }
-  if (held?.shard?.index === shard.index && held.shard.count === shard.count && held.fingerprint === fingerprint) return;
-  const whose = held?.shard ? `shard ${held.shard.index}/${held.shard.count}${held.fingerprint === fingerprint ? "" : " of another matrix"}` : "another shard";
-  throw new BootmediaError("BM5108", `report folder ${dir} is already used by ${whose}; shard ${shard.index}/${shard.count} needs its own`, { where: dir });
+  if (held?.shard?.index === shard.index && held.shard.count === shard.count && held.fingerprint === fingerprint)
+    return;
+  const whose = held?.shard
+    ? `shard ${held.shard.index}/${held.shard.count}${held.fingerprint === fingerprint ? "" : " of another matrix"}`
+    : "another shard";
+  throw new BootmediaError(
+    "BM5108",
+    `report folder ${dir} is already used by ${whose}; shard ${shard.index}/${shard.count} needs its own`,
+    { where: dir },
+  );
 }

@@ -33,11 +33,19 @@ export async function mergeReports(dirs: string[], outDir: string, opts: MergeOp
       const report = await readReport(dir);
       read.push({ dir, report, shard: report.shard ?? { index: 1, count: 1 } });
     } catch (error) {
-      if (!opts.partial) throw new BootmediaError("BM5104", `cannot read shard results in ${dir}: ${(error as Error).message}`, { where: dir, cause: error });
-      unreadable.push({ dir, why: (error as NodeJS.ErrnoException).code === "ENOENT" ? "no results.json" : (error as Error).message });
+      if (!opts.partial)
+        throw new BootmediaError("BM5104", `cannot read shard results in ${dir}: ${(error as Error).message}`, {
+          where: dir,
+          cause: error,
+        });
+      unreadable.push({
+        dir,
+        why: (error as NodeJS.ErrnoException).code === "ENOENT" ? "no results.json" : (error as Error).message,
+      });
     }
   }
-  if (read.length === 0) throw new BootmediaError("BM5104", `none of ${dirs.join(", ")} holds shard results`, { where: dirs[0] });
+  if (read.length === 0)
+    throw new BootmediaError("BM5104", `none of ${dirs.join(", ")} holds shard results`, { where: dirs[0] });
   const { bootmedia, matrix, count } = checkOneRun(read);
   const cases = checkDisjoint(read);
   const notRun = missingShards(read, count, matrix.cases, unreadable, opts.partial === true);
@@ -45,7 +53,9 @@ export async function mergeReports(dirs: string[], outDir: string, opts: MergeOp
   for (const { dir, report } of read) {
     for (const c of report.cases) {
       await mkdir(join(outDir, "cases"), { recursive: true });
-      await cp(join(dir, caseDirOf(c.id)), join(outDir, caseDirOf(c.id)), { recursive: true, force: true }).catch(() => undefined);
+      await cp(join(dir, caseDirOf(c.id)), join(outDir, caseDirOf(c.id)), { recursive: true, force: true }).catch(
+        () => undefined,
+      );
     }
   }
   const accels = new Set(read.map((r) => r.report.accel));
@@ -74,26 +84,50 @@ function checkOutDir(dirs: readonly string[], outDir: string): void {
   };
   for (const dir of dirs.map((d) => resolve(d))) {
     if (within(out, dir) || within(dir, out)) {
-      throw new BootmediaError("BM5108", `the merged report would go to ${outDir}, which overlaps the shard folder ${dir}`, { where: outDir });
+      throw new BootmediaError(
+        "BM5108",
+        `the merged report would go to ${outDir}, which overlaps the shard folder ${dir}`,
+        { where: outDir },
+      );
     }
   }
 }
 
 /** One bootmedia version, one matrix, one shard count; else BM5107 / BM5106. */
-function checkOneRun(read: readonly ShardReport[]): { bootmedia: string; matrix: NonNullable<TestbedReport["matrix"]>; count: number } {
+function checkOneRun(read: readonly ShardReport[]): {
+  bootmedia: string;
+  matrix: NonNullable<TestbedReport["matrix"]>;
+  count: number;
+} {
   const first = read[0]!;
   for (const r of read) {
     if (!r.report.bootmedia || !r.report.matrix) {
-      throw new BootmediaError("BM5107", `${r.dir} was written by a bootmedia that records no version or matrix; run that shard again`, { where: r.dir });
+      throw new BootmediaError(
+        "BM5107",
+        `${r.dir} was written by a bootmedia that records no version or matrix; run that shard again`,
+        { where: r.dir },
+      );
     }
     if (r.report.bootmedia !== first.report.bootmedia) {
-      throw new BootmediaError("BM5107", `${first.dir} comes from bootmedia ${first.report.bootmedia}, ${r.dir} from ${r.report.bootmedia}`, { where: r.dir });
+      throw new BootmediaError(
+        "BM5107",
+        `${first.dir} comes from bootmedia ${first.report.bootmedia}, ${r.dir} from ${r.report.bootmedia}`,
+        { where: r.dir },
+      );
     }
     if (r.report.matrix.fingerprint !== first.report.matrix!.fingerprint) {
-      throw new BootmediaError("BM5106", `${first.dir} and ${r.dir} ran different matrices (${first.report.matrix!.cases.length} and ${r.report.matrix.cases.length} cases, or other inputs)`, { where: r.dir });
+      throw new BootmediaError(
+        "BM5106",
+        `${first.dir} and ${r.dir} ran different matrices (${first.report.matrix!.cases.length} and ${r.report.matrix.cases.length} cases, or other inputs)`,
+        { where: r.dir },
+      );
     }
     if (r.shard.count !== first.shard.count) {
-      throw new BootmediaError("BM5106", `${first.dir} is one of ${first.shard.count} shards, ${r.dir} one of ${r.shard.count}`, { where: r.dir });
+      throw new BootmediaError(
+        "BM5106",
+        `${first.dir} is one of ${first.shard.count} shards, ${r.dir} one of ${r.shard.count}`,
+        { where: r.dir },
+      );
     }
   }
   return { bootmedia: first.report.bootmedia!, matrix: first.report.matrix!, count: first.shard.count };
@@ -106,7 +140,8 @@ function checkDisjoint(read: readonly ShardReport[]): CaseResult[] {
   const cases: CaseResult[] = [];
   for (const r of read) {
     const other = shardOwner.get(r.shard.index);
-    if (other) throw new BootmediaError("BM5105", `shard ${r.shard.index}/${r.shard.count} is both ${other} and ${r.dir}`);
+    if (other)
+      throw new BootmediaError("BM5105", `shard ${r.shard.index}/${r.shard.count} is both ${other} and ${r.dir}`);
     shardOwner.set(r.shard.index, r.dir);
     for (const c of r.report.cases) {
       const owner = caseOwner.get(c.id);
@@ -119,12 +154,29 @@ function checkDisjoint(read: readonly ShardReport[]): CaseResult[] {
 }
 
 /** Shards of the run that no folder answered for: BM5109, or (partial) their cases, not run. */
-function missingShards(read: readonly ShardReport[], count: number, matrix: readonly string[], unreadable: ReadonlyArray<{ dir: string; why: string }>, partial: boolean): NotRunShard[] {
+function missingShards(
+  read: readonly ShardReport[],
+  count: number,
+  matrix: readonly string[],
+  unreadable: ReadonlyArray<{ dir: string; why: string }>,
+  partial: boolean,
+): NotRunShard[] {
   const present = new Set(read.map((r) => r.shard.index));
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !present.has(i));
   if (missing.length === 0) return [];
-  if (!partial) throw new BootmediaError("BM5109", `no results for shard${missing.length > 1 ? "s" : ""} ${missing.map((i) => `${i}/${count}`).join(", ")}`);
-  const why = unreadable.length > 0 ? `no readable results in ${unreadable.map((u) => `${u.dir} (${u.why})`).join(", ")}` : "no folder of this shard was given to the merge";
+  if (!partial)
+    throw new BootmediaError(
+      "BM5109",
+      `no results for shard${missing.length > 1 ? "s" : ""} ${missing.map((i) => `${i}/${count}`).join(", ")}`,
+    );
+  const why =
+    unreadable.length > 0
+      ? `no readable results in ${unreadable.map((u) => `${u.dir} (${u.why})`).join(", ")}`
+      : "no folder of this shard was given to the merge";
   const ids = matrix.map((id) => ({ id }));
-  return missing.map((index) => ({ shard: { index, count }, cases: selectShard(ids, { index, count }).map((c) => c.id), why }));
+  return missing.map((index) => ({
+    shard: { index, count },
+    cases: selectShard(ids, { index, count }).map((c) => c.id),
+    why,
+  }));
 }

@@ -31,7 +31,15 @@ cases:
     answers: { password: ["env:MEDIA_PW"] }
 `;
 
-type SiteJson = { ok: boolean; cases: Array<{ name: string; ok: boolean; actual: { status: string; reason?: string }; expectedMp: { result: string | null; contacts: string[] } }> };
+type SiteJson = {
+  ok: boolean;
+  cases: Array<{
+    name: string;
+    ok: boolean;
+    actual: { status: string; reason?: string };
+    expectedMp: { result: string | null; contacts: string[] };
+  }>;
+};
 let run: { exitCode: number | undefined; json: SiteJson; stderr: string };
 
 beforeAll(async () => {
@@ -39,7 +47,10 @@ beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), "bm-site-parts-"));
   const site = await writeSiteExample(dir); // its specs; the site file is this test's own
   await writeFile(site, SITE);
-  const r = await bootmedia(["testbed", "--site", site, "--report-dir", join(dir, "report"), "--timeout", "400", "--json"], { env: { MEDIA_PW: "Correct-Horse-Battery-9" }, cwd: dir });
+  const r = await bootmedia(
+    ["testbed", "--site", site, "--report-dir", join(dir, "report"), "--timeout", "400", "--json"],
+    { env: { MEDIA_PW: "Correct-Horse-Battery-9" }, cwd: dir },
+  );
   run = { exitCode: r.exitCode, json: JSON.parse(r.stdout) as SiteJson, stderr: r.stderr };
 }, 1_500_000);
 

@@ -12,28 +12,65 @@ import { bootmedia } from "../testing/cli.ts";
 import { buildReferenceImages } from "../fixtures/boot-images/build.ts";
 import { writeSiteExample } from "./testing/site-example.ts";
 
-type SiteJson = { ok: boolean; cases: Array<{ name: string; ok: boolean; expected: { status: string; reason?: string }; actual: { status: string; reason?: string }; expectedMp: { contacts: string[]; result: string | null; why?: string } }> };
+type SiteJson = {
+  ok: boolean;
+  cases: Array<{
+    name: string;
+    ok: boolean;
+    expected: { status: string; reason?: string };
+    actual: { status: string; reason?: string };
+    expectedMp: { contacts: string[]; result: string | null; why?: string };
+  }>;
+};
 let run: { exitCode: number | undefined; json: SiteJson; stderr: string };
 
 beforeAll(async () => {
   await buildReferenceImages({ log: () => {} });
   const dir = await mkdtemp(join(tmpdir(), "bm-site-file-"));
   const site = await writeSiteExample(dir);
-  const r = await bootmedia(["testbed", "--site", site, "--report-dir", join(dir, "report"), "--concurrency", "2", "--timeout", "400", "--json"], { env: { MEDIA_PW: "Correct-Horse-Battery-9" }, cwd: dir });
+  const r = await bootmedia(
+    [
+      "testbed",
+      "--site",
+      site,
+      "--report-dir",
+      join(dir, "report"),
+      "--concurrency",
+      "2",
+      "--timeout",
+      "400",
+      "--json",
+    ],
+    { env: { MEDIA_PW: "Correct-Horse-Battery-9" }, cwd: dir },
+  );
   run = { exitCode: r.exitCode, json: JSON.parse(r.stdout) as SiteJson, stderr: r.stderr };
 }, 1_500_000);
 
 describe("testbed --site (site file from docs/testbed.md)", () => {
   it("runs the four cases, all as expected, exit 0", () => {
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(run.json.cases.map((c) => [c.name, c.ok]).sort()).toEqual([["expired-certificate", true], ["first-mp-down", true], ["known-computer", true], ["unknown-refused", true]]);
+    expect(run.json.cases.map((c) => [c.name, c.ok]).sort()).toEqual([
+      ["expired-certificate", true],
+      ["first-mp-down", true],
+      ["known-computer", true],
+      ["unknown-refused", true],
+    ]);
   });
 
   it("each verdict is the one the site rules give", () => {
     const by = Object.fromEntries(run.json.cases.map((c) => [c.name, c]));
-    expect(by["known-computer"]).toMatchObject({ actual: { status: "pass" }, expectedMp: { result: "policy", contacts: ["http://10.0.2.100"] } });
+    expect(by["known-computer"]).toMatchObject({
+      actual: { status: "pass" },
+      expectedMp: { result: "policy", contacts: ["http://10.0.2.100"] },
+    });
     expect(by["unknown-refused"]).toMatchObject({ actual: { status: "fail", reason: "unknown-computer" } });
-    expect(by["first-mp-down"]).toMatchObject({ actual: { status: "pass" }, expectedMp: { result: "policy", contacts: ["http://10.0.2.100", "http://10.0.2.101"] } });
-    expect(by["expired-certificate"]).toMatchObject({ actual: { status: "fail", reason: "certificate-rejected" }, expectedMp: { why: "expired" } });
+    expect(by["first-mp-down"]).toMatchObject({
+      actual: { status: "pass" },
+      expectedMp: { result: "policy", contacts: ["http://10.0.2.100", "http://10.0.2.101"] },
+    });
+    expect(by["expired-certificate"]).toMatchObject({
+      actual: { status: "fail", reason: "certificate-rejected" },
+      expectedMp: { why: "expired" },
+    });
   });
 });

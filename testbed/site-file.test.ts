@@ -9,7 +9,9 @@ import { parseSite } from "./mp/site.ts";
 import { SITE_FILE } from "./testing/site-example.ts";
 import type { MpMediaSettings } from "./mp/expect.ts";
 
-const media = { certificate: { notBefore: "2026-01-01T00:00:00Z", notAfter: "2027-01-01T00:00:00Z" } } as MpMediaSettings;
+const media = {
+  certificate: { notBefore: "2026-01-01T00:00:00Z", notAfter: "2027-01-01T00:00:00Z" },
+} as MpMediaSettings;
 
 describe("site files", () => {
   it("the documented example parses", () => {
@@ -18,14 +20,24 @@ describe("site files", () => {
   });
 
   it.each([
-    ["a case naming media the file does not list", SITE_FILE.replace("media: site-iso, profile: x64-bios, mps: [{ name: MP1 }], answers", "media: nowhere, profile: x64-bios, mps: [{ name: MP1 }], answers"), /names media "nowhere"/],
+    [
+      "a case naming media the file does not list",
+      SITE_FILE.replace(
+        "media: site-iso, profile: x64-bios, mps: [{ name: MP1 }], answers",
+        "media: nowhere, profile: x64-bios, mps: [{ name: MP1 }], answers",
+      ),
+      /names media "nowhere"/,
+    ],
     ["an unknown profile", SITE_FILE.replace("profile: x86-bios", "profile: arm-uefi"), /cases\.2\.profile/],
     ["no cases", SITE_FILE.replace(/cases:[\s\S]*$/, "cases: []\n"), /cases/],
     ["YAML that does not parse", "site: [", /site.yaml/],
   ])("refuses %s with BM5305", async (_, text, message) => {
     const dir = await mkdtemp(join(tmpdir(), "bm-site-"));
     await writeFile(join(dir, "site.yaml"), text);
-    await expect(loadSiteFile(join(dir, "site.yaml"))).rejects.toMatchObject({ code: "BM5305", message: expect.stringMatching(message) });
+    await expect(loadSiteFile(join(dir, "site.yaml"))).rejects.toMatchObject({
+      code: "BM5305",
+      message: expect.stringMatching(message),
+    });
   });
 
   describe("a case's `site:` replaces only the parts it names", () => {
@@ -34,26 +46,36 @@ describe("site files", () => {
       managementPoints: ["MP1", "MP2"],
       computers: [{ name: "PC-GUEST", mac: "52:54:00:12:34:56" }],
       boundaries: [{ mp: "MP2", ipRanges: ["10.0.2.0/24"] }],
-      taskSequences: [{ id: "BM200010", name: "Windows 11" }, { id: "BM200011", name: "Windows 10" }],
+      taskSequences: [
+        { id: "BM200010", name: "Windows 11" },
+        { id: "BM200011", name: "Windows 10" },
+      ],
       deployments: [{ id: "DEP-ALL", taskSequence: "BM200010", target: "all" }],
     });
     const REPLACEMENT: Required<CaseSite> = {
       computers: [{ name: "OTHER", mac: "52:54:00:00:00:01" }],
       boundaries: [],
       deployments: [{ id: "DEP-10", taskSequence: "BM200011", target: "unknown", variables: {} }],
-      taskSequences: [{ id: "BM200010", name: "Windows 11 23H2" }, { id: "BM200011", name: "Windows 10" }],
+      taskSequences: [
+        { id: "BM200010", name: "Windows 11 23H2" },
+        { id: "BM200011", name: "Windows 10" },
+      ],
     };
 
     it.each(CASE_SITE_PARTS)("%s alone", async (part) => {
       // Through the file loader, as users write it: only `part` under the case's site.
       const dir = await mkdtemp(join(tmpdir(), "bm-site-"));
       const caseSite = JSON.stringify({ [part]: REPLACEMENT[part] });
-      await writeFile(join(dir, "site.yaml"), `site: { siteCode: BM1, managementPoints: [MP1] }\nmedia: { m: m.iso }\ncases: [{ name: c, media: m, site: ${caseSite} }]\n`);
+      await writeFile(
+        join(dir, "site.yaml"),
+        `site: { siteCode: BM1, managementPoints: [MP1] }\nmedia: { m: m.iso }\ncases: [{ name: c, media: m, site: ${caseSite} }]\n`,
+      );
       const parsed = (await loadSiteFile(join(dir, "site.yaml"))).data.cases[0]!.site!;
       expect(Object.keys(parsed)).toEqual([part]);
       const site = siteOfCase(FILE_SITE, parsed, "test");
       expect(site[part]).toEqual(REPLACEMENT[part]);
-      for (const other of CASE_SITE_PARTS.filter((p) => p !== part)) expect(site[other], other).toEqual(FILE_SITE[other]);
+      for (const other of CASE_SITE_PARTS.filter((p) => p !== part))
+        expect(site[other], other).toEqual(FILE_SITE[other]);
       expect(site.managementPoints).toEqual(FILE_SITE.managementPoints);
     });
 

@@ -46,30 +46,40 @@ export const CASE_SITE_PARTS = Object.keys(CaseSiteSchema.shape) as Array<keyof 
 export const SiteFileSchema = z.strictObject({
   /** The site database, as testbed/mp/README.md shows; `certificates` may also name a media (its registration .cer). */
   site: SiteSchema.extend({
-    certificates: z.array(z.union([
-      z.strictObject({ der: z.base64(), blocked: z.boolean().default(false) }),
-      z.strictObject({ media: z.string(), blocked: z.boolean().default(false) }),
-      z.strictObject({ file: z.string(), blocked: z.boolean().default(false) }),
-    ])).default([]),
+    certificates: z
+      .array(
+        z.union([
+          z.strictObject({ der: z.base64(), blocked: z.boolean().default(false) }),
+          z.strictObject({ media: z.string(), blocked: z.boolean().default(false) }),
+          z.strictObject({ file: z.string(), blocked: z.boolean().default(false) }),
+        ]),
+      )
+      .default([]),
   }),
   /** Media by name: a spec (built first; its MPs are http(s)://10.0.2.100, .101, … in site order) or a built .iso/.img. */
   media: z.record(z.string(), z.string()),
-  cases: z.array(z.strictObject({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
-    media: z.string(),
-    profile: z.enum(PROFILE_IDS).default("x64-bios"),
-    nic: z.string().default("e1000"),
-    /** Which site MPs run, in guest-address order (the first is 10.0.2.100); default: all up. */
-    mps: z.array(z.strictObject({ name: z.string(), up: z.boolean().default(true), tls: pem.optional() })).optional(),
-    /** The MPs' clock: an ISO date(-time), "+400d"/"-2d" from now, or "certificate-expired" / "certificate-not-yet-valid". */
-    clock: z.string().optional(),
-    /** What the testbed types at the boot prompts; the password as env:NAME or file:PATH only. */
-    answers: z.record(z.string(), z.array(z.string())).default({}),
-    /** Replaces these parts of the site database for this case (e.g. `computers: []`: the site does not know the guest). */
-    site: CaseSiteSchema.optional(),
-    /** PKI: issuer DNs the HTTPS MPs trust (as media.json `certificate.issuer` writes them). */
-    pkiIssuers: z.array(z.string()).optional(),
-  })).min(1),
+  cases: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
+        media: z.string(),
+        profile: z.enum(PROFILE_IDS).default("x64-bios"),
+        nic: z.string().default("e1000"),
+        /** Which site MPs run, in guest-address order (the first is 10.0.2.100); default: all up. */
+        mps: z
+          .array(z.strictObject({ name: z.string(), up: z.boolean().default(true), tls: pem.optional() }))
+          .optional(),
+        /** The MPs' clock: an ISO date(-time), "+400d"/"-2d" from now, or "certificate-expired" / "certificate-not-yet-valid". */
+        clock: z.string().optional(),
+        /** What the testbed types at the boot prompts; the password as env:NAME or file:PATH only. */
+        answers: z.record(z.string(), z.array(z.string())).default({}),
+        /** Replaces these parts of the site database for this case (e.g. `computers: []`: the site does not know the guest). */
+        site: CaseSiteSchema.optional(),
+        /** PKI: issuer DNs the HTTPS MPs trust (as media.json `certificate.issuer` writes them). */
+        pkiIssuers: z.array(z.string()).optional(),
+      }),
+    )
+    .min(1),
 });
 type SiteFile = z.output<typeof SiteFileSchema>;
 
@@ -92,10 +102,17 @@ export async function loadSiteFile(file: string): Promise<{ file: string; dir: s
   const r = SiteFileSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    throw new BootmediaError("BM5305", `${file}: ${issue.path.join(".") || "(root)"}: ${issue.message}`, { where: file });
+    throw new BootmediaError("BM5305", `${file}: ${issue.path.join(".") || "(root)"}: ${issue.message}`, {
+      where: file,
+    });
   }
   for (const c of r.data.cases) {
-    if (!(c.media in r.data.media)) throw new BootmediaError("BM5305", `${file}: case ${c.name} names media "${c.media}", which the file does not list`, { where: file });
+    if (!(c.media in r.data.media))
+      throw new BootmediaError(
+        "BM5305",
+        `${file}: case ${c.name} names media "${c.media}", which the file does not list`,
+        { where: file },
+      );
   }
   return { file: abs, dir: dirname(abs), data: r.data };
 }
@@ -108,15 +125,29 @@ export async function planSiteCases(
   nowMs = Date.now(),
 ): Promise<SiteCasePlan[]> {
   // Every case has management points; refused before minutes of building media.
-  checkHostNeeds(hostNeedsOf(loaded.data.cases.map((c) => c.profile), true));
+  checkHostNeeds(
+    hostNeedsOf(
+      loaded.data.cases.map((c) => c.profile),
+      true,
+    ),
+  );
   const built = new Map<string, { media: MediaUnderTest; settings: MpMediaSettings; cer?: string }>();
   for (const [name, input] of Object.entries(loaded.data.media)) {
     const abs = resolve(loaded.dir, input);
     const path = isSpecFile(abs) ? await build(abs, join(workDir, name), name) : abs;
     const opened = await openMedia(path, await builtinInspectors());
     const settings = opened.config as unknown as MpMediaSettings | undefined;
-    if (!settings?.managementPoints) throw new BootmediaError("BM5305", `media ${name} (${path}) carries no management points in bootmedia/media.json`, { where: path });
-    built.set(name, { media: await describeMedia(path, name), settings, cer: join(dirname(path), `${settings.id}.cer`) });
+    if (!settings?.managementPoints)
+      throw new BootmediaError(
+        "BM5305",
+        `media ${name} (${path}) carries no management points in bootmedia/media.json`,
+        { where: path },
+      );
+    built.set(name, {
+      media: await describeMedia(path, name),
+      settings,
+      cer: join(dirname(path), `${settings.id}.cer`),
+    });
   }
   const fileSite = await siteDatabase(loaded, built);
   const redactor = new Redactor();
@@ -126,12 +157,29 @@ export async function planSiteCases(
     const site = siteOfCase(fileSite, c.site, `${loaded.file} (case ${c.name})`);
     const mps: NonNullable<typeof c.mps> = c.mps ?? site.managementPoints.map((name) => ({ name, up: true }));
     const now = clockOf(c.clock, m.settings, nowMs);
-    const guestMps = mps.flatMap((mp, i) => (mp.up ? [{ name: mp.name, url: `${mp.tls ? "https" : "http"}://10.0.2.${100 + i}` }] : []));
-    const expected = expectMpOutcome(m.settings, site, { mps: guestMps, ...(c.pkiIssuers ? { pkiIssuers: c.pkiIssuers } : {}) }, SITE_GUEST, Math.floor(now / 1000));
-    const tlsOf = async (t: z.output<typeof pem> | undefined) => (t ? { cert: await readFile(resolve(loaded.dir, t.cert), "utf8"), key: await readFile(resolve(loaded.dir, t.key), "utf8"), ca: await readFile(resolve(loaded.dir, t.ca), "utf8") } : undefined);
+    const guestMps = mps.flatMap((mp, i) =>
+      mp.up ? [{ name: mp.name, url: `${mp.tls ? "https" : "http"}://10.0.2.${100 + i}` }] : [],
+    );
+    const expected = expectMpOutcome(
+      m.settings,
+      site,
+      { mps: guestMps, ...(c.pkiIssuers ? { pkiIssuers: c.pkiIssuers } : {}) },
+      SITE_GUEST,
+      Math.floor(now / 1000),
+    );
+    const tlsOf = async (t: z.output<typeof pem> | undefined) =>
+      t
+        ? {
+            cert: await readFile(resolve(loaded.dir, t.cert), "utf8"),
+            key: await readFile(resolve(loaded.dir, t.key), "utf8"),
+            ca: await readFile(resolve(loaded.dir, t.ca), "utf8"),
+          }
+        : undefined;
     const caseMps: CaseManagementPoints = {
       site,
-      mps: await Promise.all(mps.map(async (mp) => ({ name: mp.name, up: mp.up, ...(mp.tls ? { tls: await tlsOf(mp.tls) } : {}) }))),
+      mps: await Promise.all(
+        mps.map(async (mp) => ({ name: mp.name, up: mp.up, ...(mp.tls ? { tls: await tlsOf(mp.tls) } : {}) })),
+      ),
       ...(c.clock ? { now: () => Math.floor(now / 1000) } : {}),
     };
     const answers = await resolveAnswers(c.answers, loaded.dir, redactor, c.name);
@@ -141,7 +189,13 @@ export async function planSiteCases(
       profile: c.profile,
       nic: c.nic,
       expected,
-      media: { ...m.media, label: c.name, managementPoints: caseMps, ...(Object.keys(answers).length ? { answers } : {}), ...(failure ? { expectFailure: failure } : {}) },
+      media: {
+        ...m.media,
+        label: c.name,
+        managementPoints: caseMps,
+        ...(Object.keys(answers).length ? { answers } : {}),
+        ...(failure ? { expectFailure: failure } : {}),
+      },
     });
   }
   return plans;
@@ -154,16 +208,30 @@ export function siteOfCase(fileSite: Site, parts: CaseSite | undefined, where: s
   return parseSite({ ...fileSite, ...named }, where);
 }
 
-async function siteDatabase(loaded: Awaited<ReturnType<typeof loadSiteFile>>, built: Map<string, { cer?: string }>): Promise<Site> {
-  const certificates = await Promise.all(loaded.data.site.certificates.map(async (c) => {
-    if ("der" in c) return c;
-    const path = "media" in c ? built.get(c.media)?.cer : resolve(loaded.dir, c.file);
-    if (!path) throw new BootmediaError("BM5305", `site certificate names media "${(c as { media: string }).media}", which the file does not list`, { where: loaded.file });
-    const der = await readFile(path).catch(() => {
-      throw new BootmediaError("BM5305", `site certificate ${path} cannot be read (media without a certificate write no .cer)`, { where: loaded.file });
-    });
-    return { der: der.toString("base64"), blocked: c.blocked };
-  }));
+async function siteDatabase(
+  loaded: Awaited<ReturnType<typeof loadSiteFile>>,
+  built: Map<string, { cer?: string }>,
+): Promise<Site> {
+  const certificates = await Promise.all(
+    loaded.data.site.certificates.map(async (c) => {
+      if ("der" in c) return c;
+      const path = "media" in c ? built.get(c.media)?.cer : resolve(loaded.dir, c.file);
+      if (!path)
+        throw new BootmediaError(
+          "BM5305",
+          `site certificate names media "${(c as { media: string }).media}", which the file does not list`,
+          { where: loaded.file },
+        );
+      const der = await readFile(path).catch(() => {
+        throw new BootmediaError(
+          "BM5305",
+          `site certificate ${path} cannot be read (media without a certificate write no .cer)`,
+          { where: loaded.file },
+        );
+      });
+      return { der: der.toString("base64"), blocked: c.blocked };
+    }),
+  );
   return parseSite({ ...loaded.data.site, certificates }, loaded.file);
 }
 
@@ -174,22 +242,45 @@ export function clockOf(clock: string | undefined, media: MpMediaSettings, nowMs
   if (rel) return nowMs + (rel[1] === "+" ? 1 : -1) * Number(rel[2]) * DAY_MS;
   if (clock === "certificate-expired" || clock === "certificate-not-yet-valid") {
     if (!media.certificate) throw new BootmediaError("BM5305", `clock ${clock}: the media has no certificate`);
-    return clock === "certificate-expired" ? Date.parse(media.certificate.notAfter) + DAY_MS : Date.parse(media.certificate.notBefore) - DAY_MS;
+    return clock === "certificate-expired"
+      ? Date.parse(media.certificate.notAfter) + DAY_MS
+      : Date.parse(media.certificate.notBefore) - DAY_MS;
   }
   const at = Date.parse(clock);
-  if (Number.isNaN(at)) throw new BootmediaError("BM5305", `clock "${clock}" is not an ISO date, +Nd/-Nd, certificate-expired or certificate-not-yet-valid`);
+  if (Number.isNaN(at))
+    throw new BootmediaError(
+      "BM5305",
+      `clock "${clock}" is not an ISO date, +Nd/-Nd, certificate-expired or certificate-not-yet-valid`,
+    );
   return at;
 }
 
-async function resolveAnswers(answers: Record<string, string[]>, dir: string, redactor: Redactor, where: string): Promise<Record<string, string[]>> {
+async function resolveAnswers(
+  answers: Record<string, string[]>,
+  dir: string,
+  redactor: Redactor,
+  where: string,
+): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const [key, values] of Object.entries(answers)) {
-    out[key] = await Promise.all(values.map(async (v) => {
-      const ref = /^(env|file):(.+)$/.exec(v);
-      if (ref) return resolveSecret(ref[1] === "env" ? { env: ref[2]! } : { file: ref[2]! }, dir, redactor, `case ${where} answer ${key}`);
-      if (key === "password") throw new BootmediaError("BM1006", `case ${where}: a password answer is env:NAME or file:PATH, never the password itself`);
-      return v;
-    }));
+    out[key] = await Promise.all(
+      values.map(async (v) => {
+        const ref = /^(env|file):(.+)$/.exec(v);
+        if (ref)
+          return resolveSecret(
+            ref[1] === "env" ? { env: ref[2]! } : { file: ref[2]! },
+            dir,
+            redactor,
+            `case ${where} answer ${key}`,
+          );
+        if (key === "password")
+          throw new BootmediaError(
+            "BM1006",
+            `case ${where}: a password answer is env:NAME or file:PATH, never the password itself`,
+          );
+        return v;
+      }),
+    );
   }
   return out;
 }
@@ -198,19 +289,30 @@ async function resolveAnswers(answers: Record<string, string[]>, dir: string, re
 function failureOf(e: ExpectedMpOutcome): ExpectedFailure | undefined {
   if (e.result === "policy") return undefined;
   if (e.result === null) return "no-mp-reachable";
-  if (e.result === "unknown-computer" || e.result === "no-deployment" || e.result === "certificate-rejected") return e.result;
+  if (e.result === "unknown-computer" || e.result === "no-deployment" || e.result === "certificate-rejected")
+    return e.result;
   throw new BootmediaError("BM5305", `no boot outcome for the MP answer ${e.result}`);
 }
 
 /** Runs the planned cases, one testbed run per machine profile and NIC; results in `reportDir/<profile>-<nic>/`. */
-export async function runSitePlans(plans: SiteCasePlan[], opts: Omit<TestbedOptions, "media" | "profiles" | "nics" | "reportDir"> & { reportDir: string }): Promise<Array<{ plan: SiteCasePlan; result: CaseResult; reportDir: string }>> {
+export async function runSitePlans(
+  plans: SiteCasePlan[],
+  opts: Omit<TestbedOptions, "media" | "profiles" | "nics" | "reportDir"> & { reportDir: string },
+): Promise<Array<{ plan: SiteCasePlan; result: CaseResult; reportDir: string }>> {
   const out: Array<{ plan: SiteCasePlan; result: CaseResult; reportDir: string }> = [];
   const groups = new Map<string, SiteCasePlan[]>();
   for (const p of plans) groups.set(`${p.profile}-${p.nic}`, [...(groups.get(`${p.profile}-${p.nic}`) ?? []), p]);
   for (const [key, group] of groups) {
     const reportDir = join(opts.reportDir, key);
-    const report = await runTestbed({ ...opts, media: group.map((p) => p.media), profiles: [group[0]!.profile], nics: [group[0]!.nic], reportDir });
-    for (const result of report.cases) out.push({ plan: group.find((p) => p.name === result.media.label)!, result, reportDir });
+    const report = await runTestbed({
+      ...opts,
+      media: group.map((p) => p.media),
+      profiles: [group[0]!.profile],
+      nics: [group[0]!.nic],
+      reportDir,
+    });
+    for (const result of report.cases)
+      out.push({ plan: group.find((p) => p.name === result.media.label)!, result, reportDir });
   }
   return out;
 }

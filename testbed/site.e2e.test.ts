@@ -33,7 +33,15 @@ const GUEST = { mac: "52:54:00:12:34:56", ip: "10.0.2.15" } as const;
 const DAY = 86_400;
 const isoDate = (sec: number) => new Date(sec * 1000).toISOString().slice(0, 10);
 
-interface MediaDef { name: string; kind: "iso" | "usb"; unattended: boolean; unknownComputers: boolean; mode: "dynamic" | "site-based"; mps: string[]; pki?: boolean }
+interface MediaDef {
+  name: string;
+  kind: "iso" | "usb";
+  unattended: boolean;
+  unknownComputers: boolean;
+  mode: "dynamic" | "site-based";
+  mps: string[];
+  pki?: boolean;
+}
 
 function specText(m: MediaDef, today: number): string {
   const list = m.mps.map((url, i) => `    - { url: "${url}", priority: ${i + 1} }`).join("\n");
@@ -69,7 +77,12 @@ function siteWith(opts: { known: boolean; boundaryMp2?: boolean }, certs: Buffer
     boundaries: opts.boundaryMp2 ? [{ mp: "MP2", ipRanges: [], macs: [GUEST.mac] }] : [],
     taskSequences: [{ id: "BM200010", name: "Windows 11" }],
     deployments: [
-      { id: "DEP-UNKNOWN", taskSequence: "BM200010", target: "unknown", variables: { OSDTimeZone: "UTC", OSDUnknown: "yes" } },
+      {
+        id: "DEP-UNKNOWN",
+        taskSequence: "BM200010",
+        target: "unknown",
+        variables: { OSDTimeZone: "UTC", OSDUnknown: "yes" },
+      },
       { id: "DEP-ALL", taskSequence: "BM200010", target: "all", variables: { OSDComputerName: "from-site" } },
     ],
     certificates: certs.map((der) => ({ der: der.toString("base64") })),
@@ -82,7 +95,9 @@ function readMediaJson(path: string, kind: "iso" | "usb", scratch: string): MpMe
   if (kind === "iso") {
     execFileSync("osirrox", ["-indev", path, "-extract", "/bootmedia/media.json", out], { stdio: "pipe" });
   } else {
-    const table = JSON.parse(execFileSync("sfdisk", ["-J", path], { encoding: "utf8" })) as { partitiontable: { sectorsize?: number; partitions: Array<{ start: number }> } };
+    const table = JSON.parse(execFileSync("sfdisk", ["-J", path], { encoding: "utf8" })) as {
+      partitiontable: { sectorsize?: number; partitions: Array<{ start: number }> };
+    };
     const offset = table.partitiontable.partitions[0]!.start * (table.partitiontable.sectorsize ?? 512);
     execFileSync("mcopy", ["-n", "-i", `${path}@@${offset}`, "::/bootmedia/media.json", out], { stdio: "pipe" });
   }
@@ -104,7 +119,8 @@ interface SiteCase {
 function failureOf(e: ExpectedMpOutcome): ExpectedFailure | undefined {
   if (e.result === "policy") return undefined;
   if (e.result === null) return "no-mp-reachable";
-  if (e.result === "unknown-computer" || e.result === "no-deployment" || e.result === "certificate-rejected") return e.result;
+  if (e.result === "unknown-computer" || e.result === "no-deployment" || e.result === "certificate-rejected")
+    return e.result;
   throw new Error(`no boot outcome for MP result ${e.result}`);
 }
 
@@ -128,7 +144,24 @@ beforeAll(async () => {
     const dir = join(work, m.name);
     await mkdir(dir, { recursive: true });
     if (m.pki) {
-      execFileSync("openssl", ["pkcs12", "-export", "-in", client.certPath, "-inkey", client.keyPath, "-certfile", pki.ca.certPath, "-out", join(dir, "client.pfx"), "-passout", `pass:${PFX_PASSWORD}`], { stdio: "pipe" });
+      execFileSync(
+        "openssl",
+        [
+          "pkcs12",
+          "-export",
+          "-in",
+          client.certPath,
+          "-inkey",
+          client.keyPath,
+          "-certfile",
+          pki.ca.certPath,
+          "-out",
+          join(dir, "client.pfx"),
+          "-passout",
+          `pass:${PFX_PASSWORD}`,
+        ],
+        { stdio: "pipe" },
+      );
     }
     await writeFile(join(dir, "spec.yaml"), specText(m, today));
     const out = join(dir, `${m.name}.${m.kind === "iso" ? "iso" : "img"}`);
@@ -139,24 +172,75 @@ beforeAll(async () => {
     return { media: await describeMedia(out, m.name), settings: readMediaJson(out, m.kind, work), der };
   };
   const [siteIso, dynUsb, pkiIso, interactiveIso] = await Promise.all([
-    build({ name: "site-iso", kind: "iso", unattended: true, unknownComputers: false, mode: "site-based", mps: ["http://10.0.2.100"] }),
-    build({ name: "dynamic-usb", kind: "usb", unattended: true, unknownComputers: true, mode: "dynamic", mps: ["http://10.0.2.100", "http://10.0.2.101"] }),
-    build({ name: "pki-iso", kind: "iso", unattended: true, unknownComputers: false, mode: "site-based", mps: ["https://10.0.2.100"], pki: true }),
-    build({ name: "interactive-iso", kind: "iso", unattended: false, unknownComputers: false, mode: "site-based", mps: ["http://10.0.2.100"] }),
+    build({
+      name: "site-iso",
+      kind: "iso",
+      unattended: true,
+      unknownComputers: false,
+      mode: "site-based",
+      mps: ["http://10.0.2.100"],
+    }),
+    build({
+      name: "dynamic-usb",
+      kind: "usb",
+      unattended: true,
+      unknownComputers: true,
+      mode: "dynamic",
+      mps: ["http://10.0.2.100", "http://10.0.2.101"],
+    }),
+    build({
+      name: "pki-iso",
+      kind: "iso",
+      unattended: true,
+      unknownComputers: false,
+      mode: "site-based",
+      mps: ["https://10.0.2.100"],
+      pki: true,
+    }),
+    build({
+      name: "interactive-iso",
+      kind: "iso",
+      unattended: false,
+      unknownComputers: false,
+      mode: "site-based",
+      mps: ["http://10.0.2.100"],
+    }),
   ]);
   const certs = [siteIso, dynUsb, interactiveIso].map((b) => b.der!);
   const tls = { cert: mpServer.certPem, key: mpServer.keyPem, ca: pki.ca.certPem };
   const up = (...names: string[]) => ["MP1", "MP2"].map((name) => ({ name, up: names.includes(name) }));
   const expiredAt = Math.floor(Date.parse(siteIso.settings.certificate!.notAfter) / 1000) + DAY;
-  const add = (label: string, profile: ProfileId, built: typeof siteIso, site: SiteInput, mps: CaseManagementPoints["mps"], opts: { now?: number; answers?: Record<string, string[]>; pkiIssuers?: string[]; neverAsk?: boolean } = {}) => {
+  const add = (
+    label: string,
+    profile: ProfileId,
+    built: typeof siteIso,
+    site: SiteInput,
+    mps: CaseManagementPoints["mps"],
+    opts: { now?: number; answers?: Record<string, string[]>; pkiIssuers?: string[]; neverAsk?: boolean } = {},
+  ) => {
     const parsed = parseSite(site);
-    const guestMps = mps.flatMap((mp, i) => (mp.up ? [{ name: mp.name, url: `${mp.tls ? "https" : "http"}://10.0.2.${100 + i}` }] : []));
-    const expected = opts.neverAsk ? null : expectMpOutcome(built.settings, parsed, { mps: guestMps, pkiIssuers: opts.pkiIssuers }, GUEST, opts.now ?? Math.floor(Date.now() / 1000));
+    const guestMps = mps.flatMap((mp, i) =>
+      mp.up ? [{ name: mp.name, url: `${mp.tls ? "https" : "http"}://10.0.2.${100 + i}` }] : [],
+    );
+    const expected = opts.neverAsk
+      ? null
+      : expectMpOutcome(
+          built.settings,
+          parsed,
+          { mps: guestMps, pkiIssuers: opts.pkiIssuers },
+          GUEST,
+          opts.now ?? Math.floor(Date.now() / 1000),
+        );
     const caseMps: CaseManagementPoints = { site: parsed, mps, ...(opts.now ? { now: () => opts.now! } : {}) };
     const answers = opts.answers ?? { password: [PASSWORD] };
     const expectFailure = expected ? failureOf(expected) : "wrong-password";
     cases.push({
-      label, profile, settings: built.settings, mps: caseMps, answers, expected,
+      label,
+      profile,
+      settings: built.settings,
+      mps: caseMps,
+      answers,
+      expected,
       media: { ...built.media, label, answers, managementPoints: caseMps, ...(expectFailure ? { expectFailure } : {}) },
     });
   };
@@ -164,26 +248,47 @@ beforeAll(async () => {
   add("unknown-refused", "x64-bios", siteIso, siteWith({ known: false }, certs), up("MP1"));
   add("site-mp-down", "x64-bios", siteIso, siteWith({ known: true }, certs), up());
   add("expired-certificate", "x64-bios", siteIso, siteWith({ known: true }, certs), up("MP1"), { now: expiredAt });
-  add("wrong-password", "x64-bios", siteIso, siteWith({ known: true }, certs), up("MP1"), { answers: { password: ["Wrong-1", "Wrong-2", "Wrong-3"] }, neverAsk: true });
-  add("pki-mutual-tls", "x64-bios", pkiIso, siteWith({ known: true }, certs), [{ name: "MP1", up: true, tls }], { pkiIssuers: [pki.ca.issuer] });
+  add("wrong-password", "x64-bios", siteIso, siteWith({ known: true }, certs), up("MP1"), {
+    answers: { password: ["Wrong-1", "Wrong-2", "Wrong-3"] },
+    neverAsk: true,
+  });
+  add("pki-mutual-tls", "x64-bios", pkiIso, siteWith({ known: true }, certs), [{ name: "MP1", up: true, tls }], {
+    pkiIssuers: [pki.ca.issuer],
+  });
   add("unknown-allowed", "x86-bios", dynUsb, siteWith({ known: false }, certs), up("MP1", "MP2"));
   add("first-mp-down", "x86-bios", dynUsb, siteWith({ known: true }, certs), up("MP2"));
   add("boundary-redirect", "x86-bios", dynUsb, siteWith({ known: true, boundaryMp2: true }, certs), up("MP1", "MP2"));
-  add("interactive", "x86-bios", interactiveIso, siteWith({ known: true }, certs), up("MP1"), { answers: { password: [PASSWORD], network: ["static ip=10.0.2.15/24 gw=10.0.2.2"], "task-sequence": [""] } });
+  add("interactive", "x86-bios", interactiveIso, siteWith({ known: true }, certs), up("MP1"), {
+    answers: { password: [PASSWORD], network: ["static ip=10.0.2.15/24 gw=10.0.2.2"], "task-sequence": [""] },
+  });
 
   for (const profile of ["x64-bios", "x86-bios"] as const) {
     const reportDir = join(work, `report-${profile}`);
-    const report = await runTestbed({ media: cases.filter((c) => c.profile === profile).map((c) => c.media), profiles: [profile], nics: ["e1000"], concurrency: 2, reportDir });
-    for (const r of report.cases) { results.set(r.media.label, r); reportDirs.set(r.media.label, reportDir); }
+    const report = await runTestbed({
+      media: cases.filter((c) => c.profile === profile).map((c) => c.media),
+      profiles: [profile],
+      nics: ["e1000"],
+      concurrency: 2,
+      reportDir,
+    });
+    for (const r of report.cases) {
+      results.set(r.media.label, r);
+      reportDirs.set(r.media.label, reportDir);
+    }
   }
 }, 900_000);
 
 const markersOf = (c: CaseResult, event: string) => c.markers.filter((m) => m.event === event);
-const policyPosts = (r: CaseResult) => (r.managementPoints ?? []).flatMap((mp) => mp.requests.filter((q) => q.path.endsWith("/policy")).map((q) => ({ mp: mp.guestUrl, ...q })));
+const policyPosts = (r: CaseResult) =>
+  (r.managementPoints ?? []).flatMap((mp) =>
+    mp.requests.filter((q) => q.path.endsWith("/policy")).map((q) => ({ mp: mp.guestUrl, ...q })),
+  );
 
 describe("site simulation: media ask the management points for their policy (x64-bios ISO, x86-bios USB)", () => {
   it("every case ends as expectMpOutcome predicts (pass for policy, the MP's refusal otherwise)", () => {
-    const summary = [...results.values()].map((r) => `${r.id}: expected ${JSON.stringify(r.expected)} got ${JSON.stringify(r.actual)}`).join("\n");
+    const summary = [...results.values()]
+      .map((r) => `${r.id}: expected ${JSON.stringify(r.expected)} got ${JSON.stringify(r.actual)}`)
+      .join("\n");
     expect(results.size, summary).toBe(cases.length);
     for (const r of results.values()) expect(r.ok, summary).toBe(true);
   });
@@ -195,12 +300,23 @@ describe("site simulation: media ask the management points for their policy (x64
       const where = `${c.label}: ${JSON.stringify(r.markers.slice(-3))}`;
       if (e.policy) {
         const [policy] = markersOf(r, "policy");
-        expect(policy, where).toMatchObject({ taskSequence: e.policy.taskSequence, deployment: e.policy.deploymentId, computer: e.policy.computer, mp: e.contacts.at(-1), mpName: e.policy.mp, contacts: e.contacts });
+        expect(policy, where).toMatchObject({
+          taskSequence: e.policy.taskSequence,
+          deployment: e.policy.deploymentId,
+          computer: e.policy.computer,
+          mp: e.contacts.at(-1),
+          mpName: e.policy.mp,
+          contacts: e.contacts,
+        });
         expect([...(policy!.variables as string[])].sort(), where).toEqual(Object.keys(e.policy.variables).sort());
         expect(r.markers.at(-1)).toEqual({ event: "done" });
       } else {
         const [error] = markersOf(r, "error");
-        expect(error, where).toMatchObject({ reason: failureOf(e), contacts: e.contacts, ...(e.why ? { why: e.why } : {}) });
+        expect(error, where).toMatchObject({
+          reason: failureOf(e),
+          contacts: e.contacts,
+          ...(e.why ? { why: e.why } : {}),
+        });
         expect(markersOf(r, "policy"), where).toEqual([]);
       }
     }
@@ -212,9 +328,17 @@ describe("site simulation: media ask the management points for their policy (x64
       const e = c.expected!;
       const posts = policyPosts(r);
       const reached = e.contacts.filter((url) => r.managementPoints!.some((mp) => mp.up && mp.guestUrl === url));
-      expect(posts.map((p) => p.mp), c.label).toEqual(reached);
+      expect(
+        posts.map((p) => p.mp),
+        c.label,
+      ).toEqual(reached);
       for (const p of posts) expect(p.client.mac, c.label).toBe(GUEST.mac);
-      if (e.result) expect(posts.at(-1), c.label).toMatchObject({ status: e.status, result: e.result, ...(e.why ? { why: e.why } : {}) });
+      if (e.result)
+        expect(posts.at(-1), c.label).toMatchObject({
+          status: e.status,
+          result: e.result,
+          ...(e.why ? { why: e.why } : {}),
+        });
     }
     expect(policyPosts(results.get("boundary-redirect")!).map((p) => p.result)).toEqual(["redirect", "policy"]);
     expect(policyPosts(results.get("first-mp-down")!).map((p) => p.mp)).toEqual(["http://10.0.2.101"]);
@@ -223,14 +347,19 @@ describe("site simulation: media ask the management points for their policy (x64
   it("a wrong password never reaches an MP: the request log stays empty", () => {
     const r = results.get("wrong-password")!;
     expect(r.actual).toMatchObject({ status: "fail", reason: "wrong-password" });
-    expect(r.managementPoints?.map((mp) => [mp.name, mp.up])).toEqual([["MP1", true], ["MP2", false]]);
+    expect(r.managementPoints?.map((mp) => [mp.name, mp.up])).toEqual([
+      ["MP1", true],
+      ["MP2", false],
+    ]);
     expect(r.managementPoints!.flatMap((mp) => mp.requests)).toEqual([]);
     expect(markersOf(r, "policy")).toEqual([]);
   });
 
   it("interactive media ask the network and task sequence first; unattended ones only the password", () => {
     expect(results.get("interactive")!.prompts?.map((p) => p.for)).toEqual(["password", "network", "task-sequence"]);
-    expect(markersOf(results.get("interactive")!, "network")).toMatchObject([{ mode: "static", address: "10.0.2.15/24", applied: true }]);
+    expect(markersOf(results.get("interactive")!, "network")).toMatchObject([
+      { mode: "static", address: "10.0.2.15/24", applied: true },
+    ]);
     expect(results.get("known-computer")!.prompts?.map((p) => p.for)).toEqual(["password"]);
     expect(markersOf(results.get("unknown-allowed")!, "media")).toMatchObject([{ fs: "vfat" }]);
   });

@@ -39,10 +39,18 @@ describe("testbed on GRUB test media", () => {
       { kind: "iso", path: both, images: ["x86", "x64"], drivers: ["e1000"], label: "both" },
       { kind: "usb", path: x64, images: ["x64"], drivers: ["e1000"], label: "x64" },
     ];
-    const shards = [1, 2].map((index) => runTestbed({
-      media, nics: ["e1000"], concurrency: 1, shard: { index, count: 2 }, reportDir: join(root, `shard-${index}`),
-      timeoutSec: 90, silenceSec: 45, onEvent: (e) => events.push(e),
-    }));
+    const shards = [1, 2].map((index) =>
+      runTestbed({
+        media,
+        nics: ["e1000"],
+        concurrency: 1,
+        shard: { index, count: 2 },
+        reportDir: join(root, `shard-${index}`),
+        timeoutSec: 90,
+        silenceSec: 45,
+        onEvent: (e) => events.push(e),
+      }),
+    );
     const parts = await Promise.all(shards);
     expect(parts.map((p) => p.cases.length)).toEqual([PROFILE_IDS.length, PROFILE_IDS.length]);
     merged = await mergeReports([join(root, "shard-1"), join(root, "shard-2")], join(root, "merged"));
@@ -75,9 +83,16 @@ describe("testbed on GRUB test media", () => {
   it("reports the matrix and each case through onEvent, and writes all three report files", () => {
     const total = PROFILE_IDS.length * 2;
     expect(events.filter((e) => e.type === "case-end")).toHaveLength(total);
-    expect(events.filter((e) => e.type === "matrix").map((e) => (e as { total: number }).total)).toEqual([total, total]);
+    expect(events.filter((e) => e.type === "matrix").map((e) => (e as { total: number }).total)).toEqual([
+      total,
+      total,
+    ]);
     for (const f of ["results.json", "junit.xml", "index.html"]) expect(existsSync(join(root, "merged", f))).toBe(true);
-    expect(JSON.parse(readFileSync(join(root, "merged", "results.json"), "utf8")).summary).toEqual({ total, ok: total, mismatched: 0 });
+    expect(JSON.parse(readFileSync(join(root, "merged", "results.json"), "utf8")).summary).toEqual({
+      total,
+      ok: total,
+      mismatched: 0,
+    });
   });
 
   it("fails fast on silence and lets a timeout outrank everything", async () => {

@@ -11,7 +11,17 @@ import type { HostLookup } from "../core/doctor.ts";
 import { runProgram } from "../core/program.ts";
 import { checkHostNeeds, hostNeedsOf } from "./host-check.ts";
 import { PROFILE_IDS, PROFILES, type Accel, type ProfileId } from "./profiles.ts";
-import { buildMatrix, checkNic, checkProfile, selectShard, sortCases, DEFAULT_NICS, type MediaUnderTest, type Shard, type TestCase } from "./matrix.ts";
+import {
+  buildMatrix,
+  checkNic,
+  checkProfile,
+  selectShard,
+  sortCases,
+  DEFAULT_NICS,
+  type MediaUnderTest,
+  type Shard,
+  type TestCase,
+} from "./matrix.ts";
 import { runCase, type CaseResult } from "./runner.ts";
 import { resolveAccel } from "./accel.ts";
 import { summarizeCases, writeReport, type TestbedReport } from "./report.ts";
@@ -58,7 +68,13 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedReport> {
   const profiles = (opts.profiles ?? [...PROFILE_IDS]).map(checkProfile);
   const nics = opts.nics ? opts.nics.map(checkNic) : [...DEFAULT_NICS];
   // Before the matrix: predicting a Secure Boot case reads its profile's certificate.
-  checkHostNeeds(hostNeedsOf(profiles, opts.media.some((m) => m.managementPoints)), opts.hostLookup);
+  checkHostNeeds(
+    hostNeedsOf(
+      profiles,
+      opts.media.some((m) => m.managementPoints),
+    ),
+    opts.hostLookup,
+  );
   const all = buildMatrix(opts.media, profiles, nics);
   const cases = opts.shard ? selectShard(all, opts.shard) : all;
   const identity = reportIdentity(all);
@@ -69,21 +85,34 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedReport> {
   emit({ type: "matrix", total: all.length, selected: cases.length, accel });
 
   const limit = pLimit(Math.max(1, opts.concurrency ?? availableParallelism()));
-  const results = await Promise.all(cases.map((c) => limit(async () => {
-    emit({ type: "case-start", id: c.id });
-    const result = await runCase(c, {
-      reportDir: opts.reportDir,
-      accel,
-      timeoutSec: opts.timeoutSec ?? TESTBED_DEFAULTS.timeoutSec,
-      silenceSec: opts.silenceSec ?? TESTBED_DEFAULTS.silenceSec,
-      ...(opts.memoryMiB !== undefined ? { memory: opts.memoryMiB } : {}),
-      onSerialEvent: (e) => { if (e.kind === "marker") emit({ type: "marker", id: c.id, marker: e.marker }); },
-    });
-    emit({ type: "case-end", result });
-    return result;
-  })));
+  const results = await Promise.all(
+    cases.map((c) =>
+      limit(async () => {
+        emit({ type: "case-start", id: c.id });
+        const result = await runCase(c, {
+          reportDir: opts.reportDir,
+          accel,
+          timeoutSec: opts.timeoutSec ?? TESTBED_DEFAULTS.timeoutSec,
+          silenceSec: opts.silenceSec ?? TESTBED_DEFAULTS.silenceSec,
+          ...(opts.memoryMiB !== undefined ? { memory: opts.memoryMiB } : {}),
+          onSerialEvent: (e) => {
+            if (e.kind === "marker") emit({ type: "marker", id: c.id, marker: e.marker });
+          },
+        });
+        emit({ type: "case-end", result });
+        return result;
+      }),
+    ),
+  );
 
-  const report: TestbedReport = { schema: 1, accel, shard: opts.shard ?? null, summary: summarizeCases(results), cases: sortCases(results), ...identity };
+  const report: TestbedReport = {
+    schema: 1,
+    accel,
+    shard: opts.shard ?? null,
+    summary: summarizeCases(results),
+    cases: sortCases(results),
+    ...identity,
+  };
   await writeReport(opts.reportDir, report);
   emit({ type: "report", dir: opts.reportDir, report });
   return report;
@@ -112,6 +141,8 @@ async function checkPrerequisites(cases: readonly TestCase[]): Promise<void> {
     }
   }
   for (const path of new Set(cases.map((c) => c.media.path))) {
-    await access(path, constants.R_OK).catch(() => { throw new BootmediaError("BM5003", `media ${path} is missing or unreadable`, { where: path }); });
+    await access(path, constants.R_OK).catch(() => {
+      throw new BootmediaError("BM5003", `media ${path} is missing or unreadable`, { where: path });
+    });
   }
 }

@@ -10,19 +10,28 @@ import type { PassMatch } from "./pass-pattern.ts";
  * Reasons a case can be expected to fail: core/compat.ts, the NIC-driver rule, and the
  * deployment settings a media under test may be meant to stop on (MediaUnderTest.expectFailure).
  */
-export const EXPECTED_FAILURES = ["needs-x64-cpu", "no-boot-file", "no-nic-driver",
+export const EXPECTED_FAILURES = [
+  "needs-x64-cpu",
+  "no-boot-file",
+  "no-nic-driver",
   // core/secure-boot.ts: the firmware or shim refused the media's boot chain.
-  "secure-boot-refused", "wrong-password", "password-timeout", "prestart-failed", "secrets-tampered",
+  "secure-boot-refused",
+  "wrong-password",
+  "password-timeout",
+  "prestart-failed",
+  "secrets-tampered",
   // The management-point step (plugins/boot-image/agent/lib/mp.sh): what the MPs answered.
-  "unknown-computer", "no-deployment", "certificate-rejected", "no-mp-reachable"] as const;
+  "unknown-computer",
+  "no-deployment",
+  "certificate-rejected",
+  "no-mp-reachable",
+] as const;
 export type ExpectedFailure = (typeof EXPECTED_FAILURES)[number];
 
 export type Expected = { status: "pass" } | { status: "fail"; reason: ExpectedFailure };
 
 /** Why a run did not pass; beyond the expected reasons, the runner's own findings. */
-export type Actual =
-  | { status: "pass" }
-  | { status: "fail"; reason: string; detail: string };
+export type Actual = { status: "pass" } | { status: "fail"; reason: string; detail: string };
 
 export interface RunObservation {
   markers: readonly Marker[];
@@ -49,7 +58,11 @@ function lockedDownPowerOff(done: Marker | undefined): boolean {
 /** Order matters: a timeout outranks everything, a clean exit never reads as a pass. */
 export function decideVerdict(run: RunObservation): Actual {
   if (run.timedOut) {
-    return { status: "fail", reason: "timeout", detail: `no verdict within ${run.timeoutSec} s${run.screenNote ? ` (${run.screenNote})` : ""}` };
+    return {
+      status: "fail",
+      reason: "timeout",
+      detail: `no verdict within ${run.timeoutSec} s${run.screenNote ? ` (${run.screenNote})` : ""}`,
+    };
   }
   if (run.silent) {
     return { status: "fail", reason: "no-serial-output", detail: `no serial byte within ${run.silenceSec} s` };
@@ -60,7 +73,11 @@ export function decideVerdict(run: RunObservation): Actual {
     return { status: "fail", reason, detail: `boot environment reported ${JSON.stringify(error)}` };
   }
   if (run.failure) {
-    return { status: "fail", reason: run.failure.signature.reason, detail: `${run.failure.signature.id}: ${run.failure.line.trim()}` };
+    return {
+      status: "fail",
+      reason: run.failure.signature.reason,
+      detail: `${run.failure.signature.id}: ${run.failure.line.trim()}`,
+    };
   }
   // An image without the bootmedia agent prints no done marker; its pass pattern stands in.
   if (run.passMatch) return { status: "pass" };

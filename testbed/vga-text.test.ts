@@ -27,7 +27,10 @@ describe("VGA text", () => {
     for (let b = 0x80; b < 0xff; b++) buf[(b - 0x80) * 2] = b;
     const [first, second] = decodeVgaText(buf);
     // Python's cp437 codec is the oracle (0xFF, a no-break space, is left out: ours trims it as a blank).
-    const { stdout } = await execa("python3", ["-c", "import sys; sys.stdout.buffer.write(bytes(range(0x80,0xff)).decode('cp437').encode('utf-8'))"]);
+    const { stdout } = await execa("python3", [
+      "-c",
+      "import sys; sys.stdout.buffer.write(bytes(range(0x80,0xff)).decode('cp437').encode('utf-8'))",
+    ]);
     expect(first! + second!).toBe(stdout);
     expect(decodeVgaText(new Uint8Array([0xc9, 7, 0xcd, 7, 0xbb, 7, ...new Uint8Array(154)]))[0]).toBe("╔═╗");
   });

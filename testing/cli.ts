@@ -15,7 +15,12 @@ export async function bootmedia(args: string[], opts: { env?: Record<string, str
 }
 
 /** A scratch copy of fixtures/ (specs resolve ../content and ../../out relative to it). */
-export async function scratchFixtures(): Promise<{ dir: string; spec: (name: string) => string; out: (name: string) => string; cache: string }> {
+export async function scratchFixtures(): Promise<{
+  dir: string;
+  spec: (name: string) => string;
+  out: (name: string) => string;
+  cache: string;
+}> {
   const dir = await mkdtemp(join(tmpdir(), "bm-cli-"));
   await cp(join(ROOT, "fixtures/specs"), join(dir, "fixtures/specs"), { recursive: true });
   await cp(join(ROOT, "fixtures/content"), join(dir, "fixtures/content"), { recursive: true });

@@ -17,8 +17,10 @@ const TYPE_ROOTS = join(ROOT, "node_modules/@types");
 let work: string;
 let project: string;
 
-const npx = (args: string[], cwd = project) => execa("npx", ["--no-install", "bootmedia", ...args], { cwd, reject: false, env: { NO_COLOR: "1" } });
-const tsc = (args: string[], cwd: string) => execa("node", [TSC, ...args, "--typeRoots", TYPE_ROOTS], { cwd, reject: false });
+const npx = (args: string[], cwd = project) =>
+  execa("npx", ["--no-install", "bootmedia", ...args], { cwd, reject: false, env: { NO_COLOR: "1" } });
+const tsc = (args: string[], cwd: string) =>
+  execa("node", [TSC, ...args, "--typeRoots", TYPE_ROOTS], { cwd, reject: false });
 
 async function pack(dir: string, dest: string): Promise<string> {
   const r = await execa("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dest], { cwd: dir });
@@ -49,7 +51,16 @@ afterAll(async () => {
 describe("the packed bootmedia, installed into an empty project", () => {
   it("ships the build, the sample library, docs and license, and no tests or benches", async () => {
     const files = (await execa("tar", ["-tzf", join(work, "bootmedia-0.1.0.tgz")])).stdout.split("\n");
-    expect(files).toEqual(expect.arrayContaining(["package/dist/cli/main.js", "package/dist/api/index.d.ts", "package/dist/core/plugin-api.d.ts", "package/fixtures/content/packages/BM100001/package.json", "package/docs/plugins.md", "package/LICENSE"]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "package/dist/cli/main.js",
+        "package/dist/api/index.d.ts",
+        "package/dist/core/plugin-api.d.ts",
+        "package/fixtures/content/packages/BM100001/package.json",
+        "package/docs/plugins.md",
+        "package/LICENSE",
+      ]),
+    );
     expect(files.filter((f) => /\.test\.|\/testing\/|\/bench\/|\.ts$/.test(f) && !f.endsWith(".d.ts"))).toEqual([]);
   });
 
@@ -73,13 +84,28 @@ describe("the packed bootmedia, installed into an empty project", () => {
     const usb = await npx(["build", "media.yaml", "--quiet", "--target", "usb", "--out", "out/packaged.img"]);
     expect(usb.exitCode, usb.stderr).toBe(0);
     const img = join(project, "out/packaged.img");
-    const table = JSON.parse((await execa("sfdisk", ["--json", img])).stdout) as { partitiontable: { sectorsize?: number; partitions: Array<{ start: number }> } };
+    const table = JSON.parse((await execa("sfdisk", ["--json", img])).stdout) as {
+      partitiontable: { sectorsize?: number; partitions: Array<{ start: number }> };
+    };
     const offset = table.partitiontable.partitions[0]!.start * (table.partitiontable.sectorsize ?? 512);
     expect((await execa("mdir", ["-i", `${img}@@${offset}`, "::/bootmedia"])).stdout).toMatch(/ media\.json$/m);
   });
 
   it("type-checks a program that imports the API and the plugin types", async () => {
-    await writeFile(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, types: ["node"] }, include: ["consumer.ts"] }));
+    await writeFile(
+      join(project, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          noEmit: true,
+          types: ["node"],
+        },
+        include: ["consumer.ts"],
+      }),
+    );
     await writeFile(
       join(project, "consumer.ts"),
       `import { build, plan, inspect, writeImage, runTestbed, type BuildResult } from "bootmedia";
@@ -103,18 +129,29 @@ describe("a third-party plugin in TypeScript, packed and installed (fixtures/plu
 
   beforeAll(async () => {
     plugin = join(work, "plugin");
-    await cp(join(ROOT, "fixtures/plugins/tar-target"), plugin, { recursive: true, filter: (s) => !s.includes("/dist") });
+    await cp(join(ROOT, "fixtures/plugins/tar-target"), plugin, {
+      recursive: true,
+      filter: (s) => !s.includes("/dist"),
+    });
     await symlink(join(project, "node_modules"), join(plugin, "node_modules"));
     const built = await tsc(["-p", "tsconfig.json"], plugin);
     expect(built.exitCode, built.stdout).toBe(0);
-    await execa("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", await pack(plugin, work)], { cwd: project });
-    await writeFile(join(project, "tar.yaml"), `${SPEC.replace("{ type: directory, output: out/packaged }", "{ type: tar, output: out/media.tar }")}plugins: [ { use: bootmedia-plugin-tar, options: { owner: deploy } } ]\n`);
+    await execa("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", await pack(plugin, work)], {
+      cwd: project,
+    });
+    await writeFile(
+      join(project, "tar.yaml"),
+      `${SPEC.replace("{ type: directory, output: out/packaged }", "{ type: tar, output: out/media.tar }")}plugins: [ { use: bootmedia-plugin-tar, options: { owner: deploy } } ]\n`,
+    );
   }, 600_000);
 
   it("fails its own tsc check when it uses the API wrongly (a wrong hook argument)", async () => {
     const src = join(plugin, "src/index.ts");
     const good = await readFile(src, "utf8");
-    await writeFile(src, good.replace("build.hooks.writer.tap(NAME, (target) =>", "build.hooks.writer.tap(NAME, (target: number) =>"));
+    await writeFile(
+      src,
+      good.replace("build.hooks.writer.tap(NAME, (target) =>", "build.hooks.writer.tap(NAME, (target: number) =>"),
+    );
     const r = await tsc(["-p", "tsconfig.json", "--noEmit"], plugin);
     await writeFile(src, good);
     expect(r.exitCode).not.toBe(0);
@@ -145,7 +182,9 @@ describe("a third-party plugin in TypeScript, packed and installed (fixtures/plu
     expect(r.exitCode, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as { kind: string; files: Array<{ path: string; owner: string }> };
     expect(report.kind).toBe("tar");
-    expect(report.files).toEqual(expect.arrayContaining([expect.objectContaining({ path: "bootmedia/media.json", owner: "deploy" })]));
+    expect(report.files).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: "bootmedia/media.json", owner: "deploy" })]),
+    );
   });
 
   it("reports its own code with its hint, and shows its options in build --help", async () => {

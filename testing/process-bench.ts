@@ -18,7 +18,8 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
  */
 export function bin(): string {
   const path = process.env.BENCH_BIN ?? join(ROOT, "bin/bootmedia.js");
-  if (!existsSync(join(dirname(path), "../dist/cli/main.js"))) throw new Error(`${path}: no compiled CLI beside it; run npm run build first`);
+  if (!existsSync(join(dirname(path), "../dist/cli/main.js")))
+    throw new Error(`${path}: no compiled CLI beside it; run npm run build first`);
   return path;
 }
 
@@ -30,13 +31,20 @@ export interface ProcessRun {
 }
 
 /** Runs `cmd args` under /usr/bin/time; throws on a non-zero exit. */
-export async function runProcess(cmd: string, args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<ProcessRun> {
+export async function runProcess(
+  cmd: string,
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<ProcessRun> {
   const timeFile = join(tmpdir(), `bm-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const t0 = performance.now();
   const child = spawn("/usr/bin/time", ["-f", "%M", "-o", timeFile, cmd, ...args], {
-    cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"],
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  let stdout = "", stderr = "";
+  let stdout = "",
+    stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
   child.stderr.on("data", (d) => (stderr += d));
   const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
@@ -48,7 +56,8 @@ export async function runProcess(cmd: string, args: string[], opts: { env?: Reco
 }
 
 /** A shell command line, timed the same way (pipelines, `&& sync -d FILE`). */
-export const runShell = (line: string, opts: { env?: Record<string, string> } = {}) => runProcess("sh", ["-c", line], opts);
+export const runShell = (line: string, opts: { env?: Record<string, string> } = {}) =>
+  runProcess("sh", ["-c", line], opts);
 
 /** Sorted copy; the lower median (the less favourable one when the count is even). */
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];

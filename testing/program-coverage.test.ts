@@ -15,7 +15,14 @@ import { isTestSupport, layerOf } from "../scripts/import-rules/rules.ts";
 import { MEDIA_KINDS, NIC_IDS, PROFILE_IDS, buildQemuArgs, type ProfileId } from "../testbed/profiles.ts";
 import { planMpNetwork, withMpNetwork } from "../testbed/mp/network.ts";
 import { hostNeedsOf } from "../testbed/host-check.ts";
-import { FEATURES, REQUIREMENTS, requirementOf, type Feature, type HostTool, type Requirement } from "../core/doctor.ts";
+import {
+  FEATURES,
+  REQUIREMENTS,
+  requirementOf,
+  type Feature,
+  type HostTool,
+  type Requirement,
+} from "../core/doctor.ts";
 import { programSites, reachableFrom, spawnImports, type ProgramSite } from "./program-sites.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -24,21 +31,36 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const RAW_SPAWN_ALLOWED: Record<string, string> = {
   "core/program.ts": "the one door",
   "core/doctor.ts": "the table's own checks: asks dpkg for its architectures once `which` found it",
-  "core/doctor-install.ts": "the installer: runs apt-get, dpkg and sudo only after finding them, and names them when absent (BM5010)",
+  "core/doctor-install.ts":
+    "the installer: runs apt-get, dpkg and sudo only after finding them, and names them when absent (BM5010)",
 };
 
 /** The feature each command serves (`doctor` serves none: it installs). A new command must be placed here. */
 const COMMAND_FEATURE: Record<string, Exclude<Feature, "demo" | "tests"> | null> = {
-  build: "media", plan: "media", inspect: "media", init: "media", diff: "media", image: "media",
-  dp: "media", library: "media", cache: "media", testbed: "testbed", "boot-image": "fixtures", doctor: null,
+  build: "media",
+  plan: "media",
+  inspect: "media",
+  init: "media",
+  diff: "media",
+  image: "media",
+  dp: "media",
+  library: "media",
+  cache: "media",
+  testbed: "testbed",
+  "boot-image": "fixtures",
+  doctor: null,
 };
 /** Entry points besides the commands: `npm run fixtures` builds the reference boot images. */
-const SCRIPT_FEATURE: Record<string, Exclude<Feature, "demo" | "tests">> = { "scripts/reference-images.ts": "fixtures" };
+const SCRIPT_FEATURE: Record<string, Exclude<Feature, "demo" | "tests">> = {
+  "scripts/reference-images.ts": "fixtures",
+};
 
 const product = sourceFiles(ROOT).filter((f) => layerOf(f) !== undefined && !isTestSupport(f));
 const edges = importGraph(ROOT);
 /** A file calls core/program.ts only by importing it; the type checker reads those files once. */
-const callers = [...new Set(edges.filter((e) => e.to === "core/program.ts" && product.includes(e.from)).map((e) => e.from))];
+const callers = [
+  ...new Set(edges.filter((e) => e.to === "core/program.ts" && product.includes(e.from)).map((e) => e.from)),
+];
 let sitesMemo: ProgramSite[] | undefined;
 const allSites = () => (sitesMemo ??= programSites(ROOT, callers));
 
@@ -46,8 +68,12 @@ const allSites = () => (sitesMemo ??= programSites(ROOT, callers));
 function entriesOf(feature: Feature): string[] {
   if (feature === "tests") return product;
   const own = (f: Feature) => [
-    ...Object.entries(COMMAND_FEATURE).filter(([, x]) => x === f).map(([name]) => `cli/commands/${name}.ts`),
-    ...Object.entries(SCRIPT_FEATURE).filter(([, x]) => x === f).map(([file]) => file),
+    ...Object.entries(COMMAND_FEATURE)
+      .filter(([, x]) => x === f)
+      .map(([name]) => `cli/commands/${name}.ts`),
+    ...Object.entries(SCRIPT_FEATURE)
+      .filter(([, x]) => x === f)
+      .map(([file]) => file),
   ];
   return feature === "demo" ? (["media", "fixtures", "testbed"] as const).flatMap(own) : own(feature);
 }
@@ -61,7 +87,8 @@ function unlisted(table: readonly Requirement[]): string[] {
     for (const site of sites.filter((s) => reach.has(s.file))) {
       for (const program of site.programs) {
         const row = table.find((r) => r.check === program || r.alsoFiles?.includes(program));
-        if (!row?.features.includes(feature)) out.push(`${program} (${site.file}:${site.line}) is not in the doctor's table for ${feature}`);
+        if (!row?.features.includes(feature))
+          out.push(`${program} (${site.file}:${site.line}) is not in the doctor's table for ${feature}`);
       }
     }
   }
@@ -86,20 +113,42 @@ describe("the doctor's table covers every program the product runs", () => {
     const sites = allSites();
     // The search works: the programs we know are run are found (QEMU, grub-mkimage, busybox in guestfwd).
     const found = new Set(sites.flatMap((s) => s.programs));
-    for (const p of ["qemu-system-x86_64", "qemu-system-i386", "grub-mkimage", "/bin/busybox", "sbsign", "lsblk", "apt-get"]) expect(found, p).toContain(p);
-    expect(sites.filter((s) => s.programs.length === 0).map((s) => `${s.file}:${s.line} ${s.fn}(${s.type})`)).toEqual([]);
+    for (const p of [
+      "qemu-system-x86_64",
+      "qemu-system-i386",
+      "grub-mkimage",
+      "/bin/busybox",
+      "sbsign",
+      "lsblk",
+      "apt-get",
+    ])
+      expect(found, p).toContain(p);
+    expect(sites.filter((s) => s.programs.length === 0).map((s) => `${s.file}:${s.line} ${s.fn}(${s.type})`)).toEqual(
+      [],
+    );
     expect(unlisted(REQUIREMENTS)).toEqual([]);
   }, 60_000);
 
   it("fails when a row loses a feature: the demo without busybox", () => {
     const table = REQUIREMENTS.map((r) => (r.check === "/bin/busybox" ? { ...r, features: ["tests"] as const } : r));
-    expect(unlisted(table)).toEqual(expect.arrayContaining([expect.stringMatching(/^\/bin\/busybox \(testbed\/mp\/network\.ts:\d+\) is not in the doctor's table for demo$/)]));
+    expect(unlisted(table)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^\/bin\/busybox \(testbed\/mp\/network\.ts:\d+\) is not in the doctor's table for demo$/,
+        ),
+      ]),
+    );
   }, 60_000);
 });
 
 describe("what QEMU runs and opens on the host", () => {
-  const cases = PROFILE_IDS.flatMap((profile) => MEDIA_KINDS.flatMap((kind) => NIC_IDS.map((nic) => ({ profile, kind, nic }))));
-  const mps = planMpNetwork([{ name: "MP1", url: "http://127.0.0.1:40001" }, { name: "MP2", url: "https://127.0.0.1:40002" }]);
+  const cases = PROFILE_IDS.flatMap((profile) =>
+    MEDIA_KINDS.flatMap((kind) => NIC_IDS.map((nic) => ({ profile, kind, nic }))),
+  );
+  const mps = planMpNetwork([
+    { name: "MP1", url: "http://127.0.0.1:40001" },
+    { name: "MP2", url: "https://127.0.0.1:40002" },
+  ]);
 
   /** Host programs (`-cmd:`) and host files in a command line, leaving out the case's own files. */
   function hostPartsOf(args: readonly string[], own: readonly string[]): { programs: string[]; files: string[] } {
@@ -109,17 +158,27 @@ describe("what QEMU runs and opens on the host", () => {
     return { programs, files };
   }
 
-  it.each(cases)("$profile $kind $nic: the testbed's host check covers every program and file in QEMU's command line", ({ profile, kind, nic }) => {
-    const own = ["/case/"];
-    const plain = buildQemuArgs({ profile, media: { kind, path: "/case/media" }, nic, qmpSocket: "/case/qmp.sock", varsPath: "/case/vars.fd", accel: "tcg" });
-    const needs = hostNeedsOf([profile], true);
-    for (const args of [plain, withMpNetwork(plain, mps)]) {
-      const parts = hostPartsOf(args, own);
-      expect(needs.programs).toEqual(expect.arrayContaining(parts.programs));
-      expect(needs.firmware).toEqual(expect.arrayContaining(parts.files.filter((f) => !parts.programs.includes(f))));
-    }
-    expect(needs.programs).toContain("/bin/busybox");
-  });
+  it.each(cases)(
+    "$profile $kind $nic: the testbed's host check covers every program and file in QEMU's command line",
+    ({ profile, kind, nic }) => {
+      const own = ["/case/"];
+      const plain = buildQemuArgs({
+        profile,
+        media: { kind, path: "/case/media" },
+        nic,
+        qmpSocket: "/case/qmp.sock",
+        varsPath: "/case/vars.fd",
+        accel: "tcg",
+      });
+      const needs = hostNeedsOf([profile], true);
+      for (const args of [plain, withMpNetwork(plain, mps)]) {
+        const parts = hostPartsOf(args, own);
+        expect(needs.programs).toEqual(expect.arrayContaining(parts.programs));
+        expect(needs.firmware).toEqual(expect.arrayContaining(parts.files.filter((f) => !parts.programs.includes(f))));
+      }
+      expect(needs.programs).toContain("/bin/busybox");
+    },
+  );
 
   it("everything the host check asks for is in the doctor's table for the testbed and the demo", () => {
     const needs = hostNeedsOf(PROFILE_IDS as readonly ProfileId[], true);

@@ -39,9 +39,16 @@ export function spawnImports(root: string, files: readonly string[]): SpawnImpor
       }
     };
     const visit = (node: ts.Node): void => {
-      if ((ts.isImportDeclaration(node) && !isTypeOnly(node)) || (ts.isExportDeclaration(node) && !node.isTypeOnly)) note(node.moduleSpecifier, node);
-      else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) note(node.moduleReference.expression, node);
-      else if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === "require"))) note(node.arguments[0], node);
+      if ((ts.isImportDeclaration(node) && !isTypeOnly(node)) || (ts.isExportDeclaration(node) && !node.isTypeOnly))
+        note(node.moduleSpecifier, node);
+      else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference))
+        note(node.moduleReference.expression, node);
+      else if (
+        ts.isCallExpression(node) &&
+        (node.expression.kind === ts.SyntaxKind.ImportKeyword ||
+          (ts.isIdentifier(node.expression) && node.expression.text === "require"))
+      )
+        note(node.arguments[0], node);
       ts.forEachChild(node, visit);
     };
     visit(sf);
@@ -61,9 +68,16 @@ function isTypeOnly(node: ts.ImportDeclaration): boolean {
 /** Every call of core/program.ts's functions in `files`, with the programs each may run. */
 export function programSites(root: string, files: readonly string[]): ProgramSite[] {
   const helper = join(root, "core/program.ts");
-  const config = ts.getParsedCommandLineOfConfigFile(join(root, "tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(root, "tsconfig.json"),
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+  );
   if (!config) throw new Error("tsconfig.json unreadable");
-  const program = ts.createProgram(files.map((f) => join(root, f)), { ...config.options, noEmit: true });
+  const program = ts.createProgram(
+    files.map((f) => join(root, f)),
+    { ...config.options, noEmit: true },
+  );
   const checker = program.getTypeChecker();
   const out: ProgramSite[] = [];
   for (const file of files) {
@@ -75,8 +89,16 @@ export function programSites(root: string, files: readonly string[]): ProgramSit
           const arg = node.arguments[0];
           const type = arg ? checker.getTypeAtLocation(arg) : undefined;
           const parts = type ? (type.isUnion() ? type.types : [type]) : [];
-          const literals = parts.every((t) => t.isStringLiteral()) ? parts.map((t) => (t as ts.StringLiteralType).value) : [];
-          out.push({ file, line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1, fn: decl.name.text, programs: literals, type: type ? checker.typeToString(type) : "(none)" });
+          const literals = parts.every((t) => t.isStringLiteral())
+            ? parts.map((t) => (t as ts.StringLiteralType).value)
+            : [];
+          out.push({
+            file,
+            line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1,
+            fn: decl.name.text,
+            programs: literals,
+            type: type ? checker.typeToString(type) : "(none)",
+          });
         }
       }
       ts.forEachChild(node, visit);
@@ -87,7 +109,10 @@ export function programSites(root: string, files: readonly string[]): ProgramSit
 }
 
 /** Files reachable from `entries` through imports (static, type-only and dynamic). */
-export function reachableFrom(edges: ReadonlyArray<{ from: string; to: string }>, entries: readonly string[]): Set<string> {
+export function reachableFrom(
+  edges: ReadonlyArray<{ from: string; to: string }>,
+  entries: readonly string[],
+): Set<string> {
   const next = new Map<string, string[]>();
   for (const e of edges) next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
   const seen = new Set(entries);

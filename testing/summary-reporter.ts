@@ -12,7 +12,8 @@ function skipReason(test: TestCase): string {
   if (result.state === "skipped" && result.note) return result.note;
   // A hook's error sits on the suite or file it belongs to (a failed child only marks them failed).
   for (let p: TestCase["parent"] | undefined = test.parent; p; p = p.type === "suite" ? p.parent : undefined) {
-    if (p.errors().length > 0) return `not run: ${p.type === "suite" ? `suite "${p.name}"` : "its file"} failed to set up (${String(p.errors()[0]?.message ?? "").split("\n")[0]})`;
+    if (p.errors().length > 0)
+      return `not run: ${p.type === "suite" ? `suite "${p.name}"` : "its file"} failed to set up (${String(p.errors()[0]?.message ?? "").split("\n")[0]})`;
   }
   return "no reason given (skip with ctx.skip(condition, reason))";
 }
@@ -37,7 +38,8 @@ export default class SummaryReporter implements Reporter {
         const state = t.result().state;
         if (state === "passed") passed++;
         else if (state === "failed") failed++;
-        else if (this.namePattern && !this.namePattern.test(t.fullName.replaceAll(" > ", " "))) filtered++; // vitest matches names joined by spaces
+        else if (this.namePattern && !this.namePattern.test(t.fullName.replaceAll(" > ", " ")))
+          filtered++; // vitest matches names joined by spaces
         else skipped.push(`  ${relative(process.cwd(), m.moduleId)} > ${t.fullName} — ${skipReason(t)}`);
       }
     }

@@ -7,7 +7,9 @@ import fg from "fast-glob";
 export async function hashTree(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const rel of (await fg("**/*", { cwd: dir, dot: true, onlyFiles: true })).sort()) {
-    out[rel] = createHash("sha256").update(await readFile(join(dir, rel))).digest("hex");
+    out[rel] = createHash("sha256")
+      .update(await readFile(join(dir, rel)))
+      .digest("hex");
   }
   return out;
 }

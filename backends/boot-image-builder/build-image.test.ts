@@ -38,7 +38,13 @@ describe("boot-image build with a signing key", () => {
   it("refuses an x86 image at once (BM3704: no Secure Boot chain for 32-bit UEFI), before any tool runs or folder is made", async () => {
     const { existsSync } = await import("node:fs");
     const library = `/tmp/bm-never-written-${process.pid}`;
-    const signer = { keyPem: "", certificatePath: "/nonexistent.pem", certificatePem: "", certificateSha256: "0".repeat(64), subject: "/CN=test" };
+    const signer = {
+      keyPem: "",
+      certificatePath: "/nonexistent.pem",
+      certificatePem: "",
+      certificateSha256: "0".repeat(64),
+      subject: "/CN=test",
+    };
     try {
       await buildBootImage({ arch: "x86", library, workDir: `${library}-work`, signer });
       expect.unreachable();

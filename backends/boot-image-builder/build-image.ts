@@ -22,7 +22,15 @@ import { silentProgress, type Progress } from "../../core/progress.ts";
 import type { ContentPackage } from "../../core/types.ts";
 import { bootLoaderCacheDir, ensureBootLoader } from "../../plugins/boot-loader/boot-loader-build.ts";
 import type { Signer } from "../../plugins/secure-boot/signing-key.ts";
-import { ARCH_RECIPES, initrdMediaPath, kernelMediaPath, MODULE_GROUPS, REFERENCE_CMDLINE, RUNTIME_BINARIES, RUNTIME_PACKAGES } from "./config.ts";
+import {
+  ARCH_RECIPES,
+  initrdMediaPath,
+  kernelMediaPath,
+  MODULE_GROUPS,
+  REFERENCE_CMDLINE,
+  RUNTIME_BINARIES,
+  RUNTIME_PACKAGES,
+} from "./config.ts";
 import { downloadDeb, extractDeb, findKernelRelease, lookupDebs, type DebRef } from "./debs.ts";
 import { AGENT_INIT, AGENT_LIBS, MP_AGENT_SCRIPT, UNLOCK_SCRIPT } from "../../plugins/boot-image/agent-files.ts";
 import { buildInitramfs, type ModuleGroups } from "./initramfs.ts";
@@ -71,11 +79,14 @@ interface BootImageBuildResult {
 }
 
 /** A source file of the builder: the .ts in a checkout, its compiled .js in an installed package. */
-const sourceFile = (rel: string) => (existsSync(packagePath(rel)) ? packagePath(rel) : packagePath("dist", rel.replace(/\.ts$/, ".js")));
+const sourceFile = (rel: string) =>
+  existsSync(packagePath(rel)) ? packagePath(rel) : packagePath("dist", rel.replace(/\.ts$/, ".js"));
 
 /** Every file whose change must rebuild a package. */
 const INPUT_FILES = [
-  ...["build-image.ts", "config.ts", "debs.ts", "initramfs.ts", "modules.ts", "package.ts", "runtime.ts"].map((f) => sourceFile(`backends/boot-image-builder/${f}`)),
+  ...["build-image.ts", "config.ts", "debs.ts", "initramfs.ts", "modules.ts", "package.ts", "runtime.ts"].map((f) =>
+    sourceFile(`backends/boot-image-builder/${f}`),
+  ),
   AGENT_INIT,
   ...AGENT_LIBS,
   MP_AGENT_SCRIPT,
@@ -84,16 +95,29 @@ const INPUT_FILES = [
 ];
 
 /** The signing code: a change re-signs (only signed builds hash it). */
-const SIGNING_FILES = [sourceFile("backends/boot-image-builder/sign-kernel.ts"), sourceFile("plugins/secure-boot/sign-pe.ts")];
+const SIGNING_FILES = [
+  sourceFile("backends/boot-image-builder/sign-kernel.ts"),
+  sourceFile("plugins/secure-boot/sign-pe.ts"),
+];
 
 const REQUIRED_TOOLS = ["apt-get", "apt-cache", "dpkg-deb", "depmod", "readelf"] as const satisfies readonly HostTool[];
 
 async function checkTools(signing: boolean): Promise<void> {
   const missing = (tool: HostTool) => findOnHost(tool) === undefined;
   // Before any download: signing happens late in the build, sbsign's absence should not.
-  if (signing && missing("sbsign")) throw new BootmediaError("BM4403", "sbsign is not installed (Debian package sbsigntool): it signs the kernel with --signing-key", { where: "sbsign" });
+  if (signing && missing("sbsign"))
+    throw new BootmediaError(
+      "BM4403",
+      "sbsign is not installed (Debian package sbsigntool): it signs the kernel with --signing-key",
+      { where: "sbsign" },
+    );
   for (const tool of REQUIRED_TOOLS) {
-    if (missing(tool)) throw new BootmediaError("BM5201", `${tool} is not installed (Debian package ${requirementOf(tool).debianPackage})`, { where: tool });
+    if (missing(tool))
+      throw new BootmediaError(
+        "BM5201",
+        `${tool} is not installed (Debian package ${requirementOf(tool).debianPackage})`,
+        { where: tool },
+      );
   }
 }
 
@@ -108,7 +132,11 @@ interface ImageDebs {
 
 async function lookupImageDebs(arch: Arch, kernelPackage: string, log: (l: string) => void): Promise<ImageDebs> {
   const recipe = ARCH_RECIPES[arch];
-  const names = [qualified(kernelPackage, recipe.debArch), recipe.busyboxPackage, ...RUNTIME_PACKAGES.map((p) => `${p}:${recipe.debArch}`)];
+  const names = [
+    qualified(kernelPackage, recipe.debArch),
+    recipe.busyboxPackage,
+    ...RUNTIME_PACKAGES.map((p) => `${p}:${recipe.debArch}`),
+  ];
   const [meta, busybox, ...runtime] = await lookupDebs(names, log);
   // A metapackage (linux-image-amd64) names the versioned image first; an image package is taken as it is.
   const isMeta = !/^linux-image-\d+\.\d+/.test(meta!.name) && meta!.firstDepends?.startsWith("linux-image-");
@@ -148,7 +176,11 @@ async function timed<T>(progress: Progress, stage: string, step: () => Promise<T
 export async function buildBootImage(opts: BootImageBuildOptions): Promise<BootImageBuildResult> {
   const log = opts.log ?? (() => {});
   if (opts.signer && opts.arch !== "x64") {
-    throw new BootmediaError("BM3704", `a signing key was given for an ${opts.arch} boot image: Secure Boot chains exist for x64 UEFI only, so its kernel is not signed`, { where: opts.arch });
+    throw new BootmediaError(
+      "BM3704",
+      `a signing key was given for an ${opts.arch} boot image: Secure Boot chains exist for x64 UEFI only, so its kernel is not signed`,
+      { where: opts.arch },
+    );
   }
   await checkTools(opts.signer !== undefined);
   await mkdir(opts.workDir, { recursive: true });
@@ -166,7 +198,10 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
 
   const debs = await timed(progress, "apt lookup", () => lookupImageDebs(arch, kernelPackage, log));
   const stamp = {
-    id, arch, kernelPackage, drivers: opts.drivers ?? null,
+    id,
+    arch,
+    kernelPackage,
+    drivers: opts.drivers ?? null,
     debs: Object.fromEntries([debs.kernel, debs.busybox, ...debs.runtime].map((d) => [d.name, d.version])),
     inputsSha256: await hashInputs(opts.signer ? [...INPUT_FILES, ...SIGNING_FILES] : INPUT_FILES),
     sourceDateEpoch: opts.sourceDateEpoch ?? null,
@@ -177,11 +212,18 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
   const stampText = `${JSON.stringify(stamp, null, 2)}\n`;
   const oldStamp = existsSync(stampFile) ? await readFile(stampFile, "utf8") : "";
   // The boot loader is warmed either way, so media built from this library need nothing more.
-  await timed(progress, "boot loader", () => ensureBootLoader(opts.bootLoaderCache ?? bootLoaderCacheDir(defaultCacheDir()), log));
+  await timed(progress, "boot loader", () =>
+    ensureBootLoader(opts.bootLoaderCache ?? bootLoaderCacheDir(defaultCacheDir()), log),
+  );
   if (!opts.force && oldStamp === stampText && (await packagesIntact(library, [id]))) {
     log(`up to date: ${id} in ${library}`);
     if (opts.signer) log(`${arch}: kernel signed by ${opts.signer.subject} (unchanged)`);
-    return { manifest: JSON.parse(await readFile(join(packageDir, "package.json"), "utf8")) as ContentPackage, upToDate: true, packageDir, ...signedBy(opts.signer) };
+    return {
+      manifest: JSON.parse(await readFile(join(packageDir, "package.json"), "utf8")) as ContentPackage,
+      upToDate: true,
+      packageDir,
+      ...signedBy(opts.signer),
+    };
   }
   await rm(stampFile, { force: true });
 
@@ -190,10 +232,13 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
   const busyboxRoot = join(work, "busybox");
   const runtimeRoots = debs.runtime.map((d) => join(work, "runtime", d.name.split(":")[0]!));
   await timed(progress, "fetch packages", async () => {
-    log(`${arch}: ${debs.kernel.name} ${debs.kernel.version}, ${debs.busybox.name} ${debs.busybox.version}, ${debs.runtime.map((d) => `${d.name} ${d.version}`).join(", ")}`);
+    log(
+      `${arch}: ${debs.kernel.name} ${debs.kernel.version}, ${debs.busybox.name} ${debs.busybox.version}, ${debs.runtime.map((d) => `${d.name} ${d.version}`).join(", ")}`,
+    );
     await extractDeb(await downloadDeb(debs.kernel, debDir, log), kernelRoot);
     await extractDeb(await downloadDeb(debs.busybox, debDir, log), busyboxRoot);
-    for (const [i, deb] of debs.runtime.entries()) await extractDeb(await downloadDeb(deb, debDir, log), runtimeRoots[i]!);
+    for (const [i, deb] of debs.runtime.entries())
+      await extractDeb(await downloadDeb(deb, debDir, log), runtimeRoots[i]!);
   });
   const runtime = await collectRuntime(runtimeRoots, RUNTIME_BINARIES, recipe.multiarch);
   const release = await findKernelRelease(kernelRoot);
@@ -201,24 +246,48 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
   if (!existsSync(vmlinuz)) throw new BootmediaError("BM2203", `${vmlinuz} is missing`, { where: vmlinuz });
   const sourceDateEpoch = opts.sourceDateEpoch ?? Math.floor((await stat(vmlinuz)).mtimeMs / 1000);
   const signer = opts.signer;
-  const kernelFile = !signer ? vmlinuz : await timed(progress, "sign kernel", async () => {
-    const signed = await signKernel(vmlinuz, join(work, "vmlinuz.signed"), signer, `the kernel of ${debs.kernel.name} ${debs.kernel.version}`);
-    log(`${arch}: kernel signed by ${signed.subject} (certificate sha256 ${signer.certificateSha256}); its signatures: ${signed.signers.join(", ")}`);
-    return signed.file;
-  });
+  const kernelFile = !signer
+    ? vmlinuz
+    : await timed(progress, "sign kernel", async () => {
+        const signed = await signKernel(
+          vmlinuz,
+          join(work, "vmlinuz.signed"),
+          signer,
+          `the kernel of ${debs.kernel.name} ${debs.kernel.version}`,
+        );
+        log(
+          `${arch}: kernel signed by ${signed.subject} (certificate sha256 ${signer.certificateSha256}); its signatures: ${signed.signers.join(", ")}`,
+        );
+        return signed.file;
+      });
   await runProgram("depmod", ["-b", kernelRoot, release]);
-  const groups = moduleGroupsFor(opts.drivers, await readFile(join(kernelRoot, "lib/modules", release, "modules.dep"), "utf8"));
+  const groups = moduleGroupsFor(
+    opts.drivers,
+    await readFile(join(kernelRoot, "lib/modules", release, "modules.dep"), "utf8"),
+  );
   const initrd = join(work, "initrd.img");
   const { modules } = await timed(progress, "initramfs", () =>
-    buildInitramfs({ kernelRoot, release, busyboxRoot, workDir: join(work, "modules"), sourceDateEpoch, runtime, groups }, initrd),
+    buildInitramfs(
+      { kernelRoot, release, busyboxRoot, workDir: join(work, "modules"), sourceDateEpoch, runtime, groups },
+      initrd,
+    ),
   );
   const manifest = await timed(progress, "package", () =>
     writeContentPackage(library, {
       id,
       name: opts.id ? `Boot image ${id} (${arch})` : recipe.name,
       version: debs.kernel.version,
-      bootImage: { arch, drivers: modules, kernel: kernelMediaPath(arch), initrd: initrdMediaPath(arch), cmdline: REFERENCE_CMDLINE },
-      files: new Map([[kernelMediaPath(arch), kernelFile], [initrdMediaPath(arch), initrd]]),
+      bootImage: {
+        arch,
+        drivers: modules,
+        kernel: kernelMediaPath(arch),
+        initrd: initrdMediaPath(arch),
+        cmdline: REFERENCE_CMDLINE,
+      },
+      files: new Map([
+        [kernelMediaPath(arch), kernelFile],
+        [initrdMediaPath(arch), initrd],
+      ]),
       initramfs: {
         packages: Object.fromEntries([debs.busybox, ...debs.runtime].map((d) => [d.name, d.version])),
         runtime: runtime.map((f) => f.path),
@@ -232,4 +301,3 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
 }
 
 const signedBy = (signer: Signer | undefined) => (signer ? { kernelSignedBy: signer.subject } : {});
-

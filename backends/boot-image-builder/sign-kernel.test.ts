@@ -12,7 +12,13 @@ import { isBootmediaError } from "../../base/errors.ts";
 import { Redactor } from "../../core/secrets.ts";
 import { loadSigner, type Signer } from "../../plugins/secure-boot/signing-key.ts";
 import { signKernel } from "./sign-kernel.ts";
-import { debianCa, otherCertificate, sbverifySubjects, sbverifyWith, SNAKEOIL } from "../../formats/pe/testing/oracles.ts";
+import {
+  debianCa,
+  otherCertificate,
+  sbverifySubjects,
+  sbverifyWith,
+  SNAKEOIL,
+} from "../../formats/pe/testing/oracles.ts";
 
 const DEBIAN_SIGNED_PE = "/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed";
 const SNAKEOIL_SUBJECT = "/C=US/ST=Colorado/L=Fort Collins/O=SnakeOil";
@@ -22,7 +28,12 @@ let signer: Signer;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "bm-sign-kernel-"));
   process.env.BM_TEST_SNAKEOIL_PASSWORD = SNAKEOIL.password;
-  signer = await loadSigner({ key: { file: SNAKEOIL.key }, certificate: SNAKEOIL.cert, password: { env: "BM_TEST_SNAKEOIL_PASSWORD" } }, dir, new Redactor(), "signing");
+  signer = await loadSigner(
+    { key: { file: SNAKEOIL.key }, certificate: SNAKEOIL.cert, password: { env: "BM_TEST_SNAKEOIL_PASSWORD" } },
+    dir,
+    new Redactor(),
+    "signing",
+  );
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

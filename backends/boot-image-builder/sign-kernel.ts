@@ -26,7 +26,10 @@ interface SignedKernel {
 export async function signKernel(input: string, out: string, signer: Signer, label: string): Promise<SignedKernel> {
   const signed = await signPe(await readFile(input), signer, label);
   const found = kernelSigners(signed, { certificateSha256: signer.certificateSha256 }, out);
-  if (!found.trusted) throw new BootmediaError("BM4404", `sbsign returned ${label} without a signature by ${signer.subject}`, { where: input });
+  if (!found.trusted)
+    throw new BootmediaError("BM4404", `sbsign returned ${label} without a signature by ${signer.subject}`, {
+      where: input,
+    });
   await writeFile(out, signed);
   return { file: out, subject: signer.subject, signers: found.signers };
 }

@@ -33,26 +33,36 @@ interface BootImageImport {
 }
 
 export function assertPackageId(id: string): string {
-  if (!PACKAGE_ID.test(id)) throw new BootmediaError("BM2305", `"${id}" is not a package id (letters, digits, _ . -)`, { where: id });
+  if (!PACKAGE_ID.test(id))
+    throw new BootmediaError("BM2305", `"${id}" is not a package id (letters, digits, _ . -)`, { where: id });
   return id;
 }
 
 export function assertArch(arch: string): Arch {
-  if (!(ARCHES as readonly string[]).includes(arch)) throw new BootmediaError("BM2301", `--arch ${arch} is not a boot-image architecture (expected ${ARCHES.join(" or ")})`, { where: arch });
+  if (!(ARCHES as readonly string[]).includes(arch))
+    throw new BootmediaError(
+      "BM2301",
+      `--arch ${arch} is not a boot-image architecture (expected ${ARCHES.join(" or ")})`,
+      { where: arch },
+    );
   return arch as Arch;
 }
 
 async function assertFile(path: string, what: string): Promise<string> {
   const abs = resolve(path);
   const st = await stat(abs).catch(() => undefined);
-  if (!st?.isFile()) throw new BootmediaError("BM2302", `${what} ${path} ${st ? "is not a file" : "does not exist"}`, { where: abs });
+  if (!st?.isFile())
+    throw new BootmediaError("BM2302", `${what} ${path} ${st ? "is not a file" : "does not exist"}`, { where: abs });
   return abs;
 }
 
 async function packageIds(library: string): Promise<string[]> {
   const dir = join(library, "packages");
   if (!existsSync(dir)) return [];
-  return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.includes(".tmp")).map((e) => e.name).sort();
+  return (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory() && !e.name.includes(".tmp"))
+    .map((e) => e.name)
+    .sort();
 }
 
 /** The next free id of the library's boot-image range (BM1001xx), or the one given if free. */
@@ -60,7 +70,10 @@ async function chooseId(library: string, wanted: string | undefined, prefix: str
   const ids = await packageIds(library);
   if (wanted !== undefined) {
     assertPackageId(wanted);
-    if (ids.includes(wanted)) throw new BootmediaError("BM2303", `the library ${library} already has a package ${wanted}`, { where: join(library, "packages", wanted) });
+    if (ids.includes(wanted))
+      throw new BootmediaError("BM2303", `the library ${library} already has a package ${wanted}`, {
+        where: join(library, "packages", wanted),
+      });
     return wanted;
   }
   for (let n = 1; ; n++) {
@@ -79,23 +92,56 @@ export async function addBootImage(library: string, input: BootImageImport): Pro
   const id = await chooseId(library, input.id, arch === "x64" ? "BM1064" : "BM1086");
   const kernelPath = `boot/${id}/${basename(kernel)}`;
   const initrdPath = initrd ? `boot/${id}/${basename(initrd)}` : undefined;
-  const bootImage = { arch, drivers: [...(input.drivers ?? [])], kernel: kernelPath, ...(initrdPath ? { initrd: initrdPath } : {}), cmdline: input.cmdline ?? "", ...(input.testbed ? { testbed: input.testbed } : {}) };
+  const bootImage = {
+    arch,
+    drivers: [...(input.drivers ?? [])],
+    kernel: kernelPath,
+    ...(initrdPath ? { initrd: initrdPath } : {}),
+    cmdline: input.cmdline ?? "",
+    ...(input.testbed ? { testbed: input.testbed } : {}),
+  };
   parseManifest({ id, type: "boot-image", name: "", version: "", bootImage, files: [] }, `--cmdline`);
-  const files = new Map([[kernelPath, kernel], ...(initrd && initrdPath ? [[initrdPath, initrd] as [string, string]] : [])]);
+  const files = new Map([
+    [kernelPath, kernel],
+    ...(initrd && initrdPath ? [[initrdPath, initrd] as [string, string]] : []),
+  ]);
   await mkdir(join(library, "packages"), { recursive: true });
-  return writeContentPackage(library, { id, name: input.name ?? `${basename(kernel)} (${arch}, imported)`, version: (await sha256File(kernel)).slice(0, 12), bootImage, files });
+  return writeContentPackage(library, {
+    id,
+    name: input.name ?? `${basename(kernel)} (${arch}, imported)`,
+    version: (await sha256File(kernel)).slice(0, 12),
+    bootImage,
+    files,
+  });
 }
 
 /** Adds a folder's files as a prestart or task-sequence package. */
-export async function addFolder(library: string, folder: string, type: string, opts: { id?: string; name?: string } = {}): Promise<ContentPackage> {
-  if (!(FOLDER_TYPES as readonly string[]).includes(type)) throw new BootmediaError("BM2306", `--type ${type} is not a folder package type (expected ${FOLDER_TYPES.join(" or ")})`, { where: type });
+export async function addFolder(
+  library: string,
+  folder: string,
+  type: string,
+  opts: { id?: string; name?: string } = {},
+): Promise<ContentPackage> {
+  if (!(FOLDER_TYPES as readonly string[]).includes(type))
+    throw new BootmediaError(
+      "BM2306",
+      `--type ${type} is not a folder package type (expected ${FOLDER_TYPES.join(" or ")})`,
+      { where: type },
+    );
   const dir = resolve(folder);
-  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new BootmediaError("BM2302", `the folder ${folder} does not exist`, { where: dir });
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory())
+    throw new BootmediaError("BM2302", `the folder ${folder} does not exist`, { where: dir });
   const id = await chooseId(library, opts.id, type === "prestart" ? "BM3000" : "BM2000");
   const paths = (await fg("**/*", { cwd: dir, onlyFiles: true, dot: true, followSymbolicLinks: false })).sort();
   const files = new Map(paths.map((p) => [p, join(dir, p)]));
   await mkdir(join(library, "packages"), { recursive: true });
-  return writeContentPackage(library, { id, type: type as PackageType, name: opts.name ?? basename(dir), version: "1", files });
+  return writeContentPackage(library, {
+    id,
+    type: type as PackageType,
+    name: opts.name ?? basename(dir),
+    version: "1",
+    files,
+  });
 }
 
 interface LibraryRow {
@@ -113,7 +159,15 @@ export async function listLibrary(library: string): Promise<LibraryRow[]> {
   const rows: LibraryRow[] = [];
   for (const id of await packageIds(library)) {
     const pkg = await readManifestOf(library, id);
-    rows.push({ id, type: pkg.type, name: pkg.name, version: pkg.version, ...(pkg.bootImage ? { arch: pkg.bootImage.arch } : {}), files: pkg.files.length, bytes: pkg.files.reduce((n, f) => n + f.size, 0) });
+    rows.push({
+      id,
+      type: pkg.type,
+      name: pkg.name,
+      version: pkg.version,
+      ...(pkg.bootImage ? { arch: pkg.bootImage.arch } : {}),
+      files: pkg.files.length,
+      bytes: pkg.files.reduce((n, f) => n + f.size, 0),
+    });
   }
   return rows;
 }
@@ -125,7 +179,9 @@ interface VerifyProblem {
 }
 
 /** Every package's files against its manifest (size, sha256), and each boot image's kernel header. */
-export async function verifyLibrary(library: string): Promise<{ packages: number; files: number; problems: VerifyProblem[] }> {
+export async function verifyLibrary(
+  library: string,
+): Promise<{ packages: number; files: number; problems: VerifyProblem[] }> {
   assertLibraryFolder(library);
   const problems: VerifyProblem[] = [];
   let files = 0;
@@ -144,23 +200,36 @@ export async function verifyLibrary(library: string): Promise<{ packages: number
       const path = join(root, f.path);
       const st = await stat(path).catch(() => undefined);
       if (!st?.isFile()) problems.push({ code: "BM2304", id, message: `${id}/${f.path}: missing` });
-      else if (st.size !== f.size) problems.push({ code: "BM2304", id, message: `${id}/${f.path}: ${st.size} bytes, the manifest says ${f.size}` });
-      else if ((await sha256File(path)) !== f.sha256) problems.push({ code: "BM2304", id, message: `${id}/${f.path}: sha256 differs from the manifest's` });
+      else if (st.size !== f.size)
+        problems.push({
+          code: "BM2304",
+          id,
+          message: `${id}/${f.path}: ${st.size} bytes, the manifest says ${f.size}`,
+        });
+      else if ((await sha256File(path)) !== f.sha256)
+        problems.push({ code: "BM2304", id, message: `${id}/${f.path}: sha256 differs from the manifest's` });
     }
     const b = pkg.bootImage;
     if (!b) continue;
     const listed = new Set(pkg.files.map((f) => f.path));
-    if (!listed.has(b.kernel)) problems.push({ code: "BM3601", id, message: `${id}: the kernel ${b.kernel} is not among its files` });
+    if (!listed.has(b.kernel))
+      problems.push({ code: "BM3601", id, message: `${id}: the kernel ${b.kernel} is not among its files` });
     else if (existsSync(join(root, b.kernel))) {
-      await checkKernelFile(join(root, b.kernel), b.arch, `${id}: ${b.kernel}`).catch((e: BootmediaError) => problems.push({ code: e.code as "BM3603", id, message: e.message }));
+      await checkKernelFile(join(root, b.kernel), b.arch, `${id}: ${b.kernel}`).catch((e: BootmediaError) =>
+        problems.push({ code: e.code as "BM3603", id, message: e.message }),
+      );
     }
-    if (b.initrd !== undefined && !listed.has(b.initrd)) problems.push({ code: "BM3602", id, message: `${id}: the initrd ${b.initrd} is not among its files` });
+    if (b.initrd !== undefined && !listed.has(b.initrd))
+      problems.push({ code: "BM3602", id, message: `${id}: the initrd ${b.initrd} is not among its files` });
   }
   return { packages: ids.length, files, problems };
 }
 
 function assertLibraryFolder(library: string): void {
-  if (!existsSync(join(library, "packages"))) throw new BootmediaError("BM2001", `no content library at ${library} (expected a "packages" folder)`, { where: library });
+  if (!existsSync(join(library, "packages")))
+    throw new BootmediaError("BM2001", `no content library at ${library} (expected a "packages" folder)`, {
+      where: library,
+    });
 }
 
 async function readManifestOf(library: string, id: string): Promise<ContentPackage> {

@@ -15,7 +15,15 @@ import { buildSample, DAY_MS } from "../../plugins/media-manifest/testing/media-
 const now = () => Math.floor(Date.now() / 1000);
 const check = async (media: string, ...extra: string[]) => {
   const r = await bootmedia(["inspect", "--check", media, "--json", ...extra]);
-  return { exitCode: r.exitCode, json: JSON.parse(r.stdout) as { ok: boolean; findings: Array<{ code: string; severity: string; message: string; path?: string }>; certificate?: { daysLeft: number }; filesChecked: number } };
+  return {
+    exitCode: r.exitCode,
+    json: JSON.parse(r.stdout) as {
+      ok: boolean;
+      findings: Array<{ code: string; severity: string; message: string; path?: string }>;
+      certificate?: { daysLeft: number };
+      filesChecked: number;
+    },
+  };
 };
 
 function opensslEndDate(iso: string, dir: string): Date {
@@ -49,7 +57,10 @@ describe("inspect --check", () => {
     const iso = await buildSample(dir, { certificate: [-1, 400] }, now());
     expect((await check(iso)).exitCode).toBe(0);
     // xorriso, not our reader, says where the kernel's bytes are.
-    const report = execFileSync("xorriso", ["-indev", iso, "-find", "/boot/x64/vmlinuz", "-exec", "report_lba", "--"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const report = execFileSync("xorriso", ["-indev", iso, "-find", "/boot/x64/vmlinuz", "-exec", "report_lba", "--"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const lba = Number(/File data lba:\s+\d+\s*,\s*(\d+)/.exec(report)![1]);
     const fd = openSync(iso, "r+");
     writeSync(fd, Buffer.from("X"), 0, 1, lba * 2048);
@@ -70,7 +81,13 @@ describe("inspect --check", () => {
     expect((await check(folder)).exitCode).toBe(0);
     expect((await check(usb)).exitCode).toBe(0);
     const spec = join(dir, "f", "spec.yaml");
-    await writeFile(spec, (await readFile(spec, "utf8")).replace(/^machines: .*$/m, "machines: [{ arch: x64, firmware: uefi }, { arch: x86, firmware: bios }]"));
+    await writeFile(
+      spec,
+      (await readFile(spec, "utf8")).replace(
+        /^machines: .*$/m,
+        "machines: [{ arch: x64, firmware: uefi }, { arch: x86, firmware: bios }]",
+      ),
+    );
     const r = await check(usb, "--spec", spec);
     expect(r.exitCode).toBe(1);
     expect(r.json.findings).toMatchObject([{ code: "BM3003", path: "machine x86-bios" }]);

@@ -45,15 +45,32 @@ export async function checkMedia(media: OpenedMedia, opts: CheckOptions = {}): P
   const manifestBytes = await media.read(MANIFEST_PATH);
   const manifest = manifestBytes ? parseMediaManifest(manifestBytes.toString("utf8")) : undefined;
   if (!manifest) {
-    findings.push(diagnostic("BM3502", `${media.path} has no readable ${MANIFEST_PATH}: its files cannot be checked`, { severity: "warning", path: MANIFEST_PATH }));
+    findings.push(
+      diagnostic("BM3502", `${media.path} has no readable ${MANIFEST_PATH}: its files cannot be checked`, {
+        severity: "warning",
+        path: MANIFEST_PATH,
+      }),
+    );
   }
   const filesChecked = manifest ? await checkFiles(media, manifest, findings) : 0;
   const machines = opts.machines ?? manifest?.machines ?? [];
   checkMachines(media, manifest, machines, findings);
-  return { media: media.path, kind: media.kind, ...(certificate ? { certificate } : {}), filesChecked, machinesChecked: machines.length, findings };
+  return {
+    media: media.path,
+    kind: media.kind,
+    ...(certificate ? { certificate } : {}),
+    filesChecked,
+    machinesChecked: machines.length,
+    findings,
+  };
 }
 
-async function checkCertificate(media: OpenedMedia, now: number, warnDays: number, findings: Diagnostic[]): Promise<CheckResult["certificate"]> {
+async function checkCertificate(
+  media: OpenedMedia,
+  now: number,
+  warnDays: number,
+  findings: Diagnostic[],
+): Promise<CheckResult["certificate"]> {
   const pem = await media.read(CERT_FILE);
   if (!pem) return undefined;
   const cert = new X509Certificate(pem);
@@ -63,9 +80,23 @@ async function checkCertificate(media: OpenedMedia, now: number, warnDays: numbe
   const day = (d: Date) => d.toISOString().replace(/\.000Z$/, "Z");
   const at = { path: CERT_FILE };
   if (now > notAfter.getTime()) {
-    findings.push(diagnostic("BM3405", `the media certificate expired on ${day(notAfter)}`, { ...at, hint: "Media with an expired certificate are refused by the management points: rebuild the media with a new certificate and register it at the site." }));
+    findings.push(
+      diagnostic("BM3405", `the media certificate expired on ${day(notAfter)}`, {
+        ...at,
+        hint: "Media with an expired certificate are refused by the management points: rebuild the media with a new certificate and register it at the site.",
+      }),
+    );
   } else if (daysLeft < warnDays) {
-    findings.push(diagnostic("BM3406", `the media certificate expires on ${day(notAfter)}, in ${daysLeft} days (warning threshold ${warnDays} days)`, { ...at, hint: "Rebuild the media with a certificate that expires later and register it at the site before this one expires." }));
+    findings.push(
+      diagnostic(
+        "BM3406",
+        `the media certificate expires on ${day(notAfter)}, in ${daysLeft} days (warning threshold ${warnDays} days)`,
+        {
+          ...at,
+          hint: "Rebuild the media with a certificate that expires later and register it at the site before this one expires.",
+        },
+      ),
+    );
   }
   if (now < notBefore.getTime()) {
     findings.push(diagnostic("BM3407", `the media certificate is valid only from ${day(notBefore)}`, at));
@@ -80,19 +111,35 @@ async function checkFiles(media: OpenedMedia, manifest: MediaManifest, findings:
     const what = f.boot ? "boot file" : "file";
     const data = await media.read(f.path);
     if (!data) {
-      if (!partOfSet) findings.push(diagnostic("BM3501", `${what} ${f.path} is missing (recorded: ${f.size} bytes, sha256 ${f.sha256})`, { path: f.path }));
+      if (!partOfSet)
+        findings.push(
+          diagnostic("BM3501", `${what} ${f.path} is missing (recorded: ${f.size} bytes, sha256 ${f.sha256})`, {
+            path: f.path,
+          }),
+        );
       continue;
     }
     checked++;
     const sha256 = createHash("sha256").update(data).digest("hex");
     if (sha256 !== f.sha256 || data.length !== f.size) {
-      findings.push(diagnostic("BM3501", `${what} ${f.path} differs from the manifest: sha256 ${sha256} (${data.length} bytes), recorded ${f.sha256} (${f.size} bytes)`, { path: f.path }));
+      findings.push(
+        diagnostic(
+          "BM3501",
+          `${what} ${f.path} differs from the manifest: sha256 ${sha256} (${data.length} bytes), recorded ${f.sha256} (${f.size} bytes)`,
+          { path: f.path },
+        ),
+      );
     }
   }
   return checked;
 }
 
-function checkMachines(media: OpenedMedia, manifest: MediaManifest | undefined, machines: NonNullable<CheckOptions["machines"]>, findings: Diagnostic[]): void {
+function checkMachines(
+  media: OpenedMedia,
+  manifest: MediaManifest | undefined,
+  machines: NonNullable<CheckOptions["machines"]>,
+  findings: Diagnostic[],
+): void {
   const images = (media.config?.images ?? []) as Array<{ arch: Arch; drivers?: string[] }>;
   const arches = [...new Set(images.map((i) => i.arch))];
   const present = new Set(media.files.map((f) => f.path));
@@ -100,19 +147,33 @@ function checkMachines(media: OpenedMedia, manifest: MediaManifest | undefined, 
     const where = `machine ${m.arch}-${m.firmware}${m.nic ? `:${m.nic}` : ""}`;
     const plan = planBoot(m, arches);
     if (!plan.ok) {
-      findings.push(diagnostic("BM3003", `${where} is not covered: the media's boot images are ${arches.join(", ") || "none"}`, { path: where }));
+      findings.push(
+        diagnostic("BM3003", `${where} is not covered: the media's boot images are ${arches.join(", ") || "none"}`, {
+          path: where,
+        }),
+      );
       continue;
     }
     if (manifest) {
-      const paths = manifest.boot.filter((b) => b.firmware === m.firmware && (m.firmware === "bios" || b.arch === m.arch));
+      const paths = manifest.boot.filter(
+        (b) => b.firmware === m.firmware && (m.firmware === "bios" || b.arch === m.arch),
+      );
       if (!paths.some((b) => present.has(b.path))) {
-        findings.push(diagnostic("BM3007", `${where} is not covered: the media has no ${m.firmware} boot file for it`, { path: where }));
+        findings.push(
+          diagnostic("BM3007", `${where} is not covered: the media has no ${m.firmware} boot file for it`, {
+            path: where,
+          }),
+        );
         continue;
       }
     }
     const image = images.find((i) => i.arch === plan.image);
     if (m.nic && image && missingDrivers([m.nic], image.drivers ?? []).length > 0) {
-      findings.push(diagnostic("BM3004", `${where} is not covered: the ${plan.image} boot image lacks its NIC driver ${m.nic}`, { path: where }));
+      findings.push(
+        diagnostic("BM3004", `${where} is not covered: the ${plan.image} boot image lacks its NIC driver ${m.nic}`, {
+          path: where,
+        }),
+      );
     }
   }
 }

@@ -14,7 +14,10 @@ import { hashTree } from "../../testing/tree-hash.ts";
 import { buildSample, PASSWORD } from "../../plugins/media-manifest/testing/media-specs.ts";
 
 const EPOCH = 1_795_000_000; // 2026-11-18
-type Diff = { equal: boolean; differences: Array<{ area: string; item: string; change: string; a?: unknown; b?: unknown }> };
+type Diff = {
+  equal: boolean;
+  differences: Array<{ area: string; item: string; change: string; a?: unknown; b?: unknown }>;
+};
 const diff = async (a: string, b: string) => {
   const r = await bootmedia(["diff", a, b, "--json"]);
   return { exitCode: r.exitCode, json: JSON.parse(r.stdout) as Diff, stdout: r.stdout };
@@ -28,8 +31,24 @@ async function osirroxTree(iso: string, dir: string): Promise<Record<string, str
 describe("bootmedia diff", () => {
   it("one variable, the certificate dates and one prestart file: exactly three differences, no secret shown", async () => {
     const dir = await mkdtemp(join(tmpdir(), "bm-diff-"));
-    const a = await buildSample(join(dir, "a"), { variables: { OSDTimeZone: "UTC", OSDLocale: "en-US" }, certificate: [-1, 365], prestart: { "check.sh": "echo ok\n", "net.sh": "ip a\n" } }, EPOCH);
-    const b = await buildSample(join(dir, "b"), { variables: { OSDTimeZone: "W. Europe Standard Time", OSDLocale: "en-US" }, certificate: [0, 730], prestart: { "check.sh": "echo ok\n", "net.sh": "ip addr show\n" } }, EPOCH);
+    const a = await buildSample(
+      join(dir, "a"),
+      {
+        variables: { OSDTimeZone: "UTC", OSDLocale: "en-US" },
+        certificate: [-1, 365],
+        prestart: { "check.sh": "echo ok\n", "net.sh": "ip a\n" },
+      },
+      EPOCH,
+    );
+    const b = await buildSample(
+      join(dir, "b"),
+      {
+        variables: { OSDTimeZone: "W. Europe Standard Time", OSDLocale: "en-US" },
+        certificate: [0, 730],
+        prestart: { "check.sh": "echo ok\n", "net.sh": "ip addr show\n" },
+      },
+      EPOCH,
+    );
     const r = await diff(a, b);
     expect(r.exitCode).toBe(1);
     expect(r.json.differences.map((d) => [d.area, d.item, d.change])).toEqual([
@@ -37,15 +56,26 @@ describe("bootmedia diff", () => {
       ["variables", "OSDTimeZone", "changed"],
       ["prestart", "bootmedia/prestart/net.sh", "changed"],
     ]);
-    expect(Object.keys(r.json.differences[0]!.a as object)).toEqual(expect.arrayContaining(["notBefore", "notAfter", "sha256"]));
+    expect(Object.keys(r.json.differences[0]!.a as object)).toEqual(
+      expect.arrayContaining(["notBefore", "notAfter", "sha256"]),
+    );
     expect(r.json.differences[1]).toMatchObject({ a: "UTC", b: "W. Europe Standard Time" });
     expect(r.stdout).not.toContain(PASSWORD);
     // The oracle: files whose bytes differ (osirrox + sha256) are those the three facts restate.
     const ta = await osirroxTree(a, join(dir, "xa"));
     const tb = await osirroxTree(b, join(dir, "xb"));
-    const changed = Object.keys({ ...ta, ...tb }).filter((p) => ta[p] !== tb[p]).sort();
+    const changed = Object.keys({ ...ta, ...tb })
+      .filter((p) => ta[p] !== tb[p])
+      .sort();
     // media.env holds neither variables nor the certificate; the verifier's salt derives from the spec.
-    expect(changed).toEqual(["bootmedia/manifest.json", "bootmedia/media.crt", "bootmedia/media.json", "bootmedia/password.sha512crypt", "bootmedia/prestart/net.sh", "bootmedia/secrets.enc"]);
+    expect(changed).toEqual([
+      "bootmedia/manifest.json",
+      "bootmedia/media.crt",
+      "bootmedia/media.json",
+      "bootmedia/password.sha512crypt",
+      "bootmedia/prestart/net.sh",
+      "bootmedia/secrets.enc",
+    ]);
     const text = await bootmedia(["diff", a, b]);
     expect(text.stdout).toMatch(/3 differences/);
   }, 300_000);
@@ -59,11 +89,18 @@ describe("bootmedia diff", () => {
     expect(same.json).toMatchObject({ equal: true, differences: [] });
     const usb = await buildSample(join(dir, "u"), { kind: "usb" }, EPOCH);
     const mixed = await diff(a, usb);
-    expect(mixed.json.differences.filter((d) => d.area !== "files"), mixed.stdout).toEqual([]);
+    expect(
+      mixed.json.differences.filter((d) => d.area !== "files"),
+      mixed.stdout,
+    ).toEqual([]);
     const folder = await buildSample(join(dir, "f"), { kind: "directory" }, EPOCH);
     execFileSync("sh", ["-c", `printf tampered > '${join(folder, "boot/x64/vmlinuz")}'`]);
     const changed = await diff(folder, b);
     expect(changed.exitCode).toBe(1);
-    expect(changed.json.differences.find((d) => d.item === "boot/x64/vmlinuz")).toMatchObject({ area: "files", change: "changed", a: { size: 8 } });
+    expect(changed.json.differences.find((d) => d.item === "boot/x64/vmlinuz")).toMatchObject({
+      area: "files",
+      change: "changed",
+      a: { size: 8 },
+    });
   }, 300_000);
 });

@@ -18,7 +18,16 @@ import { VOLUME_ID_FILE, VOLUMES_MANIFEST } from "../../plugins/iso/split.ts";
 import { MANIFEST_PATH } from "../../plugins/media-manifest/manifest.ts";
 import type { OpenedMedia } from "../../core/plugin.ts";
 
-const DIFF_AREAS = ["settings", "certificate", "password", "secrets", "variables", "prestart", "boot-images", "files"] as const;
+const DIFF_AREAS = [
+  "settings",
+  "certificate",
+  "password",
+  "secrets",
+  "variables",
+  "prestart",
+  "boot-images",
+  "files",
+] as const;
 type DiffArea = (typeof DIFF_AREAS)[number];
 
 interface Difference {
@@ -39,8 +48,24 @@ interface MediaDiff {
 }
 
 /** Files compared through the facts they hold, never byte for byte. */
-const FACT_FILES = new Set([CONFIG_JSON, CONFIG_ENV, CERT_PATH, VERIFIER_FILE, SECRETS_PATH, MANIFEST_PATH, VOLUME_ID_FILE, VOLUMES_MANIFEST]);
-const SETTINGS = ["id", "taskSequence", "unattended", "unknownComputers", "userDeviceAffinity", "managementPoints"] as const;
+const FACT_FILES = new Set([
+  CONFIG_JSON,
+  CONFIG_ENV,
+  CERT_PATH,
+  VERIFIER_FILE,
+  SECRETS_PATH,
+  MANIFEST_PATH,
+  VOLUME_ID_FILE,
+  VOLUMES_MANIFEST,
+]);
+const SETTINGS = [
+  "id",
+  "taskSequence",
+  "unattended",
+  "unknownComputers",
+  "userDeviceAffinity",
+  "managementPoints",
+] as const;
 const CERT_FIELDS = ["mode", "subject", "issuer", "serial", "notBefore", "notAfter", "sha256", "chainLength"] as const;
 
 type Config = Record<string, unknown>;
@@ -51,17 +76,29 @@ export async function diffMedia(a: OpenedMedia, b: OpenedMedia): Promise<MediaDi
   const ca = a.config ?? {};
   const cb = b.config ?? {};
   const out: Difference[] = [];
-  for (const key of SETTINGS) if (!same(ca[key], cb[key])) out.push({ area: "settings", item: key, change: "changed", a: ca[key], b: cb[key] });
+  for (const key of SETTINGS)
+    if (!same(ca[key], cb[key])) out.push({ area: "settings", item: key, change: "changed", a: ca[key], b: cb[key] });
   const certChanged = diffCertificate(ca, cb, out);
   await diffPassword(a, b, ca, cb, out);
   await diffSecrets(a, b, certChanged, out);
   diffVariables(ca, cb, out);
   if (!same((ca.prestart as Config | undefined)?.command, (cb.prestart as Config | undefined)?.command)) {
-    out.push({ area: "prestart", item: "command", change: "changed", a: (ca.prestart as Config | undefined)?.command, b: (cb.prestart as Config | undefined)?.command });
+    out.push({
+      area: "prestart",
+      item: "command",
+      change: "changed",
+      a: (ca.prestart as Config | undefined)?.command,
+      b: (cb.prestart as Config | undefined)?.command,
+    });
   }
   diffImages(ca, cb, out);
   await diffFiles(a, b, out);
-  return { a: { path: a.path, kind: a.kind }, b: { path: b.path, kind: b.kind }, equal: out.length === 0, differences: out };
+  return {
+    a: { path: a.path, kind: a.kind },
+    b: { path: b.path, kind: b.kind },
+    equal: out.length === 0,
+    differences: out,
+  };
 }
 
 function diffCertificate(ca: Config, cb: Config, out: Difference[]): boolean {
@@ -69,12 +106,23 @@ function diffCertificate(ca: Config, cb: Config, out: Difference[]): boolean {
   const y = cb.certificate as Config | undefined;
   if (!x && !y) return false;
   if (!x || !y) {
-    out.push({ area: "certificate", item: "media certificate", change: x ? "removed" : "added", ...(x ? { a: pick(x, CERT_FIELDS) } : { b: pick(y!, CERT_FIELDS) }) });
+    out.push({
+      area: "certificate",
+      item: "media certificate",
+      change: x ? "removed" : "added",
+      ...(x ? { a: pick(x, CERT_FIELDS) } : { b: pick(y!, CERT_FIELDS) }),
+    });
     return true;
   }
   const fields = CERT_FIELDS.filter((f) => !same(x[f], y[f]));
   if (fields.length === 0) return false;
-  out.push({ area: "certificate", item: "media certificate", change: "changed", a: pick(x, fields), b: pick(y, fields) });
+  out.push({
+    area: "certificate",
+    item: "media certificate",
+    change: "changed",
+    a: pick(x, fields),
+    b: pick(y, fields),
+  });
   return true;
 }
 
@@ -85,14 +133,27 @@ async function diffPassword(a: OpenedMedia, b: OpenedMedia, ca: Config, cb: Conf
   const pa = (ca.password as Config | undefined)?.present === true;
   const pb = (cb.password as Config | undefined)?.present === true;
   if (pa !== pb) {
-    out.push({ area: "password", item: "media password", change: pa ? "removed" : "added", a: { present: pa }, b: { present: pb } });
+    out.push({
+      area: "password",
+      item: "media password",
+      change: pa ? "removed" : "added",
+      a: { present: pa },
+      b: { present: pb },
+    });
     return;
   }
   if (!pa) return;
   const va = (await a.read(VERIFIER_FILE))?.toString("utf8") ?? "";
   const vb = (await b.read(VERIFIER_FILE))?.toString("utf8") ?? "";
   // Other salts (every other spec or epoch gets its own) hide whether the password changed.
-  if (verifierSalt(va) === verifierSalt(vb) && va.trim() !== vb.trim()) out.push({ area: "password", item: "media password", change: "changed", a: { present: true }, b: { present: true } });
+  if (verifierSalt(va) === verifierSalt(vb) && va.trim() !== vb.trim())
+    out.push({
+      area: "password",
+      item: "media password",
+      change: "changed",
+      a: { present: true },
+      b: { present: true },
+    });
 }
 
 /** The secret part under one salt: other bytes = other secrets. A new certificate brings a new key, reported there. */
@@ -100,8 +161,16 @@ async function diffSecrets(a: OpenedMedia, b: OpenedMedia, certChanged: boolean,
   const x = await a.read(SECRETS_PATH);
   const y = await b.read(SECRETS_PATH);
   if (!x || !y || certChanged) return;
-  const salt = (buf: Buffer) => buf.subarray(SECRETS_FILE.salt.offset, SECRETS_FILE.salt.offset + SECRETS_FILE.salt.size);
-  if (salt(x).equals(salt(y)) && !x.equals(y)) out.push({ area: "secrets", item: "secret part", change: "changed", a: { sha256: sha256(x) }, b: { sha256: sha256(y) } });
+  const salt = (buf: Buffer) =>
+    buf.subarray(SECRETS_FILE.salt.offset, SECRETS_FILE.salt.offset + SECRETS_FILE.salt.size);
+  if (salt(x).equals(salt(y)) && !x.equals(y))
+    out.push({
+      area: "secrets",
+      item: "secret part",
+      change: "changed",
+      a: { sha256: sha256(x) },
+      b: { sha256: sha256(y) },
+    });
 }
 
 function diffVariables(ca: Config, cb: Config, out: Difference[]): void {
@@ -113,7 +182,8 @@ function diffVariables(ca: Config, cb: Config, out: Difference[]): void {
   for (const name of [...new Set([...Object.keys(va), ...Object.keys(vb)])].sort()) {
     if (!(name in va)) out.push({ area: "variables", item: name, change: "added", b: vb[name] });
     else if (!(name in vb)) out.push({ area: "variables", item: name, change: "removed", a: va[name] });
-    else if (va[name] !== vb[name]) out.push({ area: "variables", item: name, change: "changed", a: va[name], b: vb[name] });
+    else if (va[name] !== vb[name])
+      out.push({ area: "variables", item: name, change: "changed", a: va[name], b: vb[name] });
   }
   const sa = new Set((ca.secretVariables ?? []) as string[]);
   const sb = new Set((cb.secretVariables ?? []) as string[]);
@@ -131,10 +201,12 @@ function diffImages(ca: Config, cb: Config, out: Difference[]): void {
     const x = ia.get(id);
     const y = ib.get(id);
     if (!x) out.push({ area: "boot-images", item: id, change: "added", b: { arch: y!.arch, drivers: y!.drivers } });
-    else if (!y) out.push({ area: "boot-images", item: id, change: "removed", a: { arch: x.arch, drivers: x.drivers } });
+    else if (!y)
+      out.push({ area: "boot-images", item: id, change: "removed", a: { arch: x.arch, drivers: x.drivers } });
     else {
       const fields = (["arch", "kernel", "initrd", "drivers"] as const).filter((f) => !same(x[f], y[f]));
-      if (fields.length > 0) out.push({ area: "boot-images", item: id, change: "changed", a: pick(x, fields), b: pick(y, fields) });
+      if (fields.length > 0)
+        out.push({ area: "boot-images", item: id, change: "changed", a: pick(x, fields), b: pick(y, fields) });
     }
   }
 }
@@ -157,7 +229,8 @@ async function diffFiles(a: OpenedMedia, b: OpenedMedia, out: Difference[]): Pro
     }
     const ha = sha256((await a.read(path))!);
     const hb = sha256((await b.read(path))!);
-    if (sa !== sb || ha !== hb) out.push({ area, item: path, change: "changed", a: { size: sa, sha256: ha }, b: { size: sb, sha256: hb } });
+    if (sa !== sb || ha !== hb)
+      out.push({ area, item: path, change: "changed", a: { size: sa, sha256: ha }, b: { size: sb, sha256: hb } });
   }
 }
 
@@ -176,7 +249,9 @@ export function formatDiff(d: MediaDiff): string {
     lines.push(`${area}:`);
     for (const x of items) {
       const sign = x.change === "added" ? "+" : x.change === "removed" ? "-" : "~";
-      lines.push(`  ${sign} ${x.item}${x.a !== undefined ? `: ${show(x.a)}` : ""}${x.change === "changed" ? " ->" : ""}${x.b !== undefined ? ` ${show(x.b)}` : ""}`);
+      lines.push(
+        `  ${sign} ${x.item}${x.a !== undefined ? `: ${show(x.a)}` : ""}${x.change === "changed" ? " ->" : ""}${x.b !== undefined ? ` ${show(x.b)}` : ""}`,
+      );
     }
   }
   lines.push(`${d.differences.length} difference${d.differences.length === 1 ? "" : "s"}`);

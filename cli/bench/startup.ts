@@ -7,7 +7,18 @@
  * read the load average printed beside them.
  * Run: npm run build && npm run bench:startup [-- --rounds 11]
  */
-import { bin, loadAverage, median, mib, rotation, roundsArg, runProcess, sec, spread, type ProcessRun } from "../../testing/process-bench.ts";
+import {
+  bin,
+  loadAverage,
+  median,
+  mib,
+  rotation,
+  roundsArg,
+  runProcess,
+  sec,
+  spread,
+  type ProcessRun,
+} from "../../testing/process-bench.ts";
 
 const ROUNDS = roundsArg(11);
 const BIN = bin();
@@ -20,7 +31,9 @@ const commands: Record<string, { args: string[]; targetS?: number; targetMiB?: n
 const names = Object.keys(commands);
 const runs = new Map<string, ProcessRun[]>(names.map((n) => [n, []]));
 
-console.log(`whole process, ${ROUNDS} alternating rounds; load average before: ${await loadAverage()} (shared machine, 2 cores)`);
+console.log(
+  `whole process, ${ROUNDS} alternating rounds; load average before: ${await loadAverage()} (shared machine, 2 cores)`,
+);
 // One unmeasured pass: the first run after a build reads the files from disk.
 for (const n of names) await runProcess("node", commands[n].args);
 for (let r = 0; r < ROUNDS; r++) {
@@ -35,5 +48,7 @@ for (const n of names) {
   const ratio = ms.map((m, i) => m / floor[i]);
   const above = ms.map((m, i) => m - floor[i]);
   const targets = targetS ? ` (targets: <= ${targetS} s${targetMiB ? `, <= ${targetMiB} MiB` : ""})` : "";
-  console.log(`${n.padEnd(26)} median ${sec(median(ms))} (min ${sec(Math.min(...ms))}), ${n === "node -e 0" ? "the floor" : `x node -e 0: ${spread(ratio)}, above it: median ${sec(median(above))}`}, peak RSS ${mib(Math.max(...rss))} (median ${mib(median(rss))})${targets}`);
+  console.log(
+    `${n.padEnd(26)} median ${sec(median(ms))} (min ${sec(Math.min(...ms))}), ${n === "node -e 0" ? "the floor" : `x node -e 0: ${spread(ratio)}, above it: median ${sec(median(above))}`}, peak RSS ${mib(Math.max(...rss))} (median ${mib(median(rss))})${targets}`,
+  );
 }

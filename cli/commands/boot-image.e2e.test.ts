@@ -12,12 +12,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES_BUILD_DIR } from "../../fixtures/boot-images/build.ts";
-import { debianCa, otherCertificate, sbverifySubjects, sbverifyWith, SNAKEOIL } from "../../formats/pe/testing/oracles.ts";
+import {
+  debianCa,
+  otherCertificate,
+  sbverifySubjects,
+  sbverifyWith,
+  SNAKEOIL,
+} from "../../formats/pe/testing/oracles.ts";
 import { bootmedia } from "../../testing/cli.ts";
 
 const SNAKEOIL_SUBJECT = "/C=US/ST=Colorado/L=Fort Collins/O=SnakeOil";
 const ENV = { BM_TEST_KEY_PASSWORD: SNAKEOIL.password, BM_TEST_WRONG_PASSWORD: "not-the-password" };
-const signingFlags = (passwordEnv = "BM_TEST_KEY_PASSWORD") => ["--signing-key", `file:${SNAKEOIL.key}`, "--signing-cert", SNAKEOIL.cert, "--signing-key-password", `env:${passwordEnv}`];
+const signingFlags = (passwordEnv = "BM_TEST_KEY_PASSWORD") => [
+  "--signing-key",
+  `file:${SNAKEOIL.key}`,
+  "--signing-cert",
+  SNAKEOIL.cert,
+  "--signing-key-password",
+  `env:${passwordEnv}`,
+];
 let dir: string;
 let cache: string;
 /** Every text line of the key (the encrypted file and its decrypted form): none may be printed. */
@@ -27,14 +40,19 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "bm-bi-sign-"));
   cache = join(dir, "cache");
   // The fixtures' downloads and boot loader, hard-linked (copied across file systems).
-  for (const [from, to] of [["debs", "boot-image-build/debs"], ["boot-loader", "boot-loader"]] as const) {
+  for (const [from, to] of [
+    ["debs", "boot-image-build/debs"],
+    ["boot-loader", "boot-loader"],
+  ] as const) {
     if (!existsSync(join(FIXTURES_BUILD_DIR, from))) continue;
     await mkdir(join(cache, to, ".."), { recursive: true });
     const r = await execa("cp", ["-al", join(FIXTURES_BUILD_DIR, from), join(cache, to)], { reject: false });
     if (r.exitCode !== 0) await execa("cp", ["-a", join(FIXTURES_BUILD_DIR, from), join(cache, to)]);
   }
   const plain = (await execa("openssl", ["pkey", "-in", SNAKEOIL.key, "-passin", `pass:${SNAKEOIL.password}`])).stdout;
-  keyLines = [...(await readFile(SNAKEOIL.key, "utf8")).split("\n"), ...plain.split("\n")].map((l) => l.trim()).filter((l) => l.length > 20 && !l.startsWith("-----"));
+  keyLines = [...(await readFile(SNAKEOIL.key, "utf8")).split("\n"), ...plain.split("\n")]
+    .map((l) => l.trim())
+    .filter((l) => l.length > 20 && !l.startsWith("-----"));
   expect(keyLines.length).toBeGreaterThan(20);
 });
 afterAll(async () => {
@@ -49,14 +67,18 @@ function expectNoKey(...texts: string[]): void {
 }
 
 const build = (out: string, extra: string[], env: Record<string, string> = ENV) =>
-  bootmedia(["boot-image", "build", "--arch", "x64", "--id", "SB64", "--out", out, "--cache-dir", cache, ...extra], { env });
+  bootmedia(["boot-image", "build", "--arch", "x64", "--id", "SB64", "--out", out, "--cache-dir", cache, ...extra], {
+    env,
+  });
 
 describe("bootmedia boot-image build --signing-key (own-key chain)", () => {
   it("a wrong key password is BM3707, exit 1, before anything is built: --out is not even created", async () => {
     const out = join(dir, "wrong-password");
     const r = await build(out, signingFlags("BM_TEST_WRONG_PASSWORD"));
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/error BM3707 .*PkKek-1-snakeoil\.key: cannot read the signing key: .*the password is wrong/);
+    expect(r.stderr).toMatch(
+      /error BM3707 .*PkKek-1-snakeoil\.key: cannot read the signing key: .*the password is wrong/,
+    );
     expect(existsSync(out)).toBe(false);
     expectNoKey(r.stdout, r.stderr);
   });
@@ -65,7 +87,9 @@ describe("bootmedia boot-image build --signing-key (own-key chain)", () => {
     const out = join(dir, "inline");
     const r = await build(out, ["--signing-key", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "--signing-cert", SNAKEOIL.cert]);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/error BM1006 --signing-key: .*takes env:NAME \(a variable name\) or file:PATH, not the secret itself/);
+    expect(r.stderr).toMatch(
+      /error BM1006 --signing-key: .*takes env:NAME \(a variable name\) or file:PATH, not the secret itself/,
+    );
     expect(r.stderr).not.toContain("MIIEvQ");
     expect(existsSync(out)).toBe(false);
   });
@@ -75,7 +99,22 @@ describe("bootmedia boot-image build --signing-key (own-key chain)", () => {
     await mkdir(bin, { recursive: true });
     for (const tool of ["sh", "bash"]) await symlink(`/bin/${tool}`, join(bin, tool));
     const out = join(dir, "no-sbsign");
-    const r = await execa(process.execPath, [join(process.cwd(), "bin/bootmedia.js"), "boot-image", "build", "--arch", "x64", "--out", out, "--cache-dir", cache, ...signingFlags()], { reject: false, env: { ...ENV, PATH: bin, NO_COLOR: "1" }, extendEnv: false });
+    const r = await execa(
+      process.execPath,
+      [
+        join(process.cwd(), "bin/bootmedia.js"),
+        "boot-image",
+        "build",
+        "--arch",
+        "x64",
+        "--out",
+        out,
+        "--cache-dir",
+        cache,
+        ...signingFlags(),
+      ],
+      { reject: false, env: { ...ENV, PATH: bin, NO_COLOR: "1" }, extendEnv: false },
+    );
     expect(r.exitCode, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/error BM4403 sbsign: sbsign is not installed \(Debian package sbsigntool\)/);
     expect(existsSync(out)).toBe(false);
@@ -89,7 +128,9 @@ describe("bootmedia boot-image build --signing-key (own-key chain)", () => {
     const out = join(dir, "failing-sbsign");
     const r = await build(out, signingFlags(), { ...ENV, PATH: `${bin}:${process.env.PATH}` });
     expect(r.exitCode, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/error BM4404 .*sbsign could not sign the kernel of linux-image-\S+ \S+: fake sbsign: refused/);
+    expect(r.stderr).toMatch(
+      /error BM4404 .*sbsign could not sign the kernel of linux-image-\S+ \S+: fake sbsign: refused/,
+    );
     expect(existsSync(join(out, "packages")) ? await readdir(join(out, "packages")) : []).toEqual([]);
     expectNoKey(r.stdout, r.stderr);
   }, 600_000);
@@ -100,13 +141,20 @@ describe("bootmedia boot-image build --signing-key (own-key chain)", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^built: SB64 \(x64, kernel /);
     expect(r.stdout).toContain(`kernel signed by ${SNAKEOIL_SUBJECT} (added to Debian's signature)`);
-    expect(r.stderr).toMatch(new RegExp(`x64: kernel signed by ${SNAKEOIL_SUBJECT.replaceAll("/", "\\/")} \\(certificate sha256 [0-9a-f]{64}\\); its signatures: /CN=Debian Secure Boot Signer 2022 - linux, `));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `x64: kernel signed by ${SNAKEOIL_SUBJECT.replaceAll("/", "\\/")} \\(certificate sha256 [0-9a-f]{64}\\); its signatures: /CN=Debian Secure Boot Signer 2022 - linux, `,
+      ),
+    );
     expectNoKey(r.stdout, r.stderr);
 
     const kernel = join(out, "packages/SB64/files/boot/x64/vmlinuz");
     expect(await sbverifySubjects(kernel)).toEqual(["/CN=Debian Secure Boot Signer 2022 - linux", SNAKEOIL_SUBJECT]);
     expect(await sbverifyWith(SNAKEOIL.cert, kernel)).toEqual({ exitCode: 0, output: "Signature verification OK" });
-    expect(await sbverifyWith(await debianCa(dir), kernel)).toEqual({ exitCode: 0, output: "Signature verification OK" });
+    expect(await sbverifyWith(await debianCa(dir), kernel)).toEqual({
+      exitCode: 0,
+      output: "Signature verification OK",
+    });
     const stranger = await sbverifyWith((await otherCertificate(dir)).cert, kernel);
     expect(stranger.exitCode).not.toBe(0);
     expect(stranger.output).toMatch(/Signature verification failed/);

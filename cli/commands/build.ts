@@ -15,7 +15,10 @@ export async function register(cli: CAC, run: Run, args: string[], row: CommandR
     .option("--yes", "Do not ask before erasing a USB drive (for scripts)")
     .option("--cache-dir <dir>", "Content cache (default $BOOTMEDIA_CACHE or ~/.cache/bootmedia)")
     .option("--concurrency <n>", "Parallel fetches (1-256)", { default: 4 })
-    .option("--hook-timeout <seconds>", `Time limit of one plugin hook call (default $BOOTMEDIA_HOOK_TIMEOUT or ${DEFAULT_HOOK_TIMEOUT_S})`);
+    .option(
+      "--hook-timeout <seconds>",
+      `Time limit of one plugin hook call (default $BOOTMEDIA_HOOK_TIMEOUT or ${DEFAULT_HOOK_TIMEOUT_S})`,
+    );
   addSpecFlags(build, await modelForArgs(args));
   build.action((spec: string | undefined, flags: CommonFlags) =>
     run(async () => {
@@ -23,7 +26,14 @@ export async function register(cli: CAC, run: Run, args: string[], row: CommandR
       const { ctx, plugins } = await contextFromCli(spec, flags, progressFor(mode));
       const result = await buildMedia(ctx, plugins);
       if (mode.json) {
-        printJson({ ok: true, outputs: result.outputs, log: result.logFile, fetch: result.fetch, timings: result.timings, diagnostics: result.diagnostics });
+        printJson({
+          ok: true,
+          outputs: result.outputs,
+          log: result.logFile,
+          fetch: result.fetch,
+          timings: result.timings,
+          diagnostics: result.diagnostics,
+        });
       } else {
         printDiagnostics(result.diagnostics);
         for (const o of result.outputs) process.stdout.write(`wrote ${o.path} (${o.bytes} bytes)\n`);

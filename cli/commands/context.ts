@@ -22,14 +22,27 @@ function positiveInteger(value: unknown, fallback: number, option: string, max: 
   if (value === undefined || value === "") return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw new BootmediaError("BM1015", `${option} must be a whole number from 1 to ${max}, not ${JSON.stringify(String(value)).slice(0, 40)}`, { where: option });
+    throw new BootmediaError(
+      "BM1015",
+      `${option} must be a whole number from 1 to ${max}, not ${JSON.stringify(String(value)).slice(0, 40)}`,
+      { where: option },
+    );
   }
   return n;
 }
 
-export async function contextFromCli(specFile: string | undefined, flags: CommonFlags, progress: Progress): Promise<{ ctx: BuildContext; plugins: Plugin[] }> {
+export async function contextFromCli(
+  specFile: string | undefined,
+  flags: CommonFlags,
+  progress: Progress,
+): Promise<{ ctx: BuildContext; plugins: Plugin[] }> {
   const concurrency = positiveInteger(flags.concurrency, 4, "--concurrency", 256);
-  const hookSeconds = positiveInteger(flags.hookTimeout ?? process.env.BOOTMEDIA_HOOK_TIMEOUT, DEFAULT_HOOK_TIMEOUT_S, flags.hookTimeout === undefined ? "BOOTMEDIA_HOOK_TIMEOUT" : "--hook-timeout", 7 * 24 * 3600);
+  const hookSeconds = positiveInteger(
+    flags.hookTimeout ?? process.env.BOOTMEDIA_HOOK_TIMEOUT,
+    DEFAULT_HOOK_TIMEOUT_S,
+    flags.hookTimeout === undefined ? "BOOTMEDIA_HOOK_TIMEOUT" : "--hook-timeout",
+    7 * 24 * 3600,
+  );
   return prepareBuild({
     hookTimeoutMs: hookSeconds * 1000,
     file: specFile,

@@ -18,12 +18,24 @@ describe("bootmedia image: digits-only flag values", () => {
     const { bootmedia } = await import("../../testing/cli.ts");
     const dir = await mkdtemp(join(tmpdir(), "bm-image-"));
     await writeFile(join(dir, "a.txt"), "hello\n");
-    const fat = await bootmedia(["image", "fat", dir, "-o", join(dir, "fs.img"), "--size", String(8 * 2 ** 20), "--label", "2024"]);
+    const fat = await bootmedia([
+      "image",
+      "fat",
+      dir,
+      "-o",
+      join(dir, "fs.img"),
+      "--size",
+      String(8 * 2 ** 20),
+      "--label",
+      "2024",
+    ]);
     expect(fat.stderr).toBe("");
     expect(fat.exitCode).toBe(0);
     // Oracles: fsck.fat accepts the volume, mtools reads its label and size.
     expect((await execa("fsck.fat", ["-n", join(dir, "fs.img")], { reject: false })).exitCode).toBe(0);
-    expect((await execa("mlabel", ["-s", "-i", join(dir, "fs.img"), "::"], { env: { MTOOLS_SKIP_CHECK: "1" } })).stdout).toMatch(/2024/);
+    expect(
+      (await execa("mlabel", ["-s", "-i", join(dir, "fs.img"), "::"], { env: { MTOOLS_SKIP_CHECK: "1" } })).stdout,
+    ).toMatch(/2024/);
     const { size } = await (await import("node:fs/promises")).stat(join(dir, "fs.img"));
     expect(size).toBe(8 * 2 ** 20);
     const iso = await bootmedia(["image", "iso", dir, "-o", join(dir, "x.iso"), "--volume-id", "2024"]);

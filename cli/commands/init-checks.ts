@@ -13,7 +13,13 @@ import { checkPasswordPolicy } from "../../plugins/password/policy.ts";
 import { checkValidity, parseCertificateDate } from "../../plugins/certificates/validity.ts";
 
 /** The first problem an answer at `path` causes in `raw`, as "BMxxxx message", or undefined. */
-export function checkAnswer(model: SpecModel, raw: Record<string, unknown>, path: string, now: Date, baseDir: string): string | undefined {
+export function checkAnswer(
+  model: SpecModel,
+  raw: Record<string, unknown>,
+  path: string,
+  now: Date,
+  baseDir: string,
+): string | undefined {
   const r = model.schema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues.find((i) => i.path.join(".").startsWith(path) && codeOf(i) !== "BM1005");
@@ -21,7 +27,10 @@ export function checkAnswer(model: SpecModel, raw: Record<string, unknown>, path
   }
   type Answers = {
     managementPoints?: { list?: unknown };
-    security?: { password?: { env: string } | { file: string }; certificate?: { selfSigned?: { start: unknown; expire?: unknown } } };
+    security?: {
+      password?: { env: string } | { file: string };
+      certificate?: { selfSigned?: { start: unknown; expire?: unknown } };
+    };
   };
   const spec = (r.success ? r.data : raw) as Answers;
   if (path.startsWith("managementPoints") && Array.isArray(spec.managementPoints?.list)) {
@@ -32,7 +41,8 @@ export function checkAnswer(model: SpecModel, raw: Record<string, unknown>, path
   if (path === "security.password" && password) {
     if ("env" in password) {
       const value = process.env[password.env];
-      if (value === undefined) return `BM1007 the environment variable ${password.env} is not set (export it before building)`;
+      if (value === undefined)
+        return `BM1007 the environment variable ${password.env} is not set (export it before building)`;
       const broken = checkPasswordPolicy(value)[0];
       if (broken) return `BM3401 the media password breaks the strength policy: ${broken}`;
     } else if (!existsSync(resolve(baseDir, password.file))) return `BM1007 ${password.file} does not exist`;
@@ -44,7 +54,12 @@ export function checkAnswer(model: SpecModel, raw: Record<string, unknown>, path
     if (!start || !expire) return "BM3404 give dates as YYYY-MM-DD (or an ISO 8601 date-time)";
     if (path.endsWith("expire")) {
       if (expire <= start) return "BM3404 the expiry must come after the start";
-      const d = checkValidity(start, expire, now, { what: "the certificate", path, source: "init", futureStart: "warning" }).find((x) => x.severity === "error");
+      const d = checkValidity(start, expire, now, {
+        what: "the certificate",
+        path,
+        source: "init",
+        futureStart: "warning",
+      }).find((x) => x.severity === "error");
       if (d) return `${d.code} ${d.message}`;
     }
   }

@@ -25,7 +25,8 @@ function setPath(o: Raw, path: string, value: unknown): void {
     // Unset: drop the key, then any parent it leaves empty (an optional section not chosen).
     const parent = getPath(o, keys.slice(0, -1).join("."));
     if (parent && typeof parent === "object") delete (parent as Raw)[keys.at(-1)!];
-    if (keys.length > 1 && parent && typeof parent === "object" && Object.keys(parent).length === 0) setPath(o, keys.slice(0, -1).join("."), undefined);
+    if (keys.length > 1 && parent && typeof parent === "object" && Object.keys(parent).length === 0)
+      setPath(o, keys.slice(0, -1).join("."), undefined);
     return;
   }
   let at = o;
@@ -41,14 +42,27 @@ interface Question {
   ask: (raw: Raw, dflt: unknown, validate: (v: unknown) => string | undefined) => Promise<unknown>;
 }
 
-const text = (message: string, toValue: (s: string) => unknown = (s) => s, show: (v: unknown) => string = (v) => (v === undefined ? "" : String(v))) =>
+const text =
+  (
+    message: string,
+    toValue: (s: string) => unknown = (s) => s,
+    show: (v: unknown) => string = (v) => (v === undefined ? "" : String(v)),
+  ) =>
   (_: Raw, dflt: unknown, validate: (v: unknown) => string | undefined) =>
-    p.text({ message, initialValue: show(dflt), validate: (s) => validate(toValue(String(s ?? "").trim())) }).then((s) => (p.isCancel(s) ? s : toValue(String(s).trim())));
-const choose = <T extends string>(message: string, options: Array<{ value: T; label: string }>) =>
-  (_: Raw, dflt: unknown) => p.select({ message, options: options as never, initialValue: dflt as T });
+    p
+      .text({ message, initialValue: show(dflt), validate: (s) => validate(toValue(String(s ?? "").trim())) })
+      .then((s) => (p.isCancel(s) ? s : toValue(String(s).trim())));
+const choose =
+  <T extends string>(message: string, options: Array<{ value: T; label: string }>) =>
+  (_: Raw, dflt: unknown) =>
+    p.select({ message, options: options as never, initialValue: dflt as T });
 const yesNo = (message: string) => (_: Raw, dflt: unknown) => p.confirm({ message, initialValue: dflt === true });
 
-const csv = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
+const csv = (s: string) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
 const ref = (kind: string) => (s: string) => (s === "" ? undefined : kind === "env" ? { env: s } : { file: s });
 const refName = (v: unknown) => (v && typeof v === "object" ? String(Object.values(v)[0]) : "");
 
@@ -63,15 +77,47 @@ const PAGES: Array<{ title: string; questions: Question[] }> = [
   {
     title: "Media management",
     questions: [
-      { path: "managementPoints.mode", default: () => "dynamic", ask: choose("Media management", MP_MODES.map((m) => ({ value: m, label: m === "dynamic" ? "Dynamic media (a management point may redirect by boundary)" : "Site-based media (contact only the given management point)" }))) },
+      {
+        path: "managementPoints.mode",
+        default: () => "dynamic",
+        ask: choose(
+          "Media management",
+          MP_MODES.map((m) => ({
+            value: m,
+            label:
+              m === "dynamic"
+                ? "Dynamic media (a management point may redirect by boundary)"
+                : "Site-based media (contact only the given management point)",
+          })),
+        ),
+      },
     ],
   },
   {
     title: "Media type: USB flash drive or CD/DVD set",
     questions: [
-      { path: "target.type", default: () => "iso", ask: choose("Media type", [{ value: "iso", label: "CD/DVD set (.iso files)" }, { value: "usb", label: "USB flash drive (or a disk image file)" }]) },
-      { path: "target.capacity", when: (r) => getPath(r, "target.type") === "iso", default: () => "dvd", ask: choose("Media capacity", CAPACITIES.map((c) => ({ value: c, label: c }))) },
-      { path: "target.output", default: (r) => `${String(getPath(r, "name"))}.${getPath(r, "target.type") === "usb" ? "img" : "iso"}`, ask: text("Output file (.iso, a USB image file, or /dev/sdX)") },
+      {
+        path: "target.type",
+        default: () => "iso",
+        ask: choose("Media type", [
+          { value: "iso", label: "CD/DVD set (.iso files)" },
+          { value: "usb", label: "USB flash drive (or a disk image file)" },
+        ]),
+      },
+      {
+        path: "target.capacity",
+        when: (r) => getPath(r, "target.type") === "iso",
+        default: () => "dvd",
+        ask: choose(
+          "Media capacity",
+          CAPACITIES.map((c) => ({ value: c, label: c })),
+        ),
+      },
+      {
+        path: "target.output",
+        default: (r) => `${String(getPath(r, "name"))}.${getPath(r, "target.type") === "usb" ? "img" : "iso"}`,
+        ask: text("Output file (.iso, a USB image file, or /dev/sdX)"),
+      },
     ],
   },
   {
@@ -80,23 +126,73 @@ const PAGES: Array<{ title: string; questions: Question[] }> = [
       { path: "security.unknownComputers", default: () => false, ask: yesNo("Enable unknown computer support?") },
       { path: "security.password", default: () => undefined, ask: askPassword },
       { path: "security.certificate", default: () => undefined, ask: askCertificateMode },
-      { path: "security.certificate.selfSigned.start", when: (r) => getPath(r, "security.certificate.selfSigned") !== undefined, default: (_, now) => isoDay(now), ask: text("Self-signed certificate: start date (YYYY-MM-DD)") },
-      { path: "security.certificate.selfSigned.expire", when: (r) => getPath(r, "security.certificate.selfSigned") !== undefined, default: (_, now) => isoDay(now + 365 * DAY_MS), ask: text("Self-signed certificate: expiration date (YYYY-MM-DD)") },
-      { path: "security.certificate.pki.file", when: (r) => getPath(r, "security.certificate.pki") !== undefined, default: () => "client.pfx", ask: text("PKI certificate to import (.pfx)") },
-      { path: "security.certificate.pki.password", when: (r) => getPath(r, "security.certificate.pki") !== undefined, default: () => ({ env: "PFX_PASSWORD" }), ask: text("Environment variable holding the .pfx password", ref("env"), refName) },
-      { path: "security.userDeviceAffinity", default: () => "none", ask: choose("User device affinity", UDA_MODES.map((u) => ({ value: u, label: { auto: "Allow user device affinity with auto-approval", pending: "Allow user device affinity pending administrator approval", none: "Do not allow user device affinity" }[u] }))) },
+      {
+        path: "security.certificate.selfSigned.start",
+        when: (r) => getPath(r, "security.certificate.selfSigned") !== undefined,
+        default: (_, now) => isoDay(now),
+        ask: text("Self-signed certificate: start date (YYYY-MM-DD)"),
+      },
+      {
+        path: "security.certificate.selfSigned.expire",
+        when: (r) => getPath(r, "security.certificate.selfSigned") !== undefined,
+        default: (_, now) => isoDay(now + 365 * DAY_MS),
+        ask: text("Self-signed certificate: expiration date (YYYY-MM-DD)"),
+      },
+      {
+        path: "security.certificate.pki.file",
+        when: (r) => getPath(r, "security.certificate.pki") !== undefined,
+        default: () => "client.pfx",
+        ask: text("PKI certificate to import (.pfx)"),
+      },
+      {
+        path: "security.certificate.pki.password",
+        when: (r) => getPath(r, "security.certificate.pki") !== undefined,
+        default: () => ({ env: "PFX_PASSWORD" }),
+        ask: text("Environment variable holding the .pfx password", ref("env"), refName),
+      },
+      {
+        path: "security.userDeviceAffinity",
+        default: () => "none",
+        ask: choose(
+          "User device affinity",
+          UDA_MODES.map((u) => ({
+            value: u,
+            label: {
+              auto: "Allow user device affinity with auto-approval",
+              pending: "Allow user device affinity pending administrator approval",
+              none: "Do not allow user device affinity",
+            }[u],
+          })),
+        ),
+      },
     ],
   },
   {
     title: "Boot image",
     questions: [
-      { path: "bootImage", default: () => "BM100001", ask: text("Boot image package id(s), comma-separated", (s) => (csv(s).length === 1 ? csv(s)[0] : csv(s)), (v) => [v ?? []].flat().join(", ")) },
-      { path: "contentLibrary", default: () => "embedded", ask: text("Content library: a folder, `embedded`, or a distribution point URL") },
+      {
+        path: "bootImage",
+        default: () => "BM100001",
+        ask: text(
+          "Boot image package id(s), comma-separated",
+          (s) => (csv(s).length === 1 ? csv(s)[0] : csv(s)),
+          (v) => [v ?? []].flat().join(", "),
+        ),
+      },
+      {
+        path: "contentLibrary",
+        default: () => "embedded",
+        ask: text("Content library: a folder, `embedded`, or a distribution point URL"),
+      },
       { path: "taskSequence", default: () => "BM200010", ask: text("Task sequence package id") },
       {
         path: "managementPoints.list",
         default: () => [{ url: "http://mp1.contoso.test", priority: 1 }],
-        ask: text("Management points, comma-separated in priority order", (s) => csv(s).map((url, i) => ({ url, priority: i + 1 })), (v) => ((v ?? []) as Array<{ url: string }>).map((m) => m.url).join(", ")),
+        ask: text(
+          "Management points, comma-separated in priority order",
+          (s) => csv(s).map((url, i) => ({ url, priority: i + 1 })),
+          (v) => ((v ?? []) as Array<{ url: string }>).map((m) => m.url).join(", "),
+        ),
       },
     ],
   },
@@ -106,22 +202,59 @@ const PAGES: Array<{ title: string; questions: Question[] }> = [
       {
         path: "customization.variables",
         default: () => ({}),
-        ask: text("Task-sequence variables, NAME=value, comma-separated (empty: none)", (s) => Object.fromEntries(csv(s).map((kv) => [kv.split("=")[0]!.trim(), kv.slice(kv.indexOf("=") + 1).trim()])), (v) => Object.entries((v ?? {}) as Raw).map(([k, x]) => `${k}=${String(x)}`).join(", ")),
+        ask: text(
+          "Task-sequence variables, NAME=value, comma-separated (empty: none)",
+          (s) =>
+            Object.fromEntries(csv(s).map((kv) => [kv.split("=")[0]!.trim(), kv.slice(kv.indexOf("=") + 1).trim()])),
+          (v) =>
+            Object.entries((v ?? {}) as Raw)
+              .map(([k, x]) => `${k}=${String(x)}`)
+              .join(", "),
+        ),
       },
-      { path: "customization.prestart.command", default: () => undefined, ask: text("Prestart command (empty: none)", (s) => (s === "" ? undefined : s)) },
-      { path: "customization.prestart.files", when: (r) => getPath(r, "customization.prestart.command") !== undefined, default: () => undefined, ask: text("Folder of files for the prestart command (empty: none)", (s) => (s === "" ? undefined : s)) },
+      {
+        path: "customization.prestart.command",
+        default: () => undefined,
+        ask: text("Prestart command (empty: none)", (s) => (s === "" ? undefined : s)),
+      },
+      {
+        path: "customization.prestart.files",
+        when: (r) => getPath(r, "customization.prestart.command") !== undefined,
+        default: () => undefined,
+        ask: text("Folder of files for the prestart command (empty: none)", (s) => (s === "" ? undefined : s)),
+      },
     ],
   },
 ];
 
 async function askPassword(raw: Raw, _dflt: unknown, validate: (v: unknown) => string | undefined): Promise<unknown> {
-  const how = await p.select({ message: "Protect the media with a password? (given by reference: never typed here)", options: [{ value: "env", label: "Yes: from an environment variable" }, { value: "file", label: "Yes: from a file" }, { value: "none", label: "No" }], initialValue: "env" });
+  const how = await p.select({
+    message: "Protect the media with a password? (given by reference: never typed here)",
+    options: [
+      { value: "env", label: "Yes: from an environment variable" },
+      { value: "file", label: "Yes: from a file" },
+      { value: "none", label: "No" },
+    ],
+    initialValue: "env",
+  });
   if (p.isCancel(how) || how === "none") return p.isCancel(how) ? how : undefined;
-  return text(how === "env" ? "Environment variable holding the media password" : "File holding the media password", ref(how), refName)(raw, how === "env" ? { env: "MEDIA_PASSWORD" } : undefined, validate);
+  return text(
+    how === "env" ? "Environment variable holding the media password" : "File holding the media password",
+    ref(how),
+    refName,
+  )(raw, how === "env" ? { env: "MEDIA_PASSWORD" } : undefined, validate);
 }
 
 async function askCertificateMode(): Promise<unknown> {
-  const mode = await p.select({ message: "Media certificate", options: [{ value: "selfSigned", label: "Create self-signed media certificate (HTTP)" }, { value: "pki", label: "Import PKI certificate (HTTPS)" }, { value: "none", label: "None" }], initialValue: "selfSigned" });
+  const mode = await p.select({
+    message: "Media certificate",
+    options: [
+      { value: "selfSigned", label: "Create self-signed media certificate (HTTP)" },
+      { value: "pki", label: "Import PKI certificate (HTTPS)" },
+      { value: "none", label: "None" },
+    ],
+    initialValue: "selfSigned",
+  });
   if (p.isCancel(mode) || mode === "none") return p.isCancel(mode) ? mode : undefined;
   return { [mode]: {} };
 }

@@ -18,7 +18,10 @@ const CLEAR = "\x7f".repeat(40);
 describe("bootmedia init", () => {
   it("walks the pages in a terminal, refuses bad answers with build codes, and writes a spec that builds", async () => {
     const dir = await mkdtemp(join(tmpdir(), "bm-init-"));
-    const s = new PtySession(`node ${BIN} init media.yaml`, { cwd: dir, env: { MEDIA_PW: PASSWORD, WEAK_PW: "short", NO_COLOR: "1" } });
+    const s = new PtySession(`node ${BIN} init media.yaml`, {
+      cwd: dir,
+      env: { MEDIA_PW: PASSWORD, WEAK_PW: "short", NO_COLOR: "1" },
+    });
     try {
       await s.answer("Media name", CLEAR + "bad name!" + KEY.ENTER);
       await s.waitFor("BM1003");
@@ -55,19 +58,40 @@ describe("bootmedia init", () => {
     expect(parse(text)).toMatchObject({
       name: "pty-media",
       unattended: false,
-      managementPoints: { mode: "dynamic", list: [{ url: "http://mp1.contoso.test", priority: 1 }, { url: "http://mp2.contoso.test", priority: 2 }] },
+      managementPoints: {
+        mode: "dynamic",
+        list: [
+          { url: "http://mp1.contoso.test", priority: 1 },
+          { url: "http://mp2.contoso.test", priority: 2 },
+        ],
+      },
       target: { type: "iso", capacity: "dvd", output: "pty-media.iso" },
-      security: { unknownComputers: true, password: { env: "MEDIA_PW" }, certificate: { selfSigned: {} }, userDeviceAffinity: "pending" },
+      security: {
+        unknownComputers: true,
+        password: { env: "MEDIA_PW" },
+        certificate: { selfSigned: {} },
+        userDeviceAffinity: "pending",
+      },
       customization: { variables: { OSDTimeZone: "UTC" } },
     });
     expect(text).not.toContain(PASSWORD);
     const built = await bootmedia(["build", join(dir, "media.yaml")], { env: { MEDIA_PW: PASSWORD }, cwd: dir });
     expect(built.exitCode, built.stderr).toBe(0);
     // The independent reader agrees: the ISO holds the configuration the wizard chose.
-    const json = execFileSync("osirrox", ["-indev", join(dir, "pty-media.iso"), "-extract", "/bootmedia/media.json", join(dir, "media.json")], { stdio: "pipe" });
+    const json = execFileSync(
+      "osirrox",
+      ["-indev", join(dir, "pty-media.iso"), "-extract", "/bootmedia/media.json", join(dir, "media.json")],
+      { stdio: "pipe" },
+    );
     expect(json).toBeDefined();
     const config = JSON.parse(await readFile(join(dir, "media.json"), "utf8"));
-    expect(config).toMatchObject({ unknownComputers: true, userDeviceAffinity: "pending", password: { present: true }, certificate: { mode: "self-signed" }, managementPoints: { mode: "dynamic" } });
+    expect(config).toMatchObject({
+      unknownComputers: true,
+      userDeviceAffinity: "pending",
+      password: { present: true },
+      certificate: { mode: "self-signed" },
+      managementPoints: { mode: "dynamic" },
+    });
   }, 120_000);
 
   it("--yes in a non-TTY takes the defaults and writes a spec that validates; without it, BM1011 instead of waiting", async () => {
@@ -75,7 +99,11 @@ describe("bootmedia init", () => {
     const yes = await bootmedia(["init", join(dir, "a.yaml"), "--yes", "--name", "flagged", "--uda", "auto"]);
     expect(yes.exitCode, yes.stderr).toBe(0);
     expect(yes.stdout).toContain("it validates");
-    expect(parse(await readFile(join(dir, "a.yaml"), "utf8"))).toMatchObject({ name: "flagged", target: { type: "iso", output: "flagged.iso" }, security: { userDeviceAffinity: "auto" } });
+    expect(parse(await readFile(join(dir, "a.yaml"), "utf8"))).toMatchObject({
+      name: "flagged",
+      target: { type: "iso", output: "flagged.iso" },
+      security: { userDeviceAffinity: "auto" },
+    });
     const plan = await bootmedia(["plan", join(dir, "a.yaml")]);
     expect(plan.exitCode, plan.stderr).toBe(0);
     const noTty = await bootmedia(["init", join(dir, "b.yaml")]);

@@ -33,15 +33,38 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
       const given: Record<string, unknown> = {};
       applySpecFlags(given, { ...flags, plugin: undefined }, model);
       const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true && flags.json !== true;
-      const raw = await runWizard({ given, yes: flags.yes === true, interactive, now: Date.now(), baseDir: dirname(out), model });
+      const raw = await runWizard({
+        given,
+        yes: flags.yes === true,
+        interactive,
+        now: Date.now(),
+        baseDir: dirname(out),
+        model,
+      });
       if (!raw) return 1;
-      await writeFile(out, renderSpecYaml(raw, [`Media spec written by \`bootmedia init\` on ${new Date().toISOString().slice(0, 10)}.`, "Every option: docs/spec.md. Build it: bootmedia build " + (file ?? "media.yaml")], model));
-      const { ctx, plugins } = await contextFromCli(out, { cacheDir: flags.cacheDir }, progressFor({ json: true, quiet: true }));
+      await writeFile(
+        out,
+        renderSpecYaml(
+          raw,
+          [
+            `Media spec written by \`bootmedia init\` on ${new Date().toISOString().slice(0, 10)}.`,
+            "Every option: docs/spec.md. Build it: bootmedia build " + (file ?? "media.yaml"),
+          ],
+          model,
+        ),
+      );
+      const { ctx, plugins } = await contextFromCli(
+        out,
+        { cacheDir: flags.cacheDir },
+        progressFor({ json: true, quiet: true }),
+      );
       const plan = await planMedia(ctx, plugins);
       if (flags.json) printJson({ ok: true, spec: out, diagnostics: plan.diagnostics });
       else {
         printDiagnostics(plan.diagnostics);
-        process.stdout.write(`wrote ${out}; it validates (${plan.layout.volumes.length} volume${plan.layout.volumes.length === 1 ? "" : "s"} planned)\n`);
+        process.stdout.write(
+          `wrote ${out}; it validates (${plan.layout.volumes.length} volume${plan.layout.volumes.length === 1 ? "" : "s"} planned)\n`,
+        );
       }
       return 0;
     }),

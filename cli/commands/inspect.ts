@@ -15,39 +15,67 @@ import { formatSecureBoot, reportSecureBoot } from "../../plugins/secure-boot/ef
 /** Media kinds whose EFI binaries `inspect` lists (readers of openMedia). */
 const SECURE_BOOT_KINDS = ["iso", "usb", "directory"];
 
-interface InspectFlags { json?: boolean; plugin?: string | string[]; check?: boolean; warnDays?: string | number; spec?: string }
+interface InspectFlags {
+  json?: boolean;
+  plugin?: string | string[];
+  check?: boolean;
+  warnDays?: string | number;
+  spec?: string;
+}
 
 export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): void {
   cli
     .command(row.usage, row.describe)
     .option("--plugin <module>", "Also try this plugin's reader (path or package name; repeatable)")
-    .option("--check", "Exit 1 when the media would fail soon: certificate expired/expiring/not yet valid, files differing from the media manifest, machines not covered")
-    .option("--warn-days <n>", `With --check: a certificate expiring within n days is a finding (default ${DEFAULT_WARN_DAYS})`)
-    .option("--spec <file>", "With --check: the machines of this (current) spec must be covered, instead of those recorded at build")
+    .option(
+      "--check",
+      "Exit 1 when the media would fail soon: certificate expired/expiring/not yet valid, files differing from the media manifest, machines not covered",
+    )
+    .option(
+      "--warn-days <n>",
+      `With --check: a certificate expiring within n days is a finding (default ${DEFAULT_WARN_DAYS})`,
+    )
+    .option(
+      "--spec <file>",
+      "With --check: the machines of this (current) spec must be covered, instead of those recorded at build",
+    )
     .action((media: string, flags: InspectFlags) =>
       run(async () => {
         const extra: Inspector[] = [];
-        const refs = (flags.plugin === undefined ? [] : ([] as string[]).concat(flags.plugin)).map((ref) => ({ ref, baseDir: process.cwd() }));
-        for (const p of await loadPlugins(refs)) if (p.definition.inspector) extra.push(await resolveLazy(p.definition.inspector));
+        const refs = (flags.plugin === undefined ? [] : ([] as string[]).concat(flags.plugin)).map((ref) => ({
+          ref,
+          baseDir: process.cwd(),
+        }));
+        for (const p of await loadPlugins(refs))
+          if (p.definition.inspector) extra.push(await resolveLazy(p.definition.inspector));
         const inspectors = [...extra, ...(await builtinInspectors())];
         if (flags.check) return check(media, flags, inspectors);
         for (const inspector of inspectors) {
           if (!(await inspector.detect(media))) continue;
           const report = await inspector.inspect(media);
-          const secureBoot = SECURE_BOOT_KINDS.includes(String(report.kind)) ? await reportSecureBoot(await openMedia(media, [inspector]), kernelsOf(report)) : undefined;
+          const secureBoot = SECURE_BOOT_KINDS.includes(String(report.kind))
+            ? await reportSecureBoot(await openMedia(media, [inspector]), kernelsOf(report))
+            : undefined;
           if (flags.json) printJson({ ok: true, ...report, ...(secureBoot ? { secureBoot } : {}) });
           else process.stdout.write(inspector.format(report) + (secureBoot ? formatSecureBoot(secureBoot) : ""));
           return 0;
         }
-        throw new BootmediaError("BM1001", `${media}: not media bootmedia can read (a media folder, .iso or USB image)`, { where: media });
+        throw new BootmediaError(
+          "BM1001",
+          `${media}: not media bootmedia can read (a media folder, .iso or USB image)`,
+          { where: media },
+        );
       }),
     );
 }
 
 async function check(media: string, flags: InspectFlags, inspectors: Inspector[]): Promise<number> {
   const warnDays = flags.warnDays === undefined ? DEFAULT_WARN_DAYS : Number(flags.warnDays);
-  if (!Number.isInteger(warnDays) || warnDays < 0) throw new BootmediaError("BM1009", `--warn-days wants a whole number of days, got "${flags.warnDays}"`);
-  const machines = flags.spec ? (await contextFromCli(flags.spec, {}, progressFor({ json: true, quiet: true }))).ctx.spec.machines : undefined;
+  if (!Number.isInteger(warnDays) || warnDays < 0)
+    throw new BootmediaError("BM1009", `--warn-days wants a whole number of days, got "${flags.warnDays}"`);
+  const machines = flags.spec
+    ? (await contextFromCli(flags.spec, {}, progressFor({ json: true, quiet: true }))).ctx.spec.machines
+    : undefined;
   const result = await checkMedia(await openMedia(media, inspectors), { warnDays, ...(machines ? { machines } : {}) });
   const failed = result.findings.some((f) => f.severity === "error");
   if (flags.json) printJson({ ok: !failed, ...result });
@@ -57,7 +85,10 @@ async function check(media: string, flags: InspectFlags, inspectors: Inspector[]
 
 function formatCheck(r: CheckResult, failed: boolean): string {
   const lines = [`check ${r.media} (${r.kind})`];
-  if (r.certificate) lines.push(`certificate "${r.certificate.subject}": valid ${r.certificate.notBefore} .. ${r.certificate.notAfter} (${r.certificate.daysLeft} days left)`);
+  if (r.certificate)
+    lines.push(
+      `certificate "${r.certificate.subject}": valid ${r.certificate.notBefore} .. ${r.certificate.notAfter} (${r.certificate.daysLeft} days left)`,
+    );
   lines.push(`files checked against the manifest: ${r.filesChecked}; machines checked: ${r.machinesChecked}`);
   for (const f of r.findings) lines.push(formatDiagnostic(f));
   lines.push(failed ? `FAIL: ${r.findings.filter((f) => f.severity === "error").length} finding(s)` : "OK");
@@ -67,5 +98,9 @@ function formatCheck(r: CheckResult, failed: boolean): string {
 /** The kernels the media configuration names (inspect reads their signatures too). */
 function kernelsOf(report: InspectReport): Array<{ path: string; arch: string }> {
   const images = (report.config as { images?: Array<{ arch?: unknown; kernel?: unknown }> } | undefined)?.images;
-  return Array.isArray(images) ? images.flatMap((i) => (typeof i.kernel === "string" && typeof i.arch === "string" ? [{ path: i.kernel, arch: i.arch }] : [])) : [];
+  return Array.isArray(images)
+    ? images.flatMap((i) =>
+        typeof i.kernel === "string" && typeof i.arch === "string" ? [{ path: i.kernel, arch: i.arch }] : [],
+      )
+    : [];
 }

@@ -30,17 +30,47 @@ const sha256sum = (file: string) => execFileSync("sha256sum", [file], { encoding
 
 describe("bootmedia library", () => {
   it("add-boot-image imports a kernel and initrd with a manifest the tool wrote (oracles: sha256sum, file)", async () => {
-    const r = await bootmedia(["library", "add-boot-image", lib, "--kernel", k64(), "--initrd", join(dir, "initrd.gz"), "--arch", "x64", "--cmdline", "console=ttyS0,115200 priority=low", "--drivers", "e1000,virtio_net", "--id", "DEB64"], { env: env() });
+    const r = await bootmedia(
+      [
+        "library",
+        "add-boot-image",
+        lib,
+        "--kernel",
+        k64(),
+        "--initrd",
+        join(dir, "initrd.gz"),
+        "--arch",
+        "x64",
+        "--cmdline",
+        "console=ttyS0,115200 priority=low",
+        "--drivers",
+        "e1000,virtio_net",
+        "--id",
+        "DEB64",
+      ],
+      { env: env() },
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain("added DEB64 (boot-image, x64)");
     const manifest = JSON.parse(readFileSync(join(lib, "packages/DEB64/package.json"), "utf8"));
-    expect(manifest.bootImage).toEqual({ arch: "x64", drivers: ["e1000", "virtio_net"], kernel: "boot/DEB64/vmlinuz-64", initrd: "boot/DEB64/initrd.gz", cmdline: "console=ttyS0,115200 priority=low" });
+    expect(manifest.bootImage).toEqual({
+      arch: "x64",
+      drivers: ["e1000", "virtio_net"],
+      kernel: "boot/DEB64/vmlinuz-64",
+      initrd: "boot/DEB64/initrd.gz",
+      cmdline: "console=ttyS0,115200 priority=low",
+    });
     for (const f of manifest.files) expect(f.sha256).toBe(sha256sum(join(lib, "packages/DEB64/files", f.path)));
-    expect(execFileSync("file", ["-b", join(lib, "packages/DEB64/files/boot/DEB64/vmlinuz-64")], { encoding: "utf8" })).toMatch(/bzImage/);
+    expect(
+      execFileSync("file", ["-b", join(lib, "packages/DEB64/files/boot/DEB64/vmlinuz-64")], { encoding: "utf8" }),
+    ).toMatch(/bzImage/);
   });
 
   it("add-boot-image without an initrd, and an id picked when none is given", async () => {
-    const r = await bootmedia(["library", "add-boot-image", lib, "--kernel", k32(), "--arch", "x86", "--cmdline", "console=ttyS0,115200 quiet"], { env: env() });
+    const r = await bootmedia(
+      ["library", "add-boot-image", lib, "--kernel", k32(), "--arch", "x86", "--cmdline", "console=ttyS0,115200 quiet"],
+      { env: env() },
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain("added BM108601 (boot-image, x86)");
     const manifest = JSON.parse(readFileSync(join(lib, "packages/BM108601/package.json"), "utf8"));
@@ -52,12 +82,25 @@ describe("bootmedia library", () => {
     const ts = join(dir, "ts");
     mkdirSync(ts);
     writeFileSync(join(ts, "steps.xml"), "<sequence/>\n");
-    expect((await bootmedia(["library", "add", lib, ts, "--type", "task-sequence", "--id", "TS1"], { env: env() })).exitCode).toBe(0);
-    expect((await bootmedia(["library", "add", lib, join(ROOT, "fixtures/specs/prestart"), "--type", "prestart"], { env: env() })).exitCode).toBe(0);
+    expect(
+      (await bootmedia(["library", "add", lib, ts, "--type", "task-sequence", "--id", "TS1"], { env: env() })).exitCode,
+    ).toBe(0);
+    expect(
+      (
+        await bootmedia(["library", "add", lib, join(ROOT, "fixtures/specs/prestart"), "--type", "prestart"], {
+          env: env(),
+        })
+      ).exitCode,
+    ).toBe(0);
     const r = await bootmedia(["library", "ls", lib, "--json"], { env: env() });
     expect(r.exitCode).toBe(0);
     const rows = JSON.parse(r.stdout).packages;
-    expect(rows.map((p: { id: string; type: string }) => `${p.id}:${p.type}`)).toEqual(["BM108601:boot-image", "BM300001:prestart", "DEB64:boot-image", "TS1:task-sequence"]);
+    expect(rows.map((p: { id: string; type: string }) => `${p.id}:${p.type}`)).toEqual([
+      "BM108601:boot-image",
+      "BM300001:prestart",
+      "DEB64:boot-image",
+      "TS1:task-sequence",
+    ]);
     expect((await bootmedia(["library", "ls", lib], { env: env() })).stdout).toMatch(/DEB64\s+boot-image\s+x64/);
   });
 
@@ -80,7 +123,9 @@ describe("bootmedia library", () => {
     ["BM3603", ["--kernel", "NOTK", "--arch", "x64"], "is not an x86 Linux kernel (bzImage)"],
     ["BM3604", ["--kernel", "K32", "--arch", "x64"], "is a 32-bit kernel"],
   ])("add-boot-image refuses with %s", async (code, args, message) => {
-    const real = args.map((a) => (a === "K64" ? k64() : a === "K32" ? k32() : a === "NOTK" ? join(dir, "not-a-kernel") : a));
+    const real = args.map((a) =>
+      a === "K64" ? k64() : a === "K32" ? k32() : a === "NOTK" ? join(dir, "not-a-kernel") : a,
+    );
     const r = await bootmedia(["library", "add-boot-image", lib, ...real], { env: env() });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain(`error ${code}`);
@@ -98,7 +143,10 @@ describe("bootmedia library", () => {
 /** A spec of the test library, as an ISO. */
 function spec(name: string, bootImage: string[], extra = ""): string {
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, `name: ${name}\nbootImage: [${bootImage.join(", ")}]\ntaskSequence: TS1\ncontentLibrary: ${lib}\ntarget: { type: iso, output: ${join(dir, `${name}.iso`)} }\nunattended: true\nmanagementPoints: { mode: dynamic, list: [{ url: "http://mp1.contoso.test", priority: 1 }] }\nsecurity: { unknownComputers: true }\n${extra}`);
+  writeFileSync(
+    file,
+    `name: ${name}\nbootImage: [${bootImage.join(", ")}]\ntaskSequence: TS1\ncontentLibrary: ${lib}\ntarget: { type: iso, output: ${join(dir, `${name}.iso`)} }\nunattended: true\nmanagementPoints: { mode: dynamic, list: [{ url: "http://mp1.contoso.test", priority: 1 }] }\nsecurity: { unknownComputers: true }\n${extra}`,
+  );
   return file;
 }
 
@@ -112,12 +160,20 @@ function grubCfgOf(iso: string): string {
 
 describe("the boot loader bootmedia generates", () => {
   it("boots two images with different command lines from one medium, each with its own line plus bootLoader.kernelArgs", async () => {
-    const r = await bootmedia(["build", spec("two", ["BM108601", "DEB64"], "bootLoader: { kernelArgs: \"ip=dhcp\" }\n"), "--quiet"], { env: env() });
+    const r = await bootmedia(
+      ["build", spec("two", ["BM108601", "DEB64"], 'bootLoader: { kernelArgs: "ip=dhcp" }\n'), "--quiet"],
+      { env: env() },
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     const cfg = grubCfgOf(join(dir, "two.iso"));
     expect(cfg).toContain("if linux /boot/BM108601/vmlinuz-32 console=ttyS0,115200 quiet ip=dhcp; then\n    boot");
-    expect(cfg).toContain("if linux /boot/DEB64/vmlinuz-64 console=ttyS0,115200 priority=low ip=dhcp; then\n    if initrd /boot/DEB64/initrd.gz; then boot; fi");
-    const torito = execFileSync("xorriso", ["-indev", join(dir, "two.iso"), "-report_el_torito", "plain"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    expect(cfg).toContain(
+      "if linux /boot/DEB64/vmlinuz-64 console=ttyS0,115200 priority=low ip=dhcp; then\n    if initrd /boot/DEB64/initrd.gz; then boot; fi",
+    );
+    const torito = execFileSync("xorriso", ["-indev", join(dir, "two.iso"), "-report_el_torito", "plain"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     expect(torito).toMatch(/El Torito boot img :\s+1\s+BIOS/);
     expect(torito).toMatch(/El Torito boot img :\s+2\s+UEFI/);
   });
@@ -129,13 +185,25 @@ describe("the boot loader bootmedia generates", () => {
   });
 
   it("refuses two images of one architecture (BM3605), and manifests whose kernel or initrd the package lacks (BM3601, BM3602)", async () => {
-    expect((await bootmedia(["library", "add-boot-image", lib, "--kernel", k64(), "--arch", "x64", "--id", "OTHER64"], { env: env() })).exitCode).toBe(0);
+    expect(
+      (
+        await bootmedia(["library", "add-boot-image", lib, "--kernel", k64(), "--arch", "x64", "--id", "OTHER64"], {
+          env: env(),
+        })
+      ).exitCode,
+    ).toBe(0);
     const two = await bootmedia(["build", spec("dup", ["DEB64", "OTHER64"]), "--quiet"], { env: env() });
     expect(two.exitCode).toBe(1);
     expect(two.stderr).toContain("error BM3605");
     const manifestFile = join(lib, "packages/OTHER64/package.json");
     const m = JSON.parse(readFileSync(manifestFile, "utf8"));
-    writeFileSync(manifestFile, JSON.stringify({ ...m, bootImage: { ...m.bootImage, kernel: "boot/OTHER64/missing", initrd: "boot/OTHER64/none.img" } }));
+    writeFileSync(
+      manifestFile,
+      JSON.stringify({
+        ...m,
+        bootImage: { ...m.bootImage, kernel: "boot/OTHER64/missing", initrd: "boot/OTHER64/none.img" },
+      }),
+    );
     const bad = await bootmedia(["build", spec("bad", ["OTHER64"]), "--quiet"], { env: env() });
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toContain("error BM3601");
@@ -145,7 +213,13 @@ describe("the boot loader bootmedia generates", () => {
   it("refuses a manifest whose kernel is not a bzImage of its stated arch, read after fetch (BM3604)", async () => {
     const manifestFile = join(lib, "packages/OTHER64/package.json");
     const m = JSON.parse(readFileSync(manifestFile, "utf8"));
-    writeFileSync(manifestFile, JSON.stringify({ ...m, bootImage: { ...m.bootImage, arch: "x86", kernel: "boot/OTHER64/vmlinuz-64", initrd: undefined } }));
+    writeFileSync(
+      manifestFile,
+      JSON.stringify({
+        ...m,
+        bootImage: { ...m.bootImage, arch: "x86", kernel: "boot/OTHER64/vmlinuz-64", initrd: undefined },
+      }),
+    );
     const r = await bootmedia(["build", spec("arch", ["OTHER64"]), "--quiet"], { env: env() });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain("error BM3604");

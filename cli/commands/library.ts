@@ -45,7 +45,9 @@ function testbedHints(flags: LibraryFlags): { testbed?: BootImageTestbed } {
 
 function printAdded(pkg: ContentPackage, library: string, json: boolean): void {
   if (json) return printJson({ ok: true, library, manifest: pkg });
-  process.stdout.write(`added ${pkg.id} (${pkg.type}${pkg.bootImage ? `, ${pkg.bootImage.arch}` : ""}) to ${library}\n`);
+  process.stdout.write(
+    `added ${pkg.id} (${pkg.type}${pkg.bootImage ? `, ${pkg.bootImage.arch}` : ""}) to ${library}\n`,
+  );
   for (const f of pkg.files) process.stdout.write(`  ${f.path}  ${f.size} bytes  sha256 ${f.sha256}\n`);
 }
 
@@ -56,23 +58,41 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
     .option("--initrd <file>", "add-boot-image: its initrd (optional)")
     .option("--arch <arch>", "add-boot-image: x86 (32-bit kernel) or x64 (64-bit kernel)")
     .option("--cmdline <args>", "add-boot-image: the kernel command line the media boots it with")
-    .option("--drivers <modules>", "add-boot-image: the NIC and disk drivers it carries, comma-separated (checked against the machines' NICs)")
+    .option(
+      "--drivers <modules>",
+      "add-boot-image: the NIC and disk drivers it carries, comma-separated (checked against the machines' NICs)",
+    )
     .option("--id <id>", "add-boot-image, add: package id (default: the next free one)")
     .option("--name <name>", "add-boot-image, add: package name")
     .option("--type <type>", "add: prestart or task-sequence")
-    .option("--pass-serial <regex>", "add-boot-image: the testbed passes this image when the pattern shows on the serial line (an image without the bootmedia agent)")
-    .option("--pass-screen <regex>", "add-boot-image: the testbed passes this image when the pattern shows on the VGA text screen")
-    .option("--memory <MiB>", "add-boot-image: the least memory the image runs properly with (the testbed gives its machines at least this)")
+    .option(
+      "--pass-serial <regex>",
+      "add-boot-image: the testbed passes this image when the pattern shows on the serial line (an image without the bootmedia agent)",
+    )
+    .option(
+      "--pass-screen <regex>",
+      "add-boot-image: the testbed passes this image when the pattern shows on the VGA text screen",
+    )
+    .option(
+      "--memory <MiB>",
+      "add-boot-image: the least memory the image runs properly with (the testbed gives its machines at least this)",
+    )
     .action((action: string, library: string | undefined, folder: string | undefined, flags: LibraryFlags) =>
       run(async () => {
-        if (!(LIBRARY_ACTIONS as readonly string[]).includes(action)) throw new BootmediaError("BM1009", `unknown library action "${action}" (expected ${LIBRARY_ACTIONS.join(", ")})`);
+        if (!(LIBRARY_ACTIONS as readonly string[]).includes(action))
+          throw new BootmediaError(
+            "BM1009",
+            `unknown library action "${action}" (expected ${LIBRARY_ACTIONS.join(", ")})`,
+          );
         if (!library) throw new BootmediaError("BM1009", `library ${action} needs the library folder`);
         const lib = resolve(library);
         const json = flags.json === true;
         if (action === "add-boot-image") {
-          if (!flags.kernel || !flags.arch) throw new BootmediaError("BM1009", "library add-boot-image needs --kernel <file> and --arch x86|x64");
+          if (!flags.kernel || !flags.arch)
+            throw new BootmediaError("BM1009", "library add-boot-image needs --kernel <file> and --arch x86|x64");
           const pkg = await addBootImage(lib, {
-            kernel: String(flags.kernel), arch: String(flags.arch),
+            kernel: String(flags.kernel),
+            arch: String(flags.arch),
             ...(flags.initrd !== undefined ? { initrd: String(flags.initrd) } : {}),
             ...(flags.cmdline !== undefined ? { cmdline: String(flags.cmdline) } : {}),
             ...(flags.drivers !== undefined ? { drivers: String(flags.drivers).split(",").filter(Boolean) } : {}),
@@ -84,15 +104,26 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
           return 0;
         }
         if (action === "add") {
-          if (!folder || !flags.type) throw new BootmediaError("BM1009", "library add needs <folder> and --type prestart|task-sequence");
-          printAdded(await addFolder(lib, folder, String(flags.type), { ...(flags.id !== undefined ? { id: String(flags.id) } : {}), ...(flags.name !== undefined ? { name: String(flags.name) } : {}) }), lib, json);
+          if (!folder || !flags.type)
+            throw new BootmediaError("BM1009", "library add needs <folder> and --type prestart|task-sequence");
+          printAdded(
+            await addFolder(lib, folder, String(flags.type), {
+              ...(flags.id !== undefined ? { id: String(flags.id) } : {}),
+              ...(flags.name !== undefined ? { name: String(flags.name) } : {}),
+            }),
+            lib,
+            json,
+          );
           return 0;
         }
         if (action === "ls") {
           const rows = await listLibrary(lib);
           if (json) printJson({ ok: true, library: lib, packages: rows });
           else {
-            for (const r of rows) process.stdout.write(`${r.id.padEnd(12)} ${r.type.padEnd(14)} ${(r.arch ?? "").padEnd(4)} ${String(r.files).padStart(5)} files ${(r.bytes / MiB).toFixed(1).padStart(8)} MiB  ${r.name}\n`);
+            for (const r of rows)
+              process.stdout.write(
+                `${r.id.padEnd(12)} ${r.type.padEnd(14)} ${(r.arch ?? "").padEnd(4)} ${String(r.files).padStart(5)} files ${(r.bytes / MiB).toFixed(1).padStart(8)} MiB  ${r.name}\n`,
+              );
             process.stdout.write(`${rows.length} package${rows.length === 1 ? "" : "s"} in ${lib}\n`);
           }
           return 0;
@@ -101,7 +132,9 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
         if (json) printJson({ ok: report.problems.length === 0, library: lib, ...report });
         else {
           for (const p of report.problems) process.stdout.write(`error ${p.code} ${p.message}\n`);
-          process.stdout.write(`${report.packages} packages, ${report.files} files checked: ${report.problems.length === 0 ? "all match their manifests" : `${report.problems.length} problem${report.problems.length === 1 ? "" : "s"}`}\n`);
+          process.stdout.write(
+            `${report.packages} packages, ${report.files} files checked: ${report.problems.length === 0 ? "all match their manifests" : `${report.problems.length} problem${report.problems.length === 1 ? "" : "s"}`}\n`,
+          );
         }
         return report.problems.length === 0 ? 0 : 1;
       }),

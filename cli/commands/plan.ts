@@ -8,9 +8,7 @@ import { addSpecFlags, modelForArgs } from "./spec-flags.ts";
 import type { CommandRow, Run } from "./types.ts";
 
 export async function register(cli: CAC, run: Run, args: string[], row: CommandRow): Promise<void> {
-  const plan = cli
-    .command(row.usage, row.describe)
-    .option("--strict", "Treat warnings as errors");
+  const plan = cli.command(row.usage, row.describe).option("--strict", "Treat warnings as errors");
   addSpecFlags(plan, await modelForArgs(args));
   plan.action((spec: string | undefined, flags: CommonFlags) =>
     run(async () => {
@@ -32,13 +30,21 @@ export function planJson(result: PlanResult) {
     ok: true,
     // The spec's target with its output resolved, as before the target carried derived facts.
     target: { ...result.media.spec.target, output: result.media.target.output },
-    packages: result.media.packages.map((p) => ({ id: p.id, type: p.type, name: p.name, version: p.version, arch: p.bootImage?.arch })),
+    packages: result.media.packages.map((p) => ({
+      id: p.id,
+      type: p.type,
+      name: p.name,
+      version: p.version,
+      arch: p.bootImage?.arch,
+    })),
     volumes: result.layout.volumes.map((v) => ({
       index: v.index,
       label: v.label,
       bytes: v.entries.reduce((n, e) => n + (e.type === "file" ? e.size : 0), 0),
       boot: v.boot,
-      files: v.entries.filter((e) => e.type === "file").map((e) => ({ path: e.path, size: (e as { size: number }).size })),
+      files: v.entries
+        .filter((e) => e.type === "file")
+        .map((e) => ({ path: e.path, size: (e as { size: number }).size })),
     })),
     config: result.layout.config,
     diagnostics: result.diagnostics,

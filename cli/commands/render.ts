@@ -25,7 +25,8 @@ export function progressFor(mode: OutputMode): Progress {
 export function diagnosticsOf(e: unknown): Diagnostic[] {
   if (e instanceof DiagnosticsError) return e.diagnostics;
   if (e instanceof BootmediaError) {
-    const where = e.where ?? [(e as { hook?: string }).hook, (e as { plugin?: string }).plugin].filter(Boolean).join(" ▸ ");
+    const where =
+      e.where ?? [(e as { hook?: string }).hook, (e as { plugin?: string }).plugin].filter(Boolean).join(" ▸ ");
     return [{ code: e.code, severity: "error", message: e.message, hint: e.hint, ...(where ? { path: where } : {}) }];
   }
   return [];

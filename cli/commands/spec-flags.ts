@@ -10,10 +10,11 @@ import { BUILTIN_PLUGINS } from "../../plugins/builtin.ts";
 
 /** Adds every spec-mirroring flag to a command (help text derived from the schema). */
 export function addSpecFlags(cmd: Command, model: SpecModel): void {
-  for (const f of specFlags(model)) for (const syntax of flagSyntax(f)) {
-    if (syntax.startsWith("--no-")) continue; // cac derives --no-x from --x
-    cmd.option(syntax, f.description);
-  }
+  for (const f of specFlags(model))
+    for (const syntax of flagSyntax(f)) {
+      if (syntax.startsWith("--no-")) continue; // cac derives --no-x from --x
+      cmd.option(syntax, f.description);
+    }
 }
 
 /**
@@ -23,7 +24,9 @@ export function addSpecFlags(cmd: Command, model: SpecModel): void {
  */
 export async function modelForArgs(args: string[]): Promise<SpecModel> {
   const file = args.find((a, i) => i > 0 && !a.startsWith("-") && /\.(ya?ml|json)$/i.test(a));
-  const cliPlugins = args.flatMap((a, i) => (a === "--plugin" && args[i + 1] ? [resolve(args[i + 1]!)] : a.startsWith("--plugin=") ? [resolve(a.slice(9))] : []));
+  const cliPlugins = args.flatMap((a, i) =>
+    a === "--plugin" && args[i + 1] ? [resolve(args[i + 1]!)] : a.startsWith("--plugin=") ? [resolve(a.slice(9))] : [],
+  );
   try {
     // Never blocks (a FIFO) nor expands an alias bomb, nor recurses into deep nesting: a spec that fails this first look gets
     // the built-ins' model, and its load reports the problem with a code.

@@ -19,8 +19,15 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "bm-farm-cli-"));
   // An earlier run's times: 10 s and 30 s for the two cases a spec-built ISO gives.
   const dir = join(root, "last");
-  const cases = buildMatrix([{ kind: "iso", path: "/m/reference.iso", images: ["x86", "x64"], drivers: ["e1000"], label: "reference-iso" }], ["x64-bios", "x86-bios"], ["e1000"]);
-  const results = cases.map((c, i) => ({ ...fakeResult(dir, c, i), timings: { firstSerialMs: 1, verdictMs: 0, totalMs: [10_000, 30_000][i]! } }));
+  const cases = buildMatrix(
+    [{ kind: "iso", path: "/m/reference.iso", images: ["x86", "x64"], drivers: ["e1000"], label: "reference-iso" }],
+    ["x64-bios", "x86-bios"],
+    ["e1000"],
+  );
+  const results = cases.map((c, i) => ({
+    ...fakeResult(dir, c, i),
+    timings: { firstSerialMs: 1, verdictMs: 0, totalMs: [10_000, 30_000][i]! },
+  }));
   await writeReport(dir, { schema: 1, accel: "tcg", shard: null, summary: summarizeCases(results), cases: results });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -28,9 +35,29 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe("bootmedia testbed farm", () => {
   it("writes the engine's files and prints the capacity plan from the last run's times", async () => {
     const out = join(root, "run");
-    const r = await bootmedia(["testbed", "farm", SPEC, ...MATRIX, "--engine", "slurm", "--shards", "2", "--out", out, "--times", join(root, "last")]);
+    const r = await bootmedia([
+      "testbed",
+      "farm",
+      SPEC,
+      ...MATRIX,
+      "--engine",
+      "slurm",
+      "--shards",
+      "2",
+      "--out",
+      out,
+      "--times",
+      join(root, "last"),
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(["farm.json", "logs", "merge.sbatch", "shards", "shards.sbatch", "submit.sh"]);
+    expect(readdirSync(out).sort()).toEqual([
+      "farm.json",
+      "logs",
+      "merge.sbatch",
+      "shards",
+      "shards.sbatch",
+      "submit.sh",
+    ]);
     expect(r.stdout).toContain("2 cases in 2 shards");
     // 1 shard: 3 s + 10 s + 30 s; 2 shards at once: the longer, 3 s + 30 s.
     expect(r.stdout).toMatch(/^\s+1\s+1\s+1\s+43 s\s+43 s\s+43 s$/m);
@@ -54,7 +81,18 @@ describe("bootmedia testbed farm", () => {
   it("never writes over an earlier farm folder (BM5017)", async () => {
     const out = join(root, "run");
     const before = readdirSync(out).sort();
-    const r = await bootmedia(["testbed", "farm", SPEC, ...MATRIX, "--engine", "gitlab", "--shards", "3", "--out", out]);
+    const r = await bootmedia([
+      "testbed",
+      "farm",
+      SPEC,
+      ...MATRIX,
+      "--engine",
+      "gitlab",
+      "--shards",
+      "3",
+      "--out",
+      out,
+    ]);
     expect([r.exitCode, r.stderr.includes("BM5017")]).toEqual([1, true]);
     expect(readdirSync(out).sort()).toEqual(before);
   });
@@ -62,10 +100,18 @@ describe("bootmedia testbed farm", () => {
 
 describe("bootmedia testbed --shard auto", () => {
   it("refuses before building anything when no engine gives a shard, or its index is outside the count", async () => {
-    const clean = Object.fromEntries(Object.keys(process.env).filter((k) => /^(SLURM_|JOB_COMPLETION|CI_NODE|BUILDKITE_PARALLEL|CIRCLE_NODE)/.test(k)).map((k) => [k, ""]));
-    const none = await bootmedia(["testbed", SPEC, "--shard", "auto", "--report-dir", join(root, "auto")], { env: clean });
+    const clean = Object.fromEntries(
+      Object.keys(process.env)
+        .filter((k) => /^(SLURM_|JOB_COMPLETION|CI_NODE|BUILDKITE_PARALLEL|CIRCLE_NODE)/.test(k))
+        .map((k) => [k, ""]),
+    );
+    const none = await bootmedia(["testbed", SPEC, "--shard", "auto", "--report-dir", join(root, "auto")], {
+      env: clean,
+    });
     expect([none.exitCode, none.stderr.includes("BM5014")]).toEqual([1, true]);
-    const outside = await bootmedia(["testbed", SPEC, "--shard", "auto/4", "--report-dir", join(root, "auto")], { env: { ...clean, JOB_COMPLETION_INDEX: "4" } });
+    const outside = await bootmedia(["testbed", SPEC, "--shard", "auto/4", "--report-dir", join(root, "auto")], {
+      env: { ...clean, JOB_COMPLETION_INDEX: "4" },
+    });
     expect([outside.exitCode, outside.stderr.includes("BM5015")]).toEqual([1, true]);
     expect(existsSync(join(root, "auto"))).toBe(false);
   });

@@ -41,15 +41,26 @@ export interface FarmFlags {
 const KUBERNETES_RUN_DIR = "/farm";
 const DEFAULT_TIMES = "out/testbed";
 
-const list = (s: string | undefined) => (s ? String(s).split(",").map((x) => x.trim()).filter(Boolean) : undefined);
+const list = (s: string | undefined) =>
+  s
+    ? String(s)
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : undefined;
 
 /** The testbed flags every shard gets, as the user gave them (secrets stay references). */
 function passThrough(flags: FarmFlags): string[] {
   const one = (flag: string, value: string | undefined) => (value === undefined ? [] : [flag, String(value)]);
   return [
-    ...one("--profiles", flags.profiles), ...one("--media", flags.media), ...one("--nics", flags.nics),
-    ...one("--timeout", flags.timeout), ...one("--memory", flags.memory), ...one("--accel", flags.accel),
-    ...one("--pass-serial", flags.passSerial), ...one("--pass-screen", flags.passScreen),
+    ...one("--profiles", flags.profiles),
+    ...one("--media", flags.media),
+    ...one("--nics", flags.nics),
+    ...one("--timeout", flags.timeout),
+    ...one("--memory", flags.memory),
+    ...one("--accel", flags.accel),
+    ...one("--pass-serial", flags.passSerial),
+    ...one("--pass-screen", flags.passScreen),
     ...([] as string[]).concat(flags.answer ?? []).flatMap((a) => ["--answer", String(a)]),
   ];
 }
@@ -67,8 +78,10 @@ const whole = (flag: string, v: string | undefined) => {
 };
 
 export async function runFarm(inputs: string[], flags: FarmFlags): Promise<number> {
-  if (inputs.length === 0) throw new BootmediaError("BM1009", "testbed farm needs the specs or media files the shards boot");
-  if (!flags.engine) throw new BootmediaError("BM5016", "testbed farm needs --engine (slurm, github, gitlab, kubernetes)");
+  if (inputs.length === 0)
+    throw new BootmediaError("BM1009", "testbed farm needs the specs or media files the shards boot");
+  if (!flags.engine)
+    throw new BootmediaError("BM5016", "testbed farm needs --engine (slurm, github, gitlab, kubernetes)");
   if (flags.shards === undefined) throw new BootmediaError("BM5016", "testbed farm needs --shards N");
   const outDir = resolve(flags.out ?? "out/farm");
   const engine = flags.engine as FarmEngine;
@@ -79,7 +92,15 @@ export async function runFarm(inputs: string[], flags: FarmFlags): Promise<numbe
   checkFarmOptions({ engine, shards, maxParallel, concurrency, image: flags.image, runDir });
   const kinds = (list(flags.media) ?? ["iso", "usb"]) as MediaKind[];
   const memory = flags.memory ? parseMemoryOption(String(flags.memory)) : undefined;
-  const matrix = await farmMatrix(inputs.map((i) => resolve(i)), { kinds, ...(list(flags.profiles) ? { profiles: list(flags.profiles)! } : {}), ...(list(flags.nics) ? { nics: list(flags.nics)! } : {}), ...(memory ? { memory } : {}) });
+  const matrix = await farmMatrix(
+    inputs.map((i) => resolve(i)),
+    {
+      kinds,
+      ...(list(flags.profiles) ? { profiles: list(flags.profiles)! } : {}),
+      ...(list(flags.nics) ? { nics: list(flags.nics)! } : {}),
+      ...(memory ? { memory } : {}),
+    },
+  );
   const plan = planFarm({
     engine,
     shards,
@@ -98,25 +119,53 @@ export async function runFarm(inputs: string[], flags: FarmFlags): Promise<numbe
     runDir,
   });
   const capacity = await capacityPlan(matrix.ids, plan.shards, plan.maxParallel, plan.concurrency, flags.times);
-  const files = await writeFarm(plan, outDir, { cases: matrix.ids.length, ...(capacity ? { capacity: { source: capacity.source, predictions: capacity.rows } } : {}) });
+  const files = await writeFarm(plan, outDir, {
+    cases: matrix.ids.length,
+    ...(capacity ? { capacity: { source: capacity.source, predictions: capacity.rows } } : {}),
+  });
   if (flags.json) {
-    printJson({ ok: true, out: outDir, files, plan, capacity: capacity ? { source: capacity.source, predictions: capacity.rows } : null });
+    printJson({
+      ok: true,
+      out: outDir,
+      files,
+      plan,
+      capacity: capacity ? { source: capacity.source, predictions: capacity.rows } : null,
+    });
     return 0;
   }
-  process.stdout.write(`${engine}: ${matrix.ids.length} cases in ${plan.shards} shards, at most ${plan.maxParallel} at once, ${plan.cpus} core(s) and ${plan.memMiB} MiB each; wrote ${files.join(", ")} to ${outDir}\n`);
-  process.stdout.write(capacity ? capacity.text : `capacity plan: no recorded run (give --times <report folder or results.json> of an earlier run)\n`);
+  process.stdout.write(
+    `${engine}: ${matrix.ids.length} cases in ${plan.shards} shards, at most ${plan.maxParallel} at once, ${plan.cpus} core(s) and ${plan.memMiB} MiB each; wrote ${files.join(", ")} to ${outDir}\n`,
+  );
+  process.stdout.write(
+    capacity
+      ? capacity.text
+      : `capacity plan: no recorded run (give --times <report folder or results.json> of an earlier run)\n`,
+  );
   return 0;
 }
 
-async function capacityPlan(ids: string[], shards: number, atOnce: number, concurrency: number, times: string | undefined) {
+async function capacityPlan(
+  ids: string[],
+  shards: number,
+  atOnce: number,
+  concurrency: number,
+  times: string | undefined,
+) {
   const given = times ?? (existsSync(join(DEFAULT_TIMES, REPORT_FILES.json)) ? DEFAULT_TIMES : undefined);
   if (!given) return undefined;
   const dir = given.endsWith(".json") ? resolve(given, "..") : resolve(given);
   const recorded = await readReport(dir).catch((e: Error) => {
-    throw new BootmediaError("BM5104", `cannot read the recorded times in ${given}: ${e.message}`, { where: given, hint: "Give --times the report folder (or its results.json) of an earlier testbed run." });
+    throw new BootmediaError("BM5104", `cannot read the recorded times in ${given}: ${e.message}`, {
+      where: given,
+      hint: "Give --times the report folder (or its results.json) of an earlier testbed run.",
+    });
   });
   const cases = estimateCases(ids, recorded);
   if (!cases) return undefined;
   const rows = shardCounts(shards).map((n) => predictFarm(cases, n, Math.min(atOnce, n), concurrency));
-  return { source: join(dir, REPORT_FILES.json), rows, text: renderCapacity(join(dir, REPORT_FILES.json), cases, rows) };
+  return {
+    source: join(dir, REPORT_FILES.json),
+    rows,
+    text: renderCapacity(join(dir, REPORT_FILES.json), cases, rows),
+  };
 }

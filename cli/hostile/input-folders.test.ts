@@ -26,29 +26,84 @@ const userFile = (what: string) => (r: { stderr: string }) => {
 };
 
 const CASES: HostileCase[] = [
-  { name: "prestart link to a file outside", setup: (fx) => (link(file(join(fx.dir, "outside.txt"), OUTSIDE), join(prestart(fx), "link")), build(fx.sample)), exit: 1, code: "BM2009", check: (r) => names(r, "prestart/link") },
-  { name: "prestart link to /etc/passwd", setup: (fx) => (link("/etc/passwd", join(prestart(fx), "passwd")), build(fx.sample)), exit: 1, code: "BM2009", check: (r) => names(r, "prestart/passwd") },
-  { name: "prestart folder loop sub/loop -> ..", setup: (fx) => (link("..", join(prestart(fx), "sub/loop")), build(fx.sample)), exit: 1, code: "BM2009", check: (r) => names(r, "sub/loop") },
-  { name: "prestart self-referencing link", setup: (fx) => (link("self", join(prestart(fx), "self")), build(fx.sample)), exit: 1, code: "BM2009", check: (r) => names(r, "loop") },
-  { name: "prestart dangling link", setup: (fx) => (link("/nonexistent/bm", join(prestart(fx), "dangling")), build(fx.sample)), exit: 1, code: "BM2009" },
-  { name: "prestart link to a folder inside", setup: (fx) => (file(join(prestart(fx), "d/x"), "x"), link("d", join(prestart(fx), "alias")), build(fx.sample)), exit: 1, code: "BM2009" },
+  {
+    name: "prestart link to a file outside",
+    setup: (fx) => (link(file(join(fx.dir, "outside.txt"), OUTSIDE), join(prestart(fx), "link")), build(fx.sample)),
+    exit: 1,
+    code: "BM2009",
+    check: (r) => names(r, "prestart/link"),
+  },
+  {
+    name: "prestart link to /etc/passwd",
+    setup: (fx) => (link("/etc/passwd", join(prestart(fx), "passwd")), build(fx.sample)),
+    exit: 1,
+    code: "BM2009",
+    check: (r) => names(r, "prestart/passwd"),
+  },
+  {
+    name: "prestart folder loop sub/loop -> ..",
+    setup: (fx) => (link("..", join(prestart(fx), "sub/loop")), build(fx.sample)),
+    exit: 1,
+    code: "BM2009",
+    check: (r) => names(r, "sub/loop"),
+  },
+  {
+    name: "prestart self-referencing link",
+    setup: (fx) => (link("self", join(prestart(fx), "self")), build(fx.sample)),
+    exit: 1,
+    code: "BM2009",
+    check: (r) => names(r, "loop"),
+  },
+  {
+    name: "prestart dangling link",
+    setup: (fx) => (link("/nonexistent/bm", join(prestart(fx), "dangling")), build(fx.sample)),
+    exit: 1,
+    code: "BM2009",
+  },
+  {
+    name: "prestart link to a folder inside",
+    setup: (fx) => (file(join(prestart(fx), "d/x"), "x"), link("d", join(prestart(fx), "alias")), build(fx.sample)),
+    exit: 1,
+    code: "BM2009",
+  },
   {
     name: "prestart file unreadable (EACCES)",
     setup: (fx) => (chmodSync(file(join(prestart(fx), "secret.txt"), "x"), 0o000), build(fx.sample)),
-    shell: NO_ROOT_POWERS, exit: 1, code: "BM2011", check: userFile("prestart/secret.txt"),
+    shell: NO_ROOT_POWERS,
+    exit: 1,
+    code: "BM2011",
+    check: userFile("prestart/secret.txt"),
   },
   {
     name: "prestart subfolder unreadable (EACCES)",
-    setup: (fx) => (file(join(prestart(fx), "sub/a.txt"), "a"), chmodSync(join(prestart(fx), "sub"), 0o000), build(fx.sample)),
-    shell: NO_ROOT_POWERS, exit: 1, code: "BM2011", check: userFile("prestart/sub"),
+    setup: (fx) => (
+      file(join(prestart(fx), "sub/a.txt"), "a"), chmodSync(join(prestart(fx), "sub"), 0o000), build(fx.sample)
+    ),
+    shell: NO_ROOT_POWERS,
+    exit: 1,
+    code: "BM2011",
+    check: userFile("prestart/sub"),
   },
-  { name: "prestart FIFO", setup: (fx) => (mkfifo(join(prestart(fx), "pipe")), build(fx.sample)), exit: 1, code: "BM2009" },
+  {
+    name: "prestart FIFO",
+    setup: (fx) => (mkfifo(join(prestart(fx), "pipe")), build(fx.sample)),
+    exit: 1,
+    code: "BM2009",
+  },
   {
     name: "prestart link to a file inside is read as that file",
     setup: (fx) => (link("check.sh", join(prestart(fx), "again.sh")), build(fx.sample, "--out", join(fx.dir, "m"))),
-    exit: 0, code: "BM3010", mayWrite: /^m(\/|$)|^m\.bootmedia\.log$/,
+    exit: 0,
+    code: "BM3010",
+    mayWrite: /^m(\/|$)|^m\.bootmedia\.log$/,
   },
-  { name: "library file linked outside the library", setup: (fx) => (linkOutside(libFile(fx), join(fx.dir, "lib-outside")), build(fx.sample)), exit: 1, code: "BM2009", check: (r) => names(r, "outside the content library") },
+  {
+    name: "library file linked outside the library",
+    setup: (fx) => (linkOutside(libFile(fx), join(fx.dir, "lib-outside")), build(fx.sample)),
+    exit: 1,
+    code: "BM2009",
+    check: (r) => names(r, "outside the content library"),
+  },
   {
     // Without prestart files nothing else loads the input-folder codes: the hint came out empty.
     name: "library FIFO, spec without prestart",
@@ -59,12 +114,45 @@ const CASES: HostileCase[] = [
       writeFileSync(fx.sample, readFileSync(fx.sample, "utf8").replace(/^  prestart:.*\n/m, ""));
       return build(fx.sample);
     },
-    exit: 1, code: "BM2009", check: (r) => expect(r.stderr).toMatch(/hint: Input folders/),
+    exit: 1,
+    code: "BM2009",
+    check: (r) => expect(r.stderr).toMatch(/hint: Input folders/),
   },
-  { name: "library file replaced by a FIFO", setup: (fx) => { const f = libFile(fx); rmSync(f); mkfifo(f); return build(fx.sample); }, exit: 1, code: "BM2009" },
-  { name: "image fat: link leading outside", setup: (fx) => (link("/etc/passwd", join(imageDir(fx), "p")), ["image", "fat", join(fx.dir, "img"), "-o", join(fx.dir, "x.img")]), exit: 1, code: "BM2009" },
-  { name: "image iso: folder loop", setup: (fx) => (link("..", join(imageDir(fx), "s/loop")), ["image", "iso", join(fx.dir, "img"), "-o", join(fx.dir, "x.iso")]), exit: 1, code: "BM2009" },
-  { name: "image iso: FIFO", setup: (fx) => (mkfifo(join(imageDir(fx), "pipe")), ["image", "iso", join(fx.dir, "img"), "-o", join(fx.dir, "x.iso")]), exit: 1, code: "BM2009" },
+  {
+    name: "library file replaced by a FIFO",
+    setup: (fx) => {
+      const f = libFile(fx);
+      rmSync(f);
+      mkfifo(f);
+      return build(fx.sample);
+    },
+    exit: 1,
+    code: "BM2009",
+  },
+  {
+    name: "image fat: link leading outside",
+    setup: (fx) => (
+      link("/etc/passwd", join(imageDir(fx), "p")), ["image", "fat", join(fx.dir, "img"), "-o", join(fx.dir, "x.img")]
+    ),
+    exit: 1,
+    code: "BM2009",
+  },
+  {
+    name: "image iso: folder loop",
+    setup: (fx) => (
+      link("..", join(imageDir(fx), "s/loop")), ["image", "iso", join(fx.dir, "img"), "-o", join(fx.dir, "x.iso")]
+    ),
+    exit: 1,
+    code: "BM2009",
+  },
+  {
+    name: "image iso: FIFO",
+    setup: (fx) => (
+      mkfifo(join(imageDir(fx), "pipe")), ["image", "iso", join(fx.dir, "img"), "-o", join(fx.dir, "x.iso")]
+    ),
+    exit: 1,
+    code: "BM2009",
+  },
 ];
 
 /** Replaces a library file by a link to a file outside the library. */

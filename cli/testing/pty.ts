@@ -17,7 +17,11 @@ export class PtySession {
   constructor(command: string, opts: { cwd: string; env: Record<string, string> }) {
     // -q quiet, -f flush each write, -e return the command's exit code, -c the command.
     // A pty made by `script` from a pipe has 0 columns; clack would wrap every character.
-    this.child = spawn("script", ["-qfec", `stty cols 160 rows 50; ${command}`, "/dev/null"], { cwd: opts.cwd, env: { ...process.env, TERM: "xterm-256color", COLUMNS: "160", LINES: "50", ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
+    this.child = spawn("script", ["-qfec", `stty cols 160 rows 50; ${command}`, "/dev/null"], {
+      cwd: opts.cwd,
+      env: { ...process.env, TERM: "xterm-256color", COLUMNS: "160", LINES: "50", ...opts.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     this.child.stdout!.on("data", (b: Buffer) => (this.raw += b.toString("utf8")));
     this.child.stderr!.on("data", (b: Buffer) => (this.raw += b.toString("utf8")));
     this.exited = new Promise((resolve) => this.child.on("exit", (code) => resolve(code ?? -1)));
@@ -37,7 +41,8 @@ export class PtySession {
         this.seen = at + text.length;
         return;
       }
-      if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${JSON.stringify(text)}; screen:\n${this.screen.slice(-3000)}`);
+      if (Date.now() - start > timeoutMs)
+        throw new Error(`timed out waiting for ${JSON.stringify(text)}; screen:\n${this.screen.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

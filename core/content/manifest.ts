@@ -13,12 +13,18 @@ import "../codes.ts";
 const mediaPath = z
   .string()
   .min(1)
-  .refine((p) => !p.startsWith("/") && !p.split("/").some((s) => s === "" || s === "." || s === ".."), "must be relative and stay inside the package");
+  .refine(
+    (p) => !p.startsWith("/") && !p.split("/").some((s) => s === "" || s === "." || s === ".."),
+    "must be relative and stay inside the package",
+  );
 
 /** How the testbed judges an image without the bootmedia agent (core/types.ts BootImageTestbed). */
 const bootImageTestbedSchema = z
   .object({
-    pass: z.object({ serial: z.string().min(1).optional(), screen: z.string().min(1).optional() }).strict().optional(),
+    pass: z
+      .object({ serial: z.string().min(1).optional(), screen: z.string().min(1).optional() })
+      .strict()
+      .optional(),
     memoryMiB: z.number().int().min(128).max(65536).optional(),
   })
   .strict();
@@ -37,11 +43,16 @@ const manifestSchema = z
         kernel: mediaPath,
         initrd: mediaPath.optional(),
         // Words for GRUB's `linux` line: what GRUB's script would read as syntax is refused.
-        cmdline: z.string().regex(/^[^\n\r'"`$;&|<>\\{}]*$/, "may not hold quotes, $, ;, &, |, <, >, backslashes, braces or line breaks").optional(),
+        cmdline: z
+          .string()
+          .regex(/^[^\n\r'"`$;&|<>\\{}]*$/, "may not hold quotes, $, ;, &, |, <, >, backslashes, braces or line breaks")
+          .optional(),
         testbed: bootImageTestbedSchema.optional(),
       })
       .optional(),
-    files: z.array(z.object({ path: mediaPath, size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+    files: z.array(
+      z.object({ path: mediaPath, size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+    ),
   })
   .passthrough();
 

@@ -70,7 +70,13 @@ function emit(msg: unknown): void {
   process.stdout.write(JSON.stringify(msg) + "\n");
 }
 
-export async function runChild(work: string, from: number, to: number, baseSeed: number, cliEvery: number): Promise<void> {
+export async function runChild(
+  work: string,
+  from: number,
+  to: number,
+  baseSeed: number,
+  cliEvery: number,
+): Promise<void> {
   // As bin/bootmedia.js does: a young generation that never grows keeps the peak flat.
   setFlagsFromString("--semi-space-growth-factor=1");
   const seeds: Seed[] = [];
@@ -104,10 +110,19 @@ export async function runChild(work: string, from: number, to: number, baseSeed:
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (typeof code === "string" && /^BM\d{4}$/.test(code)) Object.assign(r, { outcome: "coded", code });
-      else Object.assign(r, { outcome: "crash", error: (e as Error).stack?.split("\n").slice(0, 3).join(" | ") ?? String(e) });
+      else
+        Object.assign(r, {
+          outcome: "crash",
+          error: (e as Error).stack?.split("\n").slice(0, 3).join(" | ") ?? String(e),
+        });
     }
     r.ms = performance.now() - t0;
-    const keep = r.outcome === "crash" ? join(work, "crashes", `${i}-${seed.name}`) : cliEvery > 0 && i % cliEvery === 0 ? join(work, "cli", `${i}-${seed.name}`) : undefined;
+    const keep =
+      r.outcome === "crash"
+        ? join(work, "crashes", `${i}-${seed.name}`)
+        : cliEvery > 0 && i % cliEvery === 0
+          ? join(work, "cli", `${i}-${seed.name}`)
+          : undefined;
     if (keep) {
       await copyFile(path, keep);
       if (r.outcome !== "crash") r.cliPath = keep;

@@ -34,14 +34,39 @@ function peakKiB(pid: number): number {
   }
 }
 
-interface Totals { results: IterationResult[]; hangs: Array<{ i: number; mutation?: string }>; peakKiB: number }
+interface Totals {
+  results: IterationResult[];
+  hangs: Array<{ i: number; mutation?: string }>;
+  peakKiB: number;
+}
 
 /** Runs iterations [from, to) in child processes, restarting after a hang. */
-async function runIterations(work: string, from: number, to: number, seed: number, cliEvery: number, boundMs: number): Promise<Totals> {
+async function runIterations(
+  work: string,
+  from: number,
+  to: number,
+  seed: number,
+  cliEvery: number,
+  boundMs: number,
+): Promise<Totals> {
   const totals: Totals = { results: [], hangs: [], peakKiB: 0 };
   let next = from;
   while (next < to) {
-    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "fuzz-inspect.ts"), "--child", work, String(next), String(to), String(seed), String(cliEvery)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(import.meta.dirname, "fuzz-inspect.ts"),
+        "--child",
+        work,
+        String(next),
+        String(to),
+        String(seed),
+        String(cliEvery),
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     let current: { i: number; since: number; mutation?: string } | undefined;
     let hung = false;
     const watch = setInterval(() => {
@@ -53,7 +78,10 @@ async function runIterations(work: string, from: number, to: number, seed: numbe
       }
     }, 100);
     for await (const line of createInterface({ input: child.stdout! })) {
-      const msg = JSON.parse(line) as { start?: number; mutation?: string } & Partial<IterationResult> & { done?: boolean; maxRssKiB?: number };
+      const msg = JSON.parse(line) as { start?: number; mutation?: string } & Partial<IterationResult> & {
+          done?: boolean;
+          maxRssKiB?: number;
+        };
       if (msg.start !== undefined) current = { i: msg.start, since: performance.now(), mutation: msg.mutation };
       else if (msg.done) totals.peakKiB = Math.max(totals.peakKiB, msg.maxRssKiB ?? 0);
       else {
@@ -62,7 +90,9 @@ async function runIterations(work: string, from: number, to: number, seed: numbe
         if (totals.results.length % 250 === 0) process.stderr.write(`  ${totals.results.length} iterations\n`);
       }
     }
-    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once("exit", r)));
+    await new Promise((r) =>
+      child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once("exit", r),
+    );
     clearInterval(watch);
     const last = Math.max(next - 1, ...totals.results.map((r) => r.i), ...totals.hangs.map((h) => h.i));
     if (!hung && child.exitCode !== 0) throw new Error(`fuzz child exited ${child.exitCode} after iteration ${last}`);
@@ -71,21 +101,44 @@ async function runIterations(work: string, from: number, to: number, seed: numbe
   return totals;
 }
 
-interface CliRun { path: string; exitCode: number | undefined; coded: boolean; crash: boolean; hang: boolean; maxRssKiB: number; note: string }
+interface CliRun {
+  path: string;
+  exitCode: number | undefined;
+  coded: boolean;
+  crash: boolean;
+  hang: boolean;
+  maxRssKiB: number;
+  note: string;
+}
 
 /** `bootmedia inspect` on a saved mutated image: exit 0, or exit 1 with a BM code and no stack trace. */
 async function runCli(path: string, boundMs: number): Promise<CliRun> {
-  const r = await execa("/usr/bin/time", ["-f", "maxrss=%M", process.execPath, join(ROOT, "bin/bootmedia.js"), "inspect", path], { reject: false, timeout: boundMs, env: { NO_COLOR: "1" } });
+  const r = await execa(
+    "/usr/bin/time",
+    ["-f", "maxrss=%M", process.execPath, join(ROOT, "bin/bootmedia.js"), "inspect", path],
+    { reject: false, timeout: boundMs, env: { NO_COLOR: "1" } },
+  );
   const stderr = String(r.stderr);
   const maxRssKiB = Number(/maxrss=(\d+)/.exec(stderr)?.[1] ?? 0);
   const coded = r.exitCode === 1 && /error BM\d{4}/.test(stderr) && !/\n\s+at /.test(stderr);
   const hang = Boolean(r.timedOut);
   const crash = !hang && r.exitCode !== 0 && !coded;
-  return { path, exitCode: r.exitCode, coded, crash, hang, maxRssKiB, note: stderr.split("\n").find((l) => l.startsWith("error")) ?? stderr.slice(0, 200) };
+  return {
+    path,
+    exitCode: r.exitCode,
+    coded,
+    crash,
+    hang,
+    maxRssKiB,
+    note: stderr.split("\n").find((l) => l.startsWith("error")) ?? stderr.slice(0, 200),
+  };
 }
 
 async function main(): Promise<number> {
-  const iterations = option("iterations", 3000), seed = option("seed", 1), cliEvery = option("cli-every", 100), boundMs = option("bound-ms", 5000);
+  const iterations = option("iterations", 3000),
+    seed = option("seed", 1),
+    cliEvery = option("cli-every", 100),
+    boundMs = option("bound-ms", 5000);
   const work = await mkdtemp(join(tmpdir(), "bm-fuzz-inspect-"));
   let bad = true;
   try {
@@ -108,18 +161,36 @@ async function main(): Promise<number> {
     }
     const cliPeak = Math.max(0, ...cli.map((c) => c.maxRssKiB));
     const peakMiB = totals.peakKiB / 1024;
-    console.log(`inspect fuzz: seed ${seed}, ${seeds.length} seed images, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `inspect fuzz: seed ${seed}, ${seeds.length} seed images, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     console.log(`iterations (in-process readers): ${totals.results.length + totals.hangs.length}`);
-    console.log(`  clean reads: ${totals.results.filter((r) => r.outcome === "ok").length}, coded errors: ${totals.results.filter((r) => r.outcome === "coded").length} (${[...codes].sort().map(([c, n]) => `${c} ${n}`).join(", ")})`);
+    console.log(
+      `  clean reads: ${totals.results.filter((r) => r.outcome === "ok").length}, coded errors: ${totals.results.filter((r) => r.outcome === "coded").length} (${[
+        ...codes,
+      ]
+        .sort()
+        .map(([c, n]) => `${c} ${n}`)
+        .join(", ")})`,
+    );
     console.log(`  crashes (no BM code): ${crashes.length}`);
     for (const c of crashes.slice(0, 10)) console.log(`    #${c.i} ${c.seed}: ${c.mutation} -> ${c.error}`);
     console.log(`  hangs (over ${boundMs} ms): ${totals.hangs.length}`);
     for (const h of totals.hangs.slice(0, 10)) console.log(`    #${h.i}: ${h.mutation}`);
-    console.log(`  slowest iteration: ${slowest ? `${slowest.ms.toFixed(0)} ms (#${slowest.i} ${slowest.seed}: ${slowest.mutation})` : "-"}`);
-    console.log(`  peak memory of the reader process (VmHWM): ${peakMiB.toFixed(1)} MiB (limit ${MEMORY_LIMIT_MIB} MiB)`);
-    console.log(`CLI sample (bootmedia inspect, every ${cliEvery}th): ${cli.length} runs, exit 0: ${cli.filter((c) => c.exitCode === 0).length}, coded errors: ${cli.filter((c) => c.coded).length}, crashes: ${cli.filter((c) => c.crash).length}, hangs: ${cli.filter((c) => c.hang).length}, peak RSS ${(cliPeak / 1024).toFixed(1)} MiB`);
+    console.log(
+      `  slowest iteration: ${slowest ? `${slowest.ms.toFixed(0)} ms (#${slowest.i} ${slowest.seed}: ${slowest.mutation})` : "-"}`,
+    );
+    console.log(
+      `  peak memory of the reader process (VmHWM): ${peakMiB.toFixed(1)} MiB (limit ${MEMORY_LIMIT_MIB} MiB)`,
+    );
+    console.log(
+      `CLI sample (bootmedia inspect, every ${cliEvery}th): ${cli.length} runs, exit 0: ${cli.filter((c) => c.exitCode === 0).length}, coded errors: ${cli.filter((c) => c.coded).length}, crashes: ${cli.filter((c) => c.crash).length}, hangs: ${cli.filter((c) => c.hang).length}, peak RSS ${(cliPeak / 1024).toFixed(1)} MiB`,
+    );
     for (const c of cli.filter((x) => x.crash || x.hang)) console.log(`    ${c.path}: exit ${c.exitCode} ${c.note}`);
-    bad = crashes.length + totals.hangs.length + cli.filter((c) => c.crash || c.hang).length > 0 || peakMiB > MEMORY_LIMIT_MIB || cliPeak / 1024 > MEMORY_LIMIT_MIB;
+    bad =
+      crashes.length + totals.hangs.length + cli.filter((c) => c.crash || c.hang).length > 0 ||
+      peakMiB > MEMORY_LIMIT_MIB ||
+      cliPeak / 1024 > MEMORY_LIMIT_MIB;
     if (bad) console.log(`FAILED: crashed images kept in ${work}/crashes`);
     return bad ? 1 : 0;
   } finally {

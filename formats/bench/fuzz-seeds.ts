@@ -44,19 +44,28 @@ async function readHead(path: string): Promise<{ head: Buffer; size: number }> {
 export async function makeSeeds(work: string): Promise<Seed[]> {
   const src = join(work, "src");
   await writeSampleTree(src);
-  for (let i = 0; i < 40; i++) await writeFile(join(src, "sources", `Driver package number ${i}.cab`), Buffer.alloc(1000 + i * 97, i));
+  for (let i = 0; i < 40; i++)
+    await writeFile(join(src, "sources", `Driver package number ${i}.cab`), Buffer.alloc(1000 + i * 97, i));
   const entries = await treeFromDir(src);
   const made: Array<Omit<Seed, "head" | "size">> = [];
   const ours = join(work, "ours.iso");
   await writeIso(entries, { volumeId: "FUZZ", sourceDateEpoch: 1700000000 }, ours);
   made.push({ name: "ours.iso", kind: "iso", path: ours, fatOffset: 0 });
   const [rr, joliet] = await xorrisoImages(src, join(work, "seed"));
-  made.push({ name: "xorriso-rr.iso", kind: "iso", path: rr, fatOffset: 0 }, { name: "xorriso-joliet.iso", kind: "iso", path: joliet, fatOffset: 0 });
+  made.push(
+    { name: "xorriso-rr.iso", kind: "iso", path: rr, fatOffset: 0 },
+    { name: "xorriso-joliet.iso", kind: "iso", path: joliet, fatOffset: 0 },
+  );
   for (const t of [12, 16, 32] as const) {
     const p = join(work, `ours-fat${t}.img`);
     await writeFat(entries, { sourceDateEpoch: 1700000000, fatType: t, label: `FUZZ${t}` }, p);
     made.push({ name: `ours-fat${t}.img`, kind: "fat", path: p, fatOffset: 0 });
-    made.push({ name: `mkfs-fat${t}.img`, kind: "fat", path: await mkfsFatImage(src, join(work, "seed"), t), fatOffset: 0 });
+    made.push({
+      name: `mkfs-fat${t}.img`,
+      kind: "fat",
+      path: await mkfsFatImage(src, join(work, "seed"), t),
+      fatOffset: 0,
+    });
   }
   const usb = join(work, "ours-usb.img");
   const plan = await writeUsbImage(entries, { sourceDateEpoch: 1700000000, label: "FUZZUSB" }, usb);

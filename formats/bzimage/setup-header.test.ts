@@ -33,7 +33,10 @@ describe("the x86 setup header", () => {
     const zimage = syntheticKernel(32);
     encodeRecord(SETUP_HEADER, { loadflags: 0 }, zimage);
     expect(readKernelHeader(zimage)).toMatchObject({ ok: false, why: expect.stringContaining("zImage") });
-    expect(readKernelHeader(Buffer.from("not a kernel"))).toMatchObject({ ok: false, why: expect.stringContaining("shorter") });
+    expect(readKernelHeader(Buffer.from("not a kernel"))).toMatchObject({
+      ok: false,
+      why: expect.stringContaining("shorter"),
+    });
   });
 
   it("takes a kernel older than protocol 2.12 as 32-bit (it cannot say 64-bit)", () => {

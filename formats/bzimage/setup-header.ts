@@ -30,19 +30,19 @@ const PROTOCOL_XLOADFLAGS = 0x020c;
 
 export type KernelBits = 32 | 64;
 
-type KernelHeader =
-  | { ok: true; version: string; bits: KernelBits }
-  | { ok: false; why: string };
+type KernelHeader = { ok: true; version: string; bits: KernelBits } | { ok: false; why: string };
 
 const versionText = (v: number) => `${v >> 8}.${String(v & 0xff).padStart(2, "0")}`;
 
 /** Reads a kernel's first bytes (at least SETUP_HEADER.size of them) as an x86 bzImage. */
 export function readKernelHeader(head: Buffer): KernelHeader {
-  if (head.length < SETUP_HEADER.size) return { ok: false, why: `it is ${head.length} bytes, shorter than an x86 boot header` };
+  if (head.length < SETUP_HEADER.size)
+    return { ok: false, why: `it is ${head.length} bytes, shorter than an x86 boot header` };
   const h = decodeRecord(SETUP_HEADER, head);
   if (h.header !== HDRS_MAGIC) return { ok: false, why: `no "HdrS" boot-protocol magic at offset 0x202` };
   if (h.bootFlag !== BOOT_FLAG) return { ok: false, why: "no 0xAA55 boot flag at offset 0x1fe" };
-  if ((h.loadflags & LOADED_HIGH) === 0) return { ok: false, why: `a zImage (loaded low), not a bzImage (boot protocol ${versionText(h.version)})` };
+  if ((h.loadflags & LOADED_HIGH) === 0)
+    return { ok: false, why: `a zImage (loaded low), not a bzImage (boot protocol ${versionText(h.version)})` };
   // Before 2.12 the header cannot say 64-bit; such old kernels are taken as 32-bit.
   const bits: KernelBits = h.version >= PROTOCOL_XLOADFLAGS && (h.xloadflags & XLF_KERNEL_64) !== 0 ? 64 : 32;
   return { ok: true, version: versionText(h.version), bits };

@@ -15,16 +15,28 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-interface ListedEntry { mode: string; owner: string; size: string; date: string; name: string }
+interface ListedEntry {
+  mode: string;
+  owner: string;
+  size: string;
+  date: string;
+  name: string;
+}
 
 /** GNU cpio's verbose table of contents (`-tv`, like `ls -l`): mode, links, owner, group, size or "maj, min", date, name. */
 function listWithGnuCpio(archive: string): ListedEntry[] {
-  const text = execFileSync("cpio", ["-itv", "--quiet", "-F", archive], { encoding: "utf8", env: { ...process.env, TZ: "UTC", LC_ALL: "C" } });
-  return text.trim().split("\n").map((line) => {
-    const m = /^(\S+)\s+\d+\s+(\S+)\s+\S+\s+(\d+, *\d+|\d+)\s+(\w{3} +\d+ +[\d:]+)\s(.*)$/.exec(line);
-    if (!m) throw new Error(`unexpected cpio -tv line: ${line}`);
-    return { mode: m[1], owner: m[2], size: m[3].replace(/ +/g, " "), date: m[4].replace(/ +/g, " "), name: m[5] };
+  const text = execFileSync("cpio", ["-itv", "--quiet", "-F", archive], {
+    encoding: "utf8",
+    env: { ...process.env, TZ: "UTC", LC_ALL: "C" },
   });
+  return text
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const m = /^(\S+)\s+\d+\s+(\S+)\s+\S+\s+(\d+, *\d+|\d+)\s+(\w{3} +\d+ +[\d:]+)\s(.*)$/.exec(line);
+      if (!m) throw new Error(`unexpected cpio -tv line: ${line}`);
+      return { mode: m[1], owner: m[2], size: m[3].replace(/ +/g, " "), date: m[4].replace(/ +/g, " "), name: m[5] };
+    });
 }
 
 function extractWithGnuCpio(archive: string): string {
@@ -41,8 +53,19 @@ function sampleEntries(): CpioEntry[] {
   return [
     { type: "file", path: "bin/busybox", size: big.length, source: { kind: "file", path: onDisk }, mode: 0o755 },
     { type: "symlink", path: "bin/sh", target: "busybox" },
-    { type: "file", path: "init", size: 5, source: { kind: "bytes", data: new TextEncoder().encode("hi!\n\n") }, mode: 0o755 },
-    { type: "file", path: "etc/odd name.txt", size: 3, source: { kind: "bytes", data: new TextEncoder().encode("abc") } },
+    {
+      type: "file",
+      path: "init",
+      size: 5,
+      source: { kind: "bytes", data: new TextEncoder().encode("hi!\n\n") },
+      mode: 0o755,
+    },
+    {
+      type: "file",
+      path: "etc/odd name.txt",
+      size: 3,
+      source: { kind: "bytes", data: new TextEncoder().encode("abc") },
+    },
     { type: "file", path: "empty", size: 0, source: { kind: "bytes", data: new Uint8Array() } },
     { type: "dir", path: "proc", mode: 0o555 },
     { type: "chardev", path: "dev/console", major: 5, minor: 1 },
@@ -55,7 +78,18 @@ describe("writeCpioArchive (oracle: GNU cpio)", () => {
     await writeCpioArchive(sampleEntries(), out, { sourceDateEpoch: EPOCH });
     const lines = listWithGnuCpio(out);
     const names = lines.map((l) => l.name);
-    expect(names).toEqual(["bin", "bin/busybox", "bin/sh -> busybox", "dev", "dev/console", "empty", "etc", "etc/odd name.txt", "init", "proc"]);
+    expect(names).toEqual([
+      "bin",
+      "bin/busybox",
+      "bin/sh -> busybox",
+      "dev",
+      "dev/console",
+      "empty",
+      "etc",
+      "etc/odd name.txt",
+      "init",
+      "proc",
+    ]);
     const byName = Object.fromEntries(lines.map((l) => [l.name, l]));
     expect(byName["bin/busybox"]).toMatchObject({ mode: "-rwxr-xr-x", owner: "root", size: String(big.length) });
     expect(byName["proc"].mode).toBe("dr-xr-xr-x");
@@ -67,7 +101,11 @@ describe("writeCpioArchive (oracle: GNU cpio)", () => {
 
   it("round-trips file bytes, symlinks and mtimes through GNU cpio extraction", async () => {
     const out = join(work, "b.cpio");
-    await writeCpioArchive(sampleEntries().filter((e) => e.type !== "chardev"), out, { sourceDateEpoch: EPOCH });
+    await writeCpioArchive(
+      sampleEntries().filter((e) => e.type !== "chardev"),
+      out,
+      { sourceDateEpoch: EPOCH },
+    );
     const dest = extractWithGnuCpio(out);
     expect(new Uint8Array(readFileSync(join(dest, "bin/busybox")))).toEqual(big);
     expect(readFileSync(join(dest, "init"), "utf8")).toBe("hi!\n\n");
@@ -93,7 +131,9 @@ describe("writeCpioArchive (oracle: GNU cpio)", () => {
   it("adds missing parent folders and numbers inodes in order", async () => {
     const out = join(work, "d.cpio");
     const data = new TextEncoder().encode("x");
-    await writeCpioArchive([{ type: "file", path: "a/b/c/f", size: 1, source: { kind: "bytes", data } }], out, { sourceDateEpoch: EPOCH });
+    await writeCpioArchive([{ type: "file", path: "a/b/c/f", size: 1, source: { kind: "bytes", data } }], out, {
+      sourceDateEpoch: EPOCH,
+    });
     expect(listWithGnuCpio(out).map((l) => l.name)).toEqual(["a", "a/b", "a/b/c", "a/b/c/f"]);
     // Each record's ino field (header offset 6, 8 hex digits) counts up from 1.
     const raw = readFileSync(out, "latin1");
@@ -104,7 +144,9 @@ describe("writeCpioArchive (oracle: GNU cpio)", () => {
   it("fails with BM4002 when a source is not the size the entry declares", async () => {
     const data = new TextEncoder().encode("four");
     const entries: CpioEntry[] = [{ type: "file", path: "f", size: 5, source: { kind: "bytes", data } }];
-    const err = await writeCpioArchive(entries, join(work, "e.cpio"), { sourceDateEpoch: EPOCH }).catch((e: unknown) => e);
+    const err = await writeCpioArchive(entries, join(work, "e.cpio"), { sourceDateEpoch: EPOCH }).catch(
+      (e: unknown) => e,
+    );
     expect(isBootmediaError(err) && err.code).toBe("BM4002");
     expect(() => statSync(join(work, "e.cpio.tmp"))).toThrow();
   });
@@ -112,7 +154,11 @@ describe("writeCpioArchive (oracle: GNU cpio)", () => {
   it("rejects duplicate paths and paths that escape the tree", async () => {
     const data = new Uint8Array();
     const f = (path: string): CpioEntry => ({ type: "file", path, size: 0, source: { kind: "bytes", data } });
-    await expect(writeCpioArchive([f("x"), f("x")], join(work, "f.cpio"), { sourceDateEpoch: EPOCH })).rejects.toThrow(/duplicate/);
-    await expect(writeCpioArchive([f("../x")], join(work, "g.cpio"), { sourceDateEpoch: EPOCH })).rejects.toThrow(/invalid media path/);
+    await expect(writeCpioArchive([f("x"), f("x")], join(work, "f.cpio"), { sourceDateEpoch: EPOCH })).rejects.toThrow(
+      /duplicate/,
+    );
+    await expect(writeCpioArchive([f("../x")], join(work, "g.cpio"), { sourceDateEpoch: EPOCH })).rejects.toThrow(
+      /invalid media path/,
+    );
   });
 });

@@ -99,7 +99,10 @@ async function* encodeCpioArchive(entries: readonly CpioEntry[], opts: CpioOptio
     if (size % 4) yield new Uint8Array(padTo4(size));
   }
   const trailer = { ino: 0, mode: 0, uid: 0, gid: 0, nlink: 1, mtime: 0, filesize: 0 };
-  yield encodeNewcHeader({ ...trailer, devmajor: 0, devminor: 0, rdevmajor: 0, rdevminor: 0, check: 0 }, NEWC_TRAILER_NAME);
+  yield encodeNewcHeader(
+    { ...trailer, devmajor: 0, devminor: 0, rdevmajor: 0, rdevminor: 0, check: 0 },
+    NEWC_TRAILER_NAME,
+  );
 }
 
 async function* streamFileData(path: string, size: number, source: Extract<TreeEntry, { type: "file" }>["source"]) {
@@ -115,9 +118,13 @@ async function* streamFileData(path: string, size: number, source: Extract<TreeE
     }
   }
   if (seen !== size) {
-    throw new BootmediaError("BM4002", `cpio: ${path} should be ${size} bytes but its source ${seen > size ? "is longer" : `has ${seen}`}`, {
-      where: source.kind === "file" ? source.path : path,
-    });
+    throw new BootmediaError(
+      "BM4002",
+      `cpio: ${path} should be ${size} bytes but its source ${seen > size ? "is longer" : `has ${seen}`}`,
+      {
+        where: source.kind === "file" ? source.path : path,
+      },
+    );
   }
 }
 

@@ -2,8 +2,17 @@
 import { defineCodes } from "../../base/errors.ts";
 
 export const DISK_CODES = defineCodes("disk", {
-  BM3208: { title: "GRUB boot image invalid", hint: "Pass GRUB's i386-pc boot.img (512 bytes) and a core.img built with `grub-mkimage -O i386-pc`." },
-  BM3209: { title: "GRUB core image too large", hint: "core.img must fit in the 1 MiB gap before the partition: embed fewer modules and load the rest from /boot/grub/i386-pc." },
+  BM3208: {
+    title: "GRUB boot image invalid",
+    hint: "Pass GRUB's i386-pc boot.img (512 bytes) and a core.img built with `grub-mkimage -O i386-pc`.",
+  },
+  BM3209: {
+    title: "GRUB core image too large",
+    hint: "core.img must fit in the 1 MiB gap before the partition: embed fewer modules and load the rest from /boot/grub/i386-pc.",
+  },
   BM4205: { title: "no partition table", hint: "The disk image has no MBR signature (0x55AA): check the path." },
-  BM4207: { title: "GRUB image build failed", hint: "Install GRUB's image tools and modules (Debian: grub-common, grub-pc-bin, grub-efi-amd64-bin, grub-efi-ia32-bin)." },
+  BM4207: {
+    title: "GRUB image build failed",
+    hint: "Install GRUB's image tools and modules (Debian: grub-common, grub-pc-bin, grub-efi-amd64-bin, grub-efi-ia32-bin).",
+  },
 });

@@ -16,8 +16,18 @@ let coreImg: string;
 const cfg = new TextEncoder().encode("echo hello\n");
 const tree = (): TreeEntry[] => [
   { type: "file", path: "boot/grub/grub.cfg", size: cfg.length, source: { kind: "bytes", data: cfg } },
-  { type: "file", path: "EFI/BOOT/BOOTX64.EFI", size: 4096, source: { kind: "bytes", data: new Uint8Array(4096).fill(0x4d) } },
-  { type: "file", path: "sources/Boot image.wim", size: 300_000, source: { kind: "bytes", data: new Uint8Array(300_000).map((_, i) => i % 251) } },
+  {
+    type: "file",
+    path: "EFI/BOOT/BOOTX64.EFI",
+    size: 4096,
+    source: { kind: "bytes", data: new Uint8Array(4096).fill(0x4d) },
+  },
+  {
+    type: "file",
+    path: "sources/Boot image.wim",
+    size: 300_000,
+    source: { kind: "bytes", data: new Uint8Array(300_000).map((_, i) => i % 251) },
+  },
 ];
 
 beforeAll(async () => {
@@ -25,12 +35,18 @@ beforeAll(async () => {
   coreImg = join(work, "core.img");
   await buildGrubImage({ platform: "i386-pc", out: coreImg, prefix: "(hd0,msdos1)/boot/grub" });
 });
-afterAll(async () => { await rm(work, { recursive: true, force: true }); });
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
 
 describe("writeUsbImage", () => {
   it("writes an MBR disk that sfdisk and sgdisk accept, with GRUB embedded and a clean FAT32 partition", async () => {
     const out = join(work, "usb.img");
-    const plan = await writeUsbImage(tree(), { sourceDateEpoch: EPOCH, label: "BOOTMEDIA", bios: { bootImg: BOOT_IMG, coreImg } }, out);
+    const plan = await writeUsbImage(
+      tree(),
+      { sourceDateEpoch: EPOCH, label: "BOOTMEDIA", bios: { bootImg: BOOT_IMG, coreImg } },
+      out,
+    );
     expect((await stat(out)).size).toBe(plan.totalBytes);
 
     const dump = JSON.parse((await execa("sfdisk", ["--json", out])).stdout).partitiontable;
@@ -44,7 +60,11 @@ describe("writeUsbImage", () => {
     const fsck = await checkWithFsck(out, offset, plan.fat.totalBytes);
     expect(fsck.ok, fsck.output).toBe(true);
     const dir = await extractWithMtools(out, offset);
-    try { expect(await compareExtracted(tree(), dir, await listWithMtools(out, offset))).toEqual([]); } finally { await rm(dir, { recursive: true, force: true }); }
+    try {
+      expect(await compareExtracted(tree(), dir, await listWithMtools(out, offset))).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
 
     // GRUB: boot.img code in the MBR (partition table kept), core.img right after it.
     const disk = await readFile(out);
@@ -61,11 +81,16 @@ describe("writeUsbImage", () => {
     expect(info.bootCode).toEqual({ present: true, grub: true, grubCoreLba: 1 });
     expect(info.fat?.type).toBe(32);
     expect(info.fat?.label).toBe("BOOTMEDIA");
-    expect(info.fat?.files.map((f) => f.path).sort()).toEqual(tree().map((e) => e.path).sort());
+    expect(info.fat?.files.map((f) => f.path).sort()).toEqual(
+      tree()
+        .map((e) => e.path)
+        .sort(),
+    );
   });
 
   it("is byte-identical for the same sourceDateEpoch", async () => {
-    const a = join(work, "a.img"), b = join(work, "b.img");
+    const a = join(work, "a.img"),
+      b = join(work, "b.img");
     await writeUsbImage(tree(), { sourceDateEpoch: EPOCH, bios: { bootImg: BOOT_IMG, coreImg } }, a);
     await writeUsbImage(tree().reverse(), { sourceDateEpoch: EPOCH, bios: { bootImg: BOOT_IMG, coreImg } }, b);
     expect((await readFile(a)).equals(await readFile(b))).toBe(true);
@@ -84,12 +109,21 @@ describe("writeUsbImage", () => {
     const out = join(work, "refused.img");
     const bigCore = join(work, "big-core.img");
     await writeFile(bigCore, Buffer.alloc(1024 * 1024));
-    await expect(writeUsbImage(tree(), { sourceDateEpoch: EPOCH, bios: { bootImg: BOOT_IMG, coreImg: bigCore } }, out)).rejects.toMatchObject({ code: "BM3209" });
-    await expect(writeUsbImage(tree(), { sourceDateEpoch: EPOCH, bios: { bootImg: coreImg, coreImg } }, out)).rejects.toMatchObject({ code: "BM3208" });
+    await expect(
+      writeUsbImage(tree(), { sourceDateEpoch: EPOCH, bios: { bootImg: BOOT_IMG, coreImg: bigCore } }, out),
+    ).rejects.toMatchObject({ code: "BM3209" });
+    await expect(
+      writeUsbImage(tree(), { sourceDateEpoch: EPOCH, bios: { bootImg: coreImg, coreImg } }, out),
+    ).rejects.toMatchObject({ code: "BM3208" });
     const huge = join(work, "huge.wim");
     await execa("truncate", ["-s", String(2 ** 32 + 1), huge]);
-    await expect(writeUsbImage([{ type: "file", path: "sources/install.wim", size: 2 ** 32 + 1, source: { kind: "file", path: huge } }], { sourceDateEpoch: EPOCH }, out))
-      .rejects.toMatchObject({ code: "BM3201" });
+    await expect(
+      writeUsbImage(
+        [{ type: "file", path: "sources/install.wim", size: 2 ** 32 + 1, source: { kind: "file", path: huge } }],
+        { sourceDateEpoch: EPOCH },
+        out,
+      ),
+    ).rejects.toMatchObject({ code: "BM3201" });
     expect(existsSync(out)).toBe(false);
   });
 
@@ -97,7 +131,9 @@ describe("writeUsbImage", () => {
     const out = join(work, "half.img");
     // Planning never opens sources, so one that is gone by write time fails the copy (which
     // starts as soon as the image file exists): a coded error, and the file is removed.
-    const entries: TreeEntry[] = [{ type: "file", path: "x.bin", size: 10, source: { kind: "file", path: join(work, "vanished.bin") } }];
+    const entries: TreeEntry[] = [
+      { type: "file", path: "x.bin", size: 10, source: { kind: "file", path: join(work, "vanished.bin") } },
+    ];
     await expect(writeUsbImage(entries, { sourceDateEpoch: EPOCH }, out)).rejects.toMatchObject({ code: "BM4203" });
     expect(existsSync(out)).toBe(false);
   });

@@ -40,16 +40,29 @@ function maxCoreImgBytes(partitionLba: number, coreLba = 1): number {
 }
 
 /** Refuses images that are not GRUB's i386-pc boot.img / a core.img that fits (BM3208/BM3209). */
-export function checkGrubImages(bootImg: Buffer, coreImg: Buffer, partitionLba: number, where: { boot: string; core: string }): void {
+export function checkGrubImages(
+  bootImg: Buffer,
+  coreImg: Buffer,
+  partitionLba: number,
+  where: { boot: string; core: string },
+): void {
   if (bootImg.length !== MBR_BYTES || decodeRecord(GRUB_BOOT_IMG, bootImg, 0).Signature !== 0xaa55) {
-    throw new BootmediaError("BM3208", `${where.boot} is not a 512-byte boot sector (GRUB's i386-pc boot.img).`, { where: where.boot });
+    throw new BootmediaError("BM3208", `${where.boot} is not a 512-byte boot sector (GRUB's i386-pc boot.img).`, {
+      where: where.boot,
+    });
   }
   if (coreImg.length < 2 * 512) {
-    throw new BootmediaError("BM3208", `${where.core} is too small to be a GRUB core.img (${coreImg.length} bytes).`, { where: where.core });
+    throw new BootmediaError("BM3208", `${where.core} is too small to be a GRUB core.img (${coreImg.length} bytes).`, {
+      where: where.core,
+    });
   }
   const max = maxCoreImgBytes(partitionLba);
   if (coreImg.length > max) {
-    throw new BootmediaError("BM3209", `${where.core} is ${coreImg.length} bytes; the gap before the partition holds ${max}.`, { where: where.core });
+    throw new BootmediaError(
+      "BM3209",
+      `${where.core} is ${coreImg.length} bytes; the gap before the partition holds ${max}.`,
+      { where: where.core },
+    );
   }
 }
 
@@ -58,17 +71,27 @@ export function checkGrubImages(bootImg: Buffer, coreImg: Buffer, partitionLba: 
  * core.img with its first-sector blocklist pointing at the sectors after it. Like
  * `grub-bios-setup --no-rs-codes`: no Reed-Solomon redundancy is appended.
  */
-export function embedGrubBios(mbr: Buffer, bootImg: Buffer, coreImg: Buffer, coreLba = 1): { mbr: Buffer; core: Buffer } {
+export function embedGrubBios(
+  mbr: Buffer,
+  bootImg: Buffer,
+  coreImg: Buffer,
+  coreLba = 1,
+): { mbr: Buffer; core: Buffer } {
   const boot = Buffer.from(bootImg);
   const old = decodeRecord(GRUB_BOOT_IMG, mbr, 0);
-  encodeRecord(GRUB_BOOT_IMG, {
-    Bpb: old.Bpb,
-    KernelSector: coreLba,
-    BootDrive: 0xff,
-    // A USB stick boots as a hard disk (0x80): take the drive fix-up, as setup.c does for disks.
-    DriveCheck: NOP_NOP,
-    PartitionArea: old.PartitionArea,
-  }, boot, 0);
+  encodeRecord(
+    GRUB_BOOT_IMG,
+    {
+      Bpb: old.Bpb,
+      KernelSector: coreLba,
+      BootDrive: 0xff,
+      // A USB stick boots as a hard disk (0x80): take the drive fix-up, as setup.c does for disks.
+      DriveCheck: NOP_NOP,
+      PartitionArea: old.PartitionArea,
+    },
+    boot,
+    0,
+  );
   const sectors = Math.ceil(coreImg.length / 512);
   const core = Buffer.alloc(sectors * 512);
   core.set(coreImg, 0);

@@ -30,13 +30,25 @@ export const PARTITION_RECORD = defineRecord(PARTITION_RECORD_BYTES, {
 export const PARTITION_TYPES = { FAT32_LBA: 0x0c, EFI_SYSTEM: 0xef, GPT_PROTECTIVE: 0xee } as const;
 const BOOT_INDICATOR_ACTIVE = 0x80;
 
-export interface MbrPartition { bootable: boolean; type: number; startLba: number; sectors: number }
+export interface MbrPartition {
+  bootable: boolean;
+  type: number;
+  startLba: number;
+  sectors: number;
+}
 
 /** CHS of an LBA with the 255-head, 63-sector geometry; past cylinder 1023 the "use LBA" maximum. */
 function encodeChs(lba: number): Buffer {
-  const heads = 255, spt = 63;
-  let c = Math.floor(lba / (heads * spt)), h = Math.floor(lba / spt) % heads, s = (lba % spt) + 1;
-  if (c > 1023) { c = 1023; h = 254; s = 63; }
+  const heads = 255,
+    spt = 63;
+  let c = Math.floor(lba / (heads * spt)),
+    h = Math.floor(lba / spt) % heads,
+    s = (lba % spt) + 1;
+  if (c > 1023) {
+    c = 1023;
+    h = 254;
+    s = 63;
+  }
   return Buffer.from([h, s | ((c >> 2) & 0xc0), c & 0xff]);
 }
 
@@ -46,15 +58,29 @@ export function encodeMbr(opts: { bootCode?: Uint8Array; diskSignature: number; 
   if (opts.bootCode) buf.set(opts.bootCode.subarray(0, MBR.fields.BootCode.size), 0);
   encodeRecord(MBR, { UniqueMBRDiskSignature: opts.diskSignature, Unknown: 0, Signature: MBR_SIGNATURE }, buf, 0);
   opts.partitions.slice(0, 4).forEach((p, i) => {
-    encodeRecord(PARTITION_RECORD, {
-      BootIndicator: p.bootable ? BOOT_INDICATOR_ACTIVE : 0, StartingCHS: encodeChs(p.startLba), OSType: p.type,
-      EndingCHS: encodeChs(p.startLba + p.sectors - 1), StartingLBA: p.startLba, SizeInLBA: p.sectors,
-    }, buf, MBR.fields.PartitionRecord.offset + i * PARTITION_RECORD_BYTES);
+    encodeRecord(
+      PARTITION_RECORD,
+      {
+        BootIndicator: p.bootable ? BOOT_INDICATOR_ACTIVE : 0,
+        StartingCHS: encodeChs(p.startLba),
+        OSType: p.type,
+        EndingCHS: encodeChs(p.startLba + p.sectors - 1),
+        StartingLBA: p.startLba,
+        SizeInLBA: p.sectors,
+      },
+      buf,
+      MBR.fields.PartitionRecord.offset + i * PARTITION_RECORD_BYTES,
+    );
   });
   return buf;
 }
 
-interface DecodedMbr { valid: boolean; diskSignature: number; partitions: Array<MbrPartition & { index: number }>; bootCode: Buffer }
+interface DecodedMbr {
+  valid: boolean;
+  diskSignature: number;
+  partitions: Array<MbrPartition & { index: number }>;
+  bootCode: Buffer;
+}
 
 export function decodeMbr(sector: Buffer): DecodedMbr {
   const m = decodeRecord(MBR, sector, 0);
@@ -62,7 +88,18 @@ export function decodeMbr(sector: Buffer): DecodedMbr {
   for (let i = 0; i < 4; i++) {
     const p = decodeRecord(PARTITION_RECORD, sector, MBR.fields.PartitionRecord.offset + i * PARTITION_RECORD_BYTES);
     if (p.OSType === 0 || p.SizeInLBA === 0) continue;
-    partitions.push({ index: i + 1, bootable: p.BootIndicator === BOOT_INDICATOR_ACTIVE, type: p.OSType, startLba: p.StartingLBA, sectors: p.SizeInLBA });
+    partitions.push({
+      index: i + 1,
+      bootable: p.BootIndicator === BOOT_INDICATOR_ACTIVE,
+      type: p.OSType,
+      startLba: p.StartingLBA,
+      sectors: p.SizeInLBA,
+    });
   }
-  return { valid: m.Signature === MBR_SIGNATURE, diskSignature: m.UniqueMBRDiskSignature, partitions, bootCode: m.BootCode };
+  return {
+    valid: m.Signature === MBR_SIGNATURE,
+    diskSignature: m.UniqueMBRDiskSignature,
+    partitions,
+    bootCode: m.BootCode,
+  };
 }

@@ -22,16 +22,29 @@ interface DiskInfo {
   fat?: FatInfo & { partition: number; offset: number };
 }
 
-const FAT_PARTITION_TYPES: readonly number[] = [0x01, 0x04, 0x06, 0x0b, PARTITION_TYPES.FAT32_LBA, 0x0e, PARTITION_TYPES.EFI_SYSTEM];
+const FAT_PARTITION_TYPES: readonly number[] = [
+  0x01,
+  0x04,
+  0x06,
+  0x0b,
+  PARTITION_TYPES.FAT32_LBA,
+  0x0e,
+  PARTITION_TYPES.EFI_SYSTEM,
+];
 const SECTOR = 512;
 
 /** The first sector of an image and the image size (BM4205 when there is no whole sector). */
 export async function readFirstSector(path: string): Promise<{ sector: Buffer; sizeBytes: number }> {
   const errors = {
-    cannotOpen: (cause: Error) => new BootmediaError("BM4205", `Cannot open ${path}: ${cause.message}`, { where: path, cause }),
-    damaged: (message: string) => new BootmediaError("BM4205", `${path} has no partition table: ${message}`, { where: path }),
+    cannotOpen: (cause: Error) =>
+      new BootmediaError("BM4205", `Cannot open ${path}: ${cause.message}`, { where: path, cause }),
+    damaged: (message: string) =>
+      new BootmediaError("BM4205", `${path} has no partition table: ${message}`, { where: path }),
   };
-  return ImageFile.with(path, errors, async (img) => ({ sector: await img.read(0, MBR_BYTES, "first sector"), sizeBytes: img.size }));
+  return ImageFile.with(path, errors, async (img) => ({
+    sector: await img.read(0, MBR_BYTES, "first sector"),
+    sizeBytes: img.size,
+  }));
 }
 
 /** True when the first sector ends with the boot signature 0x55AA (an MBR or a FAT boot sector). */
@@ -43,16 +56,34 @@ export async function readDisk(path: string): Promise<DiskInfo> {
   const { sector, sizeBytes } = await readFirstSector(path);
   if (isFatBootSector(sector)) {
     const fat = await readFat(path, 0);
-    return { sizeBytes, partitionTable: "none", partitions: [], bootCode: { present: false, grub: false }, fat: { ...fat, partition: 0, offset: 0 } };
+    return {
+      sizeBytes,
+      partitionTable: "none",
+      partitions: [],
+      bootCode: { present: false, grub: false },
+      fat: { ...fat, partition: 0, offset: 0 },
+    };
   }
   const mbr = decodeMbr(sector);
   if (!mbr.valid) throw new BootmediaError("BM4205", `${path} has no MBR signature.`, { where: path });
   const grub = isGrubBootCode(sector);
   const info: DiskInfo = {
-    sizeBytes, partitionTable: "mbr", diskSignature: mbr.diskSignature, partitions: mbr.partitions,
-    bootCode: { present: mbr.bootCode.some((b) => b !== 0), grub, grubCoreLba: grub ? Number(decodeRecord(GRUB_BOOT_IMG, sector).KernelSector) : undefined },
+    sizeBytes,
+    partitionTable: "mbr",
+    diskSignature: mbr.diskSignature,
+    partitions: mbr.partitions,
+    bootCode: {
+      present: mbr.bootCode.some((b) => b !== 0),
+      grub,
+      grubCoreLba: grub ? Number(decodeRecord(GRUB_BOOT_IMG, sector).KernelSector) : undefined,
+    },
   };
   const part = mbr.partitions.find((p) => FAT_PARTITION_TYPES.includes(p.type));
-  if (part) info.fat = { ...(await readFat(path, part.startLba * SECTOR)), partition: part.index, offset: part.startLba * SECTOR };
+  if (part)
+    info.fat = {
+      ...(await readFat(path, part.startLba * SECTOR)),
+      partition: part.index,
+      offset: part.startLba * SECTOR,
+    };
   return info;
 }

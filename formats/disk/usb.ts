@@ -54,14 +54,18 @@ interface UsbImagePlan {
 
 /** Disk signature from the epoch and label: stable across rebuilds, never 0 (0 means "none"). */
 function deriveDiskSignature(epoch: number, label: string | undefined): number {
-  const v = createHash("sha256").update(`bootmedia-mbr:${epoch}:${label ?? ""}`).digest().readUInt32LE(0);
+  const v = createHash("sha256")
+    .update(`bootmedia-mbr:${epoch}:${label ?? ""}`)
+    .digest()
+    .readUInt32LE(0);
   return v || 1;
 }
 
 async function readGrubImages(bios: NonNullable<UsbImageOptions["bios"]>): Promise<{ boot: Buffer; core: Buffer }> {
-  const load = (p: string) => readFile(p).catch((cause: Error) => {
-    throw new BootmediaError("BM3208", `Cannot read the GRUB image ${p}: ${cause.message}`, { where: p, cause });
-  });
+  const load = (p: string) =>
+    readFile(p).catch((cause: Error) => {
+      throw new BootmediaError("BM3208", `Cannot read the GRUB image ${p}: ${cause.message}`, { where: p, cause });
+    });
   const [boot, core] = await Promise.all([load(bios.bootImg), load(bios.coreImg)]);
   checkGrubImages(boot, core, PARTITION_START_LBA, { boot: bios.bootImg, core: bios.coreImg });
   return { boot, core };
@@ -70,33 +74,61 @@ async function readGrubImages(bios: NonNullable<UsbImageOptions["bios"]>): Promi
 /** The FAT32 partition's options: the disk less the MBR gap and the tail. */
 function fatOptions(opts: UsbImageOptions): FatOptions {
   return {
-    label: opts.label, sourceDateEpoch: opts.sourceDateEpoch, fatType: 32, onProgress: opts.onProgress,
-    sizeBytes: opts.sizeBytes === undefined ? undefined : opts.sizeBytes - PARTITION_START_LBA * SECTOR - DISK_TAIL_BYTES,
+    label: opts.label,
+    sourceDateEpoch: opts.sourceDateEpoch,
+    fatType: 32,
+    onProgress: opts.onProgress,
+    sizeBytes:
+      opts.sizeBytes === undefined ? undefined : opts.sizeBytes - PARTITION_START_LBA * SECTOR - DISK_TAIL_BYTES,
   };
 }
 
 /** Plans the whole disk (throws coded errors, writes nothing). */
-export async function planUsbImage(entries: TreeEntry[], opts: UsbImageOptions): Promise<{ plan: UsbImagePlan; grub?: { boot: Buffer; core: Buffer } }> {
+export async function planUsbImage(
+  entries: TreeEntry[],
+  opts: UsbImageOptions,
+): Promise<{ plan: UsbImagePlan; grub?: { boot: Buffer; core: Buffer } }> {
   const grub = opts.bios ? await readGrubImages(opts.bios) : undefined;
   const gap = PARTITION_START_LBA * SECTOR;
   if (opts.sizeBytes !== undefined && (opts.sizeBytes % MIB !== 0 || opts.sizeBytes <= gap + DISK_TAIL_BYTES)) {
-    throw new BootmediaError("BM3206", `A USB image size must be a multiple of 1 MiB above 2 MiB; ${opts.sizeBytes} is not.`);
+    throw new BootmediaError(
+      "BM3206",
+      `A USB image size must be a multiple of 1 MiB above 2 MiB; ${opts.sizeBytes} is not.`,
+    );
   }
   const fat = planFat(entries, fatOptions(opts));
-  const partition: MbrPartition = { bootable: true, type: PARTITION_TYPES.FAT32_LBA, startLba: PARTITION_START_LBA, sectors: fat.totalSectors };
+  const partition: MbrPartition = {
+    bootable: true,
+    type: PARTITION_TYPES.FAT32_LBA,
+    startLba: PARTITION_START_LBA,
+    sectors: fat.totalSectors,
+  };
   return {
     plan: {
-      totalBytes: gap + fat.totalBytes + DISK_TAIL_BYTES, diskSignature: deriveDiskSignature(opts.sourceDateEpoch, opts.label), partition,
-      biosBoot: !!grub, coreImgBytes: grub?.core.length, fat,
+      totalBytes: gap + fat.totalBytes + DISK_TAIL_BYTES,
+      diskSignature: deriveDiskSignature(opts.sourceDateEpoch, opts.label),
+      partition,
+      biosBoot: !!grub,
+      coreImgBytes: grub?.core.length,
+      fat,
     },
     grub,
   };
 }
 
-export async function writeUsbImage(entries: TreeEntry[], opts: UsbImageOptions, outPath: string): Promise<UsbImagePlan> {
+export async function writeUsbImage(
+  entries: TreeEntry[],
+  opts: UsbImageOptions,
+  outPath: string,
+): Promise<UsbImagePlan> {
   let fd: number;
-  try { fd = await openAsync(outPath, "w"); } catch (cause) {
-    throw new BootmediaError("BM4202", `Cannot create ${outPath}: ${(cause as Error).message}`, { where: outPath, cause });
+  try {
+    fd = await openAsync(outPath, "w");
+  } catch (cause) {
+    throw new BootmediaError("BM4202", `Cannot create ${outPath}: ${(cause as Error).message}`, {
+      where: outPath,
+      cause,
+    });
   }
   const volumeStart = PARTITION_START_LBA * SECTOR;
   let early: EarlyCopy | undefined;
@@ -121,6 +153,9 @@ export async function writeUsbImage(entries: TreeEntry[], opts: UsbImageOptions,
     await closeAsync(fd).catch(() => {});
     await unlinkAsync(outPath).catch(() => {});
     if (isBootmediaError(e)) throw e;
-    throw new BootmediaError("BM4202", `Writing ${outPath} failed: ${(e as Error).message}`, { where: outPath, cause: e });
+    throw new BootmediaError("BM4202", `Writing ${outPath} failed: ${(e as Error).message}`, {
+      where: outPath,
+      cause: e,
+    });
   }
 }

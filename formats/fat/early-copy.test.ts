@@ -11,10 +11,19 @@ import { generateRandomTree } from "./testing/random-tree.ts";
 const EPOCH = 1700000000;
 const MIB = 2 ** 20;
 let work: string;
-beforeAll(async () => { work = await mkdtemp(join(tmpdir(), "bm-fat-early-")); });
-afterAll(async () => { await rm(work, { recursive: true, force: true }); });
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "bm-fat-early-"));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
 
-const sized = (path: string, size: number): TreeEntry => ({ type: "file", path, size, source: { kind: "file", path: "/dev/null" } });
+const sized = (path: string, size: number): TreeEntry => ({
+  type: "file",
+  path,
+  size,
+  source: { kind: "file", path: "/dev/null" },
+});
 
 describe("guessFatData (file places before the tree is named)", () => {
   it.each([1, 2, 3, 4, 5, 6])("gives planFat's places for random tree %i, sized or not", async (seed) => {
@@ -24,7 +33,9 @@ describe("guessFatData (file places before the tree is named)", () => {
       const guess = guessFatData(tree.entries, opts)!;
       const plan = planFat(tree.entries, opts);
       expect(guess.geometry.firstDataSector).toBe(plan.firstDataSector);
-      expect(guess.files.map((f) => [f.source, f.size, f.firstCluster, f.clusters])).toEqual(plan.files.map((f) => [f.source, f.size, f.firstCluster, f.clusters]));
+      expect(guess.files.map((f) => [f.source, f.size, f.firstCluster, f.clusters])).toEqual(
+        plan.files.map((f) => [f.source, f.size, f.firstCluster, f.clusters]),
+      );
     }
   });
 
@@ -48,7 +59,9 @@ describe("adoptEarlyCopy", () => {
   it("keeps a copy that matches the plan, and stops and empties the file when it does not", async () => {
     const src = join(work, "payload.bin");
     await writeFile(src, Buffer.alloc(3 * MIB, 7));
-    const entries: TreeEntry[] = [{ type: "file", path: "x/payload.bin", size: 3 * MIB, source: { kind: "file", path: src } }];
+    const entries: TreeEntry[] = [
+      { type: "file", path: "x/payload.bin", size: 3 * MIB, source: { kind: "file", path: src } },
+    ];
     const out = join(work, "early.img");
     const fd = openSync(out, "w");
     try {
@@ -60,7 +73,9 @@ describe("adoptEarlyCopy", () => {
       const early = startEarlyCopy(entries, opts, fd, 0)!;
       const other = await adoptEarlyCopy(early, planFat(entries, { ...opts, sizeBytes: 900 * MIB }), fd, 0);
       expect(other).toBeUndefined();
-      expect(await early.copy.done).toSatisfy((f: unknown) => f === undefined || (f as { kind: string }).kind === "cancelled");
+      expect(await early.copy.done).toSatisfy(
+        (f: unknown) => f === undefined || (f as { kind: string }).kind === "cancelled",
+      );
       expect(statSync(out).size).toBe(0);
     } finally {
       closeSync(fd);

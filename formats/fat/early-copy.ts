@@ -29,12 +29,19 @@ export const fileBacked = <F extends Placed>(files: readonly F[]): F[] => files.
 /** The payloads of the file-backed files, in plan order, at their places in the image. */
 export function payloadsOf(files: readonly Placed[], g: FatGeometry, offset: number): Payload[] {
   return fileBacked(files).map((f) => ({
-    path: (f.source as { path: string }).path, length: f.size, offset: f.clusters ? clusterOffset(g, offset, f.firstCluster) : 0,
+    path: (f.source as { path: string }).path,
+    length: f.size,
+    offset: f.clusters ? clusterOffset(g, offset, f.firstCluster) : 0,
   }));
 }
 
 /** Starts copying from the guess, when there is one. */
-export function startEarlyCopy(entries: TreeEntry[], opts: FatOptions, fd: number, offset: number): EarlyCopy | undefined {
+export function startEarlyCopy(
+  entries: TreeEntry[],
+  opts: FatOptions,
+  fd: number,
+  offset: number,
+): EarlyCopy | undefined {
   const guess = guessFatData(entries, opts);
   if (!guess) return undefined;
   const payloads = payloadsOf(guess.files, guess.geometry, offset);
@@ -43,13 +50,19 @@ export function startEarlyCopy(entries: TreeEntry[], opts: FatOptions, fd: numbe
 }
 
 const samePayloads = (a: Payload[], b: Payload[]) =>
-  a.length === b.length && a.every((p, i) => p.path === b[i].path && p.length === b[i].length && p.offset === b[i].offset);
+  a.length === b.length &&
+  a.every((p, i) => p.path === b[i].path && p.length === b[i].length && p.offset === b[i].offset);
 
 /**
  * The early copy when the plan agrees with its guess. Otherwise it is stopped and the file
  * emptied (nothing else is written yet), and undefined tells the writer to copy from the plan.
  */
-export async function adoptEarlyCopy(early: EarlyCopy | undefined, plan: FatPlan, fd: number, offset: number): Promise<EarlyCopy | undefined> {
+export async function adoptEarlyCopy(
+  early: EarlyCopy | undefined,
+  plan: FatPlan,
+  fd: number,
+  offset: number,
+): Promise<EarlyCopy | undefined> {
   if (!early) return undefined;
   if (samePayloads(early.payloads, payloadsOf(plan.files, plan, offset))) return early;
   await stopEarlyCopy(early);

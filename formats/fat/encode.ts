@@ -6,8 +6,22 @@ import { encodeRecord } from "../record.ts";
 import type { FatPlan, PlanDir } from "./plan.ts";
 import { checksumShortName, toDosTimestamp, type DosTimestamp } from "./names.ts";
 import {
-  ATTR, BOOT_SIGNATURE, BPB, BPB16, BPB32, DIR_ENTRY, DIR_ENTRY_BYTES, EXT_BOOT_SIGNATURE, FAT_MARKS, FSINFO,
-  FSINFO_SIGNATURES, LFN_CHARS_PER_ENTRY, LFN_ENTRY, LFN_LAST_ENTRY_FLAG, MEDIA_FIXED_DISK, SECTOR_BYTES,
+  ATTR,
+  BOOT_SIGNATURE,
+  BPB,
+  BPB16,
+  BPB32,
+  DIR_ENTRY,
+  DIR_ENTRY_BYTES,
+  EXT_BOOT_SIGNATURE,
+  FAT_MARKS,
+  FSINFO,
+  FSINFO_SIGNATURES,
+  LFN_CHARS_PER_ENTRY,
+  LFN_ENTRY,
+  LFN_LAST_ENTRY_FLAG,
+  MEDIA_FIXED_DISK,
+  SECTOR_BYTES,
 } from "./structures.ts";
 
 /** FAT32 sector numbers of the FSInfo and the backup boot sector (spec §3.3: 1 and 6). */
@@ -22,24 +36,29 @@ export function encodeBootSector(plan: FatPlan, hiddenSectors: number): Buffer {
   const buf = Buffer.alloc(SECTOR_BYTES);
   const fat32 = plan.fatType === 32;
   const codeOffset = fat32 ? BPB32.fields.BootCode.offset : BPB16.fields.BootCode.offset;
-  encodeRecord(BPB, {
-    // Short jump over the BPB to the boot code, then NOP (spec §3.1 BS_jmpBoot).
-    BS_jmpBoot: Buffer.from([0xeb, codeOffset - 2, 0x90]),
-    BS_OEMName: "MSWIN4.1", // the spec's most compatible OEM name
-    BPB_BytsPerSec: SECTOR_BYTES,
-    BPB_SecPerClus: plan.sectorsPerCluster,
-    BPB_RsvdSecCnt: plan.reservedSectors,
-    BPB_NumFATs: plan.numFats,
-    BPB_RootEntCnt: plan.rootEntries,
-    BPB_TotSec16: !fat32 && plan.totalSectors < 0x10000 ? plan.totalSectors : 0,
-    BPB_Media: MEDIA_FIXED_DISK,
-    BPB_FATSz16: fat32 ? 0 : plan.fatSectors,
-    BPB_SecPerTrk: 63,
-    BPB_NumHeads: 255,
-    BPB_HiddSec: hiddenSectors,
-    BPB_TotSec32: !fat32 && plan.totalSectors < 0x10000 ? 0 : plan.totalSectors,
-    Signature_word: BOOT_SIGNATURE,
-  }, buf, 0);
+  encodeRecord(
+    BPB,
+    {
+      // Short jump over the BPB to the boot code, then NOP (spec §3.1 BS_jmpBoot).
+      BS_jmpBoot: Buffer.from([0xeb, codeOffset - 2, 0x90]),
+      BS_OEMName: "MSWIN4.1", // the spec's most compatible OEM name
+      BPB_BytsPerSec: SECTOR_BYTES,
+      BPB_SecPerClus: plan.sectorsPerCluster,
+      BPB_RsvdSecCnt: plan.reservedSectors,
+      BPB_NumFATs: plan.numFats,
+      BPB_RootEntCnt: plan.rootEntries,
+      BPB_TotSec16: !fat32 && plan.totalSectors < 0x10000 ? plan.totalSectors : 0,
+      BPB_Media: MEDIA_FIXED_DISK,
+      BPB_FATSz16: fat32 ? 0 : plan.fatSectors,
+      BPB_SecPerTrk: 63,
+      BPB_NumHeads: 255,
+      BPB_HiddSec: hiddenSectors,
+      BPB_TotSec32: !fat32 && plan.totalSectors < 0x10000 ? 0 : plan.totalSectors,
+      Signature_word: BOOT_SIGNATURE,
+    },
+    buf,
+    0,
+  );
   const ext = {
     BS_DrvNum: 0x80,
     BS_BootSig: EXT_BOOT_SIGNATURE,
@@ -48,10 +67,20 @@ export function encodeBootSector(plan: FatPlan, hiddenSectors: number): Buffer {
     BS_FilSysType: `FAT${plan.fatType}   `,
   };
   if (fat32) {
-    encodeRecord(BPB32, {
-      ...ext, BPB_FATSz32: plan.fatSectors, BPB_ExtFlags: 0, BPB_FSVer: 0, BPB_RootClus: plan.root.firstCluster,
-      BPB_FSInfo: FAT32_FSINFO_SECTOR, BPB_BkBootSec: FAT32_BACKUP_BOOT_SECTOR,
-    }, buf, 0);
+    encodeRecord(
+      BPB32,
+      {
+        ...ext,
+        BPB_FATSz32: plan.fatSectors,
+        BPB_ExtFlags: 0,
+        BPB_FSVer: 0,
+        BPB_RootClus: plan.root.firstCluster,
+        BPB_FSInfo: FAT32_FSINFO_SECTOR,
+        BPB_BkBootSec: FAT32_BACKUP_BOOT_SECTOR,
+      },
+      buf,
+      0,
+    );
   } else {
     encodeRecord(BPB16, ext, buf, 0);
   }
@@ -62,13 +91,18 @@ export function encodeBootSector(plan: FatPlan, hiddenSectors: number): Buffer {
 /** FAT32 FSInfo sector (spec §5): exact free count and the first free cluster. */
 export function encodeFsInfo(plan: FatPlan): Buffer {
   const buf = Buffer.alloc(SECTOR_BYTES);
-  encodeRecord(FSINFO, {
-    FSI_LeadSig: FSINFO_SIGNATURES.lead,
-    FSI_StrucSig: FSINFO_SIGNATURES.struc,
-    FSI_Free_Count: plan.freeClusters,
-    FSI_Nxt_Free: plan.freeClusters > 0 ? plan.usedClusters + 2 : 0xffffffff,
-    FSI_TrailSig: FSINFO_SIGNATURES.trail,
-  }, buf, 0);
+  encodeRecord(
+    FSINFO,
+    {
+      FSI_LeadSig: FSINFO_SIGNATURES.lead,
+      FSI_StrucSig: FSINFO_SIGNATURES.struc,
+      FSI_Free_Count: plan.freeClusters,
+      FSI_Nxt_Free: plan.freeClusters > 0 ? plan.usedClusters + 2 : 0xffffffff,
+      FSI_TrailSig: FSINFO_SIGNATURES.trail,
+    },
+    buf,
+    0,
+  );
   return buf;
 }
 
@@ -85,18 +119,30 @@ export function listChains(plan: FatPlan): Array<{ first: number; count: number 
  * FAT entries [from, to) as values: each cluster of a run points to the next, the last holds
  * the end-of-chain mark; entries past the used clusters are free (0). Spec §4.
  */
-export function fillFatEntries(plan: FatPlan, chains: Array<{ first: number; count: number }>, from: number, to: number, out: Uint32Array): void {
+export function fillFatEntries(
+  plan: FatPlan,
+  chains: Array<{ first: number; count: number }>,
+  from: number,
+  to: number,
+  out: Uint32Array,
+): void {
   const marks = FAT_MARKS[plan.fatType];
   out.fill(0, 0, to - from);
   if (from === 0 && to > 0) out[0] = marks.fat0;
   if (from <= 1 && to > 1) out[1 - from] = marks.fat1;
   // Chains are ascending and contiguous: binary-search the first one reaching `from`.
-  let lo = 0, hi = chains.length;
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (chains[mid].first + chains[mid].count <= from) lo = mid + 1; else hi = mid; }
+  let lo = 0,
+    hi = chains.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (chains[mid].first + chains[mid].count <= from) lo = mid + 1;
+    else hi = mid;
+  }
   for (let i = lo; i < chains.length && chains[i].first < to; i++) {
     const { first, count } = chains[i];
     const last = first + count - 1;
-    for (let c = Math.max(first, from); c <= Math.min(last, to - 1); c++) out[c - from] = c === last ? marks.eoc : c + 1;
+    for (let c = Math.max(first, from); c <= Math.min(last, to - 1); c++)
+      out[c - from] = c === last ? marks.eoc : c + 1;
   }
 }
 
@@ -112,18 +158,45 @@ export function packFatEntries(fatType: 12 | 16 | 32, values: Uint32Array, count
   for (let i = 0; i < count; i++) {
     const at = Math.floor(i * 1.5);
     const v = values[i] & 0xfff;
-    if (i % 2 === 0) { buf[at] = v & 0xff; buf[at + 1] = (buf[at + 1] & 0xf0) | (v >> 8); }
-    else { buf[at] = (buf[at] & 0x0f) | ((v & 0x0f) << 4); buf[at + 1] = v >> 4; }
+    if (i % 2 === 0) {
+      buf[at] = v & 0xff;
+      buf[at + 1] = (buf[at + 1] & 0xf0) | (v >> 8);
+    } else {
+      buf[at] = (buf[at] & 0x0f) | ((v & 0x0f) << 4);
+      buf[at + 1] = v >> 4;
+    }
   }
   return buf;
 }
 
-function writeShortEntry(buf: Buffer, at: number, name: string, attr: number, cluster: number, size: number, ts: DosTimestamp): void {
-  encodeRecord(DIR_ENTRY, {
-    DIR_Name: name, DIR_Attr: attr, DIR_NTRes: 0, DIR_CrtTimeTenth: 0, DIR_CrtTime: ts.time, DIR_CrtDate: ts.date,
-    DIR_LstAccDate: ts.date, DIR_FstClusHI: cluster >>> 16, DIR_WrtTime: ts.time, DIR_WrtDate: ts.date,
-    DIR_FstClusLO: cluster & 0xffff, DIR_FileSize: size,
-  }, buf, at);
+function writeShortEntry(
+  buf: Buffer,
+  at: number,
+  name: string,
+  attr: number,
+  cluster: number,
+  size: number,
+  ts: DosTimestamp,
+): void {
+  encodeRecord(
+    DIR_ENTRY,
+    {
+      DIR_Name: name,
+      DIR_Attr: attr,
+      DIR_NTRes: 0,
+      DIR_CrtTimeTenth: 0,
+      DIR_CrtTime: ts.time,
+      DIR_CrtDate: ts.date,
+      DIR_LstAccDate: ts.date,
+      DIR_FstClusHI: cluster >>> 16,
+      DIR_WrtTime: ts.time,
+      DIR_WrtDate: ts.date,
+      DIR_FstClusLO: cluster & 0xffff,
+      DIR_FileSize: size,
+    },
+    buf,
+    at,
+  );
 }
 
 /**
@@ -144,10 +217,21 @@ function writeLfnEntries(buf: Buffer, at: number, longName: string, shortName: s
   const piece = (from: number, count: number) => lfnUnits.subarray(from * 2, (from + count) * 2);
   for (let ord = n; ord >= 1; ord--) {
     const base = (ord - 1) * LFN_CHARS_PER_ENTRY;
-    encodeRecord(LFN_ENTRY, {
-      LDIR_Ord: ord === n ? ord | LFN_LAST_ENTRY_FLAG : ord, LDIR_Name1: piece(base, 5), LDIR_Attr: ATTR.LONG_NAME,
-      LDIR_Type: 0, LDIR_Chksum: chk, LDIR_Name2: piece(base + 5, 6), LDIR_FstClusLO: 0, LDIR_Name3: piece(base + 11, 2),
-    }, buf, at);
+    encodeRecord(
+      LFN_ENTRY,
+      {
+        LDIR_Ord: ord === n ? ord | LFN_LAST_ENTRY_FLAG : ord,
+        LDIR_Name1: piece(base, 5),
+        LDIR_Attr: ATTR.LONG_NAME,
+        LDIR_Type: 0,
+        LDIR_Chksum: chk,
+        LDIR_Name2: piece(base + 5, 6),
+        LDIR_FstClusLO: 0,
+        LDIR_Name3: piece(base + 11, 2),
+      },
+      buf,
+      at,
+    );
     at += DIR_ENTRY_BYTES;
   }
   return at;
@@ -159,11 +243,22 @@ export function encodeDirectory(plan: FatPlan, dir: PlanDir, parent: PlanDir | u
   const ts = toDosTimestamp(plan.sourceDateEpoch);
   let at = 0;
   if (!parent) {
-    if (plan.label) { writeShortEntry(buf, at, plan.label, ATTR.VOLUME_ID, 0, 0, ts); at += DIR_ENTRY_BYTES; }
+    if (plan.label) {
+      writeShortEntry(buf, at, plan.label, ATTR.VOLUME_ID, 0, 0, ts);
+      at += DIR_ENTRY_BYTES;
+    }
   } else {
     // "." and ".." (spec §6.7); ".." of a root child points to cluster 0 even on FAT32.
     writeShortEntry(buf, at, ".          ", ATTR.DIRECTORY, dir.firstCluster, 0, ts);
-    writeShortEntry(buf, at + DIR_ENTRY_BYTES, "..         ", ATTR.DIRECTORY, parent.path === "" ? 0 : parent.firstCluster, 0, ts);
+    writeShortEntry(
+      buf,
+      at + DIR_ENTRY_BYTES,
+      "..         ",
+      ATTR.DIRECTORY,
+      parent.path === "" ? 0 : parent.firstCluster,
+      0,
+      ts,
+    );
     at += 2 * DIR_ENTRY_BYTES;
   }
   for (const c of dir.children) {

@@ -14,14 +14,23 @@ import { generateRandomTree } from "./testing/random-tree.ts";
 const EPOCH = 1700000000;
 const bytes = (s: string) => new TextEncoder().encode(s);
 let work: string;
-beforeAll(async () => { work = await mkdtemp(join(tmpdir(), "bm-fat-test-")); });
-afterAll(async () => { await rm(work, { recursive: true, force: true }); });
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "bm-fat-test-"));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
 
 function sampleTree(big: string): TreeEntry[] {
   return [
     { type: "file", path: "README.TXT", size: 5, source: { kind: "bytes", data: bytes("hello") } },
     { type: "file", path: "EFI/BOOT/BOOTX64.EFI", size: 70001, source: { kind: "file", path: big } },
-    { type: "file", path: "boot/grub/grub.cfg", size: 12, source: { kind: "bytes", data: bytes("set timeout=0") .slice(0, 12) } },
+    {
+      type: "file",
+      path: "boot/grub/grub.cfg",
+      size: 12,
+      source: { kind: "bytes", data: bytes("set timeout=0").slice(0, 12) },
+    },
     { type: "file", path: "Long File Name number one.txt", size: 3, source: { kind: "bytes", data: bytes("one") } },
     { type: "file", path: "Long File Name number two.txt", size: 0, source: { kind: "bytes", data: new Uint8Array() } },
     { type: "file", path: "dir/ünïcödé ñame 日本語.txt", size: 4, source: { kind: "bytes", data: bytes("uuuu") } },
@@ -30,7 +39,9 @@ function sampleTree(big: string): TreeEntry[] {
 }
 
 async function sha256(path: string): Promise<string> {
-  return createHash("sha256").update(await readFile(path)).digest("hex");
+  return createHash("sha256")
+    .update(await readFile(path))
+    .digest("hex");
 }
 
 async function expectOraclesAgree(image: string, entries: TreeEntry[], offset = 0, size?: number): Promise<void> {
@@ -66,7 +77,12 @@ describe("writeFat", () => {
     const info = await readFat(out);
     expect(info.type).toBe(fatType);
     expect(info.label).toBe("BOOTMEDIA");
-    expect(info.files.map((f) => [f.path, f.size]).sort()).toEqual(entries.filter((e) => e.type === "file").map((e) => [e.path, e.size]).sort());
+    expect(info.files.map((f) => [f.path, f.size]).sort()).toEqual(
+      entries
+        .filter((e) => e.type === "file")
+        .map((e) => [e.path, e.size])
+        .sort(),
+    );
     expect((await readFatFile(out, "efi/boot/bootx64.efi")).equals(await readFile(big))).toBe(true);
   });
 
@@ -96,22 +112,44 @@ describe("writeFat", () => {
     const head = Buffer.alloc(2 ** 20, 0x5a);
     await writeFile(out, Buffer.concat([head, Buffer.alloc(plan.totalBytes)]));
     const fh = await open(out, "r+");
-    try { await writeFat(entries, { sourceDateEpoch: EPOCH, fatType: 16 }, { fd: fh.fd, offset: 2 ** 20 }); } finally { await fh.close(); }
+    try {
+      await writeFat(entries, { sourceDateEpoch: EPOCH, fatType: 16 }, { fd: fh.fd, offset: 2 ** 20 });
+    } finally {
+      await fh.close();
+    }
     expect((await readFile(out)).subarray(0, 2 ** 20).equals(head)).toBe(true);
     await expectOraclesAgree(out, entries, 2 ** 20, plan.totalBytes);
   });
 
   it("reports progress up to the total of file bytes", async () => {
     const seen: number[] = [];
-    const plan = await writeFat(sampleTree(big), { sourceDateEpoch: EPOCH, onProgress: (d, t) => { seen.push(d); expect(t).toBe(70001 + 5 + 12 + 3 + 4); } }, join(work, "progress.img"));
+    const plan = await writeFat(
+      sampleTree(big),
+      {
+        sourceDateEpoch: EPOCH,
+        onProgress: (d, t) => {
+          seen.push(d);
+          expect(t).toBe(70001 + 5 + 12 + 3 + 4);
+        },
+      },
+      join(work, "progress.img"),
+    );
     expect(seen.at(-1)).toBe(plan.fileBytes);
   });
 });
 
 describe("random trees against fsck.fat and mtools", () => {
-  const cases = [[1, 12], [2, 16], [3, 32], [4, undefined]] as const;
+  const cases = [
+    [1, 12],
+    [2, 16],
+    [3, 32],
+    [4, undefined],
+  ] as const;
   it.each(cases)("seed %i, FAT%s", async (seed, fatType) => {
-    const tree = await generateRandomTree(seed, join(work, `rand${seed}`), { maxFiles: 40, maxFileBytes: fatType === 12 ? 20_000 : 200_000 });
+    const tree = await generateRandomTree(seed, join(work, `rand${seed}`), {
+      maxFiles: 40,
+      maxFileBytes: fatType === 12 ? 20_000 : 200_000,
+    });
     const out = join(work, `rand${seed}.img`);
     await writeFat(tree.entries, { sourceDateEpoch: EPOCH + seed, label: `SEED${seed}`, fatType }, out);
     await expectOraclesAgree(out, tree.entries);
@@ -123,7 +161,14 @@ describe("refusals (coded errors, nothing written)", () => {
     const huge = join(work, "huge.wim");
     await execa("truncate", ["-s", String(2 ** 32 + 1), huge]);
     const out = join(work, "huge.img");
-    const entries: TreeEntry[] = [{ type: "file", path: "sources/install.wim", size: (await stat(huge)).size, source: { kind: "file", path: huge } }];
+    const entries: TreeEntry[] = [
+      {
+        type: "file",
+        path: "sources/install.wim",
+        size: (await stat(huge)).size,
+        source: { kind: "file", path: huge },
+      },
+    ];
     const err = await writeFat(entries, { sourceDateEpoch: EPOCH, fatType: 32 }, out).catch((e) => e);
     expect(err.code).toBe("BM3201");
     expect(err.message).toContain("sources/install.wim");
@@ -137,7 +182,11 @@ describe("refusals (coded errors, nothing written)", () => {
   it("refuses content larger than the given size with BM3202 naming both sizes", async () => {
     const out = join(work, "small.img");
     const data = new Uint8Array(3 * 2 ** 20);
-    const err = await writeFat([{ type: "file", path: "a.bin", size: data.length, source: { kind: "bytes", data } }], { sourceDateEpoch: EPOCH, sizeBytes: 2 ** 21 }, out).catch((e) => e);
+    const err = await writeFat(
+      [{ type: "file", path: "a.bin", size: data.length, source: { kind: "bytes", data } }],
+      { sourceDateEpoch: EPOCH, sizeBytes: 2 ** 21 },
+      out,
+    ).catch((e) => e);
     expect(err.code).toBe("BM3202");
     expect(err.message).toContain(String(2 ** 21));
     expect(err.message).toContain(String(data.length));
@@ -145,17 +194,32 @@ describe("refusals (coded errors, nothing written)", () => {
   });
 
   it("refuses names that differ only in case (BM3205) and sizes the type cannot hold (BM3206)", () => {
-    const f = (path: string): TreeEntry => ({ type: "file", path, size: 0, source: { kind: "bytes", data: new Uint8Array() } });
-    expect(() => planFat([f("a/Readme.txt"), f("a/README.TXT")], { sourceDateEpoch: EPOCH })).toThrow(expect.objectContaining({ code: "BM3205" }));
-    expect(() => planFat([f("x")], { sourceDateEpoch: EPOCH, fatType: 32, sizeBytes: 8 * 2 ** 20 })).toThrow(expect.objectContaining({ code: "BM3206" }));
-    expect(() => planFat([f("x"), { type: "dir", path: "x" }], { sourceDateEpoch: EPOCH })).toThrow(expect.objectContaining({ code: "BM3207" }));
+    const f = (path: string): TreeEntry => ({
+      type: "file",
+      path,
+      size: 0,
+      source: { kind: "bytes", data: new Uint8Array() },
+    });
+    expect(() => planFat([f("a/Readme.txt"), f("a/README.TXT")], { sourceDateEpoch: EPOCH })).toThrow(
+      expect.objectContaining({ code: "BM3205" }),
+    );
+    expect(() => planFat([f("x")], { sourceDateEpoch: EPOCH, fatType: 32, sizeBytes: 8 * 2 ** 20 })).toThrow(
+      expect.objectContaining({ code: "BM3206" }),
+    );
+    expect(() => planFat([f("x"), { type: "dir", path: "x" }], { sourceDateEpoch: EPOCH })).toThrow(
+      expect.objectContaining({ code: "BM3207" }),
+    );
   });
 
   it("deletes its half-written output when a source changed size (BM4201)", async () => {
     const src = join(work, "shrinks.bin");
     await writeFile(src, Buffer.alloc(100));
     const out = join(work, "changed.img");
-    const err = await writeFat([{ type: "file", path: "s.bin", size: 200, source: { kind: "file", path: src } }], { sourceDateEpoch: EPOCH }, out).catch((e) => e);
+    const err = await writeFat(
+      [{ type: "file", path: "s.bin", size: 200, source: { kind: "file", path: src } }],
+      { sourceDateEpoch: EPOCH },
+      out,
+    ).catch((e) => e);
     expect(err.code).toBe("BM4201");
     expect(existsSync(out)).toBe(false);
   });
@@ -165,7 +229,9 @@ describe("FAT generation in chunks (how big volumes are written)", () => {
   it("gives the same entries chunk by chunk as whole, with file runs before directory runs", async () => {
     const tree = await generateRandomTree(11, join(work, "chunks"), { maxFiles: 120 });
     const plan = planFat(tree.entries, { sourceDateEpoch: EPOCH, fatType: 32, sizeBytes: 600 * 2 ** 20 });
-    expect(Math.min(...plan.dirs.map((d) => d.firstCluster))).toBeGreaterThan(Math.max(...plan.files.map((f) => f.firstCluster)));
+    expect(Math.min(...plan.dirs.map((d) => d.firstCluster))).toBeGreaterThan(
+      Math.max(...plan.files.map((f) => f.firstCluster)),
+    );
     const chains = listChains(plan);
     const used = plan.usedClusters + 2;
     const whole = new Uint32Array(used);

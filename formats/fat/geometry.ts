@@ -4,8 +4,14 @@
  * §3.5), so geometry picks a cluster size whose count lands inside the wanted type's range.
  */
 import {
-  DIR_ENTRY_BYTES, FAT_BOUNDARY_MARGIN, MAX_FAT12_CLUSTERS, MAX_FAT16_CLUSTERS, MAX_FAT32_CLUSTERS,
-  SECTOR_BYTES, determineFatType, type FatType,
+  DIR_ENTRY_BYTES,
+  FAT_BOUNDARY_MARGIN,
+  MAX_FAT12_CLUSTERS,
+  MAX_FAT16_CLUSTERS,
+  MAX_FAT32_CLUSTERS,
+  SECTOR_BYTES,
+  determineFatType,
+  type FatType,
 } from "./structures.ts";
 
 export interface FatGeometry {
@@ -43,7 +49,12 @@ function inRange(fatType: FatType, clusters: number): boolean {
 }
 
 /** Geometry for one cluster size, or undefined when the count misses the type's range. */
-function layoutWith(fatType: FatType, totalSectors: number, spc: number, rootEntriesNeeded: number): FatGeometry | undefined {
+function layoutWith(
+  fatType: FatType,
+  totalSectors: number,
+  spc: number,
+  rootEntriesNeeded: number,
+): FatGeometry | undefined {
   const rootEntries = fatType === 32 ? 0 : Math.max(MIN_ROOT_ENTRIES, Math.ceil(rootEntriesNeeded / 16) * 16);
   const rootDirSectors = Math.ceil((rootEntries * DIR_ENTRY_BYTES) / SECTOR_BYTES);
   let reservedSectors = fatType === 32 ? FAT32_RESERVED_SECTORS : 1;
@@ -61,13 +72,26 @@ function layoutWith(fatType: FatType, totalSectors: number, spc: number, rootEnt
   const clusterCount = Math.floor((totalSectors - firstDataSector) / spc);
   if (!inRange(fatType, clusterCount) || determineFatType(clusterCount) !== fatType) return undefined;
   return {
-    fatType, totalSectors, sectorsPerCluster: spc, clusterBytes: spc * SECTOR_BYTES, reservedSectors, numFats: 2,
-    fatSectors, rootEntries, rootDirSectors, firstDataSector, clusterCount,
+    fatType,
+    totalSectors,
+    sectorsPerCluster: spc,
+    clusterBytes: spc * SECTOR_BYTES,
+    reservedSectors,
+    numFats: 2,
+    fatSectors,
+    rootEntries,
+    rootDirSectors,
+    firstDataSector,
+    clusterCount,
   };
 }
 
 /** Geometry of the given type for a volume, preferring the spec's cluster size, or undefined. */
-export function layoutGeometry(fatType: FatType, totalSectors: number, rootEntriesNeeded: number): FatGeometry | undefined {
+export function layoutGeometry(
+  fatType: FatType,
+  totalSectors: number,
+  rootEntriesNeeded: number,
+): FatGeometry | undefined {
   const preferred = preferredSectorsPerCluster(fatType, totalSectors);
   const sizes: number[] = [];
   for (let spc = 1; spc <= MAX_SECTORS_PER_CLUSTER; spc *= 2) sizes.push(spc);

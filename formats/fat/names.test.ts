@@ -12,7 +12,10 @@ describe("makeShortNames", () => {
   });
   it("follows the spec's basis-name examples (Microsoft FAT spec §7.3)", () => {
     expect(shorts(["The quick brown.fox", "bootx64.efi", ".bashrc", "a+b=c.tar.gz"])).toEqual([
-      "THEQUI~1FOX", "BOOTX64 EFI", "BASHRC~1   ", "A_B_CT~1GZ ",
+      "THEQUI~1FOX",
+      "BOOTX64 EFI",
+      "BASHRC~1   ",
+      "A_B_CT~1GZ ",
     ]);
   });
   it("gives a family of long names unique tails past ~9 and ~99", () => {
@@ -48,11 +51,15 @@ describe("names and labels", () => {
   it("upper-cases labels and refuses invalid ones with BM3203", () => {
     expect(makeVolumeLabel("Boot Media")).toBe("BOOT MEDIA ");
     expect(makeVolumeLabel(undefined)).toBeUndefined();
-    for (const bad of ["TWELVE CHARS", "a.b", "é"]) expect(() => makeVolumeLabel(bad)).toThrow(expect.objectContaining({ code: "BM3203" }));
+    for (const bad of ["TWELVE CHARS", "a.b", "é"])
+      expect(() => makeVolumeLabel(bad)).toThrow(expect.objectContaining({ code: "BM3203" }));
   });
   it("encodes DOS timestamps in UTC and clamps before 1980", () => {
     // 2023-11-14 22:13:20 UTC
-    expect(toDosTimestamp(1700000000)).toEqual({ date: ((2023 - 1980) << 9) | (11 << 5) | 14, time: (22 << 11) | (13 << 5) | 10 });
+    expect(toDosTimestamp(1700000000)).toEqual({
+      date: ((2023 - 1980) << 9) | (11 << 5) | 14,
+      time: (22 << 11) | (13 << 5) | 10,
+    });
     expect(toDosTimestamp(0)).toEqual({ date: (1 << 5) | 1, time: 0 });
   });
 });

@@ -17,10 +17,12 @@ function isShortChar(c: string): boolean {
 /** Throws BM3204 unless `name` can be stored as a FAT long name. */
 export function checkLongName(name: string, where: string): void {
   let problem: string | undefined;
-  if (name.length > MAX_LONG_NAME_UNITS) problem = `is ${name.length} UTF-16 units long (FAT allows ${MAX_LONG_NAME_UNITS})`;
+  if (name.length > MAX_LONG_NAME_UNITS)
+    problem = `is ${name.length} UTF-16 units long (FAT allows ${MAX_LONG_NAME_UNITS})`;
   else if (LONG_FORBIDDEN.test(name)) problem = "holds a character FAT forbids";
   else if (name.endsWith(".") || name.endsWith(" ")) problem = "ends with a dot or a space, which FAT drops";
-  else if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(name)) problem = "is not valid Unicode (lone surrogate)";
+  else if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(name))
+    problem = "is not valid Unicode (lone surrogate)";
   if (problem) throw new BootmediaError("BM3204", `The name ${JSON.stringify(name)} ${problem}.`, { where });
 }
 
@@ -31,7 +33,12 @@ interface ShortName {
   needsLfn: boolean;
 }
 
-interface Basis { base: string; ext: string; lossy: boolean; fits: boolean }
+interface Basis {
+  base: string;
+  ext: string;
+  lossy: boolean;
+  fits: boolean;
+}
 
 /** ASCII characters allowed in short names as they are (upper case, digits, specials). */
 const SHORT_ASCII = new Uint8Array(128);
@@ -52,10 +59,16 @@ function makeBasis(name: string): Basis {
       const code = ch.charCodeAt(0);
       if (code < 128) {
         const up = code >= 97 && code <= 122 ? code - 32 : code;
-        if (SHORT_ASCII[up]) { out += String.fromCharCode(up); continue; }
+        if (SHORT_ASCII[up]) {
+          out += String.fromCharCode(up);
+          continue;
+        }
       } else {
         const up = ch.toUpperCase();
-        if (up.length === 1 && isShortChar(up)) { out += up; continue; }
+        if (up.length === 1 && isShortChar(up)) {
+          out += up;
+          continue;
+        }
       }
       out += "_";
       lossy = true;
@@ -66,8 +79,13 @@ function makeBasis(name: string): Basis {
   const dot = stripped.lastIndexOf(".");
   const base = convert(dot >= 0 ? stripped.slice(0, dot) : stripped, 9) || "_";
   const ext = dot >= 0 ? convert(stripped.slice(dot + 1), 4) : "";
-  const fits = !lossy && base.length <= 8 && ext.length <= 3 && stripped === name && !/[ ]/.test(name)
-    && (dot < 0 || stripped.indexOf(".") === dot);
+  const fits =
+    !lossy &&
+    base.length <= 8 &&
+    ext.length <= 3 &&
+    stripped === name &&
+    !/[ ]/.test(name) &&
+    (dot < 0 || stripped.indexOf(".") === dot);
   return { base, ext, lossy, fits };
 }
 
@@ -83,7 +101,8 @@ function formatRaw(base: string, ext: string): string {
  */
 function takeNumberedName(b: Basis, taken: Set<string>, nextTail: Map<string, number>): string | undefined {
   for (let digits = 1; digits <= 6; digits++) {
-    const lo = digits === 1 ? 1 : 10 ** (digits - 1), hi = 10 ** digits - 1;
+    const lo = digits === 1 ? 1 : 10 ** (digits - 1),
+      hi = 10 ** digits - 1;
     const prefix = b.base.slice(0, 8 - (digits + 1));
     const group = `${prefix}\0${b.ext}\0${digits}`;
     for (let n = Math.max(lo, nextTail.get(group) ?? lo); n <= hi; n++) {
@@ -159,7 +178,10 @@ export function makeVolumeLabel(label: string | undefined): string | undefined {
   return up.padEnd(11, " ");
 }
 
-export interface DosTimestamp { date: number; time: number }
+export interface DosTimestamp {
+  date: number;
+  time: number;
+}
 
 /** DOS date/time (spec §6.3) in UTC, clamped to the range FAT can hold (1980..2107). */
 export function toDosTimestamp(epochSeconds: number): DosTimestamp {

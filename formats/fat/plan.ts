@@ -32,8 +32,15 @@ interface PlanNodeBase {
   firstCluster: number;
   clusters: number;
 }
-export interface PlanFile extends PlanNodeBase { kind: "file"; size: number; source: FileSource }
-export interface PlanDir extends PlanNodeBase { kind: "dir"; children: PlanNode[] }
+export interface PlanFile extends PlanNodeBase {
+  kind: "file";
+  size: number;
+  source: FileSource;
+}
+export interface PlanDir extends PlanNodeBase {
+  kind: "dir";
+  children: PlanNode[];
+}
 export type PlanNode = PlanFile | PlanDir;
 
 export interface FatPlan extends FatGeometry {
@@ -55,7 +62,16 @@ const MIB = 2 ** 20;
 
 /** Builds the directory tree; parents may be implied by paths. */
 function buildTree(entries: TreeEntry[]): PlanDir {
-  const root: PlanDir = { kind: "dir", name: "", path: "", shortName: "", needsLfn: false, firstCluster: 0, clusters: 0, children: [] };
+  const root: PlanDir = {
+    kind: "dir",
+    name: "",
+    path: "",
+    shortName: "",
+    needsLfn: false,
+    firstCluster: 0,
+    clusters: 0,
+    children: [],
+  };
   const byPath = new Map<string, PlanNode>([["", root]]);
   const ensureDir = (parts: string[]): PlanDir => {
     let dir = root;
@@ -65,7 +81,16 @@ function buildTree(entries: TreeEntry[]): PlanDir {
       let node = byPath.get(path);
       if (!node) {
         checkLongName(parts[i], path);
-        node = { kind: "dir", name: parts[i], path, shortName: "", needsLfn: false, firstCluster: 0, clusters: 0, children: [] };
+        node = {
+          kind: "dir",
+          name: parts[i],
+          path,
+          shortName: "",
+          needsLfn: false,
+          firstCluster: 0,
+          clusters: 0,
+          children: [],
+        };
         byPath.set(path, node);
         dir.children.push(node);
       } else if (node.kind !== "dir") {
@@ -77,20 +102,41 @@ function buildTree(entries: TreeEntry[]): PlanDir {
   };
   for (const e of entries) {
     let parts: string[];
-    try { parts = splitTreePath(e.path); } catch (cause) {
-      throw new BootmediaError("BM3204", `The media path ${JSON.stringify(e.path)} is not a valid relative path.`, { where: e.path, cause });
+    try {
+      parts = splitTreePath(e.path);
+    } catch (cause) {
+      throw new BootmediaError("BM3204", `The media path ${JSON.stringify(e.path)} is not a valid relative path.`, {
+        where: e.path,
+        cause,
+      });
     }
-    if (e.type === "dir") { ensureDir(parts); continue; }
+    if (e.type === "dir") {
+      ensureDir(parts);
+      continue;
+    }
     const parent = ensureDir(parts.slice(0, -1));
-    if (byPath.has(e.path)) throw new BootmediaError("BM3207", `${e.path} appears twice in the tree.`, { where: e.path });
+    if (byPath.has(e.path))
+      throw new BootmediaError("BM3207", `${e.path} appears twice in the tree.`, { where: e.path });
     const name = parts[parts.length - 1];
     checkLongName(name, e.path);
     if (e.size >= MAX_FAT_FILE_BYTES + 1) {
-      throw new BootmediaError("BM3201",
+      throw new BootmediaError(
+        "BM3201",
         `${e.path} is ${e.size} bytes (${(e.size / 2 ** 30).toFixed(2)} GiB): FAT32 cannot store a file of 4 GiB (4294967296 bytes) or more.`,
-        { where: e.path });
+        { where: e.path },
+      );
     }
-    const file: PlanFile = { kind: "file", name, path: e.path, size: e.size, source: e.source, shortName: "", needsLfn: false, firstCluster: 0, clusters: 0 };
+    const file: PlanFile = {
+      kind: "file",
+      name,
+      path: e.path,
+      size: e.size,
+      source: e.source,
+      shortName: "",
+      needsLfn: false,
+      firstCluster: 0,
+      clusters: 0,
+    };
     byPath.set(e.path, file);
     parent.children.push(file);
   }
@@ -105,12 +151,22 @@ function nameChildren(dir: PlanDir): void {
     const key = c.name.toUpperCase();
     const other = seen.get(key);
     if (other !== undefined) {
-      throw new BootmediaError("BM3205", `${JSON.stringify(other)} and ${JSON.stringify(c.name)} in /${dir.path} differ only in case; FAT sees one name.`, { where: c.path });
+      throw new BootmediaError(
+        "BM3205",
+        `${JSON.stringify(other)} and ${JSON.stringify(c.name)} in /${dir.path} differ only in case; FAT sees one name.`,
+        { where: c.path },
+      );
     }
     seen.set(key, c.name);
   }
-  const shorts = makeShortNames(dir.children.map((c) => c.name), "/" + dir.path);
-  dir.children.forEach((c, i) => { c.shortName = shorts[i].raw; c.needsLfn = shorts[i].needsLfn; });
+  const shorts = makeShortNames(
+    dir.children.map((c) => c.name),
+    "/" + dir.path,
+  );
+  dir.children.forEach((c, i) => {
+    c.shortName = shorts[i].raw;
+    c.needsLfn = shorts[i].needsLfn;
+  });
   for (const c of dir.children) if (c.kind === "dir") nameChildren(c);
 }
 
@@ -126,9 +182,11 @@ function checkDirEntries(dirs: PlanDir[], hasLabel: boolean): void {
   for (const d of dirs) {
     const n = countDirEntries(d, hasLabel);
     if (n > MAX_DIR_ENTRIES) {
-      throw new BootmediaError("BM3210",
+      throw new BootmediaError(
+        "BM3210",
         `The folder /${d.path} needs ${n} directory entries (${d.children.length} names, long names take one entry per 13 characters more); FAT allows ${MAX_DIR_ENTRIES}.`,
-        { where: "/" + d.path });
+        { where: "/" + d.path },
+      );
     }
   }
 }
@@ -153,7 +211,13 @@ function listFiles(dir: PlanDir, out: PlanFile[] = []): PlanFile[] {
 }
 
 /** Clusters the content needs with a given cluster size (FAT32 root included). */
-function countClusters(dirs: PlanDir[], files: PlanFile[], clusterBytes: number, fatType: FatType, hasLabel: boolean): number {
+function countClusters(
+  dirs: PlanDir[],
+  files: PlanFile[],
+  clusterBytes: number,
+  fatType: FatType,
+  hasLabel: boolean,
+): number {
   let n = 0;
   for (const d of dirs) {
     if (d.path === "" && fatType !== 32) continue;
@@ -180,7 +244,10 @@ function allocateClusters(dirs: PlanDir[], files: PlanFile[], g: FatGeometry, ha
 }
 
 /** Contiguous runs from cluster 2 in list order; returns the next free cluster. */
-function allocateFiles(files: { size: number; firstCluster: number; clusters: number }[], clusterBytes: number): number {
+function allocateFiles(
+  files: { size: number; firstCluster: number; clusters: number }[],
+  clusterBytes: number,
+): number {
   let next = 2;
   for (const f of files) {
     f.clusters = Math.ceil(f.size / clusterBytes);
@@ -232,9 +299,21 @@ export function guessFatData(entries: TreeEntry[], opts: Omit<FatOptions, "onPro
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   // Files FAT cannot hold are planFat's to refuse, before any copy.
   if (keyed.some((f) => f.size > MAX_FAT_FILE_BYTES)) return undefined;
-  if (mayOverfillFolder(keyed.map((f) => f.key), dirs)) return undefined;
+  if (
+    mayOverfillFolder(
+      keyed.map((f) => f.key),
+      dirs,
+    )
+  )
+    return undefined;
   // As planFat sizes a volume (folders aside: when they make it grow further, the guess is wrong).
-  let size = opts.sizeBytes ?? contentSize(keyed.reduce((n, f) => n + f.size, 0), keyed.length, dirs.size + 1);
+  let size =
+    opts.sizeBytes ??
+    contentSize(
+      keyed.reduce((n, f) => n + f.size, 0),
+      keyed.length,
+      dirs.size + 1,
+    );
   let geometry: FatGeometry | undefined;
   for (let i = 0; i < GROW_STEPS && !geometry; i++) {
     if (!Number.isSafeInteger(size) || size <= 0 || size % SECTOR_BYTES !== 0) return undefined;
@@ -242,7 +321,8 @@ export function guessFatData(entries: TreeEntry[], opts: Omit<FatOptions, "onPro
     if (types.length !== 1 || types[0] !== 32) return undefined;
     const g = layoutGeometry(32, size / SECTOR_BYTES, 0);
     if (g && allocateFiles(keyed, g.clusterBytes) - 2 <= g.clusterCount) geometry = g;
-    else if (opts.sizeBytes !== undefined) return undefined; // content past the volume's end: planFat refuses it
+    else if (opts.sizeBytes !== undefined)
+      return undefined; // content past the volume's end: planFat refuses it
     else size = grow(size);
   }
   if (!geometry) return undefined;
@@ -264,7 +344,12 @@ function mayOverfillFolder(fileKeys: string[], dirKeys: Set<string>): boolean {
   return false;
 }
 
-function chooseGeometry(totalSectors: number, types: FatType[], rootEntries: number, fits: (g: FatGeometry) => boolean): FatGeometry | undefined {
+function chooseGeometry(
+  totalSectors: number,
+  types: FatType[],
+  rootEntries: number,
+  fits: (g: FatGeometry) => boolean,
+): FatGeometry | undefined {
   let any: FatGeometry | undefined;
   for (const t of types) {
     const g = layoutGeometry(t, totalSectors, rootEntries);
@@ -276,7 +361,10 @@ function chooseGeometry(totalSectors: number, types: FatType[], rootEntries: num
 
 /** Volume id from the epoch and label: reproducible, yet differs between differently labelled builds. */
 function deriveVolumeId(epoch: number, label: string | undefined): number {
-  return createHash("sha256").update(`bootmedia-fat:${epoch}:${label ?? ""}`).digest().readUInt32LE(0);
+  return createHash("sha256")
+    .update(`bootmedia-fat:${epoch}:${label ?? ""}`)
+    .digest()
+    .readUInt32LE(0);
 }
 
 export function planFat(entries: TreeEntry[], opts: Omit<FatOptions, "onProgress">): FatPlan {
@@ -300,13 +388,18 @@ export function planFat(entries: TreeEntry[], opts: Omit<FatOptions, "onProgress
     const types = opts.fatType ? [opts.fatType] : defaultFatTypes(size);
     geometry = chooseGeometry(size / SECTOR_BYTES, types, rootEntries, fits);
     if (!geometry) {
-      throw new BootmediaError("BM3206", `${size} bytes cannot hold a ${types.map((t) => `FAT${t}`).join(" or ")} file system.`);
+      throw new BootmediaError(
+        "BM3206",
+        `${size} bytes cannot hold a ${types.map((t) => `FAT${t}`).join(" or ")} file system.`,
+      );
     }
     if (!fits(geometry)) {
       const needBytes = need(geometry) * geometry.clusterBytes;
       const avail = geometry.clusterCount * geometry.clusterBytes;
-      throw new BootmediaError("BM3202",
-        `The content needs ${needBytes} bytes on FAT${geometry.fatType} (${fileBytes} bytes of files plus folders and cluster slack) but an image of ${size} bytes holds only ${avail} bytes of data.`);
+      throw new BootmediaError(
+        "BM3202",
+        `The content needs ${needBytes} bytes on FAT${geometry.fatType} (${fileBytes} bytes of files plus folders and cluster slack) but an image of ${size} bytes holds only ${avail} bytes of data.`,
+      );
     }
   } else {
     // Content + FAT overhead + slack, rounded up to whole MiB; grown until a geometry holds it.
@@ -323,7 +416,16 @@ export function planFat(entries: TreeEntry[], opts: Omit<FatOptions, "onProgress
   }
   const usedClusters = allocateClusters(dirs, files, geometry, label !== undefined);
   return {
-    ...geometry, totalBytes: geometry.totalSectors * SECTOR_BYTES, label, volumeId: deriveVolumeId(opts.sourceDateEpoch, label),
-    sourceDateEpoch: opts.sourceDateEpoch, root, dirs, files, fileBytes, usedClusters, freeClusters: geometry.clusterCount - usedClusters,
+    ...geometry,
+    totalBytes: geometry.totalSectors * SECTOR_BYTES,
+    label,
+    volumeId: deriveVolumeId(opts.sourceDateEpoch, label),
+    sourceDateEpoch: opts.sourceDateEpoch,
+    root,
+    dirs,
+    files,
+    fileBytes,
+    usedClusters,
+    freeClusters: geometry.clusterCount - usedClusters,
   };
 }

@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { treeFromDir } from "../../base/dir-tree.ts";
 import { readDisk } from "../disk/read.ts";
 import { encodeRecord } from "../record.ts";
-import { fatFirstSubdir, fatLoopToRoot, fatSelfLoop, mkfsFatImage, setFatCluster, setFatEntry, writeSampleTree } from "../testing/damage.ts";
+import {
+  fatFirstSubdir,
+  fatLoopToRoot,
+  fatSelfLoop,
+  mkfsFatImage,
+  setFatCluster,
+  setFatEntry,
+  writeSampleTree,
+} from "../testing/damage.ts";
 import { readFat, readFatFile } from "./read.ts";
 import { BPB } from "./structures.ts";
 import { listWithMtools } from "./testing/oracles.ts";
@@ -19,7 +27,14 @@ import { writeFat } from "./write.ts";
 
 let work: string;
 const images: Record<string, Buffer> = {};
-const MAKERS = ["ours FAT12", "ours FAT16", "ours FAT32", "mkfs.fat FAT12", "mkfs.fat FAT16", "mkfs.fat FAT32"] as const;
+const MAKERS = [
+  "ours FAT12",
+  "ours FAT16",
+  "ours FAT32",
+  "mkfs.fat FAT12",
+  "mkfs.fat FAT16",
+  "mkfs.fat FAT32",
+] as const;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "bm-fat-damaged-"));
@@ -33,7 +48,9 @@ beforeAll(async () => {
     images[`mkfs.fat FAT${t}`] = await readFile(await mkfsFatImage(src, join(work, "x"), t));
   }
 });
-afterAll(async () => { await rm(work, { recursive: true, force: true }); });
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
 
 async function damaged(maker: string, name: string, damage: (img: Buffer) => Buffer | void): Promise<string> {
   const img = Buffer.from(images[maker]);
@@ -69,19 +86,37 @@ describe.each(MAKERS)("readFat on a damaged image made by %s", (maker) => {
   });
 
   it("refuses a folder starting outside the volume (BM4208)", async () => {
-    await expectCode(await damaged(maker, "far", (img) => setFatCluster(img, fatFirstSubdir(img).pos, 0x0ffffff0)), "BM4208");
+    await expectCode(
+      await damaged(maker, "far", (img) => setFatCluster(img, fatFirstSubdir(img).pos, 0x0ffffff0)),
+      "BM4208",
+    );
   });
 
   it("refuses a folder whose cluster chain loops (BM4208)", async () => {
-    await expectCode(await damaged(maker, "chain-loop", (img) => { const c = fatFirstSubdir(img).cluster; setFatEntry(img, 0, c, c); }), "BM4208");
+    await expectCode(
+      await damaged(maker, "chain-loop", (img) => {
+        const c = fatFirstSubdir(img).cluster;
+        setFatEntry(img, 0, c, c);
+      }),
+      "BM4208",
+    );
   });
 
   it("refuses a folder whose chain reaches a free cluster (BM4208)", async () => {
-    await expectCode(await damaged(maker, "chain-free", (img) => { const c = fatFirstSubdir(img).cluster; setFatEntry(img, 0, c, 0); }), "BM4208");
+    await expectCode(
+      await damaged(maker, "chain-free", (img) => {
+        const c = fatFirstSubdir(img).cluster;
+        setFatEntry(img, 0, c, 0);
+      }),
+      "BM4208",
+    );
   });
 
   it("refuses a boot sector claiming more sectors than the image holds (BM4208)", async () => {
-    await expectCode(await damaged(maker, "huge", (img) => encodeRecord(BPB, { BPB_TotSec16: 0, BPB_TotSec32: 0xfffffff0 }, img)), "BM4208");
+    await expectCode(
+      await damaged(maker, "huge", (img) => encodeRecord(BPB, { BPB_TotSec16: 0, BPB_TotSec32: 0xfffffff0 }, img)),
+      "BM4208",
+    );
   });
 });
 

@@ -101,7 +101,15 @@ export const LFN_LAST_ENTRY_FLAG = 0x40;
 export const MAX_DIR_ENTRIES = 65536;
 
 /** DIR_Attr bits (Microsoft FAT spec §6). */
-export const ATTR = { READ_ONLY: 0x01, HIDDEN: 0x02, SYSTEM: 0x04, VOLUME_ID: 0x08, DIRECTORY: 0x10, ARCHIVE: 0x20, LONG_NAME: 0x0f } as const;
+export const ATTR = {
+  READ_ONLY: 0x01,
+  HIDDEN: 0x02,
+  SYSTEM: 0x04,
+  VOLUME_ID: 0x08,
+  DIRECTORY: 0x10,
+  ARCHIVE: 0x20,
+  LONG_NAME: 0x0f,
+} as const;
 
 /** First byte of DIR_Name: end of directory, deleted entry (Microsoft FAT spec §6.1). */
 export const DIR_NAME_FREE = { END: 0x00, DELETED: 0xe5 } as const;

@@ -11,10 +11,24 @@ import { BootmediaError, isBootmediaError } from "../../base/errors.ts";
 import { timed, timedSync } from "../../base/timings.ts";
 import { BlockWriter } from "../block-writer.ts";
 import { startPayloadCopy, type PayloadCopy, type PayloadFailure } from "../payload-copy.ts";
-import { adoptEarlyCopy, clusterOffset, fileBacked, payloadsOf, startEarlyCopy, stopEarlyCopy, type EarlyCopy } from "./early-copy.ts";
 import {
-  encodeBootSector, encodeDirectory, encodeFsInfo, FAT32_BACKUP_BOOT_SECTOR, FAT32_FSINFO_SECTOR, fillFatEntries,
-  listChains, packFatEntries,
+  adoptEarlyCopy,
+  clusterOffset,
+  fileBacked,
+  payloadsOf,
+  startEarlyCopy,
+  stopEarlyCopy,
+  type EarlyCopy,
+} from "./early-copy.ts";
+import {
+  encodeBootSector,
+  encodeDirectory,
+  encodeFsInfo,
+  FAT32_BACKUP_BOOT_SECTOR,
+  FAT32_FSINFO_SECTOR,
+  fillFatEntries,
+  listChains,
+  packFatEntries,
 } from "./encode.ts";
 import { planFat, type FatOptions, type FatPlan, type PlanDir, type PlanFile } from "./plan.ts";
 import { SECTOR_BYTES } from "./structures.ts";
@@ -38,7 +52,9 @@ export async function writeFat(entries: TreeEntry[], opts: FatOptions, out: FatO
     return plan;
   }
   let fd: number;
-  try { fd = await openAsync(out, "w"); } catch (cause) {
+  try {
+    fd = await openAsync(out, "w");
+  } catch (cause) {
     throw new BootmediaError("BM4202", `Cannot create ${out}: ${(cause as Error).message}`, { where: out, cause });
   }
   let early: EarlyCopy | undefined;
@@ -62,11 +78,18 @@ export async function writeFat(entries: TreeEntry[], opts: FatOptions, out: FatO
  * Writes a planned volume at byte `offset` of an open file whose region reads as zeros.
  * `early` is a payload copy already running for this plan (see early-copy.ts).
  */
-export async function writeFatVolume(plan: FatPlan, fd: number, offset: number, onProgress?: (done: number, total: number) => void, early?: EarlyCopy): Promise<void> {
+export async function writeFatVolume(
+  plan: FatPlan,
+  fd: number,
+  offset: number,
+  onProgress?: (done: number, total: number) => void,
+  early?: EarlyCopy,
+): Promise<void> {
   if (offset % SECTOR_BYTES !== 0) throw new Error(`FAT volume offset ${offset} is not sector-aligned`);
   const w = new BlockWriter(fd);
   const copiedFiles = fileBacked(plan.files); // payload i is copiedFiles[i]
-  let copy: PayloadCopy | undefined = early?.copy ?? startPayloadCopy(fd, payloadsOf(plan.files, plan, offset), (n) => onProgress?.(n, plan.fileBytes));
+  let copy: PayloadCopy | undefined =
+    early?.copy ?? startPayloadCopy(fd, payloadsOf(plan.files, plan, offset), (n) => onProgress?.(n, plan.fileBytes));
   try {
     await timed("metadata", async () => {
       await writeReservedRegion(w, plan, offset);
@@ -161,10 +184,13 @@ function payloadError(failure: PayloadFailure, f: PlanFile): BootmediaError {
   const { kind, code, at } = failure;
   if (kind === "shrank") return changedSize(f, `${at} bytes`);
   if (kind === "grew") return changedSize(f, "more bytes");
-  if (kind === "write") return new BootmediaError("BM4202", `Writing the FAT image failed (${f.path}): ${code}`, { where: f.path });
+  if (kind === "write")
+    return new BootmediaError("BM4202", `Writing the FAT image failed (${f.path}): ${code}`, { where: f.path });
   return new BootmediaError("BM4203", `Cannot read ${path} (for ${f.path}): ${code ?? kind}`, { where: path });
 }
 
 function changedSize(f: PlanFile, actual: string): BootmediaError {
-  return new BootmediaError("BM4201", `${f.path} was planned as ${f.size} bytes but its source now has ${actual}.`, { where: f.path });
+  return new BootmediaError("BM4201", `${f.path} was planned as ${f.size} bytes but its source now has ${actual}.`, {
+    where: f.path,
+  });
 }

@@ -31,7 +31,8 @@ export interface PlacedPartition {
   sectors: number;
 }
 
-export const platformByte = (p: IsoBootEntry["platform"]) => (p === "bios" ? PLATFORM.BIOS : p === "efi" ? PLATFORM.EFI : p);
+export const platformByte = (p: IsoBootEntry["platform"]) =>
+  p === "bios" ? PLATFORM.BIOS : p === "efi" ? PLATFORM.EFI : p;
 
 /** The catalog entries the options ask for: `boot.entries`, or the `bios`/`efi` shorthand (BIOS: load size 4 and a boot-info-table). */
 export function bootEntriesOf(opts: IsoOptions): IsoBootEntry[] {
@@ -48,7 +49,8 @@ export function bootEntriesOf(opts: IsoOptions): IsoBootEntry[] {
 /** Tree paths whose bytes the writer patches or inspects in memory (not copied by the payload copier). */
 export function inlineBootPaths(opts: IsoOptions): Set<string> {
   const out = new Set<string>();
-  for (const e of bootEntriesOf(opts)) if (typeof e.image === "string" && (e.bootInfoTable || e.grub2BootInfo || e.emulation === "hdd")) out.add(e.image);
+  for (const e of bootEntriesOf(opts))
+    if (typeof e.image === "string" && (e.bootInfoTable || e.grub2BootInfo || e.emulation === "hdd")) out.add(e.image);
   return out;
 }
 
@@ -56,8 +58,10 @@ export function validateBootEntries(entries: IsoBootEntry[], parts: IsoAppendedP
   const bad = (msg: string) => new BootmediaError("BM3108", msg);
   const numbers = new Set<number>();
   for (const p of parts) {
-    if (!Number.isInteger(p.number) || p.number < 2 || p.number > 4 || numbers.has(p.number)) throw bad(`appended partition number ${p.number}: 2, 3 or 4, each once`);
-    if (!Number.isInteger(p.type) || p.type < 1 || p.type > 0xff) throw bad(`appended partition ${p.number}: type ${p.type} is not a byte 0x01-0xFF`);
+    if (!Number.isInteger(p.number) || p.number < 2 || p.number > 4 || numbers.has(p.number))
+      throw bad(`appended partition number ${p.number}: 2, 3 or 4, each once`);
+    if (!Number.isInteger(p.type) || p.type < 1 || p.type > 0xff)
+      throw bad(`appended partition ${p.number}: type ${p.type} is not a byte 0x01-0xFF`);
     if (!(p.source.size > 0)) throw bad(`appended partition ${p.number} is empty`);
     numbers.add(p.number);
   }
@@ -65,29 +69,70 @@ export function validateBootEntries(entries: IsoBootEntry[], parts: IsoAppendedP
   let lastPlatform: number | undefined;
   entries.forEach((e, i) => {
     const platform = platformByte(e.platform);
-    if (!Number.isInteger(platform) || platform < 0 || platform > 0xff) throw bad(`boot entry ${i + 1}: platform ${e.platform} is not bios, efi or a byte`);
-    if (e.emulation !== undefined && !BOOT_EMULATIONS.includes(e.emulation)) throw bad(`boot entry ${i + 1}: emulation ${e.emulation} (none, floppy or hdd)`);
-    if (e.loadSectors !== undefined && (!Number.isInteger(e.loadSectors) || e.loadSectors < 0 || e.loadSectors > MAX_LOAD_SECTORS)) throw bad(`boot entry ${i + 1}: load size ${e.loadSectors} is not 0-65535`);
-    if (typeof e.image !== "string" && !numbers.has(e.image.appendedPartition)) throw bad(`boot entry ${i + 1}: no appended partition ${e.image.appendedPartition}`);
+    if (!Number.isInteger(platform) || platform < 0 || platform > 0xff)
+      throw bad(`boot entry ${i + 1}: platform ${e.platform} is not bios, efi or a byte`);
+    if (e.emulation !== undefined && !BOOT_EMULATIONS.includes(e.emulation))
+      throw bad(`boot entry ${i + 1}: emulation ${e.emulation} (none, floppy or hdd)`);
+    if (
+      e.loadSectors !== undefined &&
+      (!Number.isInteger(e.loadSectors) || e.loadSectors < 0 || e.loadSectors > MAX_LOAD_SECTORS)
+    )
+      throw bad(`boot entry ${i + 1}: load size ${e.loadSectors} is not 0-65535`);
+    if (typeof e.image !== "string" && !numbers.has(e.image.appendedPartition))
+      throw bad(`boot entry ${i + 1}: no appended partition ${e.image.appendedPartition}`);
     if (i > 0) slots += platform === lastPlatform ? 1 : 2;
     lastPlatform = i > 0 ? platform : undefined;
   });
-  if (slots > MAX_CATALOG_ENTRIES + 2) throw bad(`${entries.length} boot entries need ${slots} catalog slots; one sector holds ${MAX_CATALOG_ENTRIES + 2}`);
+  if (slots > MAX_CATALOG_ENTRIES + 2)
+    throw bad(
+      `${entries.length} boot entries need ${slots} catalog slots; one sector holds ${MAX_CATALOG_ENTRIES + 2}`,
+    );
 }
 
 /** A catalog entry with its address, media type and load size (defaults as xorriso's). */
-export function resolveBootEntry(e: IsoBootEntry, i: number, node: FileNode | undefined, appended: PlacedPartition[]): ResolvedBootEntry {
+export function resolveBootEntry(
+  e: IsoBootEntry,
+  i: number,
+  node: FileNode | undefined,
+  appended: PlacedPartition[],
+): ResolvedBootEntry {
   const platform = platformByte(e.platform);
-  const partition = typeof e.image === "string" ? undefined : appended.find((p) => p.part.number === (e.image as { appendedPartition: number }).appendedPartition)!;
+  const partition =
+    typeof e.image === "string"
+      ? undefined
+      : appended.find((p) => p.part.number === (e.image as { appendedPartition: number }).appendedPartition)!;
   const bytes = node ? node.entry.size : partition!.part.source.size;
   const lba = node ? node.extents[0].lba : partition!.lba;
   let mediaType: number = MEDIA_TYPE.NONE;
   if (e.emulation === "floppy") {
     const floppy = FLOPPY_SIZES.find((f) => f.bytes === bytes);
-    if (!floppy) throw new BootmediaError("BM3108", `boot entry ${i + 1}: floppy emulation needs an image of ${FLOPPY_SIZES.map((f) => f.bytes).join(", ")} bytes; it has ${bytes}`, { where: typeof e.image === "string" ? e.image : undefined });
+    if (!floppy)
+      throw new BootmediaError(
+        "BM3108",
+        `boot entry ${i + 1}: floppy emulation needs an image of ${FLOPPY_SIZES.map((f) => f.bytes).join(", ")} bytes; it has ${bytes}`,
+        { where: typeof e.image === "string" ? e.image : undefined },
+      );
     mediaType = floppy.mediaType;
   } else if (e.emulation === "hdd") mediaType = MEDIA_TYPE.HDD;
   const whole = Math.ceil(bytes / 512);
-  const loadSectors = e.loadSectors ?? (mediaType !== MEDIA_TYPE.NONE ? 1 : platform === PLATFORM.BIOS ? BIOS_LOAD_SECTORS : whole > MAX_LOAD_SECTORS ? 0 : whole);
-  return { platform, node, partition, lba, bytes, mediaType, loadSectors, bootInfoTable: Boolean(e.bootInfoTable), grub2BootInfo: Boolean(e.grub2BootInfo) };
+  const loadSectors =
+    e.loadSectors ??
+    (mediaType !== MEDIA_TYPE.NONE
+      ? 1
+      : platform === PLATFORM.BIOS
+        ? BIOS_LOAD_SECTORS
+        : whole > MAX_LOAD_SECTORS
+          ? 0
+          : whole);
+  return {
+    platform,
+    node,
+    partition,
+    lba,
+    bytes,
+    mediaType,
+    loadSectors,
+    bootInfoTable: Boolean(e.bootInfoTable),
+    grub2BootInfo: Boolean(e.grub2BootInfo),
+  };
 }

@@ -3,7 +3,14 @@
  * Ridge system use) and Joliet trees. Sizing and encoding walk the same record list, so the
  * size the planner reserves is exactly what the writer emits.
  */
-import { DIRECTORY_RECORD, FILE_FLAG, MAX_EXTENT, PATH_TABLE_RECORD_L, PATH_TABLE_RECORD_M, SECTOR } from "./records.ts";
+import {
+  DIRECTORY_RECORD,
+  FILE_FLAG,
+  MAX_EXTENT,
+  PATH_TABLE_RECORD_L,
+  PATH_TABLE_RECORD_M,
+  SECTOR,
+} from "./records.ts";
 import { encodeRecord } from "../record.ts";
 import { writeInline, type SystemUse } from "./susp.ts";
 import type { DirNode } from "./tree.ts";
@@ -52,7 +59,13 @@ function directoryRecords(dir: DirNode, view: TreeView): RecordSpec[] {
     const n = extentCount(kid.entry.size);
     for (let i = 0; i < n; i++) {
       const ext = kid.extents[i] ?? { lba: 0, length: 0 };
-      out.push({ id, extent: ext.lba, length: ext.length, flags: i < n - 1 ? FILE_FLAG.MULTI_EXTENT : 0, su: iso ? kid.su[i] : null });
+      out.push({
+        id,
+        extent: ext.lba,
+        length: ext.length,
+        flags: i < n - 1 ? FILE_FLAG.MULTI_EXTENT : 0,
+        su: iso ? kid.su[i] : null,
+      });
     }
   }
   return out;
@@ -76,7 +89,23 @@ export function sizeDirectory(dir: DirNode, view: TreeView): number {
 }
 
 /** One reused values object: a directory record is encoded per file and folder, twice. */
-const recordValues: { length: number; extent: number; dataLength: number; recordingDate: Uint8Array; flags: number; volumeSequenceNumber: number; identifierLength: number } = { length: 0, extent: 0, dataLength: 0, recordingDate: new Uint8Array(7), flags: 0, volumeSequenceNumber: 1, identifierLength: 0 };
+const recordValues: {
+  length: number;
+  extent: number;
+  dataLength: number;
+  recordingDate: Uint8Array;
+  flags: number;
+  volumeSequenceNumber: number;
+  identifierLength: number;
+} = {
+  length: 0,
+  extent: 0,
+  dataLength: 0,
+  recordingDate: new Uint8Array(7),
+  flags: 0,
+  volumeSequenceNumber: 1,
+  identifierLength: 0,
+};
 
 function encodeDirectoryRecord(r: RecordSpec, date: Buffer, buf?: Buffer, at = 0): Buffer {
   const length = recordLength(r);
@@ -97,7 +126,16 @@ function encodeDirectoryRecord(r: RecordSpec, date: Buffer, buf?: Buffer, at = 0
 /** The root record embedded in a volume descriptor (§8.4.18): 34 bytes, no system use. */
 export function encodeRootRecord(root: DirNode, view: TreeView, date: Buffer): Buffer {
   const iso = view === "iso";
-  return encodeDirectoryRecord({ id: Buffer.from([0]), extent: iso ? root.lba : root.jLba, length: iso ? root.size : root.jSize, flags: FILE_FLAG.DIRECTORY, su: null }, date);
+  return encodeDirectoryRecord(
+    {
+      id: Buffer.from([0]),
+      extent: iso ? root.lba : root.jLba,
+      length: iso ? root.size : root.jSize,
+      flags: FILE_FLAG.DIRECTORY,
+      su: null,
+    },
+    date,
+  );
 }
 
 export function encodeDirectory(dir: DirNode, view: TreeView, date: Buffer): Buffer {
@@ -127,7 +165,12 @@ export function encodePathTable(dirs: DirNode[], view: TreeView, byteOrder: "L" 
     const id = pathId(d, view);
     const iso = view === "iso";
     const parent = d.parent ?? d;
-    encodeRecord(layout, { identifierLength: id.length, extent: iso ? d.lba : d.jLba, parent: iso ? parent.number : parent.jNumber }, out, at);
+    encodeRecord(
+      layout,
+      { identifierLength: id.length, extent: iso ? d.lba : d.jLba, parent: iso ? parent.number : parent.jNumber },
+      out,
+      at,
+    );
     id.copy(out, at + layout.size);
     at += pathRecordLength(id);
   }

@@ -19,7 +19,9 @@ import type { IsoBootEntry, IsoOptions } from "./types.ts";
 
 const rnd = createRandom(7);
 const randomBytes = (n: number) => Buffer.from(Array.from({ length: n }, () => (rnd() * 256) | 0));
-const floppy = Buffer.from(Array.from({ length: 1_474_560 / 4 }, (_, i) => [i & 0xff, (i >> 8) & 0xff, 0x5a, 0xa5]).flat());
+const floppy = Buffer.from(
+  Array.from({ length: 1_474_560 / 4 }, (_, i) => [i & 0xff, (i >> 8) & 0xff, 0x5a, 0xa5]).flat(),
+);
 const noEmul = randomBytes(6000);
 const noEmul2 = randomBytes(3000);
 /** A disk image whose MBR has one partition of type 0x06 (FAT16), for hard-disk emulation. */
@@ -31,18 +33,37 @@ hdd[510] = 0x55;
 hdd[511] = 0xaa;
 const esp = Buffer.alloc(200 * 1024, 0xe5);
 const esp2 = Buffer.alloc(100 * 1024, 0xe6);
-const file = (path: string, data: Buffer): TreeEntry => ({ type: "file", path, size: data.length, source: { kind: "bytes", data } });
+const file = (path: string, data: Buffer): TreeEntry => ({
+  type: "file",
+  path,
+  size: data.length,
+  source: { kind: "bytes", data },
+});
 const entries: TreeEntry[] = [
-  file("boot/floppy.img", floppy), file("boot/noemul.bin", noEmul), file("boot/noemul2.bin", noEmul2),
-  file("boot/hdd.img", hdd), file("efi/a.img", esp), file("efi/b.img", esp2), file("readme.txt", Buffer.from("hi\n")),
+  file("boot/floppy.img", floppy),
+  file("boot/noemul.bin", noEmul),
+  file("boot/noemul2.bin", noEmul2),
+  file("boot/hdd.img", hdd),
+  file("efi/a.img", esp),
+  file("efi/b.img", esp2),
+  file("readme.txt", Buffer.from("hi\n")),
 ];
 
 let work: string;
-beforeAll(async () => { work = await mkdtemp(join(tmpdir(), "bm-iso-eltorito-")); });
-afterAll(async () => { await rm(work, { recursive: true, force: true }); });
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "bm-iso-eltorito-"));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
 
 async function build(name: string, bootEntries: IsoBootEntry[], extra: Partial<IsoOptions> = {}) {
-  const o: IsoOptions = { volumeId: "ELTORITO", sourceDateEpoch: 1_700_000_000, boot: { entries: bootEntries }, ...extra };
+  const o: IsoOptions = {
+    volumeId: "ELTORITO",
+    sourceDateEpoch: 1_700_000_000,
+    boot: { entries: bootEntries },
+    ...extra,
+  };
   const iso = join(work, name);
   await writeIso(entries, o, iso);
   return { iso, plan: planIso(entries, o), bytes: await readFile(iso) };
@@ -51,22 +72,43 @@ async function build(name: string, bootEntries: IsoBootEntry[], extra: Partial<I
 /** xorriso's entry rows: N, platform, emulation, load size, LBA. */
 async function entryRows(iso: string): Promise<string[][]> {
   const report = await xorrisoReport(iso, "-report_el_torito");
-  return [...report.matchAll(/El Torito boot img :\s+(\d+)\s+(\S+)\s+y\s+(\S+)\s+0x0000\s+(0x[0-9a-f]+)\s+(\d+)\s+(\d+)/g)].map((m) => m.slice(1));
+  return [
+    ...report.matchAll(/El Torito boot img :\s+(\d+)\s+(\S+)\s+y\s+(\S+)\s+0x0000\s+(0x[0-9a-f]+)\s+(\d+)\s+(\d+)/g),
+  ].map((m) => m.slice(1));
 }
 
 describe("El Torito entries", () => {
   it("floppy emulation: media type by size, load size 1, image bytes untouched (no boot-info-table unless asked)", async () => {
-    const { iso, plan, bytes } = await build("floppy.iso", [{ platform: "bios", image: "boot/floppy.img", emulation: "floppy" }]);
+    const { iso, plan, bytes } = await build("floppy.iso", [
+      { platform: "bios", image: "boot/floppy.img", emulation: "floppy" },
+    ]);
     const lba = plan.bootEntries[0].lba;
     expect(await entryRows(iso)).toEqual([["1", "BIOS", "fd1.4", "0x00", "1", String(lba)]]);
     expect(bytes.subarray(lba * 2048, lba * 2048 + floppy.length)).toEqual(floppy);
     const info = await readIso(iso);
-    expect(info.bootEntries).toEqual([expect.objectContaining({ platform: "bios", emulation: 2, emulationName: "floppy-1.44", loadSectors: 1, lba, bootInfoTable: false, path: "boot/floppy.img" })]);
+    expect(info.bootEntries).toEqual([
+      expect.objectContaining({
+        platform: "bios",
+        emulation: 2,
+        emulationName: "floppy-1.44",
+        loadSectors: 1,
+        lba,
+        bootInfoTable: false,
+        path: "boot/floppy.img",
+      }),
+    ]);
   });
 
   it("rejects floppy emulation of an image of no floppy size (BM3108)", () => {
-    expect(() => planIso(entries, { volumeId: "X", sourceDateEpoch: 0, boot: { entries: [{ platform: "bios", image: "boot/noemul.bin", emulation: "floppy" }] } }))
-      .toThrow(expect.objectContaining({ code: "BM3108", message: expect.stringContaining(String(FLOPPY_SIZES[1].bytes)) }));
+    expect(() =>
+      planIso(entries, {
+        volumeId: "X",
+        sourceDateEpoch: 0,
+        boot: { entries: [{ platform: "bios", image: "boot/noemul.bin", emulation: "floppy" }] },
+      }),
+    ).toThrow(
+      expect.objectContaining({ code: "BM3108", message: expect.stringContaining(String(FLOPPY_SIZES[1].bytes)) }),
+    );
   });
 
   it("several BIOS and UEFI entries in sections; load size, boot-info-table and hard-disk emulation as asked", async () => {
@@ -94,19 +136,29 @@ describe("El Torito entries", () => {
     expect([cat[64], cat[65], cat.readUInt16LE(66)]).toEqual([0x90, 0x00, 2]);
     expect([cat[160], cat[161], cat.readUInt16LE(162)]).toEqual([0x91, 0xef, 2]);
     const info = await readIso(iso);
-    expect(info.bootEntries.map((e) => [e.emulationName, e.bootInfoTable])).toEqual([["none", true], ["hdd", false], ["none", false], ["none", false], ["none", false]]);
+    expect(info.bootEntries.map((e) => [e.emulationName, e.bootInfoTable])).toEqual([
+      ["none", true],
+      ["hdd", false],
+      ["none", false],
+      ["none", false],
+      ["none", false],
+    ]);
   });
 
   it("an EFI image appended after the tree as MBR partition 2 (xorriso -append_partition), the ISO as partition 1", async () => {
     const espFile = join(work, "esp.img");
     await writeFile(espFile, esp);
-    const { iso, plan, bytes } = await build("appended.iso", [
-      { platform: "bios", image: "boot/floppy.img", emulation: "floppy" },
-      { platform: "efi", image: { appendedPartition: 2 } },
-    ], {
-      appendPartitions: [{ number: 2, type: 0xef, source: { path: espFile, offset: 0, size: esp.length } }],
-      hybrid: { mbrCode: Buffer.alloc(432, 0xfa), isoPartition: { type: 0x00, start: 0, bootable: true } },
-    });
+    const { iso, plan, bytes } = await build(
+      "appended.iso",
+      [
+        { platform: "bios", image: "boot/floppy.img", emulation: "floppy" },
+        { platform: "efi", image: { appendedPartition: 2 } },
+      ],
+      {
+        appendPartitions: [{ number: 2, type: 0xef, source: { path: espFile, offset: 0, size: esp.length } }],
+        hybrid: { mbrCode: Buffer.alloc(432, 0xfa), isoPartition: { type: 0x00, start: 0, bootable: true } },
+      },
+    );
     const efiLba = plan.bootEntries[1].lba;
     const volumeSectors = bytes.readUInt32LE(16 * 2048 + 80);
     expect(efiLba).toBeGreaterThanOrEqual(volumeSectors);
@@ -114,37 +166,69 @@ describe("El Torito entries", () => {
     const sa = await xorrisoReport(iso, "-report_system_area");
     expect(sa).toMatch(new RegExp(`MBR partition\\s+:\\s+1\\s+0x80\\s+0x00\\s+0\\s+${volumeSectors * 4}`));
     expect(sa).toMatch(new RegExp(`MBR partition\\s+:\\s+2\\s+0x00\\s+0xef\\s+${efiLba * 4}\\s+${esp.length / 512}`));
-    expect(await entryRows(iso)).toEqual([["1", "BIOS", "fd1.4", "0x00", "1", expect.any(String)], ["2", "UEFI", "none", "0x00", String(esp.length / 512), String(efiLba)]]);
-    const sfdisk = JSON.parse((await execa("sfdisk", ["--json", iso])).stdout) as { partitiontable: { partitions: Array<{ start: number; size: number; type: string }> } };
-    expect(sfdisk.partitiontable.partitions.map((p) => [p.start, p.size, p.type])).toEqual([[0, volumeSectors * 4, "0"], [efiLba * 4, esp.length / 512, "ef"]]);
+    expect(await entryRows(iso)).toEqual([
+      ["1", "BIOS", "fd1.4", "0x00", "1", expect.any(String)],
+      ["2", "UEFI", "none", "0x00", String(esp.length / 512), String(efiLba)],
+    ]);
+    const sfdisk = JSON.parse((await execa("sfdisk", ["--json", iso])).stdout) as {
+      partitiontable: { partitions: Array<{ start: number; size: number; type: string }> };
+    };
+    expect(sfdisk.partitiontable.partitions.map((p) => [p.start, p.size, p.type])).toEqual([
+      [0, volumeSectors * 4, "0"],
+      [efiLba * 4, esp.length / 512, "ef"],
+    ]);
   });
 
   it("with --gpt the appended ESP is a GPT EFI System partition (sgdisk verifies the table)", async () => {
     const espFile = join(work, "esp.img");
     await writeFile(espFile, esp);
     const { iso, plan } = await build("appended-gpt.iso", [{ platform: "efi", image: { appendedPartition: 2 } }], {
-      appendPartitions: [{ number: 2, type: 0xef, source: { path: espFile, offset: 0, size: esp.length } }], hybrid: { gpt: true },
+      appendPartitions: [{ number: 2, type: 0xef, source: { path: espFile, offset: 0, size: esp.length } }],
+      hybrid: { gpt: true },
     });
     const verify = await execa("sgdisk", ["-v", iso], { reject: false });
     expect(verify.stdout).toMatch(/No problems found/);
     const list = (await execa("sgdisk", ["-p", iso])).stdout;
-    expect(list).toMatch(new RegExp(`^\\s+1\\s+${plan.bootEntries[0].lba * 4}\\s+${plan.bootEntries[0].lba * 4 + esp.length / 512 - 1}\\s.*EF00`, "m"));
+    expect(list).toMatch(
+      new RegExp(
+        `^\\s+1\\s+${plan.bootEntries[0].lba * 4}\\s+${plan.bootEntries[0].lba * 4 + esp.length / 512 - 1}\\s.*EF00`,
+        "m",
+      ),
+    );
   });
 
   it("isohybrid MBR patch: the BIOS image's 512-byte LBA at 0x1b0, as ISOLINUX's isohdpfx.bin reads it", async () => {
-    const { plan, bytes, iso } = await build("isohybrid.iso", [{ platform: "bios", image: "boot/noemul.bin", bootInfoTable: true }], {
-      hybrid: { mbrCode: Buffer.alloc(432, 0x33), mbrPatch: "isohybrid", isoPartition: { type: 0x17, start: 0, bootable: true } },
-    });
+    const { plan, bytes, iso } = await build(
+      "isohybrid.iso",
+      [{ platform: "bios", image: "boot/noemul.bin", bootInfoTable: true }],
+      {
+        hybrid: {
+          mbrCode: Buffer.alloc(432, 0x33),
+          mbrPatch: "isohybrid",
+          isoPartition: { type: 0x17, start: 0, bootable: true },
+        },
+      },
+    );
     expect(bytes.readUInt32LE(0x1b0)).toBe(plan.bootEntries[0].lba * 4);
     expect(bytes.readUInt32LE(0x1b4)).toBe(0);
     // Padded to whole cylinders (64 x 32 x 512 bytes), as xorriso -isohybrid-mbr: it then reports cyl-align-on.
     expect(bytes.length % 2 ** 20).toBe(0);
     expect(await xorrisoReport(iso, "-report_system_area")).toMatch(/System area summary: MBR cyl-align-on/);
-    expect((await readIso(iso)).systemArea).toEqual({ mbrBootCode: true, mbrPatch: "isohybrid", beyondMbr: false, gpt: false });
+    expect((await readIso(iso)).systemArea).toEqual({
+      mbrBootCode: true,
+      mbrPatch: "isohybrid",
+      beyondMbr: false,
+      gpt: false,
+    });
   });
 
   it("refuses more entries than one catalog sector holds (BM3108)", () => {
-    const many = Array.from({ length: 40 }, (_, i): IsoBootEntry => ({ platform: i % 2 ? "efi" : "bios", image: "boot/noemul.bin" }));
-    expect(() => planIso(entries, { volumeId: "X", sourceDateEpoch: 0, boot: { entries: many } })).toThrow(expect.objectContaining({ code: "BM3108" }));
+    const many = Array.from(
+      { length: 40 },
+      (_, i): IsoBootEntry => ({ platform: i % 2 ? "efi" : "bios", image: "boot/noemul.bin" }),
+    );
+    expect(() => planIso(entries, { volumeId: "X", sourceDateEpoch: 0, boot: { entries: many } })).toThrow(
+      expect.objectContaining({ code: "BM3108" }),
+    );
   });
 });

@@ -84,7 +84,13 @@ export interface CatalogImage {
 }
 
 export function encodeBootRecord(catalogLba: number): Buffer {
-  return encodeRecord(BOOT_RECORD, { type: 0, standardId: "CD001", version: 1, bootSystemId: EL_TORITO_ID, catalogLba });
+  return encodeRecord(BOOT_RECORD, {
+    type: 0,
+    standardId: "CD001",
+    version: 1,
+    bootSystemId: EL_TORITO_ID,
+    catalogLba,
+  });
 }
 
 function encodeValidationEntry(platform: number): Buffer {
@@ -95,7 +101,14 @@ function encodeValidationEntry(platform: number): Buffer {
 }
 
 function encodeBootEntry(img: CatalogImage): Buffer {
-  return encodeRecord(BOOT_ENTRY, { indicator: BOOT_INDICATOR.BOOTABLE, mediaType: img.mediaType ?? MEDIA_TYPE.NONE, loadSegment: 0, systemType: img.systemType ?? 0, sectorCount: img.loadSectors, loadRba: img.lba });
+  return encodeRecord(BOOT_ENTRY, {
+    indicator: BOOT_INDICATOR.BOOTABLE,
+    mediaType: img.mediaType ?? MEDIA_TYPE.NONE,
+    loadSegment: 0,
+    systemType: img.systemType ?? 0,
+    sectorCount: img.loadSectors,
+    loadRba: img.lba,
+  });
 }
 
 /** Entries a 2048-byte catalog holds: validation + default entry, then section headers and entries. */
@@ -117,7 +130,10 @@ export function encodeBootCatalog(images: CatalogImage[]): Buffer {
   }
   sections.forEach((section, i) => {
     const indicator = i === sections.length - 1 ? SECTION_HEADER.FINAL : SECTION_HEADER.MORE;
-    parts.push(encodeRecord(SECTION_HEADER_ENTRY, { indicator, platform: section[0].platform, entries: section.length }), ...section.map(encodeBootEntry));
+    parts.push(
+      encodeRecord(SECTION_HEADER_ENTRY, { indicator, platform: section[0].platform, entries: section.length }),
+      ...section.map(encodeBootEntry),
+    );
   });
   const all = Buffer.concat(parts);
   if (all.length > SECTOR) throw new RangeError(`boot catalog of ${all.length} bytes exceeds one sector`);
@@ -128,13 +144,19 @@ export function encodeBootCatalog(images: CatalogImage[]): Buffer {
 /** Whether an image's bytes 8..19 are a boot-info-table pointing at it (what xorriso -report_el_torito calls boot-info-table). */
 export function hasBootInfoTable(head: Buffer, pvdLba: number, fileLba: number, fileLength?: number): boolean {
   if (head.length < 24) return false;
-  const t = decodeRecord(BOOT_INFO_TABLE, Buffer.concat([head, Buffer.alloc(Math.max(0, BOOT_INFO_TABLE.size - head.length))]));
+  const t = decodeRecord(
+    BOOT_INFO_TABLE,
+    Buffer.concat([head, Buffer.alloc(Math.max(0, BOOT_INFO_TABLE.size - head.length))]),
+  );
   return t.pvdLba === pvdLba && t.fileLba === fileLba && (fileLength === undefined || t.fileLength === fileLength);
 }
 
 /** Whether GRUB's blocklist start at byte 2548 holds the image's 512-byte LBA + 5 (xorriso --grub2-boot-info). */
 export function hasGrub2BootInfo(head: Buffer, fileLba: number): boolean {
-  return head.length >= GRUB2_BOOT_INFO.size && decodeRecord(GRUB2_BOOT_INFO, head).blocklistStart === BigInt(fileLba * 4 + 5);
+  return (
+    head.length >= GRUB2_BOOT_INFO.size &&
+    decodeRecord(GRUB2_BOOT_INFO, head).blocklistStart === BigInt(fileLba * 4 + 5)
+  );
 }
 
 /** Patches the boot-info-table into a boot image held in memory; checksum = sum of LE u32 words from byte 64. */
@@ -142,7 +164,11 @@ export function patchBootInfoTable(image: Buffer, pvdLba: number, fileLba: numbe
   let sum = 0;
   const padded = image.length % 4 === 0 ? image : Buffer.concat([image, Buffer.alloc(4 - (image.length % 4))]);
   for (let i = BOOT_INFO_TABLE.size; i < padded.length; i += 4) sum = (sum + padded.readUInt32LE(i)) >>> 0;
-  encodeRecord(BOOT_INFO_TABLE, { pvdLba, fileLba, fileLength: image.length, checksum: sum, reserved: Buffer.alloc(40) }, image);
+  encodeRecord(
+    BOOT_INFO_TABLE,
+    { pvdLba, fileLba, fileLength: image.length, checksum: sum, reserved: Buffer.alloc(40) },
+    image,
+  );
 }
 
 /**

@@ -56,7 +56,12 @@ const GUID = defineRecord(16, { data1: u32le(0), data2: u16le(4), data3: u16le(6
 /** GUID text to its on-disk mixed-endian bytes (UEFI Appendix A). */
 function encodeGuid(text: string): Buffer {
   const [d1, d2, d3, d4, d5] = text.split("-");
-  return encodeRecord(GUID, { data1: parseInt(d1, 16), data2: parseInt(d2, 16), data3: parseInt(d3, 16), data4: Buffer.from(d4 + d5, "hex") });
+  return encodeRecord(GUID, {
+    data1: parseInt(d1, 16),
+    data2: parseInt(d2, 16),
+    data3: parseInt(d3, 16),
+    data4: Buffer.from(d4 + d5, "hex"),
+  });
 }
 
 export function decodeGuid(b: Buffer): string {
@@ -76,7 +81,8 @@ function deriveGuid(seed: string): Buffer {
 
 /** CHS address with the 64 heads x 32 sectors geometry xorriso uses; beyond 1023 cylinders it saturates. */
 function encodeChs(lba: number): Buffer {
-  const heads = 64, spt = 32;
+  const heads = 64,
+    spt = 32;
   const cyl = Math.floor(lba / (heads * spt));
   if (cyl > 1023) return Buffer.from([0xfe, 0xff, 0xff]);
   const head = Math.floor(lba / spt) % heads;
@@ -85,7 +91,14 @@ function encodeChs(lba: number): Buffer {
 }
 
 function encodeMbrPartition(status: number, type: number, first: number, sectors: number): Buffer {
-  return encodeRecord(PARTITION_RECORD, { BootIndicator: status, OSType: type, StartingCHS: encodeChs(first), EndingCHS: encodeChs(first + sectors - 1), StartingLBA: first, SizeInLBA: sectors });
+  return encodeRecord(PARTITION_RECORD, {
+    BootIndicator: status,
+    OSType: type,
+    StartingCHS: encodeChs(first),
+    EndingCHS: encodeChs(first + sectors - 1),
+    StartingLBA: first,
+    SizeInLBA: sectors,
+  });
 }
 
 /** ISOLINUX's isohdpfx.bin reads the BIOS image's 512-byte LBA from here (isohybrid; xorriso -isohybrid-mbr). */
@@ -123,7 +136,8 @@ export function encodeSystemArea(input: SystemAreaInput): SystemArea {
   const code = Buffer.alloc(440);
   if (input.mbrCode) Buffer.from(input.mbrCode).subarray(0, 440).copy(code);
   // A whole system area (xorriso -G) keeps its bytes after the MBR; a GPT written below replaces them.
-  if (input.mbrCode && input.mbrCode.length > DISK_SECTOR) Buffer.from(input.mbrCode).subarray(DISK_SECTOR, head.length).copy(head, DISK_SECTOR);
+  if (input.mbrCode && input.mbrCode.length > DISK_SECTOR)
+    Buffer.from(input.mbrCode).subarray(DISK_SECTOR, head.length).copy(head, DISK_SECTOR);
   let parts: Buffer[] = [];
   const perBlock = SECTOR / DISK_SECTOR;
   const espFirst = input.esp ? input.esp.lba * perBlock : 0;
@@ -132,11 +146,18 @@ export function encodeSystemArea(input: SystemAreaInput): SystemArea {
   if (!input.gpt && (input.isoPartition || appended.length > 0)) {
     // xorriso's table: slot 1 over the ISO (type 0x00 is ignored by UEFI, so overlapping the ESP is fine), appended partitions in their slots.
     const iso = input.isoPartition ?? { type: MBR_TYPE.HIDDEN_IFS, start: 0, bootable: true };
-    const slots: Buffer[] = [Buffer.alloc(PARTITION_RECORD.size), Buffer.alloc(PARTITION_RECORD.size), Buffer.alloc(PARTITION_RECORD.size), Buffer.alloc(PARTITION_RECORD.size)];
+    const slots: Buffer[] = [
+      Buffer.alloc(PARTITION_RECORD.size),
+      Buffer.alloc(PARTITION_RECORD.size),
+      Buffer.alloc(PARTITION_RECORD.size),
+      Buffer.alloc(PARTITION_RECORD.size),
+    ];
     const isoDisk = (input.isoSectors ?? input.totalSectors) * perBlock;
     slots[0] = encodeMbrPartition(iso.bootable ? 0x80 : 0, iso.type, iso.start, isoDisk - iso.start);
-    for (const a of appended) slots[a.number - 1] = encodeMbrPartition(0, a.type, a.lba * perBlock, Math.ceil(a.bytes / DISK_SECTOR));
-    if (input.esp && iso.type === 0 && appended.length === 0) slots[1] = encodeMbrPartition(0, MBR_TYPE.EFI_SYSTEM, espFirst, espSectors);
+    for (const a of appended)
+      slots[a.number - 1] = encodeMbrPartition(0, a.type, a.lba * perBlock, Math.ceil(a.bytes / DISK_SECTOR));
+    if (input.esp && iso.type === 0 && appended.length === 0)
+      slots[1] = encodeMbrPartition(0, MBR_TYPE.EFI_SYSTEM, espFirst, espSectors);
     parts = slots;
   } else if (input.gpt) {
     parts.push(encodeMbrPartition(0, MBR_TYPE.GPT_PROTECTIVE, 1, Math.min(diskSectors - 1, 0xffffffff)));
@@ -148,30 +169,66 @@ export function encodeSystemArea(input: SystemAreaInput): SystemArea {
     parts.push(encodeMbrPartition(0x80, MBR_TYPE.HIDDEN_IFS, 0, diskSectors));
   }
   const signature = createHash("sha256").update(`${input.seed}:mbr`).digest().readUInt32LE(0);
-  encodeRecord(MBR, { BootCode: code, UniqueMBRDiskSignature: signature, PartitionRecord: Buffer.concat(parts), Signature: MBR_SIGNATURE }, head);
-  if (input.mbrPatch?.kind === "grub2") encodeRecord(GRUB2_MBR_PATCH, { kernelSector: BigInt(input.mbrPatch.lba * 4 + 4) }, head);
-  if (input.mbrPatch?.kind === "isohybrid") encodeRecord(ISOHYBRID_MBR_PATCH, { imageSector: input.mbrPatch.lba * 4, zero: 0 }, head);
+  encodeRecord(
+    MBR,
+    {
+      BootCode: code,
+      UniqueMBRDiskSignature: signature,
+      PartitionRecord: Buffer.concat(parts),
+      Signature: MBR_SIGNATURE,
+    },
+    head,
+  );
+  if (input.mbrPatch?.kind === "grub2")
+    encodeRecord(GRUB2_MBR_PATCH, { kernelSector: BigInt(input.mbrPatch.lba * 4 + 4) }, head);
+  if (input.mbrPatch?.kind === "isohybrid")
+    encodeRecord(ISOHYBRID_MBR_PATCH, { imageSector: input.mbrPatch.lba * 4, zero: 0 }, head);
   if (!input.gpt) return { head };
 
   const entries = Buffer.alloc(GPT_ENTRIES * GPT_ENTRY_SIZE);
   const gptParts = [
-    ...(input.esp ? [{ type: GPT_TYPE_EFI_SYSTEM, first: espFirst, sectors: espSectors, seed: "esp", name: "EFI boot partition" }] : []),
-    ...appended.map((a) => ({ type: a.type === MBR_TYPE.EFI_SYSTEM ? GPT_TYPE_EFI_SYSTEM : GPT_TYPE_BASIC_DATA, first: a.lba * perBlock, sectors: Math.ceil(a.bytes / DISK_SECTOR), seed: `appended-${a.number}`, name: `Appended${a.number}` })),
+    ...(input.esp
+      ? [{ type: GPT_TYPE_EFI_SYSTEM, first: espFirst, sectors: espSectors, seed: "esp", name: "EFI boot partition" }]
+      : []),
+    ...appended.map((a) => ({
+      type: a.type === MBR_TYPE.EFI_SYSTEM ? GPT_TYPE_EFI_SYSTEM : GPT_TYPE_BASIC_DATA,
+      first: a.lba * perBlock,
+      sectors: Math.ceil(a.bytes / DISK_SECTOR),
+      seed: `appended-${a.number}`,
+      name: `Appended${a.number}`,
+    })),
   ];
   gptParts.forEach((p, i) => {
-    encodeRecord(GPT_ENTRY, {
-      typeGuid: encodeGuid(p.type), uniqueGuid: deriveGuid(`${input.seed}:${p.seed}`),
-      firstLba: BigInt(p.first), lastLba: BigInt(p.first + p.sectors - 1), attributes: 0n,
-      name: Buffer.from(p.name, "utf16le"),
-    }, entries, i * GPT_ENTRY_SIZE);
+    encodeRecord(
+      GPT_ENTRY,
+      {
+        typeGuid: encodeGuid(p.type),
+        uniqueGuid: deriveGuid(`${input.seed}:${p.seed}`),
+        firstLba: BigInt(p.first),
+        lastLba: BigInt(p.first + p.sectors - 1),
+        attributes: 0n,
+        name: Buffer.from(p.name, "utf16le"),
+      },
+      entries,
+      i * GPT_ENTRY_SIZE,
+    );
   });
   const last = diskSectors - 1;
   const header = (my: number, alt: number, entriesLba: number) => {
     const h = encodeRecord(GPT_HEADER, {
-      signature: "EFI PART", revision: 0x00010000, headerSize: GPT_HEADER.size, headerCrc: 0,
-      myLba: BigInt(my), alternateLba: BigInt(alt), firstUsableLba: BigInt(2 + GPT_ENTRY_SECTORS),
-      lastUsableLba: BigInt(last - 1 - GPT_ENTRY_SECTORS), diskGuid: deriveGuid(`${input.seed}:disk`),
-      entriesLba: BigInt(entriesLba), entryCount: GPT_ENTRIES, entrySize: GPT_ENTRY_SIZE, entriesCrc: crc32(entries),
+      signature: "EFI PART",
+      revision: 0x00010000,
+      headerSize: GPT_HEADER.size,
+      headerCrc: 0,
+      myLba: BigInt(my),
+      alternateLba: BigInt(alt),
+      firstUsableLba: BigInt(2 + GPT_ENTRY_SECTORS),
+      lastUsableLba: BigInt(last - 1 - GPT_ENTRY_SECTORS),
+      diskGuid: deriveGuid(`${input.seed}:disk`),
+      entriesLba: BigInt(entriesLba),
+      entryCount: GPT_ENTRIES,
+      entrySize: GPT_ENTRY_SIZE,
+      entriesCrc: crc32(entries),
     });
     return encodeRecord(GPT_HEADER, { headerCrc: crc32(h) }, h);
   };

@@ -17,8 +17,12 @@ const bytes = (path: string, text: string | Buffer): TreeEntry => {
 };
 
 let work: string;
-beforeAll(async () => { work = await mkdtemp(join(tmpdir(), "bm-iso-test-")); });
-afterAll(async () => { await rm(work, { recursive: true, force: true }); });
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "bm-iso-test-"));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
 
 describe("writeIso against isoinfo and xorriso", () => {
   const entries: TreeEntry[] = [
@@ -32,7 +36,11 @@ describe("writeIso against isoinfo and xorriso", () => {
 
   it("writes descriptors isoinfo -d reads, and names in every view", async () => {
     const iso = join(work, "basic.iso");
-    const res = await writeIso(entries, { volumeId: "BOOTMEDIA_TEST", sourceDateEpoch: EPOCH, publisher: "CONTOSO", application: "BOOTMEDIA" }, iso);
+    const res = await writeIso(
+      entries,
+      { volumeId: "BOOTMEDIA_TEST", sourceDateEpoch: EPOCH, publisher: "CONTOSO", application: "BOOTMEDIA" },
+      iso,
+    );
     expect((await stat(iso)).size).toBe(res.bytes);
     const { stdout } = await execa("isoinfo", ["-d", "-i", iso]);
     expect(stdout).toContain("Volume id: BOOTMEDIA_TEST");
@@ -102,15 +110,21 @@ describe("bad input gives coded errors and leaves no output", () => {
   const out = () => join(work, `bad-${Math.random().toString(36).slice(2)}.iso`);
   const opts = { volumeId: "BAD", sourceDateEpoch: EPOCH };
 
-  it.each(["lower", "TOO_LONG_".repeat(4) + "X", "", "A-B", "ÄÖ"])("rejects volume id %j with BM3101", async (volumeId) => {
-    const o = out();
-    await expect(writeIso([bytes("a", "a")], { ...opts, volumeId }, o)).rejects.toMatchObject({ code: "BM3101" });
-    expect(existsSync(o)).toBe(false);
-  });
+  it.each(["lower", "TOO_LONG_".repeat(4) + "X", "", "A-B", "ÄÖ"])(
+    "rejects volume id %j with BM3101",
+    async (volumeId) => {
+      const o = out();
+      await expect(writeIso([bytes("a", "a")], { ...opts, volumeId }, o)).rejects.toMatchObject({ code: "BM3101" });
+      expect(existsSync(o)).toBe(false);
+    },
+  );
 
   it("names both paths when Joliet names collide (BM3102)", async () => {
     const e = [bytes("d/a:b", "1"), bytes("d/a?b", "2")];
-    await expect(writeIso(e, opts, out())).rejects.toMatchObject({ code: "BM3102", message: expect.stringMatching(/d\/a:b.*d\/a\?b/) });
+    await expect(writeIso(e, opts, out())).rejects.toMatchObject({
+      code: "BM3102",
+      message: expect.stringMatching(/d\/a:b.*d\/a\?b/),
+    });
     const long = "n".repeat(64);
     expect(() => planIso([bytes(`${long}1`, "1"), bytes(`${long}2`, "2")], opts)).toThrow(/Joliet/);
   });
@@ -124,8 +138,12 @@ describe("bad input gives coded errors and leaves no output", () => {
   });
 
   it("rejects duplicate paths and file/folder conflicts (BM3103) and bad paths (BM3104)", () => {
-    expect(() => planIso([bytes("a", "1"), bytes("a", "2")], opts)).toThrow(expect.objectContaining({ code: "BM3103" }));
-    expect(() => planIso([bytes("a", "1"), bytes("a/b", "2")], opts)).toThrow(expect.objectContaining({ code: "BM3103" }));
+    expect(() => planIso([bytes("a", "1"), bytes("a", "2")], opts)).toThrow(
+      expect.objectContaining({ code: "BM3103" }),
+    );
+    expect(() => planIso([bytes("a", "1"), bytes("a/b", "2")], opts)).toThrow(
+      expect.objectContaining({ code: "BM3103" }),
+    );
     expect(() => planIso([bytes("../a", "1")], opts)).toThrow(expect.objectContaining({ code: "BM3104" }));
     expect(() => planIso([bytes("x".repeat(256), "1")], opts)).toThrow(expect.objectContaining({ code: "BM3107" }));
   });
@@ -144,16 +162,22 @@ describe("bad input gives coded errors and leaves no output", () => {
 
   it("fails with BM4101 when a source vanished and BM4102 when it is unreadable", async () => {
     const o = out();
-    await expect(writeIso([{ type: "file", path: "f", size: 1, source: { kind: "file", path: join(work, "nope") } }], opts, o)).rejects.toMatchObject({ code: "BM4101" });
+    await expect(
+      writeIso([{ type: "file", path: "f", size: 1, source: { kind: "file", path: join(work, "nope") } }], opts, o),
+    ).rejects.toMatchObject({ code: "BM4101" });
     expect(existsSync(o)).toBe(false);
     const dirAsFile = join(work, "a-folder");
     await execa("mkdir", ["-p", dirAsFile]);
-    await expect(writeIso([{ type: "file", path: "f", size: 1, source: { kind: "file", path: dirAsFile } }], opts, o)).rejects.toMatchObject({ code: "BM4102" });
+    await expect(
+      writeIso([{ type: "file", path: "f", size: 1, source: { kind: "file", path: dirAsFile } }], opts, o),
+    ).rejects.toMatchObject({ code: "BM4102" });
     if (process.getuid?.() !== 0) {
       const locked = join(work, "locked");
       await writeFile(locked, "x");
       await chmod(locked, 0);
-      await expect(writeIso([{ type: "file", path: "f", size: 1, source: { kind: "file", path: locked } }], opts, o)).rejects.toMatchObject({ code: "BM4102" });
+      await expect(
+        writeIso([{ type: "file", path: "f", size: 1, source: { kind: "file", path: locked } }], opts, o),
+      ).rejects.toMatchObject({ code: "BM4102" });
     }
     expect(existsSync(o)).toBe(false);
   });

@@ -11,8 +11,12 @@ import { writeIso } from "./write.ts";
 const SIZE = 2 ** 32 + 3 * 2 ** 20;
 
 let work: string;
-beforeAll(async () => { work = await mkdtemp(join(tmpdir(), "bm-iso-big-")); });
-afterAll(async () => { await rm(work, { recursive: true, force: true }); });
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "bm-iso-big-"));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
 
 const sha256sum = async (path: string) => (await execa("sha256sum", [path])).stdout.split(" ")[0];
 
@@ -22,13 +26,18 @@ describe("ISO level 3 multi-extent file", () => {
     await execa("truncate", ["-s", String(SIZE), src]);
     // Marks at the start, across the extent boundary and at the end, so a misplaced extent shows.
     const fh = await open(src, "r+");
-    for (const at of [0, MAX_EXTENT - 7, SIZE - 9]) await fh.write(Buffer.from(`MARK@${at}`.padEnd(9, "#").slice(0, 9)), 0, 9, at);
+    for (const at of [0, MAX_EXTENT - 7, SIZE - 9])
+      await fh.write(Buffer.from(`MARK@${at}`.padEnd(9, "#").slice(0, 9)), 0, 9, at);
     await fh.close();
     const iso = join(work, "big.iso");
-    await writeIso([
-      { type: "file", path: "data/big.bin", size: SIZE, source: { kind: "file", path: src } },
-      { type: "file", path: "small.txt", size: 2, source: { kind: "bytes", data: Buffer.from("ok") } },
-    ], { volumeId: "BIG", sourceDateEpoch: 0 }, iso);
+    await writeIso(
+      [
+        { type: "file", path: "data/big.bin", size: SIZE, source: { kind: "file", path: src } },
+        { type: "file", path: "small.txt", size: 2, source: { kind: "bytes", data: Buffer.from("ok") } },
+      ],
+      { volumeId: "BIG", sourceDateEpoch: 0 },
+      iso,
+    );
     const info = await readIso(iso);
     const big = info.files.find((f) => f.path === "data/big.bin")!;
     expect(big.extents.map((e) => e.length)).toEqual([MAX_EXTENT, SIZE - MAX_EXTENT]);

@@ -3,7 +3,26 @@ import { makeRandom } from "../testing/random.ts";
 import { encodeUcs2, mapJolietName } from "./names.ts";
 import { compareCodePoints } from "./tree.ts";
 
-const POOL = ["a", "B", "_", "~", "é", "ß", "\u00ff", "\u4e2d", "\ud7ff", "\ue000", "\uff21", "\uffff", "😀", "𝔸", "\u0001", "*", "\\", ":"];
+const POOL = [
+  "a",
+  "B",
+  "_",
+  "~",
+  "é",
+  "ß",
+  "\u00ff",
+  "\u4e2d",
+  "\ud7ff",
+  "\ue000",
+  "\uff21",
+  "\uffff",
+  "😀",
+  "𝔸",
+  "\u0001",
+  "*",
+  "\\",
+  ":",
+];
 function randomName(rnd: () => number): string {
   let s = "";
   for (let n = 1 + Math.floor(rnd() * 70); n > 0; n--) s += POOL[Math.floor(rnd() * POOL.length)];
@@ -14,8 +33,11 @@ describe("name order and mapping shortcuts", () => {
   it("compareCodePoints orders as UTF-8 bytes do (surrogates against U+E000 and above included)", () => {
     const rnd = makeRandom(5);
     for (let i = 0; i < 5000; i++) {
-      const a = randomName(rnd), b = rnd() < 0.3 ? [...a].slice(0, -1).join("") + POOL[Math.floor(rnd() * POOL.length)] : randomName(rnd);
-      expect(Math.sign(compareCodePoints(a, b)), `${a} / ${b}`).toBe(Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b))));
+      const a = randomName(rnd),
+        b = rnd() < 0.3 ? [...a].slice(0, -1).join("") + POOL[Math.floor(rnd() * POOL.length)] : randomName(rnd);
+      expect(Math.sign(compareCodePoints(a, b)), `${a} / ${b}`).toBe(
+        Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b))),
+      );
     }
   });
 
@@ -30,7 +52,8 @@ describe("name order and mapping shortcuts", () => {
       return out.slice(0, 64);
     };
     for (let i = 0; i < 5000; i++) {
-      const a = randomName(rnd), b = randomName(rnd);
+      const a = randomName(rnd),
+        b = randomName(rnd);
       const [ja, jb] = [mapJolietName(a), mapJolietName(b)];
       expect(ja).toBe(slow(a));
       const units = ja < jb ? -1 : ja > jb ? 1 : 0;

@@ -15,7 +15,10 @@ async function isoOf(dir: string, out: string, native: boolean): Promise<Buffer>
     await writeIso(await treeFromDir(${JSON.stringify(dir)}), { volumeId: "NATIVE", sourceDateEpoch: 1764000000 }, ${JSON.stringify(out)});`;
   const file = join(dir, "..", `w-${native}.mts`);
   await writeFile(file, script);
-  await run("npx", ["tsx", file], { cwd: ROOT, env: { ...process.env, ...(native ? {} : { BOOTMEDIA_NO_NATIVE: "1" }) } });
+  await run("npx", ["tsx", file], {
+    cwd: ROOT,
+    env: { ...process.env, ...(native ? {} : { BOOTMEDIA_NO_NATIVE: "1" }) },
+  });
   return readFile(out);
 }
 

@@ -8,12 +8,31 @@ import type { TreeEntry, TreeFile } from "../../base/tree.ts";
 import { extentCount, sizeDirectory, sizePathTable, systemUseRoom } from "./dirs.ts";
 import { validateVolumeId } from "./names.ts";
 import { MAX_EXTENT, SECTOR, SYSTEM_AREA_SECTORS } from "./records.ts";
-import { encodeEr, encodeNm, encodePx, encodeRr, encodeSp, encodeTf, layoutSystemUse, S_IFDIR, S_IFREG, type SystemUse } from "./susp.ts";
+import {
+  encodeEr,
+  encodeNm,
+  encodePx,
+  encodeRr,
+  encodeSp,
+  encodeTf,
+  layoutSystemUse,
+  S_IFDIR,
+  S_IFREG,
+  type SystemUse,
+} from "./susp.ts";
 import { buildTree, listFiles, nameTree, walkDirs, type DirNode, type FileNode } from "./tree.ts";
 import type { IsoExtent, IsoOptions, IsoPlan, IsoRegion } from "./types.ts";
 import { GPT_TAIL_SECTORS } from "./hybrid.ts";
 import { PLATFORM } from "./eltorito.ts";
-import { bootEntriesOf, MAX_LOAD_SECTORS, platformByte, resolveBootEntry, validateBootEntries, type PlacedPartition, type ResolvedBootEntry } from "./boot-entries.ts";
+import {
+  bootEntriesOf,
+  MAX_LOAD_SECTORS,
+  platformByte,
+  resolveBootEntry,
+  validateBootEntries,
+  type PlacedPartition,
+  type ResolvedBootEntry,
+} from "./boot-entries.ts";
 
 export { inlineBootPaths, type ResolvedBootEntry } from "./boot-entries.ts";
 import "./codes.ts";
@@ -37,7 +56,17 @@ export interface IsoLayout {
   dirs: DirNode[];
   jdirs: DirNode[];
   files: FileNode[];
-  lba: { pvd: number; bootRecord?: number; svd: number; terminator: number; catalog?: number; pathL: number; pathM: number; jPathL: number; jPathM: number };
+  lba: {
+    pvd: number;
+    bootRecord?: number;
+    svd: number;
+    terminator: number;
+    catalog?: number;
+    pathL: number;
+    pathM: number;
+    jPathL: number;
+    jPathM: number;
+  };
   pathTableSize: number;
   jPathTableSize: number;
   continuation: ContinuationBlock[];
@@ -61,12 +90,17 @@ export function validateOptions(opts: IsoOptions): void {
     throw new BootmediaError("BM3106", `sourceDateEpoch must be a non-negative integer, got ${opts.sourceDateEpoch}`);
   }
   const code = opts.hybrid?.mbrCode;
-  if (code && code.length > SYSTEM_AREA_SECTORS * SECTOR) throw new BootmediaError("BM3106", `system area is ${code.length} bytes; at most ${SYSTEM_AREA_SECTORS * SECTOR} expected`);
+  if (code && code.length > SYSTEM_AREA_SECTORS * SECTOR)
+    throw new BootmediaError(
+      "BM3106",
+      `system area is ${code.length} bytes; at most ${SYSTEM_AREA_SECTORS * SECTOR} expected`,
+    );
   const entries = bootEntriesOf(opts);
   if (opts.hybrid && entries.length === 0) throw new BootmediaError("BM3106", "hybrid needs a BIOS or EFI boot image");
   validateBootEntries(entries, opts.appendPartitions ?? []);
   for (const s of [opts.publisher, opts.application]) {
-    if (s !== undefined && (s.length > 128 || /[^\x20-\x7e]/.test(s))) throw new BootmediaError("BM3106", `publisher/application must be at most 128 printable ASCII characters: ${s}`);
+    if (s !== undefined && (s.length > 128 || /[^\x20-\x7e]/.test(s)))
+      throw new BootmediaError("BM3106", `publisher/application must be at most 128 printable ASCII characters: ${s}`);
   }
 }
 
@@ -91,7 +125,8 @@ function attachSystemUse(root: DirNode, epoch: number): void {
     if (!b) pxCache.set(key, (b = encodePx(mode, links)));
     return b;
   };
-  const dirPx = (d: DirNode) => px(S_IFDIR | d.mode, 2 + [...d.children.values()].filter((k) => k.kind === "dir").length);
+  const dirPx = (d: DirNode) =>
+    px(S_IFDIR | d.mode, 2 + [...d.children.values()].filter((k) => k.kind === "dir").length);
   for (const dir of walkDirs(root)) {
     const self = [rr, dirPx(dir), tf];
     dir.selfSu = layoutSystemUse(dir.parent ? self : [encodeSp(), ...self, encodeEr()], systemUseRoom(1));
@@ -112,7 +147,9 @@ function placeContinuations(dirs: DirNode[], firstLba: number): ContinuationBloc
   const place = (su: SystemUse | null) => {
     if (!su || su.continued.length === 0) return;
     let cur = blocks[blocks.length - 1];
-    const used = cur ? cur.parts.reduce((n, p) => Math.max(n, p.offset + p.data.reduce((m, b) => m + b.length, 0)), 0) : SECTOR;
+    const used = cur
+      ? cur.parts.reduce((n, p) => Math.max(n, p.offset + p.data.reduce((m, b) => m + b.length, 0)), 0)
+      : SECTOR;
     if (!cur || used + su.contLength > SECTOR) {
       cur = { lba: firstLba + blocks.length, parts: [] };
       blocks.push(cur);
@@ -143,7 +180,11 @@ interface DataPlacement {
 
 function extentsAt(base: number, size: number): IsoExtent[] {
   const out: IsoExtent[] = [];
-  for (let i = 0, n = extentCount(size); i < n; i++) out.push({ lba: size === 0 ? 0 : base + i * (MAX_EXTENT / SECTOR), length: Math.min(MAX_EXTENT, size - i * MAX_EXTENT) });
+  for (let i = 0, n = extentCount(size); i < n; i++)
+    out.push({
+      lba: size === 0 ? 0 : base + i * (MAX_EXTENT / SECTOR),
+      length: Math.min(MAX_EXTENT, size - i * MAX_EXTENT),
+    });
   return out;
 }
 
@@ -159,18 +200,26 @@ export function placeData(entries: readonly TreeEntry[], opts: IsoOptions): Data
   let next = SYSTEM_AREA_SECTORS;
   const take = (sectors: number) => (next += sectors) - sectors;
   const lba = {
-    pvd: take(1), bootRecord: boot ? take(1) : undefined, svd: take(1), terminator: take(1), catalog: boot ? take(1) : undefined,
+    pvd: take(1),
+    bootRecord: boot ? take(1) : undefined,
+    svd: take(1),
+    terminator: take(1),
+    catalog: boot ? take(1) : undefined,
   };
   const bootPaths = [...new Set(bootEntries.map((e) => e.image).filter((p): p is string => typeof p === "string"))];
   const rank = (e: TreeFile) => {
     const i = bootPaths.indexOf(e.path);
     return i < 0 ? bootPaths.length : i;
   };
-  const files = entries.filter((e): e is TreeFile => e.type === "file")
+  const files = entries
+    .filter((e): e is TreeFile => e.type === "file")
     .map((entry) => ({ entry, rank: rank(entry) }))
     .sort((a, b) => a.rank - b.rank || (a.entry.path < b.entry.path ? -1 : a.entry.path > b.entry.path ? 1 : 0));
   const start = next;
-  const placed = files.map(({ entry }) => ({ entry, extents: extentsAt(entry.size === 0 ? 0 : take(sectorsOf(entry.size)), entry.size) }));
+  const placed = files.map(({ entry }) => ({
+    entry,
+    extents: extentsAt(entry.size === 0 ? 0 : take(sectorsOf(entry.size)), entry.size),
+  }));
   return { files: placed, start, end: next, lba };
 }
 
@@ -184,10 +233,12 @@ export function layoutIso(entries: readonly TreeEntry[], opts: IsoOptions, data 
   const jdirs = walkDirs(root, "joliet");
   dirs.forEach((d, i) => (d.number = i + 1));
   jdirs.forEach((d, i) => (d.jNumber = i + 1));
-  if (dirs.length > 0xffff) throw new BootmediaError("BM3106", `${dirs.length} folders; path tables hold at most 65535`);
+  if (dirs.length > 0xffff)
+    throw new BootmediaError("BM3106", `${dirs.length} folders; path tables hold at most 65535`);
   const bootEntries = bootEntriesOf(opts);
   const bootNodes = bootEntries.map((e) => (typeof e.image === "string" ? findBootFile(root, e.image) : undefined));
-  const firstOf = (platform: number) => bootNodes.find((n, i) => n && platformByte(bootEntries[i].platform) === platform);
+  const firstOf = (platform: number) =>
+    bootNodes.find((n, i) => n && platformByte(bootEntries[i].platform) === platform);
   const bios = firstOf(PLATFORM.BIOS);
   const efiNode = firstOf(PLATFORM.EFI);
 
@@ -236,21 +287,43 @@ export function layoutIso(entries: readonly TreeEntry[], opts: IsoOptions, data 
   take("Rock Ridge continuation areas", continuation.length);
   take("padding", TRAILING_PAD_SECTORS);
   // isohybrid images end on a cylinder of the 64 x 32 geometry (1 MiB), as isohybrid and xorriso's -isohybrid-mbr pad them: some BIOSes want whole cylinders.
-  if (opts.hybrid?.mbrPatch === "isohybrid") take("cylinder padding", (ISOHYBRID_CYLINDER_SECTORS - (next % ISOHYBRID_CYLINDER_SECTORS)) % ISOHYBRID_CYLINDER_SECTORS);
+  if (opts.hybrid?.mbrPatch === "isohybrid")
+    take(
+      "cylinder padding",
+      (ISOHYBRID_CYLINDER_SECTORS - (next % ISOHYBRID_CYLINDER_SECTORS)) % ISOHYBRID_CYLINDER_SECTORS,
+    );
   const appendParts = opts.appendPartitions ?? [];
   // Without appended partitions the GPT backup lies inside the volume, as before; with them it follows them.
   if (opts.hybrid?.gpt && appendParts.length === 0) take("GPT backup", GPT_TAIL_SECTORS);
   const isoSectors = next;
-  const appended = [...appendParts].sort((a, b) => a.number - b.number)
-    .map((part) => ({ part, sectors: sectorsOf(part.source.size), lba: take(`appended partition ${part.number}`, sectorsOf(part.source.size)) }));
+  const appended = [...appendParts]
+    .sort((a, b) => a.number - b.number)
+    .map((part) => ({
+      part,
+      sectors: sectorsOf(part.source.size),
+      lba: take(`appended partition ${part.number}`, sectorsOf(part.source.size)),
+    }));
   if (opts.hybrid?.gpt && appendParts.length > 0) take("GPT backup", GPT_TAIL_SECTORS);
   regions.sort((a, b) => a.lba - b.lba);
   const efiSectors = efiNode ? Math.ceil(efiNode.entry.size / 512) : 0;
   const resolved = bootEntries.map((e, i) => resolveBootEntry(e, i, bootNodes[i], appended));
   return {
-    opts, root, dirs, jdirs, files, lba, pathTableSize, jPathTableSize, continuation, regions, bios,
+    opts,
+    root,
+    dirs,
+    jdirs,
+    files,
+    lba,
+    pathTableSize,
+    jPathTableSize,
+    continuation,
+    regions,
+    bios,
     efi: efiNode ? { node: efiNode, loadSectors: efiSectors > MAX_LOAD_SECTORS ? 0 : efiSectors } : undefined,
-    boot: resolved, appended, isoSectors, totalSectors: next,
+    boot: resolved,
+    appended,
+    isoSectors,
+    totalSectors: next,
   };
 }
 
@@ -266,8 +339,16 @@ export function planIso(entries: readonly TreeEntry[], opts: IsoOptions): IsoPla
     regions: l.regions,
     boot: {
       bios: l.bios ? { image: l.bios.path, lba: l.bios.extents[0].lba } : undefined,
-      efi: l.efi ? { image: l.efi.node.path, lba: l.efi.node.extents[0].lba, loadSectors: l.efi.loadSectors } : undefined,
+      efi: l.efi
+        ? { image: l.efi.node.path, lba: l.efi.node.extents[0].lba, loadSectors: l.efi.loadSectors }
+        : undefined,
     },
-    bootEntries: l.boot.map((b) => ({ platform: b.platform, image: b.node ? b.node.path : `appended partition ${b.partition!.part.number}`, lba: b.lba, mediaType: b.mediaType, loadSectors: b.loadSectors })),
+    bootEntries: l.boot.map((b) => ({
+      platform: b.platform,
+      image: b.node ? b.node.path : `appended partition ${b.partition!.part.number}`,
+      lba: b.lba,
+      mediaType: b.mediaType,
+      loadSectors: b.loadSectors,
+    })),
   };
 }

@@ -10,7 +10,15 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { treeFromDir } from "../../base/dir-tree.ts";
 import { decodeRecord } from "../record.ts";
-import { isoFirstSubdir, isoLoopToRoot, isoRootRecordPos, isoRootRecords, setIsoRecord, writeSampleTree, xorrisoImages } from "../testing/damage.ts";
+import {
+  isoFirstSubdir,
+  isoLoopToRoot,
+  isoRootRecordPos,
+  isoRootRecords,
+  setIsoRecord,
+  writeSampleTree,
+  xorrisoImages,
+} from "../testing/damage.ts";
 import { readIso, readIsoFile } from "./read.ts";
 import { ISO_READ_LIMITS } from "./read-tree.ts";
 import { DIRECTORY_RECORD, FILE_FLAG, SECTOR } from "./records.ts";
@@ -30,7 +38,9 @@ beforeAll(async () => {
   images["xorriso -R -J"] = await readFile(rr);
   images["xorriso -J"] = await readFile(joliet);
 });
-afterAll(async () => { await rm(work, { recursive: true, force: true }); });
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
 
 const MAKERS = ["ours", "xorriso -R -J", "xorriso -J"] as const;
 
@@ -76,19 +86,32 @@ describe.each(MAKERS)("readIso on a damaged image made by %s", (maker) => {
   });
 
   it("refuses a root claiming 2 GiB fast, without reading it (BM4106)", async () => {
-    await expectCode(await damaged(maker, "root-2gib", (img) => setIsoRecord(img, isoRootRecordPos(), { dataLength: 2 ** 31 })), "BM4106");
+    await expectCode(
+      await damaged(maker, "root-2gib", (img) => setIsoRecord(img, isoRootRecordPos(), { dataLength: 2 ** 31 })),
+      "BM4106",
+    );
   });
 
   it("refuses a crafted root record in the volume descriptor (BM4106), not an internal error", async () => {
-    await expectCode(await damaged(maker, "root-len-0", (img) => setIsoRecord(img, isoRootRecordPos(), { length: 0 })), "BM4106");
-    await expectCode(await damaged(maker, "root-len-255", (img) => setIsoRecord(img, isoRootRecordPos(), { length: 255 })), "BM4106");
-    await expectCode(await damaged(maker, "root-far", (img) => setIsoRecord(img, isoRootRecordPos(), { extent: 0xfffffff0 })), "BM4106");
+    await expectCode(
+      await damaged(maker, "root-len-0", (img) => setIsoRecord(img, isoRootRecordPos(), { length: 0 })),
+      "BM4106",
+    );
+    await expectCode(
+      await damaged(maker, "root-len-255", (img) => setIsoRecord(img, isoRootRecordPos(), { length: 255 })),
+      "BM4106",
+    );
+    await expectCode(
+      await damaged(maker, "root-far", (img) => setIsoRecord(img, isoRootRecordPos(), { extent: 0xfffffff0 })),
+      "BM4106",
+    );
   });
 
   it("refuses a record whose data lies past the end of the image (BM4106)", async () => {
     const path = await damaged(maker, "file-far", (img) => {
-      const sub = isoRootRecords(img).find((r) => r.id !== "\0" && r.id !== "\x01" && !(r.flags & FILE_FLAG.DIRECTORY))
-        ?? isoFirstSubdir(img);
+      const sub =
+        isoRootRecords(img).find((r) => r.id !== "\0" && r.id !== "\x01" && !(r.flags & FILE_FLAG.DIRECTORY)) ??
+        isoFirstSubdir(img);
       setIsoRecord(img, sub.pos, { extent: img.length / SECTOR + 10 });
     });
     await expectCode(path, "BM4106");

@@ -7,12 +7,31 @@ import { BootmediaError } from "../../base/errors.ts";
 import { MBR, MBR_SIGNATURE, PARTITION_RECORD } from "../disk/mbr.ts";
 import { ImageFile, type ImageErrors } from "../image-file.ts";
 import { decodeRecord } from "../record.ts";
-import { BOOT_ENTRY, BOOT_RECORD, EL_TORITO_ID, GRUB2_BOOT_INFO, hasBootInfoTable, hasGrub2BootInfo, mediaTypeName, PLATFORM, SECTION_HEADER, SECTION_HEADER_ENTRY, VALIDATION_ENTRY } from "./eltorito.ts";
+import {
+  BOOT_ENTRY,
+  BOOT_RECORD,
+  EL_TORITO_ID,
+  GRUB2_BOOT_INFO,
+  hasBootInfoTable,
+  hasGrub2BootInfo,
+  mediaTypeName,
+  PLATFORM,
+  SECTION_HEADER,
+  SECTION_HEADER_ENTRY,
+  VALIDATION_ENTRY,
+} from "./eltorito.ts";
 import { decodeGuid, GPT_ENTRY, GPT_HEADER, GRUB2_MBR_PATCH, ISOHYBRID_MBR_PATCH } from "./hybrid.ts";
 import { decodeUcs2 } from "./names.ts";
 import { beyondLimits, listTree, parseRecords, type RawRecord } from "./read-tree.ts";
 import { DESCRIPTOR_HEADER, SECTOR, STANDARD_ID, SYSTEM_AREA_SECTORS, VD_TYPE, VOLUME_DESCRIPTOR } from "./records.ts";
-import type { IsoBootEntryInfo, IsoFileInfo, IsoInfo, IsoPartitionInfo, IsoSystemAreaInfo, IsoVolumeDescriptorInfo } from "./types.ts";
+import type {
+  IsoBootEntryInfo,
+  IsoFileInfo,
+  IsoInfo,
+  IsoPartitionInfo,
+  IsoSystemAreaInfo,
+  IsoVolumeDescriptorInfo,
+} from "./types.ts";
 import "./codes.ts";
 
 /** Largest file readIsoFile returns: it is for configuration files, not payloads. */
@@ -23,7 +42,8 @@ const DISK_SECTOR = 512;
 
 function isoErrors(path: string): ImageErrors {
   return {
-    cannotOpen: (cause) => new BootmediaError("BM4104", `cannot open ${path}: ${cause.message}`, { where: path, cause }),
+    cannotOpen: (cause) =>
+      new BootmediaError("BM4104", `cannot open ${path}: ${cause.message}`, { where: path, cause }),
     damaged: (message) => new BootmediaError("BM4106", `ISO image damaged: ${message}`, { where: path }),
   };
 }
@@ -36,26 +56,41 @@ function readPartitions(img: ImageFile, area: Buffer): { partitions: IsoPartitio
   for (let i = 0; i < 4; i++) {
     const p = decodeRecord(PARTITION_RECORD, mbr.PartitionRecord, i * PARTITION_RECORD.size);
     if (p.OSType === 0 && p.SizeInLBA === 0) continue;
-    partitions.push({ scheme: "mbr", index: i + 1, type: `0x${p.OSType.toString(16).padStart(2, "0")}`, bootable: p.BootIndicator === 0x80, startSector: p.StartingLBA, sectors: p.SizeInLBA });
+    partitions.push({
+      scheme: "mbr",
+      index: i + 1,
+      type: `0x${p.OSType.toString(16).padStart(2, "0")}`,
+      bootable: p.BootIndicator === 0x80,
+      startSector: p.StartingLBA,
+      sectors: p.SizeInLBA,
+    });
   }
   const gpt = decodeRecord(GPT_HEADER, area, DISK_SECTOR);
   if (gpt.signature === "EFI PART") {
     // Entries are 128 * 2^n bytes (UEFI §5.3.2); anything else cannot be stepped through.
-    if (gpt.entrySize < GPT_ENTRY.size || gpt.entrySize % GPT_ENTRY.size !== 0) throw img.damaged(`GPT entries of ${gpt.entrySize} bytes`);
+    if (gpt.entrySize < GPT_ENTRY.size || gpt.entrySize % GPT_ENTRY.size !== 0)
+      throw img.damaged(`GPT entries of ${gpt.entrySize} bytes`);
     const base = Number(gpt.entriesLba) * DISK_SECTOR;
     for (let i = 0; i < gpt.entryCount && base + (i + 1) * gpt.entrySize <= area.length; i++) {
       const e = decodeRecord(GPT_ENTRY, area, base + i * gpt.entrySize);
       if (e.typeGuid.every((b) => b === 0)) continue;
       partitions.push({
-        scheme: "gpt", index: i + 1, type: decodeGuid(e.typeGuid), startSector: Number(e.firstLba),
-        sectors: Number(e.lastLba - e.firstLba) + 1, name: e.name.toString("utf16le").replace(/\0+$/, ""),
+        scheme: "gpt",
+        index: i + 1,
+        type: decodeGuid(e.typeGuid),
+        startSector: Number(e.firstLba),
+        sectors: Number(e.lastLba - e.firstLba) + 1,
+        name: e.name.toString("utf16le").replace(/\0+$/, ""),
       });
     }
   }
   return { partitions, mbrBootCode: mbr.BootCode.some((b) => b !== 0) };
 }
 
-type RawBootEntry = Pick<IsoBootEntryInfo, "platform" | "bootable" | "emulation" | "loadSegment" | "loadSectors" | "lba">;
+type RawBootEntry = Pick<
+  IsoBootEntryInfo,
+  "platform" | "bootable" | "emulation" | "loadSegment" | "loadSectors" | "lba"
+>;
 
 /** The El Torito boot catalog (§2): validation entry, default entry, then sections. */
 function readBootCatalog(img: ImageFile, cat: Buffer): RawBootEntry[] {
@@ -65,14 +100,22 @@ function readBootCatalog(img: ImageFile, cat: Buffer): RawBootEntry[] {
   const platformOf = (p: number) => (p === PLATFORM.BIOS ? "bios" : p === PLATFORM.EFI ? "efi" : p);
   const entry = (at: number, platform: number) => {
     const e = decodeRecord(BOOT_ENTRY, cat, at);
-    out.push({ platform: platformOf(platform), bootable: e.indicator === 0x88, emulation: e.mediaType, loadSegment: e.loadSegment, loadSectors: e.sectorCount, lba: e.loadRba });
+    out.push({
+      platform: platformOf(platform),
+      bootable: e.indicator === 0x88,
+      emulation: e.mediaType,
+      loadSegment: e.loadSegment,
+      loadSectors: e.sectorCount,
+      lba: e.loadRba,
+    });
   };
   const ENTRY = BOOT_ENTRY.size;
   entry(VALIDATION_ENTRY.size, v.platform);
-  for (let at = VALIDATION_ENTRY.size + ENTRY; at + ENTRY <= cat.length;) {
+  for (let at = VALIDATION_ENTRY.size + ENTRY; at + ENTRY <= cat.length; ) {
     const h = decodeRecord(SECTION_HEADER_ENTRY, cat, at);
     if (h.indicator !== SECTION_HEADER.MORE && h.indicator !== SECTION_HEADER.FINAL) break;
-    if (at + ENTRY * (h.entries + 1) > cat.length) throw img.damaged(`boot catalog section at byte ${at} claims ${h.entries} entries`);
+    if (at + ENTRY * (h.entries + 1) > cat.length)
+      throw img.damaged(`boot catalog section at byte ${at} claims ${h.entries} entries`);
     for (let i = 0; i < h.entries; i++) entry(at + ENTRY * (i + 1), h.platform);
     at += ENTRY * (h.entries + 1);
     if (h.indicator === SECTION_HEADER.FINAL) break;
@@ -81,7 +124,11 @@ function readBootCatalog(img: ImageFile, cat: Buffer): RawBootEntry[] {
 }
 
 function rootOf(img: ImageFile, vd: Buffer, which: string): RawRecord {
-  const root = parseRecords(img, decodeRecord(VOLUME_DESCRIPTOR, vd).rootDirectoryRecord, `root record of the ${which} descriptor`)[0];
+  const root = parseRecords(
+    img,
+    decodeRecord(VOLUME_DESCRIPTOR, vd).rootDirectoryRecord,
+    `root record of the ${which} descriptor`,
+  )[0];
   if (!root) throw img.damaged(`the ${which} volume descriptor holds no root directory record`);
   return root;
 }
@@ -110,16 +157,34 @@ async function readDescriptors(img: ImageFile): Promise<Descriptors> {
     const type = head.type;
     if (type === VD_TYPE.PRIMARY || type === VD_TYPE.SUPPLEMENTARY) {
       const d = decodeRecord(VOLUME_DESCRIPTOR, vd);
-      if (d.logicalBlockSize !== SECTOR) throw img.damaged(`volume descriptor ${lba} has logical blocks of ${d.logicalBlockSize} bytes (ECMA-119 §6.1.2: 2048 here)`);
+      if (d.logicalBlockSize !== SECTOR)
+        throw img.damaged(
+          `volume descriptor ${lba} has logical blocks of ${d.logicalBlockSize} bytes (ECMA-119 §6.1.2: 2048 here)`,
+        );
       const escape = d.escapeSequences.toString("latin1").replace(/\0+$/, "");
       const joliet = type === VD_TYPE.SUPPLEMENTARY && /^%\/[@CE]/.test(escape);
       const text = (b: Buffer) => (joliet ? decodeUcs2(b) : b.toString("latin1")).replace(/[ \0]+$/, "");
-      out.list.push({ type: type === VD_TYPE.PRIMARY ? "primary" : "supplementary", lba, volumeId: text(d.volumeId), escape: escape || undefined, volumeSpaceSize: d.volumeSpaceSize, systemId: text(d.systemId), publisherId: text(d.publisherId), applicationId: text(d.applicationId), creationDate: d.creationDate.toString("latin1", 0, 16) });
+      out.list.push({
+        type: type === VD_TYPE.PRIMARY ? "primary" : "supplementary",
+        lba,
+        volumeId: text(d.volumeId),
+        escape: escape || undefined,
+        volumeSpaceSize: d.volumeSpaceSize,
+        systemId: text(d.systemId),
+        publisherId: text(d.publisherId),
+        applicationId: text(d.applicationId),
+        creationDate: d.creationDate.toString("latin1", 0, 16),
+      });
       if (type === VD_TYPE.PRIMARY) out.pvd ??= vd;
       else if (joliet) out.svd ??= vd;
     } else if (type === VD_TYPE.BOOT) {
       const b = decodeRecord(BOOT_RECORD, vd);
-      out.list.push({ type: "boot", lba, bootSystemId: b.bootSystemId, catalogLba: b.bootSystemId === EL_TORITO_ID ? b.catalogLba : undefined });
+      out.list.push({
+        type: "boot",
+        lba,
+        bootSystemId: b.bootSystemId,
+        catalogLba: b.bootSystemId === EL_TORITO_ID ? b.catalogLba : undefined,
+      });
       if (b.bootSystemId === EL_TORITO_ID) out.catalogLba = b.catalogLba;
     } else {
       out.list.push({ type: type === VD_TYPE.TERMINATOR ? "terminator" : "other", lba });
@@ -131,7 +196,12 @@ async function readDescriptors(img: ImageFile): Promise<Descriptors> {
 }
 
 /** What each entry's image holds (boot-info-table, GRUB's blocklist patch) and which file it is; reads at most 2556 bytes of each. */
-async function describeBootEntries(img: ImageFile, raw: RawBootEntry[], pvdLba: number, files: IsoFileInfo[]): Promise<IsoBootEntryInfo[]> {
+async function describeBootEntries(
+  img: ImageFile,
+  raw: RawBootEntry[],
+  pvdLba: number,
+  files: IsoFileInfo[],
+): Promise<IsoBootEntryInfo[]> {
   const out: IsoBootEntryInfo[] = [];
   for (const e of raw) {
     const at = e.lba * SECTOR;
@@ -139,8 +209,11 @@ async function describeBootEntries(img: ImageFile, raw: RawBootEntry[], pvdLba: 
     const head = n > 0 && img.holds(at, n) ? await img.read(at, n, `boot image at LBA ${e.lba}`) : Buffer.alloc(0);
     const file = files.find((f) => f.type === "file" && f.size > 0 && f.extents[0]?.lba === e.lba);
     out.push({
-      ...e, emulationName: mediaTypeName(e.emulation), bootInfoTable: hasBootInfoTable(head, pvdLba, e.lba),
-      grub2BootInfo: hasGrub2BootInfo(head, e.lba), ...(file ? { path: file.path } : {}),
+      ...e,
+      emulationName: mediaTypeName(e.emulation),
+      bootInfoTable: hasBootInfoTable(head, pvdLba, e.lba),
+      grub2BootInfo: hasGrub2BootInfo(head, e.lba),
+      ...(file ? { path: file.path } : {}),
     });
   }
   return out;
@@ -164,20 +237,34 @@ export async function readIso(path: string): Promise<IsoInfo> {
     if (!pvd) throw new BootmediaError("BM4104", `${path} has no ISO 9660 primary volume descriptor`, { where: path });
     const primary = descriptors.find((d) => d.type === "primary")!;
     const volumeBytes = primary.volumeSpaceSize! * SECTOR;
-    if (volumeBytes > img.size) throw img.damaged(`truncated: the volume holds ${volumeBytes} bytes (${primary.volumeSpaceSize} sectors), the file ${img.size}`);
+    if (volumeBytes > img.size)
+      throw img.damaged(
+        `truncated: the volume holds ${volumeBytes} bytes (${primary.volumeSpaceSize} sectors), the file ${img.size}`,
+      );
     const root = rootOf(img, pvd, "primary");
-    const rootSelf = parseRecords(img, await img.read(root.extent * SECTOR, Math.min(SECTOR, root.length), "root folder"), "/")[0];
+    const rootSelf = parseRecords(
+      img,
+      await img.read(root.extent * SECTOR, Math.min(SECTOR, root.length), "root folder"),
+      "/",
+    )[0];
     const hasRr = rootSelf?.su.toString("latin1", 0, 2) === "SP";
     const names: IsoInfo["names"] = hasRr ? "rockridge" : svd ? "joliet" : "iso9660";
     const files = await listTree(img, names === "joliet" ? rootOf(img, svd!, "Joliet") : root, names);
-    const raw = catalogLba !== undefined ? readBootCatalog(img, await img.read(catalogLba * SECTOR, SECTOR, "boot catalog")) : [];
+    const raw =
+      catalogLba !== undefined ? readBootCatalog(img, await img.read(catalogLba * SECTOR, SECTOR, "boot catalog")) : [];
     const bootEntries = await describeBootEntries(img, raw, primary.lba, files);
     const area = await img.read(0, SYSTEM_AREA_SECTORS * SECTOR, "system area");
     const parts = readPartitions(img, area);
     const systemArea = describeSystemArea(area, parts.mbrBootCode, bootEntries.find((b) => b.platform === "bios")?.lba);
     return {
-      descriptors, volumeId: primary.volumeId!, volumeSpaceSize: primary.volumeSpaceSize!, names,
-      bootEntries, ...parts, systemArea, files,
+      descriptors,
+      volumeId: primary.volumeId!,
+      volumeSpaceSize: primary.volumeSpaceSize!,
+      names,
+      bootEntries,
+      ...parts,
+      systemArea,
+      files,
     };
   });
 }
@@ -187,7 +274,8 @@ export async function readIsoFile(path: string, mediaPath: string): Promise<Buff
   const info = await readIso(path);
   const f = info.files.find((x) => x.path === mediaPath && x.type === "file");
   if (!f) throw new BootmediaError("BM4105", `${mediaPath} is not a file in ${path}`, { where: mediaPath });
-  if (f.size > MAX_READ_FILE_BYTES) throw beyondLimits(`${mediaPath} is ${f.size} bytes; inspect reads files up to ${MAX_READ_FILE_BYTES} bytes`, path);
+  if (f.size > MAX_READ_FILE_BYTES)
+    throw beyondLimits(`${mediaPath} is ${f.size} bytes; inspect reads files up to ${MAX_READ_FILE_BYTES} bytes`, path);
   return ImageFile.with(path, isoErrors(path), async (img) => {
     const parts: Buffer[] = [];
     for (const e of f.extents) parts.push(await img.read(e.lba * SECTOR, e.length, mediaPath));

@@ -1,5 +1,17 @@
 /** ECMA-119 (ISO 9660) on-disk records, as field tables. Section numbers cite ECMA-119 4th ed. */
-import { defineRecord, encodeRecord, achars, bytes, u16be, u16both, u16le, u32be, u32both, u32le, u8 } from "../record.ts";
+import {
+  defineRecord,
+  encodeRecord,
+  achars,
+  bytes,
+  u16be,
+  u16both,
+  u16le,
+  u32be,
+  u32both,
+  u32le,
+  u8,
+} from "../record.ts";
 
 export const SECTOR = 2048;
 /** Volume descriptors start at logical sector 16; sectors 0-15 are the system area (§6.2.1). */
@@ -101,8 +113,13 @@ const DIR_DATE = defineRecord(7, {
 export function encodeDirDate(epochSeconds: number): Buffer {
   const d = new Date(epochSeconds * 1000);
   return encodeRecord(DIR_DATE, {
-    year: d.getUTCFullYear() - 1900, month: d.getUTCMonth() + 1, day: d.getUTCDate(),
-    hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), gmtOffset: 0,
+    year: d.getUTCFullYear() - 1900,
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    gmtOffset: 0,
   });
 }
 
@@ -114,7 +131,13 @@ export function encodeVolumeDate(epochSeconds: number | undefined): Buffer {
   if (epochSeconds === undefined) return encodeRecord(VOLUME_DATE, { digits: "0".repeat(16), gmtOffset: 0 });
   const d = new Date(epochSeconds * 1000);
   const p = (n: number, w: number) => String(n).padStart(w, "0");
-  const digits = p(d.getUTCFullYear(), 4) + p(d.getUTCMonth() + 1, 2) + p(d.getUTCDate(), 2) + p(d.getUTCHours(), 2)
-    + p(d.getUTCMinutes(), 2) + p(d.getUTCSeconds(), 2) + "00";
+  const digits =
+    p(d.getUTCFullYear(), 4) +
+    p(d.getUTCMonth() + 1, 2) +
+    p(d.getUTCDate(), 2) +
+    p(d.getUTCHours(), 2) +
+    p(d.getUTCMinutes(), 2) +
+    p(d.getUTCSeconds(), 2) +
+    "00";
   return encodeRecord(VOLUME_DATE, { digits, gmtOffset: 0 });
 }

@@ -18,9 +18,21 @@ const ER = defineRecord(8, { ...HEADER, idLength: u8(4), descLength: u8(5), srcL
 /** RRIP 1.09 RR: which RRIP entries are present; some older readers look for it. */
 const RR = defineRecord(5, { ...HEADER, flags: u8(4) });
 /** RRIP §4.1.1 PX (1.10 form, no inode field). */
-export const PX = defineRecord(36, { ...HEADER, mode: u32both(4), links: u32both(12), uid: u32both(20), gid: u32both(28) });
+export const PX = defineRecord(36, {
+  ...HEADER,
+  mode: u32both(4),
+  links: u32both(12),
+  uid: u32both(20),
+  gid: u32both(28),
+});
 /** RRIP §4.1.6 TF: flags then one 7-byte date per flag bit set (modify, access, attributes). */
-const TF = defineRecord(26, { ...HEADER, flags: u8(4), modify: bytes(5, 7), access: bytes(12, 7), attributes: bytes(19, 7) });
+const TF = defineRecord(26, {
+  ...HEADER,
+  flags: u8(4),
+  modify: bytes(5, 7),
+  access: bytes(12, 7),
+  attributes: bytes(19, 7),
+});
 /** RRIP §4.1.4 NM: name bytes follow at 5; flag CONTINUE when the name goes on in the next NM. */
 export const NM = defineRecord(5, { ...HEADER, flags: u8(4) });
 const NM_CONTINUE = 0x01;
@@ -32,7 +44,8 @@ export const S_IFREG = 0o100000;
 
 const ER_ID = "RRIP_1991A";
 const ER_DESC = "THE ROCK RIDGE INTERCHANGE PROTOCOL PROVIDES SUPPORT FOR POSIX FILE SYSTEM SEMANTICS";
-const ER_SRC = "PLEASE CONTACT DISC PUBLISHER FOR SPECIFICATION SOURCE.  SEE PUBLISHER IDENTIFIER IN PRIMARY VOLUME DESCRIPTOR FOR CONTACT INFORMATION.";
+const ER_SRC =
+  "PLEASE CONTACT DISC PUBLISHER FOR SPECIFICATION SOURCE.  SEE PUBLISHER IDENTIFIER IN PRIMARY VOLUME DESCRIPTOR FOR CONTACT INFORMATION.";
 
 export function encodeSp(): Buffer {
   return encodeRecord(SP, { signature: "SP", length: SP.size, version: 1, checkBE: 0xbe, checkEF: 0xef, skip: 0 });
@@ -40,7 +53,15 @@ export function encodeSp(): Buffer {
 
 export function encodeEr(): Buffer {
   const text = Buffer.from(ER_ID + ER_DESC + ER_SRC, "latin1");
-  const head = encodeRecord(ER, { signature: "ER", length: ER.size + text.length, version: 1, idLength: ER_ID.length, descLength: ER_DESC.length, srcLength: ER_SRC.length, extVersion: 1 });
+  const head = encodeRecord(ER, {
+    signature: "ER",
+    length: ER.size + text.length,
+    version: 1,
+    idLength: ER_ID.length,
+    descLength: ER_DESC.length,
+    srcLength: ER_SRC.length,
+    extVersion: 1,
+  });
   return Buffer.concat([head, text]);
 }
 
@@ -54,7 +75,15 @@ export function encodePx(mode: number, links: number): Buffer {
 
 export function encodeTf(epochSeconds: number): Buffer {
   const d = encodeDirDate(epochSeconds);
-  return encodeRecord(TF, { signature: "TF", length: TF.size, version: 1, flags: TF_MODIFY_ACCESS_ATTRIBUTES, modify: d, access: d, attributes: d });
+  return encodeRecord(TF, {
+    signature: "TF",
+    length: TF.size,
+    version: 1,
+    flags: TF_MODIFY_ACCESS_ATTRIBUTES,
+    modify: d,
+    access: d,
+    attributes: d,
+  });
 }
 
 /** NM entries for a name; split in pieces of at most 250 bytes, all but the last flagged CONTINUE. */
@@ -72,7 +101,12 @@ export function encodeNm(name: string): Buffer[] {
   for (let at = 0; at < bytes.length || out.length === 0; at += 250) {
     const part = bytes.subarray(at, at + 250);
     const last = at + 250 >= bytes.length;
-    out.push(Buffer.concat([encodeRecord(NM, { signature: "NM", length: NM.size + part.length, version: 1, flags: last ? 0 : NM_CONTINUE }), part]));
+    out.push(
+      Buffer.concat([
+        encodeRecord(NM, { signature: "NM", length: NM.size + part.length, version: 1, flags: last ? 0 : NM_CONTINUE }),
+        part,
+      ]),
+    );
   }
   return out;
 }

@@ -52,9 +52,26 @@ const NO_BYTES = Buffer.alloc(0);
 
 function createDir(name: string, path: string, parent: DirNode | null, mode = 0o755): DirNode {
   return {
-    kind: "dir", name, path, mode, parent, isoId: "", isoIdBytes: NO_BYTES, jolietId: NO_BYTES, su: [],
-    children: new Map(), isoOrder: [], jolietOrder: [], number: 0, jNumber: 0,
-    lba: 0, size: 0, jLba: 0, jSize: 0, selfSu: null, parentSu: null,
+    kind: "dir",
+    name,
+    path,
+    mode,
+    parent,
+    isoId: "",
+    isoIdBytes: NO_BYTES,
+    jolietId: NO_BYTES,
+    su: [],
+    children: new Map(),
+    isoOrder: [],
+    jolietOrder: [],
+    number: 0,
+    jNumber: 0,
+    lba: 0,
+    size: 0,
+    jLba: 0,
+    jSize: 0,
+    selfSu: null,
+    parentSu: null,
   };
 }
 
@@ -74,22 +91,37 @@ export function buildTree(entries: readonly TreeEntry[]): DirNode {
     let dir = root;
     for (let i = 0; i < parts.length - 1; i++) {
       const next = dir.children.get(parts[i]);
-      if (next?.kind === "file") throw new BootmediaError("BM3103", `${next.path} is a file and also a folder of ${entry.path}`, { where: entry.path });
+      if (next?.kind === "file")
+        throw new BootmediaError("BM3103", `${next.path} is a file and also a folder of ${entry.path}`, {
+          where: entry.path,
+        });
       dir = next ?? setChild(dir, createDir(parts[i], parts.slice(0, i + 1).join("/"), dir));
     }
     const name = parts[parts.length - 1];
-    if (Buffer.byteLength(name, "utf8") > RR_MAX_BYTES) throw new BootmediaError("BM3107", `name longer than ${RR_MAX_BYTES} bytes: ${name}`, { where: entry.path });
+    if (Buffer.byteLength(name, "utf8") > RR_MAX_BYTES)
+      throw new BootmediaError("BM3107", `name longer than ${RR_MAX_BYTES} bytes: ${name}`, { where: entry.path });
     const existing = dir.children.get(name);
     if (entry.type === "dir") {
-      if (existing?.kind === "file") throw new BootmediaError("BM3103", `${entry.path} is both a file and a folder`, { where: entry.path });
+      if (existing?.kind === "file")
+        throw new BootmediaError("BM3103", `${entry.path} is both a file and a folder`, { where: entry.path });
       const node = existing ?? setChild(dir, createDir(name, entry.path, dir));
       if (entry.mode !== undefined) node.mode = entry.mode & 0o7777;
     } else {
       if (existing) throw new BootmediaError("BM3103", `${entry.path} appears twice`, { where: entry.path });
-      if (!Number.isSafeInteger(entry.size) || entry.size < 0) throw new BootmediaError("BM3104", `invalid size ${entry.size}`, { where: entry.path });
+      if (!Number.isSafeInteger(entry.size) || entry.size < 0)
+        throw new BootmediaError("BM3104", `invalid size ${entry.size}`, { where: entry.path });
       setChild(dir, {
-        kind: "file", name, path: entry.path, mode: (entry.mode ?? 0o644) & 0o7777, parent: dir,
-        isoId: "", isoIdBytes: NO_BYTES, jolietId: NO_BYTES, su: [], entry, extents: [],
+        kind: "file",
+        name,
+        path: entry.path,
+        mode: (entry.mode ?? 0o644) & 0o7777,
+        parent: dir,
+        isoId: "",
+        isoIdBytes: NO_BYTES,
+        jolietId: NO_BYTES,
+        su: [],
+        entry,
+        extents: [],
       });
     }
   }
@@ -114,7 +146,11 @@ export function nameTree(root: DirNode): void {
       const j = mapJolietName(kid.name);
       const other = joliet.get(j);
       if (other) {
-        throw new BootmediaError("BM3102", `${other.path} and ${kid.path} both map to the Joliet name ${JSON.stringify(j)}`, { where: kid.path });
+        throw new BootmediaError(
+          "BM3102",
+          `${other.path} and ${kid.path} both map to the Joliet name ${JSON.stringify(j)}`,
+          { where: kid.path },
+        );
       }
       joliet.set(j, kid);
       kid.jolietId = encodeUcs2(j);
@@ -146,7 +182,10 @@ export function compareCodePoints(a: string, b: string): number {
 
 /** Sorts by a key computed once per item (not once per comparison). */
 function sortBy<T, K>(items: T[], key: (item: T) => K, compare: (a: K, b: K) => number): T[] {
-  return items.map((item) => ({ item, k: key(item) })).sort((a, b) => compare(a.k, b.k)).map((x) => x.item);
+  return items
+    .map((item) => ({ item, k: key(item) }))
+    .sort((a, b) => compare(a.k, b.k))
+    .map((x) => x.item);
 }
 
 /** Folders breadth-first in path-table order (ECMA-119 §9.4.1: by level, parent number, identifier). */

@@ -12,13 +12,35 @@ import { BlockWriter } from "../block-writer.ts";
 import { startPayloadCopy, type PayloadCopy, type PayloadFailure } from "../payload-copy.ts";
 import type { TreeEntry, TreeFile } from "../../base/tree.ts";
 import { encodeDirectory, encodePathTable, encodeRootRecord } from "./dirs.ts";
-import { encodeBootCatalog, encodeBootRecord, MEDIA_TYPE, patchBootInfoTable, patchGrub2BootInfo, type CatalogImage } from "./eltorito.ts";
+import {
+  encodeBootCatalog,
+  encodeBootRecord,
+  MEDIA_TYPE,
+  patchBootInfoTable,
+  patchGrub2BootInfo,
+  type CatalogImage,
+} from "./eltorito.ts";
 import { MBR, MBR_SIGNATURE, PARTITION_RECORD } from "../disk/mbr.ts";
 import { decodeRecord } from "../record.ts";
 import { encodeSystemArea, GPT_TAIL_SECTORS } from "./hybrid.ts";
 import { padAscii, padUcs2 } from "./names.ts";
-import { inlineBootPaths, layoutIso, placeData, validateOptions, type IsoLayout, type ResolvedBootEntry } from "./plan.ts";
-import { encodeDirDate, encodeVolumeDate, SECTOR, STANDARD_ID, TERMINATOR_DESCRIPTOR, VD_TYPE, VOLUME_DESCRIPTOR } from "./records.ts";
+import {
+  inlineBootPaths,
+  layoutIso,
+  placeData,
+  validateOptions,
+  type IsoLayout,
+  type ResolvedBootEntry,
+} from "./plan.ts";
+import {
+  encodeDirDate,
+  encodeVolumeDate,
+  SECTOR,
+  STANDARD_ID,
+  TERMINATOR_DESCRIPTOR,
+  VD_TYPE,
+  VOLUME_DESCRIPTOR,
+} from "./records.ts";
 import { encodeRecord } from "../record.ts";
 import type { FileNode } from "./tree.ts";
 import type { IsoOptions } from "./types.ts";
@@ -33,32 +55,56 @@ function encodeVolumeDescriptor(l: IsoLayout, joliet: boolean): Buffer {
   const text = (s: string, size: number) => (joliet ? padUcs2(s, size) : padAscii(s, size));
   const created = encodeVolumeDate(o.sourceDateEpoch);
   return encodeRecord(VOLUME_DESCRIPTOR, {
-    type: joliet ? VD_TYPE.SUPPLEMENTARY : VD_TYPE.PRIMARY, standardId: STANDARD_ID, version: 1,
-    systemId: text("", 32), volumeId: text(o.volumeId, 32), volumeSpaceSize: l.isoSectors,
+    type: joliet ? VD_TYPE.SUPPLEMENTARY : VD_TYPE.PRIMARY,
+    standardId: STANDARD_ID,
+    version: 1,
+    systemId: text("", 32),
+    volumeId: text(o.volumeId, 32),
+    volumeSpaceSize: l.isoSectors,
     escapeSequences: joliet ? JOLIET_ESCAPE : Buffer.alloc(0),
-    volumeSetSize: 1, volumeSequenceNumber: 1, logicalBlockSize: SECTOR,
+    volumeSetSize: 1,
+    volumeSequenceNumber: 1,
+    logicalBlockSize: SECTOR,
     pathTableSize: joliet ? l.jPathTableSize : l.pathTableSize,
-    typeLPathTable: joliet ? l.lba.jPathL : l.lba.pathL, typeMPathTable: joliet ? l.lba.jPathM : l.lba.pathM,
+    typeLPathTable: joliet ? l.lba.jPathL : l.lba.pathL,
+    typeMPathTable: joliet ? l.lba.jPathM : l.lba.pathM,
     rootDirectoryRecord: encodeRootRecord(l.root, joliet ? "joliet" : "iso", encodeDirDate(o.sourceDateEpoch)),
-    volumeSetId: text("", 128), publisherId: text(o.publisher ?? "", 128), dataPreparerId: text("", 128),
+    volumeSetId: text("", 128),
+    publisherId: text(o.publisher ?? "", 128),
+    dataPreparerId: text("", 128),
     applicationId: text(o.application ?? "", 128),
-    copyrightFileId: text("", 37), abstractFileId: text("", 37), bibliographicFileId: text("", 37),
-    creationDate: created, modificationDate: created, expirationDate: encodeVolumeDate(undefined), effectiveDate: encodeVolumeDate(undefined),
+    copyrightFileId: text("", 37),
+    abstractFileId: text("", 37),
+    bibliographicFileId: text("", 37),
+    creationDate: created,
+    modificationDate: created,
+    expirationDate: encodeVolumeDate(undefined),
+    effectiveDate: encodeVolumeDate(undefined),
     fileStructureVersion: 1,
   });
 }
 
 function catalogImages(l: IsoLayout, systemTypes: Map<ResolvedBootEntry, number>): CatalogImage[] {
-  return l.boot.map((b) => ({ platform: b.platform, lba: b.lba, loadSectors: b.loadSectors, mediaType: b.mediaType, systemType: systemTypes.get(b) }));
+  return l.boot.map((b) => ({
+    platform: b.platform,
+    lba: b.lba,
+    loadSectors: b.loadSectors,
+    mediaType: b.mediaType,
+    systemType: systemTypes.get(b),
+  }));
 }
 
 function sourceError(e: unknown, path: string): BootmediaError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return new BootmediaError("BM4101", `source of ${path} vanished`, { where: path, cause: e });
-  return new BootmediaError("BM4102", `cannot read source of ${path}: ${(e as Error).message}`, { where: path, cause: e });
+  return new BootmediaError("BM4102", `cannot read source of ${path}: ${(e as Error).message}`, {
+    where: path,
+    cause: e,
+  });
 }
 
-const changed = (f: TreeFile, what: string) => new BootmediaError("BM4101", `source of ${f.path} ${what} (expected ${f.size} bytes)`, { where: f.path });
+const changed = (f: TreeFile, what: string) =>
+  new BootmediaError("BM4101", `source of ${f.path} ${what} (expected ${f.size} bytes)`, { where: f.path });
 
 /** How the MBR code learns the BIOS image's address: GRUB's boot_hybrid.img and ISOLINUX's isohdpfx.bin read it at 0x1b0. */
 function mbrPatchOf(l: IsoLayout): "grub2" | "isohybrid" | undefined {
@@ -70,13 +116,16 @@ function mbrPatchOf(l: IsoLayout): "grub2" | "isohybrid" | undefined {
 async function readWhole(f: FileNode): Promise<Buffer> {
   const src = f.entry.source;
   if (src.kind === "bytes") return Buffer.from(src.data);
-  return readFile(src.path).catch((e) => { throw sourceError(e, f.path); });
+  return readFile(src.path).catch((e) => {
+    throw sourceError(e, f.path);
+  });
 }
 
 /** The coded error for a payload the copier could not place. */
 function payloadError(failure: PayloadFailure, f: TreeFile, outPath: string): BootmediaError {
   const { kind, code, at } = failure;
-  if (kind === "open" && code === "ENOENT") return new BootmediaError("BM4101", `source of ${f.path} vanished`, { where: f.path });
+  if (kind === "open" && code === "ENOENT")
+    return new BootmediaError("BM4101", `source of ${f.path} vanished`, { where: f.path });
   if (kind === "shrank") return changed(f, `shrank to ${at} bytes`);
   if (kind === "grew") return changed(f, "grew");
   if (kind === "write") return new BootmediaError("BM4103", `writing ${outPath} failed: ${code}`, { where: outPath });
@@ -86,7 +135,10 @@ function payloadError(failure: PayloadFailure, f: TreeFile, outPath: string): Bo
 /** Hard-disk emulation: the catalog's system type is the type of the image's only MBR partition (El Torito §2.2). */
 function hddSystemType(image: Buffer, path: string): number {
   const mbr = image.length >= MBR.size ? decodeRecord(MBR, image) : undefined;
-  if (!mbr || mbr.Signature !== MBR_SIGNATURE) throw new BootmediaError("BM3108", `${path}: hard-disk emulation needs an image that starts with an MBR`, { where: path });
+  if (!mbr || mbr.Signature !== MBR_SIGNATURE)
+    throw new BootmediaError("BM3108", `${path}: hard-disk emulation needs an image that starts with an MBR`, {
+      where: path,
+    });
   for (let i = 0; i < 4; i++) {
     const type = decodeRecord(PARTITION_RECORD, mbr.PartitionRecord, i * PARTITION_RECORD.size).OSType;
     if (type !== 0) return type;
@@ -118,7 +170,9 @@ async function writeInline(w: BlockWriter, f: FileNode, l: IsoLayout): Promise<v
 const isPayload = (entry: TreeFile, inline: Set<string>) => entry.source.kind === "file" && !inline.has(entry.path);
 
 async function readHead(source: { path: string; offset: number }): Promise<Buffer> {
-  const fh = await open(source.path, "r").catch((e) => { throw sourceError(e, source.path); });
+  const fh = await open(source.path, "r").catch((e) => {
+    throw sourceError(e, source.path);
+  });
   try {
     const buf = Buffer.alloc(MBR.size);
     await fh.read(buf, 0, buf.length, source.offset);
@@ -129,15 +183,25 @@ async function readHead(source: { path: string; offset: number }): Promise<Buffe
 }
 
 /** Copies an appended partition's bytes from its host file (bounded buffer); the rest of its last block stays zero. */
-async function writeAppended(fd: number, p: { part: { number: number; source: { path: string; offset: number; size: number } }; lba: number }): Promise<void> {
+async function writeAppended(
+  fd: number,
+  p: { part: { number: number; source: { path: string; offset: number; size: number } }; lba: number },
+): Promise<void> {
   const { path, offset, size } = p.part.source;
-  const src = await open(path, "r").catch((e) => { throw sourceError(e, path); });
+  const src = await open(path, "r").catch((e) => {
+    throw sourceError(e, path);
+  });
   try {
     const buf = Buffer.alloc(Math.min(size, 2 ** 20));
-    for (let done = 0; done < size;) {
+    for (let done = 0; done < size; ) {
       const { bytesRead } = await src.read(buf, 0, Math.min(buf.length, size - done), offset + done);
-      if (bytesRead === 0) throw new BootmediaError("BM4101", `appended partition ${p.part.number}: ${path} ends before ${offset + size} bytes`, { where: path });
-      for (let w = 0; w < bytesRead;) w += writeSync(fd, buf, w, bytesRead - w, p.lba * SECTOR + done + w);
+      if (bytesRead === 0)
+        throw new BootmediaError(
+          "BM4101",
+          `appended partition ${p.part.number}: ${path} ends before ${offset + size} bytes`,
+          { where: path },
+        );
+      for (let w = 0; w < bytesRead; ) w += writeSync(fd, buf, w, bytesRead - w, p.lba * SECTOR + done + w);
       done += bytesRead;
     }
   } finally {
@@ -152,7 +216,15 @@ async function seekToSector(w: BlockWriter, lba: number): Promise<void> {
 
 async function writeCatalog(out: BlockWriter, l: IsoLayout, lba: number): Promise<void> {
   const systemTypes = new Map<ResolvedBootEntry, number>();
-  for (const b of l.boot) if (b.mediaType === MEDIA_TYPE.HDD) systemTypes.set(b, hddSystemType(b.node ? await readWhole(b.node) : await readHead(b.partition!.part.source), b.node?.path ?? b.partition!.part.source.path));
+  for (const b of l.boot)
+    if (b.mediaType === MEDIA_TYPE.HDD)
+      systemTypes.set(
+        b,
+        hddSystemType(
+          b.node ? await readWhole(b.node) : await readHead(b.partition!.part.source),
+          b.node?.path ?? b.partition!.part.source.path,
+        ),
+      );
   await seekToSector(out, lba);
   await out.writeBytes(encodeBootCatalog(catalogImages(l, systemTypes)));
 }
@@ -164,25 +236,38 @@ async function writeMetadata(out: BlockWriter, l: IsoLayout): Promise<void> {
   const patch = mbrPatchOf(l);
   const sys = o.hybrid
     ? encodeSystemArea({
-      seed: `${o.volumeId}:${o.sourceDateEpoch}`, totalSectors: l.totalSectors, isoSectors: l.isoSectors, mbrCode: o.hybrid.mbrCode,
-      mbrPatch: patch ? { kind: patch, lba: l.bios!.extents[0].lba } : undefined,
-      esp: l.efi ? { lba: l.efi.node.extents[0].lba, bytes: l.efi.node.entry.size } : undefined, gpt: Boolean(o.hybrid.gpt),
-      isoPartition: o.hybrid.isoPartition,
-      appended: l.appended.map((a) => ({ number: a.part.number, type: a.part.type, lba: a.lba, bytes: a.part.source.size })),
-    })
+        seed: `${o.volumeId}:${o.sourceDateEpoch}`,
+        totalSectors: l.totalSectors,
+        isoSectors: l.isoSectors,
+        mbrCode: o.hybrid.mbrCode,
+        mbrPatch: patch ? { kind: patch, lba: l.bios!.extents[0].lba } : undefined,
+        esp: l.efi ? { lba: l.efi.node.extents[0].lba, bytes: l.efi.node.entry.size } : undefined,
+        gpt: Boolean(o.hybrid.gpt),
+        isoPartition: o.hybrid.isoPartition,
+        appended: l.appended.map((a) => ({
+          number: a.part.number,
+          type: a.part.type,
+          lba: a.lba,
+          bytes: a.part.source.size,
+        })),
+      })
     : undefined;
   if (sys) await out.writeBytes(sys.head);
   await seekToSector(out, l.lba.pvd);
   await out.writeBytes(encodeVolumeDescriptor(l, false));
   if (l.lba.bootRecord !== undefined) await out.writeBytes(encodeBootRecord(l.lba.catalog!));
   await out.writeBytes(encodeVolumeDescriptor(l, true));
-  await out.writeBytes(encodeRecord(TERMINATOR_DESCRIPTOR, { type: VD_TYPE.TERMINATOR, standardId: STANDARD_ID, version: 1 }));
+  await out.writeBytes(
+    encodeRecord(TERMINATOR_DESCRIPTOR, { type: VD_TYPE.TERMINATOR, standardId: STANDARD_ID, version: 1 }),
+  );
   if (l.lba.catalog !== undefined) await writeCatalog(out, l, l.lba.catalog);
   const inline = inlineBootPaths(o);
   for (const f of l.files) if (f.entry.size > 0 && !isPayload(f.entry, inline)) await writeInline(out, f, l);
   const tables: [number, Buffer][] = [
-    [l.lba.pathL, encodePathTable(l.dirs, "iso", "L")], [l.lba.pathM, encodePathTable(l.dirs, "iso", "M")],
-    [l.lba.jPathL, encodePathTable(l.jdirs, "joliet", "L")], [l.lba.jPathM, encodePathTable(l.jdirs, "joliet", "M")],
+    [l.lba.pathL, encodePathTable(l.dirs, "iso", "L")],
+    [l.lba.pathM, encodePathTable(l.dirs, "iso", "M")],
+    [l.lba.jPathL, encodePathTable(l.jdirs, "joliet", "L")],
+    [l.lba.jPathM, encodePathTable(l.jdirs, "joliet", "M")],
   ];
   for (const [lba, table] of tables) {
     await seekToSector(out, lba);
@@ -222,7 +307,11 @@ function closeQuietly(fd: number): void {
  * Payloads are copied (in the kernel, on a pool thread, when the native helper is built)
  * while the metadata is written; padding is never written, the image starts as one hole.
  */
-export async function writeIso(entries: readonly TreeEntry[], opts: IsoOptions, outPath: string): Promise<{ bytes: number }> {
+export async function writeIso(
+  entries: readonly TreeEntry[],
+  opts: IsoOptions,
+  outPath: string,
+): Promise<{ bytes: number }> {
   validateOptions(opts);
   const data = timedSync("place data", () => placeData(entries, opts));
   const inline = inlineBootPaths(opts);
@@ -235,8 +324,17 @@ export async function writeIso(entries: readonly TreeEntry[], opts: IsoOptions, 
     // Sized up front: copies into a file's existing size are cheaper than ones that extend it.
     ftruncateSync(fd, totalBytes);
     const w = new BlockWriter(fd);
-    const report = opts.onProgress && ((n: number) => opts.onProgress!(Math.min(totalBytes, n + w.written), totalBytes));
-    copy = startPayloadCopy(fd, payloads.map(({ entry, extents }) => ({ path: (entry.source as { path: string }).path, length: entry.size, offset: extents[0].lba * SECTOR })), report);
+    const report =
+      opts.onProgress && ((n: number) => opts.onProgress!(Math.min(totalBytes, n + w.written), totalBytes));
+    copy = startPayloadCopy(
+      fd,
+      payloads.map(({ entry, extents }) => ({
+        path: (entry.source as { path: string }).path,
+        length: entry.size,
+        offset: extents[0].lba * SECTOR,
+      })),
+      report,
+    );
     // Naming and sizing the tree runs while the payloads are being copied.
     const layout = timedSync("layout", () => layoutIso(entries, opts, data));
     totalBytes = layout.totalSectors * SECTOR;
@@ -256,6 +354,9 @@ export async function writeIso(entries: readonly TreeEntry[], opts: IsoOptions, 
     if (fd !== undefined) closeQuietly(fd);
     await rm(outPath, { force: true }).catch(() => undefined);
     if (isBootmediaError(e)) throw e;
-    throw new BootmediaError("BM4103", `writing ${outPath} failed: ${(e as Error).message}`, { where: outPath, cause: e });
+    throw new BootmediaError("BM4103", `writing ${outPath} failed: ${(e as Error).message}`, {
+      where: outPath,
+      cause: e,
+    });
   }
 }

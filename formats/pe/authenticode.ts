@@ -20,14 +20,23 @@ interface AuthenticodeSigner {
 
 /** Short names for the attribute types found in UEFI signing certificates (RFC 4519 §2). */
 const ATTRIBUTE_NAMES: Record<string, string> = {
-  "2.5.4.3": "CN", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O", "2.5.4.11": "OU",
-  "2.5.4.5": "serialNumber", "1.2.840.113549.1.9.1": "emailAddress",
+  "2.5.4.3": "CN",
+  "2.5.4.6": "C",
+  "2.5.4.7": "L",
+  "2.5.4.8": "ST",
+  "2.5.4.10": "O",
+  "2.5.4.11": "OU",
+  "2.5.4.5": "serialNumber",
+  "1.2.840.113549.1.9.1": "emailAddress",
 };
 
 /** OpenSSL's one-line form of a distinguished name. */
 function formatName(name: RelativeDistinguishedNames): string {
   return name.typesAndValues
-    .map((tv) => `/${ATTRIBUTE_NAMES[tv.type] ?? tv.type}=${String((tv.value as { valueBlock?: { value?: unknown } }).valueBlock?.value ?? "")}`)
+    .map(
+      (tv) =>
+        `/${ATTRIBUTE_NAMES[tv.type] ?? tv.type}=${String((tv.value as { valueBlock?: { value?: unknown } }).valueBlock?.value ?? "")}`,
+    )
     .join("");
 }
 
@@ -57,13 +66,19 @@ export function readAuthenticode(der: Uint8Array): AuthenticodeSigner[] | null {
     const chain = certs.map((c) => formatName(c.subject));
     return signed.signerInfos.map((si) => {
       const sid = si.sid;
-      const cert = sid instanceof IssuerAndSerialNumber
-        ? certs.find((c) => c.serialNumber.isEqual(sid.serialNumber) && c.issuer.isEqual(sid.issuer))
-        : undefined;
+      const cert =
+        sid instanceof IssuerAndSerialNumber
+          ? certs.find((c) => c.serialNumber.isEqual(sid.serialNumber) && c.issuer.isEqual(sid.issuer))
+          : undefined;
       const issuer = sid instanceof IssuerAndSerialNumber ? formatName(sid.issuer) : "";
       if (!cert) return { subject: `(certificate not carried; issuer ${issuer})`, issuer, chain };
       const der = new Uint8Array(cert.toSchema().toBER(false));
-      return { subject: formatName(cert.subject), issuer, chain, certificateSha256: createHash("sha256").update(der).digest("hex") };
+      return {
+        subject: formatName(cert.subject),
+        issuer,
+        chain,
+        certificateSha256: createHash("sha256").update(der).digest("hex"),
+      };
     });
   } catch {
     return null;

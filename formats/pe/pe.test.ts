@@ -16,7 +16,15 @@ import { parseSbat, readSbatLevelSection } from "./sbat.ts";
 import { DOS_HEADER, PE_HEADER } from "./structures.ts";
 import { readVendorCertificate } from "./vendor-cert.ts";
 import { execa } from "execa";
-import { DEBIAN_SIGNED, objcopySection, objdumpSections, plainSnakeoilKey, sbsign, sbverifySubjects, SNAKEOIL } from "./testing/oracles.ts";
+import {
+  DEBIAN_SIGNED,
+  objcopySection,
+  objdumpSections,
+  plainSnakeoilKey,
+  sbsign,
+  sbverifySubjects,
+  SNAKEOIL,
+} from "./testing/oracles.ts";
 
 let work: string;
 let ownSigned: string;
@@ -25,9 +33,12 @@ beforeAll(async () => {
   ownSigned = join(work, "fb-own.efi");
   await sbsign(DEBIAN_SIGNED.unsigned, ownSigned, await plainSnakeoilKey(join(work, "snakeoil.key")));
 });
-afterAll(async () => { await rm(work, { recursive: true, force: true }); });
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
 
-const signersOf = (buf: Buffer) => signedDataOf(readPe(buf)).flatMap((d) => (readAuthenticode(d) ?? []).map((s) => s.subject));
+const signersOf = (buf: Buffer) =>
+  signedDataOf(readPe(buf)).flatMap((d) => (readAuthenticode(d) ?? []).map((s) => s.subject));
 
 describe("readPe against sbverify, objdump and objcopy", () => {
   const files = () => ({ ...DEBIAN_SIGNED, ownSigned });
@@ -73,7 +84,11 @@ describe("readPe against sbverify, objdump and objcopy", () => {
 
 function expectCoded(buf: Buffer, codes: string[]): void {
   let err: unknown;
-  try { readPe(buf); } catch (e) { err = e; }
+  try {
+    readPe(buf);
+  } catch (e) {
+    err = e;
+  }
   expect(err).toBeInstanceOf(BootmediaError);
   expect(codes).toContain((err as BootmediaError).code);
 }
@@ -96,7 +111,8 @@ describe("shim's vendor certificate", () => {
   it("reads damaged tables as none", () => {
     expect(readVendorCertificate(Buffer.alloc(8))).toBeNull();
     const t = Buffer.alloc(32);
-    t.writeUInt32LE(1000, 0); t.writeUInt32LE(16, 8); // claims more than the section holds
+    t.writeUInt32LE(1000, 0);
+    t.writeUInt32LE(16, 8); // claims more than the section holds
     expect(readVendorCertificate(t)).toBeNull();
     t.writeUInt32LE(8, 0); // fits, but is no DER SEQUENCE
     expect(readVendorCertificate(t)).toBeNull();
@@ -105,11 +121,14 @@ describe("shim's vendor certificate", () => {
 
 describe("hostile EFI binaries", () => {
   let shim: Buffer;
-  beforeAll(async () => { shim = await readFile(DEBIAN_SIGNED.shim); });
+  beforeAll(async () => {
+    shim = await readFile(DEBIAN_SIGNED.shim);
+  });
   const peAt = () => shim.readUInt32LE(DOS_HEADER.fields.e_lfanew.offset);
 
   it("refuses non-PE input with BM4501", () => {
-    for (const b of [Buffer.alloc(0), Buffer.from("MZ"), Buffer.alloc(4096), Buffer.from("#!/bin/sh\n".repeat(20))]) expectCoded(b, ["BM4501"]);
+    for (const b of [Buffer.alloc(0), Buffer.from("MZ"), Buffer.alloc(4096), Buffer.from("#!/bin/sh\n".repeat(20))])
+      expectCoded(b, ["BM4501"]);
   });
   it("e_lfanew past the end is BM4501, not a crash", () => {
     const b = Buffer.from(shim.subarray(0, 4096));
@@ -139,7 +158,7 @@ describe("hostile EFI binaries", () => {
   });
   it("random byte flips in the headers end in a result or a coded error", () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let i = 0; i < 100; i++) {
       const b = Buffer.from(shim);
       for (let k = 0; k < 4; k++) b[Math.floor(rnd() * 1024)] = Math.floor(rnd() * 256);

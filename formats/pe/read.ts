@@ -7,8 +7,22 @@
 import { BootmediaError } from "../../base/errors.ts";
 import { decodeRecord, RecordBoundsError, type RecordLayout } from "../record.ts";
 import {
-  DATA_DIRECTORY, DATA_DIRECTORY_AT, DOS_HEADER, DOS_MAGIC, MACHINES, OPTIONAL_HEADER_START, PE32_MAGIC, PE32_PLUS_MAGIC,
-  PE_HEADER, PE_SIGNATURE, RVA_COUNT, SECTION_HEADER, SECURITY_DIRECTORY, SUBSYSTEMS, WIN_CERT_TYPE_PKCS_SIGNED_DATA, WIN_CERTIFICATE,
+  DATA_DIRECTORY,
+  DATA_DIRECTORY_AT,
+  DOS_HEADER,
+  DOS_MAGIC,
+  MACHINES,
+  OPTIONAL_HEADER_START,
+  PE32_MAGIC,
+  PE32_PLUS_MAGIC,
+  PE_HEADER,
+  PE_SIGNATURE,
+  RVA_COUNT,
+  SECTION_HEADER,
+  SECURITY_DIRECTORY,
+  SUBSYSTEMS,
+  WIN_CERT_TYPE_PKCS_SIGNED_DATA,
+  WIN_CERTIFICATE,
 } from "./structures.ts";
 
 export const PE_LIMITS = {
@@ -59,7 +73,8 @@ function read<L extends RecordLayout>(layout: L, buf: Buffer, at: number, what: 
   try {
     return decodeRecord(layout, buf, at);
   } catch (e) {
-    if (e instanceof RecordBoundsError) throw damaged(`${what} at byte ${at} passes the end of the ${buf.length}-byte file`, where);
+    if (e instanceof RecordBoundsError)
+      throw damaged(`${what} at byte ${at} passes the end of the ${buf.length}-byte file`, where);
     throw e;
   }
 }
@@ -85,7 +100,11 @@ const COFF_SYMBOL_BYTES = 18;
 const LONG_NAME_BYTES = 256;
 
 /** A section name; "/n" names a long name at offset n of the COFF string table, as GNU ld writes them. */
-function sectionName(buf: Buffer, raw: Buffer, coff: { PointerToSymbolTable: number; NumberOfSymbols: number }): string {
+function sectionName(
+  buf: Buffer,
+  raw: Buffer,
+  coff: { PointerToSymbolTable: number; NumberOfSymbols: number },
+): string {
   const nul = raw.indexOf(0);
   const name = raw.toString("latin1", 0, nul < 0 ? 8 : nul);
   const m = /^\/(\d{1,7})$/.exec(name);
@@ -99,16 +118,32 @@ function sectionName(buf: Buffer, raw: Buffer, coff: { PointerToSymbolTable: num
 
 /** Parses a whole EFI binary held in memory. `where` names it in errors. */
 export function readPe(buf: Buffer, where?: string): PeImage {
-  if (buf.length > PE_LIMITS.fileBytes) throw new BootmediaError("BM4503", `EFI binary of ${buf.length} bytes is larger than ${PE_LIMITS.fileBytes}`, where === undefined ? {} : { where });
+  if (buf.length > PE_LIMITS.fileBytes)
+    throw new BootmediaError(
+      "BM4503",
+      `EFI binary of ${buf.length} bytes is larger than ${PE_LIMITS.fileBytes}`,
+      where === undefined ? {} : { where },
+    );
   if (!looksLikePe(buf)) throw new BootmediaError("BM4501", "no MZ/PE header", where === undefined ? {} : { where });
   const peAt = decodeRecord(DOS_HEADER, buf).e_lfanew;
   const coff = read(PE_HEADER, buf, peAt, "COFF header", where);
-  if (coff.NumberOfSections > PE_LIMITS.sections) throw new BootmediaError("BM4503", `${coff.NumberOfSections} sections (at most ${PE_LIMITS.sections})`, where === undefined ? {} : { where });
+  if (coff.NumberOfSections > PE_LIMITS.sections)
+    throw new BootmediaError(
+      "BM4503",
+      `${coff.NumberOfSections} sections (at most ${PE_LIMITS.sections})`,
+      where === undefined ? {} : { where },
+    );
   const optAt = peAt + PE_HEADER.size;
   const opt = read(OPTIONAL_HEADER_START, buf, optAt, "optional header", where);
-  if (opt.Magic !== PE32_MAGIC && opt.Magic !== PE32_PLUS_MAGIC) throw new BootmediaError("BM4501", `optional header magic 0x${opt.Magic.toString(16)} is neither PE32 nor PE32+`, where === undefined ? {} : { where });
+  if (opt.Magic !== PE32_MAGIC && opt.Magic !== PE32_PLUS_MAGIC)
+    throw new BootmediaError(
+      "BM4501",
+      `optional header magic 0x${opt.Magic.toString(16)} is neither PE32 nor PE32+`,
+      where === undefined ? {} : { where },
+    );
   const dirs = DATA_DIRECTORY_AT[opt.Magic];
-  if (coff.SizeOfOptionalHeader < dirs.first) throw damaged(`optional header of ${coff.SizeOfOptionalHeader} bytes is shorter than its fixed part`, where);
+  if (coff.SizeOfOptionalHeader < dirs.first)
+    throw damaged(`optional header of ${coff.SizeOfOptionalHeader} bytes is shorter than its fixed part`, where);
   const count = read(RVA_COUNT, buf, optAt + dirs.count, "data directory count", where).NumberOfRvaAndSizes;
   // Directories beyond SizeOfOptionalHeader are not there, whatever the count says.
   const dirCount = Math.min(count, Math.floor((coff.SizeOfOptionalHeader - dirs.first) / DATA_DIRECTORY.size));
@@ -119,30 +154,65 @@ export function readPe(buf: Buffer, where?: string): PeImage {
     const s = read(SECTION_HEADER, buf, sectionsAt + i * SECTION_HEADER.size, `section header ${i}`, where);
     sections.push({
       name: sectionName(buf, s.Name, coff),
-      virtualSize: s.VirtualSize, virtualAddress: s.VirtualAddress, rawSize: s.SizeOfRawData, rawOffset: s.PointerToRawData,
+      virtualSize: s.VirtualSize,
+      virtualAddress: s.VirtualAddress,
+      rawSize: s.SizeOfRawData,
+      rawOffset: s.PointerToRawData,
     });
   }
 
   const certificates: PeCertificate[] = [];
   if (dirCount > SECURITY_DIRECTORY) {
-    const dir = read(DATA_DIRECTORY, buf, optAt + dirs.first + SECURITY_DIRECTORY * DATA_DIRECTORY.size, "security directory", where);
+    const dir = read(
+      DATA_DIRECTORY,
+      buf,
+      optAt + dirs.first + SECURITY_DIRECTORY * DATA_DIRECTORY.size,
+      "security directory",
+      where,
+    );
     if (dir.Size > 0) {
       const end = dir.VirtualAddress + dir.Size;
-      if (end > buf.length) throw damaged(`certificate table ${dir.VirtualAddress}+${dir.Size} passes the end of the ${buf.length}-byte file`, where);
+      if (end > buf.length)
+        throw damaged(
+          `certificate table ${dir.VirtualAddress}+${dir.Size} passes the end of the ${buf.length}-byte file`,
+          where,
+        );
       let at = dir.VirtualAddress;
       while (at + WIN_CERTIFICATE.size <= end) {
-        if (certificates.length === PE_LIMITS.certificates) throw new BootmediaError("BM4503", `more than ${PE_LIMITS.certificates} signatures`, where === undefined ? {} : { where });
+        if (certificates.length === PE_LIMITS.certificates)
+          throw new BootmediaError(
+            "BM4503",
+            `more than ${PE_LIMITS.certificates} signatures`,
+            where === undefined ? {} : { where },
+          );
         const c = read(WIN_CERTIFICATE, buf, at, "WIN_CERTIFICATE", where);
-        if (c.dwLength < WIN_CERTIFICATE.size || at + c.dwLength > end) throw damaged(`WIN_CERTIFICATE at byte ${at} claims ${c.dwLength} bytes`, where);
-        certificates.push({ revision: c.wRevision, type: c.wCertificateType, data: buf.subarray(at + WIN_CERTIFICATE.size, at + c.dwLength) });
+        if (c.dwLength < WIN_CERTIFICATE.size || at + c.dwLength > end)
+          throw damaged(`WIN_CERTIFICATE at byte ${at} claims ${c.dwLength} bytes`, where);
+        certificates.push({
+          revision: c.wRevision,
+          type: c.wCertificateType,
+          data: buf.subarray(at + WIN_CERTIFICATE.size, at + c.dwLength),
+        });
         at += (c.dwLength + 7) & ~7; // 8-byte aligned (PE spec "The Attribute Certificate Table")
       }
     }
   }
 
-  const sbat = sectionText(buf, sections.find((s) => s.name === ".sbat"), PE_LIMITS.sbatBytes);
-  const sbatLevel = sectionText(buf, sections.find((s) => s.name === ".sbatlevel"), PE_LIMITS.sbatBytes);
-  const vendorCert = sectionText(buf, sections.find((s) => s.name === ".vendor_cert"), PE_LIMITS.vendorCertBytes);
+  const sbat = sectionText(
+    buf,
+    sections.find((s) => s.name === ".sbat"),
+    PE_LIMITS.sbatBytes,
+  );
+  const sbatLevel = sectionText(
+    buf,
+    sections.find((s) => s.name === ".sbatlevel"),
+    PE_LIMITS.sbatBytes,
+  );
+  const vendorCert = sectionText(
+    buf,
+    sections.find((s) => s.name === ".vendor_cert"),
+    PE_LIMITS.vendorCertBytes,
+  );
   const nul = sbat ? sbat.indexOf(0) : -1;
   return {
     machine: (MACHINES as Record<number, PeImage["machine"]>)[coff.Machine] ?? `0x${coff.Machine.toString(16)}`,

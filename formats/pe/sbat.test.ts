@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { parseSbat, parseSbatLevel, revokedBy } from "./sbat.ts";
 
 describe("SBAT", () => {
-  const grub3 = "sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\ngrub,3,Free Software Foundation,grub,2.06,https://www.gnu.org/software/grub/\ngrub.debian,4,Debian,grub2,2.06-3~deb11u5,https://tracker.debian.org/pkg/grub2\n";
+  const grub3 =
+    "sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\ngrub,3,Free Software Foundation,grub,2.06,https://www.gnu.org/software/grub/\ngrub.debian,4,Debian,grub2,2.06-3~deb11u5,https://tracker.debian.org/pkg/grub2\n";
   it("flags each component below the level (shim's SbatLevel_Variable.txt 2024040900), not those at or above it", () => {
     const level = parseSbatLevel("sbat,1,2024040900\nshim,4\ngrub,4\ngrub.peimage,2\n")!;
     expect(level).toEqual({ date: "2024040900", minimum: { shim: 4, grub: 4, "grub.peimage": 2 } });

@@ -27,7 +27,11 @@ export interface SbatLevel {
 const SBAT_LIMITS = { lines: 256, fields: 6 } as const;
 
 function lines(text: string): string[] {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "").slice(0, SBAT_LIMITS.lines);
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+    .slice(0, SBAT_LIMITS.lines);
 }
 
 /** Parses `.sbat` text; lines with no whole-number generation are kept out (shim refuses such binaries; the caller sees fewer entries). */
@@ -37,7 +41,14 @@ export function parseSbat(text: string): SbatEntry[] {
     const f = line.split(",", SBAT_LIMITS.fields + 1);
     const generation = Number(f[1]);
     if (!f[0] || !Number.isInteger(generation) || generation < 0) continue;
-    out.push({ component: f[0], generation, vendor: f[2] ?? "", package: f[3] ?? "", version: f[4] ?? "", url: f[5] ?? "" });
+    out.push({
+      component: f[0],
+      generation,
+      vendor: f[2] ?? "",
+      package: f[3] ?? "",
+      version: f[4] ?? "",
+      url: f[5] ?? "",
+    });
   }
   return out;
 }
@@ -75,11 +86,15 @@ export function readSbatLevelSection(section: Buffer): { previous: SbatLevel | n
 }
 
 /** Components of `entries` whose generation is below `level`'s minimum. */
-export function revokedBy(entries: readonly SbatEntry[], level: SbatLevel): Array<{ component: string; generation: number; minimum: number }> {
+export function revokedBy(
+  entries: readonly SbatEntry[],
+  level: SbatLevel,
+): Array<{ component: string; generation: number; minimum: number }> {
   const out = [];
   for (const e of entries) {
     const min = Object.hasOwn(level.minimum, e.component) ? level.minimum[e.component] : undefined;
-    if (min !== undefined && e.generation < min) out.push({ component: e.component, generation: e.generation, minimum: min });
+    if (min !== undefined && e.generation < min)
+      out.push({ component: e.component, generation: e.generation, minimum: min });
   }
   return out;
 }

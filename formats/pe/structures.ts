@@ -93,7 +93,6 @@ export const SUBSYSTEMS = {
   13: "efi-rom",
 } as const satisfies Record<number, string>;
 
-
 /** shim's `.sbatlevel` section: a version, then offsets (from byte 4) of two NUL-ended SBAT level texts (shim's include/sbat_var_defs.h, sbat_var.S). */
 export const SBAT_LEVEL_HEADER = defineRecord(12, {
   version: u32le(0),

@@ -16,14 +16,25 @@ export function isoRootRecordPos(): number {
 }
 
 /** Directory records of the root folder as { pos, extent, dataLength, flags, id }. */
-export function isoRootRecords(image: Buffer): Array<{ pos: number; extent: number; dataLength: number; flags: number; id: string }> {
+export function isoRootRecords(
+  image: Buffer,
+): Array<{ pos: number; extent: number; dataLength: number; flags: number; id: string }> {
   const root = decodeRecord(DIRECTORY_RECORD, image, isoRootRecordPos());
   const out = [];
-  for (let at = root.extent * SECTOR; at < root.extent * SECTOR + root.dataLength;) {
+  for (let at = root.extent * SECTOR; at < root.extent * SECTOR + root.dataLength; ) {
     const len = image[at];
-    if (len === 0) { at = (Math.floor(at / SECTOR) + 1) * SECTOR; continue; }
+    if (len === 0) {
+      at = (Math.floor(at / SECTOR) + 1) * SECTOR;
+      continue;
+    }
     const r = decodeRecord(DIRECTORY_RECORD, image, at);
-    out.push({ pos: at, extent: r.extent, dataLength: r.dataLength, flags: r.flags, id: image.toString("latin1", at + DIRECTORY_RECORD.size, at + DIRECTORY_RECORD.size + r.identifierLength) });
+    out.push({
+      pos: at,
+      extent: r.extent,
+      dataLength: r.dataLength,
+      flags: r.flags,
+      id: image.toString("latin1", at + DIRECTORY_RECORD.size, at + DIRECTORY_RECORD.size + r.identifierLength),
+    });
     at += len;
   }
   return out;
@@ -31,13 +42,19 @@ export function isoRootRecords(image: Buffer): Array<{ pos: number; extent: numb
 
 /** The first sub-folder record of the root (after "." and ".."). */
 export function isoFirstSubdir(image: Buffer): { pos: number; extent: number } {
-  const r = isoRootRecords(image).slice(2).find((x) => x.flags & FILE_FLAG.DIRECTORY);
+  const r = isoRootRecords(image)
+    .slice(2)
+    .find((x) => x.flags & FILE_FLAG.DIRECTORY);
   if (!r) throw new Error("the image has no sub-folder in its root");
   return r;
 }
 
 /** Rewrites both-byte-order fields of the directory record at `pos`. */
-export function setIsoRecord(image: Buffer, pos: number, values: { extent?: number; dataLength?: number; length?: number }): void {
+export function setIsoRecord(
+  image: Buffer,
+  pos: number,
+  values: { extent?: number; dataLength?: number; length?: number },
+): void {
   encodeRecord(DIRECTORY_RECORD, values, image, pos);
 }
 
@@ -48,7 +65,15 @@ export function isoLoopToRoot(image: Buffer): void {
   setIsoRecord(image, sub.pos, { extent: root.extent, dataLength: root.dataLength });
 }
 
-interface FatGeometry { rootPos: number; clusterBytes: number; dataPos: number; rootCluster: number; fat32: boolean; fatPos: number; fatType: 12 | 16 | 32 }
+interface FatGeometry {
+  rootPos: number;
+  clusterBytes: number;
+  dataPos: number;
+  rootCluster: number;
+  fat32: boolean;
+  fatPos: number;
+  fatType: 12 | 16 | 32;
+}
 
 function fatGeometry(image: Buffer, offset: number): FatGeometry {
   const bpb = decodeRecord(BPB, image, offset);
@@ -63,7 +88,15 @@ function fatGeometry(image: Buffer, offset: number): FatGeometry {
   const totalSectors = bpb.BPB_TotSec16 || bpb.BPB_TotSec32;
   const clusters = Math.floor((totalSectors - dataSector) / bpb.BPB_SecPerClus);
   const fatType = clusters <= 4084 ? 12 : clusters <= 65524 ? 16 : 32; // Microsoft FAT spec §3.5
-  return { rootPos, clusterBytes, dataPos, rootCluster: fat32 ? b32.BPB_RootClus : 0, fat32, fatPos: offset + bpb.BPB_RsvdSecCnt * SECTOR_BYTES, fatType };
+  return {
+    rootPos,
+    clusterBytes,
+    dataPos,
+    rootCluster: fat32 ? b32.BPB_RootClus : 0,
+    fat32,
+    fatPos: offset + bpb.BPB_RsvdSecCnt * SECTOR_BYTES,
+    fatType,
+  };
 }
 
 /** The first sub-folder entry of the root folder (its first cluster only). */
@@ -97,7 +130,10 @@ export function setFatEntry(image: Buffer, offset: number, cluster: number, valu
   if (g.fatType === 16) return void image.writeUInt16LE(value & 0xffff, g.fatPos + cluster * 2);
   const at = g.fatPos + Math.floor(cluster * 1.5);
   const old = image.readUInt16LE(at);
-  image.writeUInt16LE(cluster % 2 === 0 ? (old & 0xf000) | (value & 0xfff) : (old & 0x000f) | ((value & 0xfff) << 4), at);
+  image.writeUInt16LE(
+    cluster % 2 === 0 ? (old & 0xf000) | (value & 0xfff) : (old & 0x000f) | ((value & 0xfff) << 4),
+    at,
+  );
 }
 
 /** Points the FAT32 root's first sub-folder at the root cluster (a loop to an ancestor). */
@@ -109,7 +145,8 @@ export function fatLoopToRoot(image: Buffer, offset = 0): void {
 
 /** A small tree for damaged images: nested folders, long names, a few files. */
 export async function writeSampleTree(dir: string): Promise<void> {
-  for (const sub of ["boot/grub", "sources/drivers/net", "Long folder name for tests"]) await mkdir(join(dir, sub), { recursive: true });
+  for (const sub of ["boot/grub", "sources/drivers/net", "Long folder name for tests"])
+    await mkdir(join(dir, sub), { recursive: true });
   await writeFile(join(dir, "boot/grub/grub.cfg"), "set timeout=5\n");
   await writeFile(join(dir, "sources/install.wim"), Buffer.alloc(200_000, 7));
   await writeFile(join(dir, "sources/drivers/net/e1000.inf"), "[Version]\n");
@@ -118,7 +155,8 @@ export async function writeSampleTree(dir: string): Promise<void> {
 
 /** ISO images of `dir` made by xorriso (Rock Ridge + Joliet, and plain ISO 9660 + Joliet). */
 export async function xorrisoImages(dir: string, out: string): Promise<string[]> {
-  const rr = `${out}-xorriso-rr.iso`, joliet = `${out}-xorriso-joliet.iso`;
+  const rr = `${out}-xorriso-rr.iso`,
+    joliet = `${out}-xorriso-joliet.iso`;
   await execa("xorriso", ["-as", "mkisofs", "-quiet", "-R", "-J", "-V", "XORRISO", "-o", rr, dir]);
   await execa("xorriso", ["-as", "mkisofs", "-quiet", "-J", "-V", "XORRISO", "-o", joliet, dir]);
   return [rr, joliet];

@@ -14,12 +14,21 @@ export const JOB_FIELDS = 4;
 export const NATIVE_KINDS = ["ok", "open", "read", "write", "shrank", "grew", "cancelled"] as const;
 
 /** Resolves null when every job is copied, else [job index, kind, errno, bytes of the job copied]. */
-export type CopyFiles = (outFd: number, paths: string[], jobs: Float64Array, state: BigInt64Array) => Promise<[number, number, number, number] | null>;
+export type CopyFiles = (
+  outFd: number,
+  paths: string[],
+  jobs: Float64Array,
+  state: BigInt64Array,
+) => Promise<[number, number, number, number] | null>;
 
 function load(): CopyFiles | undefined {
   if (process.env.BOOTMEDIA_NO_NATIVE) return undefined;
   try {
-    return (createRequire(import.meta.url)(packagePath("native/copy-range/build/Release/copy_range.node")) as { copyFiles: CopyFiles }).copyFiles;
+    return (
+      createRequire(import.meta.url)(packagePath("native/copy-range/build/Release/copy_range.node")) as {
+        copyFiles: CopyFiles;
+      }
+    ).copyFiles;
   } catch {
     return undefined;
   }

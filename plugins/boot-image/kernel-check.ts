@@ -17,8 +17,18 @@ export function checkImageFiles(pkg: ContentPackage): Diagnostic[] {
   const info = pkg.bootImage!;
   const listed = new Set(pkg.files.map((f) => f.path));
   const out: Diagnostic[] = [];
-  if (!listed.has(info.kernel)) out.push(diagnostic("BM3601", `boot image ${pkg.id}: its kernel ${info.kernel} is not among the package's files`, { path: `${pkg.id}.bootImage.kernel` }));
-  if (info.initrd !== undefined && !listed.has(info.initrd)) out.push(diagnostic("BM3602", `boot image ${pkg.id}: its initrd ${info.initrd} is not among the package's files`, { path: `${pkg.id}.bootImage.initrd` }));
+  if (!listed.has(info.kernel))
+    out.push(
+      diagnostic("BM3601", `boot image ${pkg.id}: its kernel ${info.kernel} is not among the package's files`, {
+        path: `${pkg.id}.bootImage.kernel`,
+      }),
+    );
+  if (info.initrd !== undefined && !listed.has(info.initrd))
+    out.push(
+      diagnostic("BM3602", `boot image ${pkg.id}: its initrd ${info.initrd} is not among the package's files`, {
+        path: `${pkg.id}.bootImage.initrd`,
+      }),
+    );
   return out;
 }
 
@@ -34,8 +44,13 @@ export async function checkKernelFile(path: string, arch: Arch, label: string): 
     await fh.close();
   }
   const h = readKernelHeader(head);
-  if (!h.ok) throw new BootmediaError("BM3603", `${label} is not an x86 Linux kernel (bzImage): ${h.why}`, { where: path });
+  if (!h.ok)
+    throw new BootmediaError("BM3603", `${label} is not an x86 Linux kernel (bzImage): ${h.why}`, { where: path });
   if (h.bits !== ARCH_BITS[arch]) {
-    throw new BootmediaError("BM3604", `${label} is a ${h.bits}-bit kernel (boot protocol ${h.version}), but the boot image is stated ${arch} (${ARCH_BITS[arch]}-bit)`, { where: path });
+    throw new BootmediaError(
+      "BM3604",
+      `${label} is a ${h.bits}-bit kernel (boot protocol ${h.version}), but the boot image is stated ${arch} (${ARCH_BITS[arch]}-bit)`,
+      { where: path },
+    );
   }
 }

@@ -34,7 +34,13 @@ export function bootRolesFor(images: readonly ContentPackage[]): GrubBootRole[] 
 export function grubImagesOf(images: readonly ContentPackage[]): GrubImage[] {
   return images.map((p) => {
     const b = p.bootImage!;
-    return { id: p.id, arch: b.arch, kernel: b.kernel, ...(b.initrd ? { initrd: b.initrd } : {}), cmdline: b.cmdline ?? "" };
+    return {
+      id: p.id,
+      arch: b.arch,
+      kernel: b.kernel,
+      ...(b.initrd ? { initrd: b.initrd } : {}),
+      cmdline: b.cmdline ?? "",
+    };
   });
 }
 
@@ -42,22 +48,39 @@ export class BootLoaderPlugin implements Plugin {
   readonly name = PLUGIN_NAME;
 
   apply(build: PluginBuild): void {
-    build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.BOOT }, async (layout: MediaLayout, media) => {
-      const images = media.bootImages;
-      if (images.length === 0) return layout;
-      const volume = layout.volumes[0]!;
-      const log = (line: string) => build.context.log.write("boot-loader", line);
-      const loader = await ensureBootLoader(bootLoaderCacheDir(build.context.cache.dir), log);
-      for (const role of bootRolesFor(images)) {
-        const local = loader.files[role];
-        const { mediaPath: path, firmware, arch } = BOOT_LOADER_FILES[role];
-        volume.entries.push({ type: "file", path, size: statSync(local).size, source: { kind: "file", path: local } });
-        volume.boot.push({ firmware, arch, role, path });
-      }
-      const cfg = new TextEncoder().encode(renderGrubCfg(grubImagesOf(images), BOOT_LOADER.of(media.spec)?.kernelArgs ?? ""));
-      volume.entries.push({ type: "file", path: GRUB_CFG_MEDIA_PATH, size: cfg.length, source: { kind: "bytes", data: cfg } });
-      log(`grub.cfg for ${images.map((p) => `${p.id} (${p.bootImage!.arch})`).join(", ")}; boot files from ${loader.dir}${loader.built ? " (built now)" : ""}`);
-      return layout;
-    });
+    build.hooks.layout.tapPromise(
+      { name: PLUGIN_NAME, stage: LAYOUT_STAGE.BOOT },
+      async (layout: MediaLayout, media) => {
+        const images = media.bootImages;
+        if (images.length === 0) return layout;
+        const volume = layout.volumes[0]!;
+        const log = (line: string) => build.context.log.write("boot-loader", line);
+        const loader = await ensureBootLoader(bootLoaderCacheDir(build.context.cache.dir), log);
+        for (const role of bootRolesFor(images)) {
+          const local = loader.files[role];
+          const { mediaPath: path, firmware, arch } = BOOT_LOADER_FILES[role];
+          volume.entries.push({
+            type: "file",
+            path,
+            size: statSync(local).size,
+            source: { kind: "file", path: local },
+          });
+          volume.boot.push({ firmware, arch, role, path });
+        }
+        const cfg = new TextEncoder().encode(
+          renderGrubCfg(grubImagesOf(images), BOOT_LOADER.of(media.spec)?.kernelArgs ?? ""),
+        );
+        volume.entries.push({
+          type: "file",
+          path: GRUB_CFG_MEDIA_PATH,
+          size: cfg.length,
+          source: { kind: "bytes", data: cfg },
+        });
+        log(
+          `grub.cfg for ${images.map((p) => `${p.id} (${p.bootImage!.arch})`).join(", ")}; boot files from ${loader.dir}${loader.built ? " (built now)" : ""}`,
+        );
+        return layout;
+      },
+    );
   }
 }

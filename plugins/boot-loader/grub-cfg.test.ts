@@ -15,19 +15,60 @@ function grubCheck(cfg: string): void {
   execFileSync("grub-script-check", [p], { stdio: "pipe" });
 }
 
-const X86: GrubImage = { id: "BM100086", arch: "x86", kernel: "boot/x86/vmlinuz", initrd: "boot/x86/initrd.img", cmdline: "console=ttyS0,115200 quiet panic=-1" };
-const X64: GrubImage = { id: "DEB12", arch: "x64", kernel: "boot/DEB12/linux", initrd: "boot/DEB12/initrd.gz", cmdline: "console=ttyS0,115200 priority=low" };
+const X86: GrubImage = {
+  id: "BM100086",
+  arch: "x86",
+  kernel: "boot/x86/vmlinuz",
+  initrd: "boot/x86/initrd.img",
+  cmdline: "console=ttyS0,115200 quiet panic=-1",
+};
+const X64: GrubImage = {
+  id: "DEB12",
+  arch: "x64",
+  kernel: "boot/DEB12/linux",
+  initrd: "boot/DEB12/initrd.gz",
+  cmdline: "console=ttyS0,115200 priority=low",
+};
 
 /** Commands the boot files embed (grub-images.ts): grub-script-check knows every command, GRUB at boot only these. */
-const EMBEDDED_COMMANDS = new Set(["serial", "terminal_input", "terminal_output", "set", "if", "elif", "else", "fi", "then", "cpuid", "echo", "halt", "linux", "initrd", "boot", "["]);
+const EMBEDDED_COMMANDS = new Set([
+  "serial",
+  "terminal_input",
+  "terminal_output",
+  "set",
+  "if",
+  "elif",
+  "else",
+  "fi",
+  "then",
+  "cpuid",
+  "echo",
+  "halt",
+  "linux",
+  "initrd",
+  "boot",
+  "[",
+]);
 
 function commandsOf(cfg: string): string[] {
-  return cfg.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")).flatMap((l) => l.split(";").map((p) => p.trim().split(/\s+/)[0]!)).filter(Boolean);
+  return cfg
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"))
+    .flatMap((l) => l.split(";").map((p) => p.trim().split(/\s+/)[0]!))
+    .filter(Boolean);
 }
 
 describe("the generated grub.cfg", () => {
-  it.each([["both", ["x86", "x64"]], ["x64 only", ["x64"]], ["x86 only", ["x86"]]] as const)("uses only commands the boot files embed (%s)", (_n, arches) => {
-    const cfg = renderGrubCfg(arches.map((a) => (a === "x86" ? X86 : X64)), "debug");
+  it.each([
+    ["both", ["x86", "x64"]],
+    ["x64 only", ["x64"]],
+    ["x86 only", ["x86"]],
+  ] as const)("uses only commands the boot files embed (%s)", (_n, arches) => {
+    const cfg = renderGrubCfg(
+      arches.map((a) => (a === "x86" ? X86 : X64)),
+      "debug",
+    );
     for (const c of commandsOf(cfg)) expect(EMBEDDED_COMMANDS, c).toContain(c);
   });
 
@@ -48,7 +89,9 @@ describe("the generated grub.cfg", () => {
     const cfg = renderGrubCfg([X64]);
     grubCheck(cfg);
     expect(cfg).toMatch(/elif cpuid -l; then\n  set bm_arch=x64\nelse\n  set bm_arch=\nfi/);
-    expect(cfg).toMatch(/if \[ -z "\$bm_arch" \]; then\n  echo 'BOOTMEDIA \{"event":"error","reason":"needs-x64-cpu"\}'\n  halt/);
+    expect(cfg).toMatch(
+      /if \[ -z "\$bm_arch" \]; then\n  echo 'BOOTMEDIA \{"event":"error","reason":"needs-x64-cpu"\}'\n  halt/,
+    );
   });
 
   it("boots a kernel without an initrd, and quotes a path GRUB would split", () => {

@@ -45,7 +45,9 @@ export function renderGrubCfg(images: readonly GrubImage[], extraArgs = ""): str
     'if [ "$grub_platform" = "efi" ]; then',
     "  # UEFI starts only the boot file of its own bitness, and the media carries that file",
     "  # only when it has an image of that architecture.",
-    ...(["x64", "x86"] as const).filter(has).map((a) => `  if [ "$grub_cpu" = "${a === "x64" ? "x86_64" : "i386"}" ]; then set bm_arch=${a}; fi`),
+    ...(["x64", "x86"] as const)
+      .filter(has)
+      .map((a) => `  if [ "$grub_cpu" = "${a === "x64" ? "x86_64" : "i386"}" ]; then set bm_arch=${a}; fi`),
     // GRUB has no `true` command (no module provides it): an empty branch sets nothing.
     "elif cpuid -l; then",
     `  set bm_arch=${has("x64") ? "x64" : has("x86") ? "x86" : ""}`,

@@ -13,7 +13,10 @@ export const BOOT_LOADER = defineSection(
         .string()
         .regex(SAFE_ARGS, "may not hold quotes, $, ;, &, |, <, >, backslashes, braces or line breaks")
         .optional()
-        .meta({ description: "Extra kernel command-line arguments, appended to every boot image's own command line", flag: "kernel-args" }),
+        .meta({
+          description: "Extra kernel command-line arguments, appended to every boot image's own command line",
+          flag: "kernel-args",
+        }),
     })
     .strict()
     .optional()

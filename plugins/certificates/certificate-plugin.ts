@@ -50,7 +50,13 @@ export class CertificatePlugin implements Plugin {
       if (!cert) return;
       const report = (ds: Diagnostic[]) => ds.forEach((d) => reporter.report({ ...d, source: PLUGIN_NAME }));
       if (!PASSWORD.of(media.spec)) {
-        report([diagnostic("BM3402", "the media certificate's private key is encrypted in the secret part, which needs a media password", { path: "security.password" })]);
+        report([
+          diagnostic(
+            "BM3402",
+            "the media certificate's private key is encrypted in the secret part, which needs a media password",
+            { path: "security.password" },
+          ),
+        ]);
       }
       if (cert.selfSigned) report(this.checkSelfSigned(cert.selfSigned, now()));
       if (cert.pki) report(await this.importPki(cert.pki, ctx, now()));
@@ -61,7 +67,12 @@ export class CertificatePlugin implements Plugin {
       const material = await this.materialFor(media.spec.name, ctx.options.sourceDateEpoch);
       const pem = material.chain.map((der) => toPem("CERTIFICATE", der)).join("");
       const data = new TextEncoder().encode(pem);
-      layout.volumes[0]!.entries.push({ type: "file", path: CERT_PATH, size: data.length, source: { kind: "bytes", data } });
+      layout.volumes[0]!.entries.push({
+        type: "file",
+        path: CERT_PATH,
+        size: data.length,
+        source: { kind: "bytes", data },
+      });
       const leaf = new X509Certificate(material.chain[0]!);
       const info = {
         mode: CERTIFICATE.of(media.spec)!.pki ? "pki" : "self-signed",
@@ -77,13 +88,19 @@ export class CertificatePlugin implements Plugin {
       };
       layout.config.certificate = info;
       this.cerPath = registrationCertPath(media.target, media.spec.name, media.specDir);
-      ctx.log.write("certificate", `${CERT_PATH}: "${info.subject}" serial ${leaf.serialNumber}, valid ${leaf.validFrom} .. ${leaf.validTo}, sha256 ${info.sha256}`);
+      ctx.log.write(
+        "certificate",
+        `${CERT_PATH}: "${info.subject}" serial ${leaf.serialNumber}, valid ${leaf.validFrom} .. ${leaf.validTo}, sha256 ${info.sha256}`,
+      );
       return layout;
     });
 
     getSecretsHooks(build).collect.tapPromise(PLUGIN_NAME, async (entries, media) => {
       if (!CERTIFICATE.of(media.spec)) return entries;
-      const pem = toPem("PRIVATE KEY", (await this.materialFor(media.spec.name, ctx.options.sourceDateEpoch)).privateKey);
+      const pem = toPem(
+        "PRIVATE KEY",
+        (await this.materialFor(media.spec.name, ctx.options.sourceDateEpoch)).privateKey,
+      );
       ctx.redactor.add(pem);
       entries[KEY_ENTRY] = pem;
       return entries;
@@ -97,23 +114,37 @@ export class CertificatePlugin implements Plugin {
     build.hooks.done.tapPromise(PLUGIN_NAME, async () => {
       if (!this.cerPath || !this.material) return;
       writeFileAtomic(this.cerPath, (await this.material).chain[0]!);
-      ctx.log.write("certificate", `registration copy ${this.cerPath} (DER): import it as the media certificate at the site`);
+      ctx.log.write(
+        "certificate",
+        `registration copy ${this.cerPath} (DER): import it as the media certificate at the site`,
+      );
     });
   }
 
   /** Reads and checks the .pfx; every problem becomes a diagnostic, never a stack trace. */
-  private async importPki(pki: { file: string; password: SecretRef }, ctx: BuildContext, now: Date): Promise<Diagnostic[]> {
+  private async importPki(
+    pki: { file: string; password: SecretRef },
+    ctx: BuildContext,
+    now: Date,
+  ): Promise<Diagnostic[]> {
     const path = "security.certificate.pki";
     let bytes: Buffer;
     try {
       bytes = await readFile(resolve(ctx.specDir, pki.file));
     } catch (e) {
-      return [diagnostic("BM3408", `cannot read ${pki.file} (${(e as NodeJS.ErrnoException).code})`, { path: `${path}.file` })];
+      return [
+        diagnostic("BM3408", `cannot read ${pki.file} (${(e as NodeJS.ErrnoException).code})`, {
+          path: `${path}.file`,
+        }),
+      ];
     }
     try {
       const password = await resolveSecret(pki.password, ctx.specDir, ctx.redactor, `${path}.password`);
       const pfx = await readPfx(bytes, password, pki.file);
-      ctx.log.write("certificate", `imported ${pki.file}: ${pfx.certificates.length} certificates, ${pfx.privateKeys.length} key(s); ${pfx.protection.join("; ")}`);
+      ctx.log.write(
+        "certificate",
+        `imported ${pki.file}: ${pfx.certificates.length} certificates, ${pfx.privateKeys.length} key(s); ${pfx.protection.join("; ")}`,
+      );
       const { material, diagnostics } = checkPkiCertificate(pfx, now, { path, source: PLUGIN_NAME });
       if (material) this.material = Promise.resolve(material);
       return diagnostics;
@@ -127,14 +158,21 @@ export class CertificatePlugin implements Plugin {
     const notBefore = parseCertificateDate(s.start);
     const notAfter = parseCertificateDate(s.expire);
     const bad: Diagnostic[] = [];
-    if (!notBefore) bad.push(diagnostic("BM3404", `start ${JSON.stringify(s.start)} is not a date`, { path: `${path}.start` }));
-    if (!notAfter) bad.push(diagnostic("BM3404", `expire ${JSON.stringify(s.expire)} is not a date`, { path: `${path}.expire` }));
+    if (!notBefore)
+      bad.push(diagnostic("BM3404", `start ${JSON.stringify(s.start)} is not a date`, { path: `${path}.start` }));
+    if (!notAfter)
+      bad.push(diagnostic("BM3404", `expire ${JSON.stringify(s.expire)} is not a date`, { path: `${path}.expire` }));
     if (!notBefore || !notAfter) return bad;
     if (notBefore.getTime() >= notAfter.getTime()) {
       return [diagnostic("BM3404", `start ${s.start} is not before expire ${s.expire}`, { path })];
     }
     this.selfSignedDates = { notBefore, notAfter };
-    return checkValidity(notBefore, notAfter, now, { what: "the self-signed media certificate", path, source: PLUGIN_NAME, futureStart: "warning" });
+    return checkValidity(notBefore, notAfter, now, {
+      what: "the self-signed media certificate",
+      path,
+      source: PLUGIN_NAME,
+      futureStart: "warning",
+    });
   }
 
   private materialFor(mediaId: string, sourceDateEpoch: number): Promise<CertificateMaterial> {

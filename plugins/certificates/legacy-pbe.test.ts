@@ -15,9 +15,25 @@ const CASES: Array<[string, string, number, number, number]> = [
 describe("PKCS#12 key derivation (RFC 7292 B.2), openssl kdf PKCS12KDF as oracle", () => {
   it.each(CASES)("%j / salt %s / %d iterations / id %d / %d bytes", async (password, salt, iterations, id, n) => {
     // OpenSSL's PKCS12KDF takes the password already as the BMPString of RFC 7292 B.1.
-    const bmp = Buffer.from(password + "\0", "utf16le").swap16().toString("hex");
-    const r = await execa("openssl", ["kdf", "-keylen", String(n), "-kdfopt", "digest:SHA1", "-kdfopt", `hexpass:${bmp}`, "-kdfopt", `hexsalt:${salt}`,
-      "-kdfopt", `iter:${iterations}`, "-kdfopt", `id:${id}`, "PKCS12KDF"]);
+    const bmp = Buffer.from(password + "\0", "utf16le")
+      .swap16()
+      .toString("hex");
+    const r = await execa("openssl", [
+      "kdf",
+      "-keylen",
+      String(n),
+      "-kdfopt",
+      "digest:SHA1",
+      "-kdfopt",
+      `hexpass:${bmp}`,
+      "-kdfopt",
+      `hexsalt:${salt}`,
+      "-kdfopt",
+      `iter:${iterations}`,
+      "-kdfopt",
+      `id:${id}`,
+      "PKCS12KDF",
+    ]);
     const expected = r.stdout.trim().replace(/:/g, "").toLowerCase();
     expect(derivePkcs12Key(password, Buffer.from(salt, "hex"), iterations, id, n).toString("hex")).toBe(expected);
   });

@@ -84,12 +84,18 @@ export function derivePkcs12Key(password: string, salt: Uint8Array, iterations: 
 }
 
 /** RFC 7292 Appendix C: pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER } */
-const PBE_PARAMS_SCHEMA = new asn1js.Sequence({ value: [new asn1js.OctetString({ name: "salt" }), new asn1js.Integer({ name: "iterations" })] });
+const PBE_PARAMS_SCHEMA = new asn1js.Sequence({
+  value: [new asn1js.OctetString({ name: "salt" }), new asn1js.Integer({ name: "iterations" })],
+});
 
 /** Decrypts `data` protected with a PKCS#12 PBE scheme (`alg` is its AlgorithmIdentifier). */
 export function decryptPkcs12Pbe(alg: AlgorithmIdentifier, password: string, data: Buffer): Buffer {
   const scheme = PKCS12_PBE[alg.algorithmId as Pkcs12PbeOid];
-  if (!scheme) throw new BootmediaError("BM3413", `encryption scheme ${alg.algorithmId} is not supported (RC4 and 2-key 3DES PKCS#12 schemes are not)`);
+  if (!scheme)
+    throw new BootmediaError(
+      "BM3413",
+      `encryption scheme ${alg.algorithmId} is not supported (RC4 and 2-key 3DES PKCS#12 schemes are not)`,
+    );
   const params = asn1js.compareSchema(alg.algorithmParams, alg.algorithmParams, PBE_PARAMS_SCHEMA);
   if (!params.verified) throw new TypeError(`malformed ${scheme.name} parameters`);
   const salt = (params.result.salt as asn1js.OctetString).valueBlock.valueHexView;

@@ -6,7 +6,13 @@
  * Every scheme outside both is BM3413.
  */
 import { webcrypto } from "node:crypto";
-import { CryptoEngine, PBES2Params, PBKDF2Params, type AlgorithmIdentifier, type CryptoEngineDecryptParams } from "pkijs";
+import {
+  CryptoEngine,
+  PBES2Params,
+  PBKDF2Params,
+  type AlgorithmIdentifier,
+  type CryptoEngineDecryptParams,
+} from "pkijs";
 import { BootmediaError } from "../../base/errors.ts";
 import { decryptPbes2TripleDes, decryptPkcs12Pbe, isPkcs12Pbe, OID, pbkdf2Digest, PKCS12_PBE } from "./legacy-pbe.ts";
 import "./codes.ts";
@@ -32,9 +38,14 @@ export class Pkcs12Engine extends CryptoEngine {
     const password = new TextDecoder().decode(params.password);
     const data = () => Buffer.from(params.encryptedContentInfo.getEncryptedContent());
     if (isPkcs12Pbe(alg.algorithmId)) return new Uint8Array(decryptPkcs12Pbe(alg, password, data())).buffer;
-    if (alg.algorithmId !== PBES2_OID) throw new BootmediaError("BM3413", `encryption scheme ${alg.algorithmId} is not supported (RC4 and 2-key 3DES PKCS#12 schemes are not)`);
+    if (alg.algorithmId !== PBES2_OID)
+      throw new BootmediaError(
+        "BM3413",
+        `encryption scheme ${alg.algorithmId} is not supported (RC4 and 2-key 3DES PKCS#12 schemes are not)`,
+      );
     const pbes2 = new PBES2Params({ schema: alg.algorithmParams });
-    if (pbes2.keyDerivationFunc.algorithmId !== OID.pbkdf2) throw new BootmediaError("BM3413", "PBES2 with a key derivation other than PBKDF2 is not supported");
+    if (pbes2.keyDerivationFunc.algorithmId !== OID.pbkdf2)
+      throw new BootmediaError("BM3413", "PBES2 with a key derivation other than PBKDF2 is not supported");
     pbkdf2Digest(new PBKDF2Params({ schema: pbes2.keyDerivationFunc.algorithmParams })); // BM3413 for an unknown PRF
     const scheme = pbes2.encryptionScheme.algorithmId;
     if (scheme === OID.desEde3Cbc) return new Uint8Array(decryptPbes2TripleDes(pbes2, password, data())).buffer;

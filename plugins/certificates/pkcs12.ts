@@ -7,7 +7,18 @@
  * public-key integrity/privacy modes.
  */
 import * as asn1js from "asn1js";
-import { AsnError, CertBag, ContentInfo, EncryptedContentInfo, EncryptedData, id_CertBag_X509Certificate, PFX, PKCS8ShroudedKeyBag, PrivateKeyInfo, type SafeContents } from "pkijs";
+import {
+  AsnError,
+  CertBag,
+  ContentInfo,
+  EncryptedContentInfo,
+  EncryptedData,
+  id_CertBag_X509Certificate,
+  PFX,
+  PKCS8ShroudedKeyBag,
+  PrivateKeyInfo,
+  type SafeContents,
+} from "pkijs";
 import { BootmediaError } from "../../base/errors.ts";
 import { describeAlgorithm, MAC_DIGESTS, Pkcs12Engine } from "./pkcs12-engine.ts";
 import "./codes.ts";
@@ -35,7 +46,8 @@ export async function readPfx(file: Buffer, password: string, where: string): Pr
     return await readPfxUnchecked(file, password);
   } catch (e) {
     if (e instanceof BootmediaError) throw Object.assign(e, { where: e.where ?? where });
-    if (e instanceof NotPkcs12Error || e instanceof AsnError) throw new BootmediaError("BM3408", `${where}: not a PKCS#12 file (${e.message})`, { where });
+    if (e instanceof NotPkcs12Error || e instanceof AsnError)
+      throw new BootmediaError("BM3408", `${where}: not a PKCS#12 file (${e.message})`, { where });
     // A bad padding or key error after a missing MAC means the password is wrong.
     throw new BootmediaError("BM3408", `${where}: cannot decrypt the .pfx: wrong password?`, { where, cause: e });
   }
@@ -49,8 +61,10 @@ async function readPfxUnchecked(file: Buffer, password: string): Promise<PfxCont
   // RFC 7292 §4: PFX ::= SEQUENCE { version INTEGER {v3(3)}, authSafe ContentInfo, macData MacData OPTIONAL }
   const pfx = PFX.fromBER(new Uint8Array(file).buffer);
   if (pfx.version !== 3) throw new NotPkcs12Error("PFX version is not 3");
-  if (pfx.authSafe.contentType !== ContentInfo.DATA) throw new BootmediaError("BM3413", "public-key integrity mode (signed authSafe) is not supported");
-  if (!(pfx.authSafe.content instanceof asn1js.OctetString)) throw new NotPkcs12Error("the authSafe content is not an OCTET STRING");
+  if (pfx.authSafe.contentType !== ContentInfo.DATA)
+    throw new BootmediaError("BM3413", "public-key integrity mode (signed authSafe) is not supported");
+  if (!(pfx.authSafe.content instanceof asn1js.OctetString))
+    throw new NotPkcs12Error("the authSafe content is not an OCTET STRING");
   const out: PfxContents = { certificates: [], privateKeys: [], protection: [await checkMac(pfx, secret, engine)] };
   await pfx.parseInternalValues({ password: secret, checkIntegrity: false }, engine);
   const authSafe = pfx.parsedValue!.authenticatedSafe!;
@@ -71,7 +85,8 @@ async function checkMac(pfx: PFX, secret: ArrayBuffer, engine: Pkcs12Engine): Pr
   const { mac, macSalt, iterations = 1 } = pfx.macData;
   const digestOid = mac.digestAlgorithm.algorithmId;
   const digest = (engine.getAlgorithmByOID(digestOid) as { name?: string }).name;
-  if (!MAC_DIGESTS.some((d) => d === digest)) throw new BootmediaError("BM3413", `MAC digest ${digestOid} is not supported (PBMAC1 files are not)`);
+  if (!MAC_DIGESTS.some((d) => d === digest))
+    throw new BootmediaError("BM3413", `MAC digest ${digestOid} is not supported (PBMAC1 files are not)`);
   const ok = await engine.verifyDataStampedWithPassword({
     password: secret,
     hashAlgorithm: digest!,
@@ -84,7 +99,12 @@ async function checkMac(pfx: PFX, secret: ArrayBuffer, engine: Pkcs12Engine): Pr
   return `MAC HMAC-${digest!.replace("-", "")} (${iterations} iterations)`;
 }
 
-async function collectBags(safeContents: SafeContents, secret: ArrayBuffer, engine: Pkcs12Engine, out: PfxContents): Promise<void> {
+async function collectBags(
+  safeContents: SafeContents,
+  secret: ArrayBuffer,
+  engine: Pkcs12Engine,
+  out: PfxContents,
+): Promise<void> {
   for (const bag of safeContents.safeBags) {
     if (bag.bagId === BAG.keyBag) out.privateKeys.push(encodePrivateKey(bag.bagValue as PrivateKeyInfo));
     else if (bag.bagId === BAG.shroudedKeyBag) {
@@ -94,15 +114,23 @@ async function collectBags(safeContents: SafeContents, secret: ArrayBuffer, engi
     } else if (bag.bagId === BAG.certBag) {
       const { certId, certValue } = bag.bagValue as CertBag;
       // Only X.509 certificates are used; the DER is taken as stored, never re-encoded.
-      if (certId === id_CertBag_X509Certificate && certValue instanceof asn1js.OctetString) out.certificates.push(Buffer.from(certValue.getValue()));
+      if (certId === id_CertBag_X509Certificate && certValue instanceof asn1js.OctetString)
+        out.certificates.push(Buffer.from(certValue.getValue()));
     }
   }
 }
 
 /** RFC 5208 §6 EncryptedPrivateKeyInfo: decrypted as CMS EncryptedData would be (pkijs's own route). */
-async function decryptShroudedKey(bag: PKCS8ShroudedKeyBag, secret: ArrayBuffer, engine: Pkcs12Engine): Promise<Buffer> {
+async function decryptShroudedKey(
+  bag: PKCS8ShroudedKeyBag,
+  secret: ArrayBuffer,
+  engine: Pkcs12Engine,
+): Promise<Buffer> {
   const encrypted = new EncryptedData({
-    encryptedContentInfo: new EncryptedContentInfo({ contentEncryptionAlgorithm: bag.encryptionAlgorithm, encryptedContent: bag.encryptedData }),
+    encryptedContentInfo: new EncryptedContentInfo({
+      contentEncryptionAlgorithm: bag.encryptionAlgorithm,
+      encryptedContent: bag.encryptedData,
+    }),
   });
   const der = Buffer.from(await encrypted.decrypt({ password: secret }, engine));
   // Without a MAC a wrong password can still pass the padding check: the result must be PKCS#8.

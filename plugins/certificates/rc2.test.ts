@@ -24,16 +24,34 @@ describe("RC2 (RFC 2268)", () => {
     const key = Buffer.from("0102030405", "hex");
     const iv = Buffer.from("0011223344556677", "hex");
     const plain = Buffer.from("the certificate bag of a legacy .pfx, 3 blocks+");
-    const r = await execa("openssl", ["enc", "-rc2-40-cbc", "-provider", "legacy", "-provider", "default", "-K", key.toString("hex"), "-iv", iv.toString("hex")], { input: plain, encoding: "buffer", stripFinalNewline: false });
+    const r = await execa(
+      "openssl",
+      [
+        "enc",
+        "-rc2-40-cbc",
+        "-provider",
+        "legacy",
+        "-provider",
+        "default",
+        "-K",
+        key.toString("hex"),
+        "-iv",
+        iv.toString("hex"),
+      ],
+      { input: plain, encoding: "buffer", stripFinalNewline: false },
+    );
     expect(decryptRc2Cbc(key, 40, iv, Buffer.from(r.stdout))).toEqual(plain);
     expect(() => decryptRc2Cbc(Buffer.from("0102030406", "hex"), 40, iv, Buffer.from(r.stdout))).toThrow();
   });
 
   it("node:crypto has no RC2 unless the process starts with --openssl-legacy-provider (why rc2.ts exists)", async () => {
-    const probe = 'try { require("node:crypto").createDecipheriv("rc2-40-cbc", Buffer.alloc(5), Buffer.alloc(8)); console.log("available") } catch (e) { console.log(e.code) }';
+    const probe =
+      'try { require("node:crypto").createDecipheriv("rc2-40-cbc", Buffer.alloc(5), Buffer.alloc(8)); console.log("available") } catch (e) { console.log(e.code) }';
     const plain = await execa(process.execPath, ["-e", probe], { env: { NODE_OPTIONS: "" } });
     expect(plain.stdout).toBe("ERR_OSSL_EVP_UNSUPPORTED"); // once this fails, node offers RC2 by default: delete rc2.ts
-    const legacy = await execa(process.execPath, ["--openssl-legacy-provider", "-e", probe], { env: { NODE_OPTIONS: "" } });
+    const legacy = await execa(process.execPath, ["--openssl-legacy-provider", "-e", probe], {
+      env: { NODE_OPTIONS: "" },
+    });
     expect(legacy.stdout).toBe("available");
   });
 });

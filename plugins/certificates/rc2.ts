@@ -40,7 +40,9 @@ export function decryptRc2Block(K: Uint16Array, block: Buffer, at: number): void
     for (let i = 3; i >= 0; i--) {
       const s = ROTATE[i]!;
       R[i] = ((R[i]! >>> s) | (R[i]! << (16 - s))) & 0xffff;
-      const a = R[(i + 3) % 4]!, b = R[(i + 2) % 4]!, c = R[(i + 1) % 4]!;
+      const a = R[(i + 3) % 4]!,
+        b = R[(i + 2) % 4]!,
+        c = R[(i + 1) % 4]!;
       R[i] = (R[i]! - K[j--]! - (a & b) - (~a & c)) & 0xffff;
     }
   };
@@ -65,6 +67,7 @@ export function decryptRc2Cbc(key: Buffer, effectiveBits: number, iv: Buffer, da
     for (let i = 0; i < 8; i++) out[at + i]! ^= prev[i]!;
   }
   const pad = out[out.length - 1]!;
-  if (pad < 1 || pad > 8 || !out.subarray(out.length - pad).every((b) => b === pad)) throw new Error("bad RC2-CBC padding");
+  if (pad < 1 || pad > 8 || !out.subarray(out.length - pad).every((b) => b === pad))
+    throw new Error("bad RC2-CBC padding");
   return out.subarray(0, out.length - pad);
 }

@@ -27,12 +27,20 @@ export interface CertificateMaterial {
 
 /** RFC 5280 §4.1.2.2: positive, at most 20 octets; derived from public facts so rebuilds agree. */
 function deriveSerialNumber(mediaId: string, sourceDateEpoch: number): string {
-  const serial = createHash("sha256").update(`bootmedia-media-cert\0${mediaId}\0${sourceDateEpoch}`).digest().subarray(0, 16);
+  const serial = createHash("sha256")
+    .update(`bootmedia-media-cert\0${mediaId}\0${sourceDateEpoch}`)
+    .digest()
+    .subarray(0, 16);
   serial[0]! &= 0x7f; // the high bit would make the DER INTEGER negative
   return serial.toString("hex");
 }
 
-export async function createSelfSignedCertificate(opts: { mediaId: string; notBefore: Date; notAfter: Date; sourceDateEpoch: number }): Promise<CertificateMaterial> {
+export async function createSelfSignedCertificate(opts: {
+  mediaId: string;
+  notBefore: Date;
+  notAfter: Date;
+  sourceDateEpoch: number;
+}): Promise<CertificateMaterial> {
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: deriveSerialNumber(opts.mediaId, opts.sourceDateEpoch),

@@ -30,7 +30,16 @@ export class ContentLibraryPlugin implements Plugin {
       return media;
     });
     build.hooks.fetcher.tap(PLUGIN_NAME, (item) =>
-      item.origin.kind === ORIGIN_KIND ? { open: async () => openLibraryFile(item.origin.location, `${item.packageId}/${item.path}`, libraryOf(item.origin.location, item.packageId, item.path)) } : undefined,
+      item.origin.kind === ORIGIN_KIND
+        ? {
+            open: async () =>
+              openLibraryFile(
+                item.origin.location,
+                `${item.packageId}/${item.path}`,
+                libraryOf(item.origin.location, item.packageId, item.path),
+              ),
+          }
+        : undefined,
     );
   }
 }
@@ -39,7 +48,8 @@ export class ContentLibraryPlugin implements Plugin {
 const EMBEDDED_LIBRARY = packagePath("fixtures", "content");
 
 /** The library folder of a file location `<root>/packages/<id>/files/<path>`. */
-const libraryOf = (location: string, id: string, path: string) => location.slice(0, location.length - join("packages", id, "files", path).length);
+const libraryOf = (location: string, id: string, path: string) =>
+  location.slice(0, location.length - join("packages", id, "files", path).length);
 
 function libraryRoot(value: string, specDir: string): string {
   return value === "embedded" ? EMBEDDED_LIBRARY : resolve(specDir, value);
@@ -62,11 +72,13 @@ async function readPackage(root: string, id: string): Promise<ContentPackage> {
     json = JSON.parse(await readFile(file, "utf8"));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new BootmediaError("BM2002", `package ${id} is not in the content library ${root}`, { where: id });
+    if (code === "ENOENT")
+      throw new BootmediaError("BM2002", `package ${id} is not in the content library ${root}`, { where: id });
     throw new BootmediaError("BM2003", `package ${id}: cannot read manifest: ${(e as Error).message}`, { where: file });
   }
   const pkg = parseManifest(json, `package ${id}`);
-  if (pkg.id !== id) throw new BootmediaError("BM2003", `package folder ${id} holds a manifest for "${pkg.id}"`, { where: file });
+  if (pkg.id !== id)
+    throw new BootmediaError("BM2003", `package folder ${id} holds a manifest for "${pkg.id}"`, { where: file });
   return pkg;
 }
 
@@ -76,7 +88,11 @@ function addPackage(media: ResolvedMedia, pkg: ContentPackage, root: string): vo
   // The task sequence stays on the site (the media only names it); its files never go on media.
   if (pkg.type === "task-sequence") return;
   for (const f of pkg.files) {
-    media.items.push({ ...f, packageId: pkg.id, origin: { kind: ORIGIN_KIND, location: join(root, "packages", pkg.id, "files", f.path) } });
+    media.items.push({
+      ...f,
+      packageId: pkg.id,
+      origin: { kind: ORIGIN_KIND, location: join(root, "packages", pkg.id, "files", f.path) },
+    });
   }
 }
 
@@ -88,16 +104,27 @@ async function openLibraryFile(path: string, label: string, root: string) {
   try {
     await lstat(path);
   } catch {
-    throw new BootmediaError("BM2005", `the manifest lists ${label}, but the library has no file at ${path}`, { where: label });
+    throw new BootmediaError("BM2005", `the manifest lists ${label}, but the library has no file at ${path}`, {
+      where: label,
+    });
   }
   let real: string;
   try {
     real = await realpath(path);
   } catch (e) {
-    throw new BootmediaError("BM2009", `${path} (${label}) is a link that cannot be resolved (${(e as NodeJS.ErrnoException).code})`, { where: path });
+    throw new BootmediaError(
+      "BM2009",
+      `${path} (${label}) is a link that cannot be resolved (${(e as NodeJS.ErrnoException).code})`,
+      { where: path },
+    );
   }
   const realRoot = `${await realpath(root)}/`;
-  if (!real.startsWith(realRoot)) throw new BootmediaError("BM2009", `${path} (${label}) is a link leading outside the content library (to ${real})`, { where: path });
+  if (!real.startsWith(realRoot))
+    throw new BootmediaError(
+      "BM2009",
+      `${path} (${label}) is a link leading outside the content library (to ${real})`,
+      { where: path },
+    );
   const fh = await open(real, constants.O_RDONLY | constants.O_NONBLOCK);
   const st = await fh.stat();
   if (!st.isFile()) {

@@ -20,7 +20,8 @@ export class DirectoryWriterPlugin implements Plugin {
 }
 
 const directoryWriter: MediaWriter = {
-  outputs: (layout, target) => (layout.volumes.length === 1 ? [target.output] : layout.volumes.map((v) => `${target.output}-${v.index}`)),
+  outputs: (layout, target) =>
+    layout.volumes.length === 1 ? [target.output] : layout.volumes.map((v) => `${target.output}-${v.index}`),
   async write(ctx: WriteContext) {
     const outputs = directoryWriter.outputs(ctx.layout, ctx.target);
     const results = [];
@@ -43,7 +44,8 @@ const directoryWriter: MediaWriter = {
         else {
           await copyFile(e.source.path, dest);
           const size = (await stat(dest)).size;
-          if (size !== e.size) throw new BootmediaError("BM4002", `${e.path}: expected ${e.size} bytes, source has ${size}`);
+          if (size !== e.size)
+            throw new BootmediaError("BM4002", `${e.path}: expected ${e.size} bytes, source has ${size}`);
         }
         done += e.size;
         s.update(done, total);

@@ -7,7 +7,10 @@ import { CONFIG_JSON } from "../../core/media-config.ts";
 
 export const directoryInspector: Inspector = {
   async detect(path) {
-    return stat(join(path, CONFIG_JSON)).then((s) => s.isFile(), () => false);
+    return stat(join(path, CONFIG_JSON)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
   },
   async inspect(path) {
     const names = (await fg("**/*", { cwd: path, onlyFiles: true, dot: true })).sort();
@@ -17,6 +20,14 @@ export const directoryInspector: Inspector = {
   },
   format(report: InspectReport) {
     const files = report.files as Array<{ path: string; size: number }>;
-    return [`media folder ${report.path}`, `configuration:`, JSON.stringify(report.config, null, 2), `files (${files.length}):`, ...files.map((f) => `  ${String(f.size).padStart(12)}  ${f.path}`)].join("\n") + "\n";
+    return (
+      [
+        `media folder ${report.path}`,
+        `configuration:`,
+        JSON.stringify(report.config, null, 2),
+        `files (${files.length}):`,
+        ...files.map((f) => `  ${String(f.size).padStart(12)}  ${f.path}`),
+      ].join("\n") + "\n"
+    );
   },
 };

@@ -6,16 +6,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootmedia, BIN, scratchFixtures } from "../../testing/cli.ts";
 import { hashTree } from "../../testing/tree-hash.ts";
 
-
 let fx: Awaited<ReturnType<typeof scratchFixtures>>;
 let server: ResultPromise;
 let url: string;
 const env = () => ({ BOOTMEDIA_CACHE: fx.cache, SOURCE_DATE_EPOCH: "1764000000" });
-const build = (out: string, ...more: string[]) => bootmedia(["build", fx.spec("sample-dir.yaml"), "--out", out, "--quiet", ...more], { env: env() });
+const build = (out: string, ...more: string[]) =>
+  bootmedia(["build", fx.spec("sample-dir.yaml"), "--out", out, "--quiet", ...more], { env: env() });
 
 beforeAll(async () => {
   fx = await scratchFixtures();
-  server = execa("node", [BIN, "dp", "serve", join(fx.dir, "fixtures/content"), "--port", "0", "--json", "--quiet"], { reject: false });
+  server = execa("node", [BIN, "dp", "serve", join(fx.dir, "fixtures/content"), "--port", "0", "--json", "--quiet"], {
+    reject: false,
+  });
   url = await new Promise<string>((resolve, reject) => {
     let text = "";
     server.stdout!.on("data", (d: Buffer) => {
@@ -41,7 +43,9 @@ describe("bootmedia with a distribution point served by `bootmedia dp serve`", (
     expect(remote.exitCode, remote.stderr).toBe(0);
     expect(JSON.parse(remote.stdout).fetch.bytesFetched).toBeGreaterThan(0);
     expect(await hashTree(fx.out("remote"))).toEqual(await hashTree(fx.out("local")));
-    expect(await readFile(`${fx.out("remote")}.bootmedia.log`, "utf8")).toContain(`distribution points, in order: ${url}`);
+    expect(await readFile(`${fx.out("remote")}.bootmedia.log`, "utf8")).toContain(
+      `distribution points, in order: ${url}`,
+    );
   });
 
   it("writes a byte-identical USB image from the DP and from the folder", async () => {
@@ -75,7 +79,9 @@ describe("bootmedia cache", () => {
     expect(await readdir(join(fx.cache, "sha256", victim!.sha256.slice(0, 2)))).not.toContain(victim!.sha256);
     const longAgo = new Date(Date.now() - 40 * 86_400_000);
     await utimes(pathOf(old!.sha256), longAgo, longAgo);
-    const prune = JSON.parse((await bootmedia(["cache", "prune", "--older-than", "30d", "--cache-dir", fx.cache, "--json"])).stdout);
+    const prune = JSON.parse(
+      (await bootmedia(["cache", "prune", "--older-than", "30d", "--cache-dir", fx.cache, "--json"])).stdout,
+    );
     expect(prune.removed).toEqual([old!.sha256]);
     expect(prune.kept).toBe(ls.entries.length - 2);
     const bad = await bootmedia(["cache", "prune", "--older-than", "soon", "--cache-dir", fx.cache]);

@@ -39,7 +39,10 @@ const fresh = () => {
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), "bm-dp-"));
-  library = await makeLibrary(join(tmp, "library"), { [BIG]: patternBytes(BIG_SIZE, "big"), "data/small.txt": Buffer.from("small\n") });
+  library = await makeLibrary(join(tmp, "library"), {
+    [BIG]: patternBytes(BIG_SIZE, "big"),
+    "data/small.txt": Buffer.from("small\n"),
+  });
   const local = await buildFrom(library, fresh());
   expect(local.error).toBeUndefined();
   reference = await hashTree(local.result!.outputs[0]!.path);
@@ -53,7 +56,10 @@ afterAll(async () => {
 /** The source file and the cached copy are the same bytes, per cmp(1). */
 async function expectCachedIntact(cache: string) {
   const sha = await sha256File(join(library, "packages", SAMPLE_BOOT_IMAGE, "files", BIG));
-  await run("cmp", [join(library, "packages", SAMPLE_BOOT_IMAGE, "files", BIG), join(cache, "sha256", sha.slice(0, 2), sha)]);
+  await run("cmp", [
+    join(library, "packages", SAMPLE_BOOT_IMAGE, "files", BIG),
+    join(cache, "sha256", sha.slice(0, 2), sha),
+  ]);
 }
 
 describe("DistributionPointPlugin over loopback HTTP", () => {
@@ -63,7 +69,9 @@ describe("DistributionPointPlugin over loopback HTTP", () => {
     expect(b.error).toBeUndefined();
     expect(await hashTree(b.result!.outputs[0]!.path)).toEqual(reference);
     expect(reference[BIG]).toBeDefined();
-    expect(requests.some((r) => r.startsWith(`GET /packages/${SAMPLE_BOOT_IMAGE}/files/data/big.bin 200 ${BIG_SIZE}`))).toBe(true);
+    expect(
+      requests.some((r) => r.startsWith(`GET /packages/${SAMPLE_BOOT_IMAGE}/files/data/big.bin 200 ${BIG_SIZE}`)),
+    ).toBe(true);
     expect(b.result!.fetch.bytesFetched).toBeGreaterThan(BIG_SIZE);
   });
 
@@ -79,7 +87,9 @@ describe("DistributionPointPlugin over loopback HTTP", () => {
   });
 
   it("resumes after a stalled connection hits the idle timeout, and completes from a slow server", async () => {
-    const { server } = await dp(compose(stallAfter(256 * 1024, endsWith(BIG)), throttle(8 * 1024 * 1024, endsWith(BIG))));
+    const { server } = await dp(
+      compose(stallAfter(256 * 1024, endsWith(BIG)), throttle(8 * 1024 * 1024, endsWith(BIG))),
+    );
     const opts = fresh();
     const b = await buildFrom(server.url, opts);
     expect(b.error).toBeUndefined();
@@ -118,7 +128,9 @@ describe("DistributionPointPlugin over loopback HTTP", () => {
     const { server } = await dp(failWith(403, () => true));
     const b = await buildFrom(server.url, fresh());
     expect((b.error as BootmediaError).code).toBe("BM2102");
-    expect((b.error as Error).message).toContain(`no read access to the content library on ${new URL(server.url).host}`);
+    expect((b.error as Error).message).toContain(
+      `no read access to the content library on ${new URL(server.url).host}`,
+    );
     expect((b.error as BootmediaError).hint).toMatch(/Read access/);
   });
 

@@ -52,7 +52,11 @@ export class DistributionPointPlugin implements Plugin {
       if (item.origin.kind !== ORIGIN_KIND || !client) return undefined;
       return {
         open: async () =>
-          openDownload(client, { subject: { packageId: item.packageId, file: item.path }, urlOn: (dp) => contentUrl(dp, item.packageId, item.path), size: item.size }),
+          openDownload(client, {
+            subject: { packageId: item.packageId, file: item.path },
+            urlOn: (dp) => contentUrl(dp, item.packageId, item.path),
+            size: item.size,
+          }),
       };
     });
     build.hooks.done.tapPromise(PLUGIN_NAME, async () => this.client?.close());
@@ -63,7 +67,10 @@ export class DistributionPointPlugin implements Plugin {
 /** The package's manifest from the first DP that has it, checked like a local one. */
 export async function readRemotePackage(client: DpClient, id: string): Promise<{ pkg: ContentPackage; dp: string }> {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) throw new BootmediaError("BM2002", `invalid package id "${id}"`);
-  const { text, url, dp } = await client.getText((base) => manifestUrl(base, id), { packageId: id, file: "package.json" });
+  const { text, url, dp } = await client.getText((base) => manifestUrl(base, id), {
+    packageId: id,
+    file: "package.json",
+  });
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -71,7 +78,10 @@ export async function readRemotePackage(client: DpClient, id: string): Promise<{
     throw new BootmediaError("BM2003", `package ${id}: ${url} is not JSON: ${(e as Error).message}`, { where: url });
   }
   const pkg = parseManifest(json, `package ${id} (${url})`);
-  if (pkg.id !== id) throw new BootmediaError("BM2003", `package folder ${id} on ${dp} holds a manifest for "${pkg.id}"`, { where: url });
+  if (pkg.id !== id)
+    throw new BootmediaError("BM2003", `package folder ${id} on ${dp} holds a manifest for "${pkg.id}"`, {
+      where: url,
+    });
   return { pkg, dp };
 }
 
@@ -80,17 +90,31 @@ function addPackage(media: ResolvedMedia, pkg: ContentPackage, dp: string): void
   // The task sequence stays on the site (the media only names it); its files never go on media.
   if (pkg.type === "task-sequence") return;
   for (const f of pkg.files) {
-    media.items.push({ ...f, packageId: pkg.id, origin: { kind: ORIGIN_KIND, location: contentUrl(dp, pkg.id, f.path) } });
+    media.items.push({
+      ...f,
+      packageId: pkg.id,
+      origin: { kind: ORIGIN_KIND, location: contentUrl(dp, pkg.id, f.path) },
+    });
   }
 }
 
 /** Auth headers from secret references (registered with the redactor) and TLS files. */
-async function createClient(dps: DistributionPoints, ctx: BuildContext, specDir: string, options: DistributionPointOptions): Promise<DpClient> {
+async function createClient(
+  dps: DistributionPoints,
+  ctx: BuildContext,
+  specDir: string,
+  options: DistributionPointOptions,
+): Promise<DpClient> {
   const headers: Record<string, string> = {};
   if (dps.auth && "bearer" in dps.auth) {
     headers.authorization = `Bearer ${await resolveSecret(dps.auth.bearer, specDir, ctx.redactor, "contentLibrary.auth.bearer")}`;
   } else if (dps.auth) {
-    const password = await resolveSecret(dps.auth.basic.password, specDir, ctx.redactor, "contentLibrary.auth.basic.password");
+    const password = await resolveSecret(
+      dps.auth.basic.password,
+      specDir,
+      ctx.redactor,
+      "contentLibrary.auth.basic.password",
+    );
     const token = Buffer.from(`${dps.auth.basic.user}:${password}`).toString("base64");
     ctx.redactor.add(token);
     headers.authorization = `Basic ${token}`;
@@ -115,6 +139,10 @@ async function readTlsFile(specDir: string, file: string, where: string): Promis
     if (!data.includes("-----BEGIN ")) throw Object.assign(new Error("not PEM"), { code: "not PEM" });
     return data;
   } catch (e) {
-    throw dpError("BM2106", `${where}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { where });
+    throw dpError(
+      "BM2106",
+      `${where}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      { where },
+    );
   }
 }

@@ -7,7 +7,14 @@
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { IncomingMessage } from "node:http";
-import { networkFailure, statusFailure, summarizeFailures, AttemptError, type Failure, type Subject } from "./failures.ts";
+import {
+  networkFailure,
+  statusFailure,
+  summarizeFailures,
+  AttemptError,
+  type Failure,
+  type Subject,
+} from "./failures.ts";
 import { dpError } from "./errors.ts";
 import type { DpClient } from "./http-client.ts";
 import "./codes.ts";
@@ -34,13 +41,15 @@ async function* downloadBytes(client: DpClient, req: DownloadRequest): AsyncGene
       const before = received;
       let res: IncomingMessage | undefined;
       try {
-        const headers: Record<string, string> = received > 0 ? { range: `bytes=${received}-`, ...(etag ? { "if-range": etag } : {}) } : {};
+        const headers: Record<string, string> =
+          received > 0 ? { range: `bytes=${received}-`, ...(etag ? { "if-range": etag } : {}) } : {};
         res = await client.request(url, headers);
         const status = res.statusCode ?? 0;
         if (status === 416 && received > 0) return; // the DP's file is shorter than the manifest says: core reports BM2004
         if (status !== 200 && status !== 206) throw statusFailure(status, url, dp, req.subject);
         let skip = status === 200 ? received : checkContentRange(res, received, url, dp);
-        etag = typeof res.headers.etag === "string" && !res.headers.etag.startsWith("W/") ? res.headers.etag : undefined;
+        etag =
+          typeof res.headers.etag === "string" && !res.headers.etag.startsWith("W/") ? res.headers.etag : undefined;
         for await (const chunk of res as AsyncIterable<Buffer>) {
           // A server that ignored the range resends from byte 0: drop what we already gave.
           const piece = skip > 0 ? chunk.subarray(Math.min(skip, chunk.length)) : chunk;
@@ -51,7 +60,9 @@ async function* downloadBytes(client: DpClient, req: DownloadRequest): AsyncGene
           if (received > req.size) return; // more than the manifest: stop, core reports BM2004
         }
         if (received >= req.size) return;
-        throw Object.assign(new Error(`connection closed after ${received} of ${req.size} bytes`), { code: "ECONNRESET" });
+        throw Object.assign(new Error(`connection closed after ${received} of ${req.size} bytes`), {
+          code: "ECONNRESET",
+        });
       } catch (e) {
         const f = networkFailure(e, url, dp, req.subject);
         // Progress since the last attempt means the DP works: resume at once, and the budget restarts.
@@ -78,7 +89,14 @@ async function* downloadBytes(client: DpClient, req: DownloadRequest): AsyncGene
 function checkContentRange(res: IncomingMessage, received: number, url: string, dp: string): number {
   const m = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(String(res.headers["content-range"] ?? ""));
   if (!m || Number(m[1]) !== received) {
-    throw new AttemptError(dpError("BM2104", `GET ${url} with Range bytes=${received}- answered Content-Range "${res.headers["content-range"] ?? ""}"`, { where: dp }), false);
+    throw new AttemptError(
+      dpError(
+        "BM2104",
+        `GET ${url} with Range bytes=${received}- answered Content-Range "${res.headers["content-range"] ?? ""}"`,
+        { where: dp },
+      ),
+      false,
+    );
   }
   return 0;
 }

@@ -17,7 +17,10 @@ export interface Failure {
 
 /** Thrown inside one attempt; the retry loop turns it into a Failure. */
 export class AttemptError extends Error {
-  constructor(readonly error: BootmediaError, readonly transient: boolean) {
+  constructor(
+    readonly error: BootmediaError,
+    readonly transient: boolean,
+  ) {
     super(error.message);
   }
 }
@@ -30,13 +33,25 @@ export interface Subject {
 }
 
 const TLS_CODES = new Set([
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_GET_ISSUER_CERT", "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "CERT_UNTRUSTED", "ERR_TLS_CERT_ALTNAME_INVALID", "CERT_SIGNATURE_FAILURE",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "CERT_SIGNATURE_FAILURE",
 ]);
 
 function isTlsError(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException | undefined)?.code ?? "";
-  return TLS_CODES.has(code) || code.startsWith("ERR_SSL_") || /SSL routines|certificate/i.test((e as Error | undefined)?.message ?? "");
+  return (
+    TLS_CODES.has(code) ||
+    code.startsWith("ERR_SSL_") ||
+    /SSL routines|certificate/i.test((e as Error | undefined)?.message ?? "")
+  );
 }
 
 const what = (s: Subject) => (s.file === "package.json" ? `package ${s.packageId}` : `${s.packageId}/${s.file}`);
@@ -45,16 +60,31 @@ const what = (s: Subject) => (s.file === "package.json" ? `package ${s.packageId
 export function statusFailure(status: number, url: string, dp: string, s: Subject): AttemptError {
   const host = new URL(dp).host;
   if (status === 401 || status === 403) {
-    return new AttemptError(dpError("BM2102", `no read access to the content library on ${host} (GET ${url} → ${status})`, { where: dp }), false);
+    return new AttemptError(
+      dpError("BM2102", `no read access to the content library on ${host} (GET ${url} → ${status})`, { where: dp }),
+      false,
+    );
   }
   if (status === 404) {
-    const e = s.file === "package.json"
-      ? new BootmediaError("BM2002", `package ${s.packageId} is not on the distribution point ${host} (GET ${url} → 404)`, { where: s.packageId })
-      : new BootmediaError("BM2005", `the manifest of package ${s.packageId} lists ${s.file}, but the distribution point ${host} has no such file (GET ${url} → 404)`, { where: what(s) });
+    const e =
+      s.file === "package.json"
+        ? new BootmediaError(
+            "BM2002",
+            `package ${s.packageId} is not on the distribution point ${host} (GET ${url} → 404)`,
+            { where: s.packageId },
+          )
+        : new BootmediaError(
+            "BM2005",
+            `the manifest of package ${s.packageId} lists ${s.file}, but the distribution point ${host} has no such file (GET ${url} → 404)`,
+            { where: what(s) },
+          );
     return new AttemptError(e, false);
   }
   const transient = status >= 500 || status === 408 || status === 429;
-  return new AttemptError(dpError(transient ? "BM2101" : "BM2104", `${what(s)}: GET ${url} → HTTP ${status}`, { where: dp }), transient);
+  return new AttemptError(
+    dpError(transient ? "BM2101" : "BM2104", `${what(s)}: GET ${url} → HTTP ${status}`, { where: dp }),
+    transient,
+  );
 }
 
 /** A failure from the socket: TLS (not retried), or a dropped/refused/timed-out connection (retried). */
@@ -64,7 +94,14 @@ export function networkFailure(e: unknown, url: string, dp: string, s: Subject):
   const code = (e as NodeJS.ErrnoException).code;
   const detail = code ? `${code}: ${(e as Error).message}` : (e as Error).message;
   if (isTlsError(e)) {
-    return new AttemptError(dpError("BM2103", `TLS failure talking to ${host}: ${detail}; pass its CA with --ca-file (contentLibrary.caFile)`, { where: dp }), false);
+    return new AttemptError(
+      dpError(
+        "BM2103",
+        `TLS failure talking to ${host}: ${detail}; pass its CA with --ca-file (contentLibrary.caFile)`,
+        { where: dp },
+      ),
+      false,
+    );
   }
   return new AttemptError(dpError("BM2101", `${what(s)}: GET ${url} failed: ${detail}`, { where: dp }), true);
 }

@@ -36,7 +36,10 @@ export class DpClient {
   private readonly https: HttpsAgent;
   private readonly down = new Set<string>();
 
-  constructor(readonly bases: string[], private readonly opts: ClientOptions = {}) {
+  constructor(
+    readonly bases: string[],
+    private readonly opts: ClientOptions = {},
+  ) {
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
     // Concurrency is core's (p-limit): the agents never queue requests themselves.
     this.http = new HttpAgent({ keepAlive: true, maxSockets: Infinity });
@@ -49,7 +52,8 @@ export class DpClient {
   }
 
   markDown(dp: string, why: string): void {
-    if (!this.down.has(dp)) this.notice(`distribution point ${dp} looks down (${why}); trying the next one first from now on`);
+    if (!this.down.has(dp))
+      this.notice(`distribution point ${dp} looks down (${why}); trying the next one first from now on`);
     this.down.add(dp);
   }
 
@@ -62,10 +66,14 @@ export class DpClient {
     const https = url.startsWith("https:");
     return new Promise((resolve, reject) => {
       let response: IncomingMessage | undefined;
-      const req = (https ? httpsRequest : httpRequest)(url, { method, agent: https ? this.https : this.http, headers: { ...this.opts.headers, ...headers } }, (res) => {
-        response = res;
-        resolve(res);
-      });
+      const req = (https ? httpsRequest : httpRequest)(
+        url,
+        { method, agent: https ? this.https : this.http, headers: { ...this.opts.headers, ...headers } },
+        (res) => {
+          response = res;
+          resolve(res);
+        },
+      );
       req.setTimeout(this.retry.idleTimeoutMs, () => {
         // Destroy the body with the reason, so a stalled download reports a timeout, not "aborted".
         const e = Object.assign(new Error(`no data for ${this.retry.idleTimeoutMs} ms`), { code: "ETIMEDOUT" });

@@ -31,7 +31,11 @@ export function distributionPointsOf(library: ContentLibrarySpec): DistributionP
   const urls = typeof form.urls === "string" ? [form.urls] : form.urls;
   const notUrl = urls.find((u) => !isUrl(u));
   if (notUrl !== undefined) {
-    throw dpError("BM2105", `contentLibrary: "${notUrl}" is not an http(s) URL; a list or the object form holds distribution point URLs only`, { where: "contentLibrary" });
+    throw dpError(
+      "BM2105",
+      `contentLibrary: "${notUrl}" is not an http(s) URL; a list or the object form holds distribution point URLs only`,
+      { where: "contentLibrary" },
+    );
   }
   return { ...form, urls: urls.map(baseUrl) };
 }
@@ -45,9 +49,14 @@ function baseUrl(raw: string): string {
     throw dpError("BM2105", `contentLibrary: "${raw}" is not a valid URL`, { where: "contentLibrary" });
   }
   if (url.username || url.password) {
-    throw dpError("BM2105", `contentLibrary: ${url.host}: credentials in a URL would be logged; use contentLibrary.auth`, { where: "contentLibrary" });
+    throw dpError(
+      "BM2105",
+      `contentLibrary: ${url.host}: credentials in a URL would be logged; use contentLibrary.auth`,
+      { where: "contentLibrary" },
+    );
   }
-  if (url.search || url.hash) throw dpError("BM2105", `contentLibrary: "${raw}" must not carry a query or fragment`, { where: "contentLibrary" });
+  if (url.search || url.hash)
+    throw dpError("BM2105", `contentLibrary: "${raw}" must not carry a query or fragment`, { where: "contentLibrary" });
   if (!url.pathname.endsWith("/")) url.pathname += "/";
   return url.href;
 }
@@ -59,5 +68,6 @@ export function manifestUrl(base: string, packageId: string): string {
 
 /** URL of a content file on a DP: packages/<ID>/files/<media path>, each segment escaped. */
 export function contentUrl(base: string, packageId: string, mediaPath: string): string {
-  return new URL(["packages", packageId, "files", ...mediaPath.split("/")].map(encodeURIComponent).join("/"), base).href;
+  return new URL(["packages", packageId, "files", ...mediaPath.split("/")].map(encodeURIComponent).join("/"), base)
+    .href;
 }

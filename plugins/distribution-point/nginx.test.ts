@@ -33,13 +33,18 @@ describe("distribution point served by nginx", () => {
   let nginx: ResultPromise;
 
   beforeAll(async () => {
-    if (!NGINX) throw new Error("nginx is not installed (Debian package nginx-light; `npm test` installs it through `bootmedia doctor --install`)");
+    if (!NGINX)
+      throw new Error(
+        "nginx is not installed (Debian package nginx-light; `npm test` installs it through `bootmedia doctor --install`)",
+      );
     tmp = await mkdtemp(join(tmpdir(), "bm-dp-nginx-"));
     library = await makeLibrary(join(tmp, "library"), { "data/big.bin": patternBytes(2 * 1024 * 1024 + 7, "nginx") });
     const port = await freeLoopbackPort();
     const t = (d: string) => join(tmp, "nginx", d);
     await mkdir(t("tmp"), { recursive: true });
-    await writeFile(t("nginx.conf"), `
+    await writeFile(
+      t("nginx.conf"),
+      `
 user ${userInfo().username};
 daemon off;
 worker_processes 1;
@@ -57,14 +62,23 @@ http {
     autoindex off;
   }
 }
-`);
+`,
+    );
     nginx = execa(NGINX!, ["-c", t("nginx.conf"), "-p", t("")], { reject: false });
     url = `http://127.0.0.1:${port}/`;
     for (let i = 0; i < 50; i++) {
-      if (await fetch(url + "packages/BM100001/package.json").then((r) => r.ok, () => false)) return;
+      if (
+        await fetch(url + "packages/BM100001/package.json").then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`nginx did not start: ${String((await Promise.race([nginx, new Promise((r) => setTimeout(r, 100))])) ?? "")}`);
+    throw new Error(
+      `nginx did not start: ${String((await Promise.race([nginx, new Promise((r) => setTimeout(r, 100))])) ?? "")}`,
+    );
   }, 15_000);
 
   afterAll(async () => {

@@ -13,7 +13,11 @@ const data = patternBytes(100_000, "server");
 /** curl is the independent client: status line, headers and body as it sees them. */
 async function curl(path: string, ...args: string[]) {
   await rm(join(tmp, "body"), { force: true });
-  const r = await execa("curl", ["-s", "--path-as-is", "-D", "-", "-o", join(tmp, "body"), ...args, server.url.replace(/\/$/, "") + path], { reject: false });
+  const r = await execa(
+    "curl",
+    ["-s", "--path-as-is", "-D", "-", "-o", join(tmp, "body"), ...args, server.url.replace(/\/$/, "") + path],
+    { reject: false },
+  );
   const status = Number(/^HTTP\/[\d.]+ (\d+)/.exec(r.stdout)?.[1]);
   const header = (name: string) => new RegExp(`^${name}: (.*)\\r?$`, "im").exec(r.stdout)?.[1]?.trim();
   const body = await readFile(join(tmp, "body")).catch(() => Buffer.alloc(0));
@@ -81,14 +85,17 @@ describe("dp serve (static library server), seen by curl", () => {
     expect(r.body.length).toBe(data.length);
   });
 
-  it.each(["/../secret.txt", "/packages/%2e%2e/%2e%2e/secret.txt", "/packages/P1/files/link.txt", "/packages/P1/files", "/packages/P1/files/dir/nope"])(
-    "refuses %s with 404 (nothing outside the library, no listings)",
-    async (path) => {
-      const r = await curl(path);
-      expect(r.status).toBe(404);
-      expect(r.body.toString()).not.toContain("outside the library");
-    },
-  );
+  it.each([
+    "/../secret.txt",
+    "/packages/%2e%2e/%2e%2e/secret.txt",
+    "/packages/P1/files/link.txt",
+    "/packages/P1/files",
+    "/packages/P1/files/dir/nope",
+  ])("refuses %s with 404 (nothing outside the library, no listings)", async (path) => {
+    const r = await curl(path);
+    expect(r.status).toBe(404);
+    expect(r.body.toString()).not.toContain("outside the library");
+  });
 
   it("refuses methods other than GET and HEAD", async () => {
     expect((await curl(FILE, "-X", "PUT")).status).toBe(405);

@@ -110,7 +110,11 @@ function createLibraryHandler(opts: Pick<ServeOptions, "root" | "intercept" | "l
     const { start, end } = range ?? { start: 0, end: st.size - 1 };
     const length = Math.max(0, end - start + 1);
     const status = range ? 206 : 200;
-    res.writeHead(status, { ...headers, "content-length": length, ...(range ? { "content-range": `bytes ${start}-${end}/${st.size}` } : {}) });
+    res.writeHead(status, {
+      ...headers,
+      "content-length": length,
+      ...(range ? { "content-range": `bytes ${start}-${end}/${st.size}` } : {}),
+    });
     if (req.method === "HEAD" || length === 0) {
       res.end();
       return done(status);
@@ -132,7 +136,9 @@ export async function serveLibrary(opts: ServeOptions): Promise<LibraryServer> {
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handler(req, res).catch(() => res.destroy());
   };
-  const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createHttpServer(onRequest);
+  const server: Server = opts.tls
+    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest)
+    : createHttpServer(onRequest);
   const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

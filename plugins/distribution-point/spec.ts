@@ -16,22 +16,44 @@ const contentLibrary = z.union([
       auth: z
         .union([
           z.object({ bearer: secretRef("Bearer token, by reference", "") }).strict(),
-          z.object({ basic: z.object({ user: z.string().min(1), password: secretRef("Password, by reference", "") }).strict() }).strict(),
+          z
+            .object({
+              basic: z.object({ user: z.string().min(1), password: secretRef("Password, by reference", "") }).strict(),
+            })
+            .strict(),
         ])
         .optional()
-        .meta({ description: "Credentials for the distribution points: { bearer: {env|file} } or { basic: { user, password: {env|file} } }" }),
+        .meta({
+          description:
+            "Credentials for the distribution points: { bearer: {env|file} } or { basic: { user, password: {env|file} } }",
+        }),
       clientCert: z
-        .object({ cert: z.string().min(1).meta({ description: "Client certificate (PEM), relative to the spec" }), key: z.string().min(1).meta({ description: "Its private key (PEM), relative to the spec" }) })
+        .object({
+          cert: z.string().min(1).meta({ description: "Client certificate (PEM), relative to the spec" }),
+          key: z.string().min(1).meta({ description: "Its private key (PEM), relative to the spec" }),
+        })
         .strict()
         .optional()
         .meta({ description: "TLS client certificate for distribution points that require one" }),
-      caFile: z.string().min(1).optional().meta({ description: "CA certificate(s) (PEM) that sign the distribution points' TLS certificates, relative to the spec", flag: "ca-file", codes: ["BM2103", "BM2106"] }),
+      caFile: z
+        .string()
+        .min(1)
+        .optional()
+        .meta({
+          description:
+            "CA certificate(s) (PEM) that sign the distribution points' TLS certificates, relative to the spec",
+          flag: "ca-file",
+          codes: ["BM2103", "BM2106"],
+        }),
     })
     .strict()
     // A flag that sets a field of this object turns a shorthand (URL or list) into { urls }.
     .meta({ shorthand: "urls" }),
 ]);
 
-export const CONTENT_LIBRARY = defineSection("contentLibrary", contentLibrary.default("embedded").meta(CORE_FIELDS.contentLibrary.meta() ?? {}));
+export const CONTENT_LIBRARY = defineSection(
+  "contentLibrary",
+  contentLibrary.default("embedded").meta(CORE_FIELDS.contentLibrary.meta() ?? {}),
+);
 
 export type ContentLibrarySpec = z.output<typeof contentLibrary>;

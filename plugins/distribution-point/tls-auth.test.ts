@@ -22,8 +22,23 @@ beforeAll(async () => {
   library = await makeLibrary(join(tmp, "library"));
   // A self-signed certificate for 127.0.0.1 (openssl is the independent issuer).
   await run("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=bootmedia test DP",
-    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(tmp, "dp.key"), "-out", join(tmp, "dp.pem"),
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=bootmedia test DP",
+    "-addext",
+    "subjectAltName=IP:127.0.0.1",
+    "-keyout",
+    join(tmp, "dp.key"),
+    "-out",
+    join(tmp, "dp.pem"),
   ]);
 });
 
@@ -33,7 +48,11 @@ afterAll(async () => {
 });
 
 async function https(intercept?: Intercept) {
-  const server = await serveLibrary({ root: library, intercept, tls: { cert: await readFile(join(tmp, "dp.pem")), key: await readFile(join(tmp, "dp.key")) } });
+  const server = await serveLibrary({
+    root: library,
+    intercept,
+    tls: { cert: await readFile(join(tmp, "dp.pem")), key: await readFile(join(tmp, "dp.key")) },
+  });
   servers.push(server);
   return server;
 }
@@ -61,7 +80,10 @@ describe("distribution points over HTTPS and with credentials", () => {
       seen.push(String(req.headers.authorization));
       return req.headers.authorization === `Bearer ${token}` ? undefined : { status: 401 };
     });
-    const ok = await buildFrom({ urls: [server.url], caFile: "dp.pem", auth: { bearer: { env: "BM_TEST_DP_TOKEN" } } }, fresh());
+    const ok = await buildFrom(
+      { urls: [server.url], caFile: "dp.pem", auth: { bearer: { env: "BM_TEST_DP_TOKEN" } } },
+      fresh(),
+    );
     expect(ok.error).toBeUndefined();
     expect(seen.every((h) => h === `Bearer ${token}`)).toBe(true);
     expect(ok.log).not.toContain(token);
@@ -73,7 +95,10 @@ describe("distribution points over HTTPS and with credentials", () => {
     await run("sh", ["-c", `printf 'pa:ss w0rd\\n' > ${join(tmp, "dp-password")}`]);
     const expected = `Basic ${Buffer.from("reader:pa:ss w0rd").toString("base64")}`;
     const server = await https((req) => (req.headers.authorization === expected ? undefined : { status: 403 }));
-    const b = await buildFrom({ urls: server.url, caFile: "dp.pem", auth: { basic: { user: "reader", password: { file: "dp-password" } } } }, fresh());
+    const b = await buildFrom(
+      { urls: server.url, caFile: "dp.pem", auth: { basic: { user: "reader", password: { file: "dp-password" } } } },
+      fresh(),
+    );
     expect(b.error).toBeUndefined();
     expect(b.log).not.toContain("pa:ss w0rd");
   });

@@ -6,7 +6,13 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
-import { BOOT_EMULATIONS, type BootEmulation, type IsoAppendedPartition, type IsoBootEntry, type IsoHybridOptions } from "../../formats/iso9660/types.ts";
+import {
+  BOOT_EMULATIONS,
+  type BootEmulation,
+  type IsoAppendedPartition,
+  type IsoBootEntry,
+  type IsoHybridOptions,
+} from "../../formats/iso9660/types.ts";
 
 /** MBR patches the system-area code can want; "auto" picks isohybrid for ISOLINUX's isolinux.bin, else grub2. */
 export const SYSTEM_AREA_PATCHES = ["auto", "grub2", "isohybrid", "none"] as const;
@@ -38,16 +44,25 @@ export function parseBootSpec(spec: string): IsoBootEntry {
   const m = /^([^:]+):([^,]+)((?:,[^,]+)*)$/.exec(spec);
   if (!m) throw bad(`--boot "${spec}": expected PLATFORM:IMAGE[,OPTION...], e.g. bios:boot/floppy.img,emul=floppy`);
   const [, platformText, imageText, rest] = m;
-  const platform = platformText === "bios" || platformText === "efi" ? platformText : parseByte(platformText, `--boot "${spec}" platform`);
+  const platform =
+    platformText === "bios" || platformText === "efi"
+      ? platformText
+      : parseByte(platformText, `--boot "${spec}" platform`);
   const appended = /^appended:(\d)$/.exec(imageText);
-  const entry: IsoBootEntry = { platform, image: appended ? { appendedPartition: Number(appended[1]) } : imageText.replace(/^\/+/, "") };
+  const entry: IsoBootEntry = {
+    platform,
+    image: appended ? { appendedPartition: Number(appended[1]) } : imageText.replace(/^\/+/, ""),
+  };
   for (const opt of rest.split(",").filter(Boolean)) {
     const [key, value] = opt.split("=", 2);
     if (key === "emul" && BOOT_EMULATIONS.includes(value as BootEmulation)) entry.emulation = value as BootEmulation;
     else if (key === "load-size" && /^\d+$/.test(value ?? "")) entry.loadSectors = Number(value);
     else if (key === "boot-info-table" && value === undefined) entry.bootInfoTable = true;
     else if (key === "grub2-boot-info" && value === undefined) entry.grub2BootInfo = true;
-    else throw bad(`--boot "${spec}": unknown option "${opt}" (emul=none|floppy|hdd, load-size=N, boot-info-table, grub2-boot-info)`);
+    else
+      throw bad(
+        `--boot "${spec}": unknown option "${opt}" (emul=none|floppy|hdd, load-size=N, boot-info-table, grub2-boot-info)`,
+      );
   }
   return entry;
 }
@@ -57,8 +72,14 @@ export async function parseAppendPartition(spec: string): Promise<IsoAppendedPar
   const m = /^(\d):([^:]+):(.+)$/.exec(spec);
   if (!m) throw bad(`--append-partition "${spec}": expected N:TYPE:FILE, e.g. 2:0xef:esp.img`);
   const { stat } = await import("node:fs/promises");
-  const st = await stat(m[3]).catch((e: Error) => { throw new BootmediaError("BM1009", `--append-partition ${m[3]}: ${e.message}`, { where: m[3] }); });
-  return { number: Number(m[1]), type: parseByte(m[2], `--append-partition "${spec}" type`), source: { path: m[3], offset: 0, size: st.size } };
+  const st = await stat(m[3]).catch((e: Error) => {
+    throw new BootmediaError("BM1009", `--append-partition ${m[3]}: ${e.message}`, { where: m[3] });
+  });
+  return {
+    number: Number(m[1]),
+    type: parseByte(m[2], `--append-partition "${spec}" type`),
+    source: { path: m[3], offset: 0, size: st.size },
+  };
 }
 
 /** `--mbr-iso-partition TYPE[,start=1][,active]`: MBR partition 1 over the ISO (xorriso -iso_mbr_part_type, --protective-msdos-label, --mbr-force-bootable). */
@@ -74,11 +95,17 @@ export function parseIsoPartition(spec: string): NonNullable<IsoHybridOptions["i
 }
 
 /** "auto": ISOLINUX's isohdpfx.bin wants the isohybrid patch when the first BIOS image is a hybrid isolinux.bin; else GRUB's. */
-export async function resolveSystemAreaPatch(patch: SystemAreaPatch, dir: string, entries: IsoBootEntry[]): Promise<"grub2" | "isohybrid" | "none"> {
+export async function resolveSystemAreaPatch(
+  patch: SystemAreaPatch,
+  dir: string,
+  entries: IsoBootEntry[],
+): Promise<"grub2" | "isohybrid" | "none"> {
   if (patch !== "auto") return patch;
   const bios = entries.find((e) => e.platform === "bios" && typeof e.image === "string");
   if (!bios) return "grub2";
   const head = await readFile(join(dir, bios.image as string)).catch(() => Buffer.alloc(0));
   const sig = ISOLINUX_HYBRID_SIGNATURE;
-  return head.length >= sig.offset + 4 && (sig.values as readonly number[]).includes(head.readUInt32LE(sig.offset)) ? "isohybrid" : "grub2";
+  return head.length >= sig.offset + 4 && (sig.values as readonly number[]).includes(head.readUInt32LE(sig.offset))
+    ? "isohybrid"
+    : "grub2";
 }

@@ -2,5 +2,8 @@
 import { defineCodes } from "../../base/errors.ts";
 
 export const ISO_PLUGIN_CODES = defineCodes("iso", {
-  BM3110: { title: "volume exceeds capacity", hint: "Choose a larger capacity (dvd, dvd-dl, bd25) or leave content out; boot files must fit on volume 1." },
+  BM3110: {
+    title: "volume exceeds capacity",
+    hint: "Choose a larger capacity (dvd, dvd-dl, bd25) or leave content out; boot files must fit on volume 1.",
+  },
 });

@@ -17,7 +17,12 @@ export function espFiles(volume: Volume): LayoutFile[] {
 }
 
 export function planEspBytes(files: LayoutFile[], sourceDateEpoch: number): number {
-  const tree: TreeEntry[] = files.map((f) => ({ type: "file", path: f.path, size: f.size, source: { kind: "file", path: "(planned)" } }));
+  const tree: TreeEntry[] = files.map((f) => ({
+    type: "file",
+    path: f.path,
+    size: f.size,
+    source: { kind: "file", path: "(planned)" },
+  }));
   return planFat(tree, { sourceDateEpoch, label: ESP_LABEL }).totalBytes;
 }
 
@@ -26,7 +31,13 @@ export function espScratchPath(): string {
   return scratchPath("esp", ".img");
 }
 
-export async function writeEsp(files: LayoutFile[], sourceOf: (f: LayoutFile) => FileSource, sizeBytes: number, sourceDateEpoch: number, out: string): Promise<void> {
+export async function writeEsp(
+  files: LayoutFile[],
+  sourceOf: (f: LayoutFile) => FileSource,
+  sizeBytes: number,
+  sourceDateEpoch: number,
+  out: string,
+): Promise<void> {
   const tree: TreeEntry[] = files.map((f) => ({ type: "file", path: f.path, size: f.size, source: sourceOf(f) }));
   await writeFat(tree, { sourceDateEpoch, label: ESP_LABEL, sizeBytes }, out);
 }

@@ -34,12 +34,20 @@ interface IsoImageFlags {
 }
 
 /** True when any El Torito / system-area flag beyond the original two is given (their parser is loaded only then). */
-const usesBootFlags = (f: IsoImageFlags) => Boolean(f.boot || f.appendPartition || f.systemArea || f.systemAreaPatch || f.mbrIsoPartition || f.gpt || f.fromIso);
+const usesBootFlags = (f: IsoImageFlags) =>
+  Boolean(f.boot || f.appendPartition || f.systemArea || f.systemAreaPatch || f.mbrIsoPartition || f.gpt || f.fromIso);
 
 /** The boot part of the writer options from the flags; `entries` is the tree (for --from-iso's mapping). */
-async function bootOptionsOf(dir: string, flags: IsoImageFlags, entries: TreeEntry[]): Promise<{ opts: Partial<IsoOptions>; tree: TreeEntry[]; volumeId?: string }> {
+async function bootOptionsOf(
+  dir: string,
+  flags: IsoImageFlags,
+  entries: TreeEntry[],
+): Promise<{ opts: Partial<IsoOptions>; tree: TreeEntry[]; volumeId?: string }> {
   if (!usesBootFlags(flags)) {
-    const boot = { ...(flags.bootBios ? { bios: { image: flags.bootBios } } : {}), ...(flags.bootEfi ? { efi: { image: flags.bootEfi } } : {}) };
+    const boot = {
+      ...(flags.bootBios ? { bios: { image: flags.bootBios } } : {}),
+      ...(flags.bootEfi ? { efi: { image: flags.bootEfi } } : {}),
+    };
     return { opts: flags.bootBios || flags.bootEfi ? { boot } : {}, tree: entries };
   }
   const f = await import("./boot-flags.ts");
@@ -61,12 +69,14 @@ async function bootOptionsOf(dir: string, flags: IsoImageFlags, entries: TreeEnt
     volumeId = replay.volumeId;
     // Explicit --boot entries replace the source's catalog; its system area and partitions still apply.
     if (explicit.length === 0) bootEntries = replay.entries;
-    for (const p of replay.appendPartitions) if (!appendPartitions.some((a) => a.number === p.number)) appendPartitions.push(p);
+    for (const p of replay.appendPartitions)
+      if (!appendPartitions.some((a) => a.number === p.number)) appendPartitions.push(p);
     hybrid = replay.hybrid;
   }
   if (flags.systemArea || flags.systemAreaPatch || flags.mbrIsoPartition || flags.gpt) {
     const patch = flags.systemAreaPatch ?? (hybrid?.mbrPatch && !flags.systemArea ? hybrid.mbrPatch : "auto");
-    if (!(f.SYSTEM_AREA_PATCHES as readonly string[]).includes(patch)) throw new BootmediaError("BM1009", `--system-area-patch ${patch}: one of ${f.SYSTEM_AREA_PATCHES.join(", ")}`);
+    if (!(f.SYSTEM_AREA_PATCHES as readonly string[]).includes(patch))
+      throw new BootmediaError("BM1009", `--system-area-patch ${patch}: one of ${f.SYSTEM_AREA_PATCHES.join(", ")}`);
     hybrid = {
       ...hybrid,
       ...(flags.systemArea ? { mbrCode: await readFile(flags.systemArea) } : {}),
@@ -81,7 +91,8 @@ async function bootOptionsOf(dir: string, flags: IsoImageFlags, entries: TreeEnt
       ...(appendPartitions.length ? { appendPartitions } : {}),
       ...(hybrid ? { hybrid } : {}),
     },
-    tree, volumeId,
+    tree,
+    volumeId,
   };
 }
 
@@ -93,12 +104,19 @@ async function imageIso(dir: string, flags: IsoImageFlags) {
   const tx = new OutputTransaction(flags.force === true);
   try {
     const tmp = await tx.temp(out);
-    const r = await writeIso(tree, {
-      volumeId: flags.volumeId !== undefined ? String(flags.volumeId) : volumeIdOf(volumeId ?? basename(out).replace(/\.iso$/i, ""), 1, 1),
-      sourceDateEpoch: sourceDateEpochFromEnv(),
-      application: "BOOTMEDIA",
-      ...opts,
-    }, tmp);
+    const r = await writeIso(
+      tree,
+      {
+        volumeId:
+          flags.volumeId !== undefined
+            ? String(flags.volumeId)
+            : volumeIdOf(volumeId ?? basename(out).replace(/\.iso$/i, ""), 1, 1),
+        sourceDateEpoch: sourceDateEpochFromEnv(),
+        application: "BOOTMEDIA",
+        ...opts,
+      },
+      tmp,
+    );
     tx.commit();
     return { path: out, bytes: r.bytes };
   } catch (e) {
@@ -108,18 +126,43 @@ async function imageIso(dir: string, flags: IsoImageFlags) {
 }
 
 export const ISO_IMAGE_FORMAT: ImageFormat = {
-  describe: "an ISO 9660 + Joliet + Rock Ridge image (--volume-id, --boot, --system-area, --from-iso; see the iso plugin's README)",
+  describe:
+    "an ISO 9660 + Joliet + Rock Ridge image (--volume-id, --boot, --system-area, --from-iso; see the iso plugin's README)",
   flags: [
     { syntax: "--volume-id <id>", description: "iso: volume id (A-Z 0-9 _, 32 max)" },
-    { syntax: "--boot-bios <path>", description: "iso: El Torito BIOS image, a path inside <dir> (no emulation, load size 4, boot-info-table)" },
+    {
+      syntax: "--boot-bios <path>",
+      description: "iso: El Torito BIOS image, a path inside <dir> (no emulation, load size 4, boot-info-table)",
+    },
     { syntax: "--boot-efi <path>", description: "iso: El Torito UEFI ESP image, a path inside <dir>" },
-    { syntax: "--boot <spec>", description: "iso: a catalog entry, repeatable, in order: PLATFORM:IMAGE[,emul=none|floppy|hdd][,load-size=N][,boot-info-table][,grub2-boot-info]; PLATFORM bios|efi|0xNN, IMAGE a path inside <dir> or appended:N" },
-    { syntax: "--append-partition <spec>", description: "iso: N:TYPE:FILE, append FILE after the tree as MBR partition N (2-4) of TYPE (e.g. 2:0xef:esp.img), repeatable" },
-    { syntax: "--system-area <file>", description: "iso: MBR boot code for a hybrid image (isohdpfx.bin, GRUB's boot_hybrid.img; up to 32 KiB)" },
-    { syntax: "--system-area-patch <kind>", description: "iso: how the MBR code finds the BIOS image: auto|grub2|isohybrid|none (default auto)" },
-    { syntax: "--mbr-iso-partition <spec>", description: "iso: MBR partition 1 over the ISO: TYPE[,start=0|1][,active] (e.g. 0x00,active)" },
+    {
+      syntax: "--boot <spec>",
+      description:
+        "iso: a catalog entry, repeatable, in order: PLATFORM:IMAGE[,emul=none|floppy|hdd][,load-size=N][,boot-info-table][,grub2-boot-info]; PLATFORM bios|efi|0xNN, IMAGE a path inside <dir> or appended:N",
+    },
+    {
+      syntax: "--append-partition <spec>",
+      description:
+        "iso: N:TYPE:FILE, append FILE after the tree as MBR partition N (2-4) of TYPE (e.g. 2:0xef:esp.img), repeatable",
+    },
+    {
+      syntax: "--system-area <file>",
+      description: "iso: MBR boot code for a hybrid image (isohdpfx.bin, GRUB's boot_hybrid.img; up to 32 KiB)",
+    },
+    {
+      syntax: "--system-area-patch <kind>",
+      description: "iso: how the MBR code finds the BIOS image: auto|grub2|isohybrid|none (default auto)",
+    },
+    {
+      syntax: "--mbr-iso-partition <spec>",
+      description: "iso: MBR partition 1 over the ISO: TYPE[,start=0|1][,active] (e.g. 0x00,active)",
+    },
     { syntax: "--gpt", description: "iso: write a GPT (protective MBR) with the EFI image's partition" },
-    { syntax: "--from-iso <file>", description: "iso: replay the El Torito catalog, system area and appended partitions of an existing ISO onto <dir>" },
+    {
+      syntax: "--from-iso <file>",
+      description:
+        "iso: replay the El Torito catalog, system area and appended partitions of an existing ISO onto <dir>",
+    },
   ],
   write: (dir, flags) => imageIso(dir, flags as IsoImageFlags),
 };

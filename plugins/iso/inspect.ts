@@ -24,7 +24,11 @@ export const isoInspector: Inspector = {
       volumeId: info.volumeId,
       volumeBytes: info.volumeSpaceSize * 2048,
       names: info.names,
-      descriptors: info.descriptors.map((d) => ({ type: d.type, lba: d.lba, ...(d.volumeId ? { volumeId: d.volumeId } : {}) })),
+      descriptors: info.descriptors.map((d) => ({
+        type: d.type,
+        lba: d.lba,
+        ...(d.volumeId ? { volumeId: d.volumeId } : {}),
+      })),
       bootEntries: info.bootEntries,
       partitions: info.partitions,
       mbrBootCode: info.mbrBootCode,
@@ -38,19 +42,35 @@ export const isoInspector: Inspector = {
     const files = r.files as Array<{ path: string; size: number }>;
     const boot = r.bootEntries as IsoInfo["bootEntries"];
     const sa = r.systemArea as IsoInfo["systemArea"];
-    const platformText = (p: string | number) => (typeof p === "number" ? `platform 0x${p.toString(16).padStart(2, "0")}` : p);
-    const parts = r.partitions as Array<{ scheme: string; index: number; type: string; bootable?: boolean; startSector: number; sectors: number }>;
-    return [
-      `ISO 9660 image ${r.path}: volume "${r.volumeId}", ${r.volumeBytes} bytes, names from ${r.names}`,
-      ...(r.volume ? [`volume of a set: ${JSON.stringify(r.volume)}`] : []),
-      `descriptors: ${(r.descriptors as Array<{ type: string }>).map((d) => d.type).join(", ")}`,
-      ...boot.map((b, i) => `El Torito entry ${i + 1}: ${platformText(b.platform)}${b.bootable ? "" : " (not bootable)"}, emulation ${b.emulationName}, load size ${b.loadSectors}, LBA ${b.lba}, ${b.path ?? "no file of the tree"}, boot-info-table ${b.bootInfoTable ? "present" : "absent"}${b.grub2BootInfo ? ", grub2-boot-info" : ""}`),
-      `system area: ${r.mbrBootCode ? "MBR boot code present" : "no boot code"}${sa.mbrPatch !== "none" ? `, ${sa.mbrPatch} patch to the BIOS image` : ""}${sa.gpt ? ", GPT" : ""}${sa.beyondMbr && !sa.gpt ? ", data after the MBR" : ""}`,
-      ...parts.map((p) => `partition ${p.scheme} ${p.index}: type ${p.type}${p.bootable ? " active" : ""}, start ${p.startSector}, ${p.sectors} sectors`),
-      `configuration:`,
-      JSON.stringify(r.config, null, 2),
-      `files (${files.length}):`,
-      ...files.map((f) => `  ${String(f.size).padStart(12)}  ${f.path}`),
-    ].join("\n") + "\n";
+    const platformText = (p: string | number) =>
+      typeof p === "number" ? `platform 0x${p.toString(16).padStart(2, "0")}` : p;
+    const parts = r.partitions as Array<{
+      scheme: string;
+      index: number;
+      type: string;
+      bootable?: boolean;
+      startSector: number;
+      sectors: number;
+    }>;
+    return (
+      [
+        `ISO 9660 image ${r.path}: volume "${r.volumeId}", ${r.volumeBytes} bytes, names from ${r.names}`,
+        ...(r.volume ? [`volume of a set: ${JSON.stringify(r.volume)}`] : []),
+        `descriptors: ${(r.descriptors as Array<{ type: string }>).map((d) => d.type).join(", ")}`,
+        ...boot.map(
+          (b, i) =>
+            `El Torito entry ${i + 1}: ${platformText(b.platform)}${b.bootable ? "" : " (not bootable)"}, emulation ${b.emulationName}, load size ${b.loadSectors}, LBA ${b.lba}, ${b.path ?? "no file of the tree"}, boot-info-table ${b.bootInfoTable ? "present" : "absent"}${b.grub2BootInfo ? ", grub2-boot-info" : ""}`,
+        ),
+        `system area: ${r.mbrBootCode ? "MBR boot code present" : "no boot code"}${sa.mbrPatch !== "none" ? `, ${sa.mbrPatch} patch to the BIOS image` : ""}${sa.gpt ? ", GPT" : ""}${sa.beyondMbr && !sa.gpt ? ", data after the MBR" : ""}`,
+        ...parts.map(
+          (p) =>
+            `partition ${p.scheme} ${p.index}: type ${p.type}${p.bootable ? " active" : ""}, start ${p.startSector}, ${p.sectors} sectors`,
+        ),
+        `configuration:`,
+        JSON.stringify(r.config, null, 2),
+        `files (${files.length}):`,
+        ...files.map((f) => `  ${String(f.size).padStart(12)}  ${f.path}`),
+      ].join("\n") + "\n"
+    );
   },
 };

@@ -54,7 +54,13 @@ export class IsoPlugin implements Plugin {
     build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.BOOT + 10 }, async (layout) => {
       const volume = layout.volumes[0]!;
       const efi = espFiles(volume);
-      if (efi.length > 0) volume.entries.push({ type: "file", path: ESP_PATH, size: planEspBytes(efi, epoch), source: { kind: "file", path: espScratchPath() } });
+      if (efi.length > 0)
+        volume.entries.push({
+          type: "file",
+          path: ESP_PATH,
+          size: planEspBytes(efi, epoch),
+          source: { kind: "file", path: espScratchPath() },
+        });
       return layout;
     });
 
@@ -75,14 +81,30 @@ export class IsoPlugin implements Plugin {
         }
         throw e;
       }
-      const volumes: Volume[] = result.volumes.map((v) => ({ index: v.index, label: `${layout.config.id}-${v.index}`, entries: v.entries, boot: v.index === 1 ? all.boot : [] }));
+      const volumes: Volume[] = result.volumes.map((v) => ({
+        index: v.index,
+        label: `${layout.config.id}-${v.index}`,
+        entries: v.entries,
+        boot: v.index === 1 ? all.boot : [],
+      }));
       const manifest = new TextEncoder().encode(volumesManifest(layout.config.id, volumes, result.split));
       for (const v of volumes) {
-        const id = new TextEncoder().encode(JSON.stringify({ set: layout.config.id, index: v.index, count: volumes.length }) + "\n");
+        const id = new TextEncoder().encode(
+          JSON.stringify({ set: layout.config.id, index: v.index, count: volumes.length }) + "\n",
+        );
         v.entries.push({ type: "file", path: VOLUME_ID_FILE, size: id.length, source: { kind: "bytes", data: id } });
-        if (v.index === 1) v.entries.push({ type: "file", path: VOLUMES_MANIFEST, size: manifest.length, source: { kind: "bytes", data: manifest } });
+        if (v.index === 1)
+          v.entries.push({
+            type: "file",
+            path: VOLUMES_MANIFEST,
+            size: manifest.length,
+            source: { kind: "bytes", data: manifest },
+          });
       }
-      build.context.log.write("layout", `content split over ${volumes.length} volumes of ${capacity} bytes; ${result.split.length} file(s) cut into parts`);
+      build.context.log.write(
+        "layout",
+        `content split over ${volumes.length} volumes of ${capacity} bytes; ${result.split.length} file(s) cut into parts`,
+      );
       return { ...layout, volumes };
     });
 
@@ -92,7 +114,13 @@ export class IsoPlugin implements Plugin {
         try {
           const plan = planIso(plannedTree(volume), isoOptions(layout, volume, epoch));
           if (plan.totalBytes > capacity) {
-            reporter.report(diagnostic("BM3110", `volume ${volume.index} needs ${plan.totalBytes} bytes; the capacity is ${capacity} bytes`, { source: PLUGIN_NAME, path: "target.capacity" }));
+            reporter.report(
+              diagnostic(
+                "BM3110",
+                `volume ${volume.index} needs ${plan.totalBytes} bytes; the capacity is ${capacity} bytes`,
+                { source: PLUGIN_NAME, path: "target.capacity" },
+              ),
+            );
           }
         } catch (e) {
           reporter.report(diagnosticFromError(e, PLUGIN_NAME));
@@ -121,10 +149,14 @@ const isoWriter: MediaWriter = {
       const esp = volume.entries.find((e): e is LayoutFile => e.path === ESP_PATH && e.type === "file");
       const espPath = esp?.source.kind === "file" ? esp.source.path : undefined;
       try {
-        if (esp && espPath) await writeEsp(espFiles(volume), (f) => ctx.sourceOf(f.source), esp.size, ctx.sourceDateEpoch, espPath);
+        if (esp && espPath)
+          await writeEsp(espFiles(volume), (f) => ctx.sourceOf(f.source), esp.size, ctx.sourceDateEpoch, espPath);
         const tmp = await ctx.tx.temp(outputs[i]!);
         const stage = ctx.progress.stage(`write ${basename(outputs[i]!)}`, "bytes");
-        const opts = { ...isoOptions(ctx.layout, volume, ctx.sourceDateEpoch, await hybridMbrCode(ctx, volume)), onProgress: (d: number, t: number) => stage.update(d, t) };
+        const opts = {
+          ...isoOptions(ctx.layout, volume, ctx.sourceDateEpoch, await hybridMbrCode(ctx, volume)),
+          onProgress: (d: number, t: number) => stage.update(d, t),
+        };
         const r = await writeIso(ctx.treeOf(volume), opts, tmp);
         stage.end();
         results.push({ path: outputs[i]!, bytes: r.bytes });

@@ -37,14 +37,24 @@ interface SplitResult {
 export class SplitError extends Error {}
 
 /** Spreads entries over volumes of `capacity` bytes; pinned entries all stay on volume 1. */
-export function splitVolumes(entries: LayoutEntry[], pinned: (e: LayoutEntry) => boolean, capacity: number, reserve = 0): SplitResult {
+export function splitVolumes(
+  entries: LayoutEntry[],
+  pinned: (e: LayoutEntry) => boolean,
+  capacity: number,
+  reserve = 0,
+): SplitResult {
   const budget = capacity - VOLUME_OVERHEAD - reserve;
   const first = entries.filter(pinned);
   const firstCost = first.reduce((n, e) => n + entryCost(e), 0);
-  if (firstCost > budget) throw new SplitError(`the boot files alone need ${firstCost + VOLUME_OVERHEAD} bytes; one volume holds ${capacity}`);
+  if (firstCost > budget)
+    throw new SplitError(
+      `the boot files alone need ${firstCost + VOLUME_OVERHEAD} bytes; one volume holds ${capacity}`,
+    );
   const volumes = [{ index: 1, entries: [...first], used: firstCost }];
   const split: SplitFile[] = [];
-  const rest = entries.filter((e) => !pinned(e) && e.type === "file").sort((a, b) => (a.path < b.path ? -1 : 1)) as LayoutFile[];
+  const rest = entries
+    .filter((e) => !pinned(e) && e.type === "file")
+    .sort((a, b) => (a.path < b.path ? -1 : 1)) as LayoutFile[];
   for (const file of rest) {
     let current = volumes[volumes.length - 1]!;
     if (current.used + entryCost(file) <= budget) {
@@ -66,28 +76,50 @@ export function splitVolumes(entries: LayoutEntry[], pinned: (e: LayoutEntry) =>
         room = Math.floor((budget - ENTRY_OVERHEAD) / SECTOR) * SECTOR;
       }
       const size = Math.min(room, file.size - offset);
-      const part: LayoutFile = { type: "file", path: `${file.path}.part${parts.length + 1}`, size, source: sliceOf(file, offset, size), ...(file.mode ? { mode: file.mode } : {}) };
+      const part: LayoutFile = {
+        type: "file",
+        path: `${file.path}.part${parts.length + 1}`,
+        size,
+        source: sliceOf(file, offset, size),
+        ...(file.mode ? { mode: file.mode } : {}),
+      };
       current.entries.push(part);
       current.used += entryCost(part);
       parts.push({ volume: current.index, path: part.path, offset, size });
       offset += size;
     }
-    split.push({ path: file.path, size: file.size, ...(file.source.kind === "content" ? { sha256: file.source.sha256 } : {}), parts });
+    split.push({
+      path: file.path,
+      size: file.size,
+      ...(file.source.kind === "content" ? { sha256: file.source.sha256 } : {}),
+      parts,
+    });
   }
   return { volumes: volumes.map(({ index, entries: es }) => ({ index, entries: es })), split };
 }
 
 function sliceOf(file: LayoutFile, offset: number, length: number): LayoutFile["source"] {
-  if (file.source.kind !== "content") throw new SplitError(`${file.path} is too large for one volume and is not library content, so it cannot be split`);
+  if (file.source.kind !== "content")
+    throw new SplitError(`${file.path} is too large for one volume and is not library content, so it cannot be split`);
   return { kind: "slice", sha256: file.source.sha256, offset, length };
 }
 
 /** The set manifest every volume carries (the boot environment reads it from volume 1). */
 export function volumesManifest(name: string, volumes: Volume[], split: SplitFile[]): string {
-  return JSON.stringify({
-    set: name,
-    count: volumes.length,
-    volumes: volumes.map((v) => ({ index: v.index, label: v.label, files: v.entries.filter((e) => e.type === "file").map((e) => e.path) })),
-    split,
-  }, null, 2) + "\n";
+  return (
+    JSON.stringify(
+      {
+        set: name,
+        count: volumes.length,
+        volumes: volumes.map((v) => ({
+          index: v.index,
+          label: v.label,
+          files: v.entries.filter((e) => e.type === "file").map((e) => e.path),
+        })),
+        split,
+      },
+      null,
+      2,
+    ) + "\n"
+  );
 }

@@ -10,7 +10,11 @@ export function checkManagementPoints(spec: MediaSpec): Diagnostic[] {
   const out: Diagnostic[] = [];
   const bad = (i: number, message: string) => diagnostic("BM3009", message, { path: `managementPoints.list[${i}]` });
   if (mp.mode === "site-based" && mp.list.length !== 1) {
-    out.push(diagnostic("BM3009", `site-based media contacts exactly one management point; ${mp.list.length} are listed`, { path: "managementPoints.list" }));
+    out.push(
+      diagnostic("BM3009", `site-based media contacts exactly one management point; ${mp.list.length} are listed`, {
+        path: "managementPoints.list",
+      }),
+    );
   }
   const seenUrls = new Set<string>();
   const seenPriorities = new Set<number>();
@@ -22,13 +26,16 @@ export function checkManagementPoints(spec: MediaSpec): Diagnostic[] {
       out.push(bad(i, `"${m.url}" is not a URL`));
       return;
     }
-    if (url.protocol !== "http:" && url.protocol !== "https:") out.push(bad(i, `${m.url}: scheme must be http or https`));
-    if (url.username || url.password) out.push(bad(i, `${url.host}: credentials in a management point URL would sit in clear on the media`));
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      out.push(bad(i, `${m.url}: scheme must be http or https`));
+    if (url.username || url.password)
+      out.push(bad(i, `${url.host}: credentials in a management point URL would sit in clear on the media`));
     const key = url.href.replace(/\/$/, "").toLowerCase();
     if (seenUrls.has(key)) out.push(bad(i, `${m.url} is listed twice`));
     seenUrls.add(key);
     if (m.priority !== undefined) {
-      if (seenPriorities.has(m.priority)) out.push(bad(i, `priority ${m.priority} is used twice; priorities set the order of first contact`));
+      if (seenPriorities.has(m.priority))
+        out.push(bad(i, `priority ${m.priority} is used twice; priorities set the order of first contact`));
       seenPriorities.add(m.priority);
     }
   });

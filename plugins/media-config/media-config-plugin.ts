@@ -20,7 +20,10 @@ import { PASSWORD } from "../../core/media-password.ts";
 const PLUGIN_NAME = "MediaConfigPlugin";
 
 /** The task-sequence variable the user-device-affinity setting becomes. */
-export const UDA_VARIABLE = { name: "SMSTSAssignUsersMode", value: { auto: "Auto", pending: "Pending", none: "Disabled" } } as const;
+export const UDA_VARIABLE = {
+  name: "SMSTSAssignUsersMode",
+  value: { auto: "Auto", pending: "Pending", none: "Disabled" },
+} as const;
 
 export class MediaConfigPlugin implements Plugin {
   readonly name = PLUGIN_NAME;
@@ -30,7 +33,13 @@ export class MediaConfigPlugin implements Plugin {
     build.hooks.validate.tapPromise(PLUGIN_NAME, async (media, reporter) => {
       for (const d of checkManagementPoints(media.spec)) reporter.report({ ...d, source: PLUGIN_NAME });
       if (!PASSWORD.of(media.spec)) {
-        reporter.report(diagnostic("BM3010", "the media has no password: anyone who finds it can start a deployment", { severity: "warning", path: "security.password", source: PLUGIN_NAME }));
+        reporter.report(
+          diagnostic("BM3010", "the media has no password: anyone who finds it can start a deployment", {
+            severity: "warning",
+            path: "security.password",
+            source: PLUGIN_NAME,
+          }),
+        );
       }
     });
 
@@ -59,12 +68,21 @@ export class MediaConfigPlugin implements Plugin {
         BM_PRESTART_COMMAND: layout.config.prestart?.command ?? "",
       };
       const volume = layout.volumes[0]!;
-      for (const [path, text] of [[CONFIG_JSON, renderConfigJson(layout.config)], [CONFIG_ENV, renderConfigEnv(env)]] as const) {
+      for (const [path, text] of [
+        [CONFIG_JSON, renderConfigJson(layout.config)],
+        [CONFIG_ENV, renderConfigEnv(env)],
+      ] as const) {
         const data = new TextEncoder().encode(text);
         volume.entries.push({ type: "file", path, size: data.length, source: { kind: "bytes", data } });
       }
-      log.write("config", `task sequence ${spec.taskSequence}; management points (${env.BM_MP_MODE}): ${mps.map((m) => `${m.url} [${m.priority}]`).join(", ") || "none"}`);
-      log.write("config", `unattended=${UNATTENDED.of(spec)} unknownComputers=${UNKNOWN_COMPUTERS.of(spec)} userDeviceAffinity=${USER_DEVICE_AFFINITY.of(spec)}`);
+      log.write(
+        "config",
+        `task sequence ${spec.taskSequence}; management points (${env.BM_MP_MODE}): ${mps.map((m) => `${m.url} [${m.priority}]`).join(", ") || "none"}`,
+      );
+      log.write(
+        "config",
+        `unattended=${UNATTENDED.of(spec)} unknownComputers=${UNKNOWN_COMPUTERS.of(spec)} userDeviceAffinity=${USER_DEVICE_AFFINITY.of(spec)}`,
+      );
       for (const [k, v] of Object.entries(variables)) log.write("config", `variable ${k}=${v}`);
       return layout;
     });

@@ -28,7 +28,8 @@ export interface MediaManifest {
 export function parseMediaManifest(text: string): MediaManifest | undefined {
   try {
     const m = JSON.parse(text) as Partial<MediaManifest>;
-    if (m.schema !== 1 || !Array.isArray(m.files) || !Array.isArray(m.boot) || !Array.isArray(m.machines)) return undefined;
+    if (m.schema !== 1 || !Array.isArray(m.files) || !Array.isArray(m.boot) || !Array.isArray(m.machines))
+      return undefined;
     return m as MediaManifest;
   } catch {
     return undefined;

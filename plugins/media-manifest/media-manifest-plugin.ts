@@ -22,12 +22,26 @@ export class MediaManifestPlugin implements Plugin {
       const manifest: MediaManifest = {
         schema: 1,
         files: await recordFiles(layout, media.target.type === "iso" ? patchedOnIso(layout) : new Set()),
-        boot: layout.volumes.flatMap((v) => v.boot.map((b) => ({ firmware: b.firmware, arch: b.arch, role: b.role, path: b.path }))),
-        machines: media.spec.machines.map((m) => ({ arch: m.arch, firmware: m.firmware, ...(m.nic ? { nic: m.nic } : {}) })),
+        boot: layout.volumes.flatMap((v) =>
+          v.boot.map((b) => ({ firmware: b.firmware, arch: b.arch, role: b.role, path: b.path })),
+        ),
+        machines: media.spec.machines.map((m) => ({
+          arch: m.arch,
+          firmware: m.firmware,
+          ...(m.nic ? { nic: m.nic } : {}),
+        })),
       };
       const data = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
-      layout.volumes[0]!.entries.push({ type: "file", path: MANIFEST_PATH, size: data.length, source: { kind: "bytes", data } });
-      build.context.log.write("manifest", `${MANIFEST_PATH}: ${manifest.files.length} files (${manifest.files.filter((f) => f.boot).length} boot files)`);
+      layout.volumes[0]!.entries.push({
+        type: "file",
+        path: MANIFEST_PATH,
+        size: data.length,
+        source: { kind: "bytes", data },
+      });
+      build.context.log.write(
+        "manifest",
+        `${MANIFEST_PATH}: ${manifest.files.length} files (${manifest.files.filter((f) => f.boot).length} boot files)`,
+      );
       return layout;
     });
   }
@@ -57,6 +71,13 @@ async function hashOf(e: LayoutFile): Promise<string | undefined> {
   const s = e.source;
   if (s.kind === "content") return s.sha256;
   if (s.kind === "bytes") return createHash("sha256").update(s.data).digest("hex");
-  if (s.kind === "file" && (await stat(s.path).then((st) => st.isFile() && st.size === e.size, () => false))) return sha256File(s.path);
+  if (
+    s.kind === "file" &&
+    (await stat(s.path).then(
+      (st) => st.isFile() && st.size === e.size,
+      () => false,
+    ))
+  )
+    return sha256File(s.path);
   return undefined;
 }

@@ -31,16 +31,24 @@ export async function openMedia(path: string, inspectors: readonly Inspector[]):
     const report: InspectReport = await inspector.inspect(path);
     const reader = READERS[report.kind];
     if (!reader) break;
-    const files = (report.files as Array<{ path: string; size: number }>).map((f) => ({ path: f.path.replace(/^\/+/, ""), size: f.size }));
+    const files = (report.files as Array<{ path: string; size: number }>).map((f) => ({
+      path: f.path.replace(/^\/+/, ""),
+      size: f.size,
+    }));
     const known = new Set(files.map((f) => f.path));
     const readRaw = await reader(path);
     return {
       kind: report.kind,
       path,
       files,
-      config: report.config && typeof report.config === "object" ? (report.config as Record<string, unknown>) : undefined,
+      config:
+        report.config && typeof report.config === "object" ? (report.config as Record<string, unknown>) : undefined,
       read: async (p) => (known.has(p) ? readRaw(p) : undefined),
     };
   }
-  throw new BootmediaError("BM1001", `${path}: not media bootmedia can read (a media folder, .iso, USB image or drive)`, { where: path });
+  throw new BootmediaError(
+    "BM1001",
+    `${path}: not media bootmedia can read (a media folder, .iso, USB image or drive)`,
+    { where: path },
+  );
 }

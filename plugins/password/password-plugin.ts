@@ -40,7 +40,12 @@ export class PasswordPlugin implements Plugin {
         return;
       }
       for (const rule of checkPasswordPolicy(password!)) {
-        reporter.report(diagnostic("BM3401", `the media password breaks the strength policy: ${rule}`, { path: "security.password", source: PLUGIN_NAME }));
+        reporter.report(
+          diagnostic("BM3401", `the media password breaks the strength policy: ${rule}`, {
+            path: "security.password",
+            source: PLUGIN_NAME,
+          }),
+        );
       }
     });
 
@@ -54,9 +59,23 @@ export class PasswordPlugin implements Plugin {
       const start = performance.now();
       const verifier = makeVerifier(password, salt, this.rounds);
       const data = new TextEncoder().encode(verifier + "\n");
-      layout.volumes[0]!.entries.push({ type: "file", path: VERIFIER_FILE, size: data.length, source: { kind: "bytes", data } });
-      layout.config.password = { present: true, verifier: VERIFIER_FILE, scheme: "sha512-crypt", rounds: this.rounds, policy: { minLength: PASSWORD_POLICY.MIN_LENGTH, minClasses: PASSWORD_POLICY.MIN_CLASSES } };
-      ctx.log.write("password", `verifier ${VERIFIER_FILE}: SHA-512-crypt, ${this.rounds} rounds (computed in ${Math.round(performance.now() - start)} ms)`);
+      layout.volumes[0]!.entries.push({
+        type: "file",
+        path: VERIFIER_FILE,
+        size: data.length,
+        source: { kind: "bytes", data },
+      });
+      layout.config.password = {
+        present: true,
+        verifier: VERIFIER_FILE,
+        scheme: "sha512-crypt",
+        rounds: this.rounds,
+        policy: { minLength: PASSWORD_POLICY.MIN_LENGTH, minClasses: PASSWORD_POLICY.MIN_CLASSES },
+      };
+      ctx.log.write(
+        "password",
+        `verifier ${VERIFIER_FILE}: SHA-512-crypt, ${this.rounds} rounds (computed in ${Math.round(performance.now() - start)} ms)`,
+      );
       return layout;
     });
   }

@@ -14,7 +14,9 @@ describe("password strength policy", () => {
   });
 
   it("names the class rule and the classes to add", () => {
-    expect(checkPasswordPolicy("alllowercaseletters")).toEqual([expect.stringMatching(/uses 1 of the 4 character classes.*add upper or digit or symbol/)]);
+    expect(checkPasswordPolicy("alllowercaseletters")).toEqual([
+      expect.stringMatching(/uses 1 of the 4 character classes.*add upper or digit or symbol/),
+    ]);
     expect(checkPasswordPolicy("lowerUPPERonly")).toEqual([expect.stringMatching(/uses 2 of the 4/)]);
   });
 
@@ -23,7 +25,10 @@ describe("password strength policy", () => {
     expect(checkPasswordPolicy("Good-Password-1\n")).toEqual([expect.stringMatching(/control characters/)]);
   });
 
-  it.each(CHARACTER_CLASSES.map((k, i) => [k, ["a", "A", "7", "#"][i]!] as const))("recognises the %s class", (k, c) => {
-    expect(classesOf(c)).toEqual([k]);
-  });
+  it.each(CHARACTER_CLASSES.map((k, i) => [k, ["a", "A", "7", "#"][i]!] as const))(
+    "recognises the %s class",
+    (k, c) => {
+      expect(classesOf(c)).toEqual([k]);
+    },
+  );
 });

@@ -31,8 +31,11 @@ export function checkPasswordPolicy(password: string): string[] {
   const classes = classesOf(password);
   if (classes.length < PASSWORD_POLICY.MIN_CLASSES) {
     const missing = CHARACTER_CLASSES.filter((k) => !classes.includes(k));
-    broken.push(`it uses ${classes.length} of the 4 character classes; the policy asks for ${PASSWORD_POLICY.MIN_CLASSES} (add ${missing.join(" or ")})`);
+    broken.push(
+      `it uses ${classes.length} of the 4 character classes; the policy asks for ${PASSWORD_POLICY.MIN_CLASSES} (add ${missing.join(" or ")})`,
+    );
   }
-  if (/\p{Cc}/u.test(password)) broken.push("it contains control characters (a newline or tab cannot be typed at the boot prompt)");
+  if (/\p{Cc}/u.test(password))
+    broken.push("it contains control characters (a newline or tab cannot be typed at the boot prompt)");
   return broken;
 }

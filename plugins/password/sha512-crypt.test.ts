@@ -5,11 +5,19 @@ import { makeVerifier } from "./password-plugin.ts";
 
 // Independent implementations: busybox (C, its own pw_encrypt_sha.c) and libc's crypt() (libxcrypt), through perl.
 const busyboxCrypt = async (password: string, salt: string, rounds: number) =>
-  (await execa("busybox", ["mkpasswd", "-m", "sha512", "-P", "0", "-S", `rounds=${rounds}$${salt}`], { input: password })).stdout.trim();
+  (
+    await execa("busybox", ["mkpasswd", "-m", "sha512", "-P", "0", "-S", `rounds=${rounds}$${salt}`], {
+      input: password,
+    })
+  ).stdout.trim();
 
 // perl's crypt() is libc's (libxcrypt on Debian): perl-base is essential, so always there.
 const libcCrypt = async (password: string, setting: string) =>
-  (await execa("perl", ["-e", "binmode STDIN; local $/; my $p = <STDIN>; print crypt($p, $ARGV[0])", setting], { input: Buffer.from(password, "utf8") })).stdout.trim();
+  (
+    await execa("perl", ["-e", "binmode STDIN; local $/; my $p = <STDIN>; print crypt($p, $ARGV[0])", setting], {
+      input: Buffer.from(password, "utf8"),
+    })
+  ).stdout.trim();
 
 // Passwords around the 64-byte block edge, non-ASCII, and salts of every length class.
 const CASES: Array<[string, string, number]> = [
@@ -17,7 +25,11 @@ const CASES: Array<[string, string, number]> = [
   ["Correct-Horse-Battery-9", "abcdefghijklmnop", 2000],
   ["a".repeat(63), "x", 1001],
   ["b".repeat(64) + "ÄÖü€", "./09AZaz", 1500],
-  ["P4ss w0rd with spaces and a very long tail to pass 128 bytes ...................................................", "longsaltlongsaltIGNORED", 1000],
+  [
+    "P4ss w0rd with spaces and a very long tail to pass 128 bytes ...................................................",
+    "longsaltlongsaltIGNORED",
+    1000,
+  ],
   ["short", "", 1000],
 ];
 

@@ -8,7 +8,9 @@ import { createHash } from "node:crypto";
 
 type OneShotHash = (algorithm: string, data: Buffer, encoding: "buffer") => Buffer;
 const oneShot = (nodeCrypto as unknown as { hash?: OneShotHash }).hash;
-const oneShotSha512 = oneShot ? (d: Buffer) => oneShot("sha512", d, "buffer") : (d: Buffer) => createHash("sha512").update(d).digest();
+const oneShotSha512 = oneShot
+  ? (d: Buffer) => oneShot("sha512", d, "buffer")
+  : (d: Buffer) => createHash("sha512").update(d).digest();
 
 export const SHA512_CRYPT = {
   PREFIX: "$6$",
@@ -25,9 +27,27 @@ export const SHA512_CRYPT = {
  * encoded little-end-first into 4 characters; byte 63 alone ends it in 2 characters.
  */
 const OUTPUT_TRIPLES: ReadonlyArray<readonly [number, number, number]> = [
-  [0, 21, 42], [22, 43, 1], [44, 2, 23], [3, 24, 45], [25, 46, 4], [47, 5, 26], [6, 27, 48],
-  [28, 49, 7], [50, 8, 29], [9, 30, 51], [31, 52, 10], [53, 11, 32], [12, 33, 54], [34, 55, 13],
-  [56, 14, 35], [15, 36, 57], [37, 58, 16], [59, 17, 38], [18, 39, 60], [40, 61, 19], [62, 20, 41],
+  [0, 21, 42],
+  [22, 43, 1],
+  [44, 2, 23],
+  [3, 24, 45],
+  [25, 46, 4],
+  [47, 5, 26],
+  [6, 27, 48],
+  [28, 49, 7],
+  [50, 8, 29],
+  [9, 30, 51],
+  [31, 52, 10],
+  [53, 11, 32],
+  [12, 33, 54],
+  [34, 55, 13],
+  [56, 14, 35],
+  [15, 36, 57],
+  [37, 58, 16],
+  [59, 17, 38],
+  [18, 39, 60],
+  [40, 61, 19],
+  [62, 20, 41],
 ];
 
 const sha512 = (...parts: Buffer[]) => {

@@ -26,8 +26,14 @@ export class PrestartPlugin implements Plugin {
       const prestart = PRESTART.of(media.spec);
       if (!prestart?.files) return media;
       const dir = resolve(media.specDir, prestart.files);
-      const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
-      if (!isDir) throw new BootmediaError("BM1003", `customization.prestart.files: ${prestart.files} is not a folder`, { where: dir });
+      const isDir = await stat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
+      if (!isDir)
+        throw new BootmediaError("BM1003", `customization.prestart.files: ${prestart.files} is not a folder`, {
+          where: dir,
+        });
       // The folder's own regular files only: links out of it, loops and FIFOs are BM2009.
       for (const e of await treeFromDir(dir)) {
         if (e.type !== "file" || e.source.kind !== "file") continue;
@@ -35,17 +41,31 @@ export class PrestartPlugin implements Plugin {
         const sha256 = await sha256File(abs).catch((err: unknown) => {
           throw unreadableInput(abs, err); // the user's file: an input error, not the plugin's failure
         });
-        media.items.push({ path: `${PRESTART_DIR}/${e.path}`, size: e.size, sha256, packageId: PACKAGE_ID, origin: { kind: ORIGIN_KIND, location: abs } });
+        media.items.push({
+          path: `${PRESTART_DIR}/${e.path}`,
+          size: e.size,
+          sha256,
+          packageId: PACKAGE_ID,
+          origin: { kind: ORIGIN_KIND, location: abs },
+        });
       }
       return media;
     });
-    build.hooks.fetcher.tap(PLUGIN_NAME, (item) => (item.origin.kind === ORIGIN_KIND ? { open: async () => createReadStream(item.origin.location) } : undefined));
+    build.hooks.fetcher.tap(PLUGIN_NAME, (item) =>
+      item.origin.kind === ORIGIN_KIND ? { open: async () => createReadStream(item.origin.location) } : undefined,
+    );
     build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.CONTENT }, async (layout, media) => {
       const prestart = PRESTART.of(media.spec);
       if (!prestart) return layout;
       const volume = layout.volumes[0]!;
       for (const item of media.items.filter((i) => i.packageId === PACKAGE_ID)) {
-        volume.entries.push({ type: "file", path: item.path, size: item.size, source: { kind: "content", sha256: item.sha256 }, mode: 0o755 });
+        volume.entries.push({
+          type: "file",
+          path: item.path,
+          size: item.size,
+          source: { kind: "content", sha256: item.sha256 },
+          mode: 0o755,
+        });
       }
       layout.config.prestart = { command: prestart.command, dir: PRESTART_DIR };
       build.context.log.write("prestart", `command line: ${prestart.command}`);

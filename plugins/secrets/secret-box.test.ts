@@ -4,19 +4,31 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_KDF, openSecrets, readSecretsHeader, sealSecrets, SECRETS_HEADER_SIZE, SECRETS_TAG_SIZE } from "./secret-box.ts";
+import {
+  DEFAULT_KDF,
+  openSecrets,
+  readSecretsHeader,
+  sealSecrets,
+  SECRETS_HEADER_SIZE,
+  SECRETS_TAG_SIZE,
+} from "./secret-box.ts";
 import { makeVerifier } from "../password/password-plugin.ts";
 
 const UNLOCK = fileURLToPath(new URL("./agent/bootmedia-unlock.sh", import.meta.url));
 const FAST = { log2N: 12, r: 8, p: 1 };
 const SALT = Buffer.alloc(32, 0x5a);
-const PLAINTEXT = Buffer.from("BM_VAR_DomainJoinPassword='s3cr3t-Join!'\nBM_MEDIA_KEY='-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----'\n");
+const PLAINTEXT = Buffer.from(
+  "BM_VAR_DomainJoinPassword='s3cr3t-Join!'\nBM_MEDIA_KEY='-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----'\n",
+);
 
 /** A media folder holding only what the unlock script reads. */
 async function mediaWith(password: string, secrets: Buffer | undefined) {
   const root = await mkdtemp(join(tmpdir(), "bm-unlock-"));
   await mkdir(join(root, "bootmedia"));
-  await writeFile(join(root, "bootmedia/password.sha512crypt"), makeVerifier(password, Buffer.from("fedcba9876543210"), 5000) + "\n");
+  await writeFile(
+    join(root, "bootmedia/password.sha512crypt"),
+    makeVerifier(password, Buffer.from("fedcba9876543210"), 5000) + "\n",
+  );
   if (secrets) await writeFile(join(root, "bootmedia/secrets.enc"), secrets);
   return root;
 }
@@ -41,7 +53,9 @@ describe("secrets.enc", () => {
     for (const at of [20, SECRETS_HEADER_SIZE + 3, sealed.length - 1]) {
       const bad = Buffer.from(sealed);
       bad[at]! ^= 1;
-      expect(() => openSecrets(bad, "Right-Password-1"), `byte ${at}`).toThrow(expect.objectContaining({ code: "BM3414" }));
+      expect(() => openSecrets(bad, "Right-Password-1"), `byte ${at}`).toThrow(
+        expect.objectContaining({ code: "BM3414" }),
+      );
     }
   });
 

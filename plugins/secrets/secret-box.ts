@@ -46,7 +46,12 @@ const SIV_LABEL = Buffer.from("bootmedia-siv\0");
 
 export function deriveSecretKeys(password: string, salt: Buffer, kdf: KdfParams): { encKey: Buffer; macKey: Buffer } {
   const N = 2 ** kdf.log2N;
-  const key = scryptSync(Buffer.from(password, "utf8"), salt, 64, { N, r: kdf.r, p: kdf.p, maxmem: 129 * kdf.r * N * kdf.p + 32 * 1024 * 1024 });
+  const key = scryptSync(Buffer.from(password, "utf8"), salt, 64, {
+    N,
+    r: kdf.r,
+    p: kdf.p,
+    maxmem: 129 * kdf.r * N * kdf.p + 32 * 1024 * 1024,
+  });
   return { encKey: key.subarray(0, 32), macKey: key.subarray(32, 64) };
 }
 
@@ -67,7 +72,11 @@ function writeHeader(salt: Buffer, iv: Buffer, kdf: KdfParams): Buffer {
 export function sealSecrets(plaintext: Buffer, password: string, salt: Buffer, kdf: KdfParams = DEFAULT_KDF): Buffer {
   if (salt.length !== SECRETS_FILE.salt.size) throw new Error(`secrets salt must be ${SECRETS_FILE.salt.size} bytes`);
   const { encKey, macKey } = deriveSecretKeys(password, salt, kdf);
-  const iv = createHmac("sha256", macKey).update(SIV_LABEL).update(plaintext).digest().subarray(0, SECRETS_FILE.iv.size);
+  const iv = createHmac("sha256", macKey)
+    .update(SIV_LABEL)
+    .update(plaintext)
+    .digest()
+    .subarray(0, SECRETS_FILE.iv.size);
   const cipher = createCipheriv("aes-256-cbc", encKey, iv);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   const head = writeHeader(salt, iv, kdf);
@@ -77,12 +86,23 @@ export function sealSecrets(plaintext: Buffer, password: string, salt: Buffer, k
 
 /** Reads the header fields (public: no password needed). */
 export function readSecretsHeader(file: Buffer): { kdf: KdfParams; salt: Buffer; iv: Buffer } {
-  const ok = file.length >= SECRETS_HEADER_SIZE + 16 + SECRETS_TAG_SIZE && file.toString("latin1", 0, SECRETS_FILE.magic.size) === SECRETS_MAGIC;
-  if (!ok || file[SECRETS_FILE.version.offset] !== SECRETS_VERSION || file[SECRETS_FILE.kdf.offset] !== KDF_IDS.scrypt) {
+  const ok =
+    file.length >= SECRETS_HEADER_SIZE + 16 + SECRETS_TAG_SIZE &&
+    file.toString("latin1", 0, SECRETS_FILE.magic.size) === SECRETS_MAGIC;
+  if (
+    !ok ||
+    file[SECRETS_FILE.version.offset] !== SECRETS_VERSION ||
+    file[SECRETS_FILE.kdf.offset] !== KDF_IDS.scrypt
+  ) {
     throw new BootmediaError("BM3414", "not a bootmedia secrets file of version 1");
   }
-  const kdf = { log2N: file[SECRETS_FILE.log2N.offset]!, r: file[SECRETS_FILE.r.offset]!, p: file[SECRETS_FILE.p.offset]! };
-  if (kdf.log2N > MAX_LOG2N || kdf.r < 1 || kdf.p < 1) throw new BootmediaError("BM3414", "secrets file has out-of-range KDF parameters");
+  const kdf = {
+    log2N: file[SECRETS_FILE.log2N.offset]!,
+    r: file[SECRETS_FILE.r.offset]!,
+    p: file[SECRETS_FILE.p.offset]!,
+  };
+  if (kdf.log2N > MAX_LOG2N || kdf.r < 1 || kdf.p < 1)
+    throw new BootmediaError("BM3414", "secrets file has out-of-range KDF parameters");
   const at = (f: { offset: number; size: number }) => file.subarray(f.offset, f.offset + f.size);
   return { kdf, salt: at(SECRETS_FILE.salt), iv: at(SECRETS_FILE.iv) };
 }
@@ -93,7 +113,8 @@ export function openSecrets(file: Buffer, password: string): Buffer {
   const { encKey, macKey } = deriveSecretKeys(password, salt, kdf);
   const end = file.length - SECRETS_TAG_SIZE;
   const want = createHmac("sha256", macKey).update(file.subarray(0, end)).digest();
-  if (!timingSafeEqual(want, file.subarray(end))) throw new BootmediaError("BM3414", "wrong media password, or bootmedia/secrets.enc was altered");
+  if (!timingSafeEqual(want, file.subarray(end)))
+    throw new BootmediaError("BM3414", "wrong media password, or bootmedia/secrets.enc was altered");
   const decipher = createDecipheriv("aes-256-cbc", encKey, iv);
   return Buffer.concat([decipher.update(file.subarray(SECRETS_HEADER_SIZE, end)), decipher.final()]);
 }

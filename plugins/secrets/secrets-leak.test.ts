@@ -21,7 +21,13 @@ const API_TOKEN = "tok_8d1f6a0c2e5b47f9";
 let fx: Awaited<ReturnType<typeof scratchFixtures>>;
 let pki: PkiFixtures;
 let keyDer: Buffer;
-const env = () => ({ BOOTMEDIA_CACHE: fx.cache, SOURCE_DATE_EPOCH: String(Math.floor(Date.now() / 1000) + 86400), MEDIA_PW: MEDIA_PASSWORD, PFX_PW: PFX_PASSWORD, JOIN_PW: JOIN_SECRET });
+const env = () => ({
+  BOOTMEDIA_CACHE: fx.cache,
+  SOURCE_DATE_EPOCH: String(Math.floor(Date.now() / 1000) + 86400),
+  MEDIA_PW: MEDIA_PASSWORD,
+  PFX_PW: PFX_PASSWORD,
+  JOIN_PW: JOIN_SECRET,
+});
 
 const SPEC = `name: contoso-secure
 bootImage: BM100001
@@ -50,10 +56,18 @@ beforeAll(async () => {
 /** Every secret, in the encodings a leak could take. */
 function needles(): Array<[string, Buffer]> {
   const out: Array<[string, Buffer]> = [];
-  for (const [name, s] of [["media password", MEDIA_PASSWORD], ["pfx password", PFX_PASSWORD], ["secret variable", JOIN_SECRET], ["secret file variable", API_TOKEN]] as const) {
+  for (const [name, s] of [
+    ["media password", MEDIA_PASSWORD],
+    ["pfx password", PFX_PASSWORD],
+    ["secret variable", JOIN_SECRET],
+    ["secret file variable", API_TOKEN],
+  ] as const) {
     out.push([`${name} (utf8)`, Buffer.from(s)], [`${name} (utf16le)`, Buffer.from(s, "utf16le")]);
   }
-  out.push(["private key (DER)", keyDer], ["private key (PEM body)", Buffer.from(keyDer.toString("base64").slice(0, 64))]);
+  out.push(
+    ["private key (DER)", keyDer],
+    ["private key (PEM body)", Buffer.from(keyDer.toString("base64").slice(0, 64))],
+  );
   return out;
 }
 
@@ -72,7 +86,15 @@ describe("secret leak: build with password, .pfx and secret variables", () => {
     expectNoSecrets("stdout", Buffer.from(r.stdout));
     expectNoSecrets("stderr", Buffer.from(r.stderr));
     const files = await filesUnder(fx.out(""));
-    expect(files.map((f) => relative(fx.out(""), f))).toEqual(expect.arrayContaining(["secure/bootmedia/secrets.enc", "secure/bootmedia/password.sha512crypt", "secure/bootmedia/media.crt", "contoso-secure.cer", "secure.bootmedia.log"]));
+    expect(files.map((f) => relative(fx.out(""), f))).toEqual(
+      expect.arrayContaining([
+        "secure/bootmedia/secrets.enc",
+        "secure/bootmedia/password.sha512crypt",
+        "secure/bootmedia/media.crt",
+        "contoso-secure.cer",
+        "secure.bootmedia.log",
+      ]),
+    );
     for (const f of files) expectNoSecrets(f, await readFile(f));
     const log = await readFile(fx.out("secure.bootmedia.log"), "utf8");
     expect(log).toMatch(/variable DomainJoinPassword=\*\*\* \(from env JOIN_PW\)/);
@@ -80,7 +102,10 @@ describe("secret leak: build with password, .pfx and secret variables", () => {
 
     // The boot side (busybox sh + openssl) gets every secret back with the right password only.
     const out = join(fx.dir, "unlocked.env");
-    const ok = await execa("busybox", ["sh", UNLOCK, fx.out("secure"), out], { input: MEDIA_PASSWORD + "\n", reject: false });
+    const ok = await execa("busybox", ["sh", UNLOCK, fx.out("secure"), out], {
+      input: MEDIA_PASSWORD + "\n",
+      reject: false,
+    });
     expect(ok.exitCode, ok.stderr).toBe(0);
     const unlocked = await readFile(out, "utf8");
     expect(unlocked).toContain(`BM_VAR_DomainJoinPassword='${JOIN_SECRET}'`);
@@ -88,13 +113,18 @@ describe("secret leak: build with password, .pfx and secret variables", () => {
     expect(unlocked).toContain("BM_SECRET_VARIABLES='DomainJoinPassword ApiToken'");
     const pem = /BM_MEDIA_KEY='([^']+)'/.exec(unlocked)![1]!;
     expect(createPrivateKey(pem).export({ type: "pkcs8", format: "der" }).equals(keyDer)).toBe(true);
-    const wrong = await execa("busybox", ["sh", UNLOCK, fx.out("secure"), out + ".2"], { input: "Media-Pass-Phrase-8\n", reject: false });
+    const wrong = await execa("busybox", ["sh", UNLOCK, fx.out("secure"), out + ".2"], {
+      input: "Media-Pass-Phrase-8\n",
+      reject: false,
+    });
     expect(wrong.exitCode).toBe(3);
   });
 
   it("usb target: no secret in any byte of the image; mtools reads the encrypted part back", async () => {
     const img = fx.out("secure.img");
-    const r = await bootmedia(["build", fx.spec("secure.yaml"), "--target", "usb", "--out", img, "--force"], { env: env() });
+    const r = await bootmedia(["build", fx.spec("secure.yaml"), "--target", "usb", "--out", img, "--force"], {
+      env: env(),
+    });
     expect(r.exitCode, r.stderr).toBe(0);
     expectNoSecrets("stdout", Buffer.from(r.stdout));
     expectNoSecrets("stderr", Buffer.from(r.stderr));
@@ -102,7 +132,9 @@ describe("secret leak: build with password, .pfx and secret variables", () => {
     expectNoSecrets(img, bytes);
     expectNoSecrets("log", await readFile(fx.out("secure.img.bootmedia.log")));
     const start = Number((await execa("sfdisk", ["--json", img])).stdout.match(/"start":\s*(\d+)/)![1]) * 512;
-    const enc = await execa("mcopy", ["-i", `${img}@@${start}`, "::bootmedia/secrets.enc", "-"], { encoding: "buffer" });
+    const enc = await execa("mcopy", ["-i", `${img}@@${start}`, "::bootmedia/secrets.enc", "-"], {
+      encoding: "buffer",
+    });
     expect(Buffer.from(enc.stdout).subarray(0, 8).toString()).toBe("BMSECRT1");
   });
 });
@@ -112,7 +144,20 @@ describe("secret variables from the command line", () => {
     const spec = fx.spec("cli-secrets.yaml");
     await writeFile(spec, SPEC.replace(/^    DomainJoinPassword: .*\n    ApiToken: .*\n/m, ""));
     const dir = fx.out("cli-secrets");
-    const r = await bootmedia(["build", spec, "--out", dir, "--force", "--secret-var", "DomainJoinPassword=env:JOIN_PW", "--secret-var", "ApiToken=file:token.txt"], { env: env() });
+    const r = await bootmedia(
+      [
+        "build",
+        spec,
+        "--out",
+        dir,
+        "--force",
+        "--secret-var",
+        "DomainJoinPassword=env:JOIN_PW",
+        "--secret-var",
+        "ApiToken=file:token.txt",
+      ],
+      { env: env() },
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     expectNoSecrets("stdout", Buffer.from(r.stdout));
     expectNoSecrets("stderr", Buffer.from(r.stderr));
@@ -126,7 +171,10 @@ describe("secret variables from the command line", () => {
   });
 
   it("an inline value is refused with BM1006 without echoing it, and nothing is written", async () => {
-    const r = await bootmedia(["build", fx.spec("secure.yaml"), "--out", fx.out("inline-secret"), "--secret-var", `Leaky=${JOIN_SECRET}`], { env: env() });
+    const r = await bootmedia(
+      ["build", fx.spec("secure.yaml"), "--out", fx.out("inline-secret"), "--secret-var", `Leaky=${JOIN_SECRET}`],
+      { env: env() },
+    );
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/error BM1006 .*--secret-var Leaky=/);
     expectNoSecrets("stderr", Buffer.from(r.stderr));
@@ -149,7 +197,9 @@ describe("settings errors through the CLI: coded, no stack trace, nothing writte
       spec = fx.spec("secure-self.yaml");
       await writeFile(spec, SPEC.replace(/^  certificate: .*\n/m, ""));
     }
-    const r = await bootmedia(["build", spec, "--out", fx.out(`fail-${code}`), ...args], { env: { ...env(), ...extraEnv } });
+    const r = await bootmedia(["build", spec, "--out", fx.out(`fail-${code}`), ...args], {
+      env: { ...env(), ...extraEnv },
+    });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`error ${code} `));
     expect(r.stderr).not.toMatch(/\n\s+at .*\.ts:\d+/);
@@ -168,7 +218,9 @@ describe("settings errors through the CLI: coded, no stack trace, nothing writte
     await writeFile(spec, noSecurity);
     const r = await bootmedia(["build", spec, "--out", fx.out("nopass")], { env: env() });
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/error BM3402 security.password: secret variables DomainJoinPassword, ApiToken need a media password/);
+    expect(r.stderr).toMatch(
+      /error BM3402 security.password: secret variables DomainJoinPassword, ApiToken need a media password/,
+    );
     const plain = fx.spec("plain.yaml");
     await writeFile(plain, noSecurity.replace(/^    \w+: \{ value.*\n/gm, ""));
     const strict = await bootmedia(["build", plain, "--out", fx.out("plain"), "--strict"], { env: env() });

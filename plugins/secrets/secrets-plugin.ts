@@ -26,7 +26,6 @@ const SECRET_VARIABLE_PREFIX = "BM_VAR_";
 /** Decrypted secrets.env lists the secret variables' names here (space-separated). */
 const SECRET_VARIABLE_LIST = "BM_SECRET_VARIABLES";
 
-
 type SecretVariable = { value: SecretRef; secret: true };
 const secretVariables = (media: ResolvedMedia) =>
   Object.entries(VARIABLES.of(media.spec)).filter((e): e is [string, SecretVariable] => typeof e[1] !== "string");
@@ -50,12 +49,24 @@ export class SecretsPlugin implements Plugin {
     build.hooks.validate.tapPromise(PLUGIN_NAME, async (media, reporter) => {
       for (const name of Object.keys(VARIABLES.of(media.spec))) {
         if (name.startsWith("_")) {
-          reporter.report(diagnostic("BM3403", `variable ${name} is read-only: names starting with _ are set by the deployment engine`, { path: `customization.variables.${name}`, source: PLUGIN_NAME }));
+          reporter.report(
+            diagnostic(
+              "BM3403",
+              `variable ${name} is read-only: names starting with _ are set by the deployment engine`,
+              { path: `customization.variables.${name}`, source: PLUGIN_NAME },
+            ),
+          );
         }
       }
       const secrets = secretVariables(media);
       if (secrets.length > 0 && !PASSWORD.of(media.spec)) {
-        reporter.report(diagnostic("BM3402", `secret variable${secrets.length > 1 ? "s" : ""} ${secrets.map(([n]) => n).join(", ")} need${secrets.length > 1 ? "" : "s"} a media password: the secret part is encrypted with it`, { path: "security.password", source: PLUGIN_NAME }));
+        reporter.report(
+          diagnostic(
+            "BM3402",
+            `secret variable${secrets.length > 1 ? "s" : ""} ${secrets.map(([n]) => n).join(", ")} need${secrets.length > 1 ? "" : "s"} a media password: the secret part is encrypted with it`,
+            { path: "security.password", source: PLUGIN_NAME },
+          ),
+        );
       }
       for (const [name, v] of secrets) {
         const where = `customization.variables.${name}`;
@@ -88,16 +99,37 @@ export class SecretsPlugin implements Plugin {
         return layout;
       }
       const password = await resolveMediaPassword(ctx);
-      if (password === undefined) throw new BootmediaError("BM3402", `${keys.join(", ")} must be encrypted on the media, and there is no media password`, { where: "security.password" });
+      if (password === undefined)
+        throw new BootmediaError(
+          "BM3402",
+          `${keys.join(", ")} must be encrypted on the media, and there is no media password`,
+          { where: "security.password" },
+        );
       const plaintext = Buffer.from(renderConfigEnv(Object.fromEntries(keys.map((k) => [k, entries[k]!]))));
       const salt = deriveMediaSalt("secrets-kdf", media.spec, ctx.options.sourceDateEpoch, SECRETS_FILE.salt.size);
       const start = performance.now();
       const data = sealSecrets(plaintext, password, salt, this.kdf);
       plaintext.fill(0);
-      layout.volumes[0]!.entries.push({ type: "file", path: SECRETS_PATH, size: data.length, source: { kind: "bytes", data: new Uint8Array(data) } });
+      layout.volumes[0]!.entries.push({
+        type: "file",
+        path: SECRETS_PATH,
+        size: data.length,
+        source: { kind: "bytes", data: new Uint8Array(data) },
+      });
       const kdf = { name: "scrypt", N: 2 ** this.kdf.log2N, r: this.kdf.r, p: this.kdf.p };
-      layout.config.secrets = { present: true, file: SECRETS_PATH, format: SECRETS_MAGIC, kdf, cipher: "AES-256-CBC", mac: "HMAC-SHA256", entries: keys };
-      ctx.log.write("secrets", `${SECRETS_PATH}: ${keys.length} entries (${keys.join(", ")}), scrypt N=${kdf.N} r=${kdf.r} p=${kdf.p}, AES-256-CBC + HMAC-SHA256 (sealed in ${Math.round(performance.now() - start)} ms)`);
+      layout.config.secrets = {
+        present: true,
+        file: SECRETS_PATH,
+        format: SECRETS_MAGIC,
+        kdf,
+        cipher: "AES-256-CBC",
+        mac: "HMAC-SHA256",
+        entries: keys,
+      };
+      ctx.log.write(
+        "secrets",
+        `${SECRETS_PATH}: ${keys.length} entries (${keys.join(", ")}), scrypt N=${kdf.N} r=${kdf.r} p=${kdf.p}, AES-256-CBC + HMAC-SHA256 (sealed in ${Math.round(performance.now() - start)} ms)`,
+      );
       return layout;
     });
   }

@@ -23,8 +23,14 @@ function bytesSource(data: Uint8Array): { size: number; source: Source } {
 }
 
 /** shim and its loader for `chain`: Debian's signed pair, or shim and bootmedia's GRUB signed by `signer`. */
-async function chainBinaries(chain: Exclude<SbChain, "unsigned">, signer: Signer | undefined, contentCacheDir: string, log: (line: string) => void) {
-  if (chain === "signed") return { shim: await fileSource(chainFile("shimSigned")), loader: await fileSource(chainFile("grubSigned")) };
+async function chainBinaries(
+  chain: Exclude<SbChain, "unsigned">,
+  signer: Signer | undefined,
+  contentCacheDir: string,
+  log: (line: string) => void,
+) {
+  if (chain === "signed")
+    return { shim: await fileSource(chainFile("shimSigned")), loader: await fileSource(chainFile("grubSigned")) };
   if (!signer) throw new Error("the own-key chain needs its signer (the spec's secureBoot.signing)");
   const { bootLoaderCacheDir, ensureSbatGrub } = await loadBootLoaderBuild();
   const grub = await ensureSbatGrub(bootLoaderCacheDir(contentCacheDir), chainFile("grubSigned"), debianGrubSbat, log);
@@ -33,7 +39,13 @@ async function chainBinaries(chain: Exclude<SbChain, "unsigned">, signer: Signer
   return { shim: bytesSource(shim), loader: bytesSource(loader) };
 }
 
-export async function layoutChain(layout: MediaLayout, chain: Exclude<SbChain, "unsigned">, signer: Signer | undefined, contentCacheDir: string, log: (line: string) => void): Promise<MediaLayout> {
+export async function layoutChain(
+  layout: MediaLayout,
+  chain: Exclude<SbChain, "unsigned">,
+  signer: Signer | undefined,
+  contentCacheDir: string,
+  log: (line: string) => void,
+): Promise<MediaLayout> {
   const volume = layout.volumes[0]!;
   const boot = volume.boot.find((b) => b.role === "uefi-x64");
   if (!boot) {
@@ -44,7 +56,13 @@ export async function layoutChain(layout: MediaLayout, chain: Exclude<SbChain, "
   volume.entries = volume.entries.map((e) => (e.type === "file" && e.path === boot.path ? { ...e, ...shim } : e));
   volume.entries.push({ type: "file", path: SHIM_LOADER_PATH, ...loader });
   volume.boot.push({ firmware: "uefi", arch: "x64", role: "uefi-x64-loader", path: SHIM_LOADER_PATH });
-  volume.entries.push({ type: "file", path: DISK_INFO_PATH, ...bytesSource(new TextEncoder().encode(`bootmedia ${layout.config.id} (Secure Boot chain: ${chain})\n`)) });
-  log(`${chain} chain: ${boot.path} is shim${chain === "own-key" ? ` signed by ${signer!.subject}` : " (signed by Microsoft's UEFI CA)"}, ${SHIM_LOADER_PATH} is ${chain === "signed" ? "Debian's signed GRUB" : `bootmedia's GRUB signed by ${signer!.subject}`}`);
+  volume.entries.push({
+    type: "file",
+    path: DISK_INFO_PATH,
+    ...bytesSource(new TextEncoder().encode(`bootmedia ${layout.config.id} (Secure Boot chain: ${chain})\n`)),
+  });
+  log(
+    `${chain} chain: ${boot.path} is shim${chain === "own-key" ? ` signed by ${signer!.subject}` : " (signed by Microsoft's UEFI CA)"}, ${SHIM_LOADER_PATH} is ${chain === "signed" ? "Debian's signed GRUB" : `bootmedia's GRUB signed by ${signer!.subject}`}`,
+  );
   return layout;
 }

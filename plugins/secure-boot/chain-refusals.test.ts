@@ -14,7 +14,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildReferenceImages } from "../../fixtures/boot-images/build.ts";
 import { otherCertificate, plainSnakeoilKey, sbsign, sbverifySubjects } from "../../formats/pe/testing/oracles.ts";
 import { bootmedia, ROOT } from "../../testing/cli.ts";
-import { buildReference, extractIsoTree, ownKeyArgs, ownKeyEnv, sbverifyCert, snakeoilKeyTexts, SNAKEOIL, type Built } from "./testing/chain-media.ts";
+import {
+  buildReference,
+  extractIsoTree,
+  ownKeyArgs,
+  ownKeyEnv,
+  sbverifyCert,
+  snakeoilKeyTexts,
+  SNAKEOIL,
+  type Built,
+} from "./testing/chain-media.ts";
 
 const REFERENCE_LIBRARY = join(ROOT, "fixtures/reference/content");
 const X64 = join(REFERENCE_LIBRARY, "packages/BM100064/files/boot/x64");
@@ -59,22 +68,61 @@ describe("own-key signing settings", () => {
     const { cert } = await otherCertificate(work, "other-rsa");
     const args = ownKeyArgs("env");
     args[args.indexOf("--signing-cert") + 1] = cert;
-    expectRefused(await buildReference(out(), cache, args, await ownKeyEnv()), "BM3708", /does not belong to the signing key/);
+    expectRefused(
+      await buildReference(out(), cache, args, await ownKeyEnv()),
+      "BM3708",
+      /does not belong to the signing key/,
+    );
   });
 
   it("an EC key with its own certificate is BM3708 (firmware and shim verify RSA only)", async () => {
     const key = join(work, "ec.key");
     const cert = join(work, "ec.pem");
-    await execa("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-subj", "/CN=EC key", "-days", "30"], { stderr: "ignore" });
-    const b = await buildReference(out(), cache, ["--secure-boot-chain", "own-key", "--signing-key", `file:${key}`, "--signing-cert", cert]);
+    await execa(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-subj",
+        "/CN=EC key",
+        "-days",
+        "30",
+      ],
+      { stderr: "ignore" },
+    );
+    const b = await buildReference(out(), cache, [
+      "--secure-boot-chain",
+      "own-key",
+      "--signing-key",
+      `file:${key}`,
+      "--signing-cert",
+      cert,
+    ]);
     expectRefused(b, "BM3708", /signing key is ec/);
   });
 
   it("chain own-key without signing, and signing with chain signed, are BM3709", async () => {
-    expectRefused(await buildReference(out(), cache, ["--secure-boot-chain", "own-key"]), "BM3709", /own-key chain needs signing/);
+    expectRefused(
+      await buildReference(out(), cache, ["--secure-boot-chain", "own-key"]),
+      "BM3709",
+      /own-key chain needs signing/,
+    );
     const args = ownKeyArgs("env");
     args[args.indexOf("own-key")] = "signed";
-    expectRefused(await buildReference(out(), cache, args, await ownKeyEnv()), "BM3709", /signing is read only with chain: own-key/);
+    expectRefused(
+      await buildReference(out(), cache, args, await ownKeyEnv()),
+      "BM3709",
+      /signing is read only with chain: own-key/,
+    );
   });
 });
 
@@ -92,8 +140,25 @@ describe("kernels the chain would not start (BM3703)", () => {
     await execa("sbattach", ["--remove", unsigned]);
     const snakeoil = join(work, "vmlinuz-snakeoil");
     await sbsign(unsigned, snakeoil, await plainSnakeoilKey(join(work, "snakeoil-plain.key")));
-    for (const [kind, kernel] of [["unsigned", unsigned], ["snakeoil", snakeoil]] as const) {
-      const r = await bootmedia(["library", "add-boot-image", library, "--kernel", kernel, "--initrd", join(X64, "initrd.img"), "--arch", "x64", "--drivers", "e1000", "--id", ids[kind]]);
+    for (const [kind, kernel] of [
+      ["unsigned", unsigned],
+      ["snakeoil", snakeoil],
+    ] as const) {
+      const r = await bootmedia([
+        "library",
+        "add-boot-image",
+        library,
+        "--kernel",
+        kernel,
+        "--initrd",
+        join(X64, "initrd.img"),
+        "--arch",
+        "x64",
+        "--drivers",
+        "e1000",
+        "--id",
+        ids[kind],
+      ]);
       if (r.exitCode !== 0) throw new Error(`library add-boot-image ${kind}: ${r.stderr}`);
     }
     // The oracle's word on the two kernels.
@@ -107,16 +172,35 @@ describe("kernels the chain would not start (BM3703)", () => {
   });
 
   it("an unsigned kernel is refused by both chains", async () => {
-    expectRefused(await buildReference(out(), cache, [...kernelArgs(ids.unsigned), "--secure-boot-chain", "signed"]), "BM3703", /the kernel is unsigned; the signed chain trusts certificates issued by \/CN=Debian Secure Boot CA/);
-    expectRefused(await buildReference(out(), cache, [...kernelArgs(ids.unsigned), ...ownKeyArgs("env")], await ownKeyEnv()), "BM3703", /the kernel is unsigned; the own-key chain trusts/);
+    expectRefused(
+      await buildReference(out(), cache, [...kernelArgs(ids.unsigned), "--secure-boot-chain", "signed"]),
+      "BM3703",
+      /the kernel is unsigned; the signed chain trusts certificates issued by \/CN=Debian Secure Boot CA/,
+    );
+    expectRefused(
+      await buildReference(out(), cache, [...kernelArgs(ids.unsigned), ...ownKeyArgs("env")], await ownKeyEnv()),
+      "BM3703",
+      /the kernel is unsigned; the own-key chain trusts/,
+    );
   });
 
   it("a kernel signed with the user's key starts under own-key (it is on the media, verified by sbverify) and is refused by the signed chain", async () => {
-    expectRefused(await buildReference(out(), cache, [...kernelArgs(ids.snakeoil), "--secure-boot-chain", "signed"]), "BM3703", /signed by \/C=US\/ST=Colorado\/L=Fort Collins\/O=SnakeOil/);
-    const b = await buildReference(out(), cache, [...kernelArgs(ids.snakeoil), ...ownKeyArgs("env")], await ownKeyEnv());
+    expectRefused(
+      await buildReference(out(), cache, [...kernelArgs(ids.snakeoil), "--secure-boot-chain", "signed"]),
+      "BM3703",
+      /signed by \/C=US\/ST=Colorado\/L=Fort Collins\/O=SnakeOil/,
+    );
+    const b = await buildReference(
+      out(),
+      cache,
+      [...kernelArgs(ids.snakeoil), ...ownKeyArgs("env")],
+      await ownKeyEnv(),
+    );
     expect(b.exitCode, b.stderr).toBe(0);
     expect(b.log).toMatch(/started by the own-key chain/);
     const tree = await extractIsoTree(b.out, join(work, "snakeoil-kernel.tree"));
-    expect((await sbverifyCert(join(tree, `boot/${ids.snakeoil}/vmlinuz-snakeoil`), SNAKEOIL.cert)).output).toMatch(/^Signature verification OK$/m);
+    expect((await sbverifyCert(join(tree, `boot/${ids.snakeoil}/vmlinuz-snakeoil`), SNAKEOIL.cert)).output).toMatch(
+      /^Signature verification OK$/m,
+    );
   });
 });

@@ -29,7 +29,8 @@ export const DISK_INFO_PATH = ".disk/info";
 /** The path of one chain file; BM4403 when its package is not installed. */
 export function chainFile(name: ChainFile): string {
   const f = DEBIAN_CHAIN_FILES[name];
-  if (!existsSync(f.path)) throw new BootmediaError("BM4403", `${f.path} is missing (Debian package ${f.pkg})`, { where: f.path });
+  if (!existsSync(f.path))
+    throw new BootmediaError("BM4403", `${f.path} is missing (Debian package ${f.pkg})`, { where: f.path });
   return f.path;
 }
 
@@ -50,7 +51,11 @@ export async function debianGrubSbat(grubVersion: string): Promise<string> {
   const debianLine = sbat.split("\n").find((l) => l.startsWith("grub.debian,"));
   const version = debianLine?.split(",")[4];
   if (version !== grubVersion) {
-    throw new BootmediaError("BM4403", `Debian's signed GRUB (${path}) is GRUB ${version ?? "of unknown version"}, the GRUB that builds bootmedia's boot files is ${grubVersion}: their SBAT would not describe it (install matching grub-efi-amd64-signed and grub-efi-amd64-bin)`, { where: path });
+    throw new BootmediaError(
+      "BM4403",
+      `Debian's signed GRUB (${path}) is GRUB ${version ?? "of unknown version"}, the GRUB that builds bootmedia's boot files is ${grubVersion}: their SBAT would not describe it (install matching grub-efi-amd64-signed and grub-efi-amd64-bin)`,
+      { where: path },
+    );
   }
   return sbat.endsWith("\n") ? sbat : `${sbat}\n`;
 }

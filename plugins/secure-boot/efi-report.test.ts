@@ -17,7 +17,11 @@ import { certificateSha256 } from "./trust.ts";
 import { readFile } from "node:fs/promises";
 import { makeSecureBootTestMedia } from "./testing/secure-boot-media.ts";
 
-const SNAKEOIL = { key: "/usr/share/ovmf/PkKek-1-snakeoil.key", cert: "/usr/share/ovmf/PkKek-1-snakeoil.pem", password: "snakeoil" };
+const SNAKEOIL = {
+  key: "/usr/share/ovmf/PkKek-1-snakeoil.key",
+  cert: "/usr/share/ovmf/PkKek-1-snakeoil.pem",
+  password: "snakeoil",
+};
 const CHAINS = ["unsigned", "own-key", "signed"] as const;
 let work: string;
 const isos: Record<string, string> = {};
@@ -26,7 +30,9 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "bm-sb-report-"));
   for (const c of CHAINS) isos[c] = await makeSecureBootTestMedia(work, c, c, SNAKEOIL);
 });
-afterAll(async () => { await rm(work, { recursive: true, force: true }); });
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
 
 /** The ESP's EFI/BOOT files, extracted by xorriso and mtools (not our readers). */
 async function extractEfiBoot(iso: string, name: string): Promise<Record<string, string>> {
@@ -48,8 +54,11 @@ describe("reportSecureBoot", () => {
     const media = await openMedia(isos[chain], await builtinInspectors());
     const report = await reportSecureBoot(media);
     const files = await extractEfiBoot(isos[chain], chain);
-    expect(report.binaries.map((b) => b.path.split("/").pop()!.toUpperCase()).sort()).toEqual(Object.keys(files).sort());
-    for (const b of report.binaries) expect(b.signers).toEqual(await sbverifySubjects(files[b.path.split("/").pop()!.toUpperCase()]));
+    expect(report.binaries.map((b) => b.path.split("/").pop()!.toUpperCase()).sort()).toEqual(
+      Object.keys(files).sort(),
+    );
+    for (const b of report.binaries)
+      expect(b.signers).toEqual(await sbverifySubjects(files[b.path.split("/").pop()!.toUpperCase()]));
     expect(report.chains).toHaveLength(1);
     expect(report.chains[0].chain).toBe(chain);
     expect(formatSecureBoot(report)).toContain(`: ${chain} (`);
@@ -75,7 +84,12 @@ describe("reportSecureBoot", () => {
   it("names the chain for the testbed: unsigned, signed, own-key with the signer's certificate; a kernel counts as signed only by the same key", async () => {
     const chainOf = async (c: string, kernels: string[] = []) => {
       const media = await openMedia(isos[c], await builtinInspectors());
-      return (await reportSecureBoot(media, kernels.map((path) => ({ path, arch: "x64" })))).mediaChain;
+      return (
+        await reportSecureBoot(
+          media,
+          kernels.map((path) => ({ path, arch: "x64" })),
+        )
+      ).mediaChain;
     };
     const snakeoil = certificateSha256(await readFile(SNAKEOIL.cert));
     expect(await chainOf("unsigned")).toEqual({ chain: "unsigned", kernelSigned: false });

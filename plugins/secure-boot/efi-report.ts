@@ -6,7 +6,17 @@
 import { BootmediaError } from "../../base/errors.ts";
 import { readFat, readFatFile } from "../../formats/fat/index.ts";
 import { readIso } from "../../formats/iso9660/read.ts";
-import { looksLikePe, parseSbat, readAuthenticode, readPe, readSbatLevelSection, revokedBy, signedDataOf, type SbatEntry, type SbatLevel } from "../../formats/pe/index.ts";
+import {
+  looksLikePe,
+  parseSbat,
+  readAuthenticode,
+  readPe,
+  readSbatLevelSection,
+  revokedBy,
+  signedDataOf,
+  type SbatEntry,
+  type SbatLevel,
+} from "../../formats/pe/index.ts";
 import type { MediaChain } from "../../core/secure-boot.ts";
 import type { OpenedMedia } from "../../core/plugin.ts";
 import { LATEST_SBAT_LEVEL, SBAT_LEVELS_SOURCE } from "./sbat-levels.ts";
@@ -52,7 +62,10 @@ const MICROSOFT = /\/O=Microsoft Corporation\//;
 const BOOT_FILE = /(^|\/)EFI\/BOOT\/BOOT(X64|IA32|AA64)\.EFI$/i;
 const SHIM_LOADER_NAME = SHIM_LOADER_PATH.slice(SHIM_LOADER_PATH.lastIndexOf("/") + 1);
 
-interface Source { path: string; read: () => Promise<Buffer> }
+interface Source {
+  path: string;
+  read: () => Promise<Buffer>;
+}
 
 function isEfiPath(p: string): boolean {
   return /\.efi$/i.test(p);
@@ -60,7 +73,9 @@ function isEfiPath(p: string): boolean {
 
 /** EFI files of the media's file system, then those of each El Torito EFI image (ISO). */
 async function efiSources(media: OpenedMedia): Promise<Source[]> {
-  const out: Source[] = media.files.filter((f) => isEfiPath(f.path)).map((f) => ({ path: f.path, read: async () => (await media.read(f.path))! }));
+  const out: Source[] = media.files
+    .filter((f) => isEfiPath(f.path))
+    .map((f) => ({ path: f.path, read: async () => (await media.read(f.path))! }));
   if (media.kind === "iso") {
     const iso = await readIso(media.path);
     for (const e of iso.bootEntries.filter((b) => b.platform === "efi")) {
@@ -82,17 +97,21 @@ async function efiSources(media: OpenedMedia): Promise<Source[]> {
 }
 
 function describeBinary(path: string, buf: Buffer, levels: Array<{ name: string; level: SbatLevel }>): EfiBinary {
-  if (!looksLikePe(buf)) return { path, signers: [], signerSha256: [], sbat: [], revoked: [], error: "not a PE/COFF image" };
+  if (!looksLikePe(buf))
+    return { path, signers: [], signerSha256: [], sbat: [], revoked: [], error: "not a PE/COFF image" };
   try {
     const pe = readPe(buf, path);
-    const found: Array<{ subject: string; certificateSha256?: string }> = signedDataOf(pe).flatMap((d) => readAuthenticode(d) ?? [{ subject: "(unreadable signature)" }]);
+    const found: Array<{ subject: string; certificateSha256?: string }> = signedDataOf(pe).flatMap(
+      (d) => readAuthenticode(d) ?? [{ subject: "(unreadable signature)" }],
+    );
     const signers = found.map((s) => s.subject);
     const signerSha256 = found.map((s) => s.certificateSha256 ?? "");
     const sbat = parseSbat(pe.sbat ?? "");
     const revoked = levels.flatMap(({ name, level }) => revokedBy(sbat, level).map((r) => ({ ...r, level: name })));
     return { path, machine: pe.machine, signers, signerSha256, sbat, revoked };
   } catch (e) {
-    if (e instanceof BootmediaError) return { path, signers: [], signerSha256: [], sbat: [], revoked: [], error: `${e.code}: ${e.message}` };
+    if (e instanceof BootmediaError)
+      return { path, signers: [], signerSha256: [], sbat: [], revoked: [], error: `${e.code}: ${e.message}` };
     throw e;
   }
 }
@@ -101,12 +120,20 @@ function chainOf(b: EfiBinary): { chain: ChainKind; detail: string } {
   if (b.error) return { chain: "none", detail: b.error };
   if (b.signers.length === 0) return { chain: "unsigned", detail: "unsigned boot loader: refused with Secure Boot on" };
   const isShim = b.sbat.some((e) => e.component === "shim");
-  if (isShim && b.signers.some((s) => MICROSOFT.test(s))) return { chain: "signed", detail: "shim signed by Microsoft's UEFI CA -> loader and kernel signed by the shim's vendor key" };
+  if (isShim && b.signers.some((s) => MICROSOFT.test(s)))
+    return {
+      chain: "signed",
+      detail: "shim signed by Microsoft's UEFI CA -> loader and kernel signed by the shim's vendor key",
+    };
   return { chain: "own-key", detail: `signed by ${b.signers.join("; ")}: starts where that key is enrolled in db` };
 }
 
 /** A shim starts the loader beside it (DEFAULT_LOADER, grubx64.efi): without it the chain goes nowhere. */
-function withLoader(b: EfiBinary, c: { chain: ChainKind; detail: string }, all: readonly EfiBinary[]): { chain: ChainKind; detail: string } {
+function withLoader(
+  b: EfiBinary,
+  c: { chain: ChainKind; detail: string },
+  all: readonly EfiBinary[],
+): { chain: ChainKind; detail: string } {
   if ((c.chain !== "signed" && c.chain !== "own-key") || !b.sbat.some((e) => e.component === "shim")) return c;
   const loader = `${b.path.slice(0, b.path.lastIndexOf("/") + 1)}${SHIM_LOADER_NAME}`;
   if (all.some((x) => x.path.toLowerCase() === loader.toLowerCase())) return c;
@@ -118,23 +145,44 @@ function withLoader(b: EfiBinary, c: { chain: ChainKind; detail: string }, all: 
  * certificate its vendor certificate issued; for an own-key file, its signer's certificate
  * (shim accepts db keys too). Null for an unsigned or unreadable boot file.
  */
-function x64Trust(binaries: EfiBinary[], bufs: ReadonlyMap<string, Buffer>): { kind: "signed" | "own-key"; trust: KernelTrust; signerSha256?: string } | null {
+function x64Trust(
+  binaries: EfiBinary[],
+  bufs: ReadonlyMap<string, Buffer>,
+): { kind: "signed" | "own-key"; trust: KernelTrust; signerSha256?: string } | null {
   const boot = binaries.find((b) => /(^|\/)EFI\/BOOT\/BOOTX64\.EFI$/i.test(b.path));
   const kind = boot ? chainOf(boot).chain : "unsigned";
   if (!boot || (kind !== "signed" && kind !== "own-key")) return null;
   const bytes = bufs.get(boot.path);
-  const vendorSubject = bytes && boot.sbat.some((e) => e.component === "shim") ? shimVendorSubject(bytes, boot.path) : null;
+  const vendorSubject =
+    bytes && boot.sbat.some((e) => e.component === "shim") ? shimVendorSubject(bytes, boot.path) : null;
   const signerSha256 = kind === "own-key" ? boot.signerSha256[0] || undefined : undefined;
-  return { kind, trust: { vendorSubject, ...(signerSha256 ? { certificateSha256: signerSha256 } : {}) }, ...(signerSha256 ? { signerSha256 } : {}) };
+  return {
+    kind,
+    trust: { vendorSubject, ...(signerSha256 ? { certificateSha256: signerSha256 } : {}) },
+    ...(signerSha256 ? { signerSha256 } : {}),
+  };
 }
 
-async function describeKernels(media: OpenedMedia, kernels: ReadonlyArray<{ path: string; arch: string }>, x64: ReturnType<typeof x64Trust>): Promise<KernelReport[]> {
-  return Promise.all(kernels.map(async ({ path, arch }) => {
-    const buf = await media.read(path);
-    if (!buf) return { path, arch, signers: [], error: "not on the media", ...(x64 && arch === "x64" ? { startedByChain: false } : {}) };
-    const k = kernelSigners(buf, x64?.trust ?? {}, path);
-    return { path, arch, signers: k.signers, ...(x64 && arch === "x64" ? { startedByChain: k.trusted } : {}) };
-  }));
+async function describeKernels(
+  media: OpenedMedia,
+  kernels: ReadonlyArray<{ path: string; arch: string }>,
+  x64: ReturnType<typeof x64Trust>,
+): Promise<KernelReport[]> {
+  return Promise.all(
+    kernels.map(async ({ path, arch }) => {
+      const buf = await media.read(path);
+      if (!buf)
+        return {
+          path,
+          arch,
+          signers: [],
+          error: "not on the media",
+          ...(x64 && arch === "x64" ? { startedByChain: false } : {}),
+        };
+      const k = kernelSigners(buf, x64?.trust ?? {}, path);
+      return { path, arch, signers: k.signers, ...(x64 && arch === "x64" ? { startedByChain: k.trusted } : {}) };
+    }),
+  );
 }
 
 /**
@@ -142,29 +190,45 @@ async function describeKernels(media: OpenedMedia, kernels: ReadonlyArray<{ path
  * testbed's expected verdicts: from the x64 removable-media boot file and the `kernels` the
  * media configuration names (every x64 one must be started by the chain).
  */
-export async function reportSecureBoot(media: OpenedMedia, kernels: ReadonlyArray<{ path: string; arch: string }> = []): Promise<SecureBootReport> {
+export async function reportSecureBoot(
+  media: OpenedMedia,
+  kernels: ReadonlyArray<{ path: string; arch: string }> = [],
+): Promise<SecureBootReport> {
   const sources = await efiSources(media);
   const bufs = await Promise.all(sources.map(async (s) => ({ path: s.path, buf: await s.read() })));
   // A shim on the media carries the levels it applies: check every binary against those too.
-  const levels: Array<{ name: string; level: SbatLevel }> = [{ name: `recorded ${LATEST_SBAT_LEVEL.date}`, level: LATEST_SBAT_LEVEL }];
+  const levels: Array<{ name: string; level: SbatLevel }> = [
+    { name: `recorded ${LATEST_SBAT_LEVEL.date}`, level: LATEST_SBAT_LEVEL },
+  ];
   for (const { path, buf } of bufs) {
     if (!looksLikePe(buf)) continue;
     try {
       const section = readPe(buf, path).sbatLevel;
       const l = section ? readSbatLevelSection(section) : null;
-      if (l?.latest && !levels.some((x) => x.level.date === l.latest!.date)) levels.push({ name: `${path} latest ${l.latest.date}`, level: l.latest });
+      if (l?.latest && !levels.some((x) => x.level.date === l.latest!.date))
+        levels.push({ name: `${path} latest ${l.latest.date}`, level: l.latest });
     } catch (e) {
       if (!(e instanceof BootmediaError)) throw e;
     }
   }
   const binaries = bufs.map(({ path, buf }) => describeBinary(path, buf, levels));
-  const chains = binaries.filter((b) => BOOT_FILE.test(b.path)).map((b) => ({ path: b.path, ...withLoader(b, chainOf(b), binaries) }));
+  const chains = binaries
+    .filter((b) => BOOT_FILE.test(b.path))
+    .map((b) => ({ path: b.path, ...withLoader(b, chainOf(b), binaries) }));
   const x64 = x64Trust(binaries, new Map(bufs.map((b) => [b.path, b.buf])));
   const kernelReports = await describeKernels(media, kernels, x64);
   const x64Kernels = kernelReports.filter((k) => k.arch === "x64");
   const kernelSigned = x64Kernels.length > 0 && x64Kernels.every((k) => k.startedByChain === true);
-  const mediaChain: MediaChain = !x64 ? { chain: "unsigned", kernelSigned: false } : { chain: x64.kind, ...(x64.signerSha256 ? { signerSha256: x64.signerSha256 } : {}), kernelSigned };
-  return { binaries, chains, kernels: kernelReports, mediaChain, levels: `${levels.map((l) => l.name).join(", ")} (${SBAT_LEVELS_SOURCE})` };
+  const mediaChain: MediaChain = !x64
+    ? { chain: "unsigned", kernelSigned: false }
+    : { chain: x64.kind, ...(x64.signerSha256 ? { signerSha256: x64.signerSha256 } : {}), kernelSigned };
+  return {
+    binaries,
+    chains,
+    kernels: kernelReports,
+    mediaChain,
+    levels: `${levels.map((l) => l.name).join(", ")} (${SBAT_LEVELS_SOURCE})`,
+  };
 }
 
 export function formatSecureBoot(r: SecureBootReport): string {
@@ -176,11 +240,19 @@ export function formatSecureBoot(r: SecureBootReport): string {
     lines.push(`    ${b.path}${b.machine ? ` [${b.machine}]` : ""}${b.error ? `: ${b.error}` : ""}`);
     if (!b.error) lines.push(`      signers: ${b.signers.length ? b.signers.join("; ") : "none (unsigned)"}`);
     if (b.sbat.length) lines.push(`      sbat: ${b.sbat.map((e) => `${e.component},${e.generation}`).join(" ")}`);
-    for (const v of b.revoked) lines.push(`      warning BM3706: ${v.component} generation ${v.generation} is below ${v.minimum} (${v.level}): revoked where that level is applied`);
+    for (const v of b.revoked)
+      lines.push(
+        `      warning BM3706: ${v.component} generation ${v.generation} is below ${v.minimum} (${v.level}): revoked where that level is applied`,
+      );
   }
   if (r.kernels.length) lines.push(`  kernels (${r.kernels.length}):`);
   for (const k of r.kernels) {
-    const started = k.startedByChain === undefined ? "" : k.startedByChain ? `, started by the ${r.mediaChain.chain} chain` : `, NOT started by the ${r.mediaChain.chain} chain (BM3703)`;
+    const started =
+      k.startedByChain === undefined
+        ? ""
+        : k.startedByChain
+          ? `, started by the ${r.mediaChain.chain} chain`
+          : `, NOT started by the ${r.mediaChain.chain} chain (BM3703)`;
     lines.push(`    ${k.path} [${k.arch}]${k.error ? `: ${k.error}` : ""}`);
     if (!k.error) lines.push(`      signers: ${k.signers.length ? k.signers.join("; ") : "none (unsigned)"}${started}`);
   }

@@ -6,7 +6,8 @@ import { SECURE_BOOT } from "./spec.ts";
 
 const plugin = definePlugin({
   name: "SecureBootPlugin",
-  describe: "Secure Boot: the media's boot chain (unsigned, signed, own-key) and refusal of media the spec's Secure Boot machines would reject",
+  describe:
+    "Secure Boot: the media's boot chain (unsigned, signed, own-key) and refusal of media the spec's Secure Boot machines would reject",
   sections: [SECURE_BOOT],
   // The EFI binary reader's codes: inspect meets them on this plugin's behalf.
   codes: { ...SECURE_BOOT_CODES, ...PE_CODES },

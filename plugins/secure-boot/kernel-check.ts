@@ -12,19 +12,37 @@ import { kernelSigners } from "./kernel-trust.ts";
 import type { Signer } from "./signing-key.ts";
 import "./codes.ts";
 
-export async function checkKernels(media: ResolvedMedia, chain: Exclude<SbChain, "unsigned">, signer: Signer | undefined, log: (line: string) => void): Promise<void> {
+export async function checkKernels(
+  media: ResolvedMedia,
+  chain: Exclude<SbChain, "unsigned">,
+  signer: Signer | undefined,
+  log: (line: string) => void,
+): Promise<void> {
   const shimPath = chainFile(chain === "signed" ? "shimSigned" : "shimUnsigned");
   const vendorSubject = shimVendorSubject(await readFile(shimPath), shimPath);
-  const trusts = [vendorSubject && `certificates issued by ${vendorSubject} (shim's vendor certificate)`, signer && `${signer.subject} (the signing certificate)`].filter(Boolean).join(" and ");
+  const trusts = [
+    vendorSubject && `certificates issued by ${vendorSubject} (shim's vendor certificate)`,
+    signer && `${signer.subject} (the signing certificate)`,
+  ]
+    .filter(Boolean)
+    .join(" and ");
   for (const pkg of media.bootImages.filter((p) => p.bootImage.arch === "x64")) {
     const item = media.items.find((i) => i.packageId === pkg.id && i.path === pkg.bootImage.kernel);
     if (!item?.localPath) continue;
     const label = `package ${pkg.id}: ${item.path}`;
-    const k = kernelSigners(await readFile(item.localPath), { vendorSubject, ...(signer ? { certificateSha256: signer.certificateSha256 } : {}) }, label);
+    const k = kernelSigners(
+      await readFile(item.localPath),
+      { vendorSubject, ...(signer ? { certificateSha256: signer.certificateSha256 } : {}) },
+      label,
+    );
     const by = k.signers.length ? `signed by ${k.signers.join("; ")}` : "unsigned";
     log(`${label}: ${by}: ${k.trusted ? "started" : "refused"} by the ${chain} chain`);
     if (!k.trusted) {
-      throw new BootmediaError("BM3703", `${label}: ${SB_REFUSALS["kernel-untrusted"]} (the kernel is ${by}; the ${chain} chain trusts ${trusts})`, { where: label });
+      throw new BootmediaError(
+        "BM3703",
+        `${label}: ${SB_REFUSALS["kernel-untrusted"]} (the kernel is ${by}; the ${chain} chain trusts ${trusts})`,
+        { where: label },
+      );
     }
   }
 }

@@ -27,8 +27,10 @@ export function kernelSigners(kernel: Buffer, trust: KernelTrust, where: string)
     if (!(e instanceof BootmediaError)) throw e;
     return { trusted: false, signers: [] }; // no readable PE image: nothing signed it
   }
-  const trusted = found.some((s) =>
-    (!!trust.certificateSha256 && s.certificateSha256 === trust.certificateSha256) ||
-    (!!trust.vendorSubject && (s.issuer === trust.vendorSubject || s.subject === trust.vendorSubject)));
+  const trusted = found.some(
+    (s) =>
+      (!!trust.certificateSha256 && s.certificateSha256 === trust.certificateSha256) ||
+      (!!trust.vendorSubject && (s.issuer === trust.vendorSubject || s.subject === trust.vendorSubject)),
+  );
   return { trusted, signers: found.map((s) => s.subject) };
 }

@@ -19,7 +19,18 @@ const SNAKEOIL_PEM = "/usr/share/ovmf/PkKek-1-snakeoil.pem";
 
 describe("SecureBootPlugin (validate)", () => {
   it("refuses unsigned media for a Secure Boot machine (BM3701), an unreadable trust certificate (BM3705), and leaves Secure Boot off alone", async () => {
-    const r = await bootmedia(["plan", SPEC, "--machine", "x64-uefi+sb", "--machine", "x64-uefi:e1000+sb=missing.pem", "--machine", `x64-uefi+sb=${SNAKEOIL_PEM}`, "--machine", "x64-uefi"]);
+    const r = await bootmedia([
+      "plan",
+      SPEC,
+      "--machine",
+      "x64-uefi+sb",
+      "--machine",
+      "x64-uefi:e1000+sb=missing.pem",
+      "--machine",
+      `x64-uefi+sb=${SNAKEOIL_PEM}`,
+      "--machine",
+      "x64-uefi",
+    ]);
     expect(r.exitCode).toBe(1);
     const out = r.stdout + r.stderr;
     expect(out).toMatch(/error BM3701 machines\[0\] \(x64-uefi, Secure Boot\)/);
@@ -37,7 +48,8 @@ describe("SecureBootPlugin (validate)", () => {
 describe("SecureBootPlugin (machines against the built chains, reference media)", () => {
   let work: string;
   let n = 0;
-  const build = async (args: string[], env?: Record<string, string>) => buildReference(join(work, `m-${++n}.iso`), join(work, "cache"), args, env);
+  const build = async (args: string[], env?: Record<string, string>) =>
+    buildReference(join(work, `m-${++n}.iso`), join(work, "cache"), args, env);
   const own = async (machine: string) => build([...ownKeyArgs("env"), "--machine", machine], await ownKeyEnv());
   function refused(b: Built, code: string, machine: RegExp): void {
     expect(b.exitCode, b.stderr).toBe(1);
@@ -54,12 +66,18 @@ describe("SecureBootPlugin (machines against the built chains, reference media)"
     await buildReferenceImages({ log: () => {} });
     work = await mkdtemp(join(tmpdir(), "bm-sb-machines-"));
   }, 600_000);
-  afterAll(async () => { if (work) await rm(work, { recursive: true, force: true }); });
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
 
   it("signed chain: a machine trusting Microsoft builds; one trusting only the snakeoil certificate is BM3702", async () => {
     builds(await build(["--secure-boot-chain", "signed", "--machine", "x64-uefi+sb"]));
     builds(await build(["--secure-boot-chain", "signed", "--machine", "x64-uefi+sb=microsoft"]));
-    refused(await build(["--secure-boot-chain", "signed", "--machine", `x64-uefi+sb=${SNAKEOIL_PEM}`]), "BM3702", /x64-uefi/);
+    refused(
+      await build(["--secure-boot-chain", "signed", "--machine", `x64-uefi+sb=${SNAKEOIL_PEM}`]),
+      "BM3702",
+      /x64-uefi/,
+    );
   });
 
   it("own-key chain (snakeoil): a machine trusting the snakeoil certificate builds; one trusting Microsoft or another certificate is BM3702", async () => {
@@ -78,7 +96,9 @@ describe("SecureBootPlugin (machines against the built chains, reference media)"
     const b = await build([...args, "--machine", `x64-uefi+sb=${der}`], await ownKeyEnv());
     builds(b);
     const shim = join(work, "der-BOOTX64.EFI");
-    await execa("xorriso", ["-osirrox", "on", "-indev", b.out, "-extract", "/EFI/BOOT/BOOTX64.EFI", shim], { stderr: "ignore" });
+    await execa("xorriso", ["-osirrox", "on", "-indev", b.out, "-extract", "/EFI/BOOT/BOOTX64.EFI", shim], {
+      stderr: "ignore",
+    });
     expect((await execa("sbverify", ["--cert", SNAKEOIL_PEM, shim])).stdout).toMatch(/^Signature verification OK$/m);
   });
 

@@ -27,7 +27,11 @@ const chainOf = (media: ResolvedMedia): SbChain => SECURE_BOOT.of(media.spec)?.c
 
 /** The Secure Boot machines of the spec, each with where it stands in the spec. */
 function secureBootMachines(media: ResolvedMedia) {
-  return media.spec.machines.flatMap((m, i) => (m.secureBoot && m.firmware === "uefi" ? [{ m, where: `machines[${i}] (${m.arch}-${m.firmware}, Secure Boot)` }] : []));
+  return media.spec.machines.flatMap((m, i) =>
+    m.secureBoot && m.firmware === "uefi"
+      ? [{ m, where: `machines[${i}] (${m.arch}-${m.firmware}, Secure Boot)` }]
+      : [],
+  );
 }
 
 export class SecureBootPlugin implements Plugin {
@@ -54,7 +58,10 @@ export class SecureBootPlugin implements Plugin {
       }
       const chain = chainOf(media);
       // The kernels' signatures are read once fetched (kernel-check.ts); here the spec's word.
-      const mediaChain: MediaChain = chain === "unsigned" ? UNSIGNED_CHAIN : { chain, kernelSigned: true, ...(signer ? { signerSha256: signer.certificateSha256 } : {}) };
+      const mediaChain: MediaChain =
+        chain === "unsigned"
+          ? UNSIGNED_CHAIN
+          : { chain, kernelSigned: true, ...(signer ? { signerSha256: signer.certificateSha256 } : {}) };
       const arches = media.bootImages.map((p) => p.bootImage.arch);
       for (const { m, where } of secureBootMachines(media)) {
         if (!planBoot(m, arches).ok) continue; // BootImagePlugin reports it
@@ -68,7 +75,12 @@ export class SecureBootPlugin implements Plugin {
         }
         const sb = planSecureBoot({ ...m, trust }, mediaChain);
         if (!sb.ok) {
-          reporter.report(diagnostic(REFUSAL_CODES[sb.refusal], `${SB_REFUSALS[sb.refusal]} (the media's boot chain: ${chain})`, { path: where, source: PLUGIN_NAME }));
+          reporter.report(
+            diagnostic(REFUSAL_CODES[sb.refusal], `${SB_REFUSALS[sb.refusal]} (the media's boot chain: ${chain})`, {
+              path: where,
+              source: PLUGIN_NAME,
+            }),
+          );
         }
       }
     });
@@ -76,14 +88,18 @@ export class SecureBootPlugin implements Plugin {
     build.hooks.afterFetch.tapPromise(PLUGIN_NAME, async (media) => {
       const chain = chainOf(media);
       if (chain === "unsigned") return;
-      await checkKernels(media, chain, await this.signerFor(build, media), (line) => build.context.log.write("secure-boot", line));
+      await checkKernels(media, chain, await this.signerFor(build, media), (line) =>
+        build.context.log.write("secure-boot", line),
+      );
     });
 
     // After the boot loader has put bootmedia's GRUB at EFI/BOOT/BOOTX64.EFI (stage BOOT).
     build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.BOOT + 10 }, async (layout, media) => {
       const chain = chainOf(media);
       if (chain === "unsigned") return layout;
-      return layoutChain(layout, chain, await this.signerFor(build, media), build.context.cache.dir, (line) => build.context.log.write("secure-boot", line));
+      return layoutChain(layout, chain, await this.signerFor(build, media), build.context.cache.dir, (line) =>
+        build.context.log.write("secure-boot", line),
+      );
     });
   }
 }

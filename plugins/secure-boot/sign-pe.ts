@@ -26,12 +26,22 @@ export async function signPe(input: Buffer, signer: Signer, label: string): Prom
     // Node's stdin pipe is a socket, which sbsign cannot open by path: bash's process
     // substitution turns it into a pipe (/dev/fd/N) for sbsign's --key.
     const script = `command -v ${SBSIGN} >/dev/null || exit 127; exec ${SBSIGN} --key <(cat) --cert "$1" --output "$2" "$3"`;
-    const r = await runProgram("bash", ["-c", script, "sign-pe", cert, signed, unsigned], { input: signer.keyPem, reject: false });
-    if (r.exitCode === 127) throw new BootmediaError("BM4403", "sbsign is not installed (Debian package sbsigntool)", { where: "sbsign" });
+    const r = await runProgram("bash", ["-c", script, "sign-pe", cert, signed, unsigned], {
+      input: signer.keyPem,
+      reject: false,
+    });
+    if (r.exitCode === 127)
+      throw new BootmediaError("BM4403", "sbsign is not installed (Debian package sbsigntool)", { where: "sbsign" });
     if (r.exitCode !== 0) {
       // sbsign warns about gaps between sections on every shim: not the reason it failed.
-      const why = r.stderr.split("\n").filter((l) => l.trim() && !/^warning: data remaining/.test(l)).join("\n").trim();
-      throw new BootmediaError("BM4404", `sbsign could not sign ${label}: ${why || `exit code ${r.exitCode}`}`, { where: label });
+      const why = r.stderr
+        .split("\n")
+        .filter((l) => l.trim() && !/^warning: data remaining/.test(l))
+        .join("\n")
+        .trim();
+      throw new BootmediaError("BM4404", `sbsign could not sign ${label}: ${why || `exit code ${r.exitCode}`}`, {
+        where: label,
+      });
     }
     return await readFile(signed);
   } finally {

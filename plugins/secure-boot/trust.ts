@@ -15,10 +15,18 @@ export function certificateSha256(bytes: Buffer): string {
 export async function resolveTrust(trust: string | undefined, specDir: string, where: string): Promise<SbTrust> {
   if (trust === undefined || trust === "microsoft") return { kind: "microsoft" };
   const file = isAbsolute(trust) ? trust : join(specDir, trust);
-  const bytes = await readInputBytes(file, { label: `${where}: trusted certificate`, maxBytes: LIMITS.secretBytes, code: "BM3705" });
+  const bytes = await readInputBytes(file, {
+    label: `${where}: trusted certificate`,
+    maxBytes: LIMITS.secretBytes,
+    code: "BM3705",
+  });
   try {
     return { kind: "certificate", sha256: certificateSha256(bytes), label: trust };
   } catch (e) {
-    throw new BootmediaError("BM3705", `${where}: cannot read the trusted certificate ${trust}: ${(e as Error).message}`, { where: file, cause: e });
+    throw new BootmediaError(
+      "BM3705",
+      `${where}: cannot read the trusted certificate ${trust}: ${(e as Error).message}`,
+      { where: file, cause: e },
+    );
   }
 }

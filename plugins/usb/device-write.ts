@@ -25,7 +25,11 @@ interface DeviceWriteOptions {
 }
 
 /** Checks every safety rule and asks for confirmation; throws the first refusal. */
-export async function approveDevice(device: string, imageBytes: number, opts: DeviceWriteOptions): Promise<LsblkDevice> {
+export async function approveDevice(
+  device: string,
+  imageBytes: number,
+  opts: DeviceWriteOptions,
+): Promise<LsblkDevice> {
   const dev = await (opts.probe ?? probeDevice)(device);
   const problems = checkDevice(dev, imageBytes);
   if (problems.length > 0) throw problems[0]!;
@@ -33,13 +37,15 @@ export async function approveDevice(device: string, imageBytes: number, opts: De
     const question = `Erase ${dev.path} (${describeDevice(dev)}) and write the media? Type "yes" to continue: `;
     const ask = opts.ask ?? askOnTerminal;
     const answer = (await ask(question)).trim().toLowerCase();
-    if (answer !== "yes") throw new BootmediaError("BM3307", `not confirmed: ${dev.path} was left untouched`, { where: dev.path });
+    if (answer !== "yes")
+      throw new BootmediaError("BM3307", `not confirmed: ${dev.path} was left untouched`, { where: dev.path });
   }
   return dev;
 }
 
 async function askOnTerminal(question: string): Promise<string> {
-  if (!process.stdin.isTTY) throw new BootmediaError("BM3307", "writing to a drive needs confirmation, and there is no terminal to ask on");
+  if (!process.stdin.isTTY)
+    throw new BootmediaError("BM3307", "writing to a drive needs confirmation, and there is no terminal to ask on");
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return await rl.question(question);
@@ -49,7 +55,11 @@ async function askOnTerminal(question: string): Promise<string> {
 }
 
 /** Copies `image` onto `device`, fsyncs, reads the same range back and compares hashes. */
-export async function copyImageToDevice(image: string, device: string, progress: StageProgress): Promise<{ bytes: number; sha256: string }> {
+export async function copyImageToDevice(
+  image: string,
+  device: string,
+  progress: StageProgress,
+): Promise<{ bytes: number; sha256: string }> {
   const src = await open(image, "r");
   const dst = await open(device, "r+");
   const written = createHash("sha256");
@@ -77,7 +87,8 @@ export async function copyImageToDevice(image: string, device: string, progress:
     }
     const want = written.digest("hex");
     const got = readBack.digest("hex");
-    if (want !== got) throw new BootmediaError("BM4301", `${device}: read back sha256 ${got}, wrote ${want}`, { where: device });
+    if (want !== got)
+      throw new BootmediaError("BM4301", `${device}: read back sha256 ${got}, wrote ${want}`, { where: device });
     return { bytes: total, sha256: want };
   } finally {
     await src.close();

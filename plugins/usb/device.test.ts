@@ -3,8 +3,15 @@ import { describe, expect, it } from "vitest";
 import { checkDevice, describeDevice, type LsblkDevice } from "./device.ts";
 
 const sample = (name: string): LsblkDevice =>
-  (JSON.parse(readFileSync(new URL(`./lsblk-samples/${name}.json`, import.meta.url), "utf8")) as { blockdevices: LsblkDevice[] }).blockdevices[0]!;
-const codes = (dev: LsblkDevice, need = 1e9) => checkDevice(dev, need).map((e) => e.code).sort();
+  (
+    JSON.parse(readFileSync(new URL(`./lsblk-samples/${name}.json`, import.meta.url), "utf8")) as {
+      blockdevices: LsblkDevice[];
+    }
+  ).blockdevices[0]!;
+const codes = (dev: LsblkDevice, need = 1e9) =>
+  checkDevice(dev, need)
+    .map((e) => e.code)
+    .sort();
 
 describe("device safety rules (lsblk --json samples)", () => {
   it("accepts an unmounted removable USB stick that is large enough", () => {

@@ -35,11 +35,18 @@ export async function probeDevice(path: string): Promise<LsblkDevice> {
     const r = await runProgram("lsblk", ["--json", "-b", "-o", LSBLK_COLUMNS, path]);
     json = JSON.parse(r.stdout) as { blockdevices?: LsblkDevice[] };
   } catch (e) {
-    throw new BootmediaError("BM3306", `cannot read ${path} with lsblk: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`, { where: path });
+    throw new BootmediaError(
+      "BM3306",
+      `cannot read ${path} with lsblk: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`,
+      { where: path },
+    );
   }
   const dev = json.blockdevices?.[0];
   if (!dev) throw new BootmediaError("BM3306", `lsblk does not know ${path}`, { where: path });
-  const sysRemovable = await readFile(`/sys/block/${basename(dev.path)}/removable`, "utf8").then((s) => s.trim() === "1", () => false);
+  const sysRemovable = await readFile(`/sys/block/${basename(dev.path)}/removable`, "utf8").then(
+    (s) => s.trim() === "1",
+    () => false,
+  );
   return { ...dev, rm: dev.rm || sysRemovable };
 }
 
@@ -56,14 +63,31 @@ function allMounts(dev: LsblkDevice): string[] {
 export function checkDevice(dev: LsblkDevice, neededBytes: number): BootmediaError[] {
   const out: BootmediaError[] = [];
   const id = `${dev.path} (${describeDevice(dev)})`;
-  if (dev.type !== "disk") out.push(new BootmediaError("BM3305", `${dev.path} is a ${dev.type}, not a whole disk`, { where: dev.path }));
-  if (!isRemovable(dev)) out.push(new BootmediaError("BM3301", `${id} is not removable (removable=0, transport ${dev.tran ?? "unknown"})`, { where: dev.path }));
+  if (dev.type !== "disk")
+    out.push(new BootmediaError("BM3305", `${dev.path} is a ${dev.type}, not a whole disk`, { where: dev.path }));
+  if (!isRemovable(dev))
+    out.push(
+      new BootmediaError("BM3301", `${id} is not removable (removable=0, transport ${dev.tran ?? "unknown"})`, {
+        where: dev.path,
+      }),
+    );
   const mounts = allMounts(dev);
   const system = mounts.filter((m) => SYSTEM_MOUNTS.includes(m));
-  if (system.length > 0) out.push(new BootmediaError("BM3303", `${id} holds the running system (mounted at ${system.join(", ")})`, { where: dev.path }));
-  else if (mounts.length > 0) out.push(new BootmediaError("BM3302", `${id} has mounted partitions: ${mounts.join(", ")}`, { where: dev.path }));
+  if (system.length > 0)
+    out.push(
+      new BootmediaError("BM3303", `${id} holds the running system (mounted at ${system.join(", ")})`, {
+        where: dev.path,
+      }),
+    );
+  else if (mounts.length > 0)
+    out.push(new BootmediaError("BM3302", `${id} has mounted partitions: ${mounts.join(", ")}`, { where: dev.path }));
   if (dev.ro) out.push(new BootmediaError("BM3308", `${id} is read-only`, { where: dev.path }));
-  if (dev.size < neededBytes) out.push(new BootmediaError("BM3304", `${id} holds ${dev.size} bytes; the media needs ${neededBytes} bytes`, { where: dev.path }));
+  if (dev.size < neededBytes)
+    out.push(
+      new BootmediaError("BM3304", `${id} holds ${dev.size} bytes; the media needs ${neededBytes} bytes`, {
+        where: dev.path,
+      }),
+    );
   return out;
 }
 

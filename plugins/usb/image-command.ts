@@ -26,13 +26,17 @@ async function imageFat(dir: string, flags: FatImageFlags) {
   const tx = new OutputTransaction(flags.force === true);
   try {
     const tmp = await tx.temp(out);
-    const plan = await writeFat(entries, {
-      sourceDateEpoch: sourceDateEpochFromEnv(),
-      // cac gives digits-only values as numbers (--size 1048576, --label 2024): hence String().
-      ...(flags.label ? { label: String(flags.label) } : {}),
-      ...(flags.size ? { sizeBytes: parseSize(String(flags.size)) } : {}),
-      ...(flags.fatType ? { fatType: Number(flags.fatType) as 12 | 16 | 32 } : {}),
-    }, tmp);
+    const plan = await writeFat(
+      entries,
+      {
+        sourceDateEpoch: sourceDateEpochFromEnv(),
+        // cac gives digits-only values as numbers (--size 1048576, --label 2024): hence String().
+        ...(flags.label ? { label: String(flags.label) } : {}),
+        ...(flags.size ? { sizeBytes: parseSize(String(flags.size)) } : {}),
+        ...(flags.fatType ? { fatType: Number(flags.fatType) as 12 | 16 | 32 } : {}),
+      },
+      tmp,
+    );
     tx.commit();
     return { path: out, bytes: plan.totalBytes, fatType: plan.fatType, files: plan.files.length };
   } catch (e) {

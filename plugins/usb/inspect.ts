@@ -43,26 +43,39 @@ export const usbInspector: Inspector = {
       diskSignature: disk.diskSignature?.toString(16).padStart(8, "0"),
       partitions: disk.partitions,
       bootCode: disk.bootCode,
-      filesystem: disk.fat ? { type: `FAT${disk.fat.type}`, label: disk.fat.label, totalBytes: disk.fat.totalBytes } : undefined,
+      filesystem: disk.fat
+        ? { type: `FAT${disk.fat.type}`, label: disk.fat.label, totalBytes: disk.fat.totalBytes }
+        : undefined,
       files: disk.fat?.files.map((f) => ({ path: f.path, size: f.size })) ?? [],
       config,
     };
   },
   format(r: InspectReport) {
-    const parts = r.partitions as Array<{ index: number; bootable: boolean; type: number; startLba: number; sectors: number }>;
+    const parts = r.partitions as Array<{
+      index: number;
+      bootable: boolean;
+      type: number;
+      startLba: number;
+      sectors: number;
+    }>;
     const files = r.files as Array<{ path: string; size: number }>;
     const boot = r.bootCode as { present: boolean; grub: boolean };
-    return [
-      r.partitionTable === "none"
-        ? `disk image ${r.path} (${r.sizeBytes} bytes): a bare file system, no partition table`
-        : `USB disk image ${r.path} (${r.sizeBytes} bytes, disk signature ${r.diskSignature})`,
-      `boot code: ${boot.present ? (boot.grub ? "GRUB (BIOS)" : "present") : "none"}`,
-      ...parts.map((p) => `partition ${p.index}: type 0x${p.type.toString(16)}${p.bootable ? " active" : ""}, start ${p.startLba}, ${p.sectors} sectors`),
-      `file system: ${r.filesystem ? JSON.stringify(r.filesystem) : "no FAT partition found"}`,
-      `configuration:`,
-      JSON.stringify(r.config, null, 2),
-      `files (${files.length}):`,
-      ...files.map((f) => `  ${String(f.size).padStart(12)}  ${f.path}`),
-    ].join("\n") + "\n";
+    return (
+      [
+        r.partitionTable === "none"
+          ? `disk image ${r.path} (${r.sizeBytes} bytes): a bare file system, no partition table`
+          : `USB disk image ${r.path} (${r.sizeBytes} bytes, disk signature ${r.diskSignature})`,
+        `boot code: ${boot.present ? (boot.grub ? "GRUB (BIOS)" : "present") : "none"}`,
+        ...parts.map(
+          (p) =>
+            `partition ${p.index}: type 0x${p.type.toString(16)}${p.bootable ? " active" : ""}, start ${p.startLba}, ${p.sectors} sectors`,
+        ),
+        `file system: ${r.filesystem ? JSON.stringify(r.filesystem) : "no FAT partition found"}`,
+        `configuration:`,
+        JSON.stringify(r.config, null, 2),
+        `files (${files.length}):`,
+        ...files.map((f) => `  ${String(f.size).padStart(12)}  ${f.path}`),
+      ].join("\n") + "\n"
+    );
   },
 };

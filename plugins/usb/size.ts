@@ -1,5 +1,14 @@
 /** Sizes as users write them: 2GiB, 1.5G, 512M, 1000000 (bytes). Binary units. */
-const UNIT: Record<string, number> = { "": 1, b: 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3 };
+const UNIT: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+};
 
 export function parseSize(text: string): number {
   const m = text.trim().match(/^(\d+(?:\.\d+)?)\s*([a-z]*)$/i);

@@ -16,7 +16,16 @@ const run = promisify(execFile);
 let fx: Awaited<ReturnType<typeof scratchFixtures>>;
 const env = () => ({ BOOTMEDIA_CACHE: fx.cache, SOURCE_DATE_EPOCH: "1764000000" });
 const offset = PARTITION_START_LBA * 512;
-const usbArgs = (name: string, ...more: string[]) => ["build", fx.spec("sample-dir.yaml"), "--target", "usb", "--out", fx.out(name), "--quiet", ...more];
+const usbArgs = (name: string, ...more: string[]) => [
+  "build",
+  fx.spec("sample-dir.yaml"),
+  "--target",
+  "usb",
+  "--out",
+  fx.out(name),
+  "--quiet",
+  ...more,
+];
 
 beforeAll(async () => {
   fx = await scratchFixtures();
@@ -34,13 +43,24 @@ describe("usb target", () => {
     expect(fsck.ok, fsck.output).toBe(true);
     const dir = await extractWithMtools(image, offset);
     const tree = await hashTree(dir);
-    expect(Object.keys(tree)).toEqual(expect.arrayContaining(["EFI/BOOT/BOOTX64.EFI", "bootmedia/media.json", "bootmedia/media.env", "bootmedia/prestart/check.sh"]));
+    expect(Object.keys(tree)).toEqual(
+      expect.arrayContaining([
+        "EFI/BOOT/BOOTX64.EFI",
+        "bootmedia/media.json",
+        "bootmedia/media.env",
+        "bootmedia/prestart/check.sh",
+      ]),
+    );
     const config = JSON.parse(await readFile(join(dir, "bootmedia/media.json"), "utf8"));
     expect(config.id).toBe("contoso-x64");
     await rm(dir, { recursive: true, force: true });
 
     const inspected = JSON.parse((await bootmedia(["inspect", image, "--json"])).stdout);
-    expect(inspected).toMatchObject({ kind: "usb", partitions: [{ index: 1, bootable: true, type: 0x0c, startLba: 2048 }], filesystem: { type: "FAT32" } });
+    expect(inspected).toMatchObject({
+      kind: "usb",
+      partitions: [{ index: 1, bootable: true, type: 0x0c, startLba: 2048 }],
+      filesystem: { type: "FAT32" },
+    });
     expect(inspected.config.id).toBe("contoso-x64");
     expect(inspected.files.map((f: { path: string }) => f.path)).toContain("bootmedia/prestart/check.sh");
   });
@@ -75,8 +95,18 @@ describe("usb target", () => {
 
 describe("writing to a drive (a file stands in for the device)", () => {
   const stick = (over: Partial<LsblkDevice> = {}): LsblkDevice => ({
-    name: "sdz", path: "/dev/sdz", size: 64 * 1024 ** 2, type: "disk", rm: true, hotplug: true, tran: "usb",
-    mountpoints: [null], model: "Test Stick", serial: "TS123", ro: false, ...over,
+    name: "sdz",
+    path: "/dev/sdz",
+    size: 64 * 1024 ** 2,
+    type: "disk",
+    rm: true,
+    hotplug: true,
+    tran: "usb",
+    mountpoints: [null],
+    model: "Test Stick",
+    serial: "TS123",
+    ro: false,
+    ...over,
   });
 
   it("asks with model, size and serial, copies, flushes and verifies by reading back", async () => {
@@ -84,7 +114,12 @@ describe("writing to a drive (a file stands in for the device)", () => {
     const device = join(fx.dir, "fake-device");
     await writeFile(device, Buffer.alloc(64 * 1024 ** 2));
     let asked = "";
-    await approveDevice(device, 36 * 1024 ** 2, { yes: false, probe: async () => stick(), ask: async (q) => ((asked = q), "yes"), progress: silentProgress.stage("x") });
+    await approveDevice(device, 36 * 1024 ** 2, {
+      yes: false,
+      probe: async () => stick(),
+      ask: async (q) => ((asked = q), "yes"),
+      progress: silentProgress.stage("x"),
+    });
     expect(asked).toContain("Test Stick, 0.1 GB, serial TS123");
     const r = await copyImageToDevice(image, device, silentProgress.stage("copy"));
     const img = await readFile(image);
@@ -94,8 +129,14 @@ describe("writing to a drive (a file stands in for the device)", () => {
 
   it("leaves the drive untouched when the answer is not yes, or the drive is mounted", async () => {
     const opts = { yes: false, ask: async () => "no", progress: silentProgress.stage("x") };
-    await expect(approveDevice("/dev/sdz", 1, { ...opts, probe: async () => stick() })).rejects.toMatchObject({ code: "BM3307" });
-    const mounted = stick({ children: [{ ...stick({ name: "sdz1", path: "/dev/sdz1", type: "part" }), mountpoints: ["/media/x"] }] });
-    await expect(approveDevice("/dev/sdz", 1, { ...opts, yes: true, probe: async () => mounted })).rejects.toMatchObject({ code: "BM3302" });
+    await expect(approveDevice("/dev/sdz", 1, { ...opts, probe: async () => stick() })).rejects.toMatchObject({
+      code: "BM3307",
+    });
+    const mounted = stick({
+      children: [{ ...stick({ name: "sdz1", path: "/dev/sdz1", type: "part" }), mountpoints: ["/media/x"] }],
+    });
+    await expect(
+      approveDevice("/dev/sdz", 1, { ...opts, yes: true, probe: async () => mounted }),
+    ).rejects.toMatchObject({ code: "BM3302" });
   });
 });

@@ -20,9 +20,11 @@ const PLUGIN_NAME = "UsbPlugin";
 
 /** A FAT label: 11 characters of A-Z 0-9 _ - (Microsoft FAT spec, BS_VolLab). */
 function fatLabel(name: string): string {
-  return name.toUpperCase().replace(/[^A-Z0-9_-]/g, "_").slice(0, 11);
+  return name
+    .toUpperCase()
+    .replace(/[^A-Z0-9_-]/g, "_")
+    .slice(0, 11);
 }
-
 
 export class UsbPlugin implements Plugin {
   readonly name = PLUGIN_NAME;
@@ -34,13 +36,20 @@ export class UsbPlugin implements Plugin {
       const sizeBytes = size ? parseSize(size) : undefined;
       let totalBytes: number | undefined;
       try {
-        totalBytes = (await planUsbImage(plannedTree(layout.volumes[0]!), { sourceDateEpoch: options.sourceDateEpoch, label: fatLabel(media.spec.name), ...(sizeBytes ? { sizeBytes } : {}) })).plan.totalBytes;
+        totalBytes = (
+          await planUsbImage(plannedTree(layout.volumes[0]!), {
+            sourceDateEpoch: options.sourceDateEpoch,
+            label: fatLabel(media.spec.name),
+            ...(sizeBytes ? { sizeBytes } : {}),
+          })
+        ).plan.totalBytes;
       } catch (e) {
         reporter.report(diagnosticFromError(e, PLUGIN_NAME));
       }
       if (totalBytes !== undefined && media.target.isDrive) {
         try {
-          for (const e of checkDevice(await probeDevice(media.target.output), totalBytes)) reporter.report(diagnosticFromError(e, PLUGIN_NAME, media.target.output));
+          for (const e of checkDevice(await probeDevice(media.target.output), totalBytes))
+            reporter.report(diagnosticFromError(e, PLUGIN_NAME, media.target.output));
         } catch (e) {
           reporter.report(diagnosticFromError(e, PLUGIN_NAME, media.target.output));
         }

@@ -15,8 +15,13 @@ const { files, folders } = importCycles(edges);
 for (const v of [...layers, ...plugins]) console.log(`${v.edge.from}:${v.edge.line}: imports ${v.edge.to}: ${v.why}`);
 for (const c of files) console.log(`file cycle: ${c.join(" -> ")}`);
 for (const c of folders) console.log(`folder cycle: ${c.join(" -> ")}`);
-if (process.argv.includes("--count")) for (const e of pluginToPluginImports(edges)) console.log(`plugin import: ${e.from}:${e.line} -> ${e.to}`);
-console.log(`${edges.length} imports checked: ${layers.length} layer violations, ${plugins.length} reaches into another plugin, ${files.length} file cycles, ${folders.length} folder cycles`);
+if (process.argv.includes("--count"))
+  for (const e of pluginToPluginImports(edges)) console.log(`plugin import: ${e.from}:${e.line} -> ${e.to}`);
+console.log(
+  `${edges.length} imports checked: ${layers.length} layer violations, ${plugins.length} reaches into another plugin, ${files.length} file cycles, ${folders.length} folder cycles`,
+);
 const count = countPluginImports(edges);
-console.log(`${count.total} plugin-to-plugin imports (${count.notThroughIndex} not through an index.ts; ${count.compositionTable} of them the composition table plugins/builtin.ts)`);
+console.log(
+  `${count.total} plugin-to-plugin imports (${count.notThroughIndex} not through an index.ts; ${count.compositionTable} of them the composition table plugins/builtin.ts)`,
+);
 process.exitCode = layers.length + plugins.length + files.length + folders.length > 0 ? 1 : 0;

@@ -12,7 +12,8 @@ export interface ImportEdge {
 }
 
 const SKIP = new Set(["node_modules", "dist", ".git", "build", "out", "reference"]);
-const IMPORT = /(?:^|[^.\w])(?:import|export)\s*(?:type\s+)?(?:[\w*{}\s,$]+\s+from\s+)?["'](\.{1,2}\/[^"']+)["']|import\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
+const IMPORT =
+  /(?:^|[^.\w])(?:import|export)\s*(?:type\s+)?(?:[\w*{}\s,$]+\s+from\s+)?["'](\.{1,2}\/[^"']+)["']|import\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
 
 export function sourceFiles(root: string, dir = ""): string[] {
   const out: string[] = [];

@@ -31,21 +31,41 @@ describe("the checker", () => {
       ...importsOf("plugins/iso/iso-plugin.ts", 'const t = await import("../../testing/cli.ts");'),
       ...importsOf("plugins/iso/iso-plugin.test.ts", 'import { bootmedia } from "../../testing/cli.ts";'),
     ];
-    expect(checkLayers(edges).map((v) => v.edge.from)).toEqual(["core/run.ts", "formats/fat/write.ts", "plugins/iso/iso-plugin.ts"]);
+    expect(checkLayers(edges).map((v) => v.edge.from)).toEqual([
+      "core/run.ts",
+      "formats/fat/write.ts",
+      "plugins/iso/iso-plugin.ts",
+    ]);
   });
 
   it("catches a plugin reaching into another plugin's files, type-only and dynamic imports included, and counts plugin-to-plugin imports", () => {
     const edges = [
       ...importsOf("plugins/secrets/secrets-plugin.ts", 'import { PASSWORD } from "../password/spec.ts";'),
-      ...importsOf("plugins/secure-boot/kernel-check.ts", 'import type { X } from "../boot-image/boot-image-plugin.ts";'),
+      ...importsOf(
+        "plugins/secure-boot/kernel-check.ts",
+        'import type { X } from "../boot-image/boot-image-plugin.ts";',
+      ),
       ...importsOf("plugins/iso/inspect.ts", 'const r = await import("../media-config/render.ts");'),
-      ...importsOf("plugins/certificates/certificate-plugin.ts", 'import { getSecretsHooks } from "../secrets/index.ts";'),
+      ...importsOf(
+        "plugins/certificates/certificate-plugin.ts",
+        'import { getSecretsHooks } from "../secrets/index.ts";',
+      ),
       ...importsOf("plugins/builtin.ts", 'import iso from "./iso/index.ts";'),
       ...importsOf("plugins/secrets/secrets-plugin.ts", 'import { sealSecrets } from "./secret-box.ts";'),
-      ...importsOf("plugins/secrets/secrets-leak.test.ts", 'import { makePkiFixtures } from "../certificates/testing/pki-fixtures.ts";'),
-      ...importsOf("backends/media-diff/diff.ts", 'import { CERT_PATH } from "../../plugins/certificates/certificate-plugin.ts";'),
+      ...importsOf(
+        "plugins/secrets/secrets-leak.test.ts",
+        'import { makePkiFixtures } from "../certificates/testing/pki-fixtures.ts";',
+      ),
+      ...importsOf(
+        "backends/media-diff/diff.ts",
+        'import { CERT_PATH } from "../../plugins/certificates/certificate-plugin.ts";',
+      ),
     ];
-    expect(checkPluginImports(edges).map((v) => v.edge.from)).toEqual(["plugins/secrets/secrets-plugin.ts", "plugins/secure-boot/kernel-check.ts", "plugins/iso/inspect.ts"]);
+    expect(checkPluginImports(edges).map((v) => v.edge.from)).toEqual([
+      "plugins/secrets/secrets-plugin.ts",
+      "plugins/secure-boot/kernel-check.ts",
+      "plugins/iso/inspect.ts",
+    ]);
     expect(countPluginImports(edges)).toEqual({ total: 5, notThroughIndex: 3, compositionTable: 1 });
   });
 

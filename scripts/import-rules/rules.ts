@@ -10,7 +10,17 @@ import { cycles, type ImportEdge } from "./graph.ts";
  * holds what commands run besides the pipeline (the boot-image builder, library admin, media
  * diff and check): above the plugins whose files they read, below the testbed.
  */
-export const LAYERS = { base: 0, native: 1, formats: 1, core: 2, plugins: 3, backends: 4, testbed: 5, api: 6, cli: 7 } as const;
+export const LAYERS = {
+  base: 0,
+  native: 1,
+  formats: 1,
+  core: 2,
+  plugins: 3,
+  backends: 4,
+  testbed: 5,
+  api: 6,
+  cli: 7,
+} as const;
 export type Layer = keyof typeof LAYERS;
 
 /** Folders outside the product: test support, the reference boot-image recipe, dev scripts. */
@@ -37,11 +47,14 @@ export function checkLayers(edges: ImportEdge[]): Violation[] {
     const to = layerOf(edge.to);
     if (to === undefined) {
       const top = edge.to.split("/")[0]!;
-      if (!isTestSupport(edge.from) && (SUPPORT as readonly string[]).includes(top)) out.push({ edge, why: `product code of ${from}/ imports ${top}/ (test support or dev scripts)` });
+      if (!isTestSupport(edge.from) && (SUPPORT as readonly string[]).includes(top))
+        out.push({ edge, why: `product code of ${from}/ imports ${top}/ (test support or dev scripts)` });
       continue;
     }
-    if (LAYERS[to] > LAYERS[from]) out.push({ edge, why: `${from}/ may not import ${to}/ (layers: ${Object.keys(LAYERS).join(" <- ")})` });
-    else if (!isTestSupport(edge.from) && isTestSupport(edge.to)) out.push({ edge, why: "product code imports test support" });
+    if (LAYERS[to] > LAYERS[from])
+      out.push({ edge, why: `${from}/ may not import ${to}/ (layers: ${Object.keys(LAYERS).join(" <- ")})` });
+    else if (!isTestSupport(edge.from) && isTestSupport(edge.to))
+      out.push({ edge, why: "product code imports test support" });
   }
   return out;
 }
@@ -83,11 +96,18 @@ export function pluginToPluginImports(edges: ImportEdge[]): ImportEdge[] {
 export function checkPluginImports(edges: ImportEdge[]): Violation[] {
   return pluginToPluginImports(edges)
     .filter((e) => !isPluginIndex(e.to))
-    .map((edge) => ({ edge, why: `a plugin reaches plugins/${pluginOf(edge.to)}/ only through its index.ts (or through core)` }));
+    .map((edge) => ({
+      edge,
+      why: `a plugin reaches plugins/${pluginOf(edge.to)}/ only through its index.ts (or through core)`,
+    }));
 }
 
 /** How many plugin-to-plugin imports there are, how many not through an index.ts, how many from the composition table. */
-export function countPluginImports(edges: ImportEdge[]): { total: number; notThroughIndex: number; compositionTable: number } {
+export function countPluginImports(edges: ImportEdge[]): {
+  total: number;
+  notThroughIndex: number;
+  compositionTable: number;
+} {
   const all = pluginToPluginImports(edges);
   return {
     total: all.length,

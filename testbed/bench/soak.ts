@@ -14,7 +14,10 @@ import { NIC_IDS } from "../profiles.ts";
 import { hasReferencePackages, readReferenceManifest } from "../testing/reference-media.ts";
 
 const args = process.argv.slice(2);
-const option = (name: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
+const option = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 
 async function main(): Promise<number> {
   if (!hasReferencePackages()) throw new Error("reference boot images missing: run `npm run fixtures` first");
@@ -22,9 +25,18 @@ async function main(): Promise<number> {
   const spec = "fixtures/specs/reference.yaml";
   const iso = join(work, "reference.iso");
   const usb = join(work, "reference.img");
-  await execa("node", ["bin/bootmedia.js", "build", spec, "--target", "iso", "--out", iso, "--force", "--quiet"], { stdio: "inherit" });
-  await execa("node", ["bin/bootmedia.js", "build", spec, "--target", "usb", "--out", usb, "--force", "--quiet"], { stdio: "inherit" });
-  const drivers = [...new Set([...(await readReferenceManifest("x86")).bootImage.drivers, ...(await readReferenceManifest("x64")).bootImage.drivers])];
+  await execa("node", ["bin/bootmedia.js", "build", spec, "--target", "iso", "--out", iso, "--force", "--quiet"], {
+    stdio: "inherit",
+  });
+  await execa("node", ["bin/bootmedia.js", "build", spec, "--target", "usb", "--out", usb, "--force", "--quiet"], {
+    stdio: "inherit",
+  });
+  const drivers = [
+    ...new Set([
+      ...(await readReferenceManifest("x86")).bootImage.drivers,
+      ...(await readReferenceManifest("x64")).bootImage.drivers,
+    ]),
+  ];
   const shard = option("shard");
   const reportDir = resolve(option("report") ?? "out/testbed-soak");
   const report = await runTestbed({
@@ -37,7 +49,10 @@ async function main(): Promise<number> {
     shard: shard ? parseShard(shard) : undefined,
     reportDir,
     onEvent: (e) => {
-      if (e.type === "case-end") console.log(`${e.result.ok ? "ok  " : "FAIL"} ${e.result.id}: ${e.result.actual.status === "pass" ? "pass" : e.result.actual.reason} (${(e.result.timings.verdictMs / 1000).toFixed(1)} s)`);
+      if (e.type === "case-end")
+        console.log(
+          `${e.result.ok ? "ok  " : "FAIL"} ${e.result.id}: ${e.result.actual.status === "pass" ? "pass" : e.result.actual.reason} (${(e.result.timings.verdictMs / 1000).toFixed(1)} s)`,
+        );
       if (e.type === "warning") console.warn(e.message);
     },
   });

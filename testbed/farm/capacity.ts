@@ -34,7 +34,10 @@ const profileOf = (id: string) => id.slice(0, id.indexOf("."));
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Each case's expected time from a recorded run; undefined when the run recorded no case. */
-export function estimateCases(ids: readonly string[], recorded: Pick<TestbedReport, "cases">): CaseEstimate[] | undefined {
+export function estimateCases(
+  ids: readonly string[],
+  recorded: Pick<TestbedReport, "cases">,
+): CaseEstimate[] | undefined {
   if (recorded.cases.length === 0) return undefined;
   const byId = new Map(recorded.cases.map((c) => [c.id, c.timings.totalMs]));
   const byProfile = new Map<string, number[]>();
@@ -58,14 +61,29 @@ export function listSchedule(jobs: readonly number[], slots: number): number {
   return Math.max(...free);
 }
 
-export function predictFarm(cases: readonly CaseEstimate[], shards: number, atOnce: number, concurrency: number, overheadMs = SHARD_OVERHEAD_MS): FarmPrediction {
+export function predictFarm(
+  cases: readonly CaseEstimate[],
+  shards: number,
+  atOnce: number,
+  concurrency: number,
+  overheadMs = SHARD_OVERHEAD_MS,
+): FarmPrediction {
   const shardTimes = Array.from({ length: shards }, (_, i) => {
     const mine = selectShard(cases, { index: i + 1, count: shards });
-    return overheadMs + listSchedule(mine.map((c) => c.ms), concurrency);
+    return (
+      overheadMs +
+      listSchedule(
+        mine.map((c) => c.ms),
+        concurrency,
+      )
+    );
   });
   const slots = Math.min(atOnce, shards);
   return {
-    shards, atOnce: slots, concurrency, cores: slots * concurrency,
+    shards,
+    atOnce: slots,
+    concurrency,
+    cores: slots * concurrency,
     wallMs: listSchedule(shardTimes, slots),
     longestShardMs: Math.max(...shardTimes),
     shardMs: shardTimes.reduce((a, b) => a + b, 0),
@@ -80,15 +98,25 @@ export function shardCounts(shards: number): number[] {
   return [...out];
 }
 
-const minutes = (ms: number) => { const s = Math.round(ms / 1000); return s >= 60 ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s` : `${s} s`; };
+const minutes = (ms: number) => {
+  const s = Math.round(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s` : `${s} s`;
+};
 
 /** The plan as the farm command prints it. */
-export function renderCapacity(source: string, cases: readonly CaseEstimate[], rows: readonly FarmPrediction[]): string {
+export function renderCapacity(
+  source: string,
+  cases: readonly CaseEstimate[],
+  rows: readonly FarmPrediction[],
+): string {
   const own = cases.filter((c) => c.from === "case").length;
   const lines = [
     `capacity plan from ${source}: ${cases.length} cases, ${own} with their own recorded time${own < cases.length ? ", the rest at their profile's (or the run's) mean" : ""}`,
     "  shards  at once  cores  expected wall  longest shard  machine time",
-    ...rows.map((r) => `  ${String(r.shards).padStart(6)}  ${String(r.atOnce).padStart(7)}  ${String(r.cores).padStart(5)}  ${minutes(r.wallMs).padStart(13)}  ${minutes(r.longestShardMs).padStart(13)}  ${minutes(r.shardMs).padStart(12)}`),
+    ...rows.map(
+      (r) =>
+        `  ${String(r.shards).padStart(6)}  ${String(r.atOnce).padStart(7)}  ${String(r.cores).padStart(5)}  ${minutes(r.wallMs).padStart(13)}  ${minutes(r.longestShardMs).padStart(13)}  ${minutes(r.shardMs).padStart(12)}`,
+    ),
   ];
   return lines.join("\n") + "\n";
 }

@@ -25,9 +25,20 @@ const FARM_RENDERERS = {
 export const FARM_MANIFEST = "farm.json";
 
 /** Renders the plan's files and writes them into `outDir`; returns the paths written (relative). */
-export async function writeFarm(plan: FarmPlan, outDir: string, extra: Record<string, unknown> = {}): Promise<string[]> {
-  const existing = await readdir(outDir).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? [] : Promise.reject(e)));
-  if (existing.length > 0) throw new BootmediaError("BM5017", `${outDir} already holds ${existing.slice(0, 3).join(", ")}${existing.length > 3 ? " …" : ""}`, { where: outDir });
+export async function writeFarm(
+  plan: FarmPlan,
+  outDir: string,
+  extra: Record<string, unknown> = {},
+): Promise<string[]> {
+  const existing = await readdir(outDir).catch((e: NodeJS.ErrnoException) =>
+    e.code === "ENOENT" ? [] : Promise.reject(e),
+  );
+  if (existing.length > 0)
+    throw new BootmediaError(
+      "BM5017",
+      `${outDir} already holds ${existing.slice(0, 3).join(", ")}${existing.length > 3 ? " …" : ""}`,
+      { where: outDir },
+    );
   const files = FARM_RENDERERS[plan.engine](plan);
   await mkdir(dirname(outDir), { recursive: true });
   const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.farm-`));
@@ -39,7 +50,13 @@ export async function writeFarm(plan: FarmPlan, outDir: string, extra: Record<st
       await writeFile(path, f.text);
       if (f.executable) await chmod(path, 0o755);
     }
-    const manifest = { bootmedia: PACKAGE_VERSION, engine: plan.engine, plan, files: files.map((f) => f.path), ...extra };
+    const manifest = {
+      bootmedia: PACKAGE_VERSION,
+      engine: plan.engine,
+      plan,
+      files: files.map((f) => f.path),
+      ...extra,
+    };
     await writeFile(join(staging, FARM_MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
     await rmdir(outDir).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
     await rename(staging, outDir);

@@ -26,12 +26,20 @@ export function renderGithub(plan: FarmPlan): FarmFile[] {
         name: `shard ${SHARD}/${plan.shards}`,
         "runs-on": "ubuntu-latest",
         "timeout-minutes": plan.timeLimitMin,
-        strategy: { "fail-fast": false, "max-parallel": plan.maxParallel, matrix: { shard: Array.from({ length: plan.shards }, (_, i) => i + 1) } },
+        strategy: {
+          "fail-fast": false,
+          "max-parallel": plan.maxParallel,
+          matrix: { shard: Array.from({ length: plan.shards }, (_, i) => i + 1) },
+        },
         steps: [
           ...setup,
           { name: "Debian packages the testbed needs", run: `${plan.bootmedia} doctor --install --for testbed` },
           { name: "testbed shard", run: shardCommand(plan, `${SHARD}/${plan.shards}`, `shards/${SHARD}`) },
-          { uses: "actions/upload-artifact@v4", if: "always()", with: { name: `bootmedia-shard-${SHARD}`, path: `shards/${SHARD}`, "if-no-files-found": "ignore" } },
+          {
+            uses: "actions/upload-artifact@v4",
+            if: "always()",
+            with: { name: `bootmedia-shard-${SHARD}`, path: `shards/${SHARD}`, "if-no-files-found": "ignore" },
+          },
         ],
       },
       merge: {

@@ -10,7 +10,10 @@ export const FARM_ENGINES = ["slurm", "github", "gitlab", "kubernetes"] as const
 export type FarmEngine = (typeof FARM_ENGINES)[number];
 
 /** The most shards each engine takes: a GitHub matrix holds 256 jobs, GitLab's `parallel` 200. */
-const MAX_SHARDS = { slurm: 1000, github: 256, gitlab: 200, kubernetes: 1000 } as const satisfies Record<FarmEngine, number>;
+const MAX_SHARDS = { slurm: 1000, github: 256, gitlab: 200, kubernetes: 1000 } as const satisfies Record<
+  FarmEngine,
+  number
+>;
 
 /** QEMU under TCG runs a machine's one vCPU on one host thread: one core per case running. */
 const CORES_PER_CASE = 1;
@@ -65,7 +68,9 @@ export interface FarmPlan extends FarmRequest {
 export type FarmFile = { path: string; text: string; executable?: boolean } | { path: string; directory: true };
 
 /** The options alone, checked before anything is read (BM5016). */
-export function checkFarmOptions(req: Pick<FarmRequest, "engine" | "shards" | "maxParallel" | "concurrency" | "image" | "runDir">): void {
+export function checkFarmOptions(
+  req: Pick<FarmRequest, "engine" | "shards" | "maxParallel" | "concurrency" | "image" | "runDir">,
+): void {
   planChecks(req);
 }
 
@@ -85,18 +90,27 @@ export function planFarm(req: FarmRequest): FarmPlan {
   };
 }
 
-function planChecks(req: Pick<FarmRequest, "engine" | "shards" | "maxParallel" | "concurrency" | "image" | "runDir">): { engine: FarmEngine; maxParallel: number } {
-  if (!(FARM_ENGINES as readonly string[]).includes(req.engine)) throw invalid(`unknown engine ${JSON.stringify(req.engine)} (${FARM_ENGINES.join(", ")})`);
+function planChecks(req: Pick<FarmRequest, "engine" | "shards" | "maxParallel" | "concurrency" | "image" | "runDir">): {
+  engine: FarmEngine;
+  maxParallel: number;
+} {
+  if (!(FARM_ENGINES as readonly string[]).includes(req.engine))
+    throw invalid(`unknown engine ${JSON.stringify(req.engine)} (${FARM_ENGINES.join(", ")})`);
   const engine = req.engine as FarmEngine;
   if (!Number.isInteger(req.shards) || req.shards < 1 || req.shards > MAX_SHARDS[engine]) {
     throw invalid(`--shards ${req.shards}: ${engine} takes 1 to ${MAX_SHARDS[engine]} shards`);
   }
   const maxParallel = req.maxParallel ?? req.shards;
-  if (!Number.isInteger(maxParallel) || maxParallel < 1) throw invalid(`--max-parallel ${req.maxParallel}: at least one shard must run at a time`);
-  if (!Number.isInteger(req.concurrency) || req.concurrency < 1) throw invalid(`--concurrency ${req.concurrency}: at least one case at a time`);
-  if (engine === "kubernetes" && !req.image) throw invalid("--engine kubernetes needs --image: the container image holding bootmedia, QEMU and the media");
+  if (!Number.isInteger(maxParallel) || maxParallel < 1)
+    throw invalid(`--max-parallel ${req.maxParallel}: at least one shard must run at a time`);
+  if (!Number.isInteger(req.concurrency) || req.concurrency < 1)
+    throw invalid(`--concurrency ${req.concurrency}: at least one case at a time`);
+  if (engine === "kubernetes" && !req.image)
+    throw invalid("--engine kubernetes needs --image: the container image holding bootmedia, QEMU and the media");
   if (engine === "slurm" && !/^\/[\w@+=:,./-]*$/.test(req.runDir)) {
-    throw invalid(`the run folder ${req.runDir} must be an absolute path without spaces or %: Slurm's #SBATCH lines and log names take it as it is`);
+    throw invalid(
+      `the run folder ${req.runDir} must be an absolute path without spaces or %: Slurm's #SBATCH lines and log names take it as it is`,
+    );
   }
   return { engine, maxParallel };
 }
@@ -116,10 +130,28 @@ export function shellWithVariable(text: string, variable: string): string {
 /** The command a shard runs: the testbed on its inputs, its shard and report folder given as shell words. */
 export function shardCommand(plan: FarmPlan, shard: string, reportDir: string): string {
   const words = [...plan.inputs, ...plan.testbedArgs].map(shellQuote);
-  return [plan.bootmedia, "testbed", ...words, "--shard", shard, "--report-dir", reportDir, "--concurrency", String(plan.concurrency)].join(" ");
+  return [
+    plan.bootmedia,
+    "testbed",
+    ...words,
+    "--shard",
+    shard,
+    "--report-dir",
+    reportDir,
+    "--concurrency",
+    String(plan.concurrency),
+  ].join(" ");
 }
 
 /** The merge: every shard folder named, so one that left nothing is reported, not skipped. */
 export function mergeCommand(plan: FarmPlan, shardDirs: readonly string[], reportDir: string): string {
-  return [plan.bootmedia, "testbed", "merge", "--partial", "--report-dir", shellQuote(reportDir), ...shardDirs.map(shellQuote)].join(" ");
+  return [
+    plan.bootmedia,
+    "testbed",
+    "merge",
+    "--partial",
+    "--report-dir",
+    shellQuote(reportDir),
+    ...shardDirs.map(shellQuote),
+  ].join(" ");
 }

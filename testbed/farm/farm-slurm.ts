@@ -5,9 +5,23 @@
  * every node shares (the shards write there, the merge reads there).
  */
 import { join } from "node:path";
-import { mergeCommand, shardCommand, shellQuote, shellWithVariable, type FarmFile, type FarmPlan } from "./farm-plan.ts";
+import {
+  mergeCommand,
+  shardCommand,
+  shellQuote,
+  shellWithVariable,
+  type FarmFile,
+  type FarmPlan,
+} from "./farm-plan.ts";
 
-const SLURM_FILES = { shards: "shards.sbatch", merge: "merge.sbatch", submit: "submit.sh", logs: "logs", shardDirs: "shards", report: "report" } as const;
+const SLURM_FILES = {
+  shards: "shards.sbatch",
+  merge: "merge.sbatch",
+  submit: "submit.sh",
+  logs: "logs",
+  shardDirs: "shards",
+  report: "report",
+} as const;
 
 export function renderSlurm(plan: FarmPlan): FarmFile[] {
   const run = plan.runDir;

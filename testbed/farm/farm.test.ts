@@ -6,7 +6,16 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { execa } from "execa";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import {
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  statSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -19,13 +28,26 @@ const require = createRequire(import.meta.url);
 const VALIDATOR = join(dirname(require.resolve("@action-validator/core/package.json")), "..", "cli", "cli.mjs");
 
 let root: string;
-beforeAll(() => { root = mkdtempSync(join(tmpdir(), "bm-farm-files-")); });
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), "bm-farm-files-"));
+});
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const request = (engine: string, over: Partial<FarmRequest> = {}): FarmRequest => ({
-  engine, shards: 4, maxParallel: 2, inputs: ["fixtures/specs/reference.yaml", "media dir/it's.iso"], testbedArgs: ["--profiles", "x64-bios,x86-uefi", "--nics", "e1000"],
-  concurrency: 2, cases: 10, memoryMiB: 1024, timeoutSec: 180, buildsMedia: true, bootmedia: "npx bootmedia",
-  runDir: join(root, "run"), image: "registry.example/bootmedia:1", ...over,
+  engine,
+  shards: 4,
+  maxParallel: 2,
+  inputs: ["fixtures/specs/reference.yaml", "media dir/it's.iso"],
+  testbedArgs: ["--profiles", "x64-bios,x86-uefi", "--nics", "e1000"],
+  concurrency: 2,
+  cases: 10,
+  memoryMiB: 1024,
+  timeoutSec: 180,
+  buildsMedia: true,
+  bootmedia: "npx bootmedia",
+  runDir: join(root, "run"),
+  image: "registry.example/bootmedia:1",
+  ...over,
 });
 
 async function written(engine: string, over: Partial<FarmRequest> = {}): Promise<string> {
@@ -40,7 +62,8 @@ function shardArg(command: string, vars: Record<string, string>): string {
   return /--shard (\S+)/.exec(expanded)![1]!;
 }
 
-const covers = (shards: Array<{ index: number; count: number }>, n: number) => expect(shards).toEqual(Array.from({ length: n }, (_, k) => ({ index: k + 1, count: n })));
+const covers = (shards: Array<{ index: number; count: number }>, n: number) =>
+  expect(shards).toEqual(Array.from({ length: n }, (_, k) => ({ index: k + 1, count: n })));
 
 describe("planFarm", () => {
   it("asks each shard for cores, memory and a time limit from the cases' needs", () => {
@@ -51,8 +74,22 @@ describe("planFarm", () => {
   });
 
   it("refuses what no engine can run: BM5016", () => {
-    for (const bad of [{ engine: "nomad" }, { shards: 0 }, { shards: 1001 }, { shards: 257, engine: "github" }, { shards: 201, engine: "gitlab" }, { maxParallel: 0 }, { concurrency: 0 }, { engine: "kubernetes", image: undefined }, { runDir: "relative/run" }, { runDir: "/has space" }]) {
-      expect(() => planFarm(request((bad as { engine?: string }).engine ?? "slurm", bad as Partial<FarmRequest>)), JSON.stringify(bad)).toThrow(expect.objectContaining({ code: "BM5016" }));
+    for (const bad of [
+      { engine: "nomad" },
+      { shards: 0 },
+      { shards: 1001 },
+      { shards: 257, engine: "github" },
+      { shards: 201, engine: "gitlab" },
+      { maxParallel: 0 },
+      { concurrency: 0 },
+      { engine: "kubernetes", image: undefined },
+      { runDir: "relative/run" },
+      { runDir: "/has space" },
+    ]) {
+      expect(
+        () => planFarm(request((bad as { engine?: string }).engine ?? "slurm", bad as Partial<FarmRequest>)),
+        JSON.stringify(bad),
+      ).toThrow(expect.objectContaining({ code: "BM5016" }));
     }
   });
 });
@@ -62,7 +99,10 @@ describe("writeFarm", () => {
     const out = join(root, "taken");
     mkdirSync(out);
     writeFileSync(join(out, "results.json"), "last night's");
-    await expect(writeFarm(planFarm(request("slurm", { runDir: out })), out)).rejects.toMatchObject({ code: "BM5017", hint: expect.any(String) });
+    await expect(writeFarm(planFarm(request("slurm", { runDir: out })), out)).rejects.toMatchObject({
+      code: "BM5017",
+      hint: expect.any(String),
+    });
     expect(readdirSync(out)).toEqual(["results.json"]);
     expect(readFileSync(join(out, "results.json"), "utf8")).toBe("last night's");
     expect(readdirSync(root).filter((f) => f.startsWith(".taken"))).toEqual([]);
@@ -88,15 +128,42 @@ describe("Slurm", () => {
     for (let k = 0; k < 4; k++) expect(merge).toContain(`${out}/shards/${k}`);
     expect(readFileSync(join(out, "submit.sh"), "utf8")).toContain("--dependency=afterany:");
     expect(statSync(join(out, "submit.sh")).mode & 0o111).not.toBe(0);
-    for (const f of ["shards.sbatch", "merge.sbatch", "submit.sh"]) expect((await execa("bash", ["-n", join(out, f)], { reject: false })).exitCode, f).toBe(0);
-    covers(Array.from({ length: 4 }, (_, k) => resolveShard(shardArg(sbatch, {}), { SLURM_ARRAY_TASK_ID: String(k), SLURM_ARRAY_TASK_COUNT: "4", SLURM_ARRAY_TASK_MIN: "0", SLURM_ARRAY_TASK_MAX: "3" })), 4);
+    for (const f of ["shards.sbatch", "merge.sbatch", "submit.sh"])
+      expect((await execa("bash", ["-n", join(out, f)], { reject: false })).exitCode, f).toBe(0);
+    covers(
+      Array.from({ length: 4 }, (_, k) =>
+        resolveShard(shardArg(sbatch, {}), {
+          SLURM_ARRAY_TASK_ID: String(k),
+          SLURM_ARRAY_TASK_COUNT: "4",
+          SLURM_ARRAY_TASK_MIN: "0",
+          SLURM_ARRAY_TASK_MAX: "3",
+        }),
+      ),
+      4,
+    );
   });
 
   it("passes inputs with spaces and quotes to the shard as one word each (bash is the oracle)", async () => {
     const out = await written("slurm", { bootmedia: "printf '%s\\n'" });
-    const line = readFileSync(join(out, "shards.sbatch"), "utf8").split("\n").find((l) => l.startsWith("exec "))!;
+    const line = readFileSync(join(out, "shards.sbatch"), "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("exec "))!;
     const { stdout } = await execa("bash", ["-c", line.replace(/^exec /, "")], { env: { SLURM_ARRAY_TASK_ID: "3" } });
-    expect(stdout.split("\n")).toEqual(["testbed", "fixtures/specs/reference.yaml", "media dir/it's.iso", "--profiles", "x64-bios,x86-uefi", "--nics", "e1000", "--shard", "auto/4", "--report-dir", `${out}/shards/3`, "--concurrency", "2"]);
+    expect(stdout.split("\n")).toEqual([
+      "testbed",
+      "fixtures/specs/reference.yaml",
+      "media dir/it's.iso",
+      "--profiles",
+      "x64-bios,x86-uefi",
+      "--nics",
+      "e1000",
+      "--shard",
+      "auto/4",
+      "--report-dir",
+      `${out}/shards/3`,
+      "--concurrency",
+      "2",
+    ]);
   });
 });
 
@@ -119,7 +186,12 @@ describe("GitHub Actions", () => {
     expect(wf.jobs.shards.steps.at(-1)).toMatchObject({ uses: "actions/upload-artifact@v4", if: "always()" });
     expect(wf.jobs.merge).toMatchObject({ needs: "shards", if: "always()" });
     expect(wf.jobs.merge.steps.find((s: { run?: string }) => s.run?.includes("merge")).run).toContain("--partial");
-    covers(wf.jobs.shards.strategy.matrix.shard.map((v: number) => resolveShard(shardArg(run, { MATRIX_SHARD: String(v) }), {})), 4);
+    covers(
+      wf.jobs.shards.strategy.matrix.shard.map((v: number) =>
+        resolveShard(shardArg(run, { MATRIX_SHARD: String(v) }), {}),
+      ),
+      4,
+    );
   });
 });
 
@@ -127,12 +199,24 @@ describe("GitLab CI", () => {
   it("runs `parallel: N` shards reporting their JUnit, and a merge in .post that always runs", async () => {
     const ci = parse(readFileSync(join(await written("gitlab"), "bootmedia-farm.gitlab-ci.yml"), "utf8"));
     const shards = ci["bootmedia-shards"];
-    expect(shards).toMatchObject({ parallel: 4, artifacts: { when: "always", reports: { junit: "shards/*/junit.xml" } } });
+    expect(shards).toMatchObject({
+      parallel: 4,
+      artifacts: { when: "always", reports: { junit: "shards/*/junit.xml" } },
+    });
     const command = shards.script.at(-1) as string;
     expect(command).toContain('--report-dir "shards/$CI_NODE_INDEX"');
-    expect(ci["bootmedia-merge"]).toMatchObject({ stage: ".post", when: "always", needs: [{ job: "bootmedia-shards", artifacts: true }] });
+    expect(ci["bootmedia-merge"]).toMatchObject({
+      stage: ".post",
+      when: "always",
+      needs: [{ job: "bootmedia-shards", artifacts: true }],
+    });
     // GitLab sets CI_NODE_INDEX 1..N (and GITLAB_CI) in the N jobs.
-    covers(Array.from({ length: 4 }, (_, k) => resolveShard(shardArg(command, {}), { GITLAB_CI: "true", CI_NODE_INDEX: String(k + 1), CI_NODE_TOTAL: "4" })), 4);
+    covers(
+      Array.from({ length: 4 }, (_, k) =>
+        resolveShard(shardArg(command, {}), { GITLAB_CI: "true", CI_NODE_INDEX: String(k + 1), CI_NODE_TOTAL: "4" }),
+      ),
+      4,
+    );
   });
 });
 
@@ -142,12 +226,23 @@ describe("Kubernetes", () => {
     const docs = parseAllDocuments(readFileSync(join(out, "shards.yaml"), "utf8")).map((d) => d.toJS());
     expect(docs.map((d) => d.kind)).toEqual(["PersistentVolumeClaim", "Job"]);
     const job = docs[1];
-    expect(job.spec).toMatchObject({ completionMode: "Indexed", completions: 4, parallelism: 2, backoffLimitPerIndex: 1 });
+    expect(job.spec).toMatchObject({
+      completionMode: "Indexed",
+      completions: 4,
+      parallelism: 2,
+      backoffLimitPerIndex: 1,
+    });
     const container = job.spec.template.spec.containers[0];
-    expect(container).toMatchObject({ image: "registry.example/bootmedia:1", resources: { limits: { cpu: "2", memory: "3072Mi" } } });
+    expect(container).toMatchObject({
+      image: "registry.example/bootmedia:1",
+      resources: { limits: { cpu: "2", memory: "3072Mi" } },
+    });
     const command = container.command[2] as string;
     expect(command).toContain('--report-dir "/farm/shards/$JOB_COMPLETION_INDEX"');
-    covers(Array.from({ length: 4 }, (_, k) => resolveShard(shardArg(command, {}), { JOB_COMPLETION_INDEX: String(k) })), 4);
+    covers(
+      Array.from({ length: 4 }, (_, k) => resolveShard(shardArg(command, {}), { JOB_COMPLETION_INDEX: String(k) })),
+      4,
+    );
     const merge = parse(readFileSync(join(out, "merge.yaml"), "utf8"));
     expect(merge).toMatchObject({ kind: "Job", metadata: { name: "bootmedia-merge" } });
     expect(readFileSync(join(out, "shards.yaml"), "utf8")).toContain("/dev/kvm must come from a device plugin");
@@ -155,7 +250,9 @@ describe("Kubernetes", () => {
   });
 
   it("asks a device plugin for /dev/kvm when the shards run with KVM", async () => {
-    const docs = parseAllDocuments(readFileSync(join(await written("kubernetes", { runDir: "/farm", kvm: true }), "shards.yaml"), "utf8")).map((d) => d.toJS());
+    const docs = parseAllDocuments(
+      readFileSync(join(await written("kubernetes", { runDir: "/farm", kvm: true }), "shards.yaml"), "utf8"),
+    ).map((d) => d.toJS());
     expect(docs[1].spec.template.spec.containers[0].resources.limits).toMatchObject({ "devices.kubevirt.io/kvm": "1" });
     expect(docs[1].spec.template.spec.containers[0].securityContext).toBeUndefined();
   });

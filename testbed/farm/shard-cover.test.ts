@@ -23,7 +23,8 @@ function random(seed: number): () => number {
 function randomMatrix(rand: () => number): Array<{ id: string }> {
   const size = Math.floor(rand() * 300);
   const ids = new Set<string>();
-  while (ids.size < size) ids.add(`p${Math.floor(rand() * 8)}.m${Math.floor(rand() * 1e6).toString(36)}.n${Math.floor(rand() * 5)}`);
+  while (ids.size < size)
+    ids.add(`p${Math.floor(rand() * 8)}.m${Math.floor(rand() * 1e6).toString(36)}.n${Math.floor(rand() * 5)}`);
   const cases = [...ids].map((id) => ({ id }));
   for (let i = cases.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
@@ -34,11 +35,26 @@ function randomMatrix(rand: () => number): Array<{ id: string }> {
 
 /** What shard process k (0-based) of n gets from each engine. */
 const ENGINES: Record<string, (k: number, n: number) => Shard> = {
-  slurm: (k, n) => resolveShard("auto", { SLURM_ARRAY_TASK_ID: String(k), SLURM_ARRAY_TASK_COUNT: String(n), SLURM_ARRAY_TASK_MIN: "0", SLURM_ARRAY_TASK_MAX: String(n - 1), SLURM_ARRAY_TASK_STEP: "1" }),
-  "slurm from 1": (k, n) => resolveShard("auto", { SLURM_ARRAY_TASK_ID: String(k + 1), SLURM_ARRAY_TASK_COUNT: String(n), SLURM_ARRAY_TASK_MIN: "1", SLURM_ARRAY_TASK_MAX: String(n) }),
+  slurm: (k, n) =>
+    resolveShard("auto", {
+      SLURM_ARRAY_TASK_ID: String(k),
+      SLURM_ARRAY_TASK_COUNT: String(n),
+      SLURM_ARRAY_TASK_MIN: "0",
+      SLURM_ARRAY_TASK_MAX: String(n - 1),
+      SLURM_ARRAY_TASK_STEP: "1",
+    }),
+  "slurm from 1": (k, n) =>
+    resolveShard("auto", {
+      SLURM_ARRAY_TASK_ID: String(k + 1),
+      SLURM_ARRAY_TASK_COUNT: String(n),
+      SLURM_ARRAY_TASK_MIN: "1",
+      SLURM_ARRAY_TASK_MAX: String(n),
+    }),
   kubernetes: (k, n) => resolveShard(`auto/${n}`, { JOB_COMPLETION_INDEX: String(k) }),
-  gitlab: (k, n) => resolveShard(`auto/${n}`, { GITLAB_CI: "true", CI_NODE_INDEX: String(k + 1), CI_NODE_TOTAL: String(n) }),
-  buildkite: (k, n) => resolveShard("auto", { BUILDKITE_PARALLEL_JOB: String(k), BUILDKITE_PARALLEL_JOB_COUNT: String(n) }),
+  gitlab: (k, n) =>
+    resolveShard(`auto/${n}`, { GITLAB_CI: "true", CI_NODE_INDEX: String(k + 1), CI_NODE_TOTAL: String(n) }),
+  buildkite: (k, n) =>
+    resolveShard("auto", { BUILDKITE_PARALLEL_JOB: String(k), BUILDKITE_PARALLEL_JOB_COUNT: String(n) }),
   github: (k, n) => resolveShard(`${k + 1}/${n}`, {}),
 };
 
@@ -62,8 +78,18 @@ describe("shards cover the matrix", () => {
           }
         }
         // One assertion per trial (not per case) keeps 64 × 3 trials × 6 engines fast.
-        expect({ seed, picked, twice, covered: owner.size, spread: Math.max(...sizes) - Math.min(...sizes) <= 1 }).toEqual({
-          seed, picked: Array.from({ length: count }, (_, k) => ({ index: k + 1, count })), twice: [], covered: matrix.length, spread: true,
+        expect({
+          seed,
+          picked,
+          twice,
+          covered: owner.size,
+          spread: Math.max(...sizes) - Math.min(...sizes) <= 1,
+        }).toEqual({
+          seed,
+          picked: Array.from({ length: count }, (_, k) => ({ index: k + 1, count })),
+          twice: [],
+          covered: matrix.length,
+          spread: true,
         });
       }
     }

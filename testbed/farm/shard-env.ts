@@ -34,7 +34,10 @@ export function shardFromEnvironment(count: number | undefined, env: Env = proce
   if (count !== undefined && count < 1) throw inconsistent(`--shard auto/${count}: a farm has at least one shard`);
   const found = slurmShard(env) ?? kubernetesShard(env, count) ?? ciShard(env);
   if (!found) {
-    throw new BootmediaError("BM5014", "--shard auto found no shard index: none of SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or a CI system's parallel-job variables is set");
+    throw new BootmediaError(
+      "BM5014",
+      "--shard auto found no shard index: none of SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or a CI system's parallel-job variables is set",
+    );
   }
   if (found.count < 1 || found.index < 1 || found.index > found.count) {
     throw inconsistent(`${found.from} gives shard ${found.index} of ${found.count}`);
@@ -69,7 +72,9 @@ function slurmShard(env: Env): EnvironmentShard | undefined {
   const max = intVar(env, "SLURM_ARRAY_TASK_MAX");
   const step = intVar(env, "SLURM_ARRAY_TASK_STEP") ?? 1;
   if (step !== 1 || (max !== undefined && max - min + 1 !== total)) {
-    throw inconsistent(`the Slurm array ${min}-${max ?? "?"} (step ${step}) is not contiguous: ${total} tasks cannot be ${total} shards`);
+    throw inconsistent(
+      `the Slurm array ${min}-${max ?? "?"} (step ${step}) is not contiguous: ${total} tasks cannot be ${total} shards`,
+    );
   }
   return { source: "slurm", from, index: id - min + 1, count: total };
 }
@@ -79,9 +84,13 @@ function kubernetesShard(env: Env, count: number | undefined): EnvironmentShard 
   const index = intVar(env, "JOB_COMPLETION_INDEX");
   if (index === undefined) return undefined;
   if (count === undefined) {
-    throw new BootmediaError("BM5014", "JOB_COMPLETION_INDEX is set, but Kubernetes does not tell a pod the Job's completions", {
-      hint: "Give the count with the index: --shard auto/N, N being the Indexed Job's `completions` (`testbed farm --engine kubernetes` writes it so).",
-    });
+    throw new BootmediaError(
+      "BM5014",
+      "JOB_COMPLETION_INDEX is set, but Kubernetes does not tell a pod the Job's completions",
+      {
+        hint: "Give the count with the index: --shard auto/N, N being the Indexed Job's `completions` (`testbed farm --engine kubernetes` writes it so).",
+      },
+    );
   }
   return { source: "kubernetes", from: "JOB_COMPLETION_INDEX", index: index + 1, count };
 }

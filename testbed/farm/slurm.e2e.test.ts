@@ -47,7 +47,22 @@ describe("the farm on a real one-node Slurm", () => {
 
   async function farm(name: string, sabotage?: (run: string) => Promise<void>): Promise<Submitted> {
     const run = join(root, name);
-    const wrote = await bootmedia(["testbed", "farm", iso, ...MATRIX, "--engine", "slurm", "--shards", "2", "--max-parallel", "2", "--out", run, "--times", join(root, "whole")]);
+    const wrote = await bootmedia([
+      "testbed",
+      "farm",
+      iso,
+      ...MATRIX,
+      "--engine",
+      "slurm",
+      "--shards",
+      "2",
+      "--max-parallel",
+      "2",
+      "--out",
+      run,
+      "--times",
+      join(root, "whole"),
+    ]);
     expect(wrote.exitCode, wrote.stderr).toBe(0);
     if (sabotage) await sabotage(run);
     const submitted = await execa(join(run, "submit.sh"), { env: cluster!.env });
@@ -62,7 +77,10 @@ describe("the farm on a real one-node Slurm", () => {
     // x64 images only: x64-bios boots, x86-bios refuses (needs-x64-cpu), x86-uefi finds no boot file.
     const spec = join(root, "farm.yaml");
     iso = join(root, "farm.iso");
-    await writeFile(spec, `name: farm\nbootImage: BM100064\ntaskSequence: BM200010\ncontentLibrary: ${REFERENCE_LIBRARY}\ntarget: { type: iso, output: ${iso} }\n`);
+    await writeFile(
+      spec,
+      `name: farm\nbootImage: BM100064\ntaskSequence: BM200010\ncontentLibrary: ${REFERENCE_LIBRARY}\ntarget: { type: iso, output: ${iso} }\n`,
+    );
     const built = await bootmedia(["build", spec, "--force"]);
     expect(built.exitCode, built.stderr).toBe(0);
     const [started, whole] = await Promise.all([
@@ -75,7 +93,10 @@ describe("the farm on a real one-node Slurm", () => {
     // Shard 1/2 (array task 0) finds its folder claimed by another shard: BM5108, no results.
     failing = await farm("run-fail", async (run) => {
       await mkdir(join(run, "shards/0"));
-      await writeFile(join(run, "shards/0", SHARD_CLAIM), JSON.stringify({ shard: { index: 2, count: 2 }, fingerprint: "another run" }));
+      await writeFile(
+        join(run, "shards/0", SHARD_CLAIM),
+        JSON.stringify({ shard: { index: 2, count: 2 }, fingerprint: "another run" }),
+      );
     });
   }, 900_000);
 
@@ -92,8 +113,12 @@ describe("the farm on a real one-node Slurm", () => {
     expect(sbatch).toContain("--shard auto/2");
     expect(readFileSync(join(clean.run, "submit.sh"), "utf8")).toContain("--dependency=afterany:");
     const tasks = clean.jobs.filter((j) => j.arrayJobId === clean.shards);
-    expect(tasks.map((t) => [t.arrayTaskId, t.state]).sort()).toEqual([["0", "COMPLETED"], ["1", "COMPLETED"]]);
-    for (const t of tasks) expect(readFileSync(join(clean.run, `logs/shard-${t.arrayTaskId}.log`), "utf8")).toMatch(/cases as expected/);
+    expect(tasks.map((t) => [t.arrayTaskId, t.state]).sort()).toEqual([
+      ["0", "COMPLETED"],
+      ["1", "COMPLETED"],
+    ]);
+    for (const t of tasks)
+      expect(readFileSync(join(clean.run, `logs/shard-${t.arrayTaskId}.log`), "utf8")).toMatch(/cases as expected/);
     const merge = clean.jobs.find((j) => j.jobId === clean.merge)!;
     expect(merge.state).toBe("COMPLETED");
     expect(merge.start!.getTime()).toBeGreaterThanOrEqual(Math.max(...tasks.map((t) => t.end!.getTime())));
@@ -110,7 +135,10 @@ describe("the farm on a real one-node Slurm", () => {
 
   it("runs the merge after a shard that failed on purpose, and its report shows the shard", async () => {
     const tasks = failing.jobs.filter((j) => j.arrayJobId === failing.shards);
-    expect(tasks.map((t) => [t.arrayTaskId, t.state, t.exitCode]).sort()).toEqual([["0", "FAILED", "1:0"], ["1", "COMPLETED", "0:0"]]);
+    expect(tasks.map((t) => [t.arrayTaskId, t.state, t.exitCode]).sort()).toEqual([
+      ["0", "FAILED", "1:0"],
+      ["1", "COMPLETED", "0:0"],
+    ]);
     expect(readFileSync(join(failing.run, "logs/shard-0.log"), "utf8")).toContain("BM5108");
     // The merge ran (afterany) and failed the job itself: cases were not run.
     const merge = failing.jobs.find((j) => j.jobId === failing.merge)!;

@@ -11,10 +11,20 @@ import { MP_AGENT_SCRIPT } from "../../plugins/boot-image/agent-files.ts";
 import { MP_PATHS } from "./protocol.ts";
 import { startManagementPoint, type RunningMp } from "./server.ts";
 import type { Site } from "./site.ts";
-import { MAC, makeMediaSettings, makePki, startSiteFixture, type CertFiles, type SiteFixture } from "./testing/fixtures.ts";
+import {
+  MAC,
+  makeMediaSettings,
+  makePki,
+  startSiteFixture,
+  type CertFiles,
+  type SiteFixture,
+} from "./testing/fixtures.ts";
 
 const SCRIPT = MP_AGENT_SCRIPT;
-const EXIT = { policy: 0, "unknown-computer": 3, "no-deployment": 4, "certificate-rejected": 5 } as Record<string, number>;
+const EXIT = { policy: 0, "unknown-computer": 3, "no-deployment": 4, "certificate-rejected": 5 } as Record<
+  string,
+  number
+>;
 let fx: SiteFixture;
 let dir: string, bin: string;
 let media: CertFiles, stranger: CertFiles;
@@ -39,9 +49,15 @@ async function runAgent(settings: MpMediaSettings, client: MpClientFacts, env: R
     extendEnv: false,
     env: {
       PATH: bin,
-      BM_MEDIA_ID: settings.id, BM_TASK_SEQUENCE: settings.taskSequence, BM_MP_MODE: settings.managementPoints.mode,
-      BM_MPS: mps.join(" "), BM_UNKNOWN_COMPUTERS: String(settings.unknownComputers), BM_UDA: settings.userDeviceAffinity,
-      BM_CLIENT_MAC: client.mac, ...(client.ip ? { BM_CLIENT_IP: client.ip } : {}), BM_CLIENT_UUID: client.uuid ?? "",
+      BM_MEDIA_ID: settings.id,
+      BM_TASK_SEQUENCE: settings.taskSequence,
+      BM_MP_MODE: settings.managementPoints.mode,
+      BM_MPS: mps.join(" "),
+      BM_UNKNOWN_COMPUTERS: String(settings.unknownComputers),
+      BM_UDA: settings.userDeviceAffinity,
+      BM_CLIENT_MAC: client.mac,
+      ...(client.ip ? { BM_CLIENT_IP: client.ip } : {}),
+      BM_CLIENT_UUID: client.uuid ?? "",
       ...env,
     },
   });
@@ -49,18 +65,45 @@ async function runAgent(settings: MpMediaSettings, client: MpClientFacts, env: R
 }
 
 describe("shell agent (busybox sh + openssl CLI) against the simulator", () => {
-  const network = () => ({ mps: [{ name: "MP1", url: mp1.url }, { name: "MP2", url: mp2.url }] });
+  const network = () => ({
+    mps: [
+      { name: "MP1", url: mp1.url },
+      { name: "MP2", url: mp2.url },
+    ],
+  });
   const signedBy = (c: CertFiles) => ({ BM_MEDIA_KEY: c.keyPem, BM_MEDIA_CERT: media.certPath });
 
   it.each([
     { name: "policy for a known computer", over: {}, client: { mac: MAC.known }, key: () => media },
-    { name: "403 unknown-computer: the 4xx body is read (raw HTTP over nc)", over: {}, client: { mac: MAC.unknown }, key: () => media },
-    { name: "redirect followed to the boundary's MP", over: { dynamic: true, unknownComputers: true, userDeviceAffinity: "pending" as const }, client: { mac: MAC.unknown, ip: "10.0.3.9" }, key: () => media },
-    { name: "signature by another key is rejected", over: {}, client: { mac: MAC.known, signature: "bad" as const }, key: () => stranger },
+    {
+      name: "403 unknown-computer: the 4xx body is read (raw HTTP over nc)",
+      over: {},
+      client: { mac: MAC.unknown },
+      key: () => media,
+    },
+    {
+      name: "redirect followed to the boundary's MP",
+      over: { dynamic: true, unknownComputers: true, userDeviceAffinity: "pending" as const },
+      client: { mac: MAC.unknown, ip: "10.0.3.9" },
+      key: () => media,
+    },
+    {
+      name: "signature by another key is rejected",
+      over: {},
+      client: { mac: MAC.known, signature: "bad" as const },
+      key: () => stranger,
+    },
   ])("$name", async ({ over, client, key }) => {
     const { dynamic, ...rest } = over as { dynamic?: boolean } & Partial<MpMediaSettings>;
-    const list = [{ url: mp1.url, priority: 1 }, { url: mp2.url, priority: 2 }];
-    const settings = makeMediaSettings(media, { mps: [mp1.url], ...rest, ...(dynamic ? { managementPoints: { mode: "dynamic" as const, list } } : {}) });
+    const list = [
+      { url: mp1.url, priority: 1 },
+      { url: mp2.url, priority: 2 },
+    ];
+    const settings = makeMediaSettings(media, {
+      mps: [mp1.url],
+      ...rest,
+      ...(dynamic ? { managementPoints: { mode: "dynamic" as const, list } } : {}),
+    });
     const expected = expectMpOutcome(settings, site, network(), client, Math.floor(Date.now() / 1000));
     const before = mp1.requests.length + mp2.requests.length;
     const run = await runAgent(settings, client, signedBy(key()));
@@ -68,7 +111,11 @@ describe("shell agent (busybox sh + openssl CLI) against the simulator", () => {
     expect(run.status).toBe(EXIT[expected.result!]);
     if (expected.policy) expect(run.answer).toEqual({ result: "policy", ...expected.policy });
     const decider = [mp1, mp2].find((m) => m.url === expected.contacts.at(-1))!;
-    expect(decider.requests.at(-1)).toMatchObject({ status: expected.status, result: expected.result, ...(expected.why ? { why: expected.why } : {}) });
+    expect(decider.requests.at(-1)).toMatchObject({
+      status: expected.status,
+      result: expected.result,
+      ...(expected.why ? { why: expected.why } : {}),
+    });
     expect(mp1.requests.length + mp2.requests.length - before).toBe(expected.contacts.length);
   });
 
@@ -77,7 +124,10 @@ describe("shell agent (busybox sh + openssl CLI) against the simulator", () => {
     const run = await runAgent(settings, { mac: MAC.known }, {});
     expect(run).toMatchObject({ status: 5, answer: { result: "certificate-rejected" } });
     expect(mp1.requests.at(-1)).toMatchObject({ why: "missing-signature" });
-    expect((await runAgent(makeMediaSettings(media, { mps: ["http://127.0.0.1:9"] }), { mac: MAC.known }, signedBy(media))).status).toBe(7);
+    expect(
+      (await runAgent(makeMediaSettings(media, { mps: ["http://127.0.0.1:9"] }), { mac: MAC.known }, signedBy(media)))
+        .status,
+    ).toBe(7);
   });
 });
 
@@ -92,27 +142,78 @@ describe("PKI mode: HTTPS with mutual TLS", () => {
     server = pki.issue("mp1", "server");
     client = pki.issue("media-pki", "client");
     rogue = other.issue("rogue", "client");
-    mps = await startManagementPoint({ site, name: "MP1", tls: { cert: server.certPem, key: server.keyPem, ca: pki.ca.certPem } });
+    mps = await startManagementPoint({
+      site,
+      name: "MP1",
+      tls: { cert: server.certPem, key: server.keyPem, ca: pki.ca.certPem },
+    });
   });
   afterAll(async () => mps?.close());
 
-  const body = (mac: string) => JSON.stringify({ v: 1, mediaId: "contoso-x64", taskSequence: "BM200010", mode: "site-based", mac, unknownComputers: false, uda: "auto", timestamp: Math.floor(Date.now() / 1000), nonce: Math.random().toString(16).slice(2).padEnd(16, "0") });
+  const body = (mac: string) =>
+    JSON.stringify({
+      v: 1,
+      mediaId: "contoso-x64",
+      taskSequence: "BM200010",
+      mode: "site-based",
+      mac,
+      unknownComputers: false,
+      uda: "auto",
+      timestamp: Math.floor(Date.now() / 1000),
+      nonce: Math.random().toString(16).slice(2).padEnd(16, "0"),
+    });
   const curl = async (extra: string[], mac = MAC.known) =>
-    (await execa("curl", ["-sS", "--max-time", "20", "--cacert", pki.ca.certPath, ...extra, "-H", "Content-Type: application/json", "--data-binary", body(mac), new URL(MP_PATHS.policy, mps.url).href])).stdout;
+    (
+      await execa("curl", [
+        "-sS",
+        "--max-time",
+        "20",
+        "--cacert",
+        pki.ca.certPath,
+        ...extra,
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        body(mac),
+        new URL(MP_PATHS.policy, mps.url).href,
+      ])
+    ).stdout;
 
   it("curl --cert: the site's client certificate gets policy, others are rejected", async () => {
-    const settings = { ...makeMediaSettings(client, { mps: [mps.url], userDeviceAffinity: "auto" }), certificate: { mode: "pki" as const, sha256: client.sha256, issuer: client.issuer, notBefore: client.notBefore, notAfter: client.notAfter } };
-    const expected = expectMpOutcome(settings, site, { mps: [{ name: "MP1", url: mps.url }], pkiIssuers: [pki.ca.issuer] }, { mac: MAC.known }, Math.floor(Date.now() / 1000));
+    const settings = {
+      ...makeMediaSettings(client, { mps: [mps.url], userDeviceAffinity: "auto" }),
+      certificate: {
+        mode: "pki" as const,
+        sha256: client.sha256,
+        issuer: client.issuer,
+        notBefore: client.notBefore,
+        notAfter: client.notAfter,
+      },
+    };
+    const expected = expectMpOutcome(
+      settings,
+      site,
+      { mps: [{ name: "MP1", url: mps.url }], pkiIssuers: [pki.ca.issuer] },
+      { mac: MAC.known },
+      Math.floor(Date.now() / 1000),
+    );
     const ok = JSON.parse(await curl(["--cert", client.certPath, "--key", client.keyPath]));
     expect(expected.result).toBe("policy");
     expect(ok).toEqual({ result: "policy", ...expected.policy });
     expect(JSON.parse(await curl([]))).toEqual({ result: "certificate-rejected", why: "missing-certificate" });
-    expect(JSON.parse(await curl(["--cert", rogue.certPath, "--key", rogue.keyPath]))).toEqual({ result: "certificate-rejected", why: "untrusted" });
+    expect(JSON.parse(await curl(["--cert", rogue.certPath, "--key", rogue.keyPath]))).toEqual({
+      result: "certificate-rejected",
+      why: "untrusted",
+    });
   });
 
   it("the shell agent speaks mutual TLS through openssl s_client", async () => {
     const settings = makeMediaSettings(client, { mps: [mps.url] });
-    const run = await runAgent(settings, { mac: MAC.known }, { BM_MEDIA_KEY: client.keyPem, BM_MEDIA_CERT: client.certPath, BM_MP_CA: pki.ca.certPath });
+    const run = await runAgent(
+      settings,
+      { mac: MAC.known },
+      { BM_MEDIA_KEY: client.keyPem, BM_MEDIA_CERT: client.certPath, BM_MP_CA: pki.ca.certPath },
+    );
     expect(run.answer, run.stderr).toMatchObject({ result: "policy", mp: "MP1", computer: "PC-KNOWN" });
     expect(mps.requests.at(-1)).toMatchObject({ method: "POST", status: 200, result: "policy" });
   });

@@ -30,7 +30,11 @@ export function checkSignedRequest(site: Site, req: SignedRequest, nowSec: numbe
 }
 
 /** PKI mode: the TLS client certificate must chain to one of the site's CAs, carry clientAuth and be in date. */
-export function checkClientCertificate(peerDer: Buffer | undefined, cas: readonly X509Certificate[], nowSec: number): CertRejection | null {
+export function checkClientCertificate(
+  peerDer: Buffer | undefined,
+  cas: readonly X509Certificate[],
+  nowSec: number,
+): CertRejection | null {
   if (!peerDer || peerDer.length === 0) return "missing-certificate";
   const leaf = new X509Certificate(peerDer);
   const issuer = cas.find((ca) => leaf.checkIssued(ca) && leaf.verify(ca.publicKey));

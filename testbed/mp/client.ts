@@ -7,7 +7,16 @@
 import { createHash, createSign, randomBytes, type KeyObject } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { MP_HEADERS, MP_PATHS, PROTOCOL_VERSION, renderPolicyRequest, type MpAnswer, type MpMode, type PolicyRequest, type UdaMode } from "./protocol.ts";
+import {
+  MP_HEADERS,
+  MP_PATHS,
+  PROTOCOL_VERSION,
+  renderPolicyRequest,
+  type MpAnswer,
+  type MpMode,
+  type PolicyRequest,
+  type UdaMode,
+} from "./protocol.ts";
 
 /** The media facts a request carries (media.env / media.json). */
 export interface AgentMedia {
@@ -48,7 +57,12 @@ interface WalkResult {
 }
 
 /** Asks the MPs in order; a redirect is followed once; an unreachable MP is skipped. */
-export async function walkManagementPoints(media: AgentMedia, client: AgentClient, creds: AgentCredentials | null, nowSec: number): Promise<WalkResult> {
+export async function walkManagementPoints(
+  media: AgentMedia,
+  client: AgentClient,
+  creds: AgentCredentials | null,
+  nowSec: number,
+): Promise<WalkResult> {
   const contacts: Contact[] = [];
   for (const url of media.mps) {
     let c = await askManagementPoint(url, media, client, creds, nowSec);
@@ -62,16 +76,35 @@ export async function walkManagementPoints(media: AgentMedia, client: AgentClien
   return { contacts, final: null };
 }
 
-export function buildPolicyRequest(media: AgentMedia, client: AgentClient, nowSec: number, nonce = randomBytes(16).toString("hex")): PolicyRequest {
+export function buildPolicyRequest(
+  media: AgentMedia,
+  client: AgentClient,
+  nowSec: number,
+  nonce = randomBytes(16).toString("hex"),
+): PolicyRequest {
   return {
-    v: PROTOCOL_VERSION, mediaId: media.id, taskSequence: media.taskSequence, mode: media.mode,
-    mac: client.mac, uuid: client.uuid, ip: client.ip, unknownComputers: media.unknownComputers, uda: media.uda,
-    timestamp: nowSec, nonce,
+    v: PROTOCOL_VERSION,
+    mediaId: media.id,
+    taskSequence: media.taskSequence,
+    mode: media.mode,
+    mac: client.mac,
+    uuid: client.uuid,
+    ip: client.ip,
+    unknownComputers: media.unknownComputers,
+    uda: media.uda,
+    timestamp: nowSec,
+    nonce,
   };
 }
 
 /** One POST of a fresh request to one MP. */
-export async function askManagementPoint(url: string, media: AgentMedia, client: AgentClient, creds: AgentCredentials | null, nowSec: number): Promise<Contact> {
+export async function askManagementPoint(
+  url: string,
+  media: AgentMedia,
+  client: AgentClient,
+  creds: AgentCredentials | null,
+  nowSec: number,
+): Promise<Contact> {
   const body = Buffer.from(renderPolicyRequest(buildPolicyRequest(media, client, nowSec)));
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (creds && !url.startsWith("https:")) {
@@ -82,13 +115,25 @@ export async function askManagementPoint(url: string, media: AgentMedia, client:
 }
 
 /** Sends exact bytes (tests use it to alter a signed body). */
-export function postBody(url: string, body: Buffer, headers: Record<string, string>, creds: AgentCredentials | null): Promise<Contact> {
+export function postBody(
+  url: string,
+  body: Buffer,
+  headers: Record<string, string>,
+  creds: AgentCredentials | null,
+): Promise<Contact> {
   const target = new URL(MP_PATHS.policy, url);
   const tls = target.protocol === "https:";
   const options = {
     method: "POST",
     headers: { ...headers, "content-length": String(body.length) },
-    ...(tls ? { cert: creds?.tls?.certPem, key: creds ? keyPem(creds.key) : undefined, ca: creds?.tls?.ca, rejectUnauthorized: creds?.tls?.ca !== undefined } : {}),
+    ...(tls
+      ? {
+          cert: creds?.tls?.certPem,
+          key: creds ? keyPem(creds.key) : undefined,
+          ca: creds?.tls?.ca,
+          rejectUnauthorized: creds?.tls?.ca !== undefined,
+        }
+      : {}),
   };
   return new Promise((resolve) => {
     const req = (tls ? httpsRequest : httpRequest)(target, options, (res) => {
@@ -97,7 +142,11 @@ export function postBody(url: string, body: Buffer, headers: Record<string, stri
       res.on("end", () => {
         const text = Buffer.concat(chunks).toString("utf8");
         let answer: MpAnswer | null = null;
-        try { answer = JSON.parse(text) as MpAnswer; } catch { /* a non-protocol answer counts as none */ }
+        try {
+          answer = JSON.parse(text) as MpAnswer;
+        } catch {
+          /* a non-protocol answer counts as none */
+        }
         resolve({ url, status: res.statusCode ?? null, answer });
       });
     });

@@ -39,10 +39,22 @@ export interface ExpectedMpOutcome {
   result: MpResult | null;
   status: number | null;
   why?: CertRejection;
-  policy?: { mp: string; deploymentId: string; taskSequence: string; computer: string; variables: Record<string, string> };
+  policy?: {
+    mp: string;
+    deploymentId: string;
+    taskSequence: string;
+    computer: string;
+    variables: Record<string, string>;
+  };
 }
 
-export function expectMpOutcome(media: MpMediaSettings, site: Site, network: MpNetwork, client: MpClientFacts, nowSec: number): ExpectedMpOutcome {
+export function expectMpOutcome(
+  media: MpMediaSettings,
+  site: Site,
+  network: MpNetwork,
+  client: MpClientFacts,
+  nowSec: number,
+): ExpectedMpOutcome {
   const contacts: string[] = [];
   const ordered = [...media.managementPoints.list].sort((a, b) => a.priority - b.priority);
   for (const { url } of ordered) {
@@ -64,32 +76,60 @@ export function expectMpOutcome(media: MpMediaSettings, site: Site, network: MpN
   return { contacts, result: null, status: null };
 }
 
-function decideAt(mpName: string, media: MpMediaSettings, site: Site, client: MpClientFacts, contacts: string[]): ExpectedMpOutcome {
+function decideAt(
+  mpName: string,
+  media: MpMediaSettings,
+  site: Site,
+  client: MpClientFacts,
+  contacts: string[],
+): ExpectedMpOutcome {
   const computer = site.computers.find((c) => c.mac === client.mac || (!!client.uuid && c.uuid === client.uuid));
   if (!computer && !media.unknownComputers) return finish(contacts, "unknown-computer");
-  const deployment = site.deployments.find((d) => d.taskSequence === media.taskSequence &&
-    (computer ? d.target === "all" || (Array.isArray(d.target) && d.target.includes(computer.name)) : d.target === "unknown"));
+  const deployment = site.deployments.find(
+    (d) =>
+      d.taskSequence === media.taskSequence &&
+      (computer
+        ? d.target === "all" || (Array.isArray(d.target) && d.target.includes(computer.name))
+        : d.target === "unknown"),
+  );
   if (!deployment) return finish(contacts, "no-deployment");
   const variables = { ...deployment.variables, [UDA_VARIABLE.name]: UDA_VARIABLE.value[media.userDeviceAffinity] };
   return finish(contacts, "policy", {
-    policy: { mp: mpName, deploymentId: deployment.id, taskSequence: media.taskSequence, computer: computer?.name ?? "Unknown", variables },
+    policy: {
+      mp: mpName,
+      deploymentId: deployment.id,
+      taskSequence: media.taskSequence,
+      computer: computer?.name ?? "Unknown",
+      variables,
+    },
   });
 }
 
 function boundaryOf(site: Site, client: MpClientFacts): string | undefined {
-  return site.boundaries.find((b) => b.macs.includes(client.mac))?.mp ??
-    (client.ip ? site.boundaries.find((b) => b.ipRanges.some((r) => isIpInRange(client.ip!, r)))?.mp : undefined);
+  return (
+    site.boundaries.find((b) => b.macs.includes(client.mac))?.mp ??
+    (client.ip ? site.boundaries.find((b) => b.ipRanges.some((r) => isIpInRange(client.ip!, r)))?.mp : undefined)
+  );
 }
 
 /** Self-signed over HTTP: registered, not blocked, signed by the media key, in date. PKI over HTTPS: trusted issuer, in date. */
-function rejectCertificate(media: MpMediaSettings, site: Site, network: MpNetwork, client: MpClientFacts, url: string, nowSec: number): CertRejection | undefined {
+function rejectCertificate(
+  media: MpMediaSettings,
+  site: Site,
+  network: MpNetwork,
+  client: MpClientFacts,
+  url: string,
+  nowSec: number,
+): CertRejection | undefined {
   const cert = media.certificate;
   const https = url.startsWith("https:");
   if (!cert) return https ? "missing-certificate" : "missing-signature";
   if (https) {
     if (!(network.pkiIssuers ?? []).includes(cert.issuer)) return "untrusted";
   } else {
-    const entry = site.certificates.find((c) => createHash("sha256").update(Buffer.from(c.der, "base64")).digest("hex") === cert.sha256);
+    const entry = site.certificates.find(
+      (c) => createHash("sha256").update(Buffer.from(c.der, "base64")).digest("hex") === cert.sha256,
+    );
     if (!entry) return "unregistered";
     if (entry.blocked) return "blocked";
     if (client.signature === "bad") return "bad-signature";

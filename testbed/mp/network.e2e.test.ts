@@ -54,69 +54,135 @@ describe("guest network: QEMU user networking restricted to the MPs", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  beforeAll(async () => { await buildReferenceImages({ log: () => undefined }); }, 600_000);
+  beforeAll(async () => {
+    await buildReferenceImages({ log: () => undefined });
+  }, 600_000);
 
   it("a booted guest reaches MP1 and MP2 by their guest addresses, and nothing else", async () => {
     dir = makeTempDir("bm-mp-net-");
     const cert = makeSelfSignedCert(dir, "media");
     const site = parseSite({
-      siteCode: "BM1", managementPoints: ["MP1", "MP2"],
+      siteCode: "BM1",
+      managementPoints: ["MP1", "MP2"],
       boundaries: [{ mp: "MP2", macs: [GUEST_MAC] }],
-      deployments: [{ id: "DEP-UNKNOWN", taskSequence: TASK_SEQUENCE, target: "unknown", variables: { OSDTimeZone: "UTC" } }],
+      deployments: [
+        { id: "DEP-UNKNOWN", taskSequence: TASK_SEQUENCE, target: "unknown", variables: { OSDTimeZone: "UTC" } },
+      ],
       certificates: [{ der: cert.der.toString("base64") }],
     });
     mps = [await startManagementPoint({ site, name: "MP1" }), await startManagementPoint({ site, name: "MP2" })];
     const net = planMpNetwork(mps);
     for (const mp of mps) for (const [name, url] of net.guestUrls) mp.peers.set(name, url);
 
-    const settings = makeMediaSettings(cert, { mps: [net.routes[0]!.guestUrl], managementPoints: { mode: "dynamic", list: [{ url: net.routes[0]!.guestUrl, priority: 1 }] }, unknownComputers: true, userDeviceAffinity: "pending" });
+    const settings = makeMediaSettings(cert, {
+      mps: [net.routes[0]!.guestUrl],
+      managementPoints: { mode: "dynamic", list: [{ url: net.routes[0]!.guestUrl, priority: 1 }] },
+      unknownComputers: true,
+      userDeviceAffinity: "pending",
+    });
     const client = { mac: GUEST_MAC, ip: GUEST_NETWORK.guestIp };
-    const expected = expectMpOutcome(settings, site, { mps: net.routes.map((r) => ({ name: r.name, url: r.guestUrl })) }, client, Math.floor(Date.now() / 1000));
+    const expected = expectMpOutcome(
+      settings,
+      site,
+      { mps: net.routes.map((r) => ({ name: r.name, url: r.guestUrl })) },
+      client,
+      Math.floor(Date.now() / 1000),
+    );
 
     // Two signed requests (fresh nonces), made on the host as the agent's openssl would.
     const request = async (name: string, host: string, nonce: string) => {
-      const body = renderPolicyRequest({ v: 1, mediaId: settings.id, taskSequence: TASK_SEQUENCE, mode: "dynamic", mac: GUEST_MAC, ip: GUEST_NETWORK.guestIp, unknownComputers: true, uda: "pending", timestamp: Math.floor(Date.now() / 1000), nonce });
+      const body = renderPolicyRequest({
+        v: 1,
+        mediaId: settings.id,
+        taskSequence: TASK_SEQUENCE,
+        mode: "dynamic",
+        mac: GUEST_MAC,
+        ip: GUEST_NETWORK.guestIp,
+        unknownComputers: true,
+        uda: "pending",
+        timestamp: Math.floor(Date.now() / 1000),
+        nonce,
+      });
       writeFileSync(join(dir, `${name}.json`), body);
-      const sig = (await execa("openssl", ["dgst", "-sha256", "-sign", cert.keyPath, join(dir, `${name}.json`)], { encoding: "buffer" })).stdout;
-      const http = [`POST ${MP_PATHS.policy} HTTP/1.1`, `Host: ${host}`, "Content-Type: application/json", `Content-Length: ${body.length}`, "Connection: close",
-        `X-Bootmedia-Signature: ${Buffer.from(sig).toString("base64")}`, `X-Bootmedia-Certificate-Sha256: ${createHash("sha256").update(cert.der).digest("hex")}`, "", body].join("\r\n");
-      return { type: "file", path: `mp/${name}.http`, size: Buffer.byteLength(http), source: { kind: "bytes", data: Buffer.from(http) } } satisfies CpioEntry;
+      const sig = (
+        await execa("openssl", ["dgst", "-sha256", "-sign", cert.keyPath, join(dir, `${name}.json`)], {
+          encoding: "buffer",
+        })
+      ).stdout;
+      const http = [
+        `POST ${MP_PATHS.policy} HTTP/1.1`,
+        `Host: ${host}`,
+        "Content-Type: application/json",
+        `Content-Length: ${body.length}`,
+        "Connection: close",
+        `X-Bootmedia-Signature: ${Buffer.from(sig).toString("base64")}`,
+        `X-Bootmedia-Certificate-Sha256: ${createHash("sha256").update(cert.der).digest("hex")}`,
+        "",
+        body,
+      ].join("\r\n");
+      return {
+        type: "file",
+        path: `mp/${name}.http`,
+        size: Buffer.byteLength(http),
+        source: { kind: "bytes", data: Buffer.from(http) },
+      } satisfies CpioEntry;
     };
     const init = Buffer.from(guestInit(mps[0]!.port));
     const extra = join(dir, "extra.cpio.gz");
-    await writeCpioArchive([
-      { type: "file", path: "init", size: init.length, mode: 0o755, source: { kind: "bytes", data: init } },
-      await request("first", "10.0.2.100", "00000000000000000000000000000001"),
-      await request("second", "10.0.2.101", "00000000000000000000000000000002"),
-    ], extra, { sourceDateEpoch: 0, compression: "gzip" });
+    await writeCpioArchive(
+      [
+        { type: "file", path: "init", size: init.length, mode: 0o755, source: { kind: "bytes", data: init } },
+        await request("first", "10.0.2.100", "00000000000000000000000000000001"),
+        await request("second", "10.0.2.101", "00000000000000000000000000000002"),
+      ],
+      extra,
+      { sourceDateEpoch: 0, compression: "gzip" },
+    );
     // The kernel unpacks concatenated archives in order: our /init replaces the agent's.
     const initrd = join(dir, "initrd.img");
     await execa("sh", ["-c", `cat "${join(BOOT, "initrd.img")}" "${extra}" > "${initrd}"`]);
     const dummyCd = join(dir, "empty.iso");
     writeFileSync(dummyCd, Buffer.alloc(64 * 1024));
 
-    const args = withMpNetwork(buildQemuArgs({
-      profile: "x64-bios", media: { kind: "iso", path: dummyCd }, nic: "e1000", qmpSocket: join(dir, "qmp.sock"), accel: "tcg",
-      kernel: { path: join(BOOT, "vmlinuz"), initrd, append: "console=ttyS0,115200 quiet panic=-1" },
-    }), net).map((a) => (a.startsWith("e1000,netdev=n0") ? `${a},mac=${GUEST_MAC}` : a));
+    const args = withMpNetwork(
+      buildQemuArgs({
+        profile: "x64-bios",
+        media: { kind: "iso", path: dummyCd },
+        nic: "e1000",
+        qmpSocket: join(dir, "qmp.sock"),
+        accel: "tcg",
+        kernel: { path: join(BOOT, "vmlinuz"), initrd, append: "console=ttyS0,115200 quiet panic=-1" },
+      }),
+      net,
+    ).map((a) => (a.startsWith("e1000,netdev=n0") ? `${a},mac=${GUEST_MAC}` : a));
     // Direct kernel boot claims bootindex 0 itself: drop the placeholder CD (flag + value pairs).
-    for (let i = args.length - 2; i >= 0; i--) if (/^(if=none,id=media|ide-cd,drive=media)/.test(args[i + 1]!)) args.splice(i, 2);
+    for (let i = args.length - 2; i >= 0; i--)
+      if (/^(if=none,id=media|ide-cd,drive=media)/.test(args[i + 1]!)) args.splice(i, 2);
     const run = await execa(PROFILES["x64-bios"].binary, args, { reject: false, timeout: 150_000, encoding: "utf8" });
-    const lines = run.stdout.split("\n").filter((l) => l.startsWith("MPTEST ")).map((l) => l.trim());
+    const lines = run.stdout
+      .split("\n")
+      .filter((l) => l.startsWith("MPTEST "))
+      .map((l) => l.trim());
     const step = (name: string) => lines.find((l) => l.startsWith(`MPTEST ${name} `));
 
     expect(run.exitCode, `${run.stderr}\n${run.stdout.slice(-2000)}`).toBe(DEBUG_EXIT.successStatus);
     expect(step("ping")).toBe('MPTEST ping 0 {"result":"pong","mp":"MP1","v":1}');
     expect(expected.contacts).toEqual(["http://10.0.2.100", "http://10.0.2.101"]);
     expect(step("first")).toBe(`MPTEST first 0 {"result":"redirect","mp":"${expected.contacts[1]}"}`);
-    expect(JSON.parse(step("second")!.replace(/^MPTEST second 0 /, ""))).toEqual({ result: expected.result, ...expected.policy });
+    expect(JSON.parse(step("second")!.replace(/^MPTEST second 0 /, ""))).toEqual({
+      result: expected.result,
+      ...expected.policy,
+    });
     // restrict=on: the host's loopback (slirp's 10.0.2.2) and addresses without an MP fail.
     expect(step("host-loopback")).toMatch(/^MPTEST host-loopback [1-9]\d*$/);
     expect(step("no-mp")).toMatch(/^MPTEST no-mp [1-9]\d*$/);
     // What each MP saw: MP1 the ping and the redirected request, MP2 the policy request; nothing else.
     expect(mps[0]!.requests.map((r) => [r.method, r.path, r.result, r.to])).toEqual([
-      ["GET", MP_PATHS.ping, "pong", undefined], ["POST", MP_PATHS.policy, "redirect", "http://10.0.2.101"],
+      ["GET", MP_PATHS.ping, "pong", undefined],
+      ["POST", MP_PATHS.policy, "redirect", "http://10.0.2.101"],
     ]);
-    expect(mps[1]!.requests.map((r) => [r.method, r.path, r.result, r.client.mac])).toEqual([["POST", MP_PATHS.policy, "policy", GUEST_MAC]]);
+    expect(mps[1]!.requests.map((r) => [r.method, r.path, r.result, r.client.mac])).toEqual([
+      ["POST", MP_PATHS.policy, "policy", GUEST_MAC],
+    ]);
   }, 200_000);
 });

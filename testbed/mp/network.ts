@@ -49,13 +49,21 @@ export interface MpGuestNetwork {
 
 /** Guest addresses for the MPs, in the given order: the first is 10.0.2.100. */
 export function planMpNetwork(mps: readonly RunningMpRef[], opts: { id?: string } = {}): MpGuestNetwork {
-  if (mps.length > GUEST_NETWORK.maxMps) throw new BootmediaError("BM5303", `${mps.length} management points; the guest network holds ${GUEST_NETWORK.maxMps}`);
+  if (mps.length > GUEST_NETWORK.maxMps)
+    throw new BootmediaError(
+      "BM5303",
+      `${mps.length} management points; the guest network holds ${GUEST_NETWORK.maxMps}`,
+    );
   const id = opts.id ?? "n0";
   const routes: MpGuestRoute[] = [];
   const parts = [`user,id=${id},restrict=on,net=${GUEST_NETWORK.net}`];
   mps.forEach((mp, i) => {
     const host = new URL(mp.url);
-    if (host.hostname !== "127.0.0.1") throw new BootmediaError("BM5301", `management point ${mp.name} is at ${host.hostname}; guests may only reach loopback MPs`);
+    if (host.hostname !== "127.0.0.1")
+      throw new BootmediaError(
+        "BM5301",
+        `management point ${mp.name} is at ${host.hostname}; guests may only reach loopback MPs`,
+      );
     const https = host.protocol === "https:";
     const guestIp = `10.0.2.${GUEST_NETWORK.firstMpHost + i}`;
     const hostPort = Number(host.port);

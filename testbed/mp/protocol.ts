@@ -32,7 +32,10 @@ export const UDA_MODES = ["auto", "pending", "none"] as const;
 export type UdaMode = (typeof UDA_MODES)[number];
 
 /** The seed's user-device-affinity setting as the task-sequence variable the MP echoes. */
-export const UDA_VARIABLE = { name: "SMSTSAssignUsersMode", value: { auto: "Auto", pending: "Pending", none: "Disabled" } } as const satisfies {
+export const UDA_VARIABLE = {
+  name: "SMSTSAssignUsersMode",
+  value: { auto: "Auto", pending: "Pending", none: "Disabled" },
+} as const satisfies {
   name: string;
   value: Record<UdaMode, string>;
 };
@@ -51,7 +54,10 @@ export const PolicyRequestSchema = z.strictObject({
   taskSequence: z.string().min(1).max(64),
   mode: z.enum(MP_MODES),
   mac: z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, "lower-case aa:bb:cc:dd:ee:ff"),
-  uuid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "lower-case SMBIOS UUID").optional(),
+  uuid: z
+    .string()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "lower-case SMBIOS UUID")
+    .optional(),
   ip: z.ipv4().optional(),
   unknownComputers: z.boolean(),
   uda: z.enum(UDA_MODES),
@@ -76,7 +82,14 @@ export type MpResult = keyof typeof MP_RESULTS;
 
 /** Why a certificate was refused (`certificate-rejected` answers). */
 export const CERT_REJECTIONS = [
-  "missing-signature", "bad-signature", "unregistered", "blocked", "expired", "not-yet-valid", "missing-certificate", "untrusted",
+  "missing-signature",
+  "bad-signature",
+  "unregistered",
+  "blocked",
+  "expired",
+  "not-yet-valid",
+  "missing-certificate",
+  "untrusted",
 ] as const;
 export type CertRejection = (typeof CERT_REJECTIONS)[number];
 

@@ -1,12 +1,27 @@
 import { createPrivateKey } from "node:crypto";
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { askManagementPoint, buildPolicyRequest, postBody, walkManagementPoints, type AgentCredentials, type AgentMedia } from "./client.ts";
+import {
+  askManagementPoint,
+  buildPolicyRequest,
+  postBody,
+  walkManagementPoints,
+  type AgentCredentials,
+  type AgentMedia,
+} from "./client.ts";
 import { expectMpOutcome, type MpClientFacts, type MpMediaSettings } from "./expect.ts";
 import { MP_HEADERS, MP_PATHS, renderPolicyRequest } from "./protocol.ts";
 import { startManagementPoint, type RunningMp } from "./server.ts";
 import { parseSite, type Site } from "./site.ts";
-import { MAC, UUID_KNOWN, makeMediaSettings, makeSelfSignedCert, makeSite, makeTempDir, type CertFiles } from "./testing/fixtures.ts";
+import {
+  MAC,
+  UUID_KNOWN,
+  makeMediaSettings,
+  makeSelfSignedCert,
+  makeSite,
+  makeTempDir,
+  type CertFiles,
+} from "./testing/fixtures.ts";
 
 const DAY = 86400;
 let media: CertFiles, blocked: CertFiles, stranger: CertFiles;
@@ -36,9 +51,12 @@ afterAll(async () => {
 
 function agentMedia(s: MpMediaSettings): AgentMedia {
   return {
-    id: s.id, taskSequence: s.taskSequence, mode: s.managementPoints.mode,
+    id: s.id,
+    taskSequence: s.taskSequence,
+    mode: s.managementPoints.mode,
     mps: [...s.managementPoints.list].sort((a, b) => a.priority - b.priority).map((m) => m.url),
-    unknownComputers: s.unknownComputers, uda: s.userDeviceAffinity,
+    unknownComputers: s.unknownComputers,
+    uda: s.userDeviceAffinity,
   };
 }
 
@@ -55,28 +73,136 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: "known computer by MAC gets its deployment", settings: () => makeMediaSettings(media, { mps: [mp1.url] }), client: { mac: MAC.known }, creds: () => creds(media) },
-  { name: "known computer by SMBIOS UUID", settings: () => makeMediaSettings(media, { mps: [mp1.url] }), client: { mac: MAC.unknown, uuid: UUID_KNOWN }, creds: () => creds(media) },
-  { name: "unknown computer allowed by the media", settings: () => makeMediaSettings(media, { mps: [mp1.url], unknownComputers: true, userDeviceAffinity: "pending" }), client: { mac: MAC.unknown }, creds: () => creds(media) },
-  { name: "unknown computer refused", settings: () => makeMediaSettings(media, { mps: [mp1.url] }), client: { mac: MAC.unknown }, creds: () => creds(media) },
-  { name: "dynamic media redirected by IP boundary", settings: () => makeMediaSettings(media, { mps: [mp1.url, mp2.url], managementPoints: { mode: "dynamic", list: [{ url: mp1.url, priority: 1 }, { url: mp2.url, priority: 2 }] }, userDeviceAffinity: "auto" }), client: { mac: MAC.known, ip: "10.0.3.7" }, creds: () => creds(media) },
-  { name: "dynamic media redirected by MAC boundary", settings: () => makeMediaSettings(media, { mps: [mp1.url], managementPoints: { mode: "dynamic", list: [{ url: mp1.url, priority: 1 }] }, unknownComputers: true }), client: { mac: MAC.inMp2Boundary, ip: "10.0.2.15" }, creds: () => creds(media) },
-  { name: "site-based media are never redirected", settings: () => makeMediaSettings(media, { mps: [mp1.url] }), client: { mac: MAC.known, ip: "10.0.3.7" }, creds: () => creds(media) },
-  { name: "priority order: the first MP is down, the second answers", settings: () => makeMediaSettings(media, { mps: [DOWN, mp2.url], managementPoints: { mode: "dynamic", list: [{ url: mp2.url, priority: 5 }, { url: DOWN, priority: 1 }] } }), client: { mac: MAC.known }, creds: () => creds(media) },
-  { name: "task sequence without a deployment", settings: () => makeMediaSettings(media, { mps: [mp1.url], taskSequence: "BM200099" }), client: { mac: MAC.known }, creds: () => creds(media) },
-  { name: "unregistered certificate", settings: () => makeMediaSettings(stranger, { mps: [mp1.url] }), client: { mac: MAC.known }, creds: () => creds(stranger) },
-  { name: "blocked certificate", settings: () => makeMediaSettings(blocked, { mps: [mp1.url] }), client: { mac: MAC.known }, creds: () => creds(blocked) },
-  { name: "signature by another key", settings: () => makeMediaSettings(media, { mps: [mp1.url] }), client: { mac: MAC.known, signature: "bad" }, creds: () => creds(media, stranger) },
-  { name: "expired certificate", settings: () => makeMediaSettings(media, { mps: [mp1.url] }), client: { mac: MAC.known }, creds: () => creds(media), at: () => Date.parse(media.notAfter) / 1000 + DAY },
-  { name: "not yet valid certificate", settings: () => makeMediaSettings(media, { mps: [mp1.url] }), client: { mac: MAC.known }, creds: () => creds(media), at: () => Date.parse(media.notBefore) / 1000 - DAY },
-  { name: "media without a certificate", settings: () => makeMediaSettings(null, { mps: [mp1.url] }), client: { mac: MAC.known }, creds: () => null },
+  {
+    name: "known computer by MAC gets its deployment",
+    settings: () => makeMediaSettings(media, { mps: [mp1.url] }),
+    client: { mac: MAC.known },
+    creds: () => creds(media),
+  },
+  {
+    name: "known computer by SMBIOS UUID",
+    settings: () => makeMediaSettings(media, { mps: [mp1.url] }),
+    client: { mac: MAC.unknown, uuid: UUID_KNOWN },
+    creds: () => creds(media),
+  },
+  {
+    name: "unknown computer allowed by the media",
+    settings: () => makeMediaSettings(media, { mps: [mp1.url], unknownComputers: true, userDeviceAffinity: "pending" }),
+    client: { mac: MAC.unknown },
+    creds: () => creds(media),
+  },
+  {
+    name: "unknown computer refused",
+    settings: () => makeMediaSettings(media, { mps: [mp1.url] }),
+    client: { mac: MAC.unknown },
+    creds: () => creds(media),
+  },
+  {
+    name: "dynamic media redirected by IP boundary",
+    settings: () =>
+      makeMediaSettings(media, {
+        mps: [mp1.url, mp2.url],
+        managementPoints: {
+          mode: "dynamic",
+          list: [
+            { url: mp1.url, priority: 1 },
+            { url: mp2.url, priority: 2 },
+          ],
+        },
+        userDeviceAffinity: "auto",
+      }),
+    client: { mac: MAC.known, ip: "10.0.3.7" },
+    creds: () => creds(media),
+  },
+  {
+    name: "dynamic media redirected by MAC boundary",
+    settings: () =>
+      makeMediaSettings(media, {
+        mps: [mp1.url],
+        managementPoints: { mode: "dynamic", list: [{ url: mp1.url, priority: 1 }] },
+        unknownComputers: true,
+      }),
+    client: { mac: MAC.inMp2Boundary, ip: "10.0.2.15" },
+    creds: () => creds(media),
+  },
+  {
+    name: "site-based media are never redirected",
+    settings: () => makeMediaSettings(media, { mps: [mp1.url] }),
+    client: { mac: MAC.known, ip: "10.0.3.7" },
+    creds: () => creds(media),
+  },
+  {
+    name: "priority order: the first MP is down, the second answers",
+    settings: () =>
+      makeMediaSettings(media, {
+        mps: [DOWN, mp2.url],
+        managementPoints: {
+          mode: "dynamic",
+          list: [
+            { url: mp2.url, priority: 5 },
+            { url: DOWN, priority: 1 },
+          ],
+        },
+      }),
+    client: { mac: MAC.known },
+    creds: () => creds(media),
+  },
+  {
+    name: "task sequence without a deployment",
+    settings: () => makeMediaSettings(media, { mps: [mp1.url], taskSequence: "BM200099" }),
+    client: { mac: MAC.known },
+    creds: () => creds(media),
+  },
+  {
+    name: "unregistered certificate",
+    settings: () => makeMediaSettings(stranger, { mps: [mp1.url] }),
+    client: { mac: MAC.known },
+    creds: () => creds(stranger),
+  },
+  {
+    name: "blocked certificate",
+    settings: () => makeMediaSettings(blocked, { mps: [mp1.url] }),
+    client: { mac: MAC.known },
+    creds: () => creds(blocked),
+  },
+  {
+    name: "signature by another key",
+    settings: () => makeMediaSettings(media, { mps: [mp1.url] }),
+    client: { mac: MAC.known, signature: "bad" },
+    creds: () => creds(media, stranger),
+  },
+  {
+    name: "expired certificate",
+    settings: () => makeMediaSettings(media, { mps: [mp1.url] }),
+    client: { mac: MAC.known },
+    creds: () => creds(media),
+    at: () => Date.parse(media.notAfter) / 1000 + DAY,
+  },
+  {
+    name: "not yet valid certificate",
+    settings: () => makeMediaSettings(media, { mps: [mp1.url] }),
+    client: { mac: MAC.known },
+    creds: () => creds(media),
+    at: () => Date.parse(media.notBefore) / 1000 - DAY,
+  },
+  {
+    name: "media without a certificate",
+    settings: () => makeMediaSettings(null, { mps: [mp1.url] }),
+    client: { mac: MAC.known },
+    creds: () => null,
+  },
 ];
 
 describe("management-point simulator against expectMpOutcome (node agent)", () => {
   it.each(cases)("$name", async (c) => {
     clock = Math.floor(c.at?.() ?? Date.parse(media.notBefore) / 1000 + DAY);
     const settings = c.settings();
-    const network = { mps: [{ name: "MP1", url: mp1.url }, { name: "MP2", url: mp2.url }] };
+    const network = {
+      mps: [
+        { name: "MP1", url: mp1.url },
+        { name: "MP2", url: mp2.url },
+      ],
+    };
     const expected = expectMpOutcome(settings, site, network, c.client, clock);
     const walk = await walkManagementPoints(agentMedia(settings), c.client, c.creds(), clock);
     expect(walk.contacts.map((x) => x.url)).toEqual(expected.contacts);
@@ -87,12 +213,36 @@ describe("management-point simulator against expectMpOutcome (node agent)", () =
   });
 
   it("covers every decision the protocol documents", () => {
-    const network = { mps: [{ name: "MP1", url: mp1.url }, { name: "MP2", url: mp2.url }] };
-    const seen = new Set(cases.map((c) => {
-      const e = expectMpOutcome(c.settings(), site, network, c.client, Math.floor(c.at?.() ?? Date.parse(media.notBefore) / 1000 + DAY));
-      return e.why ?? `${e.result}${e.contacts.length > 1 ? "+hop" : ""}`;
-    }));
-    for (const d of ["policy", "policy+hop", "unknown-computer", "no-deployment", "unregistered", "blocked", "bad-signature", "expired", "not-yet-valid", "missing-signature"]) {
+    const network = {
+      mps: [
+        { name: "MP1", url: mp1.url },
+        { name: "MP2", url: mp2.url },
+      ],
+    };
+    const seen = new Set(
+      cases.map((c) => {
+        const e = expectMpOutcome(
+          c.settings(),
+          site,
+          network,
+          c.client,
+          Math.floor(c.at?.() ?? Date.parse(media.notBefore) / 1000 + DAY),
+        );
+        return e.why ?? `${e.result}${e.contacts.length > 1 ? "+hop" : ""}`;
+      }),
+    );
+    for (const d of [
+      "policy",
+      "policy+hop",
+      "unknown-computer",
+      "no-deployment",
+      "unregistered",
+      "blocked",
+      "bad-signature",
+      "expired",
+      "not-yet-valid",
+      "missing-signature",
+    ]) {
       expect(seen, d).toContain(d);
     }
   });
@@ -111,11 +261,17 @@ describe("request hygiene", () => {
       [MP_HEADERS.certificate]: createHash("sha256").update(media.der).digest("hex"),
     };
     expect((await postBody(mp1.url, body, headers, c)).answer).toMatchObject({ result: "policy" });
-    expect((await postBody(mp1.url, body, headers, c)).answer).toEqual({ result: "bad-request", why: "replayed-nonce" });
+    expect((await postBody(mp1.url, body, headers, c)).answer).toEqual({
+      result: "bad-request",
+      why: "replayed-nonce",
+    });
     const stale = await askManagementPoint(mp1.url, settings(), { mac: MAC.known }, c, clock - 3600);
     expect(stale).toMatchObject({ status: 400, answer: { result: "bad-request", why: "stale-timestamp" } });
     const tampered = Buffer.from(body.toString().replace(MAC.known, MAC.unknown));
-    expect((await postBody(mp1.url, tampered, headers, c)).answer).toEqual({ result: "certificate-rejected", why: "bad-signature" });
+    expect((await postBody(mp1.url, tampered, headers, c)).answer).toEqual({
+      result: "certificate-rejected",
+      why: "bad-signature",
+    });
     const log = mp1.requests.slice(-4);
     expect(log.map((r) => [r.method, r.path, r.status, r.result, r.why])).toEqual([
       ["POST", MP_PATHS.policy, 200, "policy", undefined],
@@ -136,9 +292,15 @@ describe("request hygiene", () => {
   });
 
   it("binds loopback only and checks its site database", async () => {
-    await expect(startManagementPoint({ site, name: "MP1", host: "0.0.0.0" })).rejects.toMatchObject({ code: "BM5301" });
+    await expect(startManagementPoint({ site, name: "MP1", host: "0.0.0.0" })).rejects.toMatchObject({
+      code: "BM5301",
+    });
     await expect(startManagementPoint({ site, name: "MP9" })).rejects.toMatchObject({ code: "BM5302" });
-    expect(() => parseSite({ ...makeSite(media.der, blocked.der), boundaries: [{ mp: "MPX", ipRanges: [] }] })).toThrow(/unknown management point MPX/);
-    expect(() => parseSite({ siteCode: "x", managementPoints: ["MP1"] })).toThrow(expect.objectContaining({ code: "BM5302" }));
+    expect(() => parseSite({ ...makeSite(media.der, blocked.der), boundaries: [{ mp: "MPX", ipRanges: [] }] })).toThrow(
+      /unknown management point MPX/,
+    );
+    expect(() => parseSite({ siteCode: "x", managementPoints: ["MP1"] })).toThrow(
+      expect.objectContaining({ code: "BM5302" }),
+    );
   });
 });

@@ -12,8 +12,15 @@ import { BootmediaError } from "../../base/errors.ts";
 import { checkClientCertificate, checkSignedRequest } from "./auth.ts";
 import { decidePolicyAnswer } from "./decide.ts";
 import {
-  MAX_CLOCK_SKEW_SEC, MP_HEADERS, MP_PATHS, MP_RESULTS, PROTOCOL_VERSION, PolicyRequestSchema, renderAnswer,
-  type MpAnswer, type PolicyRequest,
+  MAX_CLOCK_SKEW_SEC,
+  MP_HEADERS,
+  MP_PATHS,
+  MP_RESULTS,
+  PROTOCOL_VERSION,
+  PolicyRequestSchema,
+  renderAnswer,
+  type MpAnswer,
+  type PolicyRequest,
 } from "./protocol.ts";
 import { parseSite, type Site, type SiteInput } from "./site.ts";
 import "./codes.ts";
@@ -67,9 +74,11 @@ export interface RunningMp {
 
 export async function startManagementPoint(opts: StartMpOptions): Promise<RunningMp> {
   const host = opts.host ?? MP_BIND_HOST;
-  if (host !== MP_BIND_HOST) throw new BootmediaError("BM5301", `management point ${opts.name}: refusing to listen on ${host}`);
+  if (host !== MP_BIND_HOST)
+    throw new BootmediaError("BM5301", `management point ${opts.name}: refusing to listen on ${host}`);
   const site = parseSite(opts.site);
-  if (!site.managementPoints.includes(opts.name)) throw new BootmediaError("BM5302", `site database has no management point named ${opts.name}`);
+  if (!site.managementPoints.includes(opts.name))
+    throw new BootmediaError("BM5302", `site database has no management point named ${opts.name}`);
   const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
   const cas = opts.tls ? readCaCertificates(opts.tls.ca) : [];
   const peers = new Map<string, string>();
@@ -78,7 +87,13 @@ export async function startManagementPoint(opts: StartMpOptions): Promise<Runnin
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0]!;
-    const entry: MpRequestLogEntry = { method: req.method ?? "?", path, client: { address: req.socket.remoteAddress ?? "?" }, status: 0, result: "not-found" };
+    const entry: MpRequestLogEntry = {
+      method: req.method ?? "?",
+      path,
+      client: { address: req.socket.remoteAddress ?? "?" },
+      status: 0,
+      result: "not-found",
+    };
     const send = (answer: MpAnswer) => {
       entry.result = answer.result;
       entry.status = MP_RESULTS[answer.result];
@@ -88,18 +103,27 @@ export async function startManagementPoint(opts: StartMpOptions): Promise<Runnin
       const text = renderAnswer(answer);
       // A Content-Length (never chunked) keeps the JSON line the last line of the raw response.
       res.writeHead(entry.status, {
-        "content-type": "application/json", "content-length": Buffer.byteLength(text), [MP_HEADERS.result]: answer.result, connection: "close",
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(text),
+        [MP_HEADERS.result]: answer.result,
+        connection: "close",
       });
       res.end(text);
     };
-    if (req.method === "GET" && path === MP_PATHS.ping) return send({ result: "pong", mp: opts.name, v: PROTOCOL_VERSION });
+    if (req.method === "GET" && path === MP_PATHS.ping)
+      return send({ result: "pong", mp: opts.name, v: PROTOCOL_VERSION });
     if (req.method !== "POST" || path !== MP_PATHS.policy) return send({ result: "not-found" });
     const body = await readBody(req);
     if (!body) return send({ result: "bad-request", why: "too-large" });
     let parsed: PolicyRequest;
     try {
       const r = PolicyRequestSchema.safeParse(JSON.parse(body.toString("utf8")));
-      if (!r.success) return send({ result: "bad-request", why: "malformed", detail: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
+      if (!r.success)
+        return send({
+          result: "bad-request",
+          why: "malformed",
+          detail: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+        });
       parsed = r.data;
     } catch {
       return send({ result: "bad-request", why: "malformed", detail: "body is not JSON" });
@@ -108,9 +132,18 @@ export async function startManagementPoint(opts: StartMpOptions): Promise<Runnin
     const clock = now();
     const rejected = opts.tls
       ? checkClientCertificate((req.socket as TLSSocket).getPeerCertificate?.()?.raw, cas, clock)
-      : checkSignedRequest(site, { body, signature: header(req, MP_HEADERS.signature), certificateSha256: header(req, MP_HEADERS.certificate) }, clock);
+      : checkSignedRequest(
+          site,
+          {
+            body,
+            signature: header(req, MP_HEADERS.signature),
+            certificateSha256: header(req, MP_HEADERS.certificate),
+          },
+          clock,
+        );
     if (rejected) return send({ result: "certificate-rejected", why: rejected });
-    if (Math.abs(clock - parsed.timestamp) > MAX_CLOCK_SKEW_SEC) return send({ result: "bad-request", why: "stale-timestamp" });
+    if (Math.abs(clock - parsed.timestamp) > MAX_CLOCK_SKEW_SEC)
+      return send({ result: "bad-request", why: "stale-timestamp" });
     for (const [n, t] of seenNonces) if (clock - t > 2 * MAX_CLOCK_SKEW_SEC) seenNonces.delete(n);
     if (seenNonces.has(parsed.nonce)) return send({ result: "bad-request", why: "replayed-nonce" });
     seenNonces.set(parsed.nonce, clock);
@@ -125,7 +158,10 @@ export async function startManagementPoint(opts: StartMpOptions): Promise<Runnin
   let server: Server;
   try {
     server = opts.tls
-      ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false }, listener)
+      ? createHttpsServer(
+          { cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false },
+          listener,
+        )
       : createHttpServer(listener);
   } catch (e) {
     throw new BootmediaError("BM5304", `management point ${opts.name}: ${(e as Error).message}`, { cause: e });
@@ -141,10 +177,11 @@ export async function startManagementPoint(opts: StartMpOptions): Promise<Runnin
     port,
     requests,
     peers,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

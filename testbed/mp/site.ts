@@ -17,18 +17,24 @@ export const SiteSchema = z.strictObject({
   /** MP names; a running simulator plays one of them. */
   managementPoints: z.array(z.string().min(1)).min(1),
   /** Computers the site knows, matched by MAC or SMBIOS UUID (either is enough, as in SCCM). */
-  computers: z.array(z.strictObject({ name: z.string().min(1), mac: Mac.optional(), uuid: Uuid.optional() })).default([]),
+  computers: z
+    .array(z.strictObject({ name: z.string().min(1), mac: Mac.optional(), uuid: Uuid.optional() }))
+    .default([]),
   /** Boundaries: a client whose IP is in `ipRanges` or whose MAC is in `macs` belongs to `mp`. */
-  boundaries: z.array(z.strictObject({ mp: z.string(), ipRanges: z.array(IpRange).default([]), macs: z.array(Mac).default([]) })).default([]),
+  boundaries: z
+    .array(z.strictObject({ mp: z.string(), ipRanges: z.array(IpRange).default([]), macs: z.array(Mac).default([]) }))
+    .default([]),
   taskSequences: z.array(z.strictObject({ id: z.string(), name: z.string() })).default([]),
   /** `target`: "unknown" (All Unknown Computers), "all" (every known computer) or computer names. */
   deployments: z
-    .array(z.strictObject({
-      id: z.string(),
-      taskSequence: z.string(),
-      target: z.union([z.literal("unknown"), z.literal("all"), z.array(z.string())]),
-      variables: z.record(z.string(), z.string()).default({}),
-    }))
+    .array(
+      z.strictObject({
+        id: z.string(),
+        taskSequence: z.string(),
+        target: z.union([z.literal("unknown"), z.literal("all"), z.array(z.string())]),
+        variables: z.record(z.string(), z.string()).default({}),
+      }),
+    )
     .default([]),
   /** Registered media certificates (the DER `.cer` a build writes), base64; `blocked` = revoked at the site. */
   certificates: z.array(z.strictObject({ der: z.base64(), blocked: z.boolean().default(false) })).default([]),
@@ -41,15 +47,23 @@ export function parseSite(input: unknown, where?: string): Site {
   const r = SiteSchema.safeParse(input);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    throw new BootmediaError("BM5302", `site database: ${issue.path.join(".") || "(root)"}: ${issue.message}`, { where });
+    throw new BootmediaError("BM5302", `site database: ${issue.path.join(".") || "(root)"}: ${issue.message}`, {
+      where,
+    });
   }
   const names = new Set(r.data.managementPoints);
   for (const b of r.data.boundaries) {
-    if (!names.has(b.mp)) throw new BootmediaError("BM5302", `site database: boundary names unknown management point ${b.mp}`, { where });
+    if (!names.has(b.mp))
+      throw new BootmediaError("BM5302", `site database: boundary names unknown management point ${b.mp}`, { where });
   }
   const sequences = new Set(r.data.taskSequences.map((t) => t.id));
   for (const d of r.data.deployments) {
-    if (sequences.size > 0 && !sequences.has(d.taskSequence)) throw new BootmediaError("BM5302", `site database: deployment ${d.id} deploys unknown task sequence ${d.taskSequence}`, { where });
+    if (sequences.size > 0 && !sequences.has(d.taskSequence))
+      throw new BootmediaError(
+        "BM5302",
+        `site database: deployment ${d.id} deploys unknown task sequence ${d.taskSequence}`,
+        { where },
+      );
   }
   return r.data;
 }
@@ -71,7 +85,11 @@ export function findBoundaryMp(site: Site, client: { mac: string; ip?: string })
 }
 
 /** The deployment of `taskSequence` that targets this client (a named computer, all known, or unknown). */
-export function findDeployment(site: Site, taskSequence: string, computer: Computer | undefined): Site["deployments"][number] | undefined {
+export function findDeployment(
+  site: Site,
+  taskSequence: string,
+  computer: Computer | undefined,
+): Site["deployments"][number] | undefined {
   return site.deployments.find((d) => {
     if (d.taskSequence !== taskSequence) return false;
     if (!computer) return d.target === "unknown";
@@ -80,17 +98,22 @@ export function findDeployment(site: Site, taskSequence: string, computer: Compu
 }
 
 /** The registered certificate whose DER hashes to `sha256` (hex). */
-export function findRegisteredCertificate(site: Site, sha256: string): { cert: X509Certificate; blocked: boolean } | undefined {
+export function findRegisteredCertificate(
+  site: Site,
+  sha256: string,
+): { cert: X509Certificate; blocked: boolean } | undefined {
   for (const c of site.certificates) {
     const cert = new X509Certificate(Buffer.from(c.der, "base64"));
-    if (cert.fingerprint256.replace(/:/g, "").toLowerCase() === sha256.toLowerCase()) return { cert, blocked: c.blocked };
+    if (cert.fingerprint256.replace(/:/g, "").toLowerCase() === sha256.toLowerCase())
+      return { cert, blocked: c.blocked };
   }
   return undefined;
 }
 
 function ipToNumber(ip: string): number {
   const parts = ip.split(".").map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`not an IPv4 address: ${ip}`);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255))
+    throw new Error(`not an IPv4 address: ${ip}`);
   return ((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!;
 }
 
@@ -101,7 +124,7 @@ export function isIpInRange(ip: string, range: string): boolean {
     const [base, bits] = range.split("/") as [string, string];
     const prefix = Number(bits);
     const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
-    return ((n & mask) >>> 0) === ((ipToNumber(base) & mask) >>> 0);
+    return (n & mask) >>> 0 === (ipToNumber(base) & mask) >>> 0;
   }
   const [from, to] = range.split("-") as [string, string];
   return n >= ipToNumber(from) && n <= ipToNumber(to);

@@ -46,8 +46,13 @@ export async function makeGrubTestMedia(dir: string, name: string, images: reado
     await writeFile(join(root, "boot", arch, "vmlinuz"), `placeholder ${arch} kernel\n`);
   }
   const out = join(dir, `${name}.iso`);
-  await execa("grub-mkrescue", ["--fonts=", "--locales=", "--themes=", "-o", out, root], { env: { SOURCE_DATE_EPOCH: "1700000000" } });
-  await dropEfiBootFiles(out, (["x86", "x64"] as const).filter((a) => !images.includes(a)));
+  await execa("grub-mkrescue", ["--fonts=", "--locales=", "--themes=", "-o", out, root], {
+    env: { SOURCE_DATE_EPOCH: "1700000000" },
+  });
+  await dropEfiBootFiles(
+    out,
+    (["x86", "x64"] as const).filter((a) => !images.includes(a)),
+  );
   return out;
 }
 
@@ -72,21 +77,30 @@ async function dropEfiBootFiles(iso: string, absent: readonly Arch[]): Promise<v
  * prints `serialText` on the serial line only and `screenText` on the screen only, then
  * waits, as an installer at its first question does. No marker, no success exit.
  */
-export async function makeGrubScreenMedia(dir: string, name: string, text: { serial: string; screen: string }): Promise<string> {
+export async function makeGrubScreenMedia(
+  dir: string,
+  name: string,
+  text: { serial: string; screen: string },
+): Promise<string> {
   const root = join(dir, `${name}.tree`);
   await mkdir(join(root, "boot/grub"), { recursive: true });
-  await writeFile(join(root, "boot/grub/grub.cfg"), [
-    "serial --unit=0 --speed=115200",
-    "terminal_output serial",
-    `echo "${text.serial}"`,
-    "terminal_output console",
-    `echo "${text.screen}"`,
-    "sleep 600",
-    "",
-  ].join("\n"));
+  await writeFile(
+    join(root, "boot/grub/grub.cfg"),
+    [
+      "serial --unit=0 --speed=115200",
+      "terminal_output serial",
+      `echo "${text.serial}"`,
+      "terminal_output console",
+      `echo "${text.screen}"`,
+      "sleep 600",
+      "",
+    ].join("\n"),
+  );
   await mkdir(join(root, "bootmedia"), { recursive: true });
   await writeFile(join(root, "bootmedia/media.json"), JSON.stringify({ id: name, images: ["x64"] }) + "\n");
   const out = join(dir, `${name}.iso`);
-  await execa("grub-mkrescue", ["--fonts=", "--locales=", "--themes=", "-o", out, root], { env: { SOURCE_DATE_EPOCH: "1700000000" } });
+  await execa("grub-mkrescue", ["--fonts=", "--locales=", "--themes=", "-o", out, root], {
+    env: { SOURCE_DATE_EPOCH: "1700000000" },
+  });
   return out;
 }

@@ -11,7 +11,11 @@ import { fileURLToPath } from "node:url";
 import { defaultCacheDir } from "../../core/cache.ts";
 import type { Arch } from "../../core/compat.ts";
 import type { ContentPackage } from "../../core/types.ts";
-import { BOOT_LOADER_FILES, bootLoaderCacheDir, ensureBootLoader } from "../../plugins/boot-loader/boot-loader-build.ts";
+import {
+  BOOT_LOADER_FILES,
+  bootLoaderCacheDir,
+  ensureBootLoader,
+} from "../../plugins/boot-loader/boot-loader-build.ts";
 import { bootRolesFor, grubImagesOf } from "../../plugins/boot-loader/boot-loader-plugin.ts";
 import { GRUB_CFG_MEDIA_PATH, renderGrubCfg } from "../../plugins/boot-loader/grub-cfg.ts";
 
@@ -25,8 +29,13 @@ interface BootImageManifest extends ContentPackage {
 }
 
 const MEDIA_ENV = {
-  BM_MEDIA_ID: "TESTBED1", BM_TASK_SEQUENCE: "BM200010", BM_MP_MODE: "dynamic", BM_MPS: "http://mp1.contoso.test",
-  BM_UNATTENDED: "true", BM_UNKNOWN_COMPUTERS: "false", BM_UDA: "auto",
+  BM_MEDIA_ID: "TESTBED1",
+  BM_TASK_SEQUENCE: "BM200010",
+  BM_MP_MODE: "dynamic",
+  BM_MPS: "http://mp1.contoso.test",
+  BM_UNATTENDED: "true",
+  BM_UNKNOWN_COMPUTERS: "false",
+  BM_UDA: "auto",
 };
 
 /** FAT image size for the El Torito UEFI entry: the boot files plus room (KiB). */
@@ -44,12 +53,22 @@ export async function readReferenceManifest(arch: Arch, library = REFERENCE_LIBR
  * `<dir>/<name>.iso`: the packages of `images`, the media config, a BIOS El Torito entry
  * and a UEFI one whose ESP holds the EFI boot files of exactly those images.
  */
-export async function makeReferenceIso(dir: string, name: string, images: readonly Arch[], library = REFERENCE_LIBRARY): Promise<{ path: string; drivers: string[] }> {
+export async function makeReferenceIso(
+  dir: string,
+  name: string,
+  images: readonly Arch[],
+  library = REFERENCE_LIBRARY,
+): Promise<{ path: string; drivers: string[] }> {
   const staging = join(dir, `${name}.stage`);
   await rm(staging, { recursive: true, force: true });
   await mkdir(join(staging, "bootmedia"), { recursive: true });
   await writeFile(join(staging, "bootmedia/media.json"), JSON.stringify({ id: MEDIA_ENV.BM_MEDIA_ID }) + "\n");
-  await writeFile(join(staging, "bootmedia/media.env"), Object.entries(MEDIA_ENV).map(([k, v]) => `${k}='${v}'\n`).join(""));
+  await writeFile(
+    join(staging, "bootmedia/media.env"),
+    Object.entries(MEDIA_ENV)
+      .map(([k, v]) => `${k}='${v}'\n`)
+      .join(""),
+  );
 
   const grafts = new Map<string, string>();
   const efiFiles: string[] = [];
@@ -78,11 +97,33 @@ export async function makeReferenceIso(dir: string, name: string, images: readon
   for (const f of efiFiles) await execa("mcopy", ["-i", esp, f, "::/EFI/BOOT/"]);
 
   const out = join(dir, `${name}.iso`);
-  await execa("xorriso", [
-    "-as", "mkisofs", "-quiet", "-R", "-J", "-V", "BMTESTBED", "-o", out,
-    "-b", eltorito, "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",
-    "-eltorito-alt-boot", "-e", "esp.img", "-no-emul-boot",
-    "-graft-points", staging, ...[...grafts].map(([media, local]) => `${media}=${local}`),
-  ], { env: { SOURCE_DATE_EPOCH: "1700000000" } });
+  await execa(
+    "xorriso",
+    [
+      "-as",
+      "mkisofs",
+      "-quiet",
+      "-R",
+      "-J",
+      "-V",
+      "BMTESTBED",
+      "-o",
+      out,
+      "-b",
+      eltorito,
+      "-no-emul-boot",
+      "-boot-load-size",
+      "4",
+      "-boot-info-table",
+      "-eltorito-alt-boot",
+      "-e",
+      "esp.img",
+      "-no-emul-boot",
+      "-graft-points",
+      staging,
+      ...[...grafts].map(([media, local]) => `${media}=${local}`),
+    ],
+    { env: { SOURCE_DATE_EPOCH: "1700000000" } },
+  );
   return { path: out, drivers: [...drivers].sort() };
 }

@@ -58,11 +58,23 @@ export const SOURCES: RemasterSource[] = [
     // GRUB's menu of the rescue CD (its entries name the systems it chain-loads).
     booted: /GNU GRUB|Microsoft Windows|OpenBSD/,
     // A BIOS-only CD: UEFI firmware finds nothing to start (and drops to its shell).
-    expected: { "bios-cd": "booted", "bios-disk": "booted", "uefi-cd": "nothing-bootable", "uefi-disk": "nothing-bootable" },
+    expected: {
+      "bios-cd": "booted",
+      "bios-disk": "booted",
+      "uefi-cd": "nothing-bootable",
+      "uefi-disk": "nothing-bootable",
+    },
     explicit: ({ mbr }) => [
-      "--volume-id", "ISOIMAGE",
-      "--boot", "bios:boot/grub/i386-pc/eltorito.img,load-size=4,boot-info-table,grub2-boot-info",
-      "--system-area", mbr, "--system-area-patch", "grub2", "--mbr-iso-partition", "0xcd,start=1,active",
+      "--volume-id",
+      "ISOIMAGE",
+      "--boot",
+      "bios:boot/grub/i386-pc/eltorito.img,load-size=4,boot-info-table,grub2-boot-info",
+      "--system-area",
+      mbr,
+      "--system-area-patch",
+      "grub2",
+      "--mbr-iso-partition",
+      "0xcd,start=1,active",
     ],
     cut: { mbr: [0, 432] },
   },
@@ -74,10 +86,20 @@ export const SOURCES: RemasterSource[] = [
     booted: /CLK\/Tem|L[123] Cach|Memory\s*:|Testing:/,
     expected: { "bios-cd": "booted", "bios-disk": "booted", "uefi-cd": "booted", "uefi-disk": "booted" },
     explicit: ({ mbr, appended }) => [
-      "--volume-id", "MT86PLUS_64",
-      "--boot", "bios:boot/floppy.img,emul=floppy",
-      "--append-partition", `2:0xef:${appended}`, "--boot", "efi:appended:2",
-      "--system-area", mbr, "--system-area-patch", "grub2", "--mbr-iso-partition", "0x00,active",
+      "--volume-id",
+      "MT86PLUS_64",
+      "--boot",
+      "bios:boot/floppy.img,emul=floppy",
+      "--append-partition",
+      `2:0xef:${appended}`,
+      "--boot",
+      "efi:appended:2",
+      "--system-area",
+      mbr,
+      "--system-area-patch",
+      "grub2",
+      "--mbr-iso-partition",
+      "0x00,active",
     ],
     // The EFI System Partition after the ISO: MBR partition 2 (sectors 3304 + 8192 of 512 bytes, per xorriso -report_system_area).
     cut: { mbr: [0, 432], appended: [3304 * 512, 8192 * 512] },
@@ -92,9 +114,14 @@ export const SOURCES: RemasterSource[] = [
     expected: { "bios-cd": "booted", "bios-disk": "booted" },
     // --system-area-patch left to "auto": it finds ISOLINUX's hybrid signature in isolinux.bin.
     explicit: ({ mbr }) => [
-      "--volume-id", "ISOLINUX_SRC",
-      "--boot", "bios:isolinux/isolinux.bin,load-size=4,boot-info-table",
-      "--system-area", mbr, "--mbr-iso-partition", "0x17,active",
+      "--volume-id",
+      "ISOLINUX_SRC",
+      "--boot",
+      "bios:isolinux/isolinux.bin,load-size=4,boot-info-table",
+      "--system-area",
+      mbr,
+      "--mbr-iso-partition",
+      "0x17,active",
     ],
     cut: { mbr: [0, 432] },
   },
@@ -112,8 +139,28 @@ async function buildIsolinuxIso(dir: string): Promise<string> {
   await copyFile("/usr/lib/syslinux/modules/bios/ldlinux.c32", join(tree, "isolinux/ldlinux.c32"));
   await writeFile(join(tree, "isolinux/isolinux.cfg"), "SAY BOOTMEDIA-ISOLINUX-OK\nPROMPT 1\nTIMEOUT 0\n");
   const iso = join(dir, "isolinux-src.iso");
-  await execa("xorriso", ["-as", "mkisofs", "-quiet", "-R", "-J", "-V", "ISOLINUX_SRC", "-o", iso, "-isohybrid-mbr", ISOHDPFX,
-    "-c", "isolinux/boot.cat", "-b", "isolinux/isolinux.bin", "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table", tree]);
+  await execa("xorriso", [
+    "-as",
+    "mkisofs",
+    "-quiet",
+    "-R",
+    "-J",
+    "-V",
+    "ISOLINUX_SRC",
+    "-o",
+    iso,
+    "-isohybrid-mbr",
+    ISOHDPFX,
+    "-c",
+    "isolinux/boot.cat",
+    "-b",
+    "isolinux/isolinux.bin",
+    "-no-emul-boot",
+    "-boot-load-size",
+    "4",
+    "-boot-info-table",
+    tree,
+  ]);
   return iso;
 }
 
@@ -142,7 +189,8 @@ export async function extractIso(iso: string, dir: string): Promise<void> {
 function outcomeOf(text: string, booted: RegExp): Outcome | undefined {
   if (booted.test(text)) return "booted";
   if (/Shell>|Mapping table|UEFI Interactive Shell|No bootable option or device/.test(text)) return "nothing-bootable";
-  if (/No bootable device|Boot failed: could not read|Boot failed: not a bootable/.test(text)) return "nothing-bootable";
+  if (/No bootable device|Boot failed: could not read|Boot failed: not a bootable/.test(text))
+    return "nothing-bootable";
   return undefined;
 }
 
@@ -159,15 +207,30 @@ interface ScreenRun {
  * Boots `iso` on one machine (TCG) and reads the screen every 2 s until an outcome shows or
  * `timeoutSec` passes. QEMU exiting early (SeaBIOS gives up and -no-reboot ends it) is "nothing-bootable".
  */
-export async function bootAndReadScreen(iso: string, machine: (typeof MACHINES)[number], booted: RegExp, screenshot: string, timeoutSec: number): Promise<ScreenRun> {
+export async function bootAndReadScreen(
+  iso: string,
+  machine: (typeof MACHINES)[number],
+  booted: RegExp,
+  screenshot: string,
+  timeoutSec: number,
+): Promise<ScreenRun> {
   const scratch = await mkdtemp(join(tmpdir(), "bm-rm-"));
   const profile = PROFILES[machine.profile];
   const varsPath = profile.flash ? join(scratch, "vars.fd") : undefined;
   if (profile.flash && varsPath) await execa("cp", [profile.flash.vars, varsPath]);
-  const args = buildQemuArgs({ profile: machine.profile, media: { kind: machine.kind, path: iso }, nic: null, qmpSocket: join(scratch, "qmp.sock"), varsPath, accel: "tcg" });
+  const args = buildQemuArgs({
+    profile: machine.profile,
+    media: { kind: machine.kind, path: iso },
+    nic: null,
+    qmpSocket: join(scratch, "qmp.sock"),
+    varsPath,
+    accel: "tcg",
+  });
   const proc = execa(profile.binary, args, { reject: false, stdin: "pipe", buffer: false });
   let exited = false;
-  void proc.then(() => { exited = true; });
+  void proc.then(() => {
+    exited = true;
+  });
   const t0 = Date.now();
   let text = "";
   let readBy: ScreenRun["readBy"] = "vga-text";
@@ -182,13 +245,19 @@ export async function bootAndReadScreen(iso: string, machine: (typeof MACHINES)[
         break;
       }
       const screen = await readScreen(qmp, scratch).catch(() => undefined);
-      const dumped = await qmp.screendump(screenshot).then(() => true, () => false);
+      const dumped = await qmp.screendump(screenshot).then(
+        () => true,
+        () => false,
+      );
       if (!screen || !dumped) {
         outcome = exited ? "nothing-bootable" : "timeout";
         break;
       }
       readBy = screen.mode === "text" ? "vga-text" : "ocr";
-      text = screen.mode === "text" ? screenTextOf(screen.rows) : (await execa("tesseract", [screenshot, "-"], { reject: false })).stdout;
+      text =
+        screen.mode === "text"
+          ? screenTextOf(screen.rows)
+          : (await execa("tesseract", [screenshot, "-"], { reject: false })).stdout;
       const o = outcomeOf(text, booted);
       if (o) {
         outcome = o;

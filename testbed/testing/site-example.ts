@@ -47,7 +47,10 @@ cases:
 export async function writeSiteExample(dir: string, now = Date.now()): Promise<string> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, "site-iso.yaml"), spec("site-iso", "iso", "site-based", ["http://10.0.2.100"], now));
-  await writeFile(join(dir, "dynamic-usb.yaml"), spec("dynamic-usb", "usb", "dynamic", ["http://10.0.2.100", "http://10.0.2.101"], now));
+  await writeFile(
+    join(dir, "dynamic-usb.yaml"),
+    spec("dynamic-usb", "usb", "dynamic", ["http://10.0.2.100", "http://10.0.2.101"], now),
+  );
   await writeFile(join(dir, "site.yaml"), SITE_FILE);
   return join(dir, "site.yaml");
 }

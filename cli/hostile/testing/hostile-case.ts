@@ -81,7 +81,12 @@ function newFilesText(dir: string, before: Map<string, string>): string {
       const path = rel ? `${rel}/${name}` : name;
       const st = lstatSync(join(dir, path));
       if (st.isDirectory()) walk(path);
-      else if (st.isFile() && st.size < 4 << 20 && before.get(path) !== `${st.mode}:${st.size}:${st.mtimeMs}:${st.rdev}`) text += readFileSync(join(dir, path), "latin1");
+      else if (
+        st.isFile() &&
+        st.size < 4 << 20 &&
+        before.get(path) !== `${st.mode}:${st.size}:${st.mtimeMs}:${st.rdev}`
+      )
+        text += readFileSync(join(dir, path), "latin1");
     }
   };
   walk("");
@@ -95,10 +100,24 @@ export async function runHostile(c: HostileCase): Promise<void> {
     const before = snapshot(fx.dir);
     const env = { NO_COLOR: "1", TMPDIR: fx.tmp, BOOTMEDIA_CACHE: fx.cache, ...(c.env?.(fx) ?? {}) };
     const within = c.within ?? 45_000;
-    const cmd = c.shell ? ["bash", ["-c", `${c.shell}; exec node "$@"`, "bash", BIN, ...args]] as const : ["node", [BIN, ...args]] as const;
+    const cmd = c.shell
+      ? (["bash", ["-c", `${c.shell}; exec node "$@"`, "bash", BIN, ...args]] as const)
+      : (["node", [BIN, ...args]] as const);
     const t0 = performance.now();
-    const r = await execa(cmd[0], [...cmd[1]], { reject: false, cwd: fx.dir, env, timeout: within, killSignal: "SIGKILL" });
-    const o: Outcome = { exitCode: r.exitCode, signal: r.signal ?? undefined, stdout: String(r.stdout), stderr: String(r.stderr), ms: performance.now() - t0 };
+    const r = await execa(cmd[0], [...cmd[1]], {
+      reject: false,
+      cwd: fx.dir,
+      env,
+      timeout: within,
+      killSignal: "SIGKILL",
+    });
+    const o: Outcome = {
+      exitCode: r.exitCode,
+      signal: r.signal ?? undefined,
+      stdout: String(r.stdout),
+      stderr: String(r.stderr),
+      ms: performance.now() - t0,
+    };
     const all = `${o.stdout}\n${o.stderr}`;
     expect(r.timedOut, `finished within ${within} ms`).toBe(false);
     expect(o.exitCode, all).toBe(c.exit);
@@ -121,8 +140,14 @@ export async function runHostile(c: HostileCase): Promise<void> {
       expect(before.get(p), `${p} written or changed`).toBe(v);
     }
     for (const p of before.keys()) expect(after.has(p), `${p} removed`).toBe(true);
-    expect([...after.keys()].filter((p) => p.includes(".bootmedia-")), "temporaries left in the output folder").toEqual([]);
-    expect(readdirSync(fx.tmp).filter((n) => n.startsWith("bootmedia-")), "temporaries left in TMPDIR").toEqual([]);
+    expect(
+      [...after.keys()].filter((p) => p.includes(".bootmedia-")),
+      "temporaries left in the output folder",
+    ).toEqual([]);
+    expect(
+      readdirSync(fx.tmp).filter((n) => n.startsWith("bootmedia-")),
+      "temporaries left in TMPDIR",
+    ).toEqual([]);
     c.check?.(o, fx);
   } finally {
     execFileSync("chmod", ["-R", "u+rwx", fx.dir]);

@@ -42,7 +42,12 @@ export function plugin(dir: string, name: string, body: string): string {
 /** A YAML "billion laughs": 9 levels of 10 aliases each. */
 export function aliasBomb(): string {
   const lines = ["name: bomb", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"];
-  for (let i = 1; i < 9; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(", ")}]`);
+  for (let i = 1; i < 9; i++)
+    lines.push(
+      `a${i}: &a${i} [${Array(10)
+        .fill(`*a${i - 1}`)
+        .join(", ")}]`,
+    );
   lines.push("bootImage: *a8");
   return lines.join("\n") + "\n";
 }

@@ -4,6 +4,17 @@ import { BOOT_FLAG, HDRS_MAGIC, LOADED_HIGH, SETUP_HEADER, XLF_KERNEL_64 } from 
 
 export function syntheticKernel(bits: 32 | 64, size = 4096): Buffer {
   const buf = Buffer.alloc(size);
-  encodeRecord(SETUP_HEADER, { setupSects: 4, bootFlag: BOOT_FLAG, header: HDRS_MAGIC, version: 0x020f, loadflags: LOADED_HIGH, xloadflags: bits === 64 ? XLF_KERNEL_64 : 0 }, buf);
+  encodeRecord(
+    SETUP_HEADER,
+    {
+      setupSects: 4,
+      bootFlag: BOOT_FLAG,
+      header: HDRS_MAGIC,
+      version: 0x020f,
+      loadflags: LOADED_HIGH,
+      xloadflags: bits === 64 ? XLF_KERNEL_64 : 0,
+    },
+    buf,
+  );
   return buf;
 }

@@ -56,13 +56,25 @@ try {
     const oursMs = await time(() => writeCpioArchive(entries, ours, { sourceDateEpoch: 0, compression }));
     const gz = compression === "gzip" ? " | gzip -6" : "";
     const gnuMs = await time(() => {
-      execFileSync("sh", ["-c", `find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible${gz} > '${gnu}'`], { cwd: root });
+      execFileSync(
+        "sh",
+        ["-c", `find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible${gz} > '${gnu}'`],
+        { cwd: root },
+      );
     });
-    rows.push([`ours (${compression})`, oursMs, statSync(ours).size], [`GNU cpio (${compression})`, gnuMs, statSync(gnu).size]);
+    rows.push(
+      [`ours (${compression})`, oursMs, statSync(ours).size],
+      [`GNU cpio (${compression})`, gnuMs, statSync(gnu).size],
+    );
   }
   console.log("writer".padEnd(22), "time ms".padStart(9), "MiB/s".padStart(8), "size".padStart(12));
   for (const [name, ms, size] of rows) {
-    console.log(name.padEnd(22), ms.toFixed(0).padStart(9), (bytes / 2 ** 20 / (ms / 1000)).toFixed(0).padStart(8), String(size).padStart(12));
+    console.log(
+      name.padEnd(22),
+      ms.toFixed(0).padStart(9),
+      (bytes / 2 ** 20 / (ms / 1000)).toFixed(0).padStart(8),
+      String(size).padStart(12),
+    );
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

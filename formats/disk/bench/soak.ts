@@ -20,7 +20,8 @@ async function soakOneImage(seed: number, work: string): Promise<string[]> {
     const sg = await execa("sgdisk", ["-v", out], { reject: false });
     if (!sg.stdout.includes("No problems found")) problems.push(`sgdisk: ${sg.stdout}`);
     const part = JSON.parse((await execa("sfdisk", ["--json", out])).stdout).partitiontable.partitions[0];
-    if (part.start !== PARTITION_START_LBA || part.type !== "c" || !part.bootable) problems.push(`sfdisk: ${JSON.stringify(part)}`);
+    if (part.start !== PARTITION_START_LBA || part.type !== "c" || !part.bootable)
+      problems.push(`sfdisk: ${JSON.stringify(part)}`);
     const fsck = await checkWithFsck(out, offset, plan.fat.totalBytes);
     if (!fsck.ok) problems.push(`fsck.fat: ${fsck.output}`);
     const dir = await extractWithMtools(out, offset);

@@ -11,7 +11,20 @@ const GRUB_PLATFORMS = ["i386-pc", "x86_64-efi", "i386-efi"] as const;
 type GrubPlatform = (typeof GRUB_PLATFORMS)[number];
 
 /** Modules a stick needs to find its partition, read FAT and run grub.cfg with a serial console. */
-const GRUB_BASE_MODULES = ["part_msdos", "part_gpt", "fat", "normal", "configfile", "search", "search_fs_file", "serial", "terminal", "echo", "test", "linux"] as const;
+const GRUB_BASE_MODULES = [
+  "part_msdos",
+  "part_gpt",
+  "fat",
+  "normal",
+  "configfile",
+  "search",
+  "search_fs_file",
+  "serial",
+  "terminal",
+  "echo",
+  "test",
+  "linux",
+] as const;
 const PLATFORM_MODULES: Record<GrubPlatform, readonly string[]> = {
   "i386-pc": ["biosdisk"],
   "x86_64-efi": [],
@@ -31,9 +44,22 @@ interface GrubImageOptions {
 /** Runs grub-mkimage; throws BM4207 when the tool or the modules are missing. */
 export async function buildGrubImage(opts: GrubImageOptions): Promise<void> {
   const modules = [...PLATFORM_MODULES[opts.platform], ...GRUB_BASE_MODULES, ...(opts.extraModules ?? [])];
-  const args = ["-O", opts.platform, "-d", opts.moduleDir ?? `/usr/lib/grub/${opts.platform}`, "-p", opts.prefix, "-o", opts.out, ...modules];
+  const args = [
+    "-O",
+    opts.platform,
+    "-d",
+    opts.moduleDir ?? `/usr/lib/grub/${opts.platform}`,
+    "-p",
+    opts.prefix,
+    "-o",
+    opts.out,
+    ...modules,
+  ];
   const r = await execa("grub-mkimage", args, { reject: false, all: true });
   if (r.exitCode !== 0) {
-    throw new BootmediaError("BM4207", `grub-mkimage -O ${opts.platform} failed: ${(r.all ?? "").trim() || r.shortMessage}`);
+    throw new BootmediaError(
+      "BM4207",
+      `grub-mkimage -O ${opts.platform} failed: ${(r.all ?? "").trim() || r.shortMessage}`,
+    );
   }
 }

@@ -12,10 +12,17 @@ import { generateRandomTree } from "../testing/random-tree.ts";
 
 async function soakOneTree(seed: number, work: string): Promise<string[]> {
   const fatType = FAT_TYPES[seed % 3];
-  const tree = await generateRandomTree(seed, join(work, `t${seed}`), { maxFiles: 80, maxFileBytes: fatType === 12 ? 20_000 : 500_000 });
+  const tree = await generateRandomTree(seed, join(work, `t${seed}`), {
+    maxFiles: 80,
+    maxFileBytes: fatType === 12 ? 20_000 : 500_000,
+  });
   const out = join(work, `t${seed}.img`);
   try {
-    await writeFat(tree.entries, { sourceDateEpoch: 1_600_000_000 + seed, label: `SOAK${seed}`.slice(0, 11), fatType }, out);
+    await writeFat(
+      tree.entries,
+      { sourceDateEpoch: 1_600_000_000 + seed, label: `SOAK${seed}`.slice(0, 11), fatType },
+      out,
+    );
     const fsck = await checkWithFsck(out);
     const problems = fsck.ok ? [] : [`fsck.fat: ${fsck.output}`];
     const dir = await extractWithMtools(out);
@@ -38,7 +45,10 @@ try {
     const problems = await soakOneTree(seed, work).catch((e: Error) => [`seed ${seed}: ${e.stack ?? e}`]);
     failures.push(...problems);
     if (problems.length) console.log(problems.join("\n"));
-    if ((seed - first + 1) % 20 === 0) console.log(`${seed - first + 1}/${trees} trees, ${failures.length} problems, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    if ((seed - first + 1) % 20 === 0)
+      console.log(
+        `${seed - first + 1}/${trees} trees, ${failures.length} problems, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      );
   }
 } finally {
   await rm(work, { recursive: true, force: true });

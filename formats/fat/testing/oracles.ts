@@ -15,12 +15,25 @@ function mtoolsImage(image: string, offset: number): string {
 }
 
 /** `fsck.fat -n` (read-only); a volume inside a disk image is checked from a copy of its partition. */
-export async function checkWithFsck(image: string, offset = 0, size?: number): Promise<{ ok: boolean; output: string }> {
-  let target = image, tmp: string | undefined;
+export async function checkWithFsck(
+  image: string,
+  offset = 0,
+  size?: number,
+): Promise<{ ok: boolean; output: string }> {
+  let target = image,
+    tmp: string | undefined;
   if (offset) {
     tmp = await mkdtemp(join(tmpdir(), "bm-fsck-"));
     target = join(tmp, "part.img");
-    await execa("dd", [`if=${image}`, `of=${target}`, "bs=1M", `skip=${offset}`, ...(size ? [`count=${size}`] : []), "iflag=skip_bytes,count_bytes", "status=none"]);
+    await execa("dd", [
+      `if=${image}`,
+      `of=${target}`,
+      "bs=1M",
+      `skip=${offset}`,
+      ...(size ? [`count=${size}`] : []),
+      "iflag=skip_bytes,count_bytes",
+      "status=none",
+    ]);
   }
   try {
     const r = await execa("fsck.fat", ["-n", "-V", target], { reject: false, all: true });
@@ -36,14 +49,18 @@ export async function checkWithFsck(image: string, offset = 0, size?: number): P
 /** Every path mtools sees (`mdir -/ -b -a`): files as paths, folders with a trailing "/". */
 export async function listWithMtools(image: string, offset = 0): Promise<string[]> {
   const r = await execa("mdir", ["-/", "-b", "-a", "-i", mtoolsImage(image, offset), "::"], { env: MTOOLS_ENV });
-  return r.stdout.split("\n").filter(Boolean).map((l) => l.replace(/^::\//, ""));
+  return r.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.replace(/^::\//, ""));
 }
 
 /** Extracts the whole volume with `mcopy -s -n` into a fresh folder and returns it. */
 export async function extractWithMtools(image: string, offset = 0): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "bm-mcopy-"));
   const list = await listWithMtools(image, offset);
-  if (list.length) await execa("mcopy", ["-s", "-n", "-i", mtoolsImage(image, offset), "::/*", dir + "/"], { env: MTOOLS_ENV });
+  if (list.length)
+    await execa("mcopy", ["-s", "-n", "-i", mtoolsImage(image, offset), "::/*", dir + "/"], { env: MTOOLS_ENV });
   return dir;
 }
 
@@ -55,7 +72,12 @@ export async function compareExtracted(entries: TreeEntry[], dir: string, listed
     if (e.type !== "file") continue;
     wantFiles.add(e.path);
     let got: Buffer;
-    try { got = await readFile(join(dir, e.path)); } catch { problems.push(`missing ${e.path}`); continue; }
+    try {
+      got = await readFile(join(dir, e.path));
+    } catch {
+      problems.push(`missing ${e.path}`);
+      continue;
+    }
     const want = e.source.kind === "bytes" ? Buffer.from(e.source.data) : await readFile(e.source.path);
     if (!got.equals(want)) problems.push(`bytes differ: ${e.path} (${got.length} vs ${want.length})`);
   }
@@ -66,8 +88,9 @@ export async function compareExtracted(entries: TreeEntry[], dir: string, listed
     if (e.type === "dir") wantDirs.add(e.path);
   }
   for (const l of listed) {
-    if (l.endsWith("/")) { if (!wantDirs.delete(l.slice(0, -1))) problems.push(`unexpected folder ${l}`); }
-    else if (!wantFiles.delete(l)) problems.push(`unexpected file ${l}`);
+    if (l.endsWith("/")) {
+      if (!wantDirs.delete(l.slice(0, -1))) problems.push(`unexpected folder ${l}`);
+    } else if (!wantFiles.delete(l)) problems.push(`unexpected file ${l}`);
   }
   for (const f of wantFiles) problems.push(`not listed by mdir: ${f}`);
   for (const d of wantDirs) problems.push(`folder not listed by mdir: ${d}`);

@@ -11,8 +11,14 @@ import { makeRandom } from "../../testing/random.ts";
 export { makeRandom } from "../../testing/random.ts";
 
 const ALPHABETS = [
-  "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789", " -_+,;=[]()!#$%&'@^`{}~.",
-  "äöüßéèêñçøåÆŒ", "日本語テスト中文", "αβγδεζηθ", "абвгдежз",
+  "abcdefghijklmnopqrstuvwxyz",
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+  "0123456789",
+  " -_+,;=[]()!#$%&'@^`{}~.",
+  "äöüßéèêñçøåÆŒ",
+  "日本語テスト中文",
+  "αβγδεζηθ",
+  "абвгдежз",
 ];
 
 interface RandomTreeOptions {
@@ -21,9 +27,16 @@ interface RandomTreeOptions {
   maxFiles?: number;
 }
 
-interface RandomTree { entries: TreeEntry[]; root: string; fileCount: number; totalBytes: number }
+interface RandomTree {
+  entries: TreeEntry[];
+  root: string;
+  fileCount: number;
+  totalBytes: number;
+}
 
-function pick<T>(rnd: () => number, xs: readonly T[]): T { return xs[Math.floor(rnd() * xs.length)]; }
+function pick<T>(rnd: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(rnd() * xs.length)];
+}
 
 function makeName(rnd: () => number): string {
   const len = 1 + Math.floor(rnd() ** 2 * 60);
@@ -38,7 +51,11 @@ function cleanName(s: string): string {
 }
 
 /** Writes a random tree under `root` (files on disk, some as in-memory bytes) and returns its entries. */
-export async function generateRandomTree(seed: number, root: string, opts: RandomTreeOptions = {}): Promise<RandomTree> {
+export async function generateRandomTree(
+  seed: number,
+  root: string,
+  opts: RandomTreeOptions = {},
+): Promise<RandomTree> {
   const rnd = makeRandom(seed);
   const maxFiles = opts.maxFiles ?? 60;
   const maxBytes = opts.maxFileBytes ?? 200_000;
@@ -60,10 +77,15 @@ export async function generateRandomTree(seed: number, root: string, opts: Rando
   };
   // A deep chain, and a pair of sibling folders holding the same names in different case.
   let deep = "";
-  for (let d = 0, depth = 2 + Math.floor(rnd() * 10); d < depth; d++) { addDir(deep, cleanName(`level ${d} ${makeName(rnd)}`.slice(0, 40))); deep = dirs[dirs.length - 1]; }
-  addDir("", "Case A"); addDir("", "Case B");
+  for (let d = 0, depth = 2 + Math.floor(rnd() * 10); d < depth; d++) {
+    addDir(deep, cleanName(`level ${d} ${makeName(rnd)}`.slice(0, 40)));
+    deep = dirs[dirs.length - 1];
+  }
+  addDir("", "Case A");
+  addDir("", "Case B");
   for (let i = 0; i < 3 + Math.floor(rnd() * 10); i++) addDir(pick(rnd, dirs), makeName(rnd));
-  let totalBytes = 0, fileCount = 0;
+  let totalBytes = 0,
+    fileCount = 0;
   const addFile = async (dir: string, name: string, size: number) => {
     const p = claim(dir, name);
     if (!p) return;
@@ -83,7 +105,11 @@ export async function generateRandomTree(seed: number, root: string, opts: Rando
   await mkdir(root, { recursive: true });
   const caseName = makeName(rnd) + ".Txt";
   await addFile(dirs.find((d) => d.endsWith("Case A"))!, caseName, 3);
-  await addFile(dirs.find((d) => d.endsWith("Case B"))!, caseName.toUpperCase() === caseName ? caseName + "x" : caseName.toLowerCase(), 4);
+  await addFile(
+    dirs.find((d) => d.endsWith("Case B"))!,
+    caseName.toUpperCase() === caseName ? caseName + "x" : caseName.toLowerCase(),
+    4,
+  );
   // A family sharing a long prefix: ~1..~N short names.
   const family = 5 + Math.floor(rnd() * 120);
   const famDir = pick(rnd, dirs);

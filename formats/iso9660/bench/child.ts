@@ -14,4 +14,11 @@ const res = await writeIso(entries, { volumeId: "BENCH", sourceDateEpoch: 0 }, o
 const ms = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 // CPU time (user + system) is reported too: on a shared machine it varies far less than wall time.
-console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, bytes: res.bytes, maxRssKiB: process.resourceUsage().maxRSS }));
+console.log(
+  JSON.stringify({
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    bytes: res.bytes,
+    maxRssKiB: process.resourceUsage().maxRSS,
+  }),
+);

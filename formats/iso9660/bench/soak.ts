@@ -15,7 +15,11 @@ const work = await mkdtemp(join(tmpdir(), "bm-iso-soak-"));
 const failures: string[] = [];
 for (let seed = FIRST_SEED; seed < FIRST_SEED + COUNT; seed++) {
   const rnd = createRandom(seed);
-  const tree = await generateTree(seed, { files: 1 + Math.floor(rnd() * 300), maxSize: 50_000, deepChain: rnd() < 0.3 ? 9 + Math.floor(rnd() * 6) : 0 });
+  const tree = await generateTree(seed, {
+    files: 1 + Math.floor(rnd() * 300),
+    maxSize: 50_000,
+    deepChain: rnd() < 0.3 ? 9 + Math.floor(rnd() * 6) : 0,
+  });
   const iso = join(work, "soak.iso");
   try {
     await writeIso(tree.entries, { volumeId: `SOAK_${seed}`, sourceDateEpoch: seed * 1000 }, iso);
@@ -30,7 +34,8 @@ for (let seed = FIRST_SEED; seed < FIRST_SEED + COUNT; seed++) {
   } finally {
     await tree.cleanup();
   }
-  if ((seed - FIRST_SEED + 1) % 20 === 0) console.log(`${seed - FIRST_SEED + 1}/${COUNT} trees, ${failures.length} failing`);
+  if ((seed - FIRST_SEED + 1) % 20 === 0)
+    console.log(`${seed - FIRST_SEED + 1}/${COUNT} trees, ${failures.length} failing`);
 }
 await rm(work, { recursive: true, force: true });
 for (const f of failures) console.log(f);

@@ -14,8 +14,14 @@ import { makeRandom as createRandom } from "../../testing/random.ts";
 export { makeRandom as createRandom } from "../../testing/random.ts";
 
 const ALPHABETS = [
-  "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", " -_.,+=()[]{}#@!~'",
-  "éüßçñøåæ", "中文字符目录", "русскийтекст", "ΑΒΓδεζ", "😀🚀",
+  "abcdefghijklmnopqrstuvwxyz",
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+  " -_.,+=()[]{}#@!~'",
+  "éüßçñøåæ",
+  "中文字符目录",
+  "русскийтекст",
+  "ΑΒΓδεζ",
+  "😀🚀",
 ];
 
 export interface RandomTreeOptions {
@@ -135,7 +141,8 @@ export async function compareExtracted(root: string, tree: GeneratedTree): Promi
   for (const [p, data] of tree.contents) {
     if (!got.has(p)) continue;
     const st = await stat(join(root, p));
-    if (st.size !== data.length || sha256(await readFile(join(root, p))) !== sha256(data)) problems.push(`content differs: ${p}`);
+    if (st.size !== data.length || sha256(await readFile(join(root, p))) !== sha256(data))
+      problems.push(`content differs: ${p}`);
   }
   return problems;
 }
@@ -148,7 +155,10 @@ export async function isoinfoList(iso: string, view: "-R" | "-J" | ""): Promise<
   const args = ["-f", "-i", iso, ...(view === "-J" ? ["-J", "-j", "iso8859-1"] : view ? [view] : [])];
   const { stdout } = await execa("isoinfo", args, { encoding: "buffer" });
   const text = Buffer.from(stdout).toString(view === "-J" ? "latin1" : "utf8");
-  return text.split("\n").filter(Boolean).map((l) => l.replace(/^\//, ""));
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.replace(/^\//, ""));
 }
 
 /** xorriso's report of a part of the image (e.g. "-report_el_torito", "-report_system_area"). */

@@ -18,7 +18,11 @@ export const DEBIAN_SIGNED = {
  * The snakeoil test key whose certificate is enrolled in Debian's OVMF_VARS_4M.snakeoil.fd
  * (package ovmf; its README.Debian gives the key's password, "snakeoil").
  */
-export const SNAKEOIL = { key: "/usr/share/ovmf/PkKek-1-snakeoil.key", cert: "/usr/share/ovmf/PkKek-1-snakeoil.pem", password: "snakeoil" } as const;
+export const SNAKEOIL = {
+  key: "/usr/share/ovmf/PkKek-1-snakeoil.key",
+  cert: "/usr/share/ovmf/PkKek-1-snakeoil.pem",
+  password: "snakeoil",
+} as const;
 
 /** The snakeoil key without its password, written to `out` (sbsign reads no password but from a terminal). */
 export async function plainSnakeoilKey(out: string): Promise<string> {
@@ -34,7 +38,10 @@ export async function sbverifySubjects(file: string): Promise<string[]> {
   for (const line of stdout.split("\n")) {
     if (/^signature \d+/.test(line)) first = true;
     const m = /^ - subject: (.*)$/.exec(line);
-    if (m && first) { out.push(m[1]); first = false; }
+    if (m && first) {
+      out.push(m[1]);
+      first = false;
+    }
   }
   return out;
 }
@@ -84,6 +91,20 @@ export async function debianCa(dir: string, shim = "/usr/lib/shim/shimx64.efi"):
 export async function otherCertificate(dir: string, name = "other"): Promise<{ key: string; cert: string }> {
   const key = join(dir, `${name}.key`);
   const cert = join(dir, `${name}.pem`);
-  await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", `/CN=bootmedia test ${name}`]);
+  await execa("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    key,
+    "-out",
+    cert,
+    "-days",
+    "1",
+    "-subj",
+    `/CN=bootmedia test ${name}`,
+  ]);
   return { key, cert };
 }

@@ -29,7 +29,10 @@ import { contentUrl } from "../library-ref.ts";
 import { patternBytes } from "../testing/library.ts";
 
 const PACKAGE = "BENCH0001";
-const FILES = [...Array.from({ length: 256 }, (_, i) => ({ path: `big/f${i}.bin`, size: 4 * 1024 * 1024 })), ...Array.from({ length: 64 }, (_, i) => ({ path: `small/s${i}.bin`, size: 64 * 1024 }))];
+const FILES = [
+  ...Array.from({ length: 256 }, (_, i) => ({ path: `big/f${i}.bin`, size: 4 * 1024 * 1024 })),
+  ...Array.from({ length: 64 }, (_, i) => ({ path: `small/s${i}.bin`, size: 64 * 1024 })),
+];
 const concurrency = Number(process.argv[process.argv.indexOf("--concurrency") + 1] || 4) || 4;
 const ROUNDS = Number(process.argv[process.argv.indexOf("--rounds") + 1] || 3) || 3;
 const MiB = 1024 * 1024;
@@ -43,7 +46,10 @@ async function ensureLibrary(): Promise<string> {
     await mkdir(join(pkg, "files", f.path, ".."), { recursive: true });
     await writeFile(join(pkg, "files", f.path), patternBytes(f.size, f.path));
   }
-  await writeFile(join(pkg, "package.json"), JSON.stringify({ id: PACKAGE, type: "prestart", name: "fetch benchmark", version: "1", files: [] }));
+  await writeFile(
+    join(pkg, "package.json"),
+    JSON.stringify({ id: PACKAGE, type: "prestart", name: "fetch benchmark", version: "1", files: [] }),
+  );
   await refreshManifest(pkg);
   return root;
 }
@@ -62,17 +68,26 @@ async function startServer(root: string, work: string): Promise<{ url: string; k
   let proc: ResultPromise;
   if (nginx) {
     const conf = join(work, "nginx.conf");
-    await writeFile(conf, `user ${userInfo().username}; daemon off; worker_processes 1; pid ${work}/nginx.pid; error_log ${work}/error.log warn;
+    await writeFile(
+      conf,
+      `user ${userInfo().username}; daemon off; worker_processes 1; pid ${work}/nginx.pid; error_log ${work}/error.log warn;
 events { worker_connections 256; }
 http { access_log off; sendfile on; client_body_temp_path ${work}; proxy_temp_path ${work}; fastcgi_temp_path ${work}; uwsgi_temp_path ${work}; scgi_temp_path ${work};
-  default_type application/octet-stream; server { listen 127.0.0.1:${port}; root ${root}; } }`);
+  default_type application/octet-stream; server { listen 127.0.0.1:${port}; root ${root}; } }`,
+    );
     proc = execa(nginx, ["-c", conf, "-p", work], { reject: false });
   } else {
     proc = execa("node", [BIN, "dp", "serve", root, "--port", String(port), "--quiet"], { reject: false });
   }
   const url = `http://127.0.0.1:${port}/`;
   for (let i = 0; i < 100; i++) {
-    if (await fetch(url + `packages/${PACKAGE}/package.json`).then((r) => r.ok, () => false)) return { url, kind: nginx ? "nginx" : "dp serve", proc };
+    if (
+      await fetch(url + `packages/${PACKAGE}/package.json`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, kind: nginx ? "nginx" : "dp serve", proc };
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error("server did not start");
@@ -89,10 +104,18 @@ async function timeCurl(items: ContentItem[], base: string, out: string): Promis
 async function timeBootmedia(client: DpClient, items: ContentItem[], cacheDir: string) {
   const cache = new ContentCache(cacheDir);
   const fetcherFor = (item: ContentItem) => ({
-    open: async () => openDownload(client, { subject: { packageId: item.packageId, file: item.path }, urlOn: (dp) => contentUrl(dp, item.packageId, item.path), size: item.size }),
+    open: async () =>
+      openDownload(client, {
+        subject: { packageId: item.packageId, file: item.path },
+        urlOn: (dp) => contentUrl(dp, item.packageId, item.path),
+        size: item.size,
+      }),
   });
   const start = performance.now();
-  const stats = await fetchItems(items.map((i) => ({ ...i })), { cache, fetcherFor, concurrency, progress: silentProgress.stage("fetch") });
+  const stats = await fetchItems(
+    items.map((i) => ({ ...i })),
+    { cache, fetcherFor, concurrency, progress: silentProgress.stage("fetch") },
+  );
   return { ms: performance.now() - start, stats };
 }
 
@@ -102,7 +125,11 @@ const server = await startServer(root, work);
 try {
   const client = new DpClient([server.url]);
   const { pkg } = await readRemotePackage(client, PACKAGE);
-  const items: ContentItem[] = pkg.files.map((f) => ({ ...f, packageId: PACKAGE, origin: { kind: "distribution-point", location: contentUrl(server.url, PACKAGE, f.path) } }));
+  const items: ContentItem[] = pkg.files.map((f) => ({
+    ...f,
+    packageId: PACKAGE,
+    origin: { kind: "distribution-point", location: contentUrl(server.url, PACKAGE, f.path) },
+  }));
   const total = items.reduce((n, i) => n + i.size, 0);
   await execa("sh", ["-c", `cat ${join(root, "packages", PACKAGE, "files")}/*/* > /dev/null`]); // same warm page cache for both
   // Alternate the two, best of ROUNDS each: the machine is shared, single runs are noisy.
@@ -117,12 +144,18 @@ try {
   }
   const warm = await timeBootmedia(client, items, join(work, "cache"));
   client.close();
-  const rate = (ms: number) => `${((total / MiB) / (ms / 1000)).toFixed(0)} MiB/s`;
-  console.log(`\nfetch benchmark: ${items.length} files, ${(total / MiB).toFixed(0)} MiB over loopback from ${server.kind}, concurrency ${concurrency}, best of ${ROUNDS} alternating runs`);
+  const rate = (ms: number) => `${(total / MiB / (ms / 1000)).toFixed(0)} MiB/s`;
+  console.log(
+    `\nfetch benchmark: ${items.length} files, ${(total / MiB).toFixed(0)} MiB over loopback from ${server.kind}, concurrency ${concurrency}, best of ${ROUNDS} alternating runs`,
+  );
   console.log(`  curl (xargs -P ${concurrency} curl)      ${(curlMs / 1000).toFixed(2)} s  ${rate(curlMs)}`);
-  console.log(`  bootmedia fetch (verified cache)   ${(cold.ms / 1000).toFixed(2)} s  ${rate(cold.ms)}   bytes fetched ${cold.stats.bytesFetched}`);
+  console.log(
+    `  bootmedia fetch (verified cache)   ${(cold.ms / 1000).toFixed(2)} s  ${rate(cold.ms)}   bytes fetched ${cold.stats.bytesFetched}`,
+  );
   console.log(`  ratio bootmedia / curl             ${(cold.ms / curlMs).toFixed(2)}x  (target <= 1.10x)`);
-  console.log(`  warm rebuild                       ${(warm.ms / 1000).toFixed(2)} s  bytes downloaded ${warm.stats.bytesFetched} (target 0)`);
+  console.log(
+    `  warm rebuild                       ${(warm.ms / 1000).toFixed(2)} s  bytes downloaded ${warm.stats.bytesFetched} (target 0)`,
+  );
   console.log(`  peak RSS of this process           ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 } finally {
   server.proc.kill("SIGTERM");

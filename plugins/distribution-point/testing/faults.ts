@@ -7,7 +7,10 @@ import type { ServerResponse } from "node:http";
 import type { Intercept, Intercepted } from "../server.ts";
 
 type Match = (rel: string) => boolean;
-export const endsWith = (suffix: string): Match => (rel) => rel.endsWith(suffix);
+export const endsWith =
+  (suffix: string): Match =>
+  (rel) =>
+    rel.endsWith(suffix);
 
 /** The first intercept that answers wins. */
 export function compose(...intercepts: Intercept[]): Intercept {

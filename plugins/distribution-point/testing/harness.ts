@@ -22,7 +22,14 @@ interface HarnessBuild {
 /** Builds the sample media (directory target unless `target` says otherwise) from `library`. */
 export async function buildFrom(
   library: unknown,
-  opts: { out: string; cache: string; dir: string; target?: Record<string, unknown>; dp?: DistributionPointOptions; concurrency?: number },
+  opts: {
+    out: string;
+    cache: string;
+    dir: string;
+    target?: Record<string, unknown>;
+    dp?: DistributionPointOptions;
+    concurrency?: number;
+  },
 ): Promise<HarnessBuild> {
   const raw = {
     name: "dp-test",
@@ -48,7 +55,10 @@ export async function buildFrom(
     redactor,
   };
   // The test's own DistributionPointPlugin (with its options) replaces the built-in one.
-  const plugins = [...(await set.instances(ctx.spec)).filter((p) => p.name !== PLUGIN_NAME), new DistributionPointPlugin(opts.dp)];
+  const plugins = [
+    ...(await set.instances(ctx.spec)).filter((p) => p.name !== PLUGIN_NAME),
+    new DistributionPointPlugin(opts.dp),
+  ];
   try {
     return { result: await buildMedia(ctx, plugins), warnings, log: ctx.log.text() };
   } catch (error) {

@@ -23,11 +23,18 @@ export async function buildSample(dir: string, o: SampleOptions, epochSec: numbe
   const name = o.name ?? "sample";
   const out = join(dir, kind === "iso" ? `${name}.iso` : kind === "usb" ? `${name}.img` : name);
   await mkdir(join(dir, "pre"), { recursive: true });
-  for (const [f, text] of Object.entries(o.prestart ?? { "check.sh": "echo ok\n" })) await writeFile(join(dir, "pre", f), text);
+  for (const [f, text] of Object.entries(o.prestart ?? { "check.sh": "echo ok\n" }))
+    await writeFile(join(dir, "pre", f), text);
   const now = epochSec * 1000;
-  const cert = o.certificate ? `\n  certificate: { selfSigned: { start: ${day(now + o.certificate[0] * DAY_MS)}, expire: ${day(now + o.certificate[1] * DAY_MS)} } }` : "";
-  const vars = Object.entries(o.variables ?? { OSDTimeZone: "UTC" }).map(([k, v]) => `${k}: "${v}"`).join(", ");
-  await writeFile(join(dir, "spec.yaml"), `name: ${name}
+  const cert = o.certificate
+    ? `\n  certificate: { selfSigned: { start: ${day(now + o.certificate[0] * DAY_MS)}, expire: ${day(now + o.certificate[1] * DAY_MS)} } }`
+    : "";
+  const vars = Object.entries(o.variables ?? { OSDTimeZone: "UTC" })
+    .map(([k, v]) => `${k}: "${v}"`)
+    .join(", ");
+  await writeFile(
+    join(dir, "spec.yaml"),
+    `name: ${name}
 bootImage: BM100001
 taskSequence: BM200010
 target: { type: ${kind}, output: ${out} }
@@ -39,8 +46,12 @@ customization:
   variables: { ${vars} }
   prestart: { command: "sh bootmedia/prestart/check.sh", files: pre/ }
 machines: [${(o.machines ?? ["{ arch: x64, firmware: uefi }"]).join(", ")}]
-`);
-  const r = await bootmedia(["build", join(dir, "spec.yaml"), "--quiet", "--force"], { env: { MEDIA_PW: PASSWORD, SOURCE_DATE_EPOCH: String(epochSec) }, cwd: dir });
+`,
+  );
+  const r = await bootmedia(["build", join(dir, "spec.yaml"), "--quiet", "--force"], {
+    env: { MEDIA_PW: PASSWORD, SOURCE_DATE_EPOCH: String(epochSec) },
+    cwd: dir,
+  });
   if (r.exitCode !== 0) throw new Error(`build failed: ${r.stderr}`);
   return out;
 }

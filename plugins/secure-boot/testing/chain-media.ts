@@ -22,7 +22,16 @@ const MTOOLS_ENV = { MTOOLS_SKIP_CHECK: "1", LANG: "C.UTF-8", LC_ALL: "C.UTF-8" 
 
 /** `--secure-boot-chain own-key` with the snakeoil key (by env or file), certificate and password (by env). */
 export function ownKeyArgs(key: "env" | "file" = "env"): string[] {
-  return ["--secure-boot-chain", "own-key", "--signing-key", key === "env" ? `env:${KEY_ENV}` : `file:${SNAKEOIL.key}`, "--signing-cert", SNAKEOIL.cert, "--signing-key-password", `env:${PASSWORD_ENV}`];
+  return [
+    "--secure-boot-chain",
+    "own-key",
+    "--signing-key",
+    key === "env" ? `env:${KEY_ENV}` : `file:${SNAKEOIL.key}`,
+    "--signing-cert",
+    SNAKEOIL.cert,
+    "--signing-key-password",
+    `env:${PASSWORD_ENV}`,
+  ];
 }
 
 /** The env the own-key builds run with: the (encrypted) snakeoil key text and its password. */
@@ -40,7 +49,12 @@ export interface Built {
 }
 
 /** `bootmedia build reference.yaml --out OUT ...args` with its own cache; never throws on failure. */
-export async function buildReference(out: string, cache: string, args: string[], env: Record<string, string> = BUILD_ENV): Promise<Built> {
+export async function buildReference(
+  out: string,
+  cache: string,
+  args: string[],
+  env: Record<string, string> = BUILD_ENV,
+): Promise<Built> {
   const r = await bootmedia(["build", REFERENCE_SPEC, "--out", out, "--cache-dir", cache, "--quiet", ...args], { env });
   const logPath = [`${out}.bootmedia.log`, `${out}.failed.bootmedia.log`].find((p) => existsSync(p));
   return { out, ...r, log: logPath ? await readFile(logPath, "utf8") : "" };
@@ -48,14 +62,20 @@ export async function buildReference(out: string, cache: string, args: string[],
 
 /** The whole ISO tree, extracted by xorriso's osirrox into `dir` (made writable again for cleanup). */
 export async function extractIsoTree(iso: string, dir: string): Promise<string> {
-  await execa("xorriso", ["-osirrox", "on", "-indev", iso, "-extract", "/", dir], { stderr: "ignore", stdout: "ignore" });
+  await execa("xorriso", ["-osirrox", "on", "-indev", iso, "-extract", "/", dir], {
+    stderr: "ignore",
+    stdout: "ignore",
+  });
   await execa("chmod", ["-R", "u+w", dir]);
   return dir;
 }
 
 /** The El Torito EFI image (`/boot/efi.img`), extracted by osirrox. */
 export async function extractIsoEsp(iso: string, out: string): Promise<string> {
-  await execa("xorriso", ["-osirrox", "on", "-indev", iso, "-extract", "/boot/efi.img", out], { stderr: "ignore", stdout: "ignore" });
+  await execa("xorriso", ["-osirrox", "on", "-indev", iso, "-extract", "/boot/efi.img", out], {
+    stderr: "ignore",
+    stdout: "ignore",
+  });
   await chmod(out, 0o644);
   return out;
 }
@@ -80,8 +100,13 @@ export async function mcopyOut(fat: string, files: string[], dir: string, offset
 
 /** Every file path mtools lists in a FAT volume. */
 export async function mtoolsFiles(fat: string, offset = 0): Promise<string[]> {
-  const { stdout } = await execa("mdir", ["-/", "-b", "-a", "-i", offset ? `${fat}@@${offset}` : fat, "::"], { env: MTOOLS_ENV });
-  return stdout.split("\n").filter((l) => l && !l.endsWith("/")).map((l) => l.replace(/^::\//, ""));
+  const { stdout } = await execa("mdir", ["-/", "-b", "-a", "-i", offset ? `${fat}@@${offset}` : fat, "::"], {
+    env: MTOOLS_ENV,
+  });
+  return stdout
+    .split("\n")
+    .filter((l) => l && !l.endsWith("/"))
+    .map((l) => l.replace(/^::\//, ""));
 }
 
 /** `sbverify --cert CERT FILE`: its exit code and output. */
@@ -99,7 +124,11 @@ export async function sbverifyList(file: string): Promise<string> {
 /** The lines of the snakeoil key's decrypted PEM body (openssl, not bootmedia), the private key's DER, and the encrypted PEM's body lines. */
 export async function snakeoilKeyTexts(): Promise<{ plainLines: string[]; der: Buffer; encryptedLines: string[] }> {
   const pem = (await execa("openssl", ["pkey", "-in", SNAKEOIL.key, "-passin", `pass:${SNAKEOIL.password}`])).stdout;
-  const der = (await execa("openssl", ["pkey", "-in", SNAKEOIL.key, "-passin", `pass:${SNAKEOIL.password}`, "-outform", "DER"], { encoding: "buffer" })).stdout;
+  const der = (
+    await execa("openssl", ["pkey", "-in", SNAKEOIL.key, "-passin", `pass:${SNAKEOIL.password}`, "-outform", "DER"], {
+      encoding: "buffer",
+    })
+  ).stdout;
   const body = (text: string) => text.split("\n").filter((l) => l && !l.startsWith("-----"));
   return { plainLines: body(pem), der: Buffer.from(der), encryptedLines: body(await readFile(SNAKEOIL.key, "utf8")) };
 }

@@ -42,9 +42,29 @@ outb 0xf4 0x31
 `;
 
 /** Modules embedded in the test GRUB: signed or locked down, it loads none from the media. */
-const GRUB_MODULES = ["normal", "configfile", "echo", "test", "cpuid", "iorw", "halt", "serial", "terminal", "iso9660", "part_gpt", "part_msdos", "fat", "search", "search_fs_file"];
+const GRUB_MODULES = [
+  "normal",
+  "configfile",
+  "echo",
+  "test",
+  "cpuid",
+  "iorw",
+  "halt",
+  "serial",
+  "terminal",
+  "iso9660",
+  "part_gpt",
+  "part_msdos",
+  "fat",
+  "search",
+  "search_fs_file",
+];
 
-interface SigningKey { key: string; cert: string; password?: string }
+interface SigningKey {
+  key: string;
+  cert: string;
+  password?: string;
+}
 
 /** An unencrypted copy of the key for sbsign, which asks a terminal for a password otherwise. */
 async function plainKey(k: SigningKey, dir: string): Promise<string> {
@@ -55,7 +75,12 @@ async function plainKey(k: SigningKey, dir: string): Promise<string> {
 }
 
 /** Builds `<dir>/<name>.iso` whose x64 UEFI boot files form `chain`; `key` signs the own-key chain. */
-export async function makeSecureBootTestMedia(dir: string, name: string, chain: SbChain, key?: SigningKey): Promise<string> {
+export async function makeSecureBootTestMedia(
+  dir: string,
+  name: string,
+  chain: SbChain,
+  key?: SigningKey,
+): Promise<string> {
   const work = join(dir, `${name}.sb`);
   const root = join(work, "root");
   await mkdir(join(root, "boot/grub"), { recursive: true });
@@ -64,7 +89,10 @@ export async function makeSecureBootTestMedia(dir: string, name: string, chain: 
   await mkdir(join(root, "boot/x64"), { recursive: true });
   await writeFile(join(root, "boot/grub/grub.cfg"), SB_GRUB_CFG);
   await writeFile(join(root, ".disk/info"), `bootmedia Secure Boot test media (${chain})\n`);
-  await writeFile(join(root, "bootmedia/media.json"), JSON.stringify({ id: name, images: [{ arch: "x64", drivers: ["e1000"] }] }) + "\n");
+  await writeFile(
+    join(root, "bootmedia/media.json"),
+    JSON.stringify({ id: name, images: [{ arch: "x64", drivers: ["e1000"] }] }) + "\n",
+  );
   await writeFile(join(root, "boot/x64/vmlinuz"), "placeholder x64 kernel\n");
 
   const efi: Record<string, string> = {};
@@ -79,7 +107,11 @@ export async function makeSecureBootTestMedia(dir: string, name: string, chain: 
     await execa("grub-mkimage", ["-O", "x86_64-efi", "-p", "/boot/grub", "-o", grub, ...GRUB_MODULES]);
     if (chain === "own-key") {
       if (!key) throw new Error("the own-key chain needs a signing key");
-      await execa("sbsign", ["--key", await plainKey(key, work), "--cert", key.cert, "--output", `${grub}.signed`, grub], { stdin: "ignore" });
+      await execa(
+        "sbsign",
+        ["--key", await plainKey(key, work), "--cert", key.cert, "--output", `${grub}.signed`, grub],
+        { stdin: "ignore" },
+      );
       efi["BOOTX64.EFI"] = `${grub}.signed`;
     } else {
       efi["BOOTX64.EFI"] = grub;
@@ -93,6 +125,10 @@ export async function makeSecureBootTestMedia(dir: string, name: string, chain: 
     await execa("mcopy", ["-i", esp, join(work, file), `::/EFI/BOOT/${file}`]);
   }
   const out = join(dir, `${name}.iso`);
-  await execa("xorriso", ["-as", "mkisofs", "-quiet", "-R", "-J", "-V", "SBTEST", "-e", "boot/efi.img", "-no-emul-boot", "-o", out, root], { env: { SOURCE_DATE_EPOCH: "1700000000" } });
+  await execa(
+    "xorriso",
+    ["-as", "mkisofs", "-quiet", "-R", "-J", "-V", "SBTEST", "-e", "boot/efi.img", "-no-emul-boot", "-o", out, root],
+    { env: { SOURCE_DATE_EPOCH: "1700000000" } },
+  );
   return out;
 }

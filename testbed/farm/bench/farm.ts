@@ -24,7 +24,14 @@ const option = (name: string, fallback: string) => {
 };
 const shards = Number(option("shards", "4"));
 const atOnce = Number(option("max-parallel", "2"));
-const matrix = ["--profiles", option("profiles", "x86-bios,x64-bios,x86-uefi,x64-uefi"), "--nics", "e1000", "--timeout", "300"];
+const matrix = [
+  "--profiles",
+  option("profiles", "x86-bios,x64-bios,x86-uefi,x64-uefi"),
+  "--nics",
+  "e1000",
+  "--timeout",
+  "300",
+];
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Per task (in start order): StartTime − when a slot was free for it. */
@@ -44,19 +51,48 @@ async function main(): Promise<void> {
   try {
     const spec = join(root, "bench.yaml");
     const iso = join(root, "bench.iso");
-    await writeFile(spec, `name: bench\nbootImage: [BM100086, BM100064]\ntaskSequence: BM200010\ncontentLibrary: ${REFERENCE_LIBRARY}\ntarget: { type: iso, output: ${iso} }\n`);
+    await writeFile(
+      spec,
+      `name: bench\nbootImage: [BM100086, BM100064]\ntaskSequence: BM200010\ncontentLibrary: ${REFERENCE_LIBRARY}\ntarget: { type: iso, output: ${iso} }\n`,
+    );
     const built = await bootmedia(["build", spec, "--force"]);
     if (built.exitCode !== 0) throw new Error(built.stderr);
 
     const t0 = performance.now();
-    const whole = await bootmedia(["testbed", iso, ...matrix, "--concurrency", String(atOnce), "--report-dir", join(root, "whole")]);
+    const whole = await bootmedia([
+      "testbed",
+      iso,
+      ...matrix,
+      "--concurrency",
+      String(atOnce),
+      "--report-dir",
+      join(root, "whole"),
+    ]);
     const unshardedMs = performance.now() - t0;
     if (whole.exitCode !== 0) throw new Error(`unsharded run: ${whole.stderr}`);
 
     const run = join(root, "run");
-    const farm = await bootmedia(["testbed", "farm", iso, ...matrix, "--engine", "slurm", "--shards", String(shards), "--max-parallel", String(atOnce), "--out", run, "--times", join(root, "whole"), "--json"]);
+    const farm = await bootmedia([
+      "testbed",
+      "farm",
+      iso,
+      ...matrix,
+      "--engine",
+      "slurm",
+      "--shards",
+      String(shards),
+      "--max-parallel",
+      String(atOnce),
+      "--out",
+      run,
+      "--times",
+      join(root, "whole"),
+      "--json",
+    ]);
     if (farm.exitCode !== 0) throw new Error(farm.stderr);
-    const predicted = (JSON.parse(farm.stdout).capacity.predictions as Array<{ shards: number; wallMs: number }>).find((p) => p.shards === shards)!;
+    const predicted = (JSON.parse(farm.stdout).capacity.predictions as Array<{ shards: number; wallMs: number }>).find(
+      (p) => p.shards === shards,
+    )!;
 
     const submitted = await execa(join(run, "submit.sh"), { env: cluster.env });
     const ids = [/^shards=(\d+)$/m.exec(submitted.stdout)![1]!, /^merge=(\d+)$/m.exec(submitted.stdout)![1]!];

@@ -79,14 +79,29 @@ export async function startSlurmCluster(opts: { cpus?: number } = {}): Promise<S
   const env = { SLURM_CONF: conf };
   const daemons: ResultPromise[] = [];
   const spawn = (cmd: string, args: string[]) => {
-    const child = execa(cmd, ["-D", "-f", conf, ...args], { env, reject: false, stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    const child = execa(cmd, ["-D", "-f", conf, ...args], {
+      env,
+      reject: false,
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     daemons.push(child);
   };
   const cluster: SlurmCluster = {
-    dir, env, pids: [],
+    dir,
+    env,
+    pids: [],
     async stop() {
       const jobs = await execa("squeue", ["-h", "-o", "%A"], { env, reject: false, timeout: 10_000 });
-      const ids = [...new Set(String(jobs.stdout).split("\n").map((s) => s.trim()).filter(Boolean))];
+      const ids = [
+        ...new Set(
+          String(jobs.stdout)
+            .split("\n")
+            .map((s) => s.trim())
+            .filter(Boolean),
+        ),
+      ];
       if (ids.length > 0) await execa("scancel", ids, { env, reject: false, timeout: 10_000 });
       for (const child of daemons.splice(0)) {
         child.kill("SIGTERM");
@@ -105,10 +120,14 @@ export async function startSlurmCluster(opts: { cpus?: number } = {}): Promise<S
     if (String(r.stdout).trim() === "idle") return cluster;
     await new Promise((res) => setTimeout(res, 500));
   }
-  const logs = await Promise.all(["slurmctld.log", "slurmd.log"].map((f) => readFile(join(dir, f), "utf8").catch(() => "")));
+  const logs = await Promise.all(
+    ["slurmctld.log", "slurmd.log"].map((f) => readFile(join(dir, f), "utf8").catch(() => "")),
+  );
   await cluster.stop();
   await rm(dir, { recursive: true, force: true });
-  throw new Error(`the one-node Slurm cluster did not come up within 60 s:\n${logs.map((l) => l.split("\n").slice(-15).join("\n")).join("\n---\n")}`);
+  throw new Error(
+    `the one-node Slurm cluster did not come up within 60 s:\n${logs.map((l) => l.split("\n").slice(-15).join("\n")).join("\n---\n")}`,
+  );
 }
 
 /** One job (or array task) as `scontrol show job -o` reports it. */
@@ -138,11 +157,18 @@ async function showJobs(jobIds: readonly string[], env: Record<string, string>):
   const out: SlurmJob[] = [];
   for (const id of jobIds) {
     const r = await execa("scontrol", ["show", "job", "-o", id], { env });
-    for (const line of String(r.stdout).split("\n").filter((l) => l.startsWith("JobId="))) {
+    for (const line of String(r.stdout)
+      .split("\n")
+      .filter((l) => l.startsWith("JobId="))) {
       out.push({
-        jobId: field(line, "JobId")!, arrayJobId: field(line, "ArrayJobId"), arrayTaskId: field(line, "ArrayTaskId"),
-        state: field(line, "JobState") ?? "", exitCode: field(line, "ExitCode") ?? "",
-        submit: time(field(line, "SubmitTime"))!, start: time(field(line, "StartTime")), end: time(field(line, "EndTime")),
+        jobId: field(line, "JobId")!,
+        arrayJobId: field(line, "ArrayJobId"),
+        arrayTaskId: field(line, "ArrayTaskId"),
+        state: field(line, "JobState") ?? "",
+        exitCode: field(line, "ExitCode") ?? "",
+        submit: time(field(line, "SubmitTime"))!,
+        start: time(field(line, "StartTime")),
+        end: time(field(line, "EndTime")),
         dependency: field(line, "Dependency") ?? "",
       });
     }
@@ -154,11 +180,20 @@ async function showJobs(jobIds: readonly string[], env: Record<string, string>):
  * Waits until every job of `jobIds` (all array tasks included) has ended, asking squeue every
  * `everyMs` — polling, as a farm's driver would, never `sbatch --wait`.
  */
-export async function waitForJobs(jobIds: readonly string[], env: Record<string, string>, timeoutMs: number, everyMs = 1000): Promise<SlurmJob[]> {
+export async function waitForJobs(
+  jobIds: readonly string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+  everyMs = 1000,
+): Promise<SlurmJob[]> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const r = await execa("squeue", ["-h", "-t", "all", "-j", jobIds.join(","), "-o", "%i %T"], { env });
-    const states = String(r.stdout).split("\n").map((l) => l.trim()).filter(Boolean).map((l) => l.split(" ")[1] ?? "");
+    const states = String(r.stdout)
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .map((l) => l.split(" ")[1] ?? "");
     if (states.length > 0 && states.every((s) => TERMINAL.test(s))) return showJobs(jobIds, env);
     await new Promise((res) => setTimeout(res, everyMs));
   }

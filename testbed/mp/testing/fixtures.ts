@@ -35,7 +35,12 @@ function readCert(dir: string, name: string): CertFiles {
   const certPem = readFileSync(certPath, "utf8");
   const x = new X509Certificate(certPem);
   return {
-    dir, certPath, keyPath, certPem, keyPem: readFileSync(keyPath, "utf8"), der: x.raw,
+    dir,
+    certPath,
+    keyPath,
+    certPem,
+    keyPem: readFileSync(keyPath, "utf8"),
+    der: x.raw,
     sha256: createHash("sha256").update(x.raw).digest("hex"),
     issuer: x.issuer.replace(/\n/g, ", "),
     notBefore: new Date(x.validFrom).toISOString(),
@@ -45,30 +50,112 @@ function readCert(dir: string, name: string): CertFiles {
 
 /** A self-signed media certificate as plugins/certificates makes it, by `openssl req -x509`. */
 export function makeSelfSignedCert(dir: string, name: string): CertFiles {
-  openssl([
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-sha256", "-days", "365",
-    "-keyout", `${name}.key`, "-out", `${name}.crt`, "-subj", `/CN=bootmedia media ${name}/O=bootmedia`,
-    "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=critical,digitalSignature",
-    "-addext", "extendedKeyUsage=clientAuth",
-  ], dir);
+  openssl(
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-sha256",
+      "-days",
+      "365",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.crt`,
+      "-subj",
+      `/CN=bootmedia media ${name}/O=bootmedia`,
+      "-addext",
+      "basicConstraints=critical,CA:FALSE",
+      "-addext",
+      "keyUsage=critical,digitalSignature",
+      "-addext",
+      "extendedKeyUsage=clientAuth",
+    ],
+    dir,
+  );
   return readCert(dir, name);
 }
 
 /** A CA and a leaf it issues: `server` (serverAuth, SAN 127.0.0.1 and 10.0.2.100-101) or `client` (clientAuth). */
-export function makePki(dir: string, caName: string): { ca: CertFiles; issue: (name: string, kind: "server" | "client") => CertFiles } {
-  openssl([
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-sha256", "-days", "365",
-    "-keyout", `${caName}.key`, "-out", `${caName}.crt`, "-subj", `/CN=${caName}/O=bootmedia test`,
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-  ], dir);
+export function makePki(
+  dir: string,
+  caName: string,
+): { ca: CertFiles; issue: (name: string, kind: "server" | "client") => CertFiles } {
+  openssl(
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-sha256",
+      "-days",
+      "365",
+      "-keyout",
+      `${caName}.key`,
+      "-out",
+      `${caName}.crt`,
+      "-subj",
+      `/CN=${caName}/O=bootmedia test`,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ],
+    dir,
+  );
   const ca = readCert(dir, caName);
   const issue = (name: string, kind: "server" | "client") => {
-    const ext = kind === "server"
-      ? "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:10.0.2.100,IP:10.0.2.101\n"
-      : "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n";
+    const ext =
+      kind === "server"
+        ? "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:10.0.2.100,IP:10.0.2.101\n"
+        : "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n";
     writeFileSync(join(dir, `${name}.ext`), `basicConstraints=CA:FALSE\n${ext}`);
-    openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`], dir);
-    openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", `${caName}.crt`, "-CAkey", `${caName}.key`, "-CAcreateserial", "-days", "30", "-sha256", "-extfile", `${name}.ext`, "-out", `${name}.crt`], dir);
+    openssl(
+      [
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        `${name}.key`,
+        "-out",
+        `${name}.csr`,
+        "-subj",
+        `/CN=${name}`,
+      ],
+      dir,
+    );
+    openssl(
+      [
+        "x509",
+        "-req",
+        "-in",
+        `${name}.csr`,
+        "-CA",
+        `${caName}.crt`,
+        "-CAkey",
+        `${caName}.key`,
+        "-CAcreateserial",
+        "-days",
+        "30",
+        "-sha256",
+        "-extfile",
+        `${name}.ext`,
+        "-out",
+        `${name}.crt`,
+      ],
+      dir,
+    );
     return readCert(dir, name);
   };
   return { ca, issue };
@@ -115,7 +202,13 @@ export async function startSiteFixture(prefix: string): Promise<SiteFixture> {
   const site = parseSite(makeSite(media.der, stranger.der));
   const [mp1, mp2] = await startMpPair(site);
   return {
-    dir, bin, media, stranger, site, mp1, mp2,
+    dir,
+    bin,
+    media,
+    stranger,
+    site,
+    mp1,
+    mp2,
     async close() {
       await mp1.close();
       await mp2.close();
@@ -124,7 +217,11 @@ export async function startSiteFixture(prefix: string): Promise<SiteFixture> {
   };
 }
 
-export const MAC = { known: "52:54:00:00:00:01", unknown: "52:54:00:00:00:99", inMp2Boundary: "52:54:00:00:00:22" } as const;
+export const MAC = {
+  known: "52:54:00:00:00:01",
+  unknown: "52:54:00:00:00:99",
+  inMp2Boundary: "52:54:00:00:00:22",
+} as const;
 export const UUID_KNOWN = "4c4c4544-0042-3510-8052-b7c04f4e3432";
 export const TASK_SEQUENCE = "BM200010";
 
@@ -133,9 +230,15 @@ export function makeSite(registered: Buffer, blocked: Buffer): SiteInput {
   return {
     siteCode: "BM1",
     managementPoints: ["MP1", "MP2"],
-    computers: [{ name: "PC-KNOWN", mac: MAC.known }, { name: "PC-UUID", uuid: UUID_KNOWN }],
+    computers: [
+      { name: "PC-KNOWN", mac: MAC.known },
+      { name: "PC-UUID", uuid: UUID_KNOWN },
+    ],
     boundaries: [{ mp: "MP2", ipRanges: ["10.0.3.0/24"], macs: [MAC.inMp2Boundary] }],
-    taskSequences: [{ id: TASK_SEQUENCE, name: "Windows 11" }, { id: "BM200099", name: "Undeployed" }],
+    taskSequences: [
+      { id: TASK_SEQUENCE, name: "Windows 11" },
+      { id: "BM200099", name: "Undeployed" },
+    ],
     deployments: [
       { id: "DEP-UNKNOWN", taskSequence: TASK_SEQUENCE, target: "unknown", variables: { OSDTimeZone: "UTC" } },
       { id: "DEP-KNOWN", taskSequence: TASK_SEQUENCE, target: "all", variables: { OSDComputerName: "from-site" } },
@@ -145,7 +248,10 @@ export function makeSite(registered: Buffer, blocked: Buffer): SiteInput {
 }
 
 /** media.json's MP-related keys for a media carrying `cert`. */
-export function makeMediaSettings(cert: CertFiles | null, over: Partial<MpMediaSettings> & { mps: string[] }): MpMediaSettings {
+export function makeMediaSettings(
+  cert: CertFiles | null,
+  over: Partial<MpMediaSettings> & { mps: string[] },
+): MpMediaSettings {
   const { mps, ...rest } = over;
   return {
     id: "contoso-x64",
@@ -153,7 +259,17 @@ export function makeMediaSettings(cert: CertFiles | null, over: Partial<MpMediaS
     managementPoints: { mode: "site-based", list: mps.map((url, i) => ({ url, priority: i + 1 })) },
     unknownComputers: false,
     userDeviceAffinity: "none",
-    ...(cert ? { certificate: { mode: "self-signed" as const, sha256: cert.sha256, issuer: cert.issuer, notBefore: cert.notBefore, notAfter: cert.notAfter } } : {}),
+    ...(cert
+      ? {
+          certificate: {
+            mode: "self-signed" as const,
+            sha256: cert.sha256,
+            issuer: cert.issuer,
+            notBefore: cert.notBefore,
+            notAfter: cert.notAfter,
+          },
+        }
+      : {}),
     ...rest,
   };
 }
