@@ -6,19 +6,8 @@
  */
 import { describe, it, expect } from "vitest";
 import { selectShard, type Shard } from "../matrix.ts";
+import { makeRandom as random } from "../../formats/testing/random.ts";
 import { resolveShard } from "./shard-env.ts";
-
-/** mulberry32: small, seeded, good enough to shuffle test matrices. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomMatrix(rand: () => number): Array<{ id: string }> {
   const size = Math.floor(rand() * 300);
