@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { isBootmediaError } from "../base/errors.ts";
 import { installMissing, systemHost } from "../core/doctor-install.ts";
 import { describeMedia } from "../testbed/media-from-inputs.ts";
-import { parseSite } from "../testbed/mp/site.ts";
+import { parseSite } from "../backends/mp/site.ts";
 import { runTestbed } from "../testbed/testbed.ts";
 import { ensureReferenceImages } from "./reference-images.ts";
 

@@ -17,7 +17,7 @@ import { buildReferenceImages, REFERENCE_LIBRARY_DIR } from "../fixtures/boot-im
 import { describeMedia } from "./media-from-inputs.ts";
 import { runTestbed } from "./testbed.ts";
 import type { TestbedReport } from "./report-model.ts";
-import type { SiteInput } from "./mp/site.ts";
+import type { SiteInput } from "../backends/mp/site.ts";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const DAY = 86_400_000;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startCaseManagementPoints } from "./mp-case.ts";
-import { postBody } from "./mp/client.ts";
+import { postBody } from "../backends/mp/client.ts";
 import { makeSelfSignedCert, makeSite } from "./mp/testing/fixtures.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bm-mp-case-"));

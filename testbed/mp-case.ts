@@ -7,8 +7,8 @@ import { writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { planMpNetwork, withMpNetwork, type MpGuestNetwork } from "./mp/network.ts";
-import { startManagementPoint, MP_BIND_HOST, type MpRequestLogEntry, type MpTls, type RunningMp } from "./mp/server.ts";
-import type { Site, SiteInput } from "./mp/site.ts";
+import { startManagementPoint, MP_BIND_HOST, type MpRequestLogEntry, type MpTls, type RunningMp } from "../backends/mp/server.ts";
+import type { Site, SiteInput } from "../backends/mp/site.ts";
 
 /** What a case starts: a site and its MPs in guest-address order (the first is 10.0.2.100). */
 export interface CaseManagementPoints {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CASE_SITE_PARTS, clockOf, loadSiteFile, siteOfCase, SiteFileSchema, type CaseSite } from "./site-file.ts";
-import { parseSite } from "./mp/site.ts";
+import { parseSite } from "../backends/mp/site.ts";
 import { SITE_FILE } from "./testing/site-example.ts";
 import type { MpMediaSettings } from "./mp/expect.ts";
 

@@ -16,7 +16,7 @@ import { builtinInspectors } from "../plugins/builtin.ts";
 import { describeMedia, isSpecFile } from "./media-from-inputs.ts";
 import { checkHostNeeds, hostNeedsOf } from "./host-check.ts";
 import { expectMpOutcome, type ExpectedMpOutcome, type MpMediaSettings } from "./mp/expect.ts";
-import { parseSite, SiteSchema, type Site } from "./mp/site.ts";
+import { parseSite, SiteSchema, type Site } from "../backends/mp/site.ts";
 import { PROFILE_IDS, type ProfileId } from "./profiles.ts";
 import type { CaseManagementPoints } from "./mp-case.ts";
 import type { MediaUnderTest } from "./matrix.ts";

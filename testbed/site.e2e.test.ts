@@ -18,7 +18,7 @@ import { buildReferenceImages, REFERENCE_LIBRARY_DIR } from "../fixtures/boot-im
 import { describeMedia } from "./media-from-inputs.ts";
 import { runTestbed } from "./testbed.ts";
 import { expectMpOutcome, type ExpectedMpOutcome, type MpMediaSettings } from "./mp/expect.ts";
-import { parseSite, type SiteInput } from "./mp/site.ts";
+import { parseSite, type SiteInput } from "../backends/mp/site.ts";
 import { makePki, type CertFiles } from "./mp/testing/fixtures.ts";
 import type { CaseManagementPoints } from "./mp-case.ts";
 import type { CaseResult } from "./runner.ts";

@@ -8,9 +8,9 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectMpOutcome, type MpClientFacts, type MpMediaSettings } from "./expect.ts";
 import { MP_AGENT_SCRIPT } from "../../plugins/boot-image/agent-files.ts";
-import { MP_PATHS } from "./protocol.ts";
-import { startManagementPoint, type RunningMp } from "./server.ts";
-import type { Site } from "./site.ts";
+import { MP_PATHS } from "../../backends/mp/protocol.ts";
+import { startManagementPoint, type RunningMp } from "../../backends/mp/server.ts";
+import type { Site } from "../../backends/mp/site.ts";
 import {
   MAC,
   makeMediaSettings,

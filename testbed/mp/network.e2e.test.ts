@@ -17,9 +17,9 @@ import { buildQemuArgs, PROFILES, DEBUG_EXIT } from "../profiles.ts";
 import { REFERENCE_LIBRARY, REFERENCE_PACKAGES } from "../testing/reference-media.ts";
 import { expectMpOutcome } from "./expect.ts";
 import { planMpNetwork, withMpNetwork, GUEST_NETWORK } from "./network.ts";
-import { MP_PATHS, renderPolicyRequest } from "./protocol.ts";
-import { startManagementPoint, type RunningMp } from "./server.ts";
-import { parseSite } from "./site.ts";
+import { MP_PATHS, renderPolicyRequest } from "../../backends/mp/protocol.ts";
+import { startManagementPoint, type RunningMp } from "../../backends/mp/server.ts";
+import { parseSite } from "../../backends/mp/site.ts";
 import { makeMediaSettings, makeSelfSignedCert, makeTempDir, TASK_SEQUENCE } from "./testing/fixtures.ts";
 
 const GUEST_MAC = "52:54:00:bb:00:01";

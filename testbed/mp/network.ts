@@ -9,7 +9,7 @@
  */
 import { BootmediaError } from "../../base/errors.ts";
 import { programName } from "../../core/program.ts";
-import "./codes.ts";
+import "../../backends/mp/codes.ts";
 
 /** slirp's guest network (QEMU's default) and the MP address block inside it. */
 export const GUEST_NETWORK = {

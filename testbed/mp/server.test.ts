@@ -8,11 +8,11 @@ import {
   walkManagementPoints,
   type AgentCredentials,
   type AgentMedia,
-} from "./client.ts";
+} from "../../backends/mp/client.ts";
 import { expectMpOutcome, type MpClientFacts, type MpMediaSettings } from "./expect.ts";
-import { MP_HEADERS, MP_PATHS, renderPolicyRequest } from "./protocol.ts";
-import { startManagementPoint, type RunningMp } from "./server.ts";
-import { parseSite, type Site } from "./site.ts";
+import { MP_HEADERS, MP_PATHS, renderPolicyRequest } from "../../backends/mp/protocol.ts";
+import { startManagementPoint, type RunningMp } from "../../backends/mp/server.ts";
+import { parseSite, type Site } from "../../backends/mp/site.ts";
 import {
   MAC,
   UUID_KNOWN,

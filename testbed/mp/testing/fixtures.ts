@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MpMediaSettings } from "../expect.ts";
-import { parseSite, type Site, type SiteInput } from "../site.ts";
-import { startManagementPoint, type RunningMp } from "../server.ts";
+import { parseSite, type Site, type SiteInput } from "../../../backends/mp/site.ts";
+import { startManagementPoint, type RunningMp } from "../../../backends/mp/server.ts";
 
 export interface CertFiles {
   dir: string;
