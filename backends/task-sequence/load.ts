@@ -1,0 +1,33 @@
+/** Reading a task-sequence package's steps file (steps.yaml at the top of its folder). */
+import { join } from "node:path";
+import { BootmediaError } from "../../base/errors.ts";
+import { readInputFile } from "../../core/limits.ts";
+import { parseYamlData } from "../../core/yaml-limits.ts";
+import { STEP_LIMITS, validateSteps, type TaskSequenceSteps } from "./steps.ts";
+import "./codes.ts";
+
+/** The file name a task-sequence package keeps its steps in. */
+export const STEPS_FILE = "steps.yaml";
+
+/** Parses steps text (YAML or JSON); `where` names the file in errors. */
+export function parseStepsText(text: string, where: string): TaskSequenceSteps {
+  let doc: unknown;
+  try {
+    doc = parseYamlData(text, where);
+  } catch (e) {
+    if (e instanceof BootmediaError) throw e;
+    throw new BootmediaError("BM2401", `${where}: not YAML: ${(e as Error).message}`, { where, cause: e });
+  }
+  return validateSteps(doc, where);
+}
+
+/** The steps of the package in `folder`; BM2402 when it has no readable steps.yaml. */
+export async function loadSteps(folder: string): Promise<TaskSequenceSteps> {
+  const file = join(folder, STEPS_FILE);
+  const text = await readInputFile(file, {
+    label: "task-sequence steps",
+    maxBytes: STEP_LIMITS.fileBytes,
+    code: "BM2402",
+  });
+  return parseStepsText(text, file);
+}
