@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { parseStepsText } from "../../backends/task-sequence/load.ts";
+import { flattenSteps } from "../../backends/task-sequence/wire.ts";
+import { walkReference } from "./walk.ts";
+
+const flat = (yaml: string) => flattenSteps(parseStepsText(yaml, "steps.yaml").steps);
+const codes = (byIndex: Record<number, number>) => ({
+  exitCode: (i: number) => byIndex[i],
+  ran: () => undefined,
+});
+const states = (w: ReturnType<typeof walkReference>) => [...w.states].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+
+describe("the reference walk", () => {
+  it("a failing command with continueOnError counts as a failure and the sequence goes on", () => {
+    const steps = flat(
+      "steps:\n  - { name: A, type: run-command, command: 'echo hi' }\n  - { name: B, type: set-variable, variable: X, value: '1' }\n  - { name: C, type: run-command, command: 'exit 3', continueOnError: true }",
+    );
+    const w = walkReference(steps, new Map(), codes({ 1: 0, 3: 3 }));
+    expect(states(w)).toEqual(["success", "success", "failure"]);
+    expect(w).toMatchObject({ failed: 1, undecided: [] });
+    expect(w.fatal).toBeUndefined();
+  });
+
+  it("a failure without continueOnError ends the sequence: later steps never run", () => {
+    const steps = flat(
+      "steps:\n  - { name: A, type: run-command, command: 'exit 2' }\n  - { name: B, type: run-command, command: 'true' }",
+    );
+    const w = walkReference(steps, new Map(), codes({ 1: 2 }));
+    expect(states(w)).toEqual(["failure", "not-run"]);
+    expect(w.fatal?.name).toBe("A");
+  });
+
+  it("a group that continues on error ends at its first failure; conditions read set variables", () => {
+    const steps = flat(
+      [
+        "steps:",
+        "  - { name: S, type: set-variable, variable: Role, value: 'web-%Site%' }",
+        "  - name: G",
+        "    type: group",
+        "    continueOnError: true",
+        "    steps:",
+        "      - { name: G1, type: run-command, command: 'false' }",
+        "      - { name: G2, type: run-command, command: 'true' }",
+        "  - { name: W, type: run-command, command: 'true', condition: { variable: Role, equals: 'web-%Site%' } }",
+        "  - { name: N, type: run-command, command: 'true', condition: { variable: Missing, exists: true } }",
+        "  - { name: M, type: run-command, command: 'true', condition: { variable: Secret, equals: 'x' } }",
+      ].join("\n"),
+    );
+    const w = walkReference(
+      steps,
+      new Map([
+        ["Site", "north"],
+        ["Secret", undefined],
+      ]),
+      {
+        exitCode: (i) => ({ 3: 1, 5: 0, 7: 0 })[i],
+        ran: (i) => (i === 7 ? true : undefined),
+      },
+    );
+    expect(states(w)).toEqual(["success", "failure", "failure", "skipped", "success", "skipped", "success"]);
+    expect(w).toMatchObject({ failed: 1, undecided: [7] });
+  });
+});

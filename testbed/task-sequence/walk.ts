@@ -1,0 +1,127 @@
+/**
+ * The testbed's own reading of a task sequence: which steps must run, be skipped or never
+ * run, given the exit codes the engine reports for its commands. Written from
+ * docs/task-sequences.md, apart from the engine (plugins/boot-image/agent/lib/ts.sh), so a
+ * case's verdict compares the engine's walk with this one instead of trusting it.
+ */
+import type { FlatStep } from "../../backends/task-sequence/wire.ts";
+
+export type StepState = "success" | "failure" | "skipped" | "not-run";
+
+export interface ReferenceWalk {
+  /** Every step's state by index (1-based); groups too. */
+  states: Map<number, StepState>;
+  /** Run-command steps that failed (continued or not). */
+  failed: number;
+  /** The step whose failure ended the task sequence, if one did. */
+  fatal?: FlatStep;
+  /** Steps the walk could not judge: an exit code the engine never reported, a condition on a secret. */
+  undecided: number[];
+}
+
+export interface EngineReport {
+  /** The exit code the engine reported for a run-command step (undefined: not reported). */
+  exitCode(index: number): number | undefined;
+  /** Whether the engine ran (true) or skipped (false) a step, for conditions the walk cannot evaluate. */
+  ran(index: number): boolean | undefined;
+}
+
+/** `%Name%` replaced by the variable's value; unknown names stay as written. */
+export function expandVariables(text: string, vars: ReadonlyMap<string, string>): string {
+  return text.replace(/%([A-Za-z_][A-Za-z0-9_]*)%/g, (all, name: string) => vars.get(name) ?? all);
+}
+
+/**
+ * Walks `steps` with `variables` (the engine's starting set; secret ones as `undefined`:
+ * present, value unknown) and the engine's reported exit codes.
+ */
+export function walkReference(
+  steps: readonly FlatStep[],
+  variables: ReadonlyMap<string, string | undefined>,
+  report: EngineReport,
+): ReferenceWalk {
+  const vars = new Map(variables);
+  const known = () => new Map([...vars].filter((e): e is [string, string] => e[1] !== undefined));
+  const states = new Map<number, StepState>();
+  const undecided: number[] = [];
+  let failed = 0;
+  const mark = (from: number, to: number, state: StepState) => {
+    for (let n = from; n <= to; n++) states.set(n, state);
+  };
+  let next = 1;
+  while (next <= steps.length) {
+    const s = steps[next - 1]!;
+    let run = evaluate(s, vars, known());
+    if (run === undefined) {
+      undecided.push(s.index);
+      run = report.ran(s.index) ?? true;
+    }
+    if (!run) {
+      mark(s.index, s.last, "skipped");
+      next = s.last + 1;
+      continue;
+    }
+    vars.set("_SMSTSCurrentActionName", s.name);
+    vars.set("_SMSTSNextInstructionPointer", String(s.index));
+    if (s.type === "group") {
+      states.set(s.index, "success"); // until a failure reaches it
+      next = s.index + 1;
+      continue;
+    }
+    if (s.type === "set-variable") {
+      vars.set(s.variable!, expandVariables(s.value!, known()));
+      states.set(s.index, "success");
+      next = s.index + 1;
+      continue;
+    }
+    const code = report.exitCode(s.index);
+    if (code === undefined) {
+      undecided.push(s.index);
+      states.set(s.index, "not-run");
+      mark(s.index + 1, steps.length, "not-run");
+      return { states, failed, undecided };
+    }
+    vars.set("_SMSTSLastActionRetCode", String(code));
+    if (s.successCodes!.includes(code)) {
+      states.set(s.index, "success");
+      next = s.index + 1;
+      continue;
+    }
+    failed++;
+    states.set(s.index, "failure");
+    if (s.continueOnError) {
+      next = s.index + 1;
+      continue;
+    }
+    // The failure goes up through the groups until one continues on error.
+    let parent = s.parent;
+    let resumeAt: number | undefined;
+    while (parent !== 0) {
+      const group = steps[parent - 1]!;
+      states.set(group.index, "failure");
+      if (group.continueOnError) {
+        mark(s.index + 1, group.last, "skipped");
+        resumeAt = group.last + 1;
+        break;
+      }
+      parent = group.parent;
+    }
+    if (resumeAt === undefined) {
+      mark(s.index + 1, steps.length, "not-run");
+      return { states, failed, fatal: s, undecided };
+    }
+    next = resumeAt;
+  }
+  return { states, failed, undecided };
+}
+
+/** true / false, or undefined when the condition reads a secret variable's value. */
+function evaluate(s: FlatStep, vars: ReadonlyMap<string, string | undefined>, known: ReadonlyMap<string, string>) {
+  const c = s.condition;
+  if (!c) return true;
+  if ("exists" in c) return vars.has(c.variable) === c.exists;
+  if (!vars.has(c.variable)) return false;
+  const value = vars.get(c.variable);
+  if (value === undefined) return undefined;
+  return value === expandVariables(c.equals, known);
+}
