@@ -10,6 +10,7 @@ import { builtinPluginSet } from "../plugins/builtin.ts";
 import "../base/codes.ts";
 import "../core/codes.ts";
 import "../testbed/codes.ts";
+import "../testbed/mp/codes.ts";
 import "../backends/mp/codes.ts";
 import "../backends/boot-image-builder/codes.ts";
 import "../backends/library-admin/codes.ts";

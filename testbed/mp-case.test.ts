@@ -54,3 +54,24 @@ describe("a case's management points (mp-case.ts)", () => {
     expect(await listens(up!.hostPort)).toBe(false);
   });
 });
+
+describe("an MP the user runs (testbed --mp)", () => {
+  it("is routed to, never started or stopped by the case, and named as external in the log", async () => {
+    const cert = makeSelfSignedCert(dir, "ext");
+    const { startManagementPoint } = await import("../backends/mp/server.ts");
+    const outside = await startManagementPoint({ site: makeSite(cert.der, cert.der), name: "MP1" });
+    try {
+      const started = await startCaseManagementPoints({ mps: [{ name: "MP1", up: true, url: outside.url }] });
+      expect(started.network.netdev).toContain(
+        `guestfwd=tcp:10.0.2.100:80-cmd:/bin/busybox nc 127.0.0.1 ${outside.port}`,
+      );
+      const caseDir = mkdtempSync(join(dir, "case-"));
+      const [log] = await started.finish(caseDir, "case");
+      expect(log).toMatchObject({ name: "MP1", external: outside.url, requests: [] });
+      expect(JSON.parse(readFileSync(join(caseDir, "mp-MP1.json"), "utf8")).external).toBe(outside.url);
+      expect(await listens(outside.port)).toBe(true); // still serving: the case did not stop it
+    } finally {
+      await outside.close();
+    }
+  });
+});

@@ -7,15 +7,27 @@ import { writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { planMpNetwork, withMpNetwork, type MpGuestNetwork } from "./mp/network.ts";
-import { startManagementPoint, MP_BIND_HOST, type MpRequestLogEntry, type MpTls, type RunningMp } from "../backends/mp/server.ts";
+import {
+  startManagementPoint,
+  MP_BIND_HOST,
+  type MpRequestLogEntry,
+  type MpTls,
+  type RunningMp,
+} from "../backends/mp/server.ts";
 import type { Site, SiteInput } from "../backends/mp/site.ts";
 
-/** What a case starts: a site and its MPs in guest-address order (the first is 10.0.2.100). */
+/**
+ * What a case starts: a site and its MPs in guest-address order (the first is 10.0.2.100).
+ * An MP with a `url` is one the user runs (`bootmedia mp serve`): the testbed routes the
+ * guest to it and neither starts nor stops it; a case of only such MPs needs no site.
+ */
 export interface CaseManagementPoints {
-  site: Site | SiteInput;
+  site?: Site | SiteInput;
   mps: ReadonlyArray<{
-    /** The MP's name in the site database. */
+    /** The MP's name in the site database (for an external MP: a label in the report). */
     name: string;
+    /** An MP already running, as the host reaches it (http://127.0.0.1:8080). */
+    url?: string;
     /** A down MP is not started: its guest address forwards to a closed loopback port. */
     up: boolean;
     /** HTTPS with mutual TLS (PKI media); its guest URL is then https://10.0.2.1xx. */
@@ -33,6 +45,8 @@ export interface CaseMpLog {
   requests: MpRequestLogEntry[];
   /** Relative to the report folder. */
   log: string;
+  /** The host URL of an MP the testbed did not start (its requests are in its own log). */
+  external?: string;
 }
 
 export interface StartedCaseMps {
@@ -56,14 +70,20 @@ export async function startCaseManagementPoints(spec: CaseManagementPoints): Pro
   const running: Array<RunningMp | undefined> = [];
   try {
     for (const mp of spec.mps) {
-      running.push(
-        mp.up ? await startManagementPoint({ site: spec.site, name: mp.name, tls: mp.tls, now: spec.now }) : undefined,
-      );
+      if (mp.url !== undefined || !mp.up) {
+        running.push(undefined);
+        continue;
+      }
+      if (!spec.site) throw new Error(`management point ${mp.name}: the testbed starts it, so the case needs a site`);
+      running.push(await startManagementPoint({ site: spec.site, name: mp.name, tls: mp.tls, now: spec.now }));
     }
     const refs = await Promise.all(
       spec.mps.map(async (mp, i) => ({
         name: mp.name,
-        url: running[i]?.url ?? `${mp.tls ? "https" : "http"}://${MP_BIND_HOST}:${await findClosedPort()}`,
+        url:
+          (mp.up ? mp.url : undefined) ??
+          running[i]?.url ??
+          `${mp.tls ? "https" : "http"}://${MP_BIND_HOST}:${await findClosedPort()}`,
       })),
     );
     const network = planMpNetwork(refs);
@@ -80,9 +100,10 @@ export async function startCaseManagementPoints(spec: CaseManagementPoints): Pro
           spec.mps.map(async (mp, i) => {
             const requests = [...(running[i]?.requests ?? [])];
             const file = `mp-${mp.name}.json`;
+            const external = mp.url !== undefined ? { external: mp.url } : {};
             await writeFile(
               join(caseDir, file),
-              `${JSON.stringify({ name: mp.name, guestUrl: network.routes[i]!.guestUrl, up: mp.up, requests }, null, 2)}\n`,
+              `${JSON.stringify({ name: mp.name, guestUrl: network.routes[i]!.guestUrl, up: mp.up, ...external, requests }, null, 2)}\n`,
             );
             return {
               name: mp.name,
@@ -90,6 +111,7 @@ export async function startCaseManagementPoints(spec: CaseManagementPoints): Pro
               up: mp.up,
               requests,
               log: join(relDir, file),
+              ...external,
             };
           }),
         );

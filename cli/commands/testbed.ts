@@ -20,6 +20,8 @@ import { runSiteFile } from "./testbed-site.ts";
 import { parseMemoryOption } from "../../testbed/memory.ts";
 import type { PassPattern } from "../../testbed/pass-pattern.ts";
 import { runFarm, type FarmFlags } from "./testbed-farm.ts";
+import type { CaseManagementPoints } from "../../testbed/mp-case.ts";
+import { planMpNetwork } from "../../testbed/mp/network.ts";
 
 /**
  * `--answer KEY=VALUE` (repeatable, in order): what the testbed types at the boot
@@ -65,6 +67,7 @@ interface TestbedFlags extends Omit<FarmFlags, "accel"> {
   passSerial?: string;
   passScreen?: string;
   memory?: string;
+  mp?: string | string[];
   json?: boolean;
   quiet?: boolean;
 }
@@ -85,6 +88,14 @@ const list = (s: string | undefined) =>
         .map((x) => x.trim())
         .filter(Boolean)
     : undefined;
+
+/** `--mp URL` (repeatable): MPs the user runs, in guest-address order; checked by planMpNetwork (BM5018). */
+function externalMps(raw: string | string[] | undefined): CaseManagementPoints | undefined {
+  if (raw === undefined) return undefined;
+  const urls = ([] as string[]).concat(raw).map(String);
+  planMpNetwork(urls.map((url, i) => ({ name: `MP${i + 1}`, url })));
+  return { mps: urls.map((url, i) => ({ name: `MP${i + 1}`, up: true, url })) };
+}
 
 function caseLine(r: CaseResult): string {
   const actual = r.actual.status === "pass" ? "pass" : `fail (${r.actual.reason})`;
@@ -144,6 +155,10 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
       "farm: the report folder of an earlier run whose per-case times feed the capacity plan (default out/testbed)",
     )
     .option(
+      "--mp <url>",
+      "Boot against a management point you run (`bootmedia mp serve`), as the host reaches it; repeatable, in order: the guest reaches the first as http(s)://10.0.2.100, the next as .101 (build the media with those)",
+    )
+    .option(
       "--answer <key=value>",
       "Type this at the boot prompt `key` (repeatable, in order); password=env:NAME or password=file:PATH",
     )
@@ -201,11 +216,13 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
         for (const m of media) if (shared.has(m.label)) m.label = `${m.label}-${m.kind}`;
         const answers = await parseAnswers(flags.answer);
         const pass = passFromFlags(flags);
+        const mps = externalMps(flags.mp);
         const report = await runTestbed({
           media: media.map((m) => ({
             ...m,
             ...(answers ? { answers: { ...DEFAULT_ANSWERS, ...answers } } : {}),
             ...(pass ? { pass } : {}),
+            ...(mps ? { managementPoints: mps } : {}),
           })),
           ...(flags.memory ? { memoryMiB: parseMemoryOption(String(flags.memory)) } : {}),
           ...(list(flags.profiles) ? { profiles: list(flags.profiles) as ProfileId[] } : {}),

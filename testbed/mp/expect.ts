@@ -5,7 +5,14 @@
  * auth.ts), so a test comparing the two can catch either one drifting.
  */
 import { createHash } from "node:crypto";
-import { MP_RESULTS, UDA_VARIABLE, type CertRejection, type MpMode, type MpResult, type UdaMode } from "../../backends/mp/protocol.ts";
+import {
+  MP_RESULTS,
+  UDA_VARIABLE,
+  type CertRejection,
+  type MpMode,
+  type MpResult,
+  type UdaMode,
+} from "../../backends/mp/protocol.ts";
 import { isIpInRange, type Site } from "../../backends/mp/site.ts";
 
 /** The media.json keys an MP case depends on. */

@@ -27,10 +27,15 @@ describe("planMpNetwork", () => {
     ]);
   });
 
-  it("refuses MPs off loopback and more MPs than the address block holds", () => {
-    expect(() => planMpNetwork([{ name: "X", url: "http://192.168.1.5:80" }])).toThrow(
-      expect.objectContaining({ code: "BM5301" }),
+  it("forwards to an MP on another host, refuses what is not http(s)://HOST[:PORT] and more MPs than the address block holds", () => {
+    expect(planMpNetwork([{ name: "X", url: "http://192.168.1.5:8080" }]).netdev).toContain(
+      "guestfwd=tcp:10.0.2.100:80-cmd:/bin/busybox nc 192.168.1.5 8080",
     );
+    expect(planMpNetwork([{ name: "X", url: "https://mp.lab" }]).netdev).toContain(
+      "guestfwd=tcp:10.0.2.100:443-cmd:/bin/busybox nc mp.lab 443",
+    );
+    for (const url of ["ftp://mp.lab", "http://mp.lab/x", "http://a,b:80", "not a url"])
+      expect(() => planMpNetwork([{ name: "X", url }])).toThrow(expect.objectContaining({ code: "BM5018" }));
     const many = Array.from({ length: 101 }, (_, i) => ({ name: `MP${i}`, url: `http://127.0.0.1:${41000 + i}` }));
     expect(() => planMpNetwork(many)).toThrow(expect.objectContaining({ code: "BM5303" }));
   });

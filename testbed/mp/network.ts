@@ -10,6 +10,7 @@
 import { BootmediaError } from "../../base/errors.ts";
 import { programName } from "../../core/program.ts";
 import "../../backends/mp/codes.ts";
+import "./codes.ts";
 
 /** slirp's guest network (QEMU's default) and the MP address block inside it. */
 export const GUEST_NETWORK = {
@@ -26,7 +27,7 @@ export const GUESTFWD_HELPER = programName("/bin/busybox");
 /** @public reachable from the package's API types. */
 export interface RunningMpRef {
   name: string;
-  /** The simulator's host URL (http://127.0.0.1:PORT or https://…). */
+  /** The MP's URL as the host reaches it (http://127.0.0.1:PORT, https://mp.lab:8443, …). */
   url: string;
 }
 
@@ -58,21 +59,39 @@ export function planMpNetwork(mps: readonly RunningMpRef[], opts: { id?: string 
   const routes: MpGuestRoute[] = [];
   const parts = [`user,id=${id},restrict=on,net=${GUEST_NETWORK.net}`];
   mps.forEach((mp, i) => {
-    const host = new URL(mp.url);
-    if (host.hostname !== "127.0.0.1")
-      throw new BootmediaError(
-        "BM5301",
-        `management point ${mp.name} is at ${host.hostname}; guests may only reach loopback MPs`,
-      );
+    const host = parseMpUrl(mp);
     const https = host.protocol === "https:";
     const guestIp = `10.0.2.${GUEST_NETWORK.firstMpHost + i}`;
-    const hostPort = Number(host.port);
-    // QEMU splits options on commas: the command has none, so no ",," escaping is needed.
-    parts.push(`guestfwd=tcp:${guestIp}:${https ? 443 : 80}-cmd:${GUESTFWD_HELPER} nc 127.0.0.1 ${hostPort}`);
+    const hostPort = Number(host.port || (https ? 443 : 80));
+    // QEMU splits options on commas: the command has none (parseMpUrl), so no ",," escaping is needed.
+    parts.push(`guestfwd=tcp:${guestIp}:${https ? 443 : 80}-cmd:${GUESTFWD_HELPER} nc ${host.hostname} ${hostPort}`);
     routes.push({ name: mp.name, guestUrl: `${https ? "https" : "http"}://${guestIp}`, hostPort });
   });
   const netdev = parts.join(",");
   return { netdev, args: ["-netdev", netdev], routes, guestUrls: new Map(routes.map((r) => [r.name, r.guestUrl])) };
+}
+
+/**
+ * An MP's host URL: http(s) to an IPv4 address or a host name. The guest reaches that one
+ * address and port through its guestfwd and nothing else (restrict=on stays).
+ */
+function parseMpUrl(mp: RunningMpRef): URL {
+  let url: URL;
+  try {
+    url = new URL(mp.url);
+  } catch {
+    throw new BootmediaError("BM5018", `management point ${mp.name}: ${JSON.stringify(mp.url)} is not a URL`);
+  }
+  if (
+    (url.protocol !== "http:" && url.protocol !== "https:") ||
+    !/^[A-Za-z0-9.-]+$/.test(url.hostname) ||
+    (url.pathname !== "/" && url.pathname !== "")
+  )
+    throw new BootmediaError(
+      "BM5018",
+      `management point ${mp.name}: ${mp.url} is not http(s)://HOST[:PORT] (an IPv4 address or a host name, no path)`,
+    );
+  return url;
 }
 
 /** Swaps the `-netdev` value in a QEMU argument vector (buildQemuArgs) for the MP network's. */
