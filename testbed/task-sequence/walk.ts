@@ -11,7 +11,7 @@ export type StepState = "success" | "failure" | "skipped" | "not-run";
 export interface ReferenceWalk {
   /** Every step's state by index (1-based); groups too. */
   states: Map<number, StepState>;
-  /** Run-command steps that failed (continued or not). */
+  /** Steps in failure: commands (continued or not) and the groups a failure reached. */
   failed: number;
   /** The step whose failure ended the task sequence, if one did. */
   fatal?: FlatStep;
@@ -44,7 +44,7 @@ export function walkReference(
   const known = () => new Map([...vars].filter((e): e is [string, string] => e[1] !== undefined));
   const states = new Map<number, StepState>();
   const undecided: number[] = [];
-  let failed = 0;
+  let failed = 0; // steps of any type in failure, groups too (what the engine counts)
   const mark = (from: number, to: number, state: StepState) => {
     for (let n = from; n <= to; n++) states.set(n, state);
   };
@@ -99,6 +99,7 @@ export function walkReference(
     while (parent !== 0) {
       const group = steps[parent - 1]!;
       states.set(group.index, "failure");
+      failed++;
       if (group.continueOnError) {
         mark(s.index + 1, group.last, "skipped");
         resumeAt = group.last + 1;
