@@ -75,7 +75,9 @@ export async function startCaseManagementPoints(spec: CaseManagementPoints): Pro
         continue;
       }
       if (!spec.site) throw new Error(`management point ${mp.name}: the testbed starts it, so the case needs a site`);
-      running.push(await startManagementPoint({ site: spec.site, name: mp.name, tls: mp.tls, now: spec.now }));
+      running.push(
+        await startManagementPoint({ site: spec.site, name: mp.name, tls: mp.tls, now: spec.now, loopbackOnly: true }),
+      );
     }
     const refs = await Promise.all(
       spec.mps.map(async (mp, i) => ({

@@ -53,6 +53,12 @@ export const COMMANDS: Record<string, CommandRow> = {
     describe: "Distribution point: `dp serve <dir>` serves a content library folder over HTTP(S) (Ctrl-C stops)",
     load: () => import("./dp.ts"),
   },
+  mp: {
+    usage: "mp <action>",
+    describe:
+      "Management point: `mp serve --site FILE` answers media (policy, task sequences, status, logs); `mp status --state-dir DIR` shows each computer's deployment",
+    load: () => import("./mp.ts"),
+  },
   "boot-image": {
     usage: "boot-image <action>",
     describe:
