@@ -8,7 +8,7 @@ import { packagePath } from "../../base/package-root.ts";
 
 export const AGENT_INIT = packagePath("plugins/boot-image/agent/init");
 /** Files the agent sources, installed as /lib/bootmedia/<name>. */
-export const AGENT_LIBS = ["screen.sh", "unlock.sh", "settings.sh", "interact.sh", "mp.sh"].map((f) =>
+export const AGENT_LIBS = ["screen.sh", "unlock.sh", "settings.sh", "interact.sh", "mp.sh", "ts-report.sh", "ts.sh"].map((f) =>
   packagePath("plugins/boot-image/agent/lib", f),
 );
 /** The management-point client (docs/mp-protocol.md), installed as /bin/bootmedia-mp; mp.sh runs it. */
