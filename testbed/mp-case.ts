@@ -7,7 +7,13 @@ import { writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { planMpNetwork, withMpNetwork, type MpGuestNetwork } from "./mp/network.ts";
-import { startManagementPoint, MP_BIND_HOST, type MpRequestLogEntry, type MpTls, type RunningMp } from "../backends/mp/server.ts";
+import {
+  startManagementPoint,
+  MP_BIND_HOST,
+  type MpRequestLogEntry,
+  type MpTls,
+  type RunningMp,
+} from "../backends/mp/server.ts";
 import type { Site, SiteInput } from "../backends/mp/site.ts";
 
 /** What a case starts: a site and its MPs in guest-address order (the first is 10.0.2.100). */
@@ -57,7 +63,15 @@ export async function startCaseManagementPoints(spec: CaseManagementPoints): Pro
   try {
     for (const mp of spec.mps) {
       running.push(
-        mp.up ? await startManagementPoint({ site: spec.site, name: mp.name, tls: mp.tls, now: spec.now }) : undefined,
+        mp.up
+          ? await startManagementPoint({
+              site: spec.site,
+              name: mp.name,
+              tls: mp.tls,
+              now: spec.now,
+              loopbackOnly: true,
+            })
+          : undefined,
       );
     }
     const refs = await Promise.all(

@@ -11,10 +11,13 @@ import {
   MP_HEADERS,
   MP_PATHS,
   PROTOCOL_VERSION,
+  renderLogRequest,
   renderPolicyRequest,
+  renderStatusRequest,
   type MpAnswer,
   type MpMode,
   type PolicyRequest,
+  type StatusRequest,
   type UdaMode,
 } from "./protocol.ts";
 
@@ -43,7 +46,7 @@ interface AgentClient {
   ip?: string;
 }
 
-interface Contact {
+export interface Contact {
   url: string;
   status: number | null;
   answer: MpAnswer | null;
@@ -106,12 +109,61 @@ export async function askManagementPoint(
   nowSec: number,
 ): Promise<Contact> {
   const body = Buffer.from(renderPolicyRequest(buildPolicyRequest(media, client, nowSec)));
+  return postBody(url, body, signedHeaders(url, body, creds), creds);
+}
+
+/** What a status event carries besides the envelope (v, timestamp, nonce). */
+export type StatusEvent = Omit<StatusRequest, "v" | "timestamp" | "nonce">;
+
+/**
+ * Posts one status event, signed like the policy request. Each call is a fresh request (new
+ * timestamp and nonce): a client that retries an event sends it again with the same `seq`,
+ * and the MP answers `duplicate` when it already stored it.
+ */
+export function postStatus(
+  url: string,
+  event: StatusEvent,
+  creds: AgentCredentials | null,
+  nowSec: number,
+): Promise<Contact> {
+  const req: StatusRequest = {
+    v: PROTOCOL_VERSION,
+    ...event,
+    timestamp: nowSec,
+    nonce: randomBytes(16).toString("hex"),
+  };
+  const body = Buffer.from(renderStatusRequest(req));
+  return postBody(url, body, signedHeaders(url, body, creds), creds, MP_PATHS.status);
+}
+
+/** Uploads the engine's log of one deployment run. */
+export function postLog(
+  url: string,
+  run: { mac: string; deploymentId: string; log: Buffer },
+  creds: AgentCredentials | null,
+  nowSec: number,
+): Promise<Contact> {
+  const body = Buffer.from(
+    renderLogRequest({
+      v: PROTOCOL_VERSION,
+      mac: run.mac,
+      deploymentId: run.deploymentId,
+      timestamp: nowSec,
+      nonce: randomBytes(16).toString("hex"),
+      log: run.log.toString("base64"),
+    }),
+  );
+  return postBody(url, body, signedHeaders(url, body, creds), creds, MP_PATHS.log);
+}
+
+/** Self-signed media sign the exact body bytes; over https the TLS client certificate speaks instead. */
+export function signedHeaders(url: string, body: Buffer, creds: AgentCredentials | null): Record<string, string> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (creds && !url.startsWith("https:")) {
     headers[MP_HEADERS.signature] = createSign("sha256").update(body).sign(creds.key).toString("base64");
     headers[MP_HEADERS.certificate] = createHash("sha256").update(creds.certDer).digest("hex");
   }
-  return postBody(url, body, headers, creds);
+  return headers;
 }
 
 /** Sends exact bytes (tests use it to alter a signed body). */
@@ -120,8 +172,9 @@ export function postBody(
   body: Buffer,
   headers: Record<string, string>,
   creds: AgentCredentials | null,
+  path: string = MP_PATHS.policy,
 ): Promise<Contact> {
-  const target = new URL(MP_PATHS.policy, url);
+  const target = new URL(path, url);
   const tls = target.protocol === "https:";
   const options = {
     method: "POST",

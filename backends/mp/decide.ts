@@ -4,7 +4,9 @@
  * looked up (unknown computers need the media's permission); then its deployment.
  */
 import { findBoundaryMp, findComputer, findDeployment, type Site } from "./site.ts";
-import { UDA_VARIABLE, type MpAnswer, type PolicyRequest } from "./protocol.ts";
+import { encodeTaskSequence, flattenSteps } from "../task-sequence/wire.ts";
+import { UDA_VARIABLE, type MpAnswer, type PolicyAnswer, type PolicyRequest } from "./protocol.ts";
+import type { TaskSequenceContent } from "./site-content.ts";
 
 interface MpIdentity {
   /** This MP's name in the site database. */
@@ -13,7 +15,12 @@ interface MpIdentity {
   peerUrl: (name: string) => string | undefined;
 }
 
-export function decidePolicyAnswer(site: Site, mp: MpIdentity, req: PolicyRequest): MpAnswer {
+export function decidePolicyAnswer(
+  site: Site,
+  mp: MpIdentity,
+  req: PolicyRequest,
+  content: ReadonlyMap<string, TaskSequenceContent> = new Map(),
+): MpAnswer {
   if (req.mode === "dynamic") {
     const home = findBoundaryMp(site, req);
     const url = home !== undefined && home !== mp.name ? mp.peerUrl(home) : undefined;
@@ -24,12 +31,31 @@ export function decidePolicyAnswer(site: Site, mp: MpIdentity, req: PolicyReques
   if (!computer && !req.unknownComputers) return { result: "unknown-computer", mp: mp.name };
   const deployment = findDeployment(site, req.taskSequence, computer);
   if (!deployment) return { result: "no-deployment", mp: mp.name };
+  return withTaskSequence(
+    {
+      result: "policy",
+      mp: mp.name,
+      deploymentId: deployment.id,
+      taskSequence: deployment.taskSequence,
+      computer: computer?.name ?? "Unknown",
+      variables: { ...deployment.variables, [UDA_VARIABLE.name]: UDA_VARIABLE.value[req.uda] },
+    },
+    content.get(deployment.taskSequence),
+  );
+}
+
+/**
+ * The answer's task sequence: its steps in the engine's wire form (with the answer's variables
+ * and the packages' files) and where each package can be fetched. A task sequence without
+ * steps leaves the answer as it was before steps existed.
+ */
+function withTaskSequence(answer: PolicyAnswer, content: TaskSequenceContent | undefined): PolicyAnswer {
+  if (!content) return answer;
+  const wire = encodeTaskSequence({ steps: content.steps, variables: answer.variables, packages: content.packages });
   return {
-    result: "policy",
-    mp: mp.name,
-    deploymentId: deployment.id,
-    taskSequence: deployment.taskSequence,
-    computer: computer?.name ?? "Unknown",
-    variables: { ...deployment.variables, [UDA_VARIABLE.name]: UDA_VARIABLE.value[req.uda] },
+    ...answer,
+    stepCount: flattenSteps(content.steps).length,
+    steps: Buffer.from(wire, "utf8").toString("base64"),
+    contentLocations: Object.fromEntries(content.packages.map((p) => [p.id, p.locations])),
   };
 }

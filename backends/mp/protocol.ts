@@ -13,7 +13,20 @@ export const PROTOCOL_VERSION = 1;
 export const MP_PATHS = {
   ping: "/bootmedia/v1/ping",
   policy: "/bootmedia/v1/policy",
+  /** One task-sequence event of a deployment run (step start, progress, result). */
+  status: "/bootmedia/v1/status",
+  /** The engine's log at the end of a run or on failure. */
+  log: "/bootmedia/v1/log",
 } as const;
+
+/** Largest bodies each path reads (a larger one is `too-large`, read no further). */
+export const MAX_BODY_BYTES = {
+  policy: 16 * 1024,
+  status: 4 * 1024,
+  log: 768 * 1024,
+} as const satisfies Record<Exclude<keyof typeof MP_PATHS, "ping">, number>;
+/** Largest decoded log (base64 takes 4/3: 512 KiB fits the 768 KiB body). */
+export const MAX_LOG_BYTES = 512 * 1024;
 
 /** Header names (lower case: node's `IncomingMessage.headers` keys). */
 export const MP_HEADERS = {
@@ -66,6 +79,44 @@ export const PolicyRequestSchema = z.strictObject({
 });
 export type PolicyRequest = z.infer<typeof PolicyRequestSchema>;
 
+const Mac = PolicyRequestSchema.shape.mac;
+const Nonce = PolicyRequestSchema.shape.nonce;
+const DeploymentId = z.string().min(1).max(128);
+
+export const STATUS_STATES = ["start", "progress", "success", "failure", "skipped"] as const;
+export type StatusState = (typeof STATUS_STATES)[number];
+
+/**
+ * One status event. `seq` (1, 2, 3… per deployment run) is the client's idempotency key: the
+ * MP stores an event once per (mac, deploymentId, seq). `step` 0 is the task sequence as a whole.
+ */
+export const StatusRequestSchema = z.strictObject({
+  v: z.literal(PROTOCOL_VERSION),
+  mac: Mac,
+  deploymentId: DeploymentId,
+  seq: z.int().min(1).max(1_000_000_000),
+  step: z.int().min(0).max(100_000),
+  of: z.int().min(0).max(100_000),
+  name: z.string().max(256),
+  state: z.enum(STATUS_STATES),
+  exitCode: z.int().min(-2_147_483_648).max(2_147_483_647).optional(),
+  message: z.string().max(512).optional(),
+  timestamp: z.int().nonnegative(),
+  nonce: Nonce,
+});
+export type StatusRequest = z.infer<typeof StatusRequestSchema>;
+
+/** The engine's log, base64 (at most MAX_LOG_BYTES decoded). */
+export const LogRequestSchema = z.strictObject({
+  v: z.literal(PROTOCOL_VERSION),
+  mac: Mac,
+  deploymentId: DeploymentId,
+  timestamp: z.int().nonnegative(),
+  nonce: Nonce,
+  log: z.base64(),
+});
+export type LogRequest = z.infer<typeof LogRequestSchema>;
+
 /** Every `result` an answer can carry, with its HTTP status. */
 export const MP_RESULTS = {
   pong: 200,
@@ -77,6 +128,12 @@ export const MP_RESULTS = {
   "certificate-rejected": 403,
   "bad-request": 400,
   "not-found": 404,
+  /** A status event or log stored. */
+  accepted: 200,
+  /** A status event whose seq was already stored: nothing stored again. */
+  duplicate: 200,
+  /** A status or log for a deployment this MP never gave this MAC. */
+  "unknown-deployment": 403,
 } as const;
 export type MpResult = keyof typeof MP_RESULTS;
 
@@ -105,6 +162,12 @@ export interface PolicyAnswer {
   /** The site's name for the client, or "Unknown" for an unknown computer. */
   computer: string;
   variables: Record<string, string>;
+  /** Present only when the task sequence has steps: how many (flattened, groups included). */
+  stepCount?: number;
+  /** base64 of the wire text (backends/task-sequence/wire.ts). */
+  steps?: string;
+  /** Package id → folder URLs on the distribution points, in the order to try them. */
+  contentLocations?: Record<string, string[]>;
 }
 
 export type MpAnswer =
@@ -114,7 +177,10 @@ export type MpAnswer =
   | { result: "unknown-computer" | "no-deployment"; mp: string }
   | { result: "certificate-rejected"; why: CertRejection }
   | { result: "bad-request"; why: BadRequestWhy; detail?: string }
-  | { result: "not-found" };
+  | { result: "not-found" }
+  | { result: "accepted" | "duplicate"; seq: number }
+  | { result: "accepted"; bytes: number }
+  | { result: "unknown-deployment"; deploymentId: string };
 
 /** The one serialisation of answers: a single line, keys in a fixed order, so `grep -o` works in sh. */
 export function renderAnswer(answer: MpAnswer): string {
@@ -123,9 +189,21 @@ export function renderAnswer(answer: MpAnswer): string {
 
 /** The exact bytes a client signs and posts: compact JSON, keys in schema order. */
 export function renderPolicyRequest(req: PolicyRequest): string {
+  return renderOrdered(PolicyRequestSchema.shape, req);
+}
+
+export function renderStatusRequest(req: StatusRequest): string {
+  return renderOrdered(StatusRequestSchema.shape, req);
+}
+
+export function renderLogRequest(req: LogRequest): string {
+  return renderOrdered(LogRequestSchema.shape, req);
+}
+
+function renderOrdered(shape: object, req: object): string {
   const ordered: Record<string, unknown> = {};
-  for (const key of Object.keys(PolicyRequestSchema.shape)) {
-    const value = req[key as keyof PolicyRequest];
+  for (const key of Object.keys(shape)) {
+    const value = (req as Record<string, unknown>)[key];
     if (value !== undefined) ordered[key] = value;
   }
   return JSON.stringify(ordered);

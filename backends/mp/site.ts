@@ -5,6 +5,7 @@
 import { X509Certificate } from "node:crypto";
 import { z } from "zod";
 import { BootmediaError } from "../../base/errors.ts";
+import { validateSteps } from "../task-sequence/steps.ts";
 import "./codes.ts";
 
 /** "10.0.2.0/24" or "10.0.2.10-10.0.2.50" (inclusive). */
@@ -24,7 +25,20 @@ export const SiteSchema = z.strictObject({
   boundaries: z
     .array(z.strictObject({ mp: z.string(), ipRanges: z.array(IpRange).default([]), macs: z.array(Mac).default([]) }))
     .default([]),
-  taskSequences: z.array(z.strictObject({ id: z.string(), name: z.string() })).default([]),
+  /** The content library folder (relative to the site file): task-sequence packages' steps, packages' files. */
+  library: z.string().min(1).optional(),
+  /** Distribution points, in the order clients try them: a package's content location is `<url>/packages/<id>/files/`. */
+  distributionPoints: z
+    .array(z.strictObject({ name: z.string().min(1), url: z.url({ protocol: /^https?$/ }) }))
+    .default([]),
+  /**
+   * `steps` inline (the steps file's schema, backends/task-sequence/steps.ts), or none: then the
+   * library's task-sequence package of the same id gives them (site-content.ts), or the task
+   * sequence has no steps (the policy answer carries none).
+   */
+  taskSequences: z
+    .array(z.strictObject({ id: z.string(), name: z.string(), steps: z.array(z.unknown()).optional() }))
+    .default([]),
   /** `target`: "unknown" (All Unknown Computers), "all" (every known computer) or computer names. */
   deployments: z
     .array(
@@ -65,7 +79,18 @@ export function parseSite(input: unknown, where?: string): Site {
         { where },
       );
   }
+  for (const t of r.data.taskSequences) if (t.steps) validateInlineSteps(t, where);
   return r.data;
+}
+
+/** The inline steps of a task sequence, validated; errors keep their BM24xx code and name the site and the sequence. */
+export function validateInlineSteps(t: { id: string; steps?: unknown[] }, where?: string) {
+  try {
+    return validateSteps({ steps: t.steps }, where);
+  } catch (e) {
+    if (!(e instanceof BootmediaError)) throw e;
+    throw new BootmediaError(e.code, `site database: task sequence ${t.id}: ${e.message}`, { where, cause: e });
+  }
 }
 
 /** @public reachable from the package's API types. */

@@ -292,7 +292,9 @@ describe("request hygiene", () => {
   });
 
   it("binds loopback only and checks its site database", async () => {
-    await expect(startManagementPoint({ site, name: "MP1", host: "0.0.0.0" })).rejects.toMatchObject({
+    await expect(
+      startManagementPoint({ site, name: "MP1", host: "0.0.0.0", loopbackOnly: true }),
+    ).rejects.toMatchObject({
       code: "BM5301",
     });
     await expect(startManagementPoint({ site, name: "MP9" })).rejects.toMatchObject({ code: "BM5302" });

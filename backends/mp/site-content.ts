@@ -1,0 +1,147 @@
+/**
+ * A site as a running management point uses it: the site database plus each task sequence's
+ * steps (inline, or from the library's task-sequence package, sha256 checked against its
+ * manifest) and the packages those steps use. Resolved once when the site is loaded (start
+ * and reload), so a bad steps file is an error then, never in the middle of a policy answer.
+ */
+import { createHash } from "node:crypto";
+import { dirname, join, resolve } from "node:path";
+import { BootmediaError } from "../../base/errors.ts";
+import { parseManifest } from "../../core/content/manifest.ts";
+import { readInputBytes, readInputFile } from "../../core/limits.ts";
+import type { ContentPackage as LibraryPackage } from "../../core/types.ts";
+import { parseYamlData } from "../../core/yaml-limits.ts";
+import { parseStepsText, STEPS_FILE } from "../task-sequence/load.ts";
+import { referencedPackages, STEP_LIMITS, type Step } from "../task-sequence/steps.ts";
+import type { ContentPackage } from "../task-sequence/wire.ts";
+import { parseSite, validateInlineSteps, type Site, type SiteInput } from "./site.ts";
+import "./codes.ts";
+
+/** What a policy answer needs of a task sequence with steps. */
+export interface TaskSequenceContent {
+  steps: Step[];
+  /** The packages the steps reference, with their content locations and manifest files. */
+  packages: ContentPackage[];
+}
+
+export interface LoadedSite {
+  site: Site;
+  /** Task sequences with steps, by id; one without steps is absent. */
+  content: Map<string, TaskSequenceContent>;
+  /** The site file, when the site came from one (reload reads it again). */
+  file?: string;
+}
+
+/** Largest site file read (computers and certificates of a lab-sized site fit easily). */
+const SITE_FILE_BYTES = 16 * 1024 * 1024;
+
+/** Reads, validates and resolves a site file (YAML or JSON); BM5308 when it cannot be read. */
+export async function loadSiteFile(file: string): Promise<LoadedSite> {
+  const path = resolve(file);
+  const text = await readInputFile(path, { label: "site file", maxBytes: SITE_FILE_BYTES, code: "BM5308" });
+  let doc: unknown;
+  try {
+    doc = parseYamlData(text, path);
+  } catch (e) {
+    if (e instanceof BootmediaError) throw e;
+    throw new BootmediaError("BM5302", `site file ${path}: not YAML: ${(e as Error).message}`, { where: path });
+  }
+  return { ...(await resolveSite(doc, { baseDir: dirname(path), where: path })), file: path };
+}
+
+/** Validates a site database and resolves its task sequences' steps; `baseDir` anchors a relative `library`. */
+export async function resolveSite(
+  input: Site | SiteInput | unknown,
+  opts: { baseDir?: string; where?: string } = {},
+): Promise<LoadedSite> {
+  const site = parseSite(input, opts.where);
+  const library = site.library === undefined ? undefined : resolve(opts.baseDir ?? ".", site.library);
+  const content = new Map<string, TaskSequenceContent>();
+  const manifests = new Map<string, LibraryPackage | undefined>();
+  const manifest = async (id: string) => {
+    if (!manifests.has(id)) manifests.set(id, library ? await readManifest(library, id, opts.where) : undefined);
+    return manifests.get(id);
+  };
+  for (const t of site.taskSequences) {
+    const steps = t.steps
+      ? validateInlineSteps(t, opts.where).steps
+      : library
+        ? await librarySteps(library, t.id, await manifest(t.id), opts.where)
+        : undefined;
+    if (!steps) continue;
+    const packages: ContentPackage[] = [];
+    for (const id of referencedPackages(steps)) {
+      const pkg = await manifest(id);
+      if (!pkg)
+        throw new BootmediaError(
+          "BM5312",
+          `site database: task sequence ${t.id} uses package ${id}, which ${library ? `the library ${library} does not hold` : "no library holds (the site names no `library`)"}`,
+          { where: opts.where },
+        );
+      packages.push({
+        id,
+        locations: site.distributionPoints.map((dp) => `${dp.url.replace(/\/+$/, "")}/packages/${id}/files/`),
+        files: pkg.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size })),
+      });
+    }
+    content.set(t.id, { steps, packages });
+  }
+  return { site, content };
+}
+
+/** A package's manifest, or undefined when the library has no such package. */
+async function readManifest(library: string, id: string, where?: string): Promise<LibraryPackage | undefined> {
+  // Ids come from the site file; a path separator in one would leave the library.
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(id)) return undefined;
+  const file = join(library, "packages", id, "package.json");
+  let text: string;
+  try {
+    text = await readInputFile(file, { label: "package manifest", maxBytes: 16 * 1024 * 1024, code: "BM5302", where });
+  } catch (e) {
+    if ((e as Error).message.includes("ENOENT")) return undefined;
+    throw e;
+  }
+  try {
+    return parseManifest(JSON.parse(text), `${file}`);
+  } catch (e) {
+    throw new BootmediaError("BM5302", `site database: package ${id}: ${(e as Error).message}`, { where, cause: e });
+  }
+}
+
+/** The steps of a library task-sequence package, or undefined when it has none (no package, no steps file). */
+async function librarySteps(
+  library: string,
+  id: string,
+  pkg: LibraryPackage | undefined,
+  where?: string,
+): Promise<Step[] | undefined> {
+  const listed = pkg?.files.find((f) => f.path === STEPS_FILE);
+  if (!pkg || !listed) return undefined;
+  const file = join(library, "packages", id, "files", STEPS_FILE);
+  const named = (e: unknown): never => {
+    if (!(e instanceof BootmediaError)) throw e;
+    const message = e.message.startsWith(file) ? e.message : `${file}: ${e.message}`;
+    throw new BootmediaError(e.code, `site database: task sequence ${id}: ${message}`, {
+      where,
+      hint: e.hint,
+      cause: e,
+    });
+  };
+  const bytes = await readInputBytes(file, {
+    label: "task-sequence steps",
+    maxBytes: STEP_LIMITS.fileBytes,
+    code: "BM2402",
+  }).catch(named);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  if (sha256 !== listed.sha256)
+    named(
+      new BootmediaError("BM2402", `sha256 ${sha256} differs from the manifest's ${listed.sha256}`, {
+        hint: "The steps file changed after `library add`: add the package again (or restore the file), then reload the MP.",
+      }),
+    );
+  try {
+    return parseStepsText(bytes.toString("utf8"), file).steps;
+  } catch (e) {
+    return named(e);
+  }
+}

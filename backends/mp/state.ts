@@ -1,0 +1,287 @@
+/**
+ * What a management point remembers: the policies it gave, the status events and logs it
+ * accepted, and the nonces of those requests. With a state dir every change is a journal
+ * record on disk before the MP answers, and the whole state is rebuilt from the journal at
+ * start; without one (the testbed's MPs) it lives in memory only.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { BootmediaError } from "../../base/errors.ts";
+import { MAX_CLOCK_SKEW_SEC, type StatusRequest } from "./protocol.ts";
+import { JOURNAL_FILE, Journal, readJournal } from "./journal.ts";
+import "./codes.ts";
+
+export type JournalRecord =
+  | {
+      t: "policy";
+      time: number;
+      mac: string;
+      computer: string;
+      deploymentId: string;
+      taskSequence: string;
+      stepCount: number;
+      nonce: string;
+    }
+  | { t: "status"; time: number; event: StatusRequest }
+  | { t: "log"; time: number; mac: string; deploymentId: string; bytes: number; nonce: string };
+
+export const RUN_STATES = ["running", "succeeded", "failed"] as const;
+
+/** One line of `mp status`: the computer's latest deployment run. */
+export interface ComputerStatus {
+  computer: string;
+  mac: string;
+  deploymentId: string;
+  taskSequence: string;
+  /** The step of the latest event (0 before the first), of stepCount. */
+  step: number;
+  stepCount: number;
+  state: (typeof RUN_STATES)[number];
+  /** Step events with state failure. */
+  failures: number;
+  /** Status events stored for this run. */
+  events: number;
+  /** Seconds (the MP's clock) of the latest policy, event or log of this computer. */
+  lastContact: number;
+}
+
+const runKey = (mac: string, deploymentId: string) => `${mac}\t${deploymentId}`;
+const eventKey = (e: { mac: string; deploymentId: string; seq: number }) =>
+  `${runKey(e.mac, e.deploymentId)}\t${e.seq}`;
+/** Nonces older than this cannot come back: their timestamps are refused as stale. */
+const NONCE_KEEP_SEC = 2 * MAX_CLOCK_SKEW_SEC;
+
+/** A deployment id as a file name: safe characters kept, anything else (and a leading dot) as _xx. */
+export function logFileName(deploymentId: string): string {
+  const safe = deploymentId.replace(/[^A-Za-z0-9_-]|^\./g, (c) =>
+    [...Buffer.from(c, "utf8")].map((b) => `_${b.toString(16).padStart(2, "0")}`).join(""),
+  );
+  return `${safe}.log`;
+}
+
+export class MpState {
+  private readonly latestPolicy = new Map<string, Extract<JournalRecord, { t: "policy" }>>();
+  private readonly given = new Set<string>();
+  /** Accepted events by (mac, deploymentId, seq), with the promise of their journal record. */
+  private readonly accepted = new Map<string, { event: StatusRequest; stored: Promise<void> }>();
+  private readonly runEvents = new Map<string, StatusRequest[]>();
+  private readonly lastContact = new Map<string, number>();
+  private readonly nonces = new Map<string, number>();
+  private nextPrune = 0;
+  /** Logs of a memory-only MP. */
+  private readonly memoryLogs = new Map<string, Buffer>();
+
+  private constructor(
+    readonly dir: string | undefined,
+    private readonly journal: Journal | undefined,
+  ) {}
+
+  /** Memory only: nothing survives the process. */
+  static inMemory(): MpState {
+    return new MpState(undefined, undefined);
+  }
+
+  /** Opens (creating) a state dir for the one MP that writes it: lock, journal replayed, stale temporaries removed. */
+  static async open(dir: string): Promise<MpState> {
+    const journalPath = join(dir, JOURNAL_FILE);
+    try {
+      await mkdir(join(dir, "logs"), { recursive: true });
+      await takeLock(dir);
+    } catch (e) {
+      if (e instanceof BootmediaError) throw e;
+      throw notWritable(dir, e);
+    }
+    const { records, goodBytes } = await readJournal(journalPath);
+    const journal = await Journal.open(journalPath, goodBytes).catch((e: unknown) => {
+      throw notWritable(dir, e);
+    });
+    const state = new MpState(dir, journal);
+    for (const r of records) state.apply(r as JournalRecord);
+    await removeTemporaries(join(dir, "logs"));
+    return state;
+  }
+
+  /** Reads a state dir without writing it (`mp status` beside a running MP): a torn last line is skipped. */
+  static async read(dir: string): Promise<MpState> {
+    const { records } = await readJournal(join(dir, JOURNAL_FILE));
+    const state = new MpState(dir, undefined);
+    for (const r of records) state.apply(r as JournalRecord);
+    return state;
+  }
+
+  /** Whether this MP gave `deploymentId` to `mac` (status and logs of other deployments are refused). */
+  hasGiven(mac: string, deploymentId: string): boolean {
+    return this.given.has(runKey(mac, deploymentId));
+  }
+
+  /** Claims a nonce at the MP's clock; false when it was seen within the replay window. */
+  claimNonce(nonce: string, clock: number): boolean {
+    if (clock >= this.nextPrune) {
+      for (const [n, t] of this.nonces) if (clock - t > NONCE_KEEP_SEC) this.nonces.delete(n);
+      this.nextPrune = clock + 10;
+    }
+    if (this.nonces.has(nonce)) return false;
+    this.nonces.set(nonce, clock);
+    return true;
+  }
+
+  /** The stored event with this key and nonce: a client resending the very same signed body. */
+  isResent(event: StatusRequest): boolean {
+    return this.accepted.get(eventKey(event))?.event.nonce === event.nonce;
+  }
+
+  recordPolicy(record: Omit<Extract<JournalRecord, { t: "policy" }>, "t">): Promise<void> {
+    return this.commit({ t: "policy", ...record });
+  }
+
+  /** Stores an event once; a repeat of a stored seq is a duplicate (answered once the first is on disk). */
+  async addStatus(event: StatusRequest, time: number): Promise<"accepted" | "duplicate"> {
+    const first = this.accepted.get(eventKey(event));
+    if (first) {
+      await first.stored;
+      return "duplicate";
+    }
+    await this.commit({ t: "status", time, event });
+    return "accepted";
+  }
+
+  /** Stores a log (temp file, fsync, rename: a crash leaves the old log or the new, never half). */
+  async addLog(mac: string, deploymentId: string, log: Buffer, nonce: string, time: number): Promise<void> {
+    if (!this.dir) this.memoryLogs.set(runKey(mac, deploymentId), log);
+    else {
+      const folder = join(this.dir, "logs", mac.replace(/:/g, ""));
+      await mkdir(folder, { recursive: true });
+      const file = join(folder, logFileName(deploymentId));
+      const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+      try {
+        await writeFile(temp, log, { flush: true });
+        await rename(temp, file);
+      } catch (e) {
+        await rm(temp, { force: true });
+        throw e;
+      }
+      await syncDir(folder);
+    }
+    await this.commit({ t: "log", time, mac, deploymentId, bytes: log.length, nonce });
+  }
+
+  /** A stored log (tests, the testbed's report), or undefined. */
+  async readLog(mac: string, deploymentId: string): Promise<Buffer | undefined> {
+    if (!this.dir) return this.memoryLogs.get(runKey(mac, deploymentId));
+    const file = join(this.dir, "logs", mac.replace(/:/g, ""), logFileName(deploymentId));
+    return readFile(file).catch(() => undefined);
+  }
+
+  /** Every accepted event, in the order accepted. */
+  events(): StatusRequest[] {
+    return [...this.accepted.values()].map((a) => a.event);
+  }
+
+  /** One entry per computer (MAC): its latest deployment run, in MAC order. */
+  computers(): ComputerStatus[] {
+    return [...this.latestPolicy.values()]
+      .sort((a, b) => a.mac.localeCompare(b.mac))
+      .map((p) => {
+        const events = [...(this.runEvents.get(runKey(p.mac, p.deploymentId)) ?? [])].sort((a, b) => a.seq - b.seq);
+        const steps = events.filter((e) => e.step > 0);
+        const final = events.filter((e) => e.step === 0 && (e.state === "success" || e.state === "failure")).at(-1);
+        return {
+          computer: p.computer,
+          mac: p.mac,
+          deploymentId: p.deploymentId,
+          taskSequence: p.taskSequence,
+          step: steps.at(-1)?.step ?? 0,
+          stepCount: p.stepCount,
+          state: final?.state === "success" ? "succeeded" : final?.state === "failure" ? "failed" : "running",
+          failures: steps.filter((e) => e.state === "failure").length,
+          events: events.length,
+          lastContact: this.lastContact.get(p.mac) ?? p.time,
+        };
+      });
+  }
+
+  async close(): Promise<void> {
+    await this.journal?.close();
+    if (this.dir) await unlink(join(this.dir, LOCK_FILE)).catch(() => {});
+  }
+
+  /** Applies a record in memory first (so a concurrent repeat sees it), then writes it. */
+  private commit(record: JournalRecord): Promise<void> {
+    const stored = this.journal ? this.journal.append(record) : Promise.resolve();
+    this.apply(record, stored);
+    return stored;
+  }
+
+  private apply(r: JournalRecord, stored: Promise<void> = Promise.resolve()): void {
+    const mac = r.t === "status" ? r.event.mac : r.mac;
+    this.lastContact.set(mac, Math.max(this.lastContact.get(mac) ?? 0, r.time));
+    if (r.t === "policy") {
+      this.latestPolicy.set(r.mac, r);
+      this.given.add(runKey(r.mac, r.deploymentId));
+      this.nonces.set(r.nonce, r.time);
+    } else if (r.t === "status") {
+      const key = runKey(r.event.mac, r.event.deploymentId);
+      this.accepted.set(eventKey(r.event), { event: r.event, stored });
+      this.runEvents.set(key, [...(this.runEvents.get(key) ?? []), r.event]);
+      this.nonces.set(r.event.nonce, r.time);
+    } else this.nonces.set(r.nonce, r.time);
+  }
+}
+
+const LOCK_FILE = "lock";
+
+/** One writer per state dir: the lock holds the pid; a dead holder's lock (kill -9) is taken over. */
+async function takeLock(dir: string): Promise<void> {
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(path, "wx");
+      await fh.writeFile(`${process.pid}\n`);
+      await fh.close();
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const pid = Number((await readFile(path, "utf8").catch(() => "")).trim());
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid))
+      throw new BootmediaError("BM5311", `state dir ${dir} is in use by process ${pid} (${path})`, { where: dir });
+    await unlink(path).catch(() => {});
+  }
+  throw new BootmediaError("BM5311", `state dir ${dir}: cannot take ${path}`, { where: dir });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function notWritable(dir: string, e: unknown): BootmediaError {
+  return new BootmediaError(
+    "BM5309",
+    `state dir ${dir} is not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    { where: dir, cause: e },
+  );
+}
+
+/** Temporaries of log uploads the MP was killed in the middle of writing. */
+async function removeTemporaries(logs: string): Promise<void> {
+  for (const mac of await readdir(logs)) {
+    const folder = join(logs, mac);
+    const names = await readdir(folder).catch(() => [] as string[]);
+    for (const n of names) if (n.endsWith(".tmp")) await rm(join(folder, n), { force: true });
+  }
+}
+
+async function syncDir(path: string): Promise<void> {
+  const fh = await open(path, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
