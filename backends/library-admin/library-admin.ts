@@ -8,12 +8,13 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import fg from "fast-glob";
-import { BootmediaError } from "../../base/errors.ts";
+import { BootmediaError, type ErrorCode } from "../../base/errors.ts";
 import { ARCHES, type Arch } from "../../core/compat.ts";
 import { parseManifest, sha256File } from "../../core/content/manifest.ts";
 import { PACKAGE_TYPES, type BootImageTestbed, type ContentPackage, type PackageType } from "../../core/types.ts";
 import { checkKernelFile } from "../../plugins/boot-image/kernel-check.ts";
 import { writeContentPackage } from "../boot-image-builder/package.ts";
+import { loadPackageSteps, loadSteps, STEPS_FILE } from "../task-sequence/load.ts";
 import "./codes.ts";
 
 const PACKAGE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -115,7 +116,7 @@ export async function addBootImage(library: string, input: BootImageImport): Pro
   });
 }
 
-/** Adds a folder's files as a prestart or task-sequence package. */
+/** Adds a folder's files as a prestart or task-sequence package (whose steps.yaml must validate first). */
 export async function addFolder(
   library: string,
   folder: string,
@@ -131,6 +132,8 @@ export async function addFolder(
   const dir = resolve(folder);
   if (!(await stat(dir).catch(() => undefined))?.isDirectory())
     throw new BootmediaError("BM2302", `the folder ${folder} does not exist`, { where: dir });
+  // Before an id is taken or a byte copied: a bad steps file adds nothing.
+  if (type === "task-sequence") await loadSteps(dir);
   const id = await chooseId(library, opts.id, type === "prestart" ? "BM3000" : "BM2000");
   const paths = (await fg("**/*", { cwd: dir, onlyFiles: true, dot: true, followSymbolicLinks: false })).sort();
   const files = new Map(paths.map((p) => [p, join(dir, p)]));
@@ -173,12 +176,15 @@ export async function listLibrary(library: string): Promise<LibraryRow[]> {
 }
 
 interface VerifyProblem {
-  code: "BM2304" | "BM3601" | "BM3602" | "BM3603" | "BM3604" | "BM2003";
+  code: ErrorCode;
   id: string;
   message: string;
 }
 
-/** Every package's files against its manifest (size, sha256), and each boot image's kernel header. */
+/**
+ * Every package's files against its manifest (size, sha256), each boot image's kernel header,
+ * and each task sequence's steps.yaml against the steps schema.
+ */
 export async function verifyLibrary(
   library: string,
 ): Promise<{ packages: number; files: number; problems: VerifyProblem[] }> {
@@ -209,6 +215,7 @@ export async function verifyLibrary(
       else if ((await sha256File(path)) !== f.sha256)
         problems.push({ code: "BM2304", id, message: `${id}/${f.path}: sha256 differs from the manifest's` });
     }
+    if (pkg.type === "task-sequence") await verifySteps(library, pkg, problems);
     const b = pkg.bootImage;
     if (!b) continue;
     const listed = new Set(pkg.files.map((f) => f.path));
@@ -223,6 +230,19 @@ export async function verifyLibrary(
       problems.push({ code: "BM3602", id, message: `${id}: the initrd ${b.initrd} is not among its files` });
   }
   return { packages: ids.length, files, problems };
+}
+
+/** A task-sequence package's steps.yaml: listed in its manifest, and valid (errors name the step). */
+async function verifySteps(library: string, pkg: ContentPackage, problems: VerifyProblem[]): Promise<void> {
+  const { id } = pkg;
+  if (!pkg.files.some((f) => f.path === STEPS_FILE)) {
+    problems.push({ code: "BM2402", id, message: `${id}: a task-sequence package without ${STEPS_FILE}` });
+    return;
+  }
+  await loadPackageSteps(join(library, "packages", id)).catch((e: unknown) => {
+    if (!(e instanceof BootmediaError)) throw e;
+    problems.push({ code: e.code, id, message: `${id}/${STEPS_FILE}: ${e.message}` });
+  });
 }
 
 function assertLibraryFolder(library: string): void {

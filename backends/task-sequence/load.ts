@@ -1,4 +1,8 @@
-/** Reading a task-sequence package's steps file (steps.yaml at the top of its folder). */
+/**
+ * Reading a task-sequence package's steps file: steps.yaml at the top of the folder a user
+ * adds (`library add --type task-sequence`), which the library keeps as
+ * `packages/<ID>/files/steps.yaml`.
+ */
 import { join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import { readInputFile } from "../../core/limits.ts";
@@ -21,9 +25,17 @@ export function parseStepsText(text: string, where: string): TaskSequenceSteps {
   return validateSteps(doc, where);
 }
 
-/** The steps of the package in `folder`; BM2402 when it has no readable steps.yaml. */
+/** The steps of the folder `folder` (before it enters a library); BM2402 when it has no readable steps.yaml. */
 export async function loadSteps(folder: string): Promise<TaskSequenceSteps> {
-  const file = join(folder, STEPS_FILE);
+  return loadStepsFile(join(folder, STEPS_FILE));
+}
+
+/** The steps of a library package folder (`<library>/packages/<ID>`): its files/steps.yaml. */
+export async function loadPackageSteps(packageDir: string): Promise<TaskSequenceSteps> {
+  return loadStepsFile(join(packageDir, "files", STEPS_FILE));
+}
+
+async function loadStepsFile(file: string): Promise<TaskSequenceSteps> {
   const text = await readInputFile(file, {
     label: "task-sequence steps",
     maxBytes: STEP_LIMITS.fileBytes,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseStepsText } from "./load.ts";
+import { fileURLToPath } from "node:url";
+import { loadPackageSteps, parseStepsText } from "./load.ts";
 import { encodeTaskSequence, flattenSteps } from "./wire.ts";
 
 const three = `
@@ -22,6 +23,15 @@ describe("task-sequence steps", () => {
     const { steps } = parseStepsText(three, "steps.yaml");
     expect(steps.map((s) => s.type)).toEqual(["run-command", "set-variable", "run-command"]);
     expect(steps[0]).toMatchObject({ timeout: 3600, successCodes: [0], continueOnError: false });
+  });
+
+  it("loadPackageSteps reads a library package folder's files/steps.yaml (the sample library's BM200010)", async () => {
+    const pkg = fileURLToPath(new URL("../../fixtures/content/packages/BM200010", import.meta.url));
+    const { steps } = await loadPackageSteps(pkg);
+    expect(steps.map((s) => s.type)).toEqual(["run-command", "set-variable", "group"]);
+    await expect(loadPackageSteps(fileURLToPath(new URL(".", import.meta.url)))).rejects.toMatchObject({
+      code: "BM2402",
+    });
   });
 
   it.each([

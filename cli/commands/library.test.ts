@@ -4,7 +4,7 @@
  * on the media, grub-script-check for its syntax.
  */
 import { execFileSync } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -26,6 +26,7 @@ beforeAll(() => {
   writeFileSync(join(dir, "not-a-kernel"), Buffer.alloc(4096, 0x41));
 });
 
+const STEPS = "steps:\n  - { name: Hello, type: run-command, command: echo hello }\n";
 const sha256sum = (file: string) => execFileSync("sha256sum", [file], { encoding: "utf8" }).split(" ")[0];
 
 describe("bootmedia library", () => {
@@ -81,7 +82,7 @@ describe("bootmedia library", () => {
   it("add takes a task-sequence and a prestart folder; ls lists every package", async () => {
     const ts = join(dir, "ts");
     mkdirSync(ts);
-    writeFileSync(join(ts, "steps.xml"), "<sequence/>\n");
+    writeFileSync(join(ts, "steps.yaml"), STEPS);
     expect(
       (await bootmedia(["library", "add", lib, ts, "--type", "task-sequence", "--id", "TS1"], { env: env() })).exitCode,
     ).toBe(0);
@@ -108,11 +109,72 @@ describe("bootmedia library", () => {
     const ok = await bootmedia(["library", "verify", lib], { env: env() });
     expect(ok.exitCode, ok.stdout).toBe(0);
     expect(ok.stdout).toContain("all match their manifests");
-    appendFileSync(join(lib, "packages/TS1/files/steps.xml"), "tampered");
+    appendFileSync(join(lib, "packages/TS1/files/steps.yaml"), "#x");
     const bad = await bootmedia(["library", "verify", lib], { env: env() });
     expect(bad.exitCode).toBe(1);
-    expect(bad.stdout).toContain("error BM2304 TS1/steps.xml: 20 bytes, the manifest says 12");
-    writeFileSync(join(lib, "packages/TS1/files/steps.xml"), "<sequence/>\n");
+    expect(bad.stdout).toContain(
+      `error BM2304 TS1/steps.yaml: ${STEPS.length + 2} bytes, the manifest says ${STEPS.length}`,
+    );
+    writeFileSync(join(lib, "packages/TS1/files/steps.yaml"), STEPS);
+  });
+
+  it.each([
+    ["BM2401", "steps:\n  - { name: A, type: reboot-now }\n", 'steps[0] ("A"): type: unknown step type "reboot-now"'],
+    [
+      "BM2401",
+      "steps:\n  - name: G\n    type: group\n    steps:\n      - { name: B, type: run-command }\n",
+      'steps[0].steps[0] ("B"): command:',
+    ],
+    [
+      "BM2403",
+      `steps:\n${"  - { name: S, type: set-variable, variable: X, value: v }\n".repeat(1001)}`,
+      "more than 1000 steps",
+    ],
+    ["BM2402", null, "cannot read task-sequence steps"],
+  ])("add refuses a task-sequence folder with %s naming the step, and adds nothing", async (code, text, message) => {
+    const ts = mkdtempSync(join(dir, "bad-ts-"));
+    if (text !== null) writeFileSync(join(ts, "steps.yaml"), text);
+    const r = await bootmedia(["library", "add", lib, ts, "--type", "task-sequence", "--id", "TSBAD"], { env: env() });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`error ${code}`);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toMatch(/hint: /);
+    expect(existsSync(join(lib, "packages/TSBAD"))).toBe(false);
+  });
+
+  it("verify re-validates a task sequence's steps.yaml (BM2401 naming the step), besides its hash", async () => {
+    const bad = join(lib, "packages/TS2");
+    mkdirSync(join(bad, "files"), { recursive: true });
+    const text = "steps:\n  - { name: Hello, type: run-command, command: echo, timeout: 0 }\n";
+    writeFileSync(join(bad, "files/steps.yaml"), text);
+    writeFileSync(
+      join(bad, "package.json"),
+      JSON.stringify({
+        id: "TS2",
+        type: "task-sequence",
+        name: "written by hand",
+        version: "1",
+        files: [{ path: "steps.yaml", size: text.length, sha256: sha256sum(join(bad, "files/steps.yaml")) }],
+      }),
+    );
+    const r = await bootmedia(["library", "verify", lib], { env: env() });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/error BM2401 TS2\/steps.yaml: .*steps\[0\] \("Hello"\): timeout: /);
+    expect(r.stdout).toContain("1 problem");
+    rmSync(bad, { recursive: true });
+  });
+
+  it("the sample library's task sequence carries valid steps listed in its manifest", async () => {
+    const r = await bootmedia(["library", "verify", join(ROOT, "fixtures/content"), "--json"], { env: env() });
+    expect(r.exitCode, r.stdout).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(ROOT, "fixtures/content/packages/BM200010/package.json"), "utf8"));
+    expect(manifest.files).toEqual([
+      {
+        path: "steps.yaml",
+        size: expect.any(Number),
+        sha256: sha256sum(join(ROOT, "fixtures/content/packages/BM200010/files/steps.yaml")),
+      },
+    ]);
   });
 
   it.each([

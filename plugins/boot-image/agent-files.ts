@@ -8,9 +8,15 @@ import { packagePath } from "../../base/package-root.ts";
 
 export const AGENT_INIT = packagePath("plugins/boot-image/agent/init");
 /** Files the agent sources, installed as /lib/bootmedia/<name>. */
-export const AGENT_LIBS = ["screen.sh", "unlock.sh", "settings.sh", "interact.sh", "mp.sh"].map((f) =>
-  packagePath("plugins/boot-image/agent/lib", f),
-);
+export const AGENT_LIBS = [
+  "screen.sh",
+  "unlock.sh",
+  "settings.sh",
+  "interact.sh",
+  "mp.sh",
+  "ts-report.sh",
+  "ts.sh",
+].map((f) => packagePath("plugins/boot-image/agent/lib", f));
 /** The management-point client (docs/mp-protocol.md), installed as /bin/bootmedia-mp; mp.sh runs it. */
 export const MP_AGENT_SCRIPT = packagePath("plugins/boot-image/agent/lib/bootmedia-mp.sh");
 /** The secrets plugin's boot-side reference script, installed as /bin/bootmedia-unlock. */

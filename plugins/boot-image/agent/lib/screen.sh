@@ -107,6 +107,8 @@ explain() {
 		certificate-rejected) set -- "The management point rejected this media's certificate${2:+ ($2)}." "The media may be expired, blocked or not yet registered: ask for new media." ;;
 		unknown-computer) set -- "The site does not know this computer, and this media does not allow unknown computers." "Ask your administrator to import this computer, or use media for unknown computers." ;;
 		no-deployment) set -- "No task sequence is deployed to this computer." "Ask your administrator to deploy a task sequence to this computer's collection." ;;
+		task-sequence-failed) set -- "The task sequence stopped: ${2:-a step} failed (its output is above)." "Fix what the step reports (its log is on the management point), then start the computer again." ;;
+		task-sequence-unreadable) set -- "The management point sent task-sequence steps that could not be read." "Check the management point's version and the task sequence's steps file; start again." ;;
 		mp-bad-answer) set -- "A management point gave an answer that could not be read." "Check the management point's health; start again later." ;;
 		*) set -- "The boot stopped (reason: $1)." "Note this reason and tell your administrator." ;;
 	esac
@@ -126,3 +128,11 @@ screen_failure() {
 
 # wrap TEXT: folded to the screen right of the 19-column labels, later lines indented to them.
 wrap() { printf '%s\n' "$1" | fold -s -w $(($(screen_columns) - 21)) | sed -e '2,$s/^/                   /' -e 's/ *$//'; }
+
+# The task sequence (lib/ts.sh): a heading, "Step N of M: name" as each step starts, its
+# output indented below it, a progress line in cyan when it reports one, then its result
+# (step_ok / step_failed / step_skip).
+screen_ts_start() { screen '\n  \033[1mTask sequence %s: %s steps\033[0m\n' "$1" "$2"; }
+screen_ts_step() { screen '  \033[1mStep %s of %s: %s\033[0m\n' "$1" "$2" "$3"; }
+screen_ts_progress() { screen '    \033[36m%s\033[0m\n' "$1"; }
+step_skip() { step skipped "37" "$@"; }
