@@ -18,6 +18,7 @@ import {
   type MediaKind,
 } from "./profiles.ts";
 import type { Expected, ExpectedFailure } from "./verdict.ts";
+import type { CaseTaskSequence } from "./ts-case.ts";
 import type { PromptAnswers } from "./answers.ts";
 import type { CaseManagementPoints } from "./mp-case.ts";
 import type { PassPattern } from "./pass-pattern.ts";
@@ -50,6 +51,8 @@ export interface MediaUnderTest {
    * guest network (mp-case.ts); the media's spec names them http(s)://10.0.2.100, .101, ….
    */
   managementPoints?: CaseManagementPoints;
+  /** The task sequence the case's policy carries: its verdict then comes from the steps (ts-case.ts). */
+  taskSequence?: CaseTaskSequence;
   /**
    * Judge this media by a pattern on the serial line or the VGA text screen instead of the
    * agent's done marker (pass-pattern.ts): for boot images without the bootmedia agent.

@@ -23,6 +23,8 @@ import type { Site, SiteInput } from "../backends/mp/site.ts";
  */
 export interface CaseManagementPoints {
   site?: Site | SiteInput;
+  /** Where the site's relative `library` is (the site file's folder). */
+  siteDir?: string;
   mps: ReadonlyArray<{
     /** The MP's name in the site database (for an external MP: a label in the report). */
     name: string;
@@ -47,6 +49,18 @@ export interface CaseMpLog {
   log: string;
   /** The host URL of an MP the testbed did not start (its requests are in its own log). */
   external?: string;
+  /** The task-sequence status events the MP accepted (each once), with when (seconds, the MP's clock). */
+  status?: CaseStatusEvent[];
+}
+
+export interface CaseStatusEvent {
+  deploymentId: string;
+  seq: number;
+  step: number;
+  name: string;
+  state: string;
+  exitCode?: number;
+  at: number;
 }
 
 export interface StartedCaseMps {
@@ -76,7 +90,14 @@ export async function startCaseManagementPoints(spec: CaseManagementPoints): Pro
       }
       if (!spec.site) throw new Error(`management point ${mp.name}: the testbed starts it, so the case needs a site`);
       running.push(
-        await startManagementPoint({ site: spec.site, name: mp.name, tls: mp.tls, now: spec.now, loopbackOnly: true }),
+        await startManagementPoint({
+          site: spec.site,
+          siteDir: spec.siteDir,
+          name: mp.name,
+          tls: mp.tls,
+          now: spec.now,
+          loopbackOnly: true,
+        }),
       );
     }
     const refs = await Promise.all(
@@ -101,11 +122,22 @@ export async function startCaseManagementPoints(spec: CaseManagementPoints): Pro
         return Promise.all(
           spec.mps.map(async (mp, i) => {
             const requests = [...(running[i]?.requests ?? [])];
+            const status = (running[i]?.state.eventRecords() ?? []).map(
+              ({ event: e, time }): CaseStatusEvent => ({
+                deploymentId: e.deploymentId,
+                seq: e.seq,
+                step: e.step,
+                name: e.name,
+                state: e.state,
+                ...(e.exitCode !== undefined ? { exitCode: e.exitCode } : {}),
+                at: time,
+              }),
+            );
             const file = `mp-${mp.name}.json`;
             const external = mp.url !== undefined ? { external: mp.url } : {};
             await writeFile(
               join(caseDir, file),
-              `${JSON.stringify({ name: mp.name, guestUrl: network.routes[i]!.guestUrl, up: mp.up, ...external, requests }, null, 2)}\n`,
+              `${JSON.stringify({ name: mp.name, guestUrl: network.routes[i]!.guestUrl, up: mp.up, ...external, requests, ...(status.length ? { status } : {}) }, null, 2)}\n`,
             );
             return {
               name: mp.name,
@@ -114,6 +146,7 @@ export async function startCaseManagementPoints(spec: CaseManagementPoints): Pro
               requests,
               log: join(relDir, file),
               ...external,
+              ...(status.length ? { status } : {}),
             };
           }),
         );

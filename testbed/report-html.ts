@@ -68,7 +68,7 @@ async function renderCase(c: CaseResult, dir: string): Promise<string> {
 <tr><th>expected</th><td>${esc(describeOutcome(c.expected))}</td></tr><tr><th>actual</th><td>${esc(describeOutcome(c.actual))}</td></tr>${detail}
 ${renderJudging(c)}<tr><th>timings</th><td>first serial byte ${t.firstSerialMs ?? "–"} ms, verdict ${t.verdictMs} ms, total ${t.totalMs} ms; QEMU exit ${c.exitStatus ?? "stopped by testbed"}</td></tr></table>
 ${shot ? `<img alt="last screen of ${esc(c.id)}" src="data:image/png;base64,${shot.toString("base64")}">` : "<p>no screenshot</p>"}
-${renderMpLogs(c)}<pre>${esc(tail)}</pre></section>`;
+${renderTaskSequence(c)}${renderMpLogs(c)}<pre>${esc(tail)}</pre></section>`;
 }
 
 /** Memory, and for cases judged by a pass pattern: the pattern and what matched where. */
@@ -80,6 +80,23 @@ function renderJudging(c: CaseResult): string {
     rows.push(`<tr><th>pass pattern</th><td>${esc(patterns.join(", ") + matched)}</td></tr>`);
   }
   return rows.join("");
+}
+
+/** A task-sequence case: each step's state, exit code and start/finish (the MP's clock), and any disagreement. */
+function renderTaskSequence(c: CaseResult): string {
+  const ts = c.taskSequence;
+  if (!ts) return "";
+  const first = ts.timeline.find((r) => r.start !== undefined)?.start;
+  const at = (ms: number | undefined) =>
+    ms === undefined || first === undefined ? "–" : `+${((ms - first) / 1000).toFixed(0)} s`;
+  const rows = ts.timeline.map(
+    (r) =>
+      `<tr><td>${r.index}</td><td>${"&nbsp;&nbsp;".repeat(r.depth)}${esc(r.name)}</td><td>${esc(r.type)}</td><td>${esc(r.state)}${r.exitCode !== undefined ? ` (exit ${r.exitCode})` : ""}</td><td>${at(r.start)}</td><td>${at(r.end)}</td></tr>`,
+  );
+  const problems = ts.problems.length
+    ? `<p class="bad">${ts.problems.map(esc).join("<br>")}</p>`
+    : "<p>engine, management point and steps agree</p>";
+  return `<h3>task sequence (deployment ${esc(ts.deploymentId)})</h3><table><tr><th>step</th><th>name</th><th>type</th><th>state</th><th>start</th><th>finish</th></tr>${rows.join("")}</table>${problems}\n`;
 }
 
 /** Per management point of the case: its guest URL, up or down, and each request it answered. */

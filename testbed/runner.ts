@@ -16,6 +16,7 @@ import { startCaseManagementPoints, type CaseMpLog, type StartedCaseMps } from "
 import { compilePassPattern, findPass, type CompiledPass, type PassMatch } from "./pass-pattern.ts";
 import { machineMemoryMiB, type MemoryOption } from "./memory.ts";
 import { screenTextOf } from "./vga-text.ts";
+import { judgeTaskSequenceCase, type CaseTaskSequenceReport } from "./ts-case.ts";
 
 export interface CaseTimings {
   /** Milliseconds from spawning QEMU. */
@@ -50,6 +51,8 @@ export interface CaseResult {
   passMatch?: PassMatch;
   /** The VGA text screen last read (relative path), `screen.txt`: in text mode only (BIOS). */
   screenText?: string;
+  /** A task-sequence case: each step's state and times, and where the witnesses disagreed. */
+  taskSequence?: CaseTaskSequenceReport;
 }
 
 interface RunCaseOptions {
@@ -105,7 +108,15 @@ export async function runCase(testCase: TestCase, opts: RunCaseOptions): Promise
     // Stopped once QEMU is gone, so the log holds every request the guest made.
     mpLogs = await mps?.finish(caseDir, relDir);
     mps = undefined;
-    const actual = decideVerdict(run.observation);
+    let actual = decideVerdict(run.observation);
+    let expected = testCase.expected;
+    let taskSequence: CaseTaskSequenceReport | undefined;
+    // A case whose policy carries steps is judged by them (ts-case.ts), unless it was meant to stop before.
+    if (testCase.media.taskSequence && expected.status === "pass") {
+      const judged = judgeTaskSequenceCase(testCase.media.taskSequence, run.observation.markers, mpLogs ?? [], actual);
+      ({ expected, actual } = judged);
+      taskSequence = judged.report;
+    }
     const failedStart = run.startError ?? describeFailedStart(run);
     return {
       id: testCase.id,
@@ -118,9 +129,9 @@ export async function runCase(testCase: TestCase, opts: RunCaseOptions): Promise
         drivers: [...testCase.media.drivers],
       },
       nic: testCase.nic,
-      expected: testCase.expected,
+      expected,
       actual: failedStart ? { status: "fail", reason: "qemu-failed", detail: failedStart } : actual,
-      ok: !failedStart && matchesExpected(testCase.expected, actual),
+      ok: !failedStart && matchesExpected(expected, actual),
       markers: [...run.observation.markers],
       exitStatus: run.observation.exitStatus,
       serialLog: join(relDir, "serial.log"),
@@ -132,6 +143,7 @@ export async function runCase(testCase: TestCase, opts: RunCaseOptions): Promise
       ...(testCase.pass ? { pass: testCase.pass } : {}),
       ...(run.observation.passMatch ? { passMatch: run.observation.passMatch } : {}),
       ...(run.screenText !== undefined ? { screenText: join(relDir, "screen.txt") } : {}),
+      ...(taskSequence ? { taskSequence } : {}),
     };
   } finally {
     await mps?.finish(caseDir, relDir).catch(() => undefined);

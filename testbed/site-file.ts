@@ -17,6 +17,9 @@ import { describeMedia, isSpecFile } from "./media-from-inputs.ts";
 import { checkHostNeeds, hostNeedsOf } from "./host-check.ts";
 import { expectMpOutcome, type ExpectedMpOutcome, type MpMediaSettings } from "./mp/expect.ts";
 import { parseSite, SiteSchema, type Site } from "../backends/mp/site.ts";
+import { resolveSite } from "../backends/mp/site-content.ts";
+import { flattenSteps } from "../backends/task-sequence/wire.ts";
+import { startingVariables, type CaseTaskSequence } from "./ts-case.ts";
 import { PROFILE_IDS, type ProfileId } from "./profiles.ts";
 import type { CaseManagementPoints } from "./mp-case.ts";
 import type { MediaUnderTest } from "./matrix.ts";
@@ -131,7 +134,10 @@ export async function planSiteCases(
       true,
     ),
   );
-  const built = new Map<string, { media: MediaUnderTest; settings: MpMediaSettings; cer?: string }>();
+  const built = new Map<
+    string,
+    { media: MediaUnderTest; settings: MpMediaSettings; config: Record<string, unknown>; cer?: string }
+  >();
   for (const [name, input] of Object.entries(loaded.data.media)) {
     const abs = resolve(loaded.dir, input);
     const path = isSpecFile(abs) ? await build(abs, join(workDir, name), name) : abs;
@@ -146,6 +152,7 @@ export async function planSiteCases(
     built.set(name, {
       media: await describeMedia(path, name),
       settings,
+      config: opened.config ?? {},
       cer: join(dirname(path), `${settings.id}.cer`),
     });
   }
@@ -177,6 +184,7 @@ export async function planSiteCases(
         : undefined;
     const caseMps: CaseManagementPoints = {
       site,
+      siteDir: loaded.dir,
       mps: await Promise.all(
         mps.map(async (mp) => ({ name: mp.name, up: mp.up, ...(mp.tls ? { tls: await tlsOf(mp.tls) } : {}) })),
       ),
@@ -184,6 +192,7 @@ export async function planSiteCases(
     };
     const answers = await resolveAnswers(c.answers, loaded.dir, redactor, c.name);
     const failure = failureOf(expected);
+    const taskSequence = expected.policy ? await caseTaskSequence(site, loaded.dir, expected, m.config) : undefined;
     plans.push({
       name: c.name,
       profile: c.profile,
@@ -195,10 +204,51 @@ export async function planSiteCases(
         managementPoints: caseMps,
         ...(Object.keys(answers).length ? { answers } : {}),
         ...(failure ? { expectFailure: failure } : {}),
+        ...(taskSequence ? { taskSequence } : {}),
       },
     });
   }
   return plans;
+}
+
+/**
+ * The task sequence the case's policy carries, as the engine will start it: its steps (the
+ * site's, inline or from its library) and the variables (media.json's, the secret names, the
+ * policy's, the engine's own). Undefined when the task sequence has no steps.
+ */
+async function caseTaskSequence(
+  site: Site,
+  siteDir: string,
+  expected: ExpectedMpOutcome,
+  config: Record<string, unknown>,
+): Promise<CaseTaskSequence | undefined> {
+  const policy = expected.policy!;
+  const content = (await resolveSite(site, { baseDir: siteDir })).content.get(policy.taskSequence);
+  if (!content) return undefined;
+  const strings = (v: unknown): Record<string, string> =>
+    Object.fromEntries(
+      Object.entries(typeof v === "object" && v !== null ? v : {}).filter(
+        (e): e is [string, string] => typeof e[1] === "string",
+      ),
+    );
+  return {
+    deploymentId: policy.deploymentId,
+    steps: flattenSteps(content.steps),
+    variables: startingVariables({
+      media: strings(config.variables),
+      secretNames: Array.isArray(config.secretVariables) ? config.secretVariables.map(String) : [],
+      policy: policy.variables,
+      computer: policy.computer,
+      engine: {
+        _SMSTSMediaType: "BootMedia",
+        _SMSTSMachineName: policy.computer,
+        _SMSTSMacAddresses: SITE_GUEST.mac,
+        _SMSTSPackageID: policy.taskSequence,
+        _SMSTSAdvertID: policy.deploymentId,
+        _SMSTSMP: expected.contacts.at(-1) ?? "",
+      },
+    }),
+  };
 }
 
 /** The site a case runs against: the file's, with only the parts the case names replaced. */

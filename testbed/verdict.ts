@@ -25,6 +25,8 @@ export const EXPECTED_FAILURES = [
   "no-deployment",
   "certificate-rejected",
   "no-mp-reachable",
+  // The task-sequence engine (agent/lib/ts.sh): a step failed and nothing continued on error.
+  "task-sequence-failed",
 ] as const;
 export type ExpectedFailure = (typeof EXPECTED_FAILURES)[number];
 

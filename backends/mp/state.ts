@@ -64,7 +64,7 @@ export class MpState {
   private readonly latestPolicy = new Map<string, Extract<JournalRecord, { t: "policy" }>>();
   private readonly given = new Set<string>();
   /** Accepted events by (mac, deploymentId, seq), with the promise of their journal record. */
-  private readonly accepted = new Map<string, { event: StatusRequest; stored: Promise<void> }>();
+  private readonly accepted = new Map<string, { event: StatusRequest; time: number; stored: Promise<void> }>();
   private readonly runEvents = new Map<string, StatusRequest[]>();
   private readonly lastContact = new Map<string, number>();
   private readonly nonces = new Map<string, number>();
@@ -178,6 +178,11 @@ export class MpState {
     return [...this.accepted.values()].map((a) => a.event);
   }
 
+  /** Every accepted event with when the MP accepted it (its clock, seconds), in the order accepted. */
+  eventRecords(): Array<{ event: StatusRequest; time: number }> {
+    return [...this.accepted.values()].map(({ event, time }) => ({ event, time }));
+  }
+
   /** One entry per computer (MAC): its latest deployment run, in MAC order. */
   computers(): ComputerStatus[] {
     return [...this.latestPolicy.values()]
@@ -222,7 +227,7 @@ export class MpState {
       this.nonces.set(r.nonce, r.time);
     } else if (r.t === "status") {
       const key = runKey(r.event.mac, r.event.deploymentId);
-      this.accepted.set(eventKey(r.event), { event: r.event, stored });
+      this.accepted.set(eventKey(r.event), { event: r.event, time: r.time, stored });
       this.runEvents.set(key, [...(this.runEvents.get(key) ?? []), r.event]);
       this.nonces.set(r.event.nonce, r.time);
     } else this.nonces.set(r.nonce, r.time);

@@ -1,12 +1,12 @@
 /**
  * A task-sequence case's verdict: the engine's step markers, the management point's status
- * log and the reference walk (walk.ts) must tell one story. The expected end (done, or the
+ * log and the reference walk (ts-walk.ts) must tell one story. The expected end (done, or the
  * task sequence failing at a step) is derived from the steps and the exit codes the engine
  * reported, never written in the case.
  */
-import type { FlatStep } from "../../backends/task-sequence/wire.ts";
-import type { Marker } from "../markers.ts";
-import { walkReference, type StepState } from "./walk.ts";
+import type { FlatStep } from "../backends/task-sequence/wire.ts";
+import type { Marker } from "./markers.ts";
+import { walkReference, type StepState } from "./ts-walk.ts";
 
 /** One status event as the MP stored it (accepted once per seq). */
 export interface MpStepEvent {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseStepsText } from "../../backends/task-sequence/load.ts";
-import { flattenSteps } from "../../backends/task-sequence/wire.ts";
-import { walkReference } from "./walk.ts";
+import { parseStepsText } from "../backends/task-sequence/load.ts";
+import { flattenSteps } from "../backends/task-sequence/wire.ts";
+import { walkReference } from "./ts-walk.ts";
 
 const flat = (yaml: string) => flattenSteps(parseStepsText(yaml, "steps.yaml").steps);
 const codes = (byIndex: Record<number, number>) => ({

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseStepsText } from "../../backends/task-sequence/load.ts";
-import { flattenSteps } from "../../backends/task-sequence/wire.ts";
-import type { Marker } from "../markers.ts";
-import { judgeTaskSequence, type MpStepEvent } from "./check.ts";
+import { parseStepsText } from "../backends/task-sequence/load.ts";
+import { flattenSteps } from "../backends/task-sequence/wire.ts";
+import type { Marker } from "./markers.ts";
+import { judgeTaskSequence, type MpStepEvent } from "./ts-check.ts";
 
 const steps = flattenSteps(
   parseStepsText(
