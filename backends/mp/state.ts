@@ -12,7 +12,7 @@ import { MAX_CLOCK_SKEW_SEC, type StatusRequest } from "./protocol.ts";
 import { JOURNAL_FILE, Journal, readJournal } from "./journal.ts";
 import "./codes.ts";
 
-export type JournalRecord =
+type JournalRecord =
   | {
       t: "policy";
       time: number;
