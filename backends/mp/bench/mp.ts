@@ -38,16 +38,26 @@ interface RunResult {
 class MpProcess {
   readonly child: ChildProcess;
   readonly ready: Promise<string>;
+  /** Arrival to answer inside the MP (its request log's `ms`): the figure without the client's share of the CPU. */
+  readonly serverMs: number[] = [];
   constructor(args: string[]) {
-    this.child = spawn("node", [BIN, "mp", "serve", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    // MP_NODE_ARGS: node flags for the MP process (e.g. --cpu-prof --cpu-prof-dir=DIR to profile it).
+    const nodeArgs = process.env.MP_NODE_ARGS ? process.env.MP_NODE_ARGS.split(" ") : [];
+    this.child = spawn("node", [...nodeArgs, BIN, "mp", "serve", ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let text = "";
     let err = "";
     this.child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
     this.ready = new Promise((resolve, reject) => {
       this.child.stdout!.on("data", (d: Buffer) => {
-        if (text.length < 4096) text += d.toString();
-        const m = /"event":"listening"[^\n]*"url":"([^"]+)"/.exec(text);
-        if (m) resolve(m[1]!);
+        text += d.toString();
+        const lines = text.split("\n");
+        text = lines.pop()!;
+        for (const line of lines) {
+          const ms = /"event":"request".*"ms":([\d.]+)/.exec(line);
+          if (ms) this.serverMs.push(Number(ms[1]));
+          const m = /"event":"listening".*"url":"([^"]+)"/.exec(line);
+          if (m) resolve(m[1]!);
+        }
       });
       this.child.on("exit", (code) => reject(new Error(`mp serve exited ${code}: ${err}`)));
     });
@@ -156,13 +166,17 @@ async function runAgents(url: string, cert: MediaCert, midway?: () => Promise<vo
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-function report(name: string, r: RunResult, rssMiB: number, cpu?: number): void {
+function report(name: string, r: RunResult, rssMiB: number, cpu?: number, serverMs?: number[]): void {
   const sorted = [...r.latencies].sort((a, b) => a - b);
+  const inMp = [...(serverMs ?? [])].sort((a, b) => a - b);
   console.log(
     `${name}: ${r.latencies.length} requests, ${r.failures.length} failures, ${r.retries} retries, ` +
       `p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, ` +
       `${(r.latencies.length / r.seconds).toFixed(0)} requests/s, ${r.seconds.toFixed(1)} s, MP peak RSS ${rssMiB.toFixed(0)} MiB` +
-      (cpu === undefined ? "" : `, MP CPU ${((cpu * 1000) / r.latencies.length).toFixed(2)} ms a request`),
+      (cpu === undefined ? "" : `, MP CPU ${((cpu * 1000) / r.latencies.length).toFixed(2)} ms a request`) +
+      (inMp.length === 0
+        ? ""
+        : `; inside the MP (arrival → answer, fsync included): p50 ${pct(inMp, 50).toFixed(1)} ms, p99 ${pct(inMp, 99).toFixed(1)} ms`),
   );
   for (const f of r.failures.slice(0, 5)) console.log(`  failure: ${f}`);
 }
@@ -215,7 +229,7 @@ async function main(): Promise<void> {
     const steady = new MpProcess(args(join(dir, "state-1")));
     const url = await steady.ready;
     const run1 = await runAgents(url, cert);
-    report("run 1 (steady)", run1, steady.peakRssMiB(), steady.cpuSeconds());
+    report("run 1 (steady)", run1, steady.peakRssMiB(), steady.cpuSeconds(), steady.serverMs);
     await steady.stop("SIGTERM");
     const problems1 = await checkState(join(dir, "state-1"), run1.accepted);
 
