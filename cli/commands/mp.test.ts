@@ -138,8 +138,11 @@ describe("bootmedia mp serve", () => {
       expect(fresh.answer).toMatchObject({ result: "policy", stepCount: 1 });
     } finally {
       serve.proc.kill("SIGTERM");
-      await serve.proc;
     }
+    // SIGTERM is how a server stops: exit 0, no "interrupted build" message.
+    const end = await serve.proc;
+    expect([end.exitCode, String(end.stderr)]).toEqual([0, ""]);
+    expect(serve.out).toMatch(/mp MP1 stopped \(SIGTERM\)\n$/);
   }, 60_000);
 
   it("kill -9 in the middle of a stream of events: restarted on the same state dir, every accepted event is there once", async () => {
