@@ -44,6 +44,7 @@ const COMMAND_FEATURE: Record<string, Exclude<Feature, "demo" | "tests"> | null>
   diff: "media",
   image: "media",
   dp: "media",
+  mp: "media",
   library: "media",
   cache: "media",
   testbed: "testbed",

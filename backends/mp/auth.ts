@@ -3,7 +3,7 @@
  * (HTTP), PKI media present their client certificate in the TLS handshake (HTTPS, mutual TLS).
  * Both end in one verdict, `null` (accepted) or a CertRejection, judged at the MP's clock.
  */
-import { X509Certificate, createVerify } from "node:crypto";
+import { X509Certificate, createVerify, type KeyObject } from "node:crypto";
 import { findRegisteredCertificate, type Site } from "./site.ts";
 import type { CertRejection } from "./protocol.ts";
 
@@ -25,7 +25,8 @@ export function checkSignedRequest(site: Site, req: SignedRequest, nowSec: numbe
   if (registered.blocked) return "blocked";
   const verifier = createVerify("sha256").update(req.body);
   // DER ECDSA-Sig-Value (RFC 3279 §2.2.3): what openssl dgst -sign writes and node verifies by default.
-  if (!verifier.verify(registered.cert.publicKey, Buffer.from(req.signature, "base64"))) return "bad-signature";
+  if (!verifier.verify(factsOf(registered.cert).publicKey, Buffer.from(req.signature, "base64")))
+    return "bad-signature";
   return checkValidity(registered.cert, nowSec);
 }
 
@@ -44,10 +45,22 @@ export function checkClientCertificate(
   return checkValidity(leaf, nowSec) ?? checkValidity(issuer, nowSec);
 }
 
+/** What every request asks of a registered certificate, read once: each getter parses the DER again. */
+const facts = new WeakMap<X509Certificate, { publicKey: KeyObject; from: number; to: number }>();
+function factsOf(cert: X509Certificate): { publicKey: KeyObject; from: number; to: number } {
+  let f = facts.get(cert);
+  if (!f) {
+    f = { publicKey: cert.publicKey, from: Date.parse(cert.validFrom), to: Date.parse(cert.validTo) };
+    facts.set(cert, f);
+  }
+  return f;
+}
+
 /** RFC 5280 §4.1.2.5: valid from notBefore to notAfter, both inclusive. */
 function checkValidity(cert: X509Certificate, nowSec: number): CertRejection | null {
   const now = nowSec * 1000;
-  if (now < Date.parse(cert.validFrom)) return "not-yet-valid";
-  if (now > Date.parse(cert.validTo)) return "expired";
+  const { from, to } = factsOf(cert);
+  if (now < from) return "not-yet-valid";
+  if (now > to) return "expired";
   return null;
 }

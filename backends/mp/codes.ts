@@ -19,7 +19,7 @@ defineCodes("testbed-mp", {
     hint: "Give the MP's certificate and key as PEM and the CA that issued the media's client certificates (docs/management-point.md).",
   },
   BM5306: {
-    title: "management point address in use",
+    title: "management point cannot listen on that address",
     hint: "Another program listens on that address and port: stop it, or give `mp serve --listen HOST:PORT` a free port.",
   },
   BM5307: {

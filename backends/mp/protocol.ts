@@ -83,8 +83,7 @@ const Mac = PolicyRequestSchema.shape.mac;
 const Nonce = PolicyRequestSchema.shape.nonce;
 const DeploymentId = z.string().min(1).max(128);
 
-export const STATUS_STATES = ["start", "progress", "success", "failure", "skipped"] as const;
-export type StatusState = (typeof STATUS_STATES)[number];
+const STATUS_STATES = ["start", "progress", "success", "failure", "skipped"] as const;
 
 /**
  * One status event. `seq` (1, 2, 3… per deployment run) is the client's idempotency key: the
@@ -115,7 +114,7 @@ export const LogRequestSchema = z.strictObject({
   nonce: Nonce,
   log: z.base64(),
 });
-export type LogRequest = z.infer<typeof LogRequestSchema>;
+type LogRequest = z.infer<typeof LogRequestSchema>;
 
 /** Every `result` an answer can carry, with its HTTP status. */
 export const MP_RESULTS = {

@@ -122,17 +122,25 @@ export function findDeployment(
   });
 }
 
+/** Parsed registered certificates by SHA-256 (hex), once per site: parsing DER on every request costs more than the rest of it. */
+const registered = new WeakMap<Site, Map<string, { cert: X509Certificate; blocked: boolean }>>();
+
 /** The registered certificate whose DER hashes to `sha256` (hex). */
 export function findRegisteredCertificate(
   site: Site,
   sha256: string,
 ): { cert: X509Certificate; blocked: boolean } | undefined {
-  for (const c of site.certificates) {
-    const cert = new X509Certificate(Buffer.from(c.der, "base64"));
-    if (cert.fingerprint256.replace(/:/g, "").toLowerCase() === sha256.toLowerCase())
-      return { cert, blocked: c.blocked };
+  let bySha = registered.get(site);
+  if (!bySha) {
+    bySha = new Map();
+    for (const c of site.certificates) {
+      const cert = new X509Certificate(Buffer.from(c.der, "base64"));
+      const key = cert.fingerprint256.replace(/:/g, "").toLowerCase();
+      if (!bySha.has(key)) bySha.set(key, { cert, blocked: c.blocked });
+    }
+    registered.set(site, bySha);
   }
-  return undefined;
+  return bySha.get(sha256.toLowerCase());
 }
 
 function ipToNumber(ip: string): number {

@@ -4,7 +4,7 @@
  * record on disk before the MP answers, and the whole state is rebuilt from the journal at
  * start; without one (the testbed's MPs) it lives in memory only.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
@@ -12,7 +12,7 @@ import { MAX_CLOCK_SKEW_SEC, type StatusRequest } from "./protocol.ts";
 import { JOURNAL_FILE, Journal, readJournal } from "./journal.ts";
 import "./codes.ts";
 
-export type JournalRecord =
+type JournalRecord =
   | {
       t: "policy";
       time: number;
@@ -57,7 +57,8 @@ export function logFileName(deploymentId: string): string {
   const safe = deploymentId.replace(/[^A-Za-z0-9_-]|^\./g, (c) =>
     [...Buffer.from(c, "utf8")].map((b) => `_${b.toString(16).padStart(2, "0")}`).join(""),
   );
-  return `${safe}.log`;
+  // Past NAME_MAX (255 bytes) with its escapes: a digest of the id is unique and fits.
+  return safe.length <= 200 ? `${safe}.log` : `${createHash("sha256").update(deploymentId).digest("hex")}.log`;
 }
 
 export class MpState {

@@ -61,6 +61,16 @@ class Serve {
   }
 }
 
+async function waitForText(serve: Serve, re: RegExp, ms = 20_000): Promise<RegExpExecArray> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const m = re.exec(serve.out);
+    if (m) return m;
+    if (Date.now() > end || serve.proc.exitCode !== null) throw new Error(`no ${re} in:\n${serve.out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
@@ -110,6 +120,29 @@ describe("bootmedia mp serve", () => {
       serve.proc.kill("SIGTERM");
       await serve.proc;
     }
+  }, 60_000);
+
+  it("--watch reloads when the site file changes; the text log names each request and the reload", async () => {
+    const watched = join(dir, "watched.yaml");
+    writeFileSync(watched, stringify(makeSite(cert.der)));
+    const serve = new Serve(["--site", watched, "--listen", "127.0.0.1:0", "--watch"]);
+    try {
+      const m = await waitForText(serve, /serving .* at (http:\/\/127\.0\.0\.1:\d+),/);
+      const url = m[1]!;
+      await askManagementPoint(url, makeMedia(url), { mac: MAC }, cert.creds, now());
+      await waitForText(serve, new RegExp(`POST /bootmedia/v1/policy 200 policy ${MAC} DEP-1 [\\d.]+ ms`));
+      const one = [{ name: "A", type: "run-command", command: "true" }];
+      writeFileSync(watched, stringify(makeSite(cert.der, { taskSequences: [{ id: "TS-1", name: "x", steps: one }] })));
+      await waitForText(serve, /reloaded .*watched\.yaml \(file changed\): 1 task sequence\(s\) with steps/);
+      const fresh = await askManagementPoint(url, makeMedia(url), { mac: MAC }, cert.creds, now());
+      expect(fresh.answer).toMatchObject({ result: "policy", stepCount: 1 });
+    } finally {
+      serve.proc.kill("SIGTERM");
+    }
+    // SIGTERM is how a server stops: exit 0, no "interrupted build" message.
+    const end = await serve.proc;
+    expect([end.exitCode, String(end.stderr)]).toEqual([0, ""]);
+    expect(serve.out).toMatch(/mp MP1 stopped \(SIGTERM\)\n$/);
   }, 60_000);
 
   it("kill -9 in the middle of a stream of events: restarted on the same state dir, every accepted event is there once", async () => {

@@ -106,7 +106,17 @@ async function serve(flags: MpFlags): Promise<number> {
   const reload = (why: string) => reloadSite(mp, siteFile, why, log);
   process.on("SIGHUP", () => void reload("SIGHUP"));
   if (flags.watch) watchFile(siteFile, () => void reload("file changed"));
-  return new Promise<number>(() => {}); // runs until a signal ends the process
+  // Ctrl-C or SIGTERM is how a server is stopped, not an interrupted build: close, release the
+  // state dir, exit 0. Everything accepted is already on disk. A second signal ends it at once.
+  return new Promise<number>((resolve) => {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      process.removeAllListeners(sig);
+      process.once(sig, () => {
+        log({ event: "stopped", signal: sig }, `mp ${name} stopped (${sig})`);
+        void mp.close().then(() => resolve(0));
+      });
+    }
+  });
 }
 
 type Log = (event: Record<string, unknown>, text: string) => void;

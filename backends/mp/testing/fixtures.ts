@@ -65,7 +65,7 @@ export function makeMediaCert(dir: string, name = "media"): MediaCert {
   };
 }
 
-export const THREE_STEPS = [
+const THREE_STEPS = [
   { name: "Say hello", type: "run-command", command: 'echo "hello %OSDComputerName%"' },
   { name: "Remember", type: "set-variable", variable: "Greeting", value: "done" },
   { name: "May fail", type: "run-command", command: "exit 3", continueOnError: true },

@@ -1,0 +1,128 @@
+/** Task sequences' steps from the site's content library, resolved when the site is loaded. */
+import { createHash } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { decidePolicyAnswer } from "./decide.ts";
+import type { PolicyAnswer } from "./protocol.ts";
+import { loadSiteFile } from "./site-content.ts";
+import { makeTempDir } from "./testing/fixtures.ts";
+
+let dir = "";
+const sha = (b: string | Buffer) => createHash("sha256").update(b).digest("hex");
+
+/** A library package: its files and a manifest listing them (what `library add` writes). */
+function addPackage(id: string, type: string, files: Record<string, string>, manifestSha?: string): void {
+  const root = join(dir, "lib", "packages", id);
+  mkdirSync(join(root, "files"), { recursive: true });
+  for (const [path, text] of Object.entries(files)) writeFileSync(join(root, "files", path), text);
+  const listed = Object.entries(files).map(([path, text]) => ({
+    path,
+    size: Buffer.byteLength(text),
+    sha256: manifestSha ?? sha(text),
+  }));
+  writeFileSync(join(root, "package.json"), JSON.stringify({ id, type, name: id, version: "1", files: listed }));
+}
+
+function writeSite(taskSequences: unknown[]): string {
+  const file = join(dir, "site.yaml");
+  writeFileSync(
+    file,
+    stringify({
+      siteCode: "BM1",
+      managementPoints: ["MP1"],
+      library: "./lib",
+      distributionPoints: [
+        { name: "DP1", url: "http://10.0.2.110" },
+        { name: "DP2", url: "https://dp2.contoso.test/" },
+      ],
+      taskSequences,
+      deployments: [{ id: "DEP-1", taskSequence: (taskSequences[0] as { id: string }).id, target: "unknown" }],
+    }),
+  );
+  return file;
+}
+
+beforeAll(() => {
+  dir = makeTempDir("bm-mp-lib-");
+  addPackage("TOOLS", "prestart", { "run.sh": "echo hi\n", "data.bin": "xyz" });
+  addPackage("BM200010", "task-sequence", {
+    "steps.yaml": "steps:\n  - { name: Tools, type: run-command, command: sh run.sh, package: TOOLS }\n",
+  });
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("site task sequences from the library", () => {
+  it("reads steps.yaml of the task-sequence package and names its packages' content locations", async () => {
+    const loaded = await loadSiteFile(writeSite([{ id: "BM200010", name: "Contoso" }]));
+    const answer = decidePolicyAnswer(
+      loaded.site,
+      { name: "MP1", peerUrl: () => undefined },
+      {
+        v: 1,
+        mediaId: "M",
+        taskSequence: "BM200010",
+        mode: "site-based",
+        mac: "52:54:00:12:34:56",
+        unknownComputers: true,
+        uda: "none",
+        timestamp: 0,
+        nonce: "a".repeat(32),
+      },
+      loaded.content,
+    ) as PolicyAnswer;
+    expect(answer.stepCount).toBe(1);
+    expect(answer.contentLocations).toEqual({
+      TOOLS: ["http://10.0.2.110/packages/TOOLS/files/", "https://dp2.contoso.test/packages/TOOLS/files/"],
+    });
+    const wire = Buffer.from(answer.steps!, "base64").toString();
+    expect(wire).toContain("L\tTOOLS\thttp://10.0.2.110/packages/TOOLS/files/\n");
+    expect(wire).toContain(`P\tTOOLS\t${sha("echo hi\n")}\t8\t${Buffer.from("run.sh").toString("base64")}\n`);
+  });
+
+  it("a task sequence without steps anywhere answers as before", async () => {
+    const loaded = await loadSiteFile(
+      writeSite([
+        { id: "BM200010", name: "Contoso" },
+        { id: "TS-NONE", name: "n" },
+      ]),
+    );
+    expect([...loaded.content.keys()]).toEqual(["BM200010"]);
+  });
+
+  it.each([
+    [
+      "a steps file changed after library add (sha256)",
+      "BM2402",
+      () => addPackage("BAD1", "task-sequence", { "steps.yaml": "steps: []\n" }, "0".repeat(64)),
+      "BAD1",
+      /task sequence BAD1: .*steps\.yaml: sha256 [0-9a-f]{64} differs from the manifest's 0{64}/,
+    ],
+    [
+      "an unknown step type",
+      "BM2401",
+      () => addPackage("BAD2", "task-sequence", { "steps.yaml": "steps:\n  - { name: A, type: reboot-now }\n" }),
+      "BAD2",
+      /task sequence BAD2: .*steps\.yaml: steps\[0\] \("A"\): type: unknown step type "reboot-now"/,
+    ],
+    [
+      "a package the library does not hold",
+      "BM5312",
+      () =>
+        addPackage("BAD3", "task-sequence", {
+          "steps.yaml": "steps:\n  - { name: A, type: run-command, command: x, package: NOPE }\n",
+        }),
+      "BAD3",
+      /task sequence BAD3 uses package NOPE, which the library .* does not hold/,
+    ],
+  ])("refuses %s with %s naming the site file", async (_what, code, make, id, message) => {
+    make();
+    const file = writeSite([{ id, name: "x" }]);
+    const err = await loadSiteFile(file).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code, where: file });
+    expect((err as Error).message).toMatch(message);
+  });
+});
