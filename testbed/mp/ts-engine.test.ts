@@ -7,11 +7,14 @@
  * the screen file. Only the network bring-up is replaced. QEMU boot: testbed/ts.e2e.test.ts.
  */
 import { execa } from "execa";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_INIT, AGENT_LIBS, MP_AGENT_SCRIPT } from "../../plugins/boot-image/agent-files.ts";
 import { startManagementPoint, type RunningMp } from "../../backends/mp/server.ts";
+import { addFolder } from "../../backends/library-admin/library-admin.ts";
+import { serveLibrary } from "../../plugins/distribution-point/server.ts";
+import { corrupt } from "../../plugins/distribution-point/testing/faults.ts";
 import type { SiteInput } from "../../backends/mp/site.ts";
 import { MAC, makeSite, startSiteFixture, TASK_SEQUENCE, type SiteFixture } from "./testing/fixtures.ts";
 
@@ -37,17 +40,22 @@ interface EngineRun {
   work: string;
 }
 
+type SiteExtra = Pick<SiteInput, "library" | "distributionPoints">;
+
 /** A site whose deployment for MAC.known runs `steps` (the fixture site, its task sequence inline). */
-function siteWith(steps: unknown[]): SiteInput {
+function siteWith(steps: unknown[], extra: SiteExtra = {}): SiteInput {
   const site = makeSite(fx.media.der, fx.stranger.der);
-  return { ...site, taskSequences: [{ id: TASK_SEQUENCE, name: "Engine test", steps }] };
+  return { ...site, ...extra, taskSequences: [{ id: TASK_SEQUENCE, name: "Engine test", steps }] };
 }
 
 /** An MP named MP1 with its own state dir (a fresh one unless given). */
-async function startMp(steps: unknown[], opts: { stateDir?: string; port?: number } = {}): Promise<RunningMp> {
+async function startMp(
+  steps: unknown[],
+  opts: { stateDir?: string; port?: number; site?: SiteExtra } = {},
+): Promise<RunningMp> {
   const stateDir = opts.stateDir ?? join(fx.dir, `state-${++runs}`);
   return startManagementPoint({
-    site: siteWith(steps),
+    site: siteWith(steps, opts.site),
     name: "MP1",
     stateDir,
     ...(opts.port ? { port: opts.port } : {}),
@@ -401,5 +409,58 @@ describe("task-sequence engine against the real management point", { timeout: 12
     expect(log).toContain("4 events could not be sent to the management point");
     expect(log).toMatch(/"seq":5,"step":0,"of":2,"name":"BM200010","state":"success"/);
     expect(run.screen).toMatch(/Status to the management point \.+ \S*failed\s*\S* 4 events unsent/);
+  });
+
+  it("run-command with a package: its files from the content locations in order (size and sha256 checked), the command in their folder", async () => {
+    const lib = join(fx.dir, "lib");
+    const src = join(fx.dir, "pkg-src");
+    mkdirSync(join(src, "sub dir"), { recursive: true });
+    writeFileSync(join(src, "tool.sh"), 'echo "tool runs in $(basename "$PWD")"\n');
+    writeFileSync(join(src, "sub dir/data 1.txt"), "data from the package\n");
+    await addFolder(lib, src, "prestart", { id: "PKG1" });
+    await addFolder(lib, src, "prestart", { id: "PKG2" });
+    rmSync(join(lib, "packages/PKG2/files/tool.sh")); // listed in the manifest, served by no one
+    const requests: string[] = [];
+    const bad = await serveLibrary({ root: lib, intercept: corrupt((rel) => rel.endsWith("tool.sh")) });
+    const good = await serveLibrary({ root: lib, log: (line) => requests.push(line) });
+    const stateDir = join(fx.dir, "state-package");
+    const mp = await startMp(
+      [
+        { name: "From package", type: "run-command", package: "PKG1", command: 'sh tool.sh; cat "sub dir/data 1.txt"' },
+        { name: "Again", type: "run-command", package: "PKG1", command: "ls" },
+        { name: "Missing file", type: "run-command", package: "PKG2", command: "echo never", continueOnError: true },
+      ],
+      {
+        stateDir,
+        site: {
+          library: lib,
+          distributionPoints: [
+            { name: "DP0", url: "http://127.0.0.1:9" },
+            { name: "DP1", url: bad.url },
+            { name: "DP2", url: good.url },
+          ],
+        },
+      },
+    );
+    try {
+      const run = await runEngine(mp.url);
+      expect(run.continued, readFileSync(join(run.work, "ts/engine.log"), "utf8")).toBe(true);
+      const events = storedEvents(stateDir);
+      expect(events.find((e) => e.step === 1 && e.state === "success")?.message).toBe(
+        "tool runs in PKG1\ndata from the package",
+      );
+      expect(events.find((e) => e.step === 2 && e.state === "success")?.message).toBe("sub dir\ntool.sh");
+      expect(events.find((e) => e.step === 3 && e.state === "failure")?.message).toBe(
+        "package PKG2: not downloaded: tool.sh",
+      );
+      expect(run.markers.at(-1)).toEqual({ event: "task-sequence-done", steps: 3, failed: 1 });
+      // DP0 is down; DP1 serves data 1.txt intact but tool.sh corrupt, so only tool.sh comes from
+      // DP2, once: the second step reuses the folder.
+      expect(requests.filter((l) => l.includes("/packages/PKG1/"))).toEqual([
+        "GET /packages/PKG1/files/tool.sh 200 39",
+      ]);
+    } finally {
+      await Promise.all([mp.close(), bad.close(), good.close()]);
+    }
   });
 });

@@ -231,7 +231,8 @@ ts_fetch_package() {
 		while read -r ts_lid ts_base; do
 			[ "$ts_lid" = "$1" ] || continue
 			rm -f "$ts_into/$ts_path.part"
-			wget -q -T 30 -O "$ts_into/$ts_path.part" "$ts_base$ts_url_path" </dev/null 2>/dev/null || continue
+			# timeout, not wget -T: busybox 1.35's static wget crashes with -T.
+			timeout 3600 wget -q -O "$ts_into/$ts_path.part" "$ts_base$ts_url_path" </dev/null 2>/dev/null || continue
 			[ "$(wc -c <"$ts_into/$ts_path.part")" = "$ts_size" ] || continue
 			[ "$(sha256sum "$ts_into/$ts_path.part" | cut -d ' ' -f 1)" = "$ts_sha" ] || continue
 			mv "$ts_into/$ts_path.part" "$ts_into/$ts_path" && ts_got=1 && break
