@@ -16,7 +16,15 @@ import { addFolder } from "../../backends/library-admin/library-admin.ts";
 import { serveLibrary } from "../../plugins/distribution-point/server.ts";
 import { corrupt } from "../../plugins/distribution-point/testing/faults.ts";
 import type { SiteInput } from "../../backends/mp/site.ts";
-import { MAC, makeSite, startSiteFixture, TASK_SEQUENCE, type SiteFixture } from "./testing/fixtures.ts";
+import {
+  MAC,
+  makePki,
+  makeSite,
+  startSiteFixture,
+  TASK_SEQUENCE,
+  type CertFiles,
+  type SiteFixture,
+} from "./testing/fixtures.ts";
 
 const agent = readFileSync(AGENT_INIT, "utf8");
 const helpers = agent.slice(agent.indexOf("json_str()"), agent.indexOf("mount_basics()"));
@@ -63,11 +71,15 @@ async function startMp(
 }
 
 /** Runs ask_management_points then run_task_sequence as /init does, against `mpUrl`. */
-async function runEngine(mpUrl: string, opts: { media?: Record<string, string> } = {}): Promise<EngineRun> {
+async function runEngine(
+  mpUrl: string,
+  opts: { media?: Record<string, string>; cert?: CertFiles; caPath?: string } = {},
+): Promise<EngineRun> {
+  const cert = opts.cert ?? fx.media;
   const work = join(fx.dir, `run-${++runs}`);
   const media = join(work, "media");
   mkdirSync(join(media, "bootmedia"), { recursive: true });
-  writeFileSync(join(media, "bootmedia/media.crt"), fx.media.certPem);
+  writeFileSync(join(media, "bootmedia/media.crt"), cert.certPem);
   const variables = { OSDTimeZone: "UTC", Quoted: 'say "hi"', ...opts.media };
   writeFileSync(join(media, "bootmedia/media.json"), `${JSON.stringify({ schema: 1, variables }, null, 2)}\n`);
   const script = `say() { echo "BOOTMEDIA $1"; }
@@ -81,7 +93,7 @@ SCREEN='${join(work, "screen.txt")}'
 TS_DIR='${join(work, "ts")}'
 BM_MEDIA_ID=contoso-x64 BM_TASK_SEQUENCE=${TASK_SEQUENCE} BM_MP_MODE=site-based BM_MPS='${mpUrl}'
 BM_UNKNOWN_COMPUTERS=false BM_UDA=none
-BM_MEDIA_KEY='${fx.media.keyPem}'
+BM_MEDIA_KEY='${cert.keyPem}'
 BM_SECRET_VARIABLES='JoinPw'
 BM_VAR_JoinPw='${SECRET}'
 ask_management_points
@@ -91,7 +103,12 @@ echo after-engine`;
     reject: false,
     timeout: 120_000,
     extendEnv: false,
-    env: { PATH: fx.bin, BM_CLIENT_MAC: MAC.known, BM_CLIENT_UUID: "" },
+    env: {
+      PATH: fx.bin,
+      BM_CLIENT_MAC: MAC.known,
+      BM_CLIENT_UUID: "",
+      ...(opts.caPath ? { BM_MP_CA: opts.caPath } : {}),
+    },
   });
   const markers = r.stdout
     .split("\n")
@@ -461,6 +478,32 @@ describe("task-sequence engine against the real management point", { timeout: 12
       ]);
     } finally {
       await Promise.all([mp.close(), bad.close(), good.close()]);
+    }
+  });
+
+  it("over https with mutual TLS (openssl s_client): the events and the log reach the MP", async () => {
+    const pki = makePki(fx.dir, "ts-ca");
+    const server = pki.issue("ts-mp", "server");
+    const client = pki.issue("ts-media", "client");
+    const stateDir = join(fx.dir, "state-tls");
+    const mp = await startManagementPoint({
+      site: siteWith([{ name: "Over TLS", type: "run-command", command: "echo secure" }]),
+      name: "MP1",
+      stateDir,
+      tls: { cert: server.certPem, key: server.keyPem, ca: pki.ca.certPem },
+    });
+    try {
+      expect(mp.url).toMatch(/^https:/);
+      const run = await runEngine(mp.url, { cert: client, caPath: pki.ca.certPath });
+      expect(run.continued, run.stdout + run.stderr).toBe(true);
+      expect(storedEvents(stateDir).map((e) => `${e.seq}:${e.step}:${e.state}`)).toEqual([
+        "1:1:start",
+        "2:1:success",
+        "3:0:success",
+      ]);
+      expect(storedLog(stateDir)).toContain("| secure");
+    } finally {
+      await mp.close();
     }
   });
 });
