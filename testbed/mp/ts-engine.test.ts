@@ -172,6 +172,11 @@ describe("task-sequence engine against the real management point", { timeout: 12
     try {
       const run = await runEngine(mp.url);
       expect(run.continued, run.stdout + run.stderr).toBe(true);
+      // The policy marker still names the answer's variables when the steps follow them.
+      expect(run.markers.find((m) => m.event === "policy")?.variables).toEqual([
+        "OSDComputerName",
+        "SMSTSAssignUsersMode",
+      ]);
       expect(timeline(run)).toEqual(["1:start", "1:success", "2:start", "2:success", "3:start", "3:failure"]);
       expect(stepMarkers(run)[5]).toMatchObject({ name: "May fail", type: "run-command", of: 3, exitCode: 3 });
       expect(run.markers.at(-1)).toEqual({ event: "task-sequence-done", steps: 3, failed: 1 });
