@@ -331,7 +331,7 @@ ts_setup() {
 	: >"$TS_LOG"
 	: >"$TS_QUEUE"
 	TS_SEQ=0 TS_FAILED=0 TS_OPEN="" TS_STOP="" TS_MP_DOWN=""
-	TS_MP=$decider
+	TS_MP=$POLICY_MP
 	TS_ID=$(answer_string taskSequence "$1")
 	TS_DEPLOYMENT=$(answer_string deploymentId "$1")
 	TS_COMPUTER=$(answer_string computer "$1")
@@ -349,9 +349,9 @@ ts_setup() {
 	ts_log "task sequence $TS_ID ($TS_M steps), deployment $TS_DEPLOYMENT, from $TS_MP"
 }
 
-# run_task_sequence: the steps of the policy answer (ask_management_points' $answer), if any.
+# run_task_sequence: the steps of the policy answer (ask_management_points' POLICY_ANSWER), if any.
 run_task_sequence() {
-	ts_setup "${answer-}" || return 0
+	[ -n "${POLICY_ANSWER-}" ] && ts_setup "$POLICY_ANSWER" || return 0
 	screen_ts_start "$TS_ID" "$TS_M"
 	i=1
 	while [ "$i" -le "$TS_M" ] && [ -z "$TS_STOP" ]; do
