@@ -325,6 +325,46 @@ describe("task-sequence engine against the real management point", { timeout: 12
     }
   });
 
+  it("nested groups: a failure ends the nearest enclosing group with continueOnError, failing the groups between", async () => {
+    const cmd = (name: string, command: string, extra = {}) => ({ name, type: "run-command", command, ...extra });
+    const mp = await startMp([
+      {
+        name: "Outer",
+        type: "group",
+        continueOnError: true,
+        steps: [
+          { name: "Inner", type: "group", steps: [cmd("I1", "true"), cmd("I2", "exit 1"), cmd("I3", "true")] },
+          cmd("O2", "true"),
+        ],
+      },
+      cmd("After", "true"),
+      {
+        name: "Outer2",
+        type: "group",
+        steps: [
+          {
+            name: "Inner2",
+            type: "group",
+            continueOnError: true,
+            steps: [cmd("J1", "exit 1", { continueOnError: true }), cmd("J2", "true")],
+          },
+          cmd("K", "true"),
+        ],
+      },
+    ]);
+    try {
+      const run = await runEngine(mp.url);
+      expect(run.continued, run.stdout + run.stderr).toBe(true);
+      expect(timeline(run).join(" ")).toBe(
+        "1:start 2:start 3:start 3:success 4:start 4:failure 5:skipped 6:skipped 2:failure 1:failure " +
+          "7:start 7:success 8:start 9:start 10:start 10:failure 11:start 11:success 9:success 12:start 12:success 8:success",
+      );
+      expect(run.markers.at(-1)).toEqual({ event: "task-sequence-done", steps: 12, failed: 4 });
+    } finally {
+      await mp.close();
+    }
+  });
+
   it("secret variables work in commands but never reach the output, the markers, the events or the log", async () => {
     const stateDir = join(fx.dir, "state-secret");
     const mp = await startMp(
