@@ -97,6 +97,7 @@ describe("a booted computer runs its task sequence (x64-bios ISO, QEMU)", () => 
     expect(screen).toContain("Hello from PC-GUEST (BootMedia)");
     expect(screen).toMatch(/Step 2 of 3 \.+ ok +Remember/);
     expect(screen).toMatch(/Step 3 of 3 \.+ failed +May fail \(exit 3\)/);
+    expect(screen).toContain("Done: task sequence BM200010 for PC-GUEST, 3 steps, 1 failed.");
   });
 
   it("posted every event to the MP once (seq 1..7 accepted) and the log", () => {

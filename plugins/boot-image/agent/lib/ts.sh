@@ -379,5 +379,5 @@ run_task_sequence() {
 	ts_log "the task sequence ended: $TS_M steps, $TS_FAILED failed"
 	ts_finish_log
 	say "{\"event\":\"task-sequence-done\",\"steps\":$TS_M,\"failed\":$TS_FAILED}"
-	READY_DETAIL="${READY_DETAIL:+$READY_DETAIL }Task sequence: $TS_M steps, $TS_FAILED failed."
+	READY_LINE="Done: task sequence $TS_ID for $TS_COMPUTER, $TS_M steps, $TS_FAILED failed."
 }
