@@ -7,13 +7,24 @@
  * the screen file. Only the network bring-up is replaced. QEMU boot: testbed/ts.e2e.test.ts.
  */
 import { execa } from "execa";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_INIT, AGENT_LIBS, MP_AGENT_SCRIPT } from "../../plugins/boot-image/agent-files.ts";
 import { startManagementPoint, type RunningMp } from "../../backends/mp/server.ts";
+import { addFolder } from "../../backends/library-admin/library-admin.ts";
+import { serveLibrary } from "../../plugins/distribution-point/server.ts";
+import { corrupt } from "../../plugins/distribution-point/testing/faults.ts";
 import type { SiteInput } from "../../backends/mp/site.ts";
-import { MAC, makeSite, startSiteFixture, TASK_SEQUENCE, type SiteFixture } from "./testing/fixtures.ts";
+import {
+  MAC,
+  makePki,
+  makeSite,
+  startSiteFixture,
+  TASK_SEQUENCE,
+  type CertFiles,
+  type SiteFixture,
+} from "./testing/fixtures.ts";
 
 const agent = readFileSync(AGENT_INIT, "utf8");
 const helpers = agent.slice(agent.indexOf("json_str()"), agent.indexOf("mount_basics()"));
@@ -37,17 +48,22 @@ interface EngineRun {
   work: string;
 }
 
+type SiteExtra = Pick<SiteInput, "library" | "distributionPoints">;
+
 /** A site whose deployment for MAC.known runs `steps` (the fixture site, its task sequence inline). */
-function siteWith(steps: unknown[]): SiteInput {
+function siteWith(steps: unknown[], extra: SiteExtra = {}): SiteInput {
   const site = makeSite(fx.media.der, fx.stranger.der);
-  return { ...site, taskSequences: [{ id: TASK_SEQUENCE, name: "Engine test", steps }] };
+  return { ...site, ...extra, taskSequences: [{ id: TASK_SEQUENCE, name: "Engine test", steps }] };
 }
 
 /** An MP named MP1 with its own state dir (a fresh one unless given). */
-async function startMp(steps: unknown[], opts: { stateDir?: string; port?: number } = {}): Promise<RunningMp> {
+async function startMp(
+  steps: unknown[],
+  opts: { stateDir?: string; port?: number; site?: SiteExtra } = {},
+): Promise<RunningMp> {
   const stateDir = opts.stateDir ?? join(fx.dir, `state-${++runs}`);
   return startManagementPoint({
-    site: siteWith(steps),
+    site: siteWith(steps, opts.site),
     name: "MP1",
     stateDir,
     ...(opts.port ? { port: opts.port } : {}),
@@ -55,11 +71,15 @@ async function startMp(steps: unknown[], opts: { stateDir?: string; port?: numbe
 }
 
 /** Runs ask_management_points then run_task_sequence as /init does, against `mpUrl`. */
-async function runEngine(mpUrl: string, opts: { media?: Record<string, string> } = {}): Promise<EngineRun> {
+async function runEngine(
+  mpUrl: string,
+  opts: { media?: Record<string, string>; cert?: CertFiles; caPath?: string } = {},
+): Promise<EngineRun> {
+  const cert = opts.cert ?? fx.media;
   const work = join(fx.dir, `run-${++runs}`);
   const media = join(work, "media");
   mkdirSync(join(media, "bootmedia"), { recursive: true });
-  writeFileSync(join(media, "bootmedia/media.crt"), fx.media.certPem);
+  writeFileSync(join(media, "bootmedia/media.crt"), cert.certPem);
   const variables = { OSDTimeZone: "UTC", Quoted: 'say "hi"', ...opts.media };
   writeFileSync(join(media, "bootmedia/media.json"), `${JSON.stringify({ schema: 1, variables }, null, 2)}\n`);
   const script = `say() { echo "BOOTMEDIA $1"; }
@@ -73,7 +93,7 @@ SCREEN='${join(work, "screen.txt")}'
 TS_DIR='${join(work, "ts")}'
 BM_MEDIA_ID=contoso-x64 BM_TASK_SEQUENCE=${TASK_SEQUENCE} BM_MP_MODE=site-based BM_MPS='${mpUrl}'
 BM_UNKNOWN_COMPUTERS=false BM_UDA=none
-BM_MEDIA_KEY='${fx.media.keyPem}'
+BM_MEDIA_KEY='${cert.keyPem}'
 BM_SECRET_VARIABLES='JoinPw'
 BM_VAR_JoinPw='${SECRET}'
 ask_management_points
@@ -83,7 +103,12 @@ echo after-engine`;
     reject: false,
     timeout: 120_000,
     extendEnv: false,
-    env: { PATH: fx.bin, BM_CLIENT_MAC: MAC.known, BM_CLIENT_UUID: "" },
+    env: {
+      PATH: fx.bin,
+      BM_CLIENT_MAC: MAC.known,
+      BM_CLIENT_UUID: "",
+      ...(opts.caPath ? { BM_MP_CA: opts.caPath } : {}),
+    },
   });
   const markers = r.stdout
     .split("\n")
@@ -147,6 +172,11 @@ describe("task-sequence engine against the real management point", { timeout: 12
     try {
       const run = await runEngine(mp.url);
       expect(run.continued, run.stdout + run.stderr).toBe(true);
+      // The policy marker still names the answer's variables when the steps follow them.
+      expect(run.markers.find((m) => m.event === "policy")?.variables).toEqual([
+        "OSDComputerName",
+        "SMSTSAssignUsersMode",
+      ]);
       expect(timeline(run)).toEqual(["1:start", "1:success", "2:start", "2:success", "3:start", "3:failure"]);
       expect(stepMarkers(run)[5]).toMatchObject({ name: "May fail", type: "run-command", of: 3, exitCode: 3 });
       expect(run.markers.at(-1)).toEqual({ event: "task-sequence-done", steps: 3, failed: 1 });
@@ -295,6 +325,46 @@ describe("task-sequence engine against the real management point", { timeout: 12
     }
   });
 
+  it("nested groups: a failure ends the nearest enclosing group with continueOnError, failing the groups between", async () => {
+    const cmd = (name: string, command: string, extra = {}) => ({ name, type: "run-command", command, ...extra });
+    const mp = await startMp([
+      {
+        name: "Outer",
+        type: "group",
+        continueOnError: true,
+        steps: [
+          { name: "Inner", type: "group", steps: [cmd("I1", "true"), cmd("I2", "exit 1"), cmd("I3", "true")] },
+          cmd("O2", "true"),
+        ],
+      },
+      cmd("After", "true"),
+      {
+        name: "Outer2",
+        type: "group",
+        steps: [
+          {
+            name: "Inner2",
+            type: "group",
+            continueOnError: true,
+            steps: [cmd("J1", "exit 1", { continueOnError: true }), cmd("J2", "true")],
+          },
+          cmd("K", "true"),
+        ],
+      },
+    ]);
+    try {
+      const run = await runEngine(mp.url);
+      expect(run.continued, run.stdout + run.stderr).toBe(true);
+      expect(timeline(run).join(" ")).toBe(
+        "1:start 2:start 3:start 3:success 4:start 4:failure 5:skipped 6:skipped 2:failure 1:failure " +
+          "7:start 7:success 8:start 9:start 10:start 10:failure 11:start 11:success 9:success 12:start 12:success 8:success",
+      );
+      expect(run.markers.at(-1)).toEqual({ event: "task-sequence-done", steps: 12, failed: 4 });
+    } finally {
+      await mp.close();
+    }
+  });
+
   it("secret variables work in commands but never reach the output, the markers, the events or the log", async () => {
     const stateDir = join(fx.dir, "state-secret");
     const mp = await startMp(
@@ -401,5 +471,84 @@ describe("task-sequence engine against the real management point", { timeout: 12
     expect(log).toContain("4 events could not be sent to the management point");
     expect(log).toMatch(/"seq":5,"step":0,"of":2,"name":"BM200010","state":"success"/);
     expect(run.screen).toMatch(/Status to the management point \.+ \S*failed\s*\S* 4 events unsent/);
+  });
+
+  it("run-command with a package: its files from the content locations in order (size and sha256 checked), the command in their folder", async () => {
+    const lib = join(fx.dir, "lib");
+    const src = join(fx.dir, "pkg-src");
+    mkdirSync(join(src, "sub dir"), { recursive: true });
+    writeFileSync(join(src, "tool.sh"), 'echo "tool runs in $(basename "$PWD")"\n');
+    writeFileSync(join(src, "sub dir/data 1.txt"), "data from the package\n");
+    await addFolder(lib, src, "prestart", { id: "PKG1" });
+    await addFolder(lib, src, "prestart", { id: "PKG2" });
+    rmSync(join(lib, "packages/PKG2/files/tool.sh")); // listed in the manifest, served by no one
+    const requests: string[] = [];
+    const bad = await serveLibrary({ root: lib, intercept: corrupt((rel) => rel.endsWith("tool.sh")) });
+    const good = await serveLibrary({ root: lib, log: (line) => requests.push(line) });
+    const stateDir = join(fx.dir, "state-package");
+    const mp = await startMp(
+      [
+        { name: "From package", type: "run-command", package: "PKG1", command: 'sh tool.sh; cat "sub dir/data 1.txt"' },
+        { name: "Again", type: "run-command", package: "PKG1", command: "ls" },
+        { name: "Missing file", type: "run-command", package: "PKG2", command: "echo never", continueOnError: true },
+      ],
+      {
+        stateDir,
+        site: {
+          library: lib,
+          distributionPoints: [
+            { name: "DP0", url: "http://127.0.0.1:9" },
+            { name: "DP1", url: bad.url },
+            { name: "DP2", url: good.url },
+          ],
+        },
+      },
+    );
+    try {
+      const run = await runEngine(mp.url);
+      expect(run.continued, readFileSync(join(run.work, "ts/engine.log"), "utf8")).toBe(true);
+      const events = storedEvents(stateDir);
+      expect(events.find((e) => e.step === 1 && e.state === "success")?.message).toBe(
+        "tool runs in PKG1\ndata from the package",
+      );
+      expect(events.find((e) => e.step === 2 && e.state === "success")?.message).toBe("sub dir\ntool.sh");
+      expect(events.find((e) => e.step === 3 && e.state === "failure")?.message).toBe(
+        "package PKG2: not downloaded: tool.sh",
+      );
+      expect(run.markers.at(-1)).toEqual({ event: "task-sequence-done", steps: 3, failed: 1 });
+      // DP0 is down; DP1 serves data 1.txt intact but tool.sh corrupt, so only tool.sh comes from
+      // DP2, once: the second step reuses the folder.
+      expect(requests.filter((l) => l.includes("/packages/PKG1/"))).toEqual([
+        "GET /packages/PKG1/files/tool.sh 200 39",
+      ]);
+    } finally {
+      await Promise.all([mp.close(), bad.close(), good.close()]);
+    }
+  });
+
+  it("over https with mutual TLS (openssl s_client): the events and the log reach the MP", async () => {
+    const pki = makePki(fx.dir, "ts-ca");
+    const server = pki.issue("ts-mp", "server");
+    const client = pki.issue("ts-media", "client");
+    const stateDir = join(fx.dir, "state-tls");
+    const mp = await startManagementPoint({
+      site: siteWith([{ name: "Over TLS", type: "run-command", command: "echo secure" }]),
+      name: "MP1",
+      stateDir,
+      tls: { cert: server.certPem, key: server.keyPem, ca: pki.ca.certPem },
+    });
+    try {
+      expect(mp.url).toMatch(/^https:/);
+      const run = await runEngine(mp.url, { cert: client, caPath: pki.ca.certPath });
+      expect(run.continued, run.stdout + run.stderr).toBe(true);
+      expect(storedEvents(stateDir).map((e) => `${e.seq}:${e.step}:${e.state}`)).toEqual([
+        "1:1:start",
+        "2:1:success",
+        "3:0:success",
+      ]);
+      expect(storedLog(stateDir)).toContain("| secure");
+    } finally {
+      await mp.close();
+    }
   });
 });

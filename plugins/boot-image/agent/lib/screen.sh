@@ -22,10 +22,10 @@ screen() {
 	return 0
 }
 
-# bar TEXT COLOURS: one full-width line in the given colours (e.g. "1;37;44").
+# bar TEXT COLOURS: one full-width line in the given colours (e.g. "1;37;44"), cut to the width.
 bar() {
 	width=$(screen_columns)
-	line=" $1"
+	line=$(printf ' %s' "$1" | cut -c "1-$width")
 	while [ ${#line} -lt "$width" ]; do line="$line "; done
 	screen '\033[%sm%s\033[0m\n' "$2" "$line"
 }
@@ -84,10 +84,10 @@ screen_ask_end() { screen '\0338\033[J'; }
 # screen_warn TEXT: a line in red (a wrong password).
 screen_warn() { screen '\n  \033[1;31m%s\033[0m' "$1"; }
 
-# screen_ready DETAIL: the success banner.
+# screen_ready DETAIL: the success banner (READY_LINE instead, once a task sequence ran).
 screen_ready() {
 	screen '\n'
-	bar "Ready: this computer can be deployed.${1:+ $1}" "1;37;42"
+	bar "${READY_LINE:-Ready: this computer can be deployed.${1:+ $1}}" "1;37;42"
 }
 
 # explain REASON: two lines, "what went wrong" then "what to do", for the failure screen.

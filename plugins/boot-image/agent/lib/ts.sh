@@ -231,7 +231,8 @@ ts_fetch_package() {
 		while read -r ts_lid ts_base; do
 			[ "$ts_lid" = "$1" ] || continue
 			rm -f "$ts_into/$ts_path.part"
-			wget -q -T 30 -O "$ts_into/$ts_path.part" "$ts_base$ts_url_path" </dev/null 2>/dev/null || continue
+			# timeout, not wget -T: busybox 1.35's static wget crashes with -T.
+			timeout 3600 wget -q -O "$ts_into/$ts_path.part" "$ts_base$ts_url_path" </dev/null 2>/dev/null || continue
 			[ "$(wc -c <"$ts_into/$ts_path.part")" = "$ts_size" ] || continue
 			[ "$(sha256sum "$ts_into/$ts_path.part" | cut -d ' ' -f 1)" = "$ts_sha" ] || continue
 			mv "$ts_into/$ts_path.part" "$ts_into/$ts_path" && ts_got=1 && break
@@ -330,7 +331,7 @@ ts_setup() {
 	: >"$TS_LOG"
 	: >"$TS_QUEUE"
 	TS_SEQ=0 TS_FAILED=0 TS_OPEN="" TS_STOP="" TS_MP_DOWN=""
-	TS_MP=$decider
+	TS_MP=$POLICY_MP
 	TS_ID=$(answer_string taskSequence "$1")
 	TS_DEPLOYMENT=$(answer_string deploymentId "$1")
 	TS_COMPUTER=$(answer_string computer "$1")
@@ -348,9 +349,9 @@ ts_setup() {
 	ts_log "task sequence $TS_ID ($TS_M steps), deployment $TS_DEPLOYMENT, from $TS_MP"
 }
 
-# run_task_sequence: the steps of the policy answer (ask_management_points' $answer), if any.
+# run_task_sequence: the steps of the policy answer (ask_management_points' POLICY_ANSWER), if any.
 run_task_sequence() {
-	ts_setup "${answer-}" || return 0
+	[ -n "${POLICY_ANSWER-}" ] && ts_setup "$POLICY_ANSWER" || return 0
 	screen_ts_start "$TS_ID" "$TS_M"
 	i=1
 	while [ "$i" -le "$TS_M" ] && [ -z "$TS_STOP" ]; do
@@ -378,5 +379,5 @@ run_task_sequence() {
 	ts_log "the task sequence ended: $TS_M steps, $TS_FAILED failed"
 	ts_finish_log
 	say "{\"event\":\"task-sequence-done\",\"steps\":$TS_M,\"failed\":$TS_FAILED}"
-	READY_DETAIL="${READY_DETAIL:+$READY_DETAIL }Task sequence: $TS_M steps, $TS_FAILED failed."
+	READY_LINE="Done: task sequence $TS_ID for $TS_COMPUTER, $TS_M steps, $TS_FAILED failed."
 }
