@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootmedia } from "../testing/cli.ts";
-import { buildReferenceImages, REFERENCE_LIBRARY_DIR } from "../fixtures/boot-images/build.ts";
+import { REFERENCE_LIBRARY_DIR } from "../fixtures/boot-images/build.ts";
+import { referenceImages } from "../testing/reference-fixtures.ts";
 import { describeMedia } from "./media-from-inputs.ts";
 import { runTestbed } from "./testbed.ts";
 import type { CaseResult } from "./runner.ts";
@@ -118,7 +119,7 @@ function expectedSettings(unattended: boolean, prestart: string): Record<string,
 }
 
 beforeAll(async () => {
-  await buildReferenceImages({ log: () => {} });
+  await referenceImages();
   work = await mkdtemp(join(tmpdir(), "bm-settings-"));
   interactiveIso = await buildMedia("contoso-interactive", false, "check.sh", "iso");
   unattendedUsb = await buildMedia("contoso-unattended", true, "check.sh", "usb");

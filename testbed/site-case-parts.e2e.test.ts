@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootmedia } from "../testing/cli.ts";
-import { buildReferenceImages } from "../fixtures/boot-images/build.ts";
+import { referenceImages } from "../testing/reference-fixtures.ts";
 import { writeSiteExample } from "./testing/site-example.ts";
 
 const SITE = `site:
@@ -43,7 +43,7 @@ type SiteJson = {
 let run: { exitCode: number | undefined; json: SiteJson; stderr: string };
 
 beforeAll(async () => {
-  await buildReferenceImages({ log: () => {} });
+  await referenceImages();
   const dir = await mkdtemp(join(tmpdir(), "bm-site-parts-"));
   const site = await writeSiteExample(dir); // its specs; the site file is this test's own
   await writeFile(site, SITE);

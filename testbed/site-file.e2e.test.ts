@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootmedia } from "../testing/cli.ts";
-import { buildReferenceImages } from "../fixtures/boot-images/build.ts";
+import { referenceImages } from "../testing/reference-fixtures.ts";
 import { writeSiteExample } from "./testing/site-example.ts";
 
 type SiteJson = {
@@ -25,7 +25,7 @@ type SiteJson = {
 let run: { exitCode: number | undefined; json: SiteJson; stderr: string };
 
 beforeAll(async () => {
-  await buildReferenceImages({ log: () => {} });
+  await referenceImages();
   const dir = await mkdtemp(join(tmpdir(), "bm-site-file-"));
   const site = await writeSiteExample(dir);
   const r = await bootmedia(

@@ -10,7 +10,7 @@ import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildReferenceImages } from "../../fixtures/boot-images/build.ts";
+import { referenceImages } from "../../testing/reference-fixtures.ts";
 import { objcopySection, otherCertificate, sbverifySubjects } from "../../formats/pe/testing/oracles.ts";
 import { bootmedia } from "../../testing/cli.ts";
 import { DEBIAN_CHAIN_FILES } from "./debian-chain.ts";
@@ -44,7 +44,7 @@ let otherCert: string;
 let snakeoilSubject: string;
 
 beforeAll(async () => {
-  await buildReferenceImages({ log: () => {} });
+  await referenceImages();
   work = await mkdtemp(join(tmpdir(), "bm-sb-chain-"));
   const cache = join(work, "cache");
   const ownEnv = await ownKeyEnv();
