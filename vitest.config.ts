@@ -12,6 +12,9 @@ export default defineConfig({
     hookTimeout: 600_000,
     pool: "forks",
     maxWorkers: 2,
+    // Tests a file marks concurrent (QEMU boots: fixtures/boot-images/boot.e2e.test.ts) run
+    // two at a time within it.
+    maxConcurrency: 2,
     // The run ends with "N passed, N failed" and the skipped tests with their reasons;
     // CI also reads .ci/results.json (.ci/count.mjs; BOOTMEDIA_RESULTS names another file, as the Node 24 run does).
     reporters: [

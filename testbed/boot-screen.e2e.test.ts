@@ -13,7 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootmedia } from "../testing/cli.ts";
-import { buildReferenceImages, REFERENCE_LIBRARY_DIR } from "../fixtures/boot-images/build.ts";
+import { REFERENCE_LIBRARY_DIR } from "../fixtures/boot-images/build.ts";
+import { referenceImages } from "../testing/reference-fixtures.ts";
 import { describeMedia } from "./media-from-inputs.ts";
 import { runTestbed } from "./testbed.ts";
 import type { TestbedReport } from "./report-model.ts";
@@ -50,7 +51,7 @@ const screenOf = (label: string) => {
 };
 
 beforeAll(async () => {
-  await buildReferenceImages({ log: () => {} });
+  await referenceImages();
   const work = await mkdtemp(join(tmpdir(), "bm-boot-screen-"));
   const now = Date.now();
   await mkdir(work, { recursive: true });

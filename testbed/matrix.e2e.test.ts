@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootmedia, ROOT } from "../testing/cli.ts";
-import { buildReferenceImages } from "../fixtures/boot-images/build.ts";
+import { referenceImages } from "../testing/reference-fixtures.ts";
 import { PROFILE_IDS, PROFILES } from "./profiles.ts";
 import { describeMedia } from "./media-from-inputs.ts";
 import { runTestbed } from "./testbed.ts";
@@ -51,7 +51,7 @@ const chainMedia: MediaUnderTest[] = [];
 const env = { SOURCE_DATE_EPOCH: "1764000000", BM_TEST_SIGNING_PASSWORD: SNAKEOIL.password };
 
 beforeAll(async () => {
-  await buildReferenceImages({ log: () => {} });
+  await referenceImages();
   work = await mkdtemp(join(tmpdir(), "bm-matrix-"));
   for (const [set, { bootImage, machines }] of Object.entries(SETS)) {
     for (const kind of ["iso", "usb"] as const) {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runTestbed } from "./testbed.ts";
 import { makeReferenceIso } from "./testing/reference-media.ts";
-import { buildReferenceImages } from "../fixtures/boot-images/build.ts";
+import { referenceImages } from "../testing/reference-fixtures.ts";
 import type { TestbedReport } from "./report.ts";
 import type { CaseResult } from "./runner.ts";
 
@@ -22,7 +22,7 @@ describe("testbed on media built from the reference boot images", () => {
   };
 
   beforeAll(async () => {
-    await buildReferenceImages({ log: () => undefined });
+    await referenceImages();
     root = mkdtempSync(join(tmpdir(), "bm-tb-ref-"));
     const both = await makeReferenceIso(root, "both", ["x86", "x64"]);
     const x64 = await makeReferenceIso(root, "x64", ["x64"]);

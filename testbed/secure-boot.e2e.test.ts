@@ -12,7 +12,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildReferenceImages } from "../fixtures/boot-images/build.ts";
+import { referenceImages } from "../testing/reference-fixtures.ts";
 import { otherCertificate, plainSnakeoilKey, sbsign } from "../formats/pe/testing/oracles.ts";
 import { bootmedia, ROOT } from "../testing/cli.ts";
 import { buildMatrix, type TestCase } from "./matrix.ts";
@@ -66,7 +66,7 @@ async function replaceKernel(iso: string, kernel: string, out: string): Promise<
 }
 
 beforeAll(async () => {
-  await buildReferenceImages({ log: () => {} });
+  await referenceImages();
   work = await mkdtemp(join(tmpdir(), "bm-sb-e2e-"));
   // A key and certificate no firmware has enrolled.
   const { key, cert } = await otherCertificate(work, "nobody-trusts");

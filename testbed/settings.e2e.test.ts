@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootmedia } from "../testing/cli.ts";
-import { buildReferenceImages, REFERENCE_LIBRARY_DIR } from "../fixtures/boot-images/build.ts";
+import { REFERENCE_LIBRARY_DIR } from "../fixtures/boot-images/build.ts";
+import { referenceImages } from "../testing/reference-fixtures.ts";
 import { describeMedia } from "./media-from-inputs.ts";
 import { runTestbed } from "./testbed.ts";
 import type { CaseResult } from "./runner.ts";
@@ -25,6 +26,11 @@ const API_TOKEN = "tok-5f2e9a";
 /** Secret variable names in spec order, as media.json and secrets.env keep them. */
 const SECRET_NAMES = ["DomainJoinPassword", "ApiToken"];
 const NETWORK_ANSWER = "static ip=10.0.2.15/24 gw=10.0.2.2 dns=10.0.2.3";
+/**
+ * Three machines share the cores (with whatever else the suite runs): a generous per-case
+ * guard, so a slow shared machine is no failure; every verdict still comes from markers.
+ */
+const BOOT_TIMEOUT_SEC = 400;
 const env = { SOURCE_DATE_EPOCH: "1764000000", MEDIA_PW: PASSWORD, JOIN_PW: JOIN_SECRET, API_PW: API_TOKEN };
 
 /** One spec text per media; `unattended` and the prestart script vary. */
@@ -118,12 +124,16 @@ function expectedSettings(unattended: boolean, prestart: string): Record<string,
 }
 
 beforeAll(async () => {
-  await buildReferenceImages({ log: () => {} });
+  await referenceImages();
   work = await mkdtemp(join(tmpdir(), "bm-settings-"));
-  interactiveIso = await buildMedia("contoso-interactive", false, "check.sh", "iso");
-  unattendedUsb = await buildMedia("contoso-unattended", true, "check.sh", "usb");
-  failingIso = await buildMedia("contoso-prestart-fail", true, "fail.sh", "iso");
-  const x64 = await runTestbed({
+  // Independent builds and boots run side by side: while one boot waits out a prompt's or
+  // the MPs' timeouts (right-password idles ~45 s), the others have the CPU.
+  [interactiveIso, unattendedUsb, failingIso] = await Promise.all([
+    buildMedia("contoso-interactive", false, "check.sh", "iso"),
+    buildMedia("contoso-unattended", true, "check.sh", "usb"),
+    buildMedia("contoso-prestart-fail", true, "fail.sh", "iso"),
+  ]);
+  const x64Run = runTestbed({
     media: [
       {
         ...interactiveIso,
@@ -148,9 +158,10 @@ beforeAll(async () => {
     nics: ["e1000"],
     concurrency: 2,
     reportDir: join(work, "report-x64"),
+    timeoutSec: BOOT_TIMEOUT_SEC,
   });
   // The 32-bit profile runs the i386 openssl (secrets) and the failing prestart command.
-  const x86 = await runTestbed({
+  const x86Run = runTestbed({
     media: [
       { ...failingIso, label: "prestart-fail", answers: { password: [PASSWORD] }, expectFailure: "prestart-failed" },
     ],
@@ -158,7 +169,9 @@ beforeAll(async () => {
     nics: ["e1000"],
     concurrency: 1,
     reportDir: join(work, "report-x86"),
+    timeoutSec: BOOT_TIMEOUT_SEC,
   });
+  const [x64, x86] = await Promise.all([x64Run, x86Run]);
   cases = new Map([...x64.cases, ...x86.cases].map((c) => [c.media.label, c]));
 }, 900_000);
 

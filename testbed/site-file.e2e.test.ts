@@ -2,15 +2,26 @@
  * `bootmedia testbed --site` end to end: the site file of docs/testbed.md, run by the CLI
  * (its media built from specs, booted in QEMU with the MPs on loopback). Expected outcomes
  * come from expectMpOutcome inside the CLI; here each case's verdict is also pinned by hand,
- * so a rule drifting in both places at once still fails. Needs `npm run fixtures`.
+ * so a rule drifting in both places at once still fails. One case is added to the example's
+ * four (same run, same built media): deployments-only, which replaces one part of the site
+ * and nothing else. Needs `npm run fixtures`.
  */
-import { mkdtemp } from "node:fs/promises";
+import { appendFile, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootmedia } from "../testing/cli.ts";
-import { buildReferenceImages } from "../fixtures/boot-images/build.ts";
+import { referenceImages } from "../testing/reference-fixtures.ts";
 import { writeSiteExample } from "./testing/site-example.ts";
+
+/**
+ * A case replacing only the site's deployments: the guest stays a computer the site knows,
+ * and the one deployment left targets unknown computers, so the MP answers no-deployment.
+ * (When the override emptied the other parts too, the guest turned unknown: unknown-computer,
+ * a prediction nobody wrote.)
+ */
+const DEPLOYMENTS_ONLY = `  - { name: deployments-only, media: site-iso, profile: x64-bios, mps: [{ name: MP1 }], site: { deployments: [{ id: DEP-UNKNOWN, taskSequence: BM200010, target: unknown }] }, answers: { password: ["env:MEDIA_PW"] } }
+`;
 
 type SiteJson = {
   ok: boolean;
@@ -25,9 +36,10 @@ type SiteJson = {
 let run: { exitCode: number | undefined; json: SiteJson; stderr: string };
 
 beforeAll(async () => {
-  await buildReferenceImages({ log: () => {} });
+  await referenceImages();
   const dir = await mkdtemp(join(tmpdir(), "bm-site-file-"));
   const site = await writeSiteExample(dir);
+  await appendFile(site, DEPLOYMENTS_ONLY);
   const r = await bootmedia(
     [
       "testbed",
@@ -47,9 +59,10 @@ beforeAll(async () => {
 }, 1_500_000);
 
 describe("testbed --site (site file from docs/testbed.md)", () => {
-  it("runs the four cases, all as expected, exit 0", () => {
+  it("runs the four cases and the added one, all as expected, exit 0", () => {
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.json.cases.map((c) => [c.name, c.ok]).sort()).toEqual([
+      ["deployments-only", true],
       ["expired-certificate", true],
       ["first-mp-down", true],
       ["known-computer", true],
@@ -71,6 +84,15 @@ describe("testbed --site (site file from docs/testbed.md)", () => {
     expect(by["expired-certificate"]).toMatchObject({
       actual: { status: "fail", reason: "certificate-rejected" },
       expectedMp: { why: "expired" },
+    });
+  });
+
+  it("a case replacing only the deployments is predicted no-deployment from the known computer, and ends no-deployment", () => {
+    expect(run.json.cases.find((c) => c.name === "deployments-only")).toMatchObject({
+      name: "deployments-only",
+      ok: true,
+      expectedMp: { result: "no-deployment", contacts: ["http://10.0.2.100"] },
+      actual: { status: "fail", reason: "no-deployment" },
     });
   });
 });

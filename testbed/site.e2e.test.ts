@@ -14,7 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootmedia } from "../testing/cli.ts";
-import { buildReferenceImages, REFERENCE_LIBRARY_DIR } from "../fixtures/boot-images/build.ts";
+import { REFERENCE_LIBRARY_DIR } from "../fixtures/boot-images/build.ts";
+import { referenceImages } from "../testing/reference-fixtures.ts";
 import { describeMedia } from "./media-from-inputs.ts";
 import { runTestbed } from "./testbed.ts";
 import { expectMpOutcome, type ExpectedMpOutcome, type MpMediaSettings } from "./mp/expect.ts";
@@ -130,7 +131,7 @@ const results = new Map<string, CaseResult>();
 const reportDirs = new Map<string, string>();
 
 beforeAll(async () => {
-  await buildReferenceImages({ log: () => {} });
+  await referenceImages();
   work = await mkdtemp(join(tmpdir(), "bm-site-"));
   // The PKI first: the build checks the .pfx certificate at SOURCE_DATE_EPOCH, which must not precede it.
   const pki = makePki(work, "siteca");

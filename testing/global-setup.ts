@@ -1,9 +1,11 @@
 /**
  * Before any test: the compiled CLI (dist/) is brought up to date when a source is newer,
- * so tests that run `bin/bootmedia.js` test what users run.
+ * so tests that run `bin/bootmedia.js` test what users run. Each run gets an id its workers
+ * inherit, under which the reference boot images are checked once (reference-fixtures.ts).
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -34,7 +36,21 @@ function newest(path: string): number {
   return max;
 }
 
-export default function setup(): void {
+/** Inherited by the run's workers (vitest forks them after the global set-up). */
+export const TEST_RUN_ENV = "BOOTMEDIA_TEST_RUN";
+
+/** Left by the run's first reference-images check (testing/reference-fixtures.ts). */
+export function checkedRunMarker(run: string): string {
+  return join(ROOT, "fixtures/boot-images/build/checked-runs", `${run}.json`);
+}
+
+export default function setup(): () => void {
+  const run = (process.env[TEST_RUN_ENV] ||= randomUUID());
+  buildDist();
+  return () => rmSync(checkedRunMarker(run), { force: true });
+}
+
+function buildDist(): void {
   const built = statSync(join(ROOT, "dist/.tsbuildinfo"), { throwIfNoEntry: false })?.mtimeMs ?? 0;
   if (Math.max(...SOURCES.map((s) => newest(join(ROOT, s)))) <= built) return;
   execFileSync(

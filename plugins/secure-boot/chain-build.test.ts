@@ -10,7 +10,7 @@ import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildReferenceImages } from "../../fixtures/boot-images/build.ts";
+import { referenceImages } from "../../testing/reference-fixtures.ts";
 import { objcopySection, otherCertificate, sbverifySubjects } from "../../formats/pe/testing/oracles.ts";
 import { bootmedia } from "../../testing/cli.ts";
 import { DEBIAN_CHAIN_FILES } from "./debian-chain.ts";
@@ -44,24 +44,24 @@ let otherCert: string;
 let snakeoilSubject: string;
 
 beforeAll(async () => {
-  await buildReferenceImages({ log: () => {} });
+  await referenceImages();
   work = await mkdtemp(join(tmpdir(), "bm-sb-chain-"));
   const cache = join(work, "cache");
   const ownEnv = await ownKeyEnv();
-  built.unsigned = await buildReference(join(work, "unsigned.iso"), cache, []);
-  built.signed = await buildReference(join(work, "signed.iso"), cache, ["--secure-boot-chain", "signed"]);
-  built.signedUsb = await buildReference(join(work, "signed.img"), cache, [
-    "--secure-boot-chain",
-    "signed",
-    "--target",
-    "usb",
+  // Five independent builds (the cache is safe to share: files enter it by rename), then
+  // their independent extractions, side by side: each spends much of its time waiting on
+  // its child processes and the disk.
+  [built.unsigned, built.signed, built.signedUsb, built.ownIso, built.ownUsb] = await Promise.all([
+    buildReference(join(work, "unsigned.iso"), cache, []),
+    buildReference(join(work, "signed.iso"), cache, ["--secure-boot-chain", "signed"]),
+    buildReference(join(work, "signed.img"), cache, ["--secure-boot-chain", "signed", "--target", "usb"]),
+    buildReference(join(work, "own.iso"), cache, ownKeyArgs("env"), ownEnv),
+    buildReference(join(work, "own.img"), cache, [...ownKeyArgs("file"), "--target", "usb"], ownEnv),
   ]);
-  built.ownIso = await buildReference(join(work, "own.iso"), cache, ownKeyArgs("env"), ownEnv);
-  built.ownUsb = await buildReference(join(work, "own.img"), cache, [...ownKeyArgs("file"), "--target", "usb"], ownEnv);
   for (const [name, b] of Object.entries(built))
     if (b.exitCode !== 0) throw new Error(`building ${name} failed: ${b.stderr}`);
 
-  for (const name of ["unsigned", "signed", "ownIso"] as const) {
+  const fromIso = async (name: "unsigned" | "signed" | "ownIso") => {
     const iso = built[name].out;
     const esp = await extractIsoEsp(iso, join(work, `${name}.esp.img`));
     where[name] = {
@@ -72,8 +72,8 @@ beforeAll(async () => {
         join(work, `${name}.esp`),
       ),
     };
-  }
-  for (const name of ["signedUsb", "ownUsb"] as const) {
+  };
+  const fromUsb = async (name: "signedUsb" | "ownUsb") => {
     const usb = built[name].out;
     where[name] = {
       fat: await mcopyOut(
@@ -83,7 +83,8 @@ beforeAll(async () => {
         await firstPartitionOffset(usb),
       ),
     };
-  }
+  };
+  await Promise.all([fromIso("unsigned"), fromIso("signed"), fromIso("ownIso"), fromUsb("signedUsb"), fromUsb("ownUsb")]);
 
   otherCert = (await otherCertificate(work)).cert;
   snakeoilSubject = (

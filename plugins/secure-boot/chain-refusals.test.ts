@@ -11,7 +11,7 @@ import { copyFile, cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildReferenceImages } from "../../fixtures/boot-images/build.ts";
+import { referenceImages } from "../../testing/reference-fixtures.ts";
 import { otherCertificate, plainSnakeoilKey, sbsign, sbverifySubjects } from "../../formats/pe/testing/oracles.ts";
 import { bootmedia, ROOT } from "../../testing/cli.ts";
 import {
@@ -44,7 +44,7 @@ function expectRefused(b: Built, code: string, message: RegExp): void {
 }
 
 beforeAll(async () => {
-  await buildReferenceImages({ log: () => {} });
+  await referenceImages();
   work = await mkdtemp(join(tmpdir(), "bm-sb-refusals-"));
   cache = join(work, "cache");
 }, 600_000);

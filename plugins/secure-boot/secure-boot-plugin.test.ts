@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildReferenceImages } from "../../fixtures/boot-images/build.ts";
+import { referenceImages } from "../../testing/reference-fixtures.ts";
 import { bootmedia, ROOT } from "../../testing/cli.ts";
 import { otherCertificate } from "../../formats/pe/testing/oracles.ts";
 import { buildReference, ownKeyArgs, ownKeyEnv, type Built } from "./testing/chain-media.ts";
@@ -63,7 +63,7 @@ describe("SecureBootPlugin (machines against the built chains, reference media)"
   }
 
   beforeAll(async () => {
-    await buildReferenceImages({ log: () => {} });
+    await referenceImages();
     work = await mkdtemp(join(tmpdir(), "bm-sb-machines-"));
   }, 600_000);
   afterAll(async () => {

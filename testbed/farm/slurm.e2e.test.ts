@@ -14,7 +14,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bootmedia } from "../../testing/cli.ts";
-import { buildReferenceImages } from "../../fixtures/boot-images/build.ts";
+import { referenceImages } from "../../testing/reference-fixtures.ts";
 import { REFERENCE_LIBRARY } from "../testing/reference-media.ts";
 import { startSlurmCluster, waitForJobs, type SlurmCluster, type SlurmJob } from "./testing/slurm-cluster.ts";
 import { SHARD_CLAIM } from "../shard-identity.ts";
@@ -72,7 +72,7 @@ describe("the farm on a real one-node Slurm", () => {
   }
 
   beforeAll(async () => {
-    await buildReferenceImages({ log: () => undefined });
+    await referenceImages();
     root = await mkdtemp(join(tmpdir(), "bm-farm-slurm-"));
     // x64 images only: x64-bios boots, x86-bios refuses (needs-x64-cpu), x86-uefi finds no boot file.
     const spec = join(root, "farm.yaml");

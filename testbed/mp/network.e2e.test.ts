@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildReferenceImages } from "../../fixtures/boot-images/build.ts";
+import { referenceImages } from "../../testing/reference-fixtures.ts";
 import { writeCpioArchive, type CpioEntry } from "../../formats/cpio/writer.ts";
 import { buildQemuArgs, PROFILES, DEBUG_EXIT } from "../profiles.ts";
 import { REFERENCE_LIBRARY, REFERENCE_PACKAGES } from "../testing/reference-media.ts";
@@ -55,7 +55,7 @@ describe("guest network: QEMU user networking restricted to the MPs", () => {
   });
 
   beforeAll(async () => {
-    await buildReferenceImages({ log: () => undefined });
+    await referenceImages();
   }, 600_000);
 
   it("a booted guest reaches MP1 and MP2 by their guest addresses, and nothing else", async () => {
