@@ -30,7 +30,7 @@ export interface TimelineRow {
   end?: number;
 }
 
-export interface TaskSequenceJudgement {
+interface TaskSequenceJudgement {
   /** What the boot must end in: `done` after task-sequence-done, or the failure at a step. */
   expected: { status: "pass" } | { status: "fail"; reason: "task-sequence-failed"; step: number };
   /** Disagreements between the engine, the MP's log and the reference walk; empty when they agree. */

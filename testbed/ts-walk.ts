@@ -8,7 +8,7 @@ import type { FlatStep } from "../backends/task-sequence/wire.ts";
 
 export type StepState = "success" | "failure" | "skipped" | "not-run";
 
-export interface ReferenceWalk {
+interface ReferenceWalk {
   /** Every step's state by index (1-based); groups too. */
   states: Map<number, StepState>;
   /** Steps in failure: commands (continued or not) and the groups a failure reached. */
@@ -19,7 +19,7 @@ export interface ReferenceWalk {
   undecided: number[];
 }
 
-export interface EngineReport {
+interface EngineReport {
   /** The exit code the engine reported for a run-command step (undefined: not reported). */
   exitCode(index: number): number | undefined;
   /** Whether the engine ran (true) or skipped (false) a step, for conditions the walk cannot evaluate. */
@@ -27,7 +27,7 @@ export interface EngineReport {
 }
 
 /** `%Name%` replaced by the variable's value; unknown names stay as written. */
-export function expandVariables(text: string, vars: ReadonlyMap<string, string>): string {
+function expandVariables(text: string, vars: ReadonlyMap<string, string>): string {
   return text.replace(/%([A-Za-z_][A-Za-z0-9_]*)%/g, (all, name: string) => vars.get(name) ?? all);
 }
 

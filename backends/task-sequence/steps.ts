@@ -17,7 +17,7 @@ export const STEP_LIMITS = {
 } as const;
 
 /** Task-sequence variable names as the wizard takes them: a letter or _, then letters, digits, _. */
-export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const VariableName = z.string().regex(VARIABLE_NAME, "a letter or _, then letters, digits or _ (max 128)");
 /** Package ids as the content library writes them. */
 const PackageId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "a content-library package id");

@@ -7,7 +7,7 @@
  */
 import type { Step, StepCondition, StepType } from "./steps.ts";
 
-export const WIRE_VERSION = 1;
+const WIRE_VERSION = 1;
 
 export interface FlatStep {
   /** 1-based position in document order: the engine's "step N of M". */
@@ -65,7 +65,7 @@ export interface ContentPackage {
   files: Array<{ path: string; sha256: string; size: number }>;
 }
 
-export interface WireInput {
+interface WireInput {
   steps: readonly Step[];
   /** The deployment's variables (never a secret one: the MP holds none). */
   variables: Readonly<Record<string, string>>;
@@ -76,7 +76,7 @@ const b64 = (s: string | undefined) => (s === undefined || s === "" ? "-" : Buff
 const field = (s: string | number | undefined) => (s === undefined || s === "" ? "-" : String(s));
 
 /** `exists NAME`, `missing NAME` or `equals NAME VALUE`: the engine splits at the first two spaces. */
-export function encodeCondition(c: StepCondition | undefined): string | undefined {
+function encodeCondition(c: StepCondition | undefined): string | undefined {
   if (!c) return undefined;
   if ("equals" in c) return `equals ${c.variable} ${c.equals}`;
   return `${c.exists ? "exists" : "missing"} ${c.variable}`;
