@@ -4,22 +4,24 @@
  *   1. doctor --install --for demo   (QEMU, OVMF, GRUB, … from the doctor's table)
  *   2. reference boot images          (built from Debian's packages, or the cached ones)
  *   3. build fixtures/specs/demo.yaml as an ISO and a USB image (password, certificate, variables, prestart)
- *   4. boot the ISO once in QEMU on an x64 UEFI machine through the testbed, against a
- *      simulated management point; the media password is typed from DEMO_MEDIA_PASSWORD
- *   5. print where the media, the log and the HTML report are
+ *   4. start the management point users run, `bootmedia mp serve`, on fixtures/specs/demo-site.yaml
+ *   5. boot the ISO once in QEMU on an x64 UEFI machine through the testbed, against that
+ *      process: the media password is typed from DEMO_MEDIA_PASSWORD, the machine gets its
+ *      policy and runs the task sequence's three steps; `bootmedia mp status` shows the result
+ *   6. print where the media, the log and the HTML report are
  *
  * A machine where the packages cannot be installed gets the placeholder demo (media that
  * do not boot) and one line saying why and what to run.
  */
 import { execa } from "execa";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
 import { rm } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isBootmediaError } from "../base/errors.ts";
 import { installMissing, systemHost } from "../core/doctor-install.ts";
 import { describeMedia } from "../testbed/media-from-inputs.ts";
-import { parseSite } from "../backends/mp/site.ts";
 import { runTestbed } from "../testbed/testbed.ts";
 import { ensureReferenceImages } from "./reference-images.ts";
 
@@ -31,7 +33,9 @@ const PLACEHOLDER_SPEC = join(ROOT, "fixtures/specs/sample-dir.yaml");
 const ISO = join(OUT, "iso/contoso-demo.iso");
 const USB = join(OUT, "usb/contoso-demo.img");
 const REPORT = join(OUT, "testbed");
-const STEPS = 5;
+const SITE = join(ROOT, "fixtures/specs/demo-site.yaml");
+const MP_STATE = join(OUT, "mp-state");
+const STEPS = 6;
 const started = performance.now();
 
 const rel = (p: string) => relative(process.cwd(), p) || ".";
@@ -56,17 +60,32 @@ async function placeholderDemo(why: string, todo: string): Promise<void> {
   );
 }
 
-/** The simulated site: one MP, the demo's media certificate registered, unknown computers get the task sequence. */
-function demoSite(certificateDer: Buffer) {
-  return parseSite({
-    siteCode: "DEM",
-    managementPoints: ["MP1"],
-    computers: [],
-    boundaries: [],
-    taskSequences: [{ id: "BM200010", name: "Windows 11 (demo)" }],
-    deployments: [{ id: "DEP-DEMO", taskSequence: "BM200010", target: "unknown", variables: { OSDTimeZone: "UTC" } }],
-    certificates: [{ der: certificateDer.toString("base64") }],
+/** A loopback port free right now, for the management point. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** `bootmedia mp serve` as its own process, as users run it; resolves once it listens. */
+async function startManagementPoint(port: number) {
+  const args = ["mp", "serve", "--site", rel(SITE), "--listen", `127.0.0.1:${port}`, "--state-dir", rel(MP_STATE)];
+  say(`$ bootmedia ${args.join(" ")} &`);
+  const proc = execa(process.execPath, [join(ROOT, "bin/bootmedia.js"), ...args], { cwd: ROOT, reject: false });
+  let out = "";
+  proc.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
   });
+  proc.stderr!.on("data", (d: Buffer) => process.stderr.write(d));
+  for (let waited = 0; !/ serving /.test(out); waited += 100) {
+    if (proc.exitCode !== null || waited > 30_000) throw new Error(`bootmedia mp serve did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  say(`  ${out.trim().split("\n")[0]}`);
+  // Wrapped: an awaited execa process would be awaited to its end.
+  return { stop: () => proc.kill("SIGTERM"), ended: proc };
 }
 
 async function main(): Promise<number> {
@@ -99,18 +118,22 @@ async function main(): Promise<number> {
   await bootmedia(["build", rel(SPEC), "--force", "--target", "iso", "--out", ISO]);
   await bootmedia(["build", rel(SPEC), "--force", "--target", "usb", "--out", USB]);
 
+  step(4, "start the management point (bootmedia mp serve): the demo site, its task sequence of three steps");
+  const port = await freePort();
+  const mp = await startManagementPoint(port);
+
   step(
-    4,
-    "boot the ISO in QEMU: x64 UEFI machine, e1000 NIC, a simulated management point; the testbed types the password",
+    5,
+    "boot the ISO in QEMU: x64 UEFI machine, e1000 NIC, against that management point; the testbed types the password",
   );
-  const certificate = readFileSync(join(OUT, "iso/contoso-demo.cer"));
   const media = await describeMedia(ISO, "demo");
   const report = await runTestbed({
     media: [
       {
         ...media,
         answers: { password: [process.env.DEMO_MEDIA_PASSWORD] },
-        managementPoints: { site: demoSite(certificate), mps: [{ name: "MP1", up: true }] },
+        // The guest reaches the MP as http://10.0.2.100, the address the demo spec lists.
+        managementPoints: { mps: [{ name: "MP1", up: true, url: `http://127.0.0.1:${port}` }] },
       },
     ],
     profiles: ["x64-uefi"],
@@ -124,14 +147,20 @@ async function main(): Promise<number> {
   });
   const result = report.cases[0]!;
   say(
-    `  ${result.ok ? "booted" : "DID NOT BOOT AS EXPECTED"}: ${result.id} ended ${result.actual.status === "pass" ? "in a pass" : `in ${result.actual.reason}`} after ${(result.timings.verdictMs / 1000).toFixed(1)} s`,
+    `  ${result.ok ? "booted and deployed" : "DID NOT BOOT AS EXPECTED"}: ${result.id} ended ${result.actual.status === "pass" ? "in a pass" : `in ${result.actual.reason}`} after ${(result.timings.verdictMs / 1000).toFixed(1)} s`,
   );
+  await bootmedia(["mp", "status", "--state-dir", rel(MP_STATE)]);
+  mp.stop();
+  await mp.ended;
 
-  step(5, "what the demo produced");
+  step(6, "what the demo produced");
   const screenshot = result.screenshot ? join(REPORT, result.screenshot) : undefined;
   say(`  media:      ${rel(ISO)}  and  ${rel(USB)}  (each with its media certificate, contoso-demo.cer, beside it)`);
   say(`  build logs: ${rel(`${ISO}.bootmedia.log`)}  and  ${rel(`${USB}.bootmedia.log`)}`);
   say(`  report:     ${rel(join(REPORT, "index.html"))}  (serial log: ${rel(join(REPORT, result.serialLog))})`);
+  say(
+    `  MP state:   ${rel(MP_STATE)}  (journal.jsonl; the machine's log under logs/; \`bootmedia mp status --state-dir ${rel(MP_STATE)}\`)`,
+  );
   if (screenshot && existsSync(screenshot)) say(`  screenshot: ${rel(screenshot)}`);
   say(`\ndemo ${result.ok ? "done" : "FAILED"} in ${clock().trim()}`);
   return result.ok ? 0 : 1;

@@ -31,6 +31,7 @@ type SiteJson = {
     expected: { status: string; reason?: string };
     actual: { status: string; reason?: string };
     expectedMp: { contacts: string[]; result: string | null; why?: string };
+    taskSequence?: { problems: string[]; timeline: Array<{ name: string; state: string; exitCode?: number }> };
   }>;
 };
 let run: { exitCode: number | undefined; json: SiteJson; stderr: string };
@@ -85,6 +86,20 @@ describe("testbed --site (site file from docs/testbed.md)", () => {
       actual: { status: "fail", reason: "certificate-rejected" },
       expectedMp: { why: "expired" },
     });
+  });
+
+  it("a case given a policy runs the site's task sequence, judged by its steps and the MP's status log", () => {
+    for (const name of ["known-computer", "first-mp-down"]) {
+      const ts = run.json.cases.find((c) => c.name === name)!.taskSequence;
+      expect(ts?.problems, name).toEqual([]);
+      expect(ts?.timeline.map((r) => [r.name, r.state, r.exitCode])).toEqual([
+        ["Say hello", "success", 0],
+        ["Remember", "success", undefined],
+        ["Optional check", "failure", 3],
+      ]);
+    }
+    // Cases the MP refused never reach the steps.
+    expect(run.json.cases.find((c) => c.name === "unknown-refused")!.taskSequence).toBeUndefined();
   });
 
   it("a case replacing only the deployments is predicted no-deployment from the known computer, and ends no-deployment", () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { decidePolicyAnswer } from "./decide.ts";
 import type { PolicyAnswer } from "./protocol.ts";
-import { loadSiteFile } from "./site-content.ts";
+import { loadSiteFile, resolveSite } from "./site-content.ts";
 import { makeTempDir } from "./testing/fixtures.ts";
 
 let dir = "";
@@ -124,5 +124,55 @@ describe("site task sequences from the library", () => {
     const err = await loadSiteFile(file).catch((e: unknown) => e);
     expect(err).toMatchObject({ code, where: file });
     expect((err as Error).message).toMatch(message);
+  });
+});
+
+describe("registered certificates by file", () => {
+  it("reads a build's .cer relative to the site file; a file that is no certificate is BM5302", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { execFileSync } = await import("node:child_process");
+    const dir = mkdtempSync(join(tmpdir(), "bm-site-cer-"));
+    execFileSync("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-subj",
+      "/CN=media",
+      "-days",
+      "30",
+      "-keyout",
+      join(dir, "k.pem"),
+      "-outform",
+      "DER",
+      "-out",
+      join(dir, "media.cer"),
+    ]);
+    const base = { siteCode: "BM1", managementPoints: ["MP1"] };
+    const loaded = await resolveSite(
+      { ...base, certificates: [{ file: "media.cer", blocked: true }] },
+      { baseDir: dir },
+    );
+    const { readFileSync } = await import("node:fs");
+    expect(loaded.site.certificates).toEqual([
+      { der: readFileSync(join(dir, "media.cer")).toString("base64"), blocked: true },
+    ]);
+    writeFileSync(join(dir, "junk.cer"), "not a certificate");
+    await expect(
+      resolveSite({ ...base, certificates: [{ file: "junk.cer" }] }, { baseDir: dir }),
+    ).rejects.toMatchObject({
+      code: "BM5302",
+      message: expect.stringContaining("certificates.0: not an X.509 certificate"),
+    });
+    await expect(
+      resolveSite({ ...base, certificates: [{ file: "missing.cer" }] }, { baseDir: dir }),
+    ).rejects.toMatchObject({
+      code: "BM5302",
+    });
   });
 });

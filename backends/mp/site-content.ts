@@ -4,7 +4,7 @@
  * manifest) and the packages those steps use. Resolved once when the site is loaded (start
  * and reload), so a bad steps file is an error then, never in the middle of a policy answer.
  */
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import { parseManifest } from "../../core/content/manifest.ts";
@@ -16,6 +16,36 @@ import { referencedPackages, STEP_LIMITS, type Step } from "../task-sequence/ste
 import type { ContentPackage } from "../task-sequence/wire.ts";
 import { parseSite, validateInlineSteps, type Site, type SiteInput } from "./site.ts";
 import "./codes.ts";
+
+/** Largest registration certificate read (a DER certificate is a few KiB). */
+const CERTIFICATE_BYTES = 64 * 1024;
+
+/**
+ * `certificates: [{ file: media.cer }]`: the registration `.cer` a build writes, read (relative
+ * to the site file) into the `der` form the site database holds, so nobody base64-encodes by hand.
+ */
+async function readCertificateFiles(input: unknown, opts: { baseDir?: string; where?: string }): Promise<unknown> {
+  const certs = (input as { certificates?: unknown } | null)?.certificates;
+  if (!Array.isArray(certs) || !certs.some((c) => typeof c === "object" && c !== null && "file" in c)) return input;
+  const resolved = await Promise.all(
+    certs.map(async (c: unknown, i) => {
+      if (typeof c !== "object" || c === null || !("file" in c)) return c;
+      const { file, ...rest } = c as { file: unknown };
+      if (typeof file !== "string" || file.length === 0)
+        throw new BootmediaError("BM5302", `site database: certificates.${i}.file: a path to a .cer file`, {
+          where: opts.where,
+        });
+      const path = resolve(opts.baseDir ?? ".", file);
+      const der = await readInputBytes(path, {
+        label: "registered certificate",
+        maxBytes: CERTIFICATE_BYTES,
+        code: "BM5302",
+      });
+      return { ...rest, der: der.toString("base64") };
+    }),
+  );
+  return { ...(input as object), certificates: resolved };
+}
 
 /** What a policy answer needs of a task sequence with steps. */
 export interface TaskSequenceContent {
@@ -54,7 +84,16 @@ export async function resolveSite(
   input: Site | SiteInput | unknown,
   opts: { baseDir?: string; where?: string } = {},
 ): Promise<LoadedSite> {
-  const site = parseSite(input, opts.where);
+  const site = parseSite(await readCertificateFiles(input, opts), opts.where);
+  site.certificates.forEach((c, i) => {
+    try {
+      new X509Certificate(Buffer.from(c.der, "base64"));
+    } catch {
+      throw new BootmediaError("BM5302", `site database: certificates.${i}: not an X.509 certificate (DER)`, {
+        where: opts.where,
+      });
+    }
+  });
   const library = site.library === undefined ? undefined : resolve(opts.baseDir ?? ".", site.library);
   const content = new Map<string, TaskSequenceContent>();
   const manifests = new Map<string, LibraryPackage | undefined>();

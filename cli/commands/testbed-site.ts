@@ -65,6 +65,7 @@ export async function runSiteFile(file: string, reportDir: string, flags: SiteFl
         expectedMp: r.plan.expected,
         expected: r.result.expected,
         actual: r.result.actual,
+        ...(r.result.taskSequence ? { taskSequence: r.result.taskSequence } : {}),
       })),
     });
   } else {

@@ -30,7 +30,13 @@ site:
   siteCode: BM1
   managementPoints: [MP1, MP2]
   computers: [{ name: PC-GUEST, mac: "52:54:00:12:34:56" }]
-  taskSequences: [{ id: BM200010, name: Windows 11 }]
+  taskSequences:
+    - id: BM200010
+      name: Windows 11
+      steps:                       # what the guest runs after its policy (docs/task-sequences.md)
+        - { name: Say hello, type: run-command, command: "echo Deploying %OSDComputerName%" }
+        - { name: Remember, type: set-variable, variable: Stage, value: greeted }
+        - { name: Optional check, type: run-command, command: "exit 3", continueOnError: true, condition: { variable: Stage, equals: greeted } }
   deployments:
     - { id: DEP-ALL, taskSequence: BM200010, target: all, variables: { OSDComputerName: from-site } }
   certificates: [{ media: site-iso }, { media: dynamic-usb }]   # their registration .cer files
