@@ -11,7 +11,12 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ARCHES } from "../core/compat.ts";
 import { ARCH_RECIPES } from "../backends/boot-image-builder/config.ts";
-import { buildReferenceImages, readManifest, REFERENCE_LIBRARY_DIR, type BuildResult } from "../fixtures/boot-images/build.ts";
+import {
+  buildReferenceImages,
+  readManifest,
+  REFERENCE_LIBRARY_DIR,
+  type BuildResult,
+} from "../fixtures/boot-images/build.ts";
 import { checkedRunMarker, TEST_RUN_ENV } from "./global-setup.ts";
 
 export async function referenceImages(): Promise<BuildResult> {

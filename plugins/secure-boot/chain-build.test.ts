@@ -84,7 +84,13 @@ beforeAll(async () => {
       ),
     };
   };
-  await Promise.all([fromIso("unsigned"), fromIso("signed"), fromIso("ownIso"), fromUsb("signedUsb"), fromUsb("ownUsb")]);
+  await Promise.all([
+    fromIso("unsigned"),
+    fromIso("signed"),
+    fromIso("ownIso"),
+    fromUsb("signedUsb"),
+    fromUsb("ownUsb"),
+  ]);
 
   otherCert = (await otherCertificate(work)).cert;
   snakeoilSubject = (
