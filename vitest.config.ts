@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import EndToEndFirst from "./testing/sequencer.ts";
 
 // One suite: unit tests (*.test.ts) and QEMU/oracle end-to-end tests (*.e2e.test.ts).
 // `npm test` first sets the machine up (scripts/test-setup.ts: Debian packages through the
@@ -15,6 +16,8 @@ export default defineConfig({
     // Tests a file marks concurrent (QEMU boots: fixtures/boot-images/boot.e2e.test.ts) run
     // two at a time within it.
     maxConcurrency: 2,
+    // On a clean clone (CI), the QEMU files start first (testing/sequencer.ts).
+    sequence: { sequencer: EndToEndFirst },
     // The run ends with "N passed, N failed" and the skipped tests with their reasons;
     // CI also reads .ci/results.json (.ci/count.mjs; BOOTMEDIA_RESULTS names another file, as the Node 24 run does).
     reporters: [
