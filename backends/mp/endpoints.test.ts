@@ -130,7 +130,9 @@ describe("POST /bootmedia/v1/status", () => {
     const bodyFile = join(dir, "status.json");
     writeFileSync(bodyFile, renderStatusRequest(req));
     // The documented key order: run right after deploymentId.
-    expect(readFileSync(bodyFile, "utf8")).toMatch(/^\{"v":1,"mac":"[^"]+","deploymentId":"DEP-1","run":"0123456789abcdef","seq":4,/);
+    expect(readFileSync(bodyFile, "utf8")).toMatch(
+      /^\{"v":1,"mac":"[^"]+","deploymentId":"DEP-1","run":"0123456789abcdef","seq":4,/,
+    );
     const signature = execFileSync("sh", [
       "-c",
       `openssl dgst -sha256 -sign "${cert.keyPath}" "${bodyFile}" | base64 -w0`,

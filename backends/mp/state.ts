@@ -170,7 +170,14 @@ export class MpState {
   }
 
   /** Stores a run's log (temp file, fsync, rename: a crash leaves the old log or the new, never half). */
-  async addLog(upload: { mac: string; deploymentId: string; run: string; log: Buffer; nonce: string; time: number }): Promise<void> {
+  async addLog(upload: {
+    mac: string;
+    deploymentId: string;
+    run: string;
+    log: Buffer;
+    nonce: string;
+    time: number;
+  }): Promise<void> {
     const { mac, deploymentId, run, log, nonce, time } = upload;
     if (!this.dir) this.memoryLogs.set(runKey(mac, deploymentId, run), log);
     else {

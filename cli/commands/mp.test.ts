@@ -185,7 +185,16 @@ describe("bootmedia mp serve", () => {
     expect(table.stdout).toMatch(new RegExp(`^Unknown +${MAC} +DEP-1 +1/3 +running +0 +\\d{4}-`, "m"));
     const json = await bootmedia(["mp", "status", "--state-dir", stateDir, "--json"]);
     expect(JSON.parse(json.stdout).computers).toMatchObject([
-      { computer: "Unknown", mac: MAC, deploymentId: "DEP-1", run, step: 1, stepCount: 3, state: "running", events: 40 },
+      {
+        computer: "Unknown",
+        mac: MAC,
+        deploymentId: "DEP-1",
+        run,
+        step: 1,
+        stepCount: 3,
+        state: "running",
+        events: 40,
+      },
     ]);
   }, 90_000);
 
