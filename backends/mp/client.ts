@@ -117,8 +117,8 @@ export type StatusEvent = Omit<StatusRequest, "v" | "timestamp" | "nonce">;
 
 /**
  * Posts one status event, signed like the policy request. Each call is a fresh request (new
- * timestamp and nonce): a client that retries an event sends it again with the same `seq`,
- * and the MP answers `duplicate` when it already stored it.
+ * timestamp and nonce): a client that retries an event sends it again with the same `run` and
+ * `seq`, and the MP answers `duplicate` when it already stored it.
  */
 export function postStatus(
   url: string,
@@ -136,21 +136,25 @@ export function postStatus(
   return postBody(url, body, signedHeaders(url, body, creds), creds, MP_PATHS.status);
 }
 
+/** A run id as the engine draws it: 16 lower-case hex digits. */
+export const newRunId = (): string => randomBytes(8).toString("hex");
+
 /** Uploads the engine's log of one deployment run. */
 export function postLog(
   url: string,
-  run: { mac: string; deploymentId: string; log: Buffer },
+  upload: { mac: string; deploymentId: string; run: string; log: Buffer },
   creds: AgentCredentials | null,
   nowSec: number,
 ): Promise<Contact> {
   const body = Buffer.from(
     renderLogRequest({
       v: PROTOCOL_VERSION,
-      mac: run.mac,
-      deploymentId: run.deploymentId,
+      mac: upload.mac,
+      deploymentId: upload.deploymentId,
+      run: upload.run,
       timestamp: nowSec,
       nonce: randomBytes(16).toString("hex"),
-      log: run.log.toString("base64"),
+      log: upload.log.toString("base64"),
     }),
   );
   return postBody(url, body, signedHeaders(url, body, creds), creds, MP_PATHS.log);

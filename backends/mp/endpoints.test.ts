@@ -5,7 +5,15 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { askManagementPoint, postBody, postLog, postStatus, signedHeaders, type StatusEvent } from "./client.ts";
+import {
+  askManagementPoint,
+  newRunId,
+  postBody,
+  postLog,
+  postStatus,
+  signedHeaders,
+  type StatusEvent,
+} from "./client.ts";
 import { MP_HEADERS, MP_PATHS, renderStatusRequest, type PolicyAnswer, type StatusRequest } from "./protocol.ts";
 import { startManagementPoint, type RunningMp } from "./server.ts";
 import { MAC, makeMedia, makeMediaCert, makeSite, makeTempDir, type MediaCert } from "./testing/fixtures.ts";
@@ -32,9 +40,11 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+const RUN = "0123456789abcdef";
 const event = (seq: number, over: Partial<StatusEvent> = {}): StatusEvent => ({
   mac: MAC,
   deploymentId: "DEP-1",
+  run: RUN,
   seq,
   step: seq,
   of: 3,
@@ -119,6 +129,10 @@ describe("POST /bootmedia/v1/status", () => {
     const req: StatusRequest = { v: 1, ...event(4), timestamp: clock, nonce: "cd".repeat(16) };
     const bodyFile = join(dir, "status.json");
     writeFileSync(bodyFile, renderStatusRequest(req));
+    // The documented key order: run right after deploymentId.
+    expect(readFileSync(bodyFile, "utf8")).toMatch(
+      /^\{"v":1,"mac":"[^"]+","deploymentId":"DEP-1","run":"0123456789abcdef","seq":4,/,
+    );
     const signature = execFileSync("sh", [
       "-c",
       `openssl dgst -sha256 -sign "${cert.keyPath}" "${bodyFile}" | base64 -w0`,
@@ -138,33 +152,97 @@ describe("POST /bootmedia/v1/status", () => {
     ]);
     expect(out).toBe('{"result":"accepted","seq":4}\n');
   });
+
+  it("stores a second run of the same deployment by the same MAC; retries within each run stay duplicates", async () => {
+    const mac = "52:54:00:00:00:77";
+    const second = newRunId();
+    const post = (seq: number, run: string, step = seq) =>
+      postStatus(mp.url, event(seq, { mac, run, step, state: step === 0 ? "success" : "start" }), cert.creds, clock);
+    await getPolicy(mac);
+    for (const seq of [1, 2]) expect((await post(seq, RUN)).answer).toEqual({ result: "accepted", seq });
+    expect((await post(3, RUN, 0)).answer).toEqual({ result: "accepted", seq: 3 });
+    // Re-imaged: the policy again, then the same seq numbers under a new run.
+    await getPolicy(mac);
+    expect((await post(1, second)).answer).toEqual({ result: "accepted", seq: 1 });
+    expect((await post(1, second)).answer).toEqual({ result: "duplicate", seq: 1 });
+    expect((await post(2, RUN)).answer).toEqual({ result: "duplicate", seq: 2 });
+    expect((await post(2, second)).answer).toEqual({ result: "accepted", seq: 2 });
+    const mine = mp.state.events().filter((e) => e.mac === mac);
+    expect(mine.map((e) => `${e.run === RUN ? "first" : "second"}:${e.seq}`)).toEqual([
+      "first:1",
+      "first:2",
+      "first:3",
+      "second:1",
+      "second:2",
+    ]);
+    // mp status shows the run that began last: still running at step 2.
+    expect(mp.state.computers().find((c) => c.mac === mac)).toMatchObject({
+      run: second,
+      step: 2,
+      state: "running",
+      events: 2,
+    });
+  });
+
+  it("refuses an event without a run, or with a run that is not 16 lower-case hex digits", async () => {
+    const before = mp.state.events().length;
+    const { run: _, ...noRun } = event(7);
+    const missing = await postStatus(mp.url, noRun as StatusEvent, cert.creds, clock);
+    expect([missing.status, missing.answer]).toEqual([
+      400,
+      { result: "bad-request", why: "malformed", detail: expect.stringMatching(/^run: /) },
+    ]);
+    for (const run of ["0123456789ABCDEF", "0123", "../../0123456789"]) {
+      const bad = await postStatus(mp.url, event(7, { run }), cert.creds, clock);
+      expect(bad.answer).toEqual({ result: "bad-request", why: "malformed", detail: "run: 16 lower-case hex digits" });
+    }
+    expect(mp.state.events()).toHaveLength(before);
+  });
 });
 
 describe("POST /bootmedia/v1/log", () => {
-  const logFile = () => join(stateDir(), "logs", MAC.replace(/:/g, ""), "DEP-1.log");
+  const logFile = (run = RUN) => join(stateDir(), "logs", MAC.replace(/:/g, ""), `DEP-1.${run}.log`);
 
-  it("stores the log under the state dir by MAC and deployment", async () => {
+  it("stores the log under the state dir by MAC, deployment and run: each run its own file", async () => {
     const log = Buffer.from("step 1 ok\nstep 2 ok\n");
-    const c = await postLog(mp.url, { mac: MAC, deploymentId: "DEP-1", log }, cert.creds, clock);
+    const c = await postLog(mp.url, { mac: MAC, deploymentId: "DEP-1", run: RUN, log }, cert.creds, clock);
     expect([c.status, c.answer]).toEqual([200, { result: "accepted", bytes: log.length }]);
     expect(readFileSync(logFile())).toEqual(log);
+    const other = newRunId();
+    const again = await postLog(
+      mp.url,
+      { mac: MAC, deploymentId: "DEP-1", run: other, log: Buffer.from("second run\n") },
+      cert.creds,
+      clock,
+    );
+    expect(again.answer).toEqual({ result: "accepted", bytes: 11 });
+    expect(readFileSync(logFile(other), "utf8")).toBe("second run\n");
+    expect(readFileSync(logFile())).toEqual(log);
+    expect((await mp.state.readLog(MAC, "DEP-1", other))?.toString()).toBe("second run\n");
   });
 
-  it("refuses a log past 512 KiB and a deployment never given; the stored log is untouched", async () => {
+  it("refuses a log past 512 KiB, a deployment never given and a malformed run; the stored log is untouched", async () => {
     const big = await postLog(
       mp.url,
-      { mac: MAC, deploymentId: "DEP-1", log: Buffer.alloc(512 * 1024 + 1, 0x61) },
+      { mac: MAC, deploymentId: "DEP-1", run: RUN, log: Buffer.alloc(512 * 1024 + 1, 0x61) },
       cert.creds,
       clock,
     );
     expect(big.answer).toMatchObject({ result: "bad-request", why: "too-large" });
     const never = await postLog(
       mp.url,
-      { mac: MAC, deploymentId: "../../x", log: Buffer.from("x") },
+      { mac: MAC, deploymentId: "../../x", run: RUN, log: Buffer.from("x") },
       cert.creds,
       clock,
     );
     expect(never.answer).toEqual({ result: "unknown-deployment", deploymentId: "../../x" });
+    const badRun = await postLog(
+      mp.url,
+      { mac: MAC, deploymentId: "DEP-1", run: "../../x", log: Buffer.from("x") },
+      cert.creds,
+      clock,
+    );
+    expect(badRun.answer).toEqual({ result: "bad-request", why: "malformed", detail: "run: 16 lower-case hex digits" });
     expect(readFileSync(logFile(), "utf8")).toBe("step 1 ok\nstep 2 ok\n");
   });
 
@@ -178,7 +256,7 @@ describe("POST /bootmedia/v1/log", () => {
           `POST ${MP_PATHS.log} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 300000\r\n\r\n`,
         );
         s.write(
-          `{"v":1,"mac":"${MAC}","deploymentId":"DEP-1","timestamp":${clock},"nonce":"${"ef".repeat(16)}","log":"`,
+          `{"v":1,"mac":"${MAC}","deploymentId":"DEP-1","run":"${RUN}","timestamp":${clock},"nonce":"${"ef".repeat(16)}","log":"`,
         );
         s.write("A".repeat(100_000), () => setTimeout(() => s.destroy(), 100));
       });

@@ -33,7 +33,7 @@ export interface HandlerContext {
   req: IncomingMessage;
   body: Buffer;
   /** What the request log shows of the client. */
-  note(fields: { mac?: string; uuid?: string; ip?: string; deploymentId?: string; seq?: number }): void;
+  note(fields: { mac?: string; uuid?: string; ip?: string; deploymentId?: string; run?: string; seq?: number }): void;
 }
 
 type Handler = (ctx: HandlerContext) => Promise<MpAnswer>;
@@ -66,7 +66,7 @@ export const handleStatus: Handler = async (ctx) => {
   const parsed = parseBody(ctx.body, StatusRequestSchema);
   if ("result" in parsed) return parsed;
   const event = parsed.data;
-  ctx.note({ mac: event.mac, deploymentId: event.deploymentId, seq: event.seq });
+  ctx.note({ mac: event.mac, deploymentId: event.deploymentId, run: event.run, seq: event.seq });
   const refused = authenticate(ctx, event.timestamp);
   if (refused) return refused;
   // The very same signed body again (a client that never saw the answer): it is stored, say so.
@@ -83,7 +83,7 @@ export const handleLog: Handler = async (ctx) => {
   const parsed = parseBody(ctx.body, LogRequestSchema);
   if ("result" in parsed) return parsed;
   const req = parsed.data;
-  ctx.note({ mac: req.mac, deploymentId: req.deploymentId });
+  ctx.note({ mac: req.mac, deploymentId: req.deploymentId, run: req.run });
   const refused = authenticate(ctx, req.timestamp) ?? claimNonce(ctx, req.nonce);
   if (refused) return refused;
   if (!ctx.state.hasGiven(req.mac, req.deploymentId))
@@ -91,7 +91,14 @@ export const handleLog: Handler = async (ctx) => {
   const log = Buffer.from(req.log, "base64");
   if (log.length > MAX_LOG_BYTES)
     return { result: "bad-request", why: "too-large", detail: `the log is at most ${MAX_LOG_BYTES} bytes` };
-  await ctx.state.addLog(req.mac, req.deploymentId, log, req.nonce, ctx.clock);
+  await ctx.state.addLog({
+    mac: req.mac,
+    deploymentId: req.deploymentId,
+    run: req.run,
+    log,
+    nonce: req.nonce,
+    time: ctx.clock,
+  });
   return { result: "accepted", bytes: log.length };
 };
 

@@ -82,17 +82,21 @@ export type PolicyRequest = z.infer<typeof PolicyRequestSchema>;
 const Mac = PolicyRequestSchema.shape.mac;
 const Nonce = PolicyRequestSchema.shape.nonce;
 const DeploymentId = z.string().min(1).max(128);
+/** One run of a deployment on a client: 16 lower-case hex digits the engine draws when it starts (`openssl rand -hex 8`). */
+const Run = z.string().regex(/^[0-9a-f]{16}$/, "16 lower-case hex digits");
 
 const STATUS_STATES = ["start", "progress", "success", "failure", "skipped"] as const;
 
 /**
- * One status event. `seq` (1, 2, 3… per deployment run) is the client's idempotency key: the
- * MP stores an event once per (mac, deploymentId, seq). `step` 0 is the task sequence as a whole.
+ * One status event. `run` names the run of the deployment (a machine re-imaged runs it again,
+ * under a new run), `seq` (1, 2, 3… per run) is the client's idempotency key within it: the MP
+ * stores an event once per (mac, deploymentId, run, seq). `step` 0 is the task sequence as a whole.
  */
 export const StatusRequestSchema = z.strictObject({
   v: z.literal(PROTOCOL_VERSION),
   mac: Mac,
   deploymentId: DeploymentId,
+  run: Run,
   seq: z.int().min(1).max(1_000_000_000),
   step: z.int().min(0).max(100_000),
   of: z.int().min(0).max(100_000),
@@ -105,11 +109,12 @@ export const StatusRequestSchema = z.strictObject({
 });
 export type StatusRequest = z.infer<typeof StatusRequestSchema>;
 
-/** The engine's log, base64 (at most MAX_LOG_BYTES decoded). */
+/** The engine's log of one run, base64 (at most MAX_LOG_BYTES decoded). */
 export const LogRequestSchema = z.strictObject({
   v: z.literal(PROTOCOL_VERSION),
   mac: Mac,
   deploymentId: DeploymentId,
+  run: Run,
   timestamp: z.int().nonnegative(),
   nonce: Nonce,
   log: z.base64(),
@@ -129,7 +134,7 @@ export const MP_RESULTS = {
   "not-found": 404,
   /** A status event or log stored. */
   accepted: 200,
-  /** A status event whose seq was already stored: nothing stored again. */
+  /** A status event whose (run, seq) was already stored: nothing stored again. */
   duplicate: 200,
   /** A status or log for a deployment this MP never gave this MAC. */
   "unknown-deployment": 403,

@@ -72,6 +72,8 @@ export interface MpRequestLogEntry {
   /** Where a redirect sent the client. */
   to?: string;
   deploymentId?: string;
+  /** The deployment run a status event or log belongs to. */
+  run?: string;
   seq?: number;
   /** Milliseconds from the request's arrival to the answer. */
   ms?: number;
@@ -163,9 +165,10 @@ export async function startManagementPoint(opts: StartMpOptions): Promise<Runnin
       clock: now(),
       req,
       body,
-      note: ({ deploymentId, seq, ...client }) => {
+      note: ({ deploymentId, run, seq, ...client }) => {
         for (const [k, v] of Object.entries(client)) if (v !== undefined) Object.assign(entry.client, { [k]: v });
         if (deploymentId !== undefined) entry.deploymentId = deploymentId;
+        if (run !== undefined) entry.run = run;
         if (seq !== undefined) entry.seq = seq;
       },
     };

@@ -24,7 +24,13 @@ type JournalRecord =
       nonce: string;
     }
   | { t: "status"; time: number; event: StatusRequest }
-  | { t: "log"; time: number; mac: string; deploymentId: string; bytes: number; nonce: string };
+  | { t: "log"; time: number; mac: string; deploymentId: string; run: string; bytes: number; nonce: string };
+
+/**
+ * The run of the records a journal holds from before runs existed (they have no `run`): they
+ * read as one run of this name, which no client can send (a client's run is hex digits).
+ */
+export const LEGACY_RUN = "legacy";
 
 export const RUN_STATES = ["running", "succeeded", "failed"] as const;
 
@@ -33,6 +39,8 @@ export interface ComputerStatus {
   computer: string;
   mac: string;
   deploymentId: string;
+  /** The run shown: the latest to begin since the computer's latest policy; null before its first event. */
+  run: string | null;
   taskSequence: string;
   /** The step of the latest event (0 before the first), of stepCount. */
   step: number;
@@ -46,27 +54,41 @@ export interface ComputerStatus {
   lastContact: number;
 }
 
-const runKey = (mac: string, deploymentId: string) => `${mac}\t${deploymentId}`;
-const eventKey = (e: { mac: string; deploymentId: string; seq: number }) =>
-  `${runKey(e.mac, e.deploymentId)}\t${e.seq}`;
+const deploymentKey = (mac: string, deploymentId: string) => `${mac}\t${deploymentId}`;
+const runKey = (mac: string, deploymentId: string, run: string) => `${deploymentKey(mac, deploymentId)}\t${run}`;
+const eventKey = (e: StatusRequest) => `${runKey(e.mac, e.deploymentId, e.run)}\t${e.seq}`;
 /** Nonces older than this cannot come back: their timestamps are refused as stale. */
 const NONCE_KEEP_SEC = 2 * MAX_CLOCK_SKEW_SEC;
 
-/** A deployment id as a file name: safe characters kept, anything else (and a leading dot) as _xx. */
-export function logFileName(deploymentId: string): string {
-  const safe = deploymentId.replace(/[^A-Za-z0-9_-]|^\./g, (c) =>
-    [...Buffer.from(c, "utf8")].map((b) => `_${b.toString(16).padStart(2, "0")}`).join(""),
-  );
+/**
+ * The file name of a run's log, `<deploymentId>.<run>.log`: safe characters kept, anything else
+ * (a dot too) as _xx, so no client text is a path and no two (deployment, run) share a name. The
+ * legacy run's log kept the name logs had before runs existed, `<deploymentId>.log`.
+ */
+export function logFileName(deploymentId: string, run: string): string {
+  const escape = (text: string) =>
+    text.replace(/[^A-Za-z0-9_-]/g, (c) =>
+      [...Buffer.from(c, "utf8")].map((b) => `_${b.toString(16).padStart(2, "0")}`).join(""),
+    );
+  let safe = escape(deploymentId);
   // Past NAME_MAX (255 bytes) with its escapes: a digest of the id is unique and fits.
-  return safe.length <= 200 ? `${safe}.log` : `${createHash("sha256").update(deploymentId).digest("hex")}.log`;
+  if (safe.length > 200) safe = createHash("sha256").update(deploymentId).digest("hex");
+  return run === LEGACY_RUN ? `${safe}.log` : `${safe}.${escape(run)}.log`;
 }
 
+type PolicyRecord = Extract<JournalRecord, { t: "policy" }>;
+
 export class MpState {
-  private readonly latestPolicy = new Map<string, Extract<JournalRecord, { t: "policy" }>>();
+  /** Each MAC's latest policy, with its place in the journal. */
+  private readonly latestPolicy = new Map<string, { policy: PolicyRecord; at: number }>();
   private readonly given = new Set<string>();
-  /** Accepted events by (mac, deploymentId, seq), with the promise of their journal record. */
+  /** Accepted events by (mac, deploymentId, run, seq), with the promise of their journal record. */
   private readonly accepted = new Map<string, { event: StatusRequest; time: number; stored: Promise<void> }>();
   private readonly runEvents = new Map<string, StatusRequest[]>();
+  /** Per (mac, deploymentId): the run whose first event came last, and that event's place in the journal. */
+  private readonly latestRun = new Map<string, { run: string; at: number }>();
+  /** Records applied so far: the journal's order, which says what came after what. */
+  private applied = 0;
   private readonly lastContact = new Map<string, number>();
   private readonly nonces = new Map<string, number>();
   private nextPrune = 0;
@@ -98,7 +120,7 @@ export class MpState {
       throw notWritable(dir, e);
     });
     const state = new MpState(dir, journal);
-    for (const r of records) state.apply(r as JournalRecord);
+    for (const r of records) state.apply(fromJournal(r));
     await removeTemporaries(join(dir, "logs"));
     return state;
   }
@@ -107,13 +129,13 @@ export class MpState {
   static async read(dir: string): Promise<MpState> {
     const { records } = await readJournal(join(dir, JOURNAL_FILE));
     const state = new MpState(dir, undefined);
-    for (const r of records) state.apply(r as JournalRecord);
+    for (const r of records) state.apply(fromJournal(r));
     return state;
   }
 
   /** Whether this MP gave `deploymentId` to `mac` (status and logs of other deployments are refused). */
   hasGiven(mac: string, deploymentId: string): boolean {
-    return this.given.has(runKey(mac, deploymentId));
+    return this.given.has(deploymentKey(mac, deploymentId));
   }
 
   /** Claims a nonce at the MP's clock; false when it was seen within the replay window. */
@@ -136,7 +158,7 @@ export class MpState {
     return this.commit({ t: "policy", ...record });
   }
 
-  /** Stores an event once; a repeat of a stored seq is a duplicate (answered once the first is on disk). */
+  /** Stores an event once; a repeat of a stored (run, seq) is a duplicate (answered once the first is on disk). */
   async addStatus(event: StatusRequest, time: number): Promise<"accepted" | "duplicate"> {
     const first = this.accepted.get(eventKey(event));
     if (first) {
@@ -147,13 +169,21 @@ export class MpState {
     return "accepted";
   }
 
-  /** Stores a log (temp file, fsync, rename: a crash leaves the old log or the new, never half). */
-  async addLog(mac: string, deploymentId: string, log: Buffer, nonce: string, time: number): Promise<void> {
-    if (!this.dir) this.memoryLogs.set(runKey(mac, deploymentId), log);
+  /** Stores a run's log (temp file, fsync, rename: a crash leaves the old log or the new, never half). */
+  async addLog(upload: {
+    mac: string;
+    deploymentId: string;
+    run: string;
+    log: Buffer;
+    nonce: string;
+    time: number;
+  }): Promise<void> {
+    const { mac, deploymentId, run, log, nonce, time } = upload;
+    if (!this.dir) this.memoryLogs.set(runKey(mac, deploymentId, run), log);
     else {
       const folder = join(this.dir, "logs", mac.replace(/:/g, ""));
       await mkdir(folder, { recursive: true });
-      const file = join(folder, logFileName(deploymentId));
+      const file = join(folder, logFileName(deploymentId, run));
       const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
       try {
         await writeFile(temp, log, { flush: true });
@@ -164,13 +194,13 @@ export class MpState {
       }
       await syncDir(folder);
     }
-    await this.commit({ t: "log", time, mac, deploymentId, bytes: log.length, nonce });
+    await this.commit({ t: "log", time, mac, deploymentId, run, bytes: log.length, nonce });
   }
 
-  /** A stored log (tests, the testbed's report), or undefined. */
-  async readLog(mac: string, deploymentId: string): Promise<Buffer | undefined> {
-    if (!this.dir) return this.memoryLogs.get(runKey(mac, deploymentId));
-    const file = join(this.dir, "logs", mac.replace(/:/g, ""), logFileName(deploymentId));
+  /** A run's stored log (tests, the testbed's report), or undefined. */
+  async readLog(mac: string, deploymentId: string, run: string): Promise<Buffer | undefined> {
+    if (!this.dir) return this.memoryLogs.get(runKey(mac, deploymentId, run));
+    const file = join(this.dir, "logs", mac.replace(/:/g, ""), logFileName(deploymentId, run));
     return readFile(file).catch(() => undefined);
   }
 
@@ -184,18 +214,26 @@ export class MpState {
     return [...this.accepted.values()].map(({ event, time }) => ({ event, time }));
   }
 
-  /** One entry per computer (MAC): its latest deployment run, in MAC order. */
+  /**
+   * One entry per computer (MAC), in MAC order: its latest policy's deployment, and of that
+   * deployment the run whose first event the MP accepted last — if that came after the policy;
+   * a computer given the deployment again shows no run until the new run's first event.
+   */
   computers(): ComputerStatus[] {
     return [...this.latestPolicy.values()]
-      .sort((a, b) => a.mac.localeCompare(b.mac))
-      .map((p) => {
-        const events = [...(this.runEvents.get(runKey(p.mac, p.deploymentId)) ?? [])].sort((a, b) => a.seq - b.seq);
+      .sort((a, b) => a.policy.mac.localeCompare(b.policy.mac))
+      .map(({ policy: p, at }) => {
+        const latest = this.latestRun.get(deploymentKey(p.mac, p.deploymentId));
+        const run = latest && latest.at > at ? latest.run : null;
+        const stored = run === null ? [] : (this.runEvents.get(runKey(p.mac, p.deploymentId, run)) ?? []);
+        const events = [...stored].sort((a, b) => a.seq - b.seq);
         const steps = events.filter((e) => e.step > 0);
         const final = events.filter((e) => e.step === 0 && (e.state === "success" || e.state === "failure")).at(-1);
         return {
           computer: p.computer,
           mac: p.mac,
           deploymentId: p.deploymentId,
+          run,
           taskSequence: p.taskSequence,
           step: steps.at(-1)?.step ?? 0,
           stepCount: p.stepCount,
@@ -220,19 +258,34 @@ export class MpState {
   }
 
   private apply(r: JournalRecord, stored: Promise<void> = Promise.resolve()): void {
+    const at = ++this.applied;
     const mac = r.t === "status" ? r.event.mac : r.mac;
     this.lastContact.set(mac, Math.max(this.lastContact.get(mac) ?? 0, r.time));
     if (r.t === "policy") {
-      this.latestPolicy.set(r.mac, r);
-      this.given.add(runKey(r.mac, r.deploymentId));
+      this.latestPolicy.set(r.mac, { policy: r, at });
+      this.given.add(deploymentKey(r.mac, r.deploymentId));
       this.nonces.set(r.nonce, r.time);
     } else if (r.t === "status") {
-      const key = runKey(r.event.mac, r.event.deploymentId);
-      this.accepted.set(eventKey(r.event), { event: r.event, time: r.time, stored });
-      this.runEvents.set(key, [...(this.runEvents.get(key) ?? []), r.event]);
-      this.nonces.set(r.event.nonce, r.time);
+      const { event } = r;
+      const key = runKey(event.mac, event.deploymentId, event.run);
+      this.accepted.set(eventKey(event), { event, time: r.time, stored });
+      const events = this.runEvents.get(key);
+      if (events) events.push(event);
+      else {
+        this.runEvents.set(key, [event]);
+        this.latestRun.set(deploymentKey(event.mac, event.deploymentId), { run: event.run, at });
+      }
+      this.nonces.set(event.nonce, r.time);
     } else this.nonces.set(r.nonce, r.time);
   }
+}
+
+/** A journal record as this version keeps it: one from before runs existed gets the legacy run. */
+function fromJournal(record: unknown): JournalRecord {
+  const r = record as JournalRecord;
+  if (r.t === "status" && r.event.run === undefined) return { ...r, event: { ...r.event, run: LEGACY_RUN } };
+  if (r.t === "log" && r.run === undefined) return { ...r, run: LEGACY_RUN };
+  return r;
 }
 
 const LOCK_FILE = "lock";

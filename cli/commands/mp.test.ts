@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { askManagementPoint, postStatus } from "../../backends/mp/client.ts";
+import { askManagementPoint, newRunId, postStatus } from "../../backends/mp/client.ts";
 import { readJournal } from "../../backends/mp/journal.ts";
 import {
   MAC,
@@ -153,8 +153,9 @@ describe("bootmedia mp serve", () => {
     const url = await first.url();
     await askManagementPoint(url, makeMedia(url), { mac: MAC }, cert.creds, now());
     const accepted = new Set<number>();
+    const run = newRunId();
     const post = async (seq: number) => {
-      const ev = { mac: MAC, deploymentId: "DEP-1", seq, step: 1, of: 3, name: "s", state: "progress" as const };
+      const ev = { mac: MAC, deploymentId: "DEP-1", run, seq, step: 1, of: 3, name: "s", state: "progress" as const };
       const c = await postStatus(url, ev, cert.creds, now());
       if (c.answer?.result === "accepted" || c.answer?.result === "duplicate") accepted.add(seq);
       return c;
@@ -184,7 +185,16 @@ describe("bootmedia mp serve", () => {
     expect(table.stdout).toMatch(new RegExp(`^Unknown +${MAC} +DEP-1 +1/3 +running +0 +\\d{4}-`, "m"));
     const json = await bootmedia(["mp", "status", "--state-dir", stateDir, "--json"]);
     expect(JSON.parse(json.stdout).computers).toMatchObject([
-      { computer: "Unknown", mac: MAC, deploymentId: "DEP-1", step: 1, stepCount: 3, state: "running", events: 40 },
+      {
+        computer: "Unknown",
+        mac: MAC,
+        deploymentId: "DEP-1",
+        run,
+        step: 1,
+        stepCount: 3,
+        state: "running",
+        events: 40,
+      },
     ]);
   }, 90_000);
 

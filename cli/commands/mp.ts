@@ -149,7 +149,12 @@ function watchFile(file: string, onChange: () => void): void {
 }
 
 function describeRequest(e: MpRequestLogEntry): string {
-  const who = [e.client.mac, e.deploymentId, e.seq === undefined ? undefined : `seq ${e.seq}`].filter(Boolean);
+  const who = [
+    e.client.mac,
+    e.deploymentId,
+    e.run === undefined ? undefined : `run ${e.run}`,
+    e.seq === undefined ? undefined : `seq ${e.seq}`,
+  ].filter(Boolean);
   return [
     e.client.address,
     e.method,

@@ -126,6 +126,7 @@ echo after-engine`;
 }
 
 interface StoredEvent {
+  run: string;
   seq: number;
   step: number;
   of: number;
@@ -145,7 +146,7 @@ function storedEvents(stateDir: string): StoredEvent[] {
     .map((r) => r.event!);
 }
 
-/** The log the MP stored for MAC.known's deployment (the only one under logs/<mac>/). */
+/** The log the MP stored for MAC.known's deployment run (the only one under logs/<mac>/). */
 function storedLog(stateDir: string): string | undefined {
   const dir = join(stateDir, "logs", MAC.known.replace(/:/g, ""));
   if (!existsSync(dir)) return undefined;
@@ -200,6 +201,53 @@ describe("task-sequence engine against the real management point", { timeout: 12
       expect(run.screen).toContain("Step 1 of 3: Say hello");
       expect(run.screen).toContain("    hello from from-site");
       expect(run.screen).toMatch(/Step 3 of 3 \.+ \S*failed\s*\S* May fail \(exit 3\)/);
+    } finally {
+      await mp.close();
+    }
+  });
+
+  it("the same computer running the deployment twice (re-imaged): both runs stored, each step once per run, a log each", async () => {
+    const stateDir = join(fx.dir, "state-twice");
+    const mp = await startMp(
+      [
+        { name: "Say hello", type: "run-command", command: "echo hello" },
+        { name: "Remember", type: "set-variable", variable: "Stage", value: "two" },
+      ],
+      { stateDir },
+    );
+    try {
+      const runs = [await runEngine(mp.url), await runEngine(mp.url)];
+      for (const run of runs) {
+        expect(run.continued, run.stdout + run.stderr).toBe(true);
+        expect(run.markers.at(-1)).toEqual({ event: "task-sequence-done", steps: 2, failed: 0 });
+      }
+      // Every event of both runs was news to the MP: none answered duplicate.
+      const statusAnswers = mp.requests.filter((r) => r.path === "/bootmedia/v1/status").map((r) => r.result);
+      expect(statusAnswers).toEqual(Array(10).fill("accepted"));
+      const events = storedEvents(stateDir);
+      const ids = [...new Set(events.map((e) => e.run))];
+      expect(ids).toHaveLength(2);
+      for (const [i, id] of ids.entries()) {
+        expect(id).toMatch(/^[0-9a-f]{16}$/);
+        expect(readFileSync(join(runs[i]!.work, "ts/engine.log"), "utf8")).toContain(`, run ${id}, `);
+        expect(events.filter((e) => e.run === id).map((e) => `${e.seq}:${e.step}:${e.state}`)).toEqual([
+          "1:1:start",
+          "2:1:success",
+          "3:2:start",
+          "4:2:success",
+          "5:0:success",
+        ]);
+      }
+      const logs = join(stateDir, "logs", MAC.known.replace(/:/g, ""));
+      expect(readdirSync(logs).sort()).toEqual(ids.map((id) => `DEP-KNOWN.${id}.log`).sort());
+      for (const id of ids) expect(readFileSync(join(logs, `DEP-KNOWN.${id}.log`), "utf8")).toContain(`, run ${id}, `);
+      expect(mp.state.computers().find((c) => c.mac === MAC.known)).toMatchObject({
+        run: ids[1],
+        step: 2,
+        stepCount: 2,
+        state: "succeeded",
+        events: 5,
+      });
     } finally {
       await mp.close();
     }

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pLimit from "p-limit";
 import { stringify } from "yaml";
-import { askManagementPoint, postLog, postStatus, type Contact } from "../client.ts";
+import { askManagementPoint, newRunId, postLog, postStatus, type Contact } from "../client.ts";
 import { readJournal } from "../journal.ts";
 import { makeMedia, makeMediaCert, makeSite, makeTempDir, type MediaCert } from "../testing/fixtures.ts";
 
@@ -131,10 +131,12 @@ async function runAgents(url: string, cert: MediaCert, midway?: () => Promise<vo
         );
         if (policy?.answer?.result !== "policy") return;
         const deploymentId = policy.answer.deploymentId;
+        const run = newRunId();
         for (let seq = 1; seq <= EVENTS; seq++) {
           const event = {
             mac,
             deploymentId,
+            run,
             seq,
             step: seq === EVENTS ? 0 : Math.ceil(seq / 6),
             of: 3,
@@ -152,7 +154,7 @@ async function runAgents(url: string, cert: MediaCert, midway?: () => Promise<vo
         }
         await call(
           `${mac} log`,
-          () => postLog(url, { mac, deploymentId, log }, cert.creds, now()),
+          () => postLog(url, { mac, deploymentId, run, log }, cert.creds, now()),
           (c) => c.answer?.result === "accepted",
         );
       }),

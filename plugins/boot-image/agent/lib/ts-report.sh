@@ -21,7 +21,7 @@ ts_log() { printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" >>"$TS_LOG"; }
 ts_mp() {
 	(
 		export BM_MEDIA_KEY BM_MP_CA BM_CLIENT_MAC
-		BM_CLIENT_MAC=$TS_MAC BM_DEPLOYMENT_ID=$TS_DEPLOYMENT BM_MEDIA_CERT="$MEDIA/bootmedia/media.crt" BM_NIC=${MP_NIC:-eth0} \
+		BM_CLIENT_MAC=$TS_MAC BM_DEPLOYMENT_ID=$TS_DEPLOYMENT BM_RUN=$TS_RUN BM_MEDIA_CERT="$MEDIA/bootmedia/media.crt" BM_NIC=${MP_NIC:-eth0} \
 			exec "$MP_AGENT" "$1" "$TS_MP" "$2"
 	) </dev/null >"$TS_DIR/mp-answer" 2>/dev/null
 }
@@ -48,15 +48,15 @@ ts_flush() {
 	[ -z "$ts_down" ]
 }
 
-# ts_event STEP STATE [EXIT [MESSAGE]]: queues one status event (seq 1, 2, ... per run) and
+# ts_event STEP STATE [EXIT [MESSAGE]]: queues one status event (seq 1, 2, ... in this run) and
 # sends the queue, unless the MP already failed to answer during this step (ts_step_done
 # tries again). STEP 0 is the task sequence as a whole.
 ts_event() {
 	TS_SEQ=$((TS_SEQ + 1))
 	if [ "$1" -eq 0 ]; then ts_ev_name=$TS_ID; else ts_ev_name=$(ts_field "$1" n); fi
 	{
-		printf '{"v":1,"mac":%s,"deploymentId":%s,"seq":%s,"step":%s,"of":%s,"name":%s,"state":"%s"' \
-			"$(json_str "$TS_MAC")" "$(json_str "$TS_DEPLOYMENT")" "$TS_SEQ" "$1" "$TS_M" "$(printf '%s' "$ts_ev_name" | json_text)" "$2"
+		printf '{"v":1,"mac":%s,"deploymentId":%s,"run":"%s","seq":%s,"step":%s,"of":%s,"name":%s,"state":"%s"' \
+			"$(json_str "$TS_MAC")" "$(json_str "$TS_DEPLOYMENT")" "$TS_RUN" "$TS_SEQ" "$1" "$TS_M" "$(printf '%s' "$ts_ev_name" | json_text)" "$2"
 		[ -n "${3-}" ] && printf ',"exitCode":%s' "$3"
 		[ -n "${4-}" ] && printf ',"message":%s' "$(printf '%s' "$4" | json_text)"
 		printf '}\n'

@@ -334,6 +334,9 @@ ts_setup() {
 	TS_MP=$POLICY_MP
 	TS_ID=$(answer_string taskSequence "$1")
 	TS_DEPLOYMENT=$(answer_string deploymentId "$1")
+	# This run of the deployment: the MP keeps each run's events and log apart, so a computer
+	# that runs the same deployment again (re-imaged) is stored again, not a duplicate.
+	TS_RUN=$(openssl rand -hex 8)
 	TS_COMPUTER=$(answer_string computer "$1")
 	TS_MAC=${BM_CLIENT_MAC-$(cat "/sys/class/net/${MP_NIC:-eth0}/address" 2>/dev/null)}
 	# Lowest first: the computer's name by default, the media's variables, the secret ones;
@@ -346,7 +349,7 @@ ts_setup() {
 	TSV__SMSTSMediaType=BootMedia TSV__SMSTSMachineName=$TS_COMPUTER TSV__SMSTSMacAddresses=$TS_MAC
 	TSV__SMSTSPackageID=$TS_ID TSV__SMSTSAdvertID=$TS_DEPLOYMENT TSV__SMSTSMP=$TS_MP
 	TSV__SMSTSCurrentActionName="" TSV__SMSTSNextInstructionPointer=0 TSV__SMSTSLastActionRetCode=0
-	ts_log "task sequence $TS_ID ($TS_M steps), deployment $TS_DEPLOYMENT, from $TS_MP"
+	ts_log "task sequence $TS_ID ($TS_M steps), deployment $TS_DEPLOYMENT, run $TS_RUN, from $TS_MP"
 }
 
 # run_task_sequence: the steps of the policy answer (ask_management_points' POLICY_ANSWER), if any.
