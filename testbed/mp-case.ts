@@ -55,6 +55,8 @@ export interface CaseMpLog {
 
 export interface CaseStatusEvent {
   deploymentId: string;
+  /** The engine's run of the deployment (one per boot). */
+  run: string;
   seq: number;
   step: number;
   name: string;
@@ -125,6 +127,7 @@ export async function startCaseManagementPoints(spec: CaseManagementPoints): Pro
             const status = (running[i]?.state.eventRecords() ?? []).map(
               ({ event: e, time }): CaseStatusEvent => ({
                 deploymentId: e.deploymentId,
+                run: e.run,
                 seq: e.seq,
                 step: e.step,
                 name: e.name,

@@ -244,7 +244,7 @@ describe("a medium booted against `bootmedia mp serve`", () => {
       [2, "failure", 4],
       [0, "failure", undefined],
     ]);
-    const log = join(stateDir, "logs", GUEST_MAC.replace(/:/g, ""), "DEP-FAIL.log");
+    const log = join(stateDir, "logs", GUEST_MAC.replace(/:/g, ""), `DEP-FAIL.${String(status[0]!.run)}.log`);
     expect(existsSync(log)).toBe(true);
     expect(readFileSync(log, "utf8")).toContain("about to fail");
     expect(readFileSync(log, "utf8")).not.toContain("should-not-run");

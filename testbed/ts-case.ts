@@ -52,9 +52,11 @@ export function judgeTaskSequenceCase(
   mps: readonly CaseMpLog[],
   actual: Actual,
 ): { expected: Expected; actual: Actual; report: CaseTaskSequenceReport } {
-  const events = mps
-    .flatMap((mp) => mp.status ?? [])
-    .filter((e) => e.deploymentId === ts.deploymentId)
+  const ofDeployment = mps.flatMap((mp) => mp.status ?? []).filter((e) => e.deploymentId === ts.deploymentId);
+  // One boot is one run; an MP that served earlier runs of the deployment holds theirs too: the last run started is this boot's.
+  const run = ofDeployment.at(-1)?.run;
+  const events = ofDeployment
+    .filter((e) => e.run === run)
     .map((e) => ({
       seq: e.seq,
       step: e.step,
