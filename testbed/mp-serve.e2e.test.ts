@@ -4,7 +4,8 @@
  * --mp` boots the ISO in QEMU against that process (not an in-process simulator), and
  * `bootmedia mp status` reads what it stored. The MP is killed with SIGKILL mid-deployment
  * and restarted on the same state dir; later the site is reloaded (SIGHUP) with a sequence
- * whose second step fails without continueOnError. Needs `npm run fixtures`.
+ * whose second step fails without continueOnError. Oracles: the serial markers, the VGA text
+ * screen, `mp status`, the MP's journal and stored logs. Needs `npm run fixtures`.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
@@ -163,7 +164,7 @@ describe("a medium booted against `bootmedia mp serve`", () => {
           name: "Say hello",
           type: "run-command",
           // Long enough for the MP to be killed and restarted while it runs.
-          command: "echo Deploying %OSDComputerName%, %Greeting%; sleep 12",
+          command: "echo Deploying %OSDComputerName%, %Greeting% (%_SMSTSMediaType%); sleep 12",
         },
         { name: "Remember", type: "set-variable", variable: "Stage", value: "greeted %Greeting%" },
         {
@@ -187,7 +188,11 @@ describe("a medium booted against `bootmedia mp serve`", () => {
     const run = await boot;
     expect(run.case.actual, run.stderr).toEqual({ status: "pass" });
     expect(run.case.markers).toContainEqual({ event: "task-sequence-done", steps: 3, failed: 1 });
-    expect(run.screen).toContain("Deploying PC-GUEST, hello");
+    // The boot screen: each step's output, ok / failed, and what ran.
+    expect(run.screen).toContain("Deploying PC-GUEST, hello (BootMedia)");
+    expect(run.screen).toMatch(/Step 2 of 3 \.+ ok +Remember/);
+    expect(run.screen).toMatch(/Step 3 of 3 \.+ failed +Optional check \(exit 3\)/);
+    expect(run.screen).toContain("Done: task sequence BM200010 for PC-GUEST, 3 steps, 1 failed.");
 
     expect(await mpStatus()).toEqual([
       expect.objectContaining({
@@ -200,6 +205,9 @@ describe("a medium booted against `bootmedia mp serve`", () => {
         failures: 1,
       }),
     ]);
+    const [computer] = await mpStatus();
+    const log = join(stateDir, "logs", GUEST_MAC.replace(/:/g, ""), `DEP-TS.${String(computer!.run)}.log`);
+    expect(readFileSync(log, "utf8")).toContain("Deploying PC-GUEST, hello");
     // Every step's events exactly once, across the restart.
     expect(await storedEvents("DEP-TS")).toEqual([
       [1, "start", undefined],

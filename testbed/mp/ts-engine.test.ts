@@ -4,7 +4,7 @@
  * the real policy step (lib/mp.sh + bootmedia-mp.sh) asks the real management point
  * (backends/mp/server.ts, a site with inline steps, a state dir), then the engine runs the steps
  * and reports to that MP. Oracles: the MP's journal and stored log on disk, the serial markers,
- * the screen file. Only the network bring-up is replaced. QEMU boot: testbed/ts.e2e.test.ts.
+ * the screen file. Only the network bring-up is replaced. QEMU boots: testbed/mp-serve.e2e.test.ts, testbed/site-file.e2e.test.ts.
  */
 import { execa } from "execa";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";

@@ -194,12 +194,21 @@ ts_run_command() {
 		  kept[++kc % keep] = substr(line, 1, 512) }
 		END { for (i = (kc > keep ? kc - keep + 1 : 1); i <= kc; i++) print kept[i % keep] > out }' >"$TS_DIR/output.fifo" &
 	ts_progress_posted=0
-	while IFS= read -r ts_line; do
-		screen_ts_progress "$ts_line"
-		ts_log "step $1 progress: $ts_line"
-		[ "$ts_progress_posted" -lt "$TS_PROGRESS_POSTS" ] && ts_event "$1" progress "" "$ts_line"
-		ts_progress_posted=$((ts_progress_posted + 1))
-	done <"$TS_DIR/output.fifo"
+	# Opening the FIFO can fail with EINTR when a child ends meanwhile (busybox sh does not
+	# retry): the writer would then block forever. A failed redirection of a compound command
+	# only skips it, so ts_opened tells an open that failed from one that read to the end.
+	ts_opened=""
+	while [ -z "$ts_opened" ]; do
+		{
+			ts_opened=1
+			while IFS= read -r ts_line; do
+				screen_ts_progress "$ts_line"
+				ts_log "step $1 progress: $ts_line"
+				[ "$ts_progress_posted" -lt "$TS_PROGRESS_POSTS" ] && ts_event "$1" progress "" "$ts_line"
+				ts_progress_posted=$((ts_progress_posted + 1))
+			done
+		} <"$TS_DIR/output.fifo" 2>/dev/null
+	done
 	wait
 	rm -f "$TS_DIR/command.sh" "$TS_DIR/output.fifo"
 	sed 's/^/    | /' "$TS_DIR/output" >>"$TS_LOG"
