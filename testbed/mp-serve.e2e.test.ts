@@ -164,7 +164,7 @@ describe("a medium booted against `bootmedia mp serve`", () => {
           name: "Say hello",
           type: "run-command",
           // Long enough for the MP to be killed and restarted while it runs.
-          command: "echo Deploying %OSDComputerName%, %Greeting% (%_SMSTSMediaType%); sleep 12",
+          command: 'echo "Deploying %OSDComputerName%, %Greeting% (%_SMSTSMediaType%)"; sleep 12',
         },
         { name: "Remember", type: "set-variable", variable: "Stage", value: "greeted %Greeting%" },
         {
