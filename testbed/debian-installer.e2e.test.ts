@@ -68,7 +68,11 @@ beforeAll(async () => {
     );
   }
   await mkdir(join(work, "ts"));
-  await writeFile(join(work, "ts/README"), "first screen only\n");
+  // A task-sequence package carries its steps; the installer never runs them (first screen only).
+  await writeFile(
+    join(work, "ts/steps.yaml"),
+    "steps:\n  - { name: First screen only, type: run-command, command: 'true' }\n",
+  );
   await cli(["library", "add", lib, join(work, "ts"), "--type", "task-sequence", "--id", "BM200010"], work);
   const spec = (name: string, images: string, extra = "") =>
     `name: ${name}\nbootImage: ${images}\ntaskSequence: BM200010\ncontentLibrary: ${lib}\ntarget: { type: iso, output: ${name}.iso }\n${extra}`;
