@@ -15,11 +15,11 @@
  */
 import { execa } from "execa";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { rm } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isBootmediaError } from "../base/errors.ts";
+import { freeLoopbackPort } from "../base/free-port.ts";
 import { installMissing, systemHost } from "../core/doctor-install.ts";
 import { describeMedia } from "../testbed/media-from-inputs.ts";
 import { runTestbed } from "../testbed/testbed.ts";
@@ -58,15 +58,6 @@ async function placeholderDemo(why: string, todo: string): Promise<void> {
   say(
     `\ndemo: ${rel(iso)} and ${rel(usb)} hold the placeholder boot image BM100001 and do not boot: ${why}; ${todo}, then \`npm run demo\` again.`,
   );
-}
-
-/** A loopback port free right now, for the management point. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** `bootmedia mp serve` as its own process, as users run it; resolves once it listens. */
@@ -119,7 +110,7 @@ async function main(): Promise<number> {
   await bootmedia(["build", rel(SPEC), "--force", "--target", "usb", "--out", USB]);
 
   step(4, "start the management point (bootmedia mp serve): the demo site, its task sequence of three steps");
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const mp = await startManagementPoint(port);
 
   step(

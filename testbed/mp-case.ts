@@ -4,8 +4,8 @@
  * their request logs go into the case folder and the results.
  */
 import { writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { freeLoopbackPort } from "../base/free-port.ts";
 import { planMpNetwork, withMpNetwork, type MpGuestNetwork } from "./mp/network.ts";
 import {
   startManagementPoint,
@@ -73,15 +73,6 @@ export interface StartedCaseMps {
   finish(caseDir: string, relDir: string): Promise<CaseMpLog[]>;
 }
 
-/** A loopback port nothing listens on: bound once by the OS, then released. */
-async function findClosedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, MP_BIND_HOST, resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 export async function startCaseManagementPoints(spec: CaseManagementPoints): Promise<StartedCaseMps> {
   const running: Array<RunningMp | undefined> = [];
   try {
@@ -108,7 +99,7 @@ export async function startCaseManagementPoints(spec: CaseManagementPoints): Pro
         url:
           (mp.up ? mp.url : undefined) ??
           running[i]?.url ??
-          `${mp.tls ? "https" : "http"}://${MP_BIND_HOST}:${await findClosedPort()}`,
+          `${mp.tls ? "https" : "http"}://${MP_BIND_HOST}:${await freeLoopbackPort()}`,
       })),
     );
     const network = planMpNetwork(refs);

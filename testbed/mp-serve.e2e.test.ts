@@ -9,15 +9,15 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { readJournal } from "../backends/mp/journal.ts";
 import { buildReferenceImages, REFERENCE_LIBRARY_DIR } from "../fixtures/boot-images/build.ts";
-import { BIN, bootmedia } from "../testing/cli.ts";
+import { bootmedia } from "../testing/cli.ts";
+import { ServeProcess } from "../backends/mp/testing/serve-process.ts";
+import { freeLoopbackPort } from "../base/free-port.ts";
 
 const GUEST_MAC = "52:54:00:12:34:56";
 const env = { MEDIA_PW: "Correct-Horse-Battery-9" };
@@ -29,37 +29,11 @@ let iso = "";
 let siteFile = "";
 let stateDir = "";
 let port = 0;
-let serve: Serve | undefined;
+let serve: ServeProcess | undefined;
 
-/** A running `mp serve --json`, its stdout lines as they come. */
-class Serve {
-  readonly proc: ResultPromise;
-  out = "";
-  constructor() {
-    this.proc = execa(
-      "node",
-      [BIN, "mp", "serve", "--site", siteFile, "--listen", `127.0.0.1:${port}`, "--state-dir", stateDir, "--json"],
-      { reject: false, env: { NO_COLOR: "1" } },
-    );
-    this.proc.stdout!.on("data", (d: Buffer) => (this.out += d.toString()));
-  }
-  lines(): Array<Record<string, unknown>> {
-    return this.out
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  }
-  async waitFor(pred: (l: Record<string, unknown>) => boolean, ms = 300_000): Promise<Record<string, unknown>> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const hit = this.lines().find(pred);
-      if (hit) return hit;
-      if (Date.now() > end || this.proc.exitCode !== null)
-        throw new Error(`no such line; stdout:\n${this.out}\nstderr:\n${String((await this.proc).stderr)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+/** `mp serve` on the test's site, port and state dir, with its JSON request log. */
+const startServe = () =>
+  new ServeProcess(["--site", siteFile, "--listen", `127.0.0.1:${port}`, "--state-dir", stateDir, "--json"]);
 
 function site(deployment: string, steps: unknown[]): string {
   const der = readFileSync(iso.replace(/\.iso$/, ".cer")).toString("base64");
@@ -145,10 +119,7 @@ security:
   iso = join(dir, "ts-demo.iso");
   siteFile = join(dir, "site.yaml");
   stateDir = join(dir, "state");
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
+  port = await freeLoopbackPort();
 }, 600_000);
 afterAll(async () => {
   serve?.proc.kill("SIGTERM");
@@ -176,14 +147,17 @@ describe("a medium booted against `bootmedia mp serve`", () => {
         },
       ]),
     );
-    serve = new Serve();
+    serve = startServe();
     await serve.waitFor((l) => l.event === "listening");
     const boot = bootAgainstMp("report-1");
     // The first step started (its event is on disk): kill the MP without warning, start it again.
-    await serve.waitFor((l) => l.event === "request" && l.path === "/bootmedia/v1/status" && l.result === "accepted");
+    await serve.waitFor(
+      (l) => l.event === "request" && l.path === "/bootmedia/v1/status" && l.result === "accepted",
+      300_000,
+    );
     serve.proc.kill("SIGKILL");
     await serve.proc;
-    serve = new Serve();
+    serve = startServe();
     await serve.waitFor((l) => l.event === "listening");
     const run = await boot;
     expect(run.case.actual, run.stderr).toEqual({ status: "pass" });

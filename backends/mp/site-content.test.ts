@@ -1,13 +1,13 @@
 /** Task sequences' steps from the site's content library, resolved when the site is loaded. */
 import { createHash } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { decidePolicyAnswer } from "./decide.ts";
 import type { PolicyAnswer } from "./protocol.ts";
 import { loadSiteFile, resolveSite } from "./site-content.ts";
-import { makeTempDir } from "./testing/fixtures.ts";
+import { makeMediaCert, makeTempDir } from "./testing/fixtures.ts";
 
 let dir = "";
 const sha = (b: string | Buffer) => createHash("sha256").update(b).digest("hex");
@@ -129,36 +129,14 @@ describe("site task sequences from the library", () => {
 
 describe("registered certificates by file", () => {
   it("reads a build's .cer relative to the site file; a file that is no certificate is BM5302", async () => {
-    const { mkdtempSync, writeFileSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
-    const { execFileSync } = await import("node:child_process");
-    const dir = mkdtempSync(join(tmpdir(), "bm-site-cer-"));
-    execFileSync("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-subj",
-      "/CN=media",
-      "-days",
-      "30",
-      "-keyout",
-      join(dir, "k.pem"),
-      "-outform",
-      "DER",
-      "-out",
-      join(dir, "media.cer"),
-    ]);
+    const dir = makeTempDir("bm-site-cer-");
+    // The registration .cer a build writes: the certificate's DER.
+    writeFileSync(join(dir, "media.cer"), makeMediaCert(dir).der);
     const base = { siteCode: "BM1", managementPoints: ["MP1"] };
     const loaded = await resolveSite(
       { ...base, certificates: [{ file: "media.cer", blocked: true }] },
       { baseDir: dir },
     );
-    const { readFileSync } = await import("node:fs");
     expect(loaded.site.certificates).toEqual([
       { der: readFileSync(join(dir, "media.cer")).toString("base64"), blocked: true },
     ]);

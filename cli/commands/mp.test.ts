@@ -2,7 +2,6 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { askManagementPoint, newRunId, postStatus } from "../../backends/mp/client.ts";
@@ -16,6 +15,8 @@ import {
   type MediaCert,
 } from "../../backends/mp/testing/fixtures.ts";
 import { BIN, bootmedia } from "../../testing/cli.ts";
+import { ServeProcess } from "../../backends/mp/testing/serve-process.ts";
+import { freeLoopbackPort } from "../../base/free-port.ts";
 
 let dir = "";
 let cert: MediaCert;
@@ -32,36 +33,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A running `mp serve`, its stdout lines (JSON with --json) as they come. */
-class Serve {
-  readonly proc: ResultPromise;
-  out = "";
-  constructor(args: string[]) {
-    this.proc = execa("node", [BIN, "mp", "serve", ...args], { reject: false, env: { NO_COLOR: "1" } });
-    this.proc.stdout!.on("data", (d: Buffer) => (this.out += d.toString()));
-  }
-  lines(): Array<Record<string, unknown>> {
-    return this.out
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  }
-  async waitFor(pred: (l: Record<string, unknown>) => boolean, ms = 20_000): Promise<Record<string, unknown>> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const hit = this.lines().find(pred);
-      if (hit) return hit;
-      if (Date.now() > end || this.proc.exitCode !== null)
-        throw new Error(`no such line; stdout:\n${this.out}\nstderr:\n${String((await this.proc).stderr)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  async url(): Promise<string> {
-    return (await this.waitFor((l) => l.event === "listening")).url as string;
-  }
-}
-
-async function waitForText(serve: Serve, re: RegExp, ms = 20_000): Promise<RegExpExecArray> {
+async function waitForText(serve: ServeProcess, re: RegExp, ms = 20_000): Promise<RegExpExecArray> {
   const end = Date.now() + ms;
   for (;;) {
     const m = re.exec(serve.out);
@@ -71,18 +43,10 @@ async function waitForText(serve: Serve, re: RegExp, ms = 20_000): Promise<RegEx
   }
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 describe("bootmedia mp serve", () => {
   it("listens where --listen says, serves the site file, logs requests as JSON lines, reloads on SIGHUP", async () => {
-    const port = await freePort();
-    const serve = new Serve(["--site", siteFile, "--listen", `127.0.0.1:${port}`, "--json"]);
+    const port = await freeLoopbackPort();
+    const serve = new ServeProcess(["--site", siteFile, "--listen", `127.0.0.1:${port}`, "--json"]);
     try {
       const url = await serve.url();
       expect(url).toBe(`http://127.0.0.1:${port}`);
@@ -125,7 +89,7 @@ describe("bootmedia mp serve", () => {
   it("--watch reloads when the site file changes; the text log names each request and the reload", async () => {
     const watched = join(dir, "watched.yaml");
     writeFileSync(watched, stringify(makeSite(cert.der)));
-    const serve = new Serve(["--site", watched, "--listen", "127.0.0.1:0", "--watch"]);
+    const serve = new ServeProcess(["--site", watched, "--listen", "127.0.0.1:0", "--watch"]);
     try {
       const m = await waitForText(serve, /serving .* at (http:\/\/127\.0\.0\.1:\d+),/);
       const url = m[1]!;
@@ -147,9 +111,9 @@ describe("bootmedia mp serve", () => {
 
   it("kill -9 in the middle of a stream of events: restarted on the same state dir, every accepted event is there once", async () => {
     const stateDir = join(dir, "state-kill");
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const args = ["--site", siteFile, "--listen", `127.0.0.1:${port}`, "--json", "--state-dir", stateDir];
-    const first = new Serve(args);
+    const first = new ServeProcess(args);
     const url = await first.url();
     await askManagementPoint(url, makeMedia(url), { mac: MAC }, cert.creds, now());
     const accepted = new Set<number>();
@@ -167,7 +131,7 @@ describe("bootmedia mp serve", () => {
     await stream;
     await first.proc;
 
-    const second = new Serve(args);
+    const second = new ServeProcess(args);
     await second.url();
     for (let seq = 1; seq <= 40; seq++) expect((await post(seq)).answer?.result).toMatch(/^(accepted|duplicate)$/);
     second.proc.kill("SIGTERM");

@@ -4,7 +4,6 @@
  */
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
@@ -15,16 +14,9 @@ import { buildFrom } from "./testing/harness.ts";
 import { DpClient } from "./http-client.ts";
 import { readRemotePackage } from "./distribution-point-plugin.ts";
 import { makeLibrary, patternBytes } from "./testing/library.ts";
+import { freeLoopbackPort } from "../../base/free-port.ts";
 
 const NGINX = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((p) => existsSync(p));
-
-async function freeLoopbackPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe("distribution point served by nginx", () => {
   let tmp: string;

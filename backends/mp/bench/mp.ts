@@ -8,7 +8,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +16,7 @@ import { stringify } from "yaml";
 import { askManagementPoint, newRunId, postLog, postStatus, type Contact } from "../client.ts";
 import { readJournal } from "../journal.ts";
 import { makeMedia, makeMediaCert, makeSite, makeTempDir, type MediaCert } from "../testing/fixtures.ts";
+import { freeLoopbackPort } from "../../../base/free-port.ts";
 
 const AGENTS = 200;
 const CONCURRENCY = 50;
@@ -80,14 +80,6 @@ class MpProcess {
       this.child.kill(signal);
     });
   }
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 const macOf = (i: number) =>
@@ -212,7 +204,7 @@ async function main(): Promise<void> {
     const cert = makeMediaCert(dir);
     const siteFile = join(dir, "site.yaml");
     writeFileSync(siteFile, stringify(makeSite(cert.der)));
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const args = (state: string) => [
       "--site",
       siteFile,

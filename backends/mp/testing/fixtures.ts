@@ -3,19 +3,14 @@
  * independent implementation, and the tool the boot agent has), a site with a three-step task
  * sequence, and a node client's credentials.
  */
-import { execFileSync } from "node:child_process";
-import { X509Certificate, createHash, createPrivateKey } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { createPrivateKey } from "node:crypto";
+import { makeSelfSignedCert } from "./certs.ts";
 import type { AgentCredentials, AgentMedia } from "../client.ts";
 import type { SiteInput } from "../site.ts";
 
-export const MAC = "52:54:00:12:34:56";
+export { makeTempDir } from "./certs.ts";
 
-export function makeTempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export const MAC = "52:54:00:12:34:56";
 
 export interface MediaCert {
   certPath: string;
@@ -26,42 +21,16 @@ export interface MediaCert {
   creds: AgentCredentials;
 }
 
-/** A self-signed ECDSA P-256 media certificate with the clientAuth EKU, as a build writes one. */
+/** A self-signed ECDSA P-256 media certificate with the clientAuth EKU (certs.ts), with a node client's credentials. */
 export function makeMediaCert(dir: string, name = "media"): MediaCert {
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-sha256",
-      "-days",
-      "365",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.crt`,
-      "-subj",
-      `/CN=bootmedia media ${name}`,
-      "-addext",
-      "extendedKeyUsage=clientAuth",
-    ],
-    { cwd: dir, stdio: ["ignore", "ignore", "pipe"] },
-  );
-  const certPath = join(dir, `${name}.crt`);
-  const keyPath = join(dir, `${name}.key`);
-  const x = new X509Certificate(readFileSync(certPath));
+  const c = makeSelfSignedCert(dir, name);
   return {
-    certPath,
-    keyPath,
-    der: x.raw,
-    sha256: createHash("sha256").update(x.raw).digest("hex"),
-    notBefore: Math.floor(Date.parse(x.validFrom) / 1000),
-    creds: { certDer: x.raw, key: createPrivateKey(readFileSync(keyPath)) },
+    certPath: c.certPath,
+    keyPath: c.keyPath,
+    der: c.der,
+    sha256: c.sha256,
+    notBefore: Math.floor(Date.parse(c.notBefore) / 1000),
+    creds: { certDer: c.der, key: createPrivateKey(c.keyPem) },
   };
 }
 

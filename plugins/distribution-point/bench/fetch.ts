@@ -12,7 +12,6 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
@@ -27,6 +26,7 @@ import { openDownload } from "../download.ts";
 import { DpClient } from "../http-client.ts";
 import { contentUrl } from "../library-ref.ts";
 import { patternBytes } from "../testing/library.ts";
+import { freeLoopbackPort } from "../../../base/free-port.ts";
 
 const PACKAGE = "BENCH0001";
 const FILES = [
@@ -54,16 +54,8 @@ async function ensureLibrary(): Promise<string> {
   return root;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 async function startServer(root: string, work: string): Promise<{ url: string; kind: string; proc: ResultPromise }> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((p) => existsSync(p));
   let proc: ResultPromise;
   if (nginx) {

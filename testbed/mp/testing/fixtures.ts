@@ -9,78 +9,18 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MpMediaSettings } from "../expect.ts";
+import {
+  makeSelfSignedCert,
+  makeTempDir,
+  openssl,
+  readCert,
+  type CertFiles,
+} from "../../../backends/mp/testing/certs.ts";
 import { parseSite, type Site, type SiteInput } from "../../../backends/mp/site.ts";
 import { startManagementPoint, type RunningMp } from "../../../backends/mp/server.ts";
 
-export interface CertFiles {
-  dir: string;
-  certPath: string;
-  keyPath: string;
-  certPem: string;
-  keyPem: string;
-  der: Buffer;
-  sha256: string;
-  issuer: string;
-  notBefore: string;
-  notAfter: string;
-}
+export { makeSelfSignedCert, makeTempDir, type CertFiles } from "../../../backends/mp/testing/certs.ts";
 
-function openssl(args: string[], cwd: string): void {
-  execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
-}
-
-function readCert(dir: string, name: string): CertFiles {
-  const certPath = join(dir, `${name}.crt`);
-  const keyPath = join(dir, `${name}.key`);
-  const certPem = readFileSync(certPath, "utf8");
-  const x = new X509Certificate(certPem);
-  return {
-    dir,
-    certPath,
-    keyPath,
-    certPem,
-    keyPem: readFileSync(keyPath, "utf8"),
-    der: x.raw,
-    sha256: createHash("sha256").update(x.raw).digest("hex"),
-    issuer: x.issuer.replace(/\n/g, ", "),
-    notBefore: new Date(x.validFrom).toISOString(),
-    notAfter: new Date(x.validTo).toISOString(),
-  };
-}
-
-/** A self-signed media certificate as plugins/certificates makes it, by `openssl req -x509`. */
-export function makeSelfSignedCert(dir: string, name: string): CertFiles {
-  openssl(
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-sha256",
-      "-days",
-      "365",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.crt`,
-      "-subj",
-      `/CN=bootmedia media ${name}/O=bootmedia`,
-      "-addext",
-      "basicConstraints=critical,CA:FALSE",
-      "-addext",
-      "keyUsage=critical,digitalSignature",
-      "-addext",
-      "extendedKeyUsage=clientAuth",
-    ],
-    dir,
-  );
-  return readCert(dir, name);
-}
-
-/** A CA and a leaf it issues: `server` (serverAuth, SAN 127.0.0.1 and 10.0.2.100-101) or `client` (clientAuth). */
 export function makePki(
   dir: string,
   caName: string,
@@ -159,10 +99,6 @@ export function makePki(
     return readCert(dir, name);
   };
   return { ca, issue };
-}
-
-export function makeTempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
 }
 
 /** A bin/ folder with only busybox applets and openssl, as the initramfs has; returns its path. */
