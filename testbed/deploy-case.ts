@@ -133,8 +133,9 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
       const second = await bootInstalledOs(profile.binary, secondArgs, caseDir, scratch, {
         timeoutSec: deploy.installedBootSec ?? DEPLOY_TIMEOUTS.installedSec,
         silenceSec: run.silenceSec,
-        deployed: () =>
-          started.statusEvents().find((e) => e.state === "deployed" && e.deploymentId === deploy.deploymentId),
+        deployed: async () =>
+          started.statusEvents().find((e) => e.state === "deployed" && e.deploymentId === deploy.deploymentId) ??
+          (await deploy.deployedAt?.()),
         onSerialEvent: run.onSerialEvent,
       });
       boots.push({
@@ -229,7 +230,7 @@ async function bootInstalledOs(
   opts: {
     timeoutSec: number;
     silenceSec: number;
-    deployed: () => CaseStatusEvent | undefined;
+    deployed: () => Promise<CaseStatusEvent | undefined>;
     onSerialEvent?: (e: SerialEvent) => void;
   },
 ): Promise<InstalledBoot> {
@@ -254,7 +255,7 @@ async function bootInstalledOs(
   if (installed) {
     milestones["installed-os"] = session.elapsedMs();
     const until = Date.now() + DEPLOYED_WAIT_MS;
-    while (!(deployed = opts.deployed()) && Date.now() < until && session.running)
+    while (!(deployed = await opts.deployed()) && Date.now() < until && session.running)
       await new Promise((r) => setTimeout(r, 500));
     if (deployed) milestones.deployed = session.elapsedMs();
   }

@@ -23,6 +23,11 @@ export interface CaseDeploy {
   dpWrap?: DpWrap;
   /** Called with the running MPs once the first boot has the policy (a test stops an MP there). */
   afterPolicy?: (mps: StartedCaseMps) => Promise<void>;
+  /**
+   * Finds the installed OS's `deployed` at an MP the testbed did not start (`mp serve` of the
+   * user's, read from its state dir); the testbed's own MPs are asked directly.
+   */
+  deployedAt?: () => Promise<CaseStatusEvent | undefined>;
   /** Called before the second boot (a test brings the MP back there). */
   beforeInstalledBoot?: (mps: StartedCaseMps) => Promise<void>;
 }
