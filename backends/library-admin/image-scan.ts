@@ -26,7 +26,7 @@ const MAGIC = [
 const DECOMPRESSOR = { zstd: "zstd", xz: "xz" } as const;
 
 /** The bytes read for the partition table: any sane table fits (GPT with 4096-byte sectors: 24 KiB). */
-export const HEAD_BYTES = 1024 * 1024;
+const HEAD_BYTES = 1024 * 1024;
 const CHUNK = 1024 * 1024;
 
 /** The compression its first bytes show; anything else is a raw image. */
@@ -43,7 +43,7 @@ export async function detectCompression(path: string): Promise<OsImageCompressio
   }
 }
 
-export interface ImageScan {
+interface ImageScan {
   storedBytes: number;
   storedSha256: string;
   /** Uncompressed bytes and their sha256. */

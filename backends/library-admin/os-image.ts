@@ -23,7 +23,7 @@ import { detectCompression, scanImage } from "./image-scan.ts";
 import { assertFile, chooseId } from "./library-admin.ts";
 import "./codes.ts";
 
-export interface OsImageImport {
+interface OsImageImport {
   image: string;
   arch: string;
   /** What it boots; detected from the table when absent. */
@@ -67,7 +67,7 @@ function checkFirmware(given: readonly string[] | undefined): Firmware[] | undef
 }
 
 /** What the table shows the image boots: an ESP for UEFI; a BIOS-boot partition or MBR boot code for BIOS. */
-export function detectFirmware(table: PartitionTable): Firmware[] {
+function detectFirmware(table: PartitionTable): Firmware[] {
   const types = table.partitions.map((p) => p.type);
   const uefi = types.includes(GPT_TYPES.EFI_SYSTEM) || types.includes(MBR_TYPES.EFI_SYSTEM);
   const bios = types.includes(GPT_TYPES.BIOS_BOOT) || table.mbrBootCode;
@@ -78,7 +78,7 @@ export function detectFirmware(table: PartitionTable): Firmware[] {
  * The partition write-files mounts: the one given; else the first with the arch's Linux root
  * type; else the largest Linux file system. A root type of the other arch is a wrong --arch.
  */
-export function findRootPartition(table: PartitionTable, arch: Arch, given: number | undefined, where: string): number {
+function findRootPartition(table: PartitionTable, arch: Arch, given: number | undefined, where: string): number {
   const parts = table.partitions;
   if (given !== undefined) {
     if (!parts.some((p) => p.index === given))

@@ -69,7 +69,11 @@ type Errors = ReturnType<typeof errorsFor>;
 
 function errorsFor(where: string) {
   return {
-    none: (why: string) => new BootmediaError("BM4205", `${where} has no partition table: ${why}`, { where }),
+    none: (why: string) =>
+      new BootmediaError("BM4205", `${where} has no partition table: ${why}`, {
+        where,
+        hint: "A disk image starts with a partition table (GPT or MBR) before its partitions: check the path, and give the image of the whole disk, not of one partition or file system.",
+      }),
     damaged: (why: string) => new BootmediaError("BM4220", `${where}: ${why}`, { where }),
     tooLarge: (why: string) => new BootmediaError("BM4221", `${where}: ${why}`, { where }),
   };
