@@ -10,6 +10,7 @@ import { crc32 } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { BootmediaError } from "../../base/errors.ts";
 import { readPartitionTable, type PartitionTable } from "./partitions.ts";
+import { readDisk } from "./read.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bm-partitions-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -167,6 +168,22 @@ describe("readPartitionTable", () => {
       [2, false, false],
       [3, false, true],
     ]);
+  });
+
+  it("readDisk (bootmedia inspect) lists a GPT behind its protective MBR, and says why a damaged one is unreadable", async () => {
+    const path = gptImage("inspect.img");
+    const oracle = sfdiskJson(path).partitiontable;
+    const disk = await readDisk(path);
+    expect(disk.gpt).toMatchObject({
+      diskGuid: oracle.id.toLowerCase(),
+      partitions: oracle.partitions.map((p) => ({
+        start: p.start * 512,
+        size: p.size * 512,
+        type: p.type.toLowerCase(),
+      })),
+    });
+    execFileSync("sh", ["-c", 'printf X | dd of="$1" bs=1 seek=600 conv=notrunc status=none', "sh", path]);
+    expect((await readDisk(path)).gpt).toEqual({ error: expect.stringMatching(/^BM4220 .*CRC32/) });
   });
 
   it("sees BIOS boot code in the (protective) MBR", () => {
