@@ -128,6 +128,15 @@ describe("addOsImage", () => {
     expect(await codeOf(addOsImage(lib, { image: raw, arch: "x64", id: "OSI00001" }))).toBe("BM2303");
   });
 
+  it("manifestExtras land in the manifest beside its own keys, which they cannot replace", async () => {
+    const lib = freshLibrary();
+    const build = { debs: [{ name: "linux-image-amd64", version: "6.1.0", arch: "amd64", sha256: "c".repeat(64) }] };
+    const pkg = await addOsImage(lib, { image: raw, arch: "x64", id: "B", manifestExtras: { build } });
+    expect(JSON.parse(readFileSync(join(lib, "packages/B/package.json"), "utf8")).build).toEqual(build);
+    expect((pkg as unknown as { build: unknown }).build).toEqual(build);
+    expect(await codeOf(addOsImage(lib, { image: raw, arch: "x64", manifestExtras: { files: [] } }))).toBe("BM2312");
+  });
+
   it("an MBR image: firmware bios from its boot code, the root is the largest Linux partition; testbed hints kept", async () => {
     const mbr = blankFile(join(dir, "mbr.img"), 32 * MiB);
     execFileSync("sfdisk", ["--no-reread", "-q", mbr], { input: "label: dos\n2048,8192,83\n,16384,83,*\n,,82\n" });
@@ -150,9 +159,17 @@ describe("addOsImage", () => {
     const lib = freshLibrary();
     expect(await codeOf(addOsImage(lib, { image: win, arch: "x64" }))).toBe("BM2308");
     expect(await codeOf(addOsImage(lib, { image: win, arch: "x64", rootPartition: 7 }))).toBe("BM2308");
-    const pkg = await addOsImage(lib, { image: win, arch: "x64", rootPartition: 2, firmware: ["uefi", "bios"] });
+    const lines: string[] = [];
+    const pkg = await addOsImage(lib, {
+      image: win,
+      arch: "x64",
+      rootPartition: 2,
+      firmware: ["uefi", "bios"],
+      log: (l) => lines.push(l),
+    });
     expect(pkg.osImage!.rootPartition).toBe(2);
     expect(pkg.osImage!.firmware).toEqual(["bios", "uefi"]);
+    expect(lines).toContain("note: --firmware bios although the table shows no BIOS-boot partition or MBR boot code");
   });
 
   describe("refuses, leaving the library as it was", () => {

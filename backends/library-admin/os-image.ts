@@ -35,9 +35,16 @@ interface OsImageImport {
   name?: string;
   version?: string;
   testbed?: BootImageTestbed;
+  /**
+   * More top-level manifest keys written with the package (the image builder's record of its
+   * inputs, e.g. `build`); the manifest's own keys cannot be replaced.
+   */
+  manifestExtras?: Record<string, unknown>;
   /** Progress lines. */
   log?: (line: string) => void;
 }
+
+const OWN_KEYS = ["id", "type", "name", "version", "osImage", "bootImage", "files"];
 
 /** The Linux root type of each arch (Discoverable Partitions Specification). */
 const ROOT_TYPE = { x86: GPT_TYPES.LINUX_ROOT_X86, x64: GPT_TYPES.LINUX_ROOT_X64 } as const satisfies Record<
@@ -138,6 +145,8 @@ export async function addOsImage(library: string, input: OsImageImport): Promise
     throw optionError(`--root-partition ${input.rootPartition} is not a partition number`);
   if (input.secureBoot && givenFirmware && !givenFirmware.includes("uefi"))
     throw optionError("--secure-boot needs uefi among --firmware");
+  const clash = Object.keys(input.manifestExtras ?? {}).find((k) => OWN_KEYS.includes(k));
+  if (clash !== undefined) throw optionError(`the manifest key ${clash} is written by add-os-image itself`);
   const image = await assertFile(input.image, "the image");
   const compression = await detectCompression(image);
   const id = await chooseId(library, input.id, "OSI000");
@@ -167,7 +176,13 @@ export async function addOsImage(library: string, input: OsImageImport): Promise
       );
     const table = readPartitionTable(scan.head, scan.size, input.image);
     const rootPartition = findRootPartition(table, arch, input.rootPartition, input.image);
-    const firmware = givenFirmware ?? detectFirmware(table);
+    const detected = detectFirmware(table);
+    const firmware = givenFirmware ?? detected;
+    const unseen = firmware.filter((f) => !detected.includes(f));
+    if (unseen.length > 0)
+      log(
+        `note: --firmware ${unseen.join(",")} although the table shows no ${unseen.map((f) => (f === "uefi" ? "EFI System Partition" : "BIOS-boot partition or MBR boot code")).join(" and no ")}`,
+      );
     if (firmware.length === 0)
       throw new BootmediaError("BM2314", `${input.image}: its partition table shows no boot path`, { where: image });
     if (input.secureBoot && !firmware.includes("uefi"))
@@ -193,6 +208,7 @@ export async function addOsImage(library: string, input: OsImageImport): Promise
         version: input.version ?? scan.sha256.slice(0, 12),
         osImage,
         files: [{ path: name, size: scan.storedBytes, sha256: scan.storedSha256 }],
+        ...input.manifestExtras,
       },
       `package ${id}`,
     );
