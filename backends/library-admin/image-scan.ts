@@ -70,8 +70,7 @@ interface Decoder {
   stop(): void;
 }
 
-const damaged = (where: string, why: string) =>
-  new BootmediaError("BM2307", `${where} does not decompress: ${why}`, { where });
+const damaged = (where: string, why: string) => new BootmediaError("BM2307", `does not decompress: ${why}`, { where });
 
 /** `stopped` says the scan stopped the decoder itself (its end is then no verdict). */
 async function startDecoder(
@@ -200,7 +199,7 @@ export async function scanImage(path: string, compression: OsImageCompression, o
   }
   const after = await stat(path);
   if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || storedBytes !== before.size)
-    throw new BootmediaError("BM2311", `${opts.where} changed while it was read`, { where: path });
+    throw new BootmediaError("BM2311", "changed while it was read", { where: opts.where });
   return {
     storedBytes,
     storedSha256: storedHash.digest("hex"),

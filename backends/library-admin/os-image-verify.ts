@@ -30,7 +30,7 @@ export async function verifyOsImage(library: string, pkg: ContentPackage): Promi
   try {
     scan = await scanImage(path, o.compression, { where: `${id}/${o.image}` });
   } catch (e) {
-    if (e instanceof BootmediaError) return [{ code: e.code, id, message: e.message }];
+    if (e instanceof BootmediaError) return problem(e.message, e.code);
     throw e;
   }
   if (scan.storedBytes !== file.size) return problem(`${scan.storedBytes} bytes, the manifest says ${file.size}`);
@@ -44,7 +44,7 @@ export async function verifyOsImage(library: string, pkg: ContentPackage): Promi
     if (table.kind !== o.partitionTable || now !== said)
       return problem("its partition table differs from the manifest's partitions", "BM2003");
   } catch (e) {
-    if (e instanceof BootmediaError) return [{ code: e.code, id, message: e.message }];
+    if (e instanceof BootmediaError) return problem(e.message, e.code);
     throw e;
   }
   return [];

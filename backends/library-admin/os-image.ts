@@ -91,7 +91,7 @@ function findRootPartition(table: PartitionTable, arch: Arch, given: number | un
     if (!parts.some((p) => p.index === given))
       throw new BootmediaError(
         "BM2308",
-        `${where} has no partition ${given} (it has ${parts.map((p) => p.index).join(", ")})`,
+        `--root-partition ${given}: there is no partition ${given} (the image has ${parts.map((p) => p.index).join(", ")})`,
         { where },
       );
     return given;
@@ -101,7 +101,7 @@ function findRootPartition(table: PartitionTable, arch: Arch, given: number | un
   if (other && !own)
     throw new BootmediaError(
       "BM2310",
-      `${where}: partition ${other.index} is a Linux root of type ${arch === "x64" ? "x86" : "x64"}, but --arch ${arch} was given`,
+      `partition ${other.index} is a Linux root of type ${arch === "x64" ? "x86" : "x64"}, but --arch ${arch} was given`,
       { where },
     );
   if (own) return own.index;
@@ -111,7 +111,7 @@ function findRootPartition(table: PartitionTable, arch: Arch, given: number | un
   if (data[0]) return data[0].index;
   throw new BootmediaError(
     "BM2308",
-    `${where} has no Linux root partition (types: ${parts.map((p) => `${p.index}=${p.type}`).join(", ")}): give --root-partition N`,
+    `no Linux root partition (types: ${parts.map((p) => `${p.index}=${p.type}`).join(", ")}): give --root-partition N`,
     { where },
   );
 }
@@ -169,11 +169,9 @@ export async function addOsImage(library: string, input: OsImageImport): Promise
       `${(scan.storedBytes / MiB).toFixed(1)} MiB stored, ${(scan.size / MiB).toFixed(1)} MiB uncompressed (${(scan.size / MiB / seconds).toFixed(0)} MiB/s)`,
     );
     if (scan.size === 0 || scan.size % 512 !== 0)
-      throw new BootmediaError(
-        "BM2309",
-        `${input.image} holds ${scan.size} uncompressed bytes: not a whole number of 512-byte sectors`,
-        { where: image },
-      );
+      throw new BootmediaError("BM2309", `${scan.size} uncompressed bytes: not a whole number of 512-byte sectors`, {
+        where: input.image,
+      });
     const table = readPartitionTable(scan.head, scan.size, input.image);
     const rootPartition = findRootPartition(table, arch, input.rootPartition, input.image);
     const detected = detectFirmware(table);
@@ -184,7 +182,7 @@ export async function addOsImage(library: string, input: OsImageImport): Promise
         `note: --firmware ${unseen.join(",")} although the table shows no ${unseen.map((f) => (f === "uefi" ? "EFI System Partition" : "BIOS-boot partition or MBR boot code")).join(" and no ")}`,
       );
     if (firmware.length === 0)
-      throw new BootmediaError("BM2314", `${input.image}: its partition table shows no boot path`, { where: image });
+      throw new BootmediaError("BM2314", "its partition table shows no boot path", { where: input.image });
     if (input.secureBoot && !firmware.includes("uefi"))
       throw optionError(`--secure-boot: ${input.image} does not boot with UEFI (no EFI System Partition)`);
     const osImage: OsImageInfo = {

@@ -70,18 +70,18 @@ type Errors = ReturnType<typeof errorsFor>;
 function errorsFor(where: string) {
   return {
     none: (why: string) =>
-      new BootmediaError("BM4205", `${where} has no partition table: ${why}`, {
+      new BootmediaError("BM4205", `no partition table: ${why}`, {
         where,
         hint: "A disk image starts with a partition table (GPT or MBR) before its partitions: check the path, and give the image of the whole disk, not of one partition or file system.",
       }),
-    damaged: (why: string) => new BootmediaError("BM4220", `${where}: ${why}`, { where }),
-    tooLarge: (why: string) => new BootmediaError("BM4221", `${where}: ${why}`, { where }),
+    damaged: (why: string) => new BootmediaError("BM4220", why, { where }),
+    tooLarge: (why: string) => new BootmediaError("BM4221", why, { where }),
   };
 }
 
 /**
  * Reads the table from `head` (the image's first bytes: 1 MiB holds any sane table) of an
- * image of `diskBytes` bytes; `where` names the image in errors.
+ * image of `diskBytes` bytes; `where` names the image in errors (their `where`, not their message).
  */
 export function readPartitionTable(head: Buffer, diskBytes: number, where: string): PartitionTable {
   const err = errorsFor(where);

@@ -71,7 +71,7 @@ async function readGptOf(path: string, sizeBytes: number): Promise<DiskInfo["gpt
     const t = readPartitionTable(head, sizeBytes, path);
     return { diskGuid: t.diskId, partitions: t.partitions };
   } catch (e) {
-    if (e instanceof BootmediaError) return { error: `${e.code} ${e.message}` };
+    if (e instanceof BootmediaError) return { error: `${e.code} ${e.message}` }; // the path is the report's own
     throw e;
   }
 }
