@@ -191,7 +191,11 @@ export async function scanImage(path: string, compression: OsImageCompression, o
   try {
     // A coded verdict (the table, the decoder's own message) names the damage better than
     // the broken pipe or closed stream it caused.
-    if (errors.length > 0) throw errors.find((e) => e instanceof BootmediaError) ?? errors[0];
+    const coded = errors.find((e) => e instanceof BootmediaError);
+    if (coded) throw coded;
+    const pipe = errors.find((e) => (e as NodeJS.ErrnoException).code === "EPIPE");
+    if (pipe) throw damaged(opts.where, "the decompressor stopped reading before the end of the file");
+    if (errors.length > 0) throw errors[0];
     seeHead();
     if (out) await out.sync();
   } finally {
