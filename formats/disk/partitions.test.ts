@@ -266,6 +266,13 @@ describe("readPartitionTable", () => {
       expect(codeOf(read(flag, 8 * MiB))).toBe("BM4205");
     });
 
+    it("a GPT listing no partition is no table (sgdisk -o: an empty GPT)", () => {
+      const empty = blankImage("empty-gpt.img", 8 * MiB);
+      execFileSync("sgdisk", ["-o", empty], { stdio: "ignore" });
+      expect(sfdiskJson(empty).partitiontable.partitions ?? []).toEqual([]);
+      expect(codeOf(read(head(empty), 8 * MiB))).toBe("BM4205");
+    });
+
     it("a FAT file system without a table is no table", () => {
       const fat = blankImage("fat.img", 8 * MiB);
       execFileSync("mkfs.vfat", ["-F", "32", fat], { stdio: "ignore" });

@@ -209,6 +209,7 @@ function readGpt(head: Buffer, diskBytes: number, mbrBootCode: boolean, err: Err
       guid: decodeGuid(e.uniqueGuid).toLowerCase(),
     });
   }
+  if (partitions.length === 0) throw err.none("the GPT lists no partition");
   assertNoOverlap(partitions, "GPT", err);
   return {
     kind: "gpt",
