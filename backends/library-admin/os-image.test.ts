@@ -8,6 +8,7 @@
 import { execFileSync } from "node:child_process";
 import {
   copyFileSync,
+  existsSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -126,6 +127,19 @@ describe("addOsImage", () => {
     expect([a.id, b.id]).toEqual(["OSI00001", "OSI00002"]);
     expect([b.name, b.version, b.osImage!.secureBoot]).toEqual(["Debian", "12.8", true]);
     expect(await codeOf(addOsImage(lib, { image: raw, arch: "x64", id: "OSI00001" }))).toBe("BM2303");
+  });
+
+  it("moveImage: the caller's temporary is moved in, not copied (same inode)", async () => {
+    const tmpImage = join(dir, "built.raw.zst");
+    copyFileSync(compressWith("zstd", raw), tmpImage);
+    const ino = statSync(tmpImage).ino;
+    const lib = freshLibrary();
+    const pkg = await addOsImage(lib, { image: tmpImage, arch: "x64", id: "M", moveImage: true });
+    const stored = join(lib, "packages/M/files", pkg.osImage!.image);
+    expect(statSync(stored).ino).toBe(ino);
+    expect(existsSync(tmpImage)).toBe(false);
+    expect(pkg.files[0]!.sha256).toBe(sha256sum(stored));
+    expect((await verifyLibrary(lib)).problems).toEqual([]);
   });
 
   it("manifestExtras land in the manifest beside its own keys, which they cannot replace", async () => {

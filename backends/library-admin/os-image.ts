@@ -6,7 +6,8 @@
  * The user's file is only ever read.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, rm, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { copyFile, mkdir, open, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import { ARCHES, FIRMWARES, type Arch, type Firmware } from "../../core/compat.ts";
@@ -40,6 +41,11 @@ interface OsImageImport {
    * inputs, e.g. `build`); the manifest's own keys cannot be replaced.
    */
   manifestExtras?: Record<string, unknown>;
+  /**
+   * The image is the caller's own temporary (the image builder's output): moved into the
+   * package instead of copied, when on the same file system. Never for a user's file.
+   */
+  moveImage?: boolean;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -154,13 +160,14 @@ export async function addOsImage(library: string, input: OsImageImport): Promise
   const packages = join(library, "packages");
   await mkdir(packages, { recursive: true });
   const tmp = join(packages, `${id}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+  let movedFrom: string | undefined;
   try {
     await mkdir(join(tmp, "files"), { recursive: true });
     log(`reading ${input.image} (${compression === "none" ? "raw" : compression})`);
     const started = Date.now();
     const scan = await scanImage(image, compression, {
       where: input.image,
-      copyTo: join(tmp, "files", name),
+      ...(input.moveImage ? {} : { copyTo: join(tmp, "files", name) }),
       // Fail fast on a missing or damaged table (its fit to the size is checked at the end).
       onHead: (head) => void readPartitionTable(head, Number.MAX_SAFE_INTEGER, input.image),
     });
@@ -210,6 +217,10 @@ export async function addOsImage(library: string, input: OsImageImport): Promise
       },
       `package ${id}`,
     );
+    if (input.moveImage) {
+      await moveInto(image, join(tmp, "files", name));
+      movedFrom = image;
+    }
     await writeSynced(join(tmp, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     await rename(tmp, join(packages, id)).catch((e: NodeJS.ErrnoException) => {
       if (e.code === "ENOTEMPTY" || e.code === "EEXIST")
@@ -223,8 +234,20 @@ export async function addOsImage(library: string, input: OsImageImport): Promise
     );
     return manifest;
   } catch (e) {
+    // A moved image goes back where it was: a failed add leaves the caller's file too.
+    if (movedFrom) await rename(join(tmp, "files", name), movedFrom).catch(() => {});
     await rm(tmp, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/** Renames the file in; across file systems, copies it (the source then stays). */
+async function moveInto(src: string, dest: string): Promise<void> {
+  try {
+    await rename(src, dest);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EXDEV") throw e;
+    await copyFile(src, dest, constants.COPYFILE_EXCL);
   }
 }
 
