@@ -140,15 +140,17 @@ export const REQUIREMENTS = [
     name: "xz",
     check: "xz",
     debianPackage: "xz-utils",
-    neededFor: "fixtures and tests: xz-compressed kernel modules",
-    features: FIXTURES,
+    neededFor:
+      "fixtures and tests: xz-compressed kernel modules; media: `library add-os-image` and `verify` of .raw.xz OS images",
+    features: MEDIA,
   },
   {
     name: "zstd",
     check: "zstd",
     debianPackage: "zstd",
-    neededFor: "fixtures: zstd-compressed kernel modules",
-    features: FIXTURES,
+    neededFor:
+      "fixtures: zstd-compressed kernel modules; media: `library add-os-image` and `verify` of .raw.zst OS images",
+    features: MEDIA,
   },
   {
     name: "gzip",
@@ -262,6 +264,20 @@ export const REQUIREMENTS = [
     debianPackage: "util-linux",
     neededFor: "media: flushing a USB device's buffers",
     features: MEDIA,
+  },
+  {
+    name: "mkfs.ext4",
+    check: "mkfs.ext4",
+    debianPackage: "e2fsprogs",
+    neededFor: "tests (OS images with an ext4 root; fsck.ext4 reads it back)",
+    features: TESTS,
+  },
+  {
+    name: "GNU time",
+    check: "/usr/bin/time",
+    debianPackage: "time",
+    neededFor: "tests (peak memory of `library add-os-image` on a 1 GiB image)",
+    features: TESTS,
   },
   { name: "cpio", check: "cpio", debianPackage: "cpio", neededFor: "tests (independent cpio reader)", features: TESTS },
   {

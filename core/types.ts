@@ -3,8 +3,9 @@ import type { Arch, Firmware } from "./compat.ts";
 import type { MediaSpec } from "./spec-schema.ts";
 import type { ResolvedTarget } from "./target.ts";
 import type { FileSource } from "../base/tree.ts";
+import type { PartitionTableKind } from "../formats/disk/partitions.ts";
 
-export const PACKAGE_TYPES = ["boot-image", "prestart", "task-sequence"] as const;
+export const PACKAGE_TYPES = ["boot-image", "prestart", "task-sequence", "os-image"] as const;
 export type PackageType = (typeof PACKAGE_TYPES)[number];
 
 /** Boot files a boot-image package can carry, by role (writers pick the roles they use). */
@@ -56,12 +57,59 @@ export interface BootImageInfo {
   testbed?: BootImageTestbed;
 }
 
+/** How an os-image package's file is stored; the file name ends in `.raw` + the suffix. */
+export const OS_IMAGE_COMPRESSIONS = ["none", "zstd", "xz", "gzip"] as const;
+export type OsImageCompression = (typeof OS_IMAGE_COMPRESSIONS)[number];
+export const OS_IMAGE_SUFFIX = {
+  none: ".raw",
+  zstd: ".raw.zst",
+  xz: ".raw.xz",
+  gzip: ".raw.gz",
+} as const satisfies Record<OsImageCompression, string>;
+
+/** A partition of an OS image, as its table says (bytes from the disk's start). */
+export interface OsImagePartition {
+  /** GPT entry number or MBR slot, from 1. */
+  index: number;
+  start: number;
+  size: number;
+  /** GPT type GUID, lower-case, or the MBR type byte ("0x83"). */
+  type: string;
+  /** GPT partition name. */
+  name?: string;
+}
+
+/**
+ * A whole-disk image as its manifest describes it (docs/content-library.md, "OS images"):
+ * what the deployment engine writes to a disk and mounts afterwards.
+ */
+export interface OsImageInfo {
+  arch: Arch;
+  /** The firmware it boots: from its table (ESP: uefi; BIOS-boot partition or MBR boot code: bios) or as given. */
+  firmware: Firmware[];
+  /** Carries a Secure Boot chain (shim signed by Microsoft's UEFI CA). */
+  secureBoot: boolean;
+  /** Media path of the image, one of the package's files. */
+  image: string;
+  compression: OsImageCompression;
+  /** Uncompressed bytes: what lands on the disk. */
+  size: number;
+  /** sha256 of the uncompressed bytes (the files entry holds the stored bytes' sha256). */
+  sha256: string;
+  partitionTable: PartitionTableKind;
+  partitions: OsImagePartition[];
+  /** Index of the partition write-files mounts (the Linux root). */
+  rootPartition: number;
+  testbed?: BootImageTestbed;
+}
+
 export interface ContentPackage {
   id: string;
   type: PackageType;
   name: string;
   version: string;
   bootImage?: BootImageInfo;
+  osImage?: OsImageInfo;
   files: ManifestFile[];
 }
 

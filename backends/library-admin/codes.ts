@@ -24,6 +24,38 @@ defineCodes("library", {
   },
   BM2306: {
     title: "unknown package type for a folder",
-    hint: "`library add` takes --type prestart or --type task-sequence; import kernels with `library add-boot-image`.",
+    hint: "`library add` takes --type prestart or --type task-sequence; import kernels with `library add-boot-image`, disk images with `library add-os-image`.",
+  },
+  BM2307: {
+    title: "OS image does not decompress",
+    hint: "The file starts like a zstd, xz or gzip stream but its bytes are damaged or cut short: check it with `zstd -t`, `xz -t` or `gzip -t` and copy or build it again.",
+  },
+  BM2308: {
+    title: "OS image root partition not found",
+    hint: "bootmedia looks for a Linux root partition (GPT root type of the arch), else the largest Linux file system: name the partition write-files mounts with --root-partition N (its number in `sfdisk -l`).",
+  },
+  BM2309: {
+    title: "OS image not whole sectors",
+    hint: "A disk image is a whole number of 512-byte sectors: the file is cut short or is not a disk image; use the image as it was built.",
+  },
+  BM2310: {
+    title: "OS image architecture differs from its root partition",
+    hint: "The root partition's GPT type names the other architecture: give the --arch the image was built for.",
+  },
+  BM2311: {
+    title: "OS image changed while it was read",
+    hint: "Another program wrote to the image while bootmedia copied it: wait until it is done and add the image again.",
+  },
+  BM2312: {
+    title: "invalid os-image option",
+    hint: "--firmware takes bios, uefi or both (comma-separated); --secure-boot needs uefi among them; --root-partition is a partition number; --memory is MiB (128 to 65536).",
+  },
+  BM2313: {
+    title: "decompressor not installed",
+    hint: "Install what `bootmedia doctor --install --for media` lists (zstd, xz-utils), then add the image again.",
+  },
+  BM2314: {
+    title: "OS image firmware unknown",
+    hint: "The image has no EFI System Partition, no BIOS-boot partition and no MBR boot code: say what it boots with --firmware bios,uefi.",
   },
 });

@@ -15,11 +15,12 @@ import { PACKAGE_TYPES, type BootImageTestbed, type ContentPackage, type Package
 import { checkKernelFile } from "../../plugins/boot-image/kernel-check.ts";
 import { writeContentPackage } from "../boot-image-builder/package.ts";
 import { loadPackageSteps, loadSteps, STEPS_FILE } from "../task-sequence/load.ts";
+import { verifyOsImage } from "./os-image-verify.ts";
 import "./codes.ts";
 
 const PACKAGE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-/** What `library add` takes: the folder kinds (boot images come in through add-boot-image). */
-const FOLDER_TYPES = PACKAGE_TYPES.filter((t) => t !== "boot-image");
+/** What `library add` takes: the folder kinds (boot and OS images come in through their own commands). */
+const FOLDER_TYPES = PACKAGE_TYPES.filter((t) => t !== "boot-image" && t !== "os-image");
 
 interface BootImageImport {
   kernel: string;
@@ -49,7 +50,7 @@ export function assertArch(arch: string): Arch {
   return arch as Arch;
 }
 
-async function assertFile(path: string, what: string): Promise<string> {
+export async function assertFile(path: string, what: string): Promise<string> {
   const abs = resolve(path);
   const st = await stat(abs).catch(() => undefined);
   if (!st?.isFile())
@@ -66,8 +67,8 @@ async function packageIds(library: string): Promise<string[]> {
     .sort();
 }
 
-/** The next free id of the library's boot-image range (BM1001xx), or the one given if free. */
-async function chooseId(library: string, wanted: string | undefined, prefix: string): Promise<string> {
+/** The next free id `prefix` + 2 digits (BM106401, OSI00001), or the one given if free. */
+export async function chooseId(library: string, wanted: string | undefined, prefix: string): Promise<string> {
   const ids = await packageIds(library);
   if (wanted !== undefined) {
     assertPackageId(wanted);
@@ -154,7 +155,10 @@ interface LibraryRow {
   version: string;
   arch?: Arch;
   files: number;
+  /** Stored bytes of its files. */
   bytes: number;
+  /** OS images: what they boot, how they are stored, their size on the disk. */
+  osImage?: { firmware: string[]; secureBoot: boolean; compression: string; size: number; partitionTable: string };
 }
 
 export async function listLibrary(library: string): Promise<LibraryRow[]> {
@@ -168,8 +172,20 @@ export async function listLibrary(library: string): Promise<LibraryRow[]> {
       name: pkg.name,
       version: pkg.version,
       ...(pkg.bootImage ? { arch: pkg.bootImage.arch } : {}),
+      ...(pkg.osImage ? { arch: pkg.osImage.arch } : {}),
       files: pkg.files.length,
       bytes: pkg.files.reduce((n, f) => n + f.size, 0),
+      ...(pkg.osImage
+        ? {
+            osImage: {
+              firmware: pkg.osImage.firmware,
+              secureBoot: pkg.osImage.secureBoot,
+              compression: pkg.osImage.compression,
+              size: pkg.osImage.size,
+              partitionTable: pkg.osImage.partitionTable,
+            },
+          }
+        : {}),
     });
   }
   return rows;
@@ -183,7 +199,8 @@ interface VerifyProblem {
 
 /**
  * Every package's files against its manifest (size, sha256), each boot image's kernel header,
- * and each task sequence's steps.yaml against the steps schema.
+ * each task sequence's steps.yaml against the steps schema, and each OS image decompressed
+ * (its uncompressed size and sha256, its partition table) in the same read as its hash.
  */
 export async function verifyLibrary(
   library: string,
@@ -203,6 +220,10 @@ export async function verifyLibrary(
     const root = join(library, "packages", id, "files");
     for (const f of pkg.files) {
       files++;
+      if (pkg.osImage?.image === f.path) {
+        problems.push(...(await verifyOsImage(library, pkg)));
+        continue;
+      }
       const path = join(root, f.path);
       const st = await stat(path).catch(() => undefined);
       if (!st?.isFile()) problems.push({ code: "BM2304", id, message: `${id}/${f.path}: missing` });

@@ -68,7 +68,7 @@ export const COMMANDS: Record<string, CommandRow> = {
   library: {
     usage: "library <action> [library] [folder]",
     describe:
-      "Content library: `add-boot-image <lib> --kernel K [--initrd I] --arch A`, `add <lib> <folder> --type prestart|task-sequence`, `ls <lib>`, `verify <lib>` (sizes and sha256)",
+      "Content library: `add-boot-image <lib> --kernel K [--initrd I] --arch A`, `add-os-image <lib> --image FILE --arch A` (a whole-disk image, raw or zstd/xz/gzip), `add <lib> <folder> --type prestart|task-sequence`, `ls <lib>`, `verify <lib>` (sizes and sha256; OS images decompressed and their tables reread)",
     load: () => import("./library.ts"),
   },
   cache: {

@@ -1,5 +1,5 @@
 /**
- * `bootmedia library add-boot-image | add | ls | verify <library> ...`: a content library
+ * `bootmedia library add-boot-image | add-os-image | add | ls | verify <library> ...`: a content library
  * folder edited by the tool, which writes every manifest (backends/library-admin/).
  */
 import { resolve } from "node:path";
@@ -7,11 +7,12 @@ import type { CAC } from "cac";
 import { BootmediaError } from "../../base/errors.ts";
 import type { BootImageTestbed, ContentPackage } from "../../core/types.ts";
 import { addBootImage, addFolder, listLibrary, verifyLibrary } from "../../backends/library-admin/library-admin.ts";
+import { addOsImage } from "../../backends/library-admin/os-image.ts";
 import { printJson } from "./render.ts";
 import type { CommandRow, Run } from "./types.ts";
 import "../../core/codes.ts";
 
-export const LIBRARY_ACTIONS = ["add-boot-image", "add", "ls", "verify"] as const;
+export const LIBRARY_ACTIONS = ["add-boot-image", "add-os-image", "add", "ls", "verify"] as const;
 
 interface LibraryFlags {
   kernel?: string;
@@ -22,6 +23,11 @@ interface LibraryFlags {
   id?: string;
   name?: string;
   type?: string;
+  image?: string;
+  firmware?: string;
+  secureBoot?: boolean;
+  rootPartition?: string;
+  packageVersion?: string;
   passSerial?: string;
   passScreen?: string;
   memory?: string;
@@ -45,10 +51,19 @@ function testbedHints(flags: LibraryFlags): { testbed?: BootImageTestbed } {
 
 function printAdded(pkg: ContentPackage, library: string, json: boolean): void {
   if (json) return printJson({ ok: true, library, manifest: pkg });
-  process.stdout.write(
-    `added ${pkg.id} (${pkg.type}${pkg.bootImage ? `, ${pkg.bootImage.arch}` : ""}) to ${library}\n`,
-  );
+  const arch = pkg.bootImage?.arch ?? pkg.osImage?.arch;
+  process.stdout.write(`added ${pkg.id} (${pkg.type}${arch ? `, ${arch}` : ""}) to ${library}\n`);
   for (const f of pkg.files) process.stdout.write(`  ${f.path}  ${f.size} bytes  sha256 ${f.sha256}\n`);
+  const o = pkg.osImage;
+  if (!o) return;
+  process.stdout.write(
+    `  ${o.compression === "none" ? "raw" : o.compression}, ${o.size} bytes uncompressed  sha256 ${o.sha256}\n` +
+      `  boots ${o.firmware.join(", ")}${o.secureBoot ? " (Secure Boot chain)" : ""}; ${o.partitionTable}, root partition ${o.rootPartition}\n`,
+  );
+  for (const p of o.partitions)
+    process.stdout.write(
+      `  ${String(p.index).padStart(3)}  ${(p.start / MiB).toFixed(1).padStart(9)} MiB  ${(p.size / MiB).toFixed(1).padStart(9)} MiB  ${p.type}${p.name ? `  ${p.name}` : ""}\n`,
+    );
 }
 
 export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): void {
@@ -62,20 +77,31 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
       "--drivers <modules>",
       "add-boot-image: the NIC and disk drivers it carries, comma-separated (checked against the machines' NICs)",
     )
-    .option("--id <id>", "add-boot-image, add: package id (default: the next free one)")
-    .option("--name <name>", "add-boot-image, add: package name")
+    .option("--image <file>", "add-os-image: the whole-disk image (raw, or compressed with zstd, xz or gzip)")
+    .option(
+      "--firmware <list>",
+      "add-os-image: what the image boots, bios, uefi or bios,uefi (default: read from its partition table)",
+    )
+    .option("--secure-boot", "add-os-image: the image carries a Secure Boot chain (shim signed by Microsoft's UEFI CA)")
+    .option(
+      "--root-partition <n>",
+      "add-os-image: the partition holding the root file system (default: the Linux root partition of the arch, else the largest Linux file system)",
+    )
+    .option("--package-version <v>", "add-os-image: package version (default: the start of the image's sha256)")
+    .option("--id <id>", "add-boot-image, add-os-image, add: package id (default: the next free one)")
+    .option("--name <name>", "add-boot-image, add-os-image, add: package name")
     .option("--type <type>", "add: prestart or task-sequence")
     .option(
       "--pass-serial <regex>",
-      "add-boot-image: the testbed passes this image when the pattern shows on the serial line (an image without the bootmedia agent)",
+      "add-boot-image, add-os-image: the testbed passes this image when the pattern shows on the serial line (an image without the bootmedia agent)",
     )
     .option(
       "--pass-screen <regex>",
-      "add-boot-image: the testbed passes this image when the pattern shows on the VGA text screen",
+      "add-boot-image, add-os-image: the testbed passes this image when the pattern shows on the VGA text screen",
     )
     .option(
       "--memory <MiB>",
-      "add-boot-image: the least memory the image runs properly with (the testbed gives its machines at least this)",
+      "add-boot-image, add-os-image: the least memory the image runs properly with (the testbed gives its machines at least this)",
     )
     .action((action: string, library: string | undefined, folder: string | undefined, flags: LibraryFlags) =>
       run(async () => {
@@ -103,6 +129,25 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
           printAdded(pkg, lib, json);
           return 0;
         }
+        if (action === "add-os-image") {
+          if (!flags.image || !flags.arch)
+            throw new BootmediaError("BM1009", "library add-os-image needs --image <file> and --arch x86|x64");
+          const rootPartition = flags.rootPartition !== undefined ? Number(flags.rootPartition) : undefined;
+          const pkg = await addOsImage(lib, {
+            image: String(flags.image),
+            arch: String(flags.arch),
+            ...(flags.firmware !== undefined ? { firmware: String(flags.firmware).split(",").filter(Boolean) } : {}),
+            ...(flags.secureBoot === true ? { secureBoot: true } : {}),
+            ...(rootPartition !== undefined ? { rootPartition } : {}),
+            ...(flags.id !== undefined ? { id: String(flags.id) } : {}),
+            ...(flags.name !== undefined ? { name: String(flags.name) } : {}),
+            ...(flags.packageVersion !== undefined ? { version: String(flags.packageVersion) } : {}),
+            ...testbedHints(flags),
+            ...(json ? {} : { log: (line: string) => process.stderr.write(`${line}\n`) }),
+          });
+          printAdded(pkg, lib, json);
+          return 0;
+        }
         if (action === "add") {
           if (!folder || !flags.type)
             throw new BootmediaError("BM1009", "library add needs <folder> and --type prestart|task-sequence");
@@ -122,7 +167,7 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
           else {
             for (const r of rows)
               process.stdout.write(
-                `${r.id.padEnd(12)} ${r.type.padEnd(14)} ${(r.arch ?? "").padEnd(4)} ${String(r.files).padStart(5)} files ${(r.bytes / MiB).toFixed(1).padStart(8)} MiB  ${r.name}\n`,
+                `${r.id.padEnd(12)} ${r.type.padEnd(14)} ${(r.arch ?? "").padEnd(4)} ${String(r.files).padStart(5)} files ${(r.bytes / MiB).toFixed(1).padStart(8)} MiB  ${r.name}${r.osImage ? `  [${r.osImage.firmware.join("+")}${r.osImage.secureBoot ? ", secure boot" : ""}, ${r.osImage.compression}, ${(r.osImage.size / MiB).toFixed(0)} MiB on disk]` : ""}\n`,
               );
             process.stdout.write(`${rows.length} package${rows.length === 1 ? "" : "s"} in ${lib}\n`);
           }

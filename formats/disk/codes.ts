@@ -11,6 +11,14 @@ export const DISK_CODES = defineCodes("disk", {
     hint: "core.img must fit in the 1 MiB gap before the partition: embed fewer modules and load the rest from /boot/grub/i386-pc.",
   },
   BM4205: { title: "no partition table", hint: "The disk image has no MBR signature (0x55AA): check the path." },
+  BM4220: {
+    title: "partition table damaged",
+    hint: "The image's partition table contradicts itself (checksum, sizes, overlapping or misplaced partitions): check it with `sgdisk -v` or `sfdisk -V`, repair it (`sgdisk -e`, or rewrite the table) and try again.",
+  },
+  BM4221: {
+    title: "partition table larger than the image",
+    hint: "The table or a partition reaches past the end of the image file: the image is cut short, or the table describes a bigger disk. Use the whole image, or shrink the partitions to fit it.",
+  },
   BM4207: {
     title: "GRUB image build failed",
     hint: "Install GRUB's image tools and modules (Debian: grub-common, grub-pc-bin, grub-efi-amd64-bin, grub-efi-ia32-bin).",

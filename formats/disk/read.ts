@@ -9,6 +9,7 @@ import { isFatBootSector, readFat, type FatInfo } from "../fat/read.ts";
 import { decodeRecord } from "../record.ts";
 import { decodeMbr, MBR, MBR_BYTES, MBR_SIGNATURE, PARTITION_TYPES } from "./mbr.ts";
 import { GRUB_BOOT_IMG, isGrubBootCode } from "./grub.ts";
+import { readPartitionTable, type Partition } from "./partitions.ts";
 import "./codes.ts";
 
 interface DiskInfo {
@@ -20,7 +21,12 @@ interface DiskInfo {
   bootCode: { present: boolean; grub: boolean; grubCoreLba?: number };
   /** The first FAT partition's file system (partition 0: the whole disk), when one is found. */
   fat?: FatInfo & { partition: number; offset: number };
+  /** The GPT behind a protective MBR (an OS image, a deployed disk), or why it could not be read. */
+  gpt?: { diskGuid: string; partitions: Partition[] } | { error: string };
 }
+
+/** Bytes read for a GPT: its header and a 128-entry array with 4096-byte sectors fit in 24 KiB. */
+const GPT_HEAD_BYTES = 64 * 1024;
 
 const FAT_PARTITION_TYPES: readonly number[] = [
   0x01,
@@ -52,6 +58,24 @@ export function hasBootSignature(sector: Buffer): boolean {
   return sector.length >= MBR_BYTES && decodeRecord(MBR, sector).Signature === MBR_SIGNATURE;
 }
 
+/** The GPT of a disk whose MBR announces one; damage is reported, not thrown (inspect shows what it can). */
+async function readGptOf(path: string, sizeBytes: number): Promise<DiskInfo["gpt"]> {
+  const errors = {
+    cannotOpen: (cause: Error) => new BootmediaError("BM4205", `Cannot open ${path}: ${cause.message}`, { cause }),
+    damaged: (message: string) => new BootmediaError("BM4220", `${path}: ${message}`),
+  };
+  const head = await ImageFile.with(path, errors, (img) =>
+    img.read(0, Math.min(GPT_HEAD_BYTES, img.size), "the partition table"),
+  );
+  try {
+    const t = readPartitionTable(head, sizeBytes, path);
+    return { diskGuid: t.diskId, partitions: t.partitions };
+  } catch (e) {
+    if (e instanceof BootmediaError) return { error: `${e.code} ${e.message}` }; // the path is the report's own
+    throw e;
+  }
+}
+
 export async function readDisk(path: string): Promise<DiskInfo> {
   const { sector, sizeBytes } = await readFirstSector(path);
   if (isFatBootSector(sector)) {
@@ -78,6 +102,8 @@ export async function readDisk(path: string): Promise<DiskInfo> {
       grubCoreLba: grub ? Number(decodeRecord(GRUB_BOOT_IMG, sector).KernelSector) : undefined,
     },
   };
+  if (mbr.partitions.some((p) => p.type === PARTITION_TYPES.GPT_PROTECTIVE))
+    info.gpt = await readGptOf(path, sizeBytes);
   const part = mbr.partitions.find((p) => FAT_PARTITION_TYPES.includes(p.type));
   if (part)
     info.fat = {

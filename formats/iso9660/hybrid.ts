@@ -7,7 +7,8 @@ import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { MBR, MBR_SIGNATURE, PARTITION_RECORD } from "../disk/mbr.ts";
 import { SECTOR } from "./records.ts";
-import { achars, bytes, decodeRecord, defineRecord, encodeRecord, u16le, u32le, u64le } from "../record.ts";
+import { decodeRecord, defineRecord, encodeRecord, u32le, u64le } from "../record.ts";
+import { encodeGuid, GPT_ENTRY, GPT_HEADER } from "../disk/gpt.ts";
 
 const DISK_SECTOR = 512;
 /** Primary/backup GPT: 128 entries of 128 bytes = 32 sectors, plus the header (UEFI §5.3). */
@@ -20,56 +21,8 @@ export const GPT_TAIL_SECTORS = Math.ceil(((GPT_ENTRY_SECTORS + 1) * DISK_SECTOR
 /** GRUB boot_hybrid.img reads the 512-byte sector of core.img (El Torito image LBA * 4 + 4) from here (grub-mkrescue / xorriso --grub2-mbr). */
 export const GRUB2_MBR_PATCH = defineRecord(512, { kernelSector: u64le(0x1b0) });
 
-/** GPT header (UEFI §5.3.2, Table 5-5). */
-export const GPT_HEADER = defineRecord(92, {
-  signature: achars(0, 8),
-  revision: u32le(8),
-  headerSize: u32le(12),
-  headerCrc: u32le(16),
-  myLba: u64le(24),
-  alternateLba: u64le(32),
-  firstUsableLba: u64le(40),
-  lastUsableLba: u64le(48),
-  diskGuid: bytes(56, 16),
-  entriesLba: u64le(72),
-  entryCount: u32le(80),
-  entrySize: u32le(84),
-  entriesCrc: u32le(88),
-});
-
-/** GPT partition entry (UEFI §5.3.3, Table 5-6). */
-export const GPT_ENTRY = defineRecord(GPT_ENTRY_SIZE, {
-  typeGuid: bytes(0, 16),
-  uniqueGuid: bytes(16, 16),
-  firstLba: u64le(32),
-  lastLba: u64le(40),
-  attributes: u64le(48),
-  name: bytes(56, 72),
-});
-
 const MBR_TYPE = { EFI_SYSTEM: 0xef, GPT_PROTECTIVE: 0xee, HIDDEN_IFS: 0x17 } as const;
 const GPT_TYPE_EFI_SYSTEM = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
-
-/** A GUID on disk: three little-endian numbers, then eight bytes in order (UEFI Appendix A, EFI_GUID). */
-const GUID = defineRecord(16, { data1: u32le(0), data2: u16le(4), data3: u16le(6), data4: bytes(8, 8) });
-
-/** GUID text to its on-disk mixed-endian bytes (UEFI Appendix A). */
-function encodeGuid(text: string): Buffer {
-  const [d1, d2, d3, d4, d5] = text.split("-");
-  return encodeRecord(GUID, {
-    data1: parseInt(d1, 16),
-    data2: parseInt(d2, 16),
-    data3: parseInt(d3, 16),
-    data4: Buffer.from(d4 + d5, "hex"),
-  });
-}
-
-export function decodeGuid(b: Buffer): string {
-  const g = decodeRecord(GUID, b);
-  const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, "0");
-  const d4 = g.data4.toString("hex").toUpperCase();
-  return `${hex(g.data1, 8)}-${hex(g.data2, 4)}-${hex(g.data3, 4)}-${d4.slice(0, 4)}-${d4.slice(4)}`;
-}
 
 /** A GUID derived from a seed (reproducible builds): SHA-256 with RFC 4122 version 4 / variant bits set. */
 function deriveGuid(seed: string): Buffer {

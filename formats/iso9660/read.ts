@@ -20,7 +20,8 @@ import {
   SECTION_HEADER_ENTRY,
   VALIDATION_ENTRY,
 } from "./eltorito.ts";
-import { decodeGuid, GPT_ENTRY, GPT_HEADER, GRUB2_MBR_PATCH, ISOHYBRID_MBR_PATCH } from "./hybrid.ts";
+import { decodeGuid, GPT_ENTRY, GPT_HEADER } from "../disk/gpt.ts";
+import { GRUB2_MBR_PATCH, ISOHYBRID_MBR_PATCH } from "./hybrid.ts";
 import { decodeUcs2 } from "./names.ts";
 import { beyondLimits, listTree, parseRecords, type RawRecord } from "./read-tree.ts";
 import { DESCRIPTOR_HEADER, SECTOR, STANDARD_ID, SYSTEM_AREA_SECTORS, VD_TYPE, VOLUME_DESCRIPTOR } from "./records.ts";

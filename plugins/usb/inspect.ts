@@ -43,6 +43,7 @@ export const usbInspector: Inspector = {
       diskSignature: disk.diskSignature?.toString(16).padStart(8, "0"),
       partitions: disk.partitions,
       bootCode: disk.bootCode,
+      ...(disk.gpt ? { gpt: disk.gpt } : {}),
       filesystem: disk.fat
         ? { type: `FAT${disk.fat.type}`, label: disk.fat.label, totalBytes: disk.fat.totalBytes }
         : undefined,
@@ -60,16 +61,34 @@ export const usbInspector: Inspector = {
     }>;
     const files = r.files as Array<{ path: string; size: number }>;
     const boot = r.bootCode as { present: boolean; grub: boolean };
+    const gpt = r.gpt as
+      | {
+          diskGuid: string;
+          partitions: Array<{ index: number; start: number; size: number; type: string; name?: string }>;
+        }
+      | { error: string }
+      | undefined;
     return (
       [
         r.partitionTable === "none"
           ? `disk image ${r.path} (${r.sizeBytes} bytes): a bare file system, no partition table`
-          : `USB disk image ${r.path} (${r.sizeBytes} bytes, disk signature ${r.diskSignature})`,
+          : `${gpt ? "GPT disk image" : "USB disk image"} ${r.path} (${r.sizeBytes} bytes, disk signature ${r.diskSignature})`,
         `boot code: ${boot.present ? (boot.grub ? "GRUB (BIOS)" : "present") : "none"}`,
         ...parts.map(
           (p) =>
             `partition ${p.index}: type 0x${p.type.toString(16)}${p.bootable ? " active" : ""}, start ${p.startLba}, ${p.sectors} sectors`,
         ),
+        ...(gpt === undefined
+          ? []
+          : "error" in gpt
+            ? [`GPT: unreadable (${gpt.error})`]
+            : [
+                `GPT disk ${gpt.diskGuid}:`,
+                ...gpt.partitions.map(
+                  (p) =>
+                    `  GPT partition ${p.index}: type ${p.type}${p.name ? ` "${p.name}"` : ""}, start byte ${p.start}, ${p.size} bytes`,
+                ),
+              ]),
         `file system: ${r.filesystem ? JSON.stringify(r.filesystem) : "no FAT partition found"}`,
         `configuration:`,
         JSON.stringify(r.config, null, 2),
