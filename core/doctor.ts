@@ -109,6 +109,27 @@ export const REQUIREMENTS = [
     features: FIXTURES,
   },
   {
+    name: "mmdebstrap",
+    check: "mmdebstrap",
+    debianPackage: "mmdebstrap",
+    neededFor: "fixtures: `os-image build` installs Debian into a folder",
+    features: FIXTURES,
+  },
+  {
+    name: "mkfs.ext4",
+    check: "mkfs.ext4",
+    debianPackage: "e2fsprogs",
+    neededFor: "fixtures: `os-image build`'s root filesystem (from a folder, no loop device); tests: fsck.ext4",
+    features: FIXTURES,
+  },
+  {
+    name: "debugfs",
+    check: "debugfs",
+    debianPackage: "e2fsprogs",
+    neededFor: "fixtures: `os-image build` sets the root filesystem's inode times to SOURCE_DATE_EPOCH",
+    features: FIXTURES,
+  },
+  {
     name: "grub-mkimage",
     check: "grub-mkimage",
     debianPackage: "grub-common",
@@ -246,8 +267,8 @@ export const REQUIREMENTS = [
     name: "sfdisk",
     check: "sfdisk",
     debianPackage: "fdisk",
-    neededFor: "tests (partition table checker)",
-    features: TESTS,
+    neededFor: "fixtures: `os-image build` writes its GPT; tests (partition table checker)",
+    features: FIXTURES,
   },
   {
     name: "lsblk",
