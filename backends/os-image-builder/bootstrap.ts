@@ -29,7 +29,7 @@ interface BootstrapOptions {
 }
 
 /** mmdebstrap's arguments (a hook is a shell command; "$1" is the tree). */
-export function mmdebstrapArgs(o: BootstrapOptions, listFile: string): string[] {
+function mmdebstrapArgs(o: BootstrapOptions, listFile: string): string[] {
   return [
     "--mode=root",
     "--variant=apt",
@@ -75,7 +75,7 @@ export async function bootstrapTree(o: BootstrapOptions): Promise<InstalledPacka
   return parsePackageList(await readFile(listFile, "utf8"));
 }
 
-export function parsePackageList(text: string): InstalledPackage[] {
+function parsePackageList(text: string): InstalledPackage[] {
   return text
     .split("\n")
     .filter(Boolean)

@@ -46,7 +46,7 @@ import { addBuiltOsImage, type OsImageManifest } from "./library.ts";
 import { clampTimes, customizeTree, IMAGE_FILES, IMAGE_FILES_DIR, stripTree } from "./tree.ts";
 import "./codes.ts";
 
-export interface OsImageBuildOptions {
+interface OsImageBuildOptions {
   distro: Distro;
   arch: Arch;
   library: string;

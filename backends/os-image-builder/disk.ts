@@ -75,7 +75,7 @@ export function planDisk(size: number, rootType: string, seed: string): DiskPlan
 }
 
 /** sfdisk's script for the plan (sfdisk(8) "INPUT FORMATS"): sectors, fixed GUIDs. */
-export function sfdiskScript(plan: DiskPlan): string {
+function sfdiskScript(plan: DiskPlan): string {
   const lines = ["label: gpt", `label-id: ${plan.diskGuid}`, "unit: sectors", "sector-size: 512", ""];
   for (const p of plan.partitions)
     lines.push(`start=${p.start / SECTOR}, size=${p.size / SECTOR}, type=${p.type}, uuid=${p.uuid}, name="${p.name}"`);

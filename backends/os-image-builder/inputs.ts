@@ -12,7 +12,7 @@ import { sha256File } from "../../core/content/manifest.ts";
 import type { InstalledPackage } from "./bootstrap.ts";
 import "./codes.ts";
 
-export interface BuildDeb extends InstalledPackage {
+interface BuildDeb extends InstalledPackage {
   sha256: string;
 }
 
@@ -22,7 +22,7 @@ export function inReleaseUrl(source: string): string {
   return `${uri!.replace(/\/$/, "")}/dists/${suite}/InRelease`;
 }
 
-export interface SuiteState {
+interface SuiteState {
   url: string;
   date: string;
   sha256: string;

@@ -90,9 +90,15 @@ async function extract(file: string, offset: number, length: number, out: string
 }
 
 /** Boots `disk`; resolves once the installed-os marker shows (then powers off by ACPI) or QEMU ends. */
-async function boot(m: Machine, disk: string): Promise<{ marker?: Record<string, unknown>; serial: string; clean: boolean }> {
+async function boot(
+  m: Machine,
+  disk: string,
+): Promise<{ marker?: Record<string, unknown>; serial: string; clean: boolean }> {
   const vars = join(work, "vars.fd");
-  const code = m.args("").find((a) => a.includes("OVMF_CODE"))?.split("file=")[1] as keyof typeof VARS | undefined;
+  const code = m
+    .args("")
+    .find((a) => a.includes("OVMF_CODE"))
+    ?.split("file=")[1] as keyof typeof VARS | undefined;
   if (code) await copyFile(VARS[code], vars);
   const monitor = join(work, "monitor.sock");
   const qemu = execa(
@@ -167,14 +173,22 @@ describe("os-image build: Debian 12 x64", () => {
     const table = JSON.parse((await execa("sfdisk", ["-J", raw])).stdout).partitiontable;
     expect(table.label).toBe("gpt");
     expect(
-      table.partitions.map((p: { start: number; size: number; type: string }) => [p.start * 512, p.size * 512, p.type.toLowerCase()]),
+      table.partitions.map((p: { start: number; size: number; type: string }) => [
+        p.start * 512,
+        p.size * 512,
+        p.type.toLowerCase(),
+      ]),
     ).toEqual([
       [1024 ** 2, 1024 ** 2, PARTITION_TYPES.biosBoot],
       [2 * 1024 ** 2, 64 * 1024 ** 2, PARTITION_TYPES.esp],
       [66 * 1024 ** 2, m.size - 67 * 1024 ** 2, ARCH_IMAGE_RECIPES.x64.rootType],
     ]);
     expect(m.partitions.map((p) => [p.start, p.size, p.type])).toEqual(
-      table.partitions.map((p: { start: number; size: number; type: string }) => [p.start * 512, p.size * 512, p.type.toLowerCase()]),
+      table.partitions.map((p: { start: number; size: number; type: string }) => [
+        p.start * 512,
+        p.size * 512,
+        p.type.toLowerCase(),
+      ]),
     );
     const v = await execa("sgdisk", ["-v", raw], { reject: false });
     expect(v.stdout).toContain("No problems found");
@@ -200,7 +214,9 @@ describe("os-image build: Debian 12 x64", () => {
       const started = Date.now();
       const r = await boot(m, disk);
       expect(r.marker, `no marker; serial tail:\n${r.serial.slice(-3000)}`).toBeDefined();
-      console.log(`${m.name}: marker after ${((Date.now() - started) / 1000).toFixed(0)} s: ${JSON.stringify(r.marker)}`);
+      console.log(
+        `${m.name}: marker after ${((Date.now() - started) / 1000).toFixed(0)} s: ${JSON.stringify(r.marker)}`,
+      );
       expect(r.marker).toEqual({
         event: "installed-os",
         hostname: "debian",

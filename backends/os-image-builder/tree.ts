@@ -80,6 +80,10 @@ export async function customizeTree(tree: string, s: TreeSettings): Promise<void
     "etc/hosts",
     `127.0.0.1\tlocalhost\n127.0.1.1\t${DEFAULT_HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
   );
+  // systemd-firstboot would stop the first boot to ask for a locale, a time zone and a root
+  // password on the console: masked (no question on an unattended deployment).
+  await rm(join(tree, "etc/systemd/system/systemd-firstboot.service"), { force: true });
+  await symlink("/dev/null", join(tree, "etc/systemd/system/systemd-firstboot.service"));
   // systemd's first-boot state: a new machine-id is drawn on the machine (machine-id(5)).
   await put(tree, "etc/machine-id", "uninitialized\n", 0o444);
   await rm(join(tree, "var/lib/dbus/machine-id"), { force: true });
