@@ -210,11 +210,19 @@ export async function normalizeInodeTimes(
   work: string,
 ): Promise<number> {
   const root = plan.partitions[plan.rootPartition - 1]!;
-  const paths = (await treePaths(tree)).filter((p) => !/["\\\s]/.test(p));
+  // Inside debugfs's double quotes a backslash is literal (systemd's "\x2d" unit names); a
+  // quote or a line break could not be spelled, and Debian ships no such name.
+  const paths = await treePaths(tree);
+  const odd = paths.find((p) => /["\n\r]/.test(p));
+  if (odd !== undefined) throw new BootmediaError("BM5404", `debugfs cannot name ${JSON.stringify(odd)}`);
   const script = paths.flatMap((p) => [`sif "${p}" ctime @${epoch}`, `sif "${p}" atime @${epoch}`]).join("\n");
   const cmdFile = join(work, "debugfs-times.txt");
   await writeFile(cmdFile, `${script}\n`);
-  const r = await runProgram("debugfs", ["-w", "-f", cmdFile, `${file}?offset=${root.start}`], { reject: false });
+  // Its own writes (the superblock's write time) take the fake time too.
+  const r = await runProgram("debugfs", ["-w", "-f", cmdFile, `${file}?offset=${root.start}`], {
+    reject: false,
+    env: { E2FSPROGS_FAKE_TIME: String(epoch) },
+  });
   if (r.exitCode !== 0) throw new BootmediaError("BM5404", `debugfs failed: ${r.stderr.trim().slice(-2000)}`);
   const errors = r.stderr.split("\n").filter((l) => /^sif|error|not found/i.test(l) && !l.startsWith("debugfs"));
   if (errors.length > 0) throw new BootmediaError("BM5404", `debugfs: ${errors.slice(0, 5).join("; ")}`);
