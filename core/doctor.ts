@@ -116,6 +116,13 @@ export const REQUIREMENTS = [
     features: FIXTURES,
   },
   {
+    name: "arch-test",
+    check: "arch-test",
+    debianPackage: "arch-test",
+    neededFor: "fixtures: mmdebstrap checks the host runs the x86 (i386) OS image's programs",
+    features: FIXTURES,
+  },
+  {
     name: "mkfs.ext4",
     check: "mkfs.ext4",
     debianPackage: "e2fsprogs",

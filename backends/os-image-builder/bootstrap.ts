@@ -28,6 +28,9 @@ interface BootstrapOptions {
   log: (line: string) => void;
 }
 
+/** A shell word: hooks are shell commands, and the cache folder may hold spaces. */
+const shq = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+
 /** mmdebstrap's arguments (a hook is a shell command; "$1" is the tree). */
 function mmdebstrapArgs(o: BootstrapOptions, listFile: string): string[] {
   return [
@@ -42,9 +45,9 @@ function mmdebstrapArgs(o: BootstrapOptions, listFile: string): string[] {
     "--skip=download/empty",
     "--skip=essential/unlink",
     `--setup-hook=mkdir -p "$1/var/cache/apt/archives/"`,
-    `--setup-hook=sync-in ${o.debCache} /var/cache/apt/archives/`,
-    `--customize-hook=sync-out /var/cache/apt/archives ${o.debCache}`,
-    `--customize-hook=chroot "$1" dpkg-query -W -f='\${Package}\\t\${Version}\\t\${Architecture}\\n' > ${listFile}`,
+    `--setup-hook=sync-in ${shq(o.debCache)} /var/cache/apt/archives/`,
+    `--customize-hook=sync-out /var/cache/apt/archives ${shq(o.debCache)}`,
+    `--customize-hook=chroot "$1" dpkg-query -W -f='\${Package}\\t\${Version}\\t\${Architecture}\\n' > ${shq(listFile)}`,
     `--customize-hook=rm -f "$1"/var/cache/apt/archives/*.deb`,
     o.suite,
     o.tree,

@@ -78,8 +78,8 @@ const sourceFile = (rel: string) =>
 
 /** Every file whose change must rebuild the image. */
 const INPUT_FILES = [
-  ...["bootstrap.ts", "build-os-image.ts", "config.ts", "disk.ts", "grub.ts", "library.ts", "tree.ts"].map((f) =>
-    sourceFile(`backends/os-image-builder/${f}`),
+  ...["bootstrap.ts", "build-os-image.ts", "config.ts", "disk.ts", "grub.ts", "inputs.ts", "library.ts", "tree.ts"].map(
+    (f) => sourceFile(`backends/os-image-builder/${f}`),
   ),
   ...IMAGE_FILES.map(([src]) => join(IMAGE_FILES_DIR, src)),
   sourceFile("formats/disk/grub.ts"),
@@ -87,6 +87,7 @@ const INPUT_FILES = [
 ];
 
 const REQUIRED_TOOLS = [
+  "arch-test",
   "mmdebstrap",
   "mkfs.ext4",
   "debugfs",
