@@ -138,9 +138,15 @@ async function boot(
   return { ...(marker ? { marker } : {}), serial };
 }
 
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "bm-os-image-e2e-"));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
 describe("os-image build: Debian 12 x64", () => {
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), "bm-os-image-e2e-"));
     built = await buildOsImage({
       distro: "debian-12",
       arch: "x64",
@@ -152,9 +158,6 @@ describe("os-image build: Debian 12 x64", () => {
     const file = join(built.packageDir, "files", built.manifest.osImage.image);
     await execa("zstd", ["-d", "-q", "-f", "-o", raw, file]);
   }, 1_800_000);
-  afterAll(async () => {
-    await rm(work, { recursive: true, force: true });
-  });
 
   it("is a GPT disk sfdisk and sgdisk read as the manifest says, with clean filesystems", async () => {
     const m = built.manifest.osImage;
