@@ -3,6 +3,7 @@
  * $BOOTMEDIA_CACHE like every build) read by independent tools — sfdisk -J, sgdisk -v,
  * fsck.ext4 -n, fsck.fat -n — and booted in QEMU (TCG) from a disk larger than the image:
  * SeaBIOS (virtio disk), OVMF (NVMe) and OVMF with Secure Boot and Microsoft's keys (SATA),
+ * and the x86 image on SeaBIOS with a 32-bit CPU and on ia32 OVMF,
  * each until the installed OS prints its marker on serial. The BIOS boot also grows the root
  * to the disk: resize2fs's report on the console, and sfdisk and sgdisk on the grown disk.
  */
@@ -65,7 +66,24 @@ const MACHINES: Machine[] = [
     secureBoot: true,
   },
 ];
+const X86_UEFI: Machine = {
+  name: "x86-uefi (ia32 OVMF, NVMe disk)",
+  args: (vars) => [
+    "-machine",
+    "q35,smm=on",
+    "-global",
+    "driver=cfi.pflash01,property=secure,value=on",
+    "-drive",
+    "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd",
+    "-drive",
+    `if=pflash,format=raw,file=${vars}`,
+  ],
+  disk: (f) => ["-drive", `if=none,id=d0,format=raw,file=${f}`, "-device", "nvme,drive=d0,serial=bm0"],
+  firmware: "uefi",
+  secureBoot: false,
+};
 const VARS = {
+  "/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd": "/usr/share/OVMF/OVMF32_VARS_4M.fd",
   "/usr/share/OVMF/OVMF_CODE_4M.fd": "/usr/share/OVMF/OVMF_VARS_4M.fd",
   "/usr/share/OVMF/OVMF_CODE_4M.ms.fd": "/usr/share/OVMF/OVMF_VARS_4M.ms.fd",
 } as const;
@@ -98,7 +116,7 @@ async function boot(
   const vars = join(work, "vars.fd");
   const code = m
     .args("")
-    .find((a) => a.includes("OVMF_CODE"))
+    .find((a) => /OVMF\w*_CODE/.test(a))
     ?.split("file=")[1] as keyof typeof VARS | undefined;
   if (code) await copyFile(VARS[code], vars);
   const qemu = execa(
@@ -133,7 +151,8 @@ async function boot(
     void qemu.then(() => resolve(undefined));
   });
   qemu.kill("SIGKILL");
-  await qemu;
+  const done = await qemu;
+  serial += String(done.stderr ?? "");
   await writeFile(join(work, `serial-${m.firmware}${m.secureBoot ? "-sb" : ""}.log`), serial);
   return { ...(marker ? { marker } : {}), serial };
 }
@@ -264,18 +283,21 @@ describe("os-image build: Debian 12 x86", () => {
     );
   });
 
-  it(
-    "boots on x86-bios (SeaBIOS, 32-bit CPU, virtio disk) to the installed-os marker",
-    async () => {
+  it.each([
+    ["x86-bios (SeaBIOS, 32-bit CPU, virtio disk)", MACHINES[0]!],
+    [X86_UEFI.name, X86_UEFI],
+  ] as const)(
+    "boots on %s to the installed-os marker",
+    async (_name, m) => {
       const disk = join(work, "disk86.raw");
       await copyFile(x86raw, disk);
       await truncate(disk, DISK_BYTES);
-      const r = await boot(MACHINES[0]!, disk, "qemu-system-i386", "qemu32");
+      const r = await boot(m, disk, "qemu-system-i386", "qemu32");
       expect(r.marker, `no marker; serial tail:\n${r.serial.slice(-3000)}`).toEqual({
         event: "installed-os",
         hostname: "debian",
         deployment: null,
-        firmware: "bios",
+        firmware: m.firmware,
         secureBoot: false,
       });
     },
