@@ -13,6 +13,7 @@ import "../testbed/codes.ts";
 import "../testbed/mp/codes.ts";
 import "../backends/mp/codes.ts";
 import "../backends/boot-image-builder/codes.ts";
+import "../backends/os-image-builder/codes.ts";
 import "../backends/library-admin/codes.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));

@@ -16,13 +16,13 @@ const UNITS = { B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 } a
 const MIN_DISK = 64 * UNITS.MiB;
 const MAX_DISK = 2 * UNITS.TiB;
 
-/** `4GiB`, `1536MiB`, `1073741824` → bytes; BM5401 for anything else or out of bounds. */
+/** `4GiB`, `1536MiB`, `1073741824` → bytes; BM5411 for anything else or out of bounds. */
 export function parseDiskSize(text: string | number, where: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB)?$/.exec(String(text).trim());
   const bytes = m ? Math.round(Number(m[1]) * UNITS[(m[2] ?? "B") as keyof typeof UNITS]) : Number.NaN;
   if (!Number.isSafeInteger(bytes) || bytes < MIN_DISK || bytes > MAX_DISK || bytes % 512 !== 0)
     throw new BootmediaError(
-      "BM5401",
+      "BM5411",
       `${where}: disk size ${JSON.stringify(text)} is not a size from 64MiB to 2TiB in whole 512-byte sectors`,
       { where },
     );
@@ -32,7 +32,7 @@ export function parseDiskSize(text: string | number, where: string): number {
 export function checkDiskBus(bus: string, where: string): DiskBus {
   if (!(DISK_BUSES as readonly string[]).includes(bus))
     throw new BootmediaError(
-      "BM5401",
+      "BM5411",
       `${where}: disk bus ${JSON.stringify(bus)} is not one of ${DISK_BUSES.join(", ")}`,
       {
         where,

@@ -29,10 +29,10 @@ export interface StartedDps {
   close(): Promise<void>;
 }
 
-/** The guest address and port of a DP URL; BM5402 unless http://10.0.2.N[:PORT] outside the MP block. */
+/** The guest address and port of a DP URL; BM5412 unless http://10.0.2.N[:PORT] outside the MP block. */
 export function dpGuestAddress(dp: Pick<CaseDistributionPoint, "name" | "guestUrl">): { ip: string; port: number } {
   const bad = (why: string) =>
-    new BootmediaError("BM5402", `distribution point ${dp.name}: ${dp.guestUrl} ${why}`, { where: dp.guestUrl });
+    new BootmediaError("BM5412", `distribution point ${dp.name}: ${dp.guestUrl} ${why}`, { where: dp.guestUrl });
   let url: URL;
   try {
     url = new URL(dp.guestUrl);
@@ -64,7 +64,7 @@ export async function startCaseDistributionPoints(
       const guest = dpGuestAddress(dp);
       let url = dp.url;
       if (url === undefined) {
-        if (!dp.root) throw new BootmediaError("BM5403", `distribution point ${dp.name}: no library to serve`);
+        if (!dp.root) throw new BootmediaError("BM5413", `distribution point ${dp.name}: no library to serve`);
         const server = await serveLibrary({
           root: dp.root,
           host: "127.0.0.1",
@@ -95,7 +95,7 @@ export function siteDistributionPoints(
   where: string,
 ): CaseDistributionPoint[] {
   if (!site.library || site.distributionPoints.length === 0)
-    throw new BootmediaError("BM5403", `${where}: a deploy case needs the site's library and a distribution point`, {
+    throw new BootmediaError("BM5413", `${where}: a deploy case needs the site's library and a distribution point`, {
       where,
     });
   const root = resolve(siteDir, site.library);

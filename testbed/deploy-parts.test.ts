@@ -32,13 +32,13 @@ describe("deploy case disk", () => {
     expect(parseDiskSize("1.5GiB", "t")).toBe(1.5 * 2 ** 30);
   });
 
-  it.each(["10MiB", "3TiB", "four", "", "1073741825", "-1GiB", "4 GB"])("refuses %j with BM5401", (size) => {
-    expect(() => parseDiskSize(size, "case x")).toThrow(expect.objectContaining({ code: "BM5401" }));
+  it.each(["10MiB", "3TiB", "four", "", "1073741825", "-1GiB", "4 GB"])("refuses %j with BM5411", (size) => {
+    expect(() => parseDiskSize(size, "case x")).toThrow(expect.objectContaining({ code: "BM5411" }));
   });
 
   it("knows nvme, virtio and sata, nothing else", () => {
     for (const bus of DISK_BUSES) expect(checkDiskBus(bus, "t")).toBe(bus);
-    expect(() => checkDiskBus("scsi", "case x")).toThrow(expect.objectContaining({ code: "BM5401" }));
+    expect(() => checkDiskBus("scsi", "case x")).toThrow(expect.objectContaining({ code: "BM5411" }));
   });
 
   it("creates a sparse blank disk of the exact size (stat's allocated blocks are the oracle)", async () => {
@@ -120,13 +120,13 @@ describe("deploy case distribution points", () => {
     "http://192.168.1.5",
     "http://dp.lab",
     "not a url",
-  ])("refuses %s with BM5402", (guestUrl) => {
-    expect(() => dpGuestAddress({ name: "DP1", guestUrl })).toThrow(expect.objectContaining({ code: "BM5402" }));
+  ])("refuses %s with BM5412", (guestUrl) => {
+    expect(() => dpGuestAddress({ name: "DP1", guestUrl })).toThrow(expect.objectContaining({ code: "BM5412" }));
   });
 
-  it("a deploy case needs the site's library and a DP (BM5403)", () => {
+  it("a deploy case needs the site's library and a DP (BM5413)", () => {
     expect(() => siteDistributionPoints({ distributionPoints: [] }, tmp, "case x")).toThrow(
-      expect.objectContaining({ code: "BM5403" }),
+      expect.objectContaining({ code: "BM5413" }),
     );
   });
 

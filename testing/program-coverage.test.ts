@@ -49,6 +49,7 @@ const COMMAND_FEATURE: Record<string, Exclude<Feature, "demo" | "tests"> | null>
   cache: "media",
   testbed: "testbed",
   "boot-image": "fixtures",
+  "os-image": "fixtures",
   doctor: null,
 };
 /** Entry points besides the commands: `npm run fixtures` builds the reference boot images. */

@@ -65,6 +65,12 @@ export const COMMANDS: Record<string, CommandRow> = {
       "Boot images: `boot-image build --arch x86|x64 --out <library>` builds bootmedia's boot image from Debian packages (cached; byte-identical for the same inputs); `--signing-key`, `--signing-cert` sign its kernel for the own-key Secure Boot chain",
     load: () => import("./boot-image.ts"),
   },
+  "os-image": {
+    usage: "os-image <action>",
+    describe:
+      "OS images: `os-image build --distro debian-12 --arch x64|x86 --out <library>` builds a minimal Debian whole-disk image (GPT, BIOS + UEFI, x64 Secure Boot) as an os-image package (cached)",
+    load: () => import("./os-image.ts"),
+  },
   library: {
     usage: "library <action> [library] [folder]",
     describe:

@@ -1,0 +1,73 @@
+/**
+ * What a build is made of. Before building: the suites' InRelease files (signed by Debian; a
+ * new package version in any suite changes them), whose hash keys the cache. After building:
+ * every installed package with the sha256 of the .deb apt verified, for the manifest's
+ * `build` section (an SBOM reads it).
+ */
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { BootmediaError } from "../../base/errors.ts";
+import { sha256File } from "../../core/content/manifest.ts";
+import type { InstalledPackage } from "./bootstrap.ts";
+import "./codes.ts";
+
+interface BuildDeb extends InstalledPackage {
+  sha256: string;
+}
+
+/** `deb URI SUITE COMPONENTS` → the suite's InRelease URL. */
+export function inReleaseUrl(source: string): string {
+  const [, uri, suite] = source.split(/\s+/);
+  return `${uri!.replace(/\/$/, "")}/dists/${suite}/InRelease`;
+}
+
+interface SuiteState {
+  url: string;
+  date: string;
+  sha256: string;
+}
+
+/** Each source's InRelease: its Date and sha256. */
+export async function readSuiteStates(sources: readonly string[]): Promise<SuiteState[]> {
+  const states: SuiteState[] = [];
+  for (const source of sources) {
+    const url = inReleaseUrl(source);
+    let text: string;
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      text = await r.text();
+    } catch (e) {
+      throw new BootmediaError("BM2601", `cannot read ${url}: ${(e as Error).message}`, { where: url });
+    }
+    states.push({
+      url,
+      date: /^Date: (.+)$/m.exec(text)?.[1]?.trim() ?? "",
+      sha256: createHash("sha256").update(text).digest("hex"),
+    });
+  }
+  return states;
+}
+
+/** The newest suite date as seconds since 1970: the default SOURCE_DATE_EPOCH of a build. */
+export function newestSuiteEpoch(states: readonly SuiteState[]): number {
+  return Math.max(...states.map((s) => Math.floor(Date.parse(s.date) / 1000)).filter(Number.isFinite));
+}
+
+/** apt's file name of a package (an epoch's ":" is written %3a). */
+export function debFileName(p: InstalledPackage): string {
+  return `${p.name}_${p.version.replace(":", "%3a")}_${p.arch}.deb`;
+}
+
+/** Every installed package with the sha256 of its .deb in the cache (apt checked it against the index). */
+export async function recordDebs(installed: readonly InstalledPackage[], debCache: string): Promise<BuildDeb[]> {
+  const out: BuildDeb[] = [];
+  for (const p of installed) {
+    const file = join(debCache, debFileName(p));
+    if (!existsSync(file))
+      throw new BootmediaError("BM2603", `${debFileName(p)} is not in ${debCache}`, { where: file });
+    out.push({ ...p, sha256: await sha256File(file) });
+  }
+  return out;
+}
