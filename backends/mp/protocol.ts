@@ -74,6 +74,12 @@ export const PolicyRequestSchema = z.strictObject({
   ip: z.ipv4().optional(),
   unknownComputers: z.boolean(),
   uda: z.enum(UDA_MODES),
+  /**
+   * The report key the client drew for this boot: base64 of the DER SubjectPublicKeyInfo of an
+   * EC P-256 public key (91 bytes, 124 characters). Later status and log requests of the
+   * deployment may be signed with it instead of the media key (docs/mp-protocol.md "Report keys").
+   */
+  reportKey: z.base64().max(256).optional(),
   timestamp: z.int().nonnegative(),
   nonce: z.string().regex(/^[0-9a-f]{16,64}$/),
 });
