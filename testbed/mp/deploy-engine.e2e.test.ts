@@ -146,7 +146,13 @@ describe("apply-image in a real boot", () => {
       "4:start",
       "4:success",
     ]);
-    expect(markers.at(-1)).toMatchObject({ event: "restart", disk: "/dev/vda", computer: "PC-DISK", queued: 0, logSent: true });
+    expect(markers.at(-1)).toMatchObject({
+      event: "restart",
+      disk: "/dev/vda",
+      computer: "PC-DISK",
+      queued: 0,
+      logSent: true,
+    });
 
     expect(execFileSync("sgdisk", ["-v", disk], { encoding: "utf8" })).toContain("No problems found");
     const table = JSON.parse(execFileSync("sfdisk", ["-J", disk], { encoding: "utf8" })).partitiontable;
@@ -155,9 +161,12 @@ describe("apply-image in a real boot", () => {
     const p3 = table.partitions[2] as { start: number; size: number };
     expect(p3.start * 512).toBe(image.root.start);
     const root = join(dir, "root.ext4");
-    execFileSync("dd", [`if=${disk}`, `of=${root}`, "bs=512", `skip=${p3.start}`, `count=${p3.size}`], { stdio: "pipe" });
+    execFileSync("dd", [`if=${disk}`, `of=${root}`, "bs=512", `skip=${p3.start}`, `count=${p3.size}`], {
+      stdio: "pipe",
+    });
     execFileSync("fsck.ext4", ["-n", "-f", root], { stdio: "pipe" });
-    const cat = (path: string) => execFileSync("debugfs", ["-R", `cat ${path}`, root], { encoding: "utf8", stdio: "pipe" });
+    const cat = (path: string) =>
+      execFileSync("debugfs", ["-R", `cat ${path}`, root], { encoding: "utf8", stdio: "pipe" });
     expect(cat("/etc/hostname")).toBe("PC-DISK\n");
     expect(cat("/etc/hosts")).toContain("127.0.1.1\tPC-DISK\n");
     expect(cat("/etc/motd")).toBe("PC-DISK\n");
