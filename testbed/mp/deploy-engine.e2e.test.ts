@@ -9,7 +9,7 @@
  */
 import { execa } from "execa";
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +18,7 @@ import { startManagementPoint, type RunningMp } from "../../backends/mp/server.t
 import { buildReferenceImages, REFERENCE_LIBRARY_DIR } from "../../fixtures/boot-images/build.ts";
 import { serveLibrary, type LibraryServer } from "../../plugins/distribution-point/server.ts";
 import { bootmedia } from "../../testing/cli.ts";
-import { buildQemuArgs } from "../profiles.ts";
+import { buildQemuArgs, PROFILES } from "../profiles.ts";
 import { planMpNetwork, withMpNetwork } from "./network.ts";
 import { addTestOsImagePackage, makeTestOsImage, type TestOsImage } from "./testing/os-image.ts";
 
@@ -64,15 +64,20 @@ afterAll(async () => {
 });
 
 /** Boots the ISO with `disk` as a virtio disk; answers the password on the serial line; returns the markers. */
-async function boot(disk: string): Promise<Array<Record<string, unknown>>> {
+async function boot(
+  profile: "x64-bios" | "x64-uefi",
+  disk: string,
+  varsPath?: string,
+): Promise<Array<Record<string, unknown>>> {
   const network = planMpNetwork([
     { name: "MP1", url: mp!.url },
     { name: "DP1", url: dp!.url },
   ]);
   const args = withMpNetwork(
     buildQemuArgs({
-      profile: "x64-bios",
+      profile,
       media: { kind: "iso", path: iso },
+      ...(varsPath ? { varsPath } : {}),
       nic: "e1000",
       qmpSocket: join(dir, "qmp.sock"),
       accel: "tcg",
@@ -99,13 +104,14 @@ async function boot(disk: string): Promise<Array<Record<string, unknown>>> {
     }
   });
   await qemu;
-  writeFileSync(join(dir, "markers.jsonl"), markers.map((m) => JSON.stringify(m)).join("\n"));
+  writeFileSync(join(dir, `markers-${profile}.jsonl`), markers.map((m) => JSON.stringify(m)).join("\n"));
   return markers;
 }
 
-describe("apply-image in a real boot", () => {
+describe.each(["x64-bios", "x64-uefi"] as const)("apply-image in a real boot (%s)", (profile) => {
   it("a blank virtio disk gets the image, its GPT backup at the disk's end, the policy's hostname; then the restart marker", async () => {
     const der = readFileSync(iso.replace(/\.iso$/, ".cer")).toString("base64");
+    await Promise.all([mp?.close(), dp?.close()]);
     dp = await serveLibrary({ root: join(dir, "lib") });
     mp = await startManagementPoint({
       site: {
@@ -130,11 +136,14 @@ describe("apply-image in a real boot", () => {
         certificates: [{ der }],
       },
       name: "MP1",
-      stateDir: join(dir, "state"),
+      stateDir: join(dir, `state-${profile}`),
     } as Parameters<typeof startManagementPoint>[0]);
-    const disk = join(dir, "blank.raw");
+    const disk = join(dir, `blank-${profile}.raw`);
     execFileSync("truncate", ["-s", "96M", disk]);
-    const markers = await boot(disk);
+    const flash = PROFILES[profile].flash;
+    const vars = flash ? join(dir, `vars-${profile}.fd`) : undefined;
+    if (flash && vars) copyFileSync(flash.vars, vars);
+    const markers = await boot(profile, disk, vars);
     const steps = markers.filter((m) => m.event === "step").map((m) => `${m.index}:${m.state}`);
     expect(steps, JSON.stringify(markers.at(-1))).toEqual([
       "1:start",
@@ -160,7 +169,7 @@ describe("apply-image in a real boot", () => {
     expect(table.partitions).toHaveLength(3);
     const p3 = table.partitions[2] as { start: number; size: number };
     expect(p3.start * 512).toBe(image.root.start);
-    const root = join(dir, "root.ext4");
+    const root = join(dir, `root-${profile}.ext4`);
     execFileSync("dd", [`if=${disk}`, `of=${root}`, "bs=512", `skip=${p3.start}`, `count=${p3.size}`], {
       stdio: "pipe",
     });
@@ -175,5 +184,10 @@ describe("apply-image in a real boot", () => {
     expect(env).toContain("BM_MP='http://10.0.2.100'");
     expect(cat("/var/lib/bootmedia/report.key")).toContain("BEGIN PRIVATE KEY");
     expect(cat("/var/lib/bootmedia/variables.env")).toContain("OSDTargetDisk='/dev/vda'");
+    if (flash && vars) {
+      expect(markers.at(-1)!.bootEntry).toMatch(/^[0-9A-F]{4}$/);
+      // Oracle: the firmware's variable store holds the new entry's description (UTF-16LE).
+      expect(readFileSync(vars).includes(Buffer.from("bootmedia: installed system", "utf16le"))).toBe(true);
+    } else expect(markers.at(-1)!.bootEntry).toBeNull();
   }, 900_000);
 });

@@ -275,6 +275,7 @@ describe("disk steps against the real MP and DP", { timeout: 180_000 }, () => {
         deployment: expect.any(String),
         computer: "PC-KNOWN",
         queued: 0,
+        bootEntry: null,
         logSent: true,
       });
       // write-files, into the stand-in root: the hostname is %OSDComputerName%, which the site's
@@ -310,6 +311,45 @@ describe("disk steps against the real MP and DP", { timeout: 180_000 }, () => {
       expect(readdirSync(join(h, "queue"))).toEqual([]);
       expect(existsSync(join(h, "log.pending"))).toBe(false);
       expect(execFileSync("stat", ["-c", "%a", h, join(h, "report.key")], { encoding: "utf8" })).toBe("700\n600\n");
+    });
+  });
+
+  it("the MP gone after the policy: the deployment completes; events go to queue/ in seq order, the log to log.pending", async () => {
+    let closing: Promise<void> | undefined;
+    await withServers(DEPLOY, undefined, async (mp, _dp, stateDir, requests) => {
+      // The first image request closes the MP: the policy and the first events reached it, no more.
+      const push = requests.push.bind(requests);
+      requests.push = (...lines: string[]) => {
+        if (!closing && lines.some((l) => l.includes("OSI00001"))) closing = mp.close();
+        return push(...lines);
+      };
+      const run = await runDeploy(mp.url, [{ name: "vda", sizeMiB: 96 }]);
+      await closing;
+      expect(run.stdout, run.log).toContain("REBOOT -f");
+      const stored = storedEvents(stateDir);
+      const restart = run.markers.find((m) => m.event === "restart")!;
+      expect(restart).toMatchObject({ logSent: false, bootEntry: null });
+      const h = join(run.target, "var/lib/bootmedia");
+      const queued = readdirSync(join(h, "queue"));
+      expect(queued.length).toBe(restart.queued);
+      expect(queued.length).toBeGreaterThan(4);
+      // Every event of the run exactly once: stored at the MP, or queued, in seq order after them.
+      const seqs = queued.map(
+        (f) =>
+          JSON.parse(readFileSync(join(h, "queue", f), "utf8")) as {
+            seq: number;
+            step: number;
+            state: string;
+            timestamp?: number;
+          },
+      );
+      expect(queued).toEqual(seqs.map((e) => `${String(e.seq).padStart(6, "0")}.json`));
+      expect(seqs.map((e) => e.seq)).toEqual(seqs.map((_, i) => stored.length + 1 + i));
+      expect(seqs.at(-1)).toMatchObject({ step: 0, state: "success" });
+      expect(seqs.every((e) => e.timestamp === undefined)).toBe(true);
+      expect(readFileSync(join(h, "log.pending"), "utf8")).toContain("apply-image: 64 MiB to /dev/vda");
+      const env = readFileSync(join(h, "report.env"), "utf8");
+      expect(env).toContain(`BM_NEXT_SEQ='${stored.length + seqs.length + 1}'`);
     });
   });
 

@@ -510,6 +510,7 @@ ts_handoff() {
 # head of BootOrder); a CD medium is ejected. BIOS machines boot the disk once the media are gone
 # or after them in the boot order: nothing to set.
 ts_boot_next() {
+	TS_BOOT_ENTRY=""
 	if [ -d "$TS_EFI_DIR" ]; then
 		for ts_m in ${BM_MODULES_DISK-}; do modprobe "$ts_m" 2>/dev/null; done
 		mount -t efivarfs efivarfs "$TS_EFI_DIR/efivars" 2>/dev/null
@@ -519,7 +520,7 @@ ts_boot_next() {
 		ts_efi=$(ts_tool efibootmgr)
 		if [ -n "$ts_esp" ] && ts_out=$($ts_efi -q -c -d "$TS_DEV/$TS_DISK" -p "$ts_esp" -L "bootmedia: installed system" -l "$ts_loader" 2>&1); then
 			ts_num=$($ts_efi 2>/dev/null | sed -n 's/^Boot\([0-9A-Fa-f]\{4\}\)\* bootmedia: installed system.*/\1/p' | tail -n 1)
-			[ -n "$ts_num" ] && $ts_efi -q -n "$ts_num" >/dev/null 2>&1
+			[ -n "$ts_num" ] && $ts_efi -q -n "$ts_num" >/dev/null 2>&1 && TS_BOOT_ENTRY=$ts_num
 			ts_log "efibootmgr: Boot$ts_num for /dev/$TS_DISK partition $ts_esp $ts_loader, BootNext and first in BootOrder"
 			step_ok "Boot order" "UEFI boots Boot$ts_num (the disk) next"
 		else
@@ -545,7 +546,7 @@ sfdisk_esp() {
 ts_restart_now() {
 	[ -n "${TS_IMAGE_ROOT-}" ] && { ts_handoff || step_failed "Handoff to the installed system" "${TS_MESSAGE-}"; }
 	ts_boot_next
-	say "{\"event\":\"restart\",\"disk\":$(json_str "/dev/${TS_DISK-}"),\"deployment\":$(json_str "$TS_DEPLOYMENT"),\"computer\":$(json_str "$TS_COMPUTER"),\"queued\":$(wc -l <"$TS_QUEUE"),\"logSent\":$([ -n "${TS_LOG_SENT-}" ] && echo true || echo false)}"
+	say "{\"event\":\"restart\",\"disk\":$(json_str "/dev/${TS_DISK-}"),\"deployment\":$(json_str "$TS_DEPLOYMENT"),\"computer\":$(json_str "$TS_COMPUTER"),\"queued\":$(wc -l <"$TS_QUEUE"),\"bootEntry\":$([ -n "$TS_BOOT_ENTRY" ] && json_str "$TS_BOOT_ENTRY" || echo null),\"logSent\":$([ -n "${TS_LOG_SENT-}" ] && echo true || echo false)}"
 	screen '\n'
 	bar "Restarting into the installed system on /dev/${TS_DISK-}." "1;37;42"
 	sync
