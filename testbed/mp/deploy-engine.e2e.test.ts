@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startManagementPoint, type RunningMp } from "../../backends/mp/server.ts";
 import { buildReferenceImages, REFERENCE_LIBRARY_DIR } from "../../fixtures/boot-images/build.ts";
 import { serveLibrary, type LibraryServer } from "../../plugins/distribution-point/server.ts";
+import { dropAfter } from "../../plugins/distribution-point/testing/faults.ts";
 import { bootmedia } from "../../testing/cli.ts";
 import { buildQemuArgs, PROFILES } from "../profiles.ts";
 import { planMpNetwork, withMpNetwork } from "./network.ts";
@@ -58,6 +59,7 @@ security:
   iso = join(dir, "deploy.iso");
   image = makeTestOsImage(join(dir, "image"), 64);
   addTestOsImagePackage(join(dir, "lib"), "OSI00001", image);
+  addTestOsImagePackage(join(dir, "lib"), "OSI00002", image, "xz");
 }, 600_000);
 afterAll(async () => {
   await Promise.all([mp?.close(), dp?.close()]);
@@ -108,11 +110,25 @@ async function boot(
   return markers;
 }
 
-describe.each(["x64-bios", "x64-uefi"] as const)("apply-image in a real boot (%s)", (profile) => {
+// BIOS: the zstd image, its first answer cut a third of the way (the engine resumes with Range);
+// UEFI: the xz image, and a boot entry for the disk.
+const CASES = [
+  { profile: "x64-bios", pkg: "OSI00001", drop: true },
+  { profile: "x64-uefi", pkg: "OSI00002", drop: false },
+] as const;
+
+describe.each(CASES)("apply-image in a real boot ($profile, $pkg)", ({ profile, pkg, drop }) => {
   it("a blank virtio disk gets the image, its GPT backup at the disk's end, the policy's hostname; then the restart marker", async () => {
     const der = readFileSync(iso.replace(/\.iso$/, ".cer")).toString("base64");
     await Promise.all([mp?.close(), dp?.close()]);
-    dp = await serveLibrary({ root: join(dir, "lib") });
+    const stored = readFileSync(join(dir, "lib/packages", pkg, "package.json"), "utf8");
+    const storedSize = (JSON.parse(stored) as { files: Array<{ size: number }> }).files[0]!.size;
+    const requests: string[] = [];
+    dp = await serveLibrary({
+      root: join(dir, "lib"),
+      log: (l) => requests.push(l),
+      ...(drop ? { intercept: dropAfter(Math.floor(storedSize / 3), (rel) => rel.includes(pkg)) } : {}),
+    });
     mp = await startManagementPoint({
       site: {
         siteCode: "BM1",
@@ -126,7 +142,7 @@ describe.each(["x64-bios", "x64-uefi"] as const)("apply-image in a real boot (%s
             name: "Deploy",
             steps: [
               { name: "Pick the disk", type: "select-disk" },
-              { name: "Apply the image", type: "apply-image", package: "OSI00001" },
+              { name: "Apply the image", type: "apply-image", package: pkg },
               { name: "Name it", type: "write-files", files: [{ path: "/etc/motd", content: "%OSDComputerName%\n" }] },
               { name: "Restart", type: "restart" },
             ],
@@ -155,6 +171,14 @@ describe.each(["x64-bios", "x64-uefi"] as const)("apply-image in a real boot (%s
       "4:start",
       "4:success",
     ]);
+    // Every stored byte fetched once: one connection, or two when the first was cut.
+    const applied = readFileSync(join(dir, `state-${profile}`, "journal.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { t: string; event?: { step: number; state: string; message?: string } })
+      .find((r) => r.t === "status" && r.event?.step === 2 && r.event.state === "success");
+    expect(applied?.event?.message).toContain(`; ${storedSize} bytes in ${drop ? 2 : 1} connection(s); sha256 ok`);
+    expect(requests.filter((l) => l.includes(pkg))).toHaveLength(drop ? 2 : 1);
     expect(markers.at(-1)).toMatchObject({
       event: "restart",
       disk: "/dev/vda",

@@ -77,12 +77,23 @@ export function makeTestOsImage(dir: string, sizeMiB = 64): TestOsImage {
   return { raw, stored, size: sizeMiB * 1048576, sha256: sha256(readFileSync(raw)), root };
 }
 
-/** The os-image package `id` in `library` holding the image's stored file. */
-export function addTestOsImagePackage(library: string, id: string, image: TestOsImage): void {
+const STORED = { zstd: "disk.raw.zst", xz: "disk.raw.xz", gzip: "disk.raw.gz", none: "disk.raw" } as const;
+
+/** The os-image package `id` in `library` holding the image, stored zstd (as made) or recompressed. */
+export function addTestOsImagePackage(
+  library: string,
+  id: string,
+  image: TestOsImage,
+  compression: keyof typeof STORED = "zstd",
+): void {
   const dir = join(library, "packages", id);
+  const name = STORED[compression];
+  const file = join(dir, "files", name);
   mkdirSync(join(dir, "files"), { recursive: true });
-  copyFileSync(image.stored, join(dir, "files/disk.raw.zst"));
-  const bytes = readFileSync(image.stored);
+  if (compression === "zstd") copyFileSync(image.stored, file);
+  else if (compression === "none") copyFileSync(image.raw, file);
+  else writeFileSync(file, execFileSync(compression, ["-c", image.raw], { maxBuffer: 1 << 30 }));
+  const bytes = readFileSync(file);
   writeFileSync(
     join(dir, "package.json"),
     `${JSON.stringify(
@@ -95,15 +106,15 @@ export function addTestOsImagePackage(library: string, id: string, image: TestOs
           arch: "x64",
           firmware: ["bios", "uefi"],
           secureBoot: false,
-          image: "disk.raw.zst",
-          compression: "zstd",
+          image: name,
+          compression,
           size: image.size,
           sha256: image.sha256,
           partitionTable: "gpt",
           partitions: [],
           rootPartition: 3,
         },
-        files: [{ path: "disk.raw.zst", size: bytes.length, sha256: sha256(bytes) }],
+        files: [{ path: name, size: bytes.length, sha256: sha256(bytes) }],
       },
       null,
       2,
