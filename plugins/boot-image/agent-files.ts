@@ -16,6 +16,7 @@ export const AGENT_LIBS = [
   "mp.sh",
   "ts-report.sh",
   "ts-disk.sh",
+  "ts-image.sh",
   "ts.sh",
 ].map((f) => packagePath("plugins/boot-image/agent/lib", f));
 /** The management-point client (docs/mp-protocol.md), installed as /bin/bootmedia-mp; mp.sh runs it. */

@@ -1,5 +1,5 @@
 /**
- * The disk steps of the task-sequence engine (plugins/boot-image/agent/lib/ts-disk.sh) on the
+ * The disk steps of the task-sequence engine (plugins/boot-image/agent/lib/ts-disk.sh, ts-image.sh) on the
  * host under busybox sh, against the real management point and the real distribution point
  * (serveLibrary, with its fault injection): select-disk over a stand-in /sys/block, apply-image
  * streaming a real zstd GPT image into a disk file, write-files and the restart handoff into a
@@ -125,7 +125,7 @@ MP_AGENT='${MP_AGENT_SCRIPT}'
 SCREEN='${join(work, "screen.txt")}'
 TS_DIR='${join(work, "ts")}'
 TS_SYS_BLOCK='${sys}' TS_DEV='${dev}' TS_EFI_DIR='${join(work, "no-efi")}' TS_TARGET='${target}'
-REPORT_KEY='${join(work, "report.key")}'
+REPORT_KEY='${join(work, "report.key")}' MP_RUN_DIR='${work}'
 BM_MEDIA_ID=contoso-x64 BM_TASK_SEQUENCE=${TASK_SEQUENCE} BM_MP_MODE=site-based BM_MPS='${mpUrl}'
 BM_UNKNOWN_COMPUTERS=false BM_UDA=none
 BM_MEDIA_KEY='${fx.media.keyPem}'
