@@ -90,4 +90,16 @@ defineCodes("testbed", {
     title: "testbed site file invalid",
     hint: 'Fix the site file as docs/testbed.md ("Site files") describes: a site database, media by name, and cases naming them.',
   },
+  BM5401: {
+    title: "deploy case disk invalid",
+    hint: "Give the case's disk as { size: 4GiB, bus: nvme | virtio | sata }: a size from 64 MiB to 2 TiB (bytes, or a number with MiB/GiB/TiB).",
+  },
+  BM5402: {
+    title: "distribution point guest URL invalid",
+    hint: "Name each distribution point the guest reaches as http://10.0.2.N[:PORT] (N from 2 to 254, not a management point's 10.0.2.100+ address); the testbed serves the site's library there.",
+  },
+  BM5403: {
+    title: "deploy case needs a library",
+    hint: "The site of a deploy case names its content `library` (the folder `bootmedia library add-os-image` filled) and at least one `distributionPoints` entry.",
+  },
 });

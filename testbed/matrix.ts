@@ -21,6 +21,7 @@ import type { Expected, ExpectedFailure } from "./verdict.ts";
 import type { CaseTaskSequence } from "./ts-case.ts";
 import type { PromptAnswers } from "./answers.ts";
 import type { CaseManagementPoints } from "./mp-case.ts";
+import type { CaseDeploy } from "./deploy-types.ts";
 import type { PassPattern } from "./pass-pattern.ts";
 import type { BootImageTestbed } from "../core/types.ts";
 import "./codes.ts";
@@ -63,6 +64,8 @@ export interface MediaUnderTest {
   memoryMiB?: number;
   /** Per architecture, the boot image's own testbed hints (its manifest's `bootImage.testbed`, read back from media.json). */
   imageTestbed?: Partial<Record<Arch, BootImageTestbed>>;
+  /** A deploy case: a blank disk, DPs, and a second boot from the disk alone (deploy/case.ts). */
+  deploy?: CaseDeploy;
 }
 
 export interface TestCase {

@@ -6,7 +6,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { freeLoopbackPort } from "../base/free-port.ts";
-import { planMpNetwork, withMpNetwork, type MpGuestNetwork } from "./mp/network.ts";
+import { planMpNetwork, withMpNetwork, type ExtraGuestRoute, type MpGuestNetwork } from "./mp/network.ts";
 import {
   startManagementPoint,
   MP_BIND_HOST,
@@ -69,11 +69,32 @@ export interface StartedCaseMps {
   network: MpGuestNetwork;
   /** Swaps the plain `-netdev` of a QEMU command line for the MP network. */
   applyTo(qemuArgs: readonly string[]): string[];
+  /** The status events the running MPs accepted so far (a deploy case waits for `deployed`). */
+  statusEvents(): CaseStatusEvent[];
   /** Stops the running MPs and writes `mp-<name>.json` per MP into the case folder. */
   finish(caseDir: string, relDir: string): Promise<CaseMpLog[]>;
 }
 
-export async function startCaseManagementPoints(spec: CaseManagementPoints): Promise<StartedCaseMps> {
+function statusOf(mp: RunningMp | undefined): CaseStatusEvent[] {
+  return (mp?.state.eventRecords() ?? []).map(
+    ({ event: e, time }): CaseStatusEvent => ({
+      deploymentId: e.deploymentId,
+      run: e.run,
+      seq: e.seq,
+      step: e.step,
+      name: e.name,
+      state: e.state,
+      ...(e.exitCode !== undefined ? { exitCode: e.exitCode } : {}),
+      at: time,
+    }),
+  );
+}
+
+/** `extra`: other servers the guest reaches through the same network (a deploy case's DPs). */
+export async function startCaseManagementPoints(
+  spec: CaseManagementPoints,
+  opts: { extra?: readonly ExtraGuestRoute[] } = {},
+): Promise<StartedCaseMps> {
   const running: Array<RunningMp | undefined> = [];
   try {
     for (const mp of spec.mps) {
@@ -102,7 +123,7 @@ export async function startCaseManagementPoints(spec: CaseManagementPoints): Pro
           `${mp.tls ? "https" : "http"}://${MP_BIND_HOST}:${await freeLoopbackPort()}`,
       })),
     );
-    const network = planMpNetwork(refs);
+    const network = planMpNetwork(refs, { extra: opts.extra ?? [] });
     // Redirects name the guest URL of a running MP; a down boundary MP is left out (the MP serves the client).
     for (const mp of running) {
       for (const [i, other] of running.entries()) if (other) mp?.peers.set(other.name, network.routes[i]!.guestUrl);
@@ -110,23 +131,13 @@ export async function startCaseManagementPoints(spec: CaseManagementPoints): Pro
     return {
       network,
       applyTo: (args) => withMpNetwork(args, network),
+      statusEvents: () => running.flatMap(statusOf),
       finish: async (caseDir, relDir) => {
         await Promise.all(running.map((mp) => mp?.close()));
         return Promise.all(
           spec.mps.map(async (mp, i) => {
             const requests = [...(running[i]?.requests ?? [])];
-            const status = (running[i]?.state.eventRecords() ?? []).map(
-              ({ event: e, time }): CaseStatusEvent => ({
-                deploymentId: e.deploymentId,
-                run: e.run,
-                seq: e.seq,
-                step: e.step,
-                name: e.name,
-                state: e.state,
-                ...(e.exitCode !== undefined ? { exitCode: e.exitCode } : {}),
-                at: time,
-              }),
-            );
+            const status = statusOf(running[i]);
             const file = `mp-${mp.name}.json`;
             const external = mp.url !== undefined ? { external: mp.url } : {};
             await writeFile(

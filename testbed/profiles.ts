@@ -140,6 +140,33 @@ const MEDIA_ARGS = {
   ],
 } as const satisfies Record<MediaKind, (path: string) => string[]>;
 
+/** Disk controllers a deploy case's blank disk hangs on: each one SeaBIOS and OVMF boot from. */
+export const DISK_BUSES = ["nvme", "virtio", "sata"] as const;
+export type DiskBus = (typeof DISK_BUSES)[number];
+
+/** The disk's serial number as the guest reads it (/sys/block/X/device/serial, NVMe and virtio). */
+export const DISK_SERIAL = "BMDISK0001";
+
+/** How the deploy disk is plugged in (an AHCI controller of its own for SATA: `pc` has none). */
+function diskArgs(disk: NonNullable<QemuInvocation["disk"]>): string[] {
+  const drive = ["-drive", `if=none,id=disk0,format=raw,file=${disk.path}`];
+  const boot = `bootindex=${disk.bootindex}`;
+  switch (disk.bus) {
+    case "nvme":
+      return [...drive, "-device", `nvme,drive=disk0,serial=${DISK_SERIAL},${boot}`];
+    case "virtio":
+      return [...drive, "-device", `virtio-blk-pci,drive=disk0,serial=${DISK_SERIAL},${boot}`];
+    case "sata":
+      return [
+        ...drive,
+        "-device",
+        "ahci,id=ahci0",
+        "-device",
+        `ide-hd,drive=disk0,bus=ahci0.0,serial=${DISK_SERIAL},${boot}`,
+      ];
+  }
+}
+
 /** NIC models and the Linux driver a boot image must carry to use each. */
 export const NIC_MODELS = {
   e1000: { drivers: ["e1000"] },
@@ -159,7 +186,10 @@ export type Accel = (typeof ACCELS)[number];
 /** @public reachable from the package's API types. */
 export interface QemuInvocation {
   profile: ProfileId;
-  media: { kind: MediaKind; path: string };
+  /** Absent: a machine booting from its disk alone (a deploy case's second boot). */
+  media?: { kind: MediaKind; path: string };
+  /** A deploy case's disk; `bootindex` 1 behind the media, 0 without. */
+  disk?: { path: string; bus: DiskBus; bootindex: number };
   nic: NicModel | null;
   qmpSocket: string;
   /** This case's writable copy of the UEFI variable store (UEFI profiles only). */
@@ -211,7 +241,8 @@ export function buildQemuArgs(inv: QemuInvocation): string[] {
       `if=pflash,format=raw,unit=1,file=${inv.varsPath}`,
     );
   }
-  args.push(...MEDIA_ARGS[inv.media.kind](inv.media.path));
+  if (inv.media) args.push(...MEDIA_ARGS[inv.media.kind](inv.media.path));
+  if (inv.disk) args.push(...diskArgs(inv.disk));
   if (inv.nic) {
     // romfile= drops the NIC option ROM: the testbed boots media, never the network.
     args.push("-netdev", "user,id=n0,restrict=on", "-device", `${inv.nic},netdev=n0,romfile=`);

@@ -67,8 +67,28 @@ async function renderCase(c: CaseResult, dir: string): Promise<string> {
 <table><tr><th>media</th><td>${esc(c.media.kind)} ${esc(c.media.label)} (images ${esc(c.media.images.join(", "))})</td></tr>
 <tr><th>expected</th><td>${esc(describeOutcome(c.expected))}</td></tr><tr><th>actual</th><td>${esc(describeOutcome(c.actual))}</td></tr>${detail}
 ${renderJudging(c)}<tr><th>timings</th><td>first serial byte ${t.firstSerialMs ?? "–"} ms, verdict ${t.verdictMs} ms, total ${t.totalMs} ms; QEMU exit ${c.exitStatus ?? "stopped by testbed"}</td></tr></table>
-${shot ? `<img alt="last screen of ${esc(c.id)}" src="data:image/png;base64,${shot.toString("base64")}">` : "<p>no screenshot</p>"}
-${renderTaskSequence(c)}${renderMpLogs(c)}<pre>${esc(tail)}</pre></section>`;
+${c.deploy ? await renderDeploy(c, dir) : `${shot ? `<img alt="last screen of ${esc(c.id)}" src="data:image/png;base64,${shot.toString("base64")}">` : "<p>no screenshot</p>"}`}
+${renderTaskSequence(c)}${renderMpLogs(c)}${c.deploy ? "" : `<pre>${esc(tail)}</pre>`}</section>`;
+}
+
+/** A deploy case: the disk, the installed OS's marker and `deployed`, then each boot's screen, milestones and serial tail. */
+async function renderDeploy(c: CaseResult, dir: string): Promise<string> {
+  const d = c.deploy!;
+  const boots = await Promise.all(
+    d.boots.map(async (b, i) => {
+      const shot = b.screenshot ? await readFile(join(dir, b.screenshot)).catch(() => null) : null;
+      const serial = await readFile(join(dir, b.serialLog), "utf8").catch(() => "");
+      const tail = stripTerminalCodes(serial).split("\n").slice(-SERIAL_TAIL_LINES).join("\n");
+      const steps = Object.entries(b.milestones)
+        .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`)
+        .join(", ");
+      return `<h3>boot ${i + 1}: from the ${b.what === "media" ? "media" : "disk alone"}</h3><p>${esc(steps)}; QEMU exit ${b.exitStatus ?? "stopped by testbed"}</p>
+${shot ? `<img alt="boot ${i + 1} screen of ${esc(c.id)}" src="data:image/png;base64,${shot.toString("base64")}">` : "<p>no screenshot</p>"}<pre>${esc(tail)}</pre>`;
+    }),
+  );
+  const gib = (d.disk.sizeBytes / 2 ** 30).toFixed(1);
+  return `<table><tr><th>disk</th><td>${gib} GiB on ${esc(d.disk.bus)}</td></tr><tr><th>installed OS</th><td>${d.installed ? esc(JSON.stringify(d.installed)) : "no marker"}</td></tr><tr><th>deployed at the MP</th><td>${d.deployed ? esc(`${d.deployed.name}: ${d.deployed.state}`) : "no"}</td></tr></table>
+${boots.join("\n")}`;
 }
 
 /** Memory, and for cases judged by a pass pattern: the pattern and what matched where. */

@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { QemuBinary } from "./profiles.ts";
-import { superviseQemu } from "./runner.ts";
+import { superviseQemu } from "./supervise.ts";
 
 let work: string;
 /** A stand-in outside the doctor's table: the runner takes any program it is given. */

@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { QemuBinary } from "./profiles.ts";
-import { superviseQemu } from "./runner.ts";
+import { superviseQemu } from "./supervise.ts";
 import { compilePassPattern } from "./pass-pattern.ts";
 import { decideVerdict } from "./verdict.ts";
 

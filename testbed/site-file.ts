@@ -26,6 +26,9 @@ import type { MediaUnderTest } from "./matrix.ts";
 import type { ExpectedFailure } from "./verdict.ts";
 import type { CaseResult } from "./runner.ts";
 import { runTestbed, type TestbedOptions } from "./testbed.ts";
+import { checkDiskBus, parseDiskSize } from "./deploy-disk.ts";
+import { siteDistributionPoints } from "./deploy-dps.ts";
+import type { CaseDeploy } from "./deploy-types.ts";
 
 /** The guest every case boots: QEMU's default MAC for the first NIC and slirp's guest address. */
 const SITE_GUEST = { mac: "52:54:00:12:34:56", ip: "10.0.2.15" } as const;
@@ -80,6 +83,11 @@ export const SiteFileSchema = z.strictObject({
         site: CaseSiteSchema.optional(),
         /** PKI: issuer DNs the HTTPS MPs trust (as media.json `certificate.issuer` writes them). */
         pkiIssuers: z.array(z.string()).optional(),
+        /**
+         * A deploy case: the machine gets this blank disk, the site's DPs serve its library, and
+         * after the engine's restart the testbed boots the machine again from the disk alone.
+         */
+        disk: z.strictObject({ size: z.union([z.string(), z.number()]), bus: z.string().default("virtio") }).optional(),
       }),
     )
     .min(1),
@@ -192,6 +200,7 @@ export async function planSiteCases(
     };
     const answers = await resolveAnswers(c.answers, loaded.dir, redactor, c.name);
     const failure = failureOf(expected);
+    const deploy = c.disk ? deployOf(c.name, c.disk, site, loaded, expected) : undefined;
     const taskSequence = expected.policy ? await caseTaskSequence(site, loaded.dir, expected, m.config) : undefined;
     plans.push({
       name: c.name,
@@ -205,10 +214,34 @@ export async function planSiteCases(
         ...(Object.keys(answers).length ? { answers } : {}),
         ...(failure ? { expectFailure: failure } : {}),
         ...(taskSequence ? { taskSequence } : {}),
+        ...(deploy ? { deploy } : {}),
       },
     });
   }
   return plans;
+}
+
+/** A case with a disk: what the deploy case needs from the site and the policy the MPs will give. */
+function deployOf(
+  name: string,
+  disk: { size: string | number; bus: string },
+  site: Site,
+  loaded: Awaited<ReturnType<typeof loadSiteFile>>,
+  expected: ExpectedMpOutcome,
+): CaseDeploy {
+  const where = `${loaded.file} (case ${name})`;
+  if (expected.result !== "policy" || !expected.policy)
+    throw new BootmediaError(
+      "BM5305",
+      `${where}: a deploy case (disk) needs the MPs to give a policy; this case's answer is ${expected.result ?? "none"}`,
+      { where: loaded.file },
+    );
+  return {
+    disk: { sizeBytes: parseDiskSize(disk.size, where), bus: checkDiskBus(disk.bus, where) },
+    distributionPoints: siteDistributionPoints(site, loaded.dir, where),
+    computer: expected.policy.computer,
+    deploymentId: expected.policy.deploymentId,
+  };
 }
 
 /**

@@ -1,9 +1,11 @@
 /**
  * How the simulator authenticates media: self-signed media sign the body with the media key
  * (HTTP), PKI media present their client certificate in the TLS handshake (HTTPS, mutual TLS).
- * Both end in one verdict, `null` (accepted) or a CertRejection, judged at the MP's clock.
+ * Status and log requests may instead be signed with a report key the client gave with its
+ * policy request (the installed OS has no media key). All end in one verdict, `null`
+ * (accepted) or a CertRejection, judged at the MP's clock.
  */
-import { X509Certificate, createVerify, type KeyObject } from "node:crypto";
+import { X509Certificate, createPublicKey, createVerify, type KeyObject } from "node:crypto";
 import { findRegisteredCertificate, type Site } from "./site.ts";
 import type { CertRejection } from "./protocol.ts";
 
@@ -28,6 +30,44 @@ export function checkSignedRequest(site: Site, req: SignedRequest, nowSec: numbe
   if (!verifier.verify(factsOf(registered.cert).publicKey, Buffer.from(req.signature, "base64")))
     return "bad-signature";
   return checkValidity(registered.cert, nowSec);
+}
+
+/** What the MP knows of a report key: the parsed key and whether it came with a policy for (mac, deploymentId). */
+export interface ReportKeyEntry {
+  key: KeyObject;
+  givenFor(mac: string, deploymentId: string): boolean;
+}
+
+/**
+ * Report-key mode: the key (named by the hex SHA-256 of its DER SPKI) came with a policy this
+ * MP gave the body's MAC for the body's deployment, and it signed the exact body.
+ */
+export function checkReportKeyRequest(
+  lookup: (sha256: string) => ReportKeyEntry | undefined,
+  req: SignedRequest & { reportKeySha256: string; mac: string; deploymentId: string },
+): CertRejection | null {
+  if (!req.signature) return "missing-signature";
+  const entry = lookup(req.reportKeySha256.toLowerCase());
+  if (!entry) return "unknown-report-key";
+  // The signature first: a client without the private key learns nothing of where the key belongs.
+  if (!createVerify("sha256").update(req.body).verify(entry.key, Buffer.from(req.signature, "base64")))
+    return "bad-signature";
+  return entry.givenFor(req.mac, req.deploymentId) ? null : "wrong-report-key";
+}
+
+/**
+ * A policy request's `reportKey`: the base64 DER SubjectPublicKeyInfo of an EC P-256 key, in
+ * the one encoding openssl writes (uncompressed point, nothing after the structure), or null.
+ */
+export function parseReportKey(base64: string): KeyObject | null {
+  const der = Buffer.from(base64, "base64");
+  try {
+    const key = createPublicKey({ key: der, format: "der", type: "spki" });
+    if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") return null;
+    return key.export({ type: "spki", format: "der" }).equals(der) ? key : null;
+  } catch {
+    return null;
+  }
 }
 
 /** PKI mode: the TLS client certificate must chain to one of the site's CAs, carry clientAuth and be in date. */

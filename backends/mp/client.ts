@@ -4,7 +4,7 @@
  * or presents the certificate over mutual TLS (https MPs), walks the MP list in priority order
  * and follows at most one redirect. Tests use it to drive the simulator as a guest would.
  */
-import { createHash, createSign, randomBytes, type KeyObject } from "node:crypto";
+import { createHash, createPublicKey, createSign, randomBytes, type KeyObject } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import {
@@ -44,7 +44,26 @@ interface AgentClient {
   mac: string;
   uuid?: string;
   ip?: string;
+  /** The report key drawn for this boot: base64 DER SPKI of its public half, sent with the policy request. */
+  reportKey?: string;
 }
+
+/**
+ * What the installed OS signs with: the report key it was handed (no media key, no client
+ * certificate), and over https the CA of the MP's certificate.
+ */
+interface ReportKeyCredentials {
+  reportKey: KeyObject;
+  ca?: string;
+}
+
+/** The two forms of a report key the protocol names: base64 DER SPKI (policy) and its hex SHA-256 (header). */
+export function describeReportKey(key: KeyObject): { spki: string; sha256: string } {
+  const der = createPublicKey(key).export({ type: "spki", format: "der" });
+  return { spki: der.toString("base64"), sha256: createHash("sha256").update(der).digest("hex") };
+}
+
+type Credentials = AgentCredentials | ReportKeyCredentials;
 
 export interface Contact {
   url: string;
@@ -95,6 +114,7 @@ export function buildPolicyRequest(
     ip: client.ip,
     unknownComputers: media.unknownComputers,
     uda: media.uda,
+    reportKey: client.reportKey,
     timestamp: nowSec,
     nonce,
   };
@@ -123,7 +143,7 @@ export type StatusEvent = Omit<StatusRequest, "v" | "timestamp" | "nonce">;
 export function postStatus(
   url: string,
   event: StatusEvent,
-  creds: AgentCredentials | null,
+  creds: Credentials | null,
   nowSec: number,
 ): Promise<Contact> {
   const req: StatusRequest = {
@@ -143,7 +163,7 @@ export const newRunId = (): string => randomBytes(8).toString("hex");
 export function postLog(
   url: string,
   upload: { mac: string; deploymentId: string; run: string; log: Buffer },
-  creds: AgentCredentials | null,
+  creds: Credentials | null,
   nowSec: number,
 ): Promise<Contact> {
   const body = Buffer.from(
@@ -160,10 +180,16 @@ export function postLog(
   return postBody(url, body, signedHeaders(url, body, creds), creds, MP_PATHS.log);
 }
 
-/** Self-signed media sign the exact body bytes; over https the TLS client certificate speaks instead. */
-export function signedHeaders(url: string, body: Buffer, creds: AgentCredentials | null): Record<string, string> {
+/**
+ * Self-signed media sign the exact body bytes; over https the TLS client certificate speaks
+ * instead. A report key signs over http and https alike.
+ */
+export function signedHeaders(url: string, body: Buffer, creds: Credentials | null): Record<string, string> {
   const headers: Record<string, string> = { "content-type": "application/json" };
-  if (creds && !url.startsWith("https:")) {
+  if (creds && "reportKey" in creds) {
+    headers[MP_HEADERS.signature] = createSign("sha256").update(body).sign(creds.reportKey).toString("base64");
+    headers[MP_HEADERS.reportKey] = describeReportKey(creds.reportKey).sha256;
+  } else if (creds && !url.startsWith("https:")) {
     headers[MP_HEADERS.signature] = createSign("sha256").update(body).sign(creds.key).toString("base64");
     headers[MP_HEADERS.certificate] = createHash("sha256").update(creds.certDer).digest("hex");
   }
@@ -175,20 +201,22 @@ export function postBody(
   url: string,
   body: Buffer,
   headers: Record<string, string>,
-  creds: AgentCredentials | null,
+  creds: Credentials | null,
   path: string = MP_PATHS.policy,
 ): Promise<Contact> {
   const target = new URL(path, url);
   const tls = target.protocol === "https:";
+  const media = creds && "certDer" in creds ? creds : null;
+  const ca = media ? media.tls?.ca : (creds as ReportKeyCredentials | null)?.ca;
   const options = {
     method: "POST",
     headers: { ...headers, "content-length": String(body.length) },
     ...(tls
       ? {
-          cert: creds?.tls?.certPem,
-          key: creds ? keyPem(creds.key) : undefined,
-          ca: creds?.tls?.ca,
-          rejectUnauthorized: creds?.tls?.ca !== undefined,
+          cert: media?.tls?.certPem,
+          key: media ? keyPem(media.key) : undefined,
+          ca,
+          rejectUnauthorized: ca !== undefined,
         }
       : {}),
   };

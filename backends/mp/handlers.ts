@@ -7,7 +7,7 @@ import type { X509Certificate } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { z } from "zod";
-import { checkClientCertificate, checkSignedRequest } from "./auth.ts";
+import { checkClientCertificate, checkReportKeyRequest, checkSignedRequest, parseReportKey } from "./auth.ts";
 import { decidePolicyAnswer } from "./decide.ts";
 import {
   LogRequestSchema,
@@ -43,21 +43,32 @@ export const handlePolicy: Handler = async (ctx) => {
   if ("result" in parsed) return parsed;
   const req = parsed.data;
   ctx.note({ mac: req.mac, uuid: req.uuid, ip: req.ip });
+  const reportKey = req.reportKey === undefined ? undefined : parseReportKey(req.reportKey);
+  if (reportKey === null)
+    return {
+      result: "bad-request",
+      why: "malformed",
+      detail: "reportKey: not the base64 DER SubjectPublicKeyInfo of an EC P-256 public key",
+    };
   const refused = authenticate(ctx, req.timestamp) ?? claimNonce(ctx, req.nonce);
   if (refused) return refused;
   const { site, content } = ctx.site;
   const answer = decidePolicyAnswer(site, { name: ctx.name, peerUrl: (n) => ctx.peers.get(n) }, req, content);
   if (answer.result === "policy") {
     ctx.note({ deploymentId: answer.deploymentId });
-    await ctx.state.recordPolicy({
-      time: ctx.clock,
-      mac: req.mac,
-      computer: answer.computer,
-      deploymentId: answer.deploymentId,
-      taskSequence: answer.taskSequence,
-      stepCount: answer.stepCount ?? 0,
-      nonce: req.nonce,
-    });
+    await ctx.state.recordPolicy(
+      {
+        time: ctx.clock,
+        mac: req.mac,
+        computer: answer.computer,
+        deploymentId: answer.deploymentId,
+        taskSequence: answer.taskSequence,
+        stepCount: answer.stepCount ?? 0,
+        nonce: req.nonce,
+        ...(req.reportKey === undefined ? {} : { reportKey: req.reportKey }),
+      },
+      reportKey,
+    );
   }
   return answer;
 };
@@ -67,7 +78,7 @@ export const handleStatus: Handler = async (ctx) => {
   if ("result" in parsed) return parsed;
   const event = parsed.data;
   ctx.note({ mac: event.mac, deploymentId: event.deploymentId, run: event.run, seq: event.seq });
-  const refused = authenticate(ctx, event.timestamp);
+  const refused = authenticate(ctx, event.timestamp, event);
   if (refused) return refused;
   // The very same signed body again (a client that never saw the answer): it is stored, say so.
   if (ctx.state.isResent(event)) return { result: "duplicate", seq: event.seq };
@@ -84,7 +95,7 @@ export const handleLog: Handler = async (ctx) => {
   if ("result" in parsed) return parsed;
   const req = parsed.data;
   ctx.note({ mac: req.mac, deploymentId: req.deploymentId, run: req.run });
-  const refused = authenticate(ctx, req.timestamp) ?? claimNonce(ctx, req.nonce);
+  const refused = authenticate(ctx, req.timestamp, req) ?? claimNonce(ctx, req.nonce);
   if (refused) return refused;
   if (!ctx.state.hasGiven(req.mac, req.deploymentId))
     return { result: "unknown-deployment", deploymentId: req.deploymentId };
@@ -118,20 +129,37 @@ function parseBody<T>(body: Buffer, schema: z.ZodType<T>): { data: T } | MpAnswe
   };
 }
 
-/** The client certificate (mutual TLS) or the body's signature, then the replay window. */
-function authenticate(ctx: HandlerContext, timestamp: number): MpAnswer | null {
+/**
+ * The client certificate (mutual TLS) or the body's signature, then the replay window. A
+ * status or log request (`subject` given) that names a report key is judged by that key
+ * alone, over HTTP and HTTPS alike (the installed OS has no client certificate).
+ */
+function authenticate(
+  ctx: HandlerContext,
+  timestamp: number,
+  subject?: { mac: string; deploymentId: string },
+): MpAnswer | null {
   const { req } = ctx;
-  const rejected = ctx.cas
-    ? checkClientCertificate((req.socket as TLSSocket).getPeerCertificate?.()?.raw, ctx.cas, ctx.clock)
-    : checkSignedRequest(
-        ctx.site.site,
-        {
-          body: ctx.body,
-          signature: header(req, MP_HEADERS.signature),
-          certificateSha256: header(req, MP_HEADERS.certificate),
-        },
-        ctx.clock,
-      );
+  const reportKeySha256 = subject && header(req, MP_HEADERS.reportKey);
+  const rejected = reportKeySha256
+    ? checkReportKeyRequest((sha256) => ctx.state.reportKey(sha256), {
+        body: ctx.body,
+        signature: header(req, MP_HEADERS.signature),
+        reportKeySha256,
+        mac: subject.mac,
+        deploymentId: subject.deploymentId,
+      })
+    : ctx.cas
+      ? checkClientCertificate((req.socket as TLSSocket).getPeerCertificate?.()?.raw, ctx.cas, ctx.clock)
+      : checkSignedRequest(
+          ctx.site.site,
+          {
+            body: ctx.body,
+            signature: header(req, MP_HEADERS.signature),
+            certificateSha256: header(req, MP_HEADERS.certificate),
+          },
+          ctx.clock,
+        );
   if (rejected) return { result: "certificate-rejected", why: rejected };
   if (Math.abs(ctx.clock - timestamp) > MAX_CLOCK_SKEW_SEC) return { result: "bad-request", why: "stale-timestamp" };
   return null;

@@ -34,6 +34,8 @@ export const MP_HEADERS = {
   signature: "x-bootmedia-signature",
   /** hex SHA-256 of the media certificate's DER (the `.cer` a build writes; `media.json` certificate.sha256). */
   certificate: "x-bootmedia-certificate-sha256",
+  /** Status and log requests only: hex SHA-256 of the report key's DER SPKI, given before with a policy request. */
+  reportKey: "x-bootmedia-report-key-sha256",
   /** The answer's `result`, repeated for clients that read headers first (curl -D, logs). */
   result: "x-bootmedia-result",
 } as const;
@@ -91,28 +93,34 @@ const DeploymentId = z.string().min(1).max(128);
 /** One run of a deployment on a client: 16 lower-case hex digits the engine draws when it starts (`openssl rand -hex 8`). */
 const Run = z.string().regex(/^[0-9a-f]{16}$/, "16 lower-case hex digits");
 
-const STATUS_STATES = ["start", "progress", "success", "failure", "skipped"] as const;
+/** `deployed` (step 0): the installed OS booted from the disk and reports itself. */
+const STATUS_STATES = ["start", "progress", "success", "failure", "skipped", "deployed"] as const;
 
 /**
  * One status event. `run` names the run of the deployment (a machine re-imaged runs it again,
  * under a new run), `seq` (1, 2, 3… per run) is the client's idempotency key within it: the MP
  * stores an event once per (mac, deploymentId, run, seq). `step` 0 is the task sequence as a whole.
  */
-export const StatusRequestSchema = z.strictObject({
-  v: z.literal(PROTOCOL_VERSION),
-  mac: Mac,
-  deploymentId: DeploymentId,
-  run: Run,
-  seq: z.int().min(1).max(1_000_000_000),
-  step: z.int().min(0).max(100_000),
-  of: z.int().min(0).max(100_000),
-  name: z.string().max(256),
-  state: z.enum(STATUS_STATES),
-  exitCode: z.int().min(-2_147_483_648).max(2_147_483_647).optional(),
-  message: z.string().max(512).optional(),
-  timestamp: z.int().nonnegative(),
-  nonce: Nonce,
-});
+export const StatusRequestSchema = z
+  .strictObject({
+    v: z.literal(PROTOCOL_VERSION),
+    mac: Mac,
+    deploymentId: DeploymentId,
+    run: Run,
+    seq: z.int().min(1).max(1_000_000_000),
+    step: z.int().min(0).max(100_000),
+    of: z.int().min(0).max(100_000),
+    name: z.string().max(256),
+    state: z.enum(STATUS_STATES),
+    exitCode: z.int().min(-2_147_483_648).max(2_147_483_647).optional(),
+    message: z.string().max(512).optional(),
+    timestamp: z.int().nonnegative(),
+    nonce: Nonce,
+  })
+  .refine((e) => e.state !== "deployed" || e.step === 0, {
+    path: ["step"],
+    message: "a deployed event is step 0 (the task sequence as a whole)",
+  });
 export type StatusRequest = z.infer<typeof StatusRequestSchema>;
 
 /** The engine's log of one run, base64 (at most MAX_LOG_BYTES decoded). */
@@ -157,6 +165,10 @@ export const CERT_REJECTIONS = [
   "not-yet-valid",
   "missing-certificate",
   "untrusted",
+  /** Report-key requests: the MP never took this key with a policy. */
+  "unknown-report-key",
+  /** Report-key requests: the key came with a policy for another MAC or deployment. */
+  "wrong-report-key",
 ] as const;
 export type CertRejection = (typeof CERT_REJECTIONS)[number];
 

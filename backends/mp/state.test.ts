@@ -125,6 +125,7 @@ describe("MP state dir", () => {
         stepCount: 3,
         state: "failed",
         failures: 1,
+        deployed: null,
         events: 3,
         lastContact: T + 9,
       },

@@ -4,10 +4,11 @@
  * record on disk before the MP answers, and the whole state is rebuilt from the journal at
  * start; without one (the testbed's MPs) it lives in memory only.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, type KeyObject } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
+import { parseReportKey, type ReportKeyEntry } from "./auth.ts";
 import { MAX_CLOCK_SKEW_SEC, type StatusRequest } from "./protocol.ts";
 import { JOURNAL_FILE, Journal, readJournal } from "./journal.ts";
 import "./codes.ts";
@@ -22,6 +23,8 @@ type JournalRecord =
       taskSequence: string;
       stepCount: number;
       nonce: string;
+      /** The report key the client sent with the policy request (base64 DER SPKI), when it sent one. */
+      reportKey?: string;
     }
   | { t: "status"; time: number; event: StatusRequest }
   | { t: "log"; time: number; mac: string; deploymentId: string; run: string; bytes: number; nonce: string };
@@ -32,7 +35,8 @@ type JournalRecord =
  */
 export const LEGACY_RUN = "legacy";
 
-export const RUN_STATES = ["running", "succeeded", "failed"] as const;
+/** `deployed`: the installed OS reported itself (a `deployed` event of the run), whatever came before. */
+export const RUN_STATES = ["running", "succeeded", "failed", "deployed"] as const;
 
 /** One line of `mp status`: the computer's latest deployment run. */
 export interface ComputerStatus {
@@ -48,6 +52,8 @@ export interface ComputerStatus {
   state: (typeof RUN_STATES)[number];
   /** Step events with state failure. */
   failures: number;
+  /** The run's `deployed` event (the installed OS booted and reported): when the MP took it, and its message. */
+  deployed: { time: number; message: string | null } | null;
   /** Status events stored for this run. */
   events: number;
   /** Seconds (the MP's clock) of the latest policy, event or log of this computer. */
@@ -94,6 +100,11 @@ export class MpState {
   private nextPrune = 0;
   /** Logs of a memory-only MP. */
   private readonly memoryLogs = new Map<string, Buffer>();
+  /**
+   * Report keys by the hex SHA-256 of their DER, with the (mac, deploymentId) of each policy
+   * they came with. Parsed once (at the policy, or at first use after a restart), then reused.
+   */
+  private readonly reportKeys = new Map<string, { spki: string; key?: KeyObject; given: Set<string> }>();
 
   private constructor(
     readonly dir: string | undefined,
@@ -138,6 +149,17 @@ export class MpState {
     return this.given.has(deploymentKey(mac, deploymentId));
   }
 
+  /** The report key of this hash (hex SHA-256 of its DER SPKI), if it came with a policy this MP gave. */
+  reportKey(sha256: string): ReportKeyEntry | undefined {
+    const entry = this.reportKeys.get(sha256);
+    if (!entry) return undefined;
+    // A journal record was checked when its request came in; parse it once now.
+    entry.key ??= parseReportKey(entry.spki) ?? undefined;
+    if (!entry.key) return undefined;
+    const { key, given } = entry;
+    return { key, givenFor: (mac, deploymentId) => given.has(deploymentKey(mac, deploymentId)) };
+  }
+
   /** Claims a nonce at the MP's clock; false when it was seen within the replay window. */
   claimNonce(nonce: string, clock: number): boolean {
     if (clock >= this.nextPrune) {
@@ -154,8 +176,11 @@ export class MpState {
     return this.accepted.get(eventKey(event))?.event.nonce === event.nonce;
   }
 
-  recordPolicy(record: Omit<Extract<JournalRecord, { t: "policy" }>, "t">): Promise<void> {
-    return this.commit({ t: "policy", ...record });
+  /** Stores a policy given; `key` is its `reportKey` already parsed (kept, so no request parses it again). */
+  recordPolicy(record: Omit<PolicyRecord, "t">, key?: KeyObject): Promise<void> {
+    const stored = this.commit({ t: "policy", ...record });
+    if (key && record.reportKey) this.reportKeys.get(reportKeySha256(record.reportKey))!.key ??= key;
+    return stored;
   }
 
   /** Stores an event once; a repeat of a stored (run, seq) is a duplicate (answered once the first is on disk). */
@@ -229,6 +254,7 @@ export class MpState {
         const events = [...stored].sort((a, b) => a.seq - b.seq);
         const steps = events.filter((e) => e.step > 0);
         const final = events.filter((e) => e.step === 0 && (e.state === "success" || e.state === "failure")).at(-1);
+        const deployed = events.find((e) => e.state === "deployed");
         return {
           computer: p.computer,
           mac: p.mac,
@@ -237,12 +263,23 @@ export class MpState {
           taskSequence: p.taskSequence,
           step: steps.at(-1)?.step ?? 0,
           stepCount: p.stepCount,
-          state: final?.state === "success" ? "succeeded" : final?.state === "failure" ? "failed" : "running",
+          state: deployed
+            ? "deployed"
+            : final?.state === "success"
+              ? "succeeded"
+              : final?.state === "failure"
+                ? "failed"
+                : "running",
           failures: steps.filter((e) => e.state === "failure").length,
+          deployed: deployed ? { time: this.eventTime(deployed), message: deployed.message ?? null } : null,
           events: events.length,
           lastContact: this.lastContact.get(p.mac) ?? p.time,
         };
       });
+  }
+
+  private eventTime(event: StatusRequest): number {
+    return this.accepted.get(eventKey(event))?.time ?? event.timestamp;
   }
 
   async close(): Promise<void> {
@@ -265,6 +302,12 @@ export class MpState {
       this.latestPolicy.set(r.mac, { policy: r, at });
       this.given.add(deploymentKey(r.mac, r.deploymentId));
       this.nonces.set(r.nonce, r.time);
+      if (r.reportKey) {
+        const sha256 = reportKeySha256(r.reportKey);
+        const entry = this.reportKeys.get(sha256) ?? { spki: r.reportKey, given: new Set<string>() };
+        entry.given.add(deploymentKey(r.mac, r.deploymentId));
+        this.reportKeys.set(sha256, entry);
+      }
     } else if (r.t === "status") {
       const { event } = r;
       const key = runKey(event.mac, event.deploymentId, event.run);
@@ -279,6 +322,9 @@ export class MpState {
     } else this.nonces.set(r.nonce, r.time);
   }
 }
+
+/** How a report key is named in the report-key header: hex SHA-256 of its DER SPKI. */
+const reportKeySha256 = (base64: string) => createHash("sha256").update(Buffer.from(base64, "base64")).digest("hex");
 
 /** A journal record as this version keeps it: one from before runs existed gets the legacy run. */
 function fromJournal(record: unknown): JournalRecord {

@@ -4,7 +4,8 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { askManagementPoint, newRunId, postStatus } from "../../backends/mp/client.ts";
+import { generateKeyPairSync } from "node:crypto";
+import { askManagementPoint, describeReportKey, newRunId, postStatus } from "../../backends/mp/client.ts";
 import { readJournal } from "../../backends/mp/journal.ts";
 import {
   MAC,
@@ -159,6 +160,44 @@ describe("bootmedia mp serve", () => {
         state: "running",
         events: 40,
       },
+    ]);
+  }, 90_000);
+
+  it("kill -9 right after a policy given with a report key: restarted, the key still signs the installed OS's deployed event; mp status shows it", async () => {
+    const stateDir = join(dir, "state-report-key");
+    const port = await freeLoopbackPort();
+    const args = ["--site", siteFile, "--listen", `127.0.0.1:${port}`, "--json", "--state-dir", stateDir];
+    const first = new ServeProcess(args);
+    const url = await first.url();
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const reportKey = describeReportKey(privateKey).spki;
+    const policy = await askManagementPoint(url, makeMedia(url), { mac: MAC, reportKey }, cert.creds, now());
+    expect(policy.answer?.result).toBe("policy");
+    const run = newRunId();
+    const ev = { mac: MAC, deploymentId: "DEP-1", run, of: 3, name: "Task sequence" };
+    await postStatus(url, { ...ev, seq: 1, step: 3, state: "success" }, cert.creds, now());
+    await postStatus(url, { ...ev, seq: 2, step: 0, state: "success" }, cert.creds, now());
+    first.proc.kill("SIGKILL");
+    await first.proc;
+
+    const second = new ServeProcess(args);
+    await second.url();
+    const message = "PC-1 booted from disk: uefi, Secure Boot on";
+    const deployed = await postStatus(
+      url,
+      { ...ev, seq: 3, step: 0, name: "Installed OS", state: "deployed", message },
+      { reportKey: privateKey },
+      now(),
+    );
+    expect(deployed.answer).toEqual({ result: "accepted", seq: 3 });
+    second.proc.kill("SIGTERM");
+    await second.proc;
+
+    const table = await bootmedia(["mp", "status", "--state-dir", stateDir]);
+    expect(table.stdout).toMatch(new RegExp(`^Unknown +${MAC} +DEP-1 +3/3 +deployed +0 +\\d{4}-`, "m"));
+    const json = JSON.parse((await bootmedia(["mp", "status", "--state-dir", stateDir, "--json"])).stdout);
+    expect(json.computers).toMatchObject([
+      { mac: MAC, state: "deployed", deployed: { time: expect.stringMatching(/^\d{4}-.*Z$/), message } },
     ]);
   }, 90_000);
 

@@ -172,7 +172,15 @@ async function status(flags: MpFlags): Promise<number> {
   const state = await MpState.read(dir);
   const rows = state.computers();
   if (flags.json) {
-    printJson({ ok: true, stateDir: dir, computers: rows.map((r) => ({ ...r, lastContact: iso(r.lastContact) })) });
+    printJson({
+      ok: true,
+      stateDir: dir,
+      computers: rows.map((r) => ({
+        ...r,
+        lastContact: iso(r.lastContact),
+        deployed: r.deployed && { ...r.deployed, time: iso(r.deployed.time) },
+      })),
+    });
     return 0;
   }
   if (rows.length === 0) {

@@ -48,8 +48,23 @@ export interface MpGuestNetwork {
   guestUrls: Map<string, string>;
 }
 
-/** Guest addresses for the MPs, in the given order: the first is 10.0.2.100. */
-export function planMpNetwork(mps: readonly RunningMpRef[], opts: { id?: string } = {}): MpGuestNetwork {
+/**
+ * Another server the guest reaches at an address of its own choosing (a distribution point the
+ * site names http://10.0.2.200): its guest address and port, and where the host reaches it.
+ */
+export interface ExtraGuestRoute {
+  name: string;
+  guestIp: string;
+  guestPort: number;
+  /** http://127.0.0.1:PORT */
+  url: string;
+}
+
+/** Guest addresses for the MPs, in the given order: the first is 10.0.2.100; `extra` routes after them. */
+export function planMpNetwork(
+  mps: readonly RunningMpRef[],
+  opts: { id?: string; extra?: readonly ExtraGuestRoute[] } = {},
+): MpGuestNetwork {
   if (mps.length > GUEST_NETWORK.maxMps)
     throw new BootmediaError(
       "BM5303",
@@ -67,6 +82,12 @@ export function planMpNetwork(mps: readonly RunningMpRef[], opts: { id?: string 
     parts.push(`guestfwd=tcp:${guestIp}:${https ? 443 : 80}-cmd:${GUESTFWD_HELPER} nc ${host.hostname} ${hostPort}`);
     routes.push({ name: mp.name, guestUrl: `${https ? "https" : "http"}://${guestIp}`, hostPort });
   });
+  for (const route of opts.extra ?? []) {
+    const host = parseMpUrl(route);
+    parts.push(
+      `guestfwd=tcp:${route.guestIp}:${route.guestPort}-cmd:${GUESTFWD_HELPER} nc ${host.hostname} ${host.port || 80}`,
+    );
+  }
   const netdev = parts.join(",");
   return { netdev, args: ["-netdev", netdev], routes, guestUrls: new Map(routes.map((r) => [r.name, r.guestUrl])) };
 }

@@ -1,19 +1,21 @@
 /**
  * `npm run bench:mp`: `bootmedia mp serve` as users run it (its own process, a state dir, the
  * journal fsynced before every answer, the JSON request log on stdout) against 200 simulated
- * agents over loopback, 50 at a time, each: policy, 20 status events, one 64 KiB log.
+ * agents over loopback, 50 at a time, each: policy (with a report key), 20 status events (every
+ * second one signed with the report key, the others with the media key), one 64 KiB log.
  * Run 1 measures; run 2 kills the MP (SIGKILL) half-way and restarts it on the same state dir
  * while the agents retry, then checks every accepted event is in the journal exactly once and
  * `mp status --json` counts 20 events for every computer.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pLimit from "p-limit";
 import { stringify } from "yaml";
-import { askManagementPoint, newRunId, postLog, postStatus, type Contact } from "../client.ts";
+import { askManagementPoint, describeReportKey, newRunId, postLog, postStatus, type Contact } from "../client.ts";
 import { readJournal } from "../journal.ts";
 import { makeMedia, makeMediaCert, makeSite, makeTempDir, type MediaCert } from "../testing/fixtures.ts";
 import { freeLoopbackPort } from "../../../base/free-port.ts";
@@ -116,9 +118,12 @@ async function runAgents(url: string, cert: MediaCert, midway?: () => Promise<vo
     Array.from({ length: AGENTS }, (_, i) =>
       limit(async () => {
         const mac = macOf(i);
+        // The installed OS's credentials: the report key drawn for this boot.
+        const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+        const reportKey = describeReportKey(privateKey).spki;
         const policy = await call(
           `${mac} policy`,
-          () => askManagementPoint(url, makeMedia(url), { mac }, cert.creds, now()),
+          () => askManagementPoint(url, makeMedia(url), { mac, reportKey }, cert.creds, now()),
           (c) => c.answer?.result === "policy",
         );
         if (policy?.answer?.result !== "policy") return;
@@ -138,7 +143,7 @@ async function runAgents(url: string, cert: MediaCert, midway?: () => Promise<vo
           };
           const c = await call(
             `${mac} status ${seq}`,
-            () => postStatus(url, event, cert.creds, now()),
+            () => postStatus(url, event, seq % 2 === 0 ? { reportKey: privateKey } : cert.creds, now()),
             (a) => a.answer?.result === "accepted" || a.answer?.result === "duplicate",
           );
           if (c?.answer?.result === "accepted" || c?.answer?.result === "duplicate")
@@ -216,7 +221,7 @@ async function main(): Promise<void> {
     ];
     console.log(`machine: ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)} at start`);
     console.log(
-      `bench:mp — ${AGENTS} agents × (policy + ${EVENTS} status + one ${LOG_BYTES / 1024} KiB log), concurrency ${CONCURRENCY}, ` +
+      `bench:mp — ${AGENTS} agents × (policy + ${EVENTS} status, half signed with a report key, + one ${LOG_BYTES / 1024} KiB log), concurrency ${CONCURRENCY}, ` +
         "bootmedia mp serve in its own process, journal fdatasync before each answer",
     );
 

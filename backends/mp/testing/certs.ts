@@ -4,7 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { X509Certificate, createHash } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -21,11 +21,11 @@ export interface CertFiles {
   notAfter: string;
 }
 
-export function openssl(args: string[], cwd: string): void {
+function openssl(args: string[], cwd: string): void {
   execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
 }
 
-export function readCert(dir: string, name: string): CertFiles {
+function readCert(dir: string, name: string): CertFiles {
   const certPath = join(dir, `${name}.crt`);
   const keyPath = join(dir, `${name}.key`);
   const certPem = readFileSync(certPath, "utf8");
@@ -77,6 +77,86 @@ export function makeSelfSignedCert(dir: string, name: string): CertFiles {
 }
 
 /** A CA and a leaf it issues: `server` (serverAuth, SAN 127.0.0.1 and 10.0.2.100-101) or `client` (clientAuth). */
+export function makePki(
+  dir: string,
+  caName: string,
+): { ca: CertFiles; issue: (name: string, kind: "server" | "client") => CertFiles } {
+  openssl(
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-sha256",
+      "-days",
+      "365",
+      "-keyout",
+      `${caName}.key`,
+      "-out",
+      `${caName}.crt`,
+      "-subj",
+      `/CN=${caName}/O=bootmedia test`,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ],
+    dir,
+  );
+  const ca = readCert(dir, caName);
+  const issue = (name: string, kind: "server" | "client") => {
+    const ext =
+      kind === "server"
+        ? "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:10.0.2.100,IP:10.0.2.101\n"
+        : "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n";
+    writeFileSync(join(dir, `${name}.ext`), `basicConstraints=CA:FALSE\n${ext}`);
+    openssl(
+      [
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        `${name}.key`,
+        "-out",
+        `${name}.csr`,
+        "-subj",
+        `/CN=${name}`,
+      ],
+      dir,
+    );
+    openssl(
+      [
+        "x509",
+        "-req",
+        "-in",
+        `${name}.csr`,
+        "-CA",
+        `${caName}.crt`,
+        "-CAkey",
+        `${caName}.key`,
+        "-CAcreateserial",
+        "-days",
+        "30",
+        "-sha256",
+        "-extfile",
+        `${name}.ext`,
+        "-out",
+        `${name}.crt`,
+      ],
+      dir,
+    );
+    return readCert(dir, name);
+  };
+  return { ca, issue };
+}
+
 export function makeTempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

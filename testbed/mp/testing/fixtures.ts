@@ -9,97 +9,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MpMediaSettings } from "../expect.ts";
-import {
-  makeSelfSignedCert,
-  makeTempDir,
-  openssl,
-  readCert,
-  type CertFiles,
-} from "../../../backends/mp/testing/certs.ts";
+import { makeSelfSignedCert, makeTempDir, type CertFiles } from "../../../backends/mp/testing/certs.ts";
 import { parseSite, type Site, type SiteInput } from "../../../backends/mp/site.ts";
 import { startManagementPoint, type RunningMp } from "../../../backends/mp/server.ts";
 
-export { makeSelfSignedCert, makeTempDir, type CertFiles } from "../../../backends/mp/testing/certs.ts";
-
-export function makePki(
-  dir: string,
-  caName: string,
-): { ca: CertFiles; issue: (name: string, kind: "server" | "client") => CertFiles } {
-  openssl(
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-sha256",
-      "-days",
-      "365",
-      "-keyout",
-      `${caName}.key`,
-      "-out",
-      `${caName}.crt`,
-      "-subj",
-      `/CN=${caName}/O=bootmedia test`,
-      "-addext",
-      "basicConstraints=critical,CA:TRUE",
-      "-addext",
-      "keyUsage=critical,keyCertSign,cRLSign",
-    ],
-    dir,
-  );
-  const ca = readCert(dir, caName);
-  const issue = (name: string, kind: "server" | "client") => {
-    const ext =
-      kind === "server"
-        ? "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:10.0.2.100,IP:10.0.2.101\n"
-        : "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n";
-    writeFileSync(join(dir, `${name}.ext`), `basicConstraints=CA:FALSE\n${ext}`);
-    openssl(
-      [
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        `${name}.key`,
-        "-out",
-        `${name}.csr`,
-        "-subj",
-        `/CN=${name}`,
-      ],
-      dir,
-    );
-    openssl(
-      [
-        "x509",
-        "-req",
-        "-in",
-        `${name}.csr`,
-        "-CA",
-        `${caName}.crt`,
-        "-CAkey",
-        `${caName}.key`,
-        "-CAcreateserial",
-        "-days",
-        "30",
-        "-sha256",
-        "-extfile",
-        `${name}.ext`,
-        "-out",
-        `${name}.crt`,
-      ],
-      dir,
-    );
-    return readCert(dir, name);
-  };
-  return { ca, issue };
-}
+export { makePki, makeSelfSignedCert, makeTempDir, type CertFiles } from "../../../backends/mp/testing/certs.ts";
 
 /** A bin/ folder with only busybox applets and openssl, as the initramfs has; returns its path. */
 function makeInitramfsPath(dir: string): string {

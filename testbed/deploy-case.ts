@@ -1,0 +1,304 @@
+/**
+ * A deploy case (docs/testbed.md, "Deploy cases"): a machine with a blank disk boots the media,
+ * runs its task sequence against the case's MPs and DPs and restarts; the testbed then boots the
+ * same machine from the disk alone (the same UEFI variables, the media removed) and the case
+ * passes only on the installed OS's marker with the policy's computer name, after the MP heard
+ * every step and the installed OS's `deployed`.
+ */
+import { copyFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PROFILES, buildQemuArgs, type Accel, type MachineProfile } from "./profiles.ts";
+import type { Marker, SerialEvent } from "./markers.ts";
+import { QemuSession } from "./qemu-session.ts";
+import { DEFAULT_ANSWERS, type PromptAnswers } from "./answers.ts";
+import { decideVerdict, type Actual, type Expected } from "./verdict.ts";
+import type { TestCase } from "./matrix.ts";
+import { startCaseManagementPoints, type CaseMpLog, type CaseStatusEvent, type StartedCaseMps } from "./mp-case.ts";
+import { judgeTaskSequenceCase, type CaseTaskSequenceReport } from "./ts-case.ts";
+import { superviseQemu, type CaseTimings } from "./supervise.ts";
+import { createBlankDisk } from "./deploy-disk.ts";
+import { startCaseDistributionPoints, type StartedDps } from "./deploy-dps.ts";
+import { DEPLOY_TIMEOUTS, type CaseDeployReport, type DeployBoot } from "./deploy-types.ts";
+
+/** What runCase hands a deploy case: its folders and machine, decided by the runner. */
+interface DeployRun {
+  caseDir: string;
+  relDir: string;
+  /** A short temp folder (sockets, the vars copy, the disk unless kept), removed by the runner. */
+  scratch: string;
+  memoryMiB: number;
+  accel: Accel;
+  timeoutSec: number;
+  silenceSec: number;
+  answers?: PromptAnswers;
+  onSerialEvent?: (e: SerialEvent) => void;
+}
+
+/** What the runner turns into the case's result. */
+interface DeployOutcome {
+  expected: Expected;
+  actual: Actual;
+  markers: Marker[];
+  exitStatus: number | null;
+  timings: CaseTimings;
+  managementPoints?: CaseMpLog[];
+  taskSequence?: CaseTaskSequenceReport;
+  deploy: CaseDeployReport;
+  screenshot: string | null;
+}
+
+/** How long after the installed OS's marker the testbed waits for its `deployed` at the MP. */
+const DEPLOYED_WAIT_MS = 90_000;
+
+/** Milestones of the first boot, by marker (the bench splits power-on to installed OS by them). */
+function milestoneOf(m: Marker): string | undefined {
+  if (m.event === "booted") return "media-booted";
+  if (m.event === "policy") return "policy";
+  if (m.event === "step" && typeof m.type === "string" && m.type === "apply-image")
+    return m.state === "start" ? "apply-start" : "apply-end";
+  if (m.event === "restart") return "restart";
+  if (m.event === "installed-os") return "installed-os";
+  return undefined;
+}
+
+export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise<DeployOutcome> {
+  const deploy = testCase.media.deploy!;
+  const profile: MachineProfile = PROFILES[testCase.profile];
+  const { caseDir, relDir, scratch } = run;
+  const diskPath = deploy.keepDisk ? join(caseDir, "disk.raw") : join(scratch, "disk.raw");
+  let dps: StartedDps | undefined;
+  let mps: StartedCaseMps | undefined;
+  try {
+    await createBlankDisk(diskPath, deploy.disk.sizeBytes);
+    const varsPath = profile.flash ? join(scratch, "vars.fd") : undefined;
+    if (profile.flash && varsPath) await copyFile(profile.flash.vars, varsPath);
+    const machine = (media: boolean, qmp: string) =>
+      buildQemuArgs({
+        profile: testCase.profile,
+        ...(media ? { media: testCase.media } : {}),
+        disk: { path: diskPath, bus: deploy.disk.bus, bootindex: media ? 1 : 0 },
+        nic: testCase.nic,
+        qmpSocket: join(scratch, qmp),
+        varsPath,
+        accel: run.accel,
+        memoryMiB: run.memoryMiB,
+      });
+    dps = await startCaseDistributionPoints(deploy.distributionPoints, { wrap: deploy.dpWrap });
+    if (!testCase.media.managementPoints) throw new Error(`deploy case ${testCase.id}: no management points`);
+    mps = await startCaseManagementPoints(testCase.media.managementPoints, { extra: dps.routes });
+    const started = mps;
+
+    // The first boot: the media, up to the engine's restart (QEMU's -no-reboot ends it there).
+    const milestones1: Record<string, number> = {};
+    let policyHook: Promise<void> | undefined;
+    const t0 = Date.now();
+    const firstArgs = started.applyTo(machine(true, "qmp1.sock"));
+    const first = await superviseQemu(
+      profile.binary,
+      firstArgs,
+      join(caseDir, "serial.log"),
+      join(caseDir, "screen.png"),
+      {
+        timeoutSec: run.timeoutSec,
+        silenceSec: run.silenceSec,
+        answers: run.answers ?? testCase.media.answers ?? DEFAULT_ANSWERS,
+        scratch,
+        onSerialEvent: (e) => {
+          run.onSerialEvent?.(e);
+          if (e.kind !== "marker") return;
+          const name = milestoneOf(e.marker);
+          if (name) milestones1[name] ??= Date.now() - t0;
+          if (e.marker.event === "policy" && deploy.afterPolicy) policyHook ??= deploy.afterPolicy(started);
+        },
+      },
+    );
+    await policyHook;
+    const boots: DeployBoot[] = [
+      {
+        what: "media",
+        serialLog: join(relDir, "serial.log"),
+        screenshot: first.screenshot ? join(relDir, "screen.png") : null,
+        exitStatus: first.observation.exitStatus,
+        milestones: { "first-serial": first.timings.firstSerialMs ?? -1, ...milestones1 },
+      },
+    ];
+    const restarted = first.observation.markers.some((m) => m.event === "restart");
+    let actual = firstBootVerdict(decideVerdict(first.observation), restarted, first.observation.exitStatus);
+
+    let installed: Marker | undefined;
+    let deployed: CaseStatusEvent | undefined;
+    const secondArgs = started.applyTo(machine(false, "qmp2.sock"));
+    if (actual.status === "pass") {
+      await deploy.beforeInstalledBoot?.(started);
+      const second = await bootInstalledOs(profile.binary, secondArgs, caseDir, scratch, {
+        timeoutSec: deploy.installedBootSec ?? DEPLOY_TIMEOUTS.installedSec,
+        silenceSec: run.silenceSec,
+        deployed: async () =>
+          started.statusEvents().find((e) => e.state === "deployed" && e.deploymentId === deploy.deploymentId) ??
+          (await deploy.deployedAt?.()),
+        onSerialEvent: run.onSerialEvent,
+      });
+      boots.push({
+        what: "disk",
+        serialLog: join(relDir, "serial-2.log"),
+        screenshot: second.screenshot ? join(relDir, "screen-2.png") : null,
+        exitStatus: second.exitStatus,
+        milestones: second.milestones,
+      });
+      installed = second.installed;
+      deployed = second.deployed;
+      actual = installedVerdict(second, deploy.computer);
+    }
+    await writeFile(
+      join(caseDir, "qemu.log"),
+      `${[profile.binary, ...firstArgs].join(" ")}\n\n${first.stderr}\n${[profile.binary, ...secondArgs].join(" ")}\n`,
+    );
+    const mpLogs = await started.finish(caseDir, relDir);
+    mps = undefined;
+
+    let expected: Expected = testCase.media.expectFailure
+      ? { status: "fail", reason: testCase.media.expectFailure }
+      : { status: "pass" };
+    let taskSequence: CaseTaskSequenceReport | undefined;
+    if (testCase.media.taskSequence) {
+      // The steps are judged on the first boot's markers and the MP's events of that run.
+      const judged = judgeTaskSequenceCase(
+        testCase.media.taskSequence,
+        first.observation.markers,
+        mpLogs.map((mp) => ({ ...mp, status: mp.status?.filter((e) => e.state !== "deployed") })),
+        restarted ? { status: "pass" } : actual,
+      );
+      taskSequence = judged.report;
+      if (judged.expected.status === "fail") expected = judged.expected;
+      if (judged.actual.status === "fail" && actual.status === "pass") actual = judged.actual;
+    }
+    return {
+      expected,
+      actual,
+      markers: [...first.observation.markers, ...(installed ? [installed] : [])],
+      exitStatus: first.observation.exitStatus,
+      timings: first.timings,
+      managementPoints: mpLogs,
+      ...(taskSequence ? { taskSequence } : {}),
+      screenshot: boots.at(-1)!.screenshot ?? boots[0]!.screenshot,
+      deploy: {
+        disk: deploy.disk,
+        boots,
+        ...(installed ? { installed } : {}),
+        ...(deployed ? { deployed } : {}),
+        dpRequests: dps.requests,
+        ...(deploy.keepDisk ? { diskFile: join(relDir, "disk.raw") } : {}),
+      },
+    };
+  } finally {
+    await mps?.finish(caseDir, relDir).catch(() => undefined);
+    await dps?.close();
+    if (!deploy.keepDisk) await rm(diskPath, { force: true });
+  }
+}
+
+/** The first boot passes when the engine restarted the machine: its `restart` marker, then QEMU's exit. */
+function firstBootVerdict(boot: Actual, restarted: boolean, exitStatus: number | null): Actual {
+  if (boot.status === "fail" && boot.reason !== "no-success-exit") return boot;
+  if (restarted && exitStatus === 0) return { status: "pass" };
+  return {
+    status: "fail",
+    reason: "no-restart",
+    detail: restarted
+      ? `the engine restarted, but QEMU ended with status ${exitStatus ?? "none"}`
+      : "the first boot ended without the engine's restart marker",
+  };
+}
+
+interface InstalledBoot {
+  installed?: Marker;
+  deployed?: CaseStatusEvent;
+  exitStatus: number | null;
+  screenshot: boolean;
+  milestones: Record<string, number>;
+  timedOut: boolean;
+  silent: boolean;
+  timeoutSec: number;
+}
+
+/** The second boot, from the disk alone: up to the installed OS's marker, then its `deployed` at the MP. */
+async function bootInstalledOs(
+  binary: MachineProfile["binary"],
+  args: string[],
+  caseDir: string,
+  scratch: string,
+  opts: {
+    timeoutSec: number;
+    silenceSec: number;
+    deployed: () => Promise<CaseStatusEvent | undefined>;
+    onSerialEvent?: (e: SerialEvent) => void;
+  },
+): Promise<InstalledBoot> {
+  const session = await QemuSession.start(binary, args, { serialLog: join(caseDir, "serial-2.log"), scratch });
+  if (opts.onSerialEvent) session.onSerialEvent(opts.onSerialEvent);
+  let timedOut = false;
+  let silent = false;
+  const deadline = new Promise<undefined>((resolve) => {
+    const t = setTimeout(() => {
+      timedOut = true;
+      resolve(undefined);
+    }, opts.timeoutSec * 1000);
+    void session.ended.then(() => clearTimeout(t));
+  });
+  const silence = setTimeout(() => {
+    silent = true;
+  }, opts.silenceSec * 1000);
+  void session.firstByte.then(() => clearTimeout(silence));
+  const installed = await Promise.race([session.waitForMarker((m) => m.event === "installed-os"), deadline]);
+  const milestones: Record<string, number> = { "first-serial": session.firstSerialMs ?? -1 };
+  let deployed: CaseStatusEvent | undefined;
+  if (installed) {
+    milestones["installed-os"] = session.elapsedMs();
+    const until = Date.now() + DEPLOYED_WAIT_MS;
+    while (!(deployed = await opts.deployed()) && Date.now() < until && session.running)
+      await new Promise((r) => setTimeout(r, 500));
+    if (deployed) milestones.deployed = session.elapsedMs();
+  }
+  clearTimeout(silence);
+  const shot = await session.screenshot(join(caseDir, "screen-2.png"));
+  await session.stop();
+  const end = await session.close();
+  return {
+    ...(installed ? { installed } : {}),
+    ...(deployed ? { deployed } : {}),
+    exitStatus: end.byItself ? (end.exitCode ?? null) : null,
+    screenshot: shot.saved,
+    milestones,
+    timedOut,
+    silent: silent && session.firstSerialMs === null,
+    timeoutSec: opts.timeoutSec,
+  };
+}
+
+/** The second boot's verdict: the marker, with the policy's computer name, and `deployed` at the MP. */
+function installedVerdict(boot: InstalledBoot, computer: string): Actual {
+  if (!boot.installed)
+    return {
+      status: "fail",
+      reason: "installed-os-missing",
+      detail: boot.silent
+        ? "the disk printed nothing on the serial console (did it boot at all?)"
+        : boot.timedOut
+          ? `no installed-os marker within ${boot.timeoutSec} s of booting from the disk`
+          : `QEMU ended (status ${boot.exitStatus ?? "none"}) before the installed-os marker`,
+    };
+  const hostname = boot.installed.hostname;
+  if (typeof hostname !== "string" || hostname.toLowerCase() !== computer.toLowerCase())
+    return {
+      status: "fail",
+      reason: "hostname-mismatch",
+      detail: `the installed OS is ${JSON.stringify(hostname)}; the policy named it ${JSON.stringify(computer)}`,
+    };
+  if (!boot.deployed)
+    return {
+      status: "fail",
+      reason: "deployed-not-reported",
+      detail: `the installed OS booted, but no MP stored its deployed event within ${DEPLOYED_WAIT_MS / 1000} s`,
+    };
+  return { status: "pass" };
+}

@@ -1,0 +1,57 @@
+/** What a deploy case is given and what its report holds (deploy-case.ts runs it). */
+import type { Marker } from "./markers.ts";
+import type { CaseStatusEvent, StartedCaseMps } from "./mp-case.ts";
+import type { CaseDisk } from "./deploy-disk.ts";
+import type { CaseDistributionPoint, DpWrap } from "./deploy-dps.ts";
+
+/** A deploy moves an image under software emulation: its boots get longer than a media boot's 180 s. */
+export const DEPLOY_TIMEOUTS = { mediaSec: 900, installedSec: 300 } as const;
+
+export interface CaseDeploy {
+  disk: CaseDisk;
+  distributionPoints: CaseDistributionPoint[];
+  /** The policy's computer name: the installed OS's hostname. */
+  computer: string;
+  deploymentId: string;
+  /** Seconds the first boot may take, media to restart (default: the run's, at least DEPLOY_TIMEOUTS.mediaSec). */
+  mediaBootSec?: number;
+  /** Seconds the second boot may take to the installed OS's marker (default DEPLOY_TIMEOUTS.installedSec). */
+  installedBootSec?: number;
+  /** Keep the disk as `disk.raw` in the case folder (tests read it with sgdisk and fsck). */
+  keepDisk?: boolean;
+  /** A test's hook between the guest and each DP (fault injection). */
+  dpWrap?: DpWrap;
+  /** Called with the running MPs once the first boot has the policy (a test stops an MP there). */
+  afterPolicy?: (mps: StartedCaseMps) => Promise<void>;
+  /**
+   * Finds the installed OS's `deployed` at an MP the testbed did not start (`mp serve` of the
+   * user's, read from its state dir); the testbed's own MPs are asked directly.
+   */
+  deployedAt?: () => Promise<CaseStatusEvent | undefined>;
+  /** Called before the second boot (a test brings the MP back there). */
+  beforeInstalledBoot?: (mps: StartedCaseMps) => Promise<void>;
+}
+
+/** One boot of a deploy case, for the report. */
+export interface DeployBoot {
+  what: "media" | "disk";
+  /** Relative to the report folder. */
+  serialLog: string;
+  screenshot: string | null;
+  exitStatus: number | null;
+  /** Milliseconds from this boot's power-on to each milestone seen. */
+  milestones: Record<string, number>;
+}
+
+export interface CaseDeployReport {
+  disk: CaseDisk;
+  boots: DeployBoot[];
+  /** The installed OS's marker. */
+  installed?: Marker;
+  /** The `deployed` event the MP stored for this run. */
+  deployed?: CaseStatusEvent;
+  /** The DPs' request lines (method, path, status, bytes). */
+  dpRequests: string[];
+  /** The disk kept for checks (relative to the report folder). */
+  diskFile?: string;
+}
