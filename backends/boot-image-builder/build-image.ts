@@ -30,6 +30,7 @@ import {
   REFERENCE_CMDLINE,
   RUNTIME_BINARIES,
   RUNTIME_PACKAGES,
+  runtimeInstallPath,
 } from "./config.ts";
 import { downloadDeb, extractDeb, findKernelRelease, lookupDebs, type DebRef } from "./debs.ts";
 import { AGENT_INIT, AGENT_LIBS, MP_AGENT_SCRIPT, UNLOCK_SCRIPT } from "../../plugins/boot-image/agent-files.ts";
@@ -240,7 +241,10 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
     for (const [i, deb] of debs.runtime.entries())
       await extractDeb(await downloadDeb(deb, debDir, log), runtimeRoots[i]!);
   });
-  const runtime = await collectRuntime(runtimeRoots, RUNTIME_BINARIES, recipe.multiarch);
+  const runtime = (await collectRuntime(runtimeRoots, RUNTIME_BINARIES, recipe.multiarch)).map((f) => ({
+    ...f,
+    path: runtimeInstallPath(f.path),
+  }));
   const release = await findKernelRelease(kernelRoot);
   const vmlinuz = join(kernelRoot, "boot", `vmlinuz-${release}`);
   if (!existsSync(vmlinuz)) throw new BootmediaError("BM2203", `${vmlinuz} is missing`, { where: vmlinuz });

@@ -44,6 +44,10 @@ defineCodes("testbed-mp", {
   },
   BM5312: {
     title: "task-sequence content not in the library",
-    hint: "A step names a package (run-command `package`) the site's library does not hold: add it with `bootmedia library add`, or fix the id.",
+    hint: "A step names a package (run-command, write-files or apply-image `package`) the site's library does not hold: add it with `bootmedia library add`, or fix the id.",
+  },
+  BM5313: {
+    title: "apply-image package is no os image",
+    hint: "An apply-image step names an os-image package (`bootmedia library add-os-image`, or `bootmedia os-image build`): fix the step's package id, or add the image again so its manifest has an osImage section.",
   },
 });

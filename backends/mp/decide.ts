@@ -51,7 +51,12 @@ export function decidePolicyAnswer(
  */
 function withTaskSequence(answer: PolicyAnswer, content: TaskSequenceContent | undefined): PolicyAnswer {
   if (!content) return answer;
-  const wire = encodeTaskSequence({ steps: content.steps, variables: answer.variables, packages: content.packages });
+  const wire = encodeTaskSequence({
+    steps: content.steps,
+    variables: answer.variables,
+    packages: content.packages,
+    images: content.images,
+  });
   return {
     ...answer,
     stepCount: flattenSteps(content.steps).length,

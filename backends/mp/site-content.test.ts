@@ -83,6 +83,102 @@ describe("site task sequences from the library", () => {
     expect(wire).toContain(`P\tTOOLS\t${sha("echo hi\n")}\t8\t${Buffer.from("run.sh").toString("base64")}\n`);
   });
 
+  it("an apply-image step's os-image package gets content locations and an I line; write-files' package its files", async () => {
+    const root = join(dir, "lib", "packages", "OSI00001");
+    mkdirSync(join(root, "files"), { recursive: true });
+    writeFileSync(join(root, "files", "disk.raw.zst"), "zstd bytes");
+    const osImage = {
+      arch: "x64",
+      firmware: ["bios", "uefi"],
+      secureBoot: false,
+      image: "disk.raw.zst",
+      compression: "zstd",
+      size: 67108864,
+      sha256: "b".repeat(64),
+      partitionTable: "gpt",
+      partitions: [{ index: 1, start: 1048576, size: 1048576, type: "21686148-6449-6e6f-744e-656564454649" }],
+      rootPartition: 3,
+    };
+    writeFileSync(
+      join(root, "package.json"),
+      JSON.stringify({
+        id: "OSI00001",
+        type: "os-image",
+        name: "Debian",
+        version: "12",
+        osImage,
+        files: [{ path: "disk.raw.zst", size: 10, sha256: sha("zstd bytes") }],
+      }),
+    );
+    addPackage("BM200020", "task-sequence", {
+      "steps.yaml":
+        "steps:\n  - { name: Disk, type: select-disk }\n  - { name: Image, type: apply-image, package: OSI00001 }\n  - { name: Files, type: write-files, package: TOOLS }\n  - { name: Go, type: restart }\n",
+    });
+    const loaded = await loadSiteFile(writeSite([{ id: "BM200020", name: "Deploy" }]));
+    const content = loaded.content.get("BM200020")!;
+    expect(content.packages.map((p) => p.id)).toEqual(["OSI00001", "TOOLS"]);
+    expect(content.packages[0]!.locations).toEqual([
+      "http://10.0.2.110/packages/OSI00001/files/",
+      "https://dp2.contoso.test/packages/OSI00001/files/",
+    ]);
+    expect(content.images).toEqual([
+      {
+        id: "OSI00001",
+        image: "disk.raw.zst",
+        compression: "zstd",
+        size: 67108864,
+        sha256: "b".repeat(64),
+        partitionTable: "gpt",
+        rootPartition: 3,
+        firmware: ["bios", "uefi"],
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      "a package of another type",
+      "prestart",
+      undefined,
+      /apply-image package IMG1 is a prestart package, not an os-image/,
+    ],
+    [
+      "an osImage without rootPartition",
+      "os-image",
+      { image: "x.raw", compression: "none", size: 1, sha256: "c".repeat(64), partitionTable: "gpt" },
+      /IMG1 has a bad osImage section: rootPartition/,
+    ],
+    [
+      "an image that is not among its files",
+      "os-image",
+      { image: "y.raw", compression: "none", size: 1, sha256: "c".repeat(64), partitionTable: "gpt", rootPartition: 1 },
+      /names the image y\.raw, which is not one of its files/,
+    ],
+  ])("refuses an apply-image naming %s (BM5313)", async (_what, type, osImage, message) => {
+    const root = join(dir, "lib", "packages", "IMG1");
+    rmSync(root, { recursive: true, force: true });
+    mkdirSync(join(root, "files"), { recursive: true });
+    writeFileSync(join(root, "files", "x.raw"), "x");
+    writeFileSync(
+      join(root, "package.json"),
+      JSON.stringify({
+        id: "IMG1",
+        type,
+        name: "i",
+        version: "1",
+        ...(osImage ? { osImage } : {}),
+        files: [{ path: "x.raw", size: 1, sha256: sha("x") }],
+      }),
+    );
+    addPackage("BM200021", "task-sequence", {
+      "steps.yaml": "steps:\n  - { name: Image, type: apply-image, package: IMG1 }\n",
+    });
+    const file = writeSite([{ id: "BM200021", name: "x" }]);
+    const err = await loadSiteFile(file).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "BM5313", where: file });
+    expect((err as Error).message).toMatch(message);
+  });
+
   it("a task sequence without steps anywhere answers as before", async () => {
     const loaded = await loadSiteFile(
       writeSite([

@@ -5,15 +5,17 @@
  * and reload), so a bad steps file is an error then, never in the middle of a policy answer.
  */
 import { createHash, X509Certificate } from "node:crypto";
+import { z } from "zod";
 import { dirname, join, resolve } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import { parseManifest } from "../../core/content/manifest.ts";
+import { PACKAGE_TYPES } from "../../core/types.ts";
 import { readInputBytes, readInputFile } from "../../core/limits.ts";
 import type { ContentPackage as LibraryPackage } from "../../core/types.ts";
 import { parseYamlData } from "../../core/yaml-limits.ts";
 import { parseStepsText, STEPS_FILE } from "../task-sequence/load.ts";
-import { referencedPackages, STEP_LIMITS, type Step } from "../task-sequence/steps.ts";
-import type { ContentPackage } from "../task-sequence/wire.ts";
+import { imagePackages, referencedPackages, STEP_LIMITS, type Step } from "../task-sequence/steps.ts";
+import type { ContentPackage, OsImageWire } from "../task-sequence/wire.ts";
 import { parseSite, validateInlineSteps, type Site, type SiteInput } from "./site.ts";
 import "./codes.ts";
 
@@ -52,6 +54,8 @@ export interface TaskSequenceContent {
   steps: Step[];
   /** The packages the steps reference, with their content locations and manifest files. */
   packages: ContentPackage[];
+  /** What the engine needs of the os-image packages apply-image steps name. */
+  images: OsImageWire[];
 }
 
 export interface LoadedSite {
@@ -123,9 +127,43 @@ export async function resolveSite(
         files: pkg.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size })),
       });
     }
-    content.set(t.id, { steps, packages });
+    const images = (await Promise.all(imagePackages(steps).map(async (id) => [id, await manifest(id)] as const))).map(
+      ([id, pkg]) => osImageOf(id, pkg!, `task sequence ${t.id}`, opts.where),
+    );
+    content.set(t.id, { steps, packages, images });
   }
   return { site, content };
+}
+
+/**
+ * The manifest's `osImage` section (docs/content-library.md), the part the engine reads. Checked
+ * here on its own so a policy never carries an image the engine cannot write.
+ */
+const OsImageSection = z.object({
+  image: z.string().min(1),
+  compression: z.enum(["none", "zstd", "xz", "gzip"]),
+  size: z.int().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  partitionTable: z.enum(["gpt", "mbr"]),
+  rootPartition: z.int().min(1).max(128),
+  firmware: z.array(z.enum(["bios", "uefi"])).default([]),
+});
+
+/** An apply-image step's package as the wire carries it; BM5313 when it is no usable os image. */
+function osImageOf(id: string, pkg: LibraryPackage, user: string, where?: string): OsImageWire {
+  const refuse = (why: string) =>
+    new BootmediaError("BM5313", `site database: ${user}: apply-image package ${id} ${why}`, { where });
+  const raw = pkg as LibraryPackage & { osImage?: unknown };
+  if ((pkg.type as string) !== "os-image" || raw.osImage === undefined)
+    throw refuse(`is a ${pkg.type} package, not an os-image package (with an osImage section)`);
+  const r = OsImageSection.safeParse(raw.osImage);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw refuse(`has a bad osImage section: ${issue.path.join(".") || "osImage"}: ${issue.message}`);
+  }
+  const stored = pkg.files.find((f) => f.path === r.data.image);
+  if (!stored) throw refuse(`names the image ${r.data.image}, which is not one of its files`);
+  return { id, ...r.data };
 }
 
 /** A package's manifest, or undefined when the library has no such package. */
@@ -141,7 +179,12 @@ async function readManifest(library: string, id: string, where?: string): Promis
     throw e;
   }
   try {
-    return parseManifest(JSON.parse(text), `${file}`);
+    const json = JSON.parse(text) as { type?: unknown };
+    // Until the os-image package type is registered in PACKAGE_TYPES, such a manifest is checked
+    // as a generic package and keeps its type (osImageOf reads the rest).
+    const unregistered = json?.type === "os-image" && !(PACKAGE_TYPES as readonly string[]).includes("os-image");
+    const pkg = parseManifest(unregistered ? { ...json, type: "prestart" } : json, `${file}`);
+    return unregistered ? { ...pkg, type: "os-image" as LibraryPackage["type"] } : pkg;
   } catch (e) {
     throw new BootmediaError("BM5302", `site database: package ${id}: ${(e as Error).message}`, { where, cause: e });
   }

@@ -55,13 +55,104 @@ const SetVariable = z.strictObject({
 /** A group's own fields; its `steps` are checked one by one (validateSteps). */
 const Group = z.strictObject({ ...common, type: z.literal("group"), steps: z.array(z.unknown()) });
 
-const STEP_TYPES = { "run-command": RunCommand, "set-variable": SetVariable, group: Group } as const;
+/** Binary units a size may be written in ("8GiB"); plain numbers are bytes. */
+const SIZE_UNITS = { B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 } as const;
+/** Bytes, as a number or "8GiB" (B, KiB, MiB, GiB, TiB); at most 2^53 - 1. */
+const ByteSize = z
+  .union([
+    z.int().min(1),
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?\s*(B|KiB|MiB|GiB|TiB)$/, 'bytes, or a size like "8GiB" (B, KiB, MiB, GiB, TiB)')
+      .transform((s) => {
+        const unit = /(B|KiB|MiB|GiB|TiB)$/.exec(s)![1] as keyof typeof SIZE_UNITS;
+        return Math.floor(Number.parseFloat(s) * SIZE_UNITS[unit]);
+      }),
+  ])
+  .refine((n) => Number.isSafeInteger(n) && n >= 1, "a size of at least 1 byte");
+
+/** A disk as the boot environment's kernel names it: /dev/sda, /dev/nvme0n1, /dev/disk/by-id/… */
+const DevicePath = z.string().regex(/^\/dev\/[A-Za-z0-9][A-Za-z0-9/_.:+-]{0,254}$/, "a device path like /dev/sda");
+/** Printable text without tabs or line breaks (it travels in one field of the wire text). */
+const lineText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\t\n\r]*$/, "one line of text");
+
+const SelectDisk = z.strictObject({
+  ...common,
+  type: z.literal("select-disk"),
+  /** This disk and no other. */
+  path: DevicePath.optional(),
+  /** The disk whose serial (or WWID) is this. */
+  serial: lineText(128).optional(),
+  /** Bytes or "8GiB"; default: the size of the next apply-image step's image. */
+  minSize: ByteSize.optional(),
+});
+const ApplyImage = z.strictObject({
+  ...common,
+  type: z.literal("apply-image"),
+  /** An os-image package: streamed to the disk select-disk chose. */
+  package: PackageId,
+});
+/** An absolute path inside the installed root, never leaving it. */
+const RootPath = z
+  .string()
+  .max(1024)
+  .refine(
+    (p) => /^\/[^\0\t\n\r]+$/.test(p) && !p.split("/").some((s, i) => i > 0 && (s === "" || s === "." || s === "..")),
+    "an absolute path inside the installed system, like /etc/motd (no . or .. parts, no // or trailing /)",
+  );
+const WriteFiles = z.strictObject({
+  ...common,
+  type: z.literal("write-files"),
+  files: z
+    .array(
+      z.strictObject({
+        path: RootPath,
+        content: z.string().refine(byteLimit(STEP_LIMITS.valueBytes), `at most ${STEP_LIMITS.valueBytes} bytes`),
+        /** Octal permissions, "0644" by default. */
+        mode: z
+          .string()
+          .regex(/^0?[0-7]{3}$/, 'octal permissions like "0644"')
+          .default("0644"),
+      }),
+    )
+    .max(256)
+    .default([]),
+  /** A package whose files are copied into the installed root, each at /<its path>. */
+  package: PackageId.optional(),
+});
+const Restart = z.strictObject({ ...common, type: z.literal("restart") });
+
+const STEP_TYPES = {
+  "run-command": RunCommand,
+  "set-variable": SetVariable,
+  group: Group,
+  "select-disk": SelectDisk,
+  "apply-image": ApplyImage,
+  "write-files": WriteFiles,
+  restart: Restart,
+} as const;
 export type StepType = keyof typeof STEP_TYPES;
 
 export type RunCommandStep = z.output<typeof RunCommand>;
 export type SetVariableStep = z.output<typeof SetVariable>;
 export type GroupStep = Omit<z.output<typeof Group>, "steps"> & { steps: Step[] };
-export type Step = RunCommandStep | SetVariableStep | GroupStep;
+export type SelectDiskStep = z.output<typeof SelectDisk>;
+export type ApplyImageStep = z.output<typeof ApplyImage>;
+export type WriteFilesStep = z.output<typeof WriteFiles>;
+export type RestartStep = z.output<typeof Restart>;
+export type Step =
+  | RunCommandStep
+  | SetVariableStep
+  | GroupStep
+  | SelectDiskStep
+  | ApplyImageStep
+  | WriteFilesStep
+  | RestartStep;
 export interface TaskSequenceSteps {
   steps: Step[];
 }
@@ -118,13 +209,26 @@ function describe(path: string, raw: object): string {
   return typeof name === "string" && name.length > 0 && name.length <= 128 ? `${path} (${JSON.stringify(name)})` : path;
 }
 
-/** Every package id the steps reference (run-command `package`), in first-use order. */
+/** Every package id the steps reference (run-command, write-files and apply-image `package`), in first-use order. */
 export function referencedPackages(steps: readonly Step[]): string[] {
   const out: string[] = [];
   const visit = (list: readonly Step[]) => {
     for (const s of list) {
       if (s.type === "group") visit(s.steps);
-      else if (s.type === "run-command" && s.package && !out.includes(s.package)) out.push(s.package);
+      else if ("package" in s && s.package && !out.includes(s.package)) out.push(s.package);
+    }
+  };
+  visit(steps);
+  return out;
+}
+
+/** The package ids apply-image steps name: these must be os-image packages. */
+export function imagePackages(steps: readonly Step[]): string[] {
+  const out: string[] = [];
+  const visit = (list: readonly Step[]) => {
+    for (const s of list) {
+      if (s.type === "group") visit(s.steps);
+      else if (s.type === "apply-image" && !out.includes(s.package)) out.push(s.package);
     }
   };
   visit(steps);

@@ -15,6 +15,8 @@ export const AGENT_LIBS = [
   "interact.sh",
   "mp.sh",
   "ts-report.sh",
+  "ts-disk.sh",
+  "ts-image.sh",
   "ts.sh",
 ].map((f) => packagePath("plugins/boot-image/agent/lib", f));
 /** The management-point client (docs/mp-protocol.md), installed as /bin/bootmedia-mp; mp.sh runs it. */

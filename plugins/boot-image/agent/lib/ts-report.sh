@@ -96,7 +96,9 @@ ts_finish_log() {
 	else
 		cp "$TS_LOG" "$TS_LOG.sent"
 	fi
+	TS_LOG_SENT=""
 	if ts_mp log "$TS_LOG.sent"; then
+		TS_LOG_SENT=1
 		step_ok "Log to the management point" "$(wc -c <"$TS_LOG.sent") bytes"
 	else
 		step_failed "Log to the management point" "not sent"

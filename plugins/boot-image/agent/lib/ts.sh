@@ -111,13 +111,16 @@ ts_secret_variables() {
 }
 
 # ts_load FILE: the wire text: S lines as S<i>_<field> variables, V lines as policy variables,
-# L and P lines (content locations, package files) into files. False when malformed.
+# L, P, F and I lines (content locations, package files, write-files files, os images) into
+# files. False when malformed.
 ts_load() {
 	IFS="$TS_TAB" read -r ts_magic ts_version TS_M <"$1" || return 1
 	[ "$ts_magic" = bootmedia-steps ] && [ "$ts_version" = 1 ] || return 1
 	case $TS_M in '' | *[!0-9]*) return 1 ;; esac
 	: >"$TS_DIR/locations"
 	: >"$TS_DIR/files"
+	: >"$TS_DIR/wfiles"
+	: >"$TS_DIR/images"
 	ts_n=0
 	while IFS="$TS_TAB" read -r ts_k f1 f2 f3 f4 f5 f6 f7 f8 f9 f10 f11; do
 		case $ts_k in
@@ -125,13 +128,15 @@ ts_load() {
 				ts_n=$((ts_n + 1))
 				[ "$f1" = "$ts_n" ] || return 1
 				case "$f2$f3$f5" in '' | *[!0-9]*) return 1 ;; esac
-				case $f4 in run-command | set-variable | group) ;; *) return 1 ;; esac
+				case $f4 in run-command | set-variable | group | select-disk | apply-image | write-files | restart) ;; *) return 1 ;; esac
 				case "$f6$f7" in *[!0-9,-]*) return 1 ;; esac
 				eval "S${f1}_p=\$f2 S${f1}_l=\$f3 S${f1}_t=\$f4 S${f1}_coe=\$f5 S${f1}_to=\$f6 S${f1}_codes=\$f7 S${f1}_n=\$f8 S${f1}_c=\$f9 S${f1}_a=\$f10 S${f1}_b=\$f11"
 				;;
 			V) case $f1 in _*) ;; *) ts_set "$f1" "$(ts_b64 "$f2")" ;; esac ;;
 			L) printf '%s %s\n' "$f1" "$f2" >>"$TS_DIR/locations" ;;
 			P) printf '%s %s %s %s\n' "$f1" "$f2" "$f3" "$f4" >>"$TS_DIR/files" ;;
+			F) printf '%s %s %s %s\n' "$f1" "$f2" "$f3" "$f4" >>"$TS_DIR/wfiles" ;;
+			I) printf '%s %s %s %s %s %s %s %s\n' "$f1" "$f2" "$f3" "$f4" "$f5" "$f6" "$f7" "$f8" >>"$TS_DIR/images" ;;
 		esac
 	done <"$1"
 	[ "$ts_n" = "$TS_M" ]
@@ -310,11 +315,15 @@ ts_step() {
 	TSV__SMSTSCurrentActionName=$ts_name TSV__SMSTSNextInstructionPointer=$1
 	screen_ts_step "$1" "$TS_M" "$ts_name"
 	ts_report "$1" start
-	TS_MESSAGE="" TS_RC=""
+	TS_MESSAGE="" TS_RC="" TS_CODE=""
 	case $ts_type in
 		group) TS_OPEN="$1 $TS_OPEN" && return 0 ;;
 		run-command) ts_run_command "$1" ;;
 		set-variable) ts_set_variable "$1" ;;
+		select-disk) ts_select_disk "$1" ;;
+		apply-image) ts_apply_image "$1" ;;
+		write-files) ts_write_files "$1" ;;
+		restart) ts_restart "$1" ;;
 		*) TS_MESSAGE="unknown step type $ts_type" && false ;;
 	esac
 	ts_ok=$?
@@ -324,7 +333,9 @@ ts_step() {
 		ts_report "$1" success "$TS_RC" "$TS_MESSAGE"
 		return 0
 	fi
-	step_failed "Step $1 of $TS_M" "$ts_name${TS_RC:+ (exit $TS_RC)}"
+	step_failed "Step $1 of $TS_M" "$ts_name${TS_RC:+ (exit $TS_RC)}${TS_CODE:+ ($TS_CODE)}"
+	[ -n "$TS_CODE" ] && screen_note "$TS_MESSAGE"
+	eval "S$1_code=\$TS_CODE"
 	ts_report "$1" failure "$TS_RC" "$TS_MESSAGE"
 	TS_FAILED=$((TS_FAILED + 1))
 	[ "$(ts_field "$1" coe)" = 1 ] || ts_fail_up "$1"
@@ -339,7 +350,7 @@ ts_setup() {
 	TS_LOG=$TS_DIR/engine.log TS_QUEUE=$TS_DIR/queue
 	: >"$TS_LOG"
 	: >"$TS_QUEUE"
-	TS_SEQ=0 TS_FAILED=0 TS_OPEN="" TS_STOP="" TS_MP_DOWN=""
+	TS_SEQ=0 TS_FAILED=0 TS_OPEN="" TS_STOP="" TS_MP_DOWN="" TS_RESTART="" TS_DISK="" TS_IMAGE_ROOT=""
 	TS_MP=$POLICY_MP
 	TS_ID=$(answer_string taskSequence "$1")
 	TS_DEPLOYMENT=$(answer_string deploymentId "$1")
@@ -377,19 +388,26 @@ run_task_sequence() {
 		fi
 		ts_step_done
 		i=$TS_NEXT
+		# The installed system takes over after a restart: later steps do not run here.
+		if [ -n "$TS_RESTART" ] && [ -z "$TS_STOP" ]; then
+			ts_skip "$i" "$TS_M" "after the restart"
+			i=$((TS_M + 1))
+		fi
 	done
 	if [ -n "$TS_STOP" ]; then
 		ts_stop_name=$(ts_field "$TS_STOP" n)
+		TS_STOP_CODE=$(ts_field "$TS_STOP" code)
 		ts_event 0 failure "" "step $TS_STOP failed: $ts_stop_name"
 		ts_log "the task sequence failed at step $TS_STOP"
 		ts_finish_log
-		FAIL_WHY="step $TS_STOP, $ts_stop_name"
-		fail "task-sequence-failed" "\"step\":$TS_STOP,\"name\":$(printf '%s' "$ts_stop_name" | json_text)"
+		FAIL_WHY="step $TS_STOP, $ts_stop_name${TS_STOP_CODE:+ ($TS_STOP_CODE)}"
+		fail "task-sequence-failed" "\"step\":$TS_STOP,\"name\":$(printf '%s' "$ts_stop_name" | json_text)${TS_STOP_CODE:+,\"code\":\"$TS_STOP_CODE\"}"
 	fi
 	ts_close_groups $((TS_M + 1))
 	ts_event 0 success "" "$TS_M steps, $TS_FAILED failed"
 	ts_log "the task sequence ended: $TS_M steps, $TS_FAILED failed"
 	ts_finish_log
 	say "{\"event\":\"task-sequence-done\",\"steps\":$TS_M,\"failed\":$TS_FAILED}"
+	[ -n "$TS_RESTART" ] && ts_restart_now
 	READY_LINE="Done: task sequence $TS_ID for $TS_COMPUTER, $TS_M steps, $TS_FAILED failed."
 }

@@ -1,0 +1,241 @@
+# shellcheck shell=sh
+# Sourced by /init. The apply-image step of the task-sequence engine (docs/task-sequences.md),
+# with lib/ts-disk.sh's disk choice. An image streams from the distribution point to the disk
+# and is never held in memory: HTTP(S) (busybox nc, openssl s_client) → byte count → sha256 of
+# the stored bytes (a FIFO branch) → decompressor (zstd, xz from /usr/bin; gunzip) → dd in 4 MiB
+# blocks; a dropped connection resumes with Range from the byte count reached. A failure that
+# left bytes on the disk wipes its start and its GPT backups, so a half-written OS never boots.
+
+# Seconds between progress reports (screen line, event, marker) while an image is written.
+TS_PROGRESS_EVERY=5
+# Progress events one apply-image may post (every TS_PROGRESS_EVERY s: over 2 hours).
+TS_IMAGE_PROGRESS_POSTS=1500
+# A connection that delivers nothing for this long is dropped and resumed.
+TS_STALL_SECONDS=60
+# Connections tried in a row without a byte before the download fails.
+TS_IMAGE_TRIES=8
+# What a wipe zeroes: the disk's first MiBs (MBR, GPT, BIOS boot code), and one MiB before each
+# place a GPT backup may sit (the image's end, the disk's end).
+TS_WIPE_MIB=4
+
+TS_CR=$(printf '\r')
+
+# ts_wipe DISK DISKBYTES IMAGEBYTES: zeroes what makes a disk boot: its first MiBs and the MiB
+# before the image's end and the disk's end (where a GPT backup header may be).
+ts_wipe() {
+	dd if=/dev/zero of="$TS_DEV/$1" bs=1048576 count="$TS_WIPE_MIB" conv=notrunc,fsync 2>/dev/null
+	for ts_end in "$3" "$2"; do
+		[ "$ts_end" -gt $((TS_WIPE_MIB * 1048576)) ] || continue
+		dd if=/dev/zero of="$TS_DEV/$1" bs=1048576 count=1 seek=$((ts_end - 1048576)) oflag=seek_bytes conv=notrunc,fsync 2>/dev/null
+	done
+	blockdev --rereadpt "$TS_DEV/$1" 2>/dev/null
+	ts_log "wiped /dev/$1: its first $TS_WIPE_MIB MiB and the MiB before byte $3 and $2"
+}
+
+# ts_url_host URL: sets TS_SCHEME TS_HOST TS_PORT TS_PATH.
+ts_url_parts() {
+	TS_SCHEME=${1%%://*}
+	ts_rest=${1#*://}
+	ts_hp=${ts_rest%%/*}
+	TS_PATH=/${ts_rest#*/}
+	[ "$ts_rest" = "$ts_hp" ] && TS_PATH=/
+	TS_HOST=${ts_hp%:*} TS_PORT=${ts_hp##*:}
+	[ "$TS_PORT" = "$ts_hp" ] && { [ "$TS_SCHEME" = https ] && TS_PORT=443 || TS_PORT=80; }
+}
+
+# ts_http_body FROM: reads an HTTP answer on stdin, writes its status to TS_DIR/http.status and,
+# when it is the range asked for (206 from byte FROM, or 200 when FROM is 0), copies the body
+# to stdout, counting its bytes into TS_DIR/http.bytes. `read` takes a byte at a time, so the
+# body starts exactly after the blank line.
+ts_http_body() {
+	: >"$TS_DIR/http.bytes"
+	IFS=' ' read -r ts_proto ts_code ts_rest || { echo "0 no answer" >"$TS_DIR/http.status" && return 1; }
+	ts_range=""
+	while IFS= read -r ts_h; do
+		ts_h=${ts_h%"$TS_CR"}
+		[ -z "$ts_h" ] && break
+		case $ts_h in [Cc]ontent-[Rr]ange:*) ts_range=${ts_h#*:} ;; esac
+	done
+	echo "$ts_code${ts_range:+ $ts_range}" >"$TS_DIR/http.status"
+	case "$ts_code" in
+		206) case "$ts_range" in *"bytes $1-"*) ;; *) return 1 ;; esac ;;
+		200) [ "$1" = 0 ] || return 1 ;;
+		*) return 1 ;;
+	esac
+	rm -f "$TS_DIR/count.fifo" && mkfifo "$TS_DIR/count.fifo"
+	wc -c <"$TS_DIR/count.fifo" >"$TS_DIR/http.bytes" &
+	tee "$TS_DIR/count.fifo"
+	wait
+}
+
+# ts_get_range URL FROM TO: one GET of bytes FROM..TO, the body to stdout. http through busybox
+# nc, https through openssl s_client (verified against BM_DP_CA when set: the sha256 protects the
+# bytes either way). The request's FIFO stays open until the answer ended (busybox nc quits at
+# the end of its input). The connection's pid is in TS_DIR/conn.pid for the stall watchdog.
+ts_get_range() {
+	ts_url_parts "$1"
+	rm -f "$TS_DIR/req.fifo" "$TS_DIR/resp.fifo" "$TS_DIR/http.status"
+	mkfifo "$TS_DIR/req.fifo" "$TS_DIR/resp.fifo"
+	if [ "$TS_SCHEME" = https ]; then
+		openssl s_client -quiet -connect "$TS_HOST:$TS_PORT" -servername "$TS_HOST" \
+			${BM_DP_CA:+-CAfile "$BM_DP_CA" -verify_return_error} <"$TS_DIR/req.fifo" >"$TS_DIR/resp.fifo" 2>/dev/null &
+	else
+		nc "$TS_HOST" "$TS_PORT" <"$TS_DIR/req.fifo" >"$TS_DIR/resp.fifo" 2>/dev/null &
+	fi
+	echo "$!" >"$TS_DIR/conn.pid"
+	ts_http_body "$2" <"$TS_DIR/resp.fifo" &
+	ts_body_pid=$!
+	ts_opened=""
+	while [ -z "$ts_opened" ]; do
+		{
+			ts_opened=1
+			printf 'GET %s HTTP/1.1\r\nHost: %s\r\nRange: bytes=%s-%s\r\nUser-Agent: bootmedia-agent\r\nConnection: close\r\n\r\n' \
+				"$TS_PATH" "$TS_HOST" "$2" "$3" >&5 2>/dev/null
+			wait "$ts_body_pid"
+			# The answer was not the range asked for: the connection is not read, end it.
+			kill "$(cat "$TS_DIR/conn.pid")" 2>/dev/null
+		} 5>"$TS_DIR/req.fifo" 2>/dev/null
+	done
+	wait
+	rm -f "$TS_DIR/req.fifo" "$TS_DIR/resp.fifo"
+}
+
+# ts_download ID PATH SIZE: the stored image from the package's locations to stdout, resumed
+# with Range after a dropped connection from the byte reached. Leaves the bytes delivered in
+# TS_DIR/got, the connections made in TS_DIR/connections; false when it did not get them all.
+ts_download() {
+	ts_got=0 ts_conns=0 ts_dry=0
+	ts_url_path=$(printf '%s' "$2" | sed -e 's/%/%25/g' -e 's/ /%20/g' -e 's/#/%23/g' -e 's/?/%3F/g')
+	awk -v id="$1" '$1 == id { print $2 }' "$TS_DIR/locations" >"$TS_DIR/image-locations"
+	[ -s "$TS_DIR/image-locations" ] || return 1
+	while [ "$ts_got" -lt "$3" ] && [ "$ts_dry" -lt "$TS_IMAGE_TRIES" ]; do
+		while read -r ts_base && [ "$ts_got" -lt "$3" ]; do
+			ts_conns=$((ts_conns + 1))
+			ts_get_range "$ts_base$ts_url_path" "$ts_got" $(($3 - 1)) </dev/null
+			ts_n=$(cat "$TS_DIR/http.bytes" 2>/dev/null)
+			echo "connection $ts_conns to $ts_base from byte $ts_got: $(cat "$TS_DIR/http.status" 2>/dev/null), ${ts_n:-0} bytes" >>"$TS_DIR/download.log"
+			case $ts_n in '' | *[!0-9]*) ts_n=0 ;; esac
+			ts_got=$((ts_got + ts_n))
+			echo "$ts_got" >"$TS_DIR/got"
+			echo "$ts_conns" >"$TS_DIR/connections"
+			if [ "$ts_n" -gt 0 ]; then ts_dry=0; else ts_dry=$((ts_dry + 1)) && sleep 1; fi
+		done <"$TS_DIR/image-locations"
+	done
+	[ "$ts_got" -eq "$3" ]
+}
+
+# ts_written PID: the bytes the disk-writing dd (PID) has written (its output's file position).
+ts_written() { sed -n 's/^pos:[[:space:]]*//p' "/proc/$1/fdinfo/1" 2>/dev/null; }
+
+# ts_image_progress STEP WRITTEN TOTAL SECONDS: the progress line on the screen, the marker,
+# the event (at most TS_IMAGE_PROGRESS_POSTS) and the log line.
+ts_image_progress() {
+	ts_rate=0 ts_left=""
+	[ "$4" -gt 0 ] && ts_rate=$(($2 / $4))
+	[ "$ts_rate" -gt 0 ] && ts_left=$((($3 - $2) / ts_rate))
+	ts_line=$(awk -v w="$2" -v t="$3" -v r="$ts_rate" -v l="$ts_left" 'BEGIN {
+		printf "%d / %d MiB, %.1f MiB/s, %s", w / 1048576, t / 1048576, r / 1048576, (l == "" ? "time left unknown" : (l >= 60 ? sprintf("%d min %02d s left", l / 60, l % 60) : l " s left")) }')
+	screen '\r    \033[36m%s\033[0m\033[K' "$ts_line"
+	say "{\"event\":\"apply-progress\",\"step\":$1,\"written\":$2,\"total\":$3,\"seconds\":$4}"
+	ts_log "step $1 progress: $ts_line"
+	[ "$TS_IMAGE_POSTED" -lt "$TS_IMAGE_PROGRESS_POSTS" ] && ts_event "$1" progress "" "$ts_line"
+	TS_IMAGE_POSTED=$((TS_IMAGE_POSTED + 1))
+}
+
+# ts_apply_image INDEX: the apply-image step.
+ts_apply_image() {
+	ts_pkg=$(ts_field "$1" b)
+	set -- "$1" $(ts_image_line "$ts_pkg")
+	[ $# -ge 8 ] || { ts_disk_fail image-unknown "the policy names no os image $ts_pkg"; return 1; }
+	ts_comp=$2 ts_size=$3 ts_table=$5 ts_root=$6 ts_image=$(ts_b64 "$8")
+	ts_stored=$(awk -v id="$ts_pkg" -v p="$8" '$1 == id && $4 == p { print $2, $3; exit }' "$TS_DIR/files")
+	ts_sha=${ts_stored% *} ts_bytes=${ts_stored#* }
+	[ -n "$ts_stored" ] || { ts_disk_fail image-unknown "package $ts_pkg lists no file $ts_image"; return 1; }
+	case $ts_comp in
+		zstd) ts_decomp="$(ts_tool zstd) -dc" ;;
+		xz) ts_decomp="$(ts_tool xz) -dc" ;;
+		gzip) ts_decomp="gunzip -c" ;;
+		none) ts_decomp=cat ;;
+		*) ts_disk_fail image-unknown "compression $ts_comp"; return 1 ;;
+	esac
+	if [ -z "${TS_DISK-}" ]; then
+		ts_pick_disk "$ts_size" "" "" || return 1
+		ts_set OSDTargetDisk "/dev/$TS_DISK"
+	fi
+	[ "$TS_DISK_BYTES" -ge "$ts_size" ] ||
+		{ ts_disk_fail disk-too-small "/dev/$TS_DISK holds $(ts_size_words "$TS_DISK_BYTES"), the image $(ts_size_words "$ts_size")"; return 1; }
+	screen_note "$ts_image ($(ts_size_words "$ts_bytes"), $ts_comp) to /dev/$TS_DISK ($(ts_size_words "$ts_size"))"
+	ts_log "apply-image: $ts_pkg $ts_image, $ts_bytes bytes stored ($ts_comp), $ts_size bytes, to /dev/$TS_DISK"
+	rm -f "$TS_DIR"/stream.fifo "$TS_DIR"/hash.fifo "$TS_DIR"/plain.fifo "$TS_DIR"/image.sha "$TS_DIR"/rc.* "$TS_DIR"/got "$TS_DIR"/download.log
+	mkfifo "$TS_DIR/stream.fifo" "$TS_DIR/hash.fifo" "$TS_DIR/plain.fifo"
+	# The pipeline: download → stream.fifo → tee (→ hash.fifo → sha256sum) → decompressor →
+	# plain.fifo → dd to the disk in 4 MiB blocks. Each stage leaves its exit status in rc.*.
+	sha256sum <"$TS_DIR/hash.fifo" >"$TS_DIR/image.sha" &
+	{
+		tee "$TS_DIR/hash.fifo" <"$TS_DIR/stream.fifo"
+		echo "$?" >"$TS_DIR/rc.tee"
+	} | {
+		$ts_decomp
+		echo "$?" >"$TS_DIR/rc.decompress"
+	} >"$TS_DIR/plain.fifo" &
+	dd if="$TS_DIR/plain.fifo" of="$TS_DEV/$TS_DISK" bs=4M iflag=fullblock conv=notrunc 2>"$TS_DIR/dd.err" &
+	ts_dd=$!
+	{
+		ts_download "$ts_pkg" "$ts_image" "$ts_bytes"
+		echo "$?" >"$TS_DIR/rc.download"
+	} >"$TS_DIR/stream.fifo" &
+	ts_producer=$!
+	ts_start=$(date +%s) ts_last=$ts_start TS_IMAGE_POSTED=0 ts_pos=0 ts_seen=$ts_start
+	while kill -0 "$ts_dd" 2>/dev/null; do
+		sleep 1
+		ts_now=$(date +%s)
+		ts_w=$(ts_written "$ts_dd")
+		case $ts_w in '' | *[!0-9]*) continue ;; esac
+		[ "$ts_w" != "$ts_pos" ] && ts_pos=$ts_w ts_seen=$ts_now
+		if [ $((ts_now - ts_seen)) -ge "$TS_STALL_SECONDS" ]; then
+			# Nothing written for a minute: the connection is dropped, the download resumes.
+			kill "$(cat "$TS_DIR/conn.pid" 2>/dev/null)" 2>/dev/null
+			ts_log "apply-image: nothing for $TS_STALL_SECONDS s, connection dropped"
+			ts_seen=$ts_now
+		fi
+		if [ $((ts_now - ts_last)) -ge "$TS_PROGRESS_EVERY" ]; then
+			ts_image_progress "$1" "$ts_w" "$ts_size" $((ts_now - ts_start))
+			ts_last=$ts_now
+		fi
+	done
+	wait "$ts_dd"
+	ts_dd_rc=$?
+	wait
+	ts_secs=$(($(date +%s) - ts_start))
+	screen '\r\033[K'
+	sed 's/^/    /' "$TS_DIR/download.log" >>"$TS_LOG" 2>/dev/null
+	ts_conns=$(cat "$TS_DIR/connections" 2>/dev/null)
+	ts_got=$(cat "$TS_DIR/got" 2>/dev/null)
+	ts_have=$(cut -d ' ' -f 1 "$TS_DIR/image.sha" 2>/dev/null)
+	if [ "$(cat "$TS_DIR/rc.download" 2>/dev/null)" != 0 ]; then
+		[ "${ts_got:-0}" -gt 0 ] && ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
+		ts_disk_fail image-download-failed "$ts_image: ${ts_got:-0} of $ts_bytes bytes from ${ts_conns:-0} connections ($(tail -n 1 "$TS_DIR/download.log" 2>/dev/null))"
+		return 1
+	fi
+	if [ "$ts_have" != "$ts_sha" ]; then
+		ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
+		ts_disk_fail image-hash-mismatch "$ts_image: sha256 $ts_have, the package says $ts_sha; the disk was wiped"
+		return 1
+	fi
+	if [ "$(cat "$TS_DIR/rc.decompress" 2>/dev/null)" != 0 ] || [ "$ts_dd_rc" != 0 ]; then
+		ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
+		ts_disk_fail image-write-failed "$ts_image: $ts_comp exit $(cat "$TS_DIR/rc.decompress" 2>/dev/null), dd exit $ts_dd_rc ($(tail -n 1 "$TS_DIR/dd.err"))"
+		return 1
+	fi
+	sync
+	if [ "$ts_table" = gpt ]; then
+		# The image's GPT backup sits at the image's end: moved to the disk's end.
+		ts_out=$($(ts_tool sfdisk) --relocate gpt-bak-std "$TS_DEV/$TS_DISK" 2>&1) ||
+			{ ts_disk_fail image-write-failed "sfdisk --relocate: $ts_out"; return 1; }
+	fi
+	blockdev --rereadpt "$TS_DEV/$TS_DISK" 2>/dev/null
+	TS_IMAGE_ROOT=$ts_root TS_IMAGE_FIRMWARE=$7
+	ts_rate=$(awk -v b="$ts_size" -v s="$ts_secs" 'BEGIN { printf "%.1f", (s > 0 ? b / s : b) / 1048576 }')
+	TS_MESSAGE="$(ts_mib "$ts_size") MiB to /dev/$TS_DISK in $ts_secs s ($ts_rate MiB/s); $ts_got bytes in $ts_conns connection(s); sha256 ok"
+	ts_log "apply-image: $TS_MESSAGE"
+}
