@@ -49,6 +49,8 @@ interface DeployOutcome {
 
 /** How long after the installed OS's marker the testbed waits for its `deployed` at the MP. */
 const DEPLOYED_WAIT_MS = 90_000;
+/** How long the installed OS gets to shut down after the power button. */
+const POWERDOWN_MS = 60_000;
 
 /** Milestones of the first boot, by marker (the bench splits power-on to installed OS by them). */
 function milestoneOf(m: Marker): string | undefined {
@@ -99,7 +101,7 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
       join(caseDir, "serial.log"),
       join(caseDir, "screen.png"),
       {
-        timeoutSec: run.timeoutSec,
+        timeoutSec: deploy.mediaBootSec ?? Math.max(run.timeoutSec, DEPLOY_TIMEOUTS.mediaSec),
         silenceSec: run.silenceSec,
         answers: run.answers ?? testCase.media.answers ?? DEFAULT_ANSWERS,
         scratch,
@@ -261,6 +263,8 @@ async function bootInstalledOs(
   }
   clearTimeout(silence);
   const shot = await session.screenshot(join(caseDir, "screen-2.png"));
+  // A clean shutdown, so the disk is read clean afterwards; a machine that ignores the button is stopped.
+  if (installed && (await session.powerdown(POWERDOWN_MS))) milestones.poweroff = session.elapsedMs();
   await session.stop();
   const end = await session.close();
   return {

@@ -173,6 +173,22 @@ export class QemuSession {
   }
 
   /**
+   * Presses the machine's power button (ACPI, QMP system_powerdown) and waits up to `ms` for
+   * QEMU to exit: an installed OS shuts down cleanly, so its disk is read clean afterwards.
+   * False when there is no QMP or the machine is still running after `ms`.
+   */
+  async powerdown(ms: number): Promise<boolean> {
+    const qmp = await this.qmpReady;
+    if (!qmp || !this.running) return !this.running;
+    await withDeadline(qmp.execute("system_powerdown"), 2000).catch(() => undefined);
+    const ended = await Promise.race([
+      this.ended.then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), ms)),
+    ]);
+    return ended;
+  }
+
+  /**
    * Stops the machine: serial events end at once, `lastLook` (a last screenshot) runs while
    * it is still there, then QMP `quit`, then SIGKILL if it is still running. Asked twice, the
    * first stop is the one.

@@ -87,7 +87,14 @@ export const SiteFileSchema = z.strictObject({
          * A deploy case: the machine gets this blank disk, the site's DPs serve its library, and
          * after the engine's restart the testbed boots the machine again from the disk alone.
          */
-        disk: z.strictObject({ size: z.union([z.string(), z.number()]), bus: z.string().default("virtio") }).optional(),
+        disk: z
+          .strictObject({
+            size: z.union([z.string(), z.number()]),
+            bus: z.string().default("virtio"),
+            /** Keep the deployed disk as cases/<id>/disk.raw (sparse) for a look with other tools. */
+            keep: z.boolean().default(false),
+          })
+          .optional(),
       }),
     )
     .min(1),
@@ -224,7 +231,7 @@ export async function planSiteCases(
 /** A case with a disk: what the deploy case needs from the site and the policy the MPs will give. */
 function deployOf(
   name: string,
-  disk: { size: string | number; bus: string },
+  disk: { size: string | number; bus: string; keep: boolean },
   site: Site,
   loaded: Awaited<ReturnType<typeof loadSiteFile>>,
   expected: ExpectedMpOutcome,
@@ -241,6 +248,7 @@ function deployOf(
     distributionPoints: siteDistributionPoints(site, loaded.dir, where),
     computer: expected.policy.computer,
     deploymentId: expected.policy.deploymentId,
+    ...(disk.keep ? { keepDisk: true } : {}),
   };
 }
 

@@ -217,7 +217,9 @@ describe("os-image build: Debian 12 x64", () => {
     expect(m.size).toBeLessThanOrEqual(1.5 * 1024 ** 3);
   });
 
-  it.each(MACHINES)(
+  // UEFI with and without Secure Boot, NVMe and SATA: testbed/deploy.e2e.test.ts boots this image
+  // from a deployed disk through the product (a case each costs minutes under TCG, so not twice).
+  it.each(MACHINES.filter((m) => m.firmware === "bios"))(
     "boots on $name to the installed-os marker",
     async (m) => {
       const disk = join(work, "disk.raw");
@@ -283,10 +285,8 @@ describe("os-image build: Debian 12 x86", () => {
     );
   });
 
-  it.each([
-    ["x86-bios (SeaBIOS, 32-bit CPU, virtio disk)", MACHINES[0]!],
-    [X86_UEFI.name, X86_UEFI],
-  ] as const)(
+  // ia32 OVMF (X86_UEFI) boots it too (77 s seen); run that by hand: `it.each` it in when needed.
+  it.each([["x86-bios (SeaBIOS, 32-bit CPU, virtio disk)", MACHINES[0]!]] as const)(
     "boots on %s to the installed-os marker",
     async (_name, m) => {
       const disk = join(work, "disk86.raw");

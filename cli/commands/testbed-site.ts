@@ -7,6 +7,7 @@ import { contextFromCli } from "./context.ts";
 import { printJson, progressFor } from "./render.ts";
 import { loadSiteFile, planSiteCases, runSitePlans, type SiteCasePlan } from "../../testbed/site-file.ts";
 import type { ExpectedMpOutcome } from "../../testbed/mp/expect.ts";
+import type { CaseResult } from "../../testbed/runner.ts";
 
 interface SiteFlags {
   json?: boolean;
@@ -22,6 +23,10 @@ const outcome = (e: ExpectedMpOutcome) =>
     : e.result === "policy"
       ? `policy ${e.policy!.deploymentId} from ${e.policy!.mp}`
       : `${e.result}${e.why ? ` (${e.why})` : ""}`;
+
+/** A deploy case's time: both boots, to the last milestone each reached. */
+const deployMs = (d: NonNullable<CaseResult["deploy"]>) =>
+  d.boots.reduce((sum, b) => sum + Math.max(0, ...Object.values(b.milestones)), 0);
 
 export async function runSiteFile(file: string, reportDir: string, flags: SiteFlags): Promise<number> {
   const loaded = await loadSiteFile(file);
@@ -66,13 +71,14 @@ export async function runSiteFile(file: string, reportDir: string, flags: SiteFl
         expected: r.result.expected,
         actual: r.result.actual,
         ...(r.result.taskSequence ? { taskSequence: r.result.taskSequence } : {}),
+        ...(r.result.deploy ? { deploy: r.result.deploy } : {}),
       })),
     });
   } else {
     for (const r of results) {
       const actual = r.result.actual.status === "pass" ? "pass" : `fail (${r.result.actual.reason})`;
       process.stdout.write(
-        `${r.result.ok ? "ok      " : "MISMATCH"} ${r.plan.name}: expected ${outcome(r.plan.expected)}, got ${actual} in ${(r.result.timings.verdictMs / 1000).toFixed(1)} s\n`,
+        `${r.result.ok ? "ok      " : "MISMATCH"} ${r.plan.name}: expected ${outcome(r.plan.expected)}, got ${actual} in ${((r.result.deploy ? deployMs(r.result.deploy) : r.result.timings.verdictMs) / 1000).toFixed(1)} s\n`,
       );
     }
     process.stdout.write(`${ok}/${results.length} site cases as expected; reports under ${reportDir}\n`);
