@@ -55,6 +55,10 @@ export function judgeTaskSequence(
   const walk = walkReference(steps, variables, {
     exitCode: (i) => engine.get(i)?.exitCode,
     ran: (i) => (engine.has(i) ? engine.get(i)!.state !== "skipped" : undefined),
+    outcome: (i) => {
+      const state = engine.get(i)?.state;
+      return state === "success" || state === "failure" ? state : undefined;
+    },
   });
   const problems: string[] = [];
   for (const s of steps) {

@@ -24,7 +24,15 @@ interface EngineReport {
   exitCode(index: number): number | undefined;
   /** Whether the engine ran (true) or skipped (false) a step, for conditions the walk cannot evaluate. */
   ran(index: number): boolean | undefined;
+  /**
+   * What the engine reported a disk step ended in (select-disk, apply-image, write-files,
+   * restart: no exit code; the disk, the network and the image decide, which the walk cannot).
+   */
+  outcome(index: number): "success" | "failure" | undefined;
 }
+
+/** Steps whose outcome the machine decides, not an exit code (docs/task-sequences.md, "Disk steps"). */
+const DISK_STEPS = new Set(["select-disk", "apply-image", "write-files", "restart"]);
 
 /** `%Name%` replaced by the variable's value; unknown names stay as written. */
 function expandVariables(text: string, vars: ReadonlyMap<string, string>): string {
@@ -74,15 +82,36 @@ export function walkReference(
       next = s.index + 1;
       continue;
     }
-    const code = report.exitCode(s.index);
-    if (code === undefined) {
-      undecided.push(s.index);
-      states.set(s.index, "not-run");
-      mark(s.index + 1, steps.length, "not-run");
-      return { states, failed, undecided };
+    let succeeded: boolean;
+    if (DISK_STEPS.has(s.type)) {
+      const outcome = report.outcome(s.index);
+      if (outcome === undefined) {
+        undecided.push(s.index);
+        states.set(s.index, "not-run");
+        mark(s.index + 1, steps.length, "not-run");
+        return { states, failed, undecided };
+      }
+      succeeded = outcome === "success";
+      // The disk it chose: a value the walk cannot know (conditions on it are undecided).
+      if (succeeded && s.type === "select-disk") vars.set("OSDTargetDisk", undefined);
+      // The machine restarts into the installed OS: nothing after it runs in the boot environment.
+      if (succeeded && s.type === "restart") {
+        states.set(s.index, "success");
+        mark(s.index + 1, steps.length, "skipped");
+        return { states, failed, undecided };
+      }
+    } else {
+      const code = report.exitCode(s.index);
+      if (code === undefined) {
+        undecided.push(s.index);
+        states.set(s.index, "not-run");
+        mark(s.index + 1, steps.length, "not-run");
+        return { states, failed, undecided };
+      }
+      vars.set("_SMSTSLastActionRetCode", String(code));
+      succeeded = s.successCodes!.includes(code);
     }
-    vars.set("_SMSTSLastActionRetCode", String(code));
-    if (s.successCodes!.includes(code)) {
+    if (succeeded) {
       states.set(s.index, "success");
       next = s.index + 1;
       continue;
