@@ -96,7 +96,11 @@ describe("site task sequences from the library", () => {
       size: 67108864,
       sha256: "b".repeat(64),
       partitionTable: "gpt",
-      partitions: [{ index: 1, start: 1048576, size: 1048576, type: "21686148-6449-6e6f-744e-656564454649" }],
+      partitions: [
+        { index: 1, start: 1048576, size: 1048576, type: "21686148-6449-6e6f-744e-656564454649" },
+        { index: 2, start: 2097152, size: 16777216, type: "c12a7328-f81f-11d2-ba4b-00a0c93ec93b" },
+        { index: 3, start: 18874368, size: 41943040, type: "4f68bce3-e8cd-4db1-96e7-fbcaf984b709" },
+      ],
       rootPartition: 3,
     };
     writeFileSync(
@@ -140,21 +144,45 @@ describe("site task sequences from the library", () => {
       "a package of another type",
       "prestart",
       undefined,
+      "BM5313",
       /apply-image package IMG1 is a prestart package, not an os-image/,
     ],
     [
       "an osImage without rootPartition",
       "os-image",
-      { image: "x.raw", compression: "none", size: 1, sha256: "c".repeat(64), partitionTable: "gpt" },
-      /IMG1 has a bad osImage section: rootPartition/,
+      {
+        arch: "x64",
+        firmware: ["bios"],
+        secureBoot: false,
+        image: "x.raw",
+        compression: "none",
+        size: 1,
+        sha256: "c".repeat(64),
+        partitionTable: "gpt",
+        partitions: [],
+      },
+      "BM5302",
+      /package IMG1: .*osImage/,
     ],
     [
       "an image that is not among its files",
       "os-image",
-      { image: "y.raw", compression: "none", size: 1, sha256: "c".repeat(64), partitionTable: "gpt", rootPartition: 1 },
-      /names the image y\.raw, which is not one of its files/,
+      {
+        arch: "x64",
+        firmware: ["bios"],
+        secureBoot: false,
+        image: "y.raw",
+        compression: "none",
+        size: 1,
+        sha256: "c".repeat(64),
+        partitionTable: "gpt",
+        partitions: [],
+        rootPartition: 1,
+      },
+      "BM5302",
+      /package IMG1: .*osImage/,
     ],
-  ])("refuses an apply-image naming %s (BM5313)", async (_what, type, osImage, message) => {
+  ])("refuses an apply-image naming %s (%s)", async (_what, type, osImage, code, message) => {
     const root = join(dir, "lib", "packages", "IMG1");
     rmSync(root, { recursive: true, force: true });
     mkdirSync(join(root, "files"), { recursive: true });
@@ -175,7 +203,8 @@ describe("site task sequences from the library", () => {
     });
     const file = writeSite([{ id: "BM200021", name: "x" }]);
     const err = await loadSiteFile(file).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: "BM5313", where: file });
+    // A bad osImage section is a bad manifest (BM5302, from core/content/manifest.ts); another type, BM5313.
+    expect(err).toMatchObject({ code });
     expect((err as Error).message).toMatch(message);
   });
 

@@ -9,7 +9,6 @@ import { z } from "zod";
 import { dirname, join, resolve } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import { parseManifest } from "../../core/content/manifest.ts";
-import { PACKAGE_TYPES } from "../../core/types.ts";
 import { readInputBytes, readInputFile } from "../../core/limits.ts";
 import type { ContentPackage as LibraryPackage } from "../../core/types.ts";
 import { parseYamlData } from "../../core/yaml-limits.ts";
@@ -136,34 +135,20 @@ export async function resolveSite(
 }
 
 /**
- * The manifest's `osImage` section (docs/content-library.md), the part the engine reads. Checked
- * here on its own so a policy never carries an image the engine cannot write.
+ * An apply-image step's package as the wire carries it; BM5313 when it is no os-image package.
+ * Its `osImage` section was checked with the manifest (core/content/manifest.ts): the image is
+ * one of its files, the root partition one of its partitions.
  */
-const OsImageSection = z.object({
-  image: z.string().min(1),
-  compression: z.enum(["none", "zstd", "xz", "gzip"]),
-  size: z.int().min(1),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  partitionTable: z.enum(["gpt", "mbr"]),
-  rootPartition: z.int().min(1).max(128),
-  firmware: z.array(z.enum(["bios", "uefi"])).default([]),
-});
-
-/** An apply-image step's package as the wire carries it; BM5313 when it is no usable os image. */
 function osImageOf(id: string, pkg: LibraryPackage, user: string, where?: string): OsImageWire {
-  const refuse = (why: string) =>
-    new BootmediaError("BM5313", `site database: ${user}: apply-image package ${id} ${why}`, { where });
-  const raw = pkg as LibraryPackage & { osImage?: unknown };
-  if ((pkg.type as string) !== "os-image" || raw.osImage === undefined)
-    throw refuse(`is a ${pkg.type} package, not an os-image package (with an osImage section)`);
-  const r = OsImageSection.safeParse(raw.osImage);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw refuse(`has a bad osImage section: ${issue.path.join(".") || "osImage"}: ${issue.message}`);
-  }
-  const stored = pkg.files.find((f) => f.path === r.data.image);
-  if (!stored) throw refuse(`names the image ${r.data.image}, which is not one of its files`);
-  return { id, ...r.data };
+  const os = pkg.type === "os-image" ? pkg.osImage : undefined;
+  if (!os)
+    throw new BootmediaError(
+      "BM5313",
+      `site database: ${user}: apply-image package ${id} is a ${pkg.type} package, not an os-image package (with an osImage section)`,
+      { where },
+    );
+  const { image, compression, size, sha256, partitionTable, rootPartition, firmware } = os;
+  return { id, image, compression, size, sha256, partitionTable, rootPartition, firmware };
 }
 
 /** A package's manifest, or undefined when the library has no such package. */
@@ -179,12 +164,7 @@ async function readManifest(library: string, id: string, where?: string): Promis
     throw e;
   }
   try {
-    const json = JSON.parse(text) as { type?: unknown };
-    // Until the os-image package type is registered in PACKAGE_TYPES, such a manifest is checked
-    // as a generic package and keeps its type (osImageOf reads the rest).
-    const unregistered = json?.type === "os-image" && !(PACKAGE_TYPES as readonly string[]).includes("os-image");
-    const pkg = parseManifest(unregistered ? { ...json, type: "prestart" } : json, `${file}`);
-    return unregistered ? { ...pkg, type: "os-image" as LibraryPackage["type"] } : pkg;
+    return parseManifest(JSON.parse(text), file);
   } catch (e) {
     throw new BootmediaError("BM5302", `site database: package ${id}: ${(e as Error).message}`, { where, cause: e });
   }

@@ -94,6 +94,17 @@ export function addTestOsImagePackage(
   else if (compression === "none") copyFileSync(image.raw, file);
   else writeFileSync(file, execFileSync(compression, ["-c", image.raw], { maxBuffer: 1 << 30 }));
   const bytes = readFileSync(file);
+  // The partitions as sfdisk reads them (the manifest must list them: core/content/manifest.ts).
+  const table = JSON.parse(execFileSync("sfdisk", ["-J", image.raw], { encoding: "utf8" })) as {
+    partitiontable: { partitions: Array<{ start: number; size: number; type: string; name?: string }> };
+  };
+  const partitions = table.partitiontable.partitions.map((p, i) => ({
+    index: i + 1,
+    start: p.start * 512,
+    size: p.size * 512,
+    type: p.type.toLowerCase(),
+    ...(p.name ? { name: p.name } : {}),
+  }));
   writeFileSync(
     join(dir, "package.json"),
     `${JSON.stringify(
@@ -111,7 +122,7 @@ export function addTestOsImagePackage(
           size: image.size,
           sha256: image.sha256,
           partitionTable: "gpt",
-          partitions: [],
+          partitions,
           rootPartition: 3,
         },
         files: [{ path: name, size: bytes.length, sha256: sha256(bytes) }],
