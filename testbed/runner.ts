@@ -118,16 +118,7 @@ export async function runCase(testCase: TestCase, opts: RunCaseOptions): Promise
     }
     const failedStart = run.startError ?? describeFailedStart(run);
     return {
-      id: testCase.id,
-      profile: testCase.profile,
-      media: {
-        kind: testCase.media.kind,
-        label: testCase.media.label,
-        path: testCase.media.path,
-        images: [...testCase.media.images],
-        drivers: [...testCase.media.drivers],
-      },
-      nic: testCase.nic,
+      ...caseIdentity(testCase),
       expected,
       actual: failedStart ? { status: "fail", reason: "qemu-failed", detail: failedStart } : actual,
       ok: !failedStart && matchesExpected(expected, actual),
@@ -148,6 +139,17 @@ export async function runCase(testCase: TestCase, opts: RunCaseOptions): Promise
     await mps?.finish(caseDir, relDir).catch(() => undefined);
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** What names a case in its result: id, profile, media and NIC. */
+function caseIdentity(testCase: TestCase): Pick<CaseResult, "id" | "profile" | "media" | "nic"> {
+  const m = testCase.media;
+  return {
+    id: testCase.id,
+    profile: testCase.profile,
+    media: { kind: m.kind, label: m.label, path: m.path, images: [...m.images], drivers: [...m.drivers] },
+    nic: testCase.nic,
+  };
 }
 
 /** A deploy case (deploy-case.ts): two boots, one result. */
@@ -171,16 +173,7 @@ async function deployResult(
     ...(opts.onSerialEvent ? { onSerialEvent: opts.onSerialEvent } : {}),
   });
   return {
-    id: testCase.id,
-    profile: testCase.profile,
-    media: {
-      kind: testCase.media.kind,
-      label: testCase.media.label,
-      path: testCase.media.path,
-      images: [...testCase.media.images],
-      drivers: [...testCase.media.drivers],
-    },
-    nic: testCase.nic,
+    ...caseIdentity(testCase),
     expected: out.expected,
     actual: out.actual,
     ok: matchesExpected(out.expected, out.actual),
