@@ -87,7 +87,10 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
       });
     dps = await startCaseDistributionPoints(deploy.distributionPoints, { wrap: deploy.dpWrap });
     if (!testCase.media.managementPoints) throw new Error(`deploy case ${testCase.id}: no management points`);
-    mps = await startCaseManagementPoints(testCase.media.managementPoints, { extra: dps.routes });
+    mps = await startCaseManagementPoints(testCase.media.managementPoints, {
+      extra: dps.routes,
+      restartable: deploy.mpOutage !== undefined,
+    });
     const started = mps;
 
     // The first boot: the media, up to the engine's restart (QEMU's -no-reboot ends it there).
@@ -110,7 +113,14 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
           if (e.kind !== "marker") return;
           const name = milestoneOf(e.marker);
           if (name) milestones1[name] ??= Date.now() - t0;
-          if (e.marker.event === "policy" && deploy.afterPolicy) policyHook ??= deploy.afterPolicy(started);
+          if (e.marker.event === "policy")
+            policyHook ??= Promise.all([
+              deploy.mpOutage &&
+                started.stop().then(() => {
+                  milestones1["mps-down"] = Date.now() - t0;
+                }),
+              deploy.afterPolicy?.(started),
+            ]).then(() => undefined);
         },
       },
     );
@@ -139,6 +149,7 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
           started.statusEvents().find((e) => e.state === "deployed" && e.deploymentId === deploy.deploymentId) ??
           (await deploy.deployedAt?.()),
         onSerialEvent: run.onSerialEvent,
+        ...(deploy.mpOutage ? { afterInstalled: endOutage(started, deploy.mpOutage.backAfterSec) } : {}),
       });
       boots.push({
         what: "disk",
@@ -199,6 +210,15 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
   }
 }
 
+/** An outage's end: the MPs start again `sec` seconds after the installed OS's marker. */
+function endOutage(mps: StartedCaseMps, sec: number) {
+  return async (milestones: Record<string, number>, elapsedMs: () => number) => {
+    await new Promise((r) => setTimeout(r, sec * 1000));
+    await mps.start();
+    milestones["mps-back"] = elapsedMs();
+  };
+}
+
 /** The first boot passes when the engine restarted the machine: its `restart` marker, then QEMU's exit. */
 function firstBootVerdict(boot: Actual, restarted: boolean, exitStatus: number | null): Actual {
   if (boot.status === "fail" && boot.reason !== "no-success-exit") return boot;
@@ -234,6 +254,8 @@ async function bootInstalledOs(
     silenceSec: number;
     deployed: () => Promise<CaseStatusEvent | undefined>;
     onSerialEvent?: (e: SerialEvent) => void;
+    /** Called on the installed OS's marker, before the wait for `deployed`; may add milestones. */
+    afterInstalled?: (milestones: Record<string, number>, elapsedMs: () => number) => Promise<void>;
   },
 ): Promise<InstalledBoot> {
   const session = await QemuSession.start(binary, args, { serialLog: join(caseDir, "serial-2.log"), scratch });
@@ -256,6 +278,7 @@ async function bootInstalledOs(
   let deployed: CaseStatusEvent | undefined;
   if (installed) {
     milestones["installed-os"] = session.elapsedMs();
+    await opts.afterInstalled?.(milestones, () => session.elapsedMs());
     const until = Date.now() + DEPLOYED_WAIT_MS;
     while (!(deployed = await opts.deployed()) && Date.now() < until && session.running)
       await new Promise((r) => setTimeout(r, 500));

@@ -19,6 +19,12 @@ export interface CaseDeploy {
   installedBootSec?: number;
   /** Keep the disk as `disk.raw` in the case folder (tests read it with sgdisk and fsck). */
   keepDisk?: boolean;
+  /**
+   * An outage: the case's MPs stop once the first boot has its policy and start again (the same
+   * addresses and state) `backAfterSec` seconds after the installed OS's marker, so the engine
+   * and the installed OS must keep what they could not deliver and deliver it later.
+   */
+  mpOutage?: { backAfterSec: number };
   /** A test's hook between the guest and each DP (fault injection). */
   dpWrap?: DpWrap;
   /** Called with the running MPs once the first boot has the policy (a test stops an MP there). */

@@ -1,14 +1,18 @@
 /**
- * Bare-metal deployment end to end, from a spec and a site file only (`bootmedia testbed
- * --site`): `os-image build`'s Debian 12 in the site's library, served by the real DP server at
- * http://10.0.2.200, the real MP at 10.0.2.100; a blank NVMe disk on an x64 UEFI machine with
- * Secure Boot enforced (Microsoft's keys) boots signed-chain media, selects the disk, applies the
- * image, names it, restarts; the testbed boots the machine again from the disk alone and the
- * installed Debian says it runs with Secure Boot on. The kept disk is then read by independent
- * tools: sgdisk -v, fsck.ext4 -n of the root partition, debugfs for /etc/hostname.
- * Needs `npm run fixtures` (the boot images) and builds (or takes from the cache) the OS image.
+ * Bare-metal deployment end to end, from two specs and a site file only (`bootmedia testbed
+ * --site`): `os-image build`'s Debian 12 (x64 and x86) in the site's library, served by the real
+ * DP server at http://10.0.2.200, the real MP at 10.0.2.100; four machines with a blank disk boot
+ * the media, select the disk, apply the image, name it, restart; the testbed boots each again
+ * from the disk alone and the installed Debian prints its marker:
+ *   - x64 UEFI, Secure Boot enforced (Microsoft's keys), signed-chain media, NVMe: the installed
+ *     Debian says Secure Boot is on; the kept disk is read by sgdisk -v, fsck.ext4 -n, debugfs;
+ *   - x64 BIOS, SATA, with the MP gone from the policy on (mpOutage): the engine keeps its step
+ *     events, the installed OS delivers them, `deployed` and the log once the MP is back;
+ *   - x64 UEFI, virtio;
+ *   - x86 BIOS with the x86 image and the x86 media.
+ * Needs `npm run fixtures` (the boot images) and builds (or takes from the cache) the OS images.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -22,6 +26,8 @@ const cache = process.env.BOOTMEDIA_CACHE ?? join(homedir(), ".cache/bootmedia")
 const COMPUTER = "PC-DEPLOY";
 const DAY_MS = 86_400_000;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** The MPs come back this long after the installed OS's marker in the outage case. */
+const BACK_AFTER_SEC = 20;
 
 type CaseJson = {
   name: string;
@@ -31,46 +37,47 @@ type CaseJson = {
   taskSequence?: { problems: string[]; timeline: Array<{ name: string; state: string }> };
   deploy?: {
     installed?: Record<string, unknown>;
-    deployed?: { state: string; step: number };
+    deployed?: { state: string; step: number; at: number };
     boots: Array<{ what: string; serialLog: string; screenshot: string | null; milestones: Record<string, number> }>;
     diskFile?: string;
   };
 };
 let dir: string;
 let report: string;
-let run: { exitCode: number | undefined; cases: CaseJson[]; stderr: string };
+let run: { exitCode: number | undefined; cases: CaseJson[]; stderr: string; ms: number };
+
+const media = (name: string, bootImage: string, chain: string) => `name: ${name}
+bootImage: [${bootImage}]
+taskSequence: BM200010
+contentLibrary: ${REFERENCE_LIBRARY_DIR}
+target: { type: iso, output: ${name}.iso }
+unattended: true
+${chain}managementPoints: { mode: site-based, list: [{ url: "http://10.0.2.100", priority: 1 }] }
+security:
+  unknownComputers: false
+  userDeviceAffinity: pending
+  password: { env: MEDIA_PW }
+  certificate: { selfSigned: { start: ${day(Date.now() - DAY_MS)}, expire: ${day(Date.now() + 365 * DAY_MS)} } }
+`;
+
+const steps = (pkg: string) => `
+        - { name: Pick the disk, type: select-disk }
+        - { name: Apply Debian, type: apply-image, package: ${pkg} }
+        - { name: Name it, type: write-files }
+        - { name: Restart, type: restart }`;
 
 beforeAll(async () => {
   await referenceImages();
   dir = await mkdtemp(join(tmpdir(), "bm-deploy-e2e-"));
   report = join(dir, "report");
-  // The library os-image.e2e.test.ts builds too: one build (locked), the other takes it.
+  // The library os-image.e2e.test.ts builds too: one build at a time (locked), the other takes it.
   const library = join(cache, "os-image-e2e-library");
-  const built = await buildOsImage({
-    distro: "debian-12",
-    arch: "x64",
-    library,
-    workDir: join(cache, "os-image-build"),
-    log: () => undefined,
-  });
-  const now = Date.now();
-  await writeFile(
-    join(dir, "deploy.yaml"),
-    `name: deploy
-bootImage: [BM100064]
-taskSequence: BM200010
-contentLibrary: ${REFERENCE_LIBRARY_DIR}
-target: { type: iso, output: deploy.iso }
-unattended: true
-secureBoot: { chain: signed }
-managementPoints: { mode: site-based, list: [{ url: "http://10.0.2.100", priority: 1 }] }
-security:
-  unknownComputers: false
-  userDeviceAffinity: pending
-  password: { env: MEDIA_PW }
-  certificate: { selfSigned: { start: ${day(now - DAY_MS)}, expire: ${day(now + 365 * DAY_MS)} } }
-`,
-  );
+  const build = (arch: "x64" | "x86") =>
+    buildOsImage({ distro: "debian-12", arch, library, workDir: join(cache, "os-image-build"), log: () => undefined });
+  const x64 = await build("x64");
+  const x86 = await build("x86");
+  await writeFile(join(dir, "deploy.yaml"), media("deploy", "BM100064", "secureBoot: { chain: signed }\n"));
+  await writeFile(join(dir, "deploy86.yaml"), media("deploy86", "BM100086", ""));
   await writeFile(
     join(dir, "site.yaml"),
     `site:
@@ -81,63 +88,128 @@ security:
   computers: [{ name: ${COMPUTER}, mac: "52:54:00:12:34:56" }]
   taskSequences:
     - id: BM200010
-      name: Debian 12
-      steps:
-        - { name: Pick the disk, type: select-disk }
-        - { name: Apply Debian, type: apply-image, package: ${built.manifest.id} }
-        - { name: Name it, type: write-files }
-        - { name: Restart, type: restart }
+      name: Debian 12 (x64)
+      steps:${steps(x64.manifest.id)}
+    - id: BM200086
+      name: Debian 12 (x86)
+      steps:${steps(x86.manifest.id)}
   deployments: [{ id: DEP-1, taskSequence: BM200010, target: all }]
-  certificates: [{ media: deploy }]
-media: { deploy: deploy.yaml }
+  certificates: [{ media: deploy }, { media: deploy86 }]
+media: { deploy: deploy.yaml, deploy86: deploy86.yaml }
 cases:
   - { name: sb-nvme, media: deploy, profile: x64-uefi-sb-ms, disk: { size: 3GiB, bus: nvme, keep: true }, answers: { password: ["env:MEDIA_PW"] } }
+  - name: bios-sata-mp-gone
+    media: deploy
+    profile: x64-bios
+    disk: { size: 2GiB, bus: sata }
+    mpOutage: { backAfterSec: ${BACK_AFTER_SEC} }
+    answers: { password: ["env:MEDIA_PW"] }
+  - { name: uefi-virtio, media: deploy, profile: x64-uefi, disk: { size: 2GiB, bus: virtio }, answers: { password: ["env:MEDIA_PW"] } }
+  - name: x86-bios
+    media: deploy86
+    profile: x86-bios
+    disk: { size: 2GiB, bus: virtio }
+    answers: { password: ["env:MEDIA_PW"] }
+    site: { deployments: [{ id: DEP-86, taskSequence: BM200086, target: all }] }
 `,
   );
   await mkdir(report, { recursive: true });
+  const t0 = Date.now();
   const r = await bootmedia(["testbed", "--site", "site.yaml", "--report-dir", report, "--json"], {
     env: { MEDIA_PW: "Deploy-Horse-Battery-9" },
     cwd: dir,
   });
-  run = { exitCode: r.exitCode, cases: (JSON.parse(r.stdout) as { cases: CaseJson[] }).cases, stderr: r.stderr };
-}, 2_400_000);
+  await writeFile(join(dir, "testbed.out"), `exit ${r.exitCode}\n${r.stdout}\n${r.stderr}`);
+  run = {
+    exitCode: r.exitCode,
+    cases: (JSON.parse(r.stdout) as { cases: CaseJson[] }).cases,
+    stderr: r.stderr,
+    ms: Date.now() - t0,
+  };
+}, 3_600_000);
 
 afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  // BOOTMEDIA_KEEP_TEST_DIR=1 keeps the report, the disks and the testbed's output for a look.
+  if (dir && !process.env.BOOTMEDIA_KEEP_TEST_DIR) await rm(dir, { recursive: true, force: true });
+  else if (dir) process.stderr.write(`deploy e2e: kept ${dir}\n`);
 });
 
-const caseOf = () => run.cases.find((c) => c.name === "sb-nvme")!;
-const reportOf = () => join(report, "x64-uefi-sb-ms-e1000");
+const caseOf = (name: string) => run.cases.find((c) => c.name === name)!;
+const STEPS = [
+  ["Pick the disk", "success"],
+  ["Apply Debian", "success"],
+  ["Name it", "success"],
+  ["Restart", "success"],
+];
 
-describe("deploy: os-image build's Debian on x64 UEFI with Secure Boot, NVMe", () => {
-  it("ends in the installed OS's marker after a boot from the disk alone, Secure Boot on, exit 0", () => {
-    const c = caseOf();
-    expect(c.ok, `${JSON.stringify(c.actual)}\n${run.stderr}`).toBe(true);
-    expect(run.exitCode).toBe(0);
-    expect(c.deploy?.boots.map((b) => b.what)).toEqual(["media", "disk"]);
-    expect(c.deploy?.installed).toMatchObject({
-      event: "installed-os",
-      hostname: COMPUTER,
-      deployment: "DEP-1",
-      firmware: "uefi",
-      secureBoot: true,
-    });
-  });
-
-  it("the MP heard every step succeed, then the installed OS's deployed", () => {
-    const c = caseOf();
-    expect(c.taskSequence?.problems).toEqual([]);
-    expect(c.taskSequence?.timeline.map((r) => [r.name, r.state])).toEqual([
-      ["Pick the disk", "success"],
-      ["Apply Debian", "success"],
-      ["Name it", "success"],
-      ["Restart", "success"],
+describe("deploy: os-image build's Debian from a spec and a site file, four machines", () => {
+  it("every case ends in the installed OS's marker after a boot from the disk alone, exit 0", () => {
+    expect(
+      run.cases.map((c) => [c.name, c.ok, c.actual.status]).sort(),
+      `${JSON.stringify(run.cases.map((c) => c.actual))}\n${run.stderr}`,
+    ).toEqual([
+      ["bios-sata-mp-gone", true, "pass"],
+      ["sb-nvme", true, "pass"],
+      ["uefi-virtio", true, "pass"],
+      ["x86-bios", true, "pass"],
     ]);
-    expect(c.deploy?.deployed).toMatchObject({ state: "deployed", step: 0 });
+    expect(run.exitCode).toBe(0);
+    const firmware = { "sb-nvme": "uefi", "bios-sata-mp-gone": "bios", "uefi-virtio": "uefi", "x86-bios": "bios" };
+    for (const [name, fw] of Object.entries(firmware)) {
+      const c = caseOf(name);
+      expect(
+        c.deploy?.boots.map((b) => b.what),
+        name,
+      ).toEqual(["media", "disk"]);
+      expect(c.deploy?.installed, name).toMatchObject({
+        event: "installed-os",
+        hostname: COMPUTER,
+        deployment: name === "x86-bios" ? "DEP-86" : "DEP-1",
+        firmware: fw,
+        secureBoot: name === "sb-nvme",
+      });
+      expect(c.taskSequence?.problems, name).toEqual([]);
+      expect(
+        c.taskSequence?.timeline.map((r) => [r.name, r.state]),
+        name,
+      ).toEqual(STEPS);
+      expect(c.deploy?.deployed, name).toMatchObject({ state: "deployed", step: 0 });
+    }
+    process.stderr.write(`deploy e2e: four cases in ${(run.ms / 1000).toFixed(0)} s\n`);
   });
 
+  it("x86: the installed system is 32-bit Debian (its kernel says i686 on the serial line)", async () => {
+    const c = caseOf("x86-bios");
+    const serial = await readFile(join(report, c.deploy!.boots[1]!.serialLog), "utf8");
+    expect(serial).toMatch(/Linux version \S+-686/);
+  });
+
+  it("MP gone after the policy: the steps, deployed and the log reach it once it is back", async () => {
+    const c = caseOf("bios-sata-mp-gone");
+    const [media, disk] = c.deploy!.boots;
+    // Down from the policy on, before the image was applied; back after the installed OS's marker.
+    expect(media!.milestones["mps-down"]).toBeLessThan(media!.milestones["apply-start"]!);
+    expect(disk!.milestones["mps-back"]).toBeGreaterThan(disk!.milestones["installed-os"]!);
+    expect(disk!.milestones.deployed).toBeGreaterThan(disk!.milestones["mps-back"]!);
+    // The engine could deliver nothing: it handed its events and log over at the restart.
+    const serial = await readFile(join(report, media!.serialLog), "utf8");
+    const restart = serial
+      .split("\n")
+      .filter((l) => l.includes('BOOTMEDIA {"event":"restart"'))
+      .map((l) => JSON.parse(l.slice(l.indexOf("{"))) as { queued: number; logSent: boolean })[0];
+    expect(restart?.queued).toBeGreaterThanOrEqual(4);
+    expect(restart?.logSent).toBe(false);
+    // The MP's own record: every step and the run's log were accepted after it came back.
+    const mpLog = JSON.parse(await readFile(join(report, "x64-bios-e1000", "cases", c.id, "mp-MP1.json"), "utf8")) as {
+      requests: Array<{ method: string; path: string; result: string; status: number }>;
+    };
+    const posts = mpLog.requests.filter((q) => q.method === "POST").map((q) => `${q.path} ${q.status}`);
+    expect(posts[0]).toMatch(/policy 200/);
+    expect(posts.filter((p) => /status 200/.test(p)).length).toBeGreaterThanOrEqual(5);
+    expect(posts.some((p) => /log 200/.test(p))).toBe(true);
+  });
   it("the disk reads clean with sgdisk, fsck.ext4 and debugfs, named as the policy said", async () => {
-    const disk = join(reportOf(), caseOf().deploy!.diskFile!);
+    const disk = join(report, "x64-uefi-sb-ms-e1000", caseOf("sb-nvme").deploy!.diskFile!);
     const v = await execa("sgdisk", ["-v", disk]);
     expect(v.stdout).toMatch(/No problems found/);
     const table = JSON.parse((await execa("sfdisk", ["-J", disk])).stdout).partitiontable as {

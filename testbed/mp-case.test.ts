@@ -55,6 +55,38 @@ describe("a case's management points (mp-case.ts)", () => {
   });
 });
 
+describe("an outage (restartable MPs: stop, then start)", () => {
+  it("closes the port, opens the same one again, keeps every request of both lives", async () => {
+    const cert = makeSelfSignedCert(dir, "outage");
+    const started = await startCaseManagementPoints(
+      { site: makeSite(cert.der, makeSelfSignedCert(dir, "outage-other").der), mps: [{ name: "MP1", up: true }] },
+      { restartable: true },
+    );
+    const port = started.network.routes[0]!.hostPort;
+    const post = () =>
+      postBody(`http://127.0.0.1:${port}`, Buffer.from("{}"), { "content-type": "application/json" }, null);
+    expect((await post()).status).toBe(400);
+    await started.stop();
+    expect(await listens(port)).toBe(false);
+    await started.start();
+    expect(await listens(port)).toBe(true);
+    expect((await post()).status).toBe(400);
+    const logs = await started.finish(dir, "outage");
+    expect(logs[0]!.requests).toHaveLength(2);
+    expect(await listens(port)).toBe(false);
+  });
+
+  it("is refused on MPs not started restartable", async () => {
+    const cert = makeSelfSignedCert(dir, "plain");
+    const started = await startCaseManagementPoints({
+      site: makeSite(cert.der, makeSelfSignedCert(dir, "plain-other").der),
+      mps: [{ name: "MP1", up: true }],
+    });
+    await expect(started.stop()).rejects.toThrow(/restartable/);
+    await started.finish(dir, "plain");
+  });
+});
+
 describe("an MP the user runs (testbed --mp)", () => {
   it("is routed to, never started or stopped by the case, and named as external in the log", async () => {
     const cert = makeSelfSignedCert(dir, "ext");

@@ -3,7 +3,8 @@
  * the guest only through the case's restricted network (mp/network.ts), stopped after it;
  * their request logs go into the case folder and the results.
  */
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freeLoopbackPort } from "../base/free-port.ts";
 import { planMpNetwork, withMpNetwork, type ExtraGuestRoute, type MpGuestNetwork } from "./mp/network.ts";
@@ -71,6 +72,10 @@ export interface StartedCaseMps {
   applyTo(qemuArgs: readonly string[]): string[];
   /** The status events the running MPs accepted so far (a deploy case waits for `deployed`). */
   statusEvents(): CaseStatusEvent[];
+  /** Stops the MPs the testbed started (an outage); their addresses then refuse connections. */
+  stop(): Promise<void>;
+  /** Starts them again after stop(): the same ports and state (started with `restartable`). */
+  start(): Promise<void>;
   /** Stops the running MPs and writes `mp-<name>.json` per MP into the case folder. */
   finish(caseDir: string, relDir: string): Promise<CaseMpLog[]>;
 }
@@ -90,29 +95,46 @@ function statusOf(mp: RunningMp | undefined): CaseStatusEvent[] {
   );
 }
 
-/** `extra`: other servers the guest reaches through the same network (a deploy case's DPs). */
+/**
+ * `extra`: other servers the guest reaches through the same network (a deploy case's DPs);
+ * `restartable`: each MP keeps its state in a folder of its own, so stop() and start() bring
+ * it back as it was (an outage case).
+ */
 export async function startCaseManagementPoints(
   spec: CaseManagementPoints,
-  opts: { extra?: readonly ExtraGuestRoute[] } = {},
+  opts: { extra?: readonly ExtraGuestRoute[]; restartable?: boolean } = {},
 ): Promise<StartedCaseMps> {
   const running: Array<RunningMp | undefined> = [];
+  const stateDirs: Array<string | undefined> = [];
+  // Requests of the MPs' earlier lives (before a stop), by MP.
+  const earlier: MpRequestLogEntry[][] = spec.mps.map(() => []);
+  const launch = async (i: number, port?: number) =>
+    startManagementPoint({
+      site: spec.site!,
+      siteDir: spec.siteDir,
+      name: spec.mps[i]!.name,
+      tls: spec.mps[i]!.tls,
+      now: spec.now,
+      loopbackOnly: true,
+      ...(stateDirs[i] ? { stateDir: stateDirs[i] } : {}),
+      ...(port !== undefined ? { port } : {}),
+    });
+  const removeStateDirs = () =>
+    Promise.all(stateDirs.map((d) => (d ? rm(d, { recursive: true, force: true }) : undefined)));
+  const ports: number[] = [];
+  let stopped = false;
   try {
-    for (const mp of spec.mps) {
+    for (const [i, mp] of spec.mps.entries()) {
       if (mp.url !== undefined || !mp.up) {
         running.push(undefined);
+        stateDirs.push(undefined);
         continue;
       }
       if (!spec.site) throw new Error(`management point ${mp.name}: the testbed starts it, so the case needs a site`);
-      running.push(
-        await startManagementPoint({
-          site: spec.site,
-          siteDir: spec.siteDir,
-          name: mp.name,
-          tls: mp.tls,
-          now: spec.now,
-          loopbackOnly: true,
-        }),
-      );
+      stateDirs.push(opts.restartable ? await mkdtemp(join(tmpdir(), "bm-case-mp-")) : undefined);
+      const started = await launch(i);
+      running.push(started);
+      ports[i] = started.port;
     }
     const refs = await Promise.all(
       spec.mps.map(async (mp, i) => ({
@@ -132,11 +154,31 @@ export async function startCaseManagementPoints(
       network,
       applyTo: (args) => withMpNetwork(args, network),
       statusEvents: () => running.flatMap(statusOf),
+      stop: async () => {
+        if (!opts.restartable) throw new Error("stop(): the case's MPs were not started restartable");
+        stopped = true;
+        await Promise.all(
+          running.map(async (mp, i) => {
+            if (!mp) return;
+            earlier[i]!.push(...mp.requests);
+            await mp.close();
+          }),
+        );
+      },
+      start: async () => {
+        if (!stopped) return;
+        for (const [i, mp] of running.entries()) if (mp) running[i] = await launch(i, ports[i]);
+        for (const mp of running) {
+          for (const [i, other] of running.entries()) if (other) mp?.peers.set(other.name, network.routes[i]!.guestUrl);
+        }
+        stopped = false;
+      },
       finish: async (caseDir, relDir) => {
-        await Promise.all(running.map((mp) => mp?.close()));
+        if (!stopped) await Promise.all(running.map((mp) => mp?.close()));
+        await removeStateDirs();
         return Promise.all(
           spec.mps.map(async (mp, i) => {
-            const requests = [...(running[i]?.requests ?? [])];
+            const requests = [...earlier[i]!, ...(stopped ? [] : (running[i]?.requests ?? []))];
             const status = statusOf(running[i]);
             const file = `mp-${mp.name}.json`;
             const external = mp.url !== undefined ? { external: mp.url } : {};
@@ -159,6 +201,7 @@ export async function startCaseManagementPoints(
     };
   } catch (error) {
     await Promise.all(running.map((mp) => mp?.close()));
+    await removeStateDirs();
     throw error;
   }
 }

@@ -31,6 +31,11 @@ describe("site files", () => {
     ["an unknown profile", SITE_FILE.replace("profile: x86-bios", "profile: arm-uefi"), /cases\.2\.profile/],
     ["no cases", SITE_FILE.replace(/cases:[\s\S]*$/, "cases: []\n"), /cases/],
     ["YAML that does not parse", "site: [", /site.yaml/],
+    [
+      "an MP outage in a case without a disk",
+      SITE_FILE.replace("profile: x86-bios", "profile: x86-bios, mpOutage: { backAfterSec: 5 }"),
+      /mpOutage but no disk/,
+    ],
   ])("refuses %s with BM5305", async (_, text, message) => {
     const dir = await mkdtemp(join(tmpdir(), "bm-site-"));
     await writeFile(join(dir, "site.yaml"), text);

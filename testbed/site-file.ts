@@ -5,6 +5,8 @@
  * clock, prompt answers). Each case's expected outcome is derived by expectMpOutcome from
  * the media's own media.json and the site — never written in the file. docs/testbed.md.
  */
+import { availableParallelism } from "node:os";
+import pLimit from "p-limit";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { parseYamlData } from "../core/yaml-limits.ts";
@@ -95,6 +97,11 @@ export const SiteFileSchema = z.strictObject({
             keep: z.boolean().default(false),
           })
           .optional(),
+        /**
+         * A deploy case's outage: the MPs stop once the machine has its policy and start again
+         * (same addresses, same state) this many seconds after the installed OS's marker.
+         */
+        mpOutage: z.strictObject({ backAfterSec: z.number().int().min(0).max(600) }).optional(),
       }),
     )
     .min(1),
@@ -125,6 +132,10 @@ export async function loadSiteFile(file: string): Promise<{ file: string; dir: s
     });
   }
   for (const c of r.data.cases) {
+    if (c.mpOutage && !c.disk)
+      throw new BootmediaError("BM5305", `${file}: case ${c.name} has an mpOutage but no disk (a deploy case)`, {
+        where: file,
+      });
     if (!(c.media in r.data.media))
       throw new BootmediaError(
         "BM5305",
@@ -207,7 +218,9 @@ export async function planSiteCases(
     };
     const answers = await resolveAnswers(c.answers, loaded.dir, redactor, c.name);
     const failure = failureOf(expected);
-    const deploy = c.disk ? deployOf(c.name, c.disk, site, loaded, expected) : undefined;
+    const deploy = c.disk
+      ? { ...deployOf(c.name, c.disk, site, loaded, expected), ...(c.mpOutage ? { mpOutage: c.mpOutage } : {}) }
+      : undefined;
     const taskSequence = expected.policy ? await caseTaskSequence(site, loaded.dir, expected, m.config) : undefined;
     plans.push({
       name: c.name,
@@ -385,25 +398,34 @@ function failureOf(e: ExpectedMpOutcome): ExpectedFailure | undefined {
   throw new BootmediaError("BM5305", `no boot outcome for the MP answer ${e.result}`);
 }
 
-/** Runs the planned cases, one testbed run per machine profile and NIC; results in `reportDir/<profile>-<nic>/`. */
+/**
+ * Runs the planned cases, one testbed run per machine profile and NIC, all at once under one
+ * limit of `concurrency` cases; results in `reportDir/<profile>-<nic>/`, in the file's order of groups.
+ */
 export async function runSitePlans(
   plans: SiteCasePlan[],
   opts: Omit<TestbedOptions, "media" | "profiles" | "nics" | "reportDir"> & { reportDir: string },
 ): Promise<Array<{ plan: SiteCasePlan; result: CaseResult; reportDir: string }>> {
-  const out: Array<{ plan: SiteCasePlan; result: CaseResult; reportDir: string }> = [];
   const groups = new Map<string, SiteCasePlan[]>();
   for (const p of plans) groups.set(`${p.profile}-${p.nic}`, [...(groups.get(`${p.profile}-${p.nic}`) ?? []), p]);
-  for (const [key, group] of groups) {
-    const reportDir = join(opts.reportDir, key);
-    const report = await runTestbed({
-      ...opts,
-      media: group.map((p) => p.media),
-      profiles: [group[0]!.profile],
-      nics: [group[0]!.nic],
-      reportDir,
-    });
-    for (const result of report.cases)
-      out.push({ plan: group.find((p) => p.name === result.media.label)!, result, reportDir });
-  }
-  return out;
+  const limit = opts.limit ?? pLimit(Math.max(1, opts.concurrency ?? availableParallelism()));
+  const runs = await Promise.all(
+    [...groups].map(async ([key, group]) => {
+      const reportDir = join(opts.reportDir, key);
+      const report = await runTestbed({
+        ...opts,
+        limit,
+        media: group.map((p) => p.media),
+        profiles: [group[0]!.profile],
+        nics: [group[0]!.nic],
+        reportDir,
+      });
+      return report.cases.map((result) => ({
+        plan: group.find((p) => p.name === result.media.label)!,
+        result,
+        reportDir,
+      }));
+    }),
+  );
+  return runs.flat();
 }

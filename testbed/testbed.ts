@@ -5,7 +5,7 @@
 import { access } from "node:fs/promises";
 import { constants } from "node:fs";
 import { availableParallelism } from "node:os";
-import pLimit from "p-limit";
+import pLimit, { type LimitFunction } from "p-limit";
 import { BootmediaError } from "../base/errors.ts";
 import type { HostLookup } from "../core/doctor.ts";
 import { runProgram } from "../core/program.ts";
@@ -47,6 +47,8 @@ export interface TestbedOptions {
   nics?: string[];
   /** Cases run at once; default: the number of cores. */
   concurrency?: number;
+  /** A limiter shared with other runs (site files run one testbed per profile at once); wins over `concurrency`. */
+  limit?: LimitFunction;
   shard?: Shard;
   reportDir: string;
   accel?: Accel;
@@ -84,7 +86,7 @@ export async function runTestbed(opts: TestbedOptions): Promise<TestbedReport> {
   const accel = await resolveAccel(opts.accel, (message) => emit({ type: "warning", message }));
   emit({ type: "matrix", total: all.length, selected: cases.length, accel });
 
-  const limit = pLimit(Math.max(1, opts.concurrency ?? availableParallelism()));
+  const limit = opts.limit ?? pLimit(Math.max(1, opts.concurrency ?? availableParallelism()));
   const results = await Promise.all(
     cases.map((c) =>
       limit(async () => {

@@ -3,7 +3,7 @@
  * mmdebstrap installs the recipe (config.ts) into a folder; tree.ts adds bootmedia's first-boot
  * units; disk.ts writes the GPT disk (BIOS-boot, ESP, root ext4) without loop devices; GRUB
  * boots it on BIOS and UEFI (x64: Debian's signed shim and GRUB, so Secure Boot too); zstd
- * compresses it; library.ts adds the package.
+ * compresses it; `addOsImage` (library add-os-image) adds the package.
  *
  * Cached like `boot-image build`: a stamp holds every input (recipe, the suites' InRelease
  * hashes, the builder's files, SOURCE_DATE_EPOCH); the same stamp and an intact package mean
@@ -42,7 +42,8 @@ import {
 } from "./disk.ts";
 import { earlyConfig, espConfig, mainConfig, mkGrubImage } from "./grub.ts";
 import { newestSuiteEpoch, readSuiteStates, recordDebs } from "./inputs.ts";
-import { addBuiltOsImage, type OsImageManifest } from "./library.ts";
+import { addOsImage } from "../library-admin/os-image.ts";
+import type { ContentPackage } from "../../core/types.ts";
 import { clampTimes, customizeTree, IMAGE_FILES, IMAGE_FILES_DIR, stripTree } from "./tree.ts";
 import "./codes.ts";
 
@@ -65,8 +66,11 @@ interface OsImageBuildOptions {
   log?: (line: string) => void;
 }
 
+/** An os-image package's manifest: the `osImage` section is there. */
+export type OsImagePackage = ContentPackage & { osImage: NonNullable<ContentPackage["osImage"]> };
+
 export interface OsImageBuildResult {
-  manifest: OsImageManifest;
+  manifest: OsImagePackage;
   upToDate: boolean;
   packageDir: string;
   /** The uncompressed image in the work folder (present after a build with keepWork). */
@@ -78,8 +82,8 @@ const sourceFile = (rel: string) =>
 
 /** Every file whose change must rebuild the image. */
 const INPUT_FILES = [
-  ...["bootstrap.ts", "build-os-image.ts", "config.ts", "disk.ts", "grub.ts", "inputs.ts", "library.ts", "tree.ts"].map(
-    (f) => sourceFile(`backends/os-image-builder/${f}`),
+  ...["bootstrap.ts", "build-os-image.ts", "config.ts", "disk.ts", "grub.ts", "inputs.ts", "tree.ts"].map((f) =>
+    sourceFile(`backends/os-image-builder/${f}`),
   ),
   ...IMAGE_FILES.map(([src]) => join(IMAGE_FILES_DIR, src)),
   sourceFile("formats/disk/grub.ts"),
@@ -136,24 +140,32 @@ async function buildLocked(opts: OsImageBuildOptions, log: (l: string) => void):
   const packageDir = join(opts.library, "packages", id);
   const rawImage = join(work, `${opts.distro}-${opts.arch}.raw`);
 
-  const suites = await timed(progress, "suite indexes", () => readSuiteStates(distro.sources));
-  const epoch = opts.sourceDateEpoch ?? newestSuiteEpoch(suites);
+  const suites = await timed(progress, "suite indexes", () => readSuiteStates(distro.sources, recipe.debArch));
+  const stampFile = join(opts.workDir, "stamps", `${id}.json`);
+  const oldStamp = existsSync(stampFile) ? await readFile(stampFile, "utf8") : "";
+  const suiteKeys = suites.map((s) => ({ url: s.url, packagesSha256: s.packagesSha256 }));
+  // Debian re-signs its suites (a new Date) without changing a package: the last build's epoch
+  // stands while the package indexes are the same, so the cache holds and a rebuild is identical.
+  const previous = stampOf(oldStamp);
+  const epoch =
+    opts.sourceDateEpoch ??
+    (previous && JSON.stringify(previous.suites) === JSON.stringify(suiteKeys)
+      ? previous.sourceDateEpoch
+      : newestSuiteEpoch(suites));
   const stamp = {
     id,
     distro: opts.distro,
     arch: opts.arch,
     size,
     packages: recipe.packages,
-    suites: suites.map((s) => ({ url: s.url, sha256: s.sha256 })),
+    suites: suiteKeys,
     sourceDateEpoch: epoch,
     inputsSha256: await hashInputs(INPUT_FILES),
   };
-  const stampFile = join(opts.workDir, "stamps", `${id}.json`);
   const stampText = `${JSON.stringify(stamp, null, 2)}\n`;
-  const oldStamp = existsSync(stampFile) ? await readFile(stampFile, "utf8") : "";
   if (!opts.force && oldStamp === stampText && (await packagesIntact(opts.library, [id]))) {
     log(`up to date: ${id} in ${opts.library}`);
-    const manifest = JSON.parse(await readFile(join(packageDir, "package.json"), "utf8")) as OsImageManifest;
+    const manifest = JSON.parse(await readFile(join(packageDir, "package.json"), "utf8")) as OsImagePackage;
     return { manifest, upToDate: true, packageDir, rawImage };
   }
   await rm(stampFile, { force: true });
@@ -200,36 +212,58 @@ async function buildLocked(opts: OsImageBuildOptions, log: (l: string) => void):
     const r = await runProgram("zstd", ["-q", "-f", "-T0", "-9", "-o", compressed, rawImage], { reject: false });
     if (r.exitCode !== 0) throw new BootmediaError("BM5404", `zstd failed: ${r.stderr.trim()}`);
   });
-  const manifest = await addBuiltOsImage({
-    library: opts.library,
+  // The package as `library add-os-image` writes it (its own table read, both hashes), with the
+  // build's record beside; the compressed image moves in. A rebuild replaces the package.
+  await rm(packageDir, { recursive: true, force: true });
+  const added = await addOsImage(opts.library, {
+    image: compressed,
+    arch: opts.arch,
+    firmware: ["bios", "uefi"],
+    secureBoot: recipe.secureBoot,
+    rootPartition: plan.rootPartition,
     id,
     name: `${distro.name} (${opts.arch})`,
     version: `${distro.suite}-${epoch}`,
-    arch: opts.arch,
-    secureBoot: recipe.secureBoot,
-    compressed,
-    rawSize: size,
-    rawSha256,
-    plan,
-    build: {
-      tool: "bootmedia os-image build",
-      distro: opts.distro,
-      suite: distro.suite,
-      sources: distro.sources,
-      suites: suites,
-      sourceDateEpoch: epoch,
-      packages: recipe.packages,
-      kernelCmdline: KERNEL_CMDLINE,
-      rootFsUuid: plan.rootFsUuid,
-      debs,
+    moveImage: true,
+    manifestExtras: {
+      build: {
+        tool: "bootmedia os-image build",
+        distro: opts.distro,
+        suite: distro.suite,
+        sources: distro.sources,
+        suites: suites,
+        sourceDateEpoch: epoch,
+        packages: recipe.packages,
+        kernelCmdline: KERNEL_CMDLINE,
+        rootFsUuid: plan.rootFsUuid,
+        debs,
+      },
     },
   });
+  if (added.osImage?.sha256 !== rawSha256)
+    throw new BootmediaError(
+      "BM5404",
+      `the package's image reads back as ${added.osImage?.sha256}, built ${rawSha256}`,
+    );
+  const manifest = added as OsImagePackage;
   await rm(compressed, { force: true });
   if (!opts.keepWork) await rm(tree, { recursive: true, force: true });
   await mkdir(join(opts.workDir, "stamps"), { recursive: true });
   await writeFile(stampFile, stampText);
   log(`wrote ${packageDir}: ${size} bytes raw, ${manifest.files[0]!.size} bytes zstd`);
   return { manifest, upToDate: false, packageDir, rawImage };
+}
+
+/** A stamp file's suites and epoch, or undefined (none, or one this version did not write). */
+function stampOf(text: string): { suites: unknown; sourceDateEpoch: number } | undefined {
+  try {
+    const s = JSON.parse(text) as { suites?: unknown; sourceDateEpoch?: unknown };
+    return typeof s.sourceDateEpoch === "number" && Array.isArray(s.suites)
+      ? { suites: s.suites, sourceDateEpoch: s.sourceDateEpoch }
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The ESP's files: x64 Debian's signed shim → GRUB chain; x86 our ia32 GRUB. Both find the root by UUID. */

@@ -1,6 +1,7 @@
 /**
- * What a build is made of. Before building: the suites' InRelease files (signed by Debian; a
- * new package version in any suite changes them), whose hash keys the cache. After building:
+ * What a build is made of. Before building: the suites' InRelease files (signed by Debian), of
+ * which the cache is keyed by the hashes of the arch's package indexes they list — a new package
+ * version changes those, Debian's routine re-signing (a new Date, Valid-Until) does not. After building:
  * every installed package with the sha256 of the .deb apt verified, for the manifest's
  * `build` section (an SBOM reads it).
  */
@@ -26,10 +27,30 @@ interface SuiteState {
   url: string;
   date: string;
   sha256: string;
+  /** sha256 over the InRelease's SHA256 lines of the arch's (and `all`'s) Packages indexes. */
+  packagesSha256: string;
 }
 
-/** Each source's InRelease: its Date and sha256. */
-export async function readSuiteStates(sources: readonly string[]): Promise<SuiteState[]> {
+/**
+ * The part of an InRelease that says which packages an arch gets: its SHA256 lines for
+ * `<component>/binary-<arch>/Packages*` and `binary-all`, hashed (sorted, so order does not count).
+ */
+export function packageIndexesKey(inRelease: string, components: readonly string[], debArch: string): string {
+  const section = /^SHA256:\n((?: .*\n?)*)/m.exec(inRelease)?.[1] ?? "";
+  const wanted = new RegExp(
+    `^(?:${components.map((c) => c.replace(/[^a-z0-9-]/g, "")).join("|")})/binary-(?:${debArch}|all)/Packages(?:\\.\\w+)?$`,
+  );
+  const lines = section
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length === 3 && wanted.test(f[2]!))
+    .map((f) => `${f[0]} ${f[2]}`)
+    .sort();
+  return createHash("sha256").update(lines.join("\n")).digest("hex");
+}
+
+/** Each source's InRelease: its Date, sha256 and the key of the arch's package indexes. */
+export async function readSuiteStates(sources: readonly string[], debArch: string): Promise<SuiteState[]> {
   const states: SuiteState[] = [];
   for (const source of sources) {
     const url = inReleaseUrl(source);
@@ -45,6 +66,7 @@ export async function readSuiteStates(sources: readonly string[]): Promise<Suite
       url,
       date: /^Date: (.+)$/m.exec(text)?.[1]?.trim() ?? "",
       sha256: createHash("sha256").update(text).digest("hex"),
+      packagesSha256: packageIndexesKey(text, source.split(/\s+/).slice(3), debArch),
     });
   }
   return states;
