@@ -399,6 +399,8 @@ describe("disk steps against the real MP and DP", { timeout: 180_000 }, () => {
           expect(run.log).toMatch(
             / step 2\/5 apply-image "Apply Debian": failure: image-hash-mismatch: disk\.raw\.zst: sha256 /,
           );
+          // What zstd said is in the log (not on the screen).
+          expect(run.log).toMatch(/ apply-image: zstd stopped .*\(zstd exit [1-9]\d*: \S[^)]*\)/);
           // Every stored byte fetched once, in one connection: a refusing decompressor is no network fault.
           expect(requests.filter((l) => l.includes("OSI00001"))).toEqual([
             `GET /packages/OSI00001/files/disk.raw.zst 206 ${bytes.length}`,

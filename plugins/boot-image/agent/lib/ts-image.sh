@@ -126,6 +126,12 @@ ts_download() {
 
 # ts_written PID: the bytes the disk-writing dd (PID) has written (its output's file position).
 ts_written() { sed -n 's/^pos:[[:space:]]*//p' "/proc/$1/fdinfo/1" 2>/dev/null; }
+# ts_decomp_said: the decompressor's exit status and the last line it wrote to stderr (kept off
+# the screen: it would cut into the progress line).
+ts_decomp_said() {
+	ts_err=$(tr -s '\r\n' '  ' <"$TS_DIR/decompress.err" 2>/dev/null | sed -e 's/^ *//' -e 's/ *$//' | tail -c 200)
+	echo "$ts_comp exit $(cat "$TS_DIR/rc.decompress" 2>/dev/null)${ts_err:+: $ts_err}"
+}
 # ts_read_bytes PID: the bytes PID has read so far (the hash's: stored bytes received), empty
 # when the kernel keeps no I/O accounting.
 ts_read_bytes() { sed -n 's/^rchar:[[:space:]]*//p' "/proc/$1/io" 2>/dev/null; }
@@ -182,7 +188,7 @@ ts_apply_image() {
 		tee "$TS_DIR/hash.fifo" <"$TS_DIR/stream.fifo"
 		echo "$?" >"$TS_DIR/rc.tee"
 	} | {
-		$ts_decomp
+		$ts_decomp 2>"$TS_DIR/decompress.err"
 		echo "$?" >"$TS_DIR/rc.decompress"
 		cat >/dev/null
 	} >"$TS_DIR/plain.fifo" &
@@ -205,7 +211,7 @@ ts_apply_image() {
 		[ -n "$ts_h" ] && [ "$ts_h" != "$ts_hashed" ] && ts_hashed=$ts_h ts_seen=$ts_now
 		if [ -z "$ts_refused" ] && [ -s "$TS_DIR/rc.decompress" ] && [ "$(cat "$TS_DIR/rc.decompress")" != 0 ]; then
 			ts_refused=1
-			ts_log "apply-image: $ts_comp stopped (exit $(cat "$TS_DIR/rc.decompress")) at $ts_w bytes written; the rest of the stored bytes is read for the sha256 check"
+			ts_log "apply-image: $ts_comp stopped at $ts_w bytes written ($(ts_decomp_said)); the rest of the stored bytes is read for the sha256 check"
 		fi
 		if [ $((ts_now - ts_seen)) -ge "$TS_STALL_SECONDS" ]; then
 			# Nothing written for a minute: the connection is dropped, the download resumes.
@@ -227,6 +233,7 @@ ts_apply_image() {
 	ts_conns=$(cat "$TS_DIR/connections" 2>/dev/null)
 	ts_got=$(cat "$TS_DIR/got" 2>/dev/null)
 	ts_have=$(cut -d ' ' -f 1 "$TS_DIR/image.sha" 2>/dev/null)
+	[ -z "$ts_refused" ] && [ "$(cat "$TS_DIR/rc.decompress" 2>/dev/null)" != 0 ] && ts_log "apply-image: $ts_comp stopped ($(ts_decomp_said))"
 	if [ "$(cat "$TS_DIR/rc.download" 2>/dev/null)" != 0 ]; then
 		[ "${ts_got:-0}" -gt 0 ] && ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
 		ts_disk_fail image-download-failed "$ts_image: ${ts_got:-0} of $ts_bytes bytes from ${ts_conns:-0} connections ($(tail -n 1 "$TS_DIR/download.log" 2>/dev/null))"
@@ -239,7 +246,7 @@ ts_apply_image() {
 	fi
 	if [ "$(cat "$TS_DIR/rc.decompress" 2>/dev/null)" != 0 ] || [ "$ts_dd_rc" != 0 ]; then
 		ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
-		ts_disk_fail image-write-failed "$ts_image: $ts_comp exit $(cat "$TS_DIR/rc.decompress" 2>/dev/null), dd exit $ts_dd_rc ($(tail -n 1 "$TS_DIR/dd.err"))"
+		ts_disk_fail image-write-failed "$ts_image: $(ts_decomp_said), dd exit $ts_dd_rc ($(tail -n 1 "$TS_DIR/dd.err"))"
 		return 1
 	fi
 	sync
