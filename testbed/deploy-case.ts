@@ -45,6 +45,8 @@ interface DeployOutcome {
   taskSequence?: CaseTaskSequenceReport;
   deploy: CaseDeployReport;
   screenshot: string | null;
+  /** The last boot's VGA text screen (relative), when it had one. */
+  screenText?: string;
 }
 
 /** How long after the installed OS's marker the testbed waits for its `deployed` at the MP. */
@@ -71,14 +73,15 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
   let dps: StartedDps | undefined;
   let mps: StartedCaseMps | undefined;
   try {
-    await createBlankDisk(diskPath, deploy.disk.sizeBytes);
+    if (deploy.disk) await createBlankDisk(diskPath, deploy.disk.sizeBytes);
+    const disk = deploy.disk;
     const varsPath = profile.flash ? join(scratch, "vars.fd") : undefined;
     if (profile.flash && varsPath) await copyFile(profile.flash.vars, varsPath);
     const machine = (media: boolean, qmp: string) =>
       buildQemuArgs({
         profile: testCase.profile,
         ...(media ? { media: testCase.media } : {}),
-        disk: { path: diskPath, bus: deploy.disk.bus, bootindex: media ? 1 : 0 },
+        ...(disk ? { disk: { path: diskPath, bus: disk.bus, bootindex: media ? 1 : 0 } } : {}),
         nic: testCase.nic,
         qmpSocket: join(scratch, qmp),
         varsPath,
@@ -125,11 +128,13 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
       },
     );
     await policyHook;
+    if (first.screenText !== undefined) await writeFile(join(caseDir, "screen.txt"), first.screenText);
     const boots: DeployBoot[] = [
       {
         what: "media",
         serialLog: join(relDir, "serial.log"),
         screenshot: first.screenshot ? join(relDir, "screen.png") : null,
+        ...(first.screenText !== undefined ? { screenText: join(relDir, "screen.txt") } : {}),
         exitStatus: first.observation.exitStatus,
         milestones: { "first-serial": first.timings.firstSerialMs ?? -1, ...milestones1 },
       },
@@ -155,6 +160,7 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
         what: "disk",
         serialLog: join(relDir, "serial-2.log"),
         screenshot: second.screenshot ? join(relDir, "screen-2.png") : null,
+        ...(second.screenText !== undefined ? { screenText: join(relDir, "screen-2.txt") } : {}),
         exitStatus: second.exitStatus,
         milestones: second.milestones,
       });
@@ -185,6 +191,7 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
       if (judged.expected.status === "fail") expected = judged.expected;
       if (judged.actual.status === "fail" && actual.status === "pass") actual = judged.actual;
     }
+    const screenText = boots.at(-1)!.screenText ?? boots[0]!.screenText;
     return {
       expected,
       actual,
@@ -194,6 +201,7 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
       managementPoints: mpLogs,
       ...(taskSequence ? { taskSequence } : {}),
       screenshot: boots.at(-1)!.screenshot ?? boots[0]!.screenshot,
+      ...(screenText !== undefined ? { screenText } : {}),
       deploy: {
         disk: deploy.disk,
         boots,
@@ -237,6 +245,7 @@ interface InstalledBoot {
   deployed?: CaseStatusEvent;
   exitStatus: number | null;
   screenshot: boolean;
+  screenText?: string;
   milestones: Record<string, number>;
   timedOut: boolean;
   silent: boolean;
@@ -286,6 +295,7 @@ async function bootInstalledOs(
   }
   clearTimeout(silence);
   const shot = await session.screenshot(join(caseDir, "screen-2.png"));
+  if (shot.text !== undefined) await writeFile(join(caseDir, "screen-2.txt"), shot.text);
   // A clean shutdown, so the disk is read clean afterwards; a machine that ignores the button is stopped.
   if (installed && (await session.powerdown(POWERDOWN_MS))) milestones.poweroff = session.elapsedMs();
   await session.stop();
@@ -295,6 +305,7 @@ async function bootInstalledOs(
     ...(deployed ? { deployed } : {}),
     exitStatus: end.byItself ? (end.exitCode ?? null) : null,
     screenshot: shot.saved,
+    ...(shot.text !== undefined ? { screenText: shot.text } : {}),
     milestones,
     timedOut,
     silent: silent && session.firstSerialMs === null,

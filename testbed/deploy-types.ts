@@ -8,7 +8,8 @@ import type { CaseDistributionPoint, DpWrap } from "./deploy-dps.ts";
 export const DEPLOY_TIMEOUTS = { mediaSec: 900, installedSec: 300 } as const;
 
 export interface CaseDeploy {
-  disk: CaseDisk;
+  /** The blank disk; null: the machine has none (the engine must refuse before writing anything). */
+  disk: CaseDisk | null;
   distributionPoints: CaseDistributionPoint[];
   /** The policy's computer name: the installed OS's hostname. */
   computer: string;
@@ -44,13 +45,15 @@ export interface DeployBoot {
   /** Relative to the report folder. */
   serialLog: string;
   screenshot: string | null;
+  /** The last screen as VGA text (relative), in text mode only (BIOS). */
+  screenText?: string;
   exitStatus: number | null;
   /** Milliseconds from this boot's power-on to each milestone seen. */
   milestones: Record<string, number>;
 }
 
 export interface CaseDeployReport {
-  disk: CaseDisk;
+  disk: CaseDisk | null;
   boots: DeployBoot[];
   /** The installed OS's marker. */
   installed?: Marker;

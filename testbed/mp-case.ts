@@ -3,7 +3,7 @@
  * the guest only through the case's restricted network (mp/network.ts), stopped after it;
  * their request logs go into the case folder and the results.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freeLoopbackPort } from "../base/free-port.ts";
@@ -16,6 +16,7 @@ import {
   type RunningMp,
 } from "../backends/mp/server.ts";
 import type { Site, SiteInput } from "../backends/mp/site.ts";
+import { logFileName, type ComputerStatus } from "../backends/mp/state.ts";
 
 /**
  * What a case starts: a site and its MPs in guest-address order (the first is 10.0.2.100).
@@ -52,6 +53,18 @@ export interface CaseMpLog {
   external?: string;
   /** The task-sequence status events the MP accepted (each once), with when (seconds, the MP's clock). */
   status?: CaseStatusEvent[];
+  /** The MP's status lines (what `mp status` shows): each computer's latest deployment run. */
+  computers?: ComputerStatus[];
+  /** The engine logs the machine uploaded to this MP, one file per run (`mp-<name>-logs/…`). */
+  uploadedLogs?: CaseUploadedLog[];
+}
+
+export interface CaseUploadedLog {
+  deploymentId: string;
+  run: string;
+  /** Relative to the report folder. */
+  file: string;
+  bytes: number;
 }
 
 export interface CaseStatusEvent {
@@ -63,6 +76,8 @@ export interface CaseStatusEvent {
   name: string;
   state: string;
   exitCode?: number;
+  /** The event's message: a failed disk step's starts with its code (`no-disk: …`). */
+  message?: string;
   at: number;
 }
 
@@ -90,6 +105,7 @@ function statusOf(mp: RunningMp | undefined): CaseStatusEvent[] {
       name: e.name,
       state: e.state,
       ...(e.exitCode !== undefined ? { exitCode: e.exitCode } : {}),
+      ...(e.message !== undefined ? { message: e.message } : {}),
       at: time,
     }),
   );
@@ -175,16 +191,23 @@ export async function startCaseManagementPoints(
       },
       finish: async (caseDir, relDir) => {
         if (!stopped) await Promise.all(running.map((mp) => mp?.close()));
-        await removeStateDirs();
-        return Promise.all(
+        const logs = await Promise.all(
           spec.mps.map(async (mp, i) => {
             const requests = [...earlier[i]!, ...(stopped ? [] : (running[i]?.requests ?? []))];
             const status = statusOf(running[i]);
+            const computers = running[i]?.state.computers() ?? [];
+            const uploadedLogs = await keepUploadedLogs(running[i], mp.name, caseDir, relDir);
             const file = `mp-${mp.name}.json`;
             const external = mp.url !== undefined ? { external: mp.url } : {};
+            const kept = {
+              ...external,
+              ...(status.length ? { status } : {}),
+              ...(computers.length ? { computers } : {}),
+              ...(uploadedLogs.length ? { uploadedLogs } : {}),
+            };
             await writeFile(
               join(caseDir, file),
-              `${JSON.stringify({ name: mp.name, guestUrl: network.routes[i]!.guestUrl, up: mp.up, ...external, requests, ...(status.length ? { status } : {}) }, null, 2)}\n`,
+              `${JSON.stringify({ name: mp.name, guestUrl: network.routes[i]!.guestUrl, up: mp.up, requests, ...kept }, null, 2)}\n`,
             );
             return {
               name: mp.name,
@@ -192,11 +215,13 @@ export async function startCaseManagementPoints(
               up: mp.up,
               requests,
               log: join(relDir, file),
-              ...external,
-              ...(status.length ? { status } : {}),
+              ...kept,
             };
           }),
         );
+        // The uploaded logs are read from the state folders above: removed only now.
+        await removeStateDirs();
+        return logs;
       },
     };
   } catch (error) {
@@ -204,4 +229,26 @@ export async function startCaseManagementPoints(
     await removeStateDirs();
     throw error;
   }
+}
+
+/** The logs a testbed MP (memory only) took, each run's into `mp-<name>-logs/<deploymentId>.<run>.log`. */
+async function keepUploadedLogs(
+  mp: RunningMp | undefined,
+  name: string,
+  caseDir: string,
+  relDir: string,
+): Promise<CaseUploadedLog[]> {
+  if (!mp) return [];
+  const runs = new Map<string, { mac: string; deploymentId: string; run: string }>();
+  for (const e of mp.state.events()) runs.set(`${e.mac}\t${e.deploymentId}\t${e.run}`, e);
+  const out: CaseUploadedLog[] = [];
+  for (const { mac, deploymentId, run } of runs.values()) {
+    const log = await mp.state.readLog(mac, deploymentId, run);
+    if (!log) continue;
+    const file = join(`mp-${name}-logs`, logFileName(deploymentId, run));
+    await mkdir(join(caseDir, `mp-${name}-logs`), { recursive: true });
+    await writeFile(join(caseDir, file), log);
+    out.push({ deploymentId, run, file: join(relDir, file), bytes: log.length });
+  }
+  return out;
 }

@@ -86,8 +86,10 @@ async function renderDeploy(c: CaseResult, dir: string): Promise<string> {
 ${shot ? `<img alt="boot ${i + 1} screen of ${esc(c.id)}" src="data:image/png;base64,${shot.toString("base64")}">` : "<p>no screenshot</p>"}<pre>${esc(tail)}</pre>`;
     }),
   );
-  const gib = (d.disk.sizeBytes / 2 ** 30).toFixed(1);
-  return `<table><tr><th>disk</th><td>${gib} GiB on ${esc(d.disk.bus)}</td></tr><tr><th>installed OS</th><td>${d.installed ? esc(JSON.stringify(d.installed)) : "no marker"}</td></tr><tr><th>deployed at the MP</th><td>${d.deployed ? esc(`${d.deployed.name}: ${d.deployed.state}`) : "no"}</td></tr></table>
+  const disk = d.disk
+    ? `${(d.disk.sizeBytes / 2 ** 30).toFixed(1)} GiB on ${d.disk.bus}`
+    : "none (the machine has no disk)";
+  return `<table><tr><th>disk</th><td>${esc(disk)}</td></tr><tr><th>installed OS</th><td>${d.installed ? esc(JSON.stringify(d.installed)) : "no marker"}</td></tr><tr><th>deployed at the MP</th><td>${d.deployed ? esc(`${d.deployed.name}: ${d.deployed.state}`) : "no"}</td></tr></table>
 ${boots.join("\n")}`;
 }
 
@@ -119,14 +121,28 @@ function renderTaskSequence(c: CaseResult): string {
   return `<h3>task sequence (deployment ${esc(ts.deploymentId)})</h3><table><tr><th>step</th><th>name</th><th>type</th><th>state</th><th>start</th><th>finish</th></tr>${rows.join("")}</table>${problems}\n`;
 }
 
-/** Per management point of the case: its guest URL, up or down, and each request it answered. */
+/**
+ * Per management point of the case: its guest URL, up or down, each request it answered, and
+ * what it holds afterwards: its status lines (`mp status`), failed steps' messages, uploaded logs.
+ */
 function renderMpLogs(c: CaseResult): string {
   if (!c.managementPoints) return "";
   const rows = c.managementPoints.map((mp) => {
     const asked = mp.requests.map(
       (r) => `${r.method} ${r.path} → ${r.status} ${r.result}${r.why ? ` (${r.why})` : ""}${r.to ? ` → ${r.to}` : ""}`,
     );
-    return `<tr><th>${esc(mp.name)}</th><td>${esc(mp.guestUrl)} ${mp.up ? "up" : "down"}</td><td>${asked.length ? asked.map(esc).join("<br>") : "no request"}</td></tr>`;
+    const held = [
+      ...(mp.computers ?? []).map(
+        (k) => `${k.computer} ${k.deploymentId}: ${k.state}, step ${k.step} of ${k.stepCount}, ${k.failures} failed`,
+      ),
+      ...(mp.status ?? [])
+        .filter((e) => e.state === "failure" && e.message)
+        .map((e) => `step ${e.step} ${e.name}: ${e.message}`),
+    ].map(esc);
+    const logs = (mp.uploadedLogs ?? []).map(
+      (l) => `<a href="${esc(l.file)}">log of run ${esc(l.run)}</a> (${l.bytes} bytes)`,
+    );
+    return `<tr><th>${esc(mp.name)}</th><td>${esc(mp.guestUrl)} ${mp.up ? "up" : "down"}</td><td>${asked.length ? asked.map(esc).join("<br>") : "no request"}</td><td>${[...held, ...logs].join("<br>") || "–"}</td></tr>`;
   });
-  return `<table><tr><th>MP</th><th>guest URL</th><th>requests</th></tr>${rows.join("")}</table>\n`;
+  return `<table><tr><th>MP</th><th>guest URL</th><th>requests</th><th>status</th></tr>${rows.join("")}</table>\n`;
 }

@@ -185,6 +185,7 @@ async function deployResult(
     ...(out.managementPoints ? { managementPoints: out.managementPoints } : {}),
     memoryMiB,
     ...(out.taskSequence ? { taskSequence: out.taskSequence } : {}),
+    ...(out.screenText !== undefined ? { screenText: out.screenText } : {}),
     deploy: out.deploy,
   };
 }

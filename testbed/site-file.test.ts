@@ -45,6 +45,50 @@ describe("site files", () => {
     });
   });
 
+  describe("deploy cases: a machine without a disk, DPs serving another library", () => {
+    const file = (cases: string) =>
+      `site: { siteCode: BM1, managementPoints: [MP1], library: lib, distributionPoints: [{ name: DP1, url: "http://10.0.2.200" }] }
+media: { m: m.iso }
+cases:
+${cases}`;
+    const load = async (text: string) => {
+      const dir = await mkdtemp(join(tmpdir(), "bm-site-"));
+      await writeFile(join(dir, "site.yaml"), text);
+      return loadSiteFile(join(dir, "site.yaml"));
+    };
+
+    it("reads `disk: none` and a case's dps", async () => {
+      const loaded = await load(
+        file(`  - { name: bare, media: m, disk: none }
+  - { name: changed, media: m, disk: { size: 96MiB }, dps: [{ name: DP1, library: lib-changed }] }
+`),
+      );
+      expect(loaded.data.cases.map((c) => [c.disk, c.dps])).toEqual([
+        ["none", undefined],
+        [{ size: "96MiB", bus: "virtio", keep: false }, [{ name: "DP1", library: "lib-changed" }]],
+      ]);
+    });
+
+    it.each([
+      ["a disk that is neither none nor a size", "  - { name: c, media: m, disk: nothing }\n", /cases\.0\.disk/],
+      [
+        "dps without a disk",
+        "  - { name: c, media: m, dps: [{ name: DP1, library: x }] }\n",
+        /case c has dps but no disk/,
+      ],
+      [
+        "dps naming a DP the site does not have",
+        "  - { name: c, media: m, disk: none, dps: [{ name: DP9, library: x }] }\n",
+        /names DP9, which is not one of the site's distribution points/,
+      ],
+    ])("refuses %s with BM5305", async (_, cases, message) => {
+      await expect(load(file(cases))).rejects.toMatchObject({
+        code: "BM5305",
+        message: expect.stringMatching(message),
+      });
+    });
+  });
+
   describe("a case's `site:` replaces only the parts it names", () => {
     const FILE_SITE = parseSite({
       siteCode: "BM1",

@@ -88,20 +88,29 @@ export const SiteFileSchema = z.strictObject({
         /**
          * A deploy case: the machine gets this blank disk, the site's DPs serve its library, and
          * after the engine's restart the testbed boots the machine again from the disk alone.
+         * `none`: a deploy case whose machine has no disk at all.
          */
         disk: z
-          .strictObject({
-            size: z.union([z.string(), z.number()]),
-            bus: z.string().default("virtio"),
-            /** Keep the deployed disk as cases/<id>/disk.raw (sparse) for a look with other tools. */
-            keep: z.boolean().default(false),
-          })
+          .union([
+            z.literal("none"),
+            z.strictObject({
+              size: z.union([z.string(), z.number()]),
+              bus: z.string().default("virtio"),
+              /** Keep the deployed disk as cases/<id>/disk.raw (sparse) for a look with other tools. */
+              keep: z.boolean().default(false),
+            }),
+          ])
           .optional(),
         /**
          * A deploy case's outage: the MPs stop once the machine has its policy and start again
          * (same addresses, same state) this many seconds after the installed OS's marker.
          */
         mpOutage: z.strictObject({ backAfterSec: z.number().int().min(0).max(600) }).optional(),
+        /**
+         * A deploy case's DPs serving something else than the site's library: per site DP, another
+         * library folder (e.g. a copy whose image has changed bytes, its package.json the same).
+         */
+        dps: z.array(z.strictObject({ name: z.string(), library: z.string() })).optional(),
       }),
     )
     .min(1),
@@ -142,6 +151,17 @@ export async function loadSiteFile(file: string): Promise<{ file: string; dir: s
         `${file}: case ${c.name} names media "${c.media}", which the file does not list`,
         { where: file },
       );
+    if (c.dps && !c.disk)
+      throw new BootmediaError("BM5305", `${file}: case ${c.name} has dps but no disk (dps are a deploy case's)`, {
+        where: file,
+      });
+    for (const dp of c.dps ?? [])
+      if (!r.data.site.distributionPoints.some((d) => d.name === dp.name))
+        throw new BootmediaError(
+          "BM5305",
+          `${file}: case ${c.name}'s dps names ${dp.name}, which is not one of the site's distribution points`,
+          { where: file },
+        );
   }
   return { file: abs, dir: dirname(abs), data: r.data };
 }
@@ -219,7 +239,10 @@ export async function planSiteCases(
     const answers = await resolveAnswers(c.answers, loaded.dir, redactor, c.name);
     const failure = failureOf(expected);
     const deploy = c.disk
-      ? { ...deployOf(c.name, c.disk, site, loaded, expected), ...(c.mpOutage ? { mpOutage: c.mpOutage } : {}) }
+      ? {
+          ...deployOf(c.name, c.disk, c.dps ?? [], site, loaded, expected),
+          ...(c.mpOutage ? { mpOutage: c.mpOutage } : {}),
+        }
       : undefined;
     const taskSequence = expected.policy ? await caseTaskSequence(site, loaded.dir, expected, m.config) : undefined;
     plans.push({
@@ -244,7 +267,8 @@ export async function planSiteCases(
 /** A case with a disk: what the deploy case needs from the site and the policy the MPs will give. */
 function deployOf(
   name: string,
-  disk: { size: string | number; bus: string; keep: boolean },
+  disk: "none" | { size: string | number; bus: string; keep: boolean },
+  dps: ReadonlyArray<{ name: string; library: string }>,
   site: Site,
   loaded: Awaited<ReturnType<typeof loadSiteFile>>,
   expected: ExpectedMpOutcome,
@@ -256,12 +280,16 @@ function deployOf(
       `${where}: a deploy case (disk) needs the MPs to give a policy; this case's answer is ${expected.result ?? "none"}`,
       { where: loaded.file },
     );
+  const served = siteDistributionPoints(site, loaded.dir, where);
   return {
-    disk: { sizeBytes: parseDiskSize(disk.size, where), bus: checkDiskBus(disk.bus, where) },
-    distributionPoints: siteDistributionPoints(site, loaded.dir, where),
+    disk: disk === "none" ? null : { sizeBytes: parseDiskSize(disk.size, where), bus: checkDiskBus(disk.bus, where) },
+    distributionPoints: served.map((s) => {
+      const other = dps.find((dp) => dp.name === s.name);
+      return other ? { ...s, root: resolve(loaded.dir, other.library) } : s;
+    }),
     computer: expected.policy.computer,
     deploymentId: expected.policy.deploymentId,
-    ...(disk.keep ? { keepDisk: true } : {}),
+    ...(disk !== "none" && disk.keep ? { keepDisk: true } : {}),
   };
 }
 

@@ -82,6 +82,10 @@ describe("DistributionPointPlugin over loopback HTTP", () => {
     expect(b.error).toBeUndefined();
     expect(requests.filter((r) => r.includes("big.bin 206"))).toHaveLength(1);
     expect(b.warnings.join("\n")).toContain("resuming at byte 1048576");
+    // The DP's own count: the cut response's bytes up to the cut, then the rest once.
+    const big = requests.filter((r) => r.includes("big.bin"));
+    expect(big[0]).toBe(`GET /packages/${SAMPLE_BOOT_IMAGE}/files/data/big.bin 200 1048576 cut`);
+    expect(big.reduce((n, l) => n + Number(l.split(" ")[3]), 0)).toBe(BIG_SIZE);
     await expectCachedIntact(opts.cache);
     expect(await hashTree(b.result!.outputs[0]!.path)).toEqual(reference);
   });

@@ -10,7 +10,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
-import type { Transform } from "node:stream";
+import { Transform } from "node:stream";
 
 /** What a test (or a lab) may do to a request before it is served: fault injection. */
 export interface Intercepted {
@@ -29,7 +29,10 @@ interface ServeOptions {
   port?: number;
   tls?: { cert: string | Buffer; key: string | Buffer };
   intercept?: Intercept;
-  /** One line per request (method, path, status, bytes). */
+  /**
+   * One line per request: method, path, status and the body bytes written to the response
+   * (what a resumed download really cost), and `cut` when the response ended early.
+   */
   log?: (line: string) => void;
 }
 
@@ -77,7 +80,8 @@ async function resolveLibraryPath(root: string, urlPath: string): Promise<string
 function createLibraryHandler(opts: Pick<ServeOptions, "root" | "intercept" | "log">) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const urlPath = new URL(req.url ?? "/", "http://x").pathname;
-    const done = (status: number, bytes = 0) => opts.log?.(`${req.method} ${urlPath} ${status} ${bytes}`);
+    const done = (status: number, bytes = 0, cut = false) =>
+      opts.log?.(`${req.method} ${urlPath} ${status} ${bytes}${cut ? " cut" : ""}`);
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD" }).end();
       return done(405);
@@ -120,12 +124,19 @@ function createLibraryHandler(opts: Pick<ServeOptions, "root" | "intercept" | "l
       return done(status);
     }
     const body = createReadStream(file, { start, end });
+    let sent = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        sent += chunk.length;
+        cb(null, chunk);
+      },
+    });
     try {
-      await (fault?.body ? pipeline(body, fault.body(res), res) : pipeline(body, res));
-      done(status, length);
+      await (fault?.body ? pipeline(body, fault.body(res), count, res) : pipeline(body, count, res));
+      done(status, sent);
     } catch {
       res.destroy(); // the client sees a short body and may resume with a Range
-      done(status, -1);
+      done(status, sent, true);
     }
   };
 }

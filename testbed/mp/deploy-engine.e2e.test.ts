@@ -1,9 +1,11 @@
 /**
  * The disk steps in a real boot (TCG): reference media (x64 BIOS, CD) boot a QEMU machine with
  * a blank virtio disk; the agent asks the real management point for its policy and applies a
- * small real OS image (GPT, ext4 root, zstd) from the real distribution point (serveLibrary,
- * Range) through the guest network, writes its files, and restarts (QEMU's -no-reboot ends the
- * run). Oracles on the disk afterwards: sgdisk -v, sfdisk -J, fsck.ext4 -n and debugfs on the
+ * small real OS image (GPT, ext4 root with 8 MiB of incompressible bytes, zstd or xz) from the
+ * real distribution point (serveLibrary, Range) through the guest network, writes its files,
+ * and restarts (QEMU's -no-reboot ends the run). On BIOS the DP drops the connection half-way
+ * through the image: the engine resumes with Range, and the DP's own request log shows the
+ * bytes it sent, at most 1.1× the image. Oracles on the disk afterwards: sgdisk -v, sfdisk -J, fsck.ext4 -n and debugfs on the
  * root partition. The whole deploy case (second boot from the disk) is the testbed's.
  * Needs `npm run fixtures` and `npm run build`.
  */
@@ -57,7 +59,7 @@ security:
   const built = await bootmedia(["build", join(dir, "media.yaml")], { env: { MEDIA_PW: PASSWORD }, cwd: dir });
   expect(built.exitCode, built.stderr).toBe(0);
   iso = join(dir, "deploy.iso");
-  image = makeTestOsImage(join(dir, "image"), 64);
+  image = makeTestOsImage(join(dir, "image"), 64, { noiseMiB: 8 });
   addTestOsImagePackage(join(dir, "lib"), "OSI00001", image);
   addTestOsImagePackage(join(dir, "lib"), "OSI00002", image, "xz");
 }, 600_000);
@@ -110,7 +112,7 @@ async function boot(
   return markers;
 }
 
-// BIOS: the zstd image, its first answer cut a third of the way (the engine resumes with Range);
+// BIOS: the zstd image, its first answer cut half-way (the engine resumes with Range);
 // UEFI: the xz image, and a boot entry for the disk.
 const CASES = [
   { profile: "x64-bios", pkg: "OSI00001", drop: true },
@@ -127,7 +129,7 @@ describe.each(CASES)("apply-image in a real boot ($profile, $pkg)", ({ profile, 
     dp = await serveLibrary({
       root: join(dir, "lib"),
       log: (l) => requests.push(l),
-      ...(drop ? { intercept: dropAfter(Math.floor(storedSize / 3), (rel) => rel.includes(pkg)) } : {}),
+      ...(drop ? { intercept: dropAfter(Math.floor(storedSize / 2), (rel) => rel.includes(pkg)) } : {}),
     });
     mp = await startManagementPoint({
       site: {
@@ -178,7 +180,17 @@ describe.each(CASES)("apply-image in a real boot ($profile, $pkg)", ({ profile, 
       .map((l) => JSON.parse(l) as { t: string; event?: { step: number; state: string; message?: string } })
       .find((r) => r.t === "status" && r.event?.step === 2 && r.event.state === "success");
     expect(applied?.event?.message).toContain(`; ${storedSize} bytes in ${drop ? 2 : 1} connection(s); sha256 ok`);
-    expect(requests.filter((l) => l.includes(pkg))).toHaveLength(drop ? 2 : 1);
+    // The DP's side: its request log's body bytes (what it wrote, the cut answer up to the cut).
+    const served = requests.filter((l) => l.includes(pkg));
+    expect(served).toHaveLength(drop ? 2 : 1);
+    if (drop) expect(served[0]).toMatch(new RegExp(` ${Math.floor(storedSize / 2)} cut$`));
+    const sent = served.reduce((n, l) => n + Number(l.split(" ")[3]), 0);
+    expect(sent).toBeGreaterThanOrEqual(storedSize);
+    expect(sent).toBeLessThanOrEqual(1.1 * storedSize);
+    expect(storedSize).toBeGreaterThan(8 * 1048576);
+    process.stderr.write(
+      `deploy-engine ${profile}: the DP sent ${sent} body bytes for a ${storedSize}-byte image (${(sent / storedSize).toFixed(4)}×) in ${served.length} answer(s)\n`,
+    );
     expect(markers.at(-1)).toMatchObject({
       event: "restart",
       disk: "/dev/vda",

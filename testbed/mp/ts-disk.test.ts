@@ -353,59 +353,87 @@ describe("disk steps against the real MP and DP", { timeout: 180_000 }, () => {
     });
   });
 
-  it("the image on the DP changed by one byte: image-hash-mismatch, the disk wiped (no table left), no restart", async () => {
-    const changed = join(fx.dir, "lib-changed");
-    addTestOsImagePackage(changed, "OSI00001", image);
-    const file = join(changed, "packages/OSI00001/files/disk.raw.zst");
-    const bytes = readFileSync(file);
-    bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
-    writeFileSync(file, bytes);
-    const saved = lib;
-    lib = changed;
-    try {
-      await withServers(DEPLOY, undefined, async (mp, _dp, stateDir) => {
-        const run = await runDeploy(mp.url, [{ name: "vda", sizeMiB: 96 }]);
-        expect(run.markers.at(-1)).toMatchObject({
-          event: "error",
-          reason: "task-sequence-failed",
-          step: 2,
-          code: "image-hash-mismatch",
+  // The middle byte of the small image; the first byte of one of 8 MiB of noise, so zstd
+  // refuses at once with MiBs still to come (they must still reach the hash).
+  it.each([
+    ["its middle byte", "small", 0.5],
+    ["its first byte (zstd stops at once)", "noisy", 0],
+  ] as const)(
+    "the image on the DP changed by one byte (%s): image-hash-mismatch, the disk wiped (no table left), no restart",
+    async (_what, which, at) => {
+      const changed = join(fx.dir, `lib-changed-${which}`);
+      const original = which === "small" ? image : makeTestOsImage(join(fx.dir, "noisy"), 64, { noiseMiB: 8 });
+      addTestOsImagePackage(changed, "OSI00001", original);
+      const file = join(changed, "packages/OSI00001/files/disk.raw.zst");
+      const bytes = readFileSync(file);
+      if (which === "noisy") expect(bytes.length).toBeGreaterThan(8 * MiB);
+      bytes[Math.floor(bytes.length * at)]! ^= 0x01;
+      writeFileSync(file, bytes);
+      const saved = lib;
+      lib = changed;
+      try {
+        await withServers(DEPLOY, undefined, async (mp, _dp, stateDir, requests) => {
+          const run = await runDeploy(mp.url, [{ name: "vda", sizeMiB: 96 }]);
+          expect(run.markers.at(-1)).toMatchObject({
+            event: "error",
+            reason: "task-sequence-failed",
+            step: 2,
+            code: "image-hash-mismatch",
+          });
+          expect(run.stdout).not.toContain("REBOOT");
+          const disk = join(run.dev, "vda");
+          expect(readRange(disk, 0, 4 * MiB).every((b) => b === 0)).toBe(true);
+          expect(readRange(disk, 63 * MiB, MiB).every((b) => b === 0)).toBe(true);
+          expect(readRange(disk, 95 * MiB, MiB).every((b) => b === 0)).toBe(true);
+          // No partition table is left for sfdisk to find; sgdisk finds no GPT (it makes one in memory).
+          const r = await execa("sfdisk", ["-J", disk], { reject: false });
+          expect(r.exitCode).not.toBe(0);
+          expect(execFileSync("sgdisk", ["-v", disk], { encoding: "utf8" })).toContain(
+            "Creating new GPT entries in memory",
+          );
+          const failure = storedEvents(stateDir).find((e) => e.step === 2 && e.state === "failure");
+          expect(failure?.message).toMatch(
+            /^image-hash-mismatch: disk\.raw\.zst: sha256 [0-9a-f]{64}, the package says [0-9a-f]{64}; the disk was wiped$/,
+          );
+          expect(storedEvents(stateDir).at(-1)).toMatchObject({ step: 0, state: "failure" });
+          expect(run.log).toMatch(
+            / step 2\/5 apply-image "Apply Debian": failure: image-hash-mismatch: disk\.raw\.zst: sha256 /,
+          );
+          // What zstd said is in the log (not on the screen).
+          expect(run.log).toMatch(/ apply-image: zstd stopped .*\(zstd exit [1-9]\d*: \S[^)]*\)/);
+          // Every stored byte fetched once, in one connection: a refusing decompressor is no network fault.
+          expect(requests.filter((l) => l.includes("OSI00001"))).toEqual([
+            `GET /packages/OSI00001/files/disk.raw.zst 206 ${bytes.length}`,
+          ]);
         });
-        expect(run.stdout).not.toContain("REBOOT");
-        const disk = join(run.dev, "vda");
-        expect(readRange(disk, 0, 4 * MiB).every((b) => b === 0)).toBe(true);
-        expect(readRange(disk, 63 * MiB, MiB).every((b) => b === 0)).toBe(true);
-        expect(readRange(disk, 95 * MiB, MiB).every((b) => b === 0)).toBe(true);
-        // No partition table is left for sfdisk to find; sgdisk finds no GPT (it makes one in memory).
-        const r = await execa("sfdisk", ["-J", disk], { reject: false });
-        expect(r.exitCode).not.toBe(0);
-        expect(execFileSync("sgdisk", ["-v", disk], { encoding: "utf8" })).toContain(
-          "Creating new GPT entries in memory",
-        );
-        const failure = storedEvents(stateDir).find((e) => e.step === 2 && e.state === "failure");
-        expect(failure?.message).toMatch(
-          /^image-hash-mismatch: disk\.raw\.zst: sha256 [0-9a-f]{64}, the package says [0-9a-f]{64}; the disk was wiped$/,
-        );
-        expect(storedEvents(stateDir).at(-1)).toMatchObject({ step: 0, state: "failure" });
-      });
-    } finally {
-      lib = saved;
-    }
-  });
+      } finally {
+        lib = saved;
+      }
+    },
+  );
 
   it.each([
-    ["no disk (only removable, loop and optical ones)", [{ name: "sda", sizeMiB: 128, removable: true }], "no-disk"],
-    ["a disk smaller than the image", [{ name: "vda", sizeMiB: 32 }], "disk-too-small"],
-  ])("%s: refused before a byte is written or fetched", async (_what, disks, code) => {
+    [
+      "no disk (only removable, loop and optical ones)",
+      [{ name: "sda", sizeMiB: 128, removable: true }],
+      "no-disk",
+      "no-disk: no non-removable disk was found (the boot medium is never one)",
+    ],
+    [
+      "a disk smaller than the image",
+      [{ name: "vda", sizeMiB: 32 }],
+      "disk-too-small",
+      "disk-too-small: a non-removable disk of at least 64 MiB is needed; too small: /dev/vda (32 MiB)",
+    ],
+  ])("%s: refused before a byte is written or fetched", async (_what, disks, code, message) => {
     await withServers(DEPLOY, undefined, async (mp, _dp, stateDir, requests) => {
       const run = await runDeploy(mp.url, disks);
       expect(run.markers.at(-1)).toMatchObject({ event: "error", reason: "task-sequence-failed", step: 1, code });
       expect(requests.filter((l) => l.includes("OSI00001"))).toEqual([]);
       for (const d of disks) expect(readFileSync(join(run.dev, d.name)).every((b) => b === 0)).toBe(true);
-      expect(storedEvents(stateDir).find((e) => e.step === 1 && e.state === "failure")?.message).toMatch(
-        new RegExp(`^${code}: `),
-      );
+      expect(storedEvents(stateDir).find((e) => e.step === 1 && e.state === "failure")?.message).toBe(message);
       expect(readFileSync(join(run.work, "screen.txt"), "utf8")).toContain(`(${code})`);
+      expect(run.log).toContain(`step 1/5 select-disk "Pick the disk": failure: ${message}\n`);
     });
   });
 });

@@ -22,11 +22,27 @@ export interface TestOsImage {
 const X64_ROOT = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709";
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
-/** Makes `disk.raw` (sizeMiB) and `disk.raw.zst` in `dir`; the root holds /etc/hostname and /etc/hosts. */
-export function makeTestOsImage(dir: string, sizeMiB = 64): TestOsImage {
+/** Bytes no compressor shrinks, the same on every run: SHA-256 in counter mode. */
+function noise(bytes: number): Buffer {
+  const out = Buffer.alloc(bytes);
+  for (let i = 0, at = 0; at < bytes; i++, at += 32)
+    createHash("sha256").update(`bootmedia test noise ${i}`).digest().copy(out, at);
+  return out;
+}
+
+/**
+ * Makes `disk.raw` (sizeMiB) and `disk.raw.zst` in `dir`; the root holds /etc/hostname and
+ * /etc/hosts, and with `noiseMiB` a file of that many incompressible MiB (/var/noise), so the
+ * stored image is that large too (the image of zeros compresses to a few KiB).
+ */
+export function makeTestOsImage(dir: string, sizeMiB = 64, opts: { noiseMiB?: number } = {}): TestOsImage {
   mkdirSync(join(dir, "rootfs/etc"), { recursive: true });
   writeFileSync(join(dir, "rootfs/etc/hostname"), "template\n");
   writeFileSync(join(dir, "rootfs/etc/hosts"), "127.0.0.1\tlocalhost\n127.0.1.1\ttemplate\n::1\tlocalhost\n");
+  if (opts.noiseMiB) {
+    mkdirSync(join(dir, "rootfs/var"), { recursive: true });
+    writeFileSync(join(dir, "rootfs/var/noise"), noise(opts.noiseMiB * 1048576));
+  }
   const raw = join(dir, "disk.raw");
   execFileSync("truncate", ["-s", `${sizeMiB}M`, raw]);
   execFileSync(

@@ -107,11 +107,11 @@ ts_pick_disk() {
 		TS_DISK=$ts_n TS_DISK_BYTES=$ts_bytes
 		return 0
 	done <"$TS_DIR/disks"
-	ts_what="a non-removable disk"
-	[ -n "$ts_serial" ] && ts_what="a disk with serial $ts_serial"
-	[ -n "$ts_want" ] && ts_what="the disk /dev/$ts_want"
+	ts_what="non-removable disk"
+	[ -n "$ts_serial" ] && ts_what="disk with serial $ts_serial"
+	[ -n "$ts_want" ] && ts_what="disk /dev/$ts_want"
 	if [ -n "$ts_small" ]; then
-		ts_disk_fail disk-too-small "$ts_what of at least $(ts_size_words "$ts_min") is needed; too small:$ts_small"
+		ts_disk_fail disk-too-small "a $ts_what of at least $(ts_size_words "$ts_min") is needed; too small:$ts_small"
 		return 1
 	fi
 	ts_disk_fail no-disk "no $ts_what was found (the boot medium is never one)"

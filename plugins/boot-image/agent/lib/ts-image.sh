@@ -126,6 +126,15 @@ ts_download() {
 
 # ts_written PID: the bytes the disk-writing dd (PID) has written (its output's file position).
 ts_written() { sed -n 's/^pos:[[:space:]]*//p' "/proc/$1/fdinfo/1" 2>/dev/null; }
+# ts_decomp_said: the decompressor's exit status and the last line it wrote to stderr (kept off
+# the screen: it would cut into the progress line).
+ts_decomp_said() {
+	ts_err=$(tr -s '\r\n' '  ' <"$TS_DIR/decompress.err" 2>/dev/null | sed -e 's/^ *//' -e 's/ *$//' | tail -c 200)
+	echo "$ts_comp exit $(cat "$TS_DIR/rc.decompress" 2>/dev/null)${ts_err:+: $ts_err}"
+}
+# ts_read_bytes PID: the bytes PID has read so far (the hash's: stored bytes received), empty
+# when the kernel keeps no I/O accounting.
+ts_read_bytes() { sed -n 's/^rchar:[[:space:]]*//p' "/proc/$1/io" 2>/dev/null; }
 
 # ts_image_progress STEP WRITTEN TOTAL SECONDS: the progress line on the screen, the marker,
 # the event (at most TS_IMAGE_PROGRESS_POSTS) and the log line.
@@ -170,13 +179,18 @@ ts_apply_image() {
 	mkfifo "$TS_DIR/stream.fifo" "$TS_DIR/hash.fifo" "$TS_DIR/plain.fifo"
 	# The pipeline: download → stream.fifo → tee (→ hash.fifo → sha256sum) → decompressor →
 	# plain.fifo → dd to the disk in 4 MiB blocks. Each stage leaves its exit status in rc.*.
+	# A decompressor that stops early (bytes it refuses) leaves the rest of the stream to cat:
+	# every stored byte still reaches the hash, so changed bytes read as a hash mismatch, never
+	# as a broken download (tee would die writing to a closed pipe, and the download with it).
 	sha256sum <"$TS_DIR/hash.fifo" >"$TS_DIR/image.sha" &
+	ts_hash=$!
 	{
 		tee "$TS_DIR/hash.fifo" <"$TS_DIR/stream.fifo"
 		echo "$?" >"$TS_DIR/rc.tee"
 	} | {
-		$ts_decomp
+		$ts_decomp 2>"$TS_DIR/decompress.err"
 		echo "$?" >"$TS_DIR/rc.decompress"
+		cat >/dev/null
 	} >"$TS_DIR/plain.fifo" &
 	dd if="$TS_DIR/plain.fifo" of="$TS_DEV/$TS_DISK" bs=4M iflag=fullblock conv=notrunc 2>"$TS_DIR/dd.err" &
 	ts_dd=$!
@@ -185,13 +199,20 @@ ts_apply_image() {
 		echo "$?" >"$TS_DIR/rc.download"
 	} >"$TS_DIR/stream.fifo" &
 	ts_producer=$!
-	ts_start=$(date +%s) ts_last=$ts_start TS_IMAGE_POSTED=0 ts_pos=0 ts_seen=$ts_start
+	ts_start=$(date +%s) ts_last=$ts_start TS_IMAGE_POSTED=0 ts_pos=0 ts_seen=$ts_start ts_hashed=0 ts_refused=""
 	while kill -0 "$ts_dd" 2>/dev/null; do
 		sleep 1
 		ts_now=$(date +%s)
 		ts_w=$(ts_written "$ts_dd")
 		case $ts_w in '' | *[!0-9]*) continue ;; esac
 		[ "$ts_w" != "$ts_pos" ] && ts_pos=$ts_w ts_seen=$ts_now
+		# Bytes still arriving count too: after a refusal nothing is written, the hash still reads.
+		ts_h=$(ts_read_bytes "$ts_hash")
+		[ -n "$ts_h" ] && [ "$ts_h" != "$ts_hashed" ] && ts_hashed=$ts_h ts_seen=$ts_now
+		if [ -z "$ts_refused" ] && [ -s "$TS_DIR/rc.decompress" ] && [ "$(cat "$TS_DIR/rc.decompress")" != 0 ]; then
+			ts_refused=1
+			ts_log "apply-image: $ts_comp stopped at $ts_w bytes written ($(ts_decomp_said)); the rest of the stored bytes is read for the sha256 check"
+		fi
 		if [ $((ts_now - ts_seen)) -ge "$TS_STALL_SECONDS" ]; then
 			# Nothing written for a minute: the connection is dropped, the download resumes.
 			kill "$(cat "$TS_DIR/conn.pid" 2>/dev/null)" 2>/dev/null
@@ -212,6 +233,7 @@ ts_apply_image() {
 	ts_conns=$(cat "$TS_DIR/connections" 2>/dev/null)
 	ts_got=$(cat "$TS_DIR/got" 2>/dev/null)
 	ts_have=$(cut -d ' ' -f 1 "$TS_DIR/image.sha" 2>/dev/null)
+	[ -z "$ts_refused" ] && [ "$(cat "$TS_DIR/rc.decompress" 2>/dev/null)" != 0 ] && ts_log "apply-image: $ts_comp stopped ($(ts_decomp_said))"
 	if [ "$(cat "$TS_DIR/rc.download" 2>/dev/null)" != 0 ]; then
 		[ "${ts_got:-0}" -gt 0 ] && ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
 		ts_disk_fail image-download-failed "$ts_image: ${ts_got:-0} of $ts_bytes bytes from ${ts_conns:-0} connections ($(tail -n 1 "$TS_DIR/download.log" 2>/dev/null))"
@@ -224,7 +246,7 @@ ts_apply_image() {
 	fi
 	if [ "$(cat "$TS_DIR/rc.decompress" 2>/dev/null)" != 0 ] || [ "$ts_dd_rc" != 0 ]; then
 		ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
-		ts_disk_fail image-write-failed "$ts_image: $ts_comp exit $(cat "$TS_DIR/rc.decompress" 2>/dev/null), dd exit $ts_dd_rc ($(tail -n 1 "$TS_DIR/dd.err"))"
+		ts_disk_fail image-write-failed "$ts_image: $(ts_decomp_said), dd exit $ts_dd_rc ($(tail -n 1 "$TS_DIR/dd.err"))"
 		return 1
 	fi
 	sync

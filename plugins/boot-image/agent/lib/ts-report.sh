@@ -75,10 +75,13 @@ ts_mark() {
 	say "{\"event\":\"step\",\"index\":$1,\"of\":$TS_M,\"name\":$(ts_field "$1" n | json_text),\"type\":\"$(ts_field "$1" t)\",\"state\":\"$2\"${3:+,\"exitCode\":$3}}"
 }
 
-# ts_report STEP STATE [EXIT [MESSAGE]]: marker, log line and event of one step state.
+# ts_report STEP STATE [EXIT [MESSAGE]]: marker, log line and event of one step state; a
+# failure's log line carries its message (with the code), as the event does.
 ts_report() {
 	ts_mark "$1" "$2" "${3-}"
-	ts_log "step $1/$TS_M $(ts_field "$1" t) \"$(ts_field "$1" n)\": $2${3:+ (exit $3)}"
+	ts_why=""
+	[ "$2" = failure ] && ts_why=${4-}
+	ts_log "step $1/$TS_M $(ts_field "$1" t) \"$(ts_field "$1" n)\": $2${3:+ (exit $3)}${ts_why:+: $ts_why}"
 	ts_event "$@"
 }
 
