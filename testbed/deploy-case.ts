@@ -135,6 +135,7 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
       const second = await bootInstalledOs(profile.binary, secondArgs, caseDir, scratch, {
         timeoutSec: deploy.installedBootSec ?? DEPLOY_TIMEOUTS.installedSec,
         silenceSec: run.silenceSec,
+        powerdown: deploy.keepDisk === true,
         deployed: async () =>
           started.statusEvents().find((e) => e.state === "deployed" && e.deploymentId === deploy.deploymentId) ??
           (await deploy.deployedAt?.()),
@@ -232,6 +233,8 @@ async function bootInstalledOs(
   opts: {
     timeoutSec: number;
     silenceSec: number;
+    /** Press the power button before stopping the machine (a kept disk is read afterwards). */
+    powerdown: boolean;
     deployed: () => Promise<CaseStatusEvent | undefined>;
     onSerialEvent?: (e: SerialEvent) => void;
   },
@@ -263,8 +266,9 @@ async function bootInstalledOs(
   }
   clearTimeout(silence);
   const shot = await session.screenshot(join(caseDir, "screen-2.png"));
-  // A clean shutdown, so the disk is read clean afterwards; a machine that ignores the button is stopped.
-  if (installed && (await session.powerdown(POWERDOWN_MS))) milestones.poweroff = session.elapsedMs();
+  // A clean shutdown, so a kept disk is read clean afterwards; a machine that ignores the button
+  // is stopped. A disk that is deleted next needs none: the machine is stopped at once.
+  if (installed && opts.powerdown && (await session.powerdown(POWERDOWN_MS))) milestones.poweroff = session.elapsedMs();
   await session.stop();
   const end = await session.close();
   return {
