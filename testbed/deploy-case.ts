@@ -150,6 +150,7 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
       const second = await bootInstalledOs(profile.binary, secondArgs, caseDir, scratch, {
         timeoutSec: deploy.installedBootSec ?? DEPLOY_TIMEOUTS.installedSec,
         silenceSec: run.silenceSec,
+        powerdown: deploy.keepDisk === true,
         deployed: async () =>
           started.statusEvents().find((e) => e.state === "deployed" && e.deploymentId === deploy.deploymentId) ??
           (await deploy.deployedAt?.()),
@@ -261,6 +262,8 @@ async function bootInstalledOs(
   opts: {
     timeoutSec: number;
     silenceSec: number;
+    /** Press the power button before stopping the machine (a kept disk is read afterwards). */
+    powerdown: boolean;
     deployed: () => Promise<CaseStatusEvent | undefined>;
     onSerialEvent?: (e: SerialEvent) => void;
     /** Called on the installed OS's marker, before the wait for `deployed`; may add milestones. */
@@ -296,8 +299,9 @@ async function bootInstalledOs(
   clearTimeout(silence);
   const shot = await session.screenshot(join(caseDir, "screen-2.png"));
   if (shot.text !== undefined) await writeFile(join(caseDir, "screen-2.txt"), shot.text);
-  // A clean shutdown, so the disk is read clean afterwards; a machine that ignores the button is stopped.
-  if (installed && (await session.powerdown(POWERDOWN_MS))) milestones.poweroff = session.elapsedMs();
+  // A clean shutdown, so a kept disk is read clean afterwards; a machine that ignores the button
+  // is stopped. A disk that is deleted next needs none: the machine is stopped at once.
+  if (installed && opts.powerdown && (await session.powerdown(POWERDOWN_MS))) milestones.poweroff = session.elapsedMs();
   await session.stop();
   const end = await session.close();
   return {

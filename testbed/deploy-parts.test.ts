@@ -14,6 +14,7 @@ import { checkDiskBus, createBlankDisk, parseDiskSize } from "./deploy-disk.ts";
 import { dpGuestAddress, siteDistributionPoints, startCaseDistributionPoints } from "./deploy-dps.ts";
 import { planMpNetwork } from "./mp/network.ts";
 import { QmpClient } from "./qmp.ts";
+import { serveLibrary } from "../plugins/distribution-point/server.ts";
 import { PROFILES } from "./profiles.ts";
 
 let tmp: string;
@@ -155,6 +156,30 @@ describe("deploy case distribution points", () => {
       );
     } finally {
       await dps.close();
+    }
+  });
+
+  it("routes the guest to a DP the user runs (`dp serve`, given by url): neither started nor stopped by the case", async () => {
+    const lib = join(tmp, "outside-lib");
+    await mkdir(join(lib, "packages", "OSI00002", "files"), { recursive: true });
+    await writeFile(join(lib, "packages", "OSI00002", "files", "image.raw"), "abcdefghij");
+    const outside = await serveLibrary({ root: lib, host: "127.0.0.1", port: 0 });
+    try {
+      const dps = await startCaseDistributionPoints([
+        { name: "DP1", guestUrl: "http://10.0.2.200:8080", url: outside.url },
+      ]);
+      expect(dps.routes).toEqual([
+        { name: "DP1", guestIp: "10.0.2.200", guestPort: 8080, url: `http://127.0.0.1:${outside.port}` },
+      ]);
+      const net = planMpNetwork([{ name: "MP1", url: "http://127.0.0.1:1" }], { extra: dps.routes });
+      expect(net.netdev).toContain(`guestfwd=tcp:10.0.2.200:8080-cmd:/bin/busybox nc 127.0.0.1 ${outside.port}`);
+      await dps.close();
+      // The case served nothing itself, and the user's DP still answers after the case closed.
+      expect(dps.requests).toEqual([]);
+      const got = await execa("curl", ["-s", "-r", "6-", `${dps.routes[0]!.url}/packages/OSI00002/files/image.raw`]);
+      expect(got.stdout).toBe("ghij");
+    } finally {
+      await outside.close();
     }
   });
 });

@@ -16,7 +16,7 @@ import {
   type RunningMp,
 } from "../backends/mp/server.ts";
 import type { Site, SiteInput } from "../backends/mp/site.ts";
-import { logFileName, type ComputerStatus } from "../backends/mp/state.ts";
+import { logFileName, type ComputerStatus, type MpState } from "../backends/mp/state.ts";
 
 /**
  * What a case starts: a site and its MPs in guest-address order (the first is 10.0.2.100).
@@ -96,7 +96,12 @@ export interface StartedCaseMps {
 }
 
 function statusOf(mp: RunningMp | undefined): CaseStatusEvent[] {
-  return (mp?.state.eventRecords() ?? []).map(
+  return caseStatusEvents(mp?.state.eventRecords() ?? []);
+}
+
+/** An MP state's accepted events (MpState.eventRecords) as a case reports them. */
+export function caseStatusEvents(records: ReturnType<MpState["eventRecords"]>): CaseStatusEvent[] {
+  return records.map(
     ({ event: e, time }): CaseStatusEvent => ({
       deploymentId: e.deploymentId,
       run: e.run,

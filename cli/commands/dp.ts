@@ -63,7 +63,17 @@ export function registerDpCommands(cli: CAC, run: Run): void {
         );
         if (flags.json) printJson({ ok: true, url: server.url, root });
         else process.stdout.write(`serving ${root} at ${server.url} (Ctrl-C stops)\n`);
-        return new Promise<number>(() => {}); // runs until a signal ends the process
+        // Ctrl-C or SIGTERM is how a server is stopped (as `mp serve`), not an interrupted
+        // build: close and exit 0. A second signal ends it at once.
+        return new Promise<number>((done) => {
+          for (const sig of ["SIGINT", "SIGTERM"] as const) {
+            process.removeAllListeners(sig);
+            process.once(sig, () => {
+              log?.(`dp stopped (${sig})`);
+              void server.close().then(() => done(0));
+            });
+          }
+        });
       }),
     );
 }

@@ -65,6 +65,29 @@ describe("bootmedia with a distribution point served by `bootmedia dp serve`", (
   });
 });
 
+describe("stopping `bootmedia dp serve`", () => {
+  it.each(["SIGTERM", "SIGINT"] as const)("%s closes it and exits 0, without an error line", async (signal) => {
+    const dp = execa("node", [BIN, "dp", "serve", join(fx.dir, "fixtures/content"), "--port", "0"], {
+      reject: false,
+    });
+    let out = "";
+    dp.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    for (let waited = 0; !/ at (http\S+)/.test(out) && waited < 20_000; waited += 50)
+      await new Promise((r) => setTimeout(r, 50));
+    const served = / at (http\S+)/.exec(out)![1]!;
+    // curl is the client: the server answers before the signal, and nothing listens after it.
+    expect((await execa("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", `${served}packages/`])).stdout).toBe(
+      "404",
+    );
+    dp.kill(signal);
+    const r = await dp;
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(String(r.stderr)).toContain(`dp stopped (${signal})`);
+    expect(String(r.stderr)).not.toMatch(/error|BM\d{4}/);
+    expect((await execa("curl", ["-s", served], { reject: false })).exitCode).toBe(7); // connection refused
+  });
+});
+
 describe("bootmedia cache", () => {
   it("lists entries, verifies and removes a corrupt one, prunes by age", async () => {
     expect((await build(fx.out("fill"), "--force")).exitCode).toBe(0);
