@@ -287,6 +287,13 @@ export const REQUIREMENTS = [
     features: MEDIA,
   },
   {
+    name: "umount",
+    check: "umount",
+    debianPackage: "mount",
+    neededFor: "fixtures: `os-image build` unmounts what a killed build left mounted in its tree",
+    features: FIXTURES,
+  },
+  {
     name: "blockdev",
     check: "blockdev",
     debianPackage: "util-linux",

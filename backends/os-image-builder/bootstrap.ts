@@ -8,6 +8,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import { runProgram } from "../../core/program.ts";
+import { removeTree } from "./tree-mounts.ts";
 import { DPKG_EXCLUDES } from "./config.ts";
 import "./codes.ts";
 
@@ -57,7 +58,7 @@ function mmdebstrapArgs(o: BootstrapOptions, listFile: string): string[] {
 
 /** Runs mmdebstrap into `o.tree` (emptied first); returns the installed packages. */
 export async function bootstrapTree(o: BootstrapOptions): Promise<InstalledPackage[]> {
-  await rm(o.tree, { recursive: true, force: true });
+  await removeTree(o.tree);
   await mkdir(o.debCache, { recursive: true });
   const listFile = `${o.tree}.packages.tsv`;
   o.log(`mmdebstrap ${o.suite} ${o.debArch}: ${o.packages.join(", ")}`);

@@ -43,6 +43,7 @@ import {
 import { earlyConfig, espConfig, mainConfig, mkGrubImage } from "./grub.ts";
 import { newestSuiteEpoch, readSuiteStates, recordDebs } from "./inputs.ts";
 import { addOsImage } from "../library-admin/os-image.ts";
+import { removeTree } from "./tree-mounts.ts";
 import type { ContentPackage } from "../../core/types.ts";
 import { clampTimes, customizeTree, IMAGE_FILES, IMAGE_FILES_DIR, stripTree } from "./tree.ts";
 import "./codes.ts";
@@ -247,7 +248,7 @@ async function buildLocked(opts: OsImageBuildOptions, log: (l: string) => void):
     );
   const manifest = added as OsImagePackage;
   await rm(compressed, { force: true });
-  if (!opts.keepWork) await rm(tree, { recursive: true, force: true });
+  if (!opts.keepWork) await removeTree(tree);
   await mkdir(join(opts.workDir, "stamps"), { recursive: true });
   await writeFile(stampFile, stampText);
   log(`wrote ${packageDir}: ${size} bytes raw, ${manifest.files[0]!.size} bytes zstd`);
