@@ -8,6 +8,11 @@
 import { relative } from "node:path";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
+/** The longest file of a clean run: started before every other. */
+const FIRST = ["testbed/deploy.e2e.test.ts"];
+/** Files that reuse what a FIRST file builds (the OS images): last of the end-to-end files. */
+const LAST_E2E = ["backends/os-image-builder/os-image.e2e.test.ts"];
+
 export default class EndToEndFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
@@ -15,6 +20,11 @@ export default class EndToEndFirst extends BaseSequencer {
       this.ctx.cache.getFileTestResults(`${f.project.name}:${relative(this.ctx.config.root, f.moduleId)}`);
     if (sorted.every(timed)) return sorted;
     const e2e = (f: TestSpecification) => f.moduleId.endsWith(".e2e.test.ts");
-    return [...sorted.filter(e2e), ...sorted.filter((f) => !e2e(f))];
+    const rank = (f: TestSpecification) => {
+      const rel = relative(this.ctx.config.root, f.moduleId);
+      return FIRST.includes(rel) ? 0 : LAST_E2E.includes(rel) ? 2 : 1;
+    };
+    const ends = sorted.filter(e2e).sort((a, b) => rank(a) - rank(b));
+    return [...ends, ...sorted.filter((f) => !e2e(f))];
   }
 }
