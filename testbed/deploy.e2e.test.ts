@@ -90,9 +90,6 @@ beforeAll(async () => {
     - id: BM200010
       name: Debian 12 (x64)
       steps:${steps(x64.manifest.id)}
-    - id: BM200086
-      name: Debian 12 (x86)
-      steps:${steps(x86.manifest.id)}
   deployments: [{ id: DEP-1, taskSequence: BM200010, target: all }]
   certificates: [{ media: deploy }, { media: deploy86 }]
 media: { deploy: deploy.yaml, deploy86: deploy86.yaml }
@@ -110,7 +107,13 @@ cases:
     profile: x86-bios
     disk: { size: 2GiB, bus: virtio }
     answers: { password: ["env:MEDIA_PW"] }
-    site: { deployments: [{ id: DEP-86, taskSequence: BM200086, target: all }] }
+    # The x86 media ask for the same task sequence id; this case's site gives it the x86 image.
+    site:
+      taskSequences:
+        - id: BM200010
+          name: Debian 12 (x86)
+          steps:${steps(x86.manifest.id).replace(/\n {8}/g, "\n            ")}
+      deployments: [{ id: DEP-86, taskSequence: BM200010, target: all }]
 `,
   );
   await mkdir(report, { recursive: true });
