@@ -51,6 +51,11 @@ interface DeployOutcome {
 
 /** How long after the installed OS's marker the testbed waits for its `deployed` at the MP. */
 const DEPLOYED_WAIT_MS = 90_000;
+/**
+ * After an outage the installed OS first delivers every event the engine queued (one signed
+ * post each: ~2 s under TCG, 40-odd for a deploy's progress reports), then `deployed`.
+ */
+const DEPLOYED_WAIT_AFTER_OUTAGE_MS = 300_000;
 /** How long the installed OS gets to shut down after the power button. */
 const POWERDOWN_MS = 60_000;
 
@@ -155,6 +160,7 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
           started.statusEvents().find((e) => e.state === "deployed" && e.deploymentId === deploy.deploymentId) ??
           (await deploy.deployedAt?.()),
         onSerialEvent: run.onSerialEvent,
+        deployedWaitMs: deploy.mpOutage ? DEPLOYED_WAIT_AFTER_OUTAGE_MS : DEPLOYED_WAIT_MS,
         ...(deploy.mpOutage ? { afterInstalled: endOutage(started, deploy.mpOutage.backAfterSec) } : {}),
       });
       boots.push({
@@ -251,6 +257,7 @@ interface InstalledBoot {
   timedOut: boolean;
   silent: boolean;
   timeoutSec: number;
+  deployedWaitMs: number;
 }
 
 /** The second boot, from the disk alone: up to the installed OS's marker, then its `deployed` at the MP. */
@@ -266,6 +273,8 @@ async function bootInstalledOs(
     powerdown: boolean;
     deployed: () => Promise<CaseStatusEvent | undefined>;
     onSerialEvent?: (e: SerialEvent) => void;
+    /** How long to wait for `deployed` after the marker (and afterInstalled). */
+    deployedWaitMs: number;
     /** Called on the installed OS's marker, before the wait for `deployed`; may add milestones. */
     afterInstalled?: (milestones: Record<string, number>, elapsedMs: () => number) => Promise<void>;
   },
@@ -291,7 +300,7 @@ async function bootInstalledOs(
   if (installed) {
     milestones["installed-os"] = session.elapsedMs();
     await opts.afterInstalled?.(milestones, () => session.elapsedMs());
-    const until = Date.now() + DEPLOYED_WAIT_MS;
+    const until = Date.now() + opts.deployedWaitMs;
     while (!(deployed = await opts.deployed()) && Date.now() < until && session.running)
       await new Promise((r) => setTimeout(r, 500));
     if (deployed) milestones.deployed = session.elapsedMs();
@@ -314,6 +323,7 @@ async function bootInstalledOs(
     timedOut,
     silent: silent && session.firstSerialMs === null,
     timeoutSec: opts.timeoutSec,
+    deployedWaitMs: opts.deployedWaitMs,
   };
 }
 
@@ -340,7 +350,7 @@ function installedVerdict(boot: InstalledBoot, computer: string): Actual {
     return {
       status: "fail",
       reason: "deployed-not-reported",
-      detail: `the installed OS booted, but no MP stored its deployed event within ${DEPLOYED_WAIT_MS / 1000} s`,
+      detail: `the installed OS booted, but no MP stored its deployed event within ${boot.deployedWaitMs / 1000} s`,
     };
   return { status: "pass" };
 }
