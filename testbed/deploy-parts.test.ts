@@ -149,7 +149,9 @@ describe("deploy case distribution points", () => {
       // curl is the client: a byte range, as apply-image resumes.
       const got = await execa("curl", ["-s", "-r", "4-", `${route.url}/packages/OSI00001/files/image.raw`]);
       expect(got.stdout).toBe("456789");
-      expect(dps.requests.join("\n")).toMatch(/DP1 .*GET .*image\.raw.* 206/);
+      // The server logs a request when its response has finished, which may be just after curl
+      // has read the last byte: poll rather than race it.
+      await expect.poll(() => dps.requests.join("\n")).toMatch(/DP1 .*GET .*image\.raw.* 206/);
       const net = planMpNetwork([{ name: "MP1", url: "http://127.0.0.1:1" }], { extra: dps.routes });
       expect(net.netdev).toContain(
         `guestfwd=tcp:10.0.2.200:80-cmd:/bin/busybox nc 127.0.0.1 ${new URL(route.url).port}`,
