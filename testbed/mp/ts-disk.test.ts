@@ -112,6 +112,10 @@ async function runDeploy(mpUrl: string, disks: Disk[]): Promise<Run> {
   const { sys, dev } = makeDisks(work, disks);
   const target = join(work, "target");
   mkdirSync(target);
+  // The scheduler's knob apply-image raises while it streams: a stand-in (never the host's).
+  const sched = join(work, "sched");
+  mkdirSync(sched);
+  writeFileSync(join(sched, "wakeup_granularity_ns"), "1000000\n");
   const script = `say() { echo "BOOTMEDIA $1"; }
 fail() { say "{\\"event\\":\\"error\\",\\"reason\\":\\"$1\\"\${2:+,$2}}"; exit 1; }
 ${helpers}
@@ -124,7 +128,7 @@ MEDIA='${media}'
 MP_AGENT='${MP_AGENT_SCRIPT}'
 SCREEN='${join(work, "screen.txt")}'
 TS_DIR='${join(work, "ts")}'
-TS_SYS_BLOCK='${sys}' TS_DEV='${dev}' TS_EFI_DIR='${join(work, "no-efi")}' TS_TARGET='${target}'
+TS_SYS_BLOCK='${sys}' TS_DEV='${dev}' TS_EFI_DIR='${join(work, "no-efi")}' TS_TARGET='${target}' TS_SCHED_DIR='${sched}'
 REPORT_KEY='${join(work, "report.key")}' MP_RUN_DIR='${work}'
 BM_MEDIA_ID=contoso-x64 BM_TASK_SEQUENCE=${TASK_SEQUENCE} BM_MP_MODE=site-based BM_MPS='${mpUrl}'
 BM_UNKNOWN_COMPUTERS=false BM_UDA=none
@@ -266,9 +270,19 @@ describe("disk steps against the real MP and DP", { timeout: 180_000 }, () => {
       expect(progress[0]!.message).toMatch(/^\d+ \/ 64 MiB, \d+\.\d MiB\/s, /);
       expect(run.markers.some((m) => m.event === "apply-progress" && m.total === 64 * MiB)).toBe(true);
       expect(events.find((e) => e.step === 2 && e.state === "success")?.message).toMatch(
-        new RegExp(`^64 MiB to /dev/vdb in \\d+ s \\(.*\\); ${storedSize} bytes in 2 connection\\(s\\); sha256 ok$`),
+        new RegExp(
+          `^64 MiB to /dev/vdb in \\d+\\.\\d\\d s \\(.*\\); ${storedSize} bytes in 2 connection\\(s\\); sha256 ok$`,
+        ),
       );
       expect(events.at(-1)).toMatchObject({ step: 0, state: "success" });
+      // The wake-up granularity was raised for the stream, and the kernel's value put back.
+      expect(run.log).toContain("apply-image: wake-up granularity 1000000 -> 20000000 ns");
+      expect(readFileSync(join(run.work, "sched/wakeup_granularity_ns"), "utf8")).toBe("1000000\n");
+      // The last progress marker: the whole image, the step's time, the boot environment's peak memory.
+      const last = run.markers.filter((m) => m.event === "apply-progress").at(-1)!;
+      expect(last).toMatchObject({ step: 2, written: 64 * MiB, total: 64 * MiB });
+      expect(last.seconds).toBeGreaterThan(5);
+      expect(last.memPeak).toBeGreaterThan(0);
       expect(run.markers.find((m) => m.event === "restart")).toEqual({
         event: "restart",
         disk: "/dev/vdb",

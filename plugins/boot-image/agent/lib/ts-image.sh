@@ -1,10 +1,19 @@
 # shellcheck shell=sh
 # Sourced by /init. The apply-image step of the task-sequence engine (docs/task-sequences.md),
 # with lib/ts-disk.sh's disk choice. An image streams from the distribution point to the disk
-# and is never held in memory: HTTP(S) (busybox nc, openssl s_client) → byte count → sha256 of
-# the stored bytes (a FIFO branch) → decompressor (zstd, xz from /usr/bin; gunzip) → dd in 4 MiB
-# blocks; a dropped connection resumes with Range from the byte count reached. A failure that
-# left bytes on the disk wipes its start and its GPT backups, so a half-written OS never boots.
+# and is never held in memory: HTTP(S) (busybox nc, openssl s_client) → one tee per connection
+# (to the decompressor, to the sha256 of the stored bytes on a FIFO branch, to the connection's
+# byte count on another) → decompressor (zstd, xz from /usr/bin; gunzip) → dd in 4 MiB blocks
+# with O_DIRECT (the page cache copy skipped); a dropped connection resumes with Range from the
+# byte count reached. A failure that left bytes on the disk wipes its start and its GPT
+# backups, so a half-written OS never boots.
+# On an emulated CPU (docs/testbed.md, "Performance") every pipe wake-up costs a context
+# switch, and nc and tee write a few KiB at a time: a reader that wakes and takes the CPU at
+# each write makes the copy several times slower than the work. Two remedies while an image
+# streams: the kernel's wake-up granularity raised (debugfs; refused, and skipped, under
+# lockdown), and each stage at a lower priority than the one feeding it (nc 0, tee
+# TS_NICE_TEE, the rest TS_NICE_SINK), which works everywhere: a writer fills the pipe before
+# its reader runs.
 
 # Seconds between progress reports (screen line, event, marker) while an image is written.
 TS_PROGRESS_EVERY=5
@@ -18,7 +27,21 @@ TS_IMAGE_TRIES=8
 # place a GPT backup may sit (the image's end, the disk's end).
 TS_WIPE_MIB=4
 
+# Niceness of the tee and of its readers (the hash, the count, the decompressor, dd).
+TS_NICE_TEE=5
+TS_NICE_SINK=19
+# The wake-up granularity (ns) while an image streams (the kernel's default: 1 ms on one CPU),
+# and where the scheduler's knobs are (the tests point it at a stand-in).
+TS_WAKEUP_NS=20000000
+TS_SCHED_DIR=/sys/kernel/debug/sched
+
 TS_CR=$(printf '\r')
+
+# ts_nice N: this (sub)shell, and what it starts from now on, run at nice N (never fails).
+ts_nice() {
+	read -r ts_self _ </proc/self/stat && renice "$1" -p "$ts_self" >/dev/null 2>&1
+	return 0
+}
 
 # ts_wipe DISK DISKBYTES IMAGEBYTES: zeroes what makes a disk boot: its first MiBs and the MiB
 # before the image's end and the disk's end (where a GPT backup header may be).
@@ -30,6 +53,21 @@ ts_wipe() {
 	done
 	blockdev --rereadpt "$TS_DEV/$1" 2>/dev/null
 	ts_log "wiped /dev/$1: its first $TS_WIPE_MIB MiB and the MiB before byte $3 and $2"
+}
+
+# ts_wakeups batch|restore: raises the wake-up granularity for the stream (TS_SCHED_WAS keeps
+# the kernel's value), or puts the kernel's value back. A locked-down kernel refuses debugfs:
+# nothing changes then.
+ts_wakeups() {
+	if [ "$1" = batch ]; then
+		[ -e "$TS_SCHED_DIR" ] || mount -t debugfs debugfs "${TS_SCHED_DIR%/sched}" 2>/dev/null
+		TS_SCHED_WAS=$(cat "$TS_SCHED_DIR/wakeup_granularity_ns" 2>/dev/null)
+		[ -n "$TS_SCHED_WAS" ] && { echo "$TS_WAKEUP_NS" >"$TS_SCHED_DIR/wakeup_granularity_ns"; } 2>/dev/null
+	elif [ -n "${TS_SCHED_WAS-}" ]; then
+		{ echo "$TS_SCHED_WAS" >"$TS_SCHED_DIR/wakeup_granularity_ns"; } 2>/dev/null
+		TS_SCHED_WAS=""
+	fi
+	return 0
 }
 
 # ts_url_host URL: sets TS_SCHEME TS_HOST TS_PORT TS_PATH.
@@ -45,7 +83,8 @@ ts_url_parts() {
 
 # ts_http_body FROM: reads an HTTP answer on stdin, writes its status to TS_DIR/http.status and,
 # when it is the range asked for (206 from byte FROM, or 200 when FROM is 0), copies the body
-# to stdout, counting its bytes into TS_DIR/http.bytes. `read` takes a byte at a time, so the
+# to stdout and to TS_DIR/hash.fifo (the sha256, kept open across connections by the
+# download), counting its bytes into TS_DIR/http.bytes. `read` takes a byte at a time, so the
 # body starts exactly after the blank line.
 ts_http_body() {
 	: >"$TS_DIR/http.bytes"
@@ -63,8 +102,12 @@ ts_http_body() {
 		*) return 1 ;;
 	esac
 	rm -f "$TS_DIR/count.fifo" && mkfifo "$TS_DIR/count.fifo"
-	wc -c <"$TS_DIR/count.fifo" >"$TS_DIR/http.bytes" &
-	tee "$TS_DIR/count.fifo"
+	ts_nice "$TS_NICE_TEE"
+	(
+		ts_nice "$TS_NICE_SINK"
+		exec wc -c <"$TS_DIR/count.fifo" >"$TS_DIR/http.bytes"
+	) &
+	tee "$TS_DIR/hash.fifo" "$TS_DIR/count.fifo"
 	wait
 }
 
@@ -124,8 +167,17 @@ ts_download() {
 	[ "$ts_got" -eq "$3" ]
 }
 
-# ts_written PID: the bytes the disk-writing dd (PID) has written (its output's file position).
-ts_written() { sed -n 's/^pos:[[:space:]]*//p' "/proc/$1/fdinfo/1" 2>/dev/null; }
+# ts_sample PID: one look at the image's writer (PID, dd: the disk its stdout) for the progress
+# loop, in one process: "UPTIME_CS WRITTEN USED" — /proc/uptime in hundredths of a second,
+# its output's file position (empty once it ended), and the boot environment's memory in use
+# in bytes (MemTotal - MemAvailable: what the page cache cannot give back).
+ts_sample() {
+	awk -v fd="/proc/$1/fdinfo/1" 'BEGIN {
+		getline u <"/proc/uptime"; split(u, a, " ")
+		p = ""; while ((getline l <fd) > 0) if (l ~ /^pos:/) { split(l, b, /[ \t]+/); p = b[2] }
+		while ((getline l <"/proc/meminfo") > 0) { split(l, m, /[ \t]+/); if (m[1] == "MemTotal:") t = m[2]; else if (m[1] == "MemAvailable:") v = m[2] }
+		printf "%d %s %.0f\n", a[1] * 100, p, (t - v) * 1024 }' 2>/dev/null
+}
 # ts_decomp_said: the decompressor's exit status and the last line it wrote to stderr (kept off
 # the screen: it would cut into the progress line).
 ts_decomp_said() {
@@ -136,16 +188,18 @@ ts_decomp_said() {
 # when the kernel keeps no I/O accounting.
 ts_read_bytes() { sed -n 's/^rchar:[[:space:]]*//p' "/proc/$1/io" 2>/dev/null; }
 
-# ts_image_progress STEP WRITTEN TOTAL SECONDS: the progress line on the screen, the marker,
-# the event (at most TS_IMAGE_PROGRESS_POSTS) and the log line.
+# ts_secs CS: hundredths of a second as seconds ("41.07").
+ts_secs() { printf '%d.%02d' $(($1 / 100)) $(($1 % 100)); }
+
+# ts_image_progress STEP WRITTEN TOTAL CS: the progress line on the screen, the marker (with
+# the boot environment's peak memory so far, TS_MEM_PEAK), the event (at most
+# TS_IMAGE_PROGRESS_POSTS) and the log line.
 ts_image_progress() {
-	ts_rate=0 ts_left=""
-	[ "$4" -gt 0 ] && ts_rate=$(($2 / $4))
-	[ "$ts_rate" -gt 0 ] && ts_left=$((($3 - $2) / ts_rate))
-	ts_line=$(awk -v w="$2" -v t="$3" -v r="$ts_rate" -v l="$ts_left" 'BEGIN {
-		printf "%d / %d MiB, %.1f MiB/s, %s", w / 1048576, t / 1048576, r / 1048576, (l == "" ? "time left unknown" : (l >= 60 ? sprintf("%d min %02d s left", l / 60, l % 60) : l " s left")) }')
+	ts_line=$(awk -v w="$2" -v t="$3" -v cs="$4" 'BEGIN {
+		r = (cs > 0 ? w * 100 / cs : 0); l = (r > 0 ? int((t - w) / r) : -1)
+		printf "%d / %d MiB, %.1f MiB/s, %s", w / 1048576, t / 1048576, r / 1048576, (l < 0 ? "time left unknown" : (l >= 60 ? sprintf("%d min %02d s left", l / 60, l % 60) : l " s left")) }')
 	screen '\r    \033[36m%s\033[0m\033[K' "$ts_line"
-	say "{\"event\":\"apply-progress\",\"step\":$1,\"written\":$2,\"total\":$3,\"seconds\":$4}"
+	say "{\"event\":\"apply-progress\",\"step\":$1,\"written\":$2,\"total\":$3,\"seconds\":$(ts_secs "$4"),\"memPeak\":$TS_MEM_PEAK}"
 	ts_log "step $1 progress: $ts_line"
 	[ "$TS_IMAGE_POSTED" -lt "$TS_IMAGE_PROGRESS_POSTS" ] && ts_event "$1" progress "" "$ts_line"
 	TS_IMAGE_POSTED=$((TS_IMAGE_POSTED + 1))
@@ -164,7 +218,7 @@ ts_apply_image() {
 		zstd) ts_decomp="$(ts_tool zstd) -dc" ;;
 		xz) ts_decomp="$(ts_tool xz) -dc" ;;
 		gzip) ts_decomp="gunzip -c" ;;
-		none) ts_decomp=cat ;;
+		none) ts_decomp="" ;;
 		*) ts_disk_fail image-unknown "compression $ts_comp"; return 1 ;;
 	esac
 	if [ -z "${TS_DISK-}" ]; then
@@ -173,37 +227,66 @@ ts_apply_image() {
 	fi
 	[ "$TS_DISK_BYTES" -ge "$ts_size" ] ||
 		{ ts_disk_fail disk-too-small "/dev/$TS_DISK holds $(ts_size_words "$TS_DISK_BYTES"), the image $(ts_size_words "$ts_size")"; return 1; }
+	# O_DIRECT needs every write a whole number of the disk's logical blocks: dd writes 4 MiB
+	# blocks, so the image's size must be one too (else, and for a stand-in file, the page cache).
+	ts_lbs=$(cat "$TS_SYS_BLOCK/$TS_DISK/queue/logical_block_size" 2>/dev/null)
+	case $ts_lbs in '' | *[!0-9]* | 0) ts_lbs=512 ;; esac
+	ts_direct=""
+	[ -b "$TS_DEV/$TS_DISK" ] && [ $((ts_size % ts_lbs)) -eq 0 ] && ts_direct=oflag=direct
 	screen_note "$ts_image ($(ts_size_words "$ts_bytes"), $ts_comp) to /dev/$TS_DISK ($(ts_size_words "$ts_size"))"
-	ts_log "apply-image: $ts_pkg $ts_image, $ts_bytes bytes stored ($ts_comp), $ts_size bytes, to /dev/$TS_DISK"
-	rm -f "$TS_DIR"/stream.fifo "$TS_DIR"/hash.fifo "$TS_DIR"/plain.fifo "$TS_DIR"/image.sha "$TS_DIR"/rc.* "$TS_DIR"/got "$TS_DIR"/download.log
-	mkfifo "$TS_DIR/stream.fifo" "$TS_DIR/hash.fifo" "$TS_DIR/plain.fifo"
-	# The pipeline: download → stream.fifo → tee (→ hash.fifo → sha256sum) → decompressor →
-	# plain.fifo → dd to the disk in 4 MiB blocks. Each stage leaves its exit status in rc.*.
+	ts_log "apply-image: $ts_pkg $ts_image, $ts_bytes bytes stored ($ts_comp), $ts_size bytes, to /dev/$TS_DISK${ts_direct:+ (O_DIRECT)}"
+	rm -f "$TS_DIR"/stream.fifo "$TS_DIR"/hash.fifo "$TS_DIR"/image.sha "$TS_DIR"/rc.* "$TS_DIR"/got "$TS_DIR"/download.log "$TS_DIR"/*.err
+	mkfifo "$TS_DIR/stream.fifo" "$TS_DIR/hash.fifo"
+	ts_wakeups batch
+	if [ -n "$TS_SCHED_WAS" ]; then
+		ts_log "apply-image: wake-up granularity $TS_SCHED_WAS -> $TS_WAKEUP_NS ns"
+	else
+		ts_log "apply-image: wake-up granularity unchanged (no debugfs: locked down?)"
+	fi
+	ts_s=$(ts_sample $$)
+	ts_t0=${ts_s%% *} TS_MEM_PEAK=${ts_s##* }
+	# The pipeline: each connection's tee (ts_http_body) → stream.fifo → the decompressor → dd
+	# to the disk (fsync at its end); the same bytes → hash.fifo → openssl's sha256. Each stage
+	# leaves its exit status in rc.* (dd's is its own). The download holds hash.fifo open (fd 6)
+	# so the hash sees one stream across connections.
 	# A decompressor that stops early (bytes it refuses) leaves the rest of the stream to cat:
 	# every stored byte still reaches the hash, so changed bytes read as a hash mismatch, never
-	# as a broken download (tee would die writing to a closed pipe, and the download with it).
-	sha256sum <"$TS_DIR/hash.fifo" >"$TS_DIR/image.sha" &
+	# as a broken download (the tee would die writing to a closed pipe, and the download with it).
+	(
+		ts_nice "$TS_NICE_SINK"
+		exec openssl dgst -sha256 -r <"$TS_DIR/hash.fifo" >"$TS_DIR/image.sha"
+	) &
 	ts_hash=$!
-	{
-		tee "$TS_DIR/hash.fifo" <"$TS_DIR/stream.fifo"
-		echo "$?" >"$TS_DIR/rc.tee"
-	} | {
-		$ts_decomp 2>"$TS_DIR/decompress.err"
-		echo "$?" >"$TS_DIR/rc.decompress"
-		cat >/dev/null
-	} >"$TS_DIR/plain.fifo" &
-	dd if="$TS_DIR/plain.fifo" of="$TS_DEV/$TS_DISK" bs=4M iflag=fullblock conv=notrunc 2>"$TS_DIR/dd.err" &
-	ts_dd=$!
+	if [ -n "$ts_decomp" ]; then
+		{
+			ts_nice "$TS_NICE_SINK"
+			$ts_decomp 2>"$TS_DIR/decompress.err"
+			echo "$?" >"$TS_DIR/rc.decompress"
+			cat >/dev/null
+		} <"$TS_DIR/stream.fifo" | {
+			ts_nice "$TS_NICE_SINK"
+			exec dd of="$TS_DEV/$TS_DISK" bs=4M iflag=fullblock $ts_direct conv=notrunc,fsync 2>"$TS_DIR/dd.err"
+		} &
+	else
+		echo 0 >"$TS_DIR/rc.decompress"
+		(
+			ts_nice "$TS_NICE_SINK"
+			exec dd of="$TS_DEV/$TS_DISK" bs=4M iflag=fullblock $ts_direct conv=notrunc,fsync <"$TS_DIR/stream.fifo" 2>"$TS_DIR/dd.err"
+		) &
+	fi
+	ts_writer=$!
 	{
 		ts_download "$ts_pkg" "$ts_image" "$ts_bytes"
 		echo "$?" >"$TS_DIR/rc.download"
-	} >"$TS_DIR/stream.fifo" &
-	ts_producer=$!
-	ts_start=$(date +%s) ts_last=$ts_start TS_IMAGE_POSTED=0 ts_pos=0 ts_seen=$ts_start ts_hashed=0 ts_refused=""
-	while kill -0 "$ts_dd" 2>/dev/null; do
+	} >"$TS_DIR/stream.fifo" 6>"$TS_DIR/hash.fifo" &
+	ts_last=$ts_t0 TS_IMAGE_POSTED=0 ts_pos=0 ts_seen=$ts_t0 ts_hashed=0 ts_refused=""
+	while kill -0 "$ts_writer" 2>/dev/null; do
 		sleep 1
-		ts_now=$(date +%s)
-		ts_w=$(ts_written "$ts_dd")
+		ts_s=$(ts_sample "$ts_writer")
+		ts_now=${ts_s%% *} ts_mem=${ts_s##* } ts_w=${ts_s#* }
+		ts_w=${ts_w% *}
+		case $ts_mem in '' | *[!0-9]*) ;; *) [ "$ts_mem" -gt "$TS_MEM_PEAK" ] && TS_MEM_PEAK=$ts_mem ;; esac
+		case $ts_now in '' | *[!0-9]*) continue ;; esac
 		case $ts_w in '' | *[!0-9]*) continue ;; esac
 		[ "$ts_w" != "$ts_pos" ] && ts_pos=$ts_w ts_seen=$ts_now
 		# Bytes still arriving count too: after a refusal nothing is written, the hash still reads.
@@ -213,21 +296,21 @@ ts_apply_image() {
 			ts_refused=1
 			ts_log "apply-image: $ts_comp stopped at $ts_w bytes written ($(ts_decomp_said)); the rest of the stored bytes is read for the sha256 check"
 		fi
-		if [ $((ts_now - ts_seen)) -ge "$TS_STALL_SECONDS" ]; then
+		if [ $((ts_now - ts_seen)) -ge $((TS_STALL_SECONDS * 100)) ]; then
 			# Nothing written for a minute: the connection is dropped, the download resumes.
 			kill "$(cat "$TS_DIR/conn.pid" 2>/dev/null)" 2>/dev/null
 			ts_log "apply-image: nothing for $TS_STALL_SECONDS s, connection dropped"
 			ts_seen=$ts_now
 		fi
-		if [ $((ts_now - ts_last)) -ge "$TS_PROGRESS_EVERY" ]; then
-			ts_image_progress "$1" "$ts_w" "$ts_size" $((ts_now - ts_start))
+		if [ $((ts_now - ts_last)) -ge $((TS_PROGRESS_EVERY * 100)) ]; then
+			ts_image_progress "$1" "$ts_w" "$ts_size" $((ts_now - ts_t0))
 			ts_last=$ts_now
 		fi
 	done
-	wait "$ts_dd"
+	wait "$ts_writer"
 	ts_dd_rc=$?
 	wait
-	ts_secs=$(($(date +%s) - ts_start))
+	ts_wakeups restore
 	screen '\r\033[K'
 	sed 's/^/    /' "$TS_DIR/download.log" >>"$TS_LOG" 2>/dev/null
 	ts_conns=$(cat "$TS_DIR/connections" 2>/dev/null)
@@ -244,12 +327,15 @@ ts_apply_image() {
 		ts_disk_fail image-hash-mismatch "$ts_image: sha256 $ts_have, the package says $ts_sha; the disk was wiped"
 		return 1
 	fi
-	if [ "$(cat "$TS_DIR/rc.decompress" 2>/dev/null)" != 0 ] || [ "$ts_dd_rc" != 0 ]; then
+	ts_rc=$(cat "$TS_DIR/rc.decompress" 2>/dev/null)
+	if [ "$ts_rc" != 0 ] || [ "$ts_dd_rc" != 0 ]; then
 		ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
-		ts_disk_fail image-write-failed "$ts_image: $(ts_decomp_said), dd exit $ts_dd_rc ($(tail -n 1 "$TS_DIR/dd.err"))"
+		ts_disk_fail image-write-failed "$ts_image: $(ts_decomp_said), dd exit $ts_dd_rc ($(grep -v ' records ' "$TS_DIR/dd.err" 2>/dev/null | tail -n 1))"
 		return 1
 	fi
 	sync
+	ts_s=$(ts_sample $$)
+	ts_cs=$((${ts_s%% *} - ts_t0))
 	if [ "$ts_table" = gpt ]; then
 		# The image's GPT backup sits at the image's end: moved to the disk's end.
 		ts_out=$($(ts_tool sfdisk) --relocate gpt-bak-std "$TS_DEV/$TS_DISK" 2>&1) ||
@@ -257,7 +343,9 @@ ts_apply_image() {
 	fi
 	blockdev --rereadpt "$TS_DEV/$TS_DISK" 2>/dev/null
 	TS_IMAGE_ROOT=$ts_root TS_IMAGE_FIRMWARE=$7
-	ts_rate=$(awk -v b="$ts_size" -v s="$ts_secs" 'BEGIN { printf "%.1f", (s > 0 ? b / s : b) / 1048576 }')
-	TS_MESSAGE="$(ts_mib "$ts_size") MiB to /dev/$TS_DISK in $ts_secs s ($ts_rate MiB/s); $ts_got bytes in $ts_conns connection(s); sha256 ok"
-	ts_log "apply-image: $TS_MESSAGE"
+	# The last progress marker: all written (and synced), the time the whole step took.
+	say "{\"event\":\"apply-progress\",\"step\":$1,\"written\":$ts_size,\"total\":$ts_size,\"seconds\":$(ts_secs "$ts_cs"),\"memPeak\":$TS_MEM_PEAK}"
+	ts_rate=$(awk -v b="$ts_size" -v cs="$ts_cs" 'BEGIN { printf "%.1f", (cs > 0 ? b * 100 / cs : b) / 1048576 }')
+	TS_MESSAGE="$(ts_mib "$ts_size") MiB to /dev/$TS_DISK in $(ts_secs "$ts_cs") s ($ts_rate MiB/s); $ts_got bytes in $ts_conns connection(s); sha256 ok"
+	ts_log "apply-image: $TS_MESSAGE; the boot environment used at most $(ts_mib "$TS_MEM_PEAK") MiB"
 }
