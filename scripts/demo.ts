@@ -5,7 +5,7 @@
  *   1. doctor --install --for demo   (QEMU, OVMF, GRUB, mmdebstrap, … from the doctor's table)
  *   2. the Debian 12 OS image        (`bootmedia os-image build` into the demo library in the
  *                                     cache; built once, in the background while 3 and 4 run)
- *   3. reference boot images          (built from Debian's packages, or the cached ones)
+ *   3. the x64 reference boot image   (built from Debian's packages, or the cached one)
  *   4. build fixtures/specs/demo.yaml as an ISO and a USB image (password, certificate, variables, prestart)
  *   5. start the servers users run: `bootmedia dp serve` on the library and `bootmedia mp serve`
  *      on fixtures/specs/demo-site.yaml (select-disk → apply-image → write-files → restart)
@@ -231,8 +231,8 @@ async function main(): Promise<number> {
   osImage.catch(() => undefined);
   if (host.privilege !== "root") await osImage;
 
-  step(3, "reference boot images (kernel, initramfs, GRUB; built once from Debian's packages, then cached)");
-  const { built } = await timed("boot images", () => ensureReferenceImages((l) => say(`  ${l}`)));
+  step(3, "the x64 reference boot image (kernel, initramfs, GRUB; built once from Debian's packages, then cached)");
+  const { built } = await timed("boot image", () => ensureReferenceImages((l) => say(`  ${l}`), ["x64"]));
   say(built ? "  built" : "  taken from the cache");
 
   step(4, "build the media as ISO and USB image (password from DEMO_MEDIA_PASSWORD, self-signed certificate)");
