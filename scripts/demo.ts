@@ -290,6 +290,8 @@ async function main(): Promise<number> {
               distributionPoints: [{ name: "DP1", guestUrl: "http://10.0.2.200", url: `http://127.0.0.1:${dpPort}` }],
               computer: DEMO.computer,
               deploymentId: DEMO.deployment,
+              // The picture: the installed system's login screen, drawn with the serial one.
+              installedScreenAfter: { serial: / login: /, withinSec: 60 },
               deployedAt: deployedInStateDir(MP_STATE, {
                 deploymentId: DEMO.deployment,
                 mac: GUEST_MAC,

@@ -18,7 +18,7 @@ import { judgeTaskSequenceCase, type CaseTaskSequenceReport } from "./ts-case.ts
 import { superviseQemu, type CaseTimings } from "./supervise.ts";
 import { createBlankDisk } from "./deploy-disk.ts";
 import { startCaseDistributionPoints, type StartedDps } from "./deploy-dps.ts";
-import { DEPLOY_TIMEOUTS, type CaseDeployReport, type DeployBoot } from "./deploy-types.ts";
+import { DEPLOY_TIMEOUTS, type CaseDeploy, type CaseDeployReport, type DeployBoot } from "./deploy-types.ts";
 
 /** What runCase hands a deploy case: its folders and machine, decided by the runner. */
 interface DeployRun {
@@ -56,6 +56,8 @@ const DEPLOYED_WAIT_MS = 90_000;
  * post each: ~2 s under TCG, 40-odd for a deploy's progress reports), then `deployed`.
  */
 const DEPLOYED_WAIT_AFTER_OUTAGE_MS = 300_000;
+/** How long after `installedScreenAfter`'s serial text the screen is photographed. */
+const SCREEN_SETTLE_MS = 2000;
 /** How long the installed OS gets to shut down after the power button. */
 const POWERDOWN_MS = 60_000;
 
@@ -156,6 +158,7 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
         timeoutSec: deploy.installedBootSec ?? DEPLOY_TIMEOUTS.installedSec,
         silenceSec: run.silenceSec,
         powerdown: deploy.keepDisk === true,
+        ...(deploy.installedScreenAfter ? { screenAfter: deploy.installedScreenAfter } : {}),
         deployed: async () =>
           started.statusEvents().find((e) => e.state === "deployed" && e.deploymentId === deploy.deploymentId) ??
           (await deploy.deployedAt?.()),
@@ -271,6 +274,7 @@ async function bootInstalledOs(
     silenceSec: number;
     /** Press the power button before stopping the machine (a kept disk is read afterwards). */
     powerdown: boolean;
+    screenAfter?: CaseDeploy["installedScreenAfter"];
     deployed: () => Promise<CaseStatusEvent | undefined>;
     onSerialEvent?: (e: SerialEvent) => void;
     /** How long to wait for `deployed` after the marker (and afterInstalled). */
@@ -279,8 +283,17 @@ async function bootInstalledOs(
     afterInstalled?: (milestones: Record<string, number>, elapsedMs: () => number) => Promise<void>;
   },
 ): Promise<InstalledBoot> {
-  const session = await QemuSession.start(binary, args, { serialLog: join(caseDir, "serial-2.log"), scratch });
+  const session = await QemuSession.start(binary, args, {
+    serialLog: join(caseDir, "serial-2.log"),
+    scratch,
+    ...(opts.screenAfter ? { serialPass: opts.screenAfter.serial } : {}),
+  });
   if (opts.onSerialEvent) session.onSerialEvent(opts.onSerialEvent);
+  let screenReady: () => void = () => undefined;
+  const screenShows = new Promise<void>((resolve) => (screenReady = resolve));
+  session.onSerialEvent((e) => {
+    if (e.kind === "pass") screenReady();
+  });
   let timedOut = false;
   let silent = false;
   const deadline = new Promise<undefined>((resolve) => {
@@ -304,6 +317,18 @@ async function bootInstalledOs(
     while (!(deployed = await opts.deployed()) && Date.now() < until && session.running)
       await new Promise((r) => setTimeout(r, 500));
     if (deployed) milestones.deployed = session.elapsedMs();
+    if (opts.screenAfter) {
+      // The text on the serial line, then a moment for the screen's own console to draw the same.
+      const waited = await Promise.race([
+        screenShows.then(() => true),
+        session.ended.then(() => false),
+        new Promise<false>((r) => setTimeout(() => r(false), opts.screenAfter!.withinSec * 1000)),
+      ]);
+      if (waited) {
+        milestones.screen = session.elapsedMs();
+        await new Promise((r) => setTimeout(r, SCREEN_SETTLE_MS));
+      }
+    }
   }
   clearTimeout(silence);
   const shot = await session.screenshot(join(caseDir, "screen-2.png"));

@@ -37,6 +37,12 @@ export interface CaseDeploy {
   deployedAt?: () => Promise<CaseStatusEvent | undefined>;
   /** Called before the second boot (a test brings the MP back there). */
   beforeInstalledBoot?: (mps: StartedCaseMps) => Promise<void>;
+  /**
+   * The boot from the disk is photographed (screen-2.png) once this text shows on the serial
+   * line after `deployed`, and 2 s more, or after `withinSec`: the installed system's login
+   * screen rather than its boot messages (the demo's picture). Milestone `screen`.
+   */
+  installedScreenAfter?: { serial: RegExp; withinSec: number };
 }
 
 /** One boot of a deploy case, for the report. */
