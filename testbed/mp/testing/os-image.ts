@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, copyFileSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface TestOsImage {
@@ -20,7 +20,18 @@ export interface TestOsImage {
 }
 
 const X64_ROOT = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709";
-const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+/** A file's sha256, read 4 MiB at a time (test images reach 2 GiB, beyond one Buffer). */
+function sha256OfFile(path: string): string {
+  const hash = createHash("sha256");
+  const buf = Buffer.alloc(4 << 20);
+  const fd = openSync(path, "r");
+  try {
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
+}
 
 /** Bytes no compressor shrinks, the same on every run: SHA-256 in counter mode. */
 function noise(bytes: number): Buffer {
@@ -90,7 +101,7 @@ export function makeTestOsImage(dir: string, sizeMiB = 64, opts: { noiseMiB?: nu
   );
   const stored = `${raw}.zst`;
   execFileSync("zstd", ["-q", "-f", raw, "-o", stored]);
-  return { raw, stored, size: sizeMiB * 1048576, sha256: sha256(readFileSync(raw)), root };
+  return { raw, stored, size: sizeMiB * 1048576, sha256: sha256OfFile(raw), root };
 }
 
 const STORED = { zstd: "disk.raw.zst", xz: "disk.raw.xz", gzip: "disk.raw.gz", none: "disk.raw" } as const;
@@ -108,8 +119,14 @@ export function addTestOsImagePackage(
   mkdirSync(join(dir, "files"), { recursive: true });
   if (compression === "zstd") copyFileSync(image.stored, file);
   else if (compression === "none") copyFileSync(image.raw, file);
-  else writeFileSync(file, execFileSync(compression, ["-c", image.raw], { maxBuffer: 1 << 30 }));
-  const bytes = readFileSync(file);
+  else {
+    const out = openSync(file, "w");
+    try {
+      execFileSync(compression, ["-c", image.raw], { stdio: ["ignore", out, "pipe"] });
+    } finally {
+      closeSync(out);
+    }
+  }
   // The partitions as sfdisk reads them (the manifest must list them: core/content/manifest.ts).
   const table = JSON.parse(execFileSync("sfdisk", ["-J", image.raw], { encoding: "utf8" })) as {
     partitiontable: { partitions: Array<{ start: number; size: number; type: string; name?: string }> };
@@ -141,7 +158,7 @@ export function addTestOsImagePackage(
           partitions,
           rootPartition: 3,
         },
-        files: [{ path: name, size: bytes.length, sha256: sha256(bytes) }],
+        files: [{ path: name, size: statSync(file).size, sha256: sha256OfFile(file) }],
       },
       null,
       2,
