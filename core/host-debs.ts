@@ -5,6 +5,9 @@
  * guessed: a file dpkg does not own, or a version apt's index does not list, is left out
  * (its sha256 undefined), and callers say so.
  */
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { runProgram } from "./program.ts";
 import { which } from "./which.ts";
 
@@ -20,7 +23,7 @@ export interface HostDeb {
 const hostHasDpkg = () => which("dpkg-query") !== undefined;
 
 /** Each path's owning package ("name" or "name:arch"), by one `dpkg-query -S`; unowned paths are absent. */
-export async function debOwners(paths: readonly string[]): Promise<Map<string, string>> {
+async function debOwners(paths: readonly string[]): Promise<Map<string, string>> {
   const owners = new Map<string, string>();
   if (paths.length === 0 || !hostHasDpkg()) return owners;
   const r = await runProgram("dpkg-query", ["-S", ...paths], { reject: false });
@@ -58,4 +61,40 @@ export async function installedDebs(names: readonly string[]): Promise<HostDeb[]
     if (d && sha256 && !d.sha256) d.sha256 = sha256;
   }
   return debs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** dpkg's database: any package installed, removed or upgraded changes it. */
+const DPKG_STATUS = "/var/lib/dpkg/status";
+
+/**
+ * debOwners + installedDebs, remembered in `cacheDir` under a key of the files' and dpkg's
+ * database's stat identity (size, mtime, inode): a package change gives a new key, so a
+ * cached answer is the one dpkg and apt would give now, without their second a build.
+ */
+export async function hostDebsOf(
+  paths: readonly string[],
+  cacheDir: string,
+): Promise<{ owners: Map<string, string>; installed: HostDeb[] }> {
+  const h = createHash("sha256");
+  for (const p of [DPKG_STATUS, ...paths]) {
+    const st = await stat(p).catch(() => undefined);
+    h.update(`${p} ${st ? `${st.size} ${st.mtimeMs} ${st.ino}` : "-"}\n`);
+  }
+  const file = join(cacheDir, "host-debs", `${h.digest("hex").slice(0, 32)}.json`);
+  const cached = await readFile(file, "utf8").then(
+    (t) => JSON.parse(t) as { owners: Array<[string, string]>; installed: HostDeb[] },
+    () => undefined,
+  );
+  if (cached) return { owners: new Map(cached.owners), installed: cached.installed };
+  const owners = await debOwners(paths);
+  const installed = await installedDebs([...new Set(owners.values())]);
+  try {
+    await mkdir(join(cacheDir, "host-debs"), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify({ owners: [...owners], installed }));
+    await rename(tmp, file);
+  } catch {
+    /* an unwritable cache only costs the lookup next time */
+  }
+  return { owners, installed };
 }

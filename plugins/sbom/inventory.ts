@@ -12,7 +12,7 @@ import { readFile } from "node:fs/promises";
 import { sep } from "node:path";
 import { z } from "zod";
 import { sha256File } from "../../core/content/manifest.ts";
-import { debOwners, installedDebs, type HostDeb } from "../../core/host-debs.ts";
+import { hostDebsOf, type HostDeb } from "../../core/host-debs.ts";
 import type { ContentPackage, LayoutFile, MediaLayout, ResolvedMedia } from "../../core/types.ts";
 import {
   certificateSubject,
@@ -130,9 +130,7 @@ export async function gatherInventory(
   const grubFiles = hostFiles.filter((e) => e.source.path.startsWith(grubDir));
   const others = hostFiles.filter((e) => !e.source.path.startsWith(grubDir));
   const tools = grubFiles.length > 0 ? bootLoaderToolFiles() : [];
-  const owners = await debOwners([...tools, ...others.map((e) => e.source.path)]);
-  const ownerNames = [...new Set(owners.values())];
-  const installed = await installedDebs(ownerNames);
+  const { owners, installed } = await hostDebsOf([...tools, ...others.map((e) => e.source.path)], contentCacheDir);
   const debOf = (owner: string | undefined): HostDeb | undefined =>
     owner === undefined ? undefined : installed.find((d) => d.name === owner || `${d.name}:${d.arch}` === owner);
 
