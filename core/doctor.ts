@@ -88,6 +88,13 @@ export const REQUIREMENTS = [
     features: TESTBED,
   },
   {
+    name: "dpkg-query",
+    check: "dpkg-query",
+    debianPackage: "dpkg",
+    neededFor: "media: the SBOM names the Debian packages the boot loader's and Secure Boot chain's files come from",
+    features: MEDIA,
+  },
+  {
     name: "apt-get",
     check: "apt-get",
     debianPackage: "apt",
@@ -98,8 +105,8 @@ export const REQUIREMENTS = [
     name: "apt-cache",
     check: "apt-cache",
     debianPackage: "apt",
-    neededFor: "fixtures: .deb versions and hashes",
-    features: FIXTURES,
+    neededFor: "fixtures: .deb versions and hashes; media: the SBOM's .deb hashes of GRUB and shim",
+    features: MEDIA,
   },
   {
     name: "dpkg-deb",

@@ -15,6 +15,7 @@ import secrets from "./secrets/index.ts";
 import certificates from "./certificates/index.ts";
 import mediaConfig from "./media-config/index.ts";
 import mediaManifest from "./media-manifest/index.ts";
+import sbom from "./sbom/index.ts";
 import directory from "./directory/index.ts";
 import usb from "./usb/index.ts";
 import iso from "./iso/index.ts";
@@ -32,6 +33,7 @@ export const BUILTIN_PLUGINS: ReadonlyArray<PluginDefinition<unknown>> = [
   certificates,
   mediaConfig,
   mediaManifest,
+  sbom,
   directory,
   iso,
   usb,

@@ -42,6 +42,7 @@ const COMMAND_FEATURE: Record<string, Exclude<Feature, "demo" | "tests"> | null>
   inspect: "media",
   init: "media",
   diff: "media",
+  verify: "media",
   image: "media",
   dp: "media",
   mp: "media",

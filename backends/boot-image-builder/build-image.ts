@@ -13,6 +13,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
+import { sha256File } from "../../core/content/manifest.ts";
 import { packagePath } from "../../base/package-root.ts";
 import { defaultCacheDir } from "../../core/cache.ts";
 import type { Arch } from "../../core/compat.ts";
@@ -232,14 +233,21 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
   const kernelRoot = join(work, "kernel");
   const busyboxRoot = join(work, "busybox");
   const runtimeRoots = debs.runtime.map((d) => join(work, "runtime", d.name.split(":")[0]!));
+  // Each .deb's record for the package's `build.debs` (the SBOM's source): name, version, arch, sha256.
+  const debRecords: Array<{ name: string; version: string; arch: string; sha256: string }> = [];
+  const fetchDeb = async (ref: DebRef, root: string) => {
+    const file = await downloadDeb(ref, debDir, log);
+    const [name, debArch] = ref.name.split(":");
+    debRecords.push({ name: name!, version: ref.version, arch: debArch!, sha256: await sha256File(file) });
+    await extractDeb(file, root);
+  };
   await timed(progress, "fetch packages", async () => {
     log(
       `${arch}: ${debs.kernel.name} ${debs.kernel.version}, ${debs.busybox.name} ${debs.busybox.version}, ${debs.runtime.map((d) => `${d.name} ${d.version}`).join(", ")}`,
     );
-    await extractDeb(await downloadDeb(debs.kernel, debDir, log), kernelRoot);
-    await extractDeb(await downloadDeb(debs.busybox, debDir, log), busyboxRoot);
-    for (const [i, deb] of debs.runtime.entries())
-      await extractDeb(await downloadDeb(deb, debDir, log), runtimeRoots[i]!);
+    await fetchDeb(debs.kernel, kernelRoot);
+    await fetchDeb(debs.busybox, busyboxRoot);
+    for (const [i, deb] of debs.runtime.entries()) await fetchDeb(deb, runtimeRoots[i]!);
   });
   const runtime = (await collectRuntime(runtimeRoots, RUNTIME_BINARIES, recipe.multiarch)).map((f) => ({
     ...f,
@@ -296,6 +304,7 @@ async function buildLocked(opts: BootImageBuildOptions, log: (l: string) => void
         packages: Object.fromEntries([debs.busybox, ...debs.runtime].map((d) => [d.name, d.version])),
         runtime: runtime.map((f) => f.path),
       },
+      build: { tool: "bootmedia boot-image build", debs: debRecords },
     }),
   );
   await mkdir(join(opts.workDir, "stamps"), { recursive: true });

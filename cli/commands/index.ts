@@ -32,6 +32,12 @@ export const COMMANDS: Record<string, CommandRow> = {
       "Compare two media (folder, ISO, USB image): settings, certificate, password, variables, prestart, boot images, files; exit 1 when different",
     load: () => import("./diff.ts"),
   },
+  verify: {
+    usage: "verify <media>",
+    describe:
+      "Check a medium against its SBOM, signed provenance and testbed statement: signatures (--key), subjects equal to the medium's sha256, required profiles passed (--require); exit 1 with the reason otherwise",
+    load: () => import("./verify.ts"),
+  },
   testbed: {
     usage: "testbed [...inputs]",
     describe:

@@ -11,6 +11,7 @@ import { contextFromCli } from "./context.ts";
 import { printJson, progressFor } from "./render.ts";
 import type { CommandRow, Run } from "./types.ts";
 import { formatSecureBoot, reportSecureBoot } from "../../plugins/secure-boot/efi-report.ts";
+import { loadSbomReader } from "../../plugins/sbom/index.ts";
 
 /** Media kinds whose EFI binaries `inspect` lists (readers of openMedia). */
 const SECURE_BOOT_KINDS = ["iso", "usb", "directory"];
@@ -56,8 +57,16 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
           const secureBoot = SECURE_BOOT_KINDS.includes(String(report.kind))
             ? await reportSecureBoot(await openMedia(media, [inspector]), kernelsOf(report))
             : undefined;
-          if (flags.json) printJson({ ok: true, ...report, ...(secureBoot ? { secureBoot } : {}) });
-          else process.stdout.write(inspector.format(report) + (secureBoot ? formatSecureBoot(secureBoot) : ""));
+          const reader = await loadSbomReader();
+          const sbom = await reader.sbomBeside(media);
+          if (flags.json)
+            printJson({ ok: true, ...report, ...(secureBoot ? { secureBoot } : {}), ...(sbom ? { sbom } : {}) });
+          else
+            process.stdout.write(
+              inspector.format(report) +
+                (secureBoot ? formatSecureBoot(secureBoot) : "") +
+                (sbom ? `${reader.formatSbomSummary(sbom, `${media.replace(/\/+$/, "")}.cdx.json`)}\n` : ""),
+            );
           return 0;
         }
         throw new BootmediaError(

@@ -22,6 +22,9 @@ import type { PassPattern } from "../../testbed/pass-pattern.ts";
 import { runFarm, type FarmFlags } from "./testbed-farm.ts";
 import type { CaseManagementPoints } from "../../testbed/mp-case.ts";
 import { planMpNetwork } from "../../testbed/mp/network.ts";
+import { hashMedia, writeTestbedAttestations } from "../../testbed/attest.ts";
+import { loadSigningKey } from "../../core/attest/dsse.ts";
+import { parseSecretFlag } from "../../core/spec-flags.ts";
 
 /**
  * `--answer KEY=VALUE` (repeatable, in order): what the testbed types at the boot
@@ -68,6 +71,7 @@ interface TestbedFlags extends Omit<FarmFlags, "accel"> {
   passScreen?: string;
   memory?: string;
   mp?: string | string[];
+  attestKey?: string | string[];
   json?: boolean;
   quiet?: boolean;
 }
@@ -159,6 +163,10 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
       "Boot against a management point you run (`bootmedia mp serve`), as the host reaches it; repeatable, in order: the guest reaches the first as http(s)://10.0.2.100, the next as .101 (build the media with those)",
     )
     .option(
+      "--attest-key <env:NAME|file:PATH>",
+      "Sign, per medium, a statement of its sha256 and every case's verdict (Ed25519 or ECDSA P-256 PEM key, by reference); written to <report-dir>/attestations/",
+    )
+    .option(
       "--answer <key=value>",
       "Type this at the boot prompt `key` (repeatable, in order); password=env:NAME or password=file:PATH",
     )
@@ -214,6 +222,18 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
         // debian.iso and debian.img would both be "debian": such labels get their kind.
         const shared = new Set(media.map((m) => m.label).filter((l, i, all) => all.indexOf(l) !== i));
         for (const m of media) if (shared.has(m.label)) m.label = `${m.label}-${m.kind}`;
+        // The key before any boot (a bad one costs no QEMU run); the media hashed before they boot.
+        const attestKey =
+          flags.attestKey === undefined ? undefined : String(([] as string[]).concat(flags.attestKey).pop());
+        const signer = attestKey
+          ? await loadSigningKey(
+              parseSecretFlag("--attest-key", attestKey),
+              process.cwd(),
+              new Redactor(),
+              "--attest-key",
+            )
+          : undefined;
+        const shas = signer ? await hashMedia(media.map((m) => m.path)) : undefined;
         const answers = await parseAnswers(flags.answer);
         const pass = passFromFlags(flags);
         const mps = externalMps(flags.mp);
@@ -240,11 +260,14 @@ export function registerTestbedCommand(cli: CAC, run: (fn: () => Promise<number>
             if (e.type === "warning") process.stderr.write(`warning: ${e.message}\n`);
           },
         });
+        const attestations = signer && shas ? await writeTestbedAttestations(report, shas, signer, reportDir) : [];
+        if (!flags.json) for (const a of attestations) process.stderr.write(`signed statement: ${a}\n`);
         if (flags.json)
           printJson({
             ok: report.summary.mismatched === 0,
             report: reportDir,
             summary: report.summary,
+            ...(signer ? { attestations } : {}),
             cases: report.cases.map((c) => ({ id: c.id, ok: c.ok, expected: c.expected, actual: c.actual })),
           });
         else

@@ -226,7 +226,14 @@ describe("concurrent builds to one new output", () => {
         expect(JSON.parse(inspected.stdout).ok, inspected.stderr).toBe(true);
         const left = readdirSync(join(fx.dir, "out")).sort();
         expect(left).toEqual(
-          [basename(out), `${basename(out)}.bootmedia.log`, `${basename(out)}.failed.bootmedia.log`].sort(),
+          [
+            basename(out),
+            `${basename(out)}.bootmedia.log`,
+            `${basename(out)}.failed.bootmedia.log`,
+            // The winner's SBOM and provenance (plugins/sbom): written only by the build that placed the output.
+            `${basename(out)}.cdx.json`,
+            `${basename(out)}.intoto.json`,
+          ].sort(),
         );
         expect(
           readdirSync(fx.tmp).filter((n) => n.startsWith("bootmedia-")),

@@ -99,6 +99,16 @@ function checkTools(): string[] {
   return [findGrubMkimage(), ...PLATFORM_FILES.map((f) => join(GRUB_LIB, f))];
 }
 
+/**
+ * The host files GRUB's boot files are made from (grub-mkimage and GRUB's platform files),
+ * for the SBOM (plugins/sbom): dpkg names the packages that own them. The cache key holds
+ * their stat identity, so a cached boot file was made from these very files.
+ */
+export function bootLoaderToolFiles(): string[] {
+  const mkimage = which("grub-mkimage");
+  return [...(mkimage ? [mkimage] : []), ...PLATFORM_FILES.map((f) => join(GRUB_LIB, f))];
+}
+
 /** A hash of every input of the boot files' bytes; the tools by their stat identity. */
 async function bootLoaderKey(tools: string[]): Promise<string> {
   const h = createHash("sha256");
