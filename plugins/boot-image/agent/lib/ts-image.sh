@@ -2,12 +2,14 @@
 # Sourced by /init. The apply-image step of the task-sequence engine (docs/task-sequences.md),
 # with lib/ts-disk.sh's disk choice. An image streams from the distribution point to the disk
 # and is never held in memory: HTTP(S) (busybox nc, openssl s_client) → one tee per connection
-# (to the decompressor, to the sha256 of the stored bytes on a FIFO branch, to the connection's
-# byte count on another) → decompressor (zstd, xz from /usr/bin; gunzip) → dd in 4 MiB blocks
-# with O_DIRECT (the page cache copy skipped); a dropped connection resumes with Range from the
-# byte count reached. A failure that left bytes on the disk wipes its start and its GPT
+# (coreutils' tee and wc, which read 64 KiB where busybox's take 8: to the decompressor, to the
+# sha256 of the stored bytes on a FIFO branch, to the connection's byte count on another) →
+# decompressor (zstd, xz from /usr/bin; gunzip) writing the disk itself (a dd between them
+# cost a quarter more time in the guest: docs/testbed.md, "Performance of deploy cases"), or
+# dd in 4 MiB blocks with O_DIRECT for an uncompressed image; a dropped connection resumes
+# with Range from the byte count reached. A failure that left bytes on the disk wipes its start and its GPT
 # backups, so a half-written OS never boots.
-# On an emulated CPU (docs/testbed.md, "Performance") every pipe wake-up costs a context
+# On an emulated CPU (docs/testbed.md, "Performance of deploy cases") every pipe wake-up costs a context
 # switch, and nc and tee write a few KiB at a time: a reader that wakes and takes the CPU at
 # each write makes the copy several times slower than the work. Two remedies while an image
 # streams: the kernel's wake-up granularity raised (debugfs; refused, and skipped, under
@@ -105,9 +107,9 @@ ts_http_body() {
 	ts_nice "$TS_NICE_TEE"
 	(
 		ts_nice "$TS_NICE_SINK"
-		exec wc -c <"$TS_DIR/count.fifo" >"$TS_DIR/http.bytes"
+		exec "$(ts_tool wc)" -c <"$TS_DIR/count.fifo" >"$TS_DIR/http.bytes"
 	) &
-	tee "$TS_DIR/hash.fifo" "$TS_DIR/count.fifo"
+	"$(ts_tool tee)" "$TS_DIR/hash.fifo" "$TS_DIR/count.fifo"
 	wait
 }
 
@@ -235,7 +237,7 @@ ts_apply_image() {
 	[ -b "$TS_DEV/$TS_DISK" ] && [ $((ts_size % ts_lbs)) -eq 0 ] && ts_direct=oflag=direct
 	screen_note "$ts_image ($(ts_size_words "$ts_bytes"), $ts_comp) to /dev/$TS_DISK ($(ts_size_words "$ts_size"))"
 	ts_log "apply-image: $ts_pkg $ts_image, $ts_bytes bytes stored ($ts_comp), $ts_size bytes, to /dev/$TS_DISK${ts_direct:+ (O_DIRECT)}"
-	rm -f "$TS_DIR"/stream.fifo "$TS_DIR"/hash.fifo "$TS_DIR"/image.sha "$TS_DIR"/rc.* "$TS_DIR"/got "$TS_DIR"/download.log "$TS_DIR"/*.err
+	rm -f "$TS_DIR"/stream.fifo "$TS_DIR"/hash.fifo "$TS_DIR"/image.sha "$TS_DIR"/rc.* "$TS_DIR"/got "$TS_DIR"/download.log "$TS_DIR"/*.err "$TS_DIR"/writer.pid
 	mkfifo "$TS_DIR/stream.fifo" "$TS_DIR/hash.fifo"
 	ts_wakeups batch
 	if [ -n "$TS_SCHED_WAS" ]; then
@@ -245,10 +247,13 @@ ts_apply_image() {
 	fi
 	ts_s=$(ts_sample $$)
 	ts_t0=${ts_s%% *} TS_MEM_PEAK=${ts_s##* }
-	# The pipeline: each connection's tee (ts_http_body) → stream.fifo → the decompressor → dd
-	# to the disk (fsync at its end); the same bytes → hash.fifo → openssl's sha256. Each stage
-	# leaves its exit status in rc.* (dd's is its own). The download holds hash.fifo open (fd 6)
-	# so the hash sees one stream across connections.
+	# The pipeline: each connection's tee (ts_http_body) → stream.fifo → the decompressor, which
+	# writes the disk itself (through the page cache, flushed and checked by a dd fsync at the
+	# end); the same bytes → hash.fifo → openssl's sha256. An image stored uncompressed goes to
+	# the disk through dd in 4 MiB blocks (O_DIRECT when it may). The decompressor's or dd's
+	# exit status lands in rc.decompress and rc.write; the download holds hash.fifo open (fd 6)
+	# so the hash sees one stream across connections. writer.pid: the process writing the disk
+	# (its output's position is the progress).
 	# A decompressor that stops early (bytes it refuses) leaves the rest of the stream to cat:
 	# every stored byte still reaches the hash, so changed bytes read as a hash mismatch, never
 	# as a broken download (the tee would die writing to a closed pipe, and the download with it).
@@ -258,21 +263,23 @@ ts_apply_image() {
 	) &
 	ts_hash=$!
 	if [ -n "$ts_decomp" ]; then
-		{
+		(
 			ts_nice "$TS_NICE_SINK"
-			$ts_decomp 2>"$TS_DIR/decompress.err"
+			exec 3<"$TS_DIR/stream.fifo"
+			# 1<>: the disk opened for writing without truncation (a stand-in file keeps its size).
+			$ts_decomp <&3 1<>"$TS_DEV/$TS_DISK" 2>"$TS_DIR/decompress.err" &
+			echo "$!" >"$TS_DIR/writer.pid"
+			wait "$!"
 			echo "$?" >"$TS_DIR/rc.decompress"
-			cat >/dev/null
-		} <"$TS_DIR/stream.fifo" | {
-			ts_nice "$TS_NICE_SINK"
-			exec dd of="$TS_DEV/$TS_DISK" bs=4M iflag=fullblock $ts_direct conv=notrunc,fsync 2>"$TS_DIR/dd.err"
-		} &
+			exec cat <&3 >/dev/null
+		) &
 	else
 		echo 0 >"$TS_DIR/rc.decompress"
 		(
 			ts_nice "$TS_NICE_SINK"
 			exec dd of="$TS_DEV/$TS_DISK" bs=4M iflag=fullblock $ts_direct conv=notrunc,fsync <"$TS_DIR/stream.fifo" 2>"$TS_DIR/dd.err"
 		) &
+		echo "$!" >"$TS_DIR/writer.pid"
 	fi
 	ts_writer=$!
 	{
@@ -282,12 +289,13 @@ ts_apply_image() {
 	ts_last=$ts_t0 TS_IMAGE_POSTED=0 ts_pos=0 ts_seen=$ts_t0 ts_hashed=0 ts_refused=""
 	while kill -0 "$ts_writer" 2>/dev/null; do
 		sleep 1
-		ts_s=$(ts_sample "$ts_writer")
+		ts_s=$(ts_sample "$(cat "$TS_DIR/writer.pid" 2>/dev/null)")
 		ts_now=${ts_s%% *} ts_mem=${ts_s##* } ts_w=${ts_s#* }
 		ts_w=${ts_w% *}
 		case $ts_mem in '' | *[!0-9]*) ;; *) [ "$ts_mem" -gt "$TS_MEM_PEAK" ] && TS_MEM_PEAK=$ts_mem ;; esac
 		case $ts_now in '' | *[!0-9]*) continue ;; esac
-		case $ts_w in '' | *[!0-9]*) continue ;; esac
+		# No position: the writer has not started or has ended (a refusal: the rest drains).
+		case $ts_w in '' | *[!0-9]*) ts_w=$ts_pos ;; esac
 		[ "$ts_w" != "$ts_pos" ] && ts_pos=$ts_w ts_seen=$ts_now
 		# Bytes still arriving count too: after a refusal nothing is written, the hash still reads.
 		ts_h=$(ts_read_bytes "$ts_hash")
@@ -310,6 +318,12 @@ ts_apply_image() {
 	wait "$ts_writer"
 	ts_dd_rc=$?
 	wait
+	# A decompressor writes through the page cache: flushed here, a write error reported by
+	# dd's fsync of the disk.
+	if [ -n "$ts_decomp" ]; then
+		dd if=/dev/null of="$TS_DEV/$TS_DISK" conv=notrunc,fsync 2>"$TS_DIR/dd.err"
+		ts_dd_rc=$?
+	fi
 	ts_wakeups restore
 	screen '\r\033[K'
 	sed 's/^/    /' "$TS_DIR/download.log" >>"$TS_LOG" 2>/dev/null
