@@ -330,6 +330,9 @@ async function main(): Promise<number> {
   const osShot = disk?.screenshot ? join(REPORT, disk.screenshot) : undefined;
   say(`  media:      ${rel(ISO)}  and  ${rel(USB)}  (each with its media certificate, contoso-demo.cer, beside it)`);
   say(`  build logs: ${rel(`${ISO}.bootmedia.log`)}  and  ${rel(`${USB}.bootmedia.log`)}`);
+  say(
+    `  SBOMs:      ${rel(`${ISO}.cdx.json`)}  and  ${rel(`${USB}.cdx.json`)}  (provenance: .intoto.json beside each)`,
+  );
   say(`  OS image:   ${DEMO.osImage} in ${home(LIBRARY)} (${rel(LIBRARY_LINK)} links to it)`);
   say(`  report:     ${rel(join(REPORT, "index.html"))}  (both boots: screens, serial logs, milestones)`);
   for (const b of boots)
