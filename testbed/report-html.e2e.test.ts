@@ -46,7 +46,7 @@ describe("HTML report in a browser", () => {
     );
     expect(existsSync(png)).toBe(true);
     // ImageMagick decodes the PNG (the oracle); a blank page would have one colour.
-    const { stdout } = await execa("convert", [png, "ppm:-"], { encoding: "buffer" });
+    const { stdout } = await execa("convert", [png, "ppm:-"], { encoding: "buffer", stripFinalNewline: false });
     const { width, height, pixels } = parsePpm(Buffer.from(stdout));
     expect([width, height]).toEqual([1280, 900]);
     const colours = new Set<number>();

@@ -95,7 +95,7 @@ const CASES: HostileCase[] = [
     setup: (fx) => (link("check.sh", join(prestart(fx), "again.sh")), build(fx.sample, "--out", join(fx.dir, "m"))),
     exit: 0,
     code: "BM3010",
-    mayWrite: /^m(\/|$)|^m\.bootmedia\.log$/,
+    mayWrite: /^m(\/|$)|^m\.(bootmedia\.log|cdx\.json|intoto\.json)$/,
   },
   {
     name: "library file linked outside the library",

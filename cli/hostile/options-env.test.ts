@@ -90,7 +90,7 @@ const CASES: HostileCase[] = [
     setup: (fx) => build(fx.sample, "--out", join(fx.dir, "m")),
     env: (fx) => ({ ...warm(), PATH: `/etc/hostname:${process.env.PATH}` }),
     exit: 0,
-    mayWrite: /^m(\/|\.bootmedia\.log$|$)/,
+    mayWrite: /^m(\/|\.(bootmedia\.log|cdx\.json|intoto\.json)$|$)/,
   },
   {
     name: "an unreadable folder on PATH (EACCES)",
@@ -98,7 +98,7 @@ const CASES: HostileCase[] = [
     env: (fx) => ({ ...warm(), PATH: `${join(fx.dir, "locked")}:${process.env.PATH}` }),
     shell: NO_ROOT_POWERS,
     exit: 0,
-    mayWrite: /^m(\/|\.bootmedia\.log$|$)/,
+    mayWrite: /^m(\/|\.(bootmedia\.log|cdx\.json|intoto\.json)$|$)/,
   },
   { name: "TMPDIR=/proc, --version", setup: () => ["--version"], env: () => ({ TMPDIR: "/proc" }), exit: 0 },
   {

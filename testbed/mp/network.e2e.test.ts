@@ -107,6 +107,8 @@ describe("guest network: QEMU user networking restricted to the MPs", () => {
       const sig = (
         await execa("openssl", ["dgst", "-sha256", "-sign", cert.keyPath, join(dir, `${name}.json`)], {
           encoding: "buffer",
+          // A DER signature may end in 0x0a: execa strips a final newline even from bytes.
+          stripFinalNewline: false,
         })
       ).stdout;
       const http = [

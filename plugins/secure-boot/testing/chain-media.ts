@@ -127,6 +127,7 @@ export async function snakeoilKeyTexts(): Promise<{ plainLines: string[]; der: B
   const der = (
     await execa("openssl", ["pkey", "-in", SNAKEOIL.key, "-passin", `pass:${SNAKEOIL.password}`, "-outform", "DER"], {
       encoding: "buffer",
+      stripFinalNewline: false,
     })
   ).stdout;
   const body = (text: string) => text.split("\n").filter((l) => l && !l.startsWith("-----"));
