@@ -7,8 +7,8 @@
 import { createRequire } from "node:module";
 import { packagePath } from "../../base/package-root.ts";
 
-/** Per job in `jobs`: path index, length, image offset, check end (1 = fail if the source is longer). */
-export const JOB_FIELDS = 4;
+/** Per job in `jobs`: path index, length, image offset, check end (1 = fail if the source is longer), source offset. */
+export const JOB_FIELDS = 5;
 
 /** Failure kinds, as copy_range.c numbers them. */
 export const NATIVE_KINDS = ["ok", "open", "read", "write", "shrank", "grew", "cancelled"] as const;
