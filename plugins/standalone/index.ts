@@ -3,6 +3,17 @@ import { definePlugin } from "../../core/plugin.ts";
 import { STANDALONE_CODES } from "./codes.ts";
 import { ALLOW_UNPROTECTED } from "./spec.ts";
 
+/** Stand-alone media read back: inspect shows them, inspect --check rehashes their joined pieces. */
+export {
+  checkStandalone,
+  formatStandalone,
+  readStandalone,
+  type StandaloneCheck,
+  type StandaloneReport,
+} from "./read-media.ts";
+
+export { plannedStandalone, TASK_SEQUENCE_PATH as STANDALONE_PROGRAM } from "./placement.ts";
+
 const plugin = definePlugin({
   name: "StandalonePlugin",
   describe:

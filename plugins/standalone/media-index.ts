@@ -74,7 +74,7 @@ export function renderContentIndex(m: IndexModel): string {
 }
 
 /** The JSON form: what inspect, diff and plan read. */
-interface StandaloneIndex {
+export interface StandaloneIndex {
   schema: 1;
   mediaType: "standalone";
   set: { id: string; discs: number };
@@ -156,7 +156,7 @@ function indexJson(m: IndexModel): StandaloneIndex {
 export const renderIndexJson = (m: IndexModel) => `${JSON.stringify(indexJson(m), null, 2)}\n`;
 
 /** Reads index.json leniently: undefined when it is not a stand-alone index of this schema. */
-function parseStandaloneIndex(text: string): StandaloneIndex | undefined {
+export function parseStandaloneIndex(text: string): StandaloneIndex | undefined {
   try {
     const j = JSON.parse(text) as Partial<StandaloneIndex>;
     if (j.schema !== 1 || j.mediaType !== "standalone" || !Array.isArray(j.packages)) return undefined;

@@ -64,3 +64,24 @@ export function placeFiles(
   }
   return out;
 }
+
+/** Where `plan` says each package file went: its pieces, their sizes and discs (volumes), from the layout alone. */
+export function plannedStandalone(
+  volumes: ReadonlyArray<{ index: number; entries: ReadonlyArray<{ type: string; path: string; size?: number }> }>,
+): Array<{ package: string; file: string; size: number; pieces: Array<{ path: string; size: number; disc: number }> }> {
+  const out = new Map<
+    string,
+    { package: string; file: string; size: number; pieces: Array<{ path: string; size: number; disc: number }> }
+  >();
+  for (const v of volumes)
+    for (const e of v.entries) {
+      const m = e.type === "file" ? new RegExp(`^${CONTENT_DIR}/([^/]+)/(.+?)(\\.\\d{3})?$`).exec(e.path) : null;
+      if (!m) continue;
+      const key = `${m[1]}/${m[2]}`;
+      const f = out.get(key) ?? { package: m[1]!, file: m[2]!, size: 0, pieces: [] };
+      f.size += e.size ?? 0;
+      f.pieces.push({ path: e.path, size: e.size ?? 0, disc: v.index });
+      out.set(key, f);
+    }
+  return [...out.values()];
+}

@@ -5,8 +5,8 @@
  * original, grep of the raw USB image, fsck.fat and mtools.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { closeSync, existsSync, openSync, writeSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkWithFsck } from "../../formats/fat/testing/oracles.ts";
@@ -63,8 +63,12 @@ describe("stand-alone media", () => {
     const out = join(lib.dir, "decrypted.raw");
     expect(readPackage(root, "OSI00001", "disk.raw", out, PW)).toBe(0);
     expect(sha256(out)).toBe(sha256(lib.image));
-    // A wrong password fails the tag at the end of the stream.
-    expect(readPackage(root, "OSI00001", "disk.raw", out, "Wrong-Horse-9-battery")).toBe(4);
+    // A wrong password fails index.mac before anything is decrypted; so does a changed step.
+    expect(readPackage(root, "OSI00001", "disk.raw", out, "Wrong-Horse-9-battery")).toBe(5);
+    const tsFile = join(root, "bootmedia/standalone/task-sequence.txt");
+    await writeFile(tsFile, program.replace("\tselect-disk\t", "\trestart\t"));
+    expect(readPackage(root, "OSI00001", "disk.raw", out, PW)).toBe(5);
+    await writeFile(tsFile, program);
     const log = await readFile(join(lib.dir, "out/dir.bootmedia.log"), "utf8");
     expect(log).toMatch(/\[standalone\] task sequence TS000001: 3 steps; 1 packages, 1 files, 16777216 bytes/);
   }, 120_000);
@@ -98,6 +102,87 @@ describe("stand-alone media", () => {
     const fsck = await checkWithFsck(join(lib.dir, "out/prot.img"), 2 ** 20);
     expect(fsck.ok, fsck.output).toBe(true);
   }, 180_000);
+
+  it("inspect shows them, --check rehashes the joined content (BM6109 when a byte changed), diff compares their facts", async () => {
+    const a = await lib.spec("ia", "{ type: directory, output: out/ia }", "security: { password: { env: PW } }\n");
+    const b = await lib.spec("ib", "{ type: directory, output: out/ib }", "security: { allowUnprotected: true }\n");
+    expect((await build(a)).exitCode).toBe(0);
+    expect((await build(b)).exitCode).toBe(0);
+    const [ra, rb] = [join(lib.dir, "out/ia"), join(lib.dir, "out/ib")];
+    const shown = await bootmedia(["inspect", ra, "--json"]);
+    expect(shown.exitCode, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout).standalone).toMatchObject({
+      taskSequence: { id: "TS000001", steps: 3 },
+      protected: true,
+      packages: [{ id: "OSI00001", files: [{ path: "disk.raw", size: 16777216, pieces: 1 }] }],
+    });
+    const text = await bootmedia(["inspect", rb]);
+    expect(text.stdout).toContain("NOT PROTECTED");
+    expect(text.stdout).toContain("BM6103");
+    const ok = await bootmedia(["inspect", ra, "--check", "--json"]);
+    expect(ok.exitCode, ok.stdout).toBe(0);
+    expect(JSON.parse(ok.stdout).standalone).toEqual({ filesChecked: 1, bytesChecked: 16777216 });
+    // One byte of the ciphertext changed: the joined bytes no longer hash to the index.
+    const stored = join(ra, "bootmedia/content/OSI00001/disk.raw.enc");
+    const fd = openSync(stored, "r+");
+    writeSync(fd, Buffer.from([0x55]), 0, 1, 9_000_000);
+    closeSync(fd);
+    // The boot environment's reading fails the tag at the end of the stream.
+    expect(readPackage(ra, "OSI00001", "disk.raw", join(lib.dir, "tampered.raw"), PW)).toBe(4);
+    const bad = await bootmedia(["inspect", ra, "--check"]);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stdout).toContain("BM6109");
+    const diff = await bootmedia(["diff", ra, rb, "--json"]);
+    expect(diff.exitCode).toBe(1);
+    const changes = JSON.parse(diff.stdout).differences.filter((d: { area: string }) => d.area === "standalone");
+    // Same package bytes (plaintext), other protection: the content itself is not reported.
+    expect(changes).toEqual([expect.objectContaining({ item: "protection", a: "aes-256-ctr", b: "none" })]);
+  }, 180_000);
+
+  it("plan shows each package file's pieces and disc from the manifests alone", async () => {
+    const other = await testLibrary(`steps:
+  - { name: Copy, type: run-command, command: "true", package: BIG00002 }
+`);
+    try {
+      const files = join(other.library, "packages/BIG00002");
+      await mkdir(files, { recursive: true });
+      const size = 9 * 2 ** 30;
+      await writeFile(
+        join(files, "package.json"),
+        JSON.stringify({
+          id: "BIG00002",
+          type: "prestart",
+          name: "big",
+          version: "1",
+          files: [{ path: "data/big.wim", size, sha256: "0".repeat(64) }],
+        }),
+      );
+      const spec = await other.spec(
+        "plan",
+        "{ type: usb, output: out/plan.img }",
+        "security: { password: { env: PW } }\n",
+      );
+      const r = await bootmedia(["plan", spec, "--json"], { env });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const piece = 4095 * 2 ** 20;
+      expect(JSON.parse(r.stdout).standalone.files).toEqual([
+        {
+          package: "BIG00002",
+          file: "data/big.wim.enc",
+          size,
+          pieces: [0, 1, 2].map((n) => ({
+            path: `bootmedia/content/BIG00002/data/big.wim.enc.00${n}`,
+            size: n < 2 ? piece : size - 2 * piece,
+            disc: 1,
+          })),
+        },
+      ]);
+      const text = await bootmedia(["plan", spec], { env });
+      expect(text.stdout).toContain("BIG00002/data/big.wim.enc  9663676416 bytes in 3 pieces");
+    } finally {
+      await rm(other.dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it("refuse bad input with a code, exit 1 and nothing written", async () => {
     const cases: Array<[string, string, string, string]> = [

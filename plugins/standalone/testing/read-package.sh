@@ -5,7 +5,8 @@
 # the pieces joined with cat and streamed through `openssl enc -d -aes-256-ctr` while
 # `openssl dgst -sha256 -mac HMAC` reads the same bytes from a FIFO; the tag is compared
 # at the end of the stream (the caller then checks the plaintext's sha256).
-# Exit: 0 read and the tag matches; 4 tag mismatch (wrong password or altered bytes); 2 usage.
+# Exit: 0 read and the tag matches; 5 index.mac does not match (wrong password, or the program
+# or index altered: nothing decrypted); 4 tag mismatch (altered bytes); 2 usage.
 set -eu
 [ $# -eq 4 ] || exit 2
 root=$1; pkg=$2; path=$3; out=$4
@@ -29,6 +30,10 @@ KDF
 keys=$(openssl kdf -keylen 64 -binary -kdfopt hexpass:"$(printf '%s' "$pw" | hex)" -kdfopt hexsalt:"$salt" \
   -kdfopt n:"$n" -kdfopt r:"$r" -kdfopt p:"$p" SCRYPT | hex)
 enc_key=$(echo "$keys" | cut -c1-64); mac_key=$(echo "$keys" | cut -c65-128)
+# The program and the index are trusted only once index.mac says they are the build's.
+mac=$({ printf 'bootmedia-standalone-index\000'; cat "$root/bootmedia/standalone/task-sequence.txt" "$idx"; } |
+  openssl dgst -sha256 -mac HMAC -macopt hexkey:"$mac_key" -r | cut -d ' ' -f 1)
+[ "$mac" = "$(cat "$root/bootmedia/standalone/index.mac")" ] || exit 5
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 mkfifo "$work/mac"
 openssl dgst -sha256 -mac HMAC -macopt hexkey:"$mac_key" -r < "$work/mac" | cut -d ' ' -f 1 > "$work/tag" &
