@@ -45,6 +45,7 @@ describe("stand-alone media", () => {
     const r = await build(spec);
     expect(r.exitCode, r.stderr).toBe(0);
     const root = join(lib.dir, "out/dir");
+    expect(await readFile(join(root, "bootmedia/media.env"), "utf8")).toContain("BM_MEDIA_TYPE='standalone'");
     const program = await readFile(join(root, "bootmedia/standalone/task-sequence.txt"), "utf8");
     expect(program.split("\n")[0]).toBe("bootmedia-steps\t1\t3");
     expect(program).toContain(`V\tOSDTimeZone\t${Buffer.from("UTC").toString("base64")}`);
