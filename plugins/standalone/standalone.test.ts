@@ -206,6 +206,37 @@ describe("stand-alone media", () => {
     }
   }, 180_000);
 
+  it("refuse a task sequence without steps (BM6107) and an apply-image of a package that is no OS image (BM6108)", async () => {
+    const noSteps = (
+      await readFile(
+        await lib.spec("nosteps", "{ type: directory, output: out/nosteps }", "security: { password: { env: PW } }\n"),
+        "utf8",
+      )
+    ).replace("taskSequence: TS000001", "taskSequence: OSI00001");
+    const file = join(lib.dir, "nosteps.yaml");
+    await writeFile(file, noSteps);
+    const r = await build(file);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("BM6107");
+    expect(existsSync(join(lib.dir, "out/nosteps"))).toBe(false);
+    const other = await testLibrary(`steps:
+  - { name: Apply a boot image, type: apply-image, package: BM100001 }
+`);
+    try {
+      const spec = await other.spec(
+        "notos",
+        "{ type: directory, output: out/notos }",
+        "security: { password: { env: PW } }\n",
+      );
+      const s = await bootmedia(["build", spec, "--cache-dir", join(other.dir, "cache")], { env });
+      expect(s.exitCode).toBe(1);
+      expect(s.stderr).toContain("BM6108");
+      expect(existsSync(join(other.dir, "out/notos"))).toBe(false);
+    } finally {
+      await rm(other.dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it("refuse a step whose package the library lacks (BM6101), naming the step", async () => {
     const other = await testLibrary(`steps:
   - { name: Apply the image, type: apply-image, package: OSI00001 }
