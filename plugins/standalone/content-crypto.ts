@@ -49,7 +49,13 @@ interface SealedFile {
 }
 
 /** Streams `from` into `to` encrypted; memory stays at a few stream buffers whatever the size. */
-export async function sealFile(from: string, to: string, keys: ContentKeys, iv: Buffer): Promise<SealedFile> {
+export async function sealFile(
+  from: string,
+  to: string,
+  keys: ContentKeys,
+  iv: Buffer,
+  onBytes?: (n: number) => void,
+): Promise<SealedFile> {
   const cipher = createCipheriv(CONTENT_CIPHER, keys.encKey, iv);
   const mac = createHmac("sha256", keys.macKey);
   const hash = createHash("sha256");
@@ -59,6 +65,7 @@ export async function sealFile(from: string, to: string, keys: ContentKeys, iv: 
       mac.update(chunk);
       hash.update(chunk);
       bytes += chunk.length;
+      onBytes?.(chunk.length);
       done(null, chunk);
     },
   });

@@ -123,11 +123,20 @@ export class StandalonePlugin implements Plugin {
       if (!planned?.scratch) return;
       const password = (await resolveMediaPassword(ctx))!;
       const start = performance.now();
-      await sealContent(planned, password, (sha256) => {
-        const local = planned.media.items.find((i) => i.sha256 === sha256)?.localPath;
-        if (!local) throw new Error(`content ${sha256} was not fetched`);
-        return local;
-      });
+      const progress = ctx.progress.stage("encrypt", "bytes");
+      const total = planned.files.reduce((n, f) => n + f.size, 0);
+      let done = 0;
+      await sealContent(
+        planned,
+        password,
+        (sha256) => {
+          const local = planned.media.items.find((i) => i.sha256 === sha256)?.localPath;
+          if (!local) throw new Error(`content ${sha256} was not fetched`);
+          return local;
+        },
+        (n) => progress.update((done += n), total),
+      );
+      progress.end();
       ctx.log.write(
         "standalone",
         `encrypted ${planned.files.length} files (${planned.files.reduce((n, f) => n + f.size, 0)} bytes) in ${Math.round(performance.now() - start)} ms`,
@@ -249,7 +258,12 @@ function deploymentVariables(media: ResolvedMedia): Record<string, string> {
 }
 
 /** Encrypts every file into the scratch folder, then writes the index with the tags and its MAC. */
-async function sealContent(planned: Planned, password: string, localPath: (sha256: string) => string): Promise<void> {
+async function sealContent(
+  planned: Planned,
+  password: string,
+  localPath: (sha256: string) => string,
+  onBytes: (n: number) => void,
+): Promise<void> {
   const scratch = planned.scratch!;
   const { model } = planned;
   const keys = deriveContentKeys(password, Buffer.from(model.protection!.salt, "hex"), model.protection!.kdf);
@@ -257,7 +271,7 @@ async function sealContent(planned: Planned, password: string, localPath: (sha25
   const seals = new Map<string, FileSeal>();
   for (const [i, f] of planned.files.entries()) {
     const iv = contentIv(keys.macKey, f.packageId, f.path, f.sha256);
-    const sealed = await sealFile(localPath(f.sha256), join(scratch, `content-${i}`), keys, iv);
+    const sealed = await sealFile(localPath(f.sha256), join(scratch, `content-${i}`), keys, iv, onBytes);
     if (sealed.bytes !== f.size)
       throw new BootmediaError("BM4201", `${f.packageId}/${f.path}: ${sealed.bytes} bytes read, ${f.size} expected`);
     seals.set(fileKey(f), { iv: iv.toString("hex"), tag: sealed.tag, storedSha256: sealed.sha256 });
