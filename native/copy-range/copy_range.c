@@ -261,5 +261,9 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "copyFiles", NAPI_AUTO_LENGTH, copy_files, NULL, &fn);
   napi_set_named_property(env, exports, "copyFiles", fn);
+  /* The job layout this build reads: a helper built before the source offset (4 fields) is refused by index.ts. */
+  napi_value fields;
+  napi_create_int32(env, JOB_FIELDS, &fields);
+  napi_set_named_property(env, exports, "jobFields", fields);
   return exports;
 }
