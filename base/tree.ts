@@ -5,7 +5,13 @@
  */
 
 /** Where a file's bytes come from. Files are streamed from disk, never held whole. */
-export type FileSource = { kind: "file"; path: string } | { kind: "bytes"; data: Uint8Array };
+export type FileSource =
+  /**
+   * A file on disk. With `offset`, the entry is the `size` bytes of `path` from that byte (a
+   * piece of a larger file: stand-alone media split files FAT32 cannot hold); the source may
+   * then go on past them. Without it, the whole file, which must be exactly `size` bytes.
+   */
+  { kind: "file"; path: string; offset?: number } | { kind: "bytes"; data: Uint8Array };
 
 export interface TreeFile {
   type: "file";

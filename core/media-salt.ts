@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import type { MediaSpec } from "./spec-schema.ts";
 
-const SALT_PURPOSES = ["password-verifier", "secrets-kdf"] as const;
+const SALT_PURPOSES = ["password-verifier", "secrets-kdf", "content-kdf", "media-set"] as const;
 type SaltPurpose = (typeof SALT_PURPOSES)[number];
 
 export function deriveMediaSalt(purpose: SaltPurpose, spec: MediaSpec, sourceDateEpoch: number, bytes: number): Buffer {

@@ -52,6 +52,8 @@ export interface OpenedMedia {
   config: Record<string, unknown> | undefined;
   /** A file's bytes; undefined when the media has no such file. */
   read(mediaPath: string): Promise<Buffer | undefined>;
+  /** A file of any size, streamed to `onChunk` in order; its size, or undefined when the media have no such file. */
+  stream(mediaPath: string, onChunk: (chunk: Buffer) => void): Promise<number | undefined>;
 }
 
 /** One `bootmedia image <format>` flag. */

@@ -14,7 +14,7 @@ import { processAlive } from "../base/process-alive.ts";
 const SCRATCH = /^bootmedia-(esp|usb|parts|sign)-(\d+)-/;
 
 /** A fresh scratch file path `bootmedia-<kind>-<pid>-<random><ext>` (created by the caller). */
-export function scratchPath(kind: "esp", ext: string): string {
+export function scratchPath(kind: "esp" | "parts", ext: string): string {
   return join(tmpdir(), `bootmedia-${kind}-${process.pid}-${randomBytes(4).toString("hex")}${ext}`);
 }
 

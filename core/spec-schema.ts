@@ -8,6 +8,10 @@
 import { z } from "zod";
 import { ARCHES, FIRMWARES } from "./compat.ts";
 
+/** What the media do: ask a management point (bootable) or carry the deployment (standalone). */
+const MEDIA_TYPES = ["bootable", "standalone"] as const;
+export type MediaType = (typeof MEDIA_TYPES)[number];
+
 /** A portable environment variable name (POSIX: letters, digits, underscore). */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -99,9 +103,19 @@ export const CORE_FIELDS = {
     codes: ["BM2002", "BM3002", "BM3003"],
   }),
   taskSequence: packageId.meta({
-    description: "Task sequence the booted machine asks the management point for",
+    description:
+      "Task sequence the booted machine asks the management point for; on stand-alone media, the one the media carry with its steps",
     flag: "task-sequence",
   }),
+  mediaType: z
+    .enum(MEDIA_TYPES)
+    .default("bootable")
+    .meta({
+      description:
+        "bootable: the booted machine asks a management point what to deploy; standalone: the media carry the task sequence, every package its steps use and the variables, and deploy with no network (docs/standalone-media.md)",
+      flag: "media-type",
+      codes: ["BM6101", "BM6102", "BM6104", "BM6105", "BM6106", "BM6107", "BM6108", "BM6110"],
+    }),
   contentLibrary: z
     .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
     .default("embedded")
@@ -154,6 +168,7 @@ export interface MediaSpec {
   name: string;
   bootImage: string | string[];
   taskSequence: string;
+  mediaType: MediaType;
   contentLibrary: unknown;
   target: Target;
   machines: Array<z.output<typeof machine>>;
@@ -260,9 +275,9 @@ export function composeSpecSchema(contributions: SpecContribution[]): z.ZodType<
   }
   root.target = targetSchema(targets);
   // Docs and help list the options in this order: what the media is, then settings, then machines and plugins.
-  const { name, bootImage, taskSequence, contentLibrary, target, machines, plugins, ...settings } = root;
+  const { name, bootImage, taskSequence, mediaType, contentLibrary, target, machines, plugins, ...settings } = root;
   return z
-    .object({ name, bootImage, taskSequence, contentLibrary, target, ...settings, machines, plugins })
+    .object({ name, bootImage, taskSequence, mediaType, contentLibrary, target, ...settings, machines, plugins })
     .strict() as unknown as z.ZodType<MediaSpec>;
 }
 

@@ -33,6 +33,32 @@ describe.each([
   ["in the kernel (native helper)", false],
   ["through user space", true],
 ])("payload copy %s", (_how, userSpace) => {
+  it("copies pieces of one source (from, length) ; a source longer than its piece is no error", async () => {
+    const src = join(work, `pieces-${userSpace}.bin`);
+    const whole = pattern(2_500_003, 7);
+    await writeFile(src, whole);
+    const r = await copyInto(
+      `pieces-${userSpace}.img`,
+      [
+        { path: src, from: 1_000_000, length: 1_000_000, offset: 0 },
+        { path: src, from: 0, length: 1_000_000, offset: 1_048_576 },
+        { path: src, from: 2_000_000, length: 500_003, offset: 2_097_152 },
+      ],
+      userSpace,
+    );
+    expect(r.failure).toBeUndefined();
+    expect(Buffer.compare(r.image.subarray(0, 1_000_000), whole.subarray(1_000_000, 2_000_000))).toBe(0);
+    expect(Buffer.compare(r.image.subarray(1_048_576, 2_048_576), whole.subarray(0, 1_000_000))).toBe(0);
+    expect(Buffer.compare(r.image.subarray(2_097_152), whole.subarray(2_000_000))).toBe(0);
+    // A piece past the source's end is a short read, as for a whole file.
+    const short = await copyInto(
+      `pieces-short-${userSpace}.img`,
+      [{ path: src, from: 2_400_000, length: 200_000, offset: 0 }],
+      userSpace,
+    );
+    expect(short.failure).toMatchObject({ index: 0, kind: "shrank", at: 100_003 });
+  });
+
   it("puts every payload at its offset, leaves the gaps as holes and reports progress", async () => {
     if (!userSpace) expect(copyFiles).toBeTypeOf("function");
     const a = join(work, "a.bin"),

@@ -14,8 +14,10 @@ import { reportPhase } from "../base/timings.ts";
 import { copyFiles, JOB_FIELDS, NATIVE_KINDS } from "../native/copy-range/index.ts";
 
 export interface Payload {
-  /** Source file, read from its first byte. */
+  /** Source file: the whole file (which must end after `length` bytes), or with `from` a piece of it. */
   path: string;
+  /** Where in the source a piece starts (0 for the first); the source may go on after the piece. */
+  from?: number;
   length: number;
   /** Byte offset in the image. */
   offset: number;
@@ -67,7 +69,9 @@ export function startPayloadCopy(
 
 function nativeCopy(outFd: number, payloads: readonly Payload[], onProgress?: (copied: number) => void): PayloadCopy {
   const jobs = new Float64Array(payloads.length * JOB_FIELDS);
-  payloads.forEach((p, i) => jobs.set([i, p.length, p.offset, 1], i * JOB_FIELDS));
+  payloads.forEach((p, i) =>
+    jobs.set([i, p.length, p.offset, p.from === undefined ? 1 : 0, p.from ?? 0], i * JOB_FIELDS),
+  );
   const state = new BigInt64Array(2);
   const copied = () => Number(state[0]);
   const timer = onProgress ? setInterval(() => onProgress(copied()), PROGRESS_MS) : undefined;
@@ -114,13 +118,15 @@ function userSpaceCopy(
       } catch (e) {
         return fail(index, "open", 0, e);
       }
+      const whole = p.from === undefined;
+      const from = p.from ?? 0;
       try {
         let at = 0;
         while (at < p.length) {
           if (stop) return fail(index, "cancelled", at);
           let n: number;
           try {
-            n = readSync(fd, buf, 0, Math.min(CHUNK, p.length - at), at);
+            n = readSync(fd, buf, 0, Math.min(CHUNK, p.length - at), from + at);
           } catch (e) {
             return fail(index, "read", at, e);
           }
@@ -139,7 +145,7 @@ function userSpaceCopy(
             await new Promise<void>((resolve) => setImmediate(resolve));
           }
         }
-        if (readSync(fd, buf, 0, 1, p.length) > 0) return fail(index, "grew", p.length);
+        if (whole && readSync(fd, buf, 0, 1, p.length) > 0) return fail(index, "grew", p.length);
       } catch (e) {
         return fail(index, "read", p.length, e);
       } finally {

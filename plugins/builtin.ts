@@ -16,6 +16,7 @@ import certificates from "./certificates/index.ts";
 import mediaConfig from "./media-config/index.ts";
 import mediaManifest from "./media-manifest/index.ts";
 import sbom from "./sbom/index.ts";
+import standalone from "./standalone/index.ts";
 import directory from "./directory/index.ts";
 import usb from "./usb/index.ts";
 import iso from "./iso/index.ts";
@@ -34,6 +35,7 @@ export const BUILTIN_PLUGINS: ReadonlyArray<PluginDefinition<unknown>> = [
   mediaConfig,
   mediaManifest,
   sbom,
+  standalone,
   directory,
   iso,
   usb,

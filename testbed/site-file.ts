@@ -20,7 +20,7 @@ import { checkHostNeeds, hostNeedsOf } from "./host-check.ts";
 import { expectMpOutcome, type ExpectedMpOutcome, type MpMediaSettings } from "./mp/expect.ts";
 import { parseSite, SiteSchema, type Site } from "../backends/mp/site.ts";
 import { resolveSite } from "../backends/mp/site-content.ts";
-import { flattenSteps } from "../backends/task-sequence/wire.ts";
+import { flattenSteps } from "../core/task-sequence/wire.ts";
 import { startingVariables, type CaseTaskSequence } from "./ts-case.ts";
 import { PROFILE_IDS, type ProfileId } from "./profiles.ts";
 import type { CaseManagementPoints } from "./mp-case.ts";

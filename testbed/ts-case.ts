@@ -4,7 +4,7 @@
  * turns the run into a verdict (ts-check.ts) — the expected end comes from the steps and the
  * exit codes the engine reported, never from the case.
  */
-import type { FlatStep } from "../backends/task-sequence/wire.ts";
+import type { FlatStep } from "../core/task-sequence/wire.ts";
 import type { Marker } from "./markers.ts";
 import type { CaseMpLog } from "./mp-case.ts";
 import type { Actual, Expected } from "./verdict.ts";

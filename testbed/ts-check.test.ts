@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseStepsText } from "../backends/task-sequence/load.ts";
-import { flattenSteps } from "../backends/task-sequence/wire.ts";
+import { parseStepsText } from "../core/task-sequence/load.ts";
+import { flattenSteps } from "../core/task-sequence/wire.ts";
 import type { Marker } from "./markers.ts";
 import { judgeTaskSequence, type MpStepEvent } from "./ts-check.ts";
 

@@ -4,7 +4,7 @@
  * task sequence failing at a step) is derived from the steps and the exit codes the engine
  * reported, never written in the case.
  */
-import type { FlatStep } from "../backends/task-sequence/wire.ts";
+import type { FlatStep } from "../core/task-sequence/wire.ts";
 import type { Marker } from "./markers.ts";
 import { walkReference, type StepState } from "./ts-walk.ts";
 

@@ -4,7 +4,7 @@
  * docs/task-sequences.md, apart from the engine (plugins/boot-image/agent/lib/ts.sh), so a
  * case's verdict compares the engine's walk with this one instead of trusting it.
  */
-import type { FlatStep } from "../backends/task-sequence/wire.ts";
+import type { FlatStep } from "../core/task-sequence/wire.ts";
 
 export type StepState = "success" | "failure" | "skipped" | "not-run";
 

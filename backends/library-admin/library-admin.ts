@@ -14,7 +14,7 @@ import { parseManifest, sha256File } from "../../core/content/manifest.ts";
 import { PACKAGE_TYPES, type BootImageTestbed, type ContentPackage, type PackageType } from "../../core/types.ts";
 import { checkKernelFile } from "../../plugins/boot-image/kernel-check.ts";
 import { writeContentPackage } from "../boot-image-builder/package.ts";
-import { loadPackageSteps, loadSteps, STEPS_FILE } from "../task-sequence/load.ts";
+import { loadPackageSteps, loadSteps, STEPS_FILE } from "../../core/task-sequence/load.ts";
 import { verifyOsImage } from "./os-image-verify.ts";
 import "./codes.ts";
 

@@ -10,6 +10,7 @@ import { diagnostic, type Diagnostic } from "../../base/diagnostics.ts";
 import { missingDrivers, planBoot, type Arch, type Firmware } from "../../core/compat.ts";
 import { MANIFEST_PATH, parseMediaManifest, type MediaManifest } from "../../plugins/media-manifest/manifest.ts";
 import type { OpenedMedia } from "../../core/plugin.ts";
+import { checkStandalone, readStandalone, type StandaloneCheck } from "../../plugins/standalone/index.ts";
 // The codes `build` uses for the same facts, registered here too: `inspect` composes no build.
 import "../../plugins/media-manifest/codes.ts";
 import "../../plugins/certificates/codes.ts";
@@ -35,6 +36,8 @@ export interface CheckResult {
   certificate?: { subject: string; notBefore: string; notAfter: string; daysLeft: number };
   filesChecked: number;
   machinesChecked: number;
+  /** Stand-alone media: their package files joined from their pieces and rehashed. */
+  standalone?: StandaloneCheck;
   findings: Diagnostic[];
 }
 
@@ -53,6 +56,8 @@ export async function checkMedia(media: OpenedMedia, opts: CheckOptions = {}): P
     );
   }
   const filesChecked = manifest ? await checkFiles(media, manifest, findings) : 0;
+  const standaloneReport = await readStandalone(media);
+  const standalone = standaloneReport ? await checkStandalone(media, standaloneReport, findings) : undefined;
   const machines = opts.machines ?? manifest?.machines ?? [];
   checkMachines(media, manifest, machines, findings);
   return {
@@ -61,6 +66,7 @@ export async function checkMedia(media: OpenedMedia, opts: CheckOptions = {}): P
     ...(certificate ? { certificate } : {}),
     filesChecked,
     machinesChecked: machines.length,
+    ...(standalone ? { standalone } : {}),
     findings,
   };
 }
@@ -109,8 +115,10 @@ async function checkFiles(media: OpenedMedia, manifest: MediaManifest, findings:
   let checked = 0;
   for (const f of manifest.files) {
     const what = f.boot ? "boot file" : "file";
-    const data = await media.read(f.path);
-    if (!data) {
+    // Streamed: stand-alone media hold OS images of gigabytes.
+    const hash = createHash("sha256");
+    const size = await media.stream(f.path, (chunk) => hash.update(chunk));
+    if (size === undefined) {
       if (!partOfSet)
         findings.push(
           diagnostic("BM3501", `${what} ${f.path} is missing (recorded: ${f.size} bytes, sha256 ${f.sha256})`, {
@@ -120,12 +128,12 @@ async function checkFiles(media: OpenedMedia, manifest: MediaManifest, findings:
       continue;
     }
     checked++;
-    const sha256 = createHash("sha256").update(data).digest("hex");
-    if (sha256 !== f.sha256 || data.length !== f.size) {
+    const sha256 = hash.digest("hex");
+    if (sha256 !== f.sha256 || size !== f.size) {
       findings.push(
         diagnostic(
           "BM3501",
-          `${what} ${f.path} differs from the manifest: sha256 ${sha256} (${data.length} bytes), recorded ${f.sha256} (${f.size} bytes)`,
+          `${what} ${f.path} differs from the manifest: sha256 ${sha256} (${size} bytes), recorded ${f.sha256} (${f.size} bytes)`,
           { path: f.path },
         ),
       );

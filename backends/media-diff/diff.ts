@@ -2,7 +2,7 @@
  * `bootmedia diff <a> <b>`: what differs between two media, as a person deploying them
  * asks it — settings, certificate, password, variables, prestart, boot images — then the
  * remaining files. Files that only restate those facts (media.json, media.env, media.crt,
- * the verifier, the secret part, the manifest) are compared through the facts, so one
+ * the verifier, the secret part, the manifest, stand-alone media's index and content) are compared through the facts, so one
  * change is reported once. Secret values are never read: a secret variable or password is
  * "changed" only when the media prove it (same salt, other verifier or secret part).
  */
@@ -17,6 +17,7 @@ import { SECRETS_PATH } from "../../plugins/secrets/secrets-plugin.ts";
 import { VOLUME_ID_FILE, VOLUMES_MANIFEST } from "../../plugins/iso/split.ts";
 import { MANIFEST_PATH } from "../../plugins/media-manifest/manifest.ts";
 import type { OpenedMedia } from "../../core/plugin.ts";
+import { readStandalone, STANDALONE_PROGRAM, type StandaloneReport } from "../../plugins/standalone/index.ts";
 
 const DIFF_AREAS = [
   "settings",
@@ -26,6 +27,7 @@ const DIFF_AREAS = [
   "variables",
   "prestart",
   "boot-images",
+  "standalone",
   "files",
 ] as const;
 type DiffArea = (typeof DIFF_AREAS)[number];
@@ -92,6 +94,7 @@ export async function diffMedia(a: OpenedMedia, b: OpenedMedia): Promise<MediaDi
     });
   }
   diffImages(ca, cb, out);
+  await diffStandalone(a, b, out);
   await diffFiles(a, b, out);
   return {
     a: { path: a.path, kind: a.kind },
@@ -212,23 +215,85 @@ function diffImages(ca: Config, cb: Config, out: Difference[]): void {
 }
 
 /** Every other file by size, then hash; prestart files are reported as prestart. */
+/**
+ * Stand-alone media (docs/standalone-media.md): the media type, the task sequence's program,
+ * whether the content is protected, and each package file by its plaintext size and sha256
+ * (the stored bytes differ whenever the password or the salt does).
+ */
+async function diffStandalone(a: OpenedMedia, b: OpenedMedia, out: Difference[]): Promise<void> {
+  const [sa, sb] = [await readStandalone(a), await readStandalone(b)];
+  if (!sa && !sb) return;
+  const type = (s: unknown) => (s ? "standalone" : "bootable");
+  if (!sa || !sb) {
+    out.push({ area: "standalone", item: "mediaType", change: "changed", a: type(sa), b: type(sb) });
+    return;
+  }
+  const program = async (m: OpenedMedia) => {
+    const bytes = await m.read(STANDALONE_PROGRAM);
+    return bytes ? sha256(bytes) : undefined;
+  };
+  const [pa, pb] = [await program(a), await program(b)];
+  if (pa !== pb)
+    out.push({
+      area: "standalone",
+      item: "task sequence program",
+      change: "changed",
+      a: { sha256: pa },
+      b: { sha256: pb },
+    });
+  if (sa.protected !== sb.protected)
+    out.push({
+      area: "standalone",
+      item: "protection",
+      change: "changed",
+      a: sa.protection.cipher,
+      b: sb.protection.cipher,
+    });
+  const files = (r: StandaloneReport) =>
+    new Map(
+      r.packages.flatMap((p) =>
+        p.files.map((f) => [`${p.id}/${f.path}`, { size: f.size, sha256: f.sha256, pieces: f.pieces }]),
+      ),
+    );
+  const [fa, fb] = [files(sa), files(sb)];
+  for (const item of [...new Set([...fa.keys(), ...fb.keys()])].sort()) {
+    const x = fa.get(item);
+    const y = fb.get(item);
+    if (!x) out.push({ area: "standalone", item, change: "added", b: y });
+    else if (!y) out.push({ area: "standalone", item, change: "removed", a: x });
+    else if (!same(x, y)) out.push({ area: "standalone", item, change: "changed", a: x, b: y });
+  }
+}
+
+/** Stand-alone media's own files: compared through their facts (diffStandalone). */
+const isStandaloneFile = (path: string) =>
+  path.startsWith("bootmedia/standalone/") || path.startsWith("bootmedia/content/");
+
+/** sha256 of a file of any size, streamed. */
+async function hashFile(m: OpenedMedia, path: string): Promise<string> {
+  const h = createHash("sha256");
+  await m.stream(path, (chunk) => h.update(chunk));
+  return h.digest("hex");
+}
+
 async function diffFiles(a: OpenedMedia, b: OpenedMedia, out: Difference[]): Promise<void> {
-  const fa = new Map(a.files.filter((f) => !FACT_FILES.has(f.path)).map((f) => [f.path, f.size]));
-  const fb = new Map(b.files.filter((f) => !FACT_FILES.has(f.path)).map((f) => [f.path, f.size]));
+  const compared = (f: { path: string }) => !FACT_FILES.has(f.path) && !isStandaloneFile(f.path);
+  const fa = new Map(a.files.filter(compared).map((f) => [f.path, f.size]));
+  const fb = new Map(b.files.filter(compared).map((f) => [f.path, f.size]));
   for (const path of [...new Set([...fa.keys(), ...fb.keys()])].sort()) {
     const area: DiffArea = path.startsWith(`${PRESTART_DIR}/`) ? "prestart" : "files";
     const sa = fa.get(path);
     const sb = fb.get(path);
     if (sa === undefined) {
-      out.push({ area, item: path, change: "added", b: { size: sb, sha256: sha256((await b.read(path))!) } });
+      out.push({ area, item: path, change: "added", b: { size: sb, sha256: await hashFile(b, path) } });
       continue;
     }
     if (sb === undefined) {
-      out.push({ area, item: path, change: "removed", a: { size: sa, sha256: sha256((await a.read(path))!) } });
+      out.push({ area, item: path, change: "removed", a: { size: sa, sha256: await hashFile(a, path) } });
       continue;
     }
-    const ha = sha256((await a.read(path))!);
-    const hb = sha256((await b.read(path))!);
+    const ha = await hashFile(a, path);
+    const hb = await hashFile(b, path);
     if (sa !== sb || ha !== hb)
       out.push({ area, item: path, change: "changed", a: { size: sa, sha256: ha }, b: { size: sb, sha256: hb } });
   }

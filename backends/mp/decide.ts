@@ -4,7 +4,7 @@
  * looked up (unknown computers need the media's permission); then its deployment.
  */
 import { findBoundaryMp, findComputer, findDeployment, type Site } from "./site.ts";
-import { encodeTaskSequence, flattenSteps } from "../task-sequence/wire.ts";
+import { encodeTaskSequence, flattenSteps } from "../../core/task-sequence/wire.ts";
 import { UDA_VARIABLE, type MpAnswer, type PolicyAnswer, type PolicyRequest } from "./protocol.ts";
 import type { TaskSequenceContent } from "./site-content.ts";
 

@@ -186,7 +186,7 @@ export interface PolicyAnswer {
   variables: Record<string, string>;
   /** Present only when the task sequence has steps: how many (flattened, groups included). */
   stepCount?: number;
-  /** base64 of the wire text (backends/task-sequence/wire.ts). */
+  /** base64 of the wire text (core/task-sequence/wire.ts). */
   steps?: string;
   /** Package id → folder URLs on the distribution points, in the order to try them. */
   contentLocations?: Record<string, string[]>;

@@ -12,9 +12,9 @@ import { parseManifest } from "../../core/content/manifest.ts";
 import { readInputBytes, readInputFile } from "../../core/limits.ts";
 import type { ContentPackage as LibraryPackage } from "../../core/types.ts";
 import { parseYamlData } from "../../core/yaml-limits.ts";
-import { parseStepsText, STEPS_FILE } from "../task-sequence/load.ts";
-import { imagePackages, referencedPackages, STEP_LIMITS, type Step } from "../task-sequence/steps.ts";
-import type { ContentPackage, OsImageWire } from "../task-sequence/wire.ts";
+import { parseStepsText, STEPS_FILE } from "../../core/task-sequence/load.ts";
+import { imagePackages, referencedPackages, STEP_LIMITS, type Step } from "../../core/task-sequence/steps.ts";
+import type { ContentPackage, OsImageWire } from "../../core/task-sequence/wire.ts";
 import { parseSite, validateInlineSteps, type Site, type SiteInput } from "./site.ts";
 import "./codes.ts";
 

@@ -5,7 +5,7 @@
 import { X509Certificate } from "node:crypto";
 import { z } from "zod";
 import { BootmediaError } from "../../base/errors.ts";
-import { validateSteps } from "../task-sequence/steps.ts";
+import { validateSteps } from "../../core/task-sequence/steps.ts";
 import "./codes.ts";
 
 /** "10.0.2.0/24" or "10.0.2.10-10.0.2.50" (inclusive). */
@@ -32,7 +32,7 @@ export const SiteSchema = z.strictObject({
     .array(z.strictObject({ name: z.string().min(1), url: z.url({ protocol: /^https?$/ }) }))
     .default([]),
   /**
-   * `steps` inline (the steps file's schema, backends/task-sequence/steps.ts), or none: then the
+   * `steps` inline (the steps file's schema, core/task-sequence/steps.ts), or none: then the
    * library's task-sequence package of the same id gives them (site-content.ts), or the task
    * sequence has no steps (the policy answer carries none).
    */

@@ -1,6 +1,6 @@
 /**
  * The pages of `bootmedia init`, in the order of the classic Create Task Sequence Media
- * wizard: media type and unattended; media management (dynamic or site-based); USB or
+ * wizard: media type (bootable or stand-alone) and unattended; media management (dynamic or site-based); USB or
  * CD/DVD; security; boot image, content library and management points; customization.
  * Each question fills one spec path; a flag that already set it skips the question, and
  * `--yes` (or a missing terminal, where it is an error) never waits for input.
@@ -68,8 +68,10 @@ const refName = (v: unknown) => (v && typeof v === "object" ? String(Object.valu
 
 const PAGES: Array<{ title: string; questions: Question[] }> = [
   {
-    title: "Select media type: bootable media",
+    title: "Select media type",
     questions: [
+      // No default: `--yes` and runs without a terminal keep bootable media (the spec's default) unwritten.
+      { path: "mediaType", default: () => undefined, ask: askMediaType },
       { path: "name", default: () => "my-media", ask: text("Media name (its id on the media and in logs)") },
       { path: "unattended", default: () => false, ask: yesNo("Allow unattended operating system deployment?") },
     ],
@@ -79,6 +81,7 @@ const PAGES: Array<{ title: string; questions: Question[] }> = [
     questions: [
       {
         path: "managementPoints.mode",
+        when: (r) => !standalone(r),
         default: () => "dynamic",
         ask: choose(
           "Media management",
@@ -125,6 +128,19 @@ const PAGES: Array<{ title: string; questions: Question[] }> = [
     questions: [
       { path: "security.unknownComputers", default: () => false, ask: yesNo("Enable unknown computer support?") },
       { path: "security.password", default: () => undefined, ask: askPassword },
+      {
+        path: "security.allowUnprotected",
+        when: (r) => standalone(r) && getPath(r, "security.password") === undefined,
+        default: () => undefined,
+        ask: (_, dflt) =>
+          p
+            .confirm({
+              message:
+                "Stand-alone media without a password carry the OS image and packages in clear: build them anyway?",
+              initialValue: dflt === true,
+            })
+            .then((v) => (p.isCancel(v) ? v : v || undefined)),
+      },
       { path: "security.certificate", default: () => undefined, ask: askCertificateMode },
       {
         path: "security.certificate.selfSigned.start",
@@ -187,6 +203,7 @@ const PAGES: Array<{ title: string; questions: Question[] }> = [
       { path: "taskSequence", default: () => "BM200010", ask: text("Task sequence package id") },
       {
         path: "managementPoints.list",
+        when: (r) => !standalone(r),
         default: () => [{ url: "http://mp1.contoso.test", priority: 1 }],
         ask: text(
           "Management points, comma-separated in priority order",
@@ -226,6 +243,22 @@ const PAGES: Array<{ title: string; questions: Question[] }> = [
     ],
   },
 ];
+
+const standalone = (r: Raw) => getPath(r, "mediaType") === "standalone";
+
+async function askMediaType(_: Raw, dflt: unknown): Promise<unknown> {
+  return p.select({
+    message: "Bootable or stand-alone media",
+    options: [
+      { value: "bootable", label: "Bootable media: the machine asks a management point what to deploy" },
+      {
+        value: "standalone",
+        label: "Stand-alone media: the task sequence, its OS image and packages on the media; no network needed",
+      },
+    ],
+    initialValue: (dflt as string | undefined) ?? "bootable",
+  });
+}
 
 async function askPassword(raw: Raw, _dflt: unknown, validate: (v: unknown) => string | undefined): Promise<unknown> {
   const how = await p.select({

@@ -23,6 +23,7 @@ describe("bootmedia init", () => {
       env: { MEDIA_PW: PASSWORD, WEAK_PW: "short", NO_COLOR: "1" },
     });
     try {
+      await s.answer("Bootable or stand-alone media", KEY.ENTER); // bootable
       await s.answer("Media name", CLEAR + "bad name!" + KEY.ENTER);
       await s.waitFor("BM1003");
       await s.send(CLEAR + "pty-media" + KEY.ENTER);
@@ -109,5 +110,28 @@ describe("bootmedia init", () => {
     const noTty = await bootmedia(["init", join(dir, "b.yaml")]);
     expect(noTty.exitCode).toBe(1);
     expect(noTty.stderr).toContain("BM1011");
+  }, 60_000);
+
+  it("stand-alone media: no management-point questions; without a password only with --allow-unprotected", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bm-init-"));
+    const refused = await bootmedia(["init", join(dir, "a.yaml"), "--yes", "--media-type", "standalone"]);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain("BM6102");
+    const args = ["init", join(dir, "b.yaml"), "--yes", "--media-type", "standalone", "--allow-unprotected"];
+    const ok = await bootmedia([...args, "--target", "usb", "--name", "alone"]);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    const spec = parse(await readFile(join(dir, "b.yaml"), "utf8"));
+    expect(spec).toMatchObject({
+      mediaType: "standalone",
+      security: { allowUnprotected: true },
+      target: { type: "usb" },
+    });
+    expect(spec.managementPoints).toBeUndefined();
+    const plan = await bootmedia(["plan", join(dir, "b.yaml"), "--json"]);
+    expect(plan.exitCode, plan.stderr).toBe(0);
+    const files = JSON.parse(plan.stdout).volumes[0].files.map((f: { path: string }) => f.path);
+    expect(files).toEqual(
+      expect.arrayContaining(["bootmedia/standalone/task-sequence.txt", "bootmedia/standalone/content.txt"]),
+    );
   }, 60_000);
 });

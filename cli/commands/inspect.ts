@@ -12,6 +12,7 @@ import { printJson, progressFor } from "./render.ts";
 import type { CommandRow, Run } from "./types.ts";
 import { formatSecureBoot, reportSecureBoot } from "../../plugins/secure-boot/efi-report.ts";
 import { loadSbomReader } from "../../plugins/sbom/index.ts";
+import { formatStandalone, readStandalone } from "../../plugins/standalone/index.ts";
 
 /** Media kinds whose EFI binaries `inspect` lists (readers of openMedia). */
 const SECURE_BOOT_KINDS = ["iso", "usb", "directory"];
@@ -54,16 +55,25 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
         for (const inspector of inspectors) {
           if (!(await inspector.detect(media))) continue;
           const report = await inspector.inspect(media);
-          const secureBoot = SECURE_BOOT_KINDS.includes(String(report.kind))
-            ? await reportSecureBoot(await openMedia(media, [inspector]), kernelsOf(report))
+          const opened = SECURE_BOOT_KINDS.includes(String(report.kind))
+            ? await openMedia(media, [inspector])
             : undefined;
+          const secureBoot = opened ? await reportSecureBoot(opened, kernelsOf(report)) : undefined;
+          const standalone = opened ? await readStandalone(opened) : undefined;
           const reader = await loadSbomReader();
           const sbom = await reader.sbomBeside(media);
           if (flags.json)
-            printJson({ ok: true, ...report, ...(secureBoot ? { secureBoot } : {}), ...(sbom ? { sbom } : {}) });
+            printJson({
+              ok: true,
+              ...report,
+              ...(standalone ? { standalone } : {}),
+              ...(secureBoot ? { secureBoot } : {}),
+              ...(sbom ? { sbom } : {}),
+            });
           else
             process.stdout.write(
               inspector.format(report) +
+                (standalone ? formatStandalone(standalone) : "") +
                 (secureBoot ? formatSecureBoot(secureBoot) : "") +
                 (sbom ? `${reader.formatSbomSummary(sbom, `${media.replace(/\/+$/, "")}.cdx.json`)}\n` : ""),
             );
@@ -99,6 +109,10 @@ function formatCheck(r: CheckResult, failed: boolean): string {
       `certificate "${r.certificate.subject}": valid ${r.certificate.notBefore} .. ${r.certificate.notAfter} (${r.certificate.daysLeft} days left)`,
     );
   lines.push(`files checked against the manifest: ${r.filesChecked}; machines checked: ${r.machinesChecked}`);
+  if (r.standalone)
+    lines.push(
+      `stand-alone package files joined from their pieces and rehashed: ${r.standalone.filesChecked} (${r.standalone.bytesChecked} bytes)`,
+    );
   for (const f of r.findings) lines.push(formatDiagnostic(f));
   lines.push(failed ? `FAIL: ${r.findings.filter((f) => f.severity === "error").length} finding(s)` : "OK");
   return lines.join("\n") + "\n";

@@ -6,6 +6,7 @@ import { contextFromCli, type CommonFlags } from "./context.ts";
 import { printDiagnostics, printJson, progressFor } from "./render.ts";
 import { addSpecFlags, modelForArgs } from "./spec-flags.ts";
 import type { CommandRow, Run } from "./types.ts";
+import { plannedStandalone } from "../../plugins/standalone/index.ts";
 
 export async function register(cli: CAC, run: Run, args: string[], row: CommandRow): Promise<void> {
   const plan = cli.command(row.usage, row.describe).option("--strict", "Treat warnings as errors");
@@ -47,6 +48,7 @@ export function planJson(result: PlanResult) {
         .map((e) => ({ path: e.path, size: (e as { size: number }).size })),
     })),
     config: result.layout.config,
+    ...(result.layout.config.standalone ? { standalone: { files: plannedStandalone(result.layout.volumes) } } : {}),
     diagnostics: result.diagnostics,
   };
 }
@@ -59,6 +61,15 @@ function planText(layout: MediaLayout): string {
     lines.push(`volume ${v.index} "${v.label}": ${files.length} files, ${bytes} bytes`);
     for (const b of v.boot) lines.push(`  boot ${b.firmware}/${b.arch} (${b.role}): ${b.path}`);
     for (const f of files) lines.push(`  ${String(f.size).padStart(12)}  ${f.path}`);
+  }
+  if (layout.config.standalone) {
+    lines.push("stand-alone content (package file -> disc: media path):");
+    for (const f of plannedStandalone(layout.volumes)) {
+      lines.push(
+        `  ${f.package}/${f.file}  ${f.size} bytes${f.pieces.length > 1 ? ` in ${f.pieces.length} pieces` : ""}`,
+      );
+      for (const p of f.pieces) lines.push(`    disc ${p.disc}: ${p.path} (${p.size} bytes)`);
+    }
   }
   return lines.join("\n") + "\n";
 }

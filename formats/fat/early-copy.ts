@@ -30,6 +30,9 @@ export const fileBacked = <F extends Placed>(files: readonly F[]): F[] => files.
 export function payloadsOf(files: readonly Placed[], g: FatGeometry, offset: number): Payload[] {
   return fileBacked(files).map((f) => ({
     path: (f.source as { path: string }).path,
+    ...((f.source as { offset?: number }).offset !== undefined
+      ? { from: (f.source as { offset: number }).offset }
+      : {}),
     length: f.size,
     offset: f.clusters ? clusterOffset(g, offset, f.firstCluster) : 0,
   }));
@@ -51,7 +54,9 @@ export function startEarlyCopy(
 
 const samePayloads = (a: Payload[], b: Payload[]) =>
   a.length === b.length &&
-  a.every((p, i) => p.path === b[i].path && p.length === b[i].length && p.offset === b[i].offset);
+  a.every(
+    (p, i) => p.path === b[i].path && p.from === b[i].from && p.length === b[i].length && p.offset === b[i].offset,
+  );
 
 /**
  * The early copy when the plan agrees with its guess. Otherwise it is stopped and the file

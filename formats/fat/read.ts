@@ -351,6 +351,46 @@ export async function readFat(image: string, offset = 0): Promise<FatInfo> {
   return ImageFile.with(image, fatErrors(image), async (img) => (await listVolume(img, offset)).info);
 }
 
+/** Bytes read per call when a file is streamed (streamFatFile). */
+const STREAM_CHUNK = 4 * 2 ** 20;
+
+/**
+ * One file of any size, found by path without regard to case, handed to `onChunk` in order
+ * (runs of consecutive clusters read together, at most STREAM_CHUNK at a time): memory stays
+ * flat for a file of gigabytes. Its size, or undefined when the volume has no such file.
+ */
+export async function streamFatFile(
+  image: string,
+  path: string,
+  offset: number,
+  onChunk: (chunk: Buffer) => void,
+): Promise<number | undefined> {
+  return ImageFile.with(image, fatErrors(image), async (img) => {
+    const { vol, info } = await listVolume(img, offset);
+    const want = path.replace(/^\/+/, "").toUpperCase();
+    const f = info.files.find((x) => x.path.toUpperCase() === want);
+    if (!f) return undefined;
+    if (!f.size) return 0;
+    const clusterBytes = vol.spc * SECTOR_BYTES;
+    const clusters = Math.ceil(f.size / clusterBytes);
+    const chain = followChain(vol, f.firstCluster, clusters, path);
+    if (chain.length < clusters) throw img.damaged(`${path}: ${f.size} bytes in a chain of ${chain.length} clusters`);
+    const at = (c: number) => vol.offset + (vol.firstDataSector + (c - 2) * vol.spc) * SECTOR_BYTES;
+    let done = 0;
+    for (let i = 0; i < chain.length && done < f.size; ) {
+      // A run of consecutive clusters, bounded by the chunk size.
+      let run = 1;
+      while (i + run < chain.length && chain[i + run] === chain[i] + run && (run + 1) * clusterBytes <= STREAM_CHUNK)
+        run++;
+      const bytes = Math.min(run * clusterBytes, f.size - done);
+      onChunk(await img.read(at(chain[i]), bytes, path));
+      done += bytes;
+      i += run;
+    }
+    return f.size;
+  });
+}
+
 /** The bytes of one (small) file, found by path without regard to case. */
 export async function readFatFile(image: string, path: string, offset = 0): Promise<Buffer> {
   return ImageFile.with(image, fatErrors(image), async (img) => {

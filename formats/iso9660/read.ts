@@ -271,6 +271,26 @@ export async function readIso(path: string): Promise<IsoInfo> {
 }
 
 /** Returns the bytes of a (small) file of the image by media path. */
+/** One file of any size, its extents handed to `onChunk` in order, 4 MiB at a time; its size, or undefined when absent. */
+export async function streamIsoFile(
+  path: string,
+  mediaPath: string,
+  onChunk: (chunk: Buffer) => void,
+): Promise<number | undefined> {
+  const info = await readIso(path);
+  const f = info.files.find((x) => x.path === mediaPath && x.type === "file");
+  if (!f) return undefined;
+  return ImageFile.with(path, isoErrors(path), async (img) => {
+    for (const e of f.extents)
+      for (let done = 0; done < e.length; ) {
+        const n = Math.min(4 * 2 ** 20, e.length - done);
+        onChunk(await img.read(e.lba * SECTOR + done, n, mediaPath));
+        done += n;
+      }
+    return f.size;
+  });
+}
+
 export async function readIsoFile(path: string, mediaPath: string): Promise<Buffer> {
   const info = await readIso(path);
   const f = info.files.find((x) => x.path === mediaPath && x.type === "file");

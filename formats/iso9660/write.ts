@@ -330,6 +330,9 @@ export async function writeIso(
       fd,
       payloads.map(({ entry, extents }) => ({
         path: (entry.source as { path: string }).path,
+        ...((entry.source as { offset?: number }).offset !== undefined
+          ? { from: (entry.source as { offset: number }).offset }
+          : {}),
         length: entry.size,
         offset: extents[0].lba * SECTOR,
       })),

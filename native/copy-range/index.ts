@@ -7,8 +7,8 @@
 import { createRequire } from "node:module";
 import { packagePath } from "../../base/package-root.ts";
 
-/** Per job in `jobs`: path index, length, image offset, check end (1 = fail if the source is longer). */
-export const JOB_FIELDS = 4;
+/** Per job in `jobs`: path index, length, image offset, check end (1 = fail if the source is longer), source offset. */
+export const JOB_FIELDS = 5;
 
 /** Failure kinds, as copy_range.c numbers them. */
 export const NATIVE_KINDS = ["ok", "open", "read", "write", "shrank", "grew", "cancelled"] as const;
@@ -24,11 +24,13 @@ export type CopyFiles = (
 function load(): CopyFiles | undefined {
   if (process.env.BOOTMEDIA_NO_NATIVE) return undefined;
   try {
-    return (
-      createRequire(import.meta.url)(packagePath("native/copy-range/build/Release/copy_range.node")) as {
-        copyFiles: CopyFiles;
-      }
-    ).copyFiles;
+    const helper = createRequire(import.meta.url)(packagePath("native/copy-range/build/Release/copy_range.node")) as {
+      copyFiles: CopyFiles;
+      jobFields?: number;
+    };
+    // A helper built from older sources reads another job layout: copying through user space is
+    // slower, copying wrong bytes is not an option (`npm ci` or `node scripts/build-native.mjs` rebuilds it).
+    return helper.jobFields === JOB_FIELDS ? helper.copyFiles : undefined;
   } catch {
     return undefined;
   }

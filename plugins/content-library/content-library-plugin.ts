@@ -7,7 +7,12 @@ import { lstat, open, readFile, realpath, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { packagePath } from "../../base/package-root.ts";
 import { BootmediaError } from "../../base/errors.ts";
+import { createHash } from "node:crypto";
 import { parseManifest } from "../../core/content/manifest.ts";
+import { readInputBytes } from "../../core/limits.ts";
+import { parseStepsText, STEPS_FILE } from "../../core/task-sequence/load.ts";
+import { setMediaSteps } from "../../core/task-sequence/media-steps.ts";
+import { STEP_LIMITS, type Step } from "../../core/task-sequence/steps.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { ContentPackage, ResolvedMedia } from "../../core/types.ts";
 import "../../core/codes.ts";
@@ -27,6 +32,7 @@ export class ContentLibraryPlugin implements Plugin {
       await assertLibrary(root);
       const ids = [...media.bootImageIds, media.spec.taskSequence];
       for (const id of ids) addPackage(media, await readPackage(root, id), root);
+      if (media.spec.mediaType === "standalone") await addStandaloneContent(media, root);
       return media;
     });
     build.hooks.fetcher.tap(PLUGIN_NAME, (item) =>
@@ -82,10 +88,70 @@ async function readPackage(root: string, id: string): Promise<ContentPackage> {
   return pkg;
 }
 
+/**
+ * Stand-alone media carry the task sequence: its steps (steps.yaml, checked against the
+ * package's manifest) and every package they use, each resolved like the spec's own.
+ */
+async function addStandaloneContent(media: ResolvedMedia, root: string): Promise<void> {
+  const id = media.spec.taskSequence;
+  const ts = media.packages.find((p) => p.id === id)!;
+  const listed = ts.files.find((f) => f.path === STEPS_FILE);
+  if (ts.type !== "task-sequence" || !listed)
+    throw new BootmediaError(
+      "BM6107",
+      `package ${id} is a ${ts.type} package${listed ? "" : ` without ${STEPS_FILE}`}: stand-alone media need the task sequence's steps`,
+      { where: "taskSequence" },
+    );
+  const file = join(root, "packages", id, "files", STEPS_FILE);
+  const bytes = await readInputBytes(file, {
+    label: "task-sequence steps",
+    maxBytes: STEP_LIMITS.fileBytes,
+    code: "BM2402",
+  });
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  if (sha256 !== listed.sha256)
+    throw new BootmediaError("BM2402", `${file}: sha256 ${sha256} differs from the manifest's ${listed.sha256}`, {
+      where: file,
+      hint: "The steps file changed after `library add`: add the package again, or restore the file.",
+    });
+  const steps = parseStepsText(bytes.toString("utf8"), file).steps;
+  const users = stepsUsingPackages(steps);
+  for (const [pkgId, step] of users) {
+    let pkg: ContentPackage;
+    try {
+      pkg = await readPackage(root, pkgId);
+    } catch (e) {
+      if (e instanceof BootmediaError && e.code === "BM2002")
+        throw new BootmediaError(
+          "BM6101",
+          `task sequence ${id}: step "${step}" uses package ${pkgId}, which the content library ${root} does not hold`,
+          { where: `${file}` },
+        );
+      throw e;
+    }
+    addPackage(media, pkg, root);
+  }
+  setMediaSteps(media, steps);
+}
+
+/** Each package the steps use, with the name of the first step using it (document order). */
+function stepsUsingPackages(steps: readonly Step[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const visit = (list: readonly Step[]) => {
+    for (const s of list) {
+      if (s.type === "group") visit(s.steps);
+      else if ("package" in s && s.package && !out.has(s.package)) out.set(s.package, s.name);
+    }
+  };
+  visit(steps);
+  return out;
+}
+
 function addPackage(media: ResolvedMedia, pkg: ContentPackage, root: string): void {
   if (media.packages.some((p) => p.id === pkg.id)) return;
   media.packages.push(pkg);
-  // The task sequence stays on the site (the media only names it); its files never go on media.
+  // The task sequence stays on the site (the media only names it); its files never go on media
+  // (stand-alone media carry its steps as the engine's program, plugins/standalone).
   if (pkg.type === "task-sequence") return;
   for (const f of pkg.files) {
     media.items.push({

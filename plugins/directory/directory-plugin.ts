@@ -2,7 +2,9 @@
  * The `directory` target: the media layout as a folder tree. The whole tree is built in a
  * temporary folder beside the output and swapped in by core when complete.
  */
+import { createReadStream, createWriteStream } from "node:fs";
 import { copyFile, mkdir, writeFile, stat } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
 import { dirname, join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import { splitTreePath } from "../../base/tree.ts";
@@ -41,7 +43,14 @@ const directoryWriter: MediaWriter = {
         }
         await mkdir(dirname(dest), { recursive: true });
         if (e.source.kind === "bytes") await writeFile(dest, e.source.data, { mode: e.mode ?? 0o644 });
-        else {
+        else if (e.source.offset !== undefined) {
+          // A piece of a larger file: its `size` bytes from `offset`.
+          const end = e.source.offset + e.size - 1;
+          await pipeline(createReadStream(e.source.path, { start: e.source.offset, end }), createWriteStream(dest));
+          const size = (await stat(dest)).size;
+          if (size !== e.size)
+            throw new BootmediaError("BM4002", `${e.path}: expected ${e.size} bytes, source has ${size}`);
+        } else {
           await copyFile(e.source.path, dest);
           const size = (await stat(dest)).size;
           if (size !== e.size)

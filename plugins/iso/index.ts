@@ -4,6 +4,9 @@ import { ISO_CODES } from "../../formats/iso9660/codes.ts";
 import { ISO_PLUGIN_CODES } from "./codes.ts";
 import { ISO_TARGET } from "./spec.ts";
 
+/** `target.capacity` in bytes, for other plugins' checks. */
+export { capacityBytes } from "./capacity.ts";
+
 const plugin = definePlugin({
   name: "IsoPlugin",
   describe: "CD/DVD sets: ISO 9660 + Joliet + Rock Ridge, El Torito BIOS and UEFI, hybrid MBR, numbered volumes",

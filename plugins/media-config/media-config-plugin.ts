@@ -66,6 +66,8 @@ export class MediaConfigPlugin implements Plugin {
         BM_UDA: USER_DEVICE_AFFINITY.of(spec),
         BM_IMAGES: layout.config.images.map((i) => i.arch).join(" "),
         BM_PRESTART_COMMAND: layout.config.prestart?.command ?? "",
+        // Only on stand-alone media (docs/standalone-media.md): bootable media stay byte for byte as they were.
+        ...(spec.mediaType === "standalone" ? { BM_MEDIA_TYPE: "standalone" } : {}),
       };
       const volume = layout.volumes[0]!;
       for (const [path, text] of [

@@ -3,25 +3,46 @@
  * contents: the inspector (of the plugins in use, given by the caller) that detects it lists
  * files and configuration, a reader per kind returns a file's bytes. `inspect --check` and `diff` read media through this.
  */
+import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import { readDisk } from "../../formats/disk/index.ts";
-import { readFatFile } from "../../formats/fat/index.ts";
-import { readIsoFile } from "../../formats/iso9660/read.ts";
+import { readFatFile, streamFatFile } from "../../formats/fat/index.ts";
+import { readIsoFile, streamIsoFile } from "../../formats/iso9660/read.ts";
 import type { Inspector, InspectReport, OpenedMedia } from "../../core/plugin.ts";
 
-type Reader = (path: string) => Promise<(mediaPath: string) => Promise<Buffer>>;
+type OnChunk = (chunk: Buffer) => void;
+interface Reader {
+  read(mediaPath: string): Promise<Buffer>;
+  stream(mediaPath: string, onChunk: OnChunk): Promise<number | undefined>;
+}
 
 /** One reader per inspector kind. */
-const READERS: Record<string, Reader> = {
-  directory: async (root) => (p) => readFile(join(root, p)),
-  iso: async (image) => (p) => readIsoFile(image, p),
+const READERS: Record<string, (path: string) => Promise<Reader>> = {
+  directory: async (root) => ({
+    read: (p) => readFile(join(root, p)),
+    stream: async (p, onChunk) => {
+      let size = 0;
+      for await (const chunk of createReadStream(join(root, p), { highWaterMark: 4 * 2 ** 20 })) {
+        size += (chunk as Buffer).length;
+        onChunk(chunk as Buffer);
+      }
+      return size;
+    },
+  }),
+  iso: async (image) => ({
+    read: (p) => readIsoFile(image, p),
+    stream: (p, onChunk) => streamIsoFile(image, p, onChunk),
+  }),
   usb: async (image) => {
     const disk = await readDisk(image);
     const part = disk.fat ? disk.partitions.find((x) => x.index === disk.fat!.partition) : undefined;
     const offset = (part?.startLba ?? 0) * 512;
-    return (p) => readFatFile(image, p, offset);
+    return {
+      read: (p) => readFatFile(image, p, offset),
+      stream: (p, onChunk) => streamFatFile(image, p, offset, onChunk),
+    };
   },
 };
 
@@ -36,14 +57,15 @@ export async function openMedia(path: string, inspectors: readonly Inspector[]):
       size: f.size,
     }));
     const known = new Set(files.map((f) => f.path));
-    const readRaw = await reader(path);
+    const raw = await reader(path);
     return {
       kind: report.kind,
       path,
       files,
       config:
         report.config && typeof report.config === "object" ? (report.config as Record<string, unknown>) : undefined,
-      read: async (p) => (known.has(p) ? readRaw(p) : undefined),
+      read: async (p) => (known.has(p) ? raw.read(p) : undefined),
+      stream: async (p, onChunk) => (known.has(p) ? raw.stream(p, onChunk) : undefined),
     };
   }
   throw new BootmediaError(

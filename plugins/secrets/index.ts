@@ -3,6 +3,8 @@ import { definePlugin } from "../../core/plugin.ts";
 import { SECRETS_CODES } from "./codes.ts";
 
 export { getSecretsHooks, type SecretEntries, type SecretsHooks } from "./hooks.ts";
+/** The KDF the secret part uses (scrypt and its parameters), for other content sealed with the media password. */
+export { DEFAULT_KDF, deriveSecretKeys, type KdfParams } from "./secret-box.ts";
 
 const plugin = definePlugin({
   name: "SecretsPlugin",

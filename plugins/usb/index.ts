@@ -5,6 +5,9 @@ import { DISK_CODES } from "../../formats/disk/codes.ts";
 import { USB_CODES } from "./codes.ts";
 import { USB_TARGET } from "./spec.ts";
 
+/** Sizes as `target.size` takes them (2GiB, 512M, bytes), for other plugins' checks. */
+export { parseSize } from "./size.ts";
+
 const plugin = definePlugin({
   name: "UsbPlugin",
   describe: "USB drives and disk images: MBR, one FAT32 partition, BIOS and UEFI boot",

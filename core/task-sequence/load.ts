@@ -5,8 +5,8 @@
  */
 import { join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
-import { readInputFile } from "../../core/limits.ts";
-import { parseYamlData } from "../../core/yaml-limits.ts";
+import { readInputFile } from "../limits.ts";
+import { parseYamlData } from "../yaml-limits.ts";
 import { STEP_LIMITS, validateSteps, type TaskSequenceSteps } from "./steps.ts";
 import "./codes.ts";
 
