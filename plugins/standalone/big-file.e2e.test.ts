@@ -3,7 +3,8 @@
  * around each piece boundary so pieces joined in the wrong order hash differently):
  * fsck.fat -n clean, no file of 4 GiB or more (mdir), the pieces read back by mtools and
  * joined hash to the original's sha256; `inspect` shows one file, `inspect --check`
- * rehashes the joined bytes. About 10 GiB of transient disk (content cache and image).
+ * rehashes the joined bytes. About 10 GiB of transient disk (content cache and image) and 3
+ * minutes: an end-to-end file, so the quick suite (and CI's Node 24 run) leaves it out.
  */
 import { execFileSync, execSync } from "node:child_process";
 import { closeSync, openSync, writeSync } from "node:fs";
