@@ -6,8 +6,10 @@
  * (its sha256 undefined), and callers say so.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFileAtomic } from "../base/atomic-write.ts";
+import { parseAptStanzas } from "./apt-index.ts";
 import { runProgram } from "./program.ts";
 import { which } from "./which.ts";
 
@@ -52,13 +54,10 @@ export async function installedDebs(names: readonly string[]): Promise<HostDeb[]
   const show = await runProgram("apt-cache", ["show", ...debs.map((d) => `${d.name}:${d.arch}=${d.version}`)], {
     reject: false,
   });
-  for (const stanza of show.stdout.split(/\n\s*\n/)) {
-    const field = (f: string) => new RegExp(`^${f}: (.+)$`, "m").exec(stanza)?.[1]?.trim();
-    const d = debs.find(
-      (x) => x.name === field("Package") && x.version === field("Version") && x.arch === field("Architecture"),
-    );
-    const sha256 = field("SHA256");
-    if (d && sha256 && !d.sha256) d.sha256 = sha256;
+  const index = parseAptStanzas(show.stdout);
+  for (const d of debs) {
+    const ref = index.get(`${d.name}:${d.arch}`);
+    if (ref?.version === d.version && ref.sha256) d.sha256 = ref.sha256;
   }
   return debs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -90,9 +89,7 @@ export async function hostDebsOf(
   const installed = await installedDebs([...new Set(owners.values())]);
   try {
     await mkdir(join(cacheDir, "host-debs"), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ owners: [...owners], installed }));
-    await rename(tmp, file);
+    writeFileAtomic(file, JSON.stringify({ owners: [...owners], installed }));
   } catch {
     /* an unwritable cache only costs the lookup next time */
   }

@@ -10,7 +10,8 @@ import { basename, join } from "node:path";
 import { PACKAGE_VERSION } from "../base/package-root.ts";
 import type { SigningKey } from "../core/attest/dsse.ts";
 import { mediumSha256 } from "../core/attest/medium-digest.ts";
-import { attestationText, statement, TESTBED_PREDICATE_TYPE, writeFileAtomic } from "../core/attest/statement.ts";
+import { writeFileAtomic } from "../base/atomic-write.ts";
+import { attestationText, statement, TESTBED_PREDICATE_TYPE } from "../core/attest/statement.ts";
 import { installedDebs } from "../core/host-debs.ts";
 import { runProgram } from "../core/program.ts";
 import type { TestbedReport } from "./report-model.ts";
@@ -69,7 +70,7 @@ export async function writeTestbedAttestations(
       finishedOn,
     });
     const file = join(dir, `${basename(path)}${TESTBED_ATTESTATION_SUFFIX}`);
-    await writeFileAtomic(file, attestationText(st, signer));
+    writeFileAtomic(file, attestationText(st, signer));
     written.push(file);
   }
   return written;

@@ -22,14 +22,12 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootmedia } from "../testing/cli.ts";
 import { referenceImages } from "../testing/reference-fixtures.ts";
-import { REFERENCE_LIBRARY_DIR } from "../fixtures/boot-images/build.ts";
+import { deployMediaSpec } from "./testing/deploy-media.ts";
 import { addTestOsImagePackage, makeTestOsImage, type TestOsImage } from "./mp/testing/os-image.ts";
 import type { CaseResult } from "./runner.ts";
 
 const MiB = 1048576;
 const PASSWORD = "Faults-Horse-Battery-9";
-const DAY_MS = 86_400_000;
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const PKG = "OSI00001";
 const IMAGE_FILE = `/packages/${PKG}/files/disk.raw.zst`;
 /** Sentences folded to the screen's width, compared with the line breaks taken out. */
@@ -55,23 +53,7 @@ beforeAll(async () => {
   storedSize = bytes.length;
   bytes[Math.floor(bytes.length * 0.75)]! ^= 0x01;
   await writeFile(changed, bytes);
-  const now = Date.now();
-  await writeFile(
-    join(dir, "faults.yaml"),
-    `name: faults
-bootImage: BM100064
-taskSequence: BM200010
-contentLibrary: ${REFERENCE_LIBRARY_DIR}
-target: { type: iso, output: faults.iso }
-unattended: true
-managementPoints: { mode: site-based, list: [{ url: "http://10.0.2.100", priority: 1 }] }
-security:
-  unknownComputers: false
-  userDeviceAffinity: auto
-  password: { env: MEDIA_PW }
-  certificate: { selfSigned: { start: ${day(now - DAY_MS)}, expire: ${day(now + 365 * DAY_MS)} } }
-`,
-  );
+  await writeFile(join(dir, "faults.yaml"), deployMediaSpec({ name: "faults" }));
   const answers = `answers: { password: ["env:MEDIA_PW"] }`;
   await writeFile(
     join(dir, "site.yaml"),

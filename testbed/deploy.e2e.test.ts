@@ -19,13 +19,11 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootmedia } from "../testing/cli.ts";
 import { referenceImages } from "../testing/reference-fixtures.ts";
-import { REFERENCE_LIBRARY_DIR } from "../fixtures/boot-images/build.ts";
+import { deployMediaSpec } from "./testing/deploy-media.ts";
 import { buildOsImage } from "../backends/os-image-builder/build-os-image.ts";
 
 const cache = process.env.BOOTMEDIA_CACHE ?? join(homedir(), ".cache/bootmedia");
 const COMPUTER = "PC-DEPLOY";
-const DAY_MS = 86_400_000;
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** The MPs come back this long after the installed OS's marker in the outage case. */
 const BACK_AFTER_SEC = 20;
 
@@ -46,20 +44,6 @@ let dir: string;
 let report: string;
 let run: { exitCode: number | undefined; cases: CaseJson[]; stderr: string; ms: number };
 
-const media = (name: string, bootImage: string, chain: string) => `name: ${name}
-bootImage: [${bootImage}]
-taskSequence: BM200010
-contentLibrary: ${REFERENCE_LIBRARY_DIR}
-target: { type: iso, output: ${name}.iso }
-unattended: true
-${chain}managementPoints: { mode: site-based, list: [{ url: "http://10.0.2.100", priority: 1 }] }
-security:
-  unknownComputers: false
-  userDeviceAffinity: pending
-  password: { env: MEDIA_PW }
-  certificate: { selfSigned: { start: ${day(Date.now() - DAY_MS)}, expire: ${day(Date.now() + 365 * DAY_MS)} } }
-`;
-
 const steps = (pkg: string) => `
         - { name: Pick the disk, type: select-disk }
         - { name: Apply Debian, type: apply-image, package: ${pkg} }
@@ -76,8 +60,14 @@ beforeAll(async () => {
     buildOsImage({ distro: "debian-12", arch, library, workDir: join(cache, "os-image-build"), log: () => undefined });
   const x64 = await build("x64");
   const x86 = await build("x86");
-  await writeFile(join(dir, "deploy.yaml"), media("deploy", "BM100064", "secureBoot: { chain: signed }\n"));
-  await writeFile(join(dir, "deploy86.yaml"), media("deploy86", "BM100086", ""));
+  await writeFile(
+    join(dir, "deploy.yaml"),
+    deployMediaSpec({ name: "deploy", userDeviceAffinity: "pending", extra: "secureBoot: { chain: signed }\n" }),
+  );
+  await writeFile(
+    join(dir, "deploy86.yaml"),
+    deployMediaSpec({ name: "deploy86", bootImage: "BM100086", userDeviceAffinity: "pending" }),
+  );
   await writeFile(
     join(dir, "site.yaml"),
     `site:

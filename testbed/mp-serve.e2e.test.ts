@@ -14,15 +14,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { readJournal } from "../backends/mp/journal.ts";
-import { buildReferenceImages, REFERENCE_LIBRARY_DIR } from "../fixtures/boot-images/build.ts";
+import { buildReferenceImages } from "../fixtures/boot-images/build.ts";
 import { bootmedia } from "../testing/cli.ts";
+import { deployMediaSpec } from "./testing/deploy-media.ts";
 import { ServeProcess } from "../backends/mp/testing/serve-process.ts";
 import { freeLoopbackPort } from "../base/free-port.ts";
 
 const GUEST_MAC = "52:54:00:12:34:56";
 const env = { MEDIA_PW: "Correct-Horse-Battery-9" };
-const DAY_MS = 86_400_000;
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 let dir = "";
 let iso = "";
@@ -97,23 +96,7 @@ async function storedEvents(deployment: string) {
 beforeAll(async () => {
   await buildReferenceImages({ log: () => {} });
   dir = await mkdtemp(join(tmpdir(), "bm-mp-serve-"));
-  const now = Date.now();
-  writeFileSync(
-    join(dir, "media.yaml"),
-    `name: ts-demo
-bootImage: BM100064
-taskSequence: BM200010
-contentLibrary: ${REFERENCE_LIBRARY_DIR}
-target: { type: iso, output: ts-demo.iso }
-unattended: true
-managementPoints: { mode: site-based, list: [{ url: "http://10.0.2.100" }] }
-security:
-  unknownComputers: false
-  userDeviceAffinity: auto
-  password: { env: MEDIA_PW }
-  certificate: { selfSigned: { start: ${day(now - 10 * DAY_MS)}, expire: ${day(now + 365 * DAY_MS)} } }
-`,
-  );
+  writeFileSync(join(dir, "media.yaml"), deployMediaSpec({ name: "ts-demo" }));
   const built = await bootmedia(["build", join(dir, "media.yaml")], { env, cwd: dir });
   expect(built.exitCode, built.stderr).toBe(0);
   iso = join(dir, "ts-demo.iso");

@@ -33,7 +33,8 @@ import {
   RUNTIME_PACKAGES,
   runtimeInstallPath,
 } from "./config.ts";
-import { downloadDeb, extractDeb, findKernelRelease, lookupDebs, type DebRef } from "./debs.ts";
+import type { DebRef } from "../../core/apt-index.ts";
+import { downloadDeb, extractDeb, findKernelRelease, lookupDebs } from "./debs.ts";
 import { AGENT_INIT, AGENT_LIBS, MP_AGENT_SCRIPT, UNLOCK_SCRIPT } from "../../plugins/boot-image/agent-files.ts";
 import { buildInitramfs, type ModuleGroups } from "./initramfs.ts";
 import { withDirLock } from "./lock.ts";

@@ -17,7 +17,12 @@ import { SECRETS_PATH } from "../../plugins/secrets/secrets-plugin.ts";
 import { VOLUME_ID_FILE, VOLUMES_MANIFEST } from "../../plugins/iso/split.ts";
 import { MANIFEST_PATH } from "../../plugins/media-manifest/manifest.ts";
 import type { OpenedMedia } from "../../core/plugin.ts";
-import { readStandalone, STANDALONE_PROGRAM, type StandaloneReport } from "../../plugins/standalone/index.ts";
+import {
+  isStandaloneFile,
+  readStandalone,
+  STANDALONE_PROGRAM,
+  type StandaloneReport,
+} from "../../plugins/standalone/index.ts";
 
 const DIFF_AREAS = [
   "settings",
@@ -214,7 +219,6 @@ function diffImages(ca: Config, cb: Config, out: Difference[]): void {
   }
 }
 
-/** Every other file by size, then hash; prestart files are reported as prestart. */
 /**
  * Stand-alone media (docs/standalone-media.md): the media type, the task sequence's program,
  * whether the content is protected, and each package file by its plaintext size and sha256
@@ -265,10 +269,6 @@ async function diffStandalone(a: OpenedMedia, b: OpenedMedia, out: Difference[])
   }
 }
 
-/** Stand-alone media's own files: compared through their facts (diffStandalone). */
-const isStandaloneFile = (path: string) =>
-  path.startsWith("bootmedia/standalone/") || path.startsWith("bootmedia/content/");
-
 /** sha256 of a file of any size, streamed. */
 async function hashFile(m: OpenedMedia, path: string): Promise<string> {
   const h = createHash("sha256");
@@ -276,7 +276,9 @@ async function hashFile(m: OpenedMedia, path: string): Promise<string> {
   return h.digest("hex");
 }
 
+/** Every other file by size, then hash; prestart files are reported as prestart. */
 async function diffFiles(a: OpenedMedia, b: OpenedMedia, out: Difference[]): Promise<void> {
+  // Stand-alone media's own files are compared through their facts (diffStandalone).
   const compared = (f: { path: string }) => !FACT_FILES.has(f.path) && !isStandaloneFile(f.path);
   const fa = new Map(a.files.filter(compared).map((f) => [f.path, f.size]));
   const fb = new Map(b.files.filter(compared).map((f) => [f.path, f.size]));

@@ -9,8 +9,7 @@
  * failure ends the check with its code (exit 1).
  */
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { createHash, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { BootmediaError } from "../../base/errors.ts";
 import { envelopeVerifies, loadVerifyKey } from "../../core/attest/dsse.ts";
 import { mediumSha256 } from "../../core/attest/medium-digest.ts";
@@ -47,9 +46,10 @@ interface TestbedCase {
 
 export async function verifyMedia(input: VerifyInput): Promise<VerifyReport> {
   const key = await loadVerifyKey(input.key);
+  const reader = await loadSbomReader();
   const beside = (suffix: string) => (existsSync(input.media + suffix) ? input.media + suffix : undefined);
-  const sbom = input.sbom ?? beside(".cdx.json");
-  const provenance = input.provenance ?? beside(".intoto.json");
+  const sbom = input.sbom ?? beside(reader.SBOM_SUFFIX);
+  const provenance = input.provenance ?? beside(reader.PROVENANCE_SUFFIX);
   const attestation = input.attestation;
   if (!sbom && !provenance && !attestation)
     throw new BootmediaError(
@@ -77,8 +77,7 @@ export async function verifyMedia(input: VerifyInput): Promise<VerifyReport> {
     report.checked.push({ kind: "provenance", file: provenance, detail: "signature verifies; subject is this medium" });
   }
   if (sbom) {
-    const { readSbom } = await loadSbomReader();
-    const summary = await readSbom(sbom);
+    const summary = await reader.readSbom(sbom);
     if (summary.medium.sha256 !== sha256)
       throw new BootmediaError(
         "BM6008",
@@ -86,9 +85,7 @@ export async function verifyMedia(input: VerifyInput): Promise<VerifyReport> {
         { where: sbom },
       );
     if (sbomByproduct !== undefined) {
-      const own = createHash("sha256")
-        .update(await readFile(sbom))
-        .digest("hex");
+      const own = summary.fileSha256;
       if (own !== sbomByproduct)
         throw new BootmediaError(
           "BM6007",

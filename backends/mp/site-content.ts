@@ -4,7 +4,7 @@
  * manifest) and the packages those steps use. Resolved once when the site is loaded (start
  * and reload), so a bad steps file is an error then, never in the middle of a policy answer.
  */
-import { createHash, X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { z } from "zod";
 import { dirname, join, resolve } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
@@ -12,8 +12,8 @@ import { parseManifest } from "../../core/content/manifest.ts";
 import { readInputBytes, readInputFile } from "../../core/limits.ts";
 import type { ContentPackage as LibraryPackage } from "../../core/types.ts";
 import { parseYamlData } from "../../core/yaml-limits.ts";
-import { parseStepsText, STEPS_FILE } from "../../core/task-sequence/load.ts";
-import { imagePackages, referencedPackages, STEP_LIMITS, type Step } from "../../core/task-sequence/steps.ts";
+import { loadListedSteps, STEPS_FILE } from "../../core/task-sequence/load.ts";
+import { imagePackages, referencedPackages, type Step } from "../../core/task-sequence/steps.ts";
 import type { ContentPackage, OsImageWire } from "../../core/task-sequence/wire.ts";
 import { parseSite, validateInlineSteps, type Site, type SiteInput } from "./site.ts";
 import "./codes.ts";
@@ -189,21 +189,9 @@ async function librarySteps(
       cause: e,
     });
   };
-  const bytes = await readInputBytes(file, {
-    label: "task-sequence steps",
-    maxBytes: STEP_LIMITS.fileBytes,
-    code: "BM2402",
-  }).catch(named);
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
-  if (sha256 !== listed.sha256)
-    named(
-      new BootmediaError("BM2402", `sha256 ${sha256} differs from the manifest's ${listed.sha256}`, {
-        hint: "The steps file changed after `library add`: add the package again (or restore the file), then reload the MP.",
-      }),
-    );
-  try {
-    return parseStepsText(bytes.toString("utf8"), file).steps;
-  } catch (e) {
-    return named(e);
-  }
+  return loadListedSteps(
+    file,
+    listed.sha256,
+    "The steps file changed after `library add`: add the package again (or restore the file), then reload the MP.",
+  ).catch(named);
 }

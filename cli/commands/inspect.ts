@@ -75,7 +75,7 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
               inspector.format(report) +
                 (standalone ? formatStandalone(standalone) : "") +
                 (secureBoot ? formatSecureBoot(secureBoot) : "") +
-                (sbom ? `${reader.formatSbomSummary(sbom, `${media.replace(/\/+$/, "")}.cdx.json`)}\n` : ""),
+                (sbom ? `${reader.formatSbomSummary(sbom, reader.sbomFileFor(media))}\n` : ""),
             );
           return 0;
         }

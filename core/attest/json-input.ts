@@ -4,6 +4,7 @@
  * pass before JSON.parse (so a `[[[[…` file cannot exhaust the stack of whatever walks the
  * result), then parsed. Each refusal is coded; nothing of a refused file is used.
  */
+import { createHash } from "node:crypto";
 import { BootmediaError } from "../../base/errors.ts";
 import { readInputBytes } from "../limits.ts";
 import "./codes.ts";
@@ -55,6 +56,15 @@ export function parseJsonText(text: string, label: string, maxDepth: number = JS
 
 /** Reads and parses `path` with the limits; `maxBytes` per kind of document. */
 export async function readJsonFile(path: string, maxBytes: number, what: string): Promise<unknown> {
+  return (await readJsonFileHashed(path, maxBytes, what)).value;
+}
+
+/** readJsonFile, with the sha256 of the very bytes parsed (no second read that could see other bytes). */
+export async function readJsonFileHashed(
+  path: string,
+  maxBytes: number,
+  what: string,
+): Promise<{ value: unknown; sha256: string }> {
   let bytes: Buffer;
   try {
     bytes = await readInputBytes(path, { label: what, maxBytes, code: "BM6004" });
@@ -71,5 +81,5 @@ export async function readJsonFile(path: string, maxBytes: number, what: string)
   } catch {
     throw new BootmediaError("BM6004", `${what} ${path} is not UTF-8 text`, { where: path });
   }
-  return parseJsonText(text, `${what} ${path}`);
+  return { value: parseJsonText(text, `${what} ${path}`), sha256: createHash("sha256").update(bytes).digest("hex") };
 }

@@ -6,17 +6,11 @@
  * reproduce both.
  */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
+import { sha256File } from "../content/manifest.ts";
 import "./codes.ts";
-
-async function hashFile(path: string): Promise<string> {
-  const h = createHash("sha256");
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest("hex");
-}
 
 async function listFiles(root: string, rel = ""): Promise<string[]> {
   const out: string[] = [];
@@ -32,11 +26,11 @@ async function listFiles(root: string, rel = ""): Promise<string[]> {
 export async function mediumSha256(path: string): Promise<string> {
   try {
     const st = await lstat(path);
-    if (st.isFile()) return await hashFile(path);
+    if (st.isFile()) return await sha256File(path);
     if (!st.isDirectory()) throw new Error("neither a file nor a folder");
     const files = (await listFiles(path)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const listing = createHash("sha256");
-    for (const f of files) listing.update(`${await hashFile(join(path, f))}  ${f}\n`);
+    for (const f of files) listing.update(`${await sha256File(join(path, f))}  ${f}\n`);
     return listing.digest("hex");
   } catch (e) {
     throw new BootmediaError(

@@ -6,7 +6,6 @@
  * envelope (dsse.ts); unsigned, as the statement itself. Reading one back trusts nothing
  * until its shape, its signature and its subject have been checked (verify.ts).
  */
-import { rename, writeFile } from "node:fs/promises";
 import { z } from "zod";
 import { BootmediaError } from "../../base/errors.ts";
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope, type DsseEnvelope, type SigningKey } from "./dsse.ts";
@@ -41,13 +40,6 @@ export function attestationText(s: Statement<unknown>, signer?: SigningKey): str
   if (!signer) return `${JSON.stringify(s, null, 2)}\n`;
   const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, Buffer.from(JSON.stringify(s), "utf8"), signer);
   return `${JSON.stringify(envelope, null, 2)}\n`;
-}
-
-/** Writes `text` to `file` atomically (a temporary beside it, renamed over it). */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
 }
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "not base64");

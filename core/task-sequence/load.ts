@@ -3,11 +3,12 @@
  * adds (`library add --type task-sequence`), which the library keeps as
  * `packages/<ID>/files/steps.yaml`.
  */
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
-import { readInputFile } from "../limits.ts";
+import { readInputBytes, readInputFile } from "../limits.ts";
 import { parseYamlData } from "../yaml-limits.ts";
-import { STEP_LIMITS, validateSteps, type TaskSequenceSteps } from "./steps.ts";
+import { STEP_LIMITS, validateSteps, type Step, type TaskSequenceSteps } from "./steps.ts";
 import "./codes.ts";
 
 /** The file name a task-sequence package keeps its steps in. */
@@ -42,4 +43,28 @@ async function loadStepsFile(file: string): Promise<TaskSequenceSteps> {
     code: "BM2402",
   });
   return parseStepsText(text, file);
+}
+
+/**
+ * The steps of a library package's steps.yaml (`file`) whose manifest lists the sha256
+ * `listedSha256`: read within the limits, its bytes checked against the manifest (BM2402,
+ * with `hint`), then parsed.
+ */
+export async function loadListedSteps(
+  file: string,
+  listedSha256: string,
+  hint = "The steps file changed after `library add`: add the package again, or restore the file.",
+): Promise<Step[]> {
+  const bytes = await readInputBytes(file, {
+    label: "task-sequence steps",
+    maxBytes: STEP_LIMITS.fileBytes,
+    code: "BM2402",
+  });
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  if (sha256 !== listedSha256)
+    throw new BootmediaError("BM2402", `${file}: sha256 ${sha256} differs from the manifest's ${listedSha256}`, {
+      where: file,
+      hint,
+    });
+  return parseStepsText(bytes.toString("utf8"), file).steps;
 }

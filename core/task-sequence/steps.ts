@@ -211,11 +211,16 @@ function describe(path: string, raw: object): string {
 
 /** Every package id the steps reference (run-command, write-files and apply-image `package`), in first-use order. */
 export function referencedPackages(steps: readonly Step[]): string[] {
-  const out: string[] = [];
+  return [...packageUsers(steps).keys()];
+}
+
+/** Each package the steps reference, with the name of the first step using it (document order). */
+export function packageUsers(steps: readonly Step[]): Map<string, string> {
+  const out = new Map<string, string>();
   const visit = (list: readonly Step[]) => {
     for (const s of list) {
       if (s.type === "group") visit(s.steps);
-      else if ("package" in s && s.package && !out.includes(s.package)) out.push(s.package);
+      else if ("package" in s && s.package && !out.has(s.package)) out.set(s.package, s.name);
     }
   };
   visit(steps);

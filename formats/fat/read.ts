@@ -212,13 +212,37 @@ function followChain(vol: Volume, first: number, maxClusters: number, what: stri
   }
 }
 
-async function readClusters(vol: Volume, chain: number[], bytes: number, what: string): Promise<Buffer> {
+/** Bytes read at most per call when clusters are read (runs of consecutive clusters together). */
+const READ_CHUNK = 4 * 2 ** 20;
+
+/**
+ * The first `bytes` of the chain handed to `onChunk` in order: runs of consecutive clusters
+ * read together, at most READ_CHUNK at a time, so memory stays flat for a file of gigabytes.
+ */
+async function streamClusters(
+  vol: Volume,
+  chain: number[],
+  bytes: number,
+  what: string,
+  onChunk: (chunk: Buffer) => void,
+): Promise<void> {
   const clusterBytes = vol.spc * SECTOR_BYTES;
-  const parts: Buffer[] = [];
-  for (let i = 0; i * clusterBytes < bytes; i++) {
-    const pos = vol.offset + (vol.firstDataSector + (chain[i] - 2) * vol.spc) * SECTOR_BYTES;
-    parts.push(await vol.img.read(pos, Math.min(clusterBytes, bytes - i * clusterBytes), what));
+  const at = (c: number) => vol.offset + (vol.firstDataSector + (c - 2) * vol.spc) * SECTOR_BYTES;
+  let done = 0;
+  for (let i = 0; i < chain.length && done < bytes; ) {
+    let run = 1;
+    while (i + run < chain.length && chain[i + run] === chain[i]! + run && (run + 1) * clusterBytes <= READ_CHUNK)
+      run++;
+    const n = Math.min(run * clusterBytes, bytes - done);
+    onChunk(await vol.img.read(at(chain[i]!), n, what));
+    done += n;
+    i += run;
   }
+}
+
+async function readClusters(vol: Volume, chain: number[], bytes: number, what: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  await streamClusters(vol, chain, bytes, what, (chunk) => parts.push(chunk));
   return Buffer.concat(parts, bytes);
 }
 
@@ -351,13 +375,25 @@ export async function readFat(image: string, offset = 0): Promise<FatInfo> {
   return ImageFile.with(image, fatErrors(image), async (img) => (await listVolume(img, offset)).info);
 }
 
-/** Bytes read per call when a file is streamed (streamFatFile). */
-const STREAM_CHUNK = 4 * 2 ** 20;
+/** A file of the volume by path without regard to case (undefined when absent), and how to follow its chain. */
+async function findFile(img: ImageFile, offset: number, path: string) {
+  const { vol, info } = await listVolume(img, offset);
+  const want = path.replace(/^\/+/, "").toUpperCase();
+  const f = info.files.find((x) => x.path.toUpperCase() === want);
+  if (!f) return undefined;
+  const chain = (): number[] => {
+    if (!f.size) return [];
+    const clusters = Math.ceil(f.size / (vol.spc * SECTOR_BYTES));
+    const c = followChain(vol, f.firstCluster, clusters, path);
+    if (c.length < clusters) throw img.damaged(`${path}: ${f.size} bytes in a chain of ${c.length} clusters`);
+    return c;
+  };
+  return { vol, size: f.size, chain };
+}
 
 /**
- * One file of any size, found by path without regard to case, handed to `onChunk` in order
- * (runs of consecutive clusters read together, at most STREAM_CHUNK at a time): memory stays
- * flat for a file of gigabytes. Its size, or undefined when the volume has no such file.
+ * One file of any size, found by path without regard to case, handed to `onChunk` in order:
+ * memory stays flat for a file of gigabytes. Its size, or undefined when the volume has no such file.
  */
 export async function streamFatFile(
   image: string,
@@ -366,44 +402,19 @@ export async function streamFatFile(
   onChunk: (chunk: Buffer) => void,
 ): Promise<number | undefined> {
   return ImageFile.with(image, fatErrors(image), async (img) => {
-    const { vol, info } = await listVolume(img, offset);
-    const want = path.replace(/^\/+/, "").toUpperCase();
-    const f = info.files.find((x) => x.path.toUpperCase() === want);
-    if (!f) return undefined;
-    if (!f.size) return 0;
-    const clusterBytes = vol.spc * SECTOR_BYTES;
-    const clusters = Math.ceil(f.size / clusterBytes);
-    const chain = followChain(vol, f.firstCluster, clusters, path);
-    if (chain.length < clusters) throw img.damaged(`${path}: ${f.size} bytes in a chain of ${chain.length} clusters`);
-    const at = (c: number) => vol.offset + (vol.firstDataSector + (c - 2) * vol.spc) * SECTOR_BYTES;
-    let done = 0;
-    for (let i = 0; i < chain.length && done < f.size; ) {
-      // A run of consecutive clusters, bounded by the chunk size.
-      let run = 1;
-      while (i + run < chain.length && chain[i + run] === chain[i] + run && (run + 1) * clusterBytes <= STREAM_CHUNK)
-        run++;
-      const bytes = Math.min(run * clusterBytes, f.size - done);
-      onChunk(await img.read(at(chain[i]), bytes, path));
-      done += bytes;
-      i += run;
-    }
-    return f.size;
+    const f = await findFile(img, offset, path);
+    if (f) await streamClusters(f.vol, f.chain(), f.size, path, onChunk);
+    return f?.size;
   });
 }
 
 /** The bytes of one (small) file, found by path without regard to case. */
 export async function readFatFile(image: string, path: string, offset = 0): Promise<Buffer> {
   return ImageFile.with(image, fatErrors(image), async (img) => {
-    const { vol, info } = await listVolume(img, offset);
-    const want = path.replace(/^\/+/, "").toUpperCase();
-    const f = info.files.find((x) => x.path.toUpperCase() === want);
+    const f = await findFile(img, offset, path);
     if (!f) throw new BootmediaError("BM4206", `${path} is not in the FAT image ${image}.`, { where: path });
     if (f.size > MAX_READ_FILE_BYTES)
       throw beyondLimits(image, `${path} is ${f.size} bytes; inspect reads files up to ${MAX_READ_FILE_BYTES} bytes`);
-    if (!f.size) return Buffer.alloc(0);
-    const clusters = Math.ceil(f.size / (vol.spc * SECTOR_BYTES));
-    const chain = followChain(vol, f.firstCluster, clusters, path);
-    if (chain.length < clusters) throw img.damaged(`${path}: ${f.size} bytes in a chain of ${chain.length} clusters`);
-    return readClusters(vol, chain, f.size, path);
+    return f.size ? readClusters(f.vol, f.chain(), f.size, path) : Buffer.alloc(0);
   });
 }

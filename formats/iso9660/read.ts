@@ -270,7 +270,6 @@ export async function readIso(path: string): Promise<IsoInfo> {
   });
 }
 
-/** Returns the bytes of a (small) file of the image by media path. */
 /** One file of any size, its extents handed to `onChunk` in order, 4 MiB at a time; its size, or undefined when absent. */
 export async function streamIsoFile(
   path: string,
@@ -291,6 +290,7 @@ export async function streamIsoFile(
   });
 }
 
+/** Returns the bytes of a (small) file of the image by media path. */
 export async function readIsoFile(path: string, mediaPath: string): Promise<Buffer> {
   const info = await readIso(path);
   const f = info.files.find((x) => x.path === mediaPath && x.type === "file");

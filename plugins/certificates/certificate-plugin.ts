@@ -5,7 +5,7 @@
  * into the encrypted secret part (SecretsPlugin `collect` hook) as BM_MEDIA_KEY.
  */
 import { createHash, X509Certificate } from "node:crypto";
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileAtomic } from "../../base/atomic-write.ts";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { resolveSecret } from "../../core/secrets.ts";
@@ -181,22 +181,5 @@ export class CertificatePlugin implements Plugin {
       this.material = createSelfSignedCertificate({ mediaId, sourceDateEpoch, ...this.selfSignedDates });
     }
     return this.material;
-  }
-}
-
-function writeFileAtomic(path: string, data: Buffer): void {
-  const tmp = join(dirname(path), `.${path.split("/").pop()}.bootmedia-${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, data);
-    const fd = openSync(tmp, "r+");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
   }
 }

@@ -7,12 +7,10 @@ import { lstat, open, readFile, realpath, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { packagePath } from "../../base/package-root.ts";
 import { BootmediaError } from "../../base/errors.ts";
-import { createHash } from "node:crypto";
 import { parseManifest } from "../../core/content/manifest.ts";
-import { readInputBytes } from "../../core/limits.ts";
-import { parseStepsText, STEPS_FILE } from "../../core/task-sequence/load.ts";
+import { loadListedSteps, STEPS_FILE } from "../../core/task-sequence/load.ts";
 import { setMediaSteps } from "../../core/task-sequence/media-steps.ts";
-import { STEP_LIMITS, type Step } from "../../core/task-sequence/steps.ts";
+import { packageUsers } from "../../core/task-sequence/steps.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { ContentPackage, ResolvedMedia } from "../../core/types.ts";
 import "../../core/codes.ts";
@@ -103,19 +101,8 @@ async function addStandaloneContent(media: ResolvedMedia, root: string): Promise
       { where: "taskSequence" },
     );
   const file = join(root, "packages", id, "files", STEPS_FILE);
-  const bytes = await readInputBytes(file, {
-    label: "task-sequence steps",
-    maxBytes: STEP_LIMITS.fileBytes,
-    code: "BM2402",
-  });
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
-  if (sha256 !== listed.sha256)
-    throw new BootmediaError("BM2402", `${file}: sha256 ${sha256} differs from the manifest's ${listed.sha256}`, {
-      where: file,
-      hint: "The steps file changed after `library add`: add the package again, or restore the file.",
-    });
-  const steps = parseStepsText(bytes.toString("utf8"), file).steps;
-  const users = stepsUsingPackages(steps);
+  const steps = await loadListedSteps(file, listed.sha256);
+  const users = packageUsers(steps);
   for (const [pkgId, step] of users) {
     let pkg: ContentPackage;
     try {
@@ -132,19 +119,6 @@ async function addStandaloneContent(media: ResolvedMedia, root: string): Promise
     addPackage(media, pkg, root);
   }
   setMediaSteps(media, steps);
-}
-
-/** Each package the steps use, with the name of the first step using it (document order). */
-function stepsUsingPackages(steps: readonly Step[]): Map<string, string> {
-  const out = new Map<string, string>();
-  const visit = (list: readonly Step[]) => {
-    for (const s of list) {
-      if (s.type === "group") visit(s.steps);
-      else if ("package" in s && s.package && !out.has(s.package)) out.set(s.package, s.name);
-    }
-  };
-  visit(steps);
-  return out;
 }
 
 function addPackage(media: ResolvedMedia, pkg: ContentPackage, root: string): void {

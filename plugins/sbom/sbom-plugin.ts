@@ -12,7 +12,8 @@ import { BootmediaError } from "../../base/errors.ts";
 import { PACKAGE_VERSION } from "../../base/package-root.ts";
 import { loadSigningKey, type SigningKey } from "../../core/attest/dsse.ts";
 import { mediumSha256 } from "../../core/attest/medium-digest.ts";
-import { attestationText, writeFileAtomic } from "../../core/attest/statement.ts";
+import { writeFileAtomic } from "../../base/atomic-write.ts";
+import { attestationText } from "../../core/attest/statement.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { MediaLayout, ResolvedMedia } from "../../core/types.ts";
 import { renderSbom } from "./cyclonedx.ts";
@@ -60,7 +61,7 @@ export class SbomPlugin implements Plugin {
             inventory,
           };
           const sbom = renderSbom({ ...common, medium: { name, sha256, targetType: media.target.type } });
-          await writeFileAtomic(o.path + SBOM_SUFFIX, sbom);
+          writeFileAtomic(o.path + SBOM_SUFFIX, sbom);
           const st = provenanceStatement({
             ...common,
             subject: { name, sha256 },
@@ -68,7 +69,7 @@ export class SbomPlugin implements Plugin {
             spec,
             target: { type: media.target.type, output: name },
           });
-          await writeFileAtomic(o.path + PROVENANCE_SUFFIX, attestationText(st, signer));
+          writeFileAtomic(o.path + PROVENANCE_SUFFIX, attestationText(st, signer));
           ctx.log.write(
             "sbom",
             `${o.path}${SBOM_SUFFIX}: ${inventory.packages.length} packages, ${countDebs(inventory)} Debian packages, ${inventory.certificates.length} certificates; ${o.path}${PROVENANCE_SUFFIX}: ${signer ? `signed (key ${signer.keyid.slice(0, 16)}…, from ${signer.from})` : "unsigned"}; medium sha256 ${sha256}`,

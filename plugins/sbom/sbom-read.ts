@@ -7,10 +7,13 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
 import { BootmediaError } from "../../base/errors.ts";
-import { JSON_INPUT_LIMITS, readJsonFile } from "../../core/attest/json-input.ts";
+import { JSON_INPUT_LIMITS, readJsonFileHashed } from "../../core/attest/json-input.ts";
 
 export const SBOM_SUFFIX = ".cdx.json";
 export const PROVENANCE_SUFFIX = ".intoto.json";
+
+/** Where a medium's SBOM is written: `<media>.cdx.json` (a folder's without its trailing "/"). */
+export const sbomFileFor = (media: string) => media.replace(/\/+$/, "") + SBOM_SUFFIX;
 
 const text = z.string().max(4096);
 const hashes = z
@@ -50,6 +53,8 @@ export interface SbomEntry {
 }
 
 export interface SbomSummary {
+  /** The sha256 of the file's bytes as read (what a provenance lists among its byproducts). */
+  fileSha256: string;
   specVersion: string;
   medium: { name: string; sha256?: string };
   bootmediaVersion?: string;
@@ -72,7 +77,7 @@ function entryOf(c: z.infer<typeof component>): SbomEntry | undefined {
 }
 
 export async function readSbom(path: string): Promise<SbomSummary> {
-  const json = await readJsonFile(path, JSON_INPUT_LIMITS.sbomBytes, "SBOM");
+  const { value: json, sha256: fileSha256 } = await readJsonFileHashed(path, JSON_INPUT_LIMITS.sbomBytes, "SBOM");
   const r = sbomSchema.safeParse(json);
   if (!r.success) {
     const i = r.error.issues[0];
@@ -88,6 +93,7 @@ export async function readSbom(path: string): Promise<SbomSummary> {
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const mediumSha = sha256Of(bom.metadata.component);
   return {
+    fileSha256,
     specVersion: bom.specVersion,
     medium: { name: bom.metadata.component.name, ...(mediumSha ? { sha256: mediumSha } : {}) },
     ...(tool?.version ? { bootmediaVersion: tool.version } : {}),
@@ -137,6 +143,6 @@ export function diffSboms(a: SbomSummary, b: SbomSummary): VersionChange[] {
 
 /** The SBOM beside a medium (`<media>.cdx.json`), read with limits; undefined when there is none. */
 export async function sbomBeside(media: string): Promise<SbomSummary | undefined> {
-  const file = media.replace(/\/+$/, "") + SBOM_SUFFIX;
+  const file = sbomFileFor(media);
   return existsSync(file) ? readSbom(file) : undefined;
 }

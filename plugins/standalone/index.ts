@@ -12,7 +12,7 @@ export {
   type StandaloneReport,
 } from "./read-media.ts";
 
-export { plannedStandalone, TASK_SEQUENCE_PATH as STANDALONE_PROGRAM } from "./placement.ts";
+export { isStandaloneFile, plannedStandalone, TASK_SEQUENCE_PATH as STANDALONE_PROGRAM } from "./placement.ts";
 
 const plugin = definePlugin({
   name: "StandalonePlugin",

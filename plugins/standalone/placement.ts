@@ -35,6 +35,13 @@ export interface PlacedFile extends ManifestFile {
   pieces: PlacedPiece[];
 }
 
+/** Whether a media path is stand-alone media's own (the program, the index, the package files). */
+export const isStandaloneFile = (path: string) =>
+  path.startsWith(`${STANDALONE_DIR}/`) || path.startsWith(`${CONTENT_DIR}/`);
+
+/** A package file's piece on the media: package id, file path, piece suffix. */
+const CONTENT_PIECE = new RegExp(`^${CONTENT_DIR}/([^/]+)/(.+?)(\\.\\d{3})?$`);
+
 /** Media path of a package file (before any piece suffix). */
 const storedPath = (packageId: string, path: string, encrypted: boolean) =>
   `${CONTENT_DIR}/${packageId}/${path}${encrypted ? ".enc" : ""}`;
@@ -75,7 +82,7 @@ export function plannedStandalone(
   >();
   for (const v of volumes)
     for (const e of v.entries) {
-      const m = e.type === "file" ? new RegExp(`^${CONTENT_DIR}/([^/]+)/(.+?)(\\.\\d{3})?$`).exec(e.path) : null;
+      const m = e.type === "file" ? CONTENT_PIECE.exec(e.path) : null;
       if (!m) continue;
       const key = `${m[1]}/${m[2]}`;
       const f = out.get(key) ?? { package: m[1]!, file: m[2]!, size: 0, pieces: [] };

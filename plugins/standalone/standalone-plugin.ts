@@ -16,7 +16,7 @@ import { resolveMediaPassword } from "../../core/media-password.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import { scratchPath } from "../../core/scratch.ts";
 import { mediaSteps } from "../../core/task-sequence/media-steps.ts";
-import { imagePackages, type Step } from "../../core/task-sequence/steps.ts";
+import { imagePackages, referencedPackages } from "../../core/task-sequence/steps.ts";
 import { encodeTaskSequence, flattenSteps, type OsImageWire } from "../../core/task-sequence/wire.ts";
 import type { ContentPackage, LayoutFile, MediaLayout, ResolvedMedia } from "../../core/types.ts";
 import { capacityBytes } from "../iso/index.ts";
@@ -237,14 +237,7 @@ const indexName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
 /** The packages the steps use, in the order the content library resolved them. */
 function standalonePackages(media: ResolvedMedia): ContentPackage[] {
-  const used = new Set<string>();
-  const visit = (list: Step[]) => {
-    for (const s of list) {
-      if (s.type === "group") visit(s.steps);
-      else if ("package" in s && s.package) used.add(s.package);
-    }
-  };
-  visit(mediaSteps(media) ?? []);
+  const used = new Set(referencedPackages(mediaSteps(media) ?? []));
   return media.packages.filter((p) => used.has(p.id));
 }
 

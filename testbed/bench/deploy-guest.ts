@@ -10,17 +10,17 @@ import { execa } from "execa";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { JOURNAL_FILE, readJournal } from "../../backends/mp/journal.ts";
 import { startManagementPoint } from "../../backends/mp/server.ts";
-import { REFERENCE_LIBRARY_DIR } from "../../fixtures/boot-images/build.ts";
 import { serveLibrary } from "../../plugins/distribution-point/server.ts";
 import { bootmedia } from "../../testing/cli.ts";
+import { SerialScanner, type SerialEvent } from "../markers.ts";
 import { planMpNetwork, withMpNetwork } from "../mp/network.ts";
 import { buildQemuArgs, PROFILES, type DiskBus } from "../profiles.ts";
+import { deployMediaSpec } from "../testing/deploy-media.ts";
 
 const GUEST_MAC = "52:54:00:12:34:56";
 const PASSWORD = "Correct-Horse-Battery-9";
-const DAY_MS = 86_400_000;
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** Where the guest finds the MP and the DP (planMpNetwork's first two addresses). */
 export const GUEST_DP = "http://10.0.2.101";
 
@@ -32,23 +32,7 @@ export interface BenchMedia {
 
 /** The media: reference x64 boot image, unattended, one MP at 10.0.2.100, a password answered on the serial line. */
 export async function buildBenchMedia(dir: string): Promise<BenchMedia> {
-  const now = Date.now();
-  writeFileSync(
-    join(dir, "media.yaml"),
-    `name: bench
-bootImage: BM100064
-taskSequence: BM200010
-contentLibrary: ${REFERENCE_LIBRARY_DIR}
-target: { type: iso, output: bench.iso }
-unattended: true
-managementPoints: { mode: site-based, list: [{ url: "http://10.0.2.100" }] }
-security:
-  unknownComputers: false
-  userDeviceAffinity: auto
-  password: { env: MEDIA_PW }
-  certificate: { selfSigned: { start: ${day(now - 10 * DAY_MS)}, expire: ${day(now + 365 * DAY_MS)} } }
-`,
-  );
+  writeFileSync(join(dir, "media.yaml"), deployMediaSpec({ name: "bench" }));
   const built = await bootmedia(["build", join(dir, "media.yaml")], { env: { MEDIA_PW: PASSWORD }, cwd: dir });
   if (built.exitCode !== 0) throw new Error(`bootmedia build: ${built.stderr}`);
   const iso = join(dir, "bench.iso");
@@ -95,6 +79,13 @@ export interface GuestOptions {
   timeoutMs: number;
   label: string;
   onMarker?: (t: TimedMarker) => void;
+}
+
+/** QEMU's CPU seconds over the step `which` picks (its start marker to its success marker). */
+export function stepCpu(run: GuestRun, which: (m: Record<string, unknown>) => boolean): number {
+  const at = (state: string) =>
+    run.markers.find((t) => t.m.event === "step" && which(t.m) && t.m.state === state)?.cpu ?? Number.NaN;
+  return at("success") - at("start");
 }
 
 const TICKS = 100;
@@ -165,39 +156,27 @@ export async function runGuest(o: GuestOptions): Promise<GuestRun> {
       buffer: false,
     });
     const markers: TimedMarker[] = [];
-    const serial: string[] = [];
-    let pending = "";
-    qemu.stdout!.on("data", (chunk: Buffer) => {
-      const at = performance.now() - t0;
-      const cpu = cpuSeconds(qemu.pid);
-      pending += chunk.toString("utf8");
-      let nl = pending.indexOf("\n");
-      while (nl >= 0) {
-        const line = pending.slice(0, nl).replace(/\r$/, "");
-        pending = pending.slice(nl + 1);
-        nl = pending.indexOf("\n");
-        serial.push(line);
-        const i = line.indexOf("BOOTMEDIA {");
-        if (i < 0) continue;
-        let m: Record<string, unknown>;
-        try {
-          m = JSON.parse(line.slice(i + 10)) as Record<string, unknown>;
-        } catch {
-          continue;
-        }
-        const t = { at, cpu, m };
+    const serial: Buffer[] = [];
+    const scanner = new SerialScanner();
+    const onMarkers = (events: SerialEvent[], at: number, cpu: number) => {
+      for (const e of events) {
+        if (e.kind !== "marker") continue;
+        const t = { at, cpu, m: e.marker };
         markers.push(t);
         o.onMarker?.(t);
-        if (m.event === "prompt" && m.for === "password") qemu.stdin!.write(`${PASSWORD}\n`);
+        if (e.marker.event === "prompt" && e.marker.for === "password") qemu.stdin!.write(`${PASSWORD}\n`);
       }
+    };
+    qemu.stdout!.on("data", (chunk: Buffer) => {
+      serial.push(chunk);
+      onMarkers(scanner.push(chunk), performance.now() - t0, cpuSeconds(qemu.pid));
     });
     const r = await qemu;
     const wallMs = performance.now() - t0;
-    writeFileSync(join(o.dir, `serial-${o.label}.log`), `${serial.join("\n")}\n`);
-    const statuses = readFileSync(join(stateDir, "journal.jsonl"), "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { t: string; event?: StatusEvent })
+    onMarkers(scanner.end(), wallMs, Number.NaN);
+    writeFileSync(join(o.dir, `serial-${o.label}.log`), Buffer.concat(serial));
+    const statuses = (await readJournal(join(stateDir, JOURNAL_FILE))).records
+      .map((r) => r as { t: string; event?: StatusEvent })
       .filter((r) => r.t === "status" && r.event)
       .map((r) => r.event!);
     return { markers, statuses, exitCode: r.exitCode, wallMs };

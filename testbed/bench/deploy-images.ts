@@ -5,9 +5,7 @@
  * `<cache>/bench-deploy/<sha256 of the stored file>/`, so a second run makes nothing.
  */
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import {
-  createReadStream,
   existsSync,
   linkSync,
   mkdirSync,
@@ -21,6 +19,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { buildOsImage } from "../../backends/os-image-builder/build-os-image.ts";
 import { DEFAULT_IDS } from "../../backends/os-image-builder/config.ts";
+import { sha256File } from "../../core/content/manifest.ts";
 
 const cache = () => process.env.BOOTMEDIA_CACHE ?? join(homedir(), ".cache/bootmedia");
 
@@ -39,12 +38,6 @@ export interface BenchImage {
   packages: { zstd: string; xz: string };
   /** Stored files. */
   stored: { zstd: string; xz: string };
-}
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash("sha256");
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest("hex");
 }
 
 /** A file into the library: a hard link (same filesystem) or a copy. */

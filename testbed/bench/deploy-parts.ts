@@ -3,16 +3,15 @@
  * big (a 2 GiB image on a 512 MiB machine) and boot (power-on to the installed OS, split).
  */
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { REFERENCE_LIBRARY_DIR } from "../../fixtures/boot-images/build.ts";
 import { bootmedia } from "../../testing/cli.ts";
-import { addTestOsImagePackage, makeTestOsImage } from "../mp/testing/os-image.ts";
-import { runGuest, type BenchMedia, type GuestOptions, type GuestRun } from "./deploy-guest.ts";
+import { addTestOsImagePackage, makeTestOsImage, sha256OfFile } from "../mp/testing/os-image.ts";
+import { deployMediaSpec } from "../testing/deploy-media.ts";
+import { runGuest, stepCpu, type BenchMedia, type GuestOptions, type GuestRun } from "./deploy-guest.ts";
 import type { BenchImage } from "./deploy-images.ts";
-import { parseStages } from "./deploy-stages.ts";
+import { parseStages, timedStep } from "./deploy-stages.ts";
 
 const MIB = 1048576;
 export type MachineTweaks = Pick<GuestOptions, "accel" | "extraArgs">;
@@ -26,12 +25,6 @@ export interface Applied {
   cpu: number;
 }
 
-/** QEMU's CPU seconds over a step (start marker to end marker). */
-function stepCpu(run: GuestRun, step: number): number {
-  const at = (state: string) =>
-    run.markers.find((t) => t.m.event === "step" && t.m.index === step && t.m.state === state)?.cpu ?? Number.NaN;
-  return at("success") - at("start");
-}
 function applied(run: GuestRun, step: number): Applied {
   const last = run.markers.filter((t) => t.m.event === "apply-progress" && t.m.step === step).at(-1);
   const ok = run.statuses.some((s) => s.step === step && s.state === "success");
@@ -43,21 +36,17 @@ function applied(run: GuestRun, step: number): Applied {
     seconds: Number(last.m.seconds),
     memPeak: Number(last.m.memPeak),
     bytes: Number(last.m.total),
-    cpu: stepCpu(run, step),
+    cpu: stepCpu(run, (m) => m.index === step),
   };
 }
 
-/** A run-command step timing dd of the raw bytes from the read-only virtio disk to the NVMe disk. */
-const floorStep = (name: string, bytes: number, oflag: string) => ({
-  name: `dd ${name}`,
-  type: "run-command",
-  timeout: 3600,
-  command: `up() { cut -d ' ' -f 1 /proc/uptime; }
-a=$(up)
-dd if=/dev/vda of=/dev/nvme0n1 bs=4M count=${bytes} iflag=count_bytes,direct ${oflag} 2>/dev/null
-b=$(up)
-echo "STAGE ${name} ${bytes} $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b - a }')"`,
-});
+/** A step timing dd of the raw bytes from the read-only virtio disk to the NVMe disk. */
+const floorStep = (name: string, bytes: number, oflag: string) =>
+  timedStep(
+    name,
+    bytes,
+    `dd if=/dev/vda of=/dev/nvme0n1 bs=4M count=${bytes} iflag=count_bytes,direct ${oflag} 2>/dev/null`,
+  );
 
 export interface RateResult {
   floor: Array<{ seconds: number; cpu: number }>;
@@ -110,29 +99,15 @@ export async function ratePart(
   if (floors.length !== 2 || !direct)
     throw new Error(`rate: the dd steps reported ${JSON.stringify(run.statuses.at(-1))}`);
   return {
-    floor: floors.map((f, i) => ({ seconds: f.seconds, cpu: stepCpu(run, i === 0 ? 2 : 4 + compressions.length) })),
+    floor: floors.map((f, i) => ({
+      seconds: f.seconds,
+      cpu: stepCpu(run, (m) => m.index === (i === 0 ? 2 : 4 + compressions.length)),
+    })),
     direct: direct.seconds,
     applied: compressions.map((compression, i) => ({ compression, applied: applied(run, 4 + i) })),
     bytes: img.size,
   };
 }
-
-const sha256Range = (file: string, start: number, end: number) => {
-  const h = createHash("sha256");
-  const fd = openSync(file, "r");
-  try {
-    const buf = Buffer.alloc(4 * MIB);
-    for (let at = start; at < end; ) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, end - at), at);
-      if (n <= 0) throw new Error(`${file}: short read at ${at}`);
-      h.update(buf.subarray(0, n));
-      at += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest("hex");
-};
 
 export interface BigResult {
   size: number;
@@ -187,7 +162,7 @@ export async function bigPart(
   ).partitiontable.partitions;
   const from = parts[0]!.start * 512;
   const to = Math.max(...parts.map((p) => (p.start + p.size) * 512));
-  const same = sha256Range(target, from, to) === sha256Range(image.raw, from, to);
+  const same = sha256OfFile(target, from, to) === sha256OfFile(image.raw, from, to);
   return { size: image.size, memoryMiB, applied: done, sgdiskClean: sgdisk.includes("No problems found"), same };
 }
 
@@ -227,26 +202,9 @@ export async function bootPart(
   profiles: string[],
   log: (l: string) => void,
 ): Promise<BootSplit[]> {
-  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-  const now = Date.now();
   const site = join(dir, "site");
   await mkdir(site, { recursive: true });
-  writeFileSync(
-    join(site, "deploy.yaml"),
-    `name: deploy
-bootImage: [BM100064]
-taskSequence: BM200010
-contentLibrary: ${REFERENCE_LIBRARY_DIR}
-target: { type: iso, output: deploy.iso }
-unattended: true
-managementPoints: { mode: site-based, list: [{ url: "http://10.0.2.100", priority: 1 }] }
-security:
-  unknownComputers: false
-  userDeviceAffinity: pending
-  password: { env: MEDIA_PW }
-  certificate: { selfSigned: { start: ${day(now - 86_400_000)}, expire: ${day(now + 365 * 86_400_000)} } }
-`,
-  );
+  writeFileSync(join(site, "deploy.yaml"), deployMediaSpec({ name: "deploy", userDeviceAffinity: "pending" }));
   writeFileSync(
     join(site, "site.yaml"),
     `site:

@@ -41,7 +41,7 @@ export function writeSourceDisk(path: string, files: { raw: string; zst: string;
 }
 
 /** A run-command step that times `body` (bytes: what it moves) and prints the STAGE line. */
-function stage(name: string, bytes: number, body: string, setup = ""): Record<string, unknown> {
+export function timedStep(name: string, bytes: number, body: string, setup = ""): Record<string, unknown> {
   const command = `set -e
 up() { cut -d ' ' -f 1 /proc/uptime; }
 ${setup}
@@ -71,33 +71,33 @@ exec 5>&-`;
   const Z = l.zst.bytes;
   const X = l.xz.bytes;
   return [
-    stage("source-read", R, `${src(l.raw, ",direct")} of=/dev/null 2>/dev/null`),
-    stage("floor dd 4M", R, `${src(l.raw, ",direct")} of=/dev/nvme0n1 conv=fsync 2>/dev/null`),
-    stage("floor dd 4M direct", R, `${src(l.raw, ",direct")} of=/dev/nvme0n1 oflag=direct 2>/dev/null`),
-    stage("zeros dd 4M", R, `dd if=/dev/zero of=/dev/nvme0n1 bs=4M count=${R / MIB4} conv=fsync 2>/dev/null`),
-    stage("net nc", Z, get(storedUrl.zst).replace("OUT", "/dev/null")),
-    stage("net wget", Z, `wget -q -O /dev/null ${storedUrl.zst}`),
-    stage("net nc | cat", Z, get(storedUrl.zst).replace(">OUT", "| cat >/dev/null")),
-    stage("pipe cat | cat", Z, "cat /tmp/z | cat >/dev/null", toTmp(l.zst, "/tmp/z")),
-    stage("sha256sum", Z, "sha256sum /tmp/z >/dev/null"),
-    stage("openssl sha256", Z, "openssl dgst -sha256 /tmp/z >/dev/null"),
-    stage(
+    timedStep("source-read", R, `${src(l.raw, ",direct")} of=/dev/null 2>/dev/null`),
+    timedStep("floor dd 4M", R, `${src(l.raw, ",direct")} of=/dev/nvme0n1 conv=fsync 2>/dev/null`),
+    timedStep("floor dd 4M direct", R, `${src(l.raw, ",direct")} of=/dev/nvme0n1 oflag=direct 2>/dev/null`),
+    timedStep("zeros dd 4M", R, `dd if=/dev/zero of=/dev/nvme0n1 bs=4M count=${R / MIB4} conv=fsync 2>/dev/null`),
+    timedStep("net nc", Z, get(storedUrl.zst).replace("OUT", "/dev/null")),
+    timedStep("net wget", Z, `wget -q -O /dev/null ${storedUrl.zst}`),
+    timedStep("net nc | cat", Z, get(storedUrl.zst).replace(">OUT", "| cat >/dev/null")),
+    timedStep("pipe cat | cat", Z, "cat /tmp/z | cat >/dev/null", toTmp(l.zst, "/tmp/z")),
+    timedStep("sha256sum", Z, "sha256sum /tmp/z >/dev/null"),
+    timedStep("openssl sha256", Z, "openssl dgst -sha256 /tmp/z >/dev/null"),
+    timedStep(
       "tee fifo + wc",
       Z,
       "rm -f /tmp/f; mkfifo /tmp/f; wc -c </tmp/f >/dev/null & tee /tmp/f </tmp/z >/dev/null; wait",
     ),
-    stage("zstd -dc >null", R, "zstd -dc /tmp/z >/dev/null"),
-    stage("zstd -dc >disk", R, "zstd -dc /tmp/z >/dev/nvme0n1; sync"),
-    stage("zstd -dc | dd 4M", R, "zstd -dc /tmp/z | dd of=/dev/nvme0n1 bs=4M iflag=fullblock 2>/dev/null; sync"),
-    stage(
+    timedStep("zstd -dc >null", R, "zstd -dc /tmp/z >/dev/null"),
+    timedStep("zstd -dc >disk", R, "zstd -dc /tmp/z >/dev/nvme0n1; sync"),
+    timedStep("zstd -dc | dd 4M", R, "zstd -dc /tmp/z | dd of=/dev/nvme0n1 bs=4M iflag=fullblock 2>/dev/null; sync"),
+    timedStep(
       "zstd -dc | dd direct",
       R,
       "zstd -dc /tmp/z | dd of=/dev/nvme0n1 bs=4M iflag=fullblock oflag=direct 2>/dev/null",
     ),
-    stage("xz -dc >null", R, "/usr/bin/xz -dc /tmp/x >/dev/null", `rm -f /tmp/z\n${toTmp(l.xz, "/tmp/x")}`),
-    stage("busybox unxz >null", R, "unxz -c </tmp/x >/dev/null"),
-    stage("xz -dc >disk", R, "/usr/bin/xz -dc /tmp/x >/dev/nvme0n1; sync"),
-    stage("sha256sum xz", X, "sha256sum /tmp/x >/dev/null"),
+    timedStep("xz -dc >null", R, "/usr/bin/xz -dc /tmp/x >/dev/null", `rm -f /tmp/z\n${toTmp(l.xz, "/tmp/x")}`),
+    timedStep("busybox unxz >null", R, "unxz -c </tmp/x >/dev/null"),
+    timedStep("xz -dc >disk", R, "/usr/bin/xz -dc /tmp/x >/dev/nvme0n1; sync"),
+    timedStep("sha256sum xz", X, "sha256sum /tmp/x >/dev/null"),
   ];
 }
 

@@ -15,7 +15,7 @@ import { execFileSync } from "node:child_process";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { buildBenchMedia, runGuest, GUEST_DP, type BenchMedia } from "./deploy-guest.ts";
+import { buildBenchMedia, runGuest, stepCpu, GUEST_DP, type BenchMedia } from "./deploy-guest.ts";
 import { debianBenchImage } from "./deploy-images.ts";
 import { bigPart, bootPart, ratePart, type MachineTweaks } from "./deploy-parts.ts";
 import { parseStages, stageSteps, writeSourceDisk } from "./deploy-stages.ts";
@@ -63,12 +63,7 @@ async function stages(dir: string, media: BenchMedia, library: string): Promise<
     console.log(`failed: step ${s.step}: ${s.message}`);
   console.log("\nstages: each on its own in the guest (x64 UEFI, 1024 MiB, NVMe target, source on virtio)");
   console.log("stage                          MiB       s    MiB/s  QEMU CPU s");
-  const steps = run.markers.filter((t) => t.m.event === "step");
-  const cpu = (name: string) => {
-    const at = (state: string) =>
-      steps.find((t) => t.m.name === `stage ${name}` && t.m.state === state)?.cpu ?? Number.NaN;
-    return at("success") - at("start");
-  };
+  const cpu = (name: string) => stepCpu(run, (m) => m.name === `stage ${name}`);
   for (const r of parseStages(run.statuses.map((s) => s.message ?? "")))
     console.log(
       `${r.name.padEnd(26)} ${(r.bytes / MIB).toFixed(0).padStart(8)} ${r.seconds.toFixed(2).padStart(7)} ${mibs(r.bytes, r.seconds).padStart(8)} ${f1(cpu(r.name)).padStart(10)}`,

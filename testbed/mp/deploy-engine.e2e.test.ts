@@ -17,18 +17,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startManagementPoint, type RunningMp } from "../../backends/mp/server.ts";
-import { buildReferenceImages, REFERENCE_LIBRARY_DIR } from "../../fixtures/boot-images/build.ts";
+import { buildReferenceImages } from "../../fixtures/boot-images/build.ts";
 import { serveLibrary, type LibraryServer } from "../../plugins/distribution-point/server.ts";
 import { dropAfter } from "../../plugins/distribution-point/testing/faults.ts";
 import { bootmedia } from "../../testing/cli.ts";
 import { buildQemuArgs, PROFILES } from "../profiles.ts";
+import { deployMediaSpec } from "../testing/deploy-media.ts";
 import { planMpNetwork, withMpNetwork } from "./network.ts";
 import { addTestOsImagePackage, makeTestOsImage, type TestOsImage } from "./testing/os-image.ts";
 
 const GUEST_MAC = "52:54:00:12:34:56";
 const PASSWORD = "Correct-Horse-Battery-9";
-const DAY_MS = 86_400_000;
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 let dir = "";
 let iso = "";
@@ -39,23 +38,7 @@ let dp: LibraryServer | undefined;
 beforeAll(async () => {
   await buildReferenceImages({ log: () => {} });
   dir = await mkdtemp(join(tmpdir(), "bm-deploy-engine-"));
-  const now = Date.now();
-  writeFileSync(
-    join(dir, "media.yaml"),
-    `name: deploy
-bootImage: BM100064
-taskSequence: BM200010
-contentLibrary: ${REFERENCE_LIBRARY_DIR}
-target: { type: iso, output: deploy.iso }
-unattended: true
-managementPoints: { mode: site-based, list: [{ url: "http://10.0.2.100" }] }
-security:
-  unknownComputers: false
-  userDeviceAffinity: auto
-  password: { env: MEDIA_PW }
-  certificate: { selfSigned: { start: ${day(now - 10 * DAY_MS)}, expire: ${day(now + 365 * DAY_MS)} } }
-`,
-  );
+  writeFileSync(join(dir, "media.yaml"), deployMediaSpec({ name: "deploy" }));
   const built = await bootmedia(["build", join(dir, "media.yaml")], { env: { MEDIA_PW: PASSWORD }, cwd: dir });
   expect(built.exitCode, built.stderr).toBe(0);
   iso = join(dir, "deploy.iso");

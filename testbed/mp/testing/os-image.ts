@@ -20,13 +20,21 @@ export interface TestOsImage {
 }
 
 const X64_ROOT = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709";
-/** A file's sha256, read 4 MiB at a time (test images reach 2 GiB, beyond one Buffer). */
-function sha256OfFile(path: string): string {
+/**
+ * The sha256 of a file's bytes `start`..`end` (the whole file by default), read 4 MiB at a
+ * time: test images reach 2 GiB, beyond one Buffer.
+ */
+export function sha256OfFile(path: string, start = 0, end = statSync(path).size): string {
   const hash = createHash("sha256");
   const buf = Buffer.alloc(4 << 20);
   const fd = openSync(path, "r");
   try {
-    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
+    for (let at = start; at < end; ) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, end - at), at);
+      if (n <= 0) throw new Error(`${path}: short read at ${at}`);
+      hash.update(buf.subarray(0, n));
+      at += n;
+    }
   } finally {
     closeSync(fd);
   }
