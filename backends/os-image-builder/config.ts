@@ -27,10 +27,16 @@ export const DISTRO_RECIPES = {
   },
 } as const satisfies Record<Distro, DistroRecipe>;
 
-/** Packages every image gets: systemd as init, the kernel's initramfs, the report client's tools. */
+/**
+ * Packages every image gets: systemd as init, the kernel's initramfs, the report client's tools.
+ * dbus: without it systemd-logind does not run, and nothing answers the ACPI power button, so a
+ * machine told to shut down (the testbed's `system_powerdown`) would be stopped with its ext4
+ * journal open.
+ */
 const COMMON_PACKAGES = [
   "systemd",
   "systemd-sysv",
+  "dbus",
   "udev",
   "initramfs-tools",
   "e2fsprogs",

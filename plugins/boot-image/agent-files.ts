@@ -14,6 +14,7 @@ export const AGENT_LIBS = [
   "settings.sh",
   "interact.sh",
   "mp.sh",
+  "standalone.sh",
   "ts-report.sh",
   "ts-disk.sh",
   "ts-image.sh",

@@ -107,7 +107,16 @@ explain() {
 		certificate-rejected) set -- "The management point rejected this media's certificate${2:+ ($2)}." "The media may be expired, blocked or not yet registered: ask for new media." ;;
 		unknown-computer) set -- "The site does not know this computer, and this media does not allow unknown computers." "Ask your administrator to import this computer, or use media for unknown computers." ;;
 		no-deployment) set -- "No task sequence is deployed to this computer." "Ask your administrator to deploy a task sequence to this computer's collection." ;;
-		task-sequence-failed) set -- "The task sequence stopped: ${2:-a step} failed (its output is above)." "Fix what the step reports (its log is on the management point), then start the computer again." ;;
+		task-sequence-failed)
+			if [ "${BM_MEDIA_TYPE-}" = standalone ]; then
+				set -- "The task sequence stopped: ${2:-a step} failed (its output is above)." "Fix what the step reports (its log is in the logs folder of a USB drive), then start the computer again."
+			else
+				set -- "The task sequence stopped: ${2:-a step} failed (its output is above)." "Fix what the step reports (its log is on the management point), then start the computer again."
+			fi
+			;;
+		standalone-unreadable) set -- "The stand-alone media's task sequence or index is missing or damaged." "Create the stand-alone media again with bootmedia." ;;
+		standalone-tampered) set -- "The stand-alone media were altered: their index does not match its code." "Do not use these media: create them again with bootmedia." ;;
+		standalone-locked) set -- "The stand-alone media's content could not be unlocked with the password." "Create the media again with the boot image bootmedia built for them." ;;
 		task-sequence-unreadable) set -- "The management point sent task-sequence steps that could not be read." "Check the management point's version and the task sequence's steps file; start again." ;;
 		mp-bad-answer) set -- "A management point gave an answer that could not be read." "Check the management point's health; start again later." ;;
 		*) set -- "The boot stopped (reason: $1)." "Note this reason and tell your administrator." ;;

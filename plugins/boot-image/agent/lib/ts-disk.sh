@@ -237,6 +237,7 @@ ts_restart() {
 # contract §4): what the installed OS needs to report `deployed`, and what could not be sent.
 ts_handoff() {
 	ts_mount_root || return 1
+	[ -z "${SA_OPEN-}" ] || { ts_handoff_standalone; return; }
 	ts_h=$TS_TARGET$TS_HANDOFF
 	mkdir -p "$ts_h/queue" && chmod 700 "$ts_h" "$ts_h/queue"
 	ts_ca=""
@@ -268,6 +269,25 @@ ts_handoff() {
 	[ -z "${TS_LOG_SENT-}" ] && ts_put_file "$TS_HANDOFF/log.pending" 0600 <"$TS_LOG.sent"
 	ts_umount_root
 	step_ok "Handoff to the installed system" "$ts_q events queued${TS_LOG_SENT:+, log sent}${TS_LOG_SENT:-, log pending}"
+}
+
+# ts_handoff_standalone: the installed system's report.env names the deployment (the media), and
+# `delivered` says there is nothing to send: no management point, the log is on the media.
+ts_handoff_standalone() {
+	mkdir -p "$TS_TARGET$TS_HANDOFF" && chmod 700 "$TS_TARGET$TS_HANDOFF"
+	{
+		echo "BM_MP=''"
+		echo "BM_DEPLOYMENT_ID=$(ts_sh_quote "$TS_DEPLOYMENT")"
+		echo "BM_RUN=$(ts_sh_quote "$TS_RUN")"
+		echo "BM_STEP_COUNT='$TS_M'"
+		echo "BM_COMPUTER=$(ts_sh_quote "$TS_COMPUTER")"
+		echo "BM_MEDIA_TYPE='standalone'"
+	} | ts_put_file "$TS_HANDOFF/report.env" 0600 &&
+		echo "stand-alone media: no management point; the log is on the media (${SA_LOG_RUN:-not kept})" | ts_put_file "$TS_HANDOFF/delivered" 0600
+	ts_hs=$?
+	ts_umount_root
+	[ "$ts_hs" -eq 0 ] && step_ok "Handoff to the installed system" "stand-alone: nothing to report"
+	return $ts_hs
 }
 
 # ts_boot_next: UEFI boots the disk next and first (an entry for its loader, BootNext and the

@@ -7,10 +7,11 @@
 # decompressor (zstd, xz from /usr/bin; gunzip) writing the disk itself (a dd between them
 # cost a quarter more time in the guest: docs/testbed.md, "Performance of deploy cases"), or
 # dd in 4 MiB blocks with O_DIRECT for an uncompressed image; a dropped connection resumes
-# with Range from the byte count reached. A failure that left bytes on the disk wipes its start and its GPT
-# backups, so a half-written OS never boots.
-# On an emulated CPU (docs/testbed.md, "Performance of deploy cases") every pipe wake-up costs a context
-# switch, and nc and tee write a few KiB at a time: a reader that wakes and takes the CPU at
+# with Range from the byte count reached. On stand-alone media the stored bytes come off the
+# media instead (lib/standalone.sh: pieces joined, decrypted, checked by their tag). A failure
+# that left bytes on the disk wipes its start and its GPT backups, so a half-written OS never boots.
+# On an emulated CPU every pipe wake-up costs a context switch, and nc and tee write a few
+# KiB at a time: a reader that wakes and takes the CPU at
 # each write makes the copy several times slower than the work. Two remedies while an image
 # streams: the kernel's wake-up granularity raised (debugfs; refused, and skipped, under
 # lockdown), and each stage at a lower priority than the one feeding it (nc 0, tee
@@ -216,6 +217,14 @@ ts_apply_image() {
 	ts_stored=$(awk -v id="$ts_pkg" -v p="$8" '$1 == id && $4 == p { print $2, $3; exit }' "$TS_DIR/files")
 	ts_sha=${ts_stored% *} ts_bytes=${ts_stored#* }
 	[ -n "$ts_stored" ] || { ts_disk_fail image-unknown "package $ts_pkg lists no file $ts_image"; return 1; }
+	# Stand-alone media: the image is read off the media (lib/standalone.sh), and what is checked
+	# is the index's: the plaintext sha256, or, encrypted, the tag of the stored bytes.
+	ts_media="" ts_check="openssl dgst -sha256 -r" ts_want=$ts_sha
+	if ts_on_media "$ts_pkg"; then
+		sa_file "$ts_pkg" "$8" && [ "$SA_F_SIZE" = "$ts_bytes" ] && [ "$SA_F_SHA" = "$ts_sha" ] ||
+			{ ts_disk_fail image-unknown "the media's index does not list $ts_image of $ts_pkg as the program does"; return 1; }
+		ts_media=1 ts_check=$(sa_check_command) ts_want=$(sa_check_value)
+	fi
 	case $ts_comp in
 		zstd) ts_decomp="$(ts_tool zstd) -dc" ;;
 		xz) ts_decomp="$(ts_tool xz) -dc" ;;
@@ -229,15 +238,18 @@ ts_apply_image() {
 	fi
 	[ "$TS_DISK_BYTES" -ge "$ts_size" ] ||
 		{ ts_disk_fail disk-too-small "/dev/$TS_DISK holds $(ts_size_words "$TS_DISK_BYTES"), the image $(ts_size_words "$ts_size")"; return 1; }
-	# O_DIRECT needs every write a whole number of the disk's logical blocks: dd writes 4 MiB
-	# blocks, so the image's size must be one too (else, and for a stand-in file, the page cache).
-	ts_lbs=$(cat "$TS_SYS_BLOCK/$TS_DISK/queue/logical_block_size" 2>/dev/null)
-	case $ts_lbs in '' | *[!0-9]* | 0) ts_lbs=512 ;; esac
+	# An uncompressed image goes through dd, with O_DIRECT when every write is a whole number of
+	# the disk's logical blocks: dd writes 4 MiB blocks, so the image's size must be one too
+	# (else, and for a stand-in file, the page cache).
 	ts_direct=""
-	[ -b "$TS_DEV/$TS_DISK" ] && [ $((ts_size % ts_lbs)) -eq 0 ] && ts_direct=oflag=direct
+	if [ -z "$ts_decomp" ]; then
+		ts_lbs=$(cat "$TS_SYS_BLOCK/$TS_DISK/queue/logical_block_size" 2>/dev/null)
+		case $ts_lbs in '' | *[!0-9]* | 0) ts_lbs=512 ;; esac
+		[ -b "$TS_DEV/$TS_DISK" ] && [ $((ts_size % ts_lbs)) -eq 0 ] && ts_direct=oflag=direct
+	fi
 	screen_note "$ts_image ($(ts_size_words "$ts_bytes"), $ts_comp) to /dev/$TS_DISK ($(ts_size_words "$ts_size"))"
 	ts_log "apply-image: $ts_pkg $ts_image, $ts_bytes bytes stored ($ts_comp), $ts_size bytes, to /dev/$TS_DISK${ts_direct:+ (O_DIRECT)}"
-	rm -f "$TS_DIR"/stream.fifo "$TS_DIR"/hash.fifo "$TS_DIR"/image.sha "$TS_DIR"/rc.* "$TS_DIR"/got "$TS_DIR"/download.log "$TS_DIR"/*.err "$TS_DIR"/writer.pid
+	rm -f "$TS_DIR"/stream.fifo "$TS_DIR"/hash.fifo "$TS_DIR"/image.sha "$TS_DIR"/rc.* "$TS_DIR"/got "$TS_DIR"/download.log "$TS_DIR"/*.err "$TS_DIR"/writer.pid "$TS_DIR"/conn.pid
 	mkfifo "$TS_DIR/stream.fifo" "$TS_DIR/hash.fifo"
 	ts_wakeups batch
 	if [ -n "$TS_SCHED_WAS" ]; then
@@ -250,8 +262,8 @@ ts_apply_image() {
 	# The pipeline: each connection's tee (ts_http_body) → stream.fifo → the decompressor, which
 	# writes the disk itself (through the page cache, flushed and checked by a dd fsync at the
 	# end); the same bytes → hash.fifo → openssl's sha256. An image stored uncompressed goes to
-	# the disk through dd in 4 MiB blocks (O_DIRECT when it may). The decompressor's or dd's
-	# exit status lands in rc.decompress and rc.write; the download holds hash.fifo open (fd 6)
+	# the disk through dd in 4 MiB blocks (O_DIRECT when it may). The decompressor's exit status
+	# lands in rc.decompress (dd's is the writer's own); the download holds hash.fifo open (fd 6)
 	# so the hash sees one stream across connections. writer.pid: the process writing the disk
 	# (its output's position is the progress).
 	# A decompressor that stops early (bytes it refuses) leaves the rest of the stream to cat:
@@ -259,7 +271,8 @@ ts_apply_image() {
 	# as a broken download (the tee would die writing to a closed pipe, and the download with it).
 	(
 		ts_nice "$TS_NICE_SINK"
-		exec openssl dgst -sha256 -r <"$TS_DIR/hash.fifo" >"$TS_DIR/image.sha"
+		# shellcheck disable=SC2086 # a command and its options, no spaces inside one
+		exec $ts_check <"$TS_DIR/hash.fifo" >"$TS_DIR/image.sha"
 	) &
 	ts_hash=$!
 	if [ -n "$ts_decomp" ]; then
@@ -283,7 +296,7 @@ ts_apply_image() {
 	fi
 	ts_writer=$!
 	{
-		ts_download "$ts_pkg" "$ts_image" "$ts_bytes"
+		if [ -n "$ts_media" ]; then sa_stream "$ts_pkg" "$8"; else ts_download "$ts_pkg" "$ts_image" "$ts_bytes"; fi
 		echo "$?" >"$TS_DIR/rc.download"
 	} >"$TS_DIR/stream.fifo" 6>"$TS_DIR/hash.fifo" &
 	ts_last=$ts_t0 TS_IMAGE_POSTED=0 ts_pos=0 ts_seen=$ts_t0 ts_hashed=0 ts_refused=""
@@ -304,13 +317,15 @@ ts_apply_image() {
 			ts_refused=1
 			ts_log "apply-image: $ts_comp stopped at $ts_w bytes written ($(ts_decomp_said)); the rest of the stored bytes is read for the sha256 check"
 		fi
-		if [ $((ts_now - ts_seen)) -ge $((TS_STALL_SECONDS * 100)) ]; then
+		# (Stand-alone media have no connection: a wait for a disc is no stall.)
+		if [ -z "$ts_media" ] && [ $((ts_now - ts_seen)) -ge $((TS_STALL_SECONDS * 100)) ]; then
 			# Nothing written for a minute: the connection is dropped, the download resumes.
 			kill "$(cat "$TS_DIR/conn.pid" 2>/dev/null)" 2>/dev/null
 			ts_log "apply-image: nothing for $TS_STALL_SECONDS s, connection dropped"
 			ts_seen=$ts_now
 		fi
-		if [ $((ts_now - ts_last)) -ge $((TS_PROGRESS_EVERY * 100)) ]; then
+		# No progress line while a disc is asked for: it would write over the question.
+		if [ $((ts_now - ts_last)) -ge $((TS_PROGRESS_EVERY * 100)) ] && [ ! -e "$TS_DIR/disc.wait" ]; then
 			ts_image_progress "$1" "$ts_w" "$ts_size" $((ts_now - ts_t0))
 			ts_last=$ts_now
 		fi
@@ -331,14 +346,23 @@ ts_apply_image() {
 	ts_got=$(cat "$TS_DIR/got" 2>/dev/null)
 	ts_have=$(cut -d ' ' -f 1 "$TS_DIR/image.sha" 2>/dev/null)
 	[ -z "$ts_refused" ] && [ "$(cat "$TS_DIR/rc.decompress" 2>/dev/null)" != 0 ] && ts_log "apply-image: $ts_comp stopped ($(ts_decomp_said))"
+	if [ -n "$ts_media" ] && [ "$(cat "$TS_DIR/rc.download" 2>/dev/null)" != 0 ]; then
+		ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
+		ts_disk_fail media-read-failed "$ts_image: $(cat "$TS_DIR/media.err" 2>/dev/null || echo "the media could not be read"); the disk was wiped"
+		return 1
+	fi
 	if [ "$(cat "$TS_DIR/rc.download" 2>/dev/null)" != 0 ]; then
 		[ "${ts_got:-0}" -gt 0 ] && ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
 		ts_disk_fail image-download-failed "$ts_image: ${ts_got:-0} of $ts_bytes bytes from ${ts_conns:-0} connections ($(tail -n 1 "$TS_DIR/download.log" 2>/dev/null))"
 		return 1
 	fi
-	if [ "$ts_have" != "$ts_sha" ]; then
+	if [ "$ts_have" != "$ts_want" ]; then
 		ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
-		ts_disk_fail image-hash-mismatch "$ts_image: sha256 $ts_have, the package says $ts_sha; the disk was wiped"
+		if [ "$ts_want" = "$ts_sha" ]; then
+			ts_disk_fail image-hash-mismatch "$ts_image: sha256 $ts_have, the package says $ts_sha; the disk was wiped"
+		else
+			ts_disk_fail image-hash-mismatch "$ts_image: the stored bytes' HMAC is not the index's tag (altered media); the disk was wiped"
+		fi
 		return 1
 	fi
 	ts_rc=$(cat "$TS_DIR/rc.decompress" 2>/dev/null)
@@ -360,6 +384,11 @@ ts_apply_image() {
 	# The last progress marker: all written (and synced), the time the whole step took.
 	say "{\"event\":\"apply-progress\",\"step\":$1,\"written\":$ts_size,\"total\":$ts_size,\"seconds\":$(ts_secs "$ts_cs"),\"memPeak\":$TS_MEM_PEAK}"
 	ts_rate=$(awk -v b="$ts_size" -v cs="$ts_cs" 'BEGIN { printf "%.1f", (cs > 0 ? b * 100 / cs : b) / 1048576 }')
-	TS_MESSAGE="$(ts_mib "$ts_size") MiB to /dev/$TS_DISK in $(ts_secs "$ts_cs") s ($ts_rate MiB/s); $ts_got bytes in $ts_conns connection(s); sha256 ok"
+	if [ -n "$ts_media" ]; then
+		ts_from="$ts_bytes bytes off the media$([ "$SA_F_CIPHER" = none ] && echo "; sha256 ok" || echo ", decrypted; tag ok")"
+	else
+		ts_from="$ts_got bytes in $ts_conns connection(s); sha256 ok"
+	fi
+	TS_MESSAGE="$(ts_mib "$ts_size") MiB to /dev/$TS_DISK in $(ts_secs "$ts_cs") s ($ts_rate MiB/s); $ts_from"
 	ts_log "apply-image: $TS_MESSAGE; the boot environment used at most $(ts_mib "$TS_MEM_PEAK") MiB"
 }

@@ -4,7 +4,8 @@
 # (POST /bootmedia/v1/status through /bin/bootmedia-mp, signed like the policy request), and
 # the engine's log, uploaded at the end (POST /bootmedia/v1/log). An MP that does not answer
 # never stops the deployment: events wait in a queue file, in order, and are sent again after
-# the next step and at the end; what is still unsent then goes into the log.
+# the next step and at the end; what is still unsent then goes into the log. Stand-alone media
+# have no MP: the events and the log go to the media's log folder (lib/standalone.sh).
 # Everything here is already redacted: step output passes ts_redact before it is kept.
 
 # At most this many bytes of log reach the MP (the protocol's limit is 512 KiB).
@@ -29,6 +30,7 @@ ts_mp() {
 # ts_flush: sends the queued events in order; stops at the first the MP does not answer
 # (it and the rest stay queued). Refused events are dropped, with a line in the log.
 ts_flush() {
+	[ -z "${SA_OPEN-}" ] || { sa_events && return 0; }
 	[ -s "$TS_QUEUE" ] || return 0
 	: >"$TS_QUEUE.rest"
 	ts_down=""
@@ -66,6 +68,8 @@ ts_event() {
 
 # ts_step_done: after each step, an MP that did not answer is asked again.
 ts_step_done() {
+	# Stand-alone media: the events and the log so far onto USB media (lib/standalone.sh).
+	[ -z "${SA_OPEN-}" ] || { sa_events && sa_save_log; return 0; }
 	TS_MP_DOWN=""
 	ts_flush || TS_MP_DOWN=1
 }
@@ -88,6 +92,7 @@ ts_report() {
 # ts_finish_log: the last try to send the queue, what stays unsent into the log, and the log
 # to the MP (its last TS_LOG_MAX bytes when longer).
 ts_finish_log() {
+	[ -z "${SA_OPEN-}" ] || { TS_LOG_SENT="" && sa_finish_log; return 0; }
 	ts_flush
 	if [ -s "$TS_QUEUE" ]; then
 		ts_log "$(wc -l <"$TS_QUEUE") events could not be sent to the management point $TS_MP:"

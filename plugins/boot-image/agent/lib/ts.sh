@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # Sourced by /init. The task-sequence engine (docs/task-sequences.md): after the policy, runs
 # the steps the management point sent (the answer's `steps`, base64 of the wire text of
-# backends/task-sequence/wire.ts) in order, with their conditions and the group and
+# core/task-sequence/wire.ts), or stand-alone media's program (lib/standalone.sh), in order, with their conditions and the group and
 # continueOnError rules; reports each step through lib/ts-report.sh. busybox sh + openssl.
 # Variables live in shell variables TSV_<name> (names are checked before any eval); secret
 # values are never printed, posted or logged: every byte a command writes passes ts_redact.
@@ -229,7 +229,8 @@ ts_run_command() {
 }
 
 # ts_fetch_package ID: the package's files (P lines) from its content locations (L lines, in
-# order) into TS_DIR/packages/ID with busybox wget, each checked by size and sha256.
+# order) into TS_DIR/packages/ID with busybox wget (or off stand-alone media), each checked by
+# size and sha256.
 ts_fetch_package() {
 	ts_into=$TS_DIR/packages/$1
 	[ -f "$ts_into/.complete" ] && return 0
@@ -237,6 +238,7 @@ ts_fetch_package() {
 	ts_missing=""
 	while read -r ts_id ts_sha ts_size ts_path; do
 		[ "$ts_id" = "$1" ] || continue
+		ts_b64path=$ts_path
 		ts_path=$(ts_b64 "$ts_path")
 		case "/$ts_path/" in */../* | */./* | //*) ts_missing="$ts_missing $ts_path" && continue ;; esac
 		mkdir -p "$ts_into/$(dirname "$ts_path")"
@@ -245,8 +247,12 @@ ts_fetch_package() {
 		while read -r ts_lid ts_base; do
 			[ "$ts_lid" = "$1" ] || continue
 			rm -f "$ts_into/$ts_path.part"
-			# timeout, not wget -T: busybox 1.35's static wget crashes with -T.
-			timeout 3600 wget -q -O "$ts_into/$ts_path.part" "$ts_base$ts_url_path" </dev/null 2>/dev/null || continue
+			case $ts_base in
+				# Stand-alone media: the file off the media, decrypted and its tag checked (lib/standalone.sh).
+				media:*) sa_copy "$1" "$ts_b64path" "$ts_into/$ts_path.part" </dev/null || { ts_log "package $1: $ts_path: $(cat "$TS_DIR/media.err" 2>/dev/null)" && continue; } ;;
+				# timeout, not wget -T: busybox 1.35's static wget crashes with -T.
+				*) timeout 3600 wget -q -O "$ts_into/$ts_path.part" "$ts_base$ts_url_path" </dev/null 2>/dev/null || continue ;;
+			esac
 			[ "$(wc -c <"$ts_into/$ts_path.part")" = "$ts_size" ] || continue
 			[ "$(sha256sum "$ts_into/$ts_path.part" | cut -d ' ' -f 1)" = "$ts_sha" ] || continue
 			mv "$ts_into/$ts_path.part" "$ts_into/$ts_path" && ts_got=1 && break
@@ -341,40 +347,51 @@ ts_step() {
 	[ "$(ts_field "$1" coe)" = 1 ] || ts_fail_up "$1"
 }
 
-# ts_setup ANSWER: the engine's state from the policy answer; false when it carries no steps.
+# ts_setup [ANSWER]: the engine's state from the policy answer, or from stand-alone media
+# (SA_OPEN, lib/standalone.sh); false when the answer carries no steps.
 ts_setup() {
-	grep -q '"steps":"' "$1" 2>/dev/null || return 1
+	[ -n "${SA_OPEN-}" ] || grep -q '"steps":"' "$1" 2>/dev/null || return 1
 	rm -rf "$TS_DIR"
 	mkdir -p "$TS_DIR" && chmod 700 "$TS_DIR"
 	: >"$TS_DIR/secrets"
 	TS_LOG=$TS_DIR/engine.log TS_QUEUE=$TS_DIR/queue
 	: >"$TS_LOG"
 	: >"$TS_QUEUE"
+	: >"$TS_DIR/events.jsonl"
 	TS_SEQ=0 TS_FAILED=0 TS_OPEN="" TS_STOP="" TS_MP_DOWN="" TS_RESTART="" TS_DISK="" TS_IMAGE_ROOT=""
-	TS_MP=$POLICY_MP
-	TS_ID=$(answer_string taskSequence "$1")
-	TS_DEPLOYMENT=$(answer_string deploymentId "$1")
 	# This run of the deployment: the MP keeps each run's events and log apart, so a computer
 	# that runs the same deployment again (re-imaged) is stored again, not a duplicate.
 	TS_RUN=$(openssl rand -hex 8)
-	TS_COMPUTER=$(answer_string computer "$1")
 	TS_MAC=${BM_CLIENT_MAC-$(cat "/sys/class/net/${MP_NIC:-eth0}/address" 2>/dev/null)}
+	if [ -n "${SA_OPEN-}" ]; then
+		# Stand-alone media: the program is the media's (checked by standalone_open), the
+		# deployment is the media, the computer's name the variables' (else MININT-…).
+		TS_MP="" TS_ID=$BM_TASK_SEQUENCE TS_DEPLOYMENT=$BM_MEDIA_ID TS_COMPUTER=$(sa_default_name) ts_type=FullMedia
+		cp "$SA_RUN/task-sequence.txt" "$TS_DIR/steps.txt"
+	else
+		TS_MP=$POLICY_MP ts_type=BootMedia
+		TS_ID=$(answer_string taskSequence "$1")
+		TS_DEPLOYMENT=$(answer_string deploymentId "$1")
+		TS_COMPUTER=$(answer_string computer "$1")
+		answer_string steps "$1" | base64 -d >"$TS_DIR/steps.txt" 2>/dev/null
+	fi
 	# Lowest first: the computer's name by default, the media's variables, the secret ones;
 	# the policy's come with the steps (ts_load), set-variable later, the engine's own last.
 	ts_set OSDComputerName "$TS_COMPUTER"
 	ts_media_variables
 	ts_secret_variables
-	answer_string steps "$1" | base64 -d >"$TS_DIR/steps.txt" 2>/dev/null
 	ts_load "$TS_DIR/steps.txt" || { step_failed "Task sequence" "the steps could not be read" && fail "task-sequence-unreadable"; }
-	TSV__SMSTSMediaType=BootMedia TSV__SMSTSMachineName=$TS_COMPUTER TSV__SMSTSMacAddresses=$TS_MAC
+	[ -n "${SA_OPEN-}" ] && TS_COMPUTER=$TSV_OSDComputerName
+	TSV__SMSTSMediaType=$ts_type TSV__SMSTSMachineName=$TS_COMPUTER TSV__SMSTSMacAddresses=$TS_MAC
 	TSV__SMSTSPackageID=$TS_ID TSV__SMSTSAdvertID=$TS_DEPLOYMENT TSV__SMSTSMP=$TS_MP
 	TSV__SMSTSCurrentActionName="" TSV__SMSTSNextInstructionPointer=0 TSV__SMSTSLastActionRetCode=0
-	ts_log "task sequence $TS_ID ($TS_M steps), deployment $TS_DEPLOYMENT, run $TS_RUN, from $TS_MP"
+	ts_log "task sequence $TS_ID ($TS_M steps), deployment $TS_DEPLOYMENT, run $TS_RUN, from ${TS_MP:-the media ($ts_type)}"
 }
 
-# run_task_sequence: the steps of the policy answer (ask_management_points' POLICY_ANSWER), if any.
+# run_task_sequence: the steps of the policy answer (ask_management_points' POLICY_ANSWER) or of
+# stand-alone media (standalone_open), if any.
 run_task_sequence() {
-	[ -n "${POLICY_ANSWER-}" ] && ts_setup "$POLICY_ANSWER" || return 0
+	{ [ -n "${POLICY_ANSWER-}" ] || [ -n "${SA_OPEN-}" ]; } && ts_setup "${POLICY_ANSWER-}" || return 0
 	screen_ts_start "$TS_ID" "$TS_M"
 	i=1
 	while [ "$i" -le "$TS_M" ] && [ -z "$TS_STOP" ]; do
