@@ -6,6 +6,7 @@
  * every step and the installed OS's `deployed`.
  */
 import { copyFile, rm, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
 import { join } from "node:path";
 import { PROFILES, buildQemuArgs, type Accel, type MachineProfile } from "./profiles.ts";
 import type { Marker, SerialEvent } from "./markers.ts";
@@ -18,6 +19,7 @@ import { judgeTaskSequenceCase, type CaseTaskSequenceReport } from "./ts-case.ts
 import { superviseQemu, type CaseTimings } from "./supervise.ts";
 import { createBlankDisk } from "./deploy-disk.ts";
 import { startCaseDistributionPoints, type StartedDps } from "./deploy-dps.ts";
+import { keepMediaLogs } from "./deploy-media-logs.ts";
 import { DEPLOY_TIMEOUTS, type CaseDeploy, type CaseDeployReport, type DeployBoot } from "./deploy-types.ts";
 
 /** What runCase hands a deploy case: its folders and machine, decided by the runner. */
@@ -77,9 +79,14 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
   const profile: MachineProfile = PROFILES[testCase.profile];
   const { caseDir, relDir, scratch } = run;
   const diskPath = deploy.keepDisk ? join(caseDir, "disk.raw") : join(scratch, "disk.raw");
+  const standalone = deploy.standalone === true;
+  // Stand-alone USB media keep the machine's log: the machine gets a writable copy, read back afterwards.
+  const writable = standalone && testCase.media.kind === "usb";
+  const mediaPath = writable ? join(deploy.keepDisk ? caseDir : scratch, "media.img") : testCase.media.path;
   let dps: StartedDps | undefined;
   let mps: StartedCaseMps | undefined;
   try {
+    if (writable) await copyFile(testCase.media.path, mediaPath, constants.COPYFILE_FICLONE);
     if (deploy.disk) await createBlankDisk(diskPath, deploy.disk.sizeBytes);
     const disk = deploy.disk;
     const varsPath = profile.flash ? join(scratch, "vars.fd") : undefined;
@@ -87,7 +94,7 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
     const machine = (media: boolean, qmp: string) =>
       buildQemuArgs({
         profile: testCase.profile,
-        ...(media ? { media: testCase.media } : {}),
+        ...(media ? { media: { kind: testCase.media.kind, path: mediaPath, writable } } : {}),
         ...(disk ? { disk: { path: diskPath, bus: disk.bus, bootindex: media ? 1 : 0 } } : {}),
         nic: testCase.nic,
         qmpSocket: join(scratch, qmp),
@@ -96,18 +103,23 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
         memoryMiB: run.memoryMiB,
       });
     dps = await startCaseDistributionPoints(deploy.distributionPoints, { wrap: deploy.dpWrap });
-    if (!testCase.media.managementPoints) throw new Error(`deploy case ${testCase.id}: no management points`);
-    mps = await startCaseManagementPoints(testCase.media.managementPoints, {
-      extra: dps.routes,
-      restartable: deploy.mpOutage !== undefined,
-    });
+    if (!testCase.media.managementPoints && !standalone)
+      throw new Error(`deploy case ${testCase.id}: no management points`);
+    // Stand-alone media deploy with no management point (and, as a rule, no network at all).
+    mps = testCase.media.managementPoints
+      ? await startCaseManagementPoints(testCase.media.managementPoints, {
+          extra: dps.routes,
+          restartable: deploy.mpOutage !== undefined,
+        })
+      : undefined;
     const started = mps;
+    const withMps = (args: string[]) => started?.applyTo(args) ?? args;
 
     // The first boot: the media, up to the engine's restart (QEMU's -no-reboot ends it there).
     const milestones1: Record<string, number> = {};
     let policyHook: Promise<void> | undefined;
     const t0 = Date.now();
-    const firstArgs = started.applyTo(machine(true, "qmp1.sock"));
+    const firstArgs = withMps(machine(true, "qmp1.sock"));
     const first = await superviseQemu(
       profile.binary,
       firstArgs,
@@ -118,6 +130,7 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
         silenceSec: run.silenceSec,
         answers: run.answers ?? testCase.media.answers ?? DEFAULT_ANSWERS,
         scratch,
+        ...(testCase.media.standalone ? { discs: testCase.media.standalone.discs } : {}),
         onSerialEvent: (e) => {
           run.onSerialEvent?.(e);
           if (e.kind !== "marker") return;
@@ -126,10 +139,10 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
           if (e.marker.event === "policy")
             policyHook ??= Promise.all([
               deploy.mpOutage &&
-                started.stop().then(() => {
+                started?.stop().then(() => {
                   milestones1["mps-down"] = Date.now() - t0;
                 }),
-              deploy.afterPolicy?.(started),
+              started && deploy.afterPolicy?.(started),
             ]).then(() => undefined);
         },
       },
@@ -151,20 +164,21 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
 
     let installed: Marker | undefined;
     let deployed: CaseStatusEvent | undefined;
-    const secondArgs = started.applyTo(machine(false, "qmp2.sock"));
+    const secondArgs = withMps(machine(false, "qmp2.sock"));
     if (actual.status === "pass") {
-      await deploy.beforeInstalledBoot?.(started);
+      if (started) await deploy.beforeInstalledBoot?.(started);
       const second = await bootInstalledOs(profile.binary, secondArgs, caseDir, scratch, {
         timeoutSec: deploy.installedBootSec ?? DEPLOY_TIMEOUTS.installedSec,
         silenceSec: run.silenceSec,
         powerdown: deploy.keepDisk === true,
         ...(deploy.installedScreenAfter ? { screenAfter: deploy.installedScreenAfter } : {}),
         deployed: async () =>
-          started.statusEvents().find((e) => e.state === "deployed" && e.deploymentId === deploy.deploymentId) ??
+          started?.statusEvents().find((e) => e.state === "deployed" && e.deploymentId === deploy.deploymentId) ??
           (await deploy.deployedAt?.()),
         onSerialEvent: run.onSerialEvent,
-        deployedWaitMs: deploy.mpOutage ? DEPLOYED_WAIT_AFTER_OUTAGE_MS : DEPLOYED_WAIT_MS,
-        ...(deploy.mpOutage ? { afterInstalled: endOutage(started, deploy.mpOutage.backAfterSec) } : {}),
+        // Stand-alone media have no MP to hear `deployed`: the installed OS's marker is the end.
+        deployedWaitMs: standalone ? 0 : deploy.mpOutage ? DEPLOYED_WAIT_AFTER_OUTAGE_MS : DEPLOYED_WAIT_MS,
+        ...(deploy.mpOutage && started ? { afterInstalled: endOutage(started, deploy.mpOutage.backAfterSec) } : {}),
       });
       boots.push({
         what: "disk",
@@ -176,14 +190,15 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
       });
       installed = second.installed;
       deployed = second.deployed;
-      actual = installedVerdict(second, deploy.computer);
+      actual = installedVerdict(second, deploy);
     }
     await writeFile(
       join(caseDir, "qemu.log"),
       `${[profile.binary, ...firstArgs].join(" ")}\n\n${first.stderr}\n${[profile.binary, ...secondArgs].join(" ")}\n`,
     );
-    const mpLogs = await started.finish(caseDir, relDir);
+    const mpLogs = (await started?.finish(caseDir, relDir)) ?? [];
     mps = undefined;
+    const mediaLogs = writable ? await keepMediaLogs(mediaPath, caseDir) : undefined;
 
     let expected: Expected = testCase.media.expectFailure
       ? { status: "fail", reason: testCase.media.expectFailure }
@@ -218,7 +233,9 @@ export async function runDeployCase(testCase: TestCase, run: DeployRun): Promise
         ...(installed ? { installed } : {}),
         ...(deployed ? { deployed } : {}),
         dpRequests: dps.requests,
+        ...(mediaLogs ? { mediaLogs: mediaLogs.map((f) => join(relDir, f)) } : {}),
         ...(deploy.keepDisk ? { diskFile: join(relDir, "disk.raw") } : {}),
+        ...(deploy.keepDisk && writable ? { mediaFile: join(relDir, "media.img") } : {}),
       },
     };
   } finally {
@@ -353,7 +370,14 @@ async function bootInstalledOs(
 }
 
 /** The second boot's verdict: the marker, with the policy's computer name, and `deployed` at the MP. */
-function installedVerdict(boot: InstalledBoot, computer: string): Actual {
+/** The boot environment's own name for a computer the variables do not name (lib/standalone.sh). */
+const DEFAULT_COMPUTER = /^MININT-[0-9A-F]{7}$/i;
+
+function installedVerdict(
+  boot: InstalledBoot,
+  deploy: Pick<CaseDeploy, "computer" | "standalone" | "deploymentId">,
+): Actual {
+  const computer = deploy.computer;
   if (!boot.installed)
     return {
       status: "fail",
@@ -365,12 +389,25 @@ function installedVerdict(boot: InstalledBoot, computer: string): Actual {
           : `QEMU ended (status ${boot.exitStatus ?? "none"}) before the installed-os marker`,
     };
   const hostname = boot.installed.hostname;
-  if (typeof hostname !== "string" || hostname.toLowerCase() !== computer.toLowerCase())
+  const named =
+    computer === null
+      ? DEFAULT_COMPUTER.test(String(hostname))
+      : String(hostname).toLowerCase() === computer.toLowerCase();
+  if (typeof hostname !== "string" || !named)
     return {
       status: "fail",
       reason: "hostname-mismatch",
-      detail: `the installed OS is ${JSON.stringify(hostname)}; the policy named it ${JSON.stringify(computer)}`,
+      detail: `the installed OS is ${JSON.stringify(hostname)}; ${computer === null ? "the boot environment names it MININT-XXXXXXX" : `the policy named it ${JSON.stringify(computer)}`}`,
     };
+  // Stand-alone media: no MP hears `deployed`; the installed system names the deployment it got (the media).
+  if (deploy.standalone)
+    return boot.installed.deployment === deploy.deploymentId
+      ? { status: "pass" }
+      : {
+          status: "fail",
+          reason: "deployment-mismatch",
+          detail: `the installed OS names deployment ${JSON.stringify(boot.installed.deployment)}; the media are ${JSON.stringify(deploy.deploymentId)}`,
+        };
   if (!boot.deployed)
     return {
       status: "fail",

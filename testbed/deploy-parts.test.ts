@@ -60,7 +60,7 @@ describe("deploy case disk", () => {
       media: { kind: "iso", path: "/m.iso" },
       disk: { path: "/d.raw", bus: "nvme", bootindex: 1 },
     }).join(" ");
-    expect(withMedia).toContain("ide-cd,drive=media,bootindex=0");
+    expect(withMedia).toContain("ide-cd,drive=media,id=cd0,bootindex=0");
     expect(withMedia).toContain(`nvme,drive=disk0,serial=${DISK_SERIAL},bootindex=1`);
     const alone = buildQemuArgs({ ...base, disk: { path: "/d.raw", bus: "sata", bootindex: 0 } }).join(" ");
     expect(alone).not.toContain("media");

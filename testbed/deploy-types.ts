@@ -11,9 +11,15 @@ export interface CaseDeploy {
   /** The blank disk; null: the machine has none (the engine must refuse before writing anything). */
   disk: CaseDisk | null;
   distributionPoints: CaseDistributionPoint[];
-  /** The policy's computer name: the installed OS's hostname. */
-  computer: string;
+  /** The policy's computer name: the installed OS's hostname; null: the boot environment's MININT-… name. */
+  computer: string | null;
   deploymentId: string;
+  /**
+   * Stand-alone media: no MPs or DPs, the deployment is the media's (their id); the case passes
+   * on the installed OS's marker naming it. USB media boot as a writable copy whose logs/
+   * folder is kept in the case folder (media-logs/).
+   */
+  standalone?: boolean;
   /** Seconds the first boot may take, media to restart (default: the run's, at least DEPLOY_TIMEOUTS.mediaSec). */
   mediaBootSec?: number;
   /** Seconds the second boot may take to the installed OS's marker (default DEPLOY_TIMEOUTS.installedSec). */
@@ -69,4 +75,8 @@ export interface CaseDeployReport {
   dpRequests: string[];
   /** The disk kept for checks (relative to the report folder). */
   diskFile?: string;
+  /** Stand-alone USB media: the files of the media's logs/ folder after the deploy (relative). */
+  mediaLogs?: string[];
+  /** Stand-alone USB media with a kept disk: the media as the machine left them (relative). */
+  mediaFile?: string;
 }

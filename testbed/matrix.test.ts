@@ -22,6 +22,14 @@ const media = (
 ): MediaUnderTest => ({ kind, path: `/m/${label}.${kind}`, images, drivers: REFERENCE_DRIVERS, label });
 
 describe("expectCase", () => {
+  it("no NIC: stand-alone media deploy without one, bootable media stop with no-nic-driver", () => {
+    const bootable = media(["x64"], "boot");
+    const standalone = { ...media(["x64"], "alone"), standalone: { discs: ["/m/alone.iso"] } };
+    expect(expectCase("x64-uefi", bootable, "none")).toEqual({ status: "fail", reason: "no-nic-driver" });
+    expect(expectCase("x64-uefi", standalone, "none")).toEqual({ status: "pass" });
+    expect(expectCase("x64-uefi", standalone, "rtl8139")).toEqual({ status: "fail", reason: "no-nic-driver" });
+  });
+
   // Written out by hand from the boot rules in docs/design-decisions.md, not derived from compat.ts: an x64 machine in
   // BIOS mode runs x86 or x64 images, an x86 machine only x86, UEFI only its own bitness.
   const TRUTH: Record<string, Record<string, string>> = {

@@ -66,6 +66,11 @@ export interface MediaUnderTest {
   imageTestbed?: Partial<Record<Arch, BootImageTestbed>>;
   /** A deploy case: a blank disk, DPs, and a second boot from the disk alone (deploy/case.ts). */
   deploy?: CaseDeploy;
+  /**
+   * Stand-alone media (docs/standalone-media.md): they need no network, and a CD/DVD set's
+   * discs (paths, disc 1 first) are changed in the drive when the machine asks for them.
+   */
+  standalone?: { discs: string[] };
 }
 
 export interface TestCase {
@@ -93,14 +98,14 @@ export const DEFAULT_NICS: readonly NicModel[] = ["e1000", "virtio-net-pci", "rt
 /** What the rules predict for one machine, media and NIC: boot rules first, then drivers. */
 export function expectCase(
   profile: ProfileId,
-  media: Pick<MediaUnderTest, "images" | "drivers" | "expectFailure" | "secureBoot">,
+  media: Pick<MediaUnderTest, "images" | "drivers" | "expectFailure" | "secureBoot" | "standalone">,
   nic: NicModel,
 ): Expected {
   const plan = planBoot(PROFILES[profile].machine, media.images);
   if (!plan.ok) return { status: "fail", reason: plan.reason };
   const sb = planSecureBoot(profileSbMachine(profile), media.secureBoot ?? { chain: "unsigned", kernelSigned: false });
   if (!sb.ok) return { status: "fail", reason: SB_REFUSED_REASON };
-  if (missingDrivers(NIC_MODELS[nic].drivers, media.drivers).length > 0)
+  if (nic === "none" ? !media.standalone : missingDrivers(NIC_MODELS[nic].drivers, media.drivers).length > 0)
     return { status: "fail", reason: "no-nic-driver" };
   if (media.expectFailure) return { status: "fail", reason: media.expectFailure };
   return { status: "pass" };

@@ -10,6 +10,7 @@ import type { BootImageTestbed } from "../core/types.ts";
 import { builtinInspectors } from "../plugins/builtin.ts";
 import { openMedia } from "../plugins/media-manifest/open-media.ts";
 import { reportSecureBoot } from "../plugins/secure-boot/efi-report.ts";
+import { readStandalone } from "../plugins/standalone/index.ts";
 import type { MediaKind } from "./profiles.ts";
 import type { MediaUnderTest } from "./matrix.ts";
 import "./codes.ts";
@@ -36,6 +37,7 @@ export async function describeMedia(path: string, label?: string): Promise<Media
     const opened = await openMedia(path, [inspector]);
     const kernels = images.flatMap((i) => (i.kernel ? [{ path: i.kernel, arch: i.arch }] : []));
     const secureBoot = (await reportSecureBoot(opened, kernels)).mediaChain;
+    const standalone = await readStandalone(opened);
     return {
       kind: report.kind as MediaKind,
       path,
@@ -44,9 +46,25 @@ export async function describeMedia(path: string, label?: string): Promise<Media
       drivers: [...new Set(images.flatMap((i) => i.drivers))],
       label: label ?? basename(path).replace(/\.(iso|img)$/i, ""),
       ...(Object.keys(imageTestbed).length > 0 ? { imageTestbed } : {}),
+      ...(standalone ? { standalone: { discs: setDiscs(path, standalone.set.discs) } } : {}),
     };
   }
   throw new BootmediaError("BM5003", `${path} is neither an .iso nor a USB image bootmedia can read`, { where: path });
+}
+
+/** A set's discs beside its first (`<name>-1.iso` → `<name>-2.iso`, …, as the ISO writer names them). */
+function setDiscs(first: string, count: number): string[] {
+  if (count <= 1) return [first];
+  const m = /^(.*)-1(\.[^./]*)$/.exec(first);
+  if (!m)
+    throw new BootmediaError(
+      "BM5003",
+      `${first} is disc 1 of ${count}, but not named <name>-1.iso as a set's first disc`,
+      {
+        where: first,
+      },
+    );
+  return Array.from({ length: count }, (_, i) => `${m[1]}-${i + 1}${m[2]}`);
 }
 
 export const isSpecFile = (p: string) => /\.(ya?ml|json)$/i.test(p);

@@ -32,9 +32,14 @@ describe("machine profiles", () => {
           expect(args).toContain("isa-debug-exit,iobase=0xf4,iosize=0x04");
           expect(args).toContain("-qmp unix:/s,server=on,wait=off");
           expect(args).toContain("-device VGA");
-          expect(args).toContain(`-device ${nic},netdev=n0,romfile=`);
-          expect(args).toContain("restrict=on");
+          if (nic === "none") expect(args).not.toMatch(/-netdev|netdev=/);
+          else {
+            expect(args).toContain(`-device ${nic},netdev=n0,romfile=`);
+            expect(args).toContain("restrict=on");
+          }
           expect(args).toMatch(/bootindex=0/);
+          // The media are read-only unless asked (stand-alone USB media keep their logs).
+          expect(args).toContain(kind === "iso" ? "readonly=on" : "id=media,readonly=on");
           expect(args.includes("/v")).toBe(PROFILES[profile].flash !== null);
         }
       }
@@ -45,6 +50,20 @@ describe("machine profiles", () => {
     for (const id of PROFILE_IDS) {
       expect(PROFILES[id].cpu === "qemu32").toBe(PROFILES[id].machine.arch === "x86");
     }
+  });
+
+  it("gives a USB drive the guest may write only when asked, and the CD drive the id QMP changes discs in", () => {
+    const args = (kind: "usb" | "iso", writable?: boolean) =>
+      buildQemuArgs({
+        profile: "x64-bios",
+        media: { kind, path: "/m.img", ...(writable ? { writable } : {}) },
+        nic: null,
+        qmpSocket: "/s",
+        accel: "tcg",
+      }).join(" ");
+    expect(args("usb", true)).toContain("if=none,id=media,format=raw,file=/m.img");
+    expect(args("usb")).toContain("if=none,id=media,readonly=on,format=raw,file=/m.img");
+    expect(args("iso")).toContain("ide-cd,drive=media,id=cd0,bootindex=0");
   });
 
   it("refuses a UEFI profile without a writable vars copy", () => {

@@ -124,21 +124,25 @@ export type MediaKind = (typeof MEDIA_KINDS)[number];
 
 /** How each media kind is plugged in; `bootindex=0` makes it the first boot option on SeaBIOS and OVMF. */
 const MEDIA_ARGS = {
+  // The drive's id (cd0) is what QMP's blockdev-change-medium names to change the disc.
   iso: (path: string) => [
     "-drive",
     `if=none,id=media,media=cdrom,readonly=on,format=raw,file=${path}`,
     "-device",
-    "ide-cd,drive=media,bootindex=0",
+    `ide-cd,drive=media,id=${CD_DRIVE},bootindex=0`,
   ],
-  usb: (path: string) => [
+  usb: (path: string, writable?: boolean) => [
     "-device",
     "qemu-xhci,id=xhci",
     "-drive",
-    `if=none,id=media,readonly=on,format=raw,file=${path}`,
+    `if=none,id=media,${writable ? "" : "readonly=on,"}format=raw,file=${path}`,
     "-device",
     "usb-storage,bus=xhci.0,drive=media,bootindex=0",
   ],
-} as const satisfies Record<MediaKind, (path: string) => string[]>;
+} as const satisfies Record<MediaKind, (path: string, writable?: boolean) => string[]>;
+
+/** The CD/DVD drive's QOM id (a set's discs are changed in it). */
+export const CD_DRIVE = "cd0";
 
 /** Disk controllers a deploy case's blank disk hangs on: each one SeaBIOS and OVMF boot from. */
 export const DISK_BUSES = ["nvme", "virtio", "sata"] as const;
@@ -173,6 +177,8 @@ export const NIC_MODELS = {
   "virtio-net-pci": { drivers: ["virtio_net"] },
   e1000e: { drivers: ["e1000e"] },
   rtl8139: { drivers: ["8139too"] },
+  /** No NIC at all: stand-alone media deploy without a network; bootable media stop (no-nic-driver). */
+  none: { drivers: [] },
 } as const satisfies Record<string, { drivers: readonly string[] }>;
 export type NicModel = keyof typeof NIC_MODELS;
 export const NIC_IDS = Object.keys(NIC_MODELS) as NicModel[];
@@ -186,8 +192,8 @@ export type Accel = (typeof ACCELS)[number];
 /** @public reachable from the package's API types. */
 export interface QemuInvocation {
   profile: ProfileId;
-  /** Absent: a machine booting from its disk alone (a deploy case's second boot). */
-  media?: { kind: MediaKind; path: string };
+  /** Absent: a machine booting from its disk alone (a deploy case's second boot). Writable: a USB drive the guest may write (stand-alone media's logs). */
+  media?: { kind: MediaKind; path: string; writable?: boolean };
   /** A deploy case's disk; `bootindex` 1 behind the media, 0 without. */
   disk?: { path: string; bus: DiskBus; bootindex: number };
   nic: NicModel | null;
@@ -241,9 +247,9 @@ export function buildQemuArgs(inv: QemuInvocation): string[] {
       `if=pflash,format=raw,unit=1,file=${inv.varsPath}`,
     );
   }
-  if (inv.media) args.push(...MEDIA_ARGS[inv.media.kind](inv.media.path));
+  if (inv.media) args.push(...MEDIA_ARGS[inv.media.kind](inv.media.path, inv.media.writable));
   if (inv.disk) args.push(...diskArgs(inv.disk));
-  if (inv.nic) {
+  if (inv.nic && inv.nic !== "none") {
     // romfile= drops the NIC option ROM: the testbed boots media, never the network.
     args.push("-netdev", "user,id=n0,restrict=on", "-device", `${inv.nic},netdev=n0,romfile=`);
   }

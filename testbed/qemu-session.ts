@@ -12,7 +12,7 @@ import { SerialScanner, type Marker, type SerialEvent } from "./markers.ts";
 import { QmpClient } from "./qmp.ts";
 import { readScreen, type ScreenRead } from "./screen-text.ts";
 import { screenTextOf } from "./vga-text.ts";
-import type { QemuBinary } from "./profiles.ts";
+import { CD_DRIVE, type QemuBinary } from "./profiles.ts";
 
 interface QemuSessionOptions {
   /** Where the serial console is saved, byte for byte. */
@@ -170,6 +170,18 @@ export class QemuSession {
     const qmp = await this.qmpReady;
     if (!qmp || !this.opts.scratch) return undefined;
     return readScreen(qmp, this.opts.scratch).catch(() => undefined);
+  }
+
+  /** Puts the disc at `path` into the CD/DVD drive (QMP blockdev-change-medium); false when QEMU refused it. */
+  async changeMedium(path: string): Promise<boolean> {
+    const qmp = await this.qmpReady;
+    if (!qmp || !this.running) return false;
+    // What a technician does: the tray opened, the disc swapped, the tray closed (QEMU does all three).
+    const args = { id: CD_DRIVE, filename: path, format: "raw", "read-only-mode": "read-only" };
+    return withDeadline(qmp.execute("blockdev-change-medium", args), 5000).then(
+      () => true,
+      () => false,
+    );
   }
 
   /**

@@ -52,7 +52,10 @@ export type CaseSite = z.output<typeof CaseSiteSchema>;
 /** The parts of the site database a case may replace. */
 export const CASE_SITE_PARTS = Object.keys(CaseSiteSchema.shape) as Array<keyof CaseSite>;
 export const SiteFileSchema = z.strictObject({
-  /** The site database, as testbed/mp/README.md shows; `certificates` may also name a media (its registration .cer). */
+  /**
+   * The site database, as testbed/mp/README.md shows; `certificates` may also name a media (its
+   * registration .cer). Optional when every case boots stand-alone media (no MP at all).
+   */
   site: SiteSchema.extend({
     certificates: z
       .array(
@@ -63,7 +66,7 @@ export const SiteFileSchema = z.strictObject({
         ]),
       )
       .default([]),
-  }),
+  }).optional(),
   /** Media by name: a spec (built first; its MPs are http(s)://10.0.2.100, .101, … in site order) or a built .iso/.img. */
   media: z.record(z.string(), z.string()),
   cases: z
@@ -122,7 +125,8 @@ export interface SiteCasePlan {
   profile: ProfileId;
   nic: string;
   media: MediaUnderTest & { label: string };
-  expected: ExpectedMpOutcome;
+  /** What the MPs will answer; null for stand-alone media (no MP is asked). */
+  expected: ExpectedMpOutcome | null;
 }
 
 export async function loadSiteFile(file: string): Promise<{ file: string; dir: string; data: SiteFile }> {
@@ -156,7 +160,7 @@ export async function loadSiteFile(file: string): Promise<{ file: string; dir: s
         where: file,
       });
     for (const dp of c.dps ?? [])
-      if (!r.data.site.distributionPoints.some((d) => d.name === dp.name))
+      if (!r.data.site?.distributionPoints.some((d) => d.name === dp.name))
         throw new BootmediaError(
           "BM5305",
           `${file}: case ${c.name}'s dps names ${dp.name}, which is not one of the site's distribution points`,
@@ -189,7 +193,8 @@ export async function planSiteCases(
     const path = isSpecFile(abs) ? await build(abs, join(workDir, name), name) : abs;
     const opened = await openMedia(path, await builtinInspectors());
     const settings = opened.config as unknown as MpMediaSettings | undefined;
-    if (!settings?.managementPoints)
+    // Stand-alone media ask no MP (standalonePlan); bootable media must name MPs.
+    if (!settings || (!settings.managementPoints && !opened.config?.standalone))
       throw new BootmediaError(
         "BM5305",
         `media ${name} (${path}) carries no management points in bootmedia/media.json`,
@@ -202,11 +207,24 @@ export async function planSiteCases(
       cer: join(dirname(path), `${settings.id}.cer`),
     });
   }
-  const fileSite = await siteDatabase(loaded, built);
+  const fileSite = loaded.data.site ? await siteDatabase(loaded.data.site, loaded, built) : undefined;
   const redactor = new Redactor();
   const plans: SiteCasePlan[] = [];
   for (const c of loaded.data.cases) {
     const m = built.get(c.media)!;
+    if (m.media.standalone) {
+      const answers = await resolveAnswers(c.answers, loaded.dir, redactor, c.name);
+      plans.push(
+        standalonePlan(c, { ...m, media: { ...m.media, standalone: m.media.standalone } }, answers, loaded.file),
+      );
+      continue;
+    }
+    if (!fileSite)
+      throw new BootmediaError(
+        "BM5305",
+        `${loaded.file}: case ${c.name} boots media ${c.media}, which ask a management point: the file needs a site`,
+        { where: loaded.file },
+      );
     const site = siteOfCase(fileSite, c.site, `${loaded.file} (case ${c.name})`);
     const mps: NonNullable<typeof c.mps> = c.mps ?? site.managementPoints.map((name) => ({ name, up: true }));
     const now = clockOf(c.clock, m.settings, nowMs);
@@ -262,6 +280,53 @@ export async function planSiteCases(
     });
   }
   return plans;
+}
+
+/**
+ * A case on stand-alone media: a deploy case with no MP or DP (the machine, as a rule, with no
+ * NIC: `nic: none`); the computer is the media variables' OSDComputerName (else the boot
+ * environment's MININT- name) and the deployment the media's id.
+ */
+function standalonePlan(
+  c: SiteFile["cases"][number],
+  m: {
+    media: MediaUnderTest & { standalone: NonNullable<MediaUnderTest["standalone"]> };
+    config: Record<string, unknown>;
+  },
+  answers: Record<string, string[]>,
+  file: string,
+): SiteCasePlan {
+  const where = `${file} (case ${c.name})`;
+  if (!c.disk || c.disk === "none")
+    throw new BootmediaError("BM5305", `${where}: stand-alone media deploy: the case needs a disk`, { where: file });
+  const mpOnly = (["mps", "mpOutage", "dps", "site", "clock", "pkiIssuers"] as const).filter((k) => c[k] !== undefined);
+  if (mpOnly.length > 0)
+    throw new BootmediaError(
+      "BM5305",
+      `${where}: ${mpOnly.join(", ")} concern management points; stand-alone media ask none`,
+      { where: file },
+    );
+  const variables = (m.config.variables ?? {}) as Record<string, unknown>;
+  const computer = typeof variables.OSDComputerName === "string" ? variables.OSDComputerName : null;
+  return {
+    name: c.name,
+    profile: c.profile,
+    nic: c.nic,
+    expected: null,
+    media: {
+      ...m.media,
+      label: c.name,
+      ...(Object.keys(answers).length ? { answers } : {}),
+      deploy: {
+        disk: { sizeBytes: parseDiskSize(c.disk.size, where), bus: checkDiskBus(c.disk.bus, where) },
+        distributionPoints: [],
+        computer,
+        deploymentId: String(m.config.id ?? ""),
+        standalone: true,
+        ...(c.disk.keep ? { keepDisk: true } : {}),
+      },
+    },
+  };
 }
 
 /** A case with a disk: what the deploy case needs from the site and the policy the MPs will give. */
@@ -341,11 +406,12 @@ export function siteOfCase(fileSite: Site, parts: CaseSite | undefined, where: s
 }
 
 async function siteDatabase(
+  fileSite: NonNullable<SiteFile["site"]>,
   loaded: Awaited<ReturnType<typeof loadSiteFile>>,
   built: Map<string, { cer?: string }>,
 ): Promise<Site> {
   const certificates = await Promise.all(
-    loaded.data.site.certificates.map(async (c) => {
+    fileSite.certificates.map(async (c) => {
       if ("der" in c) return c;
       const path = "media" in c ? built.get(c.media)?.cer : resolve(loaded.dir, c.file);
       if (!path)
@@ -364,7 +430,7 @@ async function siteDatabase(
       return { der: der.toString("base64"), blocked: c.blocked };
     }),
   );
-  return parseSite({ ...loaded.data.site, certificates }, loaded.file);
+  return parseSite({ ...fileSite, certificates }, loaded.file);
 }
 
 /** The MPs' clock in ms. */

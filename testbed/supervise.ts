@@ -43,6 +43,11 @@ interface SuperviseOptions {
   pass?: CompiledPass;
   /** A folder for QEMU's screen files (needed with a screen pattern, and for screen.txt). */
   scratch?: string;
+  /**
+   * A stand-alone CD/DVD set's discs (disc 1 first): a disc prompt is answered by changing the
+   * disc in the drive (QMP), the one asked for, or the one its answers name ("3": disc 3).
+   */
+  discs?: readonly string[];
 }
 
 /**
@@ -95,7 +100,11 @@ export async function superviseQemu(
     opts.onSerialEvent?.(e);
     if (e.kind === "marker") {
       const answer = responder.answerFor(e.marker);
-      if (answer !== undefined) session.type(answer);
+      if (e.marker.event === "prompt" && e.marker.for === "disc" && opts.discs) {
+        const disc = Number(answer?.trim() || e.marker.disc);
+        const path = opts.discs[disc - 1];
+        if (path) void session.changeMedium(path);
+      } else if (answer !== undefined) session.type(answer);
       if (e.marker.event === "error") stop();
       // The success exit follows "done" at once: pause, take the last screen, resume. A
       // fast machine may still exit first, so the screen at "booted" is kept as a fallback.

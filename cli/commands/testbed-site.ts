@@ -17,12 +17,14 @@ interface SiteFlags {
   concurrency?: string;
 }
 
-const outcome = (e: ExpectedMpOutcome) =>
-  e.result === null
-    ? "no MP reachable"
-    : e.result === "policy"
-      ? `policy ${e.policy!.deploymentId} from ${e.policy!.mp}`
-      : `${e.result}${e.why ? ` (${e.why})` : ""}`;
+const outcome = (e: ExpectedMpOutcome | null) =>
+  e === null
+    ? "a stand-alone deploy (no MP)"
+    : e.result === null
+      ? "no MP reachable"
+      : e.result === "policy"
+        ? `policy ${e.policy!.deploymentId} from ${e.policy!.mp}`
+        : `${e.result}${e.why ? ` (${e.why})` : ""}`;
 
 /** A deploy case's time: both boots, to the last milestone each reached. */
 const deployMs = (d: NonNullable<CaseResult["deploy"]>) =>
@@ -42,15 +44,16 @@ export async function runSiteFile(file: string, reportDir: string, flags: SiteFl
         { force: true, out },
         progressFor({ json: flags.json === true, quiet: true }),
       );
-      await buildMedia(ctx, plugins);
-      return out;
+      const built = await buildMedia(ctx, plugins);
+      // A CD/DVD set is <name>-1.iso, -2.iso, …: the testbed boots disc 1.
+      return built.outputs[0]?.path ?? out;
     },
     join(reportDir, "media"),
   );
   if (!flags.json && !flags.quiet)
     for (const p of plans)
       process.stderr.write(
-        `site case ${p.name}: ${p.profile}/${p.nic}, expected: ${outcome(p.expected)}; contacts ${p.expected.contacts.join(" -> ") || "none"}\n`,
+        `site case ${p.name}: ${p.profile}/${p.nic}, expected: ${outcome(p.expected)}; contacts ${p.expected?.contacts.join(" -> ") || "none"}\n`,
       );
   const results = await runSitePlans(plans, {
     reportDir,
