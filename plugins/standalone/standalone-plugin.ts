@@ -142,6 +142,7 @@ export class StandalonePlugin implements Plugin {
         return layout;
       }
       const sizeOf = await loadVolumeSizer();
+      const start = performance.now();
       const first = layout.volumes[0]!;
       const spanned = spanDiscs(planned.files, {
         fixed: first.entries.filter((e) => !planned.mine.has(e)),
@@ -158,7 +159,10 @@ export class StandalonePlugin implements Plugin {
       }
       logPlacement(ctx.log, planned, protectedMedia);
       if (spanned.volumes.length === 1) return layout;
-      ctx.log.write("standalone", `the stand-alone media are a set of discs: ${spanned.note}`);
+      ctx.log.write(
+        "standalone",
+        `the stand-alone media are a set of discs: ${spanned.note} (laid out in ${Math.round(performance.now() - start)} ms)`,
+      );
       for (const v of spanned.volumes.slice(1)) {
         const at = v.entries.findIndex((e) => e.path === DISC_PATH);
         planned.deferred.set(v.index, v.entries.splice(at, 1)[0] as LayoutFile);
