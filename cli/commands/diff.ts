@@ -2,7 +2,7 @@
 import type { CAC } from "cac";
 import { printJson } from "./render.ts";
 import { builtinInspectors } from "../../plugins/builtin.ts";
-import { openMedia } from "../../plugins/media-manifest/open-media.ts";
+import { openMediaSet } from "./open-set.ts";
 import { diffMedia, formatDiff } from "../../backends/media-diff/diff.ts";
 import type { CommandRow, Run } from "./types.ts";
 import { loadSbomReader } from "../../plugins/sbom/index.ts";
@@ -21,7 +21,11 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
   cli.command(row.usage, row.describe).action((a: string, b: string, flags: { json?: boolean }) =>
     run(async () => {
       const inspectors = await builtinInspectors();
-      const diff = await diffMedia(await openMedia(a, inspectors), await openMedia(b, inspectors));
+      // A disc of a stand-alone set stands for its set (its facts are disc 1's index).
+      const diff = await diffMedia(
+        (await openMediaSet(a, inspectors)).media,
+        (await openMediaSet(b, inspectors)).media,
+      );
       // The package versions, from the SBOMs beside both media (when both have one).
       const reader = await loadSbomReader();
       const [sa, sb] = await Promise.all([reader.sbomBeside(a), reader.sbomBeside(b)]);

@@ -12,7 +12,8 @@ import { printJson, progressFor } from "./render.ts";
 import type { CommandRow, Run } from "./types.ts";
 import { formatSecureBoot, reportSecureBoot } from "../../plugins/secure-boot/efi-report.ts";
 import { loadSbomReader } from "../../plugins/sbom/index.ts";
-import { formatStandalone, readStandalone } from "../../plugins/standalone/index.ts";
+import { formatDataDisc, formatStandalone, readDataDisc, readStandalone } from "../../plugins/standalone/index.ts";
+import { openMediaSet } from "./open-set.ts";
 
 /** Media kinds whose EFI binaries `inspect` lists (readers of openMedia). */
 const SECURE_BOOT_KINDS = ["iso", "usb", "directory"];
@@ -60,6 +61,8 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
             : undefined;
           const secureBoot = opened ? await reportSecureBoot(opened, kernelsOf(report)) : undefined;
           const standalone = opened ? await readStandalone(opened) : undefined;
+          // Disc 2..N of a stand-alone set: pieces only; disc 1 holds the index.
+          const dataDisc = opened && !standalone ? await readDataDisc(opened) : undefined;
           const reader = await loadSbomReader();
           const sbom = await reader.sbomBeside(media);
           if (flags.json)
@@ -67,6 +70,7 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
               ok: true,
               ...report,
               ...(standalone ? { standalone } : {}),
+              ...(dataDisc ? { standaloneDisc: dataDisc } : {}),
               ...(secureBoot ? { secureBoot } : {}),
               ...(sbom ? { sbom } : {}),
             });
@@ -74,6 +78,7 @@ export function register(cli: CAC, run: Run, _args: string[], row: CommandRow): 
             process.stdout.write(
               inspector.format(report) +
                 (standalone ? formatStandalone(standalone) : "") +
+                (dataDisc ? `${formatDataDisc(dataDisc)}\n` : "") +
                 (secureBoot ? formatSecureBoot(secureBoot) : "") +
                 (sbom ? `${reader.formatSbomSummary(sbom, reader.sbomFileFor(media))}\n` : ""),
             );
@@ -95,15 +100,18 @@ async function check(media: string, flags: InspectFlags, inspectors: Inspector[]
   const machines = flags.spec
     ? (await contextFromCli(flags.spec, {}, progressFor({ json: true, quiet: true }))).ctx.spec.machines
     : undefined;
-  const result = await checkMedia(await openMedia(media, inspectors), { warnDays, ...(machines ? { machines } : {}) });
+  // A disc of a stand-alone set is checked with its siblings: the whole set (BM6111, BM6112).
+  const opened = await openMediaSet(media, inspectors);
+  const result = await checkMedia(opened.media, { warnDays, ...(machines ? { machines } : {}) });
   const failed = result.findings.some((f) => f.severity === "error");
-  if (flags.json) printJson({ ok: !failed, ...result });
-  else process.stdout.write(formatCheck(result, failed));
+  if (flags.json) printJson({ ok: !failed, ...result, ...(opened.set ? { set: opened.set } : {}) });
+  else process.stdout.write(formatCheck(result, failed, opened.set));
   return failed ? 1 : 0;
 }
 
-function formatCheck(r: CheckResult, failed: boolean): string {
+function formatCheck(r: CheckResult, failed: boolean, set?: { id: string; discs: string[] }): string {
   const lines = [`check ${r.media} (${r.kind})`];
+  if (set) lines.push(`stand-alone set ${set.id}: ${set.discs.length} discs checked as one: ${set.discs.join(", ")}`);
   if (r.certificate)
     lines.push(
       `certificate "${r.certificate.subject}": valid ${r.certificate.notBefore} .. ${r.certificate.notAfter} (${r.certificate.daysLeft} days left)`,

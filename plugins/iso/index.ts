@@ -7,6 +7,12 @@ import { ISO_TARGET } from "./spec.ts";
 /** `target.capacity` in bytes, for other plugins' checks. */
 export { capacityBytes } from "./capacity.ts";
 
+/**
+ * The size of one volume's ISO image as the writer will write it (its own plan), loaded on
+ * first use: stand-alone media size the discs of their sets with it.
+ */
+export const loadVolumeSizer = async () => (await import("./iso-options.ts")).plannedVolumeBytes;
+
 const plugin = definePlugin({
   name: "IsoPlugin",
   describe: "CD/DVD sets: ISO 9660 + Joliet + Rock Ridge, El Torito BIOS and UEFI, hybrid MBR, numbered volumes",

@@ -66,8 +66,8 @@ export const isoInspector: Inspector = {
           (p) =>
             `partition ${p.scheme} ${p.index}: type ${p.type}${p.bootable ? " active" : ""}, start ${p.startSector}, ${p.sectors} sectors`,
         ),
-        `configuration:`,
-        JSON.stringify(r.config, null, 2),
+        // A data disc of a stand-alone set carries no configuration (it is on disc 1).
+        ...(r.config === undefined ? ["configuration: none"] : [`configuration:`, JSON.stringify(r.config, null, 2)]),
         `files (${files.length}):`,
         ...files.map((f) => `  ${String(f.size).padStart(12)}  ${f.path}`),
       ].join("\n") + "\n"

@@ -5,45 +5,28 @@
  */
 import { readFile, rm } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
-import { planIso } from "../../formats/iso9660/plan.ts";
 import { writeIso } from "../../formats/iso9660/write.ts";
 import { diagnostic, diagnosticFromError } from "../../base/diagnostics.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
-import { plannedTree, type MediaWriter, type WriteContext } from "../../core/write.ts";
+import type { MediaWriter, WriteContext } from "../../core/write.ts";
 import type { Plugin, PluginBuild } from "../../core/plugin.ts";
 import type { LayoutEntry, LayoutFile, MediaLayout, Target, Volume } from "../../core/types.ts";
-import type { IsoOptions } from "../../formats/iso9660/types.ts";
 import { capacityBytes } from "./capacity.ts";
 import { ESP_PATH, espFiles, espScratchPath, planEspBytes, writeEsp } from "./esp.ts";
+import { isoOptions, plannedVolumeBytes } from "./iso-options.ts";
 import { SplitError, splitVolumes, VOLUME_ID_FILE, VOLUMES_MANIFEST, volumesManifest } from "./split.ts";
 import "./codes.ts";
 import { ISO_TARGET } from "./spec.ts";
-import { volumeIdOf } from "./volume-id.ts";
 
 const PLUGIN_NAME = "IsoPlugin";
 /** Paths that must be on volume 1 for the media to boot. */
 const BOOT_PREFIXES = ["boot/", "EFI/", "bootmedia/"];
-
-// ECMA-119 d-characters, at most 32 (volume N of a set ends in _N); in its own file so `bootmedia image iso` loads it without the plugin (and zod).
 
 function isoOutputs(layout: MediaLayout, target: Target): string[] {
   if (layout.volumes.length === 1) return [target.output];
   const ext = extname(target.output) || ".iso";
   const base = basename(target.output, ext);
   return layout.volumes.map((v) => join(dirname(target.output), `${base}-${v.index}${ext}`));
-}
-
-function isoOptions(layout: MediaLayout, volume: Volume, sourceDateEpoch: number, mbrCode?: Uint8Array): IsoOptions {
-  const bios = volume.boot.find((b) => b.role === "bios-eltorito");
-  const hasEsp = volume.entries.some((e) => e.path === ESP_PATH);
-  const boot = { ...(bios ? { bios: { image: bios.path } } : {}), ...(hasEsp ? { efi: { image: ESP_PATH } } : {}) };
-  return {
-    volumeId: volumeIdOf(layout.config.id, volume.index, layout.volumes.length),
-    sourceDateEpoch,
-    application: "BOOTMEDIA",
-    ...(bios || hasEsp ? { boot } : {}),
-    ...(bios && volume.index === 1 ? { hybrid: { ...(mbrCode ? { mbrCode } : {}) } } : {}),
-  };
 }
 
 export class IsoPlugin implements Plugin {
@@ -65,6 +48,8 @@ export class IsoPlugin implements Plugin {
     });
 
     build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.SPLIT }, async (layout, media) => {
+      // Stand-alone media span discs themselves (plugins/standalone: pieces named in their index).
+      if (media.spec.mediaType === "standalone") return layout;
       const capacity = capacityBytes(ISO_TARGET.narrow(media.target)?.capacity);
       const all = layout.volumes[0]!;
       const total = all.entries.reduce((n, e) => n + (e.type === "file" ? e.size : 0), 0);
@@ -112,14 +97,13 @@ export class IsoPlugin implements Plugin {
       const capacity = capacityBytes(ISO_TARGET.narrow(media.target)?.capacity);
       for (const volume of layout.volumes) {
         try {
-          const plan = planIso(plannedTree(volume), isoOptions(layout, volume, epoch));
-          if (plan.totalBytes > capacity) {
+          const bytes = plannedVolumeBytes(layout.config.id, layout.volumes.length, volume, epoch);
+          if (bytes > capacity) {
             reporter.report(
-              diagnostic(
-                "BM3110",
-                `volume ${volume.index} needs ${plan.totalBytes} bytes; the capacity is ${capacity} bytes`,
-                { source: PLUGIN_NAME, path: "target.capacity" },
-              ),
+              diagnostic("BM3110", `volume ${volume.index} needs ${bytes} bytes; the capacity is ${capacity} bytes`, {
+                source: PLUGIN_NAME,
+                path: "target.capacity",
+              }),
             );
           }
         } catch (e) {
@@ -154,7 +138,13 @@ const isoWriter: MediaWriter = {
         const tmp = await ctx.tx.temp(outputs[i]!);
         const stage = ctx.progress.stage(`write ${basename(outputs[i]!)}`, "bytes");
         const opts = {
-          ...isoOptions(ctx.layout, volume, ctx.sourceDateEpoch, await hybridMbrCode(ctx, volume)),
+          ...isoOptions(
+            ctx.layout.config.id,
+            ctx.layout.volumes.length,
+            volume,
+            ctx.sourceDateEpoch,
+            await hybridMbrCode(ctx, volume),
+          ),
           onProgress: (d: number, t: number) => stage.update(d, t),
         };
         const r = await writeIso(ctx.treeOf(volume), opts, tmp);

@@ -23,8 +23,8 @@ export const STANDALONE_CODES = defineCodes("standalone", {
     hint: "Disc 1 of a stand-alone CD/DVD set holds the boot files, the configuration and the task sequence; choose a larger target.capacity (--capacity dvd).",
   },
   BM6106: {
-    title: "stand-alone content does not fit on one disc",
-    hint: "Stand-alone CD/DVD sets that span several discs are not built yet (docs/standalone-media.md, 'Not done yet'); choose a larger target.capacity, or build USB media (--target usb).",
+    title: "the stand-alone CD/DVD set would need more than 99 discs",
+    hint: "Check target.capacity (--capacity): it is per disc, in bytes when a number; choose a larger one (dvd, dvd-dl, bd25), or build USB media (--target usb).",
   },
   BM6107: {
     title: "the task sequence has no steps for stand-alone media",
@@ -41,5 +41,13 @@ export const STANDALONE_CODES = defineCodes("standalone", {
   BM6110: {
     title: "stand-alone media need a content library folder",
     hint: "Give contentLibrary as a folder (or `embedded`): reading a task sequence's steps from a distribution point is not done yet.",
+  },
+  BM6111: {
+    title: "a disc of the stand-alone set is not beside the disc given",
+    hint: "Put every disc of the set in one folder, named as the build wrote them (NAME-1.iso, NAME-2.iso, …), then run the command again.",
+  },
+  BM6112: {
+    title: "a file named as a disc of the set is not that disc",
+    hint: "It is a disc of another set (another build), another disc of this set, or no stand-alone disc at all (its bootmedia/standalone/disc.txt says which): put the set's own disc there, or build the set again.",
   },
 });

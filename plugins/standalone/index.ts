@@ -12,6 +12,9 @@ export {
   type StandaloneReport,
 } from "./read-media.ts";
 
+/** CD/DVD sets read back: a data disc says what it is; any disc opens the whole set (BM6111, BM6112). */
+export { formatDataDisc, openWholeSet, readDataDisc } from "./read-set.ts";
+
 export { isStandaloneFile, plannedStandalone, TASK_SEQUENCE_PATH as STANDALONE_PROGRAM } from "./placement.ts";
 
 const plugin = definePlugin({

@@ -102,7 +102,7 @@ export interface StandaloneIndex {
       pieces: Array<{ n: number; disc: number; path: string; offset: number; size: number }>;
     }>;
   }>;
-  /** Per disc: the media paths of the pieces on it (one disc until CD/DVD sets span). */
+  /** Per disc (1 on USB and on a single disc): the media paths of the pieces on it. */
   discs: Array<{ index: number; pieces: string[] }>;
 }
 

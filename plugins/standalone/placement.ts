@@ -2,8 +2,8 @@
  * Where each package file of stand-alone media goes: `bootmedia/content/<ID>/<path>` (with
  * `.enc` when encrypted), or, where the file system cannot hold it whole (FAT32: under
  * 4 GiB), numbered pieces `<name>.000`, `.001`, … of PIECE_BYTES each but the last. Every
- * piece names its disc, so a CD/DVD set can later spread pieces over several discs without
- * another format (docs/standalone-media.md).
+ * piece names its disc: a CD/DVD set spreads pieces over several discs (disc-set.ts;
+ * docs/standalone-media.md).
  */
 import type { ContentPackage, ManifestFile } from "../../core/types.ts";
 
@@ -13,6 +13,9 @@ export const CONTENT_INDEX_PATH = `${STANDALONE_DIR}/content.txt`;
 export const INDEX_JSON_PATH = `${STANDALONE_DIR}/index.json`;
 export const INDEX_MAC_PATH = `${STANDALONE_DIR}/index.mac`;
 export const CONTENT_DIR = "bootmedia/content";
+/** On every stand-alone medium: which disc of which set it is (one line, renderDiscLine). */
+export const DISC_PATH = `${STANDALONE_DIR}/disc.txt`;
+const DISC_LINE_VERSION = 1;
 
 /** FAT32 holds files of at most 4 GiB - 1 bytes: a file of 4 GiB or more is stored as pieces. */
 const SPLIT_AT = 2 ** 32;
@@ -32,6 +35,8 @@ export interface PlacedPiece {
 export interface PlacedFile extends ManifestFile {
   packageId: string;
   encrypted: boolean;
+  /** Its media path, before any piece suffix. */
+  stored: string;
   pieces: PlacedPiece[];
 }
 
@@ -45,6 +50,30 @@ const CONTENT_PIECE = new RegExp(`^${CONTENT_DIR}/([^/]+)/(.+?)(\\.\\d{3})?$`);
 /** Media path of a package file (before any piece suffix). */
 const storedPath = (packageId: string, path: string, encrypted: boolean) =>
   `${CONTENT_DIR}/${packageId}/${path}${encrypted ? ".enc" : ""}`;
+
+/** The name of piece `n` of a stored file: `<name>.000`, `.001`, … (a file in one piece keeps its name). */
+export const pieceName = (stored: string, n: number) => `${stored}.${String(n).padStart(3, "0")}`;
+
+/**
+ * disc.txt: `bootmedia-disc<TAB>1<TAB><set id><TAB><disc><TAB><discs>` and a newline. The boot
+ * environment (busybox sh) reads it to tell whether an inserted disc is the one it asked for.
+ */
+export const renderDiscLine = (setId: string, disc: number, discs: number) =>
+  `${["bootmedia-disc", DISC_LINE_VERSION, setId, disc, discs].join("\t")}\n`;
+
+export interface DiscLabel {
+  setId: string;
+  disc: number;
+  discs: number;
+}
+
+/** Reads disc.txt strictly: undefined for anything but one line of this version. */
+export function parseDiscLine(text: string): DiscLabel | undefined {
+  const m = /^bootmedia-disc\t1\t([0-9a-f]{16})\t([1-9]\d*)\t([1-9]\d*)\n$/.exec(text);
+  if (!m) return undefined;
+  const label = { setId: m[1]!, disc: Number(m[2]), discs: Number(m[3]) };
+  return label.disc <= label.discs ? label : undefined;
+}
 
 /** Lays out every file of the packages; `split` when the target's file system needs pieces (USB: FAT32). */
 export function placeFiles(
@@ -62,11 +91,11 @@ export function placeFiles(
           pieces.push({
             n,
             disc: 1,
-            path: `${base}.${String(n).padStart(3, "0")}`,
+            path: pieceName(base, n),
             offset,
             size: Math.min(PIECE_BYTES, f.size - offset),
           });
-      out.push({ ...f, packageId: p.id, encrypted: opts.encrypted, pieces });
+      out.push({ ...f, packageId: p.id, encrypted: opts.encrypted, stored: base, pieces });
     }
   }
   return out;

@@ -1,7 +1,8 @@
 /**
  * Stand-alone media read back (inspect, inspect --check, diff): bootmedia/standalone/index.json
- * says which packages the media carry, each file as one file whatever its pieces; the check
- * joins the pieces while hashing them (streamed) against the index's stored sha256.
+ * says which packages the media carry, each file as one file whatever its pieces and discs; the
+ * check joins the pieces while hashing them (streamed) against the index's stored sha256 (a set
+ * is checked whole: read-set.ts opens its discs as one medium).
  */
 import { createHash } from "node:crypto";
 import { diagnostic, type Diagnostic } from "../../base/diagnostics.ts";
@@ -25,7 +26,8 @@ export interface StandaloneReport {
       sha256: string;
       storedSha256: string;
       pieces: number;
-      stored: string[];
+      /** Each piece's media path and disc, in the order they join. */
+      stored: Array<{ path: string; disc: number }>;
     }>;
   }>;
   /** Unprotected media: the warning the build gave. */
@@ -53,7 +55,7 @@ export async function readStandalone(media: OpenedMedia): Promise<StandaloneRepo
         sha256: f.sha256,
         storedSha256: f.storedSha256,
         pieces: f.pieces.length,
-        stored: f.pieces.map((x) => x.path),
+        stored: [...f.pieces].sort((a, b) => a.n - b.n).map((x) => ({ path: x.path, disc: x.disc })),
       })),
     })),
     ...(isProtected
@@ -66,17 +68,21 @@ export async function readStandalone(media: OpenedMedia): Promise<StandaloneRepo
 
 export function formatStandalone(r: StandaloneReport): string {
   const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  const set = r.set.discs > 1;
   const lines = [
-    `stand-alone media: task sequence ${r.taskSequence.id} (${r.taskSequence.steps} steps), set ${r.set.id}, ${r.set.discs} disc(s)`,
+    `stand-alone media: task sequence ${r.taskSequence.id} (${r.taskSequence.steps} steps), set ${r.set.id}, ${set ? `disc 1 of ${r.set.discs} (the index is here; discs 2-${r.set.discs} hold pieces)` : "1 disc"}`,
     r.protected
       ? "  content: encrypted (AES-256-CTR + HMAC-SHA256, key from the media password by scrypt)"
       : `  content: NOT PROTECTED — warning ${r.warning}`,
   ];
+  const name = (path: string) => path.slice(path.lastIndexOf("/") + 1);
   for (const p of r.packages)
-    for (const f of p.files)
+    for (const f of p.files) {
+      const where = f.stored.map((x) => `${name(x.path)}${set ? ` on disc ${x.disc}` : ""}`).join(", ");
       lines.push(
-        `  ${p.id.padEnd(10)} ${f.path}  ${mib(f.size)}${f.pieces > 1 ? `  (${f.pieces} pieces: ${f.stored.map((s) => s.slice(s.lastIndexOf("/") + 1)).join(", ")})` : ""}`,
+        `  ${p.id.padEnd(10)} ${f.path}  ${mib(f.size)}${f.pieces > 1 ? `  (${f.pieces} pieces: ${where})` : set ? `  (on disc ${f.stored[0]?.disc})` : ""}`,
       );
+    }
   return `${lines.join("\n")}\n`;
 }
 
@@ -101,15 +107,13 @@ export async function checkStandalone(
       let size = 0;
       const missing: string[] = [];
       for (const piece of f.stored) {
-        const n = await media.stream(piece, (chunk) => hash.update(chunk));
-        if (n === undefined) missing.push(piece);
+        const n = await media.stream(piece.path, (chunk) => hash.update(chunk));
+        if (n === undefined) missing.push(`${piece.path}${report.set.discs > 1 ? ` (disc ${piece.disc})` : ""}`);
         else size += n;
       }
       const what = `${p.id}/${f.path}`;
       if (missing.length > 0) {
-        // One disc of a set holds only its own pieces (a per-disc check comes with CD/DVD sets).
-        if (report.set.discs === 1)
-          findings.push(diagnostic("BM6109", `${what}: ${missing.join(", ")} missing from the media`, { path: what }));
+        findings.push(diagnostic("BM6109", `${what}: ${missing.join(", ")} missing from the media`, { path: what }));
         continue;
       }
       filesChecked++;

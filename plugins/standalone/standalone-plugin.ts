@@ -4,12 +4,14 @@
  * OS image included) under bootmedia/content/, the deployment's variables, and an index of
  * it all (content.txt for the boot environment, index.json for bootmedia). With a media
  * password every package file is encrypted (content-crypto.ts) at write time, streamed from
- * the content cache into scratch files; files FAT32 cannot hold are stored as pieces.
+ * the content cache into scratch files; files FAT32 cannot hold are stored as pieces, and media
+ * larger than a CD/DVD become a set of discs (disc-set.ts).
  */
+import { createHash } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
-import { diagnostic } from "../../base/diagnostics.ts";
+import { diagnostic, type Diagnostic } from "../../base/diagnostics.ts";
 import { LAYOUT_STAGE } from "../../core/hooks.ts";
 import { deriveMediaSalt } from "../../core/media-salt.ts";
 import { resolveMediaPassword } from "../../core/media-password.ts";
@@ -18,18 +20,21 @@ import { scratchPath } from "../../core/scratch.ts";
 import { mediaSteps } from "../../core/task-sequence/media-steps.ts";
 import { imagePackages, referencedPackages } from "../../core/task-sequence/steps.ts";
 import { encodeTaskSequence, flattenSteps, type OsImageWire } from "../../core/task-sequence/wire.ts";
-import type { ContentPackage, LayoutFile, MediaLayout, ResolvedMedia } from "../../core/types.ts";
-import { capacityBytes } from "../iso/index.ts";
+import type { ContentPackage, LayoutEntry, LayoutFile, MediaLayout, ResolvedMedia, Volume } from "../../core/types.ts";
+import { capacityBytes, loadVolumeSizer } from "../iso/index.ts";
 import { DEFAULT_KDF } from "../secrets/index.ts";
 import { parseSize } from "../usb/index.ts";
 import { contentIv, deriveContentKeys, indexMac, sealFile } from "./content-crypto.ts";
 import { fileKey, renderContentIndex, renderIndexJson, type FileSeal, type IndexModel } from "./media-index.ts";
+import { spanDiscs } from "./disc-set.ts";
 import {
   CONTENT_DIR,
   CONTENT_INDEX_PATH,
+  DISC_PATH,
   INDEX_JSON_PATH,
   INDEX_MAC_PATH,
   placeFiles,
+  renderDiscLine,
   TASK_SEQUENCE_PATH,
   type PlacedFile,
 } from "./placement.ts";
@@ -37,6 +42,11 @@ import { ALLOW_UNPROTECTED } from "./spec.ts";
 import "./codes.ts";
 
 const PLUGIN_NAME = "StandalonePlugin";
+/**
+ * CD/DVD sets are laid out once disc 1's other files are final (the configuration is
+ * rendered) and before the media manifest, so that it records the files as the set has them.
+ */
+const SET_STAGE = LAYOUT_STAGE.MANIFEST - 10;
 /** Where the boot environment finds a package of stand-alone media: content.txt says which pieces. */
 const MEDIA_LOCATION = (id: string) => `media:${CONTENT_DIR}/${id}/`;
 
@@ -50,11 +60,18 @@ interface Planned {
   scratch?: string;
   /** Sizes the layout gave the index files (the final render must match). */
   sizes: Map<string, number>;
+  cachePath: (sha256: string) => string;
+  /** The entries this plugin put on disc 1 (laid out again when the media span discs). */
+  mine: Set<LayoutEntry>;
+  /** Data discs' disc.txt, added after the media manifest (which records disc 1's), by disc. */
+  deferred: Map<number, LayoutFile>;
 }
 
 export class StandalonePlugin implements Plugin {
   readonly name = PLUGIN_NAME;
   private planned?: Planned;
+  /** A CD/DVD set that cannot be (BM6105, BM6106): reported by checkLayout. */
+  private refusal?: Diagnostic;
 
   apply(build: PluginBuild): void {
     const ctx = build.context;
@@ -96,26 +113,74 @@ export class StandalonePlugin implements Plugin {
 
     build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.CONTENT }, async (layout, media) => {
       const protectedMedia = (await resolveMediaPassword(ctx)) !== undefined;
-      this.planned = planStandalone(layout, media, {
+      this.planned = planStandalone(media, {
         encrypted: protectedMedia,
         split: media.target.type === "usb",
         sourceDateEpoch: ctx.options.sourceDateEpoch,
         cachePath: (sha256) => ctx.cache.pathOf(sha256),
       });
-      const { files, model } = this.planned;
-      const pieces = files.reduce((n, f) => n + f.pieces.length, 0);
+      const [disc1] = discEntries(this.planned, 1);
+      layout.volumes[0]!.entries.push(...disc1!);
+      this.planned.mine = new Set(disc1);
+      layout.config.standalone = {
+        taskSequence: media.spec.taskSequence,
+        index: INDEX_JSON_PATH,
+        protected: protectedMedia,
+        packages: this.planned.model.packages.map((p) => p.id),
+      };
+      if (media.target.type !== "iso") logPlacement(ctx.log, this.planned, protectedMedia);
+      return layout;
+    });
+
+    build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: SET_STAGE }, async (layout, media) => {
+      const planned = this.planned;
+      const capacity = capacityBytes((media.target as { capacity?: Parameters<typeof capacityBytes>[0] }).capacity);
+      if (!planned || media.target.type !== "iso") return layout;
+      const protectedMedia = planned.scratch !== undefined;
+      if (!Number.isFinite(capacity) || layout.volumes.length !== 1) {
+        logPlacement(ctx.log, planned, protectedMedia);
+        return layout;
+      }
+      const sizeOf = await loadVolumeSizer();
+      const start = performance.now();
+      const first = layout.volumes[0]!;
+      const spanned = spanDiscs(planned.files, {
+        fixed: first.entries.filter((e) => !planned.mine.has(e)),
+        boot: first.boot,
+        label: (index) => `${layout.config.id}-${index}`,
+        capacity,
+        sizeOf: (volume, count) => sizeOf(layout.config.id, count, volume, ctx.options.sourceDateEpoch),
+        entries: (discs) => discEntries(planned, discs),
+        later: (volumes) => [manifestPlaceholder(volumes, media.spec.machines.length)],
+      });
+      if ("refusal" in spanned) {
+        this.refusal = spanned.refusal;
+        return layout;
+      }
+      logPlacement(ctx.log, planned, protectedMedia);
+      if (spanned.volumes.length === 1) return layout;
       ctx.log.write(
         "standalone",
-        `task sequence ${model.taskSequence.id}: ${model.taskSequence.steps} steps; ${model.packages.length} packages, ${files.length} files, ${files.reduce((n, f) => n + f.size, 0)} bytes in ${pieces} piece(s) on ${model.discs} disc(s); ${protectedMedia ? "encrypted (AES-256-CTR + HMAC-SHA256, key from the media password by scrypt)" : "NOT encrypted (--allow-unprotected)"}`,
+        `the stand-alone media are a set of discs: ${spanned.note} (laid out in ${Math.round(performance.now() - start)} ms)`,
       );
-      for (const f of files)
-        if (f.pieces.length > 1)
-          ctx.log.write("standalone", `${f.packageId}/${f.path}: ${f.size} bytes as ${f.pieces.length} pieces`);
+      for (const v of spanned.volumes.slice(1)) {
+        const at = v.entries.findIndex((e) => e.path === DISC_PATH);
+        planned.deferred.set(v.index, v.entries.splice(at, 1)[0] as LayoutFile);
+      }
+      return { ...layout, volumes: spanned.volumes };
+    });
+
+    build.hooks.layout.tapPromise({ name: PLUGIN_NAME, stage: LAYOUT_STAGE.SPLIT }, async (layout) => {
+      for (const v of layout.volumes) {
+        const label = this.planned?.deferred.get(v.index);
+        if (label) v.entries.push(label);
+      }
       return layout;
     });
 
     build.hooks.checkLayout.tapPromise(PLUGIN_NAME, async (layout, media, reporter) => {
-      for (const d of checkCapacity(layout, media)) reporter.report({ ...d, source: PLUGIN_NAME });
+      for (const d of [...checkCapacity(layout, media), ...(this.refusal ? [this.refusal] : [])])
+        reporter.report({ ...d, source: PLUGIN_NAME });
     });
 
     build.hooks.beforeWrite.tapPromise(PLUGIN_NAME, async () => {
@@ -158,8 +223,8 @@ interface PlanOptions {
   cachePath: (sha256: string) => string;
 }
 
-/** Adds the task sequence, the index and every package file to volume 1; writes nothing. */
-function planStandalone(layout: MediaLayout, media: ResolvedMedia, opts: PlanOptions): Planned {
+/** Decides what goes on the media (the program, the index model, each package file's place); writes nothing. */
+function planStandalone(media: ResolvedMedia, opts: PlanOptions): Planned {
   const steps = mediaSteps(media) ?? [];
   const tsId = media.spec.taskSequence;
   const packages = standalonePackages(media);
@@ -183,7 +248,7 @@ function planStandalone(layout: MediaLayout, media: ResolvedMedia, opts: PlanOpt
   );
   const model: IndexModel = {
     taskSequence: { id: tsId, steps: flattenSteps(steps).length },
-    setId: deriveMediaSalt("media-set", media.spec, opts.sourceDateEpoch, 8).toString("hex"),
+    setId: setIdOf(media, opts.sourceDateEpoch, files),
     discs: 1,
     ...(opts.encrypted
       ? {
@@ -198,39 +263,99 @@ function planStandalone(layout: MediaLayout, media: ResolvedMedia, opts: PlanOpt
     seals: new Map(),
   };
   const scratch = opts.encrypted ? scratchPath("parts", "") : undefined;
-  const entries = layout.volumes[0]!.entries;
-  const add = (path: string, size: number, source: LayoutFile["source"]) =>
-    entries.push({ type: "file", path, size, source });
-  const sizes = new Map<string, number>();
-  add(TASK_SEQUENCE_PATH, taskSequence.length, { kind: "bytes", data: taskSequence });
+  return {
+    media,
+    files,
+    model,
+    taskSequence,
+    ...(scratch ? { scratch } : {}),
+    sizes: new Map(),
+    cachePath: opts.cachePath,
+    mine: new Set(),
+    deferred: new Map(),
+  };
+}
+
+/**
+ * The set id (16 hex digits, in content.txt and every disc.txt): from the spec and epoch as the
+ * media's salts are, and from every package file's place and plaintext hash, so a disc of a build
+ * with other content is told apart even under the same spec and SOURCE_DATE_EPOCH.
+ */
+function setIdOf(media: ResolvedMedia, sourceDateEpoch: number, files: readonly PlacedFile[]): string {
+  const h = createHash("sha256").update(deriveMediaSalt("media-set", media.spec, sourceDateEpoch, 32));
+  for (const f of files) h.update(`\0${f.packageId}\0${f.path}\0${f.size}\0${f.sha256}`);
+  return h.digest("hex").slice(0, 16);
+}
+
+/**
+ * The stand-alone files of discs 1..`discs` for the files' current pieces: on disc 1 the
+ * program and the index (rendered now: their size depends on the pieces), on each disc its
+ * disc.txt and the pieces it holds.
+ */
+function discEntries(p: Planned, discs: number): LayoutFile[][] {
+  p.model.discs = discs;
+  const out = Array.from({ length: discs }, (): LayoutFile[] => []);
+  const add = (disc: number, path: string, size: number, source: LayoutFile["source"]) =>
+    out[disc - 1]!.push({ type: "file", path, size, source });
+  const bytes = (text: string | Uint8Array) => {
+    const data = typeof text === "string" ? new TextEncoder().encode(text) : text;
+    return [data.length, { kind: "bytes", data }] as const;
+  };
+  add(1, TASK_SEQUENCE_PATH, ...bytes(p.taskSequence));
   for (const [path, text] of [
-    [CONTENT_INDEX_PATH, renderContentIndex(model)],
-    [INDEX_JSON_PATH, renderIndexJson(model)],
-    ...(scratch ? [[INDEX_MAC_PATH, `${"0".repeat(64)}\n`] as const] : []),
+    [CONTENT_INDEX_PATH, renderContentIndex(p.model)],
+    [INDEX_JSON_PATH, renderIndexJson(p.model)],
+    ...(p.scratch ? [[INDEX_MAC_PATH, `${"0".repeat(64)}\n`] as const] : []),
   ] as const) {
-    const data = new TextEncoder().encode(text);
-    sizes.set(path, data.length);
+    const [size, source] = bytes(text);
+    p.sizes.set(path, size);
     // Protected media: the index holds tags known only once encrypted, so it is written at write time.
-    add(path, data.length, scratch ? { kind: "file", path: join(scratch, indexName(path)) } : { kind: "bytes", data });
+    add(1, path, size, p.scratch ? { kind: "file", path: join(p.scratch, indexName(path)) } : source);
   }
-  files.forEach((f, i) => {
+  for (let disc = 1; disc <= discs; disc++) add(disc, DISC_PATH, ...bytes(renderDiscLine(p.model.setId, disc, discs)));
+  p.files.forEach((f, i) => {
     const whole = f.pieces.length === 1;
-    for (const p of f.pieces) {
-      const source: LayoutFile["source"] = scratch
-        ? { kind: "file", path: join(scratch, `content-${i}`), ...(whole ? {} : { offset: p.offset }) }
+    for (const piece of f.pieces) {
+      const source: LayoutFile["source"] = p.scratch
+        ? { kind: "file", path: join(p.scratch, `content-${i}`), ...(whole ? {} : { offset: piece.offset }) }
         : whole
           ? { kind: "content", sha256: f.sha256 }
-          : { kind: "file", path: opts.cachePath(f.sha256), offset: p.offset };
-      add(p.path, p.size, source);
+          : { kind: "file", path: p.cachePath(f.sha256), offset: piece.offset };
+      add(piece.disc, piece.path, piece.size, source);
     }
   });
-  layout.config.standalone = {
-    taskSequence: tsId,
-    index: INDEX_JSON_PATH,
-    protected: opts.encrypted,
-    packages: packages.map((p) => p.id),
-  };
-  return { media, files, model, taskSequence, ...(scratch ? { scratch } : {}), sizes };
+  return out;
+}
+
+/**
+ * A stand-in for bootmedia/manifest.json while discs are sized (it is written after them): as
+ * large as the media manifest can be, which lists each file with its size and sha256, the boot
+ * entries and the machines (plugins/media-manifest; about 170 bytes and the path a file).
+ */
+function manifestPlaceholder(volumes: readonly Volume[], machines: number): LayoutFile {
+  const json = (path: string) => Buffer.byteLength(JSON.stringify(path));
+  const files = volumes.flatMap((v) => v.entries).filter((e): e is LayoutFile => e.type === "file");
+  const size =
+    1024 +
+    files.reduce((n, f) => n + 200 + json(f.path), 0) +
+    volumes.flatMap((v) => v.boot).reduce((n, b) => n + 200 + json(b.path), 0) +
+    120 * machines;
+  return { type: "file", path: "bootmedia/manifest.json", size, source: { kind: "bytes", data: new Uint8Array() } };
+}
+
+function logPlacement(log: PluginBuild["context"]["log"], planned: Planned, protectedMedia: boolean): void {
+  const { files, model } = planned;
+  const pieces = files.reduce((n, f) => n + f.pieces.length, 0);
+  log.write(
+    "standalone",
+    `task sequence ${model.taskSequence.id}: ${model.taskSequence.steps} steps; ${model.packages.length} packages, ${files.length} files, ${files.reduce((n, f) => n + f.size, 0)} bytes in ${pieces} piece(s) on ${model.discs} disc(s); ${protectedMedia ? "encrypted (AES-256-CTR + HMAC-SHA256, key from the media password by scrypt)" : "NOT encrypted (--allow-unprotected)"}`,
+  );
+  for (const f of files)
+    if (f.pieces.length > 1)
+      log.write(
+        "standalone",
+        `${f.packageId}/${f.path}: ${f.size} bytes as ${f.pieces.length} pieces${model.discs > 1 ? ` on discs ${[...new Set(f.pieces.map((x) => x.disc))].join(", ")}` : ""}`,
+      );
 }
 
 const indexName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
@@ -283,51 +408,28 @@ async function sealContent(
   }
 }
 
-/** Content bigger than the USB image, or a disc 1 too small: refused before anything is fetched. */
-function checkCapacity(layout: MediaLayout, media: ResolvedMedia) {
-  const out = [];
+/** Content bigger than the USB image: refused before anything is fetched (CD/DVD sets: spanDiscs' refusals). */
+function checkCapacity(layout: MediaLayout, media: ResolvedMedia): Diagnostic[] {
+  const target = media.target as { type: string; size?: string };
+  if (target.type !== "usb" || !target.size) return [];
   const all = layout.volumes.flatMap((v) => v.entries).filter((e): e is LayoutFile => e.type === "file");
   const isContent = (e: LayoutFile) => e.path.startsWith(`${CONTENT_DIR}/`);
   const content = all.filter(isContent).reduce((n, e) => n + e.size, 0);
   const rest = all.filter((e) => !isContent(e)).reduce((n, e) => n + e.size, 0);
-  const target = media.target as { type: string; size?: string; capacity?: string | number };
   const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-  if (target.type === "usb" && target.size) {
-    const size = parseSize(target.size);
-    if (content + rest > size) {
-      const largest = standalonePackages(media)
-        .map((p) => ({ id: p.id, bytes: p.files.reduce((n, f) => n + f.size, 0) }))
-        .sort((a, b) => b.bytes - a.bytes)
-        .slice(0, 3)
-        .map((p) => `${p.id} ${mib(p.bytes)}`)
-        .join(", ");
-      out.push(
-        diagnostic(
-          "BM6104",
-          `the stand-alone content (${mib(content)}; largest: ${largest}) and the boot files (${mib(rest)}) need more than the USB image's ${mib(size)}`,
-          { path: "target.size" },
-        ),
-      );
-    }
-  }
-  if (target.type === "iso") {
-    const capacity = capacityBytes(target.capacity as Parameters<typeof capacityBytes>[0]);
-    if (rest > capacity)
-      out.push(
-        diagnostic(
-          "BM6105",
-          `disc 1 needs ${mib(rest)} for the boot files, configuration and task sequence; the capacity is ${mib(capacity)}`,
-          { path: "target.capacity" },
-        ),
-      );
-    else if (layout.volumes.length > 1 || content + rest > capacity)
-      out.push(
-        diagnostic(
-          "BM6106",
-          `the stand-alone media need ${mib(content + rest)}, more than one disc of ${mib(capacity)}`,
-          { path: "target.capacity" },
-        ),
-      );
-  }
-  return out;
+  const size = parseSize(target.size);
+  if (content + rest <= size) return [];
+  const largest = standalonePackages(media)
+    .map((p) => ({ id: p.id, bytes: p.files.reduce((n, f) => n + f.size, 0) }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 3)
+    .map((p) => `${p.id} ${mib(p.bytes)}`)
+    .join(", ");
+  return [
+    diagnostic(
+      "BM6104",
+      `the stand-alone content (${mib(content)}; largest: ${largest}) and the boot files (${mib(rest)}) need more than the USB image's ${mib(size)}`,
+      { path: "target.size" },
+    ),
+  ];
 }

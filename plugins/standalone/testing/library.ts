@@ -64,6 +64,29 @@ export async function testLibrary(steps = defaultSteps): Promise<TestLibrary> {
   };
 }
 
+/**
+ * A library whose one step copies BIG00002, a package of one file of `size` bytes that exists
+ * only in its manifest: enough to plan (or be refused) without a byte of it.
+ */
+export async function bigPackageLibrary(size: number): Promise<TestLibrary> {
+  const lib = await testLibrary(`steps:
+  - { name: Copy, type: run-command, command: "true", package: BIG00002 }
+`);
+  const files = join(lib.library, "packages/BIG00002");
+  await mkdir(files, { recursive: true });
+  await writeFile(
+    join(files, "package.json"),
+    JSON.stringify({
+      id: "BIG00002",
+      type: "prestart",
+      name: "big",
+      version: "1",
+      files: [{ path: "data/big.wim", size, sha256: "0".repeat(64) }],
+    }),
+  );
+  return lib;
+}
+
 const defaultSteps = `steps:
   - { name: Choose the disk, type: select-disk }
   - { name: Apply the image, type: apply-image, package: OSI00001 }

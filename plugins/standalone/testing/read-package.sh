@@ -1,15 +1,21 @@
 #!/bin/sh
-# read-package.sh MEDIA_ROOT PACKAGE PATH OUT — the media password on stdin (one line).
+# read-package.sh MEDIA_ROOT[:DISC2_ROOT:…] PACKAGE PATH OUT — the media password on stdin (one line).
 # What the boot environment does to read a package file of stand-alone media
 # (docs/standalone-media.md), with busybox-class tools and the OpenSSL 3 CLI only:
 # the pieces joined with cat and streamed through `openssl enc -d -aes-256-ctr` while
 # `openssl dgst -sha256 -mac HMAC` reads the same bytes from a FIFO; the tag is compared
 # at the end of the stream (the caller then checks the plaintext's sha256).
+# A CD/DVD set: the discs' extracted trees, disc 1 first, separated by colons; each piece is
+# read from the disc its C line names (one root: every piece from it).
 # Exit: 0 read and the tag matches; 5 index.mac does not match (wrong password, or the program
-# or index altered: nothing decrypted); 4 tag mismatch (altered bytes); 2 usage.
+# or index altered: nothing decrypted); 4 tag mismatch (altered bytes); 2 usage or a disc missing.
 set -eu
 [ $# -eq 4 ] || exit 2
-root=$1; pkg=$2; path=$3; out=$4
+roots=$1; pkg=$2; path=$3; out=$4
+root=${roots%%:*}
+disc_root() {
+  case $roots in *:*) r=$(echo "$roots" | tr ':' '\n' | sed -n "$1p"); [ -n "$r" ] || exit 2; echo "$r" ;; *) echo "$root" ;; esac
+}
 IFS= read -r pw || [ -n "$pw" ]
 idx=$root/bootmedia/standalone/content.txt
 hex() { od -An -v -tx1 | tr -d ' \n'; }
@@ -17,8 +23,8 @@ tab=$(printf '\t')
 b64path=$(printf '%s' "$path" | base64 -w 0)
 line=$(grep "^F${tab}${pkg}${tab}" "$idx" | awk -F '\t' -v f="$b64path" '$10 == f') || exit 2
 cipher=$(echo "$line" | cut -f5); iv=$(echo "$line" | cut -f6); tag=$(echo "$line" | cut -f7)
-pieces=$(grep "^C${tab}${pkg}${tab}" "$idx" | awk -F '\t' -v f="$b64path" '$7 == f { print $3 "\t" $8 }' | sort -n |
-  while IFS="$tab" read -r n mp; do printf '%s/%s\n' "$root" "$(echo "$mp" | base64 -d)"; done)
+pieces=$(grep "^C${tab}${pkg}${tab}" "$idx" | awk -F '\t' -v f="$b64path" '$7 == f { print $3 "\t" $4 "\t" $8 }' | sort -n |
+  while IFS="$tab" read -r n disc mp; do printf '%s/%s\n' "$(disc_root "$disc")" "$(echo "$mp" | base64 -d)"; done)
 if [ "$cipher" = none ]; then
   # shellcheck disable=SC2086
   cat $pieces > "$out"
