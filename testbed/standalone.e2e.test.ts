@@ -7,8 +7,13 @@
  *     disk, names the system, restarts; the installed Debian boots from the disk alone and names
  *     the deployment (the media); the engine's events and log are in the media's logs/ folder
  *     (read by mtools from the media the machine left, and by the testbed into the report);
+ *   - a 3-disc CD set (80 MiB discs) on x64 BIOS (SATA disk): the image's pieces are on discs 1,
+ *     2 and 3; the machine asks for disc 2 and gets disc 3 first (named, ejected, asked again),
+ *     then disc 2, then asks for disc 3 — each answered by the testbed's medium change (QMP) —
+ *     and the installed Debian boots from the disk alone.
  * Needs `npm run fixtures` (the boot images) and builds (or takes from the cache) the OS image.
  */
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +27,8 @@ import { REFERENCE_LIBRARY_DIR } from "../fixtures/boot-images/build.ts";
 const cache = process.env.BOOTMEDIA_CACHE ?? join(homedir(), ".cache/bootmedia");
 const COMPUTER = "BRANCH-PC-01";
 const PW = "Branch-Office-Horse-7";
+/** 80 MiB discs: the 175 MiB image spans three (its pieces on discs 1, 2 and 3). */
+const CD_CAPACITY = 80 * 2 ** 20;
 const MTOOLS_ENV = { MTOOLS_SKIP_CHECK: "1", LANG: "C.UTF-8", LC_ALL: "C.UTF-8" };
 
 type CaseJson = {
@@ -89,11 +96,26 @@ customization: { variables: { OSDComputerName: ${COMPUTER}, OSDTimeZone: UTC } }
 `,
   );
   await writeFile(
+    join(dir, "cd.yaml"),
+    `name: branch-cd
+bootImage: [BM100064]
+taskSequence: TS000001
+mediaType: standalone
+contentLibrary: lib
+target: { type: iso, output: branch-cd.iso, capacity: ${CD_CAPACITY} }
+unattended: true
+security: { password: { env: MEDIA_PW } }
+customization: { variables: { OSDComputerName: ${COMPUTER}, OSDTimeZone: UTC } }
+`,
+  );
+  await writeFile(
     join(dir, "site.yaml"),
     `# No site: stand-alone media ask no management point.
-media: { usb: usb.yaml }
+media: { usb: usb.yaml, cds: cd.yaml }
 cases:
   - { name: usb-uefi, media: usb, profile: x64-uefi, nic: none, disk: { size: 2GiB, bus: virtio, keep: true }, answers: { password: ["env:MEDIA_PW"] } }
+  # The first disc asked for gets disc 3 (the wrong one), then disc 2; disc 3 when asked.
+  - { name: cd-set-bios, media: cds, profile: x64-bios, nic: none, disk: { size: 2GiB, bus: sata }, answers: { password: ["env:MEDIA_PW"], disc: ["3", "2"] } }
 `,
   );
   await mkdir(report, { recursive: true });
@@ -189,5 +211,30 @@ describe("stand-alone media: deploy with no network at all", () => {
     const c = caseOf("usb-uefi");
     const disk = join(report, "x64-uefi-none", c.deploy!.diskFile!);
     expect((await execa("sgdisk", ["-v", disk])).stdout).toMatch(/No problems found/);
+  });
+
+  it("CD set, x64 BIOS, no NIC: disc 2 asked for, disc 3 refused, disc 2 then 3 taken; the installed OS boots from the disk", async () => {
+    const c = caseOf("cd-set-bios");
+    expect([c.ok, c.actual], `${JSON.stringify(c.actual)}\n${run.stderr}`).toEqual([true, { status: "pass" }]);
+    expect(c.deploy?.boots.map((b) => b.what)).toEqual(["media", "disk"]);
+    expect(c.deploy?.installed).toMatchObject({ hostname: COMPUTER, deployment: "branch-cd", firmware: "bios" });
+    const markers = markersIn(await readFile(join(report, "x64-bios-none", c.deploy!.boots[0]!.serialLog), "utf8"));
+    expect(markers.find((m) => m.event === "standalone")).toMatchObject({ protected: true, discs: 3 });
+    const discs = markers
+      .filter((m) => (m.event === "prompt" && m.for === "disc") || m.event === "disc")
+      .map((m) =>
+        m.event === "prompt" ? `ask ${m.disc} of ${m.of}` : `${m.result} ${m.result === "ok" ? m.disc : m.got}`,
+      );
+    expect(discs).toEqual(["ask 2 of 3", "wrong disc 3 of this set", "ask 2 of 3", "ok 2", "ask 3 of 3", "ok 3"]);
+    // Nothing was read from the wrong disc: the image is whole (its tag) and the steps all passed.
+    expect(markers.filter((m) => m.event === "step" && m.state !== "start").map((m) => [m.name, m.state])).toEqual([
+      ["Pick the disk", "success"],
+      ["Apply Debian", "success"],
+      ["Name it", "success"],
+      ["Restart", "success"],
+    ]);
+    // A CD is read-only: the log's end went to the screen, nothing to the media.
+    expect(markers.find((m) => m.event === "standalone-log")).toMatchObject({ path: null });
+    expect(existsSync(join(report, "x64-bios-none", "cases", c.id, "media-logs"))).toBe(false);
   });
 });
