@@ -12,14 +12,14 @@
  *   - x86 BIOS with the x86 image and the x86 media.
  * Needs `npm run fixtures` (the boot images) and builds (or takes from the cache) the OS images.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootmedia } from "../testing/cli.ts";
 import { referenceImages } from "../testing/reference-fixtures.ts";
 import { deployMediaSpec } from "./testing/deploy-media.ts";
+import { removeUnlessKept, runSiteFileCli, type SiteRun } from "./testing/site-run.ts";
 import { buildOsImage } from "../backends/os-image-builder/build-os-image.ts";
 
 const cache = process.env.BOOTMEDIA_CACHE ?? join(homedir(), ".cache/bootmedia");
@@ -42,7 +42,7 @@ type CaseJson = {
 };
 let dir: string;
 let report: string;
-let run: { exitCode: number | undefined; cases: CaseJson[]; stderr: string; ms: number };
+let run: SiteRun<CaseJson>;
 
 const steps = (pkg: string) => `
         - { name: Pick the disk, type: select-disk }
@@ -107,25 +107,11 @@ cases:
 `,
   );
   await mkdir(report, { recursive: true });
-  const t0 = Date.now();
-  const r = await bootmedia(["testbed", "--site", "site.yaml", "--report-dir", report, "--json"], {
-    env: { MEDIA_PW: "Deploy-Horse-Battery-9" },
-    cwd: dir,
-  });
-  await writeFile(join(dir, "testbed.out"), `exit ${r.exitCode}\n${r.stdout}\n${r.stderr}`);
-  run = {
-    exitCode: r.exitCode,
-    cases: (JSON.parse(r.stdout) as { cases: CaseJson[] }).cases,
-    stderr: r.stderr,
-    ms: Date.now() - t0,
-  };
+  run = await runSiteFileCli<CaseJson>(dir, report, { MEDIA_PW: "Deploy-Horse-Battery-9" });
 }, 3_600_000);
 
-afterAll(async () => {
-  // BOOTMEDIA_KEEP_TEST_DIR=1 keeps the report, the disks and the testbed's output for a look.
-  if (dir && !process.env.BOOTMEDIA_KEEP_TEST_DIR) await rm(dir, { recursive: true, force: true });
-  else if (dir) process.stderr.write(`deploy e2e: kept ${dir}\n`);
-});
+// BOOTMEDIA_KEEP_TEST_DIR=1 keeps the report, the disks and the testbed's output for a look.
+afterAll(() => removeUnlessKept(dir, "deploy e2e"));
 
 const caseOf = (name: string) => run.cases.find((c) => c.name === name)!;
 const STEPS = [

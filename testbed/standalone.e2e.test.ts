@@ -14,17 +14,15 @@
  * Needs `npm run fixtures` (the boot images) and builds (or takes from the cache) the OS image.
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { mkdir, mkdtemp, open, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootmedia } from "../testing/cli.ts";
 import { referenceImages } from "../testing/reference-fixtures.ts";
-import { buildOsImage } from "../backends/os-image-builder/build-os-image.ts";
-import { REFERENCE_LIBRARY_DIR } from "../fixtures/boot-images/build.ts";
+import { removeUnlessKept, runSiteFileCli, type SiteRun } from "./testing/site-run.ts";
+import { debianStandaloneLibrary } from "./testing/standalone-library.ts";
 
-const cache = process.env.BOOTMEDIA_CACHE ?? join(homedir(), ".cache/bootmedia");
 const COMPUTER = "BRANCH-PC-01";
 const PW = "Branch-Office-Horse-7";
 /** 80 MiB discs: the 175 MiB image spans three (its pieces on discs 1, 2 and 3). */
@@ -46,42 +44,21 @@ type CaseJson = {
 };
 let dir: string;
 let report: string;
-let run: { exitCode: number | undefined; cases: CaseJson[]; stderr: string; ms: number };
+let run: SiteRun<CaseJson>;
 
 beforeAll(async () => {
   await referenceImages();
   dir = await mkdtemp(join(tmpdir(), "bm-standalone-e2e-"));
   report = join(dir, "report");
-  // The library os-image.e2e.test.ts and deploy.e2e.test.ts build too (locked): one build, the others take it.
-  const osLibrary = join(cache, "os-image-e2e-library");
-  const x64 = await buildOsImage({
-    distro: "debian-12",
-    arch: "x64",
-    library: osLibrary,
-    workDir: join(cache, "os-image-build"),
-    log: () => undefined,
-  });
-  // One content library: the reference boot image, the OS image, the task sequence (hard links, no copies).
-  const lib = join(dir, "lib");
-  await mkdir(join(lib, "packages"), { recursive: true });
-  for (const [from, id] of [
-    [REFERENCE_LIBRARY_DIR, "BM100064"],
-    [osLibrary, x64.manifest.id],
-  ] as const)
-    await execa("cp", ["-rl", join(from, "packages", id), join(lib, "packages", id)]);
-  const ts = join(dir, "ts");
-  await mkdir(ts);
-  await writeFile(
-    join(ts, "steps.yaml"),
-    `steps:
+  await debianStandaloneLibrary(
+    dir,
+    (os) => `steps:
   - { name: Pick the disk, type: select-disk }
-  - { name: Apply Debian, type: apply-image, package: ${x64.manifest.id} }
+  - { name: Apply Debian, type: apply-image, package: ${os} }
   - { name: Name it, type: write-files }
   - { name: Restart, type: restart }
 `,
   );
-  const added = await bootmedia(["library", "add", lib, ts, "--type", "task-sequence", "--id", "TS000001"]);
-  if (added.exitCode !== 0) throw new Error(added.stderr);
   await writeFile(
     join(dir, "usb.yaml"),
     `name: branch-usb
@@ -119,25 +96,11 @@ cases:
 `,
   );
   await mkdir(report, { recursive: true });
-  const t0 = Date.now();
-  const r = await bootmedia(["testbed", "--site", "site.yaml", "--report-dir", report, "--json"], {
-    env: { MEDIA_PW: PW },
-    cwd: dir,
-  });
-  await writeFile(join(dir, "testbed.out"), `exit ${r.exitCode}\n${r.stdout}\n${r.stderr}`);
-  run = {
-    exitCode: r.exitCode,
-    cases: (JSON.parse(r.stdout) as { cases: CaseJson[] }).cases,
-    stderr: r.stderr,
-    ms: Date.now() - t0,
-  };
+  run = await runSiteFileCli<CaseJson>(dir, report, { MEDIA_PW: PW });
 }, 3_600_000);
 
-afterAll(async () => {
-  // BOOTMEDIA_KEEP_TEST_DIR=1 keeps the report, the disk and the media for a look.
-  if (dir && !process.env.BOOTMEDIA_KEEP_TEST_DIR) await rm(dir, { recursive: true, force: true });
-  else if (dir) process.stderr.write(`standalone e2e: kept ${dir}\n`);
-});
+// BOOTMEDIA_KEEP_TEST_DIR=1 keeps the report, the disk and the media for a look.
+afterAll(() => removeUnlessKept(dir, "standalone e2e"));
 
 const caseOf = (name: string) => run.cases.find((c) => c.name === name)!;
 const markersIn = (text: string) =>

@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { askManagementPoint, postStatus } from "./client.ts";
 import { readJournal } from "./journal.ts";
-import { MP_HEADERS, MP_PATHS, renderLogRequest, renderStatusRequest, type StatusRequest } from "./protocol.ts";
+import { MP_PATHS, renderLogRequest, renderStatusRequest, type StatusRequest } from "./protocol.ts";
 import { startManagementPoint, type RunningMp, type StartMpOptions } from "./server.ts";
 import { makePki, type CertFiles } from "./testing/certs.ts";
 import { MAC, makeMedia, makeMediaCert, makeSite, makeTempDir, type MediaCert } from "./testing/fixtures.ts";

@@ -5,7 +5,6 @@
  * and reload), so a bad steps file is an error then, never in the middle of a policy answer.
  */
 import { X509Certificate } from "node:crypto";
-import { z } from "zod";
 import { dirname, join, resolve } from "node:path";
 import { BootmediaError } from "../../base/errors.ts";
 import { parseManifest } from "../../core/content/manifest.ts";

@@ -4,8 +4,7 @@
  * folder between builds (mmdebstrap's documented sync-in/sync-out pattern), and the list of
  * installed packages comes out of the tree with dpkg-query.
  */
-import { mkdir, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readFile } from "node:fs/promises";
 import { BootmediaError } from "../../base/errors.ts";
 import { runProgram } from "../../core/program.ts";
 import { removeTree } from "./tree-mounts.ts";

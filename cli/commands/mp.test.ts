@@ -15,7 +15,7 @@ import {
   makeTempDir,
   type MediaCert,
 } from "../../backends/mp/testing/fixtures.ts";
-import { BIN, bootmedia } from "../../testing/cli.ts";
+import { bootmedia } from "../../testing/cli.ts";
 import { ServeProcess } from "../../backends/mp/testing/serve-process.ts";
 import { freeLoopbackPort } from "../../base/free-port.ts";
 

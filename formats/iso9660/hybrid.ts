@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { MBR, MBR_SIGNATURE, PARTITION_RECORD } from "../disk/mbr.ts";
 import { SECTOR } from "./records.ts";
-import { decodeRecord, defineRecord, encodeRecord, u32le, u64le } from "../record.ts";
+import { defineRecord, encodeRecord, u32le, u64le } from "../record.ts";
 import { encodeGuid, GPT_ENTRY, GPT_HEADER } from "../disk/gpt.ts";
 
 const DISK_SECTOR = 512;

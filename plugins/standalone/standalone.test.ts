@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, openSync, writeSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkWithFsck } from "../../formats/fat/testing/oracles.ts";

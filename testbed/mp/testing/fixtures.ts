@@ -4,9 +4,7 @@
  * small PKI (CA, MP server certificate, client certificate) for mutual TLS, and a site database.
  */
 import { execFileSync } from "node:child_process";
-import { X509Certificate, createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { MpMediaSettings } from "../expect.ts";
 import { makeSelfSignedCert, makeTempDir, type CertFiles } from "../../../backends/mp/testing/certs.ts";
