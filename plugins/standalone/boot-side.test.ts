@@ -175,6 +175,15 @@ describe("the boot environment on stand-alone media", () => {
     await rm(join(r.media, "logs"), { recursive: true });
   }, 120_000);
 
+  it("a wrong password three times: the coded stop, no content key derived, nothing read or written", async () => {
+    const r = await boot(protectedMedia, "Wrong-Pw-1\nWrong-Pw-2\nWrong-Pw-3\n");
+    expect(error(r)).toMatchObject({ reason: "wrong-password" });
+    expect(r.markers.filter((m) => m.event === "password").map((m) => m.result)).toEqual(["wrong", "wrong", "wrong"]);
+    expect(r.markers.some((m) => m.event === "standalone" || m.event === "step")).toBe(false);
+    expect(existsSync(join(r.disk, "..", "..", "sa", "keys"))).toBe(false);
+    expect(execFileSync("sh", ["-c", `tr -d '\\000' <'${r.disk}' | wc -c`], { encoding: "utf8" }).trim()).toBe("0");
+  }, 120_000);
+
   it("refuses media whose program was changed (index.mac): nothing decrypted, nothing written", async () => {
     const media = await buildMedia("tampered-ts", "security: { password: { env: PW } }\n");
     const file = join(media, "bootmedia/standalone/task-sequence.txt");
