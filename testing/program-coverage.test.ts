@@ -174,7 +174,9 @@ describe("what QEMU runs and opens on the host", () => {
         accel: "tcg",
       });
       const needs = hostNeedsOf([profile], true);
-      for (const args of [plain, withMpNetwork(plain, mps)]) {
+      // A machine with no NIC (stand-alone media) has no network for MPs to be routed into.
+      if (nic === "none") expect(() => withMpNetwork(plain, mps)).toThrow(/no -netdev/);
+      for (const args of nic === "none" ? [plain] : [plain, withMpNetwork(plain, mps)]) {
         const parts = hostPartsOf(args, own);
         expect(needs.programs).toEqual(expect.arrayContaining(parts.programs));
         expect(needs.firmware).toEqual(expect.arrayContaining(parts.files.filter((f) => !parts.programs.includes(f))));
