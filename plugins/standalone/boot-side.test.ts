@@ -89,7 +89,7 @@ reboot() { echo "REBOOT $*"; exit 0; }
 MEDIA='${media}' MEDIA_FS=vfat MEDIA_DEV=/dev/sdb1
 SCREEN='${join(work, "screen.txt")}'
 SECRETS_ENV='${join(work, "secrets.env")}' SA_RUN='${join(work, "sa")}' TS_DIR='${join(work, "ts")}'
-TS_SYS_BLOCK='${sys}' TS_DEV='${dev}' TS_EFI_DIR='${join(work, "no-efi")}' TS_TARGET='${target}' TS_SCHED_DIR='${join(work, "no-sched")}'
+TS_SYS_BLOCK='${sys}' TS_DEV='${dev}' TS_EFI_DIR='${join(work, "no-efi")}' TS_TARGET='${target}' TS_SCHED_DIR='${join(work, "no-sched")}' TS_PART_WAIT=0
 . "$MEDIA/bootmedia/media.env"
 exec 3<'${join(work, "answers")}'
 unlock_media

@@ -128,7 +128,7 @@ MEDIA='${media}'
 MP_AGENT='${MP_AGENT_SCRIPT}'
 SCREEN='${join(work, "screen.txt")}'
 TS_DIR='${join(work, "ts")}'
-TS_SYS_BLOCK='${sys}' TS_DEV='${dev}' TS_EFI_DIR='${join(work, "no-efi")}' TS_TARGET='${target}' TS_SCHED_DIR='${sched}'
+TS_SYS_BLOCK='${sys}' TS_DEV='${dev}' TS_EFI_DIR='${join(work, "no-efi")}' TS_TARGET='${target}' TS_SCHED_DIR='${sched}' TS_PART_WAIT=0
 REPORT_KEY='${join(work, "report.key")}' MP_RUN_DIR='${work}'
 BM_MEDIA_ID=contoso-x64 BM_TASK_SEQUENCE=${TASK_SEQUENCE} BM_MP_MODE=site-based BM_MPS='${mpUrl}'
 BM_UNKNOWN_COMPUTERS=false BM_UDA=none

@@ -9,6 +9,9 @@
 TS_TARGET=/tmp/bootmedia-target
 # The handoff folder of the installed root (deploy contract §4).
 TS_HANDOFF=/var/lib/bootmedia
+# Seconds the root partition's device node gets to appear after the partition table is reread
+# (tests, whose disks are files, set 0).
+TS_PART_WAIT=10
 
 # ts_disk_fail CODE MESSAGE: a coded failure of the running step.
 ts_disk_fail() {
@@ -140,7 +143,7 @@ ts_mount_root() {
 	[ -n "${TS_IMAGE_ROOT-}" ] || { ts_disk_fail no-image "no apply-image step wrote this disk yet"; return 1; }
 	ts_part=$(ts_partition "$TS_DISK" "$TS_IMAGE_ROOT")
 	ts_k=0
-	while [ ! -b "$ts_part" ] && [ "$ts_k" -lt 10 ]; do
+	while [ ! -b "$ts_part" ] && [ "$ts_k" -lt "$TS_PART_WAIT" ]; do
 		blockdev --rereadpt "$TS_DEV/$TS_DISK" 2>/dev/null
 		sleep 1
 		ts_k=$((ts_k + 1))
