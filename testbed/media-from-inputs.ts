@@ -10,7 +10,7 @@ import type { BootImageTestbed } from "../core/types.ts";
 import { builtinInspectors } from "../plugins/builtin.ts";
 import { openMedia } from "../plugins/media-manifest/open-media.ts";
 import { reportSecureBoot } from "../plugins/secure-boot/efi-report.ts";
-import { readStandalone } from "../plugins/standalone/index.ts";
+import { readStandalone, setDiscPaths } from "../plugins/standalone/index.ts";
 import type { MediaKind } from "./profiles.ts";
 import type { MediaUnderTest } from "./matrix.ts";
 import "./codes.ts";
@@ -55,8 +55,8 @@ export async function describeMedia(path: string, label?: string): Promise<Media
 /** A set's discs beside its first (`<name>-1.iso` → `<name>-2.iso`, …, as the ISO writer names them). */
 function setDiscs(first: string, count: number): string[] {
   if (count <= 1) return [first];
-  const m = /^(.*)-1(\.[^./]*)$/.exec(first);
-  if (!m)
+  const paths = setDiscPaths(first, 1, count);
+  if (!paths)
     throw new BootmediaError(
       "BM5003",
       `${first} is disc 1 of ${count}, but not named <name>-1.iso as a set's first disc`,
@@ -64,7 +64,7 @@ function setDiscs(first: string, count: number): string[] {
         where: first,
       },
     );
-  return Array.from({ length: count }, (_, i) => `${m[1]}-${i + 1}${m[2]}`);
+  return paths;
 }
 
 export const isSpecFile = (p: string) => /\.(ya?ml|json)$/i.test(p);

@@ -214,9 +214,7 @@ export async function planSiteCases(
     const m = built.get(c.media)!;
     if (m.media.standalone) {
       const answers = await resolveAnswers(c.answers, loaded.dir, redactor, c.name);
-      plans.push(
-        standalonePlan(c, { ...m, media: { ...m.media, standalone: m.media.standalone } }, answers, loaded.file),
-      );
+      plans.push(standalonePlan(c, m, answers, loaded.file));
       continue;
     }
     if (!fileSite)
@@ -290,7 +288,7 @@ export async function planSiteCases(
 function standalonePlan(
   c: SiteFile["cases"][number],
   m: {
-    media: MediaUnderTest & { standalone: NonNullable<MediaUnderTest["standalone"]> };
+    media: MediaUnderTest;
     config: Record<string, unknown>;
   },
   answers: Record<string, string[]>,

@@ -13,7 +13,7 @@ export {
 } from "./read-media.ts";
 
 /** CD/DVD sets read back: a data disc says what it is; any disc opens the whole set (BM6111, BM6112). */
-export { formatDataDisc, openWholeSet, readDataDisc } from "./read-set.ts";
+export { formatDataDisc, openWholeSet, readDataDisc, setDiscPaths } from "./read-set.ts";
 
 export { isStandaloneFile, plannedStandalone, TASK_SEQUENCE_PATH as STANDALONE_PROGRAM } from "./placement.ts";
 

@@ -17,12 +17,16 @@ async function readDiscLabel(media: OpenedMedia): Promise<DiscLabel | undefined>
   return bytes ? parseDiscLine(bytes.toString("utf8")) : undefined;
 }
 
-/** The paths of discs 1..N of the set, as the ISO writer names them; undefined when `path` is not so named. */
-function discPaths(path: string, label: DiscLabel): string[] | undefined {
+/**
+ * The paths of discs 1..`discs` of a set, given the path of its disc `disc`, as the ISO writer
+ * names them (`<base>-<n>.iso`); undefined when `path` is not so named.
+ */
+export function setDiscPaths(path: string, disc: number, discs: number): string[] | undefined {
   const m = /^(.*)-(\d+)(\.[^.]*)?$/.exec(basename(path));
-  if (!m || Number(m[2]) !== label.disc) return undefined;
-  return Array.from({ length: label.discs }, (_, i) => join(dirname(path), `${m[1]}-${i + 1}${m[3] ?? ""}`));
+  if (!m || Number(m[2]) !== disc) return undefined;
+  return Array.from({ length: discs }, (_, i) => join(dirname(path), `${m[1]}-${i + 1}${m[3] ?? ""}`));
 }
+const discPaths = (path: string, label: DiscLabel) => setDiscPaths(path, label.disc, label.discs);
 
 /** A data disc (2..N of a set): what `inspect` says of it. */
 interface DataDiscReport {

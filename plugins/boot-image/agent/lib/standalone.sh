@@ -87,10 +87,17 @@ EOF
 	case $SA_F_CIPHER in none) ;; aes-256-ctr) [ "$SA_PROTECTED" = 1 ] || return 1 ;; *) return 1 ;; esac
 }
 
-# sa_current_disc: the number of the disc in the drive (its disc.txt, of this set), or 0.
-sa_current_disc() {
-	IFS="$TS_TAB" read -r sa_m _ sa_set sa_n _ <"$MEDIA/$SA_MEDIA_DIR/disc.txt" 2>/dev/null
-	if [ "$sa_m" = bootmedia-disc ] && [ "$sa_set" = "$SA_SET" ]; then echo "${sa_n:-0}"; else echo 0; fi
+# sa_read_disc: the mounted disc's disc.txt as sa_m (its magic) sa_set sa_n sa_of (all empty without one).
+sa_read_disc() {
+	sa_m="" sa_set="" sa_n="" sa_of=""
+	IFS="$TS_TAB" read -r sa_m _ sa_set sa_n sa_of <"$MEDIA/$SA_MEDIA_DIR/disc.txt" 2>/dev/null
+}
+
+# sa_ask_disc N ATTEMPT: the question on the screen and the prompt marker the testbed answers.
+sa_ask_disc() {
+	screen_warn "Insert disc $1 of $SA_DISCS of this set and close the drive."
+	screen '\n'
+	say "{\"event\":\"prompt\",\"for\":\"disc\",\"disc\":$1,\"of\":$SA_DISCS,\"set\":$(json_str "$SA_SET"),\"attempt\":$2,\"timeout\":$SA_DISC_TIMEOUT}"
 }
 
 # sa_need_disc N: disc N of the set in the drive and mounted on MEDIA. On USB media and single
@@ -98,19 +105,19 @@ sa_current_disc() {
 # each disc put in is checked (its disc.txt: this set, number N): the wrong one is named, ejected
 # and asked for again. Fails after SA_DISC_TIMEOUT seconds (the reason in TS_DIR/media.err).
 sa_need_disc() {
-	[ "$SA_DISCS" -le 1 ] || [ "$(sa_current_disc)" = "$1" ] && return 0
+	[ "$SA_DISCS" -le 1 ] && return 0
+	sa_read_disc
+	[ "$sa_m" = bootmedia-disc ] && [ "$sa_set" = "$SA_SET" ] && [ "$sa_n" = "$1" ] && return 0
 	: >"$TS_DIR/disc.wait"
 	umount "$MEDIA" 2>/dev/null
 	eject "$MEDIA_DEV" 2>/dev/null
 	sa_t0=$(date +%s) sa_try=1 sa_seen=""
 	screen '\r\033[K'
-	screen_warn "Insert disc $1 of $SA_DISCS of this set and close the drive."
-	screen '\n'
-	say "{\"event\":\"prompt\",\"for\":\"disc\",\"disc\":$1,\"of\":$SA_DISCS,\"set\":$(json_str "$SA_SET"),\"attempt\":$sa_try,\"timeout\":$SA_DISC_TIMEOUT}"
+	sa_ask_disc "$1" "$sa_try"
 	while [ $(($(date +%s) - sa_t0)) -lt "$SA_DISC_TIMEOUT" ]; do
 		sleep 2
 		mount -r -t iso9660 "$MEDIA_DEV" "$MEDIA" 2>/dev/null || { sa_seen="" && continue; }
-		IFS="$TS_TAB" read -r sa_m _ sa_set sa_n sa_of <"$MEDIA/$SA_MEDIA_DIR/disc.txt" 2>/dev/null
+		sa_read_disc
 		if [ "$sa_m" = bootmedia-disc ] && [ "$sa_set" = "$SA_SET" ] && [ "$sa_n" = "$1" ]; then
 			rm -f "$TS_DIR/disc.wait"
 			step_ok "Disc $1 of $SA_DISCS" "inserted"
@@ -133,9 +140,8 @@ sa_need_disc() {
 		ts_log "disc $1 asked for, $sa_what inserted"
 		eject "$MEDIA_DEV" 2>/dev/null
 		sa_try=$((sa_try + 1))
-		screen_warn "That is $sa_what. Insert disc $1 of $SA_DISCS of this set."
-		screen '\n'
-		say "{\"event\":\"prompt\",\"for\":\"disc\",\"disc\":$1,\"of\":$SA_DISCS,\"set\":$(json_str "$SA_SET"),\"attempt\":$sa_try,\"timeout\":$SA_DISC_TIMEOUT}"
+		screen_warn "That is $sa_what."
+		sa_ask_disc "$1" "$sa_try"
 	done
 	rm -f "$TS_DIR/disc.wait"
 	echo "disc $1 of $SA_DISCS was not inserted within $SA_DISC_TIMEOUT s" >"$TS_DIR/media.err"
@@ -175,10 +181,16 @@ sa_check_command() {
 # sa_check_value: what that hash must be (the plaintext sha256, or the tag).
 sa_check_value() { if [ "$SA_F_CIPHER" = none ]; then echo "$SA_F_SHA"; else echo "$SA_F_TAG"; fi; }
 
-# sa_copy ID PATH_B64 OUT: a (small) package file off the media into OUT, checked (the tag when
-# encrypted; the caller checks the size and the plaintext's sha256 as for a download).
+# sa_copy ID PATH_B64 OUT: a (small) package file off the media into OUT, its tag checked when
+# encrypted; the caller checks the size and the plaintext's sha256 as for a download (for an
+# unencrypted file that is the whole check: no hash branch).
 sa_copy() {
 	sa_file "$1" "$2" || { echo "the index lists no such file" >"$TS_DIR/media.err" && return 1; }
+	if [ "$SA_F_CIPHER" = none ]; then
+		rm -f "$TS_DIR/media.err"
+		sa_cat "$1" "$2" >"$3"
+		return
+	fi
 	rm -f "$TS_DIR/hash.fifo" "$TS_DIR/check"
 	mkfifo "$TS_DIR/hash.fifo"
 	$(sa_check_command) <"$TS_DIR/hash.fifo" >"$TS_DIR/check" &
@@ -222,8 +234,11 @@ sa_finish_log() {
 		step_ok "Log on the media" "$SA_LOG_RUN"
 		say "{\"event\":\"standalone-log\",\"path\":$(json_str "$SA_LOG_RUN"),\"events\":$(wc -l <"$TS_DIR/events.jsonl")}"
 	else
-		[ "$MEDIA_FS" = vfat ] && step_failed "Log on the media" "the USB drive could not be written"
-		[ "$MEDIA_FS" = vfat ] || step_skipped "Log on the media" "a CD/DVD is read-only: the log's end is below"
+		if [ "$MEDIA_FS" = vfat ]; then
+			step_failed "Log on the media" "the USB drive could not be written"
+		else
+			step_skipped "Log on the media" "a CD/DVD is read-only: the log's end is below"
+		fi
 		tail -n 12 "$TS_LOG" | cut -c 1-76 | while IFS= read -r sa_l; do screen_note "$sa_l"; done
 		say "{\"event\":\"standalone-log\",\"path\":null,\"events\":$(wc -l <"$TS_DIR/events.jsonl")}"
 	fi

@@ -219,11 +219,12 @@ ts_apply_image() {
 	[ -n "$ts_stored" ] || { ts_disk_fail image-unknown "package $ts_pkg lists no file $ts_image"; return 1; }
 	# Stand-alone media: the image is read off the media (lib/standalone.sh), and what is checked
 	# is the index's: the plaintext sha256, or, encrypted, the tag of the stored bytes.
-	ts_media="" ts_check="openssl dgst -sha256 -r" ts_want=$ts_sha
+	ts_media="" ts_check="openssl dgst -sha256 -r" ts_want=$ts_sha ts_what="sha256"
 	if ts_on_media "$ts_pkg"; then
 		sa_file "$ts_pkg" "$8" && [ "$SA_F_SIZE" = "$ts_bytes" ] && [ "$SA_F_SHA" = "$ts_sha" ] ||
 			{ ts_disk_fail image-unknown "the media's index does not list $ts_image of $ts_pkg as the program does"; return 1; }
 		ts_media=1 ts_check=$(sa_check_command) ts_want=$(sa_check_value)
+		[ "$SA_F_CIPHER" = none ] || ts_what="tag"
 	fi
 	case $ts_comp in
 		zstd) ts_decomp="$(ts_tool zstd) -dc" ;;
@@ -346,22 +347,22 @@ ts_apply_image() {
 	ts_got=$(cat "$TS_DIR/got" 2>/dev/null)
 	ts_have=$(cut -d ' ' -f 1 "$TS_DIR/image.sha" 2>/dev/null)
 	[ -z "$ts_refused" ] && [ "$(cat "$TS_DIR/rc.decompress" 2>/dev/null)" != 0 ] && ts_log "apply-image: $ts_comp stopped ($(ts_decomp_said))"
-	if [ -n "$ts_media" ] && [ "$(cat "$TS_DIR/rc.download" 2>/dev/null)" != 0 ]; then
-		ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
-		ts_disk_fail media-read-failed "$ts_image: $(cat "$TS_DIR/media.err" 2>/dev/null || echo "the media could not be read"); the disk was wiped"
-		return 1
-	fi
 	if [ "$(cat "$TS_DIR/rc.download" 2>/dev/null)" != 0 ]; then
-		[ "${ts_got:-0}" -gt 0 ] && ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
-		ts_disk_fail image-download-failed "$ts_image: ${ts_got:-0} of $ts_bytes bytes from ${ts_conns:-0} connections ($(tail -n 1 "$TS_DIR/download.log" 2>/dev/null))"
+		if [ -n "$ts_media" ]; then
+			ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
+			ts_disk_fail media-read-failed "$ts_image: $(cat "$TS_DIR/media.err" 2>/dev/null || echo "the media could not be read"); the disk was wiped"
+		else
+			[ "${ts_got:-0}" -gt 0 ] && ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
+			ts_disk_fail image-download-failed "$ts_image: ${ts_got:-0} of $ts_bytes bytes from ${ts_conns:-0} connections ($(tail -n 1 "$TS_DIR/download.log" 2>/dev/null))"
+		fi
 		return 1
 	fi
 	if [ "$ts_have" != "$ts_want" ]; then
 		ts_wipe "$TS_DISK" "$TS_DISK_BYTES" "$ts_size"
-		if [ "$ts_want" = "$ts_sha" ]; then
-			ts_disk_fail image-hash-mismatch "$ts_image: sha256 $ts_have, the package says $ts_sha; the disk was wiped"
-		else
+		if [ "$ts_what" = tag ]; then
 			ts_disk_fail image-hash-mismatch "$ts_image: the stored bytes' HMAC is not the index's tag (altered media); the disk was wiped"
+		else
+			ts_disk_fail image-hash-mismatch "$ts_image: sha256 $ts_have, the package says $ts_sha; the disk was wiped"
 		fi
 		return 1
 	fi
@@ -385,7 +386,7 @@ ts_apply_image() {
 	say "{\"event\":\"apply-progress\",\"step\":$1,\"written\":$ts_size,\"total\":$ts_size,\"seconds\":$(ts_secs "$ts_cs"),\"memPeak\":$TS_MEM_PEAK}"
 	ts_rate=$(awk -v b="$ts_size" -v cs="$ts_cs" 'BEGIN { printf "%.1f", (cs > 0 ? b * 100 / cs : b) / 1048576 }')
 	if [ -n "$ts_media" ]; then
-		ts_from="$ts_bytes bytes off the media$([ "$SA_F_CIPHER" = none ] && echo "; sha256 ok" || echo ", decrypted; tag ok")"
+		ts_from="$ts_bytes bytes off the media$([ "$ts_what" = tag ] && echo ", decrypted"); $ts_what ok"
 	else
 		ts_from="$ts_got bytes in $ts_conns connection(s); sha256 ok"
 	fi

@@ -1,8 +1,9 @@
 # shellcheck shell=sh
 # Sourced by /init. The task-sequence engine (docs/task-sequences.md): after the policy, runs
 # the steps the management point sent (the answer's `steps`, base64 of the wire text of
-# core/task-sequence/wire.ts), or stand-alone media's program (lib/standalone.sh), in order, with their conditions and the group and
-# continueOnError rules; reports each step through lib/ts-report.sh. busybox sh + openssl.
+# core/task-sequence/wire.ts), or stand-alone media's program (lib/standalone.sh), in order,
+# with their conditions and the group and continueOnError rules; reports each step through
+# lib/ts-report.sh. busybox sh + openssl.
 # Variables live in shell variables TSV_<name> (names are checked before any eval); secret
 # values are never printed, posted or logged: every byte a command writes passes ts_redact.
 
